@@ -1,0 +1,141 @@
+import {z} from 'zod'
+
+import {wellKnownChainIds} from '../chain/well-known-chain-ids.js'
+import {explainUnsupportedImageTag, pinnedGethImage} from '../geth/geth-version.js'
+
+export const configFileName = 'medrec.yaml'
+export const configSchemaFileName = 'medrec.schema.json'
+export const configVersion = 1
+
+const nodeNamePattern = /^[a-z][a-z0-9-]{0,30}[a-z0-9]$/
+const addressSchema = z
+  .string()
+  .regex(/^0x[0-9a-fA-F]{40}$/, 'must be a 0x-prefixed 20-byte hex address')
+  .describe('The sealer\'s Clique signer address (its keystore account).')
+const portSchema = z.number().int().min(1).max(65_535)
+const ipv4Pattern = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/
+const subnetPattern = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){2}\.0\/24$/
+
+export const sealerConfigSchema = z.strictObject({
+  name: z
+    .string()
+    .regex(nodeNamePattern, 'must be 2-32 lowercase letters, digits or dashes, starting with a letter')
+    .describe('Name of the provider\'s sealer node; names its container, volume and key files.'),
+  address: addressSchema,
+  p2pPort: portSchema.describe('Devp2p listening port inside the Docker network (never published on the host).'),
+})
+
+export const networkConfigSchema = z
+  .strictObject({
+    version: z.literal(configVersion).describe('Version of this file\'s format.'),
+    network: z.strictObject({
+      name: z
+        .string()
+        .regex(nodeNamePattern, 'must be 2-32 lowercase letters, digits or dashes, starting with a letter')
+        .describe('Network name; prefixes every Docker container, volume and network the tool creates.'),
+      chainId: z
+        .number()
+        .int()
+        .min(1)
+        .max(Number.MAX_SAFE_INTEGER)
+        .describe('EIP-155 chain id of this network; must be its own.'),
+      allowWellKnownChainId: z
+        .boolean()
+        .default(false)
+        .describe('Allow a chain id that belongs to a public network or a development tool. Almost never right.'),
+      period: z
+        .number()
+        .int()
+        .min(1, 'must be at least 1 second: period 0 seals only when there are transactions, so the chain stalls when idle')
+        .max(3600)
+        .describe('Clique block period in seconds.'),
+      epoch: z
+        .number()
+        .int()
+        .min(1)
+        .default(30_000)
+        .describe('Blocks between Clique checkpoints; pending votes are cleared at each.'),
+      gasLimit: z.number().int().min(5_000_000).max(2_000_000_000).describe('Gas limit of the genesis block and the sealers\' target.'),
+      subnet: z
+        .string()
+        .regex(subnetPattern, 'must be an IPv4 /24 such as 10.213.5.0/24')
+        .optional()
+        .describe('Docker subnet for the nodes (a /24). Chosen automatically among free ones when absent.'),
+    }),
+    image: z
+      .string()
+      .min(1)
+      .default(pinnedGethImage)
+      .describe(`Geth image. Only geth 1.13.x seals Clique; the default is ${pinnedGethImage}.`),
+    rpc: z.strictObject({
+      host: z
+        .string()
+        .regex(ipv4Pattern, 'must be an IPv4 address such as 127.0.0.1')
+        .default('127.0.0.1')
+        .describe('Host address the keyless RPC node\'s JSON-RPC port is published on.'),
+      port: portSchema.default(8545).describe('Host port of the keyless RPC node\'s JSON-RPC.'),
+      vhosts: z
+        .array(z.string().min(1))
+        .min(1)
+        .default(['localhost', '127.0.0.1'])
+        .describe('Host names the RPC node accepts in the HTTP Host header (never "*").'),
+    }),
+    sealers: z.array(sealerConfigSchema).min(1, 'needs at least one sealer').describe('The providers\' sealer nodes.'),
+  })
+  .superRefine((config, ctx) => {
+    const knownName = wellKnownChainIds.get(config.network.chainId)
+    if (knownName !== undefined && !config.network.allowWellKnownChainId) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['network', 'chainId'],
+        message: `${config.network.chainId} is the chain id of ${knownName}; choose one of the network's own (or set network.allowWellKnownChainId: true)`,
+      })
+    }
+    const imageProblem = explainUnsupportedImageTag(config.image)
+    if (imageProblem) ctx.addIssue({code: 'custom', path: ['image'], message: imageProblem})
+    if (config.rpc.vhosts.includes('*')) {
+      ctx.addIssue({code: 'custom', path: ['rpc', 'vhosts'], message: '"*" would accept any Host header (DNS rebinding); list the names instead'})
+    }
+    reportDuplicates(ctx, config.sealers, (s) => s.name, 'name', 'sealer name')
+    reportDuplicates(ctx, config.sealers, (s) => s.address.toLowerCase(), 'address', 'sealer address')
+    reportDuplicates(ctx, config.sealers, (s) => String(s.p2pPort), 'p2pPort', 'sealer p2p port')
+    for (const [index, sealer] of config.sealers.entries()) {
+      if (sealer.name === 'rpc') {
+        ctx.addIssue({code: 'custom', path: ['sealers', index, 'name'], message: '"rpc" is reserved for the keyless RPC node'})
+      }
+    }
+  })
+
+function reportDuplicates<T>(
+  ctx: z.RefinementCtx,
+  items: T[],
+  keyOf: (item: T) => string,
+  field: string,
+  label: string,
+): void {
+  const firstIndex = new Map<string, number>()
+  for (const [index, item] of items.entries()) {
+    const key = keyOf(item)
+    const first = firstIndex.get(key)
+    if (first === undefined) {
+      firstIndex.set(key, index)
+      continue
+    }
+    ctx.addIssue({code: 'custom', path: ['sealers', index, field], message: `duplicate ${label} "${key}" (also sealers.${first}.${field})`})
+  }
+}
+
+/** medrec.yaml after validation and defaults. */
+export type NetworkConfig = z.output<typeof networkConfigSchema>
+export type SealerConfig = z.output<typeof sealerConfigSchema>
+
+/** Formats a zod issue path the way users read it: `sealers.1.p2pPort`. */
+export function formatIssuePath(path: readonly PropertyKey[]): string {
+  return path.length === 0 ? '(top level)' : path.map(String).join('.')
+}
+
+/** JSON Schema of medrec.yaml for editors (yaml-language-server reads the modeline). */
+export function networkConfigJsonSchema(): Record<string, unknown> {
+  const schema = z.toJSONSchema(networkConfigSchema, {io: 'input', unrepresentable: 'any'})
+  return {...schema, title: 'MedRec network configuration (medrec.yaml)'}
+}
