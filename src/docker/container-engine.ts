@@ -1,0 +1,74 @@
+import type {Readable} from 'node:stream'
+
+/** Labels every Docker object the tool creates carries, so it finds them without guessing from names. */
+export const labelKeys = {
+  managed: 'org.medrec.managed',
+  network: 'org.medrec.network',
+  networkId: 'org.medrec.network-id',
+  role: 'org.medrec.role',
+  node: 'org.medrec.node',
+} as const
+
+export type NodeRole = 'sealer' | 'rpc' | 'init' | 'probe'
+
+export type ContainerInfo = {
+  id: string
+  name: string
+  labels: Record<string, string>
+  state: 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead' | string
+  exitCode: number | undefined
+  /** Container IP on each Docker network, by network name. */
+  ips: Record<string, string>
+}
+
+export type ContainerSpec = {
+  name: string
+  image: string
+  cmd: string[]
+  labels: Record<string, string>
+  /** Named volume mounted at a path. */
+  volume?: {name: string; path: string}
+  network?: {name: string; ip?: string; aliases?: string[]}
+  /** Container port → host binding. Only the keyless RPC node publishes anything. */
+  publish?: {containerPort: number; hostIp: string; hostPort: number}[]
+  restartPolicy?: 'no' | 'unless-stopped'
+  stopTimeoutSeconds?: number
+}
+
+export type ExecResult = {exitCode: number; stdout: string; stderr: string}
+
+/** The slice of the Docker API the tool uses. */
+export type ContainerEngine = {
+  /** Throws MEDREC_DOCKER_UNREACHABLE when no engine answers. */
+  ping(): Promise<void>
+  describeEndpoint(): string
+
+  inspectImage(reference: string): Promise<{id: string; labels: Record<string, string>} | undefined>
+  pullImage(reference: string): Promise<void>
+  buildImage(context: Readable, tag: string, labels: Record<string, string>): Promise<void>
+
+  listContainers(labels: Record<string, string>): Promise<ContainerInfo[]>
+  inspectContainer(idOrName: string): Promise<ContainerInfo | undefined>
+  createContainer(spec: ContainerSpec): Promise<string>
+  putArchive(containerId: string, path: string, tar: Readable): Promise<void>
+  startContainer(id: string): Promise<void>
+  stopContainer(id: string, timeoutSeconds: number): Promise<void>
+  killContainer(id: string, signal?: string): Promise<void>
+  removeContainer(id: string): Promise<void>
+  waitContainer(id: string): Promise<number>
+  logs(id: string, options: {tail?: number; follow?: boolean; timestamps?: boolean}): Promise<Readable>
+  logsText(id: string, tail: number): Promise<string>
+  exec(id: string, cmd: string[]): Promise<ExecResult>
+  memoryUsageBytes(id: string): Promise<number | undefined>
+
+  listNetworks(labels: Record<string, string>): Promise<{id: string; name: string; subnets: string[]; labels: Record<string, string>}[]>
+  listAllSubnets(): Promise<string[]>
+  createNetwork(spec: {name: string; subnet: string; labels: Record<string, string>}): Promise<string>
+  removeNetwork(idOrName: string): Promise<void>
+  connectNetwork(network: string, containerId: string, ip?: string): Promise<void>
+  disconnectNetwork(network: string, containerId: string): Promise<void>
+
+  listVolumes(labels: Record<string, string>): Promise<{name: string; labels: Record<string, string>}[]>
+  createVolume(spec: {name: string; labels: Record<string, string>}): Promise<void>
+  removeVolume(name: string): Promise<void>
+}

@@ -1,0 +1,374 @@
+import {PassThrough, type Readable} from 'node:stream'
+
+import Docker from 'dockerode'
+
+import {errorCodes} from '../errors/error-codes.js'
+import {MedrecError} from '../errors/medrec-error.js'
+import type {ContainerEngine, ContainerInfo, ContainerSpec, ExecResult} from './container-engine.js'
+
+const connectionErrorCodes = new Set(['ECONNREFUSED', 'ENOENT', 'EACCES', 'EPERM', 'ETIMEDOUT', 'EHOSTUNREACH', 'ECONNRESET', 'ENOTFOUND', 'EPIPE'])
+const pingTimeoutMs = 5000
+
+function endpointFromEnvironment(): string {
+  return process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock'
+}
+
+function unreachable(endpoint: string, cause: unknown): MedrecError {
+  const code = (cause as NodeJS.ErrnoException | undefined)?.code
+  const why =
+    code === 'EACCES' || code === 'EPERM'
+      ? 'permission to use its socket was denied'
+      : code === 'ENOENT'
+        ? 'its socket does not exist'
+        : code === 'ETIMEDOUT' || code === 'PING_TIMEOUT'
+          ? 'it did not answer in time'
+          : `the connection failed (${code ?? (cause as Error | undefined)?.message ?? 'unknown error'})`
+  return new MedrecError(errorCodes.DOCKER_UNREACHABLE, `Cannot reach the Docker engine at ${endpoint}: ${why}.`, {
+    hint:
+      code === 'EACCES' || code === 'EPERM'
+        ? 'Add your user to the "docker" group (then log in again), or run with access to the socket.'
+        : 'Start Docker (e.g. `sudo systemctl start docker`), or point DOCKER_HOST at a running engine. Nothing was created.',
+    cause,
+  })
+}
+
+function statusCodeOf(error: unknown): number | undefined {
+  return (error as {statusCode?: number} | undefined)?.statusCode
+}
+
+/** Splits Docker's multiplexed stdout/stderr framing (8-byte headers) out of a buffer. */
+export function demuxDockerBuffer(buffer: Buffer): {stdout: string; stderr: string} {
+  const out: Buffer[] = []
+  const err: Buffer[] = []
+  let offset = 0
+  while (offset + 8 <= buffer.length) {
+    const stream = buffer[offset]
+    const size = buffer.readUInt32BE(offset + 4)
+    const chunk = buffer.subarray(offset + 8, offset + 8 + size)
+    if (stream === 2) err.push(chunk)
+    else out.push(chunk)
+    offset += 8 + size
+  }
+  return {stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8')}
+}
+
+function toContainerInfo(summary: Docker.ContainerInfo): ContainerInfo {
+  const ips: Record<string, string> = {}
+  for (const [name, net] of Object.entries(summary.NetworkSettings?.Networks ?? {})) if (net.IPAddress) ips[name] = net.IPAddress
+  const exit = /Exited \((\d+)\)/.exec(summary.Status ?? '')
+  return {
+    id: summary.Id,
+    name: (summary.Names?.[0] ?? '').replace(/^\//, ''),
+    labels: summary.Labels ?? {},
+    state: summary.State,
+    exitCode: exit ? Number(exit[1]) : undefined,
+    ips,
+  }
+}
+
+/** The ContainerEngine backed by the Docker Engine API (DOCKER_HOST, or the local socket). */
+export class DockerodeEngine implements ContainerEngine {
+  private readonly docker: Docker
+  private readonly endpoint: string
+
+  constructor() {
+    this.endpoint = endpointFromEnvironment()
+    try {
+      this.docker = new Docker()
+    } catch (error) {
+      throw new MedrecError(errorCodes.DOCKER_UNREACHABLE, `DOCKER_HOST="${process.env.DOCKER_HOST}" is not an address the Docker client understands.`, {
+        hint: 'Use unix:///path/to/docker.sock or tcp://host:port, or unset DOCKER_HOST to use the local engine.',
+        cause: error,
+      })
+    }
+  }
+
+  describeEndpoint(): string {
+    return this.endpoint
+  }
+
+  /** Runs a Docker call, turning connection failures into DOCKER_UNREACHABLE and API errors into DOCKER_OPERATION_FAILED. */
+  private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn()
+    } catch (error) {
+      if (error instanceof MedrecError) throw error
+      const code = (error as NodeJS.ErrnoException).code
+      if (code && connectionErrorCodes.has(code)) throw unreachable(this.endpoint, error)
+      const message = (error as {json?: {message?: string}}).json?.message ?? (error as Error).message
+      throw new MedrecError(errorCodes.DOCKER_OPERATION_FAILED, `Docker could not ${what}: ${message}`, {cause: error})
+    }
+  }
+
+  async ping(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(Object.assign(new Error('ping timed out'), {code: 'PING_TIMEOUT'})), pingTimeoutMs)
+    })
+    try {
+      await Promise.race([this.docker.ping(), timeout])
+    } catch (error) {
+      throw unreachable(this.endpoint, error)
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  async inspectImage(reference: string): Promise<{id: string; labels: Record<string, string>} | undefined> {
+    try {
+      const info = await this.docker.getImage(reference).inspect()
+      return {id: info.Id, labels: info.Config?.Labels ?? {}}
+    } catch (error) {
+      if (statusCodeOf(error) === 404) return undefined
+      return this.call(`inspect image ${reference}`, () => Promise.reject(error))
+    }
+  }
+
+  async pullImage(reference: string): Promise<void> {
+    await this.call(`pull ${reference}`, async () => {
+      const stream = await this.docker.pull(reference)
+      await new Promise<void>((resolve, reject) => {
+        this.docker.modem.followProgress(stream, (error: Error | null, events: {error?: string}[]) => {
+          const failed = events?.find((e) => e.error)
+          if (error) reject(error)
+          else if (failed) reject(new Error(failed.error))
+          else resolve()
+        })
+      })
+    })
+  }
+
+  async buildImage(context: Readable, tag: string, labels: Record<string, string>): Promise<void> {
+    await this.call(`build image ${tag}`, async () => {
+      const stream = await this.docker.buildImage(context, {t: tag, labels, rm: true, forcerm: true})
+      await new Promise<void>((resolve, reject) => {
+        this.docker.modem.followProgress(stream, (error: Error | null, events: {error?: string}[]) => {
+          const failed = events?.find((e) => e.error)
+          if (error) reject(error)
+          else if (failed) reject(new Error(failed.error))
+          else resolve()
+        })
+      })
+    })
+  }
+
+  async listContainers(labels: Record<string, string>): Promise<ContainerInfo[]> {
+    const filters = {label: Object.entries(labels).map(([k, v]) => `${k}=${v}`)}
+    const list = await this.call('list containers', () => this.docker.listContainers({all: true, filters}))
+    return list.map(toContainerInfo)
+  }
+
+  async inspectContainer(idOrName: string): Promise<ContainerInfo | undefined> {
+    try {
+      const info = await this.docker.getContainer(idOrName).inspect()
+      const ips: Record<string, string> = {}
+      for (const [name, net] of Object.entries(info.NetworkSettings?.Networks ?? {})) if (net.IPAddress) ips[name] = net.IPAddress
+      return {
+        id: info.Id,
+        name: info.Name.replace(/^\//, ''),
+        labels: info.Config?.Labels ?? {},
+        state: info.State.Status,
+        exitCode: info.State.Status === 'exited' ? info.State.ExitCode : undefined,
+        ips,
+      }
+    } catch (error) {
+      if (statusCodeOf(error) === 404) return undefined
+      return this.call(`inspect container ${idOrName}`, () => Promise.reject(error))
+    }
+  }
+
+  async createContainer(spec: ContainerSpec): Promise<string> {
+    const exposed: Record<string, object> = {}
+    const bindings: Record<string, {HostIp: string; HostPort: string}[]> = {}
+    for (const p of spec.publish ?? []) {
+      exposed[`${p.containerPort}/tcp`] = {}
+      bindings[`${p.containerPort}/tcp`] = [{HostIp: p.hostIp, HostPort: String(p.hostPort)}]
+    }
+    const container = await this.call(`create container ${spec.name}`, () =>
+      this.docker.createContainer({
+        name: spec.name,
+        Image: spec.image,
+        Cmd: spec.cmd,
+        Labels: spec.labels,
+        ExposedPorts: exposed,
+        StopTimeout: spec.stopTimeoutSeconds,
+        HostConfig: {
+          Mounts: spec.volume ? [{Type: 'volume', Source: spec.volume.name, Target: spec.volume.path}] : [],
+          PortBindings: bindings,
+          RestartPolicy: {Name: spec.restartPolicy ?? 'no'},
+          // Bounded logs: a sealer runs for months.
+          LogConfig: {Type: 'json-file', Config: {'max-size': '20m', 'max-file': '5'}},
+          NetworkMode: spec.network?.name ?? 'none',
+        },
+        NetworkingConfig: spec.network
+          ? {
+              EndpointsConfig: {
+                [spec.network.name]: {
+                  ...(spec.network.ip ? {IPAMConfig: {IPv4Address: spec.network.ip}} : {}),
+                  Aliases: spec.network.aliases ?? [],
+                },
+              },
+            }
+          : undefined,
+      }),
+    )
+    return container.id
+  }
+
+  async putArchive(containerId: string, path: string, tar: Readable): Promise<void> {
+    await this.call(`copy files into ${containerId}`, () => this.docker.getContainer(containerId).putArchive(tar, {path}))
+  }
+
+  async startContainer(id: string): Promise<void> {
+    await this.call(`start container ${id}`, async () => {
+      try {
+        await this.docker.getContainer(id).start()
+      } catch (error) {
+        if (statusCodeOf(error) !== 304) throw error // 304: already running
+      }
+    })
+  }
+
+  async stopContainer(id: string, timeoutSeconds: number): Promise<void> {
+    await this.call(`stop container ${id}`, async () => {
+      try {
+        await this.docker.getContainer(id).stop({t: timeoutSeconds})
+      } catch (error) {
+        if (statusCodeOf(error) !== 304) throw error // 304: already stopped
+      }
+    })
+  }
+
+  async killContainer(id: string, signal = 'SIGKILL'): Promise<void> {
+    await this.call(`kill container ${id}`, () => this.docker.getContainer(id).kill({signal}))
+  }
+
+  async removeContainer(id: string): Promise<void> {
+    await this.call(`remove container ${id}`, async () => {
+      try {
+        await this.docker.getContainer(id).remove({force: true, v: false})
+      } catch (error) {
+        if (statusCodeOf(error) !== 404) throw error
+      }
+    })
+  }
+
+  async waitContainer(id: string): Promise<number> {
+    const result = await this.call(`wait for container ${id}`, () => this.docker.getContainer(id).wait())
+    return (result as {StatusCode: number}).StatusCode
+  }
+
+  async logs(id: string, options: {tail?: number; follow?: boolean; timestamps?: boolean}): Promise<Readable> {
+    const container = this.docker.getContainer(id)
+    const output = new PassThrough()
+    if (options.follow) {
+      const stream = await this.call(`read logs of ${id}`, () =>
+        container.logs({follow: true, stdout: true, stderr: true, timestamps: options.timestamps ?? false, ...(options.tail === undefined ? {} : {tail: options.tail})}),
+      )
+      this.docker.modem.demuxStream(stream, output, output)
+      stream.on('end', () => output.end())
+      stream.on('error', (error: Error) => output.destroy(error))
+      output.on('close', () => (stream as unknown as {destroy?: () => void}).destroy?.())
+      return output
+    }
+    const buffer = await this.call(`read logs of ${id}`, () =>
+      container.logs({follow: false, stdout: true, stderr: true, timestamps: options.timestamps ?? false, ...(options.tail === undefined ? {} : {tail: options.tail})}),
+    )
+    const {stdout, stderr} = demuxDockerBuffer(buffer as unknown as Buffer)
+    output.end(stdout + stderr)
+    return output
+  }
+
+  async logsText(id: string, tail: number): Promise<string> {
+    const buffer = await this.call(`read logs of ${id}`, () => this.docker.getContainer(id).logs({follow: false, stdout: true, stderr: true, tail}))
+    const {stdout, stderr} = demuxDockerBuffer(buffer as unknown as Buffer)
+    return stdout + stderr
+  }
+
+  async exec(id: string, cmd: string[]): Promise<ExecResult> {
+    return this.call(`run ${cmd[0]} in ${id}`, async () => {
+      const exec = await this.docker.getContainer(id).exec({Cmd: cmd, AttachStdout: true, AttachStderr: true})
+      const stream = await exec.start({hijack: true, stdin: false})
+      const out: Buffer[] = []
+      const err: Buffer[] = []
+      const stdout = new PassThrough().on('data', (c: Buffer) => out.push(c))
+      const stderr = new PassThrough().on('data', (c: Buffer) => err.push(c))
+      this.docker.modem.demuxStream(stream, stdout, stderr)
+      await new Promise<void>((resolve, reject) => {
+        stream.on('end', resolve)
+        stream.on('close', resolve)
+        stream.on('error', reject)
+      })
+      const info = await exec.inspect()
+      return {exitCode: info.ExitCode ?? -1, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8')}
+    })
+  }
+
+  async memoryUsageBytes(id: string): Promise<number | undefined> {
+    const stats = (await this.call(`read stats of ${id}`, () => this.docker.getContainer(id).stats({stream: false}))) as {
+      memory_stats?: {usage?: number; stats?: Record<string, number>}
+    }
+    const memory = stats.memory_stats
+    if (!memory?.usage) return undefined
+    // Resident memory: cgroup v1 reports rss; v2 leaves usage minus page cache.
+    return memory.stats?.rss ?? memory.usage - (memory.stats?.inactive_file ?? memory.stats?.total_inactive_file ?? 0)
+  }
+
+  async listNetworks(labels: Record<string, string>) {
+    const filters = {label: Object.entries(labels).map(([k, v]) => `${k}=${v}`)}
+    const list = await this.call('list networks', () => this.docker.listNetworks({filters}))
+    return list.map((n) => ({id: n.Id, name: n.Name, subnets: (n.IPAM?.Config ?? []).map((c) => c.Subnet ?? '').filter(Boolean), labels: n.Labels ?? {}}))
+  }
+
+  async listAllSubnets(): Promise<string[]> {
+    const list = await this.call('list networks', () => this.docker.listNetworks())
+    return list.flatMap((n) => (n.IPAM?.Config ?? []).map((c) => c.Subnet ?? '')).filter(Boolean)
+  }
+
+  async createNetwork(spec: {name: string; subnet: string; labels: Record<string, string>}): Promise<string> {
+    const network = await this.call(`create network ${spec.name}`, () =>
+      this.docker.createNetwork({Name: spec.name, Driver: 'bridge', CheckDuplicate: true, Labels: spec.labels, IPAM: {Driver: 'default', Config: [{Subnet: spec.subnet}]}}),
+    )
+    return network.id
+  }
+
+  async removeNetwork(idOrName: string): Promise<void> {
+    await this.call(`remove network ${idOrName}`, async () => {
+      try {
+        await this.docker.getNetwork(idOrName).remove()
+      } catch (error) {
+        if (statusCodeOf(error) !== 404) throw error
+      }
+    })
+  }
+
+  async connectNetwork(network: string, containerId: string, ip?: string): Promise<void> {
+    await this.call(`connect ${containerId} to ${network}`, () =>
+      this.docker.getNetwork(network).connect({Container: containerId, EndpointConfig: ip ? {IPAMConfig: {IPv4Address: ip}} : {}}),
+    )
+  }
+
+  async disconnectNetwork(network: string, containerId: string): Promise<void> {
+    await this.call(`disconnect ${containerId} from ${network}`, () => this.docker.getNetwork(network).disconnect({Container: containerId, Force: true}))
+  }
+
+  async listVolumes(labels: Record<string, string>) {
+    const filters = {label: Object.entries(labels).map(([k, v]) => `${k}=${v}`)}
+    const result = await this.call('list volumes', () => this.docker.listVolumes({filters}))
+    return (result.Volumes ?? []).map((v) => ({name: v.Name, labels: v.Labels ?? {}}))
+  }
+
+  async createVolume(spec: {name: string; labels: Record<string, string>}): Promise<void> {
+    await this.call(`create volume ${spec.name}`, () => this.docker.createVolume({Name: spec.name, Labels: spec.labels}))
+  }
+
+  async removeVolume(name: string): Promise<void> {
+    await this.call(`remove volume ${name}`, async () => {
+      try {
+        await this.docker.getVolume(name).remove()
+      } catch (error) {
+        if (statusCodeOf(error) !== 404) throw error
+      }
+    })
+  }
+}

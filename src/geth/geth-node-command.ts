@@ -1,0 +1,72 @@
+/** Where each node's volume is mounted and what the tool copies into it. */
+export const gethDataDir = '/data'
+export const gethBinaryPath = '/usr/local/bin/geth'
+export const gethIpcPath = `${gethDataDir}/geth.ipc`
+export const rpcContainerPort = 8545
+/** The JSON-RPC modules a user may reach: nothing that holds keys or changes the node. */
+export const publicRpcModules = ['eth', 'net', 'web3', 'clique'] as const
+
+type CommonOptions = {chainId: number; ip: string; p2pPort: number}
+
+function commonArgs(options: CommonOptions): string[] {
+  return [
+    '--datadir', gethDataDir,
+    '--config', `${gethDataDir}/config.toml`,
+    '--networkid', String(options.chainId),
+    '--syncmode', 'full',
+    '--port', String(options.p2pPort),
+    '--nat', `extip:${options.ip}`,
+    // Peers come only from the static list in config.toml; discovery stays off.
+    '--nodiscover',
+    '--nodekey', `${gethDataDir}/nodekey`,
+    '--ipcpath', gethIpcPath,
+    '--verbosity', '3',
+  ]
+}
+
+/**
+ * A sealer: holds an unlocked key, so it serves no HTTP or WebSocket at all. The tool
+ * talks to it over IPC through the Docker exec API.
+ */
+export function sealerCommand(options: CommonOptions & {signer: string; gasLimit: number}): string[] {
+  return [
+    ...commonArgs(options),
+    '--mine',
+    '--miner.etherbase', options.signer,
+    '--miner.gaslimit', String(options.gasLimit),
+    '--unlock', options.signer,
+    '--password', `${gethDataDir}/password`,
+  ]
+}
+
+/** The keyless node users reach: JSON-RPC with public modules only, no CORS, explicit vhosts. */
+export function rpcNodeCommand(options: CommonOptions & {vhosts: string[]}): string[] {
+  return [
+    ...commonArgs(options),
+    '--http',
+    '--http.addr', '0.0.0.0',
+    '--http.port', String(rpcContainerPort),
+    '--http.api', publicRpcModules.join(','),
+    '--http.vhosts', options.vhosts.join(','),
+  ]
+}
+
+/**
+ * The node's config.toml: static peers (static-nodes.json is ignored since geth 1.11),
+ * all trusted. MaxPeers is the number of other nodes because geth syncs only once it has
+ * min(5, MaxPeers) peers, or after a forced 10 s cycle: with the default of 50, a small
+ * consortium would sit on a startup fork for 10 s. DialRatio 1 lets a node dial every
+ * static peer itself; trusted peers may connect inbound beyond MaxPeers.
+ */
+export function gethConfigToml(staticNodes: readonly string[]): string {
+  const list = staticNodes.map((enode) => `  "${enode}",`).join('\n')
+  return [
+    '[Node.P2P]',
+    'NoDiscovery = true',
+    `MaxPeers = ${Math.max(1, staticNodes.length)}`,
+    'DialRatio = 1',
+    `StaticNodes = [\n${list}\n]`,
+    `TrustedNodes = [\n${list}\n]`,
+    '',
+  ].join('\n')
+}
