@@ -1,0 +1,78 @@
+import {resolve} from 'node:path'
+
+import {Command, Flags, Interfaces} from '@oclif/core'
+
+import {DockerodeEngine} from './docker/dockerode-engine.js'
+import type {ContainerEngine} from './docker/container-engine.js'
+import {isMedrecError} from './errors/medrec-error.js'
+import {createProgressRenderer, type ProgressRenderer} from './progress/progress-renderer.js'
+
+export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof MedrecCommand)['baseFlags'] & T['flags']>
+
+/** Exit codes: 1 for problems the user can fix, 2 for wrong usage, 70 for bugs (EX_SOFTWARE). */
+export const exitCodes = {userError: 1, usage: 2, bug: 70} as const
+
+/**
+ * The base of every medrec command: `--dir`, `--json`, and the one place where errors
+ * are rendered and exit codes set.
+ */
+export abstract class MedrecCommand extends Command {
+  static override enableJsonFlag = true
+
+  static override baseFlags = {
+    dir: Flags.directory({
+      char: 'd',
+      summary: 'Directory of the network (holds medrec.yaml).',
+      default: '.',
+      helpGroup: 'GLOBAL',
+    }),
+  }
+
+  private renderer: ProgressRenderer | undefined
+
+  /** The network directory from --dir, absolute. */
+  protected networkDir(flags: {dir: string}): string {
+    return resolve(flags.dir)
+  }
+
+  /** A progress renderer suited to where output goes (terminal, pipe, --json). */
+  protected progress(): ProgressRenderer {
+    this.renderer ??= createProgressRenderer({json: this.jsonEnabled()})
+    return this.renderer
+  }
+
+  protected dockerEngine(): ContainerEngine {
+    return new DockerodeEngine()
+  }
+
+  /** Writes a human line to stderr unless --json is on (stdout is for results only). */
+  protected note(message: string): void {
+    if (!this.jsonEnabled()) process.stderr.write(`${message}\n`)
+  }
+
+  protected override async catch(error: Error & {oclif?: {exit?: number}}): Promise<unknown> {
+    await this.renderer?.fail(error)
+    const oclifExit = (error as {oclif?: {exit?: number}}).oclif?.exit
+    const expected = isMedrecError(error)
+    const usage = !expected && (oclifExit === 2 || /^(Unexpected argument|Nonexistent flag|Missing required|Expected)/.test(error.message))
+    process.exitCode = expected ? exitCodes.userError : usage ? exitCodes.usage : (oclifExit ?? exitCodes.bug)
+    const body = isMedrecError(error)
+      ? error.toJSON()
+      : {code: usage ? 'MEDREC_USAGE' : 'MEDREC_INTERNAL', message: error.message, hint: usage ? `See \`medrec ${this.id?.replaceAll(':', ' ')} --help\`.` : null, details: []}
+    if (this.jsonEnabled()) {
+      process.stdout.write(`${JSON.stringify({error: body}, null, 2)}\n`)
+      return
+    }
+    const lines = [`Error [${body.code}]: ${body.message}`]
+    for (const detail of body.details) lines.push(`  - ${detail}`)
+    if (body.hint) lines.push(`  → ${body.hint}`)
+    if (!expected && !usage) lines.push('', 'This is a bug in medrec; please report it with the trace below.', error.stack ?? '')
+    process.stderr.write(`${lines.join('\n')}\n`)
+    return
+  }
+
+  protected override async finally(error: Error | undefined): Promise<unknown> {
+    if (!error) await this.renderer?.finish()
+    return super.finally(error)
+  }
+}

@@ -1,0 +1,35 @@
+import {Flags} from '@oclif/core'
+
+import {MedrecCommand} from '../../base-command.js'
+import {upNetwork, type UpNetworkResult} from '../../network/up-network.js'
+
+export default class NetworkUp extends MedrecCommand {
+  static override summary = 'Start the network (creating a default 3-sealer one if none exists).'
+  static override description = `Checks Docker, the geth image and the RPC port first; then creates a labelled Docker network, a volume per node, one container per sealer (no HTTP, unlocked key, static peers) and one keyless RPC node published on 127.0.0.1, and waits until every signer has sealed a block and every sealer is connected.
+Idempotent: on a running network it changes nothing; on a stopped one it restarts the containers and keeps every block. A first start that fails removes what it created.`
+  static override examples = ['<%= config.bin %> network up', '<%= config.bin %> network up --dir ./consortium --json']
+
+  static override flags = {
+    timeout: Flags.integer({summary: 'Seconds to wait for the network to be ready.', default: 120, min: 1}),
+    sealers: Flags.integer({summary: 'Sealers of a network created now (no medrec.yaml yet).', default: 3, min: 1, max: 64}),
+    period: Flags.integer({summary: 'Block period of a network created now.', min: 1}),
+    'light-kdf': Flags.boolean({summary: 'Weak, fast key encryption for a throwaway network created now.'}),
+  }
+
+  async run(): Promise<UpNetworkResult> {
+    const {flags} = await this.parse(NetworkUp)
+    const renderer = this.progress()
+    const result = await upNetwork({
+      dir: this.networkDir(flags),
+      engine: this.dockerEngine(),
+      progress: renderer.listener,
+      timeoutMs: flags.timeout * 1000,
+      init: {sealers: flags.sealers, ...(flags.period ? {period: flags.period} : {}), lightKdf: flags['light-kdf']},
+    })
+    await renderer.finish()
+    const verb = {created: 'is up', started: 'was restarted', unchanged: 'was already running'}[result.action]
+    this.log(`Network "${result.name}" ${verb}: chain ${result.chainId}, block ${result.blockNumber}, ${result.sealers.length} sealers.`)
+    this.log(`JSON-RPC: ${result.rpcUrl}`)
+    return result
+  }
+}

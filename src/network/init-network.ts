@@ -1,0 +1,217 @@
+import {randomInt} from 'node:crypto'
+import {access, mkdir, writeFile} from 'node:fs/promises'
+import {join} from 'node:path'
+
+import {getAddress, parseEther, type Address} from 'viem'
+import {generatePrivateKey, privateKeyToAddress} from 'viem/accounts'
+import {stringify} from 'yaml'
+
+import {generatedChainIdRange, wellKnownChainIds} from '../chain/well-known-chain-ids.js'
+import {
+  configFileName,
+  configSchemaFileName,
+  configVersion,
+  networkConfigJsonSchema,
+  networkConfigSchema,
+  formatIssuePath,
+  type NetworkConfig,
+} from '../config/network-config.js'
+import {errorCodes} from '../errors/error-codes.js'
+import {MedrecError} from '../errors/medrec-error.js'
+import {buildCliqueGenesis, genesisFileName} from '../genesis/clique-genesis.js'
+import {pinnedGethImage} from '../geth/geth-version.js'
+import {encryptKeystoreV3, lightScrypt, standardScrypt} from '../keys/keystore-v3.js'
+import {generateKeyPassword, generateNodeKey} from '../keys/node-key.js'
+import {ensureStateDir, networkPaths, readKeyFile, writeNewPrivateFile, type NetworkPaths} from './network-files.js'
+import {newNetworkState, readNetworkState, writeNetworkState} from './network-state.js'
+
+/** The keyless JSON-RPC node and the consortium's deployer account have key files too. */
+export const rpcNodeName = 'rpc'
+export const deployerKeyName = 'deployer'
+/** What the deployer holds at genesis: enough to deploy and fund participants for years. */
+export const deployerGenesisBalance = parseEther('1000000')
+
+export type InitNetworkOptions = {
+  dir: string
+  name?: string
+  sealers?: number
+  chainId?: number
+  allowWellKnownChainId?: boolean
+  period?: number
+  epoch?: number
+  gasLimit?: number
+  rpcPort?: number
+  image?: string
+  /** Light scrypt (geth's LightScryptN) for throwaway chains; much faster, much weaker. */
+  lightKdf?: boolean
+  /** Rewrite medrec.yaml and genesis.json. Existing keys are always kept. */
+  force?: boolean
+}
+
+export type InitNetworkResult = {
+  dir: string
+  configFile: string
+  genesisFile: string
+  chainId: number
+  sealers: {name: string; address: Address; keyCreated: boolean}[]
+  deployer: Address
+  kdf: 'standard' | 'light'
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path)
+    return true
+  } catch {
+    return false
+  }
+}
+
+function pickChainId(): number {
+  for (;;) {
+    const id = randomInt(generatedChainIdRange.min, generatedChainIdRange.max)
+    if (!wellKnownChainIds.has(id)) return id
+  }
+}
+
+/**
+ * Creates a node's keystore, password and node key unless they exist. Existing keys are
+ * never overwritten: losing a sealer's key means losing its vote.
+ */
+async function ensureNodeKeys(paths: NetworkPaths, name: string, options: {account: boolean; lightKdf: boolean}): Promise<{address?: Address; created: boolean}> {
+  const files = paths.node(name)
+  await mkdir(files.dir, {recursive: true, mode: 0o700})
+  const nodeKeyCreated = await writeNewPrivateFile(files.nodeKey, generateNodeKey())
+  if (!options.account) return {created: nodeKeyCreated}
+
+  if (await exists(files.keystore)) return {address: await readKeystoreAddress(paths, name), created: false}
+  if (await exists(files.password)) {
+    throw new MedrecError(errorCodes.KEY_FILE_MISSING, `${name}: ${files.password} exists but its keystore ${files.keystore} does not.`, {
+      hint: 'Restore the keystore from your backup, or remove the orphaned password file to create a new key.',
+    })
+  }
+  const password = generateKeyPassword()
+  const privateKey = generatePrivateKey()
+  const keystore = await encryptKeystoreV3(privateKey, password, options.lightKdf ? lightScrypt : standardScrypt)
+  // Password first: a keystore without its password would be unusable.
+  await writeNewPrivateFile(files.password, password)
+  await writeNewPrivateFile(files.keystore, `${JSON.stringify(keystore)}\n`)
+  return {address: privateKeyToAddress(privateKey), created: true}
+}
+
+/** Writes medrec.yaml, its JSON Schema, genesis.json and every node's keys into `dir`. */
+export async function initNetwork(options: InitNetworkOptions): Promise<InitNetworkResult> {
+  const paths = networkPaths(options.dir)
+  const configFile = join(options.dir, configFileName)
+  const genesisFile = join(options.dir, genesisFileName)
+  const previousState = await readNetworkState(paths)
+
+  if (!options.force && (await exists(configFile))) {
+    throw new MedrecError(errorCodes.CONFIG_EXISTS, `${configFile} already exists.`, {
+      hint: 'Use it as it is (`medrec network up`), or pass --force to rewrite medrec.yaml and genesis.json; existing keys are kept either way.',
+    })
+  }
+  if (options.force && previousState?.firstUpCompletedAt) {
+    throw new MedrecError(errorCodes.CONFIG_EXISTS, `The network in ${options.dir} has already been started; a new genesis would not match its chain.`, {
+      hint: 'Run `medrec network destroy` first if you really want a new chain (its blocks are lost).',
+    })
+  }
+
+  const sealerCount = options.sealers ?? 3
+  if (!Number.isInteger(sealerCount) || sealerCount < 1 || sealerCount > 64) {
+    throw new MedrecError(errorCodes.INVALID_ARGUMENT, `--sealers must be a whole number from 1 to 64, not ${sealerCount}.`, {
+      hint: 'Three sealers tolerate one offline; five tolerate two.',
+    })
+  }
+
+  const name = options.name ?? 'medrec'
+  const chainId = options.chainId ?? pickChainId()
+  const lightKdf = options.lightKdf ?? false
+  // Validate everything the user chose before any file is written.
+  const draft = {
+    version: configVersion,
+    network: {
+      name,
+      chainId,
+      ...(options.allowWellKnownChainId ? {allowWellKnownChainId: true} : {}),
+      period: options.period ?? 5,
+      epoch: options.epoch ?? 30_000,
+      gasLimit: options.gasLimit ?? 30_000_000,
+    },
+    image: options.image ?? pinnedGethImage,
+    rpc: {host: '127.0.0.1', port: options.rpcPort ?? 8545, vhosts: ['localhost', '127.0.0.1']},
+    sealers: Array.from({length: sealerCount}, (_, i) => ({
+      name: `sealer-${i + 1}`,
+      // Placeholder until the key exists; distinct so the duplicate check stays meaningful.
+      address: `0x${(i + 1).toString(16).padStart(40, '0')}`,
+      p2pPort: 30_303 + i,
+    })),
+  }
+  const checked = networkConfigSchema.safeParse(draft)
+  if (!checked.success) {
+    throw new MedrecError(errorCodes.INVALID_ARGUMENT, 'The options given would make an invalid network.', {
+      details: checked.error.issues.map((i) => `${formatIssuePath(i.path)}: ${i.message}`),
+      hint: 'Correct the flags named.',
+    })
+  }
+
+  await mkdir(options.dir, {recursive: true})
+  await ensureStateDir(paths)
+  const sealers: InitNetworkResult['sealers'] = []
+  for (const sealer of draft.sealers) {
+    const {address, created} = await ensureNodeKeys(paths, sealer.name, {account: true, lightKdf})
+    sealer.address = address!
+    sealers.push({name: sealer.name, address: address!, keyCreated: created})
+  }
+  await ensureNodeKeys(paths, rpcNodeName, {account: false, lightKdf})
+  const deployer = (await ensureNodeKeys(paths, deployerKeyName, {account: true, lightKdf})).address!
+
+  const config: NetworkConfig = networkConfigSchema.parse(draft)
+  const genesis = await buildCliqueGenesis({
+    chainId: config.network.chainId,
+    period: config.network.period,
+    epoch: config.network.epoch,
+    gasLimit: config.network.gasLimit,
+    signers: config.sealers.map((s) => s.address),
+    alloc: {[deployer]: deployerGenesisBalance},
+  })
+  await writeFile(join(options.dir, configSchemaFileName), `${JSON.stringify(networkConfigJsonSchema(), null, 2)}\n`)
+  await writeFile(genesisFile, `${JSON.stringify(genesis, null, 2)}\n`)
+  // The config is written last: its presence means "initialised".
+  await writeFile(configFile, renderConfigYaml(draft))
+  if (!previousState) await writeNetworkState(paths, newNetworkState())
+
+  return {dir: options.dir, configFile, genesisFile, chainId, sealers, deployer, kdf: lightKdf ? 'light' : 'standard'}
+}
+
+function renderConfigYaml(config: unknown): string {
+  return [
+    `# yaml-language-server: $schema=./${configSchemaFileName}`,
+    '# MedRec network configuration. Keys and passwords are in .medrec/keys (never commit them).',
+    '# After the first `medrec network up`, chain-defining fields (chainId, period, epoch,',
+    '# sealers) are fixed by genesis.json; change sealers with `medrec provider add/remove`.',
+    stringify(config, {lineWidth: 0}),
+  ].join('\n')
+}
+
+/** A key's address as recorded in its keystore (no decryption needed). */
+export async function readKeystoreAddress(paths: NetworkPaths, name: string): Promise<Address> {
+  const text = await readKeyFile(paths.node(name).keystore, name)
+  let address: unknown
+  try {
+    address = (JSON.parse(text) as {address?: unknown}).address
+  } catch {
+    address = undefined
+  }
+  if (typeof address !== 'string' || !/^(0x)?[0-9a-fA-F]{40}$/.test(address)) {
+    throw new MedrecError(errorCodes.KEYSTORE_INVALID, `${name}: ${paths.node(name).keystore} is not a keystore v3 file with an address.`, {
+      hint: 'Restore it from your backup.',
+    })
+  }
+  return getAddress(address.startsWith('0x') ? address : `0x${address}`)
+}
+
+/** True if `dir` holds a medrec.yaml. */
+export async function isNetworkInitialised(dir: string): Promise<boolean> {
+  return exists(join(dir, configFileName))
+}

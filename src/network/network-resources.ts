@@ -1,0 +1,84 @@
+import {labelKeys, type ContainerEngine, type ContainerInfo, type NodeRole} from '../docker/container-engine.js'
+import type {NetworkConfig} from '../config/network-config.js'
+import type {NetworkState} from './network-state.js'
+
+/** Names of the Docker objects of one network: predictable for people, found by label by the tool. */
+export function resourceNames(networkName: string) {
+  return {
+    network: `medrec-${networkName}`,
+    container: (node: string) => `medrec-${networkName}-${node}`,
+    initContainer: (node: string) => `medrec-${networkName}-${node}-init`,
+    volume: (node: string) => `medrec-${networkName}-${node}-data`,
+  }
+}
+
+/** Labels for an object of this network. */
+export function resourceLabels(config: NetworkConfig, state: NetworkState, extra: {role?: NodeRole; node?: string} = {}): Record<string, string> {
+  return {
+    [labelKeys.managed]: 'true',
+    [labelKeys.network]: config.network.name,
+    [labelKeys.networkId]: state.networkId,
+    ...(extra.role ? {[labelKeys.role]: extra.role} : {}),
+    ...(extra.node ? {[labelKeys.node]: extra.node} : {}),
+  }
+}
+
+export type NetworkResources = {
+  containers: ContainerInfo[]
+  volumes: {name: string; labels: Record<string, string>}[]
+  networks: {id: string; name: string; subnets: string[]; labels: Record<string, string>}[]
+}
+
+/** Everything on the engine that belongs to this directory's network (by its network-id label). */
+export async function findNetworkResources(engine: ContainerEngine, networkId: string): Promise<NetworkResources> {
+  const selector = {[labelKeys.networkId]: networkId}
+  const [containers, volumes, networks] = await Promise.all([engine.listContainers(selector), engine.listVolumes(selector), engine.listNetworks(selector)])
+  return {containers, volumes, networks}
+}
+
+/**
+ * Removes every container, volume and network of this network. Containers go first:
+ * a volume or network in use cannot be removed.
+ */
+export async function removeNetworkResources(engine: ContainerEngine, networkId: string): Promise<{containers: number; volumes: number; networks: number}> {
+  const found = await findNetworkResources(engine, networkId)
+  await Promise.all(found.containers.map((c) => engine.removeContainer(c.id)))
+  await Promise.all(found.volumes.map((v) => engine.removeVolume(v.name)))
+  await Promise.all(found.networks.map((n) => engine.removeNetwork(n.id)))
+  return {containers: found.containers.length, volumes: found.volumes.length, networks: found.networks.length}
+}
+
+/** The IP of node `index` (0 = RPC node, then sealers) on a /24: .1 is Docker's gateway. */
+export function nodeIp(subnet: string, hostNumber: number): string {
+  const base = subnet.replace(/\.0\/24$/, '')
+  return `${base}.${hostNumber}`
+}
+
+function ipToNumber(ip: string): number {
+  return ip.split('.').reduce((n, part) => n * 256 + Number(part), 0)
+}
+
+/** Whether two IPv4 CIDR blocks overlap. */
+export function subnetsOverlap(a: string, b: string): boolean {
+  const range = (cidr: string): [number, number] | undefined => {
+    const [ip, bitsText] = cidr.split('/')
+    const bits = Number(bitsText)
+    if (!ip || !/^\d+\.\d+\.\d+\.\d+$/.test(ip) || !Number.isInteger(bits) || bits < 0 || bits > 32) return undefined
+    const size = 2 ** (32 - bits)
+    const start = Math.floor(ipToNumber(ip) / size) * size
+    return [start, start + size - 1]
+  }
+  const ra = range(a)
+  const rb = range(b)
+  if (!ra || !rb) return false
+  return ra[0] <= rb[1] && rb[0] <= ra[1]
+}
+
+/** The first /24 in 10.213.0.0/16 that no Docker network on the engine uses. */
+export function chooseFreeSubnet(used: readonly string[]): string | undefined {
+  for (let third = 0; third < 256; third++) {
+    const candidate = `10.213.${third}.0/24`
+    if (!used.some((u) => subnetsOverlap(u, candidate))) return candidate
+  }
+  return undefined
+}

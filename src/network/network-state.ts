@@ -1,0 +1,69 @@
+import {randomUUID} from 'node:crypto'
+import {readFile, rename, writeFile} from 'node:fs/promises'
+
+import {z} from 'zod'
+
+import {errorCodes} from '../errors/error-codes.js'
+import {MedrecError} from '../errors/medrec-error.js'
+import {ensureStateDir, type NetworkPaths} from './network-files.js'
+
+const networkStateSchema = z.object({
+  version: z.literal(1),
+  /** Random id that ties Docker resources (by label) to this directory. */
+  networkId: z.string().min(8),
+  /** The /24 the nodes live on, fixed at first `up` so enode URLs stay valid. */
+  subnet: z.string().optional(),
+  /** Each node's fixed address on that subnet. */
+  ips: z.record(z.string(), z.string()).default({}),
+  /** sha256 of the genesis the chain was created from; a changed genesis.json is refused. */
+  genesisSha256: z.string().optional(),
+  /** Set once a first `up` has completed; until then a failed `up` removes what it made. */
+  firstUpCompletedAt: z.string().optional(),
+  /** `geth version` results by image id, so an image is run only once to check it. */
+  imageVersions: z.record(z.string(), z.string()).default({}),
+  /** Deployed contract addresses by contract name. */
+  contracts: z.record(z.string(), z.string()).default({}),
+})
+
+export type NetworkState = z.output<typeof networkStateSchema>
+
+/** A new state for a freshly initialised directory. */
+export function newNetworkState(): NetworkState {
+  return {version: 1, networkId: randomUUID(), ips: {}, imageVersions: {}, contracts: {}}
+}
+
+/** Reads .medrec/state.json; undefined when the directory was never initialised. */
+export async function readNetworkState(paths: NetworkPaths): Promise<NetworkState | undefined> {
+  let text: string
+  try {
+    text = await readFile(paths.stateFile, 'utf8')
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw error
+  }
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  } catch (error) {
+    throw new MedrecError(errorCodes.STATE_INVALID, `${paths.stateFile} is not JSON.`, {
+      hint: 'The tool writes this file atomically, so it was edited or damaged; restore it from backup.',
+      cause: error,
+    })
+  }
+  const parsed = networkStateSchema.safeParse(json)
+  if (!parsed.success) {
+    throw new MedrecError(errorCodes.STATE_INVALID, `${paths.stateFile} is not a state file this version understands.`, {
+      details: parsed.error.issues.map((i) => `${i.path.join('.') || '(top level)'}: ${i.message}`),
+      hint: 'Restore it from backup.',
+    })
+  }
+  return parsed.data
+}
+
+/** Writes state.json atomically (write, then rename), so a crash never leaves half a file. */
+export async function writeNetworkState(paths: NetworkPaths, state: NetworkState): Promise<void> {
+  await ensureStateDir(paths)
+  const temporary = `${paths.stateFile}.${process.pid}.tmp`
+  await writeFile(temporary, `${JSON.stringify(state, null, 2)}\n`, {mode: 0o600})
+  await rename(temporary, paths.stateFile)
+}

@@ -1,0 +1,124 @@
+import {setTimeout as delay} from 'node:timers/promises'
+
+import {callJsonRpc} from '../chain/json-rpc.js'
+import type {ContainerEngine} from '../docker/container-engine.js'
+import {errorCodes} from '../errors/error-codes.js'
+import {MedrecError} from '../errors/medrec-error.js'
+import {gethIpcEval} from '../geth/geth-ipc.js'
+
+export type WaitNode = {name: string; containerId: string; address?: string}
+
+export type WaitForNetworkOptions = {
+  engine: ContainerEngine
+  rpcUrl: string
+  chainId: number
+  sealers: WaitNode[]
+  rpcNode: WaitNode
+  timeoutMs: number
+  /** Called with a short description of what is still awaited. */
+  update?: (message: string) => void
+  /** Which stage is being awaited, for progress steps. */
+  stage?: (stage: 'rpc' | 'sealing' | 'peering') => void
+}
+
+export type WaitForNetworkResult = {blockNumber: number; startBlock: number; sealedBy: Record<string, number>; peers: Record<string, number>}
+
+const rpcPollMs = 200
+const ipcPollMs = 500
+
+/** Fails fast, with the node's last log lines, when a container has exited. */
+async function assertNodesRunning(engine: ContainerEngine, nodes: WaitNode[]): Promise<void> {
+  for (const node of nodes) {
+    const info = await engine.inspectContainer(node.containerId)
+    if (info && (info.state === 'exited' || info.state === 'dead')) {
+      const logs = await engine.logsText(node.containerId, 15)
+      const fatal = logs.split('\n').filter((line) => /Fatal|could not decrypt|error/i.test(line))
+      throw new MedrecError(errorCodes.NODE_FAILED, `${node.name} stopped (exit code ${info.exitCode ?? '?'}) before the network was ready.`, {
+        details: (fatal.length > 0 ? fatal : logs.trim().split('\n')).slice(-5),
+        hint: `Read its full log with \`medrec network logs ${node.name}\`.`,
+      })
+    }
+  }
+}
+
+/**
+ * Waits, polling with an overall deadline (never a fixed sleep), until the RPC node
+ * answers on the right chain, every signer has sealed a block since the wait began,
+ * and every sealer is connected to every other node.
+ */
+export async function waitForNetwork(options: WaitForNetworkOptions): Promise<WaitForNetworkResult> {
+  const deadline = Date.now() + options.timeoutMs
+  const allNodes = [...options.sealers, options.rpcNode]
+  const update = options.update ?? (() => {})
+  let waitingFor = 'the RPC node to answer'
+
+  const timedOut = () =>
+    new MedrecError(errorCodes.READY_TIMEOUT, `The network was not ready after ${Math.round(options.timeoutMs / 1000)} s: still waiting for ${waitingFor}.`, {
+      hint: 'Read the nodes\' logs with `medrec network logs`, or allow more time with --timeout.',
+    })
+
+  // 1. The RPC node answers, on the expected chain.
+  options.stage?.('rpc')
+  let startBlock: number | undefined
+  while (startBlock === undefined) {
+    if (Date.now() > deadline) throw timedOut()
+    await assertNodesRunning(options.engine, allNodes)
+    try {
+      const chainId = Number(await callJsonRpc<string>(options.rpcUrl, 'eth_chainId', [], 1000))
+      if (chainId !== options.chainId) {
+        throw new MedrecError(errorCodes.NAME_CONFLICT, `The node at ${options.rpcUrl} is on chain ${chainId}, not ${options.chainId}.`, {
+          hint: 'Another chain\'s node answers on this port; stop it or change rpc.port in medrec.yaml.',
+        })
+      }
+      startBlock = Number(await callJsonRpc<string>(options.rpcUrl, 'eth_blockNumber', [], 1000))
+    } catch (error) {
+      if (error instanceof MedrecError && error.code !== errorCodes.RPC_FAILED) throw error
+      await delay(rpcPollMs)
+    }
+  }
+
+  // 2. Every signer seals a block after the wait began (so a restarted network is proven live).
+  options.stage?.('sealing')
+  const expected = new Map(options.sealers.filter((s) => s.address).map((s) => [s.address!.toLowerCase(), s.name]))
+  const sealedBy: Record<string, number> = {}
+  let nextBlock = startBlock + 1
+  let head = startBlock
+  while (Object.keys(sealedBy).length < expected.size) {
+    if (Date.now() > deadline) throw timedOut()
+    await assertNodesRunning(options.engine, allNodes)
+    try {
+      head = Number(await callJsonRpc<string>(options.rpcUrl, 'eth_blockNumber', [], 1000))
+      for (; nextBlock <= head; nextBlock++) {
+        const signer = (await callJsonRpc<string>(options.rpcUrl, 'clique_getSigner', [`0x${nextBlock.toString(16)}`], 1000)).toLowerCase()
+        const name = expected.get(signer)
+        if (name && sealedBy[name] === undefined) sealedBy[name] = nextBlock
+      }
+    } catch (error) {
+      if (!(error instanceof MedrecError && error.code === errorCodes.RPC_FAILED)) throw error
+    }
+    const missing = [...expected.values()].filter((name) => sealedBy[name] === undefined)
+    waitingFor = `${missing.join(', ')} to seal a block (head at block ${head})`
+    update(`${Object.keys(sealedBy).length}/${expected.size} signers have sealed; block ${head}`)
+    if (missing.length > 0) await delay(rpcPollMs)
+  }
+
+  // 3. Every sealer is connected to every other node (full mesh from the static peer lists).
+  options.stage?.('peering')
+  const wanted = allNodes.length - 1
+  const peers: Record<string, number> = {}
+  for (;;) {
+    if (Date.now() > deadline) throw timedOut()
+    await assertNodesRunning(options.engine, allNodes)
+    await Promise.all(
+      options.sealers.map(async (sealer) => {
+        peers[sealer.name] = await gethIpcEval<number>(options.engine, sealer.containerId, sealer.name, 'admin.peers.length').catch(() => 0)
+      }),
+    )
+    const short = options.sealers.filter((s) => (peers[s.name] ?? 0) < wanted)
+    update(`${options.sealers.length - short.length}/${options.sealers.length} sealers connected to all ${wanted} peers`)
+    if (short.length === 0) break
+    waitingFor = `${short.map((s) => `${s.name} (${peers[s.name]}/${wanted} peers)`).join(', ')} to connect`
+    await delay(ipcPollMs)
+  }
+  return {blockNumber: head, startBlock, sealedBy, peers}
+}
