@@ -1,6 +1,7 @@
 import {createCipheriv, createDecipheriv, randomBytes, randomUUID, scrypt as scryptCallback, timingSafeEqual} from 'node:crypto'
 import {promisify} from 'node:util'
 
+import {scryptAsync} from '@noble/hashes/scrypt'
 import {bytesToHex, hexToBytes, keccak256, type Address, type Hex} from 'viem'
 import {privateKeyToAddress} from 'viem/accounts'
 
@@ -35,12 +36,22 @@ export type KeystoreV3 = {
   version: 3
 }
 
-function maxmemFor(params: ScryptParams): number {
-  return 128 * params.n * params.r * 2 + 1024 * 1024
-}
+/** Refuse keystores whose scrypt would need more than this (a hostile file could ask for terabytes). */
+const maxScryptMemoryBytes = 2 ** 30
 
-async function deriveKey(password: string, salt: Buffer, params: ScryptParams): Promise<Buffer> {
-  return scrypt(Buffer.from(password.normalize('NFKC'), 'utf8'), salt, 32, {N: params.n, r: params.r, p: params.p, maxmem: maxmemFor(params)})
+async function deriveKey(password: string, salt: Buffer, params: ScryptParams, source: string): Promise<Buffer> {
+  const {n, r, p} = params
+  const memory = 128 * n * r + 128 * r * p
+  if (![n, r, p].every((v) => Number.isSafeInteger(v) && v > 0) || (n & (n - 1)) !== 0 || memory > maxScryptMemoryBytes) {
+    throw new MedrecError(errorCodes.KEYSTORE_INVALID, `${source} asks for scrypt parameters this tool refuses (n=${n}, r=${r}, p=${p}).`, {
+      hint: 'n must be a power of two and the work must fit in 1 GiB; geth writes n=262144, r=8, p=1.',
+    })
+  }
+  const secret = Buffer.from(password.normalize('NFKC'), 'utf8')
+  // OpenSSL enforces RFC 7914's N < 2^(16r); geth (Go's x/crypto/scrypt) does not, so
+  // keystores outside that bound are derived with @noble/hashes, which matches Go's.
+  if (Math.log2(n) < 16 * r) return scrypt(secret, salt, 32, {N: n, r, p, maxmem: memory + 32 * 1024 * 1024})
+  return Buffer.from(await scryptAsync(secret, salt, {N: n, r, p, dkLen: 32, maxmem: memory + 32 * 1024 * 1024}))
 }
 
 function keystoreMac(derivedKey: Buffer, ciphertext: Buffer): Buffer {
@@ -51,7 +62,7 @@ function keystoreMac(derivedKey: Buffer, ciphertext: Buffer): Buffer {
 export async function encryptKeystoreV3(privateKey: Hex, password: string, params: ScryptParams = standardScrypt): Promise<KeystoreV3> {
   const salt = randomBytes(32)
   const iv = randomBytes(16)
-  const derivedKey = await deriveKey(password, salt, params)
+  const derivedKey = await deriveKey(password, salt, params, 'the new keystore')
   const cipher = createCipheriv('aes-128-ctr', derivedKey.subarray(0, 16), iv)
   const ciphertext = Buffer.concat([cipher.update(hexToBytes(privateKey)), cipher.final()])
   return {
@@ -79,7 +90,7 @@ export async function decryptKeystoreV3(keystore: unknown, password: string, sou
     })
   }
   const ciphertext = Buffer.from(k.crypto.ciphertext, 'hex')
-  const derivedKey = await deriveKey(password, Buffer.from(kdf.salt, 'hex'), {n: kdf.n, r: kdf.r, p: kdf.p})
+  const derivedKey = await deriveKey(password, Buffer.from(kdf.salt, 'hex'), {n: kdf.n, r: kdf.r, p: kdf.p}, source)
   const expectedMac = Buffer.from(k.crypto.mac, 'hex')
   const actualMac = keystoreMac(derivedKey, ciphertext)
   if (expectedMac.length !== actualMac.length || !timingSafeEqual(expectedMac, actualMac)) {
