@@ -1,7 +1,7 @@
 import type {Address} from 'viem'
 
 import type {NetworkConfig} from '../config/network-config.js'
-import type {ContainerEngine, ContainerInfo} from '../docker/container-engine.js'
+import {labelKeys, type ContainerEngine, type ContainerInfo} from '../docker/container-engine.js'
 import {createTarArchive, type ArchiveEntry} from '../docker/tar-archive.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
@@ -92,6 +92,25 @@ async function readNodeSecrets(loaded: LoadedNetwork, plans: NodePlan[]) {
   return secrets
 }
 
+/**
+ * Refuses to touch Docker objects of a same-named network that belongs to another
+ * directory (another network id): reusing its volume would mix two chains.
+ */
+async function assertNoForeignNetwork(engine: ContainerEngine, name: string, networkId: string): Promise<void> {
+  const selector = {[labelKeys.network]: name}
+  const [containers, volumes, networks] = await Promise.all([engine.listContainers(selector), engine.listVolumes(selector), engine.listNetworks(selector)])
+  const foreign = [
+    ...containers.map((c) => ({kind: 'container', name: c.name, labels: c.labels})),
+    ...volumes.map((v) => ({kind: 'volume', name: v.name, labels: v.labels})),
+    ...networks.map((n) => ({kind: 'network', name: n.name, labels: n.labels})),
+  ].find((o) => o.labels[labelKeys.networkId] !== networkId)
+  if (foreign) {
+    throw new MedrecError(errorCodes.NAME_CONFLICT, `A MedRec network named "${name}" from another directory already exists on this Docker engine (${foreign.kind} ${foreign.name}).`, {
+      hint: 'Choose another network.name in medrec.yaml, or run `medrec network destroy` in that network\'s own directory. Nothing was created.',
+    })
+  }
+}
+
 /** Brings the network up: creates it the first time, restarts it when stopped, leaves it when running. */
 export async function upNetwork(options: UpNetworkOptions): Promise<UpNetworkResult> {
   const started = Date.now()
@@ -112,13 +131,7 @@ export async function upNetwork(options: UpNetworkOptions): Promise<UpNetworkRes
 
   const preflight = await runStep(progress, 'preflight', 'Checking image, names and ports', async () => {
     const existing = await findNetworkResources(engine, state.networkId)
-    const sameName = await engine.listContainers({'org.medrec.network': config.network.name})
-    const foreign = sameName.find((c) => c.labels['org.medrec.network-id'] !== state.networkId)
-    if (foreign) {
-      throw new MedrecError(errorCodes.NAME_CONFLICT, `A MedRec network named "${config.network.name}" from another directory already exists on this Docker engine (${foreign.name}).`, {
-        hint: 'Choose another network.name in medrec.yaml, or destroy the other network from its own directory.',
-      })
-    }
+    await assertNoForeignNetwork(engine, config.network.name, state.networkId)
     const image = await ensureGethImage(engine, config.image, {knownVersions: state.imageVersions})
     state.imageVersions[image.imageId] = image.version
     const rpcRunning = existing.containers.some((c) => c.labels['org.medrec.role'] === 'rpc' && c.state === 'running')

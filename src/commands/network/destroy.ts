@@ -1,0 +1,41 @@
+import {createInterface} from 'node:readline/promises'
+
+import {Flags} from '@oclif/core'
+
+import {MedrecCommand} from '../../base-command.js'
+import {errorCodes} from '../../errors/error-codes.js'
+import {MedrecError} from '../../errors/medrec-error.js'
+import {destroyNetwork, networkExists, type DestroyNetworkResult} from '../../network/stop-network.js'
+
+export default class NetworkDestroy extends MedrecCommand {
+  static override summary = 'Remove the network\'s containers, volumes and Docker network: the chain is lost.'
+  static override description = 'Keys, medrec.yaml and genesis.json stay, so `medrec network up` starts a new chain with the same sealers. Asks first unless --force.'
+  static override examples = ['<%= config.bin %> network destroy', '<%= config.bin %> network destroy --force']
+
+  static override flags = {
+    force: Flags.boolean({char: 'f', summary: 'Do not ask for confirmation.'}),
+  }
+
+  async run(): Promise<DestroyNetworkResult> {
+    const {flags} = await this.parse(NetworkDestroy)
+    const dir = this.networkDir(flags)
+    const engine = this.dockerEngine()
+    if (!flags.force && (await networkExists({dir, engine}))) {
+      if (!process.stdin.isTTY || this.jsonEnabled()) {
+        throw new MedrecError(errorCodes.CONFIRMATION_REQUIRED, 'Destroying the network deletes its chain, and there is no terminal to confirm on.', {
+          hint: 'Pass --force to confirm.',
+        })
+      }
+      const rl = createInterface({input: process.stdin, output: process.stderr})
+      const answer = await rl.question('This deletes every block of the chain (keys are kept). Type "destroy" to confirm: ')
+      rl.close()
+      if (answer.trim() !== 'destroy') {
+        throw new MedrecError(errorCodes.CONFIRMATION_REQUIRED, 'Not confirmed; nothing was removed.')
+      }
+    }
+    const result = await destroyNetwork({dir, engine})
+    const r = result.removed
+    this.log(`Removed ${r.containers} container(s), ${r.volumes} volume(s) and ${r.networks} network(s) of "${result.name}".`)
+    return result
+  }
+}

@@ -1,0 +1,39 @@
+import {createInterface} from 'node:readline'
+
+import {Args, Flags} from '@oclif/core'
+
+import {MedrecCommand} from '../../base-command.js'
+import {openNetworkLogs} from '../../network/network-logs.js'
+
+export default class NetworkLogs extends MedrecCommand {
+  static override summary = 'Show the logs of one node, or of all of them.'
+  static override enableJsonFlag = false
+  static override examples = ['<%= config.bin %> network logs', '<%= config.bin %> network logs sealer-1 -f', '<%= config.bin %> network logs rpc --tail 50']
+
+  static override args = {
+    node: Args.string({description: 'A sealer\'s name, or "rpc". All nodes when omitted.'}),
+  }
+
+  static override flags = {
+    follow: Flags.boolean({char: 'f', summary: 'Keep printing new lines.'}),
+    tail: Flags.integer({char: 'n', summary: 'Only the last N lines of each node.', min: 0}),
+  }
+
+  async run(): Promise<void> {
+    const {args, flags} = await this.parse(NetworkLogs)
+    const streams = await openNetworkLogs({dir: this.networkDir(flags), engine: this.dockerEngine(), node: args.node, follow: flags.follow, tail: flags.tail})
+    const prefixed = streams.length > 1
+    const width = Math.max(...streams.map((s) => s.node.length))
+    await Promise.all(
+      streams.map(
+        ({node, stream}) =>
+          new Promise<void>((resolve, reject) => {
+            const lines = createInterface({input: stream, crlfDelay: Infinity})
+            lines.on('line', (line) => process.stdout.write(prefixed ? `${node.padEnd(width)} | ${line}\n` : `${line}\n`))
+            lines.on('close', resolve)
+            stream.on('error', reject)
+          }),
+      ),
+    )
+  }
+}

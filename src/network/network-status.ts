@@ -1,0 +1,121 @@
+import {getAddress, type Address} from 'viem'
+
+import {callJsonRpc} from '../chain/json-rpc.js'
+import {labelKeys, type ContainerEngine} from '../docker/container-engine.js'
+import {gethIpcEval} from '../geth/geth-ipc.js'
+import {rpcNodeName} from './init-network.js'
+import {loadNetwork, rpcUrlOf} from './load-network.js'
+import {findNetworkResources} from './network-resources.js'
+
+export type SealerStatus = {
+  name: string
+  address: Address
+  /** Docker state of its container, or "missing". */
+  container: string
+  /** Connected peers (over IPC); null when the node cannot be asked. */
+  peers: number | null
+  /** Blocks it sealed among the last 64 (clique_status); null when the RPC node is down. */
+  sealedRecently: number | null
+  /** Whether it is in the current Clique signer set. */
+  isSigner: boolean
+}
+
+export type NetworkStatus = {
+  name: string
+  chainId: number
+  rpcUrl: string
+  /** running: every node up; stopped: containers exist, none running; partial: some; not-created: none. */
+  state: 'running' | 'stopped' | 'partial' | 'not-created'
+  rpc: {container: string; reachable: boolean}
+  blockNumber: number | null
+  /** Seconds since the head block's timestamp. */
+  headAgeSeconds: number | null
+  signers: Address[]
+  liveness: {
+    signers: number
+    /** Signers whose sealer runs and has at least one peer. */
+    online: number
+    /** floor(N/2)+1: Clique needs this many signers online to keep sealing. */
+    needed: number
+    stalled: boolean
+    reason: string | null
+  }
+  sealers: SealerStatus[]
+}
+
+/** Reads the network's state from Docker, the RPC node and each sealer's IPC. Never changes anything. */
+export async function readNetworkStatus(options: {dir: string; engine: ContainerEngine}): Promise<NetworkStatus> {
+  const {config, state, signers: genesisSigners} = await loadNetwork(options.dir)
+  const engine = options.engine
+  await engine.ping()
+  const rpcUrl = rpcUrlOf(config)
+  const {containers} = await findNetworkResources(engine, state.networkId)
+  const byNode = new Map(containers.filter((c) => c.labels[labelKeys.role] !== 'init').map((c) => [c.labels[labelKeys.node], c]))
+
+  const rpcContainer = byNode.get(rpcNodeName)
+  let blockNumber: number | null = null
+  let headAgeSeconds: number | null = null
+  let signers: Address[] = genesisSigners
+  let activity: Record<string, number> | null = null
+  if (rpcContainer?.state === 'running') {
+    try {
+      const head = await callJsonRpc<{number: string; timestamp: string}>(rpcUrl, 'eth_getBlockByNumber', ['latest', false])
+      blockNumber = Number(head.number)
+      headAgeSeconds = Math.max(0, Math.round(Date.now() / 1000 - Number(head.timestamp)))
+      signers = (await callJsonRpc<string[]>(rpcUrl, 'clique_getSigners', ['latest'])).map((s) => getAddress(s))
+      const cliqueStatus = await callJsonRpc<{sealerActivity: Record<string, number>}>(rpcUrl, 'clique_status')
+      activity = Object.fromEntries(Object.entries(cliqueStatus.sealerActivity).map(([a, n]) => [a.toLowerCase(), n]))
+    } catch {
+      // Reported as unreachable below; status never fails because the chain is down.
+    }
+  }
+  const signerSet = new Set(signers.map((s) => s.toLowerCase()))
+
+  const sealers: SealerStatus[] = await Promise.all(
+    config.sealers.map(async (sealer) => {
+      const container = byNode.get(sealer.name)
+      let peers: number | null = null
+      if (container?.state === 'running') {
+        peers = await gethIpcEval<number>(engine, container.id, sealer.name, 'admin.peers.length').catch(() => null)
+      }
+      return {
+        name: sealer.name,
+        address: getAddress(sealer.address),
+        container: container?.state ?? 'missing',
+        peers,
+        sealedRecently: activity ? (activity[sealer.address.toLowerCase()] ?? 0) : null,
+        isSigner: signerSet.has(sealer.address.toLowerCase()),
+      }
+    }),
+  )
+
+  const nodes = [...config.sealers.map((s) => s.name), rpcNodeName]
+  const running = nodes.filter((n) => byNode.get(n)?.state === 'running').length
+  const existing = nodes.filter((n) => byNode.has(n)).length
+  const networkState: NetworkStatus['state'] = existing === 0 ? 'not-created' : running === nodes.length ? 'running' : running === 0 ? 'stopped' : 'partial'
+
+  const needed = Math.floor(signers.length / 2) + 1
+  const online = sealers.filter((s) => s.isSigner && s.container === 'running' && (s.peers ?? 0) > 0).length
+  // A healthy chain's head is at most a couple of periods old; give slow machines slack.
+  const stallAfterSeconds = Math.max(3 * config.network.period, config.network.period + 15)
+  let reason: string | null = null
+  if (networkState === 'not-created') reason = 'the network has not been created: run `medrec network up`'
+  else if (networkState === 'stopped') reason = 'the network is stopped: run `medrec network up`'
+  else if (online < needed) reason = `only ${online} of ${signers.length} signers are online; Clique needs ${needed} (floor(N/2)+1) to seal`
+  else if (headAgeSeconds !== null && headAgeSeconds > stallAfterSeconds) reason = `no block for ${headAgeSeconds} s (period ${config.network.period} s)`
+  else if (rpcContainer?.state === 'running' && blockNumber === null) reason = 'the RPC node does not answer'
+  const stalled = reason !== null && networkState !== 'not-created' && networkState !== 'stopped' && (online < needed || (headAgeSeconds ?? 0) > stallAfterSeconds)
+
+  return {
+    name: config.network.name,
+    chainId: config.network.chainId,
+    rpcUrl,
+    state: networkState,
+    rpc: {container: rpcContainer?.state ?? 'missing', reachable: blockNumber !== null},
+    blockNumber,
+    headAgeSeconds,
+    signers,
+    liveness: {signers: signers.length, online, needed, stalled, reason},
+    sealers,
+  }
+}

@@ -1,0 +1,52 @@
+import {labelKeys, type ContainerEngine} from '../docker/container-engine.js'
+import {loadNetwork} from './load-network.js'
+import {findNetworkResources, removeNetworkResources} from './network-resources.js'
+import {writeNetworkState} from './network-state.js'
+
+/** geth flushes its in-memory state on SIGTERM; give it time so `up` resumes at the same height. */
+const stopTimeoutSeconds = 60
+
+export type DownNetworkResult = {name: string; stopped: string[]; alreadyStopped: string[]}
+
+/** Stops every node's container, keeping containers, volumes and chain data. */
+export async function downNetwork(options: {dir: string; engine: ContainerEngine}): Promise<DownNetworkResult> {
+  const {config, state} = await loadNetwork(options.dir)
+  await options.engine.ping()
+  const {containers} = await findNetworkResources(options.engine, state.networkId)
+  const nodes = containers.filter((c) => c.labels[labelKeys.role] === 'sealer' || c.labels[labelKeys.role] === 'rpc')
+  const running = nodes.filter((c) => c.state === 'running' || c.state === 'restarting' || c.state === 'paused')
+  await Promise.all(running.map((c) => options.engine.stopContainer(c.id, stopTimeoutSeconds)))
+  const nodeName = (c: (typeof nodes)[number]) => c.labels[labelKeys.node] ?? c.name
+  return {
+    name: config.network.name,
+    stopped: running.map(nodeName).sort(),
+    alreadyStopped: nodes.filter((c) => !running.includes(c)).map(nodeName).sort(),
+  }
+}
+
+export type DestroyNetworkResult = {name: string; removed: {containers: number; volumes: number; networks: number}}
+
+/**
+ * Removes every container, volume and network of this network: its chain is gone.
+ * Keys and medrec.yaml stay, so `up` starts a new chain with the same sealers.
+ */
+export async function destroyNetwork(options: {dir: string; engine: ContainerEngine}): Promise<DestroyNetworkResult> {
+  const {config, state, paths} = await loadNetwork(options.dir)
+  await options.engine.ping()
+  const removed = await removeNetworkResources(options.engine, state.networkId)
+  // Everything that described the old chain goes with it.
+  delete state.subnet
+  delete state.genesisSha256
+  delete state.firstUpCompletedAt
+  state.ips = {}
+  state.contracts = {}
+  await writeNetworkState(paths, state)
+  return {name: config.network.name, removed}
+}
+
+/** Whether anything of this network exists on the engine (for destroy's confirmation). */
+export async function networkExists(options: {dir: string; engine: ContainerEngine}): Promise<boolean> {
+  const {state} = await loadNetwork(options.dir)
+  const found = await findNetworkResources(options.engine, state.networkId)
+  return found.containers.length + found.volumes.length + found.networks.length > 0
+}
