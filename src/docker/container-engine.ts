@@ -17,6 +17,8 @@ export type ContainerInfo = {
   labels: Record<string, string>
   state: 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead' | string
   exitCode: number | undefined
+  /** How often Docker's restart policy has restarted it (inspect only; 0 from list). */
+  restartCount: number
   /** Container IP on each Docker network, by network name. */
   ips: Record<string, string>
 }

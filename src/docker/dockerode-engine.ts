@@ -62,6 +62,7 @@ function toContainerInfo(summary: Docker.ContainerInfo): ContainerInfo {
     labels: summary.Labels ?? {},
     state: summary.State,
     exitCode: exit ? Number(exit[1]) : undefined,
+    restartCount: 0,
     ips,
   }
 }
@@ -168,7 +169,8 @@ export class DockerodeEngine implements ContainerEngine {
         name: info.Name.replace(/^\//, ''),
         labels: info.Config?.Labels ?? {},
         state: info.State.Status,
-        exitCode: info.State.Status === 'exited' ? info.State.ExitCode : undefined,
+        exitCode: info.State.Status === 'exited' || info.State.Status === 'restarting' ? info.State.ExitCode : undefined,
+        restartCount: info.RestartCount ?? 0,
         ips,
       }
     } catch (error) {

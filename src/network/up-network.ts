@@ -118,14 +118,16 @@ export async function upNetwork(options: UpNetworkOptions): Promise<UpNetworkRes
   const engine = options.engine
   const timeoutMs = options.timeoutMs ?? 120_000
 
-  // Pre-flight: nothing is created until every check has passed.
+  // Pre-flight: nothing is created until every check has passed. Local files are checked
+  // first (cheap, and the more useful message); Docker before init writes any file.
+  const exists = await isNetworkInitialised(options.dir)
+  let loaded = exists ? await loadNetwork(options.dir) : undefined
   await runStep(progress, 'docker', 'Connecting to Docker', () => engine.ping(), () => engine.describeEndpoint())
-  let initialised = false
-  if (!(await isNetworkInitialised(options.dir))) {
+  const initialised = !exists
+  if (!loaded) {
     await runStep(progress, 'init', 'Creating a default network (medrec.yaml, genesis.json, keys)', () => initNetwork({...options.init, dir: options.dir}), (r) => `${r.sealers.length} sealers, chain id ${r.chainId}`)
-    initialised = true
+    loaded = await loadNetwork(options.dir)
   }
-  const loaded = await loadNetwork(options.dir)
   const {config, state} = loaded
   const names = resourceNames(config.network.name)
 
@@ -199,7 +201,7 @@ export async function upNetwork(options: UpNetworkOptions): Promise<UpNetworkRes
               restartPolicy: 'unless-stopped',
               stopTimeoutSeconds,
             })
-            containersByNode.set(plan.name, {id, name: names.container(plan.name), labels: {}, state: 'created', exitCode: undefined, ips: {}})
+            containersByNode.set(plan.name, {id, name: names.container(plan.name), labels: {}, state: 'created', exitCode: undefined, restartCount: 0, ips: {}})
           }
         })
       }

@@ -26,18 +26,25 @@ export type WaitForNetworkResult = {blockNumber: number; startBlock: number; sea
 const rpcPollMs = 200
 const ipcPollMs = 500
 
-/** Fails fast, with the node's last log lines, when a container has exited. */
-async function assertNodesRunning(engine: ContainerEngine, nodes: WaitNode[]): Promise<void> {
+/**
+ * Fails fast, with the node's last log lines, when a container has exited or is crash
+ * looping: under the restart policy a failing geth is restarted again and again, so a
+ * rising restart count is the sign, not an exited state.
+ */
+async function assertNodesRunning(engine: ContainerEngine, nodes: WaitNode[], baseline: Map<string, number>): Promise<void> {
   for (const node of nodes) {
     const info = await engine.inspectContainer(node.containerId)
-    if (info && (info.state === 'exited' || info.state === 'dead')) {
-      const logs = await engine.logsText(node.containerId, 15)
-      const fatal = logs.split('\n').filter((line) => /Fatal|could not decrypt|error/i.test(line))
-      throw new MedrecError(errorCodes.NODE_FAILED, `${node.name} stopped (exit code ${info.exitCode ?? '?'}) before the network was ready.`, {
-        details: (fatal.length > 0 ? fatal : logs.trim().split('\n')).slice(-5),
-        hint: `Read its full log with \`medrec network logs ${node.name}\`.`,
-      })
-    }
+    if (!info) continue
+    if (!baseline.has(node.containerId)) baseline.set(node.containerId, info.restartCount)
+    const crashed = info.state === 'exited' || info.state === 'dead' || info.state === 'restarting' || info.restartCount > baseline.get(node.containerId)!
+    if (!crashed) continue
+    const logs = await engine.logsText(node.containerId, 30)
+    const fatal = [...new Set(logs.split('\n').filter((line) => /Fatal|could not decrypt|panic/i.test(line)))]
+    const how = info.state === 'exited' || info.state === 'dead' ? `stopped (exit code ${info.exitCode ?? '?'})` : `keeps crashing (exit code ${info.exitCode ?? '?'}, restarted ${info.restartCount} times)`
+    throw new MedrecError(errorCodes.NODE_FAILED, `${node.name} ${how} before the network was ready.`, {
+      details: (fatal.length > 0 ? fatal : logs.trim().split('\n')).slice(-5),
+      hint: `Read its full log with \`medrec network logs ${node.name}\`.`,
+    })
   }
 }
 
@@ -51,6 +58,7 @@ export async function waitForNetwork(options: WaitForNetworkOptions): Promise<Wa
   const allNodes = [...options.sealers, options.rpcNode]
   const update = options.update ?? (() => {})
   let waitingFor = 'the RPC node to answer'
+  const restartBaseline = new Map<string, number>()
 
   const timedOut = () =>
     new MedrecError(errorCodes.READY_TIMEOUT, `The network was not ready after ${Math.round(options.timeoutMs / 1000)} s: still waiting for ${waitingFor}.`, {
@@ -62,7 +70,7 @@ export async function waitForNetwork(options: WaitForNetworkOptions): Promise<Wa
   let startBlock: number | undefined
   while (startBlock === undefined) {
     if (Date.now() > deadline) throw timedOut()
-    await assertNodesRunning(options.engine, allNodes)
+    await assertNodesRunning(options.engine, allNodes, restartBaseline)
     try {
       const chainId = Number(await callJsonRpc<string>(options.rpcUrl, 'eth_chainId', [], 1000))
       if (chainId !== options.chainId) {
@@ -85,7 +93,7 @@ export async function waitForNetwork(options: WaitForNetworkOptions): Promise<Wa
   let head = startBlock
   while (Object.keys(sealedBy).length < expected.size) {
     if (Date.now() > deadline) throw timedOut()
-    await assertNodesRunning(options.engine, allNodes)
+    await assertNodesRunning(options.engine, allNodes, restartBaseline)
     try {
       head = Number(await callJsonRpc<string>(options.rpcUrl, 'eth_blockNumber', [], 1000))
       for (; nextBlock <= head; nextBlock++) {
@@ -108,7 +116,7 @@ export async function waitForNetwork(options: WaitForNetworkOptions): Promise<Wa
   const peers: Record<string, number> = {}
   for (;;) {
     if (Date.now() > deadline) throw timedOut()
-    await assertNodesRunning(options.engine, allNodes)
+    await assertNodesRunning(options.engine, allNodes, restartBaseline)
     await Promise.all(
       options.sealers.map(async (sealer) => {
         peers[sealer.name] = await gethIpcEval<number>(options.engine, sealer.containerId, sealer.name, 'admin.peers.length').catch(() => 0)

@@ -1,0 +1,88 @@
+import {mkdtemp, readdir, writeFile} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+
+import {describe, expect, it} from 'vitest'
+
+import {runMedrec} from '../helpers/run-medrec.js'
+
+// These run the built CLI as a separate process; none of them needs Docker.
+describe('medrec on bad input', () => {
+  it('reports every problem in medrec.yaml at once, before contacting Docker, with exit 1 and a stable --json shape', async () => {
+    // Given a medrec.yaml with four problems, and no Docker engine at all
+    const dir = await mkdtemp(join(tmpdir(), 'medrec-cli-'))
+    await writeFile(
+      join(dir, 'medrec.yaml'),
+      'version: 1\nnetwork:\n  name: Bad_Name\n  chainId: 31337\n  period: 1\n  gasLimit: 30000000\nrpc:\n  port: 8545\nsealers: []\nextra: true\n',
+    )
+    // When up runs
+    const result = await runMedrec(['network', 'up', '--dir', dir, '--json'], {env: {DOCKER_HOST: 'tcp://127.0.0.1:1'}})
+    // Then the config problems are reported, all of them, in the stable error shape
+    expect(result.exitCode).toBe(1)
+    expect(result.json).toEqual({
+      error: {
+        code: 'MEDREC_CONFIG_INVALID',
+        message: expect.stringContaining('has 4 problems'),
+        hint: expect.any(String),
+        details: expect.arrayContaining([expect.stringMatching(/^network\.name: /), expect.stringMatching(/^network\.chainId: .*Hardhat/)]),
+      },
+    })
+    expect(result.json.error.details).toHaveLength(4)
+  })
+
+  it('names each invalid field of medrec.yaml', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'medrec-cli-'))
+    await writeFile(
+      join(dir, 'medrec.yaml'),
+      'version: 1\nnetwork:\n  name: Bad_Name\n  chainId: 31337\n  period: 1\n  gasLimit: 30000000\nrpc:\n  port: 8545\nsealers: []\nextra: true\n',
+    )
+    await writeFile(join(dir, 'genesis.json'), '{}')
+    const result = await runMedrec(['network', 'logs', '--dir', dir])
+    expect(result.exitCode).toBe(1)
+    expect(result.stderr).toContain('Error [MEDREC_CONFIG_INVALID]')
+    for (const path of ['(top level): unknown key "extra"', 'network.name:', 'network.chainId:', 'sealers: needs at least one sealer']) {
+      expect(result.stderr).toContain(`  - ${path}`)
+    }
+    expect(result.stdout).toBe('')
+  })
+
+  it('refuses a file that is not YAML, naming the line', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'medrec-cli-'))
+    await writeFile(join(dir, 'medrec.yaml'), 'version: 1\nnetwork: {name: x\n')
+    const result = await runMedrec(['network', 'logs', '--dir', dir])
+    expect(result.exitCode).toBe(1)
+    expect(result.stderr).toMatch(/Error \[MEDREC_CONFIG_NOT_YAML\][\s\S]*line \d+/)
+  })
+
+  it('says how to start when there is no network in the directory', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'medrec-cli-'))
+    const result = await runMedrec(['network', 'logs', '--dir', dir, 'sealer-1'])
+    expect(result.exitCode).toBe(1)
+    expect(result.stderr).toContain('MEDREC_CONFIG_NOT_FOUND')
+    expect(result.stderr).toContain('medrec network init')
+  })
+
+  it('treats an unknown flag as a usage error (exit 2) and writes nothing', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'medrec-cli-'))
+    const result = await runMedrec(['network', 'init', '--dir', dir, '--sealer-count', '3', '--json'])
+    expect(result.exitCode).toBe(2)
+    expect(result.json.error).toMatchObject({code: 'MEDREC_USAGE', message: expect.stringContaining('--sealer-count')})
+    expect(await readdir(dir)).toEqual([])
+  })
+
+  it('refuses a well-known chain id at init, and writes nothing', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'medrec-cli-'))
+    const result = await runMedrec(['network', 'init', '--dir', dir, '--chain-id', '1', '--json'])
+    expect(result.exitCode).toBe(1)
+    expect(result.json.error).toMatchObject({code: 'MEDREC_INVALID_ARGUMENT', details: [expect.stringContaining('Ethereum mainnet')]})
+    expect(await readdir(dir)).toEqual([])
+  })
+
+  it('initialises a network and prints its result as JSON on stdout only', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'medrec-cli-'))
+    const result = await runMedrec(['network', 'init', '--dir', dir, '--sealers', '2', '--light-kdf', '--json'])
+    expect(result.exitCode, result.stderr).toBe(0)
+    expect(result.json).toMatchObject({dir, chainId: expect.any(Number), kdf: 'light', sealers: [{name: 'sealer-1'}, {name: 'sealer-2'}]})
+    expect(result.stdout).not.toMatch(/password/i)
+  })
+})

@@ -1,0 +1,128 @@
+import {afterEach, describe, expect, it} from 'vitest'
+
+import {docker, dockerObjectsOf, eventually, forceRemoveNetwork, initE2eNetwork, postWithHostHeader, rpc} from '../helpers/e2e-network.js'
+import {e2ePrerequisites} from '../helpers/e2e-prerequisites.js'
+import {runMedrec} from '../helpers/run-medrec.js'
+
+const prerequisites = await e2ePrerequisites()
+const created: string[] = []
+afterEach(async () => {
+  for (const name of created.splice(0)) await forceRemoveNetwork(name)
+})
+
+describe.skipIf(!prerequisites.ok)('network lifecycle on real geth sealers', () => {
+  it('brings up 3 sealers that all seal, keeps the chain across down and up, and destroy leaves nothing', async () => {
+    // Given an initialised 3-sealer network
+    const net = await initE2eNetwork('e2e-life')
+    created.push(net.name)
+    const init = (await runMedrec(['network', 'status', '--dir', net.dir, '--json'])).json
+
+    // When it is brought up
+    const up = await runMedrec(['network', 'up', '--dir', net.dir, '--json'])
+    expect(up.exitCode, up.stderr).toBe(0)
+    expect(up.json).toMatchObject({action: 'created', rpcUrl: net.rpcUrl, chainId: init.chainId})
+
+    // Then the signer set is exactly the three sealers
+    const sealerAddresses = init.sealers.map((s: {address: string}) => s.address.toLowerCase()).sort()
+    const signers = (await rpc(net.rpcUrl, 'clique_getSigners', ['latest'])).body.result as string[]
+    expect(signers.map((s) => s.toLowerCase()).sort()).toEqual(sealerAddresses)
+    expect(sealerAddresses).toHaveLength(3)
+
+    // And blocks advance, each signer sealing its share
+    const start = Number((await rpc(net.rpcUrl, 'eth_blockNumber')).body.result)
+    const activity = await eventually('every signer to seal after block ' + start, async () => {
+      const head = Number((await rpc(net.rpcUrl, 'eth_blockNumber')).body.result)
+      if (head < start + 6) return undefined
+      const status = (await rpc(net.rpcUrl, 'clique_status')).body.result as {sealerActivity: Record<string, number>}
+      return Object.values(status.sealerActivity).every((n) => n > 0) && Object.keys(status.sealerActivity).length === 3 ? status.sealerActivity : undefined
+    })
+    expect(Object.keys(activity).map((a) => a.toLowerCase()).sort()).toEqual(sealerAddresses)
+
+    // And status reports a live network in its --json shape
+    const status = await runMedrec(['network', 'status', '--dir', net.dir, '--json'])
+    expect(status.exitCode).toBe(0)
+    expect(status.json).toMatchObject({
+      rpcUrl: net.rpcUrl,
+      chainId: init.chainId,
+      state: 'running',
+      blockNumber: expect.any(Number),
+      liveness: {signers: 3, online: 3, needed: 2, stalled: false},
+    })
+    expect(status.json.signers).toHaveLength(3)
+    for (const sealer of status.json.sealers) {
+      expect(sealer).toMatchObject({container: 'running', peers: 3, isSigner: true, sealedRecently: expect.any(Number)})
+      expect(sealer.sealedRecently).toBeGreaterThan(0)
+    }
+
+    // When up runs again on the running network, nothing changes
+    const again = await runMedrec(['network', 'up', '--dir', net.dir, '--json'])
+    expect(again.json.action).toBe('unchanged')
+
+    // When the network is stopped and started again
+    const height = Number((await rpc(net.rpcUrl, 'eth_blockNumber')).body.result)
+    const block = (await rpc(net.rpcUrl, 'eth_getBlockByNumber', [`0x${height.toString(16)}`, false])).body.result
+    const down = await runMedrec(['network', 'down', '--dir', net.dir, '--json'])
+    expect(down.exitCode).toBe(0)
+    expect(down.json.stopped).toEqual(['rpc', 'sealer-1', 'sealer-2', 'sealer-3'])
+    await expect(rpc(net.rpcUrl, 'eth_blockNumber')).rejects.toThrow()
+    const restarted = await runMedrec(['network', 'up', '--dir', net.dir, '--json'])
+    expect(restarted.exitCode, restarted.stderr).toBe(0)
+    expect(restarted.json.action).toBe('started')
+
+    // Then every block is kept and the chain goes on from there
+    const sameBlock = (await rpc(net.rpcUrl, 'eth_getBlockByNumber', [`0x${height.toString(16)}`, false])).body.result
+    expect(sameBlock.hash).toBe(block.hash)
+    expect(restarted.json.blockNumber).toBeGreaterThan(height)
+
+    // When it is destroyed
+    const destroy = await runMedrec(['network', 'destroy', '--dir', net.dir, '--force', '--json'])
+    expect(destroy.exitCode).toBe(0)
+    expect(destroy.json.removed).toEqual({containers: 4, volumes: 4, networks: 1})
+
+    // Then no container, volume or network of the tool is left
+    expect(await dockerObjectsOf(net.name)).toEqual({containers: [], volumes: [], networks: []})
+  })
+
+  it('serves only eth, net, web3 and clique from a keyless RPC node on 127.0.0.1; sealers publish nothing and serve no HTTP', async () => {
+    // Given a running network
+    const net = await initE2eNetwork('e2e-sec', ['--sealers', '2'])
+    created.push(net.name)
+    const up = await runMedrec(['network', 'up', '--dir', net.dir, '--json'])
+    expect(up.exitCode, up.stderr).toBe(0)
+
+    // Then personal_*, admin_*, miner_* and debug_* do not exist on the RPC node
+    for (const method of ['personal_listAccounts', 'personal_unlockAccount', 'admin_nodeInfo', 'admin_addPeer', 'miner_start', 'debug_traceTransaction']) {
+      const response = await rpc(net.rpcUrl, method, [])
+      expect(response.body.error?.code, method).toBe(-32601)
+    }
+    // And the public modules answer; the node holds no account
+    expect((await rpc(net.rpcUrl, 'net_version')).body.result).toBe(String(up.json.chainId))
+    expect((await rpc(net.rpcUrl, 'web3_clientVersion')).body.result).toMatch(/^Geth\/v1\.13\.15/)
+    expect((await rpc(net.rpcUrl, 'eth_accounts')).body.result).toEqual([])
+    // And a foreign Host header (DNS rebinding) is refused, and no CORS header is granted
+    expect(await postWithHostHeader(net.rpcUrl, 'evil.example')).toBe(403)
+    expect(await postWithHostHeader(net.rpcUrl, `localhost:${net.rpcPort}`)).toBe(200)
+    expect((await rpc(net.rpcUrl, 'eth_blockNumber', [], {origin: 'https://evil.example'})).headers.get('access-control-allow-origin')).toBeNull()
+
+    // And only the RPC node publishes a port, on 127.0.0.1; sealers hold keys and publish nothing
+    const containers = await docker.listContainers({filters: {label: [`org.medrec.network=${net.name}`]}})
+    expect(containers).toHaveLength(3)
+    for (const summary of containers) {
+      const info = await docker.getContainer(summary.Id).inspect()
+      const bindings = Object.values(info.HostConfig.PortBindings ?? {}).flat()
+      const args = info.Config.Cmd ?? []
+      if (summary.Labels['org.medrec.role'] === 'rpc') {
+        expect(bindings).toEqual([{HostIp: '127.0.0.1', HostPort: String(net.rpcPort)}])
+        expect(args).not.toContain('--unlock')
+        expect(args[args.indexOf('--http.api') + 1]).toBe('eth,net,web3,clique')
+      } else {
+        expect(bindings).toEqual([])
+        expect(args).toContain('--unlock')
+        expect(args.filter((a) => /^--(http|ws)/.test(a))).toEqual([])
+        expect(args).not.toContain('--allow-insecure-unlock')
+        // The password is a file in the volume, never on the command line
+        expect(args.join(' ')).not.toMatch(/--password\s+(?!\/data\/password)/)
+      }
+    }
+  })
+})
