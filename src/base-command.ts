@@ -4,7 +4,8 @@ import {Command, Flags, Interfaces} from '@oclif/core'
 
 import {DockerodeEngine} from './docker/dockerode-engine.js'
 import type {ContainerEngine} from './docker/container-engine.js'
-import {isMedrecError} from './errors/medrec-error.js'
+import {errorCodes} from './errors/error-codes.js'
+import {isMedrecError, MedrecError} from './errors/medrec-error.js'
 import {createProgressRenderer, type ProgressRenderer} from './progress/progress-renderer.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof MedrecCommand)['baseFlags'] & T['flags']>
@@ -50,7 +51,8 @@ export abstract class MedrecCommand extends Command {
     if (!this.jsonEnabled()) process.stderr.write(`${message}\n`)
   }
 
-  protected override async catch(error: Error & {oclif?: {exit?: number}}): Promise<unknown> {
+  protected override async catch(thrown: Error & {oclif?: {exit?: number}}): Promise<unknown> {
+    const error = fileSystemProblem(thrown) ?? thrown
     await this.renderer?.fail(error)
     const oclifExit = (error as {oclif?: {exit?: number}}).oclif?.exit
     const expected = isMedrecError(error)
@@ -75,4 +77,21 @@ export abstract class MedrecCommand extends Command {
     if (!error) await this.renderer?.finish()
     return super.finally(error)
   }
+}
+
+const fileErrorHints: Record<string, string> = {
+  EACCES: 'Check the file\'s owner and permissions (files made with sudo belong to root).',
+  EPERM: 'Check the file\'s owner and permissions (files made with sudo belong to root).',
+  ENOSPC: 'Free some disk space and run the command again.',
+  EROFS: 'The file system is read-only; use a writable --dir.',
+  EISDIR: 'A directory stands where a file is expected; move it away.',
+  ENOTDIR: 'A file stands where a directory is expected; move it away.',
+  EMFILE: 'Too many open files; raise the limit (ulimit -n).',
+}
+
+/** A file-system failure (permissions, full disk…) is the user's to fix, not a bug. */
+function fileSystemProblem(error: unknown): MedrecError | undefined {
+  const e = error as NodeJS.ErrnoException
+  if (isMedrecError(error) || typeof e?.code !== 'string' || !(e.code in fileErrorHints)) return undefined
+  return new MedrecError(errorCodes.FILE_ACCESS, `Cannot ${e.syscall ?? 'use'} ${e.path ?? 'a file'}: ${e.code}.`, {hint: fileErrorHints[e.code], cause: error})
 }

@@ -90,6 +90,14 @@ describe('medrec.yaml', () => {
     )
   })
 
+  it.each([['"*"'], ['"localhost,*"'], ['" *"'], ['"a b"']])('refuses rpc.vhosts %s, which geth would read as a wildcard or a list', (vhost) => {
+    expect(problemsOf(valid.replace('  port: 8545', `  port: 8545\n  vhosts: [${vhost}]`))).toEqual([expect.stringMatching(/^rpc\.vhosts\.0: .*without "\*"/)])
+  })
+
+  it.each(['rpc', 'deployer', 'identity'])('refuses the reserved sealer name %s', (name) => {
+    expect(problemsOf(valid.replace('name: st-anne', `name: ${name}`))).toEqual([expect.stringMatching(/^sealers\.1\.name: .*reserved/)])
+  })
+
   it('refuses an image of geth 1.14 with the reason', () => {
     expect(problemsOf(valid.replace('v1.13.15', 'v1.14.0'))).toEqual([expect.stringMatching(/^image: .*cannot seal Clique/)])
   })

@@ -7,6 +7,8 @@ export const configFileName = 'medrec.yaml'
 export const configSchemaFileName = 'medrec.schema.json'
 export const configVersion = 1
 
+/** Key names the tool uses itself under .medrec/keys. */
+const reservedNodeNames = ['rpc', 'deployer', 'identity']
 const nodeNamePattern = /^[a-z][a-z0-9-]{0,30}[a-z0-9]$/
 const addressSchema = z
   .string()
@@ -75,7 +77,7 @@ export const networkConfigSchema = z
         .describe('Host address the keyless RPC node\'s JSON-RPC port is published on.'),
       port: portSchema.default(8545).describe('Host port of the keyless RPC node\'s JSON-RPC.'),
       vhosts: z
-        .array(z.string().min(1))
+        .array(z.string().regex(/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/, 'must be one host name or IP address, without "*", commas or spaces'))
         .min(1)
         .default(['localhost', '127.0.0.1'])
         .describe('Host names the RPC node accepts in the HTTP Host header (never "*").'),
@@ -93,15 +95,12 @@ export const networkConfigSchema = z
     }
     const imageProblem = explainUnsupportedImageTag(config.image)
     if (imageProblem) ctx.addIssue({code: 'custom', path: ['image'], message: imageProblem})
-    if (config.rpc.vhosts.includes('*')) {
-      ctx.addIssue({code: 'custom', path: ['rpc', 'vhosts'], message: '"*" would accept any Host header (DNS rebinding); list the names instead'})
-    }
     reportDuplicates(ctx, config.sealers, (s) => s.name, 'name', 'sealer name')
     reportDuplicates(ctx, config.sealers, (s) => s.address.toLowerCase(), 'address', 'sealer address')
     reportDuplicates(ctx, config.sealers, (s) => String(s.p2pPort), 'p2pPort', 'sealer p2p port')
     for (const [index, sealer] of config.sealers.entries()) {
-      if (sealer.name === 'rpc') {
-        ctx.addIssue({code: 'custom', path: ['sealers', index, 'name'], message: '"rpc" is reserved for the keyless RPC node'})
+      if (reservedNodeNames.includes(sealer.name)) {
+        ctx.addIssue({code: 'custom', path: ['sealers', index, 'name'], message: `"${sealer.name}" is reserved (the RPC node's and the consortium's own keys use it)`})
       }
     }
   })

@@ -71,6 +71,7 @@ export type ContainerEngine = {
   disconnectNetwork(network: string, containerId: string): Promise<void>
 
   listVolumes(labels: Record<string, string>): Promise<{name: string; labels: Record<string, string>}[]>
+  inspectVolume(name: string): Promise<{name: string; labels: Record<string, string>} | undefined>
   createVolume(spec: {name: string; labels: Record<string, string>}): Promise<void>
   removeVolume(name: string): Promise<void>
 }

@@ -360,6 +360,16 @@ export class DockerodeEngine implements ContainerEngine {
     return (result.Volumes ?? []).map((v) => ({name: v.Name, labels: v.Labels ?? {}}))
   }
 
+  async inspectVolume(name: string): Promise<{name: string; labels: Record<string, string>} | undefined> {
+    try {
+      const info = await this.docker.getVolume(name).inspect()
+      return {name: info.Name, labels: info.Labels ?? {}}
+    } catch (error) {
+      if (statusCodeOf(error) === 404) return undefined
+      return this.call(`inspect volume ${name}`, () => Promise.reject(error))
+    }
+  }
+
   async createVolume(spec: {name: string; labels: Record<string, string>}): Promise<void> {
     await this.call(`create volume ${spec.name}`, () => this.docker.createVolume({Name: spec.name, Labels: spec.labels}))
   }

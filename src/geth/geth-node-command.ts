@@ -14,6 +14,13 @@ function commonArgs(options: CommonOptions): string[] {
     '--config', `${gethDataDir}/config.toml`,
     '--networkid', String(options.chainId),
     '--syncmode', 'full',
+    // Archive: every block's state is written as it is imported. With gcmode full (hash
+    // scheme) state is flushed only on a clean shutdown, so a crash of every node would
+    // rewind the chain to the last clean stop and lose the transactions since.
+    '--gcmode', 'archive',
+    // geth 1.13 always serves the engine API; keep it on the container's loopback (JWT).
+    '--authrpc.addr', '127.0.0.1',
+    '--authrpc.port', '8551',
     '--port', String(options.p2pPort),
     '--nat', `extip:${options.ip}`,
     // Peers come only from the static list in config.toml; discovery stays off.

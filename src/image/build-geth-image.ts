@@ -1,4 +1,4 @@
-import {access, constants, mkdir, readFile} from 'node:fs/promises'
+import {access, constants, copyFile, mkdir, readFile} from 'node:fs/promises'
 import {homedir} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -42,8 +42,16 @@ async function isExecutable(path: string): Promise<boolean> {
   }
 }
 
-/** Runs `geth version` on a host binary and refuses anything but 1.13.x. */
+function goArch(): string {
+  return ({x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386'} as Record<string, string>)[process.arch] ?? process.arch
+}
+
+/**
+ * Runs `geth version` on a host binary and refuses anything but 1.13.x. Off linux the
+ * binary cannot run here; the version is then checked inside the built image.
+ */
 async function checkGethBinary(path: string): Promise<string> {
+  if (process.platform !== 'linux') return 'checked in the image'
   const result = await execa(path, ['version'], {reject: false, timeout: 30_000})
   const version = parseGethVersionOutput(result.stdout)
   if (result.exitCode !== 0 || !version) {
@@ -68,9 +76,12 @@ async function buildGethWithGo(update: (message: string) => void): Promise<strin
   const binDir = gethCacheDir()
   await mkdir(binDir, {recursive: true})
   update(`go install ${gethModule} (a few minutes on two cores)`)
+  // The image is linux whatever the host is (Docker Desktop runs a linux VM). go install
+  // refuses GOBIN for a cross build; it then installs into GOPATH/bin/linux_ARCH.
+  const cross = process.platform !== 'linux'
   const build = await execa('go', ['install', '-trimpath', '-ldflags', '-checklinkname=0 -s -w', gethModule], {
     reject: false,
-    env: {CGO_ENABLED: '0', GOBIN: binDir, GOFLAGS: '-mod=mod'},
+    env: {CGO_ENABLED: '0', GOFLAGS: '-mod=mod', GOOS: 'linux', GOARCH: goArch(), ...(cross ? {} : {GOBIN: binDir})},
     all: true,
   })
   if (build.exitCode !== 0) {
@@ -78,6 +89,10 @@ async function buildGethWithGo(update: (message: string) => void): Promise<strin
       details: (build.all ?? '').trim().split('\n').slice(-8),
       hint: 'If the Go toolchain is too new for geth 1.13, retry with GOTOOLCHAIN=go1.22.12 set; or pass --geth-binary.',
     })
+  }
+  if (cross) {
+    const goPath = (await execa('go', ['env', 'GOPATH'])).stdout.trim()
+    await copyFile(join(goPath, 'bin', `linux_${goArch()}`, 'geth'), join(binDir, 'geth'))
   }
   return join(binDir, 'geth')
 }

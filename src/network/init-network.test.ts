@@ -62,6 +62,31 @@ describe('initNetwork', () => {
     expect(await readFile(networkPaths(dir).node('sealer-1').keystore, 'utf8')).toBe(keystoreBefore)
   })
 
+  it('never writes a new genesis over a chain that was created, even with --force or without medrec.yaml', async () => {
+    // Given a directory whose chain was created (state records its genesis)
+    const dir = await freshDir()
+    await initNetwork({dir, sealers: 1, lightKdf: true})
+    const paths = networkPaths(dir)
+    const {readNetworkState, writeNetworkState} = await import('./network-state.js')
+    const state = (await readNetworkState(paths))!
+    await writeNetworkState(paths, {...state, genesisSha256: 'ab'.repeat(32)})
+    const genesisBefore = await readFile(join(dir, 'genesis.json'), 'utf8')
+    // When init is forced, or medrec.yaml went missing and init runs again
+    await expect(initNetwork({dir, force: true, lightKdf: true})).rejects.toMatchObject({code: errorCodes.CONFIG_EXISTS})
+    const {rm} = await import('node:fs/promises')
+    await rm(join(dir, 'medrec.yaml'))
+    await expect(initNetwork({dir, lightKdf: true})).rejects.toMatchObject({code: errorCodes.CONFIG_EXISTS, hint: expect.stringContaining('restore medrec.yaml')})
+    // Then genesis.json is untouched
+    expect(await readFile(join(dir, 'genesis.json'), 'utf8')).toBe(genesisBefore)
+  })
+
+  it('refuses to replace a genesis.json it did not write unless forced', async () => {
+    const dir = await freshDir()
+    await writeFile(join(dir, 'genesis.json'), '{"mine": true}')
+    await expect(initNetwork({dir, sealers: 1, lightKdf: true})).rejects.toMatchObject({code: errorCodes.CONFIG_EXISTS})
+    expect(await readFile(join(dir, 'genesis.json'), 'utf8')).toBe('{"mine": true}')
+  })
+
   it('refuses an orphaned password file instead of replacing the key', async () => {
     const dir = await freshDir()
     await initNetwork({dir, sealers: 1, lightKdf: true})

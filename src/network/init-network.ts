@@ -75,15 +75,12 @@ function pickChainId(): number {
 }
 
 /**
- * Creates a node's keystore, password and node key unless they exist. Existing keys are
- * never overwritten: losing a sealer's key means losing its vote.
+ * Creates a keystore and its random password for `name` unless a keystore exists.
+ * Existing keys are never overwritten: losing a sealer's key means losing its vote.
  */
-async function ensureNodeKeys(paths: NetworkPaths, name: string, options: {account: boolean; lightKdf: boolean}): Promise<{address?: Address; created: boolean}> {
+export async function ensureAccountKey(paths: NetworkPaths, name: string, lightKdf: boolean): Promise<{address: Address; created: boolean}> {
   const files = paths.node(name)
   await mkdir(files.dir, {recursive: true, mode: 0o700})
-  const nodeKeyCreated = await writeNewPrivateFile(files.nodeKey, generateNodeKey())
-  if (!options.account) return {created: nodeKeyCreated}
-
   if (await exists(files.keystore)) return {address: await readKeystoreAddress(paths, name), created: false}
   if (await exists(files.password)) {
     throw new MedrecError(errorCodes.KEY_FILE_MISSING, `${name}: ${files.password} exists but its keystore ${files.keystore} does not.`, {
@@ -92,11 +89,20 @@ async function ensureNodeKeys(paths: NetworkPaths, name: string, options: {accou
   }
   const password = generateKeyPassword()
   const privateKey = generatePrivateKey()
-  const keystore = await encryptKeystoreV3(privateKey, password, options.lightKdf ? lightScrypt : standardScrypt)
+  const keystore = await encryptKeystoreV3(privateKey, password, lightKdf ? lightScrypt : standardScrypt)
   // Password first: a keystore without its password would be unusable.
   await writeNewPrivateFile(files.password, password)
   await writeNewPrivateFile(files.keystore, `${JSON.stringify(keystore)}\n`)
   return {address: privateKeyToAddress(privateKey), created: true}
+}
+
+/** A node's devp2p key, plus (for sealers and the deployer) its account key. */
+async function ensureNodeKeys(paths: NetworkPaths, name: string, options: {account: boolean; lightKdf: boolean}): Promise<{address?: Address; created: boolean}> {
+  const files = paths.node(name)
+  await mkdir(files.dir, {recursive: true, mode: 0o700})
+  const nodeKeyCreated = await writeNewPrivateFile(files.nodeKey, generateNodeKey())
+  if (!options.account) return {created: nodeKeyCreated}
+  return ensureAccountKey(paths, name, options.lightKdf)
 }
 
 /** Writes medrec.yaml, its JSON Schema, genesis.json and every node's keys into `dir`. */
@@ -106,15 +112,22 @@ export async function initNetwork(options: InitNetworkOptions): Promise<InitNetw
   const genesisFile = join(options.dir, genesisFileName)
   const previousState = await readNetworkState(paths)
 
-  if (!options.force && (await exists(configFile))) {
-    throw new MedrecError(errorCodes.CONFIG_EXISTS, `${configFile} already exists.`, {
-      hint: 'Use it as it is (`medrec network up`), or pass --force to rewrite medrec.yaml and genesis.json; existing keys are kept either way.',
+  // Whatever the flags: once a chain was created from genesis.json, a new one would not match it.
+  if (previousState?.firstUpCompletedAt || previousState?.genesisSha256) {
+    throw new MedrecError(errorCodes.CONFIG_EXISTS, `The network in ${options.dir} has a chain; a new genesis would not match it.`, {
+      hint: (await exists(configFile))
+        ? 'Use it as it is (`medrec network up`). Run `medrec network destroy` first if you really want a new chain (its blocks are lost).'
+        : `${configFileName} is missing but the chain exists: restore ${configFileName} from your backup (keys and genesis.json are still here).`,
     })
   }
-  if (options.force && previousState?.firstUpCompletedAt) {
-    throw new MedrecError(errorCodes.CONFIG_EXISTS, `The network in ${options.dir} has already been started; a new genesis would not match its chain.`, {
-      hint: 'Run `medrec network destroy` first if you really want a new chain (its blocks are lost).',
-    })
+  if (!options.force) {
+    for (const file of [configFile, genesisFile]) {
+      if (await exists(file)) {
+        throw new MedrecError(errorCodes.CONFIG_EXISTS, `${file} already exists.`, {
+          hint: 'Use it as it is (`medrec network up`), or pass --force to rewrite medrec.yaml and genesis.json; existing keys are kept either way.',
+        })
+      }
+    }
   }
 
   const sealerCount = options.sealers ?? 3

@@ -1,14 +1,20 @@
 import {labelKeys, type ContainerEngine, type ContainerInfo, type NodeRole} from '../docker/container-engine.js'
+import {errorCodes} from '../errors/error-codes.js'
+import {MedrecError} from '../errors/medrec-error.js'
 import type {NetworkConfig} from '../config/network-config.js'
 import type {NetworkState} from './network-state.js'
 
-/** Names of the Docker objects of one network: predictable for people, found by label by the tool. */
+/**
+ * Names of the Docker objects of one network: predictable for people, found by label by
+ * the tool. Network and node names cannot contain "_", so it separates them: network
+ * "acme" + node "lab-one" and network "acme-lab" + node "one" cannot collide.
+ */
 export function resourceNames(networkName: string) {
   return {
     network: `medrec-${networkName}`,
-    container: (node: string) => `medrec-${networkName}-${node}`,
-    initContainer: (node: string) => `medrec-${networkName}-${node}-init`,
-    volume: (node: string) => `medrec-${networkName}-${node}-data`,
+    container: (node: string) => `medrec-${networkName}_${node}`,
+    initContainer: (node: string) => `medrec-${networkName}_${node}_init`,
+    volume: (node: string) => `medrec-${networkName}_${node}_data`,
   }
 }
 
@@ -29,22 +35,43 @@ export type NetworkResources = {
   networks: {id: string; name: string; subnets: string[]; labels: Record<string, string>}[]
 }
 
-/** Everything on the engine that belongs to this directory's network (by its network-id label). */
-export async function findNetworkResources(engine: ContainerEngine, networkId: string): Promise<NetworkResources> {
-  const selector = {[labelKeys.networkId]: networkId}
+/** Every container, volume and network on the engine that carries these labels. */
+export async function findLabelledResources(engine: ContainerEngine, selector: Record<string, string>): Promise<NetworkResources> {
   const [containers, volumes, networks] = await Promise.all([engine.listContainers(selector), engine.listVolumes(selector), engine.listNetworks(selector)])
   return {containers, volumes, networks}
 }
 
+/** Everything on the engine that belongs to this directory's network (by its network-id label). */
+export async function findNetworkResources(engine: ContainerEngine, networkId: string): Promise<NetworkResources> {
+  return findLabelledResources(engine, {[labelKeys.networkId]: networkId})
+}
+
+/** Waits for every promise; then throws the first failure, if any (no sibling left running). */
+export async function settleAll<T>(promises: Promise<T>[]): Promise<T[]> {
+  const results = await Promise.allSettled(promises)
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+  if (failed) throw failed.reason
+  return results.map((r) => (r as PromiseFulfilledResult<T>).value)
+}
+
 /**
- * Removes every container, volume and network of this network. Containers go first:
- * a volume or network in use cannot be removed.
+ * Removes every container, volume and network of this network. Containers go first (a
+ * volume or network in use cannot be removed); every removal is attempted, and if
+ * anything is still there afterwards the error lists it.
  */
 export async function removeNetworkResources(engine: ContainerEngine, networkId: string): Promise<{containers: number; volumes: number; networks: number}> {
   const found = await findNetworkResources(engine, networkId)
-  await Promise.all(found.containers.map((c) => engine.removeContainer(c.id)))
-  await Promise.all(found.volumes.map((v) => engine.removeVolume(v.name)))
-  await Promise.all(found.networks.map((n) => engine.removeNetwork(n.id)))
+  await Promise.allSettled(found.containers.map((c) => engine.removeContainer(c.id)))
+  await Promise.allSettled(found.volumes.map((v) => engine.removeVolume(v.name)))
+  await Promise.allSettled(found.networks.map((n) => engine.removeNetwork(n.id)))
+  const left = await findNetworkResources(engine, networkId)
+  const leftNames = [...left.containers.map((c) => `container ${c.name}`), ...left.volumes.map((v) => `volume ${v.name}`), ...left.networks.map((n) => `network ${n.name}`)]
+  if (leftNames.length > 0) {
+    throw new MedrecError(errorCodes.DOCKER_OPERATION_FAILED, `Could not remove ${leftNames.length} Docker object(s) of this network.`, {
+      details: leftNames,
+      hint: 'Run `medrec network destroy --force` again; if it still fails, remove them with the docker CLI.',
+    })
+  }
   return {containers: found.containers.length, volumes: found.volumes.length, networks: found.networks.length}
 }
 

@@ -1,6 +1,6 @@
 import {labelKeys, type ContainerEngine} from '../docker/container-engine.js'
 import {loadNetwork} from './load-network.js'
-import {findNetworkResources, removeNetworkResources} from './network-resources.js'
+import {findNetworkResources, removeNetworkResources, settleAll} from './network-resources.js'
 import {writeNetworkState} from './network-state.js'
 
 /** geth flushes its in-memory state on SIGTERM; give it time so `up` resumes at the same height. */
@@ -15,7 +15,7 @@ export async function downNetwork(options: {dir: string; engine: ContainerEngine
   const {containers} = await findNetworkResources(options.engine, state.networkId)
   const nodes = containers.filter((c) => c.labels[labelKeys.role] === 'sealer' || c.labels[labelKeys.role] === 'rpc')
   const running = nodes.filter((c) => c.state === 'running' || c.state === 'restarting' || c.state === 'paused')
-  await Promise.all(running.map((c) => options.engine.stopContainer(c.id, stopTimeoutSeconds)))
+  await settleAll(running.map((c) => options.engine.stopContainer(c.id, stopTimeoutSeconds)))
   const nodeName = (c: (typeof nodes)[number]) => c.labels[labelKeys.node] ?? c.name
   return {
     name: config.network.name,

@@ -1,18 +1,22 @@
+import {createHash} from 'node:crypto'
+
 import type {Address} from 'viem'
 
 import type {NetworkConfig} from '../config/network-config.js'
-import {labelKeys, type ContainerEngine, type ContainerInfo} from '../docker/container-engine.js'
+import {labelKeys, type ContainerEngine, type ContainerInfo, type ContainerSpec} from '../docker/container-engine.js'
 import {createTarArchive, type ArchiveEntry} from '../docker/tar-archive.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
 import {gethConfigToml, gethDataDir, rpcContainerPort, rpcNodeCommand, sealerCommand} from '../geth/geth-node-command.js'
-import {ensureGethImage} from '../image/geth-image.js'
+import {buildGethImage} from '../image/build-geth-image.js'
+import {ensureGethImage, type CheckedGethImage} from '../image/geth-image.js'
+import {pinnedGethImage} from '../geth/geth-version.js'
 import {enodeUrl} from '../keys/node-key.js'
 import {runStep, silentProgress, type ProgressListener} from '../progress/progress-events.js'
 import {initNetwork, isNetworkInitialised, readKeystoreAddress, rpcNodeName, type InitNetworkOptions} from './init-network.js'
 import {readKeyFile} from './network-files.js'
 import {loadNetwork, rpcUrlOf, type LoadedNetwork} from './load-network.js'
-import {chooseFreeSubnet, findNetworkResources, nodeIp, removeNetworkResources, resourceLabels, resourceNames} from './network-resources.js'
+import {chooseFreeSubnet, findLabelledResources, findNetworkResources, nodeIp, removeNetworkResources, resourceLabels, resourceNames, settleAll} from './network-resources.js'
 import {writeNetworkState} from './network-state.js'
 import {assertPortFree} from './port-check.js'
 import {waitForNetwork} from './wait-for-network.js'
@@ -23,6 +27,8 @@ export type UpNetworkOptions = {
   progress?: ProgressListener
   /** Overall deadline for the network to become ready. */
   timeoutMs?: number
+  /** Build the pinned image locally when it is missing and cannot be pulled (default true). */
+  buildImage?: boolean
   /** Used only when the directory has no medrec.yaml yet. */
   init?: Omit<InitNetworkOptions, 'dir' | 'force'>
 }
@@ -33,16 +39,18 @@ export type UpNetworkResult = {
   chainId: number
   blockNumber: number
   signers: Address[]
-  /** created: first start; started: stopped containers restarted; unchanged: already running. */
-  action: 'created' | 'started' | 'unchanged'
+  /** created: first start; updated: containers added or replaced after a config change; started: stopped containers restarted; unchanged: already running. */
+  action: 'created' | 'updated' | 'started' | 'unchanged'
   initialised: boolean
-  readyInMs: number
+  /** From the start of `up` until every signer had sealed a block, and until fully ready. */
+  timings: {allSealedMs: number; readyMs: number}
   sealers: {name: string; address: Address; container: string; ip: string}[]
 }
 
 const rpcHostNumber = 5
 const firstSealerHostNumber = 10
 const stopTimeoutSeconds = 60
+const specLabel = 'org.medrec.spec'
 
 type NodePlan = {name: string; role: 'sealer' | 'rpc'; ip: string; p2pPort: number; address?: Address}
 
@@ -97,8 +105,7 @@ async function readNodeSecrets(loaded: LoadedNetwork, plans: NodePlan[]) {
  * directory (another network id): reusing its volume would mix two chains.
  */
 async function assertNoForeignNetwork(engine: ContainerEngine, name: string, networkId: string): Promise<void> {
-  const selector = {[labelKeys.network]: name}
-  const [containers, volumes, networks] = await Promise.all([engine.listContainers(selector), engine.listVolumes(selector), engine.listNetworks(selector)])
+  const {containers, volumes, networks} = await findLabelledResources(engine, {[labelKeys.network]: name})
   const foreign = [
     ...containers.map((c) => ({kind: 'container', name: c.name, labels: c.labels})),
     ...volumes.map((v) => ({kind: 'volume', name: v.name, labels: v.labels})),
@@ -111,6 +118,44 @@ async function assertNoForeignNetwork(engine: ContainerEngine, name: string, net
   }
 }
 
+/**
+ * The configured image, checked to run geth 1.13.x. When it is the pinned image and can
+ * neither be found nor pulled (no registry reachable), it is built locally, with progress.
+ */
+async function obtainGethImage(engine: ContainerEngine, reference: string, knownVersions: Record<string, string>, progress: ProgressListener, build: boolean): Promise<CheckedGethImage> {
+  try {
+    return await runStep(progress, 'image', `Checking image ${reference}`, () => ensureGethImage(engine, reference, {knownVersions}), (i) => `geth ${i.version}${i.pulled ? ' (pulled)' : ''}`)
+  } catch (error) {
+    if (!(error instanceof MedrecError && error.code === errorCodes.IMAGE_MISSING) || reference !== pinnedGethImage || !build) throw error
+    progress({type: 'warning', message: `${reference} could not be pulled; building it locally (\`medrec image build\`).`})
+    await buildGethImage(engine, {tag: reference, progress})
+    return ensureGethImage(engine, reference, {knownVersions, allowPull: false})
+  }
+}
+
+/** The container a node runs as. Its hash (a label) tells `up` when a config change needs a new container. */
+function containerSpecFor(loaded: LoadedNetwork, plan: NodePlan): ContainerSpec {
+  const {config, state} = loaded
+  const names = resourceNames(config.network.name)
+  const cmd =
+    plan.role === 'sealer'
+      ? sealerCommand({chainId: config.network.chainId, ip: plan.ip, p2pPort: plan.p2pPort, signer: plan.address!, gasLimit: config.network.gasLimit})
+      : rpcNodeCommand({chainId: config.network.chainId, ip: plan.ip, p2pPort: plan.p2pPort, vhosts: config.rpc.vhosts})
+  const spec: ContainerSpec = {
+    name: names.container(plan.name),
+    image: config.image,
+    cmd,
+    labels: resourceLabels(config, state, {role: plan.role, node: plan.name}),
+    volume: {name: names.volume(plan.name), path: gethDataDir},
+    network: {name: names.network, ip: plan.ip, aliases: [plan.name]},
+    publish: plan.role === 'rpc' ? [{containerPort: rpcContainerPort, hostIp: config.rpc.host, hostPort: config.rpc.port}] : [],
+    restartPolicy: 'unless-stopped',
+    stopTimeoutSeconds,
+  }
+  const hash = createHash('sha256').update(JSON.stringify([spec.image, spec.cmd, spec.network, spec.publish, spec.restartPolicy])).digest('hex').slice(0, 16)
+  return {...spec, labels: {...spec.labels, [specLabel]: hash}}
+}
+
 /** Brings the network up: creates it the first time, restarts it when stopped, leaves it when running. */
 export async function upNetwork(options: UpNetworkOptions): Promise<UpNetworkResult> {
   const started = Date.now()
@@ -119,7 +164,8 @@ export async function upNetwork(options: UpNetworkOptions): Promise<UpNetworkRes
   const timeoutMs = options.timeoutMs ?? 120_000
 
   // Pre-flight: nothing is created until every check has passed. Local files are checked
-  // first (cheap, and the more useful message); Docker before init writes any file.
+  // first (cheap, and the more useful message); Docker before init writes any file; the
+  // port before an image build that may take minutes.
   const exists = await isNetworkInitialised(options.dir)
   let loaded = exists ? await loadNetwork(options.dir) : undefined
   await runStep(progress, 'docker', 'Connecting to Docker', () => engine.ping(), () => engine.describeEndpoint())
@@ -128,104 +174,125 @@ export async function upNetwork(options: UpNetworkOptions): Promise<UpNetworkRes
     await runStep(progress, 'init', 'Creating a default network (medrec.yaml, genesis.json, keys)', () => initNetwork({...options.init, dir: options.dir}), (r) => `${r.sealers.length} sealers, chain id ${r.chainId}`)
     loaded = await loadNetwork(options.dir)
   }
-  const {config, state} = loaded
+  const network = loaded
+  const {config, state} = network
   const names = resourceNames(config.network.name)
 
-  const preflight = await runStep(progress, 'preflight', 'Checking image, names and ports', async () => {
-    const existing = await findNetworkResources(engine, state.networkId)
+  const plan = await runStep(progress, 'preflight', 'Checking names, ports and keys', async () => {
     await assertNoForeignNetwork(engine, config.network.name, state.networkId)
-    const image = await ensureGethImage(engine, config.image, {knownVersions: state.imageVersions})
-    state.imageVersions[image.imageId] = image.version
-    const rpcRunning = existing.containers.some((c) => c.labels['org.medrec.role'] === 'rpc' && c.state === 'running')
-    if (!rpcRunning) await assertPortFree(config.rpc.host, config.rpc.port, 'rpc.port')
-    return {existing, image}
-  }, (p) => `geth ${p.image.version}`)
+    const existing = await findNetworkResources(engine, state.networkId)
+    // A resumed first up keeps the subnet of the Docker network it already made.
+    const existingSubnet = existing.networks.find((n) => n.name === names.network)?.subnets[0]
+    const subnet = state.subnet ?? existingSubnet ?? config.network.subnet ?? chooseFreeSubnet(await engine.listAllSubnets())
+    if (!subnet) throw new MedrecError(errorCodes.SUBNET_EXHAUSTED, 'No free /24 subnet in 10.213.0.0/16 for this network.', {hint: 'Set network.subnet in medrec.yaml to a free /24.'})
+    const ips = assignIps(network, subnet)
+    const nodes = nodePlans(config, ips)
+    const specs = new Map(nodes.map((n) => [n.name, containerSpecFor(network, n)]))
+    const containers = new Map<string, ContainerInfo>()
+    for (const c of existing.containers) {
+      const node = c.labels[labelKeys.node]
+      if (node && (c.labels[labelKeys.role] === 'sealer' || c.labels[labelKeys.role] === 'rpc')) containers.set(node, c)
+    }
+    const rpc = containers.get(rpcNodeName)
+    const rpcKeepsPort = rpc?.state === 'running' && rpc.labels[specLabel] === specs.get(rpcNodeName)!.labels[specLabel]
+    if (!rpcKeepsPort) await assertPortFree(config.rpc.host, config.rpc.port, 'rpc.port')
+    const secrets = await readNodeSecrets(network, nodes)
+    return {existing, subnet, ips, nodes, specs, containers, secrets}
+  })
+  const image = await obtainGethImage(engine, config.image, state.imageVersions, progress, options.buildImage ?? true)
+  state.imageVersions[image.imageId] = image.version
 
+  const {nodes, specs, containers, secrets, subnet} = plan
   const firstUp = state.firstUpCompletedAt === undefined
-  const subnet = state.subnet ?? config.network.subnet ?? chooseFreeSubnet(await engine.listAllSubnets())
-  if (!subnet) throw new MedrecError(errorCodes.SUBNET_EXHAUSTED, 'No free /24 subnet in 10.213.0.0/16 for this network.', {hint: 'Set network.subnet in medrec.yaml to a free /24.'})
-  const ips = assignIps(loaded, subnet)
-  const plans = nodePlans(config, ips)
-  const secrets = await readNodeSecrets(loaded, plans)
-
-  const containersByNode = new Map<string, ContainerInfo>()
-  for (const c of preflight.existing.containers) {
-    const node = c.labels['org.medrec.node']
-    if (node && (c.labels['org.medrec.role'] === 'sealer' || c.labels['org.medrec.role'] === 'rpc')) containersByNode.set(node, c)
-  }
-  const allRunning = plans.every((p) => containersByNode.get(p.name)?.state === 'running')
-  const action: UpNetworkResult['action'] = allRunning ? 'unchanged' : firstUp && preflight.existing.containers.length === 0 ? 'created' : 'started'
+  const toCreate = nodes.filter((n) => !containers.has(n.name))
+  const toRecreate = nodes.filter((n) => containers.has(n.name) && containers.get(n.name)!.labels[specLabel] !== specs.get(n.name)!.labels[specLabel])
+  const toStart = nodes.filter((n) => containers.get(n.name)?.state !== 'running')
+  const action: UpNetworkResult['action'] =
+    toCreate.length === nodes.length && plan.existing.containers.length === 0
+      ? 'created'
+      : toRecreate.length > 0 || toCreate.length > 0
+        ? 'updated'
+        : toStart.length > 0
+          ? 'started'
+          : 'unchanged'
 
   try {
-    if (!allRunning) {
+    if (action !== 'unchanged') {
       state.subnet = subnet
-      state.ips = ips
-      state.genesisSha256 = loaded.genesisSha256
-      await writeNetworkState(loaded.paths, state)
-
+      state.ips = plan.ips
+      state.genesisSha256 = network.genesisSha256
+      await writeNetworkState(network.paths, state)
+    }
+    if (toCreate.length > 0) {
       await runStep(progress, 'resources', 'Creating the Docker network and volumes', async () => {
-        if (!preflight.existing.networks.some((n) => n.name === names.network)) {
+        if (!plan.existing.networks.some((n) => n.name === names.network)) {
           await engine.createNetwork({name: names.network, subnet, labels: resourceLabels(config, state)})
         }
-        const volumes = new Set(preflight.existing.volumes.map((v) => v.name))
-        for (const plan of plans) {
-          if (!volumes.has(names.volume(plan.name))) await engine.createVolume({name: names.volume(plan.name), labels: resourceLabels(config, state, {node: plan.name})})
+        const volumes = new Set(plan.existing.volumes.map((v) => v.name))
+        for (const node of toCreate) {
+          const name = names.volume(node.name)
+          if (volumes.has(name)) continue
+          // Creating a volume that exists returns it: never adopt one that is not ours.
+          const other = await engine.inspectVolume(name)
+          if (other && other.labels[labelKeys.networkId] !== state.networkId) {
+            throw new MedrecError(errorCodes.NAME_CONFLICT, `Docker volume ${name} exists and does not belong to this network.`, {
+              hint: 'Remove or rename that volume, or choose another network.name in medrec.yaml.',
+            })
+          }
+          await engine.createVolume({name, labels: resourceLabels(config, state, {node: node.name})})
         }
       })
-
-      const enodes = new Map(plans.map((p) => [p.name, enodeUrl(secrets.get(p.name)!.nodeKey, p.ip, p.p2pPort)]))
-      const toCreate = plans.filter((p) => !containersByNode.has(p.name))
-      if (toCreate.length > 0) {
-        await runStep(progress, 'genesis', `Writing keys and genesis into ${toCreate.length} node volume${toCreate.length === 1 ? '' : 's'}`, async () => {
-          await Promise.all(
-            toCreate.map((plan) => {
-              const peers = plans.filter((p) => p.name !== plan.name).map((p) => enodes.get(p.name)!)
-              return initNodeVolume(engine, loaded, plan, secrets.get(plan.name)!, peers)
-            }),
-          )
-        })
-        await runStep(progress, 'containers', `Creating ${toCreate.length} node container${toCreate.length === 1 ? '' : 's'}`, async () => {
-          for (const plan of toCreate) {
-            const cmd =
-              plan.role === 'sealer'
-                ? sealerCommand({chainId: config.network.chainId, ip: plan.ip, p2pPort: plan.p2pPort, signer: plan.address!, gasLimit: config.network.gasLimit})
-                : rpcNodeCommand({chainId: config.network.chainId, ip: plan.ip, p2pPort: plan.p2pPort, vhosts: config.rpc.vhosts})
-            const id = await engine.createContainer({
-              name: names.container(plan.name),
-              image: config.image,
-              cmd,
-              labels: resourceLabels(config, state, {role: plan.role, node: plan.name}),
-              volume: {name: names.volume(plan.name), path: gethDataDir},
-              network: {name: names.network, ip: plan.ip, aliases: [plan.name]},
-              publish: plan.role === 'rpc' ? [{containerPort: rpcContainerPort, hostIp: config.rpc.host, hostPort: config.rpc.port}] : [],
-              restartPolicy: 'unless-stopped',
-              stopTimeoutSeconds,
-            })
-            containersByNode.set(plan.name, {id, name: names.container(plan.name), labels: {}, state: 'created', exitCode: undefined, restartCount: 0, ips: {}})
-          }
-        })
-      }
-      await runStep(progress, 'start', `Starting ${plans.length - 1} sealer${plans.length === 2 ? '' : 's'} and the RPC node`, async () => {
-        // All at once: each geth listens before it dials, so of any two nodes the later
-        // one always reaches the earlier, and the mesh forms before the first block.
-        await Promise.all(
-          plans.map((plan) => {
-            const container = containersByNode.get(plan.name)!
-            return container.state === 'running' ? undefined : engine.startContainer(container.id)
+      const enodes = new Map(nodes.map((n) => [n.name, enodeUrl(secrets.get(n.name)!.nodeKey, n.ip, n.p2pPort)]))
+      await runStep(progress, 'genesis', `Writing keys and genesis into ${toCreate.length} node volume${toCreate.length === 1 ? '' : 's'}`, () =>
+        settleAll(
+          toCreate.map((node) => {
+            const peers = nodes.filter((n) => n.name !== node.name).map((n) => enodes.get(n.name)!)
+            return initNodeVolume(engine, network, node, secrets.get(node.name)!, peers)
           }),
-        )
+        ),
+      )
+    }
+    if (toRecreate.length > 0) {
+      // Like compose: a container whose configuration changed is replaced; its volume (the chain) stays.
+      await runStep(progress, 'recreate', `Replacing ${toRecreate.map((n) => n.name).join(', ')} (configuration changed)`, () =>
+        settleAll(
+          toRecreate.map(async (node) => {
+            const old = containers.get(node.name)!
+            await engine.stopContainer(old.id, stopTimeoutSeconds)
+            await engine.removeContainer(old.id)
+            containers.delete(node.name)
+          }),
+        ),
+      )
+    }
+    const missing = nodes.filter((n) => !containers.has(n.name))
+    if (missing.length > 0) {
+      await runStep(progress, 'containers', `Creating ${missing.length} node container${missing.length === 1 ? '' : 's'}`, async () => {
+        for (const node of missing) {
+          const spec = specs.get(node.name)!
+          const id = await engine.createContainer(spec)
+          containers.set(node.name, {id, name: spec.name, labels: spec.labels, state: 'created', exitCode: undefined, restartCount: 0, ips: {}})
+        }
       })
     }
+    const notRunning = nodes.filter((n) => containers.get(n.name)!.state !== 'running')
+    if (notRunning.length > 0) {
+      await runStep(progress, 'start', `Starting ${notRunning.map((n) => n.name).join(', ')}`, () =>
+        // All at once: each geth listens before it dials, so of any two nodes the later
+        // one always reaches the earlier, and the mesh forms before the first block.
+        settleAll(notRunning.map((n) => engine.startContainer(containers.get(n.name)!.id))),
+      )
+    }
 
-    const waitNode = (p: NodePlan) => ({name: p.name, containerId: containersByNode.get(p.name)!.id, ...(p.address ? {address: p.address} : {})})
+    const waitNode = (n: NodePlan) => ({name: n.name, containerId: containers.get(n.name)!.id, ...(n.address ? {address: n.address} : {})})
     const stepTitles = {rpc: 'Waiting for the RPC node', sealing: 'Waiting for every signer to seal a block', peering: 'Waiting for every sealer to connect to its peers'}
     let currentStage: keyof typeof stepTitles | undefined
     const ready = await waitForNetwork({
       engine,
       rpcUrl: rpcUrlOf(config),
       chainId: config.network.chainId,
-      sealers: plans.filter((p) => p.role === 'sealer').map(waitNode),
-      rpcNode: waitNode(plans.find((p) => p.role === 'rpc')!),
+      sealers: nodes.filter((n) => n.role === 'sealer').map(waitNode),
+      rpcNode: waitNode(nodes.find((n) => n.role === 'rpc')!),
       timeoutMs,
       stage: (stage) => {
         if (currentStage) progress({type: 'step-done', id: `wait-${currentStage}`})
@@ -236,28 +303,38 @@ export async function upNetwork(options: UpNetworkOptions): Promise<UpNetworkRes
     })
     if (currentStage) progress({type: 'step-done', id: `wait-${currentStage}`, summary: `block ${ready.blockNumber}`})
 
-    if (firstUp) state.firstUpCompletedAt = new Date().toISOString()
-    await writeNetworkState(loaded.paths, state)
+    if (firstUp) {
+      state.firstUpCompletedAt = new Date().toISOString()
+      await writeNetworkState(network.paths, state)
+    }
     return {
       name: config.network.name,
       rpcUrl: rpcUrlOf(config),
       chainId: config.network.chainId,
       blockNumber: ready.blockNumber,
-      signers: loaded.signers,
+      signers: network.signers,
       action,
       initialised,
-      readyInMs: Date.now() - started,
-      sealers: plans.filter((p) => p.role === 'sealer').map((p) => ({name: p.name, address: p.address!, container: names.container(p.name), ip: p.ip})),
+      timings: {allSealedMs: ready.allSealedAt - started, readyMs: Date.now() - started},
+      sealers: nodes.filter((n) => n.role === 'sealer').map((n) => ({name: n.name, address: n.address!, container: names.container(n.name), ip: n.ip})),
     }
   } catch (error) {
-    if (firstUp) {
-      // A first start that fails leaves nothing behind: no containers, volumes or network.
-      await removeNetworkResources(engine, state.networkId).catch(() => {})
-      delete state.subnet
-      delete state.genesisSha256
-      state.ips = {}
-      await writeNetworkState(loaded.paths, state).catch(() => {})
+    if (!firstUp) throw error
+    // A first start that fails leaves nothing behind: no containers, volumes or network.
+    try {
+      await removeNetworkResources(engine, state.networkId)
+    } catch (cleanupError) {
+      // State keeps the subnet and addresses, so running up again resumes with them.
+      throw new MedrecError(errorCodes.DOCKER_OPERATION_FAILED, `${error instanceof Error ? error.message : String(error)} Cleaning up after it also failed.`, {
+        details: cleanupError instanceof MedrecError ? cleanupError.details : [String(cleanupError)],
+        hint: 'Run `medrec network up` again to resume, or `medrec network destroy --force` to remove what is left.',
+        cause: error,
+      })
     }
+    delete state.subnet
+    delete state.genesisSha256
+    state.ips = {}
+    await writeNetworkState(network.paths, state)
     throw error
   }
 }

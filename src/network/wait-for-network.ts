@@ -1,6 +1,6 @@
 import {setTimeout as delay} from 'node:timers/promises'
 
-import {callJsonRpc} from '../chain/json-rpc.js'
+import {callJsonRpc, JsonRpcResponseError} from '../chain/json-rpc.js'
 import type {ContainerEngine} from '../docker/container-engine.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
@@ -21,7 +21,14 @@ export type WaitForNetworkOptions = {
   stage?: (stage: 'rpc' | 'sealing' | 'peering') => void
 }
 
-export type WaitForNetworkResult = {blockNumber: number; startBlock: number; sealedBy: Record<string, number>; peers: Record<string, number>}
+export type WaitForNetworkResult = {
+  blockNumber: number
+  startBlock: number
+  sealedBy: Record<string, number>
+  peers: Record<string, number>
+  /** When the last signer's first block was seen (epoch ms). */
+  allSealedAt: number
+}
 
 const rpcPollMs = 200
 const ipcPollMs = 500
@@ -81,6 +88,7 @@ export async function waitForNetwork(options: WaitForNetworkOptions): Promise<Wa
       startBlock = Number(await callJsonRpc<string>(options.rpcUrl, 'eth_blockNumber', [], 1000))
     } catch (error) {
       if (error instanceof MedrecError && error.code !== errorCodes.RPC_FAILED) throw error
+      if (!(error instanceof MedrecError) && !(error instanceof JsonRpcResponseError)) throw error
       await delay(rpcPollMs)
     }
   }
@@ -102,13 +110,16 @@ export async function waitForNetwork(options: WaitForNetworkOptions): Promise<Wa
         if (name && sealedBy[name] === undefined) sealedBy[name] = nextBlock
       }
     } catch (error) {
-      if (!(error instanceof MedrecError && error.code === errorCodes.RPC_FAILED)) throw error
+      // Unreachable for a moment, or "missing block" after a reorg between two calls: retry.
+      if (!(error instanceof MedrecError && error.code === errorCodes.RPC_FAILED) && !(error instanceof JsonRpcResponseError)) throw error
     }
     const missing = [...expected.values()].filter((name) => sealedBy[name] === undefined)
     waitingFor = `${missing.join(', ')} to seal a block (head at block ${head})`
     update(`${Object.keys(sealedBy).length}/${expected.size} signers have sealed; block ${head}`)
     if (missing.length > 0) await delay(rpcPollMs)
   }
+
+  const allSealedAt = Date.now()
 
   // 3. Every sealer is connected to every other node (full mesh from the static peer lists).
   options.stage?.('peering')
@@ -128,5 +139,5 @@ export async function waitForNetwork(options: WaitForNetworkOptions): Promise<Wa
     waitingFor = `${short.map((s) => `${s.name} (${peers[s.name]}/${wanted} peers)`).join(', ')} to connect`
     await delay(ipcPollMs)
   }
-  return {blockNumber: head, startBlock, sealedBy, peers}
+  return {blockNumber: head, startBlock, sealedBy, peers, allSealedAt}
 }

@@ -1,10 +1,24 @@
+import {readFile, writeFile} from 'node:fs/promises'
+import {join} from 'node:path'
+
+import {createWalletClient, http, parseEther} from 'viem'
+import {privateKeyToAccount} from 'viem/accounts'
 import {afterEach, describe, expect, it} from 'vitest'
 
-import {docker, dockerObjectsOf, eventually, forceRemoveNetwork, initE2eNetwork, postWithHostHeader, rpc} from '../helpers/e2e-network.js'
+import {networkPaths, unlockNodeKey} from '../../src/network/network-files.js'
+
+import {docker, dockerObjectsOf, eventually, forceRemoveNetwork, freePort, initE2eNetwork, postWithHostHeader, rpc} from '../helpers/e2e-network.js'
 import {e2ePrerequisites} from '../helpers/e2e-prerequisites.js'
 import {runMedrec} from '../helpers/run-medrec.js'
 
 const prerequisites = await e2ePrerequisites()
+
+/** Each container of the network with when it last started: equal lists mean nothing was touched. */
+async function containerStarts(name: string): Promise<string[]> {
+  const list = await docker.listContainers({all: true, filters: {label: [`org.medrec.network=${name}`]}})
+  const starts = await Promise.all(list.map(async (c) => `${c.Names[0]} ${c.Id} ${(await docker.getContainer(c.Id).inspect()).State.StartedAt}`))
+  return starts.sort()
+}
 const created: string[] = []
 afterEach(async () => {
   for (const name of created.splice(0)) await forceRemoveNetwork(name)
@@ -55,8 +69,11 @@ describe.skipIf(!prerequisites.ok)('network lifecycle on real geth sealers', () 
     }
 
     // When up runs again on the running network, nothing changes
+    const containersBefore = await containerStarts(net.name)
     const again = await runMedrec(['network', 'up', '--dir', net.dir, '--json'])
+    expect(again.exitCode).toBe(0)
     expect(again.json.action).toBe('unchanged')
+    expect(await containerStarts(net.name)).toEqual(containersBefore)
 
     // When the network is stopped and started again
     const height = Number((await rpc(net.rpcUrl, 'eth_blockNumber')).body.result)
@@ -120,9 +137,68 @@ describe.skipIf(!prerequisites.ok)('network lifecycle on real geth sealers', () 
         expect(args).toContain('--unlock')
         expect(args.filter((a) => /^--(http|ws)/.test(a))).toEqual([])
         expect(args).not.toContain('--allow-insecure-unlock')
-        // The password is a file in the volume, never on the command line
-        expect(args.join(' ')).not.toMatch(/--password\s+(?!\/data\/password)/)
+        // The password is a file in the volume: not in the container's config, logs or image
+        const password = await readFile(join(net.dir, '.medrec/keys', summary.Labels['org.medrec.node']!, 'password'), 'utf8')
+        expect(password.length).toBeGreaterThan(20)
+        expect(JSON.stringify(info)).not.toContain(password)
+        const logs = (await docker.getContainer(summary.Id).logs({stdout: true, stderr: true, follow: false})).toString()
+        expect(logs).toContain('Unlocked account')
+        expect(logs).not.toContain(password)
+        const history = JSON.stringify(await docker.getImage(info.Config.Image).history())
+        expect(history).not.toContain(password)
       }
     }
+  })
+
+  it('replaces only the container whose configuration changed, keeping the chain', async () => {
+    // Given a running network
+    const net = await initE2eNetwork('e2e-change', ['--sealers', '2'])
+    created.push(net.name)
+    expect((await runMedrec(['network', 'up', '--dir', net.dir, '--json'])).exitCode).toBe(0)
+    const height = Number((await rpc(net.rpcUrl, 'eth_blockNumber')).body.result)
+    const hash = (await rpc(net.rpcUrl, 'eth_getBlockByNumber', [`0x${height.toString(16)}`, false])).body.result.hash
+    const sealersBefore = (await containerStarts(net.name)).filter((c) => c.includes('sealer'))
+
+    // When its RPC port is changed in medrec.yaml and up runs again
+    const newPort = await freePort()
+    const config = join(net.dir, 'medrec.yaml')
+    await writeFile(config, (await readFile(config, 'utf8')).replace(`port: ${net.rpcPort}`, `port: ${newPort}`))
+    const up = await runMedrec(['network', 'up', '--dir', net.dir, '--json'])
+
+    // Then only the RPC node was replaced, it answers on the new port, and the chain is the same
+    expect(up.exitCode, up.stderr).toBe(0)
+    expect(up.json).toMatchObject({action: 'updated', rpcUrl: `http://127.0.0.1:${newPort}`})
+    expect((await containerStarts(net.name)).filter((c) => c.includes('sealer'))).toEqual(sealersBefore)
+    const newUrl = `http://127.0.0.1:${newPort}`
+    expect((await rpc(newUrl, 'eth_getBlockByNumber', [`0x${height.toString(16)}`, false])).body.result.hash).toBe(hash)
+    await expect(rpc(net.rpcUrl, 'eth_blockNumber')).rejects.toThrow()
+  })
+
+  it('keeps every block and its state when every node is killed with SIGKILL', async () => {
+    // Given a running network with a transaction in a block
+    const net = await initE2eNetwork('e2e-kill')
+    created.push(net.name)
+    const up = await runMedrec(['network', 'up', '--dir', net.dir, '--json'])
+    expect(up.exitCode, up.stderr).toBe(0)
+    const {privateKey} = await unlockNodeKey(networkPaths(net.dir), 'deployer')
+    const chain = {id: up.json.chainId, name: 'e2e', nativeCurrency: {name: 'Ether', symbol: 'ETH', decimals: 18}, rpcUrls: {default: {http: [net.rpcUrl]}}} as const
+    const wallet = createWalletClient({account: privateKeyToAccount(privateKey), chain, transport: http(net.rpcUrl)})
+    const recipient = '0x00000000000000000000000000000000000a11ce'
+    const txHash = await wallet.sendTransaction({to: recipient, value: parseEther('1.5')})
+    const receipt = await eventually('the transaction to be mined', async () => (await rpc(net.rpcUrl, 'eth_getTransactionReceipt', [txHash])).body.result ?? undefined)
+    await eventually('two more blocks', async () => (Number((await rpc(net.rpcUrl, 'eth_blockNumber')).body.result) >= Number(receipt.blockNumber) + 2 ? true : undefined))
+    const height = Number((await rpc(net.rpcUrl, 'eth_blockNumber')).body.result)
+    const hash = (await rpc(net.rpcUrl, 'eth_getBlockByNumber', [`0x${height.toString(16)}`, false])).body.result.hash
+
+    // When every node is killed at once, without a chance to flush anything
+    const containers = await docker.listContainers({filters: {label: [`org.medrec.network=${net.name}`]}})
+    await Promise.all(containers.map((c) => docker.getContainer(c.Id).kill({signal: 'SIGKILL'})))
+    const restarted = await runMedrec(['network', 'up', '--dir', net.dir, '--json'])
+
+    // Then the network comes back with the same blocks, the transaction's state, and a moving head
+    expect(restarted.exitCode, restarted.stderr).toBe(0)
+    expect((await rpc(net.rpcUrl, 'eth_getBlockByNumber', [`0x${height.toString(16)}`, false])).body.result?.hash).toBe(hash)
+    expect(BigInt((await rpc(net.rpcUrl, 'eth_getBalance', [recipient, 'latest'])).body.result)).toBe(parseEther('1.5'))
+    expect(restarted.json.blockNumber).toBeGreaterThan(height)
   })
 })

@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {MedrecCommand} from '../../base-command.js'
+import {isNetworkInitialised} from '../../network/init-network.js'
 import {upNetwork, type UpNetworkResult} from '../../network/up-network.js'
 
 export default class NetworkUp extends MedrecCommand {
@@ -11,23 +12,32 @@ Idempotent: on a running network it changes nothing; on a stopped one it restart
 
   static override flags = {
     timeout: Flags.integer({summary: 'Seconds to wait for the network to be ready.', default: 120, min: 1}),
-    sealers: Flags.integer({summary: 'Sealers of a network created now (no medrec.yaml yet).', default: 3, min: 1, max: 64}),
+    sealers: Flags.integer({summary: 'Sealers of a network created now (no medrec.yaml yet; default 3).', min: 1, max: 64}),
     period: Flags.integer({summary: 'Block period of a network created now.', min: 1}),
     'light-kdf': Flags.boolean({summary: 'Weak, fast key encryption for a throwaway network created now.'}),
+    'build-image': Flags.boolean({summary: 'Build the pinned geth image locally if it can be neither found nor pulled.', default: true, allowNo: true}),
   }
 
   async run(): Promise<UpNetworkResult> {
     const {flags} = await this.parse(NetworkUp)
+    const dir = this.networkDir(flags)
+    const creationFlags = (['sealers', 'period', 'light-kdf'] as const).filter((f) => flags[f] !== undefined && flags[f] !== false)
+    if (creationFlags.length > 0 && (await isNetworkInitialised(dir))) {
+      this.warn(`${creationFlags.map((f) => `--${f}`).join(', ')} only apply when up creates the network; ${dir} already has medrec.yaml, which is used as it is.`)
+    } else if (flags['light-kdf']) {
+      this.warn('--light-kdf: keys are encrypted with weak scrypt settings; use this only for throwaway chains.')
+    }
     const renderer = this.progress()
     const result = await upNetwork({
-      dir: this.networkDir(flags),
+      dir,
       engine: this.dockerEngine(),
       progress: renderer.listener,
       timeoutMs: flags.timeout * 1000,
-      init: {sealers: flags.sealers, ...(flags.period ? {period: flags.period} : {}), lightKdf: flags['light-kdf']},
+      buildImage: flags['build-image'],
+      init: {...(flags.sealers ? {sealers: flags.sealers} : {}), ...(flags.period ? {period: flags.period} : {}), lightKdf: flags['light-kdf']},
     })
     await renderer.finish()
-    const verb = {created: 'is up', started: 'was restarted', unchanged: 'was already running'}[result.action]
+    const verb = {created: 'is up', updated: 'is up, with changed containers replaced', started: 'was restarted', unchanged: 'was already running'}[result.action]
     this.log(`Network "${result.name}" ${verb}: chain ${result.chainId}, block ${result.blockNumber}, ${result.sealers.length} sealers.`)
     this.log(`JSON-RPC: ${result.rpcUrl}`)
     return result
