@@ -5,6 +5,7 @@ import {defineConfig} from 'vitest/config'
 // because every file starts its own chain on a 2-core machine.
 export default defineConfig({
   test: {
+    reporters: ['default', './test/summary-reporter.ts'],
     projects: [
       {
         test: {
@@ -17,6 +18,7 @@ export default defineConfig({
       {
         test: {
           name: 'e2e',
+          globalSetup: ['./test/e2e/global-setup.ts'],
           include: ['src/**/*.e2e.test.ts', 'test/e2e/**/*.e2e.test.ts'],
           exclude: ['node_modules/**', 'dist/**'],
           fileParallelism: false,

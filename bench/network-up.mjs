@@ -1,0 +1,93 @@
+#!/usr/bin/env node
+// Benchmark: time from `medrec network up` to the first block sealed by every signer,
+// and each sealer's resident memory after a minute, for 3 and 5 sealers at a 1 s period.
+// Runs the built CLI as a user would (image present). Writes bench/results/network-up.json
+// (network-up-light-kdf.json with --light-kdf)
+// and prints a table. Usage: npm run bench:up [-- --runs 3 --settle 60 --light-kdf]
+import {execFileSync, spawnSync} from 'node:child_process'
+import {mkdtempSync, mkdirSync, writeFileSync} from 'node:fs'
+import {createServer} from 'node:net'
+import {cpus, tmpdir, totalmem} from 'node:os'
+import {join} from 'node:path'
+import {fileURLToPath} from 'node:url'
+import {parseArgs} from 'node:util'
+
+import Docker from 'dockerode'
+
+const {values} = parseArgs({options: {runs: {type: 'string', default: '3'}, settle: {type: 'string', default: '60'}, 'light-kdf': {type: 'boolean', default: false}, sealers: {type: 'string', default: '3,5'}}})
+const runs = Number(values.runs)
+const settleSeconds = Number(values.settle)
+const bin = fileURLToPath(new URL('../bin/run.js', import.meta.url))
+const docker = new Docker()
+
+function medrec(args) {
+  const started = process.hrtime.bigint()
+  const result = spawnSync(process.execPath, [bin, ...args, '--json'], {encoding: 'utf8', env: {...process.env, FORCE_COLOR: '0'}})
+  const wallMs = Number(process.hrtime.bigint() - started) / 1e6
+  if (result.status !== 0) throw new Error(`medrec ${args.join(' ')} failed (${result.status}): ${result.stdout}${result.stderr}`)
+  return {json: JSON.parse(result.stdout), wallMs}
+}
+
+async function freePort() {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const {port} = server.address()
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+async function residentMemory(containerName) {
+  const stats = await docker.getContainer(containerName).stats({stream: false})
+  const m = stats.memory_stats
+  return m.stats?.rss ?? m.usage - (m.stats?.inactive_file ?? m.stats?.total_inactive_file ?? 0)
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+const results = []
+for (const sealers of values.sealers.split(',').map(Number)) {
+  const samples = []
+  for (let run = 1; run <= runs; run++) {
+    const dir = mkdtempSync(join(tmpdir(), `medrec-bench-${sealers}-`))
+    const name = `bench-${sealers}-${run}-${process.pid}`
+    medrec(['network', 'init', '--dir', dir, '--name', name, '--sealers', String(sealers), '--period', '1', '--rpc-port', String(await freePort()), ...(values['light-kdf'] ? ['--light-kdf'] : [])])
+    try {
+      const up = medrec(['network', 'up', '--dir', dir])
+      const sample = {run, allSealedMs: up.json.timings.allSealedMs, readyMs: up.json.timings.readyMs, processWallMs: Math.round(up.wallMs)}
+      if (run === runs) {
+        // Memory is read once, on the last run, after the chain has sealed for a while.
+        await new Promise((resolve) => setTimeout(resolve, settleSeconds * 1000))
+        sample.sealerRssMiB = {}
+        for (const s of up.json.sealers) sample.sealerRssMiB[s.name] = Math.round((await residentMemory(s.container)) / 2 ** 20)
+      }
+      samples.push(sample)
+      process.stderr.write(`${sealers} sealers, run ${run}: every signer sealed after ${sample.allSealedMs} ms, ready after ${sample.readyMs} ms\n`)
+    } finally {
+      medrec(['network', 'destroy', '--dir', dir, '--force'])
+    }
+  }
+  results.push({
+    sealers,
+    periodSeconds: 1,
+    runs: samples,
+    medianAllSealedMs: median(samples.map((s) => s.allSealedMs)),
+    medianReadyMs: median(samples.map((s) => s.readyMs)),
+    sealerRssMiB: samples.at(-1).sealerRssMiB,
+    goalMs: sealers <= 3 ? 8000 : 12_000,
+  })
+}
+
+const report = {
+  benchmark: 'network-up',
+  date: new Date().toISOString(),
+  machine: {cpus: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, docker: execFileSync('docker', ['version', '--format', '{{.Server.Version}}'], {encoding: 'utf8'}).trim()},
+  keyEncryption: values['light-kdf'] ? 'light scrypt (N=2^12)' : 'standard scrypt (N=2^18)',
+  settleSeconds,
+  results,
+}
+mkdirSync(new URL('./results/', import.meta.url), {recursive: true})
+writeFileSync(new URL(`./results/network-up${values['light-kdf'] ? '-light-kdf' : ''}.json`, import.meta.url), `${JSON.stringify(report, null, 2)}\n`)
+console.log('sealers | median: every signer sealed | median: ready (peered) | goal  | sealer RSS after ' + settleSeconds + ' s (MiB)')
+for (const r of results) {
+  console.log(`${String(r.sealers).padEnd(7)} | ${String(r.medianAllSealedMs).padStart(24)} ms | ${String(r.medianReadyMs).padStart(19)} ms | ${r.goalMs / 1000} s | ${Object.values(r.sealerRssMiB).join(', ')}`)
+}
