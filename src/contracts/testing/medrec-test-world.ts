@@ -1,0 +1,257 @@
+// Test and benchmark support: a deployed MedRec with one account per role, on anvil.
+// Not used by the CLI. It lives under src/ so `tsc -p tsconfig.json` typechecks it and the gas
+// bench can import it; the build can drop src/**/testing/** from dist.
+import {randomBytes} from 'node:crypto'
+import {
+  BaseError,
+  createPublicClient,
+  createTestClient,
+  createWalletClient,
+  decodeErrorResult,
+  encodeFunctionData,
+  http,
+  type Abi,
+  type Address,
+  type Chain,
+  type ContractFunctionArgs,
+  type ContractFunctionName,
+  type EncodeFunctionDataParameters,
+  type Hex,
+  type LocalAccount,
+  type TransactionReceipt,
+} from 'viem'
+import {generatePrivateKey, privateKeyToAccount} from 'viem/accounts'
+
+import {registrarAbi} from '../abi/registrar.js'
+import {relationshipAbi} from '../abi/relationship.js'
+import {summaryAbi} from '../abi/summary.js'
+import type {ContractArtifact} from '../compile-contracts.js'
+import {medrecConsentDomain, medrecConsentTypes} from '../consent-typed-data.js'
+import {deployMedrecContracts} from '../deploy-contracts.js'
+
+/** Every MedRec event and error, for decoding logs and reverts from any of the contracts. */
+export const medrecAbi = [...registrarAbi, ...relationshipAbi, ...summaryAbi] as const
+
+/** Participant kinds as the contracts number them. */
+export const ParticipantKind = {None: 0, Patient: 1, Provider: 2, Insurer: 3, Lab: 4, OtherSteward: 5} as const
+/** Relationship statuses as the contracts number them. */
+export const RelationshipStatus = {None: 0, Proposed: 1, Accepted: 2, Rejected: 3, Ended: 4} as const
+
+/** Clients bound to one anvil. */
+export type TestChain = ReturnType<typeof connectTestChain>
+
+/** Public, wallet and test clients for an anvil at rpcUrl. */
+export function connectTestChain(rpcUrl: string, chainId: number) {
+  const chain: Chain = {
+    id: chainId,
+    name: 'anvil',
+    nativeCurrency: {name: 'Ether', symbol: 'ETH', decimals: 18},
+    rpcUrls: {default: {http: [rpcUrl]}},
+  }
+  const transport = http(rpcUrl)
+  return {
+    chain,
+    publicClient: createPublicClient({chain, transport, pollingInterval: 50}),
+    walletClient: createWalletClient({chain, transport}),
+    testClient: createTestClient({chain, mode: 'anvil', transport}),
+  }
+}
+
+/** A revert decoded to its custom error. */
+export class ContractRevert extends Error {
+  // Plain fields, not parameter properties: Node's type stripping (bench) cannot erase those.
+  readonly errorName: string
+  readonly args: readonly unknown[]
+
+  constructor(errorName: string, args: readonly unknown[]) {
+    super(`reverted with ${errorName}(${args.map(String).join(', ')})`)
+    this.errorName = errorName
+    this.args = args
+  }
+}
+
+/** A fresh random key with 100 ether. */
+export async function newAccount(chain: TestChain): Promise<LocalAccount> {
+  const account = privateKeyToAccount(generatePrivateKey())
+  await chain.testClient.setBalance({address: account.address, value: 10n ** 20n})
+  return account
+}
+
+/** A random opaque identity, standing in for deriveIdentity's keyed hash. */
+export function randomIdentity(): Hex {
+  return `0x${randomBytes(32).toString('hex')}`
+}
+
+/** Sends `data` to `to` from `from` and returns the receipt; a revert throws ContractRevert. */
+export async function send(chain: TestChain, from: LocalAccount, to: Address, data: Hex): Promise<TransactionReceipt> {
+  // eth_call first: it returns the revert data, which viem's send path does not decode.
+  try {
+    await chain.publicClient.call({account: from, to, data})
+  } catch (error) {
+    throw decodeRevert(error)
+  }
+  const hash = await chain.walletClient.sendTransaction({account: from, to, data, chain: chain.chain})
+  const receipt = await chain.publicClient.waitForTransactionReceipt({hash})
+  if (receipt.status !== 'success') throw new Error(`transaction ${hash} reverted after a successful eth_call`)
+  return receipt
+}
+
+type RegistrarWrite = ContractFunctionName<typeof registrarAbi, 'nonpayable'>
+
+/** Calldata for a Registrar function, typed by the generated ABI. */
+export function registrarCall<F extends RegistrarWrite>(functionName: F, args: ContractFunctionArgs<typeof registrarAbi, 'nonpayable', F>): Hex {
+  return encodeFunctionData({abi: registrarAbi, functionName, args} as unknown as EncodeFunctionDataParameters<typeof registrarAbi>)
+}
+
+/** Turns a viem error into ContractRevert when it carries revert data MedRec's ABI knows. */
+export function decodeRevert(error: unknown): unknown {
+  if (!(error instanceof BaseError)) return error
+  let data: Hex | undefined
+  error.walk((e) => {
+    const candidate = (e as {data?: unknown}).data
+    if (typeof candidate === 'string' && candidate.startsWith('0x') && candidate.length >= 10) data = candidate as Hex
+    return data !== undefined
+  })
+  if (data === undefined) return error
+  try {
+    const decoded = decodeErrorResult({abi: medrecAbi as unknown as Abi, data})
+    return new ContractRevert(decoded.errorName, decoded.args ?? [])
+  } catch {
+    return error
+  }
+}
+
+/** A participant: its key and its identity. */
+export type Member = {account: LocalAccount; id: Hex}
+
+/** A fresh deployment with one account per role. */
+export type MedrecWorld = {
+  chain: TestChain
+  registrar: Address
+  relationshipImplementation: Address
+  summaryImplementation: Address
+  governance: LocalAccount
+  /** Certified provider. */
+  provider: Member
+  /** A second certified provider. */
+  otherProvider: Member
+  /** Registered provider that governance decertified. */
+  uncertifiedProvider: Member
+  /** A lab, registered by `provider`. */
+  lab: Member
+  patient: Member
+  otherPatient: Member
+  /** Not registered; the patient may grant it access. */
+  viewer: LocalAccount
+  /** Not registered; nobody. */
+  stranger: LocalAccount
+  /** Sends a Registrar call from `from`. */
+  registrarSend<F extends RegistrarWrite>(from: LocalAccount, functionName: F, args: ContractFunctionArgs<typeof registrarAbi, 'nonpayable', F>): Promise<TransactionReceipt>
+}
+
+/** Deploys MedRec and registers every role; each test gets its own world. */
+export async function deployMedrecWorld(chain: TestChain, artifacts: Record<string, ContractArtifact>): Promise<MedrecWorld> {
+  const governance = await newAccount(chain)
+  const walletClient = createWalletClient({account: governance, chain: chain.chain, transport: http(chain.chain.rpcUrls.default.http[0])})
+  const {addresses} = await deployMedrecContracts({walletClient, publicClient: chain.publicClient, artifacts})
+  const registrar = addresses.Registrar
+  const registrarSend = async <F extends RegistrarWrite>(
+    from: LocalAccount,
+    functionName: F,
+    args: ContractFunctionArgs<typeof registrarAbi, 'nonpayable', F>,
+  ): Promise<TransactionReceipt> => send(chain, from, registrar, registrarCall(functionName, args))
+
+  const member = async (): Promise<Member> => ({account: await newAccount(chain), id: randomIdentity()})
+  const [provider, otherProvider, uncertifiedProvider, lab, patient, otherPatient] = await Promise.all([
+    member(),
+    member(),
+    member(),
+    member(),
+    member(),
+    member(),
+  ])
+  const viewer = await newAccount(chain)
+  const stranger = await newAccount(chain)
+
+  await registrarSend(governance, 'registerProvider', [provider.id, provider.account.address])
+  await registrarSend(governance, 'registerProvider', [otherProvider.id, otherProvider.account.address])
+  await registrarSend(governance, 'registerProvider', [uncertifiedProvider.id, uncertifiedProvider.account.address])
+  await registrarSend(governance, 'decertifyProvider', [uncertifiedProvider.id])
+  await registrarSend(provider.account, 'registerSteward', [lab.id, ParticipantKind.Lab, lab.account.address])
+  // One patient consents by transaction, the other by signature: both paths in every world.
+  await registrarSend(provider.account, 'offerPatientRegistration', [patient.id, patient.account.address])
+  await registrarSend(patient.account, 'confirmRegistration', [patient.id])
+  const deadline = BigInt(Math.floor(Date.now() / 1000) + 3600)
+  const signature = await signRegistration(chain, registrar, otherPatient, 0n, deadline)
+  await registrarSend(provider.account, 'registerPatientWithSig', [otherPatient.id, otherPatient.account.address, deadline, signature])
+
+  return {
+    chain,
+    registrar,
+    relationshipImplementation: addresses.Relationship,
+    summaryImplementation: addresses.Summary,
+    governance,
+    provider,
+    otherProvider,
+    uncertifiedProvider,
+    lab,
+    patient,
+    otherPatient,
+    viewer,
+    stranger,
+    registrarSend,
+  }
+}
+
+/** The patient's EIP-712 consent to be registered at its own address. */
+export async function signRegistration(chain: TestChain, registrar: Address, patient: Member, nonce: bigint, deadline: bigint): Promise<Hex> {
+  return patient.account.signTypedData({
+    domain: medrecConsentDomain(chain.chain.id, registrar),
+    types: medrecConsentTypes,
+    primaryType: 'PatientRegistration',
+    message: {id: patient.id, account: patient.account.address, nonce, deadline},
+  })
+}
+
+/** The patient's EIP-712 consent to accept one round of a relationship. */
+export async function signAcceptance(
+  chain: TestChain,
+  registrar: Address,
+  signer: LocalAccount,
+  message: {relationship: Address; round: number; nonce: bigint; deadline: bigint},
+): Promise<Hex> {
+  return signer.signTypedData({
+    domain: medrecConsentDomain(chain.chain.id, registrar),
+    types: medrecConsentTypes,
+    primaryType: 'RelationshipAcceptance',
+    message,
+  })
+}
+
+/** The new key's EIP-712 consent to take over patient `id`. */
+export async function signRecovery(chain: TestChain, registrar: Address, newKey: LocalAccount, id: Hex, nonce: bigint, deadline: bigint): Promise<Hex> {
+  return newKey.signTypedData({
+    domain: medrecConsentDomain(chain.chain.id, registrar),
+    types: medrecConsentTypes,
+    primaryType: 'PatientRecovery',
+    message: {id, newAccount: newKey.address, nonce, deadline},
+  })
+}
+
+/** `steward` proposes to `patient`; returns the pair's Relationship address. */
+export async function proposeRelationship(world: MedrecWorld, steward: Member, patient: Member, endpoint = 'https://gatekeeper.example/fhir'): Promise<Address> {
+  await world.registrarSend(steward.account, 'propose', [patient.id, endpoint, randomIdentity(), randomIdentity()])
+  return world.chain.publicClient.readContract({address: world.registrar, abi: registrarAbi, functionName: 'relationshipOf', args: [patient.id, steward.id]})
+}
+
+/** A relationship between world.patient and world.provider that the patient accepted. */
+export async function acceptedRelationship(world: MedrecWorld): Promise<Address> {
+  const relationship = await proposeRelationship(world, world.provider, world.patient)
+  await world.registrarSend(world.patient.account, 'accept', [relationship])
+  return relationship
+}
+
+/** The chain's latest block timestamp, in seconds. */
+export async function chainTime(chain: TestChain): Promise<bigint> {
+  return (await chain.publicClient.getBlock()).timestamp
+}
