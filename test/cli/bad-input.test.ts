@@ -86,3 +86,34 @@ describe('medrec on bad input', () => {
     expect(result.stdout).not.toMatch(/password/i)
   })
 })
+
+describe('contract commands on bad input', () => {
+  it('says to deploy the contracts first when a network has none', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'medrec-cli-'))
+    expect((await runMedrec(['network', 'init', '--dir', dir, '--sealers', '1', '--light-kdf'])).exitCode).toBe(0)
+    const result = await runMedrec(['registrar', 'show', '--local-id', 'MRN-1', '--dir', dir, '--json'])
+    expect(result.exitCode).toBe(1)
+    expect(result.json.error).toMatchObject({code: 'MEDREC_CONTRACTS_NOT_DEPLOYED', hint: expect.stringContaining('medrec contracts deploy')})
+  })
+
+  it.each([
+    [['relationship', 'grant', '0x0000000000000000000000000000000000000001', '--viewer', 'x', '--as', 'y', '--expires-in', 'forever'], /--expires-in "forever" is not a duration/],
+    [['relationship', 'grant', '0x0000000000000000000000000000000000000001', '--viewer', 'x', '--as', 'y', '--scope', 'all'], /--scope "all" is not a whole number/],
+    [['account', 'create', 'Bad Name'], /not a valid account name/],
+  ])('refuses %j with a clear message', async (args, message) => {
+    const dir = await mkdtemp(join(tmpdir(), 'medrec-cli-'))
+    expect((await runMedrec(['network', 'init', '--dir', dir, '--sealers', '1', '--light-kdf'])).exitCode).toBe(0)
+    const result = await runMedrec([...args, '--dir', dir, '--json'])
+    expect(result.exitCode).toBe(1)
+    expect(result.json.error.message).toMatch(message)
+  })
+
+  it('compiles the contracts into artifacts and ABI modules, with no PUSH0', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'medrec-cli-'))
+    const result = await runMedrec(['contracts', 'compile', '--dir', dir, '--json'])
+    expect(result.exitCode, result.stderr).toBe(0)
+    expect(Object.keys(result.json.contracts).sort()).toEqual(['Registrar', 'Relationship', 'Summary'])
+    expect(result.json.files).toEqual(expect.arrayContaining([join(dir, 'artifacts', 'Registrar.json'), join(dir, 'artifacts', 'abi', 'registrar.ts')]))
+    expect(await readdir(join(dir, 'artifacts'))).toEqual(expect.arrayContaining(['Registrar.json', 'Relationship.json', 'Summary.json', 'abi']))
+  })
+})

@@ -1,0 +1,16 @@
+import type {Address} from 'viem'
+
+import {listAccounts} from '../../accounts/accounts.js'
+import {MedrecCommand} from '../../base-command.js'
+import {networkPaths} from '../../network/network-files.js'
+
+export default class AccountList extends MedrecCommand {
+  static override summary = 'List the keys of this network directory (sealers, deployer, accounts).'
+
+  async run(): Promise<{accounts: {name: string; address: Address}[]}> {
+    const {flags} = await this.parse(AccountList)
+    const accounts = await listAccounts(networkPaths(this.networkDir(flags)))
+    for (const a of accounts) this.log(`${a.name.padEnd(20)} ${a.address}`)
+    return {accounts}
+  }
+}

@@ -1,0 +1,18 @@
+import {MedrecCommand} from '../../base-command.js'
+import {deployNetworkContracts, type DeployNetworkContractsResult} from '../../contracts/deploy-network-contracts.js'
+
+export default class ContractsDeploy extends MedrecCommand {
+  static override summary = 'Deploy the MedRec contracts to the running network (idempotent).'
+  static override description = 'Compiles the packaged contracts, refuses PUSH0 bytecode, and deploys Relationship, Summary and Registrar from the consortium\'s deployer key through the RPC node. Addresses are recorded in the network\'s state; running it again finds them and leaves them.'
+  static override examples = ['<%= config.bin %> contracts deploy', '<%= config.bin %> contracts deploy --json']
+
+  async run(): Promise<DeployNetworkContractsResult> {
+    const {flags} = await this.parse(ContractsDeploy)
+    const renderer = this.progress()
+    const result = await deployNetworkContracts({dir: this.networkDir(flags), progress: renderer.listener})
+    await renderer.finish()
+    for (const [name, address] of Object.entries(result.addresses)) this.log(`${name.padEnd(12)} ${address}${result.reused.includes(name as never) ? '  (already deployed)' : ''}`)
+    this.log(`Governance: ${result.governance}`)
+    return result
+  }
+}

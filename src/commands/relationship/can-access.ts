@@ -1,0 +1,29 @@
+import {Flags} from '@oclif/core'
+
+import {MedrecCommand} from '../../base-command.js'
+import {relationshipArg} from '../../cli/shared-flags.js'
+import {errorCodes} from '../../errors/error-codes.js'
+import {MedrecError} from '../../errors/medrec-error.js'
+import {canAccess} from '../../registrar/read-registrar.js'
+
+export default class RelationshipCanAccess extends MedrecCommand {
+  static override summary = 'Ask the chain whether someone may read a relationship\'s records now (what a gatekeeper asks).'
+  static override args = {relationship: relationshipArg}
+  static override flags = {
+    requester: Flags.string({summary: 'Who asks: a key name or a 0x address.', required: true}),
+    scope: Flags.string({summary: 'The scope bits requested.', default: '1'}),
+  }
+
+  async run(): Promise<Awaited<ReturnType<typeof canAccess>>> {
+    const {args, flags} = await this.parse(RelationshipCanAccess)
+    let scope: bigint
+    try {
+      scope = BigInt(flags.scope)
+    } catch {
+      throw new MedrecError(errorCodes.INVALID_ARGUMENT, `--scope "${flags.scope}" is not a whole number.`)
+    }
+    const result = await canAccess({dir: this.networkDir(flags), relationship: args.relationship, requester: flags.requester, scope})
+    this.log(result.allowed ? 'allowed' : 'denied')
+    return result
+  }
+}

@@ -1,0 +1,33 @@
+import {Flags} from '@oclif/core'
+
+import {MedrecCommand} from '../../base-command.js'
+import {asFlag} from '../../cli/shared-flags.js'
+import {proposeRelationship, type ProposeResult} from '../../registrar/relationship-actions.js'
+
+export default class RelationshipPropose extends MedrecCommand {
+  static override summary = 'As a steward, propose a relationship to a patient, pointing at your gatekeeper.'
+  static override examples = ['<%= config.bin %> relationship propose --patient-local-id MRN-0042 --endpoint https://gk.mercy.example --as mercy']
+  static override flags = {
+    patient: Flags.string({summary: 'The patient\'s identity (0x…).', exclusive: ['patient-local-id']}),
+    'patient-local-id': Flags.string({summary: 'The patient\'s local identifier (turned into the identity with the HMAC key).'}),
+    endpoint: Flags.string({summary: 'Your gatekeeper\'s base URL.', required: true}),
+    'query-ref': Flags.string({summary: 'Opaque 32-byte query reference your gatekeeper understands (random if omitted).'}),
+    'content-hash': Flags.string({summary: '32-byte hash of the records, for integrity checks.'}),
+    as: asFlag,
+  }
+
+  async run(): Promise<ProposeResult> {
+    const {flags} = await this.parse(RelationshipPropose)
+    const result = await proposeRelationship({
+      dir: this.networkDir(flags),
+      patientId: flags.patient,
+      patientLocalId: flags['patient-local-id'],
+      endpoint: flags.endpoint,
+      queryRef: flags['query-ref'],
+      contentHash: flags['content-hash'],
+      as: flags.as,
+    })
+    this.log(`Proposed relationship ${result.relationship} to patient ${result.patient}.`)
+    return result
+  }
+}

@@ -1,0 +1,48 @@
+import {randomBytes} from 'node:crypto'
+import {mkdir, readFile} from 'node:fs/promises'
+import {join} from 'node:path'
+
+import type {Hex} from 'viem'
+
+import {errorCodes} from '../errors/error-codes.js'
+import {MedrecError} from '../errors/medrec-error.js'
+import {writeNewPrivateFile, type NetworkPaths} from '../network/network-files.js'
+import {deriveIdentity} from './derive-identity.js'
+
+/** Where the key that turns local identifiers into on-chain identities is kept. */
+export function identityKeyPath(paths: NetworkPaths): string {
+  return join(paths.keysDir, 'identity', 'hmac.key')
+}
+
+/** The identity key (32 random bytes, mode 0600), created on first use. Share it only among the consortium. */
+async function identityKey(paths: NetworkPaths): Promise<Buffer> {
+  const path = identityKeyPath(paths)
+  await mkdir(join(paths.keysDir, 'identity'), {recursive: true, mode: 0o700})
+  await writeNewPrivateFile(path, randomBytes(32).toString('hex'))
+  const key = Buffer.from((await readFile(path, 'utf8')).trim(), 'hex')
+  if (key.length < 32) {
+    throw new MedrecError(errorCodes.KEY_FILE_MISSING, `${path} does not hold a 32-byte hex key.`, {hint: 'Restore it from your backup: identities derived with another key will not match.'})
+  }
+  return key
+}
+
+/**
+ * An identity from `--id 0x…` (32 bytes, used as is) or `--local-id TEXT` (e.g. a record
+ * number, turned into an identity with HMAC-SHA256 under the identity key, so the chain
+ * never holds it or a brute-forceable plain hash of it).
+ */
+export async function resolveIdentity(paths: NetworkPaths, options: {id?: string | undefined; localId?: string | undefined}, flag = '--id'): Promise<Hex> {
+  if (options.id !== undefined && options.localId !== undefined) {
+    throw new MedrecError(errorCodes.INVALID_ARGUMENT, `Give ${flag} or its --local-id form, not both.`)
+  }
+  if (options.id !== undefined) {
+    if (!/^0x[0-9a-fA-F]{64}$/.test(options.id)) {
+      throw new MedrecError(errorCodes.INVALID_ARGUMENT, `${flag} "${options.id}" is not a 32-byte hex identity (0x followed by 64 hex digits).`, {
+        hint: 'Use the identity printed by `medrec registrar register`, or pass a local identifier with --local-id.',
+      })
+    }
+    return options.id.toLowerCase() as Hex
+  }
+  if (options.localId !== undefined && options.localId.trim() !== '') return deriveIdentity(await identityKey(paths), options.localId.trim())
+  throw new MedrecError(errorCodes.INVALID_ARGUMENT, `An identity is needed: ${flag} 0x… or a local identifier.`)
+}

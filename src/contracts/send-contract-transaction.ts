@@ -1,0 +1,80 @@
+import {BaseError, ContractFunctionRevertedError, type Abi, type Address, type ContractFunctionArgs, type ContractFunctionName, type Hash, type TransactionReceipt} from 'viem'
+
+import type {NetworkPublicClient, NetworkWalletClient} from '../chain/network-clients.js'
+import {errorCodes} from '../errors/error-codes.js'
+import {MedrecError} from '../errors/medrec-error.js'
+
+export type SentContractTransaction = {hash: Hash; receipt: TransactionReceipt}
+
+/**
+ * Simulates a contract call (so a refusal is reported with the contract's own error and
+ * costs nothing), sends it signed by the wallet's key, and waits for its receipt.
+ */
+export async function sendContractTransaction<const abi extends Abi, functionName extends ContractFunctionName<abi, 'nonpayable' | 'payable'>>(options: {
+  publicClient: NetworkPublicClient
+  walletClient: NetworkWalletClient
+  address: Address
+  abi: abi
+  functionName: functionName
+  args: ContractFunctionArgs<abi, 'nonpayable' | 'payable', functionName>
+  /** How to name the action in messages, e.g. "accept relationship 0x…". */
+  action: string
+}): Promise<SentContractTransaction> {
+  try {
+    const {request} = await options.publicClient.simulateContract({
+      account: options.walletClient.account,
+      address: options.address,
+      abi: options.abi,
+      functionName: options.functionName,
+      args: options.args,
+    } as never)
+    const hash = await options.walletClient.writeContract(request as never)
+    const receipt = await options.publicClient.waitForTransactionReceipt({hash, timeout: 120_000})
+    if (receipt.status !== 'success') {
+      throw new MedrecError(errorCodes.CONTRACT_REVERTED, `Could not ${options.action}: transaction ${hash} reverted.`, {hint: 'Run the command again to see the reason.'})
+    }
+    return {hash, receipt}
+  } catch (error) {
+    throw explainContractError(error, options.action, options.walletClient.account.address)
+  }
+}
+
+/** Turns a viem error into a MedrecError that names the contract's custom error, if any. */
+export function explainContractError(error: unknown, action: string, sender: Address): unknown {
+  if (error instanceof MedrecError || !(error instanceof BaseError)) return error
+  const revert = error.walk((e) => e instanceof ContractFunctionRevertedError) as ContractFunctionRevertedError | null
+  if (revert) {
+    const name = revert.data?.errorName ?? revert.reason ?? 'an unnamed error'
+    const args = revert.data?.args?.map(String).join(', ')
+    return new MedrecError(errorCodes.CONTRACT_REVERTED, `Could not ${action}: the contract refused with ${name}${args ? `(${args})` : ''}.`, {
+      hint: hintForRevert(name, sender),
+      cause: error,
+    })
+  }
+  if (/insufficient funds/i.test(error.message)) {
+    return new MedrecError(errorCodes.CONTRACT_REVERTED, `Could not ${action}: ${sender} cannot pay for gas.`, {
+      hint: 'Fund the account: `medrec account fund NAME`.',
+      cause: error,
+    })
+  }
+  return new MedrecError(errorCodes.RPC_FAILED, `Could not ${action}: ${error.shortMessage}`, {hint: 'Check that the network is up: `medrec network status`.', cause: error})
+}
+
+const revertHints: Record<string, string> = {
+  NotGovernance: 'Only the consortium\'s governance may do this (sign with --as deployer, or whoever governance is now).',
+  NotCertifiedProvider: 'Only a provider the consortium has certified may do this.',
+  NotRegistered: 'The signing account is not a registered participant.',
+  NotPatient: 'Only the relationship\'s patient may do this: sign with --as PATIENT.',
+  NotSteward: 'Only the relationship\'s steward may do this.',
+  UnknownIdentity: 'No participant has that identity; register it first (`medrec registrar register`).',
+  IdentityTaken: 'That identity is already registered; look it up with `medrec registrar show`.',
+  AccountTaken: 'That account already belongs to a participant; look it up with `medrec registrar show`.',
+  InvalidTransition: 'The relationship is not in a state that allows this (see `medrec relationship show`); a rejected or ended one needs a new proposal.',
+  NotAccepted: 'The relationship must be accepted by the patient first.',
+  ExpiryInPast: 'Choose an expiry in the future.',
+  ViewerNotGranted: 'That viewer has no grant on this relationship.',
+}
+
+function hintForRevert(errorName: string, sender: Address): string {
+  return `${revertHints[errorName] ?? 'See the contract\'s NatSpec for when this error is raised.'} (sent from ${sender})`
+}

@@ -1,0 +1,28 @@
+import {getAddress, type Address, type Chain} from 'viem'
+
+import {networkClients, networkWalletClient, type NetworkPublicClient, type NetworkWalletClient} from '../chain/network-clients.js'
+import {errorCodes} from '../errors/error-codes.js'
+import {MedrecError} from '../errors/medrec-error.js'
+import type {LoadedNetwork} from '../network/load-network.js'
+
+export type RegistrarContext = {
+  network: LoadedNetwork
+  chain: Chain
+  publicClient: NetworkPublicClient
+  registrar: Address
+}
+
+/** The network's clients and its deployed Registrar; fails with a next step if not deployed. */
+export async function openRegistrar(dir: string): Promise<RegistrarContext> {
+  const {network, chain, publicClient} = await networkClients(dir)
+  const registrar = network.state.contracts.Registrar
+  if (!registrar) {
+    throw new MedrecError(errorCodes.CONTRACTS_NOT_DEPLOYED, 'The MedRec contracts are not deployed on this network.', {hint: 'Run `medrec contracts deploy` first.'})
+  }
+  return {network, chain, publicClient, registrar: getAddress(registrar)}
+}
+
+/** A wallet for the key named by --as. */
+export async function signerFor(context: RegistrarContext, keyName: string): Promise<NetworkWalletClient> {
+  return networkWalletClient(context.network, context.chain, keyName)
+}

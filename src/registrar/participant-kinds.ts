@@ -1,0 +1,19 @@
+/** Participant kinds as the Registrar numbers them (contracts/lib/MedrecTypes.sol). */
+export const participantKinds = ['none', 'patient', 'provider', 'insurer', 'lab', 'other'] as const
+export type ParticipantKindName = Exclude<(typeof participantKinds)[number], 'none'>
+
+/** Relationship statuses as the contracts number them. */
+export const relationshipStatuses = ['none', 'proposed', 'accepted', 'rejected', 'ended'] as const
+export type RelationshipStatusName = (typeof relationshipStatuses)[number]
+
+export function kindNumber(kind: ParticipantKindName): number {
+  return participantKinds.indexOf(kind)
+}
+
+export function kindName(kind: number): (typeof participantKinds)[number] {
+  return participantKinds[kind] ?? 'none'
+}
+
+export function statusName(status: number): RelationshipStatusName {
+  return relationshipStatuses[status] ?? 'none'
+}
