@@ -1,5 +1,8 @@
 import {Args, Flags} from '@oclif/core'
 
+import {errorCodes} from '../errors/error-codes.js'
+import {MedrecError} from '../errors/medrec-error.js'
+
 /** --id / --local-id: a participant's identity, or the local identifier it is derived from. */
 export const identityFlags = {
   id: Flags.string({summary: 'The participant\'s 32-byte identity (0x…).', exclusive: ['local-id']}),
@@ -11,3 +14,21 @@ export const asFlag = Flags.string({summary: 'Name of the key that signs (see `m
 
 /** The relationship argument of every relationship command. */
 export const relationshipArg = Args.string({description: 'Address of the relationship.', required: true})
+
+/** The value of a --scope flag: a bitmask written as a whole number. */
+export function parseScope(text: string): bigint {
+  try {
+    return BigInt(text)
+  } catch {
+    throw new MedrecError(errorCodes.INVALID_ARGUMENT, `--scope "${text}" is not a whole number.`, {hint: 'Give a bitmask such as 1 (all records) or 6.'})
+  }
+}
+
+const durationUnits: Record<string, number> = {s: 1, m: 60, h: 3600, d: 86_400}
+
+/** "90s", "15m", "12h", "30d" → seconds. */
+export function parseDuration(text: string): number {
+  const match = /^(\d+)([smhd])$/.exec(text.trim())
+  if (!match) throw new MedrecError(errorCodes.INVALID_ARGUMENT, `--expires-in "${text}" is not a duration.`, {hint: 'Write a number and a unit: 90s, 15m, 12h or 30d.'})
+  return Number(match[1]) * durationUnits[match[2]!]!
+}

@@ -125,31 +125,27 @@ export class DockerodeEngine implements ContainerEngine {
     }
   }
 
+  /** Reads a pull or build progress stream to its end; an error event in it is a failure. */
+  private followProgress(stream: NodeJS.ReadableStream): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.docker.modem.followProgress(stream, (error: Error | null, events: {error?: string}[]) => {
+        const failed = events?.find((e) => e.error)
+        if (error) reject(error)
+        else if (failed) reject(new Error(failed.error))
+        else resolve()
+      })
+    })
+  }
+
   async pullImage(reference: string): Promise<void> {
     await this.call(`pull ${reference}`, async () => {
-      const stream = await this.docker.pull(reference)
-      await new Promise<void>((resolve, reject) => {
-        this.docker.modem.followProgress(stream, (error: Error | null, events: {error?: string}[]) => {
-          const failed = events?.find((e) => e.error)
-          if (error) reject(error)
-          else if (failed) reject(new Error(failed.error))
-          else resolve()
-        })
-      })
+      await this.followProgress(await this.docker.pull(reference))
     })
   }
 
   async buildImage(context: Readable, tag: string, labels: Record<string, string>): Promise<void> {
     await this.call(`build image ${tag}`, async () => {
-      const stream = await this.docker.buildImage(context, {t: tag, labels, rm: true, forcerm: true})
-      await new Promise<void>((resolve, reject) => {
-        this.docker.modem.followProgress(stream, (error: Error | null, events: {error?: string}[]) => {
-          const failed = events?.find((e) => e.error)
-          if (error) reject(error)
-          else if (failed) reject(new Error(failed.error))
-          else resolve()
-        })
-      })
+      await this.followProgress(await this.docker.buildImage(context, {t: tag, labels, rm: true, forcerm: true}))
     })
   }
 

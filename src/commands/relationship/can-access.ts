@@ -1,9 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {MedrecCommand} from '../../base-command.js'
-import {relationshipArg} from '../../cli/shared-flags.js'
-import {errorCodes} from '../../errors/error-codes.js'
-import {MedrecError} from '../../errors/medrec-error.js'
+import {parseScope, relationshipArg} from '../../cli/shared-flags.js'
 import {canAccess} from '../../registrar/read-registrar.js'
 
 export default class RelationshipCanAccess extends MedrecCommand {
@@ -16,12 +14,7 @@ export default class RelationshipCanAccess extends MedrecCommand {
 
   async run(): Promise<Awaited<ReturnType<typeof canAccess>>> {
     const {args, flags} = await this.parse(RelationshipCanAccess)
-    let scope: bigint
-    try {
-      scope = BigInt(flags.scope)
-    } catch {
-      throw new MedrecError(errorCodes.INVALID_ARGUMENT, `--scope "${flags.scope}" is not a whole number.`)
-    }
+    const scope = parseScope(flags.scope)
     const result = await canAccess({dir: this.networkDir(flags), relationship: args.relationship, requester: flags.requester, scope})
     this.log(result.allowed ? 'allowed' : 'denied')
     return result

@@ -1,19 +1,8 @@
 import {Flags} from '@oclif/core'
 
 import {MedrecCommand} from '../../base-command.js'
-import {asFlag, relationshipArg} from '../../cli/shared-flags.js'
-import {errorCodes} from '../../errors/error-codes.js'
-import {MedrecError} from '../../errors/medrec-error.js'
+import {asFlag, parseDuration, parseScope, relationshipArg} from '../../cli/shared-flags.js'
 import {grantViewer} from '../../registrar/relationship-actions.js'
-
-const durationUnits: Record<string, number> = {s: 1, m: 60, h: 3600, d: 86_400}
-
-/** "90s", "15m", "12h", "30d" → seconds. */
-export function parseDuration(text: string): number {
-  const match = /^(\d+)([smhd])$/.exec(text.trim())
-  if (!match) throw new MedrecError(errorCodes.INVALID_ARGUMENT, `--expires-in "${text}" is not a duration.`, {hint: 'Write a number and a unit: 90s, 15m, 12h or 30d.'})
-  return Number(match[1]) * durationUnits[match[2]!]!
-}
 
 export default class RelationshipGrant extends MedrecCommand {
   static override summary = 'As the patient, let someone else view this relationship\'s records, for a scope and a time.'
@@ -28,12 +17,7 @@ export default class RelationshipGrant extends MedrecCommand {
 
   async run(): Promise<Awaited<ReturnType<typeof grantViewer>>> {
     const {args, flags} = await this.parse(RelationshipGrant)
-    let scope: bigint
-    try {
-      scope = BigInt(flags.scope)
-    } catch {
-      throw new MedrecError(errorCodes.INVALID_ARGUMENT, `--scope "${flags.scope}" is not a whole number.`)
-    }
+    const scope = parseScope(flags.scope)
     const result = await grantViewer({dir: this.networkDir(flags), relationship: args.relationship, as: flags.as, viewer: flags.viewer, scope, expiresInSeconds: parseDuration(flags['expires-in'])})
     this.log(`Granted ${result.viewer} scope ${result.scope} on ${result.relationship} until ${result.expiresAt}.`)
     return result
