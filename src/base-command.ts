@@ -1,7 +1,9 @@
 import {resolve} from 'node:path'
 
 import {Command, Flags, Interfaces} from '@oclif/core'
+import {BaseError} from 'viem'
 
+import {explainContractError} from './contracts/send-contract-transaction.js'
 import {DockerodeEngine} from './docker/dockerode-engine.js'
 import type {ContainerEngine} from './docker/container-engine.js'
 import {errorCodes} from './errors/error-codes.js'
@@ -52,7 +54,8 @@ export abstract class MedrecCommand extends Command {
   }
 
   protected override async catch(thrown: Error & {oclif?: {exit?: number}}): Promise<unknown> {
-    const error = fileSystemProblem(thrown) ?? thrown
+    // A chain read that failed (node down, a call reverted) is explained like a failed send.
+    const error = fileSystemProblem(thrown) ?? (thrown instanceof BaseError ? (explainContractError(thrown, 'read from the chain') as Error) : thrown)
     await this.renderer?.fail(error)
     const oclifExit = (error as {oclif?: {exit?: number}}).oclif?.exit
     const expected = isMedrecError(error)

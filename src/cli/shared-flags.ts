@@ -2,6 +2,7 @@ import {Args, Flags} from '@oclif/core'
 
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
+import {grantDurationLimits} from '../registrar/relationship-actions.js'
 
 /** --id / --local-id: a participant's identity, or the local identifier it is derived from. */
 export const identityFlags = {
@@ -17,18 +18,27 @@ export const relationshipArg = Args.string({description: 'Address of the relatio
 
 /** The value of a --scope flag: a bitmask written as a whole number. */
 export function parseScope(text: string): bigint {
+  let scope: bigint | undefined
   try {
-    return BigInt(text)
+    scope = text.trim() === '' ? undefined : BigInt(text.trim())
   } catch {
-    throw new MedrecError(errorCodes.INVALID_ARGUMENT, `--scope "${text}" is not a whole number.`, {hint: 'Give a bitmask such as 1 (all records) or 6.'})
+    scope = undefined
   }
+  if (scope === undefined || scope <= 0n || scope >= 2n ** 256n) {
+    throw new MedrecError(errorCodes.INVALID_ARGUMENT, `--scope "${text}" is not a positive whole number below 2^256.`, {hint: 'Give a bitmask such as 1 (all records) or 6.'})
+  }
+  return scope
 }
 
 const durationUnits: Record<string, number> = {s: 1, m: 60, h: 3600, d: 86_400}
 
-/** "90s", "15m", "12h", "30d" → seconds. */
+/** "90s", "15m", "12h", "30d" → seconds, within the grant limits. */
 export function parseDuration(text: string): number {
-  const match = /^(\d+)([smhd])$/.exec(text.trim())
+  const match = /^(\d{1,9})([smhd])$/.exec(text.trim())
   if (!match) throw new MedrecError(errorCodes.INVALID_ARGUMENT, `--expires-in "${text}" is not a duration.`, {hint: 'Write a number and a unit: 90s, 15m, 12h or 30d.'})
-  return Number(match[1]) * durationUnits[match[2]!]!
+  const seconds = Number(match[1]) * durationUnits[match[2]!]!
+  if (seconds < grantDurationLimits.minSeconds || seconds > grantDurationLimits.maxSeconds) {
+    throw new MedrecError(errorCodes.INVALID_ARGUMENT, `--expires-in ${text} is outside 1 minute to 10 years.`, {hint: 'Grant for as long as the viewer needs; grant again to extend.'})
+  }
+  return seconds
 }

@@ -14,12 +14,26 @@ export function identityKeyPath(paths: NetworkPaths): string {
   return join(paths.keysDir, 'identity', 'hmac.key')
 }
 
-/** The identity key (32 random bytes, mode 0600), created on first use. Share it only among the consortium. */
-async function identityKey(paths: NetworkPaths): Promise<Buffer> {
-  const path = identityKeyPath(paths)
+/** Creates the consortium's identity key (32 random bytes, mode 0600) unless it exists. */
+export async function ensureIdentityKey(paths: NetworkPaths): Promise<void> {
   await mkdir(join(paths.keysDir, 'identity'), {recursive: true, mode: 0o700})
-  await writeNewPrivateFile(path, randomBytes(32).toString('hex'))
-  const key = Buffer.from((await readFile(path, 'utf8')).trim(), 'hex')
+  await writeNewPrivateFile(identityKeyPath(paths), randomBytes(32).toString('hex'))
+}
+
+/** The identity key. Never created here: a missing key would silently derive other identities. */
+async function readIdentityKey(paths: NetworkPaths): Promise<Buffer> {
+  const path = identityKeyPath(paths)
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+    throw new MedrecError(errorCodes.KEY_FILE_MISSING, `This directory has no identity key (${path}), so --local-id cannot be turned into an identity.`, {
+      hint: 'Copy the consortium\'s identity key there (every member uses the same one), or pass the identity itself with --id.',
+      cause: error,
+    })
+  }
+  const key = Buffer.from(text.trim(), 'hex')
   if (key.length < 32) {
     throw new MedrecError(errorCodes.KEY_FILE_MISSING, `${path} does not hold a 32-byte hex key.`, {hint: 'Restore it from your backup: identities derived with another key will not match.'})
   }
@@ -43,6 +57,6 @@ export async function resolveIdentity(paths: NetworkPaths, options: {id?: string
     }
     return options.id.toLowerCase() as Hex
   }
-  if (options.localId !== undefined && options.localId.trim() !== '') return deriveIdentity(await identityKey(paths), options.localId.trim())
+  if (options.localId !== undefined && options.localId.trim() !== '') return deriveIdentity(await readIdentityKey(paths), options.localId.trim())
   throw new MedrecError(errorCodes.INVALID_ARGUMENT, `An identity is needed: ${flag} 0x… or a local identifier.`)
 }

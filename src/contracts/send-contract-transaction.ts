@@ -40,7 +40,7 @@ export async function sendContractTransaction<const abi extends Abi, functionNam
 }
 
 /** Turns a viem error into a MedrecError that names the contract's custom error, if any. */
-export function explainContractError(error: unknown, action: string, sender: Address): unknown {
+export function explainContractError(error: unknown, action: string, sender?: Address): unknown {
   if (error instanceof MedrecError || !(error instanceof BaseError)) return error
   const revert = error.walk((e) => e instanceof ContractFunctionRevertedError) as ContractFunctionRevertedError | null
   if (revert) {
@@ -52,7 +52,7 @@ export function explainContractError(error: unknown, action: string, sender: Add
     })
   }
   if (/insufficient funds/i.test(error.message)) {
-    return new MedrecError(errorCodes.CONTRACT_REVERTED, `Could not ${action}: ${sender} cannot pay for gas.`, {
+    return new MedrecError(errorCodes.CONTRACT_REVERTED, `Could not ${action}: ${sender ?? 'the account'} cannot pay for gas.`, {
       hint: 'Fund the account: `medrec account fund NAME`.',
       cause: error,
     })
@@ -75,6 +75,7 @@ const revertHints: Record<string, string> = {
   ViewerNotGranted: 'That viewer has no grant on this relationship.',
 }
 
-function hintForRevert(errorName: string, sender: Address): string {
-  return `${revertHints[errorName] ?? 'See the contract\'s NatSpec for when this error is raised.'} (sent from ${sender})`
+function hintForRevert(errorName: string, sender: Address | undefined): string {
+  const hint = revertHints[errorName] ?? 'See the contract\'s NatSpec for when this error is raised.'
+  return sender ? `${hint} (sent from ${sender})` : hint
 }

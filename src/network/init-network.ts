@@ -20,6 +20,7 @@ import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
 import {buildCliqueGenesis, genesisFileName} from '../genesis/clique-genesis.js'
 import {pinnedGethImage} from '../geth/geth-version.js'
+import {ensureIdentityKey} from '../contracts/identity-reference.js'
 import {encryptKeystoreV3, lightScrypt, standardScrypt} from '../keys/keystore-v3.js'
 import {generateKeyPassword, generateNodeKey} from '../keys/node-key.js'
 import {ensureStateDir, networkPaths, readKeyFile, writeNewPrivateFile, type NetworkPaths} from './network-files.js'
@@ -178,6 +179,7 @@ export async function initNetwork(options: InitNetworkOptions): Promise<InitNetw
   }
   await ensureNodeKeys(paths, rpcNodeName, {account: false, lightKdf})
   const deployer = (await ensureNodeKeys(paths, deployerKeyName, {account: true, lightKdf})).address!
+  await ensureIdentityKey(paths)
 
   const config: NetworkConfig = networkConfigSchema.parse(draft)
   const genesis = await buildCliqueGenesis({

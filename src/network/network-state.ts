@@ -23,13 +23,15 @@ const networkStateSchema = z.object({
   imageVersions: z.record(z.string(), z.string()).default({}),
   /** Deployed contract addresses by contract name. */
   contracts: z.record(z.string(), z.string()).default({}),
+  /** Deployment transactions sent but not yet seen mined, by contract name (for resuming). */
+  pendingDeployments: z.record(z.string(), z.string()).default({}),
 })
 
 export type NetworkState = z.output<typeof networkStateSchema>
 
 /** A new state for a freshly initialised directory. */
 export function newNetworkState(): NetworkState {
-  return {version: 1, networkId: randomUUID(), ips: {}, imageVersions: {}, contracts: {}}
+  return {version: 1, networkId: randomUUID(), ips: {}, imageVersions: {}, contracts: {}, pendingDeployments: {}}
 }
 
 /** Reads .medrec/state.json; undefined when the directory was never initialised. */

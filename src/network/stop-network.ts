@@ -40,6 +40,7 @@ export async function destroyNetwork(options: {dir: string; engine: ContainerEng
   delete state.firstUpCompletedAt
   state.ips = {}
   state.contracts = {}
+  state.pendingDeployments = {}
   await writeNetworkState(paths, state)
   return {name: config.network.name, removed}
 }

@@ -1,6 +1,7 @@
 import {getAddress, type Address, type Chain} from 'viem'
 
 import {networkClients, networkWalletClient, type NetworkPublicClient, type NetworkWalletClient} from '../chain/network-clients.js'
+import {listAccounts} from '../accounts/accounts.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
 import type {LoadedNetwork} from '../network/load-network.js'
@@ -22,7 +23,13 @@ export async function openRegistrar(dir: string): Promise<RegistrarContext> {
   return {network, chain, publicClient, registrar: getAddress(registrar)}
 }
 
-/** A wallet for the key named by --as. */
+/** A wallet for the key named by --as: a key of this directory, never a path. */
 export async function signerFor(context: RegistrarContext, keyName: string): Promise<NetworkWalletClient> {
+  const known = await listAccounts(context.network.paths)
+  if (!known.some((a) => a.name === keyName)) {
+    throw new MedrecError(errorCodes.INVALID_ARGUMENT, `--as "${keyName}" is not a key of this network directory.`, {
+      hint: `Keys here: ${known.map((a) => a.name).join(', ') || 'none'}. Create one with \`medrec account create NAME\`.`,
+    })
+  }
   return networkWalletClient(context.network, context.chain, keyName)
 }

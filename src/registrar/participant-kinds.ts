@@ -17,3 +17,10 @@ export function kindName(kind: number): (typeof participantKinds)[number] {
 export function statusName(status: number): RelationshipStatusName {
   return relationshipStatuses[status] ?? 'none'
 }
+
+/** A chain timestamp (seconds) as ISO 8601, or null for 0 or one beyond what a Date holds. */
+export function isoFromChainSeconds(seconds: bigint | number): string | null {
+  const value = Number(seconds)
+  if (value <= 0 || value > 8.64e12) return null
+  return new Date(value * 1000).toISOString()
+}

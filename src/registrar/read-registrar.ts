@@ -8,7 +8,7 @@ import {resolveIdentity} from '../contracts/identity-reference.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
 import {openRegistrar, type RegistrarContext} from './open-registrar.js'
-import {kindName, statusName, type RelationshipStatusName} from './participant-kinds.js'
+import {isoFromChainSeconds, kindName, statusName, type RelationshipStatusName} from './participant-kinds.js'
 
 export type ParticipantInfo = {id: Hex; kind: string; account: Address; certified: boolean; summary: Address}
 
@@ -51,7 +51,9 @@ export async function listRelationships(options: {dir: string; id?: string; loca
   }
   const participant = await showParticipant(options)
   const context = await openRegistrar(options.dir)
-  const summary = {address: participant.summary, abi: summaryAbi} as const
+  // One block for every read, so a transaction mined in between cannot split the answer.
+  const blockNumber = await context.publicClient.getBlockNumber()
+  const summary = {address: participant.summary, abi: summaryAbi, blockNumber} as const
   const total = Number(await context.publicClient.readContract({...summary, functionName: 'count'}))
   const page = await context.publicClient.readContract({...summary, functionName: 'page', args: [BigInt(options.offset), BigInt(options.limit)]})
   return {
@@ -65,7 +67,7 @@ export async function listRelationships(options: {dir: string; id?: string; loca
       round: Number(e.round),
       status: statusName(e.status),
       previousStatus: statusName(e.previousStatus),
-      changedAt: e.changedAt === 0 ? null : new Date(Number(e.changedAt) * 1000).toISOString(),
+      changedAt: isoFromChainSeconds(e.changedAt),
     })),
   }
 }
@@ -78,15 +80,17 @@ export type RelationshipInfo = {
   status: RelationshipStatusName
   changedAt: string | null
   pointer: {endpoint: string; queryRef: Hex; contentHash: Hex}
-  viewers: {account: Address; scope: string; expiresAt: string}[]
+  /** Current grants; `expired` ones are still listed until the patient revokes them. */
+  viewers: {account: Address; scope: string; expiresAt: string | null; expired: boolean}[]
 }
 
 /** A relationship's parties, status, pointer and current viewers. */
 export async function showRelationship(options: {dir: string; relationship: string}): Promise<RelationshipInfo> {
   const context = await openRegistrar(options.dir)
   const address = await requireRelationship(context, options.relationship)
-  const rel = {address, abi: relationshipAbi} as const
   const read = context.publicClient
+  const block = await read.getBlock()
+  const rel = {address, abi: relationshipAbi, blockNumber: block.number} as const
   const [patient, steward, current, pointer, viewerCount] = await Promise.all([
     read.readContract({...rel, functionName: 'patient'}),
     read.readContract({...rel, functionName: 'steward'}),
@@ -98,7 +102,7 @@ export async function showRelationship(options: {dir: string; relationship: stri
     Array.from({length: Number(viewerCount)}, async (_, i) => {
       const account = await read.readContract({...rel, functionName: 'viewerAt', args: [BigInt(i)]})
       const [scope, expiry] = await read.readContract({...rel, functionName: 'grantOf', args: [account]})
-      return {account: getAddress(account), scope: scope.toString(), expiresAt: new Date(Number(expiry) * 1000).toISOString()}
+      return {account: getAddress(account), scope: scope.toString(), expiresAt: isoFromChainSeconds(expiry), expired: expiry <= block.timestamp}
     }),
   )
   const [round, status, , changedAt] = current
@@ -108,7 +112,7 @@ export async function showRelationship(options: {dir: string; relationship: stri
     steward,
     round: Number(round),
     status: statusName(status),
-    changedAt: changedAt === 0 ? null : new Date(Number(changedAt) * 1000).toISOString(),
+    changedAt: isoFromChainSeconds(changedAt),
     pointer: {endpoint: pointer[0], queryRef: pointer[1], contentHash: pointer[2]},
     viewers,
   }

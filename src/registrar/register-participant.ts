@@ -5,6 +5,8 @@ import {registrarAbi} from '../contracts/abi/registrar.js'
 import {medrecConsentDomain, medrecConsentTypes} from '../contracts/consent-typed-data.js'
 import {resolveIdentity} from '../contracts/identity-reference.js'
 import {sendContractTransaction} from '../contracts/send-contract-transaction.js'
+import {errorCodes} from '../errors/error-codes.js'
+import {MedrecError} from '../errors/medrec-error.js'
 import {openRegistrar, signerFor} from './open-registrar.js'
 import {kindNumber, type ParticipantKindName} from './participant-kinds.js'
 
@@ -17,6 +19,8 @@ export type RegisterParticipantOptions = {
   account: string
   /** Who signs: governance for a provider, a certified provider for everyone else. */
   as: string
+  /** For a patient: the patient's key (named by `account`) signs its consent now. */
+  consent?: boolean
 }
 
 export type RegisterParticipantResult = {
@@ -35,7 +39,7 @@ const consentLifetimeSeconds = 600n
 /**
  * Registers a participant. Providers are registered and certified by governance. A
  * patient is registered by a certified provider with the patient's consent: an EIP-712
- * signature when the patient's key is in this directory, otherwise an offer the patient
+ * signature made now by the patient's key (`consent`), or else an offer the patient
  * confirms with `medrec registrar confirm`. Other stewards are registered by a certified
  * provider.
  */
@@ -48,6 +52,9 @@ export async function registerParticipant(options: RegisterParticipantOptions): 
   const send = {publicClient: context.publicClient, walletClient: signer, address: context.registrar, abi: registrarAbi}
   const transactions: Hash[] = []
 
+  if (options.consent && options.kind !== 'patient') {
+    throw new MedrecError(errorCodes.INVALID_ARGUMENT, '--consent is for registering a patient.')
+  }
   if (options.kind === 'provider') {
     // registerProvider also certifies: a provider enters the whitelist in one transaction.
     transactions.push((await sendContractTransaction({...send, functionName: 'registerProvider', args: [id, account], action: `register provider ${id}`})).hash)
@@ -59,10 +66,15 @@ export async function registerParticipant(options: RegisterParticipantOptions): 
     return {id, kind: options.kind, account, outcome: 'registered', transactions, nextStep: null}
   }
 
-  // A patient: consent by signature if the patient's key is here, else an offer to confirm.
-  // A key name (not a bare address) means the patient's key is here: resolveAccount read it.
-  const patientKeyName = isAddress(options.account, {strict: false}) ? undefined : options.account
-  if (patientKeyName) {
+  // A patient consents explicitly: by signing now (--consent, with the patient's key here),
+  // or later by confirming the offer with its own transaction.
+  if (options.consent) {
+    if (isAddress(options.account, {strict: false})) {
+      throw new MedrecError(errorCodes.INVALID_ARGUMENT, '--consent needs --account to name the patient\'s key in this directory, not an address.', {
+        hint: 'Leave --consent out to offer the registration; the patient then confirms with `medrec registrar confirm`.',
+      })
+    }
+    const patientKeyName = options.account
     const patient = await signerFor(context, patientKeyName)
     const nonce = await context.publicClient.readContract({address: context.registrar, abi: registrarAbi, functionName: 'nonces', args: [account]})
     const block = await context.publicClient.getBlock()
@@ -88,7 +100,7 @@ export async function registerParticipant(options: RegisterParticipantOptions): 
 }
 
 /** A patient confirms a registration a provider offered, with the patient's own transaction. */
-export async function confirmRegistration(options: {dir: string; id?: string; localId?: string; as: string}): Promise<{id: Hex; account: Address; transaction: Hash}> {
+export async function confirmRegistration(options: {dir: string; id?: string; localId?: string; as: string}): Promise<{id: Hex; account: Address; transactions: Hash[]}> {
   const context = await openRegistrar(options.dir)
   const id = await resolveIdentity(context.network.paths, {id: options.id, localId: options.localId})
   const patient = await signerFor(context, options.as)
@@ -101,5 +113,5 @@ export async function confirmRegistration(options: {dir: string; id?: string; lo
     args: [id],
     action: `confirm registration of ${id}`,
   })
-  return {id, account: patient.account.address, transaction: hash}
+  return {id, account: patient.account.address, transactions: [hash]}
 }

@@ -9,6 +9,7 @@ import {sendContractTransaction} from '../contracts/send-contract-transaction.js
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
 import {openRegistrar, signerFor, type RegistrarContext} from './open-registrar.js'
+import {isoFromChainSeconds} from './participant-kinds.js'
 import {requireRelationship} from './read-registrar.js'
 
 function bytes32(value: string | undefined, flag: string): Hex | undefined {
@@ -17,6 +18,10 @@ function bytes32(value: string | undefined, flag: string): Hex | undefined {
   return value.toLowerCase() as Hex
 }
 
+/**
+ * The gatekeeper's base URL. It goes on chain for everyone to read, so it may carry no
+ * credentials, query or fragment (a place where a record number could hide).
+ */
 function endpointOf(value: string): string {
   let url: URL
   try {
@@ -25,10 +30,18 @@ function endpointOf(value: string): string {
     throw new MedrecError(errorCodes.INVALID_ARGUMENT, `--endpoint "${value}" is not a URL.`, {hint: 'Give the gatekeeper\'s base URL, e.g. https://gatekeeper.mercy.example.'})
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new MedrecError(errorCodes.INVALID_ARGUMENT, `--endpoint must be an http(s) URL, not ${url.protocol}.`)
+  if (url.username || url.password || url.search || url.hash) {
+    throw new MedrecError(errorCodes.INVALID_ARGUMENT, '--endpoint may not contain a user name, password, query or fragment: it is public on chain.', {
+      hint: 'Give only the gatekeeper\'s base URL; what to fetch is the opaque --query-ref.',
+    })
+  }
   return value
 }
 
-export type ProposeResult = {relationship: Address; patient: Hex; steward: Address; queryRef: Hex; contentHash: Hex; transaction: Hash}
+/** Grants last at least a minute (a block or two) and at most ten years. */
+export const grantDurationLimits = {minSeconds: 60, maxSeconds: 10 * 365 * 86_400} as const
+
+export type ProposeResult = {relationship: Address; patient: Hex; steward: Hex; stewardAccount: Address; queryRef: Hex; contentHash: Hex; transactions: Hash[]}
 
 /**
  * A steward proposes a relationship to a patient: where the records are (its gatekeeper
@@ -43,11 +56,12 @@ export async function proposeRelationship(options: {
   contentHash?: string
   as: string
 }): Promise<ProposeResult> {
-  const context = await openRegistrar(options.dir)
-  const patient = await resolveIdentity(context.network.paths, {id: options.patientId, localId: options.patientLocalId}, '--patient')
+  // Input first: nothing is read from the chain for a request that is wrong anyway.
   const endpoint = endpointOf(options.endpoint)
   const queryRef = bytes32(options.queryRef, '--query-ref') ?? (`0x${randomBytes(32).toString('hex')}` as Hex)
   const contentHash = bytes32(options.contentHash, '--content-hash') ?? zeroHash
+  const context = await openRegistrar(options.dir)
+  const patient = await resolveIdentity(context.network.paths, {id: options.patientId, localId: options.patientLocalId}, '--patient')
   const steward = await signerFor(context, options.as)
   const {hash} = await sendContractTransaction({
     publicClient: context.publicClient,
@@ -60,14 +74,14 @@ export async function proposeRelationship(options: {
   })
   const stewardId = await context.publicClient.readContract({address: context.registrar, abi: registrarAbi, functionName: 'identityOf', args: [steward.account.address]})
   const relationship = await context.publicClient.readContract({address: context.registrar, abi: registrarAbi, functionName: 'relationshipOf', args: [patient, stewardId]})
-  return {relationship: getAddress(relationship), patient, steward: steward.account.address, queryRef, contentHash, transaction: hash}
+  return {relationship: getAddress(relationship), patient, steward: stewardId, stewardAccount: steward.account.address, queryRef, contentHash, transactions: [hash]}
 }
 
-export type RelationshipActionResult = {relationship: Address; action: string; by: Address; transaction: Hash}
+export type RelationshipActionResult = {relationship: Address; action: 'accept' | 'reject' | 'end' | 'grant' | 'revoke'; by: Address; transactions: Hash[]}
 
 async function act(
   options: {dir: string; relationship: string; as: string},
-  action: string,
+  action: RelationshipActionResult['action'],
   call: (context: RegistrarContext, relationship: Address) => {functionName: 'accept' | 'reject' | 'end' | 'grantViewer' | 'revokeViewer' | 'updatePointer'; args: readonly unknown[]} | Promise<{functionName: 'accept' | 'reject' | 'end' | 'grantViewer' | 'revokeViewer' | 'updatePointer'; args: readonly unknown[]}>,
 ): Promise<RelationshipActionResult> {
   const context = await openRegistrar(options.dir)
@@ -81,9 +95,9 @@ async function act(
     abi: registrarAbi,
     functionName,
     args: args as never,
-    action: `${action} relationship ${relationship}`,
+    action: `${action === 'grant' ? 'grant a viewer on' : action === 'revoke' ? 'revoke a viewer on' : action} relationship ${relationship}`,
   })
-  return {relationship, action, by: signer.account.address, transaction: hash}
+  return {relationship, action, by: signer.account.address, transactions: [hash]}
 }
 
 /** The patient accepts, rejects or ends a relationship (its history is kept). */
@@ -92,24 +106,26 @@ export async function setRelationshipStatus(options: {dir: string; relationship:
 }
 
 /** The patient lets `viewer` read under `scope` (a bitmask) until the expiry. */
-export async function grantViewer(options: {dir: string; relationship: string; as: string; viewer: string; scope: bigint; expiresInSeconds: number}): Promise<RelationshipActionResult & {viewer: Address; scope: string; expiresAt: string}> {
+export async function grantViewer(options: {dir: string; relationship: string; as: string; viewer: string; scope: bigint; expiresInSeconds: number}): Promise<RelationshipActionResult & {viewer: Address; scope: string; expiresAt: string | null}> {
   if (options.scope <= 0n || options.scope >= 2n ** 256n) throw new MedrecError(errorCodes.INVALID_ARGUMENT, '--scope must be a positive bitmask (e.g. 1).')
-  if (!Number.isInteger(options.expiresInSeconds) || options.expiresInSeconds <= 0) throw new MedrecError(errorCodes.INVALID_ARGUMENT, '--expires-in must be a positive number of seconds.')
+  if (!Number.isInteger(options.expiresInSeconds) || options.expiresInSeconds < grantDurationLimits.minSeconds || options.expiresInSeconds > grantDurationLimits.maxSeconds) {
+    throw new MedrecError(errorCodes.INVALID_ARGUMENT, 'A grant lasts from 1 minute to 10 years.')
+  }
   let viewer: Address | undefined
   let expiry = 0n
-  const result = await act(options, 'grant a viewer on', async (context, relationship) => {
+  const result = await act(options, 'grant', async (context, relationship) => {
     viewer = await resolveAccount(context.network.paths, options.viewer, '--viewer')
     const block = await context.publicClient.getBlock()
     expiry = block.timestamp + BigInt(options.expiresInSeconds)
     return {functionName: 'grantViewer', args: [relationship, viewer, options.scope, expiry]}
   })
-  return {...result, viewer: viewer!, scope: options.scope.toString(), expiresAt: new Date(Number(expiry) * 1000).toISOString()}
+  return {...result, viewer: viewer!, scope: options.scope.toString(), expiresAt: isoFromChainSeconds(expiry)}
 }
 
 /** The patient withdraws a viewer's grant; it is refused from the next block on. */
 export async function revokeViewer(options: {dir: string; relationship: string; as: string; viewer: string}): Promise<RelationshipActionResult & {viewer: Address}> {
   let viewer: Address | undefined
-  const result = await act(options, 'revoke a viewer on', async (context, relationship) => {
+  const result = await act(options, 'revoke', async (context, relationship) => {
     viewer = await resolveAccount(context.network.paths, options.viewer, '--viewer')
     return {functionName: 'revokeViewer', args: [relationship, viewer]}
   })

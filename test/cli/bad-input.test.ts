@@ -98,8 +98,13 @@ describe('contract commands on bad input', () => {
 
   it.each([
     [['relationship', 'grant', '0x0000000000000000000000000000000000000001', '--viewer', 'x', '--as', 'y', '--expires-in', 'forever'], /--expires-in "forever" is not a duration/],
-    [['relationship', 'grant', '0x0000000000000000000000000000000000000001', '--viewer', 'x', '--as', 'y', '--scope', 'all'], /--scope "all" is not a whole number/],
+    [['relationship', 'grant', '0x0000000000000000000000000000000000000001', '--viewer', 'x', '--as', 'y', '--scope', 'all'], /--scope "all" is not a positive whole number/],
     [['account', 'create', 'Bad Name'], /not a valid account name/],
+    [['account', 'create', 'carol', '--fund', '-1'], /--fund cannot be negative/],
+    [['relationship', 'grant', '0x0000000000000000000000000000000000000001', '--viewer', 'x', '--as', 'y', '--expires-in', '100000000d'], /outside 1 minute to 10 years/],
+    [['relationship', 'grant', '0x0000000000000000000000000000000000000001', '--viewer', 'x', '--as', 'y', '--scope', '0'], /positive whole number/],
+    [['relationship', 'propose', '--patient-local-id', 'MRN-1', '--endpoint', 'https://gk.example/records?mrn=0042', '--as', 'y'], /may not contain a user name, password, query or fragment/],
+    [['relationship', 'propose', '--patient-local-id', 'MRN-1', '--endpoint', 'ftp://gk.example', '--as', 'y'], /must be an http\(s\) URL/],
   ])('refuses %j with a clear message', async (args, message) => {
     const dir = await mkdtemp(join(tmpdir(), 'medrec-cli-'))
     expect((await runMedrec(['network', 'init', '--dir', dir, '--sealers', '1', '--light-kdf'])).exitCode).toBe(0)

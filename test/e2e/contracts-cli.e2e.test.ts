@@ -1,3 +1,6 @@
+import {readFile} from 'node:fs/promises'
+import {join} from 'node:path'
+
 import {afterEach, describe, expect, it} from 'vitest'
 
 import {forceRemoveNetwork, initE2eNetwork, rpc} from '../helpers/e2e-network.js'
@@ -34,10 +37,30 @@ describe.skipIf(!prerequisites.ok)('contracts and the registrar through the CLI,
     // Given accounts for a provider, a patient and a second provider who will view
     for (const name of ['mercy', 'alice', 'st-anne']) expect((await medrec('account', 'create', name, '--light-kdf')).created).toBe(true)
 
+    // And no --json output carries a key's password
+    const passwords = await Promise.all(['deployer', 'mercy', 'alice'].map((k) => readFile(join(net.dir, '.medrec/keys', k, 'password'), 'utf8')))
+    const again2 = await runMedrec(['account', 'create', 'alice', '--dir', net.dir, '--json'])
+    expect(again2.json).toMatchObject({created: false, fundedWei: '0', fundingTx: null})
+    for (const output of [JSON.stringify(deployed), again2.stdout, again2.stderr]) for (const p of passwords) expect(output).not.toContain(p)
+
     // When governance registers both providers and mercy registers alice with her signed consent
     const mercy = await medrec('registrar', 'register', 'provider', '--local-id', 'mercy-hospital', '--account', 'mercy', '--as', 'deployer')
     await medrec('registrar', 'register', 'provider', '--local-id', 'st-anne-clinic', '--account', 'st-anne', '--as', 'deployer')
-    const alice = await medrec('registrar', 'register', 'patient', '--local-id', 'MRN-0042', '--account', 'alice', '--as', 'mercy')
+    const alice = await medrec('registrar', 'register', 'patient', '--local-id', 'MRN-0042', '--account', 'alice', '--consent', '--as', 'mercy')
+    expect(deployed.governance).toBe((await medrec('account', 'list')).accounts.find((a: {name: string}) => a.name === 'deployer').address)
+
+    // Then a provider cannot put itself (or anyone) on the whitelist: only governance can
+    const selfCertify = await runMedrec(['registrar', 'register', 'provider', '--local-id', 'rogue', '--account', 'st-anne', '--as', 'mercy', '--dir', net.dir, '--json'])
+    expect(selfCertify.exitCode).toBe(1)
+    expect(selfCertify.json.error.message).toContain('NotGovernance')
+
+    // And a patient whose key is not used by the provider is only offered registration, then confirms it
+    await medrec('account', 'create', 'bob', '--light-kdf')
+    const offer = await medrec('registrar', 'register', 'patient', '--local-id', 'MRN-0043', '--account', 'bob', '--as', 'mercy')
+    expect(offer).toMatchObject({outcome: 'offered', nextStep: expect.stringContaining('medrec registrar confirm')})
+    expect((await runMedrec(['registrar', 'show', '--account', 'bob', '--dir', net.dir, '--json'])).exitCode).toBe(1)
+    await medrec('registrar', 'confirm', '--local-id', 'MRN-0043', '--as', 'bob')
+    expect(await medrec('registrar', 'show', '--account', 'bob')).toMatchObject({kind: 'patient', id: offer.id})
 
     // Then each can be looked up both ways, with no local identifier on chain
     expect(alice).toMatchObject({kind: 'patient', outcome: 'registered', id: expect.stringMatching(/^0x[0-9a-f]{64}$/)})
@@ -61,8 +84,10 @@ describe.skipIf(!prerequisites.ok)('contracts and the registrar through the CLI,
     await medrec('relationship', 'accept', rel, '--as', 'alice')
     await medrec('relationship', 'grant', rel, '--viewer', 'st-anne', '--scope', '1', '--expires-in', '1d', '--as', 'alice')
 
-    // Then st-anne may read, a stranger may not
+    // Then st-anne, the patient and the steward may read; a stranger may not
     expect(await medrec('relationship', 'can-access', rel, '--requester', 'st-anne')).toMatchObject({allowed: true})
+    expect(await medrec('relationship', 'can-access', rel, '--requester', 'alice')).toMatchObject({allowed: true})
+    expect(await medrec('relationship', 'can-access', rel, '--requester', 'mercy')).toMatchObject({allowed: true})
     expect(await medrec('relationship', 'can-access', rel, '--requester', '0x000000000000000000000000000000000000dEaD')).toMatchObject({allowed: false})
     expect((await medrec('relationship', 'show', rel)).viewers).toEqual([expect.objectContaining({scope: '1'})])
 
@@ -84,5 +109,20 @@ describe.skipIf(!prerequisites.ok)('contracts and the registrar through the CLI,
     const reaccept = await runMedrec(['relationship', 'accept', rel, '--as', 'alice', '--dir', net.dir, '--json'])
     expect(reaccept.exitCode).toBe(1)
     expect(reaccept.json.error.message).toContain('InvalidTransition')
+    expect(await medrec('relationship', 'can-access', rel, '--requester', 'alice')).toMatchObject({allowed: false})
+
+    // When mercy proposes again, the same relationship starts a second round with no viewers, which alice rejects
+    const second = await medrec('relationship', 'propose', '--patient-local-id', 'MRN-0042', '--endpoint', 'https://gk.mercy.example', '--as', 'mercy')
+    expect(second.relationship).toBe(rel)
+    expect(await medrec('relationship', 'show', rel)).toMatchObject({status: 'proposed', round: 2, viewers: []})
+    expect(await medrec('relationship', 'reject', rel, '--as', 'alice')).toMatchObject({action: 'reject', transactions: [expect.stringMatching(/^0x/)]})
+    expect(await medrec('relationship', 'show', rel)).toMatchObject({status: 'rejected', round: 2})
+
+    // And pages past the end are empty, not an error
+    expect(await medrec('registrar', 'relationships', '--account', 'alice', '--offset', '5')).toMatchObject({total: 1, relationships: []})
+
+    // And the deployer can top up an account
+    const fund = await medrec('account', 'fund', 'alice', '--amount', '0.25')
+    expect(BigInt(fund.balanceWei)).toBeGreaterThan(10n ** 18n)
   })
 })

@@ -7,22 +7,23 @@ import {registerParticipant, type RegisterParticipantResult} from '../../registr
 
 export default class RegistrarRegister extends MedrecCommand {
   static override summary = 'Register a participant: a provider (by governance), a patient or another steward (by a certified provider).'
-  static override description = `A patient's registration needs the patient's consent: when --account names a key in this directory the patient signs it (EIP-712) and the provider submits it; when it is a bare address the provider only offers it, and the patient confirms with \`medrec registrar confirm\`.
+  static override description = `A patient's registration needs the patient's consent: with --consent, the patient's key (named by --account, in this directory) signs it (EIP-712) and the provider submits it; without, the provider only offers it and the patient confirms with \`medrec registrar confirm\`.
 The identity is opaque: pass --id, or --local-id to derive it from a local identifier with the consortium's HMAC key (never a plain hash, which record numbers make easy to reverse).`
   static override examples = [
     '<%= config.bin %> registrar register provider --local-id mercy-hospital --account mercy --as deployer',
-    '<%= config.bin %> registrar register patient --local-id MRN-0042 --account alice --as mercy',
+    '<%= config.bin %> registrar register patient --local-id MRN-0042 --account alice --consent --as mercy',
   ]
   static override args = {kind: Args.string({description: 'Kind of participant.', required: true, options: participantKinds.filter((k) => k !== 'none')})}
   static override flags = {
     ...identityFlags,
     account: Flags.string({summary: 'The participant\'s account: a key name or a 0x address.', required: true}),
     as: asFlag,
+    consent: Flags.boolean({summary: 'Registering a patient whose key is in this directory: the patient signs its consent now (EIP-712).'}),
   }
 
   async run(): Promise<RegisterParticipantResult> {
     const {args, flags} = await this.parse(RegistrarRegister)
-    const result = await registerParticipant({dir: this.networkDir(flags), kind: args.kind as ParticipantKindName, id: flags.id, localId: flags['local-id'], account: flags.account, as: flags.as})
+    const result = await registerParticipant({dir: this.networkDir(flags), kind: args.kind as ParticipantKindName, id: flags.id, localId: flags['local-id'], account: flags.account, as: flags.as, consent: flags.consent})
     this.log(`${result.outcome === 'registered' ? 'Registered' : 'Offered registration to'} ${result.kind} ${result.id} (${result.account}).`)
     if (result.nextStep) this.log(result.nextStep)
     return result
