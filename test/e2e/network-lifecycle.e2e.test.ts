@@ -91,6 +91,23 @@ describe.skipIf(!prerequisites.ok)('network lifecycle on real geth sealers', () 
     expect(sameBlock.hash).toBe(block.hash)
     expect(restarted.json.blockNumber).toBeGreaterThan(height)
 
+    // And logs show one node, or all nodes prefixed with their names, and follow new lines
+    const one = await runMedrec(['network', 'logs', 'sealer-2', '--tail', '20', '--dir', net.dir])
+    expect(one.exitCode).toBe(0)
+    expect(one.stdout).toMatch(/Imported new chain segment|Successfully sealed/)
+    expect(one.stdout).not.toMatch(/^sealer-2 \|/m)
+    const all = await runMedrec(['network', 'logs', '--tail', '5', '--dir', net.dir])
+    expect(new Set(all.stdout.split('\n').filter(Boolean).map((l) => l.split(' | ')[0]?.trim()))).toEqual(new Set(['rpc', 'sealer-1', 'sealer-2', 'sealer-3']))
+    const followed = await runMedrec(['network', 'logs', 'rpc', '-f', '--tail', '0', '--dir', net.dir], {timeoutMs: 4000})
+    expect(followed.stdout).toMatch(/Imported new chain segment/)
+    expect((await runMedrec(['network', 'logs', 'nobody', '--dir', net.dir])).stderr).toContain('MEDREC_NODE_NOT_FOUND')
+
+    // And destroy will not run unconfirmed without a terminal
+    const unconfirmed = await runMedrec(['network', 'destroy', '--dir', net.dir, '--json'])
+    expect(unconfirmed.exitCode).toBe(1)
+    expect(unconfirmed.json.error.code).toBe('MEDREC_CONFIRMATION_REQUIRED')
+    expect((await dockerObjectsOf(net.name)).containers).toHaveLength(4)
+
     // When it is destroyed
     const destroy = await runMedrec(['network', 'destroy', '--dir', net.dir, '--force', '--json'])
     expect(destroy.exitCode).toBe(0)
