@@ -23,6 +23,13 @@ const networkStateSchema = z.object({
   imageVersions: z.record(z.string(), z.string()).default({}),
   /** Deployed contract addresses by contract name. */
   contracts: z.record(z.string(), z.string()).default({}),
+  /**
+   * Clique votes the operator intends, by target address (lowercase): geth keeps
+   * proposals in memory only, so the tool re-issues them until the signer set matches.
+   */
+  votes: z
+    .record(z.string(), z.object({authorize: z.boolean(), sealers: z.array(z.string()), proposedAt: z.string()}))
+    .default({}),
   /** Deployment transactions sent but not yet seen mined, by contract name (for resuming). */
   pendingDeployments: z.record(z.string(), z.string()).default({}),
 })
@@ -31,7 +38,7 @@ export type NetworkState = z.output<typeof networkStateSchema>
 
 /** A new state for a freshly initialised directory. */
 export function newNetworkState(): NetworkState {
-  return {version: 1, networkId: randomUUID(), ips: {}, imageVersions: {}, contracts: {}, pendingDeployments: {}}
+  return {version: 1, networkId: randomUUID(), ips: {}, imageVersions: {}, contracts: {}, pendingDeployments: {}, votes: {}}
 }
 
 /** Reads .medrec/state.json; undefined when the directory was never initialised. */

@@ -13,6 +13,7 @@ import {ensureGethImage, type CheckedGethImage} from '../image/geth-image.js'
 import {pinnedGethImage} from '../geth/geth-version.js'
 import {enodeUrl} from '../keys/node-key.js'
 import {runStep, silentProgress, type ProgressListener} from '../progress/progress-events.js'
+import {reconcileSealerVotes, type ReconcileReport} from '../sealers/clique-votes.js'
 import {initNetwork, isNetworkInitialised, readKeystoreAddress, rpcNodeName, type InitNetworkOptions} from './init-network.js'
 import {readKeyFile} from './network-files.js'
 import {loadNetwork, rpcUrlOf, type LoadedNetwork} from './load-network.js'
@@ -42,6 +43,8 @@ export type UpNetworkResult = {
   /** created: first start; updated: containers added or replaced after a config change; started: stopped containers restarted; unchanged: already running. */
   action: 'created' | 'updated' | 'started' | 'unchanged'
   initialised: boolean
+  /** Recorded sealer votes cast again after restarts, and those whose change has passed. */
+  votes: ReconcileReport
   /** From the start of `up` until every signer had sealed a block, and until fully ready. */
   timings: {allSealedMs: number; readyMs: number}
   sealers: {name: string; address: Address; container: string; ip: string}[]
@@ -302,6 +305,8 @@ export async function upNetwork(options: UpNetworkOptions): Promise<UpNetworkRes
       update: (message) => currentStage && progress({type: 'step-update', id: `wait-${currentStage}`, message}),
     })
     if (currentStage) progress({type: 'step-done', id: `wait-${currentStage}`, summary: `block ${ready.blockNumber}`})
+    // geth forgets Clique proposals on restart: cast the recorded votes again.
+    const votes = Object.keys(state.votes).length === 0 ? {passed: [], reissued: []} : await runStep(progress, 'votes', 'Re-issuing recorded sealer votes', () => reconcileSealerVotes(engine, network), (r) => `${r.reissued.length} re-issued, ${r.passed.length} passed`)
 
     if (firstUp) {
       state.firstUpCompletedAt = new Date().toISOString()
@@ -316,6 +321,7 @@ export async function upNetwork(options: UpNetworkOptions): Promise<UpNetworkRes
       action,
       initialised,
       timings: {allSealedMs: ready.allSealedAt - started, readyMs: Date.now() - started},
+      votes,
       sealers: nodes.filter((n) => n.role === 'sealer').map((n) => ({name: n.name, address: n.address!, container: names.container(n.name), ip: n.ip})),
     }
   } catch (error) {

@@ -55,6 +55,18 @@ async function assertNodesRunning(engine: ContainerEngine, nodes: WaitNode[], ba
   }
 }
 
+/** The signer set at the head, retried until the deadline while the RPC node settles. */
+async function signersNow(rpcUrl: string, deadline: number): Promise<Set<string>> {
+  for (;;) {
+    try {
+      return new Set((await callJsonRpc<string[]>(rpcUrl, 'clique_getSigners', ['latest'], 1000)).map((s) => s.toLowerCase()))
+    } catch (error) {
+      if (Date.now() > deadline) throw error
+      await delay(rpcPollMs)
+    }
+  }
+}
+
 /**
  * Waits, polling with an overall deadline (never a fixed sleep), until the RPC node
  * answers on the right chain, every signer has sealed a block since the wait began,
@@ -94,8 +106,10 @@ export async function waitForNetwork(options: WaitForNetworkOptions): Promise<Wa
   }
 
   // 2. Every signer seals a block after the wait began (so a restarted network is proven live).
+  //    Only sealers in the current signer set: one voted out seals nothing, by design.
   options.stage?.('sealing')
-  const expected = new Map(options.sealers.filter((s) => s.address).map((s) => [s.address!.toLowerCase(), s.name]))
+  const signerSet = await signersNow(options.rpcUrl, deadline)
+  const expected = new Map(options.sealers.filter((s) => s.address && signerSet.has(s.address.toLowerCase())).map((s) => [s.address!.toLowerCase(), s.name]))
   const sealedBy: Record<string, number> = {}
   let nextBlock = startBlock + 1
   let head = startBlock
