@@ -3,6 +3,8 @@ export const gethDataDir = '/data'
 export const gethBinaryPath = '/usr/local/bin/geth'
 export const gethIpcPath = `${gethDataDir}/geth.ipc`
 export const rpcContainerPort = 8545
+/** The keyless RPC node's devp2p port on the Docker network (sealers' ports are in medrec.yaml). */
+export const rpcP2pPort = 30_303
 /** The JSON-RPC modules a user may reach: nothing that holds keys or changes the node. */
 export const publicRpcModules = ['eth', 'net', 'web3', 'clique'] as const
 

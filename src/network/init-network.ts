@@ -98,7 +98,7 @@ export async function ensureAccountKey(paths: NetworkPaths, name: string, lightK
 }
 
 /** A node's devp2p key, plus (for sealers and the deployer) its account key. */
-async function ensureNodeKeys(paths: NetworkPaths, name: string, options: {account: boolean; lightKdf: boolean}): Promise<{address?: Address; created: boolean}> {
+export async function ensureNodeKeys(paths: NetworkPaths, name: string, options: {account: boolean; lightKdf: boolean}): Promise<{address?: Address; created: boolean}> {
   const files = paths.node(name)
   await mkdir(files.dir, {recursive: true, mode: 0o700})
   const nodeKeyCreated = await writeNewPrivateFile(files.nodeKey, generateNodeKey())

@@ -7,9 +7,10 @@ import {labelKeys, type ContainerEngine, type ContainerInfo, type ContainerSpec}
 import {createTarArchive, type ArchiveEntry} from '../docker/tar-archive.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
-import {gethConfigToml, gethDataDir, rpcContainerPort, rpcNodeCommand, sealerCommand} from '../geth/geth-node-command.js'
+import {gethConfigToml, gethDataDir, rpcContainerPort, rpcNodeCommand, rpcP2pPort, sealerCommand} from '../geth/geth-node-command.js'
 import {buildGethImage} from '../image/build-geth-image.js'
 import {ensureGethImage, type CheckedGethImage} from '../image/geth-image.js'
+import {gethIpcEval} from '../geth/geth-ipc.js'
 import {pinnedGethImage} from '../geth/geth-version.js'
 import {enodeUrl} from '../keys/node-key.js'
 import {runStep, silentProgress, type ProgressListener} from '../progress/progress-events.js'
@@ -76,7 +77,7 @@ function assignIps(loaded: LoadedNetwork, subnet: string): Record<string, string
 function nodePlans(config: NetworkConfig, ips: Record<string, string>): NodePlan[] {
   return [
     ...config.sealers.map((s) => ({name: s.name, role: 'sealer' as const, ip: ips[s.name]!, p2pPort: s.p2pPort, address: s.address as Address})),
-    {name: rpcNodeName, role: 'rpc' as const, ip: ips[rpcNodeName]!, p2pPort: 30_303},
+    {name: rpcNodeName, role: 'rpc' as const, ip: ips[rpcNodeName]!, p2pPort: rpcP2pPort},
   ]
 }
 
@@ -278,6 +279,24 @@ export async function upNetwork(options: UpNetworkOptions): Promise<UpNetworkRes
         }
       })
     }
+    // New nodes joining a network that runs: the running nodes must trust them before they
+    // start (a refused dial is retried only after 35 s), keep them in their config.toml
+    // across restarts, and dial them once they run.
+    const joining = plan.existing.containers.length > 0 ? toCreate : []
+    const members = nodes.filter((n) => !toCreate.includes(n) && containers.get(n.name)?.state === 'running')
+    const enodeOf = (n: NodePlan) => enodeUrl(secrets.get(n.name)!.nodeKey, n.ip, n.p2pPort)
+    if (joining.length > 0 && members.length > 0) {
+      await runStep(progress, 'peers', `Introducing ${joining.map((n) => n.name).join(', ')} to the running nodes`, () =>
+        settleAll(
+          members.map(async (member) => {
+            const id = containers.get(member.name)!.id
+            const peers = nodes.filter((n) => n.name !== member.name).map(enodeOf)
+            await engine.putArchive(id, gethDataDir, createTarArchive([{path: 'config.toml', content: gethConfigToml(peers), mode: 0o644}]))
+            for (const node of joining) await gethIpcEval(engine, id, member.name, `admin.addTrustedPeer("${enodeOf(node)}")`)
+          }),
+        ),
+      )
+    }
     const notRunning = nodes.filter((n) => containers.get(n.name)!.state !== 'running')
     if (notRunning.length > 0) {
       await runStep(progress, 'start', `Starting ${notRunning.map((n) => n.name).join(', ')}`, () =>
@@ -285,6 +304,9 @@ export async function upNetwork(options: UpNetworkOptions): Promise<UpNetworkRes
         // one always reaches the earlier, and the mesh forms before the first block.
         settleAll(notRunning.map((n) => engine.startContainer(containers.get(n.name)!.id))),
       )
+    }
+    if (joining.length > 0 && members.length > 0) {
+      await settleAll(members.flatMap((member) => joining.map((node) => gethIpcEval(engine, containers.get(member.name)!.id, member.name, `admin.addPeer("${enodeOf(node)}")`))))
     }
 
     const waitNode = (n: NodePlan) => ({name: n.name, containerId: containers.get(n.name)!.id, ...(n.address ? {address: n.address} : {})})
