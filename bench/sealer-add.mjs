@@ -1,0 +1,59 @@
+#!/usr/bin/env node
+// Benchmark: time from `medrec sealer add` to the new signer's first sealed block, on a
+// running 3-sealer network at a 1 s period (image present). Each run adds a 4th sealer to
+// a fresh network. Writes bench/results/sealer-add.json and prints the figures.
+// Usage: npm run bench:sealer-add [-- --runs 3 --light-kdf]
+import {spawnSync} from 'node:child_process'
+import {mkdirSync, mkdtempSync, writeFileSync} from 'node:fs'
+import {createServer} from 'node:net'
+import {cpus, tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {fileURLToPath} from 'node:url'
+import {parseArgs} from 'node:util'
+
+const {values} = parseArgs({options: {runs: {type: 'string', default: '3'}, 'light-kdf': {type: 'boolean', default: false}}})
+const bin = fileURLToPath(new URL('../bin/run.js', import.meta.url))
+const kdf = values['light-kdf'] ? ['--light-kdf'] : []
+
+function medrec(args) {
+  const started = process.hrtime.bigint()
+  const result = spawnSync(process.execPath, [bin, ...args, '--json'], {encoding: 'utf8', env: {...process.env, FORCE_COLOR: '0'}})
+  if (result.status !== 0) throw new Error(`medrec ${args.join(' ')} failed (${result.status}): ${result.stdout}${result.stderr}`)
+  return {json: JSON.parse(result.stdout), wallMs: Math.round(Number(process.hrtime.bigint() - started) / 1e6)}
+}
+
+async function freePort() {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const {port} = server.address()
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+const runs = []
+for (let run = 1; run <= Number(values.runs); run++) {
+  const dir = mkdtempSync(join(tmpdir(), 'medrec-bench-add-'))
+  medrec(['network', 'init', '--dir', dir, '--name', `bench-add-${run}-${process.pid}`, '--period', '1', '--rpc-port', String(await freePort()), ...kdf])
+  try {
+    medrec(['network', 'up', '--dir', dir])
+    const add = medrec(['sealer', 'add', 'sealer-4', '--dir', dir, ...kdf])
+    runs.push({run, ...add.json.timings, processWallMs: add.wallMs})
+    process.stderr.write(`run ${run}: node started ${add.json.timings.startedMs} ms, signer ${add.json.timings.signerMs} ms, first sealed block ${add.json.timings.firstSealMs} ms\n`)
+  } finally {
+    medrec(['network', 'destroy', '--dir', dir, '--force'])
+  }
+}
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+const report = {
+  benchmark: 'sealer-add',
+  date: new Date().toISOString(),
+  machine: {cpus: cpus().length, node: process.version},
+  keyEncryption: values['light-kdf'] ? 'light scrypt (N=2^12)' : 'standard scrypt (N=2^18)',
+  periodSeconds: 1,
+  runs,
+  medianFirstSealMs: median(runs.map((r) => r.firstSealMs)),
+}
+mkdirSync(new URL('./results/', import.meta.url), {recursive: true})
+writeFileSync(new URL(`./results/sealer-add${values['light-kdf'] ? '-light-kdf' : ''}.json`, import.meta.url), `${JSON.stringify(report, null, 2)}\n`)
+console.log(`sealer add → first block sealed by the new signer: median ${report.medianFirstSealMs} ms over ${runs.length} runs (${report.keyEncryption})`)
