@@ -81,6 +81,16 @@ function nodePlans(config: NetworkConfig, ips: Record<string, string>): NodePlan
   ]
 }
 
+/** Each started node's enode URL (sealers and the RPC node), from its node key and fixed address in state.json. */
+export async function networkEnodes(network: LoadedNetwork): Promise<Map<string, string>> {
+  // A node without an address was never started: it has no enode yet.
+  const nodes = nodePlans(network.config, network.state.ips).filter((n) => n.ip !== undefined)
+  const entries = await Promise.all(
+    nodes.map(async (n) => [n.name, enodeUrl((await readKeyFile(network.paths.node(n.name).nodeKey, n.name)).trim(), n.ip, n.p2pPort)] as const),
+  )
+  return new Map(entries)
+}
+
 /** Reads every node's keys before anything is created, naming the node whose file is missing. */
 async function readNodeSecrets(loaded: LoadedNetwork, plans: NodePlan[]) {
   const secrets = new Map<string, {nodeKey: string; keystore?: string; password?: string}>()
@@ -207,6 +217,7 @@ export async function upNetwork(options: UpNetworkOptions): Promise<UpNetworkRes
   state.imageVersions[image.imageId] = image.version
 
   const {nodes, specs, containers, secrets, subnet} = plan
+  const enodes = new Map(nodes.map((n) => [n.name, enodeUrl(secrets.get(n.name)!.nodeKey, n.ip, n.p2pPort)]))
   const firstUp = state.firstUpCompletedAt === undefined
   const toCreate = nodes.filter((n) => !containers.has(n.name))
   const toRecreate = nodes.filter((n) => containers.has(n.name) && containers.get(n.name)!.labels[specLabel] !== specs.get(n.name)!.labels[specLabel])
@@ -246,7 +257,6 @@ export async function upNetwork(options: UpNetworkOptions): Promise<UpNetworkRes
           await engine.createVolume({name, labels: resourceLabels(config, state, {node: node.name})})
         }
       })
-      const enodes = new Map(nodes.map((n) => [n.name, enodeUrl(secrets.get(n.name)!.nodeKey, n.ip, n.p2pPort)]))
       await runStep(progress, 'genesis', `Writing keys and genesis into ${toCreate.length} node volume${toCreate.length === 1 ? '' : 's'}`, () =>
         settleAll(
           toCreate.map((node) => {
@@ -284,15 +294,14 @@ export async function upNetwork(options: UpNetworkOptions): Promise<UpNetworkRes
     // across restarts, and dial them once they run.
     const joining = plan.existing.containers.length > 0 ? toCreate : []
     const members = nodes.filter((n) => !toCreate.includes(n) && containers.get(n.name)?.state === 'running')
-    const enodeOf = (n: NodePlan) => enodeUrl(secrets.get(n.name)!.nodeKey, n.ip, n.p2pPort)
     if (joining.length > 0 && members.length > 0) {
       await runStep(progress, 'peers', `Introducing ${joining.map((n) => n.name).join(', ')} to the running nodes`, () =>
         settleAll(
           members.map(async (member) => {
             const id = containers.get(member.name)!.id
-            const peers = nodes.filter((n) => n.name !== member.name).map(enodeOf)
+            const peers = nodes.filter((n) => n.name !== member.name).map((n) => enodes.get(n.name)!)
             await engine.putArchive(id, gethDataDir, createTarArchive([{path: 'config.toml', content: gethConfigToml(peers), mode: 0o644}]))
-            for (const node of joining) await gethIpcEval(engine, id, member.name, `admin.addTrustedPeer("${enodeOf(node)}")`)
+            for (const node of joining) await gethIpcEval(engine, id, member.name, `admin.addTrustedPeer("${enodes.get(node.name)}")`)
           }),
         ),
       )
@@ -306,7 +315,7 @@ export async function upNetwork(options: UpNetworkOptions): Promise<UpNetworkRes
       )
     }
     if (joining.length > 0 && members.length > 0) {
-      await settleAll(members.flatMap((member) => joining.map((node) => gethIpcEval(engine, containers.get(member.name)!.id, member.name, `admin.addPeer("${enodeOf(node)}")`))))
+      await settleAll(members.flatMap((member) => joining.map((node) => gethIpcEval(engine, containers.get(member.name)!.id, member.name, `admin.addPeer("${enodes.get(node.name)}")`))))
     }
 
     const waitNode = (n: NodePlan) => ({name: n.name, containerId: containers.get(n.name)!.id, ...(n.address ? {address: n.address} : {})})

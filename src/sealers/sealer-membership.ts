@@ -12,14 +12,12 @@ import {createTarArchive} from '../docker/tar-archive.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
 import {gethIpcEval} from '../geth/geth-ipc.js'
-import {gethConfigToml, gethDataDir, rpcP2pPort} from '../geth/geth-node-command.js'
-import {enodeUrl} from '../keys/node-key.js'
-import {ensureNodeKeys, rpcNodeName} from '../network/init-network.js'
+import {gethConfigToml, gethDataDir} from '../geth/geth-node-command.js'
+import {ensureNodeKeys} from '../network/init-network.js'
 import {loadNetwork, rpcUrlOf, type LoadedNetwork} from '../network/load-network.js'
-import {readKeyFile} from '../network/network-files.js'
 import {findNetworkResources, resourceNames} from '../network/network-resources.js'
 import {writeNetworkState} from '../network/network-state.js'
-import {upNetwork} from '../network/up-network.js'
+import {networkEnodes, upNetwork} from '../network/up-network.js'
 import {runStep, silentProgress, type ProgressListener} from '../progress/progress-events.js'
 import {currentSigners, proposeSealerVote, reconcileSealerVotes} from './clique-votes.js'
 
@@ -158,7 +156,8 @@ export async function removeSealer(options: {dir: string; engine: ContainerEngin
     const names = resourceNames(network.config.network.name)
     const {containers} = await findNetworkResources(options.engine, network.state.networkId)
     const gone = containers.find((c) => c.labels[labelKeys.node] === options.name)
-    const goneEnode = network.state.ips[options.name] ? enodeUrl((await readKeyFile(network.paths.node(options.name).nodeKey, options.name)).trim(), network.state.ips[options.name]!, sealer.p2pPort) : undefined
+    const enodes = await networkEnodes(network)
+    const goneEnode = enodes.get(options.name)
     if (gone) {
       await options.engine.stopContainer(gone.id, 60)
       await options.engine.removeContainer(gone.id)
@@ -170,14 +169,9 @@ export async function removeSealer(options: {dir: string; engine: ContainerEngin
     delete network.state.ips[options.name]
     await writeNetworkState(network.paths, network.state)
     // The others forget it: now in memory, and in config.toml for their next start.
-    const remaining = await loadNetwork(options.dir)
     for (const c of containers.filter((c) => c !== gone && c.state === 'running' && (c.labels[labelKeys.role] === 'sealer' || c.labels[labelKeys.role] === 'rpc'))) {
       const node = c.labels[labelKeys.node]!
-      const peers = await Promise.all(
-        [...remaining.config.sealers.map((s) => ({name: s.name, port: s.p2pPort})), {name: rpcNodeName, port: rpcP2pPort}]
-          .filter((p) => p.name !== node)
-          .map(async (p) => enodeUrl((await readKeyFile(remaining.paths.node(p.name).nodeKey, p.name)).trim(), remaining.state.ips[p.name]!, p.port)),
-      )
+      const peers = [...enodes].filter(([name]) => name !== node && name !== options.name).map(([, enode]) => enode)
       await options.engine.putArchive(c.id, gethDataDir, createTarArchive([{path: 'config.toml', content: gethConfigToml(peers), mode: 0o644}]))
       if (goneEnode) {
         await gethIpcEval(options.engine, c.id, node, `admin.removeTrustedPeer("${goneEnode}")`)
