@@ -1,28 +1,21 @@
 import {readFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
-import {afterEach, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 
-import {forceRemoveNetwork, initE2eNetwork, rpc} from '../helpers/e2e-network.js'
+import {initE2eNetwork, rpc, throwawayNetworks} from '../helpers/e2e-network.js'
 import {e2ePrerequisites} from '../helpers/e2e-prerequisites.js'
-import {runMedrec} from '../helpers/run-medrec.js'
+import {medrecIn, runMedrec} from '../helpers/run-medrec.js'
 
 const prerequisites = await e2ePrerequisites()
-const created: string[] = []
-afterEach(async () => {
-  for (const name of created.splice(0)) await forceRemoveNetwork(name)
-})
+const created = throwawayNetworks()
 
 describe.skipIf(!prerequisites.ok)('contracts and the registrar through the CLI, on real sealers', () => {
   it('deploys once, registers a provider and a patient, and runs a relationship from proposal to end', async () => {
     // Given a running network
     const net = await initE2eNetwork('e2e-rel', ['--sealers', '2'])
     created.push(net.name)
-    const medrec = async (...args: string[]) => {
-      const run = await runMedrec([...args, '--dir', net.dir, '--json'])
-      if (run.exitCode !== 0) throw new Error(`medrec ${args.join(' ')} failed: ${run.stdout}\n${run.stderr}`)
-      return run.json
-    }
+    const medrec = medrecIn(net.dir)
     expect((await runMedrec(['network', 'up', '--dir', net.dir, '--json'])).exitCode).toBe(0)
 
     // When the contracts are deployed, twice

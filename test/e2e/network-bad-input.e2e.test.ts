@@ -4,20 +4,17 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import {execa} from 'execa'
-import {afterEach, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 
 import {DockerodeEngine} from '../../src/docker/dockerode-engine.js'
 import {createTarArchive} from '../../src/docker/tar-archive.js'
-import {dockerObjectsOf, forceRemoveNetwork, initE2eNetwork} from '../helpers/e2e-network.js'
+import {dockerObjectsOf, initE2eNetwork, throwawayNetworks} from '../helpers/e2e-network.js'
 import {e2ePrerequisites} from '../helpers/e2e-prerequisites.js'
 import {runMedrec} from '../helpers/run-medrec.js'
 
 const prerequisites = await e2ePrerequisites()
 const nothing = {containers: [], volumes: [], networks: []}
-const created: string[] = []
-afterEach(async () => {
-  for (const name of created.splice(0)) await forceRemoveNetwork(name)
-})
+const created = throwawayNetworks()
 
 /** A static binary that answers `version` like geth 1.14.0 would: built with Go in a temporary directory. */
 async function buildFakeGeth(version: string): Promise<string> {

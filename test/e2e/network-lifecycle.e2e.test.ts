@@ -3,11 +3,11 @@ import {join} from 'node:path'
 
 import {createWalletClient, http, parseEther} from 'viem'
 import {privateKeyToAccount} from 'viem/accounts'
-import {afterEach, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 
 import {networkPaths, unlockNodeKey} from '../../src/network/network-files.js'
 
-import {docker, dockerObjectsOf, eventually, forceRemoveNetwork, freePort, initE2eNetwork, postWithHostHeader, rpc} from '../helpers/e2e-network.js'
+import {docker, dockerObjectsOf, eventually, freePort, initE2eNetwork, postWithHostHeader, rpc, throwawayNetworks} from '../helpers/e2e-network.js'
 import {e2ePrerequisites} from '../helpers/e2e-prerequisites.js'
 import {runMedrec} from '../helpers/run-medrec.js'
 
@@ -19,10 +19,7 @@ async function containerStarts(name: string): Promise<string[]> {
   const starts = await Promise.all(list.map(async (c) => `${c.Names[0]} ${c.Id} ${(await docker.getContainer(c.Id).inspect()).State.StartedAt}`))
   return starts.sort()
 }
-const created: string[] = []
-afterEach(async () => {
-  for (const name of created.splice(0)) await forceRemoveNetwork(name)
-})
+const created = throwawayNetworks()
 
 describe.skipIf(!prerequisites.ok)('network lifecycle on real geth sealers', () => {
   it('brings up 3 sealers that all seal, keeps the chain across down and up, and destroy leaves nothing', async () => {

@@ -1,28 +1,21 @@
 import {readFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
-import {afterEach, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 
-import {dockerObjectsOf, eventually, forceRemoveNetwork, initE2eNetwork, rpc} from '../helpers/e2e-network.js'
+import {dockerObjectsOf, eventually, initE2eNetwork, rpc, throwawayNetworks} from '../helpers/e2e-network.js'
 import {e2ePrerequisites} from '../helpers/e2e-prerequisites.js'
-import {runMedrec} from '../helpers/run-medrec.js'
+import {medrecIn, runMedrec} from '../helpers/run-medrec.js'
 
 const prerequisites = await e2ePrerequisites()
-const created: string[] = []
-afterEach(async () => {
-  for (const name of created.splice(0)) await forceRemoveNetwork(name)
-})
+const created = throwawayNetworks()
 
 describe.skipIf(!prerequisites.ok)('adding and removing a sealer on a running network', () => {
   it('adds a 4th sealer that joins the signers and seals, keeps it across down and up, and removes it while the others seal on', async () => {
     // Given a running network of 3 sealers
     const net = await initE2eNetwork('e2e-member')
     created.push(net.name)
-    const medrec = async (...args: string[]) => {
-      const run = await runMedrec([...args, '--dir', net.dir, '--json'])
-      if (run.exitCode !== 0) throw new Error(`medrec ${args.join(' ')} failed: ${run.stdout}\n${run.stderr}`)
-      return run.json
-    }
+    const medrec = medrecIn(net.dir)
     await medrec('network', 'up')
 
     // When a 4th sealer is added

@@ -1,14 +1,11 @@
-import {afterEach, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 
-import {docker, eventually, forceRemoveNetwork, initE2eNetwork, rpc} from '../helpers/e2e-network.js'
+import {docker, eventually, initE2eNetwork, rpc, throwawayNetworks} from '../helpers/e2e-network.js'
 import {e2ePrerequisites} from '../helpers/e2e-prerequisites.js'
-import {runMedrec} from '../helpers/run-medrec.js'
+import {medrecIn, runMedrec} from '../helpers/run-medrec.js'
 
 const prerequisites = await e2ePrerequisites()
-const created: string[] = []
-afterEach(async () => {
-  for (const name of created.splice(0)) await forceRemoveNetwork(name)
-})
+const created = throwawayNetworks()
 
 async function signersOf(rpcUrl: string): Promise<string[]> {
   return ((await rpc(rpcUrl, 'clique_getSigners', ['latest'])).body.result as string[]).map((s) => s.toLowerCase()).sort()
@@ -19,11 +16,7 @@ describe.skipIf(!prerequisites.ok)('Clique votes cast by the sealers, kept by th
     // Given a running network of 3 sealers
     const net = await initE2eNetwork('e2e-vote')
     created.push(net.name)
-    const medrec = async (...args: string[]) => {
-      const run = await runMedrec([...args, '--dir', net.dir, '--json'])
-      if (run.exitCode !== 0) throw new Error(`medrec ${args.join(' ')} failed: ${run.stdout}\n${run.stderr}`)
-      return run.json
-    }
+    const medrec = medrecIn(net.dir)
     await medrec('network', 'up')
     const sealers = (await medrec('network', 'status')).sealers as {name: string; address: string}[]
     const target = sealers.find((s) => s.name === 'sealer-3')!.address.toLowerCase()

@@ -5,6 +5,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import Docker from 'dockerode'
+import {afterEach} from 'vitest'
 
 import {runMedrec} from './run-medrec.js'
 
@@ -93,4 +94,13 @@ export async function postWithHostHeader(url: string, host: string): Promise<num
     req.on('error', reject)
     req.end(body)
   })
+}
+
+/** Names of the networks a test file creates; each is removed after its test, whatever state it is in. */
+export function throwawayNetworks(): string[] {
+  const created: string[] = []
+  afterEach(async () => {
+    for (const name of created.splice(0)) await forceRemoveNetwork(name)
+  })
+  return created
 }

@@ -24,3 +24,12 @@ export async function runMedrec(args: string[], options: {env?: Record<string, s
   }
   return {exitCode: result.exitCode ?? -1, stdout: result.stdout, stderr: result.stderr, json}
 }
+
+/** A runner bound to one network directory (adds --dir and --json) that throws, with the output, on failure. */
+export function medrecIn(dir: string): (...args: string[]) => Promise<any> {
+  return async (...args) => {
+    const run = await runMedrec([...args, '--dir', dir, '--json'])
+    if (run.exitCode !== 0) throw new Error(`medrec ${args.join(' ')} failed: ${run.stdout}\n${run.stderr}`)
+    return run.json
+  }
+}
