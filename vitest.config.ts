@@ -2,7 +2,9 @@ import {defineConfig} from 'vitest/config'
 
 // Two projects: `unit` is fast and parallel (real files, real EVM, no Docker);
 // `e2e` drives the real Docker engine and real geth sealers, one file at a time
-// because every file starts its own chain on a 2-core machine.
+// because every file starts its own chain on a 2-core machine. `npm test` runs them one
+// after the other: sealers that share the cores with anvil and solc can miss their
+// readiness deadline.
 export default defineConfig({
   test: {
     reporters: ['default', './test/summary-reporter.ts'],

@@ -16,7 +16,7 @@ describe.skipIf(!prerequisites.ok)('contracts and the registrar through the CLI,
     const net = await initE2eNetwork('e2e-rel', ['--sealers', '2'])
     created.push(net.name)
     const medrec = medrecIn(net.dir)
-    expect((await runMedrec(['network', 'up', '--dir', net.dir, '--json'])).exitCode).toBe(0)
+    await medrec('network', 'up')
 
     // When the contracts are deployed, twice
     const deployed = await medrec('contracts', 'deploy')

@@ -4,7 +4,7 @@ import {DockerodeEngine} from '../../src/docker/dockerode-engine.js'
 import {gethIpcEval} from '../../src/geth/geth-ipc.js'
 import {docker, eventually, initE2eNetwork, rpc, type E2eNetwork, throwawayNetworks} from '../helpers/e2e-network.js'
 import {e2ePrerequisites} from '../helpers/e2e-prerequisites.js'
-import {runMedrec} from '../helpers/run-medrec.js'
+import {medrecIn, runMedrec} from '../helpers/run-medrec.js'
 
 const prerequisites = await e2ePrerequisites()
 const engine = new DockerodeEngine()
@@ -33,7 +33,7 @@ describe.skipIf(!prerequisites.ok)('sealer faults on a real Clique network', () 
     // Given a running network of 3 sealers
     const net = await initE2eNetwork('e2e-fault')
     created.push(net.name)
-    expect((await runMedrec(['network', 'up', '--dir', net.dir, '--json'])).exitCode).toBe(0)
+    await medrecIn(net.dir)('network', 'up')
 
     // When sealer-3 is killed (SIGKILL; a docker kill stays down)
     await docker.getContainer(await containerOf(net, 'sealer-3')).kill({signal: 'SIGKILL'})

@@ -9,7 +9,7 @@ import {networkPaths, unlockNodeKey} from '../../src/network/network-files.js'
 
 import {docker, dockerObjectsOf, eventually, freePort, initE2eNetwork, postWithHostHeader, rpc, throwawayNetworks} from '../helpers/e2e-network.js'
 import {e2ePrerequisites} from '../helpers/e2e-prerequisites.js'
-import {runMedrec} from '../helpers/run-medrec.js'
+import {medrecIn, runMedrec} from '../helpers/run-medrec.js'
 
 const prerequisites = await e2ePrerequisites()
 
@@ -168,7 +168,7 @@ describe.skipIf(!prerequisites.ok)('network lifecycle on real geth sealers', () 
     // Given a running network
     const net = await initE2eNetwork('e2e-change', ['--sealers', '2'])
     created.push(net.name)
-    expect((await runMedrec(['network', 'up', '--dir', net.dir, '--json'])).exitCode).toBe(0)
+    await medrecIn(net.dir)('network', 'up')
     const height = Number((await rpc(net.rpcUrl, 'eth_blockNumber')).body.result)
     const hash = (await rpc(net.rpcUrl, 'eth_getBlockByNumber', [`0x${height.toString(16)}`, false])).body.result.hash
     const sealersBefore = (await containerStarts(net.name)).filter((c) => c.includes('sealer'))
