@@ -4,7 +4,7 @@ pragma solidity ^0.8.24;
 import {RelationshipStatus, ParticipantKind} from "./MedrecTypes.sol";
 
 /// @title Every custom error of the MedRec contracts.
-/// @notice All three contracts inherit this interface so each ABI can decode any revert
+/// @notice Every MedRec contract inherits this interface so each ABI can decode any revert
 /// that bubbles up from a clone through the Registrar.
 interface IMedrecErrors {
     // Roles
@@ -45,4 +45,13 @@ interface IMedrecErrors {
     error ViewerNotGranted(address viewer);
 
     error AlreadyInitialized();
+
+    // Consortium governance
+    error NotMember(address caller);
+    error NoMembers();
+    error AlreadyMember(address account);
+    error LastMember(address account);
+    error WrongAccount(bytes32 id, address account);
+    error AlreadyVoted(bytes32 key, address voter);
+    error NotVoted(bytes32 key, address voter);
 }

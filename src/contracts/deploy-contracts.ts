@@ -124,25 +124,39 @@ async function deployOne(
   artifact: ContractArtifact,
   args: unknown[],
 ): Promise<Address> {
-  const {walletClient, publicClient} = options
+  const address = await deployArtifact({...options, artifact, args, onSent: (txHash) => options.onProgress?.({type: 'sent', name, txHash})})
+  options.onProgress?.({type: 'deployed', name, address: address.address, txHash: address.txHash})
+  return address.address
+}
+
+/** Deploys one compiled contract (PUSH0 refused) and waits for it to be mined. */
+export async function deployArtifact(options: {
+  walletClient: WalletClient<Transport, Chain | undefined, Account>
+  publicClient: PublicClient<Transport, Chain | undefined>
+  artifact: ContractArtifact
+  args: unknown[]
+  onSent?: (txHash: Hex) => void
+}): Promise<{address: Address; txHash: Hex}> {
+  const {walletClient, publicClient, artifact} = options
+  const name = artifact.contractName
+  assertNoPush0(name, artifact.bytecode)
+  assertNoPush0(`${name} (runtime)`, artifact.deployedBytecode)
   try {
     const txHash = await walletClient.deployContract({
       abi: artifact.abi,
       bytecode: artifact.bytecode,
-      args,
+      args: options.args,
       account: walletClient.account,
       chain: walletClient.chain ?? null,
     })
-    options.onProgress?.({type: 'sent', name, txHash})
+    options.onSent?.(txHash)
     const receipt = await publicClient.waitForTransactionReceipt({hash: txHash})
     if (receipt.status !== 'success' || !receipt.contractAddress) {
       throw new MedrecError(errorCodes.DEPLOY_FAILED, `Deploying ${name} reverted (transaction ${txHash}).`, {
         hint: 'Check that the chain runs London or later and that the deploying account has gas.',
       })
     }
-    const address = getAddress(receipt.contractAddress)
-    options.onProgress?.({type: 'deployed', name, address, txHash})
-    return address
+    return {address: getAddress(receipt.contractAddress), txHash}
   } catch (error) {
     if (error instanceof MedrecError) throw error
     throw new MedrecError(errorCodes.DEPLOY_FAILED, `Deploying ${name} failed.`, {

@@ -61,7 +61,14 @@ export function explainContractError(error: unknown, action: string, sender?: Ad
 }
 
 const revertHints: Record<string, string> = {
-  NotGovernance: 'Only the consortium\'s governance may do this (sign with --as deployer, or whoever governance is now).',
+  NotGovernance: 'Only the Registrar\'s governance may do this; once the Consortium governs, providers join and leave through `medrec provider add` and `medrec provider remove`.',
+  NotMember: 'Only a sealing provider of the consortium may vote; sign with a sealer\'s key (see `medrec provider list`).',
+  AlreadyVoted: 'This provider has already voted for that proposal; see `medrec provider list` for the tally.',
+  NotVoted: 'This provider has no vote on that proposal to withdraw.',
+  AlreadyCertified: 'That provider is already on the whitelist.',
+  AlreadyMember: 'That account already votes as a sealing provider.',
+  LastMember: 'The last sealing provider cannot be removed: nobody would govern or seal.',
+  WrongAccount: 'That provider identity is registered to another account.',
   NotCertifiedProvider: 'Only a provider the consortium has certified may do this.',
   NotRegistered: 'The signing account is not a registered participant.',
   NotPatient: 'Only the relationship\'s patient may do this: sign with --as PATIENT.',

@@ -22,6 +22,7 @@ import {
 } from 'viem'
 import {generatePrivateKey, privateKeyToAccount} from 'viem/accounts'
 
+import {consortiumAbi} from '../abi/consortium.js'
 import {registrarAbi} from '../abi/registrar.js'
 import {relationshipAbi} from '../abi/relationship.js'
 import {summaryAbi} from '../abi/summary.js'
@@ -30,7 +31,7 @@ import {medrecConsentDomain, medrecConsentTypes} from '../consent-typed-data.js'
 import {deployMedrecContracts} from '../deploy-contracts.js'
 
 /** Every MedRec event and error, for decoding logs and reverts from any of the contracts. */
-export const medrecAbi = [...registrarAbi, ...relationshipAbi, ...summaryAbi] as const
+export const medrecAbi = [...registrarAbi, ...relationshipAbi, ...summaryAbi, ...consortiumAbi] as const
 
 /** Participant kinds as the contracts number them. */
 export const ParticipantKind = {None: 0, Patient: 1, Provider: 2, Insurer: 3, Lab: 4, OtherSteward: 5} as const
