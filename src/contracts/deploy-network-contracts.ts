@@ -1,9 +1,14 @@
 import {fileURLToPath} from 'node:url'
 
-import {getAddress, type Address, type Hash} from 'viem'
+import {getAddress, parseEther, type Address, type Hash, type Hex} from 'viem'
 
 import {networkClients, networkWalletClient, type NetworkPublicClient} from '../chain/network-clients.js'
+import {establishConsortium} from '../consortium/deploy-consortium.js'
+import {providerIdentity} from '../consortium/provider-identity.js'
+import {MedrecError} from '../errors/medrec-error.js'
+import {errorCodes} from '../errors/error-codes.js'
 import {deployerKeyName} from '../network/init-network.js'
+import {currentSigners} from '../sealers/clique-votes.js'
 import {writeNetworkState, type NetworkState} from '../network/network-state.js'
 import {runStep, silentProgress, type ProgressListener} from '../progress/progress-events.js'
 import {registrarAbi} from './abi/registrar.js'
@@ -13,19 +18,30 @@ import {deployMedrecContracts, type MedrecContractName} from './deploy-contracts
 /** The Solidity sources shipped with the tool. */
 export const packagedContractsDir = fileURLToPath(new URL('../../contracts', import.meta.url))
 
+type DeployedName = MedrecContractName | 'Consortium'
+
 export type DeployNetworkContractsResult = {
   chainId: number
-  addresses: Record<MedrecContractName, Address>
-  deployed: MedrecContractName[]
-  reused: MedrecContractName[]
+  addresses: Record<DeployedName, Address>
+  deployed: DeployedName[]
+  reused: DeployedName[]
+  /** The Registrar's governance: the Consortium. */
   governance: Address
+  /** The sealing providers the Consortium started with: the signers at deploy time. */
+  founders: {name: string; id: Hex; account: Address}[]
   solcVersion: string
 }
 
+/** What each founding sealer receives for gas, if it holds less than that. */
+const founderGasFunds = parseEther('10')
+
 /**
  * Compiles the packaged contracts and deploys them from the consortium's deployer key
- * through the RPC node. Each address is recorded in the network's state as soon as it is
- * mined, so a deploy that stops half-way resumes; contracts already there are kept.
+ * through the RPC node, then hands the Registrar's governance to a Consortium whose
+ * members are the sealers signing at that moment (each registered as a certified
+ * provider at its sealer account, and funded for gas). Each address is recorded in the
+ * network's state as soon as it is mined, so a deploy that stops half-way resumes;
+ * contracts already there are kept.
  */
 export async function deployNetworkContracts(options: {dir: string; progress?: ProgressListener}): Promise<DeployNetworkContractsResult> {
   const progress = options.progress ?? silentProgress
@@ -63,8 +79,57 @@ export async function deployNetworkContracts(options: {dir: string; progress?: P
   network.state.contracts = {...network.state.contracts, ...result.addresses}
   network.state.pendingDeployments = {}
   await writeNetworkState(network.paths, network.state)
+
+  const signers = await currentSigners(network)
+  const founders = network.config.sealers
+    .filter((s) => signers.some((a) => a.toLowerCase() === s.address.toLowerCase()))
+    .map((s) => ({name: s.name, id: providerIdentity(s.name), account: getAddress(s.address)}))
+  if (founders.length !== signers.length) {
+    throw new MedrecError(errorCodes.DEPLOY_FAILED, 'Some of the chain\'s signers are not sealers in medrec.yaml, so they cannot found the consortium.', {
+      details: signers.filter((a) => !founders.some((f) => f.account === getAddress(a))).map((a) => `signer ${a}`),
+      hint: 'See `medrec sealer list`; vote unknown signers out first.',
+    })
+  }
+  const consortium = await runStep(progress, 'consortium', `Handing governance to a Consortium of ${founders.map((f) => f.name).join(', ')}`, async (update) => {
+    for (const founder of founders) {
+      if ((await publicClient.getBalance({address: founder.account})) < founderGasFunds) {
+        update(`funding ${founder.name} for gas`)
+        const hash = await wallet.sendTransaction({to: founder.account, value: founderGasFunds})
+        await publicClient.waitForTransactionReceipt({hash, timeout: 120_000})
+      }
+    }
+    const established = await establishConsortium({
+      walletClient: wallet,
+      publicClient,
+      registrar: result.addresses.Registrar,
+      artifact: compiled.artifacts.Consortium!,
+      founders,
+      existing: (existing as Record<string, Address | undefined>).Consortium,
+      onSent: (txHash) => {
+        network.state.pendingDeployments.Consortium = txHash
+        save()
+      },
+      onDeployed: (address) => {
+        network.state.contracts.Consortium = address
+        delete network.state.pendingDeployments.Consortium
+        save()
+      },
+    })
+    await saving
+    return established
+  }, (c) => (c.deployed ? `Consortium ${c.consortium}` : 'already governing'))
+  network.state.contracts.Consortium = consortium.consortium
+  await writeNetworkState(network.paths, network.state)
   const governance = await publicClient.readContract({address: result.addresses.Registrar, abi: registrarAbi, functionName: 'governance'})
-  return {chainId: chain.id, addresses: result.addresses, deployed: result.deployed, reused: result.reused, governance: getAddress(governance), solcVersion: compiled.solcVersion}
+  return {
+    chainId: chain.id,
+    addresses: {...result.addresses, Consortium: consortium.consortium},
+    deployed: [...result.deployed, ...(consortium.deployed ? (['Consortium'] as const) : [])],
+    reused: [...result.reused, ...(consortium.deployed ? [] : (['Consortium'] as const))],
+    governance: getAddress(governance),
+    founders,
+    solcVersion: compiled.solcVersion,
+  }
 }
 
 /**

@@ -5,6 +5,8 @@ import {labelKeys, type ContainerEngine} from '../docker/container-engine.js'
 import {gethIpcEval} from '../geth/geth-ipc.js'
 import {rpcNodeName} from './init-network.js'
 import {loadNetwork, rpcUrlOf} from './load-network.js'
+import {consortiumDrift} from '../consortium/provider-membership.js'
+import {listSealers} from '../sealers/list-sealers.js'
 import {findNetworkResources} from './network-resources.js'
 
 export type SealerStatus = {
@@ -41,6 +43,12 @@ export type NetworkStatus = {
     reason: string | null
   }
   sealers: SealerStatus[]
+  /**
+   * Where the records disagree: the whitelist's sealing providers against the Clique
+   * signers, and votes the tool intends that a sealer has lost. Empty when in step or
+   * when the chain cannot be asked.
+   */
+  drift: string[]
 }
 
 /** Reads the network's state from Docker, the RPC node and each sealer's IPC. Never changes anything. */
@@ -117,5 +125,12 @@ export async function readNetworkStatus(options: {dir: string; engine: Container
     signers,
     liveness: {signers: signers.length, online, needed, stalled, reason},
     sealers,
+    drift: blockNumber === null ? [] : await readDrift(options.dir, engine),
   }
+}
+
+/** Whitelist drift (once a Consortium governs) and lost votes; a part that cannot be read is left out. */
+async function readDrift(dir: string, engine: ContainerEngine): Promise<string[]> {
+  const [whitelist, votes] = await Promise.all([consortiumDrift(dir).catch(() => null), listSealers({dir, engine}).then((l) => l.drift).catch(() => [])])
+  return [...(whitelist ?? []), ...votes]
 }

@@ -19,7 +19,7 @@ import {findNetworkResources, resourceNames} from '../network/network-resources.
 import {writeNetworkState} from '../network/network-state.js'
 import {networkEnodes, upNetwork} from '../network/up-network.js'
 import {runStep, silentProgress, type ProgressListener} from '../progress/progress-events.js'
-import {currentSigners, proposeSealerVote, reconcileSealerVotes} from './clique-votes.js'
+import {cliqueVotesNeeded, currentSigners, proposeSealerVote, reconcileSealerVotes} from './clique-votes.js'
 
 const sealerNamePattern = /^[a-z][a-z0-9-]{0,30}[a-z0-9]$/
 
@@ -64,9 +64,12 @@ export type AddSealerResult = {
   name: string
   address: Address
   votesFrom: string[]
+  /** signing: it is a signer and has sealed; awaiting-votes: too few votes were cast here. */
+  status: 'signing' | 'awaiting-votes'
+  votesNeeded: number
   signers: Address[]
-  firstSealedBlock: number
-  timings: {startedMs: number; signerMs: number; firstSealMs: number}
+  firstSealedBlock: number | null
+  timings: {startedMs: number; signerMs: number | null; firstSealMs: number | null}
 }
 
 /**
@@ -75,7 +78,16 @@ export type AddSealerResult = {
  * votes (recorded, so restarts do not lose them), and waits until it is a signer and has
  * sealed a block.
  */
-export async function addSealer(options: {dir: string; engine: ContainerEngine; name: string; lightKdf?: boolean; timeoutMs?: number; progress?: ProgressListener}): Promise<AddSealerResult> {
+export async function addSealer(options: {
+  dir: string
+  engine: ContainerEngine
+  name: string
+  lightKdf?: boolean
+  timeoutMs?: number
+  /** Sealers whose Clique votes to cast here (default: every current signer). */
+  votesFrom?: string[]
+  progress?: ProgressListener
+}): Promise<AddSealerResult> {
   const progress = options.progress ?? silentProgress
   const started = Date.now()
   const deadline = started + (options.timeoutMs ?? 180_000)
@@ -103,29 +115,75 @@ export async function addSealer(options: {dir: string; engine: ContainerEngine; 
   await upNetwork({dir: options.dir, engine: options.engine, progress, timeoutMs: Math.max(1000, deadline - Date.now())})
   const startedMs = Date.now() - started
 
-  const signerNames = network.config.sealers.filter((s) => signersBefore.some((a) => a.toLowerCase() === s.address.toLowerCase())).map((s) => s.name)
-  await runStep(progress, 'vote', `Voting ${options.name} in from ${signerNames.join(', ')}`, () =>
-    proposeSealerVote({dir: options.dir, engine: options.engine, address, authorize: true, from: signerNames}),
-  )
-  const joinedAt = await runStep(progress, 'signer', `Waiting for ${options.name} to become a signer`, () =>
-    until(`${options.name} to join the signers`, deadline, async () => ((await currentSigners(network)).includes(address) ? headNumber(network) : undefined)),
-  )
-  const signerMs = Date.now() - started
-  const firstSealedBlock = await runStep(progress, 'seal', `Waiting for ${options.name} to seal a block`, () => firstBlockSealedBy(network, address, joinedAt, deadline), (b) => `block ${b}`)
-  // The vote has passed: forget it and withdraw the proposals, which would otherwise
-  // count against a later vote to remove this sealer.
-  await reconcileSealerVotes(options.engine, await loadNetwork(options.dir))
-  return {name: options.name, address, votesFrom: signerNames, signers: await currentSigners(network), firstSealedBlock, timings: {startedMs, signerMs, firstSealMs: Date.now() - started}}
+  const signerNames = signerNamesOf(network, signersBefore, options.votesFrom)
+  // An empty list casts nothing (proposeSealerVote would read it as "every sealer").
+  if (signerNames.length > 0) {
+    await runStep(progress, 'vote', `Voting ${options.name} in from ${signerNames.join(', ')}`, () =>
+      proposeSealerVote({dir: options.dir, engine: options.engine, address, authorize: true, from: signerNames}),
+    )
+  }
+  const votesNeeded = cliqueVotesNeeded(signersBefore.length)
+  const base = {name: options.name, address, votesFrom: signerNames, votesNeeded}
+  if (signerNames.length < votesNeeded) {
+    return {...base, status: 'awaiting-votes', signers: signersBefore, firstSealedBlock: null, timings: {startedMs, signerMs: null, firstSealMs: null}}
+  }
+  const joined = await awaitSignerAndFirstSeal({dir: options.dir, engine: options.engine, name: options.name, address, deadline, progress})
+  return {...base, status: 'signing', signers: joined.signers, firstSealedBlock: joined.firstSealedBlock, timings: {startedMs, signerMs: joined.signerAt - started, firstSealMs: Date.now() - started}}
 }
 
-export type RemoveSealerResult = {name: string; address: Address; votesFrom: string[]; signers: Address[]; headAfter: number}
+/** The names of the given signers (limited to `only` when given), refusing unknown names. */
+function signerNamesOf(network: LoadedNetwork, signers: Address[], only: string[] | undefined): string[] {
+  const names = network.config.sealers.filter((s) => signers.some((a) => a.toLowerCase() === s.address.toLowerCase())).map((s) => s.name)
+  if (only === undefined) return names
+  const unknown = only.filter((n) => !names.includes(n))
+  if (unknown.length > 0) {
+    throw new MedrecError(errorCodes.INVALID_ARGUMENT, `Not current signers: ${unknown.join(', ')}.`, {hint: `Current signers: ${names.join(', ')}.`})
+  }
+  return only
+}
+
+/**
+ * Waits until `address` is a signer and has sealed a block, then forgets the passed vote
+ * and withdraws the proposals, which would otherwise count against a later vote to
+ * remove it.
+ */
+export async function awaitSignerAndFirstSeal(options: {dir: string; engine: ContainerEngine; name: string; address: Address; deadline: number; progress?: ProgressListener}): Promise<{signers: Address[]; signerAt: number; firstSealedBlock: number}> {
+  const progress = options.progress ?? silentProgress
+  const network = await loadNetwork(options.dir)
+  const joinedAt = await runStep(progress, 'signer', `Waiting for ${options.name} to become a signer`, () =>
+    until(`${options.name} to join the signers`, options.deadline, async () => ((await currentSigners(network)).includes(options.address) ? headNumber(network) : undefined)),
+  )
+  const signerAt = Date.now()
+  const firstSealedBlock = await runStep(progress, 'seal', `Waiting for ${options.name} to seal a block`, () => firstBlockSealedBy(network, options.address, joinedAt, options.deadline), (b) => `block ${b}`)
+  await reconcileSealerVotes(options.engine, await loadNetwork(options.dir))
+  return {signers: await currentSigners(network), signerAt, firstSealedBlock}
+}
+
+export type RemoveSealerResult = {
+  name: string
+  address: Address
+  votesFrom: string[]
+  /** removed: it left the signers and its node is gone; awaiting-votes: too few votes were cast here. */
+  status: 'removed' | 'awaiting-votes'
+  votesNeeded: number
+  signers: Address[]
+  headAfter: number | null
+}
 
 /**
  * Removes a sealer: the other signers vote it out; once it has left the signer set and
  * the others have sealed on without it, its node is stopped and removed, the others
  * forget it as a peer, and it leaves medrec.yaml. Its keys stay in .medrec/keys.
  */
-export async function removeSealer(options: {dir: string; engine: ContainerEngine; name: string; timeoutMs?: number; progress?: ProgressListener}): Promise<RemoveSealerResult> {
+export async function removeSealer(options: {
+  dir: string
+  engine: ContainerEngine
+  name: string
+  timeoutMs?: number
+  /** Sealers whose Clique votes to cast here (default: every other signer). */
+  votesFrom?: string[]
+  progress?: ProgressListener
+}): Promise<RemoveSealerResult> {
   const progress = options.progress ?? silentProgress
   const deadline = Date.now() + (options.timeoutMs ?? 180_000)
   const network = await loadNetwork(options.dir)
@@ -137,9 +195,13 @@ export async function removeSealer(options: {dir: string; engine: ContainerEngin
   await options.engine.ping()
   const address = sealer.address as Address
   const signers = await currentSigners(network)
-  const others = network.config.sealers.filter((s) => s.name !== options.name && signers.some((a) => a.toLowerCase() === s.address.toLowerCase())).map((s) => s.name)
+  const others = options.votesFrom === undefined ? signerNamesOf(network, signers, undefined).filter((n) => n !== options.name) : signerNamesOf(network, signers, options.votesFrom)
+  const votesNeeded = cliqueVotesNeeded(signers.length)
   if (signers.some((a) => a.toLowerCase() === address.toLowerCase())) {
-    await runStep(progress, 'vote', `Voting ${options.name} out from ${others.join(', ')}`, () => proposeSealerVote({dir: options.dir, engine: options.engine, address, authorize: false, from: others}))
+    if (others.length > 0) await runStep(progress, 'vote', `Voting ${options.name} out from ${others.join(', ')}`, () => proposeSealerVote({dir: options.dir, engine: options.engine, address, authorize: false, from: others}))
+    if (others.length < votesNeeded) {
+      return {name: options.name, address, votesFrom: others, status: 'awaiting-votes', votesNeeded, signers, headAfter: null}
+    }
     await runStep(progress, 'signer', `Waiting for ${options.name} to leave the signers`, () =>
       until(`${options.name} to leave the signers`, deadline, async () => ((await currentSigners(network)).includes(address) ? undefined : true)),
     )
@@ -179,5 +241,5 @@ export async function removeSealer(options: {dir: string; engine: ContainerEngin
       }
     }
   })
-  return {name: options.name, address, votesFrom: others, signers: await currentSigners(network), headAfter}
+  return {name: options.name, address, votesFrom: others, status: 'removed', votesNeeded, signers: await currentSigners(network), headAfter}
 }

@@ -23,8 +23,8 @@ describe.skipIf(!prerequisites.ok)('contracts and the registrar through the CLI,
     const again = await medrec('contracts', 'deploy')
 
     // Then the second run finds and keeps them; the Registrar has code on chain
-    expect(deployed.deployed).toEqual(['Relationship', 'Summary', 'Registrar'])
-    expect(again).toMatchObject({deployed: [], reused: ['Relationship', 'Summary', 'Registrar'], addresses: deployed.addresses})
+    expect(deployed.deployed).toEqual(['Relationship', 'Summary', 'Registrar', 'Consortium'])
+    expect(again).toMatchObject({deployed: [], reused: ['Relationship', 'Summary', 'Registrar', 'Consortium'], addresses: deployed.addresses})
     expect((await rpc(net.rpcUrl, 'eth_getCode', [deployed.addresses.Registrar, 'latest'])).body.result.length).toBeGreaterThan(1000)
 
     // Given accounts for a provider, a patient and a second provider who will view
@@ -36,13 +36,13 @@ describe.skipIf(!prerequisites.ok)('contracts and the registrar through the CLI,
     expect(again2.json).toMatchObject({created: false, fundedWei: '0', fundingTx: null})
     for (const output of [JSON.stringify(deployed), again2.stdout, again2.stderr]) for (const p of passwords) expect(output).not.toContain(p)
 
-    // When governance registers both providers and mercy registers alice with her signed consent
-    const mercy = await medrec('registrar', 'register', 'provider', '--local-id', 'mercy-hospital', '--account', 'mercy', '--as', 'deployer')
-    await medrec('registrar', 'register', 'provider', '--local-id', 'st-anne-clinic', '--account', 'st-anne', '--as', 'deployer')
+    // When the consortium's sealers admit both providers and mercy registers alice with her signed consent
+    const mercy = await medrec('provider', 'add', 'mercy')
+    await medrec('provider', 'add', 'st-anne')
     const alice = await medrec('registrar', 'register', 'patient', '--local-id', 'MRN-0042', '--account', 'alice', '--consent', '--as', 'mercy')
-    expect(deployed.governance).toBe((await medrec('account', 'list')).accounts.find((a: {name: string}) => a.name === 'deployer').address)
+    expect(deployed.governance).toBe(deployed.addresses.Consortium)
 
-    // Then a provider cannot put itself (or anyone) on the whitelist: only governance can
+    // Then a provider cannot put itself (or anyone) on the whitelist: only the consortium can
     const selfCertify = await runMedrec(['registrar', 'register', 'provider', '--local-id', 'rogue', '--account', 'st-anne', '--as', 'mercy', '--dir', net.dir, '--json'])
     expect(selfCertify.exitCode).toBe(1)
     expect(selfCertify.json.error.message).toContain('NotGovernance')
@@ -98,7 +98,7 @@ describe.skipIf(!prerequisites.ok)('contracts and the registrar through the CLI,
     expect(await medrec('relationship', 'show', rel)).toMatchObject({status: 'ended'})
     const list = await medrec('registrar', 'relationships', '--account', 'alice')
     expect(list).toMatchObject({total: 1, relationships: [{relationship: rel, status: 'ended', previousStatus: 'accepted', round: 1}]})
-    expect((await medrec('registrar', 'relationships', '--local-id', 'mercy-hospital')).relationships[0].relationship).toBe(rel)
+    expect((await medrec('registrar', 'relationships', '--account', 'mercy')).relationships[0].relationship).toBe(rel)
     const reaccept = await runMedrec(['relationship', 'accept', rel, '--as', 'alice', '--dir', net.dir, '--json'])
     expect(reaccept.exitCode).toBe(1)
     expect(reaccept.json.error.message).toContain('InvalidTransition')

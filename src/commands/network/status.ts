@@ -16,6 +16,7 @@ export default class NetworkStatusCommand extends MedrecCommand {
     this.log(`Head      ${status.blockNumber ?? '-'}${age}`)
     const l = status.liveness
     this.log(`Liveness  ${l.online}/${l.signers} signers online, ${l.needed} needed${l.stalled ? ' - STALLED' : ''}${l.reason ? `: ${l.reason}` : ''}`)
+    for (const d of status.drift) this.log(`Drift     ${d}`)
     this.log('')
     const rows = [
       ['SEALER', 'ADDRESS', 'CONTAINER', 'PEERS', 'SEALED/64', 'SIGNER'],

@@ -15,7 +15,8 @@ export default class SealerRemove extends MedrecCommand {
     const renderer = this.progress()
     const result = await removeSealer({dir: this.networkDir(flags), engine: this.dockerEngine(), name: args.name, timeoutMs: flags.timeout * 1000, progress: renderer.listener})
     await renderer.finish()
-    this.log(`${result.name} left the signers; ${result.signers.length} signers seal on (block ${result.headAfter}).`)
+    if (result.status === 'removed') this.log(`${result.name} left the signers; ${result.signers.length} signers seal on (block ${result.headAfter}).`)
+    else this.log(`${result.votesFrom.length} of the ${result.votesNeeded} Clique votes needed to remove ${result.name} were cast here; its node keeps running until it has left.`)
     return result
   }
 }
