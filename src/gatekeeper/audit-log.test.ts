@@ -1,0 +1,444 @@
+import {spawn} from 'node:child_process'
+import {closeSync, readdirSync, readlinkSync} from 'node:fs'
+import {appendFile, mkdir, mkdtemp, readFile, rename, rm, stat, symlink, truncate, writeFile} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+import {describe, expect, it} from 'vitest'
+
+import {errorCodes} from '../errors/error-codes.js'
+import {auditEntryHash, auditGenesisHash, openAuditLog, recentNonces, verifyAuditLog, type AuditEntry, type AuditEntryInput} from './audit-log.js'
+
+async function temporaryDirectory(): Promise<{dir: string; [Symbol.asyncDispose](): Promise<void>}> {
+  const dir = await mkdtemp(join(tmpdir(), 'medrec-audit-'))
+  return {dir, [Symbol.asyncDispose]: () => rm(dir, {recursive: true, force: true})}
+}
+
+const requester = '0x1000000000000000000000000000000000000001'
+const relationship = '0x2000000000000000000000000000000000000002'
+
+/** A decision; `n` makes each one different. */
+function decision(n: number, overrides: Partial<AuditEntryInput> = {}): AuditEntryInput {
+  return {
+    time: new Date(Date.UTC(2025, 0, 1, 12, 0, n)).toISOString(),
+    requester,
+    relationship,
+    action: 'records.read',
+    outcome: n % 3 === 0 ? 'denied' : 'allowed',
+    reason: n % 3 === 0 ? 'not-permitted' : 'ok',
+    block: {number: String(1000 + n), hash: `0x${n.toString(16).padStart(64, 'b')}`},
+    nonce: `0x${n.toString(16).padStart(64, 'c')}`,
+    signatureHash: `0x${n.toString(16).padStart(64, 'd')}`,
+    ...overrides,
+  }
+}
+
+async function writeLog(path: string, count: number): Promise<AuditEntry[]> {
+  const log = await openAuditLog(path)
+  try {
+    return await Promise.all(Array.from({length: count}, (_, i) => log.append(decision(i + 1))))
+  } finally {
+    await log.close()
+  }
+}
+
+async function lines(path: string): Promise<string[]> {
+  return (await readFile(path, 'utf8')).split('\n').slice(0, -1)
+}
+
+/** The descriptor numbers this process holds open on `path`, from /proc. */
+function descriptorsOf(path: string): number[] {
+  return readdirSync('/proc/self/fd')
+    .filter((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`) === path
+      } catch {
+        return false
+      }
+    })
+    .map(Number)
+}
+
+describe('audit log', () => {
+  it('writes one JSON line per decision, hash-chained from the zero hash, that verifies', async () => {
+    // Given five decisions appended to a new log
+    await using tmp = await temporaryDirectory()
+    const path = join(tmp.dir, 'audit.log')
+    const entries = await writeLog(path, 5)
+
+    // Then each line is its entry, chained to the one before
+    const written = (await lines(path)).map((line) => JSON.parse(line) as AuditEntry)
+    expect(written).toEqual(entries)
+    expect(written.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5])
+    expect(written[0]?.prev).toBe(auditGenesisHash)
+    for (const [i, entry] of written.entries()) {
+      const {hash, ...rest} = entry
+      expect(hash).toBe(auditEntryHash(rest))
+      if (i > 0) expect(entry.prev).toBe(written[i - 1]?.hash)
+    }
+    expect(written[1]).toEqual({seq: 2, ...decision(2), prev: written[0]?.hash, hash: expect.stringMatching(/^0x[0-9a-f]{64}$/)})
+
+    // And the chain verifies
+    expect(await verifyAuditLog(path)).toEqual({ok: true, entries: 5, lastHash: entries[4]?.hash})
+  })
+
+  it('keeps the order in which appends were called, however many are in flight', async () => {
+    await using tmp = await temporaryDirectory()
+    const path = join(tmp.dir, 'audit.log')
+    const entries = await writeLog(path, 1000)
+    expect(entries.map((e) => e.seq)).toEqual(Array.from({length: 1000}, (_, i) => i + 1))
+    expect(entries.map((e) => e.time)).toEqual(Array.from({length: 1000}, (_, i) => decision(i + 1).time))
+    expect(await verifyAuditLog(path)).toMatchObject({ok: true, entries: 1000})
+  })
+
+  it('continues the chain after it is closed and opened again', async () => {
+    // Given a log with three entries, closed
+    await using tmp = await temporaryDirectory()
+    const path = join(tmp.dir, 'audit.log')
+    const first = await writeLog(path, 3)
+
+    // When it is opened again and two more are appended
+    const log = await openAuditLog(path)
+    const fourth = await log.append(decision(4))
+    await log.append(decision(5))
+    await log.close()
+
+    // Then the chain runs on from the last line
+    expect(fourth).toMatchObject({seq: 4, prev: first[2]?.hash})
+    expect(await verifyAuditLog(path)).toMatchObject({ok: true, entries: 5})
+  })
+
+  it('starts a new chain in an empty file, and creates the file readable by its owner only', async () => {
+    await using tmp = await temporaryDirectory()
+    const empty = join(tmp.dir, 'empty.log')
+    await writeFile(empty, '')
+    const [entry] = await writeLog(empty, 1)
+    expect(entry).toMatchObject({seq: 1, prev: auditGenesisHash})
+
+    const created = join(tmp.dir, 'new.log')
+    await writeLog(created, 1)
+    const {mode} = await stat(created)
+    expect(mode & 0o777).toBe(0o600)
+  })
+
+  it('detects a change to any field of any line, at that line', async () => {
+    // Given a valid log of four lines
+    await using tmp = await temporaryDirectory()
+    const path = join(tmp.dir, 'audit.log')
+    await writeLog(path, 4)
+    const original = await lines(path)
+    const changes: Record<string, (value: unknown) => unknown> = {
+      seq: (v) => (v as number) + 10,
+      time: () => '2020-01-01T00:00:00.000Z',
+      requester: () => '0x3000000000000000000000000000000000000003',
+      relationship: () => null,
+      action: () => 'records.write',
+      outcome: (v) => (v === 'allowed' ? 'denied' : 'allowed'),
+      reason: () => 'ok-really',
+      block: () => ({number: '1', hash: `0x${'e'.repeat(64)}`}),
+      nonce: () => null,
+      signatureHash: () => `0x${'f'.repeat(64)}`,
+      prev: () => `0x${'1'.repeat(64)}`,
+      hash: () => `0x${'2'.repeat(64)}`,
+      added: () => 'a field that was not there',
+    }
+    const edited = join(tmp.dir, 'edited.log')
+    for (let index = 0; index < original.length; index++) {
+      for (const [field, change] of Object.entries(changes)) {
+        // When one field of one line is changed
+        const entry = JSON.parse(original[index]!) as Record<string, unknown>
+        entry[field] = change(entry[field])
+        const copy = [...original]
+        copy[index] = JSON.stringify(entry)
+        await writeFile(edited, `${copy.join('\n')}\n`)
+
+        // Then verification fails at that line
+        const result = await verifyAuditLog(edited)
+        expect(result, `${field} on line ${index + 1}`).toMatchObject({ok: false, entries: index, problem: {line: index + 1}})
+      }
+    }
+  })
+
+  it('detects a deleted line and reordered lines, at the first line out of place', async () => {
+    // Given a valid log of five lines
+    await using tmp = await temporaryDirectory()
+    const path = join(tmp.dir, 'audit.log')
+    await writeLog(path, 5)
+    const original = await lines(path)
+    const check = async (changed: string[]) => {
+      const copy = join(tmp.dir, 'changed.log')
+      await writeFile(copy, `${changed.join('\n')}\n`)
+      return verifyAuditLog(copy)
+    }
+
+    // Then a deleted line is found where it is missing, and a swap at its first line
+    expect(await check(original.filter((_, i) => i !== 2))).toMatchObject({ok: false, entries: 2, problem: {line: 3, reason: expect.stringMatching(/^seq is 4 where 3/)}})
+    expect(await check(original.slice(1))).toMatchObject({ok: false, entries: 0, problem: {line: 1}})
+    const swapped = [...original]
+    ;[swapped[1], swapped[2]] = [swapped[2]!, swapped[1]!]
+    expect(await check(swapped)).toMatchObject({ok: false, entries: 1, problem: {line: 2}})
+    expect(await check([...original.slice(0, 3), original[2]!, ...original.slice(3)])).toMatchObject({ok: false, problem: {line: 4}})
+    expect(await check([...original.slice(0, 2), '', ...original.slice(2)])).toMatchObject({ok: false, problem: {line: 3, reason: 'the line is empty'}})
+  })
+
+  it('detects a file cut off in the middle of a line, and refuses to continue it', async () => {
+    // Given a log whose last line lost its end (a crash, a full disk)
+    await using tmp = await temporaryDirectory()
+    const path = join(tmp.dir, 'audit.log')
+    const entries = await writeLog(path, 4)
+    const size = (await readFile(path)).length
+    await truncate(path, size - 20)
+
+    // Then verification names the last line, having verified the three before
+    expect(await verifyAuditLog(path)).toMatchObject({ok: false, entries: 3, lastHash: entries[2]?.hash, problem: {line: 4, reason: expect.stringMatching(/incomplete/)}})
+
+    // And the log is not continued on top of it: the error points to `audit verify`
+    await expect(openAuditLog(path)).rejects.toMatchObject({
+      code: errorCodes.AUDIT_LOG_CORRUPT,
+      message: expect.stringMatching(/last line is incomplete/),
+      hint: expect.stringContaining('medrec gatekeeper audit verify'),
+    })
+  })
+
+  it('refuses to continue a log whose last line was changed', async () => {
+    await using tmp = await temporaryDirectory()
+    const path = join(tmp.dir, 'audit.log')
+    await writeLog(path, 3)
+    const original = await lines(path)
+    await writeFile(path, `${[...original.slice(0, 2), original[2]!.replace('"records.read"', '"records.list"')].join('\n')}\n`)
+    await expect(openAuditLog(path)).rejects.toMatchObject({code: errorCodes.AUDIT_LOG_CORRUPT, message: expect.stringMatching(/does not match its hash/)})
+    await writeFile(path, `${original.join('\n')}\n{"not": "an entry"}\n`)
+    await expect(openAuditLog(path)).rejects.toMatchObject({code: errorCodes.AUDIT_LOG_CORRUPT})
+  })
+
+  it('rejects an append when the disk is full, and every later one', async () => {
+    // Given a log whose path leads to /dev/full, where every write fails with ENOSPC
+    await using tmp = await temporaryDirectory()
+    const path = join(tmp.dir, 'audit.log')
+    await symlink('/dev/full', path)
+    const log = await openAuditLog(path)
+    try {
+      // Then appends reject, saying why, so the caller denies the request
+      await expect(log.append(decision(1))).rejects.toMatchObject({code: errorCodes.AUDIT_LOG_WRITE_FAILED, message: expect.stringMatching(/\(ENOSPC\)/), hint: expect.stringMatching(/disk space/)})
+      await expect(log.append(decision(2))).rejects.toMatchObject({code: errorCodes.AUDIT_LOG_WRITE_FAILED})
+    } finally {
+      await log.close()
+    }
+  })
+
+  it('rejects appends once its directory is removed, instead of writing to a deleted file', async () => {
+    // Given a log in a directory, with one entry
+    await using tmp = await temporaryDirectory()
+    const dir = join(tmp.dir, 'logs')
+    await mkdir(dir)
+    const log = await openAuditLog(join(dir, 'audit.log'))
+    try {
+      await log.append(decision(1))
+
+      // When the directory is removed under it
+      await rm(dir, {recursive: true})
+
+      // Then appends reject
+      await expect(log.append(decision(2))).rejects.toMatchObject({code: errorCodes.AUDIT_LOG_WRITE_FAILED, message: expect.stringMatching(/moved, deleted or replaced/)})
+      await expect(log.append(decision(3))).rejects.toMatchObject({code: errorCodes.AUDIT_LOG_WRITE_FAILED})
+    } finally {
+      await log.close()
+    }
+  })
+
+  it('rejects appends once the file is renamed away (rotated under it)', async () => {
+    await using tmp = await temporaryDirectory()
+    const path = join(tmp.dir, 'audit.log')
+    const log = await openAuditLog(path)
+    try {
+      await log.append(decision(1))
+      await rename(path, `${path}.1`)
+      await writeFile(path, '')
+      await expect(log.append(decision(2))).rejects.toMatchObject({code: errorCodes.AUDIT_LOG_WRITE_FAILED})
+      expect(await readFile(path, 'utf8')).toBe('')
+    } finally {
+      await log.close()
+    }
+  })
+
+  it('rejects an append when its file descriptor is closed underneath it', async () => {
+    // Given an open log
+    await using tmp = await temporaryDirectory()
+    const path = join(tmp.dir, 'audit.log')
+    const log = await openAuditLog(path)
+    await log.append(decision(1))
+
+    // When its descriptor is closed behind its back
+    const fds = descriptorsOf(path)
+    expect(fds).toHaveLength(1)
+    closeSync(fds[0]!)
+
+    // Then the next append rejects
+    await expect(log.append(decision(2))).rejects.toMatchObject({code: errorCodes.AUDIT_LOG_WRITE_FAILED, message: expect.stringMatching(/EBADF/)})
+    await log.close()
+    expect(await verifyAuditLog(path)).toMatchObject({ok: true, entries: 1})
+  })
+
+  it('after a failed write, keeps the file ending on a complete line so it can be continued', async () => {
+    // Given a process whose file size limit (ulimit -f) stops the log part-way through a batch
+    await using tmp = await temporaryDirectory()
+    const path = join(tmp.dir, 'audit.log')
+    const result = await runLimitedWriter(tmp.dir, path)
+
+    // Then some appends succeeded and the rest were rejected for the size limit
+    expect(result.resolved).toBeGreaterThan(0)
+    expect(result.rejected.length).toBeGreaterThan(0)
+    expect(new Set(result.rejected)).toEqual(new Set([errorCodes.AUDIT_LOG_WRITE_FAILED]))
+
+    // And the partial line was cut off: the file verifies, holding exactly the appends that succeeded
+    expect(await verifyAuditLog(path)).toMatchObject({ok: true, entries: result.resolved})
+
+    // And without the limit the log continues
+    const log = await openAuditLog(path)
+    expect(await log.append(decision(1))).toMatchObject({seq: result.resolved + 1})
+    await log.close()
+    expect(await verifyAuditLog(path)).toMatchObject({ok: true, entries: result.resolved + 1})
+  })
+
+  it('refuses entries with malformed fields and logs no field it does not know', async () => {
+    await using tmp = await temporaryDirectory()
+    const path = join(tmp.dir, 'audit.log')
+    const log = await openAuditLog(path)
+    try {
+      // When an entry carries malformed fields
+      const bad = {...decision(1), time: 'yesterday', requester: 'alice', outcome: 'maybe', block: {number: '-1', hash: '0x1'}} as unknown as AuditEntryInput
+      await expect(log.append(bad)).rejects.toMatchObject({
+        code: errorCodes.INVALID_ARGUMENT,
+        details: [expect.stringMatching(/^time:/), expect.stringMatching(/^requester:/), expect.stringMatching(/^outcome:/), expect.stringMatching(/^block:/)],
+      })
+
+      // And when one carries an extra field, e.g. record contents
+      const extra = {...decision(2), record: {resourceType: 'Patient', name: 'Jane Doe'}} as unknown as AuditEntryInput
+      const entry = await log.append(extra)
+
+      // Then only the known fields are written
+      expect(entry).not.toHaveProperty('record')
+    } finally {
+      await log.close()
+    }
+    expect(await readFile(path, 'utf8')).not.toContain('Jane')
+    expect(await verifyAuditLog(path)).toMatchObject({ok: true, entries: 1})
+  })
+
+  it('refuses to open a log that is already open in this process', async () => {
+    await using tmp = await temporaryDirectory()
+    const path = join(tmp.dir, 'audit.log')
+    const log = await openAuditLog(path)
+    try {
+      await expect(openAuditLog(path)).rejects.toMatchObject({code: errorCodes.AUDIT_LOG_WRITE_FAILED, message: expect.stringMatching(/already open/)})
+    } finally {
+      await log.close()
+    }
+    await (await openAuditLog(path)).close()
+  })
+
+  it('says when there is no log to verify, or its directory does not exist', async () => {
+    await using tmp = await temporaryDirectory()
+    await expect(verifyAuditLog(join(tmp.dir, 'none.log'))).rejects.toMatchObject({code: errorCodes.FILE_ACCESS})
+    await expect(openAuditLog(join(tmp.dir, 'missing', 'audit.log'))).rejects.toMatchObject({code: errorCodes.AUDIT_LOG_WRITE_FAILED, hint: expect.stringMatching(/directory does not exist/)})
+  })
+
+  it('appends at least several thousand entries a second', async () => {
+    // Given a new log
+    await using tmp = await temporaryDirectory()
+    const path = join(tmp.dir, 'audit.log')
+    const log = await openAuditLog(path)
+
+    // When 20,000 requests are logged as a busy gatekeeper would (many in flight)
+    const started = performance.now()
+    await Promise.all(Array.from({length: 20_000}, (_, i) => log.append(decision(i % 60))))
+    await log.close()
+    const seconds = (performance.now() - started) / 1000
+
+    // Then it took well under the time a per-line write or fsync would (a loose bound, for busy CI machines)
+    expect(seconds).toBeLessThan(4)
+    expect(await verifyAuditLog(path)).toMatchObject({ok: true, entries: 20_000})
+  })
+})
+
+describe('recentNonces', () => {
+  it('returns the nonces logged since a time, with their requester and outcome', async () => {
+    // Given decisions at 12:00:01 to 12:00:06, one without a nonce
+    await using tmp = await temporaryDirectory()
+    const path = join(tmp.dir, 'audit.log')
+    const log = await openAuditLog(path)
+    for (let n = 1; n <= 6; n++) await log.append(decision(n, n === 5 ? {nonce: null} : {}))
+    await log.close()
+
+    // When the nonces since 12:00:04 are asked for
+    const nonces = await recentNonces(path, Date.parse(decision(4).time))
+
+    // Then those from 12:00:04 on are returned, except the one without a nonce
+    expect(nonces).toEqual([
+      {nonce: decision(4).nonce, requester, time: decision(4).time, outcome: 'allowed'},
+      {nonce: decision(6).nonce, requester, time: decision(6).time, outcome: 'denied'},
+    ])
+  })
+
+  it('returns none for a log that does not exist yet, and refuses a log it cannot read', async () => {
+    await using tmp = await temporaryDirectory()
+    expect(await recentNonces(join(tmp.dir, 'none.log'), 0)).toEqual([])
+    const path = join(tmp.dir, 'audit.log')
+    await writeLog(path, 2)
+    await appendFile(path, '{"seq": 3, "time": "broken\n')
+    await expect(recentNonces(path, 0)).rejects.toMatchObject({code: errorCodes.AUDIT_LOG_CORRUPT, message: expect.stringMatching(/line 3/)})
+  })
+})
+
+/**
+ * Appends in a child process whose file size limit is 8 KiB (`ulimit -f 8`): Node ignores
+ * SIGXFSZ, so a write past the limit is cut short and the next fails with EFBIG, as on
+ * a file system that fills up mid-write.
+ */
+async function runLimitedWriter(dir: string, path: string): Promise<{resolved: number; rejected: string[]}> {
+  const script = join(dir, 'limited-writer.mjs')
+  await writeFile(
+    script,
+    `
+import {registerHooks} from 'node:module'
+registerHooks({
+  resolve(specifier, context, nextResolve) {
+    try {
+      return nextResolve(specifier, context)
+    } catch (error) {
+      if (specifier.startsWith('.') && specifier.endsWith('.js')) return nextResolve(specifier.slice(0, -3) + '.ts', context)
+      throw error
+    }
+  },
+})
+const [moduleUrl, path] = process.argv.slice(2)
+const {openAuditLog} = await import(moduleUrl)
+const log = await openAuditLog(path)
+const input = (n) => ({time: new Date(Date.UTC(2025, 0, 1, 0, 0, n % 60)).toISOString(), requester: null, relationship: null, action: 'records.read', outcome: 'allowed', reason: 'ok', block: null, nonce: '0x' + n.toString(16).padStart(64, '0'), signatureHash: null})
+let resolved = 0
+const rejected = []
+// A few appends one at a time, then a burst that is written as one batch and crosses the limit.
+for (let n = 1; n <= 5; n++) await log.append(input(n)).then(() => resolved++, (e) => rejected.push(e.code))
+await Promise.all(Array.from({length: 40}, (_, i) => log.append(input(6 + i)).then(() => resolved++, (e) => rejected.push(e.code))))
+await log.close().catch(() => {})
+process.stdout.write(JSON.stringify({resolved, rejected}))
+`,
+  )
+  const moduleUrl = new URL('./audit-log.ts', import.meta.url).href
+  return new Promise((resolve, reject) => {
+    const child = spawn('bash', ['-c', 'ulimit -f 8 && exec "$0" "$@"', process.execPath, script, moduleUrl, path], {
+      cwd: fileURLToPath(new URL('.', import.meta.url)),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+    child.on('error', reject)
+    child.on('exit', (code) => {
+      if (code === 0) resolve(JSON.parse(stdout) as {resolved: number; rejected: string[]})
+      else reject(new Error(`the limited writer exited with ${code}: ${stderr}`))
+    })
+  })
+}
