@@ -1,3 +1,4 @@
+import {parseResourceScope} from '../gatekeeper/resource-scope.js'
 import {Args, Flags} from '@oclif/core'
 
 import {errorCodes} from '../errors/error-codes.js'
@@ -16,18 +17,9 @@ export const asFlag = Flags.string({summary: 'Name of the key that signs (see `m
 /** The relationship argument of every relationship command. */
 export const relationshipArg = Args.string({description: 'Address of the relationship.', required: true})
 
-/** The value of a --scope flag: a bitmask written as a whole number. */
+/** The value of a --scope flag: `all`, resource types such as `Observation,Condition`, or a bitmask. */
 export function parseScope(text: string): bigint {
-  let scope: bigint | undefined
-  try {
-    scope = text.trim() === '' ? undefined : BigInt(text.trim())
-  } catch {
-    scope = undefined
-  }
-  if (scope === undefined || scope <= 0n || scope >= 2n ** 256n) {
-    throw new MedrecError(errorCodes.INVALID_ARGUMENT, `--scope "${text}" is not a positive whole number below 2^256.`, {hint: 'Give a bitmask such as 1 (all records) or 6.'})
-  }
-  return scope
+  return parseResourceScope(text)
 }
 
 const durationUnits: Record<string, number> = {s: 1, m: 60, h: 3600, d: 86_400}

@@ -98,7 +98,7 @@ describe('contract commands on bad input', () => {
 
   it.each([
     [['relationship', 'grant', '0x0000000000000000000000000000000000000001', '--viewer', 'x', '--as', 'y', '--expires-in', 'forever'], /--expires-in "forever" is not a duration/],
-    [['relationship', 'grant', '0x0000000000000000000000000000000000000001', '--viewer', 'x', '--as', 'y', '--scope', 'all'], /--scope "all" is not a positive whole number/],
+    [['relationship', 'grant', '0x0000000000000000000000000000000000000001', '--viewer', 'x', '--as', 'y', '--scope', 'Observations'], /--scope names resource types MedRec has no scope for: Observations/],
     [['account', 'create', 'Bad Name'], /not a valid account name/],
     [['account', 'create', 'carol', '--fund', '-1'], /--fund cannot be negative/],
     [['relationship', 'grant', '0x0000000000000000000000000000000000000001', '--viewer', 'x', '--as', 'y', '--expires-in', '100000000d'], /outside 1 minute to 10 years/],

@@ -75,20 +75,21 @@ describe.skipIf(!prerequisites.ok)('contracts and the registrar through the CLI,
 
     // When alice accepts and grants st-anne a view
     await medrec('relationship', 'accept', rel, '--as', 'alice')
-    await medrec('relationship', 'grant', rel, '--viewer', 'st-anne', '--scope', '1', '--expires-in', '1d', '--as', 'alice')
+    await medrec('relationship', 'grant', rel, '--viewer', 'st-anne', '--scope', 'Observation,Condition', '--expires-in', '1d', '--as', 'alice')
 
     // Then st-anne, the patient and the steward may read; a stranger may not
-    expect(await medrec('relationship', 'can-access', rel, '--requester', 'st-anne')).toMatchObject({allowed: true})
+    expect(await medrec('relationship', 'can-access', rel, '--requester', 'st-anne', '--scope', 'Observation')).toMatchObject({allowed: true})
+    expect(await medrec('relationship', 'can-access', rel, '--requester', 'st-anne')).toMatchObject({allowed: false})
     expect(await medrec('relationship', 'can-access', rel, '--requester', 'alice')).toMatchObject({allowed: true})
     expect(await medrec('relationship', 'can-access', rel, '--requester', 'mercy')).toMatchObject({allowed: true})
     expect(await medrec('relationship', 'can-access', rel, '--requester', '0x000000000000000000000000000000000000dEaD')).toMatchObject({allowed: false})
-    expect((await medrec('relationship', 'show', rel)).viewers).toEqual([expect.objectContaining({scope: '1'})])
+    expect((await medrec('relationship', 'show', rel)).viewers).toEqual([expect.objectContaining({scope: '6'})])
 
     // When alice revokes st-anne
     await medrec('relationship', 'revoke', rel, '--viewer', 'st-anne', '--as', 'alice')
 
     // Then st-anne is refused from the next block on, and no longer listed
-    expect(await medrec('relationship', 'can-access', rel, '--requester', 'st-anne')).toMatchObject({allowed: false})
+    expect(await medrec('relationship', 'can-access', rel, '--requester', 'st-anne', '--scope', 'Observation')).toMatchObject({allowed: false})
     expect((await medrec('relationship', 'show', rel)).viewers).toEqual([])
 
     // When alice ends the relationship

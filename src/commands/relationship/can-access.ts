@@ -9,7 +9,7 @@ export default class RelationshipCanAccess extends MedrecCommand {
   static override args = {relationship: relationshipArg}
   static override flags = {
     requester: Flags.string({summary: 'Who asks: a key name or a 0x address.', required: true}),
-    scope: Flags.string({summary: 'The scope bits requested.', default: '1'}),
+    scope: Flags.string({summary: 'What is asked for: all, FHIR resource types (Observation,Condition), or a bitmask.', default: 'all'}),
   }
 
   async run(): Promise<Awaited<ReturnType<typeof canAccess>>> {

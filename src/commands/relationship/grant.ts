@@ -10,7 +10,7 @@ export default class RelationshipGrant extends MedrecCommand {
   static override args = {relationship: relationshipArg}
   static override flags = {
     viewer: Flags.string({summary: 'Who may view: a key name or a 0x address.', required: true}),
-    scope: Flags.string({summary: 'What they may view: a bitmask (1 = all records, per the gatekeeper\'s scopes).', default: '1'}),
+    scope: Flags.string({summary: 'What they may view: all, FHIR resource types (Observation,Condition), or a bitmask.', default: 'all'}),
     'expires-in': Flags.string({summary: 'How long the grant lasts: 90s, 15m, 12h, 30d.', default: '30d'}),
     as: asFlag,
   }
