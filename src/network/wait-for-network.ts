@@ -79,16 +79,27 @@ export async function waitForNetwork(options: WaitForNetworkOptions): Promise<Wa
   let waitingFor = 'the RPC node to answer'
   const restartBaseline = new Map<string, number>()
 
-  const timedOut = () =>
-    new MedrecError(errorCodes.READY_TIMEOUT, `The network was not ready after ${Math.round(options.timeoutMs / 1000)} s: still waiting for ${waitingFor}.`, {
+  // A timeout carries what each node was doing (its peers and last log lines), so a
+  // failure seen once, in CI or under load, can be diagnosed from its output alone.
+  const timedOut = async () => {
+    const details = await Promise.all(
+      allNodes.map(async (node) => {
+        const peerCount = await gethIpcEval<number>(options.engine, node.containerId, node.name, 'admin.peers.length').catch(() => '?')
+        const logs = await options.engine.logsText(node.containerId, 3).catch(() => '')
+        return `${node.name}: ${peerCount} peers; last log: ${logs.trim().split('\n').map((l) => l.trim()).join(' | ')}`
+      }),
+    ).catch(() => [])
+    return new MedrecError(errorCodes.READY_TIMEOUT, `The network was not ready after ${Math.round(options.timeoutMs / 1000)} s: still waiting for ${waitingFor}.`, {
+      details,
       hint: 'Read the nodes\' logs with `medrec network logs`, or allow more time with --timeout.',
     })
+  }
 
   // 1. The RPC node answers, on the expected chain.
   options.stage?.('rpc')
   let startBlock: number | undefined
   while (startBlock === undefined) {
-    if (Date.now() > deadline) throw timedOut()
+    if (Date.now() > deadline) throw await timedOut()
     await assertNodesRunning(options.engine, allNodes, restartBaseline)
     try {
       const chainId = Number(await callJsonRpc<string>(options.rpcUrl, 'eth_chainId', [], 1000))
@@ -114,7 +125,7 @@ export async function waitForNetwork(options: WaitForNetworkOptions): Promise<Wa
   let nextBlock = startBlock + 1
   let head = startBlock
   while (Object.keys(sealedBy).length < expected.size) {
-    if (Date.now() > deadline) throw timedOut()
+    if (Date.now() > deadline) throw await timedOut()
     await assertNodesRunning(options.engine, allNodes, restartBaseline)
     try {
       head = Number(await callJsonRpc<string>(options.rpcUrl, 'eth_blockNumber', [], 1000))
@@ -140,7 +151,7 @@ export async function waitForNetwork(options: WaitForNetworkOptions): Promise<Wa
   const wanted = allNodes.length - 1
   const peers: Record<string, number> = {}
   for (;;) {
-    if (Date.now() > deadline) throw timedOut()
+    if (Date.now() > deadline) throw await timedOut()
     await assertNodesRunning(options.engine, allNodes, restartBaseline)
     await Promise.all(
       options.sealers.map(async (sealer) => {
