@@ -71,11 +71,19 @@ export class ContractRevert extends Error {
   }
 }
 
-/** A fresh random key with 100 ether. */
+/** A fresh random key with 100 ether. Its private key rides along for tests that decrypt. */
 export async function newAccount(chain: TestChain): Promise<LocalAccount> {
-  const account = privateKeyToAccount(generatePrivateKey())
+  const privateKey = generatePrivateKey()
+  const account = Object.assign(privateKeyToAccount(privateKey), {testPrivateKey: privateKey})
   await chain.testClient.setBalance({address: account.address, value: 10n ** 20n})
   return account
+}
+
+/** The private key of an account made by newAccount. */
+export function privateKeyOf(account: LocalAccount): Hex {
+  const key = (account as LocalAccount & {testPrivateKey?: Hex}).testPrivateKey
+  if (!key) throw new Error(`${account.address} was not made by newAccount`)
+  return key
 }
 
 /** A random opaque identity, standing in for deriveIdentity's keyed hash. */

@@ -1,0 +1,63 @@
+import {Flags} from '@oclif/core'
+
+import {MedrecCommand} from '../../base-command.js'
+import {errorCodes} from '../../errors/error-codes.js'
+import {MedrecError} from '../../errors/medrec-error.js'
+import {startGatekeeper} from '../../gatekeeper/start-gatekeeper.js'
+
+export default class GatekeeperStart extends MedrecCommand {
+  static override summary = 'Run a provider\'s Database Gatekeeper: signed record queries answered only where the chain allows.'
+  static override description = `Serves the provider's records (FHIR R4, keyed by the patient's opaque identity) to requesters who sign each request with their key (EIP-712, bound to this chain, the Registrar and this gatekeeper). Each request is checked against Registrar.canAccess at the latest block, logged to a hash-chained audit log before it is answered, and answered encrypted to the requester's key. Binds to 127.0.0.1 unless --host says otherwise; serves HTTPS when given --tls-cert and --tls-key.
+
+The store is SQLite in .medrec/gatekeeper/PROVIDER/records.sqlite by default; with --store postgres it is the PostgreSQL database named by the environment variable MEDREC_POSTGRES_URL (never a flag: a command line is visible to every user of the machine). Runs until interrupted (Ctrl-C).`
+  static override examples = ['<%= config.bin %> gatekeeper start --provider mercy', 'MEDREC_POSTGRES_URL=postgres://gk@db/records <%= config.bin %> gatekeeper start --provider mercy --store postgres --host 0.0.0.0 --tls-cert cert.pem --tls-key key.pem']
+  static override flags = {
+    provider: Flags.string({summary: 'The provider this gatekeeper answers for.', required: true}),
+    host: Flags.string({summary: 'Address to listen on.', default: '127.0.0.1'}),
+    port: Flags.integer({summary: 'Port to listen on.', default: 8600, min: 0, max: 65_535}),
+    store: Flags.string({summary: 'Where the records are.', options: ['sqlite', 'postgres'], default: 'sqlite'}),
+    'sqlite-file': Flags.string({summary: 'The SQLite file (default .medrec/gatekeeper/PROVIDER/records.sqlite).'}),
+    'audit-log': Flags.string({summary: 'The audit log file (default .medrec/gatekeeper/PROVIDER/audit.log).'}),
+    'tls-cert': Flags.string({summary: 'PEM certificate: serve HTTPS.', dependsOn: ['tls-key']}),
+    'tls-key': Flags.string({summary: 'PEM private key for --tls-cert.', dependsOn: ['tls-cert']}),
+  }
+
+  async run(): Promise<{url: string; provider: {name: string; id: string; account: string}; store: string; auditLog: string; block: string}> {
+    const {flags} = await this.parse(GatekeeperStart)
+    const dir = this.networkDir(flags)
+    let store: {kind: 'sqlite'; path: string} | {kind: 'postgres'; url: string} | undefined
+    if (flags.store === 'postgres') {
+      const url = process.env.MEDREC_POSTGRES_URL
+      if (!url) throw new MedrecError(errorCodes.INVALID_ARGUMENT, '--store postgres needs the database URL in the environment variable MEDREC_POSTGRES_URL.', {hint: 'export MEDREC_POSTGRES_URL=postgres://USER:PASSWORD@HOST:5432/DATABASE'})
+      store = {kind: 'postgres', url}
+    } else if (flags['sqlite-file']) {
+      store = {kind: 'sqlite', path: flags['sqlite-file']}
+    }
+    if (flags.host !== '127.0.0.1' && flags.host !== 'localhost' && flags.host !== '::1' && !flags['tls-cert']) {
+      this.warn(`Listening on ${flags.host} without TLS: responses are encrypted to each requester, but requests and their metadata travel in the clear. Give --tls-cert and --tls-key.`)
+    }
+    const running = await startGatekeeper({
+      dir,
+      provider: flags.provider,
+      host: flags.host,
+      port: flags.port,
+      store,
+      auditLog: flags['audit-log'],
+      tls: flags['tls-cert'] && flags['tls-key'] ? {certFile: flags['tls-cert'], keyFile: flags['tls-key']} : undefined,
+    })
+    const result = {url: running.url, provider: running.provider, store: running.store, auditLog: running.auditLog, block: running.block}
+    // Ready: the result goes out now (a supervisor or test reads this line), then we serve until a signal.
+    if (this.jsonEnabled()) process.stdout.write(`${JSON.stringify(result)}\n`)
+    else this.log(`Gatekeeper for ${running.provider.name} (${running.provider.account}) listening on ${running.url}; ${running.store} store; audit log ${running.auditLog}; chain at block ${running.block}.`)
+    await new Promise<void>((resolve) => {
+      const stop = () => resolve()
+      process.once('SIGINT', stop)
+      process.once('SIGTERM', stop)
+    })
+    await running.close()
+    // The result was printed when the server became ready; a second copy would confuse a
+    // reader of --json, so a clean shutdown ends here (a long-running server is the one
+    // command that exits by itself).
+    process.exit(0)
+  }
+}

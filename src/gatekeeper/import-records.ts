@@ -1,0 +1,38 @@
+import type {Hex} from 'viem'
+
+import {resolveIdentity} from '../contracts/identity-reference.js'
+import {errorCodes} from '../errors/error-codes.js'
+import {MedrecError} from '../errors/medrec-error.js'
+import {networkPaths} from '../network/network-files.js'
+import {readFhirBundleFile} from './fhir-bundle.js'
+import {ensureGatekeeperDir} from './gatekeeper-files.js'
+import {openRecordStore, type RecordStoreSpec} from './open-record-store.js'
+
+export type ImportRecordsResult = {file: string; patient: Hex; store: 'sqlite' | 'postgres'; resources: number; changed: number; unchanged: number}
+
+/**
+ * Loads a FHIR bundle into a provider's store for one patient. The file is parsed and
+ * checked in full first, and stored in one transaction, so a bad file stores nothing.
+ * Works while the gatekeeper runs: it sees the changes and notifies subscribers.
+ */
+export async function importRecords(options: {dir: string; provider: string; file: string; id?: string; localId?: string; store: 'sqlite' | 'postgres'; sqliteFile?: string}): Promise<ImportRecordsResult> {
+  const paths = networkPaths(options.dir)
+  const patient = await resolveIdentity(paths, {id: options.id, localId: options.localId})
+  const resources = await readFhirBundleFile(options.file)
+  let spec: RecordStoreSpec
+  if (options.store === 'postgres') {
+    const url = process.env.MEDREC_POSTGRES_URL
+    if (!url) throw new MedrecError(errorCodes.INVALID_ARGUMENT, '--store postgres needs the database URL in the environment variable MEDREC_POSTGRES_URL.', {hint: 'export MEDREC_POSTGRES_URL=postgres://USER:PASSWORD@HOST:5432/DATABASE'})
+    spec = {kind: 'postgres', url}
+  } else {
+    spec = {kind: 'sqlite', path: options.sqliteFile ?? (await ensureGatekeeperDir(paths, options.provider)).store}
+  }
+  const store = await openRecordStore(spec)
+  try {
+    const results = await store.putMany(patient, resources)
+    const changed = results.filter((r) => r.changed).length
+    return {file: options.file, patient, store: store.kind, resources: results.length, changed, unchanged: results.length - changed}
+  } finally {
+    await store.close()
+  }
+}
