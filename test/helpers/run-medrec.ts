@@ -33,3 +33,40 @@ export function medrecIn(dir: string): (...args: string[]) => Promise<any> {
     return run.json
   }
 }
+
+/**
+ * Starts a long-running command (e.g. `gatekeeper start --json`) as a real process and
+ * resolves with its first stdout line, parsed, once it is ready. `stop` sends SIGTERM and
+ * waits for it to exit.
+ */
+export async function startMedrecServer(args: string[], timeoutMs = 60_000): Promise<{ready: any; stop(): Promise<number | undefined>; output(): string}> {
+  const child = execa(process.execPath, [bin, ...args, '--json'], {reject: false, env: {FORCE_COLOR: '0'}, stdin: 'ignore', buffer: false})
+  let stdout = ''
+  let stderr = ''
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()))
+  const ready = await new Promise<any>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`medrec ${args.join(' ')} was not ready within ${timeoutMs} ms:\n${stdout}\n${stderr}`)), timeoutMs)
+    child.stdout?.on('data', (d: Buffer) => {
+      stdout += d.toString()
+      const newline = stdout.indexOf('\n')
+      if (newline < 0) return
+      clearTimeout(timer)
+      try {
+        const json = JSON.parse(stdout.slice(0, newline))
+        if (json.error) reject(new Error(`medrec ${args.join(' ')} failed: ${stdout}`))
+        else resolve(json)
+      } catch {
+        // A multi-line error document: wait for the exit below.
+      }
+    })
+    void child.then((r) => reject(new Error(`medrec ${args.join(' ')} exited (${r.exitCode}) before it was ready:\n${stdout}\n${stderr}`)))
+  })
+  return {
+    ready,
+    output: () => `${stdout}\n${stderr}`,
+    stop: async () => {
+      child.kill('SIGTERM')
+      return (await child).exitCode
+    },
+  }
+}

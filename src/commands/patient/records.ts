@@ -1,0 +1,24 @@
+import {Flags} from '@oclif/core'
+
+import {MedrecCommand} from '../../base-command.js'
+import {asFlag} from '../../cli/shared-flags.js'
+import {patientRecords, type RecordsReport} from '../../patient/patient-records.js'
+import {describeRecords, typesFlag, parseTypes} from '../../patient/describe-records.js'
+
+export default class PatientRecords extends MedrecCommand {
+  static override summary = 'Fetch your records from the gatekeeper of every provider you have an accepted relationship with.'
+  static override description = 'Each request is signed with your key (--as) and bound to that gatekeeper, the chain and a one-time nonce; each answer is encrypted to your key and decrypted here. A gatekeeper that is down or refuses is reported beside the others.'
+  static override examples = ['<%= config.bin %> patient records --as alice', '<%= config.bin %> patient records --as alice --types Observation,Condition --json']
+  static override flags = {
+    as: asFlag,
+    types: typesFlag,
+    ca: Flags.string({summary: 'PEM CA certificate to trust for gatekeepers with a private CA.'}),
+  }
+
+  async run(): Promise<RecordsReport> {
+    const {flags} = await this.parse(PatientRecords)
+    const report = await patientRecords({dir: this.networkDir(flags), as: flags.as, resourceTypes: parseTypes(flags.types), caFile: flags.ca})
+    for (const line of describeRecords(report)) this.log(line)
+    return report
+  }
+}
