@@ -3,12 +3,13 @@ import {MedrecError} from '../errors/medrec-error.js'
 
 /** A JSON-RPC error answered by the node (as opposed to a transport failure). */
 export class JsonRpcResponseError extends Error {
-  constructor(
-    readonly method: string,
-    readonly rpcCode: number,
-    message: string,
-  ) {
+  readonly method: string
+  readonly rpcCode: number
+
+  constructor(method: string, rpcCode: number, message: string) {
     super(`${method}: ${message} (code ${rpcCode})`)
+    this.method = method
+    this.rpcCode = rpcCode
     this.name = 'JsonRpcResponseError'
   }
 }

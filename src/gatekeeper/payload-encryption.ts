@@ -41,9 +41,11 @@ export const encryptedPayloadOverhead = 65 + 16 + 16
  */
 export function encryptForPublicKey(publicKey: Hex, plaintext: Uint8Array): Uint8Array {
   const receiver = publicKeyBytes(publicKey)
-  let ephemeralSecret: Uint8Array
-  do ephemeralSecret = randomBytes(32)
-  while (!secp256k1.privateKeyVerify(ephemeralSecret))
+  // One call to the CSPRNG for the ephemeral secret and the nonce.
+  let random = randomBytes(48)
+  while (!secp256k1.privateKeyVerify(random.subarray(0, 32))) random = randomBytes(48)
+  const ephemeralSecret = random.subarray(0, 32)
+  const nonce = random.subarray(32)
   const ephemeralPublic = secp256k1.publicKeyCreate(ephemeralSecret, false)
   let sharedPoint: Uint8Array
   try {
@@ -53,7 +55,6 @@ export function encryptForPublicKey(publicKey: Hex, plaintext: Uint8Array): Uint
     throw new MedrecError(errorCodes.INVALID_ARGUMENT, 'Cannot encrypt to this public key: it is not a point on secp256k1', {cause: error})
   }
   const key = Buffer.from(hkdfSync('sha256', Buffer.concat([ephemeralPublic, sharedPoint]), Buffer.alloc(0), Buffer.alloc(0), 32))
-  const nonce = randomBytes(16)
   const cipher = createCipheriv('aes-256-gcm', key, nonce)
   const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()])
   return Buffer.concat([ephemeralPublic, nonce, cipher.getAuthTag(), ciphertext])

@@ -14,10 +14,13 @@ export class RecordChangeFeed {
   private timer: NodeJS.Timeout | undefined
   private polling = false
 
-  constructor(
-    private readonly store: RecordStore,
-    private readonly pollMs: number,
-  ) {}
+  private readonly store: RecordStore
+  private readonly pollMs: number
+
+  constructor(store: RecordStore, pollMs: number) {
+    this.store = store
+    this.pollMs = pollMs
+  }
 
   /** Calls `listener` for each later change to `patient`'s records; returns the unsubscribe. */
   subscribe(patient: Hex, listener: (change: RecordChange) => void): () => void {

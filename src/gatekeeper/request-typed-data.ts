@@ -1,7 +1,8 @@
-import {concat, encodeAbiParameters, isAddress, keccak256, stringToBytes, type Address, type Hash, type Hex, type TypedDataDomain} from 'viem'
+import {encodeAbiParameters, hexToBytes, isAddress, keccak256, stringToBytes, type Address, type Hash, type Hex, type TypedDataDomain} from 'viem'
 
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
+import {abiWord, keccak256Bytes} from './keccak.js'
 
 /**
  * The EIP-712 message a requester signs for every HTTP request to a provider's Database
@@ -73,13 +74,10 @@ export function gatekeeperRequestHash({method, path, body}: {method: string; pat
   if (!isHttpMethodToken(method)) {
     throw new MedrecError(errorCodes.INVALID_ARGUMENT, `"${method}" is not an HTTP method`)
   }
-  return keccak256(
-    encodeAbiParameters(
-      [{type: 'bytes32'}, {type: 'bytes32'}, {type: 'bytes32'}],
-      // Tokens are ASCII, so toUpperCase cannot change the length or meaning.
-      [keccak256(stringToBytes(method.toUpperCase())), keccak256(stringToBytes(path)), keccak256(body)],
-    ),
-  )
+  // Three static bytes32 words: abi.encode is their concatenation. Tokens are ASCII, so
+  // toUpperCase cannot change the length or meaning.
+  const methodHash = keccak256Bytes(Buffer.from(method.toUpperCase(), 'utf8'))
+  return `0x${keccak256Bytes(methodHash, keccak256Bytes(Buffer.from(path, 'utf8')), keccak256Bytes(body)).toString('hex')}`
 }
 
 const domainTypeHash = keccak256(stringToBytes('EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)'))
@@ -125,31 +123,21 @@ export function gatekeeperDomainSeparator(chainId: number, registrar: Address): 
  * on every request. A test pins it to hashTypedData.
  */
 export function gatekeeperRequestDigest(chainId: number, registrar: Address, message: GatekeeperRequestMessage): Hash {
-  const structHash = keccak256(
-    encodeAbiParameters(
-      [
-        {type: 'bytes32'},
-        {type: 'address'},
-        {type: 'address'},
-        {type: 'bytes32'},
-        {type: 'uint256'},
-        {type: 'bytes32'},
-        {type: 'uint64'},
-        {type: 'address'},
-        {type: 'bytes32'},
-      ],
-      [
-        gatekeeperRequestTypeHash,
-        message.requester,
-        message.relationship,
-        actionHashes[message.action],
-        message.scope,
-        message.nonce,
-        message.expiry,
-        message.audience,
-        message.requestHash,
-      ],
-    ),
+  // Every member is a static type, so abi.encode is the concatenation of 32-byte words.
+  const structHash = keccak256Bytes(
+    typeHashBytes,
+    abiWord(message.requester),
+    abiWord(message.relationship),
+    actionHashBytes[message.action],
+    abiWord(message.scope.toString(16)),
+    abiWord(message.nonce),
+    abiWord(message.expiry.toString(16)),
+    abiWord(message.audience),
+    abiWord(message.requestHash),
   )
-  return keccak256(concat(['0x1901', gatekeeperDomainSeparator(chainId, registrar), structHash]))
+  return `0x${keccak256Bytes(eip712Prefix, hexToBytes(gatekeeperDomainSeparator(chainId, registrar)), structHash).toString('hex')}`
 }
+
+const typeHashBytes = hexToBytes(gatekeeperRequestTypeHash)
+const actionHashBytes: Record<GatekeeperAction, Uint8Array> = {read: hexToBytes(actionHashes.read), subscribe: hexToBytes(actionHashes.subscribe)}
+const eip712Prefix = Uint8Array.of(0x19, 0x01)

@@ -1,8 +1,8 @@
 import secp256k1 from 'secp256k1'
 import {getAddress, hexToBytes, isAddress, keccak256, toHex, type Address, type Hash, type Hex} from 'viem'
-import {publicKeyToAddress} from 'viem/accounts'
 
 import {errorCodes} from '../errors/error-codes.js'
+import {keccak256Bytes} from './keccak.js'
 import {MedrecError} from '../errors/medrec-error.js'
 import {
   gatekeeperActions,
@@ -132,10 +132,10 @@ export async function verifyGatekeeperRequest(parameters: VerifyGatekeeperReques
   } catch {
     return reject('bad-signature', 'no public key can be recovered from the signature')
   }
-  if (publicKeyToAddress(publicKey) !== parsed.requester) {
+  if (addressOfPublicKey(publicKey) !== parsed.requester.toLowerCase()) {
     return reject('bad-signature', 'the signature was not made by the requester over this request')
   }
-  return {ok: true, request: parsed, signatureHash: keccak256(signatureHeader as Hex), publicKey}
+  return {ok: true, request: parsed, signatureHash: `0x${keccak256Bytes(hexToBytes(signatureHeader as Hex)).toString('hex')}`, publicKey}
 }
 
 function reject(reason: GatekeeperRejectionReason, message: string): RejectedRequest {
@@ -246,4 +246,9 @@ function checkServerParameters(
 function recoverUncompressedPublicKey(digest: Hash, signature: Hex): Hex {
   const bytes = hexToBytes(signature)
   return toHex(secp256k1.ecdsaRecover(bytes.subarray(0, 64), bytes[64]! - 27, hexToBytes(digest), false))
+}
+
+/** The lowercase address of an uncompressed public key (no checksum: compared, not shown). */
+function addressOfPublicKey(publicKey: Hex): string {
+  return `0x${keccak256Bytes(hexToBytes(publicKey).subarray(1)).subarray(12).toString('hex')}`
 }

@@ -15,7 +15,11 @@ export type CachedRecord = FetchedRecord & {relationship: Address; block: string
  * one provider. Only newer versions replace older ones.
  */
 export class PatientCache {
-  private constructor(private readonly db: DatabaseSync) {}
+  private readonly db: DatabaseSync
+
+  private constructor(db: DatabaseSync) {
+    this.db = db
+  }
 
   static async open(paths: NetworkPaths, patient: string): Promise<PatientCache> {
     const file = patientCachePath(paths, patient)
