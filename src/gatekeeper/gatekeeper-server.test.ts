@@ -1,12 +1,15 @@
+import {randomBytes} from 'node:crypto'
 import {mkdtemp, readFile, rm, symlink} from 'node:fs/promises'
 import {createServer, type Server} from 'node:http'
 import {connect} from 'node:net'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
+import pg from 'pg'
 import {createPublicClient, http, type Address, type Hex, type LocalAccount} from 'viem'
 import {afterEach, describe, expect, it} from 'vitest'
 
+import {postgresPrerequisites} from '../../test/helpers/postgres-prerequisites.js'
 import {acceptedRelationship, deployMedrecWorld, privateKeyOf, proposeRelationship, type MedrecWorld} from '../contracts/testing/medrec-test-world.js'
 import {useMedrecChain} from '../contracts/testing/test-context.js'
 import {malleate} from '../contracts/testing/signature-test-util.js'
@@ -19,6 +22,10 @@ import {decryptWithPrivateKey} from './payload-encryption.js'
 import {resourceScopeBits, scopeForResourceTypes} from './resource-scope.js'
 import {signGatekeeperRequest} from './sign-request.js'
 import {openSqliteRecordStore} from './sqlite-record-store.js'
+import {openPostgresRecordStore} from './postgres-record-store.js'
+import type {RecordStore} from './record-store.js'
+
+const postgres = postgresPrerequisites()
 
 const ctx = useMedrecChain()
 const cleanups: (() => Promise<unknown>)[] = []
@@ -47,12 +54,12 @@ async function switchableRpc(target: string): Promise<{url: string; down: boolea
 type Gatekeeper = Awaited<ReturnType<typeof startTestGatekeeper>>
 
 /** A world with an accepted patient–provider relationship and a gatekeeper for the provider holding the patient's records. */
-async function startTestGatekeeper(options: {limits?: Partial<GatekeeperLimits>; auditPath?: (dir: string) => Promise<string>} = {}) {
+async function startTestGatekeeper(options: {limits?: Partial<GatekeeperLimits>; auditPath?: (dir: string) => Promise<string>; store?: () => Promise<RecordStore>} = {}) {
   const world: MedrecWorld = await deployMedrecWorld(ctx.chain(), ctx.compiled().artifacts)
   const relationship = await acceptedRelationship(world)
   const dir = await mkdtemp(join(tmpdir(), 'medrec-gk-'))
   cleanups.push(() => rm(dir, {recursive: true, force: true}))
-  const store = await openSqliteRecordStore(join(dir, 'records.sqlite'))
+  const store = options.store ? await options.store() : await openSqliteRecordStore(join(dir, 'records.sqlite'))
   cleanups.push(() => store.close())
   await store.putMany(world.patient.id, [
     {resourceType: 'Patient', id: 'p1', name: [{family: "O'Brien"}]},
@@ -279,6 +286,33 @@ describe('gatekeeper: signed record queries answered only where the chain allows
     // When the patient ends the relationship, the stream is closed
     await gk.world.registrarSend(gk.world.patient.account, 'end', [gk.relationship])
     expect((await events.next()).value).toMatchObject({event: 'access-ended'})
+  })
+})
+
+describe.skipIf(!postgres.ok)('gatekeeper over a PostgreSQL store', () => {
+  it('answers the patient from PostgreSQL and notifies it of a change written there', async () => {
+    // Given a gatekeeper whose store is a schema of its own on a real PostgreSQL server
+    const url = postgres.ok ? postgres.url : ''
+    const schema = `medrec_gk_${randomBytes(6).toString('hex')}`
+    cleanups.push(async () => {
+      const client = new pg.Client({connectionString: url})
+      await client.connect()
+      await client.query(`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(schema)} CASCADE`)
+      await client.end()
+    })
+    const gk = await startTestGatekeeper({store: () => openPostgresRecordStore(url, {schema})})
+    const stream = await subscribeNotifications({...gk.target, privateKey: privateKeyOf(gk.world.patient.account)})
+    cleanups.push(async () => stream.close())
+    expect((await stream.events.next()).value).toMatchObject({event: 'ready'})
+    // When the patient reads, Then the records come from PostgreSQL
+    const result = await fetchRecords({...gk.target, privateKey: privateKeyOf(gk.world.patient.account)})
+    expect(result).toMatchObject({status: 'ok'})
+    expect(result.status === 'ok' && result.records.map((r) => r.resourceId)).toEqual(['c1', 'o1', 'p1'])
+    // And a change written to PostgreSQL by another connection reaches the subscriber
+    const writer = await openPostgresRecordStore(url, {schema})
+    cleanups.push(() => writer.close())
+    await writer.putMany(gk.world.patient.id, [{resourceType: 'Condition', id: 'c1', code: {text: 'Type 2 diabetes, controlled'}}])
+    expect((await stream.events.next()).value).toMatchObject({event: 'record-changed', data: {resourceType: 'Condition', resourceId: 'c1', version: 2}})
   })
 })
 

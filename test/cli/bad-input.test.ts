@@ -102,9 +102,12 @@ describe('contract commands on bad input', () => {
     [['account', 'create', 'Bad Name'], /not a valid account name/],
     [['account', 'create', 'carol', '--fund', '-1'], /--fund cannot be negative/],
     [['relationship', 'grant', '0x0000000000000000000000000000000000000001', '--viewer', 'x', '--as', 'y', '--expires-in', '100000000d'], /outside 1 minute to 10 years/],
-    [['relationship', 'grant', '0x0000000000000000000000000000000000000001', '--viewer', 'x', '--as', 'y', '--scope', '0'], /positive whole number/],
+    [['relationship', 'grant', '0x0000000000000000000000000000000000000001', '--viewer', 'x', '--as', 'y', '--scope', '0'], /--scope "0" is not a scope/],
     [['relationship', 'propose', '--patient-local-id', 'MRN-1', '--endpoint', 'https://gk.example/records?mrn=0042', '--as', 'y'], /may not contain a user name, password, query or fragment/],
     [['relationship', 'propose', '--patient-local-id', 'MRN-1', '--endpoint', 'ftp://gk.example', '--as', 'y'], /must be an http\(s\) URL/],
+    [['gatekeeper', 'start', '--provider', 'mercy', '--store', 'postgres'], /needs the database URL in the environment variable MEDREC_POSTGRES_URL/],
+    [['patient', 'records', '--as', 'alice', '--types', 'observation'], /--types "observation" is not a list of FHIR resource types/],
+    [['gatekeeper', 'import', 'no-such-bundle.json', '--provider', 'mercy', '--local-id', 'MRN-1'], /no-such-bundle\.json/],
   ])('refuses %j with a clear message', async (args, message) => {
     const dir = await mkdtemp(join(tmpdir(), 'medrec-cli-'))
     expect((await runMedrec(['network', 'init', '--dir', dir, '--sealers', '1', '--light-kdf'])).exitCode).toBe(0)
@@ -117,8 +120,52 @@ describe('contract commands on bad input', () => {
     const dir = await mkdtemp(join(tmpdir(), 'medrec-cli-'))
     const result = await runMedrec(['contracts', 'compile', '--dir', dir, '--json'])
     expect(result.exitCode, result.stderr).toBe(0)
-    expect(Object.keys(result.json.contracts).sort()).toEqual(['Registrar', 'Relationship', 'Summary'])
+    expect(Object.keys(result.json.contracts).sort()).toEqual(['Consortium', 'Registrar', 'Relationship', 'Summary'])
     expect(result.json.files).toEqual(expect.arrayContaining([join(dir, 'artifacts', 'Registrar.json'), join(dir, 'artifacts', 'abi', 'registrar.ts')]))
     expect(await readdir(join(dir, 'artifacts'))).toEqual(expect.arrayContaining(['Registrar.json', 'Relationship.json', 'Summary.json', 'abi']))
+  })
+})
+
+describe('provider and gatekeeper commands on bad input', () => {
+  it('says to deploy the contracts (and so the Consortium) before providers can be voted in', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'medrec-cli-'))
+    expect((await runMedrec(['network', 'init', '--dir', dir, '--sealers', '1', '--light-kdf'])).exitCode).toBe(0)
+    for (const args of [['provider', 'add', 'st-anne', '--sealer'], ['provider', 'list'], ['provider', 'approve', 'st-anne', '--as', 'sealer-1']]) {
+      const result = await runMedrec([...args, '--dir', dir, '--json'])
+      expect(result.exitCode).toBe(1)
+      expect(result.json.error).toMatchObject({code: 'MEDREC_CONTRACTS_NOT_DEPLOYED', hint: expect.stringContaining('medrec contracts deploy')})
+    }
+  })
+
+  it('refuses a FHIR file with every problem listed by path, and stores nothing', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'medrec-cli-'))
+    expect((await runMedrec(['network', 'init', '--dir', dir, '--sealers', '1', '--light-kdf'])).exitCode).toBe(0)
+    const file = join(dir, 'bundle.json')
+    await writeFile(file, JSON.stringify({resourceType: 'Bundle', entry: [{resource: {resourceType: 'Observation', id: 'ok-1'}}, {resource: {resourceType: 'observation', id: 'bad id!'}}]}))
+    const result = await runMedrec(['gatekeeper', 'import', file, '--provider', 'mercy', '--local-id', 'MRN-1', '--dir', dir, '--json'])
+    expect(result.exitCode).toBe(1)
+    expect(result.json.error.code).toBe('MEDREC_FHIR_INVALID')
+    expect(result.json.error.details).toEqual(expect.arrayContaining([expect.stringContaining('entry[1].resource.resourceType'), expect.stringContaining('entry[1].resource.id')]))
+    await writeFile(file, '{"resourceType": "Bundle", "entry": [')
+    const notJson = await runMedrec(['gatekeeper', 'import', file, '--provider', 'mercy', '--local-id', 'MRN-1', '--dir', dir, '--json'])
+    expect(notJson.json.error).toMatchObject({code: 'MEDREC_FHIR_NOT_JSON', message: expect.stringMatching(/line 1/)})
+  })
+
+  it('reports the first broken line of a tampered audit log and exits 1', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'medrec-cli-'))
+    const {openAuditLog} = await import('../../src/gatekeeper/audit-log.js')
+    const path = join(dir, 'audit.log')
+    const log = await openAuditLog(path)
+    for (const outcome of ['allowed', 'denied', 'allowed'] as const) {
+      await log.append({time: new Date().toISOString(), requester: null, relationship: null, action: 'records.read', outcome, reason: outcome === 'allowed' ? 'ok' : 'not-permitted', block: null, nonce: null, signatureHash: null})
+    }
+    await log.close()
+    const good = await runMedrec(['gatekeeper', 'audit', 'verify', '--file', path, '--json'])
+    expect(good.json).toMatchObject({ok: true, entries: 3})
+    const {readFile} = await import('node:fs/promises')
+    await writeFile(path, (await readFile(path, 'utf8')).replace('"denied"', '"allowed"'))
+    const bad = await runMedrec(['gatekeeper', 'audit', 'verify', '--file', path, '--json'])
+    expect(bad.exitCode).toBe(1)
+    expect(bad.json.error).toMatchObject({code: 'MEDREC_AUDIT_LOG_CORRUPT', message: expect.stringContaining('line 2')})
   })
 })

@@ -6,11 +6,12 @@ import {participantKinds, type ParticipantKindName} from '../../registrar/partic
 import {registerParticipant, type RegisterParticipantResult} from '../../registrar/register-participant.js'
 
 export default class RegistrarRegister extends MedrecCommand {
-  static override summary = 'Register a participant: a provider (by governance), a patient or another steward (by a certified provider).'
+  static override summary = 'Register a participant: a patient or another steward (by a certified provider), or a provider (by governance).'
   static override description = `A patient's registration needs the patient's consent: with --consent, the patient's key (named by --account, in this directory) signs it (EIP-712) and the provider submits it; without, the provider only offers it and the patient confirms with \`medrec registrar confirm\`.
+Providers: once \`medrec contracts deploy\` has handed governance to the Consortium, providers join by a majority of the sealing providers with \`medrec provider add\`; \`register provider\` only works while a single account still governs (a Registrar deployed outside this tool).
 The identity is opaque: pass --id, or --local-id to derive it from a local identifier with the consortium's HMAC key (never a plain hash, which record numbers make easy to reverse).`
   static override examples = [
-    '<%= config.bin %> registrar register provider --local-id mercy-hospital --account mercy --as deployer',
+    '<%= config.bin %> registrar register lab --local-id city-lab --account city-lab --as mercy',
     '<%= config.bin %> registrar register patient --local-id MRN-0042 --account alice --consent --as mercy',
   ]
   static override args = {kind: Args.string({description: 'Kind of participant.', required: true, options: participantKinds.filter((k) => k !== 'none')})}
