@@ -9,7 +9,7 @@ import type {ContainerEngine} from '../docker/container-engine.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
 import {deployerKeyName, ensureAccountKey, ensureNodeKeys, rpcNodeName} from '../network/init-network.js'
-import {loadNetwork, type LoadedNetwork} from '../network/load-network.js'
+import {loadNetwork} from '../network/load-network.js'
 import {runStep, silentProgress, type ProgressListener} from '../progress/progress-events.js'
 import {openRegistrar, type RegistrarContext} from '../registrar/open-registrar.js'
 import {cliqueVotesNeeded, currentSigners, proposeSealerVote} from '../sealers/clique-votes.js'
@@ -56,11 +56,10 @@ function pick<T extends {name: string}>(members: T[], only: string[] | undefined
   return members.filter((m) => only.includes(m.name))
 }
 
-function validateName(network: LoadedNetwork, name: string): void {
+function validateName(name: string): void {
   if (!providerNamePattern.test(name) || [rpcNodeName, deployerKeyName, 'identity'].includes(name)) {
     throw new MedrecError(errorCodes.INVALID_ARGUMENT, `"${name}" is not a valid provider name.`, {hint: 'Use 2-32 lowercase letters, digits or dashes, starting with a letter; rpc, deployer and identity are taken.'})
   }
-  void network
 }
 
 type Tally = {votes: number; threshold: number; passed: boolean; transactions: Hash[]}
@@ -145,9 +144,9 @@ export async function addProvider(options: {
 }): Promise<ProviderChangeResult> {
   const progress = options.progress ?? silentProgress
   const started = Date.now()
+  validateName(options.name)
   const context = await openConsortium(options.dir)
   const {network} = context
-  validateName(network, options.name)
   if (options.sealer) {
     if (network.config.sealers.some((s) => s.name === options.name)) {
       throw new MedrecError(errorCodes.INVALID_ARGUMENT, `There is already a sealer named ${options.name}.`, {hint: 'Choose another name, or see `medrec provider list`.'})

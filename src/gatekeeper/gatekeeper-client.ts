@@ -34,18 +34,7 @@ export type FetchRecordsResult =
 export async function fetchRecords(target: GatekeeperTarget & {privateKey: Hex; resourceTypes?: string[]}): Promise<FetchRecordsResult> {
   const url = endpointUrl(target.endpoint, '/v1/records')
   const body = Buffer.from(JSON.stringify(target.resourceTypes ? {resourceTypes: target.resourceTypes} : {}))
-  const {headers} = await signGatekeeperRequest({
-    account: privateKeyToAccount(target.privateKey),
-    chainId: target.chainId,
-    registrar: target.registrar,
-    audience: target.audience,
-    relationship: target.relationship,
-    action: 'read',
-    scope: scopeForResourceTypes(target.resourceTypes),
-    method: 'POST',
-    path: url.pathname + url.search,
-    body,
-  })
+  const headers = await signFor(target, url, {action: 'read', scope: scopeForResourceTypes(target.resourceTypes), method: 'POST', body})
   let response: {status: number; contentType: string | undefined; body: Buffer}
   try {
     response = await send(url, {method: 'POST', headers: {...headers, 'content-type': 'application/json'}, body, ca: target.ca, timeoutMs: target.timeoutMs ?? 15_000})
@@ -73,17 +62,7 @@ export type NotificationEvent = {event: string; id: string | null; data: Record<
  */
 export async function subscribeNotifications(target: GatekeeperTarget & {privateKey: Hex}): Promise<{events: AsyncGenerator<NotificationEvent>; close(): void}> {
   const url = endpointUrl(target.endpoint, '/v1/notifications')
-  const {headers} = await signGatekeeperRequest({
-    account: privateKeyToAccount(target.privateKey),
-    chainId: target.chainId,
-    registrar: target.registrar,
-    audience: target.audience,
-    relationship: target.relationship,
-    action: 'subscribe',
-    scope: scopeForResourceTypes(undefined),
-    method: 'GET',
-    path: url.pathname + url.search,
-  })
+  const headers = await signFor(target, url, {action: 'subscribe', scope: scopeForResourceTypes(undefined), method: 'GET'})
   const response = await open(url, {method: 'GET', headers: {...headers, accept: 'text/event-stream'}, ca: target.ca, timeoutMs: target.timeoutMs ?? 15_000})
   if (response.statusCode !== 200) {
     const body = await readAll(response)
@@ -91,6 +70,20 @@ export async function subscribeNotifications(target: GatekeeperTarget & {private
   }
   response.socket.setTimeout(0)
   return {events: parseEventStream(response), close: () => response.destroy()}
+}
+
+/** The signed headers for one request to `url` on behalf of the target's requester. */
+async function signFor(target: GatekeeperTarget & {privateKey: Hex}, url: URL, request: {action: 'read' | 'subscribe'; scope: bigint; method: string; body?: Buffer}): Promise<Record<string, string>> {
+  const {headers} = await signGatekeeperRequest({
+    account: privateKeyToAccount(target.privateKey),
+    chainId: target.chainId,
+    registrar: target.registrar,
+    audience: target.audience,
+    relationship: target.relationship,
+    ...request,
+    path: url.pathname + url.search,
+  })
+  return headers
 }
 
 async function* parseEventStream(stream: IncomingMessage): AsyncGenerator<NotificationEvent> {

@@ -67,6 +67,8 @@ export async function buildGatekeeperServer(options: GatekeeperServerOptions): P
   const app = Fastify({
     bodyLimit: limits.bodyBytes,
     logger: false,
+    // Notification streams never end by themselves: closing the server must cut them.
+    forceCloseConnections: true,
     // The request timeouts must be set when the server is created to take effect.
     serverFactory: (handler) =>
       options.tls

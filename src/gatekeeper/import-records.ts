@@ -1,12 +1,10 @@
 import type {Hex} from 'viem'
 
 import {resolveIdentity} from '../contracts/identity-reference.js'
-import {errorCodes} from '../errors/error-codes.js'
-import {MedrecError} from '../errors/medrec-error.js'
 import {networkPaths} from '../network/network-files.js'
 import {readFhirBundleFile} from './fhir-bundle.js'
-import {ensureGatekeeperDir} from './gatekeeper-files.js'
-import {openRecordStore, type RecordStoreSpec} from './open-record-store.js'
+import {ensureGatekeeperDir, gatekeeperStoreSpec} from './gatekeeper-files.js'
+import {openRecordStore} from './open-record-store.js'
 
 export type ImportRecordsResult = {file: string; patient: Hex; store: 'sqlite' | 'postgres'; resources: number; changed: number; unchanged: number}
 
@@ -19,14 +17,8 @@ export async function importRecords(options: {dir: string; provider: string; fil
   const paths = networkPaths(options.dir)
   const patient = await resolveIdentity(paths, {id: options.id, localId: options.localId})
   const resources = await readFhirBundleFile(options.file)
-  let spec: RecordStoreSpec
-  if (options.store === 'postgres') {
-    const url = process.env.MEDREC_POSTGRES_URL
-    if (!url) throw new MedrecError(errorCodes.INVALID_ARGUMENT, '--store postgres needs the database URL in the environment variable MEDREC_POSTGRES_URL.', {hint: 'export MEDREC_POSTGRES_URL=postgres://USER:PASSWORD@HOST:5432/DATABASE'})
-    spec = {kind: 'postgres', url}
-  } else {
-    spec = {kind: 'sqlite', path: options.sqliteFile ?? (await ensureGatekeeperDir(paths, options.provider)).store}
-  }
+  const spec = gatekeeperStoreSpec(paths, options.provider, {kind: options.store, sqliteFile: options.sqliteFile})
+  if (spec.kind === 'sqlite' && options.sqliteFile === undefined) await ensureGatekeeperDir(paths, options.provider)
   const store = await openRecordStore(spec)
   try {
     const results = await store.putMany(patient, resources)

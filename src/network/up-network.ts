@@ -325,6 +325,7 @@ export async function upNetwork(options: UpNetworkOptions): Promise<UpNetworkRes
       engine,
       rpcUrl: rpcUrlOf(config),
       chainId: config.network.chainId,
+      period: config.network.period,
       sealers: nodes.filter((n) => n.role === 'sealer').map(waitNode),
       rpcNode: waitNode(nodes.find((n) => n.role === 'rpc')!),
       timeoutMs,

@@ -12,6 +12,8 @@ export type WaitForNetworkOptions = {
   engine: ContainerEngine
   rpcUrl: string
   chainId: number
+  /** The Clique period in seconds. */
+  period: number
   sealers: WaitNode[]
   rpcNode: WaitNode
   timeoutMs: number
@@ -124,9 +126,29 @@ export async function waitForNetwork(options: WaitForNetworkOptions): Promise<Wa
   const sealedBy: Record<string, number> = {}
   let nextBlock = startBlock + 1
   let head = startBlock
+  // geth 1.13 can deadlock at a chain's very first blocks: two sealers each seal their
+  // own block at the same height before they are peered, a node that has never finished
+  // a sync cycle discards propagated blocks, and each keeps its own block and is then
+  // "signed recently". Seen about once in ten 2-sealer starts on a loaded machine; the
+  // head stays at 0 for good. Restarting the sealers makes them sync and seal on. Only
+  // when the head has not moved for a long while, and at most every stallRestartMs.
+  const stallRestartMs = Math.max(25_000, 10_000 + 5_000 * options.period)
+  let movedAt = Date.now()
+  let movedFrom = startBlock
   while (Object.keys(sealedBy).length < expected.size) {
     if (Date.now() > deadline) throw await timedOut()
     await assertNodesRunning(options.engine, allNodes, restartBaseline)
+    if (head > movedFrom) {
+      movedFrom = head
+      movedAt = Date.now()
+    } else if (Date.now() - movedAt > stallRestartMs) {
+      update(`no block for ${Math.round((Date.now() - movedAt) / 1000)} s: restarting the sealers`)
+      for (const sealer of options.sealers) {
+        await options.engine.stopContainer(sealer.containerId, 10)
+        await options.engine.startContainer(sealer.containerId)
+      }
+      movedAt = Date.now()
+    }
     try {
       head = Number(await callJsonRpc<string>(options.rpcUrl, 'eth_blockNumber', [], 1000))
       for (; nextBlock <= head; nextBlock++) {

@@ -105,6 +105,7 @@ describe('contract commands on bad input', () => {
     [['relationship', 'grant', '0x0000000000000000000000000000000000000001', '--viewer', 'x', '--as', 'y', '--scope', '0'], /--scope "0" is not a scope/],
     [['relationship', 'propose', '--patient-local-id', 'MRN-1', '--endpoint', 'https://gk.example/records?mrn=0042', '--as', 'y'], /may not contain a user name, password, query or fragment/],
     [['relationship', 'propose', '--patient-local-id', 'MRN-1', '--endpoint', 'ftp://gk.example', '--as', 'y'], /must be an http\(s\) URL/],
+    [['provider', 'add', 'St Anne'], /"St Anne" is not a valid provider name/],
     [['gatekeeper', 'start', '--provider', 'mercy', '--store', 'postgres'], /needs the database URL in the environment variable MEDREC_POSTGRES_URL/],
     [['patient', 'records', '--as', 'alice', '--types', 'observation'], /--types "observation" is not a list of FHIR resource types/],
     [['gatekeeper', 'import', 'no-such-bundle.json', '--provider', 'mercy', '--local-id', 'MRN-1'], /no-such-bundle\.json/],

@@ -30,7 +30,7 @@ describe.skipIf(!prerequisites.ok)('network lifecycle on real geth sealers', () 
 
     // When it is brought up
     const up = await runMedrec(['network', 'up', '--dir', net.dir, '--json'])
-    expect(up.exitCode, up.stderr).toBe(0)
+    expect(up.exitCode, `${up.stdout}\n${up.stderr}`).toBe(0)
     expect(up.json).toMatchObject({action: 'created', rpcUrl: net.rpcUrl, chainId: init.chainId})
 
     // Then the signer set is exactly the three sealers
@@ -119,7 +119,7 @@ describe.skipIf(!prerequisites.ok)('network lifecycle on real geth sealers', () 
     const net = await initE2eNetwork('e2e-sec', ['--sealers', '2'])
     created.push(net.name)
     const up = await runMedrec(['network', 'up', '--dir', net.dir, '--json'])
-    expect(up.exitCode, up.stderr).toBe(0)
+    expect(up.exitCode, `${up.stdout}\n${up.stderr}`).toBe(0)
 
     // Then personal_*, admin_*, miner_* and debug_* do not exist on the RPC node
     for (const method of ['personal_listAccounts', 'personal_unlockAccount', 'admin_nodeInfo', 'admin_addPeer', 'miner_start', 'debug_traceTransaction']) {
@@ -180,7 +180,7 @@ describe.skipIf(!prerequisites.ok)('network lifecycle on real geth sealers', () 
     const up = await runMedrec(['network', 'up', '--dir', net.dir, '--json'])
 
     // Then only the RPC node was replaced, it answers on the new port, and the chain is the same
-    expect(up.exitCode, up.stderr).toBe(0)
+    expect(up.exitCode, `${up.stdout}\n${up.stderr}`).toBe(0)
     expect(up.json).toMatchObject({action: 'updated', rpcUrl: `http://127.0.0.1:${newPort}`})
     expect((await containerStarts(net.name)).filter((c) => c.includes('sealer'))).toEqual(sealersBefore)
     const newUrl = `http://127.0.0.1:${newPort}`
@@ -193,7 +193,7 @@ describe.skipIf(!prerequisites.ok)('network lifecycle on real geth sealers', () 
     const net = await initE2eNetwork('e2e-kill')
     created.push(net.name)
     const up = await runMedrec(['network', 'up', '--dir', net.dir, '--json'])
-    expect(up.exitCode, up.stderr).toBe(0)
+    expect(up.exitCode, `${up.stdout}\n${up.stderr}`).toBe(0)
     const {privateKey} = await unlockNodeKey(networkPaths(net.dir), 'deployer')
     const chain = {id: up.json.chainId, name: 'e2e', nativeCurrency: {name: 'Ether', symbol: 'ETH', decimals: 18}, rpcUrls: {default: {http: [net.rpcUrl]}}} as const
     const wallet = createWalletClient({account: privateKeyToAccount(privateKey), chain, transport: http(net.rpcUrl)})

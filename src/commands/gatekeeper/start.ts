@@ -1,9 +1,9 @@
 import {Flags} from '@oclif/core'
 
 import {MedrecCommand} from '../../base-command.js'
-import {errorCodes} from '../../errors/error-codes.js'
-import {MedrecError} from '../../errors/medrec-error.js'
+import {gatekeeperStoreSpec} from '../../gatekeeper/gatekeeper-files.js'
 import {startGatekeeper} from '../../gatekeeper/start-gatekeeper.js'
+import {networkPaths} from '../../network/network-files.js'
 
 export default class GatekeeperStart extends MedrecCommand {
   static override summary = 'Run a provider\'s Database Gatekeeper: signed record queries answered only where the chain allows.'
@@ -25,14 +25,7 @@ The store is SQLite in .medrec/gatekeeper/PROVIDER/records.sqlite by default; wi
   async run(): Promise<{url: string; provider: {name: string; id: string; account: string}; store: string; auditLog: string; block: string}> {
     const {flags} = await this.parse(GatekeeperStart)
     const dir = this.networkDir(flags)
-    let store: {kind: 'sqlite'; path: string} | {kind: 'postgres'; url: string} | undefined
-    if (flags.store === 'postgres') {
-      const url = process.env.MEDREC_POSTGRES_URL
-      if (!url) throw new MedrecError(errorCodes.INVALID_ARGUMENT, '--store postgres needs the database URL in the environment variable MEDREC_POSTGRES_URL.', {hint: 'export MEDREC_POSTGRES_URL=postgres://USER:PASSWORD@HOST:5432/DATABASE'})
-      store = {kind: 'postgres', url}
-    } else if (flags['sqlite-file']) {
-      store = {kind: 'sqlite', path: flags['sqlite-file']}
-    }
+    const store = gatekeeperStoreSpec(networkPaths(dir), flags.provider, {kind: flags.store as 'sqlite' | 'postgres', sqliteFile: flags['sqlite-file']})
     if (flags.host !== '127.0.0.1' && flags.host !== 'localhost' && flags.host !== '::1' && !flags['tls-cert']) {
       this.warn(`Listening on ${flags.host} without TLS: responses are encrypted to each requester, but requests and their metadata travel in the clear. Give --tls-cert and --tls-key.`)
     }
