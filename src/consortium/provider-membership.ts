@@ -67,7 +67,7 @@ type Tally = {votes: number; threshold: number; passed: boolean; transactions: H
 /** Casts each voter's on-chain vote (skipping those already counted) until the proposal passes. */
 async function castVotes(
   context: ConsortiumContext,
-  voters: {name: string}[],
+  voters: {name: string; address: Address}[],
   key: () => Promise<Hex>,
   passed: () => Promise<boolean>,
   vote: (voter: string) => Promise<Hash>,
@@ -76,8 +76,7 @@ async function castVotes(
   const votedBy: string[] = []
   for (const voter of voters) {
     if (await passed()) break
-    const address = (await listAccounts(context.network.paths)).find((a) => a.name === voter.name)!.address
-    const already = await context.publicClient.readContract({address: context.consortium, abi: consortiumAbi, functionName: 'hasVoted', args: [await key(), address]})
+    const already = await context.publicClient.readContract({address: context.consortium, abi: consortiumAbi, functionName: 'hasVoted', args: [await key(), voter.address]})
     if (!already) transactions.push(await vote(voter.name))
     votedBy.push(voter.name)
   }
