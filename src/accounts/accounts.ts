@@ -3,6 +3,7 @@ import {readdir} from 'node:fs/promises'
 import {getAddress, isAddress, parseEther, type Address, type Chain, type Hash} from 'viem'
 
 import {networkClients, networkWalletClient, type NetworkPublicClient} from '../chain/network-clients.js'
+import {nodeNamePattern} from '../config/network-config.js'
 import {explainContractError} from '../contracts/send-contract-transaction.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
@@ -10,7 +11,6 @@ import {deployerKeyName, ensureAccountKey, readKeystoreAddress, rpcNodeName} fro
 import type {LoadedNetwork} from '../network/load-network.js'
 import type {NetworkPaths} from '../network/network-files.js'
 
-const accountNamePattern = /^[a-z][a-z0-9-]{0,30}[a-z0-9]$/
 
 /** Names that belong to the network's own nodes and cannot be used for accounts. */
 function reservedNames(network: LoadedNetwork): Set<string> {
@@ -49,7 +49,7 @@ async function sendFromDeployer(network: LoadedNetwork, chain: Chain, publicClie
  * earlier run created it but could not fund it (its balance is still zero).
  */
 export async function createAccount(options: {dir: string; name: string; fundEther: string; lightKdf: boolean}): Promise<CreateAccountResult> {
-  if (!accountNamePattern.test(options.name)) {
+  if (!nodeNamePattern.test(options.name)) {
     throw new MedrecError(errorCodes.INVALID_ARGUMENT, `"${options.name}" is not a valid account name.`, {hint: 'Use 2-32 lowercase letters, digits or dashes, starting with a letter.'})
   }
   const fundWei = parseAmount(options.fundEther, '--fund')
@@ -92,7 +92,7 @@ export async function listAccounts(paths: NetworkPaths): Promise<{name: string; 
 /** An account given as a 0x address or as the name of a key in the directory. */
 export async function resolveAccount(paths: NetworkPaths, reference: string, flag: string): Promise<Address> {
   if (isAddress(reference, {strict: false})) return getAddress(reference)
-  const known = accountNamePattern.test(reference) ? (await listAccounts(paths)).find((a) => a.name === reference) : undefined
+  const known = nodeNamePattern.test(reference) ? (await listAccounts(paths)).find((a) => a.name === reference) : undefined
   if (!known) {
     throw new MedrecError(errorCodes.INVALID_ARGUMENT, `${flag} "${reference}" is neither an address nor a key of this network directory.`, {
       hint: 'Give a 0x address, or a name from `medrec account list` (create one with `medrec account create NAME`).',

@@ -1,6 +1,8 @@
 import {z} from 'zod'
 
 import {wellKnownChainIds} from '../chain/well-known-chain-ids.js'
+import {errorCodes} from '../errors/error-codes.js'
+import {MedrecError} from '../errors/medrec-error.js'
 import {explainUnsupportedImageTag, pinnedGethImage} from '../geth/geth-version.js'
 
 export const configFileName = 'medrec.yaml'
@@ -9,7 +11,15 @@ export const configVersion = 1
 
 /** Key names the tool uses itself under .medrec/keys. */
 const reservedNodeNames = ['rpc', 'deployer', 'identity']
-const nodeNamePattern = /^[a-z][a-z0-9-]{0,30}[a-z0-9]$/
+/** Every name that becomes a key folder, a container or a provider: sealers, accounts, providers. */
+export const nodeNamePattern = /^[a-z][a-z0-9-]{0,30}[a-z0-9]$/
+
+/** Refuses a name for a new sealer or provider: the pattern above, and none of the tool's own keys. */
+export function assertNodeName(name: string, what: string): void {
+  if (!nodeNamePattern.test(name) || reservedNodeNames.includes(name)) {
+    throw new MedrecError(errorCodes.INVALID_ARGUMENT, `"${name}" is not a valid ${what} name.`, {hint: `Use 2-32 lowercase letters, digits or dashes, starting with a letter; ${reservedNodeNames.join(', ')} are taken.`})
+  }
+}
 const addressSchema = z
   .string()
   .regex(/^0x[0-9a-fA-F]{40}$/, 'must be a 0x-prefixed 20-byte hex address')

@@ -1,6 +1,7 @@
 import {getAddress, parseEther, zeroHash, type Address, type Hash, type Hex} from 'viem'
 
 import {listAccounts} from '../accounts/accounts.js'
+import {assertNodeName} from '../config/network-config.js'
 import {networkWalletClient, type NetworkPublicClient} from '../chain/network-clients.js'
 import {consortiumAbi} from '../contracts/abi/consortium.js'
 import {registrarAbi} from '../contracts/abi/registrar.js'
@@ -16,7 +17,6 @@ import {cliqueVotesNeeded, currentSigners, proposeSealerVote} from '../sealers/c
 import {addSealer, awaitSignerAndFirstSeal, removeSealer} from '../sealers/sealer-membership.js'
 import {providerIdentity} from './provider-identity.js'
 
-const providerNamePattern = /^[a-z][a-z0-9-]{0,30}[a-z0-9]$/
 /** What a new provider's account receives for gas, if it holds less. */
 const providerGasFunds = parseEther('10')
 
@@ -54,12 +54,6 @@ function pick<T extends {name: string}>(members: T[], only: string[] | undefined
     })
   }
   return members.filter((m) => only.includes(m.name))
-}
-
-function validateName(name: string): void {
-  if (!providerNamePattern.test(name) || [rpcNodeName, deployerKeyName, 'identity'].includes(name)) {
-    throw new MedrecError(errorCodes.INVALID_ARGUMENT, `"${name}" is not a valid provider name.`, {hint: 'Use 2-32 lowercase letters, digits or dashes, starting with a letter; rpc, deployer and identity are taken.'})
-  }
 }
 
 type Tally = {votes: number; threshold: number; passed: boolean; transactions: Hash[]}
@@ -143,7 +137,7 @@ export async function addProvider(options: {
 }): Promise<ProviderChangeResult> {
   const progress = options.progress ?? silentProgress
   const started = Date.now()
-  validateName(options.name)
+  assertNodeName(options.name, 'provider')
   const context = await openConsortium(options.dir)
   const {network} = context
   if (options.sealer) {

@@ -6,7 +6,7 @@ import type {Address} from 'viem'
 import {parseDocument} from 'yaml'
 
 import {callJsonRpc} from '../chain/json-rpc.js'
-import {configFileName} from '../config/network-config.js'
+import {assertNodeName, configFileName} from '../config/network-config.js'
 import {labelKeys, type ContainerEngine} from '../docker/container-engine.js'
 import {createTarArchive} from '../docker/tar-archive.js'
 import {errorCodes} from '../errors/error-codes.js'
@@ -20,8 +20,6 @@ import {writeNetworkState} from '../network/network-state.js'
 import {networkEnodes, upNetwork} from '../network/up-network.js'
 import {runStep, silentProgress, type ProgressListener} from '../progress/progress-events.js'
 import {cliqueVotesNeeded, currentSigners, proposeSealerVote, reconcileSealerVotes} from './clique-votes.js'
-
-const sealerNamePattern = /^[a-z][a-z0-9-]{0,30}[a-z0-9]$/
 
 /** Polls until `check` returns a value or the deadline passes (then fails naming what it waited for). */
 async function until<T>(what: string, deadline: number, check: () => Promise<T | undefined>): Promise<T> {
@@ -92,9 +90,7 @@ export async function addSealer(options: {
   const started = Date.now()
   const deadline = started + (options.timeoutMs ?? 180_000)
   const network = await loadNetwork(options.dir)
-  if (!sealerNamePattern.test(options.name) || ['rpc', 'deployer', 'identity'].includes(options.name)) {
-    throw new MedrecError(errorCodes.INVALID_ARGUMENT, `"${options.name}" is not a valid sealer name.`, {hint: 'Use 2-32 lowercase letters, digits or dashes, starting with a letter; rpc, deployer and identity are taken.'})
-  }
+  assertNodeName(options.name, 'sealer')
   if (network.config.sealers.some((s) => s.name === options.name)) {
     throw new MedrecError(errorCodes.INVALID_ARGUMENT, `There is already a sealer named ${options.name}.`, {hint: 'Choose another name, or see `medrec sealer list`.'})
   }
