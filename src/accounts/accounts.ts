@@ -2,7 +2,7 @@ import {readdir} from 'node:fs/promises'
 
 import {getAddress, isAddress, parseEther, type Address, type Chain, type Hash} from 'viem'
 
-import {networkClients, networkWalletClient, type NetworkPublicClient} from '../chain/network-clients.js'
+import {networkClients, networkWalletClient, type NetworkPublicClient, type NetworkWalletClient} from '../chain/network-clients.js'
 import {nodeNamePattern} from '../config/network-config.js'
 import {explainContractError} from '../contracts/send-contract-transaction.js'
 import {errorCodes} from '../errors/error-codes.js'
@@ -30,17 +30,21 @@ function parseAmount(text: string, flag: string): bigint {
   return wei
 }
 
-/** The deployer sends `wei` to `to` and waits until it is mined. */
-async function sendFromDeployer(network: LoadedNetwork, chain: Chain, publicClient: NetworkPublicClient, to: Address, wei: bigint): Promise<Hash> {
-  const deployer = await networkWalletClient(network, chain, deployerKeyName)
+/** `wallet` sends `wei` to `to` and waits until it is mined. */
+export async function sendEther(wallet: NetworkWalletClient, publicClient: NetworkPublicClient, to: Address, wei: bigint): Promise<Hash> {
   try {
-    const hash = await deployer.sendTransaction({to, value: wei})
+    const hash = await wallet.sendTransaction({to, value: wei})
     const receipt = await publicClient.waitForTransactionReceipt({hash, timeout: 120_000})
     if (receipt.status !== 'success') throw new MedrecError(errorCodes.RPC_FAILED, `Funding ${to} failed (transaction ${hash} reverted).`)
     return hash
   } catch (error) {
-    throw explainContractError(error, `fund ${to} from the deployer`, deployer.account.address)
+    throw explainContractError(error, `fund ${to} from ${wallet.account.address}`, wallet.account.address)
   }
+}
+
+/** The deployer sends `wei` to `to` and waits until it is mined. */
+export async function sendFromDeployer(network: LoadedNetwork, chain: Chain, publicClient: NetworkPublicClient, to: Address, wei: bigint): Promise<Hash> {
+  return sendEther(await networkWalletClient(network, chain, deployerKeyName), publicClient, to, wei)
 }
 
 /**

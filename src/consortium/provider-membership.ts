@@ -1,6 +1,6 @@
 import {getAddress, parseEther, zeroHash, type Address, type Hash, type Hex} from 'viem'
 
-import {listAccounts} from '../accounts/accounts.js'
+import {listAccounts, sendFromDeployer} from '../accounts/accounts.js'
 import {assertNodeName} from '../config/network-config.js'
 import {networkWalletClient, type NetworkPublicClient} from '../chain/network-clients.js'
 import {consortiumAbi} from '../contracts/abi/consortium.js'
@@ -84,23 +84,18 @@ async function castVotes(
 
 async function fundIfLow(context: ConsortiumContext, account: Address): Promise<Hash | null> {
   if ((await context.publicClient.getBalance({address: account})) >= providerGasFunds / 2n) return null
-  const deployer = await networkWalletClient(context.network, context.chain, deployerKeyName)
-  const hash = await deployer.sendTransaction({to: account, value: providerGasFunds})
-  await context.publicClient.waitForTransactionReceipt({hash, timeout: 120_000})
-  return hash
+  return sendFromDeployer(context.network, context.chain, context.publicClient, account, providerGasFunds)
 }
 
-function voteAdmitAs(context: ConsortiumContext, voter: string, id: Hex, account: Address, sealer: boolean, name: string): Promise<Hash> {
-  return networkWalletClient(context.network, context.chain, voter).then(async (walletClient) =>
-    (await sendContractTransaction({publicClient: context.publicClient, walletClient, address: context.consortium, abi: consortiumAbi, functionName: 'voteAdmit', args: [id, account, sealer], action: `vote as ${voter} to admit ${name}`})).hash,
-  )
+/** One member's on-chain vote, signed with its own key. */
+async function voteAs(context: ConsortiumContext, voter: string, vote: {functionName: 'voteAdmit'; args: readonly [Hex, Address, boolean]} | {functionName: 'voteRemove'; args: readonly [Hex]}, action: string): Promise<Hash> {
+  const walletClient = await networkWalletClient(context.network, context.chain, voter)
+  return (await sendContractTransaction({publicClient: context.publicClient, walletClient, address: context.consortium, abi: consortiumAbi, ...vote, action: `vote as ${voter} to ${action}`} as never)).hash
 }
 
-function voteRemoveAs(context: ConsortiumContext, voter: string, id: Hex, name: string): Promise<Hash> {
-  return networkWalletClient(context.network, context.chain, voter).then(async (walletClient) =>
-    (await sendContractTransaction({publicClient: context.publicClient, walletClient, address: context.consortium, abi: consortiumAbi, functionName: 'voteRemove', args: [id], action: `vote as ${voter} to remove ${name}`})).hash,
-  )
-}
+const voteAdmitAs = (context: ConsortiumContext, voter: string, id: Hex, account: Address, sealer: boolean, name: string) =>
+  voteAs(context, voter, {functionName: 'voteAdmit', args: [id, account, sealer]}, `admit ${name}`)
+const voteRemoveAs = (context: ConsortiumContext, voter: string, id: Hex, name: string) => voteAs(context, voter, {functionName: 'voteRemove', args: [id]}, `remove ${name}`)
 
 const readParticipant = (context: ConsortiumContext, id: Hex) =>
   context.publicClient.readContract({address: context.registrar, abi: registrarAbi, functionName: 'participant', args: [id]})

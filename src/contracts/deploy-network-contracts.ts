@@ -2,6 +2,7 @@ import {fileURLToPath} from 'node:url'
 
 import {getAddress, parseEther, type Address, type Hash, type Hex} from 'viem'
 
+import {sendEther} from '../accounts/accounts.js'
 import {networkClients, networkWalletClient, type NetworkPublicClient} from '../chain/network-clients.js'
 import {establishConsortium} from '../consortium/deploy-consortium.js'
 import {providerIdentity} from '../consortium/provider-identity.js'
@@ -94,8 +95,7 @@ export async function deployNetworkContracts(options: {dir: string; progress?: P
     for (const founder of founders) {
       if ((await publicClient.getBalance({address: founder.account})) < founderGasFunds) {
         update(`funding ${founder.name} for gas`)
-        const hash = await wallet.sendTransaction({to: founder.account, value: founderGasFunds})
-        await publicClient.waitForTransactionReceipt({hash, timeout: 120_000})
+        await sendEther(wallet, publicClient, founder.account, founderGasFunds)
       }
     }
     const established = await establishConsortium({
