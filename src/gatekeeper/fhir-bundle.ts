@@ -14,7 +14,7 @@ import type {FhirResource} from './record-store.js'
 export const fhirImportLimits = {maxEntries: 10_000, maxDepth: 32, maxFileBytes: 50 * 1024 * 1024}
 
 /** FHIR R4: a resource type is a capitalised name; an id is 1–64 of A-Z a-z 0-9 - and . */
-const resourceTypePattern = /^[A-Z][A-Za-z]{1,63}$/
+export const fhirResourceTypePattern = /^[A-Z][A-Za-z]{1,63}$/
 const idPattern = /^[A-Za-z0-9\-.]{1,64}$/
 
 /** At most this many problems are listed; the message still gives the total. */
@@ -118,7 +118,7 @@ function checkResource(resource: Record<string, unknown>, prefix: string, proble
   const before = problems.length
   const {resourceType, id} = resource
   if (resourceType === undefined) problems.push(`${prefix}resourceType: missing`)
-  else if (typeof resourceType !== 'string' || !resourceTypePattern.test(resourceType)) {
+  else if (typeof resourceType !== 'string' || !fhirResourceTypePattern.test(resourceType)) {
     problems.push(`${prefix}resourceType: ${describe(resourceType)} is not a FHIR resource type (a capital letter, then 1–63 letters)`)
   } else if (resourceType === 'Bundle') {
     problems.push(`${prefix}resourceType: a Bundle inside a Bundle is not imported; import it on its own`)

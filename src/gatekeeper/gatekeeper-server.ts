@@ -6,6 +6,7 @@ import type {Address, Hex} from 'viem'
 
 import type {AuditLog} from './audit-log.js'
 import {ChainUnavailableError, type BlockRef, type ChainAccess} from './chain-access.js'
+import {fhirResourceTypePattern} from './fhir-bundle.js'
 import {jsonNestingExceeds} from './json-limits.js'
 import type {NonceRegistry} from './nonce-registry.js'
 import {encryptForPublicKey, encryptedResponseContentType} from './payload-encryption.js'
@@ -253,7 +254,7 @@ function parseRecordsQuery(json: unknown, maxRecords: number): {resourceTypes?: 
   if (typeof json !== 'object' || json === null || Array.isArray(json)) return 'The body must be a JSON object.'
   const {resourceTypes, limit, ...rest} = json as Record<string, unknown>
   if (Object.keys(rest).length > 0) return `Unknown fields: ${Object.keys(rest).join(', ')}.`
-  if (resourceTypes !== undefined && (!Array.isArray(resourceTypes) || resourceTypes.length > 64 || !resourceTypes.every((t) => typeof t === 'string' && /^[A-Z][A-Za-z]{1,63}$/.test(t)))) {
+  if (resourceTypes !== undefined && (!Array.isArray(resourceTypes) || resourceTypes.length > 64 || !resourceTypes.every((t) => typeof t === 'string' && fhirResourceTypePattern.test(t)))) {
     return 'resourceTypes must be a list of at most 64 FHIR resource type names.'
   }
   if (limit !== undefined && (!Number.isSafeInteger(limit) || (limit as number) < 1 || (limit as number) > maxRecords)) return `limit must be a whole number from 1 to ${maxRecords}.`

@@ -2,6 +2,7 @@ import {Flags} from '@oclif/core'
 
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
+import {fhirResourceTypePattern} from '../gatekeeper/fhir-bundle.js'
 import {resourceScopeBits} from '../gatekeeper/resource-scope.js'
 import type {RecordsReport} from './patient-records.js'
 
@@ -12,7 +13,7 @@ export const typesFlag = Flags.string({summary: 'FHIR resource types to fetch, c
 export function parseTypes(text: string | undefined): string[] | undefined {
   if (text === undefined) return undefined
   const types = text.split(',').map((t) => t.trim()).filter(Boolean)
-  const bad = types.filter((t) => !/^[A-Z][A-Za-z]{1,63}$/.test(t))
+  const bad = types.filter((t) => !fhirResourceTypePattern.test(t))
   if (types.length === 0 || bad.length > 0) {
     throw new MedrecError(errorCodes.INVALID_ARGUMENT, `--types "${text}" is not a list of FHIR resource types.`, {hint: `For example: ${Object.keys(resourceScopeBits).slice(0, 3).join(',')}.`})
   }
