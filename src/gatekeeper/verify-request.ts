@@ -126,16 +126,17 @@ export async function verifyGatekeeperRequest(parameters: VerifyGatekeeperReques
     ...parsed,
     requestHash: gatekeeperRequestHash({method: parameters.method, path: parameters.path, body: parameters.body}),
   })
-  let publicKey: Hex
+  const signature = hexToBytes(signatureHeader as Hex)
+  let publicKey: Uint8Array
   try {
-    publicKey = recoverUncompressedPublicKey(digest, signatureHeader as Hex)
+    publicKey = recoverUncompressedPublicKey(digest, signature)
   } catch {
     return reject('bad-signature', 'no public key can be recovered from the signature')
   }
   if (addressOfPublicKey(publicKey) !== parsed.requester.toLowerCase()) {
     return reject('bad-signature', 'the signature was not made by the requester over this request')
   }
-  return {ok: true, request: parsed, signatureHash: `0x${keccak256Bytes(hexToBytes(signatureHeader as Hex)).toString('hex')}`, publicKey}
+  return {ok: true, request: parsed, signatureHash: `0x${keccak256Bytes(signature).toString('hex')}`, publicKey: toHex(publicKey)}
 }
 
 function reject(reason: GatekeeperRejectionReason, message: string): RejectedRequest {
@@ -243,12 +244,11 @@ function checkServerParameters(
  * 80 µs here against 2.5 ms for the pure-JS recovery, and this runs once per request).
  * The signature's format, v and low s were checked before.
  */
-function recoverUncompressedPublicKey(digest: Hash, signature: Hex): Hex {
-  const bytes = hexToBytes(signature)
-  return toHex(secp256k1.ecdsaRecover(bytes.subarray(0, 64), bytes[64]! - 27, hexToBytes(digest), false))
+function recoverUncompressedPublicKey(digest: Hash, signature: Uint8Array): Uint8Array {
+  return secp256k1.ecdsaRecover(signature.subarray(0, 64), signature[64]! - 27, hexToBytes(digest), false)
 }
 
 /** The lowercase address of an uncompressed public key (no checksum: compared, not shown). */
-function addressOfPublicKey(publicKey: Hex): string {
-  return `0x${keccak256Bytes(hexToBytes(publicKey).subarray(1)).subarray(12).toString('hex')}`
+function addressOfPublicKey(publicKey: Uint8Array): string {
+  return `0x${keccak256Bytes(publicKey.subarray(1)).subarray(12).toString('hex')}`
 }
