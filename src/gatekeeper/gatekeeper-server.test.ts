@@ -5,11 +5,10 @@ import {connect} from 'node:net'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
-import pg from 'pg'
 import {createPublicClient, http, type Address, type Hex, type LocalAccount} from 'viem'
 import {afterEach, describe, expect, it} from 'vitest'
 
-import {postgresPrerequisites} from '../../test/helpers/postgres-prerequisites.js'
+import {dropPostgresSchema, postgresPrerequisites} from '../../test/helpers/postgres-prerequisites.js'
 import {acceptedRelationship, deployMedrecWorld, privateKeyOf, proposeRelationship, type MedrecWorld} from '../contracts/testing/medrec-test-world.js'
 import {useMedrecChain} from '../contracts/testing/test-context.js'
 import {malleate} from '../contracts/testing/signature-test-util.js'
@@ -295,12 +294,7 @@ describe.skipIf(!postgres.ok)('gatekeeper over a PostgreSQL store', () => {
     // Given a gatekeeper whose store is a schema of its own on a real PostgreSQL server
     const url = postgres.ok ? postgres.url : ''
     const schema = `medrec_gk_${randomBytes(6).toString('hex')}`
-    cleanups.push(async () => {
-      const client = new pg.Client({connectionString: url})
-      await client.connect()
-      await client.query(`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(schema)} CASCADE`)
-      await client.end()
-    })
+    cleanups.push(() => dropPostgresSchema(url, schema))
     const gk = await startTestGatekeeper({store: () => openPostgresRecordStore(url, {schema})})
     const stream = await subscribeNotifications({...gk.target, privateKey: privateKeyOf(gk.world.patient.account)})
     cleanups.push(async () => stream.close())

@@ -4,7 +4,7 @@ import {createServer} from 'node:net'
 import pg from 'pg'
 import {describe, expect, it} from 'vitest'
 
-import {postgresPrerequisites} from '../../test/helpers/postgres-prerequisites.js'
+import {dropPostgresSchema, postgresPrerequisites} from '../../test/helpers/postgres-prerequisites.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
 import {openPostgresRecordStore} from './postgres-record-store.js'
@@ -18,15 +18,7 @@ function uniqueSchema(): string {
   return `medrec_test_${randomBytes(6).toString('hex')}`
 }
 
-async function dropSchema(schema: string): Promise<void> {
-  const client = new pg.Client({connectionString: url})
-  await client.connect()
-  try {
-    await client.query(`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(schema)} CASCADE`)
-  } finally {
-    await client.end()
-  }
-}
+const dropSchema = (schema: string): Promise<void> => dropPostgresSchema(url, schema)
 
 /** The URL with one part replaced (password, port, database…). */
 function urlWith(change: (u: URL) => void): string {

@@ -1,3 +1,5 @@
+import pg from 'pg'
+
 /**
  * What the PostgreSQL record-store tests need: a server named by MEDREC_TEST_POSTGRES_URL
  * (`.ci/run` starts a throwaway one). Locally a missing URL skips them (with the reason);
@@ -10,4 +12,15 @@ export function postgresPrerequisites(): {ok: true; url: string} | {ok: false; r
   if (process.env.CI) throw new Error(`The PostgreSQL tests are required under CI, but ${reason}. .ci/run starts a server for them.`)
   console.warn(`Skipping the PostgreSQL record-store tests: ${reason}`)
   return {ok: false, reason}
+}
+
+/** Drops a test's own schema and everything in it. */
+export async function dropPostgresSchema(url: string, schema: string): Promise<void> {
+  const client = new pg.Client({connectionString: url})
+  await client.connect()
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(schema)} CASCADE`)
+  } finally {
+    await client.end()
+  }
 }
