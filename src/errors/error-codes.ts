@@ -3,6 +3,10 @@
  * released, keeps its meaning. Add new codes at the end of their group.
  */
 export const errorCodes = {
+  // The command line itself: wrong usage, and bugs (anything not expected)
+  USAGE: 'MEDREC_USAGE',
+  INTERNAL: 'MEDREC_INTERNAL',
+
   // Configuration and files on disk
   CONFIG_NOT_FOUND: 'MEDREC_CONFIG_NOT_FOUND',
   CONFIG_NOT_YAML: 'MEDREC_CONFIG_NOT_YAML',
