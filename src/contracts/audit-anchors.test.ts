@@ -3,6 +3,7 @@ import {describe, expect, it} from 'vitest'
 
 import {errorCodes} from '../errors/error-codes.js'
 import {auditAnchorsAbi} from './abi/audit-anchors.js'
+import {deployAuditAnchors} from './deploy-audit-anchors.js'
 import {deployArtifact} from './deploy-contracts.js'
 import {deployMedrecWorld, newAccount, randomIdentity, send, type MedrecWorld} from './testing/medrec-test-world.js'
 import {expectRevert, useMedrecChain} from './testing/test-context.js'
@@ -84,5 +85,39 @@ describe('AuditAnchors', () => {
     await expect(deployArtifact({walletClient, publicClient: w.chain.publicClient, artifact: ctx.compiled().artifacts.AuditAnchors!, args: [zeroAddress]})).rejects.toMatchObject({
       code: errorCodes.DEPLOY_FAILED,
     })
+  })
+})
+
+describe('deployAuditAnchors', () => {
+  it('deploys once, then reuses the contract it finds; deploys again where the code is gone', async () => {
+    // Given a MedRec deployment
+    const w = await deployMedrecWorld(ctx.chain(), ctx.compiled().artifacts)
+    const walletClient = createWalletClient({account: w.governance, chain: w.chain.chain, transport: http(w.chain.chain.rpcUrls.default.http[0])})
+    const options = {walletClient, publicClient: w.chain.publicClient, registrar: w.registrar, artifact: ctx.compiled().artifacts.AuditAnchors!}
+    const sent: Hex[] = []
+
+    // When AuditAnchors is deployed, then deployed again with the stored address
+    const first = await deployAuditAnchors({...options, onSent: (hash) => sent.push(hash)})
+    const second = await deployAuditAnchors({...options, existing: first.address})
+
+    // Then the second run reuses the first contract and sends nothing
+    expect(first.deployed).toBe(true)
+    expect(second).toEqual({address: first.address, deployed: false})
+    expect(sent).toHaveLength(1)
+
+    // And a stored address without code (a reset chain) gets a fresh deployment
+    const fresh = await deployAuditAnchors({...options, existing: (await newAccount(w.chain)).address})
+    expect(fresh.deployed).toBe(true)
+    expect(fresh.address).not.toBe(first.address)
+  })
+
+  it('refuses a stored address that runs other code, or trusts another Registrar', async () => {
+    const w = await deployMedrecWorld(ctx.chain(), ctx.compiled().artifacts)
+    const walletClient = createWalletClient({account: w.governance, chain: w.chain.chain, transport: http(w.chain.chain.rpcUrls.default.http[0])})
+    const options = {walletClient, publicClient: w.chain.publicClient, registrar: w.registrar, artifact: ctx.compiled().artifacts.AuditAnchors!}
+    await expect(deployAuditAnchors({...options, existing: w.registrar})).rejects.toMatchObject({code: errorCodes.DEPLOY_FAILED, message: expect.stringMatching(/different code/)})
+    const other = await deployMedrecWorld(ctx.chain(), ctx.compiled().artifacts)
+    const elsewhere = await deployAuditAnchors({...options, registrar: other.registrar})
+    await expect(deployAuditAnchors({...options, existing: elsewhere.address})).rejects.toMatchObject({code: errorCodes.DEPLOY_FAILED, message: expect.stringMatching(/trusts the Registrar/)})
   })
 })
