@@ -51,6 +51,7 @@ export const errorCodes = {
   FHIR_INVALID: 'MEDREC_FHIR_INVALID',
   AUDIT_LOG_CORRUPT: 'MEDREC_AUDIT_LOG_CORRUPT',
   AUDIT_LOG_WRITE_FAILED: 'MEDREC_AUDIT_LOG_WRITE_FAILED',
+  AUDIT_KEY_INVALID: 'MEDREC_AUDIT_KEY_INVALID',
 } as const
 
 export type ErrorCode = (typeof errorCodes)[keyof typeof errorCodes]

@@ -18,11 +18,13 @@ The store is SQLite in .medrec/gatekeeper/PROVIDER/records.sqlite by default; wi
     store: Flags.string({summary: 'Where the records are.', options: ['sqlite', 'postgres'], default: 'sqlite'}),
     'sqlite-file': Flags.string({summary: 'The SQLite file (default .medrec/gatekeeper/PROVIDER/records.sqlite).'}),
     'audit-log': Flags.string({summary: 'The audit log file (default .medrec/gatekeeper/PROVIDER/audit.log).'}),
+    'audit-key': Flags.string({summary: 'The key that MACs the audit log (default .medrec/keys/PROVIDER/audit-mac.key, made with a new log).'}),
+    'anchor-every': Flags.integer({summary: 'Seconds between anchors of the audit log\'s head on chain, with the provider\'s key if it is here; 0: never.', default: 300, min: 0}),
     'tls-cert': Flags.string({summary: 'PEM certificate: serve HTTPS.', dependsOn: ['tls-key']}),
     'tls-key': Flags.string({summary: 'PEM private key for --tls-cert.', dependsOn: ['tls-cert']}),
   }
 
-  async run(): Promise<{url: string; provider: {name: string; id: string; account: string}; store: string; auditLog: string; block: string}> {
+  async run(): Promise<{url: string; provider: {name: string; id: string; account: string}; store: string; auditLog: string; anchoring: object; block: string}> {
     const {flags} = await this.parse(GatekeeperStart)
     const dir = this.networkDir(flags)
     const store = gatekeeperStoreSpec(networkPaths(dir), flags.provider, {kind: flags.store as 'sqlite' | 'postgres', sqliteFile: flags['sqlite-file']})
@@ -36,12 +38,22 @@ The store is SQLite in .medrec/gatekeeper/PROVIDER/records.sqlite by default; wi
       port: flags.port,
       store,
       auditLog: flags['audit-log'],
+      auditKeyFile: flags['audit-key'],
+      anchorEverySeconds: flags['anchor-every'],
+      // Progress goes to stderr, so stdout keeps only the ready line.
+      onAnchor: (event) =>
+        process.stderr.write(event.type === 'anchored'
+          ? `Audit log anchored at entry ${event.entries} in block ${event.block} (${event.transactionHash}).\n`
+          : `Could not anchor the audit log${event.entries ? ` at entry ${event.entries}` : ''}: ${event.message}\n`),
       tls: flags['tls-cert'] && flags['tls-key'] ? {certFile: flags['tls-cert'], keyFile: flags['tls-key']} : undefined,
     })
-    const result = {url: running.url, provider: running.provider, store: running.store, auditLog: running.auditLog, block: running.block}
+    const result = {url: running.url, provider: running.provider, store: running.store, auditLog: running.auditLog, anchoring: running.anchoring, block: running.block}
     // Ready: the result goes out now (a supervisor or test reads this line), then we serve until a signal.
     if (this.jsonEnabled()) process.stdout.write(`${JSON.stringify(result)}\n`)
-    else this.log(`Gatekeeper for ${running.provider.name} (${running.provider.account}) listening on ${running.url}; ${running.store} store; audit log ${running.auditLog}; chain at block ${running.block}.`)
+    else {
+      const anchoring = 'disabled' in running.anchoring ? `not anchored: ${running.anchoring.disabled}` : `anchored every ${running.anchoring.everySeconds} s`
+      this.log(`Gatekeeper for ${running.provider.name} (${running.provider.account}) listening on ${running.url}; ${running.store} store; audit log ${running.auditLog} (${anchoring}); chain at block ${running.block}.`)
+    }
     await new Promise<void>((resolve) => {
       const stop = () => resolve()
       process.once('SIGINT', stop)
