@@ -4,8 +4,8 @@ import {registrarAbi} from '../contracts/abi/registrar.js'
 import {listRelationships, showRelationship} from '../registrar/read-registrar.js'
 import {openRegistrar} from '../registrar/open-registrar.js'
 
-/** What a requester needs to reach one relationship's gatekeeper. */
-export type GatekeeperRoute = {relationship: Address; steward: Hex; audience: Address; endpoint: string; chainId: number; registrar: Address}
+/** What a requester needs to reach one relationship's gatekeeper, and the content hash its pointer commits to. */
+export type GatekeeperRoute = {relationship: Address; steward: Hex; audience: Address; endpoint: string; contentHash: Hex; chainId: number; registrar: Address}
 
 /** Every accepted relationship of the participant `account` (a key name or address), with its gatekeeper. */
 export async function acceptedRelationships(options: {dir: string; account: string}): Promise<GatekeeperRoute[]> {
@@ -23,5 +23,5 @@ export async function routeTo(options: {dir: string; relationship: string}): Pro
   const context = await openRegistrar(options.dir)
   const info = await showRelationship(options)
   const audience = await context.publicClient.readContract({address: context.registrar, abi: registrarAbi, functionName: 'accountOf', args: [info.steward]})
-  return {relationship: info.relationship, steward: info.steward, audience: getAddress(audience), endpoint: info.pointer.endpoint, chainId: context.chain.id, registrar: context.registrar}
+  return {relationship: info.relationship, steward: info.steward, audience: getAddress(audience), endpoint: info.pointer.endpoint, contentHash: info.pointer.contentHash, chainId: context.chain.id, registrar: context.registrar}
 }

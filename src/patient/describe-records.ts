@@ -29,11 +29,17 @@ export function describeRecords(report: RecordsReport): string[] {
       lines.push(`${result.relationship} (${result.endpoint}): ${result.status}${result.httpStatus ? ` (HTTP ${result.httpStatus})` : ''}: ${result.message}`)
       continue
     }
-    lines.push(`${result.relationship} (${result.endpoint}), block ${result.block.number}: ${result.records.length} records`)
+    lines.push(`${result.relationship} (${result.endpoint}), block ${result.block.number}: ${result.records.length} records; ${contentNote[result.content]}`)
     for (const r of result.records) lines.push(`  ${r.resourceType}/${r.resourceId} v${r.version}  ${summarise(r.resource)}`)
   }
   return lines
 }
+
+const contentNote = {
+  verified: 'content hash verified against the chain',
+  'not-set': 'no content hash on chain to check',
+  'not-checked': 'content hash not checked (only some types asked for)',
+} as const
 
 function summarise(resource: Record<string, unknown>): string {
   const code = (resource.code as {text?: string} | undefined)?.text

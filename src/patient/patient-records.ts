@@ -49,9 +49,10 @@ export async function queryRelationship(options: {dir: string; as: string; relat
 }
 
 export type SyncEvent =
-  | {type: 'fetched'; relationship: Address; endpoint: string; status: FetchRecordsResult['status']; changed: number}
+  | {type: 'fetched'; relationship: Address; endpoint: string; status: FetchRecordsResult['status']; changed: number; message?: string}
   | {type: 'subscribed'; relationship: Address; endpoint: string}
-  | {type: 'subscription-ended'; relationship: Address; reason: string}
+  /** reason: the gatekeeper's event ('access-ended', 'unavailable'), or 'failed' with the error's code and message. */
+  | {type: 'subscription-ended'; relationship: Address; reason: string; code?: string; message?: string}
 
 export type SyncReport = {requester: Address; cache: string; relationships: number; changed: number; records: number; events: SyncEvent[]}
 
@@ -76,27 +77,40 @@ export async function syncPatientRecords(options: {dir: string; as: string; foll
     const result = await fetchRoute(route, key, resourceTypes, ca)
     const n = result.status === 'ok' ? cache.upsert(route.relationship, result.block.number, result.records) : 0
     changed += n
-    emit({type: 'fetched', relationship: route.relationship, endpoint: route.endpoint, status: result.status, changed: n})
+    emit({type: 'fetched', relationship: route.relationship, endpoint: route.endpoint, status: result.status, changed: n, ...(result.status === 'ok' ? {} : {message: result.message})})
   }
   try {
     for (const route of routes) await pull(route)
     if (options.followMs && options.followMs > 0) {
+      // One gatekeeper refused, unreachable or misbehaving ends its own subscription, never the others'.
+      const ended = (route: GatekeeperRoute, error: unknown) =>
+        emit({type: 'subscription-ended', relationship: route.relationship, reason: 'failed', ...(error instanceof MedrecError ? {code: error.code} : {}), message: (error as Error).message})
       const streams = await Promise.all(routes.map(async (route) => {
-        const stream = await subscribeNotifications({...route, privateKey: key.privateKey, ca}).catch(() => undefined)
-        if (stream) emit({type: 'subscribed', relationship: route.relationship, endpoint: route.endpoint})
-        return {route, stream}
+        try {
+          const stream = await subscribeNotifications({...route, privateKey: key.privateKey, ca})
+          emit({type: 'subscribed', relationship: route.relationship, endpoint: route.endpoint})
+          return {route, stream}
+        } catch (error) {
+          ended(route, error)
+          return {route, stream: undefined}
+        }
       }))
       const stopAll = () => streams.forEach((s) => s.stream?.close())
       const timer = setTimeout(stopAll, options.followMs)
       options.signal?.addEventListener('abort', stopAll)
       await Promise.all(streams.map(async ({route, stream}) => {
         if (!stream) return
-        for await (const event of stream.events) {
-          if (event.event === 'record-changed') await pull(route, [String(event.data.resourceType)])
-          else if (event.event === 'access-ended' || event.event === 'unavailable') {
-            emit({type: 'subscription-ended', relationship: route.relationship, reason: event.event})
-            stream.close()
+        try {
+          for await (const event of stream.events) {
+            if (event.event === 'record-changed') await pull(route, [String(event.data.resourceType)])
+            else if (event.event === 'access-ended' || event.event === 'unavailable') {
+              emit({type: 'subscription-ended', relationship: route.relationship, reason: event.event})
+              stream.close()
+            }
           }
+        } catch (error) {
+          stream.close()
+          ended(route, error)
         }
       }))
       clearTimeout(timer)

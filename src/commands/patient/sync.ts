@@ -26,9 +26,9 @@ export default class PatientSync extends MedrecCommand {
       signal: abort.signal,
       onEvent: (event) => {
         if (this.jsonEnabled()) return
-        if (event.type === 'fetched') process.stderr.write(`${event.relationship} (${event.endpoint}): ${event.status}, ${event.changed} new or updated\n`)
+        if (event.type === 'fetched') process.stderr.write(`${event.relationship} (${event.endpoint}): ${event.status}, ${event.changed} new or updated${event.message ? `: ${event.message}` : ''}\n`)
         else if (event.type === 'subscribed') process.stderr.write(`${event.relationship}: following ${event.endpoint}\n`)
-        else process.stderr.write(`${event.relationship}: notifications ended (${event.reason})\n`)
+        else process.stderr.write(`${event.relationship}: notifications ended (${event.reason})${event.message ? `: ${event.message}` : ''}\n`)
       },
     })
     this.log(`${report.records} records from ${report.relationships} relationships in ${report.cache}; ${report.changed} new or updated this run.`)
