@@ -100,11 +100,12 @@ export function startAuditAnchoring(options: {
     return running
   }
   const schedule = () => {
+    // setTimeout takes at most 2^31-1 ms (about 24 days); beyond, Node would fire at once.
     timer = setTimeout(() => {
       void anchorNow().finally(() => {
         if (!stopped) schedule()
       })
-    }, options.everyMs)
+    }, Math.min(options.everyMs, 2 ** 31 - 1))
     timer.unref()
   }
   schedule()

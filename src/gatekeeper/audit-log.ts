@@ -439,7 +439,7 @@ export async function verifyAuditLog(path: string, options: VerifyAuditLogOption
       anchor.status = anchor.head.toLowerCase() === head ? 'matched' : 'mismatch'
       if (anchor.status === 'mismatch') broken ??= anchor
     }
-    if (broken) return fail(`${entries === 0 ? 'the empty log' : 'this line'} does not have the hash ${describeAnchor(broken)} recorded for entry ${entries}: the log was rewritten at or before this line`, broken)
+    if (broken) return fail(`${entries === 0 ? 'the empty log\'s' : 'this line\'s'} hash differs from the one ${describeAnchor(broken)} records for entry ${entries}: the log was rewritten at or before this line`, broken)
     return undefined
   }
   try {

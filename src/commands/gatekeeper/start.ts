@@ -7,7 +7,7 @@ import {networkPaths} from '../../network/network-files.js'
 
 export default class GatekeeperStart extends MedrecCommand {
   static override summary = 'Run a provider\'s Database Gatekeeper: signed record queries answered only where the chain allows.'
-  static override description = `Serves the provider's records (FHIR R4, keyed by the patient's opaque identity) to requesters who sign each request with their key (EIP-712, bound to this chain, the Registrar and this gatekeeper). Each request is checked against Registrar.canAccess at the latest block, logged to a hash-chained audit log before it is answered, and answered encrypted to the requester's key. Binds to 127.0.0.1 unless --host says otherwise; serves HTTPS when given --tls-cert and --tls-key.
+  static override description = `Serves the provider's records (FHIR R4, keyed by the patient's opaque identity) to requesters who sign each request with their key (EIP-712, bound to this chain, the Registrar and this gatekeeper). Each request is checked against Registrar.canAccess at the latest block, logged to a hash-chained, MACed audit log (its head anchored on chain every --anchor-every seconds when the provider\'s key is here) before it is answered, and answered encrypted to the requester's key. Binds to 127.0.0.1 unless --host says otherwise; serves HTTPS when given --tls-cert and --tls-key.
 
 The store is SQLite in .medrec/gatekeeper/PROVIDER/records.sqlite by default; with --store postgres it is the PostgreSQL database named by the environment variable MEDREC_POSTGRES_URL (never a flag: a command line is visible to every user of the machine). Runs until interrupted (Ctrl-C).`
   static override examples = ['<%= config.bin %> gatekeeper start --provider mercy', 'MEDREC_POSTGRES_URL=postgres://gk@db/records <%= config.bin %> gatekeeper start --provider mercy --store postgres --host 0.0.0.0 --tls-cert cert.pem --tls-key key.pem']
@@ -19,7 +19,7 @@ The store is SQLite in .medrec/gatekeeper/PROVIDER/records.sqlite by default; wi
     'sqlite-file': Flags.string({summary: 'The SQLite file (default .medrec/gatekeeper/PROVIDER/records.sqlite).'}),
     'audit-log': Flags.string({summary: 'The audit log file (default .medrec/gatekeeper/PROVIDER/audit.log).'}),
     'audit-key': Flags.string({summary: 'The key that MACs the audit log (default .medrec/keys/PROVIDER/audit-mac.key, made with a new log).'}),
-    'anchor-every': Flags.integer({summary: 'Seconds between anchors of the audit log\'s head on chain, with the provider\'s key if it is here; 0: never.', default: 300, min: 0}),
+    'anchor-every': Flags.integer({summary: 'Seconds between anchors of the audit log\'s head on chain, with the provider\'s key if it is here; 0: never.', default: 300, min: 0, max: 86_400}),
     'tls-cert': Flags.string({summary: 'PEM certificate: serve HTTPS.', dependsOn: ['tls-key']}),
     'tls-key': Flags.string({summary: 'PEM private key for --tls-cert.', dependsOn: ['tls-cert']}),
   }
