@@ -45,6 +45,17 @@ describe('AuditAnchors', () => {
     expect((await w.chain.publicClient.readContract({address: w.anchors, abi: auditAnchorsAbi, functionName: 'registrar'})).toLowerCase()).toBe(w.registrar.toLowerCase())
   })
 
+  it('costs the same for the twentieth anchor as for the first (no state grows)', async () => {
+    const w = await world()
+    const gas: bigint[] = []
+    for (let i = 1; i <= 20; i++) {
+      const head = `0x${(i % 2 === 0 ? 'ab' : 'cd').repeat(32)}` as Hex
+      gas.push((await anchor(w, w.provider.account, head, BigInt(100 + i))).gasUsed)
+    }
+    expect(new Set(gas).size).toBe(1)
+    expect(gas[0]).toBeLessThan(35_000n)
+  })
+
   it('refuses everyone who is not a certified provider', async () => {
     const w = await world()
     const refused: [string, LocalAccount][] = [
