@@ -1,4 +1,13 @@
-import {createWalletClient, encodeFunctionData, http, parseEventLogs, zeroAddress, type Address, type Hex, type LocalAccount} from 'viem'
+import {
+  createWalletClient,
+  encodeFunctionData,
+  http,
+  parseEventLogs,
+  zeroAddress,
+  type Address,
+  type Hex,
+  type LocalAccount,
+} from 'viem'
 import {describe, expect, it} from 'vitest'
 
 import {errorCodes} from '../errors/error-codes.js'
@@ -14,13 +23,27 @@ const ctx = useMedrecChain()
 async function world(): Promise<MedrecWorld & {anchors: Address}> {
   const w = await deployMedrecWorld(ctx.chain(), ctx.compiled().artifacts)
   const deployer = await newAccount(w.chain)
-  const walletClient = createWalletClient({account: deployer, chain: w.chain.chain, transport: http(w.chain.chain.rpcUrls.default.http[0])})
-  const {address} = await deployArtifact({walletClient, publicClient: w.chain.publicClient, artifact: ctx.compiled().artifacts.AuditAnchors!, args: [w.registrar]})
+  const walletClient = createWalletClient({
+    account: deployer,
+    chain: w.chain.chain,
+    transport: http(w.chain.chain.rpcUrls.default.http[0]),
+  })
+  const {address} = await deployArtifact({
+    walletClient,
+    publicClient: w.chain.publicClient,
+    artifact: ctx.compiled().artifacts.AuditAnchors!,
+    args: [w.registrar],
+  })
   return {...w, anchors: address}
 }
 
 const anchor = (w: MedrecWorld & {anchors: Address}, from: LocalAccount, head: Hex, entries: bigint) =>
-  send(w.chain, from, w.anchors, encodeFunctionData({abi: auditAnchorsAbi, functionName: 'anchor', args: [head, entries]}))
+  send(
+    w.chain,
+    from,
+    w.anchors,
+    encodeFunctionData({abi: auditAnchorsAbi, functionName: 'anchor', args: [head, entries]}),
+  )
 
 describe('AuditAnchors', () => {
   it('lets a certified provider anchor its log head, filed under its own identity, with the block time', async () => {
@@ -39,10 +62,16 @@ describe('AuditAnchors', () => {
 
     // And the other provider's anchor is filed under its identity, not the first one's
     const other = await anchor(w, w.otherProvider.account, head, 7n)
-    expect(parseEventLogs({abi: auditAnchorsAbi, logs: other.logs}).map((e) => e.args.providerId)).toEqual([w.otherProvider.id])
+    expect(parseEventLogs({abi: auditAnchorsAbi, logs: other.logs}).map((e) => e.args.providerId)).toEqual([
+      w.otherProvider.id,
+    ])
 
     // And the contract reports the Registrar it trusts
-    expect((await w.chain.publicClient.readContract({address: w.anchors, abi: auditAnchorsAbi, functionName: 'registrar'})).toLowerCase()).toBe(w.registrar.toLowerCase())
+    expect(
+      (
+        await w.chain.publicClient.readContract({address: w.anchors, abi: auditAnchorsAbi, functionName: 'registrar'})
+      ).toLowerCase(),
+    ).toBe(w.registrar.toLowerCase())
   })
 
   it('costs the same for the twentieth anchor as for the first (no state grows)', async () => {
@@ -67,9 +96,11 @@ describe('AuditAnchors', () => {
       ['random address', w.stranger],
     ]
     for (const [role, account] of refused) {
-      await expectRevert(anchor(w, account, randomIdentity(), 1n), 'NotCertifiedProvider', [account.address]).catch((error: unknown) => {
-        throw new Error(`${role}: ${String(error)}`)
-      })
+      await expectRevert(anchor(w, account, randomIdentity(), 1n), 'NotCertifiedProvider', [account.address]).catch(
+        (error: unknown) => {
+          throw new Error(`${role}: ${String(error)}`)
+        },
+      )
     }
   })
 
@@ -81,9 +112,13 @@ describe('AuditAnchors', () => {
     // When it moves to a new account, the old one can no longer anchor and the new one can
     const moved = await newAccount(w.chain)
     await w.registrarSend(w.provider.account, 'rotateAddress', [moved.address])
-    await expectRevert(anchor(w, w.provider.account, randomIdentity(), 2n), 'NotCertifiedProvider', [w.provider.account.address])
+    await expectRevert(anchor(w, w.provider.account, randomIdentity(), 2n), 'NotCertifiedProvider', [
+      w.provider.account.address,
+    ])
     const receipt = await anchor(w, moved, randomIdentity(), 2n)
-    expect(parseEventLogs({abi: auditAnchorsAbi, logs: receipt.logs}).map((e) => e.args.providerId)).toEqual([w.provider.id])
+    expect(parseEventLogs({abi: auditAnchorsAbi, logs: receipt.logs}).map((e) => e.args.providerId)).toEqual([
+      w.provider.id,
+    ])
 
     // When governance decertifies it, it is refused
     await w.registrarSend(w.governance, 'decertifyProvider', [w.provider.id])
@@ -92,8 +127,19 @@ describe('AuditAnchors', () => {
 
   it('cannot be deployed without a Registrar', async () => {
     const w = await deployMedrecWorld(ctx.chain(), ctx.compiled().artifacts)
-    const walletClient = createWalletClient({account: w.governance, chain: w.chain.chain, transport: http(w.chain.chain.rpcUrls.default.http[0])})
-    await expect(deployArtifact({walletClient, publicClient: w.chain.publicClient, artifact: ctx.compiled().artifacts.AuditAnchors!, args: [zeroAddress]})).rejects.toMatchObject({
+    const walletClient = createWalletClient({
+      account: w.governance,
+      chain: w.chain.chain,
+      transport: http(w.chain.chain.rpcUrls.default.http[0]),
+    })
+    await expect(
+      deployArtifact({
+        walletClient,
+        publicClient: w.chain.publicClient,
+        artifact: ctx.compiled().artifacts.AuditAnchors!,
+        args: [zeroAddress],
+      }),
+    ).rejects.toMatchObject({
       code: errorCodes.DEPLOY_FAILED,
     })
   })
@@ -103,8 +149,17 @@ describe('deployAuditAnchors', () => {
   it('deploys once, then reuses the contract it finds; deploys again where the code is gone', async () => {
     // Given a MedRec deployment
     const w = await deployMedrecWorld(ctx.chain(), ctx.compiled().artifacts)
-    const walletClient = createWalletClient({account: w.governance, chain: w.chain.chain, transport: http(w.chain.chain.rpcUrls.default.http[0])})
-    const options = {walletClient, publicClient: w.chain.publicClient, registrar: w.registrar, artifact: ctx.compiled().artifacts.AuditAnchors!}
+    const walletClient = createWalletClient({
+      account: w.governance,
+      chain: w.chain.chain,
+      transport: http(w.chain.chain.rpcUrls.default.http[0]),
+    })
+    const options = {
+      walletClient,
+      publicClient: w.chain.publicClient,
+      registrar: w.registrar,
+      artifact: ctx.compiled().artifacts.AuditAnchors!,
+    }
     const sent: Hex[] = []
 
     // When AuditAnchors is deployed, then deployed again with the stored address
@@ -124,11 +179,26 @@ describe('deployAuditAnchors', () => {
 
   it('refuses a stored address that runs other code, or trusts another Registrar', async () => {
     const w = await deployMedrecWorld(ctx.chain(), ctx.compiled().artifacts)
-    const walletClient = createWalletClient({account: w.governance, chain: w.chain.chain, transport: http(w.chain.chain.rpcUrls.default.http[0])})
-    const options = {walletClient, publicClient: w.chain.publicClient, registrar: w.registrar, artifact: ctx.compiled().artifacts.AuditAnchors!}
-    await expect(deployAuditAnchors({...options, existing: w.registrar})).rejects.toMatchObject({code: errorCodes.DEPLOY_FAILED, message: expect.stringMatching(/different code/)})
+    const walletClient = createWalletClient({
+      account: w.governance,
+      chain: w.chain.chain,
+      transport: http(w.chain.chain.rpcUrls.default.http[0]),
+    })
+    const options = {
+      walletClient,
+      publicClient: w.chain.publicClient,
+      registrar: w.registrar,
+      artifact: ctx.compiled().artifacts.AuditAnchors!,
+    }
+    await expect(deployAuditAnchors({...options, existing: w.registrar})).rejects.toMatchObject({
+      code: errorCodes.DEPLOY_FAILED,
+      message: expect.stringMatching(/different code/),
+    })
     const other = await deployMedrecWorld(ctx.chain(), ctx.compiled().artifacts)
     const elsewhere = await deployAuditAnchors({...options, registrar: other.registrar})
-    await expect(deployAuditAnchors({...options, existing: elsewhere.address})).rejects.toMatchObject({code: errorCodes.DEPLOY_FAILED, message: expect.stringMatching(/trusts the Registrar/)})
+    await expect(deployAuditAnchors({...options, existing: elsewhere.address})).rejects.toMatchObject({
+      code: errorCodes.DEPLOY_FAILED,
+      message: expect.stringMatching(/trusts the Registrar/),
+    })
   })
 })

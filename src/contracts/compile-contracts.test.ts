@@ -24,7 +24,8 @@ describe('compileMedrecContracts', () => {
     // When compiled
     const result = await compileMedrecContracts({contractsDir})
     // Then AuditAnchors, Consortium, Registrar, Relationship and Summary come out with London settings
-    expect(Object.keys(result.artifacts).sort()).toEqual(['AuditAnchors', 'Consortium', 'Registrar', 'Relationship', 'Summary'])
+    const names = ['AuditAnchors', 'Consortium', 'Registrar', 'Relationship', 'Summary']
+    expect(Object.keys(result.artifacts).sort()).toEqual(names)
     expect(result.settings).toEqual({evmVersion: 'london', optimizerRuns: 200})
     expect(result.solcVersion).toMatch(/^0\.8\.37/)
     const registrar = result.artifacts.Registrar

@@ -1,4 +1,13 @@
-import {getAddress, type Account, type Address, type Chain, type Hex, type PublicClient, type Transport, type WalletClient} from 'viem'
+import {
+  getAddress,
+  type Account,
+  type Address,
+  type Chain,
+  type Hex,
+  type PublicClient,
+  type Transport,
+  type WalletClient,
+} from 'viem'
 
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
@@ -25,15 +34,29 @@ export async function deployAuditAnchors(options: {
     const code = await publicClient.getCode({address: existing})
     if (code !== undefined && code !== '0x') {
       if (!codeMatchesArtifact(code, options.artifact)) {
-        throw new MedrecError(errorCodes.DEPLOY_FAILED, `AuditAnchors at ${existing} runs different code than the compiled contract.`, {
-          hint: 'The sources changed since that deployment, or the address belongs to something else. Drop the stored AuditAnchors address to deploy afresh (earlier anchors stay readable at the old address).',
-        })
+        throw new MedrecError(
+          errorCodes.DEPLOY_FAILED,
+          `AuditAnchors at ${existing} runs different code than the compiled contract.`,
+          {
+            hint:
+              'The sources changed since that deployment, or the address belongs to something else. Drop the stored ' +
+              'AuditAnchors address to deploy afresh (earlier anchors stay readable at the old address).',
+          },
+        )
       }
-      const trusted = await publicClient.readContract({address: existing, abi: auditAnchorsAbi, functionName: 'registrar'})
+      const trusted = await publicClient.readContract({
+        address: existing,
+        abi: auditAnchorsAbi,
+        functionName: 'registrar',
+      })
       if (getAddress(trusted) !== getAddress(options.registrar)) {
-        throw new MedrecError(errorCodes.DEPLOY_FAILED, `AuditAnchors at ${existing} trusts the Registrar ${trusted}, not ${options.registrar}.`, {
-          hint: 'Drop the stored AuditAnchors address to deploy one for this Registrar.',
-        })
+        throw new MedrecError(
+          errorCodes.DEPLOY_FAILED,
+          `AuditAnchors at ${existing} trusts the Registrar ${trusted}, not ${options.registrar}.`,
+          {
+            hint: 'Drop the stored AuditAnchors address to deploy one for this Registrar.',
+          },
+        )
       }
       return {address: getAddress(existing), deployed: false}
     }

@@ -148,8 +148,16 @@ export async function deployNetworkContracts(options: {dir: string; progress?: P
   return {
     chainId: chain.id,
     addresses: {...result.addresses, Consortium: consortium.consortium, AuditAnchors: anchors.address},
-    deployed: [...result.deployed, ...(consortium.deployed ? (['Consortium'] as const) : []), ...(anchors.deployed ? (['AuditAnchors'] as const) : [])],
-    reused: [...result.reused, ...(consortium.deployed ? [] : (['Consortium'] as const)), ...(anchors.deployed ? [] : (['AuditAnchors'] as const))],
+    deployed: [
+      ...result.deployed,
+      ...(consortium.deployed ? (['Consortium'] as const) : []),
+      ...(anchors.deployed ? (['AuditAnchors'] as const) : []),
+    ],
+    reused: [
+      ...result.reused,
+      ...(consortium.deployed ? [] : (['Consortium'] as const)),
+      ...(anchors.deployed ? [] : (['AuditAnchors'] as const)),
+    ],
     governance: getAddress(governance),
     founders,
     solcVersion: compiled.solcVersion,

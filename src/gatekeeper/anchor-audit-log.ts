@@ -12,7 +12,15 @@ import {auditKeyPath, readAuditKey} from './audit-key.js'
 import {verifyAuditLog} from './audit-log.js'
 import {gatekeeperPaths} from './gatekeeper-files.js'
 
-export type AnchorAuditLogResult = {file: string; contract: Address; entries: number; head: Hex; anchored: boolean; transactionHash: Hex | null; block: string | null}
+export type AnchorAuditLogResult = {
+  file: string
+  contract: Address
+  entries: number
+  head: Hex
+  anchored: boolean
+  transactionHash: Hex | null
+  block: string | null
+}
 
 /**
  * Anchors a provider's audit-log head on chain, signed with the provider's account key.
@@ -20,19 +28,32 @@ export type AnchorAuditLogResult = {file: string; contract: Address; entries: nu
  * head is never anchored over a log that already fails. A line still being written by
  * a running gatekeeper is left for its next anchor. An unchanged head is not sent again.
  */
-export async function anchorAuditLog(options: {dir: string; provider: string; file?: string; keyFile?: string}): Promise<AnchorAuditLogResult> {
+export async function anchorAuditLog(options: {
+  dir: string
+  provider: string
+  file?: string
+  keyFile?: string
+}): Promise<AnchorAuditLogResult> {
   const paths = networkPaths(options.dir)
   const file = options.file ?? gatekeeperPaths(paths, options.provider).auditLog
   const macKey = await readAuditKey(options.keyFile ?? auditKeyPath(paths, options.provider))
   const {network, chain, publicClient} = await networkClients(options.dir)
   const contract = auditAnchorsAddress(network)
   await syncToDisk(file)
-  const anchors = await readAuditAnchors({publicClient, anchors: contract, providerId: providerIdentity(options.provider)})
+  const anchors = await readAuditAnchors({
+    publicClient,
+    anchors: contract,
+    providerId: providerIdentity(options.provider),
+  })
   const result = await verifyAuditLog(file, {macKey, anchors, ignoreIncompleteTail: true})
   if (!result.ok) {
-    throw new MedrecError(errorCodes.AUDIT_LOG_CORRUPT, `Not anchoring ${file}: it fails verification at line ${result.problem?.line}: ${result.problem?.reason}.`, {
-      hint: 'Run `medrec gatekeeper audit verify` and keep the file as evidence.',
-    })
+    throw new MedrecError(
+      errorCodes.AUDIT_LOG_CORRUPT,
+      `Not anchoring ${file}: it fails verification at line ${result.problem?.line}: ${result.problem?.reason}.`,
+      {
+        hint: 'Run `medrec gatekeeper audit verify` and keep the file as evidence.',
+      },
+    )
   }
   if (result.entries === 0 || result.lastHash === null) {
     throw new MedrecError(errorCodes.INVALID_ARGUMENT, `${file} has no entries yet: there is nothing to anchor.`)
@@ -52,7 +73,11 @@ async function syncToDisk(file: string): Promise<void> {
   try {
     handle = await open(file, 'r')
   } catch (error) {
-    throw new MedrecError(errorCodes.FILE_ACCESS, `Cannot read the audit log ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'}).`, {hint: 'Check the path of the audit log and its permissions.', cause: error})
+    throw new MedrecError(
+      errorCodes.FILE_ACCESS,
+      `Cannot read the audit log ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'}).`,
+      {hint: 'Check the path of the audit log and its permissions.', cause: error},
+    )
   }
   try {
     await handle.datasync()

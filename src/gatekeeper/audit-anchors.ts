@@ -12,15 +12,24 @@ import type {AuditAnchor, AuditHead, AuditLog} from './audit-log.js'
 export function auditAnchorsAddress(network: LoadedNetwork): Address {
   const address = network.state.contracts.AuditAnchors
   if (!address) {
-    throw new MedrecError(errorCodes.CONTRACTS_NOT_DEPLOYED, 'This network has no AuditAnchors contract, so audit-log heads cannot be anchored or checked.', {
-      hint: 'Run `medrec contracts deploy` (it adds AuditAnchors and keeps the contracts already there).',
-    })
+    throw new MedrecError(
+      errorCodes.CONTRACTS_NOT_DEPLOYED,
+      'This network has no AuditAnchors contract, so audit-log heads cannot be anchored or checked.',
+      {
+        hint: 'Run `medrec contracts deploy` (it adds AuditAnchors and keeps the contracts already there).',
+      },
+    )
   }
   return getAddress(address)
 }
 
 /** Every anchor `providerId` recorded (from `fromBlock` on), oldest first, read through the RPC node. */
-export async function readAuditAnchors(options: {publicClient: NetworkPublicClient; anchors: Address; providerId: Hex; fromBlock?: bigint}): Promise<AuditAnchor[]> {
+export async function readAuditAnchors(options: {
+  publicClient: NetworkPublicClient
+  anchors: Address
+  providerId: Hex
+  fromBlock?: bigint
+}): Promise<AuditAnchor[]> {
   let logs
   try {
     logs = await options.publicClient.getContractEvents({
@@ -33,7 +42,10 @@ export async function readAuditAnchors(options: {publicClient: NetworkPublicClie
       strict: true,
     })
   } catch (error) {
-    throw new MedrecError(errorCodes.RPC_FAILED, 'Cannot read the audit anchors through the RPC node.', {hint: 'Check that the network is up: `medrec network status`.', cause: error})
+    throw new MedrecError(errorCodes.RPC_FAILED, 'Cannot read the audit anchors through the RPC node.', {
+      hint: 'Check that the network is up: `medrec network status`.',
+      cause: error,
+    })
   }
   return logs.map((log) => ({
     // A count past 2^53 cannot match any real log; it stays a (huge) number and is reported missing.
@@ -46,7 +58,12 @@ export async function readAuditAnchors(options: {publicClient: NetworkPublicClie
 }
 
 /** Sends one anchor of `head` from the provider's account and waits for it to be mined. */
-export async function sendAuditAnchor(options: {publicClient: NetworkPublicClient; walletClient: NetworkWalletClient; anchors: Address; head: AuditHead}): Promise<{transactionHash: Hex; block: string}> {
+export async function sendAuditAnchor(options: {
+  publicClient: NetworkPublicClient
+  walletClient: NetworkWalletClient
+  anchors: Address
+  head: AuditHead
+}): Promise<{transactionHash: Hex; block: string}> {
   const {hash, receipt} = await sendContractTransaction({
     publicClient: options.publicClient,
     walletClient: options.walletClient,
@@ -101,11 +118,14 @@ export function startAuditAnchoring(options: {
   }
   const schedule = () => {
     // setTimeout takes at most 2^31-1 ms (about 24 days); beyond, Node would fire at once.
-    timer = setTimeout(() => {
-      void anchorNow().finally(() => {
-        if (!stopped) schedule()
-      })
-    }, Math.min(options.everyMs, 2 ** 31 - 1))
+    timer = setTimeout(
+      () => {
+        void anchorNow().finally(() => {
+          if (!stopped) schedule()
+        })
+      },
+      Math.min(options.everyMs, 2 ** 31 - 1),
+    )
     timer.unref()
   }
   schedule()
@@ -120,7 +140,11 @@ export function startAuditAnchoring(options: {
       let expired: NodeJS.Timeout | undefined
       const deadline = new Promise<void>((resolve) => {
         expired = setTimeout(() => {
-          options.onEvent?.({type: 'anchor-failed', entries: 0, message: `the last anchor was not confirmed within ${timeoutMs} ms`})
+          options.onEvent?.({
+            type: 'anchor-failed',
+            entries: 0,
+            message: `the last anchor was not confirmed within ${timeoutMs} ms`,
+          })
           resolve()
         }, timeoutMs)
       })

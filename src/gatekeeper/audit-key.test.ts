@@ -14,7 +14,7 @@ async function temporaryDirectory(): Promise<{dir: string; [Symbol.asyncDispose]
 }
 
 describe('audit key', () => {
-  it('lives in the provider\'s keys directory, not beside the log', () => {
+  it("lives in the provider's keys directory, not beside the log", () => {
     const paths = networkPaths('/net')
     expect(auditKeyPath(paths, 'mercy')).toBe('/net/.medrec/keys/mercy/audit-mac.key')
   })
@@ -41,7 +41,9 @@ describe('audit key', () => {
     await using tmp = await temporaryDirectory()
     const logPath = join(tmp.dir, 'audit.log')
     await writeFile(logPath, '{"seq":1}\n')
-    await expect(loadOrCreateAuditKey(join(tmp.dir, 'audit-mac.key'), logPath)).rejects.toMatchObject({code: errorCodes.KEY_FILE_MISSING})
+    await expect(loadOrCreateAuditKey(join(tmp.dir, 'audit-mac.key'), logPath)).rejects.toMatchObject({
+      code: errorCodes.KEY_FILE_MISSING,
+    })
   })
 
   it('refuses a key readable by others, or one that is not a long enough hex key', async () => {
@@ -50,7 +52,10 @@ describe('audit key', () => {
     await writeFile(keyPath, 'ab'.repeat(32), {mode: 0o600})
     expect(await readAuditKey(keyPath)).toHaveLength(32)
     await chmod(keyPath, 0o644)
-    await expect(readAuditKey(keyPath)).rejects.toMatchObject({code: errorCodes.AUDIT_KEY_INVALID, hint: expect.stringContaining('chmod 600')})
+    await expect(readAuditKey(keyPath)).rejects.toMatchObject({
+      code: errorCodes.AUDIT_KEY_INVALID,
+      hint: expect.stringContaining('chmod 600'),
+    })
     await chmod(keyPath, 0o600)
     await writeFile(keyPath, 'ab'.repeat(16))
     await expect(readAuditKey(keyPath)).rejects.toMatchObject({code: errorCodes.AUDIT_KEY_INVALID})

@@ -46,21 +46,36 @@ export async function readAuditKey(keyPath: string): Promise<Buffer> {
     const code = (error as NodeJS.ErrnoException).code
     if (code === 'ENOENT') {
       throw new MedrecError(errorCodes.KEY_FILE_MISSING, `The audit key ${keyPath} is missing.`, {
-        hint: 'Restore it from your backup: without it the log\'s MACs cannot be checked or continued. To start over, move the log aside first; a new key is made for a new log.',
+        hint:
+          "Restore it from your backup: without it the log's MACs cannot be checked or continued. " +
+          'To start over, move the log aside first; a new key is made for a new log.',
         cause: error,
       })
     }
-    throw new MedrecError(errorCodes.FILE_ACCESS, `Cannot read the audit key ${keyPath} (${code ?? 'error'}).`, {hint: 'Check the file\'s owner and permissions.', cause: error})
+    throw new MedrecError(errorCodes.FILE_ACCESS, `Cannot read the audit key ${keyPath} (${code ?? 'error'}).`, {
+      hint: "Check the file's owner and permissions.",
+      cause: error,
+    })
   }
   if ((mode & 0o077) !== 0) {
-    throw new MedrecError(errorCodes.AUDIT_KEY_INVALID, `The audit key ${keyPath} is readable or writable by other users (mode ${(mode & 0o777).toString(8)}).`, {
-      hint: `Run \`chmod 600 ${keyPath}\`; anyone who read it could forge audit lines, so consider the lines written since as MAC-unprotected.`,
-    })
+    throw new MedrecError(
+      errorCodes.AUDIT_KEY_INVALID,
+      `The audit key ${keyPath} is readable or writable by other users (mode ${(mode & 0o777).toString(8)}).`,
+      {
+        hint:
+          `Run \`chmod 600 ${keyPath}\`; anyone who read it could forge audit lines, ` +
+          'so consider the lines written since as MAC-unprotected.',
+      },
+    )
   }
   const hex = text.trim()
   const key = Buffer.from(hex, 'hex')
   if (!/^[0-9a-fA-F]+$/.test(hex) || key.length < auditKeyMinBytes) {
-    throw new MedrecError(errorCodes.AUDIT_KEY_INVALID, `${keyPath} does not hold a hex key of at least ${auditKeyMinBytes} bytes.`, {hint: 'Restore it from your backup.'})
+    throw new MedrecError(
+      errorCodes.AUDIT_KEY_INVALID,
+      `${keyPath} does not hold a hex key of at least ${auditKeyMinBytes} bytes.`,
+      {hint: 'Restore it from your backup.'},
+    )
   }
   return key
 }

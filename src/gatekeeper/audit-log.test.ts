@@ -9,7 +9,17 @@ import {fileURLToPath} from 'node:url'
 import {describe, expect, it} from 'vitest'
 
 import {errorCodes} from '../errors/error-codes.js'
-import {auditEntryHash, auditEntryMac, auditGenesisHash, openAuditLog, recentNonces, verifyAuditLog, type AuditAnchor, type AuditEntry, type AuditEntryInput} from './audit-log.js'
+import {
+  auditEntryHash,
+  auditEntryMac,
+  auditGenesisHash,
+  openAuditLog,
+  recentNonces,
+  verifyAuditLog,
+  type AuditAnchor,
+  type AuditEntry,
+  type AuditEntryInput,
+} from './audit-log.js'
 
 async function temporaryDirectory(): Promise<{dir: string; [Symbol.asyncDispose](): Promise<void>}> {
   const dir = await mkdtemp(join(tmpdir(), 'medrec-audit-'))
@@ -81,10 +91,22 @@ describe('audit log', () => {
       expect(mac).toBe(auditEntryMac(macKey, hash))
       if (i > 0) expect(entry.prev).toBe(written[i - 1]?.hash)
     }
-    expect(written[1]).toEqual({seq: 2, ...decision(2), prev: written[0]?.hash, hash: expect.stringMatching(/^0x[0-9a-f]{64}$/), mac: expect.stringMatching(/^0x[0-9a-f]{64}$/)})
+    expect(written[1]).toEqual({
+      seq: 2,
+      ...decision(2),
+      prev: written[0]?.hash,
+      hash: expect.stringMatching(/^0x[0-9a-f]{64}$/),
+      mac: expect.stringMatching(/^0x[0-9a-f]{64}$/),
+    })
 
     // And the chain verifies, MACs included
-    expect(await verifyAuditLog(path, {macKey})).toEqual({ok: true, entries: 5, lastHash: entries[4]?.hash, macChecked: true, anchors: []})
+    expect(await verifyAuditLog(path, {macKey})).toEqual({
+      ok: true,
+      entries: 5,
+      lastHash: entries[4]?.hash,
+      macChecked: true,
+      anchors: [],
+    })
   })
 
   it('keeps the order in which appends were called, however many are in flight', async () => {
@@ -161,7 +183,11 @@ describe('audit log', () => {
 
         // Then verification fails at that line
         const result = await verifyAuditLog(edited, {macKey})
-        expect(result, `${field} on line ${index + 1}`).toMatchObject({ok: false, entries: index, problem: {line: index + 1}})
+        expect(result, `${field} on line ${index + 1}`).toMatchObject({
+          ok: false,
+          entries: index,
+          problem: {line: index + 1},
+        })
       }
     }
   })
@@ -179,13 +205,23 @@ describe('audit log', () => {
     }
 
     // Then a deleted line is found where it is missing, and a swap at its first line
-    expect(await check(original.filter((_, i) => i !== 2))).toMatchObject({ok: false, entries: 2, problem: {line: 3, reason: expect.stringMatching(/^seq is 4 where 3/)}})
+    expect(await check(original.filter((_, i) => i !== 2))).toMatchObject({
+      ok: false,
+      entries: 2,
+      problem: {line: 3, reason: expect.stringMatching(/^seq is 4 where 3/)},
+    })
     expect(await check(original.slice(1))).toMatchObject({ok: false, entries: 0, problem: {line: 1}})
     const swapped = [...original]
     ;[swapped[1], swapped[2]] = [swapped[2]!, swapped[1]!]
     expect(await check(swapped)).toMatchObject({ok: false, entries: 1, problem: {line: 2}})
-    expect(await check([...original.slice(0, 3), original[2]!, ...original.slice(3)])).toMatchObject({ok: false, problem: {line: 4}})
-    expect(await check([...original.slice(0, 2), '', ...original.slice(2)])).toMatchObject({ok: false, problem: {line: 3, reason: 'the line is empty'}})
+    expect(await check([...original.slice(0, 3), original[2]!, ...original.slice(3)])).toMatchObject({
+      ok: false,
+      problem: {line: 4},
+    })
+    expect(await check([...original.slice(0, 2), '', ...original.slice(2)])).toMatchObject({
+      ok: false,
+      problem: {line: 3, reason: 'the line is empty'},
+    })
   })
 
   it('detects a file cut off in the middle of a line, and refuses to continue it', async () => {
@@ -197,7 +233,12 @@ describe('audit log', () => {
     await truncate(path, size - 20)
 
     // Then verification names the last line, having verified the three before
-    expect(await verifyAuditLog(path, {macKey})).toMatchObject({ok: false, entries: 3, lastHash: entries[2]?.hash, problem: {line: 4, reason: expect.stringMatching(/incomplete/)}})
+    expect(await verifyAuditLog(path, {macKey})).toMatchObject({
+      ok: false,
+      entries: 3,
+      lastHash: entries[2]?.hash,
+      problem: {line: 4, reason: expect.stringMatching(/incomplete/)},
+    })
 
     // And the log is not continued on top of it: the error points to `audit verify`
     await expect(openAuditLog(path, {macKey})).rejects.toMatchObject({
@@ -212,8 +253,14 @@ describe('audit log', () => {
     const path = join(tmp.dir, 'audit.log')
     await writeLog(path, 3)
     const original = await lines(path)
-    await writeFile(path, `${[...original.slice(0, 2), original[2]!.replace('"records.read"', '"records.list"')].join('\n')}\n`)
-    await expect(openAuditLog(path, {macKey})).rejects.toMatchObject({code: errorCodes.AUDIT_LOG_CORRUPT, message: expect.stringMatching(/does not match its hash/)})
+    await writeFile(
+      path,
+      `${[...original.slice(0, 2), original[2]!.replace('"records.read"', '"records.list"')].join('\n')}\n`,
+    )
+    await expect(openAuditLog(path, {macKey})).rejects.toMatchObject({
+      code: errorCodes.AUDIT_LOG_CORRUPT,
+      message: expect.stringMatching(/does not match its hash/),
+    })
     await writeFile(path, `${original.join('\n')}\n{"not": "an entry"}\n`)
     await expect(openAuditLog(path, {macKey})).rejects.toMatchObject({code: errorCodes.AUDIT_LOG_CORRUPT})
   })
@@ -226,7 +273,11 @@ describe('audit log', () => {
     const log = await openAuditLog(path, {macKey})
     try {
       // Then appends reject, saying why, so the caller denies the request
-      await expect(log.append(decision(1))).rejects.toMatchObject({code: errorCodes.AUDIT_LOG_WRITE_FAILED, message: expect.stringMatching(/\(ENOSPC\)/), hint: expect.stringMatching(/disk space/)})
+      await expect(log.append(decision(1))).rejects.toMatchObject({
+        code: errorCodes.AUDIT_LOG_WRITE_FAILED,
+        message: expect.stringMatching(/\(ENOSPC\)/),
+        hint: expect.stringMatching(/disk space/),
+      })
       await expect(log.append(decision(2))).rejects.toMatchObject({code: errorCodes.AUDIT_LOG_WRITE_FAILED})
     } finally {
       await log.close()
@@ -246,7 +297,10 @@ describe('audit log', () => {
       await rm(dir, {recursive: true})
 
       // Then appends reject
-      await expect(log.append(decision(2))).rejects.toMatchObject({code: errorCodes.AUDIT_LOG_WRITE_FAILED, message: expect.stringMatching(/moved, deleted or replaced/)})
+      await expect(log.append(decision(2))).rejects.toMatchObject({
+        code: errorCodes.AUDIT_LOG_WRITE_FAILED,
+        message: expect.stringMatching(/moved, deleted or replaced/),
+      })
       await expect(log.append(decision(3))).rejects.toMatchObject({code: errorCodes.AUDIT_LOG_WRITE_FAILED})
     } finally {
       await log.close()
@@ -281,7 +335,10 @@ describe('audit log', () => {
     closeSync(fds[0]!)
 
     // Then the next append rejects
-    await expect(log.append(decision(2))).rejects.toMatchObject({code: errorCodes.AUDIT_LOG_WRITE_FAILED, message: expect.stringMatching(/EBADF/)})
+    await expect(log.append(decision(2))).rejects.toMatchObject({
+      code: errorCodes.AUDIT_LOG_WRITE_FAILED,
+      message: expect.stringMatching(/EBADF/),
+    })
     await log.close()
     expect(await verifyAuditLog(path, {macKey})).toMatchObject({ok: true, entries: 1})
   })
@@ -313,10 +370,21 @@ describe('audit log', () => {
     const log = await openAuditLog(path, {macKey})
     try {
       // When an entry carries malformed fields
-      const bad = {...decision(1), time: 'yesterday', requester: 'alice', outcome: 'maybe', block: {number: '-1', hash: '0x1'}} as unknown as AuditEntryInput
+      const bad = {
+        ...decision(1),
+        time: 'yesterday',
+        requester: 'alice',
+        outcome: 'maybe',
+        block: {number: '-1', hash: '0x1'},
+      } as unknown as AuditEntryInput
       await expect(log.append(bad)).rejects.toMatchObject({
         code: errorCodes.INVALID_ARGUMENT,
-        details: [expect.stringMatching(/^time:/), expect.stringMatching(/^requester:/), expect.stringMatching(/^outcome:/), expect.stringMatching(/^block:/)],
+        details: [
+          expect.stringMatching(/^time:/),
+          expect.stringMatching(/^requester:/),
+          expect.stringMatching(/^outcome:/),
+          expect.stringMatching(/^block:/),
+        ],
       })
 
       // And when one carries an extra field, e.g. record contents
@@ -337,7 +405,10 @@ describe('audit log', () => {
     const path = join(tmp.dir, 'audit.log')
     const log = await openAuditLog(path, {macKey})
     try {
-      await expect(openAuditLog(path, {macKey})).rejects.toMatchObject({code: errorCodes.AUDIT_LOG_WRITE_FAILED, message: expect.stringMatching(/already open/)})
+      await expect(openAuditLog(path, {macKey})).rejects.toMatchObject({
+        code: errorCodes.AUDIT_LOG_WRITE_FAILED,
+        message: expect.stringMatching(/already open/),
+      })
     } finally {
       await log.close()
     }
@@ -347,7 +418,10 @@ describe('audit log', () => {
   it('says when there is no log to verify, or its directory does not exist', async () => {
     await using tmp = await temporaryDirectory()
     await expect(verifyAuditLog(join(tmp.dir, 'none.log'))).rejects.toMatchObject({code: errorCodes.FILE_ACCESS})
-    await expect(openAuditLog(join(tmp.dir, 'missing', 'audit.log'), {macKey})).rejects.toMatchObject({code: errorCodes.AUDIT_LOG_WRITE_FAILED, hint: expect.stringMatching(/directory does not exist/)})
+    await expect(openAuditLog(join(tmp.dir, 'missing', 'audit.log'), {macKey})).rejects.toMatchObject({
+      code: errorCodes.AUDIT_LOG_WRITE_FAILED,
+      hint: expect.stringMatching(/directory does not exist/),
+    })
   })
 
   it('appends at least several thousand entries a second', async () => {
@@ -390,7 +464,13 @@ function rechain(entries: Record<string, unknown>[], from: number, key?: Buffer)
 
 /** An anchor as read from the chain, for entry `entries` with hash `head`. */
 function anchorAt(entries: number, head: string, block = 100 + entries): AuditAnchor {
-  return {entries, head: head as `0x${string}`, block: String(block), transactionHash: `0x${block.toString(16).padStart(64, 'a')}`, time: new Date(Date.UTC(2025, 0, 2, 0, 0, entries)).toISOString()}
+  return {
+    entries,
+    head: head as `0x${string}`,
+    block: String(block),
+    transactionHash: `0x${block.toString(16).padStart(64, 'a')}`,
+    time: new Date(Date.UTC(2025, 0, 2, 0, 0, entries)).toISOString(),
+  }
 }
 
 async function writeLines(path: string, lines: string[]): Promise<void> {
@@ -406,16 +486,27 @@ describe('audit log tampering', () => {
     const entries = (await lines(path)).map((line) => JSON.parse(line) as Record<string, unknown>)
 
     // When line 3 is deleted and seq, prev and hash are recomputed from there on
-    await writeLines(path, rechain(entries.filter((_, i) => i !== 2), 2))
+    await writeLines(
+      path,
+      rechain(
+        entries.filter((_, i) => i !== 2),
+        2,
+      ),
+    )
 
     // Then the sha256 chain alone no longer shows it
     expect(await verifyAuditLog(path)).toMatchObject({ok: true, entries: 4, macChecked: false})
 
     // But with the audit key, verification fails at the first recomputed line
-    expect(await verifyAuditLog(path, {macKey})).toMatchObject({ok: false, entries: 2, macChecked: true, problem: {line: 3, reason: expect.stringMatching(/MAC/)}})
+    expect(await verifyAuditLog(path, {macKey})).toMatchObject({
+      ok: false,
+      entries: 2,
+      macChecked: true,
+      problem: {line: 3, reason: expect.stringMatching(/MAC/)},
+    })
   })
 
-  it('detects an edited field when the chain was recomputed without the key, and MACs made up with another key', async () => {
+  it('detects an edited field with the chain recomputed without the key, or MACs made with another key', async () => {
     // Given a valid log of four lines whose third is a refusal
     await using tmp = await temporaryDirectory()
     const path = join(tmp.dir, 'audit.log')
@@ -428,15 +519,26 @@ describe('audit log tampering', () => {
     await writeLines(path, rechain(entries, 2))
 
     // Then verification with the key fails at that line
-    expect(await verifyAuditLog(path, {macKey})).toMatchObject({ok: false, entries: 2, problem: {line: 3, reason: expect.stringMatching(/does not match its MAC/)}})
+    expect(await verifyAuditLog(path, {macKey})).toMatchObject({
+      ok: false,
+      entries: 2,
+      problem: {line: 3, reason: expect.stringMatching(/does not match its MAC/)},
+    })
 
     // And MACs recomputed with a key the tamperer made up fail the same way
     await writeLines(path, rechain(entries, 2, randomBytes(32)))
     expect(await verifyAuditLog(path, {macKey})).toMatchObject({ok: false, entries: 2, problem: {line: 3}})
 
     // And MACs stripped altogether are refused, not taken for an older format
-    await writeLines(path, rechain(entries, 2).map((line, i) => (i < 2 ? line : JSON.stringify({...JSON.parse(line), mac: undefined}))))
-    expect(await verifyAuditLog(path, {macKey})).toMatchObject({ok: false, entries: 2, problem: {line: 3, reason: expect.stringMatching(/no valid MAC/)}})
+    await writeLines(
+      path,
+      rechain(entries, 2).map((line, i) => (i < 2 ? line : JSON.stringify({...JSON.parse(line), mac: undefined}))),
+    )
+    expect(await verifyAuditLog(path, {macKey})).toMatchObject({
+      ok: false,
+      entries: 2,
+      problem: {line: 3, reason: expect.stringMatching(/no valid MAC/)},
+    })
   })
 
   it('refuses to continue a log whose last line was forged, or with another key', async () => {
@@ -448,27 +550,42 @@ describe('audit log tampering', () => {
 
     // Then another key neither continues nor verifies it
     const otherKey = randomBytes(32)
-    await expect(openAuditLog(path, {macKey: otherKey})).rejects.toMatchObject({code: errorCodes.AUDIT_LOG_CORRUPT, message: expect.stringMatching(/MAC/)})
+    await expect(openAuditLog(path, {macKey: otherKey})).rejects.toMatchObject({
+      code: errorCodes.AUDIT_LOG_CORRUPT,
+      message: expect.stringMatching(/MAC/),
+    })
     expect(await verifyAuditLog(path, {macKey: otherKey})).toMatchObject({ok: false, entries: 0, problem: {line: 1}})
 
     // When a line is forged onto the end with a correct hash but no valid MAC
     await writeLines(path, rechain([...entries, {...entries[2], time: '2025-01-01T13:00:00.000Z'}], 3))
 
     // Then the gatekeeper does not continue the log, and verification names the line
-    await expect(openAuditLog(path, {macKey})).rejects.toMatchObject({code: errorCodes.AUDIT_LOG_CORRUPT, message: expect.stringMatching(/MAC/)})
+    await expect(openAuditLog(path, {macKey})).rejects.toMatchObject({
+      code: errorCodes.AUDIT_LOG_CORRUPT,
+      message: expect.stringMatching(/MAC/),
+    })
     expect(await verifyAuditLog(path, {macKey})).toMatchObject({ok: false, entries: 3, problem: {line: 4}})
 
     // And a key shorter than 32 bytes is refused outright
-    await expect(openAuditLog(join(tmp.dir, 'other.log'), {macKey: randomBytes(16)})).rejects.toMatchObject({code: errorCodes.INVALID_ARGUMENT})
+    await expect(openAuditLog(join(tmp.dir, 'other.log'), {macKey: randomBytes(16)})).rejects.toMatchObject({
+      code: errorCodes.INVALID_ARGUMENT,
+    })
   })
 
-  it('detects the last line cut off below an anchor; above the last anchor only a shorter valid log remains', async () => {
+  it('detects the last line cut off below an anchor; past the last anchor a shorter valid log remains', async () => {
     // Given a log of five lines, anchored at entries 3 and 5
     await using tmp = await temporaryDirectory()
     const path = join(tmp.dir, 'audit.log')
     const written = await writeLog(path, 5)
     const anchors = [anchorAt(3, written[2]!.hash), anchorAt(5, written[4]!.hash)]
-    expect(await verifyAuditLog(path, {macKey, anchors})).toMatchObject({ok: true, entries: 5, anchors: [{entries: 3, status: 'matched'}, {entries: 5, status: 'matched'}]})
+    expect(await verifyAuditLog(path, {macKey, anchors})).toMatchObject({
+      ok: true,
+      entries: 5,
+      anchors: [
+        {entries: 3, status: 'matched'},
+        {entries: 5, status: 'matched'},
+      ],
+    })
 
     // When its last line is cut off
     await writeLines(path, (await lines(path)).slice(0, 4))
@@ -478,8 +595,15 @@ describe('audit log tampering', () => {
     expect(result).toMatchObject({
       ok: false,
       entries: 4,
-      problem: {line: 5, reason: expect.stringMatching(/ends after 4 entries.*block 105.*records 5.*cut off/), anchor: anchors[1]},
-      anchors: [{entries: 3, status: 'matched'}, {entries: 5, status: 'missing'}],
+      problem: {
+        line: 5,
+        reason: expect.stringMatching(/ends after 4 entries.*block 105.*records 5.*cut off/),
+        anchor: anchors[1],
+      },
+      anchors: [
+        {entries: 3, status: 'matched'},
+        {entries: 5, status: 'missing'},
+      ],
     })
 
     // And without an anchor past it, the cut is not detectable: MACs prove each line, not the end of the log
@@ -495,7 +619,14 @@ describe('audit log tampering', () => {
     const entries = (await lines(path)).map((line) => JSON.parse(line) as Record<string, unknown>)
 
     // When someone holding the audit key deletes line 3 and recomputes hashes and MACs
-    await writeLines(path, rechain(entries.filter((_, i) => i !== 2), 2, macKey))
+    await writeLines(
+      path,
+      rechain(
+        entries.filter((_, i) => i !== 2),
+        2,
+        macKey,
+      ),
+    )
 
     // Then the MACs check out, but the line at the anchor's count has another hash: named
     expect(await verifyAuditLog(path, {macKey})).toMatchObject({ok: true, entries: 5})
@@ -503,11 +634,21 @@ describe('audit log tampering', () => {
       ok: false,
       entries: 4,
       problem: {line: 4, reason: expect.stringMatching(/block 104.*rewritten/), anchor: anchors[1]},
-      anchors: [{entries: 2, status: 'matched'}, {entries: 4, status: 'mismatch'}],
+      anchors: [
+        {entries: 2, status: 'matched'},
+        {entries: 4, status: 'mismatch'},
+      ],
     })
 
     // And a rewrite after the last anchor passes (the stated limit of anchoring)
-    await writeLines(path, rechain(entries.map((e, i) => (i === 5 ? {...e, outcome: 'denied'} : e)), 5, macKey))
+    await writeLines(
+      path,
+      rechain(
+        entries.map((e, i) => (i === 5 ? {...e, outcome: 'denied'} : e)),
+        5,
+        macKey,
+      ),
+    )
     expect(await verifyAuditLog(path, {macKey, anchors})).toMatchObject({ok: true, entries: 6})
   })
 
@@ -517,13 +658,27 @@ describe('audit log tampering', () => {
     const written = await writeLog(path, 4)
     const anchors = [anchorAt(1, written[0]!.hash), anchorAt(3, written[2]!.hash)]
     const original = await lines(path)
-    await writeLines(path, [original[0]!, original[1]!.replace('"records.read"', '"records.list"'), ...original.slice(2)])
-    expect(await verifyAuditLog(path, {macKey, anchors})).toMatchObject({ok: false, problem: {line: 2}, anchors: [{status: 'matched'}, {status: 'unchecked'}]})
+    await writeLines(path, [
+      original[0]!,
+      original[1]!.replace('"records.read"', '"records.list"'),
+      ...original.slice(2),
+    ])
+    expect(await verifyAuditLog(path, {macKey, anchors})).toMatchObject({
+      ok: false,
+      problem: {line: 2},
+      anchors: [{status: 'matched'}, {status: 'unchecked'}],
+    })
 
     // A running gatekeeper's log may end in a half-written line: verified up to the line before it
     await writeFile(path, `${original.join('\n')}\n${original[3]!.slice(0, 30)}`)
-    expect(await verifyAuditLog(path, {macKey, anchors, ignoreIncompleteTail: true})).toMatchObject({ok: true, entries: 4})
-    expect(await verifyAuditLog(path, {macKey, anchors})).toMatchObject({ok: false, problem: {line: 5, reason: expect.stringMatching(/incomplete/)}})
+    expect(await verifyAuditLog(path, {macKey, anchors, ignoreIncompleteTail: true})).toMatchObject({
+      ok: true,
+      entries: 4,
+    })
+    expect(await verifyAuditLog(path, {macKey, anchors})).toMatchObject({
+      ok: false,
+      problem: {line: 5, reason: expect.stringMatching(/incomplete/)},
+    })
   })
 
   it('syncs to disk and reports the head of what is written, for anchoring', async () => {
@@ -568,9 +723,14 @@ describe('recentNonces', () => {
     await log.append(decision(1))
     await log.append(decision(2, {expiry: null}))
     const third = await log.append(decision(3, {expiry: '1735732983'}))
-    await expect(log.append(decision(4, {expiry: 'soon'}))).rejects.toMatchObject({code: errorCodes.INVALID_ARGUMENT, details: [expect.stringMatching(/^expiry:/)]})
+    await expect(log.append(decision(4, {expiry: 'soon'}))).rejects.toMatchObject({
+      code: errorCodes.INVALID_ARGUMENT,
+      details: [expect.stringMatching(/^expiry:/)],
+    })
     await expect(log.append(decision(4, {expiry: '0123'}))).rejects.toMatchObject({code: errorCodes.INVALID_ARGUMENT})
-    await expect(log.append(decision(4, {expiry: '18446744073709551616'}))).rejects.toMatchObject({code: errorCodes.INVALID_ARGUMENT})
+    await expect(log.append(decision(4, {expiry: '18446744073709551616'}))).rejects.toMatchObject({
+      code: errorCodes.INVALID_ARGUMENT,
+    })
     await log.close()
 
     // Then the line carries it, covered by hash and MAC, and the whole log verifies
@@ -591,7 +751,10 @@ describe('recentNonces', () => {
     const path = join(tmp.dir, 'audit.log')
     await writeLog(path, 2)
     await appendFile(path, '{"seq": 3, "time": "broken\n')
-    await expect(recentNonces(path, 0)).rejects.toMatchObject({code: errorCodes.AUDIT_LOG_CORRUPT, message: expect.stringMatching(/line 3/)})
+    await expect(recentNonces(path, 0)).rejects.toMatchObject({
+      code: errorCodes.AUDIT_LOG_CORRUPT,
+      message: expect.stringMatching(/line 3/),
+    })
   })
 })
 

@@ -163,7 +163,8 @@ type ChainHead = {seq: number; hash: Hex}
 
 function checkMacKey(macKey: Uint8Array | undefined): Buffer {
   if (!(macKey instanceof Uint8Array) || macKey.length < auditKeyMinBytes) {
-    throw new MedrecError(errorCodes.INVALID_ARGUMENT, `The audit log needs a MAC key of at least ${auditKeyMinBytes} bytes.`)
+    const message = `The audit log needs a MAC key of at least ${auditKeyMinBytes} bytes.`
+    throw new MedrecError(errorCodes.INVALID_ARGUMENT, message)
   }
   return Buffer.from(macKey)
 }
@@ -359,7 +360,8 @@ function checkEntryInput(input: AuditEntryInput): AuditEntryInput {
   const check = (ok: boolean, field: string, expected: string) => {
     if (!ok) problems.push(`${field}: expected ${expected}`)
   }
-  const {time, requester, relationship, action, outcome, reason, block, nonce, signatureHash, expiry} = input ?? ({} as AuditEntryInput)
+  const {time, requester, relationship, action, outcome, reason, block, nonce, signatureHash, expiry} =
+    input ?? ({} as AuditEntryInput)
   check(typeof time === 'string' && isoTimePattern.test(time) && Number.isFinite(Date.parse(time)), 'time', 'an ISO-8601 time')
   check(requester === null || (typeof requester === 'string' && addressPattern.test(requester)), 'requester', 'an address or null')
   check(relationship === null || (typeof relationship === 'string' && addressPattern.test(relationship)), 'relationship', 'an address or null')
@@ -373,11 +375,23 @@ function checkEntryInput(input: AuditEntryInput): AuditEntryInput {
   )
   check(nonce === null || (typeof nonce === 'string' && noncePattern.test(nonce)), 'nonce', 'hex or null')
   check(signatureHash === null || (typeof signatureHash === 'string' && hash32Pattern.test(signatureHash)), 'signatureHash', '32-byte hex or null')
-  check(expiry === undefined || expiry === null || (typeof expiry === 'string' && unixSecondsPattern.test(expiry) && BigInt(expiry) < 2n ** 64n), 'expiry', 'Unix seconds as a decimal string, or null')
+  const expiryOk = typeof expiry === 'string' && unixSecondsPattern.test(expiry) && BigInt(expiry) < 2n ** 64n
+  check(expiry === undefined || expiry === null || expiryOk, 'expiry', 'Unix seconds as a decimal string, or null')
   if (problems.length > 0) {
     throw new MedrecError(errorCodes.INVALID_ARGUMENT, 'An audit entry has invalid fields; it was not logged.', {details: problems})
   }
-  const checked: AuditEntryInput = {time, requester, relationship, action, outcome, reason, block: block === null ? null : {number: block.number, hash: block.hash}, nonce, signatureHash}
+  const checkedBlock = block === null ? null : {number: block.number, hash: block.hash}
+  const checked: AuditEntryInput = {
+    time,
+    requester,
+    relationship,
+    action,
+    outcome,
+    reason,
+    block: checkedBlock,
+    nonce,
+    signatureHash,
+  }
   // Written only when given, so lines of callers that never pass it keep their old shape.
   if (expiry !== undefined) checked.expiry = expiry
   return checked
@@ -404,8 +418,12 @@ function checkLine(text: string, macKey: Buffer | undefined): {entry: AuditEntry
   }
   if (expected !== hash) return {reason: 'does not match its hash (the line was changed)'}
   if (macKey !== undefined) {
-    if (typeof mac !== 'string' || !hash32Pattern.test(mac)) return {reason: 'has no valid MAC (written without the audit key, or the MAC was removed)'}
-    if (auditEntryMac(macKey, hash) !== mac.toLowerCase()) return {reason: 'does not match its MAC (forged or changed without the audit key, or this is not the log\'s key)'}
+    if (typeof mac !== 'string' || !hash32Pattern.test(mac)) {
+      return {reason: 'has no valid MAC (written without the audit key, or the MAC was removed)'}
+    }
+    if (auditEntryMac(macKey, hash) !== mac.toLowerCase()) {
+      return {reason: 'does not match its MAC (forged or changed without the audit key, or this is not the log\'s key)'}
+    }
   }
   return {entry: value as AuditEntry}
 }
@@ -431,7 +449,8 @@ export async function verifyAuditLog(path: string, options: VerifyAuditLogOption
     anchors,
     ...(problem ? {problem} : {}),
   })
-  const fail = (reason: string, anchor?: AuditAnchorCheck) => result({line, reason, ...(anchor ? {anchor: plainAnchor(anchor)} : {})})
+  const fail = (reason: string, anchor?: AuditAnchorCheck) =>
+    result({line, reason, ...(anchor ? {anchor: plainAnchor(anchor)} : {})})
   // Holds the anchors at the current count against the current head; the first that differs fails.
   const holdAnchors = (head: Hex): AuditLogVerification | undefined => {
     let broken: AuditAnchorCheck | undefined
@@ -439,8 +458,13 @@ export async function verifyAuditLog(path: string, options: VerifyAuditLogOption
       anchor.status = anchor.head.toLowerCase() === head ? 'matched' : 'mismatch'
       if (anchor.status === 'mismatch') broken ??= anchor
     }
-    if (broken) return fail(`${entries === 0 ? 'the empty log\'s' : 'this line\'s'} hash differs from the one ${describeAnchor(broken)} records for entry ${entries}: the log was rewritten at or before this line`, broken)
-    return undefined
+    if (!broken) return undefined
+    const what = entries === 0 ? 'the empty log\'s' : 'this line\'s'
+    return fail(
+      `${what} hash differs from the one ${describeAnchor(broken)} records for entry ${entries}: ` +
+        'the log was rewritten at or before this line',
+      broken,
+    )
   }
   try {
     await stat(path)
@@ -477,13 +501,15 @@ export async function verifyAuditLog(path: string, options: VerifyAuditLogOption
   if (beyond.length > 0) {
     const first = beyond.reduce((a, b) => (b.entries < a.entries ? b : a))
     line = entries + 1
-    return fail(`the log ends after ${entries} entries, but ${describeAnchor(first)} records ${first.entries}: entries were cut off`, first)
+    const reason = `the log ends after ${entries} entries, but ${describeAnchor(first)} records ${first.entries}`
+    return fail(`${reason}: entries were cut off`, first)
   }
   return result()
 }
 
 function plainAnchor(check: AuditAnchorCheck): AuditAnchor {
-  return {entries: check.entries, head: check.head, block: check.block, transactionHash: check.transactionHash, time: check.time}
+  const {entries, head, block, transactionHash, time} = check
+  return {entries, head, block, transactionHash, time}
 }
 
 function describeAnchor(anchor: AuditAnchor): string {
@@ -515,7 +541,12 @@ export async function recentNonces(path: string, sinceMs: number): Promise<Recen
       const time = typeof entry?.time === 'string' ? Date.parse(entry.time) : Number.NaN
       if (!Number.isFinite(time)) throw corrupt('has no valid time')
       if (time >= sinceMs && typeof entry.nonce === 'string') {
-        const nonce: RecentNonce = {nonce: entry.nonce, requester: entry.requester ?? null, time: entry.time as string, outcome: entry.outcome as AuditOutcome}
+        const nonce: RecentNonce = {
+          nonce: entry.nonce,
+          requester: entry.requester ?? null,
+          time: entry.time as string,
+          outcome: entry.outcome as AuditOutcome,
+        }
         // Lines written before expiry was logged have none; the caller falls back to time + lifetime.
         if (typeof entry.expiry === 'string') nonce.expiry = entry.expiry
         nonces.push(nonce)

@@ -48,9 +48,13 @@ export async function checkAuditLog(options: CheckAuditLogOptions): Promise<Chec
   if (!options.skipMac) {
     keyFile = options.keyFile ?? (options.provider === undefined ? null : auditKeyPath(paths, options.provider))
     if (keyFile === null) {
-      throw new MedrecError(errorCodes.INVALID_ARGUMENT, 'Checking a log\'s MACs needs its audit key: give --key-file (or --provider, for the provider\'s own).', {
-        hint: 'An auditor without the key can check the hash chain and the anchors with --skip-mac.',
-      })
+      throw new MedrecError(
+        errorCodes.INVALID_ARGUMENT,
+        "Checking a log's MACs needs its audit key: give --key-file (or --provider, for the provider's own).",
+        {
+          hint: 'An auditor without the key can check the hash chain and the anchors with --skip-mac.',
+        },
+      )
     }
   }
   const macKey = keyFile === null ? undefined : await readAuditKey(keyFile)
@@ -58,7 +62,12 @@ export async function checkAuditLog(options: CheckAuditLogOptions): Promise<Chec
   const anchorsRead = options.provider !== undefined && !options.skipAnchors
   if (anchorsRead) {
     const {network, publicClient} = await networkClients(options.dir)
-    anchors = await readAuditAnchors({publicClient, anchors: auditAnchorsAddress(network), providerId: providerIdentity(options.provider!), fromBlock: options.fromBlock})
+    anchors = await readAuditAnchors({
+      publicClient,
+      anchors: auditAnchorsAddress(network),
+      providerId: providerIdentity(options.provider!),
+      fromBlock: options.fromBlock,
+    })
   }
   const result = await verifyAuditLog(file, {macKey, anchors})
   const lastAnchored = Math.max(0, ...result.anchors.filter((a) => a.status === 'matched').map((a) => a.entries))

@@ -20,7 +20,9 @@ import {keccak256Bytes} from './keccak.js'
  * hash means "not committed" and is never checked.
  */
 export function recordsContentHash(resources: readonly Readonly<Record<string, unknown>>[]): Hex {
-  const sorted = [...resources].sort((a, b) => compare(String(a.resourceType), String(b.resourceType)) || compare(String(a.id), String(b.id)))
+  const sorted = [...resources].sort(
+    (a, b) => compare(String(a.resourceType), String(b.resourceType)) || compare(String(a.id), String(b.id)),
+  )
   return `0x${keccak256Bytes(Buffer.from(canonicalJson(sorted), 'utf8')).toString('hex')}`
 }
 

@@ -106,7 +106,10 @@ export async function startGatekeeper(options: StartGatekeeperOptions): Promise<
       })
     }
     // Only once serving: a start that fails sends no transaction.
-    if ('send' in anchoring) anchorer = startAuditAnchoring({audit, everyMs: anchoring.everySeconds * 1000, send: anchoring.send, onEvent: options.onAnchor})
+    if ('send' in anchoring) {
+      const everyMs = anchoring.everySeconds * 1000
+      anchorer = startAuditAnchoring({audit, everyMs, send: anchoring.send, onEvent: options.onAnchor})
+    }
     const address = app.server.address()
     const port = typeof address === 'object' && address ? address.port : options.port
     const close = async () => {
@@ -134,11 +137,13 @@ export async function startGatekeeper(options: StartGatekeeperOptions): Promise<
  * contract, and the provider's own account key in this directory (the key the Registrar
  * binds to the provider; any other would be refused on chain).
  */
+type AnchorSender = Parameters<typeof startAuditAnchoring>[0]['send']
+
 async function anchoringPlan(
   context: Awaited<ReturnType<typeof openRegistrar>>,
   options: StartGatekeeperOptions,
   account: Address,
-): Promise<{contract: Address; everySeconds: number; send: Parameters<typeof startAuditAnchoring>[0]['send']} | {disabled: string}> {
+): Promise<{contract: Address; everySeconds: number; send: AnchorSender} | {disabled: string}> {
   const everySeconds = options.anchorEverySeconds ?? 300
   if (everySeconds <= 0) return {disabled: 'anchoring is off (--anchor-every 0)'}
   let contract: Address
@@ -149,13 +154,17 @@ async function anchoringPlan(
   }
   const keyFiles = context.network.paths.node(options.provider)
   if (!(await access(keyFiles.keystore).then(() => true, () => false))) {
-    return {disabled: `${options.provider}'s account key is not in this directory; anchor with \`medrec gatekeeper audit anchor\` where it is`}
+    const where = 'anchor with `medrec gatekeeper audit anchor` where it is'
+    return {disabled: `${options.provider}'s account key is not in this directory; ${where}`}
   }
   const walletClient = await networkWalletClient(context.network, context.chain, options.provider)
   if (walletClient.account.address !== account) {
-    return {disabled: `the key ${keyFiles.keystore} is ${walletClient.account.address}, but the Registrar binds ${options.provider} to ${account}`}
+    const binding = `the Registrar binds ${options.provider} to ${account}`
+    return {disabled: `the key ${keyFiles.keystore} is ${walletClient.account.address}, but ${binding}`}
   }
-  return {contract, everySeconds, send: (head) => sendAuditAnchor({publicClient: context.publicClient, walletClient, anchors: contract, head})}
+  const {publicClient} = context
+  const send: AnchorSender = (head) => sendAuditAnchor({publicClient, walletClient, anchors: contract, head})
+  return {contract, everySeconds, send}
 }
 
 async function readTls(tls: {certFile: string; keyFile: string}): Promise<{cert: Buffer; key: Buffer}> {

@@ -18,13 +18,27 @@ The store is SQLite in .medrec/gatekeeper/PROVIDER/records.sqlite by default; wi
     store: Flags.string({summary: 'Where the records are.', options: ['sqlite', 'postgres'], default: 'sqlite'}),
     'sqlite-file': Flags.string({summary: 'The SQLite file (default .medrec/gatekeeper/PROVIDER/records.sqlite).'}),
     'audit-log': Flags.string({summary: 'The audit log file (default .medrec/gatekeeper/PROVIDER/audit.log).'}),
-    'audit-key': Flags.string({summary: 'The key that MACs the audit log (default .medrec/keys/PROVIDER/audit-mac.key, made with a new log).'}),
-    'anchor-every': Flags.integer({summary: 'Seconds between anchors of the audit log\'s head on chain, with the provider\'s key if it is here; 0: never.', default: 300, min: 0, max: 86_400}),
+    'audit-key': Flags.string({
+      summary: 'The key that MACs the audit log (default .medrec/keys/PROVIDER/audit-mac.key, made with a new log).',
+    }),
+    'anchor-every': Flags.integer({
+      summary: 'Seconds between on-chain anchors of the audit log\'s head (needs the provider\'s key here); 0: never.',
+      default: 300,
+      min: 0,
+      max: 86_400,
+    }),
     'tls-cert': Flags.string({summary: 'PEM certificate: serve HTTPS.', dependsOn: ['tls-key']}),
     'tls-key': Flags.string({summary: 'PEM private key for --tls-cert.', dependsOn: ['tls-cert']}),
   }
 
-  async run(): Promise<{url: string; provider: {name: string; id: string; account: string}; store: string; auditLog: string; anchoring: object; block: string}> {
+  async run(): Promise<{
+    url: string
+    provider: {name: string; id: string; account: string}
+    store: string
+    auditLog: string
+    anchoring: object
+    block: string
+  }> {
     const {flags} = await this.parse(GatekeeperStart)
     const dir = this.networkDir(flags)
     const store = gatekeeperStoreSpec(networkPaths(dir), flags.provider, {kind: flags.store as 'sqlite' | 'postgres', sqliteFile: flags['sqlite-file']})
@@ -47,12 +61,17 @@ The store is SQLite in .medrec/gatekeeper/PROVIDER/records.sqlite by default; wi
           : `Could not anchor the audit log${event.entries ? ` at entry ${event.entries}` : ''}: ${event.message}\n`),
       tls: flags['tls-cert'] && flags['tls-key'] ? {certFile: flags['tls-cert'], keyFile: flags['tls-key']} : undefined,
     })
-    const result = {url: running.url, provider: running.provider, store: running.store, auditLog: running.auditLog, anchoring: running.anchoring, block: running.block}
+    const {url, provider, store: kind, auditLog, anchoring, block} = running
+    const result = {url, provider, store: kind, auditLog, anchoring, block}
     // Ready: the result goes out now (a supervisor or test reads this line), then we serve until a signal.
     if (this.jsonEnabled()) process.stdout.write(`${JSON.stringify(result)}\n`)
     else {
-      const anchoring = 'disabled' in running.anchoring ? `not anchored: ${running.anchoring.disabled}` : `anchored every ${running.anchoring.everySeconds} s`
-      this.log(`Gatekeeper for ${running.provider.name} (${running.provider.account}) listening on ${running.url}; ${running.store} store; audit log ${running.auditLog} (${anchoring}); chain at block ${running.block}.`)
+      const anchored =
+        'disabled' in anchoring ? `not anchored: ${anchoring.disabled}` : `anchored every ${anchoring.everySeconds} s`
+      this.log(
+        `Gatekeeper for ${provider.name} (${provider.account}) listening on ${url}; ${kind} store; ` +
+          `audit log ${auditLog} (${anchored}); chain at block ${block}.`,
+      )
     }
     await new Promise<void>((resolve) => {
       const stop = () => resolve()
