@@ -12,6 +12,7 @@
 //
 // Writes bench/results/gatekeeper-load.json and prints the figures.
 import {spawn} from 'node:child_process'
+import {randomBytes} from 'node:crypto'
 import {mkdir, mkdtemp, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -55,7 +56,7 @@ try {
     ...[1, 2, 3].map((i) => ({resourceType: 'Observation', id: `o${i}`, status: 'final', code: {text: 'Glucose'}, valueQuantity: {value: 5 + i / 10, unit: 'mmol/L'}, effectiveDateTime: `2026-0${i}-01`})),
     {resourceType: 'Condition', id: 'c1', code: {text: 'Type 2 diabetes'}, onsetDateTime: '2020-05-01'},
   ])
-  const audit = await openAuditLog(join(dir, 'audit.log'))
+  const audit = await openAuditLog(join(dir, 'audit.log'), {macKey: randomBytes(32)})
   const access = new ChainAccess({publicClient: chain.publicClient as never, registrar: world.registrar, providerId: world.provider.id})
   await access.start()
   const gatekeeper = await buildGatekeeperServer({chainId: anvil.chainId, registrar: world.registrar, audience: world.provider.account.address, chain: access, store, audit, nonces: new NonceRegistry()})

@@ -19,12 +19,13 @@ async function withTempDir<T>(use: (dir: string) => Promise<T>): Promise<T> {
 }
 
 describe('compileMedrecContracts', () => {
-  it('compiles the four contracts for London with ABI, bytecode and one source hash', async () => {
+  it('compiles the five contracts for London with ABI, bytecode and one source hash', async () => {
     // Given the shipped sources
     // When compiled
     const result = await compileMedrecContracts({contractsDir})
-    // Then Consortium, Registrar, Relationship and Summary come out with London settings
-    expect(Object.keys(result.artifacts).sort()).toEqual(['Consortium', 'Registrar', 'Relationship', 'Summary'])
+    // Then AuditAnchors, Consortium, Registrar, Relationship and Summary come out with London settings
+    const names = ['AuditAnchors', 'Consortium', 'Registrar', 'Relationship', 'Summary']
+    expect(Object.keys(result.artifacts).sort()).toEqual(names)
     expect(result.settings).toEqual({evmVersion: 'london', optimizerRuns: 200})
     expect(result.solcVersion).toMatch(/^0\.8\.37/)
     const registrar = result.artifacts.Registrar
@@ -89,7 +90,7 @@ describe('writeContractArtifacts', () => {
       // When written
       const written = await writeContractArtifacts(result, {artifactsDir: join(dir, 'artifacts'), abiModuleDir: join(dir, 'abi')})
       // Then each contract has both files, and the JSON round-trips
-      expect(written).toHaveLength(8)
+      expect(written).toHaveLength(10)
       const json = JSON.parse(await readFile(join(dir, 'artifacts', 'Registrar.json'), 'utf8')) as {bytecode: string; solcVersion: string; sourceHash: string}
       expect(json.bytecode).toBe(result.artifacts.Registrar?.bytecode)
       expect(json.solcVersion).toBe(result.solcVersion)

@@ -14,12 +14,13 @@ import {writeNetworkState, type NetworkState} from '../network/network-state.js'
 import {runStep, silentProgress, type ProgressListener} from '../progress/progress-events.js'
 import {registrarAbi} from './abi/registrar.js'
 import {compileMedrecContracts} from './compile-contracts.js'
+import {deployAuditAnchors} from './deploy-audit-anchors.js'
 import {deployMedrecContracts, type MedrecContractName} from './deploy-contracts.js'
 
 /** The Solidity sources shipped with the tool. */
 export const packagedContractsDir = fileURLToPath(new URL('../../contracts', import.meta.url))
 
-type DeployedName = MedrecContractName | 'Consortium'
+type DeployedName = MedrecContractName | 'Consortium' | 'AuditAnchors'
 
 export type DeployNetworkContractsResult = {
   chainId: number
@@ -120,12 +121,43 @@ export async function deployNetworkContracts(options: {dir: string; progress?: P
   }, (c) => (c.deployed ? `Consortium ${c.consortium}` : 'already governing'))
   network.state.contracts.Consortium = consortium.consortium
   await writeNetworkState(network.paths, network.state)
+  // Where gatekeepers anchor their audit-log heads (see contracts/AuditAnchors.sol).
+  const anchors = await runStep(progress, 'audit-anchors', 'Deploying AuditAnchors', async () => {
+    const done = await deployAuditAnchors({
+      walletClient: wallet,
+      publicClient,
+      registrar: result.addresses.Registrar,
+      artifact: compiled.artifacts.AuditAnchors!,
+      existing: (existing as Record<string, Address | undefined>).AuditAnchors,
+      onSent: (txHash) => {
+        network.state.pendingDeployments.AuditAnchors = txHash
+        save()
+      },
+      onDeployed: (address) => {
+        network.state.contracts.AuditAnchors = address
+        delete network.state.pendingDeployments.AuditAnchors
+        save()
+      },
+    })
+    await saving
+    return done
+  }, (a) => (a.deployed ? `AuditAnchors ${a.address}` : 'already deployed'))
+  network.state.contracts.AuditAnchors = anchors.address
+  await writeNetworkState(network.paths, network.state)
   const governance = await publicClient.readContract({address: result.addresses.Registrar, abi: registrarAbi, functionName: 'governance'})
   return {
     chainId: chain.id,
-    addresses: {...result.addresses, Consortium: consortium.consortium},
-    deployed: [...result.deployed, ...(consortium.deployed ? (['Consortium'] as const) : [])],
-    reused: [...result.reused, ...(consortium.deployed ? [] : (['Consortium'] as const))],
+    addresses: {...result.addresses, Consortium: consortium.consortium, AuditAnchors: anchors.address},
+    deployed: [
+      ...result.deployed,
+      ...(consortium.deployed ? (['Consortium'] as const) : []),
+      ...(anchors.deployed ? (['AuditAnchors'] as const) : []),
+    ],
+    reused: [
+      ...result.reused,
+      ...(consortium.deployed ? [] : (['Consortium'] as const)),
+      ...(anchors.deployed ? [] : (['AuditAnchors'] as const)),
+    ],
     governance: getAddress(governance),
     founders,
     solcVersion: compiled.solcVersion,

@@ -1,4 +1,4 @@
-import {createHash} from 'node:crypto'
+import {createHash, createHmac} from 'node:crypto'
 import {createReadStream} from 'node:fs'
 import {open, stat, type FileHandle} from 'node:fs/promises'
 
@@ -12,12 +12,20 @@ import {canonicalJson} from './canonical-json.js'
  * The gatekeeper's access decisions, as an append-only, hash-chained JSON-lines file
  * (security.md, promise 7). Each line is one decision without record contents or keys:
  * who asked, about which relationship, what for, the outcome and its reason code, the
- * block the decision was made at, the request's nonce and a hash of its signature.
+ * block the decision was made at, the request's nonce, its expiry and a hash of its
+ * signature.
  *
- * Each line carries `prev`, the previous line's `hash`, and its own `hash`:
- * sha256(prev + canonicalJson(line without hash)), so changing, removing or reordering
- * any line breaks the chain at that line. `lastHash` can be anchored elsewhere (a
- * notary, the chain) to also detect lines cut off at the end.
+ * Three layers, each against a stronger tamperer:
+ * - `hash` = sha256(prev + canonicalJson(line without hash and mac)), and `prev` is the
+ *   line before's hash: any change, removal or reordering breaks the chain at that line.
+ *   Anyone can recompute this, so on its own it only catches accidents.
+ * - `mac` = HMAC-SHA256(audit key, hash), with a key kept in a separate 0600 file
+ *   (audit-key.ts): whoever can write the log but not read the key cannot forge a line,
+ *   so a deleted or edited line cannot be hidden by recomputing the chain. A MAC cannot
+ *   show that lines were cut off the end: the shorter log is still valid.
+ * - anchors (audit-anchors.ts): the provider records (entries, hash of the last line) on
+ *   chain from time to time; a log shorter than an anchor, or whose line at an anchor's
+ *   count has another hash, fails verification, even if the MAC key leaked.
  *
  * An append resolves once its line is written to the file; when the line cannot be
  * written it rejects, and the caller must deny the request it was logging.
@@ -40,17 +48,42 @@ export type AuditEntryInput = {
   block: {number: string; hash: Hex} | null
   nonce: Hex | null
   signatureHash: Hex | null
+  /** The signed request's expiry, Unix seconds as a decimal string. */
+  expiry?: string | null
 }
 
 /** One line of the log. */
-export type AuditEntry = {seq: number} & AuditEntryInput & {prev: Hex; hash: Hex}
+export type AuditEntry = {seq: number} & AuditEntryInput & {prev: Hex; hash: Hex; mac: Hex}
+
+/** Where a log's chain ends: how many lines, and the last one's hash (the zero hash when empty). */
+export type AuditHead = {entries: number; hash: Hex}
 
 export type AuditLog = {
   readonly path: string
   /** Appends one decision; rejects (AUDIT_LOG_WRITE_FAILED) if it cannot be written. */
   append(entry: AuditEntryInput): Promise<AuditEntry>
+  /**
+   * Syncs what is written to disk and returns its head: safe to anchor, because a crash
+   * after this cannot lose those lines (an anchor past the end would look like tampering).
+   */
+  sync(): Promise<AuditHead>
   /** Waits for pending appends, syncs the file to disk and closes it. */
   close(): Promise<void>
+}
+
+/** A head recorded on chain (AuditAnchors' AuditAnchored event). */
+export type AuditAnchor = {entries: number; head: Hex; block: string; transactionHash: Hex; time: string}
+
+/** An anchor compared with the log: the line at its count has its hash, or not, or the log is shorter. */
+export type AuditAnchorCheck = AuditAnchor & {status: 'matched' | 'mismatch' | 'missing' | 'unchecked'}
+
+export type VerifyAuditLogOptions = {
+  /** The audit key: when given, every line's MAC must be valid. */
+  macKey?: Uint8Array
+  /** Anchors to hold the log against. */
+  anchors?: readonly AuditAnchor[]
+  /** Stop quietly at a last line still being written (a running gatekeeper's log). */
+  ignoreIncompleteTail?: boolean
 }
 
 export type AuditLogVerification = {
@@ -59,12 +92,16 @@ export type AuditLogVerification = {
   entries: number
   /** The hash of the last line that verified; null for an empty log. */
   lastHash: Hex | null
-  /** The first problem: its 1-based line number and what is wrong. */
-  problem?: {line: number; reason: string}
+  /** True when every verified line's MAC was checked too. */
+  macChecked: boolean
+  /** Each anchor given, with what the log says about it. */
+  anchors: AuditAnchorCheck[]
+  /** The first problem: its 1-based line number, what is wrong and the anchor it breaks, if any. */
+  problem?: {line: number; reason: string; anchor?: AuditAnchor}
 }
 
 /** A nonce a gatekeeper answered, for refusing replays after a restart. */
-export type RecentNonce = {nonce: Hex; requester: Address | null; time: string; outcome: AuditOutcome}
+export type RecentNonce = {nonce: Hex; requester: Address | null; time: string; outcome: AuditOutcome; expiry?: string}
 
 /** The `prev` of the first line. */
 export const auditGenesisHash = `0x${'0'.repeat(64)}` as Hex
@@ -74,17 +111,30 @@ const verifyHint = 'Run `medrec gatekeeper audit verify` to find the first damag
 /** Longest line any reader accepts; a real entry is well under 1 KiB. */
 const maxLineBytes = 64 * 1024
 
-/** The hash of a line: sha256 over prev followed by the canonical JSON of everything but `hash`. */
-export function auditEntryHash(entry: Omit<AuditEntry, 'hash'>): Hex {
+/** The hash of a line: sha256 over prev followed by the canonical JSON of everything but `hash` and `mac`. */
+export function auditEntryHash(entry: Omit<AuditEntry, 'hash' | 'mac'>): Hex {
   return `0x${createHash('sha256').update(entry.prev).update(canonicalJson(entry)).digest('hex')}`
 }
+
+/** The MAC of a line: HMAC-SHA256 under the audit key over its `hash` as written (0x and 64 hex digits). */
+export function auditEntryMac(macKey: Uint8Array, hash: Hex): Hex {
+  return `0x${createHmac('sha256', macKey).update(hash).digest('hex')}`
+}
+
+/** Shortest audit key accepted: a MAC is only as strong as its key. */
+export const auditKeyMinBytes = 32
 
 // Logs open in this process, by device and inode: two writers on one file would fork
 // the chain, and appends are only serialised within one AuditLog.
 const openLogs = new Set<string>()
 
-/** Opens (creating, mode 0600) the audit log at `path` and continues its chain. */
-export async function openAuditLog(path: string): Promise<AuditLog> {
+/**
+ * Opens (creating, mode 0600) the audit log at `path` and continues its chain, MACing
+ * each line with `macKey`. Refuses a log whose last line is damaged or not MACed with
+ * this key (the wrong key, or lines forged or written without one).
+ */
+export async function openAuditLog(path: string, options: {macKey: Uint8Array}): Promise<AuditLog> {
+  const macKey = checkMacKey(options?.macKey)
   let handle: FileHandle
   try {
     // a+: reads for the tail, and every write goes to the end of the file.
@@ -100,9 +150,9 @@ export async function openAuditLog(path: string): Promise<AuditLog> {
         hint: 'Share the one AuditLog; two writers would break its hash chain.',
       })
     }
-    const head = await readTail(handle, info.size, path)
+    const head = await readTail(handle, info.size, path, macKey)
     openLogs.add(identity)
-    return new FileAuditLog(path, handle, identity, info.size, head)
+    return new FileAuditLog(path, handle, identity, info.size, head, macKey)
   } catch (error) {
     await handle.close().catch(() => {})
     throw error
@@ -111,8 +161,16 @@ export async function openAuditLog(path: string): Promise<AuditLog> {
 
 type ChainHead = {seq: number; hash: Hex}
 
-/** The last line's seq and hash, after checking that line; refuses a damaged tail. */
-async function readTail(handle: FileHandle, size: number, path: string): Promise<ChainHead> {
+function checkMacKey(macKey: Uint8Array | undefined): Buffer {
+  if (!(macKey instanceof Uint8Array) || macKey.length < auditKeyMinBytes) {
+    const message = `The audit log needs a MAC key of at least ${auditKeyMinBytes} bytes.`
+    throw new MedrecError(errorCodes.INVALID_ARGUMENT, message)
+  }
+  return Buffer.from(macKey)
+}
+
+/** The last line's seq and hash, after checking that line and its MAC; refuses a damaged tail. */
+async function readTail(handle: FileHandle, size: number, path: string, macKey: Buffer): Promise<ChainHead> {
   if (size === 0) return {seq: 0, hash: auditGenesisHash}
   const length = Math.min(size, maxLineBytes + 1)
   const buffer = Buffer.alloc(length)
@@ -122,7 +180,7 @@ async function readTail(handle: FileHandle, size: number, path: string): Promise
   if (tail.at(-1) !== 0x0a) throw corrupt('its last line is incomplete (the file ends in the middle of a line)')
   const start = tail.lastIndexOf(0x0a, tail.length - 2) + 1
   if (start === 0 && length < size) throw corrupt(`its last line is longer than ${maxLineBytes} bytes`)
-  const checked = checkLine(tail.subarray(start, tail.length - 1).toString('utf8'))
+  const checked = checkLine(tail.subarray(start, tail.length - 1).toString('utf8'), macKey)
   if ('reason' in checked) throw corrupt(`its last line ${checked.reason}`)
   return {seq: checked.entry.seq, hash: checked.entry.hash}
 }
@@ -143,14 +201,16 @@ class FileAuditLog implements AuditLog {
   /** Set when the log can no longer be written safely; every later append rejects with it. */
   #failure: MedrecError | undefined
   #closed = false
+  readonly #macKey: Buffer
 
-  constructor(path: string, handle: FileHandle, identity: string, size: number, head: ChainHead) {
+  constructor(path: string, handle: FileHandle, identity: string, size: number, head: ChainHead, macKey: Buffer) {
     this.path = path
     this.#handle = handle
     this.#identity = identity
     this.#size = size
     this.#head = head
     this.#writtenHead = head
+    this.#macKey = macKey
   }
 
   append(input: AuditEntryInput): Promise<AuditEntry> {
@@ -168,6 +228,19 @@ class FileAuditLog implements AuditLog {
       this.#queue.push({line: `${JSON.stringify(entry)}\n`, entry, resolve, reject})
       this.#flushing ??= this.#flush()
     })
+  }
+
+  async sync(): Promise<AuditHead> {
+    if (this.#closed) throw new MedrecError(errorCodes.AUDIT_LOG_WRITE_FAILED, `The audit log ${this.path} is closed.`)
+    if (this.#failure) throw this.#failure
+    // Taken before the sync starts: every line up to it is in the file, so the sync covers it.
+    const head = this.#writtenHead
+    try {
+      await this.#handle.datasync()
+    } catch (error) {
+      throw writeProblem(error, this.path, 'cannot be synced to disk')
+    }
+    return {entries: head.seq, hash: head.hash}
   }
 
   async close(): Promise<void> {
@@ -189,7 +262,8 @@ class FileAuditLog implements AuditLog {
   #chain(input: AuditEntryInput): AuditEntry {
     const checked = checkEntryInput(input)
     const withoutHash = {seq: this.#head.seq + 1, ...checked, prev: this.#head.hash}
-    const entry: AuditEntry = {...withoutHash, hash: auditEntryHash(withoutHash)}
+    const hash = auditEntryHash(withoutHash)
+    const entry: AuditEntry = {...withoutHash, hash, mac: auditEntryMac(this.#macKey, hash)}
     this.#head = {seq: entry.seq, hash: entry.hash}
     return entry
   }
@@ -274,6 +348,8 @@ const hash32Pattern = /^0x[0-9a-fA-F]{64}$/
 const noncePattern = /^0x[0-9a-fA-F]{1,128}$/
 const codePattern = /^[A-Za-z0-9._:/-]{1,128}$/
 const isoTimePattern = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/
+/** A uint64 in decimal, without leading zeros. */
+const unixSecondsPattern = /^(0|[1-9]\d{0,19})$/
 
 /**
  * Copies only the known fields, each checked: nothing else (record contents, keys) can
@@ -284,7 +360,8 @@ function checkEntryInput(input: AuditEntryInput): AuditEntryInput {
   const check = (ok: boolean, field: string, expected: string) => {
     if (!ok) problems.push(`${field}: expected ${expected}`)
   }
-  const {time, requester, relationship, action, outcome, reason, block, nonce, signatureHash} = input ?? ({} as AuditEntryInput)
+  const {time, requester, relationship, action, outcome, reason, block, nonce, signatureHash, expiry} =
+    input ?? ({} as AuditEntryInput)
   check(typeof time === 'string' && isoTimePattern.test(time) && Number.isFinite(Date.parse(time)), 'time', 'an ISO-8601 time')
   check(requester === null || (typeof requester === 'string' && addressPattern.test(requester)), 'requester', 'an address or null')
   check(relationship === null || (typeof relationship === 'string' && addressPattern.test(relationship)), 'relationship', 'an address or null')
@@ -298,14 +375,30 @@ function checkEntryInput(input: AuditEntryInput): AuditEntryInput {
   )
   check(nonce === null || (typeof nonce === 'string' && noncePattern.test(nonce)), 'nonce', 'hex or null')
   check(signatureHash === null || (typeof signatureHash === 'string' && hash32Pattern.test(signatureHash)), 'signatureHash', '32-byte hex or null')
+  const expiryOk = typeof expiry === 'string' && unixSecondsPattern.test(expiry) && BigInt(expiry) < 2n ** 64n
+  check(expiry === undefined || expiry === null || expiryOk, 'expiry', 'Unix seconds as a decimal string, or null')
   if (problems.length > 0) {
     throw new MedrecError(errorCodes.INVALID_ARGUMENT, 'An audit entry has invalid fields; it was not logged.', {details: problems})
   }
-  return {time, requester, relationship, action, outcome, reason, block: block === null ? null : {number: block.number, hash: block.hash}, nonce, signatureHash}
+  const checkedBlock = block === null ? null : {number: block.number, hash: block.hash}
+  const checked: AuditEntryInput = {
+    time,
+    requester,
+    relationship,
+    action,
+    outcome,
+    reason,
+    block: checkedBlock,
+    nonce,
+    signatureHash,
+  }
+  // Written only when given, so lines of callers that never pass it keep their old shape.
+  if (expiry !== undefined) checked.expiry = expiry
+  return checked
 }
 
-/** Checks one line on its own (shape and hash); the chain is checked by the caller. */
-function checkLine(text: string): {entry: AuditEntry} | {reason: string} {
+/** Checks one line on its own (shape, hash, and MAC when a key is given); the chain is checked by the caller. */
+function checkLine(text: string, macKey: Buffer | undefined): {entry: AuditEntry} | {reason: string} {
   let value: unknown
   try {
     value = JSON.parse(text)
@@ -313,26 +406,66 @@ function checkLine(text: string): {entry: AuditEntry} | {reason: string} {
     return {reason: text.length === 0 ? 'is empty' : 'is not JSON'}
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return {reason: 'is not a JSON object'}
-  const {hash, ...rest} = value as Record<string, unknown>
+  const {hash, mac, ...rest} = value as Record<string, unknown>
   if (!Number.isSafeInteger(rest.seq) || (rest.seq as number) < 1) return {reason: 'has no valid seq'}
   if (typeof rest.prev !== 'string' || !hash32Pattern.test(rest.prev)) return {reason: 'has no valid prev'}
   if (typeof hash !== 'string' || !hash32Pattern.test(hash)) return {reason: 'has no valid hash'}
   let expected: Hex
   try {
-    expected = auditEntryHash(rest as Omit<AuditEntry, 'hash'>)
+    expected = auditEntryHash(rest as Omit<AuditEntry, 'hash' | 'mac'>)
   } catch {
     return {reason: 'holds values that are not plain JSON'}
   }
   if (expected !== hash) return {reason: 'does not match its hash (the line was changed)'}
+  if (macKey !== undefined) {
+    if (typeof mac !== 'string' || !hash32Pattern.test(mac)) {
+      return {reason: 'has no valid MAC (written without the audit key, or the MAC was removed)'}
+    }
+    if (auditEntryMac(macKey, hash) !== mac.toLowerCase()) {
+      return {reason: 'does not match its MAC (forged or changed without the audit key, or this is not the log\'s key)'}
+    }
+  }
   return {entry: value as AuditEntry}
 }
 
-/** Checks the whole chain, reading the file line by line (it can be large). */
-export async function verifyAuditLog(path: string): Promise<AuditLogVerification> {
+/**
+ * Checks the whole chain, reading the file line by line (it can be large): every line's
+ * hash and link, every MAC when `macKey` is given, and each anchor against the line at
+ * its count. Stops at the first problem; anchors past it stay 'unchecked'.
+ */
+export async function verifyAuditLog(path: string, options: VerifyAuditLogOptions = {}): Promise<AuditLogVerification> {
+  const macKey = options.macKey === undefined ? undefined : checkMacKey(options.macKey)
+  const anchors: AuditAnchorCheck[] = (options.anchors ?? []).map((anchor) => ({...anchor, status: 'unchecked'}))
+  const byCount = new Map<number, AuditAnchorCheck[]>()
+  for (const anchor of anchors) byCount.set(anchor.entries, [...(byCount.get(anchor.entries) ?? []), anchor])
   let entries = 0
   let lastHash: Hex | null = null
   let line = 0
-  const fail = (reason: string): AuditLogVerification => ({ok: false, entries, lastHash, problem: {line, reason}})
+  const result = (problem?: AuditLogVerification['problem']): AuditLogVerification => ({
+    ok: problem === undefined,
+    entries,
+    lastHash,
+    macChecked: macKey !== undefined,
+    anchors,
+    ...(problem ? {problem} : {}),
+  })
+  const fail = (reason: string, anchor?: AuditAnchorCheck) =>
+    result({line, reason, ...(anchor ? {anchor: plainAnchor(anchor)} : {})})
+  // Holds the anchors at the current count against the current head; the first that differs fails.
+  const holdAnchors = (head: Hex): AuditLogVerification | undefined => {
+    let broken: AuditAnchorCheck | undefined
+    for (const anchor of byCount.get(entries) ?? []) {
+      anchor.status = anchor.head.toLowerCase() === head ? 'matched' : 'mismatch'
+      if (anchor.status === 'mismatch') broken ??= anchor
+    }
+    if (!broken) return undefined
+    const what = entries === 0 ? 'the empty log\'s' : 'this line\'s'
+    return fail(
+      `${what} hash differs from the one ${describeAnchor(broken)} records for entry ${entries}: ` +
+        'the log was rewritten at or before this line',
+      broken,
+    )
+  }
   try {
     await stat(path)
   } catch (error) {
@@ -341,19 +474,46 @@ export async function verifyAuditLog(path: string): Promise<AuditLogVerification
       cause: error,
     })
   }
+  const empty = holdAnchors(auditGenesisHash)
+  if (empty) return empty
   for await (const read of readLogLines(path)) {
     line++
     if (read.tooLong) return fail(`the line is longer than ${maxLineBytes} bytes`)
-    if (!read.terminated) return fail('the line is incomplete: the file ends in the middle of it (cut off?)')
-    const checked = checkLine(read.text)
+    if (!read.terminated) {
+      if (options.ignoreIncompleteTail) {
+        line--
+        break
+      }
+      return fail('the line is incomplete: the file ends in the middle of it (cut off?)')
+    }
+    const checked = checkLine(read.text, macKey)
     if ('reason' in checked) return fail(`the line ${checked.reason}`)
     const {entry} = checked
     if (entry.seq !== entries + 1) return fail(`seq is ${entry.seq} where ${entries + 1} was expected (a line was removed, duplicated or moved)`)
     if (entry.prev !== (lastHash ?? auditGenesisHash)) return fail('prev is not the hash of the line before (a line before it was removed, changed or moved)')
     entries++
     lastHash = entry.hash
+    const broken = holdAnchors(entry.hash)
+    if (broken) return broken
   }
-  return {ok: true, entries, lastHash}
+  const beyond = anchors.filter((anchor) => anchor.entries > entries)
+  for (const anchor of beyond) anchor.status = 'missing'
+  if (beyond.length > 0) {
+    const first = beyond.reduce((a, b) => (b.entries < a.entries ? b : a))
+    line = entries + 1
+    const reason = `the log ends after ${entries} entries, but ${describeAnchor(first)} records ${first.entries}`
+    return fail(`${reason}: entries were cut off`, first)
+  }
+  return result()
+}
+
+function plainAnchor(check: AuditAnchorCheck): AuditAnchor {
+  const {entries, head, block, transactionHash, time} = check
+  return {entries, head, block, transactionHash, time}
+}
+
+function describeAnchor(anchor: AuditAnchor): string {
+  return `the anchor in block ${anchor.block} (transaction ${anchor.transactionHash}, ${anchor.time})`
 }
 
 /**
@@ -381,7 +541,15 @@ export async function recentNonces(path: string, sinceMs: number): Promise<Recen
       const time = typeof entry?.time === 'string' ? Date.parse(entry.time) : Number.NaN
       if (!Number.isFinite(time)) throw corrupt('has no valid time')
       if (time >= sinceMs && typeof entry.nonce === 'string') {
-        nonces.push({nonce: entry.nonce, requester: entry.requester ?? null, time: entry.time as string, outcome: entry.outcome as AuditOutcome})
+        const nonce: RecentNonce = {
+          nonce: entry.nonce,
+          requester: entry.requester ?? null,
+          time: entry.time as string,
+          outcome: entry.outcome as AuditOutcome,
+        }
+        // Lines written before expiry was logged have none; the caller falls back to time + lifetime.
+        if (typeof entry.expiry === 'string') nonce.expiry = entry.expiry
+        nonces.push(nonce)
       }
     }
   } catch (error) {

@@ -67,7 +67,7 @@ async function startTestGatekeeper(options: {limits?: Partial<GatekeeperLimits>;
   ])
   await store.putMany(world.otherPatient.id, [{resourceType: 'Observation', id: 'other', code: {text: 'not yours'}}])
   const auditPath = options.auditPath ? await options.auditPath(dir) : join(dir, 'audit.log')
-  const audit = await openAuditLog(auditPath)
+  const audit = await openAuditLog(auditPath, {macKey: randomBytes(32)})
   cleanups.push(() => audit.close())
   const rpc = await switchableRpc(world.chain.chain.rpcUrls.default.http[0]!)
   const publicClient = createPublicClient({chain: world.chain.chain, transport: http(rpc.url, {retryCount: 0, timeout: 2000})})

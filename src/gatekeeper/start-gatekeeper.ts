@@ -1,13 +1,16 @@
-import {readFile} from 'node:fs/promises'
+import {access, readFile} from 'node:fs/promises'
 
 import type {FastifyInstance} from 'fastify'
 import {getAddress, type Address, type Hex} from 'viem'
 
+import {networkWalletClient} from '../chain/network-clients.js'
 import {providerIdentity} from '../consortium/provider-identity.js'
 import {registrarAbi} from '../contracts/abi/registrar.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
 import {openRegistrar} from '../registrar/open-registrar.js'
+import {auditAnchorsAddress, sendAuditAnchor, startAuditAnchoring, type AuditAnchoringEvent} from './audit-anchors.js'
+import {auditKeyPath, loadOrCreateAuditKey} from './audit-key.js'
 import {openAuditLog, recentNonces, type AuditLog} from './audit-log.js'
 import {ChainAccess} from './chain-access.js'
 import {ensureGatekeeperDir} from './gatekeeper-files.js'
@@ -26,6 +29,12 @@ export type StartGatekeeperOptions = {
   store?: RecordStoreSpec
   /** Default: .medrec/gatekeeper/PROVIDER/audit.log. */
   auditLog?: string
+  /** The key that MACs the audit log. Default: .medrec/keys/PROVIDER/audit-mac.key, created with a new log. */
+  auditKeyFile?: string
+  /** Seconds between anchors of the audit log's head on chain; 0 disables. Default 300. */
+  anchorEverySeconds?: number
+  /** Each anchor sent, or failed; the gatekeeper keeps serving either way. */
+  onAnchor?: (event: AuditAnchoringEvent) => void
   tls?: {certFile: string; keyFile: string}
   limits?: Partial<GatekeeperLimits>
 }
@@ -35,6 +44,9 @@ export type RunningGatekeeper = {
   provider: {name: string; id: Hex; account: Address}
   store: RecordStore['kind']
   auditLog: string
+  auditKeyFile: string
+  /** Where and how often the audit log's head is anchored, or why it is not. */
+  anchoring: {contract: Address; everySeconds: number} | {disabled: string}
   block: string
   app: FastifyInstance
   close(): Promise<void>
@@ -69,8 +81,13 @@ export async function startGatekeeper(options: StartGatekeeperOptions): Promise<
       throw error
     })
     nonces.seed(recent.filter((n) => n.requester !== null).map((n) => ({requester: n.requester!, nonce: n.nonce, expiry: BigInt(Math.ceil(Date.parse(n.time) / 1000) + limits.maxLifetimeSeconds)})))
-    const audit: AuditLog = await openAuditLog(auditPath)
+    const auditKeyFile = options.auditKeyFile ?? auditKeyPath(context.network.paths, options.provider)
+    const audit: AuditLog = await openAuditLog(auditPath, {macKey: await loadOrCreateAuditKey(auditKeyFile, auditPath)})
     cleanup.unshift(() => audit.close())
+    const anchoring = await anchoringPlan(context, options, account)
+    // Stopped after the server (no more appends) and before the log closes, so its last anchor covers every line.
+    let anchorer: ReturnType<typeof startAuditAnchoring> | undefined
+    cleanup.unshift(async () => anchorer?.stop())
     const chain = new ChainAccess({publicClient: context.publicClient as never, registrar: context.registrar, providerId: id})
     const head = await chain.start().catch((error: unknown) => {
       throw new MedrecError(errorCodes.RPC_FAILED, 'The network\'s RPC node does not answer.', {hint: 'Start the network with `medrec network up`.', cause: error})
@@ -88,6 +105,11 @@ export async function startGatekeeper(options: StartGatekeeperOptions): Promise<
         cause: error,
       })
     }
+    // Only once serving: a start that fails sends no transaction.
+    if ('send' in anchoring) {
+      const everyMs = anchoring.everySeconds * 1000
+      anchorer = startAuditAnchoring({audit, everyMs, send: anchoring.send, onEvent: options.onAnchor})
+    }
     const address = app.server.address()
     const port = typeof address === 'object' && address ? address.port : options.port
     const close = async () => {
@@ -98,6 +120,8 @@ export async function startGatekeeper(options: StartGatekeeperOptions): Promise<
       provider: {name: options.provider, id, account},
       store: store.kind,
       auditLog: auditPath,
+      auditKeyFile,
+      anchoring: 'send' in anchoring ? {contract: anchoring.contract, everySeconds: anchoring.everySeconds} : anchoring,
       block: head.number.toString(),
       app,
       close,
@@ -106,6 +130,41 @@ export async function startGatekeeper(options: StartGatekeeperOptions): Promise<
     for (const step of cleanup) await step().catch(() => undefined)
     throw error
   }
+}
+
+/**
+ * Whether this gatekeeper anchors its log: only with an interval, an AuditAnchors
+ * contract, and the provider's own account key in this directory (the key the Registrar
+ * binds to the provider; any other would be refused on chain).
+ */
+type AnchorSender = Parameters<typeof startAuditAnchoring>[0]['send']
+
+async function anchoringPlan(
+  context: Awaited<ReturnType<typeof openRegistrar>>,
+  options: StartGatekeeperOptions,
+  account: Address,
+): Promise<{contract: Address; everySeconds: number; send: AnchorSender} | {disabled: string}> {
+  const everySeconds = options.anchorEverySeconds ?? 300
+  if (everySeconds <= 0) return {disabled: 'anchoring is off (--anchor-every 0)'}
+  let contract: Address
+  try {
+    contract = auditAnchorsAddress(context.network)
+  } catch {
+    return {disabled: 'this network has no AuditAnchors contract (run `medrec contracts deploy`)'}
+  }
+  const keyFiles = context.network.paths.node(options.provider)
+  if (!(await access(keyFiles.keystore).then(() => true, () => false))) {
+    const where = 'anchor with `medrec gatekeeper audit anchor` where it is'
+    return {disabled: `${options.provider}'s account key is not in this directory; ${where}`}
+  }
+  const walletClient = await networkWalletClient(context.network, context.chain, options.provider)
+  if (walletClient.account.address !== account) {
+    const binding = `the Registrar binds ${options.provider} to ${account}`
+    return {disabled: `the key ${keyFiles.keystore} is ${walletClient.account.address}, but ${binding}`}
+  }
+  const {publicClient} = context
+  const send: AnchorSender = (head) => sendAuditAnchor({publicClient, walletClient, anchors: contract, head})
+  return {contract, everySeconds, send}
 }
 
 async function readTls(tls: {certFile: string; keyFile: string}): Promise<{cert: Buffer; key: Buffer}> {

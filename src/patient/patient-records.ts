@@ -18,12 +18,20 @@ async function signingKey(dir: string, as: string): Promise<{privateKey: Hex; ad
 async function readCa(caFile: string | undefined): Promise<Buffer | undefined> {
   if (!caFile) return undefined
   return readFile(caFile).catch((error: unknown) => {
-    throw new MedrecError(errorCodes.FILE_ACCESS, `Cannot read the CA file ${caFile}.`, {hint: 'Give a PEM certificate file with --ca.', cause: error})
+    throw new MedrecError(errorCodes.FILE_ACCESS, `Cannot read the CA file ${caFile}.`, {
+      hint: 'Give a PEM certificate file with --ca.',
+      cause: error,
+    })
   })
 }
 
 /** Fetches (and decrypts) the records of one route, signed with `as`'s key. */
-async function fetchRoute(route: GatekeeperRoute, key: {privateKey: Hex}, resourceTypes: string[] | undefined, ca: Buffer | undefined): Promise<FetchRecordsResult & {endpoint: string}> {
+async function fetchRoute(
+  route: GatekeeperRoute,
+  key: {privateKey: Hex},
+  resourceTypes: string[] | undefined,
+  ca: Buffer | undefined,
+): Promise<FetchRecordsResult & {endpoint: string}> {
   const result = await fetchRecords({...route, privateKey: key.privateKey, resourceTypes, ca})
   return {...result, endpoint: route.endpoint}
 }
@@ -33,7 +41,12 @@ async function fetchRoute(route: GatekeeperRoute, key: {privateKey: Hex}, resour
  * signed with the patient's key and each answer decrypted with it. A gatekeeper that is
  * down or refuses is reported beside the others, not fatal.
  */
-export async function patientRecords(options: {dir: string; as: string; resourceTypes?: string[]; caFile?: string}): Promise<RecordsReport> {
+export async function patientRecords(options: {
+  dir: string
+  as: string
+  resourceTypes?: string[]
+  caFile?: string
+}): Promise<RecordsReport> {
   const key = await signingKey(options.dir, options.as)
   const ca = await readCa(options.caFile)
   const routes = await acceptedRelationships({dir: options.dir, account: options.as})
@@ -42,25 +55,56 @@ export async function patientRecords(options: {dir: string; as: string; resource
 }
 
 /** One relationship's records, as any requester the chain allows (a viewer, say). */
-export async function queryRelationship(options: {dir: string; as: string; relationship: string; resourceTypes?: string[]; caFile?: string}): Promise<RecordsReport> {
+export async function queryRelationship(options: {
+  dir: string
+  as: string
+  relationship: string
+  resourceTypes?: string[]
+  caFile?: string
+}): Promise<RecordsReport> {
   const key = await signingKey(options.dir, options.as)
   const route = await routeTo({dir: options.dir, relationship: options.relationship})
-  return {requester: key.address, results: [await fetchRoute(route, key, options.resourceTypes, await readCa(options.caFile))]}
+  return {
+    requester: key.address,
+    results: [await fetchRoute(route, key, options.resourceTypes, await readCa(options.caFile))],
+  }
 }
 
 export type SyncEvent =
-  | {type: 'fetched'; relationship: Address; endpoint: string; status: FetchRecordsResult['status']; changed: number}
+  | {
+      type: 'fetched'
+      relationship: Address
+      endpoint: string
+      status: FetchRecordsResult['status']
+      changed: number
+      message?: string
+    }
   | {type: 'subscribed'; relationship: Address; endpoint: string}
-  | {type: 'subscription-ended'; relationship: Address; reason: string}
+  /** reason: the gatekeeper's event ('access-ended', 'unavailable'), or 'failed' with the error's code and message. */
+  | {type: 'subscription-ended'; relationship: Address; reason: string; code?: string; message?: string}
 
-export type SyncReport = {requester: Address; cache: string; relationships: number; changed: number; records: number; events: SyncEvent[]}
+export type SyncReport = {
+  requester: Address
+  cache: string
+  relationships: number
+  changed: number
+  records: number
+  events: SyncEvent[]
+}
 
 /**
  * Keeps the patient's local cache of its records: fetches from every accepted
  * relationship's gatekeeper, then (with `followMs`) subscribes to their change
  * notifications and re-fetches what changed, for that long. Nothing touches the chain.
  */
-export async function syncPatientRecords(options: {dir: string; as: string; followMs?: number; caFile?: string; onEvent?: (event: SyncEvent) => void; signal?: AbortSignal}): Promise<SyncReport> {
+export async function syncPatientRecords(options: {
+  dir: string
+  as: string
+  followMs?: number
+  caFile?: string
+  onEvent?: (event: SyncEvent) => void
+  signal?: AbortSignal
+}): Promise<SyncReport> {
   const paths = networkPaths(options.dir)
   const key = await signingKey(options.dir, options.as)
   const ca = await readCa(options.caFile)
@@ -76,39 +120,79 @@ export async function syncPatientRecords(options: {dir: string; as: string; foll
     const result = await fetchRoute(route, key, resourceTypes, ca)
     const n = result.status === 'ok' ? cache.upsert(route.relationship, result.block.number, result.records) : 0
     changed += n
-    emit({type: 'fetched', relationship: route.relationship, endpoint: route.endpoint, status: result.status, changed: n})
+    emit({
+      type: 'fetched',
+      relationship: route.relationship,
+      endpoint: route.endpoint,
+      status: result.status,
+      changed: n,
+      ...(result.status === 'ok' ? {} : {message: result.message}),
+    })
   }
   try {
     for (const route of routes) await pull(route)
     if (options.followMs && options.followMs > 0) {
-      const streams = await Promise.all(routes.map(async (route) => {
-        const stream = await subscribeNotifications({...route, privateKey: key.privateKey, ca}).catch(() => undefined)
-        if (stream) emit({type: 'subscribed', relationship: route.relationship, endpoint: route.endpoint})
-        return {route, stream}
-      }))
+      // One gatekeeper refused, unreachable or misbehaving ends its own subscription, never the others'.
+      const ended = (route: GatekeeperRoute, error: unknown) =>
+        emit({
+          type: 'subscription-ended',
+          relationship: route.relationship,
+          reason: 'failed',
+          ...(error instanceof MedrecError ? {code: error.code} : {}),
+          message: (error as Error).message,
+        })
+      const streams = await Promise.all(
+        routes.map(async (route) => {
+          try {
+            const stream = await subscribeNotifications({...route, privateKey: key.privateKey, ca})
+            emit({type: 'subscribed', relationship: route.relationship, endpoint: route.endpoint})
+            return {route, stream}
+          } catch (error) {
+            ended(route, error)
+            return {route, stream: undefined}
+          }
+        }),
+      )
       const stopAll = () => streams.forEach((s) => s.stream?.close())
       const timer = setTimeout(stopAll, options.followMs)
       options.signal?.addEventListener('abort', stopAll)
-      await Promise.all(streams.map(async ({route, stream}) => {
-        if (!stream) return
-        for await (const event of stream.events) {
-          if (event.event === 'record-changed') await pull(route, [String(event.data.resourceType)])
-          else if (event.event === 'access-ended' || event.event === 'unavailable') {
-            emit({type: 'subscription-ended', relationship: route.relationship, reason: event.event})
+      await Promise.all(
+        streams.map(async ({route, stream}) => {
+          if (!stream) return
+          try {
+            for await (const event of stream.events) {
+              if (event.event === 'record-changed') await pull(route, [String(event.data.resourceType)])
+              else if (event.event === 'access-ended' || event.event === 'unavailable') {
+                emit({type: 'subscription-ended', relationship: route.relationship, reason: event.event})
+                stream.close()
+              }
+            }
+          } catch (error) {
             stream.close()
+            ended(route, error)
           }
-        }
-      }))
+        }),
+      )
       clearTimeout(timer)
     }
-    return {requester: key.address, cache: patientCachePath(paths, options.as), relationships: routes.length, changed, records: cache.list().length, events}
+    return {
+      requester: key.address,
+      cache: patientCachePath(paths, options.as),
+      relationships: routes.length,
+      changed,
+      records: cache.list().length,
+      events,
+    }
   } finally {
     cache.close()
   }
 }
 
 /** What the patient's cache holds now. */
-export async function cachedPatientRecords(options: {dir: string; as: string}): Promise<ReturnType<PatientCache['list']>> {
+export async function cachedPatientRecords(options: {
+  dir: string
+  as: string
+}): Promise<ReturnType<PatientCache['list']>> {
   const cache = await PatientCache.open(networkPaths(options.dir), options.as)
   try {
     return cache.list()

@@ -121,7 +121,7 @@ describe('contract commands on bad input', () => {
     const dir = await mkdtemp(join(tmpdir(), 'medrec-cli-'))
     const result = await runMedrec(['contracts', 'compile', '--dir', dir, '--json'])
     expect(result.exitCode, result.stderr).toBe(0)
-    expect(Object.keys(result.json.contracts).sort()).toEqual(['Consortium', 'Registrar', 'Relationship', 'Summary'])
+    expect(Object.keys(result.json.contracts).sort()).toEqual(['AuditAnchors', 'Consortium', 'Registrar', 'Relationship', 'Summary'])
     expect(result.json.files).toEqual(expect.arrayContaining([join(dir, 'artifacts', 'Registrar.json'), join(dir, 'artifacts', 'abi', 'registrar.ts')]))
     expect(await readdir(join(dir, 'artifacts'))).toEqual(expect.arrayContaining(['Registrar.json', 'Relationship.json', 'Summary.json', 'abi']))
   })
@@ -156,16 +156,24 @@ describe('provider and gatekeeper commands on bad input', () => {
     const dir = await mkdtemp(join(tmpdir(), 'medrec-cli-'))
     const {openAuditLog} = await import('../../src/gatekeeper/audit-log.js')
     const path = join(dir, 'audit.log')
-    const log = await openAuditLog(path)
+    const keyFile = join(dir, 'audit-mac.key')
+    await writeFile(keyFile, `${'ab'.repeat(32)}\n`, {mode: 0o600})
+    const log = await openAuditLog(path, {macKey: Buffer.from('ab'.repeat(32), 'hex')})
     for (const outcome of ['allowed', 'denied', 'allowed'] as const) {
       await log.append({time: new Date().toISOString(), requester: null, relationship: null, action: 'records.read', outcome, reason: outcome === 'allowed' ? 'ok' : 'not-permitted', block: null, nonce: null, signatureHash: null})
     }
     await log.close()
-    const good = await runMedrec(['gatekeeper', 'audit', 'verify', '--file', path, '--json'])
-    expect(good.json).toMatchObject({ok: true, entries: 3})
+    const good = await runMedrec(['gatekeeper', 'audit', 'verify', '--file', path, '--key-file', keyFile, '--json'])
+    expect(good.json).toMatchObject({ok: true, entries: 3, macChecked: true})
+    const keyless = await runMedrec(['gatekeeper', 'audit', 'verify', '--file', path, '--json'])
+    expect(keyless.exitCode).toBe(1)
+    expect(keyless.json.error).toMatchObject({
+      code: 'MEDREC_INVALID_ARGUMENT',
+      message: expect.stringContaining('--key-file'),
+    })
     const {readFile} = await import('node:fs/promises')
     await writeFile(path, (await readFile(path, 'utf8')).replace('"denied"', '"allowed"'))
-    const bad = await runMedrec(['gatekeeper', 'audit', 'verify', '--file', path, '--json'])
+    const bad = await runMedrec(['gatekeeper', 'audit', 'verify', '--file', path, '--key-file', keyFile, '--json'])
     expect(bad.exitCode).toBe(1)
     expect(bad.json.error).toMatchObject({code: 'MEDREC_AUDIT_LOG_CORRUPT', message: expect.stringContaining('line 2')})
   })

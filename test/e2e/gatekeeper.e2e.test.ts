@@ -1,4 +1,4 @@
-import {writeFile} from 'node:fs/promises'
+import {readFile, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import {afterAll, describe, expect, it} from 'vitest'
@@ -40,9 +40,12 @@ describe.skipIf(!prerequisites.ok)('the Database Gatekeeper on a real network', 
     await writeFile(file, JSON.stringify(bundle(5.4)))
     expect(await medrec('gatekeeper', 'import', file, '--provider', 'mercy', '--local-id', 'MRN-0042')).toMatchObject({resources: 3, changed: 3})
     const port = await freePort()
-    const gatekeeper = await startMedrecServer(['gatekeeper', 'start', '--provider', 'mercy', '--port', String(port), '--dir', net.dir])
+    // (anchoring hourly: no anchor transaction lands in the window checked below; the one on stop is checked last)
+    const startArgs = ['gatekeeper', 'start', '--provider', 'mercy', '--port', String(port), '--anchor-every', '3600']
+    const gatekeeper = await startMedrecServer([...startArgs, '--dir', net.dir])
     servers.push(gatekeeper)
     expect(gatekeeper.ready).toMatchObject({url: `http://127.0.0.1:${port}`, store: 'sqlite'})
+    expect(gatekeeper.ready.anchoring).toMatchObject({everySeconds: 3600})
 
     // When mercy proposes a relationship pointing at its gatekeeper, nothing is served before alice accepts
     const {relationship} = await medrec('relationship', 'propose', '--patient-local-id', 'MRN-0042', '--endpoint', gatekeeper.ready.url, '--as', 'mercy')
@@ -83,10 +86,24 @@ describe.skipIf(!prerequisites.ok)('the Database Gatekeeper on a real network', 
       expect(Number((block as {result: string}).result)).toBe(0)
     }
 
-    // And the audit log holds every decision, chained
+    // And the audit log holds every decision, chained and MACed, its head anchored on chain when the gatekeeper stopped
     await gatekeeper.stop()
     const audit = await medrec('gatekeeper', 'audit', 'verify', '--provider', 'mercy')
-    expect(audit).toMatchObject({ok: true})
+    expect(audit).toMatchObject({ok: true, macChecked: true, anchorsRead: true, unanchored: 0})
     expect(audit.entries).toBeGreaterThanOrEqual(6)
+    expect(audit.anchors.at(-1)).toMatchObject({entries: audit.entries, head: audit.lastHash, status: 'matched'})
+    const again = await medrec('gatekeeper', 'audit', 'anchor', '--provider', 'mercy')
+    expect(again).toMatchObject({anchored: false, entries: audit.entries})
+
+    // And a log whose last line is cut off fails verification, naming the anchor it breaks
+    const logFile = join(net.dir, '.medrec', 'gatekeeper', 'mercy', 'audit.log')
+    const lines = (await readFile(logFile, 'utf8')).split('\n').filter(Boolean)
+    await writeFile(logFile, `${lines.slice(0, -1).join('\n')}\n`)
+    const cut = await runMedrec(['gatekeeper', 'audit', 'verify', '--provider', 'mercy', '--dir', net.dir, '--json'])
+    expect(cut.exitCode).toBe(1)
+    expect(cut.json.error).toMatchObject({
+      code: 'MEDREC_AUDIT_LOG_CORRUPT',
+      message: expect.stringContaining(`records ${audit.entries}: entries were cut off`),
+    })
   })
 })

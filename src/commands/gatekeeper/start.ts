@@ -7,7 +7,7 @@ import {networkPaths} from '../../network/network-files.js'
 
 export default class GatekeeperStart extends MedrecCommand {
   static override summary = 'Run a provider\'s Database Gatekeeper: signed record queries answered only where the chain allows.'
-  static override description = `Serves the provider's records (FHIR R4, keyed by the patient's opaque identity) to requesters who sign each request with their key (EIP-712, bound to this chain, the Registrar and this gatekeeper). Each request is checked against Registrar.canAccess at the latest block, logged to a hash-chained audit log before it is answered, and answered encrypted to the requester's key. Binds to 127.0.0.1 unless --host says otherwise; serves HTTPS when given --tls-cert and --tls-key.
+  static override description = `Serves the provider's records (FHIR R4, keyed by the patient's opaque identity) to requesters who sign each request with their key (EIP-712, bound to this chain, the Registrar and this gatekeeper). Each request is checked against Registrar.canAccess at the latest block, logged to a hash-chained, MACed audit log (its head anchored on chain every --anchor-every seconds when the provider\'s key is here) before it is answered, and answered encrypted to the requester's key. Binds to 127.0.0.1 unless --host says otherwise; serves HTTPS when given --tls-cert and --tls-key.
 
 The store is SQLite in .medrec/gatekeeper/PROVIDER/records.sqlite by default; with --store postgres it is the PostgreSQL database named by the environment variable MEDREC_POSTGRES_URL (never a flag: a command line is visible to every user of the machine). Runs until interrupted (Ctrl-C).`
   static override examples = ['<%= config.bin %> gatekeeper start --provider mercy', 'MEDREC_POSTGRES_URL=postgres://gk@db/records <%= config.bin %> gatekeeper start --provider mercy --store postgres --host 0.0.0.0 --tls-cert cert.pem --tls-key key.pem']
@@ -18,11 +18,27 @@ The store is SQLite in .medrec/gatekeeper/PROVIDER/records.sqlite by default; wi
     store: Flags.string({summary: 'Where the records are.', options: ['sqlite', 'postgres'], default: 'sqlite'}),
     'sqlite-file': Flags.string({summary: 'The SQLite file (default .medrec/gatekeeper/PROVIDER/records.sqlite).'}),
     'audit-log': Flags.string({summary: 'The audit log file (default .medrec/gatekeeper/PROVIDER/audit.log).'}),
+    'audit-key': Flags.string({
+      summary: 'The key that MACs the audit log (default .medrec/keys/PROVIDER/audit-mac.key, made with a new log).',
+    }),
+    'anchor-every': Flags.integer({
+      summary: 'Seconds between on-chain anchors of the audit log\'s head (needs the provider\'s key here); 0: never.',
+      default: 300,
+      min: 0,
+      max: 86_400,
+    }),
     'tls-cert': Flags.string({summary: 'PEM certificate: serve HTTPS.', dependsOn: ['tls-key']}),
     'tls-key': Flags.string({summary: 'PEM private key for --tls-cert.', dependsOn: ['tls-cert']}),
   }
 
-  async run(): Promise<{url: string; provider: {name: string; id: string; account: string}; store: string; auditLog: string; block: string}> {
+  async run(): Promise<{
+    url: string
+    provider: {name: string; id: string; account: string}
+    store: string
+    auditLog: string
+    anchoring: object
+    block: string
+  }> {
     const {flags} = await this.parse(GatekeeperStart)
     const dir = this.networkDir(flags)
     const store = gatekeeperStoreSpec(networkPaths(dir), flags.provider, {kind: flags.store as 'sqlite' | 'postgres', sqliteFile: flags['sqlite-file']})
@@ -36,12 +52,27 @@ The store is SQLite in .medrec/gatekeeper/PROVIDER/records.sqlite by default; wi
       port: flags.port,
       store,
       auditLog: flags['audit-log'],
+      auditKeyFile: flags['audit-key'],
+      anchorEverySeconds: flags['anchor-every'],
+      // Progress goes to stderr, so stdout keeps only the ready line.
+      onAnchor: (event) =>
+        process.stderr.write(event.type === 'anchored'
+          ? `Audit log anchored at entry ${event.entries} in block ${event.block} (${event.transactionHash}).\n`
+          : `Could not anchor the audit log${event.entries ? ` at entry ${event.entries}` : ''}: ${event.message}\n`),
       tls: flags['tls-cert'] && flags['tls-key'] ? {certFile: flags['tls-cert'], keyFile: flags['tls-key']} : undefined,
     })
-    const result = {url: running.url, provider: running.provider, store: running.store, auditLog: running.auditLog, block: running.block}
+    const {url, provider, store: kind, auditLog, anchoring, block} = running
+    const result = {url, provider, store: kind, auditLog, anchoring, block}
     // Ready: the result goes out now (a supervisor or test reads this line), then we serve until a signal.
     if (this.jsonEnabled()) process.stdout.write(`${JSON.stringify(result)}\n`)
-    else this.log(`Gatekeeper for ${running.provider.name} (${running.provider.account}) listening on ${running.url}; ${running.store} store; audit log ${running.auditLog}; chain at block ${running.block}.`)
+    else {
+      const anchored =
+        'disabled' in anchoring ? `not anchored: ${anchoring.disabled}` : `anchored every ${anchoring.everySeconds} s`
+      this.log(
+        `Gatekeeper for ${provider.name} (${provider.account}) listening on ${url}; ${kind} store; ` +
+          `audit log ${auditLog} (${anchored}); chain at block ${block}.`,
+      )
+    }
     await new Promise<void>((resolve) => {
       const stop = () => resolve()
       process.once('SIGINT', stop)

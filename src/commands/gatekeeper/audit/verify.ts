@@ -3,30 +3,74 @@ import {Flags} from '@oclif/core'
 import {MedrecCommand} from '../../../base-command.js'
 import {errorCodes} from '../../../errors/error-codes.js'
 import {MedrecError} from '../../../errors/medrec-error.js'
-import {verifyAuditLog, type AuditLogVerification} from '../../../gatekeeper/audit-log.js'
-import {gatekeeperPaths} from '../../../gatekeeper/gatekeeper-files.js'
-import {networkPaths} from '../../../network/network-files.js'
+import {checkAuditLog, type CheckAuditLogResult} from '../../../gatekeeper/check-audit-log.js'
 
 export default class GatekeeperAuditVerify extends MedrecCommand {
-  static override summary = 'Check a gatekeeper\'s audit log: every line intact and chained to the one before.'
-  static override description = 'Recomputes each line\'s hash and its link to the previous line. An edited, deleted, reordered or half-written line is reported with its line number, and the command exits 1. Lines cut off the end leave a shorter valid chain: compare the last hash with one recorded elsewhere.'
-  static override examples = ['<%= config.bin %> gatekeeper audit verify --provider mercy', '<%= config.bin %> gatekeeper audit verify --file /var/log/medrec/audit.log']
+  static override summary =
+    "Check a gatekeeper's audit log: every line intact, chained, MACed, and held against the provider's anchors."
+  static override description = [
+    "Recomputes each line's hash and its link to the previous line, checks each line's MAC with the audit key (by",
+    "default the provider's, .medrec/keys/PROVIDER/audit-mac.key), and, with --provider, reads every head the provider",
+    "anchored on chain (AuditAnchors) through the network's RPC node: the log must still have that many lines, and the",
+    'line at that count that hash. The first problem is reported with its line number (and the anchor it breaks), and',
+    'the command exits 1.\n\nWhat passes: lines up to the last matched anchor are as they were when anchored, whoever',
+    'holds the key. Lines after it are protected by their MACs only: a holder of the audit key could rewrite them, and',
+    'whoever can write the file could cut them off the end unnoticed.',
+  ].join(' ')
+  static override examples = [
+    '<%= config.bin %> gatekeeper audit verify --provider mercy',
+    '<%= config.bin %> gatekeeper audit verify --provider mercy --file /var/log/medrec/audit.log',
+    '<%= config.bin %> gatekeeper audit verify --file audit.log --key-file audit-mac.key',
+    '<%= config.bin %> gatekeeper audit verify --provider mercy --file audit.log --skip-mac',
+  ]
   static override flags = {
-    provider: Flags.string({summary: 'The provider whose default audit log to check.', exactlyOne: ['provider', 'file']}),
-    file: Flags.string({summary: 'An audit log file to check.'}),
+    provider: Flags.string({
+      summary: 'The provider whose log it is: its default log and key, and its anchors on chain.',
+    }),
+    file: Flags.string({summary: "The audit log file (default: the provider's)."}),
+    'key-file': Flags.string({summary: "The audit key the log was MACed with (default: the provider's)."}),
+    'skip-mac': Flags.boolean({
+      summary: 'Check the hash chain and anchors only (an auditor without the key).',
+      exclusive: ['key-file'],
+    }),
+    'skip-anchors': Flags.boolean({summary: "Do not read the provider's anchors from the chain."}),
+    'from-block': Flags.integer({
+      summary: 'Ignore anchors before this block (a log deliberately started afresh).',
+      min: 0,
+    }),
   }
 
-  async run(): Promise<AuditLogVerification & {file: string}> {
+  async run(): Promise<CheckAuditLogResult> {
     const {flags} = await this.parse(GatekeeperAuditVerify)
-    const file = flags.file ?? gatekeeperPaths(networkPaths(this.networkDir(flags)), flags.provider!).auditLog
-    const result = await verifyAuditLog(file)
+    const result = await checkAuditLog({
+      dir: this.networkDir(flags),
+      provider: flags.provider,
+      file: flags.file,
+      keyFile: flags['key-file'],
+      skipMac: flags['skip-mac'],
+      skipAnchors: flags['skip-anchors'],
+      fromBlock: flags['from-block'] === undefined ? undefined : BigInt(flags['from-block']),
+    })
     if (!result.ok) {
-      throw new MedrecError(errorCodes.AUDIT_LOG_CORRUPT, `The audit log ${file} is broken at line ${result.problem?.line}: ${result.problem?.reason}.`, {
-        details: [`${result.entries} lines verified before it; last good hash ${result.lastHash ?? 'none'}`],
-        hint: 'Keep the file as evidence; restore from a copy whose last hash you trust.',
-      })
+      throw new MedrecError(
+        errorCodes.AUDIT_LOG_CORRUPT,
+        `The audit log ${result.file} is broken at line ${result.problem?.line}: ${result.problem?.reason}.`,
+        {
+          details: [
+            `${result.entries} lines verified before it; last good hash ${result.lastHash ?? 'none'}`,
+            ...result.anchors.map((a) => `anchor of entry ${a.entries} in block ${a.block}: ${a.status}`),
+          ],
+          hint: 'Keep the file as evidence; restore from a copy whose last hash you trust.',
+        },
+      )
     }
-    this.log(`${file}: ${result.entries} entries, chain intact; last hash ${result.lastHash ?? 'none (empty log)'}.`)
-    return {...result, file}
+    const macs = result.macChecked ? 'every MAC valid' : 'MACs not checked'
+    const matched = result.anchors.filter((a) => a.status === 'matched')
+    const anchors = result.anchorsRead
+      ? `${matched.length} anchors matched; ${result.unanchored} entries after the last one are protected by MACs only`
+      : 'anchors not checked (give --provider)'
+    const last = result.lastHash ?? 'none (empty log)'
+    this.log(`${result.file}: ${result.entries} entries, chain intact, ${macs}; ${anchors}; last hash ${last}.`)
+    return result
   }
 }

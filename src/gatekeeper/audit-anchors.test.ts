@@ -1,0 +1,244 @@
+import {randomBytes} from 'node:crypto'
+import {mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+
+import {createWalletClient, http, type Address, type LocalAccount} from 'viem'
+import {describe, expect, it} from 'vitest'
+
+import type {NetworkPublicClient, NetworkWalletClient} from '../chain/network-clients.js'
+import {deployArtifact} from '../contracts/deploy-contracts.js'
+import {deployMedrecWorld, type MedrecWorld} from '../contracts/testing/medrec-test-world.js'
+import {useMedrecChain} from '../contracts/testing/test-context.js'
+import {errorCodes} from '../errors/error-codes.js'
+import {readAuditAnchors, sendAuditAnchor, startAuditAnchoring, type AuditAnchoringEvent} from './audit-anchors.js'
+import {openAuditLog, verifyAuditLog, type AuditEntryInput} from './audit-log.js'
+
+const ctx = useMedrecChain()
+const macKey = randomBytes(32)
+
+async function temporaryDirectory(): Promise<{dir: string; [Symbol.asyncDispose](): Promise<void>}> {
+  const dir = await mkdtemp(join(tmpdir(), 'medrec-anchors-'))
+  return {dir, [Symbol.asyncDispose]: () => rm(dir, {recursive: true, force: true})}
+}
+
+/** A MedRec world with AuditAnchors, and clients typed as the CLI's. */
+async function world(): Promise<
+  MedrecWorld & {
+    anchors: Address
+    publicClient: NetworkPublicClient
+    walletOf(account: LocalAccount): NetworkWalletClient
+  }
+> {
+  const w = await deployMedrecWorld(ctx.chain(), ctx.compiled().artifacts)
+  const walletOf = (account: LocalAccount) =>
+    createWalletClient({
+      account,
+      chain: w.chain.chain,
+      transport: http(w.chain.chain.rpcUrls.default.http[0]),
+      pollingInterval: 50,
+    }) as NetworkWalletClient
+  const {address} = await deployArtifact({
+    walletClient: walletOf(w.governance),
+    publicClient: w.chain.publicClient,
+    artifact: ctx.compiled().artifacts.AuditAnchors!,
+    args: [w.registrar],
+  })
+  return {...w, anchors: address, publicClient: w.chain.publicClient as NetworkPublicClient, walletOf}
+}
+
+function decision(n: number): AuditEntryInput {
+  return {
+    time: new Date(Date.UTC(2025, 0, 1, 12, 0, n)).toISOString(),
+    requester: null,
+    relationship: null,
+    action: 'records.read',
+    outcome: 'allowed',
+    reason: 'ok',
+    block: null,
+    nonce: `0x${n.toString(16).padStart(64, 'c')}`,
+    signatureHash: null,
+    expiry: String(1_735_733_000 + n),
+  }
+}
+
+describe('audit anchors on chain', () => {
+  it('fails verification of a log cut below its anchor, naming the anchor', async () => {
+    // Given a provider's log of five lines whose head is anchored on chain, then two more lines
+    await using tmp = await temporaryDirectory()
+    const w = await world()
+    const path = join(tmp.dir, 'audit.log')
+    const log = await openAuditLog(path, {macKey})
+    for (let n = 1; n <= 5; n++) await log.append(decision(n))
+    const sent = await sendAuditAnchor({
+      publicClient: w.publicClient,
+      walletClient: w.walletOf(w.provider.account),
+      anchors: w.anchors,
+      head: await log.sync(),
+    })
+    for (let n = 6; n <= 7; n++) await log.append(decision(n))
+    await log.close()
+
+    // Then the anchor read back from the chain matches the log
+    const anchors = await readAuditAnchors({
+      publicClient: w.publicClient,
+      anchors: w.anchors,
+      providerId: w.provider.id,
+    })
+    expect(anchors).toEqual([
+      {
+        entries: 5,
+        head: expect.stringMatching(/^0x[0-9a-f]{64}$/),
+        block: sent.block,
+        transactionHash: sent.transactionHash,
+        time: expect.any(String),
+      },
+    ])
+    expect(await verifyAuditLog(path, {macKey, anchors})).toMatchObject({
+      ok: true,
+      entries: 7,
+      anchors: [{status: 'matched'}],
+    })
+
+    // When the log is cut to four lines (every remaining line still valid, MACs and all)
+    const lines = (await readFile(path, 'utf8')).split('\n').slice(0, 4)
+    await writeFile(path, `${lines.join('\n')}\n`)
+    expect(await verifyAuditLog(path, {macKey})).toMatchObject({ok: true, entries: 4})
+
+    // Then verification against the chain's anchors fails, naming that anchor's block and transaction
+    const result = await verifyAuditLog(path, {macKey, anchors})
+    expect(result).toMatchObject({
+      ok: false,
+      entries: 4,
+      problem: {line: 5, anchor: {entries: 5, transactionHash: sent.transactionHash}},
+      anchors: [{status: 'missing'}],
+    })
+    expect(result.problem?.reason).toContain(`block ${sent.block}`)
+    expect(result.problem?.reason).toContain(sent.transactionHash)
+  })
+
+  it('reads only the anchors of the provider asked about, from the block asked', async () => {
+    const w = await world()
+    const head = {entries: 3, hash: `0x${'ab'.repeat(32)}` as const}
+    const mine = await sendAuditAnchor({
+      publicClient: w.publicClient,
+      walletClient: w.walletOf(w.provider.account),
+      anchors: w.anchors,
+      head,
+    })
+    await sendAuditAnchor({
+      publicClient: w.publicClient,
+      walletClient: w.walletOf(w.otherProvider.account),
+      anchors: w.anchors,
+      head: {...head, entries: 9},
+    })
+    const later = await sendAuditAnchor({
+      publicClient: w.publicClient,
+      walletClient: w.walletOf(w.provider.account),
+      anchors: w.anchors,
+      head: {...head, entries: 4},
+    })
+    const read = (fromBlock?: bigint) =>
+      readAuditAnchors({publicClient: w.publicClient, anchors: w.anchors, providerId: w.provider.id, fromBlock})
+    expect((await read()).map((a) => [a.entries, a.transactionHash])).toEqual([
+      [3, mine.transactionHash],
+      [4, later.transactionHash],
+    ])
+    expect((await read(BigInt(later.block))).map((a) => a.entries)).toEqual([4])
+  })
+
+  it("refuses to send an anchor for a decertified provider, with the contract's reason", async () => {
+    const w = await world()
+    await expect(
+      sendAuditAnchor({
+        publicClient: w.publicClient,
+        walletClient: w.walletOf(w.uncertifiedProvider.account),
+        anchors: w.anchors,
+        head: {entries: 1, hash: `0x${'cd'.repeat(32)}`},
+      }),
+    ).rejects.toMatchObject({
+      code: errorCodes.CONTRACT_REVERTED,
+      message: expect.stringContaining('NotCertifiedProvider'),
+    })
+  })
+})
+
+describe('startAuditAnchoring', () => {
+  it('anchors a growing log at each tick and once more on stop, never an unchanged head', async () => {
+    // Given a running log with a periodic anchorer
+    await using tmp = await temporaryDirectory()
+    const w = await world()
+    const path = join(tmp.dir, 'audit.log')
+    const log = await openAuditLog(path, {macKey})
+    const events: AuditAnchoringEvent[] = []
+    const walletClient = w.walletOf(w.provider.account)
+    const anchorer = startAuditAnchoring({
+      audit: log,
+      everyMs: 60_000,
+      send: (head) => sendAuditAnchor({publicClient: w.publicClient, walletClient, anchors: w.anchors, head}),
+      onEvent: (e) => events.push(e),
+    })
+    try {
+      // When a tick finds an empty log, then two lines, then the same two lines
+      await anchorer.anchorNow()
+      await log.append(decision(1))
+      await log.append(decision(2))
+      await anchorer.anchorNow()
+      await anchorer.anchorNow()
+      // And three more lines are written before the gatekeeper stops
+      for (let n = 3; n <= 5; n++) await log.append(decision(n))
+    } finally {
+      await anchorer.stop()
+      await log.close()
+    }
+
+    // Then exactly two anchors were sent: the two lines, and all five at stop
+    expect(events.map((e) => [e.type, e.entries])).toEqual([
+      ['anchored', 2],
+      ['anchored', 5],
+    ])
+    const anchors = await readAuditAnchors({
+      publicClient: w.publicClient,
+      anchors: w.anchors,
+      providerId: w.provider.id,
+    })
+    expect(anchors.map((a) => a.entries)).toEqual([2, 5])
+    expect(await verifyAuditLog(path, {macKey, anchors})).toMatchObject({
+      ok: true,
+      entries: 5,
+      anchors: [{status: 'matched'}, {status: 'matched'}],
+    })
+  })
+
+  it('reports a failed anchor and keeps serving, then anchors on its own timer', async () => {
+    await using tmp = await temporaryDirectory()
+    const w = await world()
+    const log = await openAuditLog(join(tmp.dir, 'audit.log'), {macKey})
+    const events: AuditAnchoringEvent[] = []
+    let wallet = w.walletOf(w.uncertifiedProvider.account)
+    const anchored = new Promise<void>((resolve) => {
+      const anchorer = startAuditAnchoring({
+        audit: log,
+        everyMs: 200,
+        send: (head) => sendAuditAnchor({publicClient: w.publicClient, walletClient: wallet, anchors: w.anchors, head}),
+        onEvent: (e) => {
+          events.push(e)
+          // After the first refusal, the right key: the next tick anchors.
+          if (e.type === 'anchor-failed') wallet = w.walletOf(w.provider.account)
+          if (e.type === 'anchored') void anchorer.stop().then(resolve)
+        },
+      })
+    })
+    await log.append(decision(1))
+    await anchored
+    // The log took no harm from the failed anchor
+    expect(await log.append(decision(2))).toMatchObject({seq: 2})
+    await log.close()
+    expect(events[0]).toMatchObject({
+      type: 'anchor-failed',
+      entries: 1,
+      message: expect.stringContaining('NotCertifiedProvider'),
+    })
+    expect(events.at(-1)).toMatchObject({type: 'anchored', entries: 1})
+  })
+})
