@@ -40,6 +40,8 @@ export type AuditEntryInput = {
   block: {number: string; hash: Hex} | null
   nonce: Hex | null
   signatureHash: Hex | null
+  /** The signed request's expiry (Unix seconds, decimal): a restart remembers its nonce exactly as long as needed. */
+  expiry?: string | null
 }
 
 /** One line of the log. */
@@ -64,7 +66,7 @@ export type AuditLogVerification = {
 }
 
 /** A nonce a gatekeeper answered, for refusing replays after a restart. */
-export type RecentNonce = {nonce: Hex; requester: Address | null; time: string; outcome: AuditOutcome}
+export type RecentNonce = {nonce: Hex; requester: Address | null; time: string; outcome: AuditOutcome; expiry?: string}
 
 /** The `prev` of the first line. */
 export const auditGenesisHash = `0x${'0'.repeat(64)}` as Hex
