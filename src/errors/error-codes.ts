@@ -51,6 +51,7 @@ export const errorCodes = {
   FHIR_INVALID: 'MEDREC_FHIR_INVALID',
   AUDIT_LOG_CORRUPT: 'MEDREC_AUDIT_LOG_CORRUPT',
   AUDIT_LOG_WRITE_FAILED: 'MEDREC_AUDIT_LOG_WRITE_FAILED',
+  GATEKEEPER_ALREADY_RUNNING: 'MEDREC_GATEKEEPER_ALREADY_RUNNING',
 } as const
 
 export type ErrorCode = (typeof errorCodes)[keyof typeof errorCodes]
