@@ -36,7 +36,12 @@ export class ChainUnavailableError extends Error {
 /** What /v1/health reports. */
 export type ChainHealth =
   | {ok: true; block: BlockRef; headAgeMs: number}
-  | {ok: false; reason: ChainUnavailableReason; message: string; lastHead: (BlockRef & {timestamp: bigint; ageMs: number}) | null}
+  | {
+      ok: false
+      reason: ChainUnavailableReason
+      message: string
+      lastHead: (BlockRef & {timestamp: bigint; ageMs: number}) | null
+    }
 
 export type ChainAccessOptions = {
   publicClient: PublicClient
@@ -67,6 +72,7 @@ export function chainHeadAgeBoundMs(cliquePeriodSeconds: number): number {
   return Math.max(30_000, 5 * cliquePeriodSeconds * 1000)
 }
 
+type AccessRequest = {relationship: Address; requester: Address; scope: bigint; patientOnly?: boolean}
 type Head = BlockRef & {timestampMs: number; seenAt: number; providerAccount: Address | undefined}
 type CachedDecision =
   | {allowed: true; block: BlockRef; patient: Hex; viewerExpiryMs?: number}
@@ -103,7 +109,9 @@ export class ChainAccess {
 
   constructor(options: ChainAccessOptions) {
     const period = options.cliquePeriodSeconds
-    if (!Number.isFinite(period) || period < 0) throw new RangeError(`cliquePeriodSeconds must be a non-negative number, not ${period}`)
+    if (!Number.isFinite(period) || period < 0) {
+      throw new RangeError(`cliquePeriodSeconds must be a non-negative number, not ${period}`)
+    }
     this.options = {...options, providerId: options.providerId.toLowerCase() as Hex}
     this.pollMs = options.pollMs ?? 100
     this.staleAfterMs = options.staleAfterMs ?? 3000
@@ -114,7 +122,9 @@ export class ChainAccess {
   /** Reads the head once (failing if the chain cannot be asked), then keeps polling. */
   async start(): Promise<BlockRef> {
     await this.poll()
-    if (!this.head) throw new ChainUnavailableError('rpc-unreachable', 'The RPC node did not answer.', {cause: this.lastError})
+    if (!this.head) {
+      throw new ChainUnavailableError('rpc-unreachable', 'The RPC node did not answer.', {cause: this.lastError})
+    }
     this.schedule()
     return {number: this.head.number, hash: this.head.hash}
   }
@@ -139,10 +149,13 @@ export class ChainAccess {
     const ageMs = Math.max(0, now - head.timestampMs)
     const lastHead = {number: head.number, hash: head.hash, timestamp: BigInt(head.timestampMs / 1000), ageMs}
     if (now - head.seenAt > this.staleAfterMs) {
-      return {ok: false, reason: 'rpc-unreachable', message: `No answer from the RPC node for ${now - head.seenAt} ms.`, lastHead}
+      const message = `No answer from the RPC node for ${now - head.seenAt} ms.`
+      return {ok: false, reason: 'rpc-unreachable', message, lastHead}
     }
     if (ageMs > this.maxHeadAgeMs) {
-      const message = `The newest block the RPC node has is ${Math.round(ageMs / 1000)} s old (more than ${this.maxHeadAgeMs / 1000} s): it is not receiving blocks.`
+      const message =
+        `The newest block the RPC node has is ${Math.round(ageMs / 1000)} s old ` +
+        `(more than ${this.maxHeadAgeMs / 1000} s): it is not receiving blocks.`
       return {ok: false, reason: 'head-stale', message, lastHead}
     }
     return {ok: true, block: {number: head.number, hash: head.hash}, headAgeMs: ageMs}
@@ -162,7 +175,7 @@ export class ChainAccess {
    * viewer, is its grant still unexpired by our clock? With `patientOnly`, only the
    * relationship's patient is allowed (notification streams).
    */
-  async decide(request: {relationship: Address; requester: Address; scope: bigint; patientOnly?: boolean}): Promise<AccessDecision> {
+  async decide(request: AccessRequest): Promise<AccessDecision> {
     const block = this.latest()
     const key = `${request.relationship}|${request.requester}|${request.scope}|${request.patientOnly === true}`
     let decision = this.decisions.get(key)
@@ -182,13 +195,26 @@ export class ChainAccess {
     return read.allowed ? {allowed: true, block: read.block, patient: read.patient} : read
   }
 
-  private async readDecision(request: {relationship: Address; requester: Address; scope: bigint; patientOnly?: boolean}, block: BlockRef): Promise<CachedDecision> {
+  private async readDecision(request: AccessRequest, block: BlockRef): Promise<CachedDecision> {
     const {publicClient, registrar} = this.options
     const blockNumber = block.number
     try {
+      const {relationship, requester, scope} = request
       const [allowed, requesterId] = await Promise.all([
-        publicClient.readContract({address: registrar, abi: registrarAbi, functionName: 'canAccess', args: [request.relationship, request.requester, request.scope], blockNumber}),
-        publicClient.readContract({address: registrar, abi: registrarAbi, functionName: 'identityOf', args: [request.requester], blockNumber}),
+        publicClient.readContract({
+          address: registrar,
+          abi: registrarAbi,
+          functionName: 'canAccess',
+          args: [relationship, requester, scope],
+          blockNumber,
+        }),
+        publicClient.readContract({
+          address: registrar,
+          abi: registrarAbi,
+          functionName: 'identityOf',
+          args: [requester],
+          blockNumber,
+        }),
       ])
       const id = requesterId.toLowerCase() as Hex
       const registered = id !== zeroHash
@@ -196,14 +222,27 @@ export class ChainAccess {
       // canAccess is true only for a registered Relationship, so reading it is safe from here on;
       // and only for its patient, steward or a granted viewer, so the requester is known.
       const parties = await this.partiesOf(request.relationship, blockNumber)
-      if (parties.steward !== this.options.providerId) return {allowed: false, block, reason: 'other-steward', requesterKnown: true}
-      if (request.patientOnly && (!registered || id !== parties.patient)) return {allowed: false, block, reason: 'not-patient', requesterKnown: true}
-      if (registered && (id === parties.patient || id === parties.steward)) return {allowed: true, block, patient: parties.patient}
+      if (parties.steward !== this.options.providerId) {
+        return {allowed: false, block, reason: 'other-steward', requesterKnown: true}
+      }
+      if (request.patientOnly && (!registered || id !== parties.patient)) {
+        return {allowed: false, block, reason: 'not-patient', requesterKnown: true}
+      }
+      if (registered && (id === parties.patient || id === parties.steward)) {
+        return {allowed: true, block, patient: parties.patient}
+      }
       // A viewer: its grant expires at a time the block's timestamp may not have reached yet.
-      const [, expiry] = await publicClient.readContract({address: getAddress(request.relationship), abi: relationshipAbi, functionName: 'grantOf', args: [request.requester], blockNumber})
+      const [, expiry] = await publicClient.readContract({
+        address: getAddress(relationship),
+        abi: relationshipAbi,
+        functionName: 'grantOf',
+        args: [requester],
+        blockNumber,
+      })
       return {allowed: true, block, patient: parties.patient, viewerExpiryMs: Number(expiry) * 1000}
     } catch (error) {
-      throw new ChainUnavailableError('read-failed', 'Reading the access decision from the chain failed.', {cause: error})
+      const message = 'Reading the access decision from the chain failed.'
+      throw new ChainUnavailableError('read-failed', message, {cause: error})
     }
   }
 
@@ -239,9 +278,16 @@ export class ChainAccess {
       } else {
         // The audience is read at the same block, so a head never pairs with another block's account.
         const {publicClient, registrar, providerId} = this.options
-        const account = await publicClient.readContract({address: registrar, abi: registrarAbi, functionName: 'accountOf', args: [providerId], blockNumber: block.number})
+        const account = await publicClient.readContract({
+          address: registrar,
+          abi: registrarAbi,
+          functionName: 'accountOf',
+          args: [providerId],
+          blockNumber: block.number,
+        })
         this.decisions = new Map()
-        this.head = {number: block.number, hash: block.hash, timestampMs, seenAt, providerAccount: account === zeroAddress ? undefined : getAddress(account)}
+        const providerAccount = account === zeroAddress ? undefined : getAddress(account)
+        this.head = {number: block.number, hash: block.hash, timestampMs, seenAt, providerAccount}
       }
       this.lastError = undefined
     } catch (error) {

@@ -19,14 +19,15 @@ const alreadyRunning = expect.objectContaining({code: errorCodes.GATEKEEPER_ALRE
 const repo = fileURLToPath(new URL('../..', import.meta.url))
 
 /** A real Node process that takes the lock, says so on stdout, then does what `then` says. */
-function lockInChild(path: string, then: 'wait' | 'exit'): {ready: Promise<number>; exited: Promise<number | null>; kill(): void} {
+function lockInChild(path: string, then: 'wait' | 'exit') {
   const script = `
     const {acquireGatekeeperLock} = await import(${JSON.stringify(join(repo, 'src/gatekeeper/gatekeeper-lock.ts'))})
     await acquireGatekeeperLock(${JSON.stringify(path)}, 'a test provider')
     process.stdout.write('locked\\n')
     if (${JSON.stringify(then)} === 'wait') setInterval(() => {}, 1000)
   `
-  const child = spawn(process.execPath, ['--import', join(repo, 'bench/ts-resolve-hook.mjs'), '--input-type=module', '-e', script], {stdio: ['ignore', 'pipe', 'inherit']})
+  const args = ['--import', join(repo, 'bench/ts-resolve-hook.mjs'), '--input-type=module', '-e', script]
+  const child = spawn(process.execPath, args, {stdio: ['ignore', 'pipe', 'inherit']})
   const ready = new Promise<number>((resolve, reject) => {
     child.stdout.on('data', (d: Buffer) => d.toString().includes('locked') && resolve(child.pid!))
     child.once('exit', (code) => reject(new Error(`the child exited (${code}) before taking the lock`)))
@@ -76,10 +77,11 @@ describe('acquireGatekeeperLock', () => {
     expect(await exists(path)).toBe(false)
   })
 
-  it('takes over a lock left by an earlier process with our own pid (a restarted container), and a garbled one', async () => {
+  it('takes over a lock left by an earlier process with our pid (restarted container), and a garbled one', async () => {
     await using tmp = await temporaryDirectory()
     const path = join(tmp.dir, 'audit.log.lock')
-    await writeFile(path, JSON.stringify({pid: process.pid, hostname: hostname(), startedAt: '2020-01-01T00:00:00Z', token: 'earlier'}))
+    const startedAt = '2020-01-01T00:00:00Z'
+    await writeFile(path, JSON.stringify({pid: process.pid, hostname: hostname(), startedAt, token: 'earlier'}))
     const lock = await acquireGatekeeperLock(path, 'mercy')
     await lock.release()
     await writeFile(path, 'not json')
@@ -90,7 +92,8 @@ describe('acquireGatekeeperLock', () => {
   it('respects a lock taken on another host, which it cannot check', async () => {
     await using tmp = await temporaryDirectory()
     const path = join(tmp.dir, 'audit.log.lock')
-    await writeFile(path, JSON.stringify({pid: 1, hostname: `not-${hostname()}`, startedAt: '2020-01-01T00:00:00Z', token: 'elsewhere'}))
+    const startedAt = '2020-01-01T00:00:00Z'
+    await writeFile(path, JSON.stringify({pid: 1, hostname: `not-${hostname()}`, startedAt, token: 'elsewhere'}))
     await expect(acquireGatekeeperLock(path, 'mercy')).rejects.toEqual(alreadyRunning)
     expect(await exists(path)).toBe(true)
   })

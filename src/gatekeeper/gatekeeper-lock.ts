@@ -32,7 +32,9 @@ const heldHere = new Set<string>()
  */
 export async function acquireGatekeeperLock(path: string, what: string): Promise<GatekeeperLock> {
   if (heldHere.has(path)) throw alreadyRunning(path, what, undefined, true)
-  const owner: GatekeeperLockOwner = {pid: process.pid, hostname: hostname(), startedAt: new Date().toISOString(), token: randomBytes(16).toString('hex')}
+  const startedAt = new Date().toISOString()
+  const token = randomBytes(16).toString('hex')
+  const owner: GatekeeperLockOwner = {pid: process.pid, hostname: hostname(), startedAt, token}
   const text = `${JSON.stringify(owner)}\n`
   const aside = `${path}.${owner.token}.tmp`
   await writeFile(aside, text, {mode: 0o600, flag: 'wx'}).catch((error: unknown) => {
@@ -48,7 +50,9 @@ export async function acquireGatekeeperLock(path: string, what: string): Promise
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw fileProblem(error, path)
       }
       const holder = await readOwner(path)
-      if (holder !== 'missing' && holder !== 'unreadable' && isLive(holder)) throw alreadyRunning(path, what, holder, false)
+      if (holder !== 'missing' && holder !== 'unreadable' && isLive(holder)) {
+        throw alreadyRunning(path, what, holder, false)
+      }
       if (attempt >= 3) throw alreadyRunning(path, what, undefined, false)
       if (holder !== 'missing') await removeStale(path, holder, what)
     }
@@ -88,14 +92,19 @@ async function readOwner(path: string): Promise<GatekeeperLockOwner | 'missing' 
   }
   try {
     const value = JSON.parse(text) as Partial<GatekeeperLockOwner>
-    if (Number.isSafeInteger(value.pid) && typeof value.hostname === 'string' && typeof value.token === 'string') return value as GatekeeperLockOwner
+    const {pid, hostname: host, token} = value
+    const complete = Number.isSafeInteger(pid) && typeof host === 'string' && typeof token === 'string'
+    if (complete) return value as GatekeeperLockOwner
   } catch {
     // Falls through: the file is not what we write.
   }
   return 'unreadable'
 }
 
-/** Is the lock's process still running? Our own pid counts as dead: it is a previous incarnation (a container restarted). */
+/**
+ * Is the lock's process still running? Our own pid counts as dead: it is a previous
+ * incarnation (a restarted container gets the same pid).
+ */
 function isLive(owner: GatekeeperLockOwner): boolean {
   if (owner.hostname !== hostname()) return true
   if (owner.pid === process.pid) return false
@@ -122,7 +131,8 @@ async function removeStale(path: string, stale: GatekeeperLockOwner | 'unreadabl
     throw fileProblem(error, path)
   }
   const what = await readOwner(moved)
-  const same = what === 'unreadable' ? stale === 'unreadable' : what !== 'missing' && stale !== 'unreadable' && what.token === stale.token
+  const sameOwner = what !== 'missing' && what !== 'unreadable' && stale !== 'unreadable' && what.token === stale.token
+  const same = what === 'unreadable' ? stale === 'unreadable' : sameOwner
   if (!same && what !== 'missing' && what !== 'unreadable') {
     await link(moved, path).catch(() => undefined)
     await unlink(moved).catch(() => undefined)
@@ -131,10 +141,15 @@ async function removeStale(path: string, stale: GatekeeperLockOwner | 'unreadabl
   await unlink(moved).catch(() => undefined)
 }
 
-function alreadyRunning(path: string, what: string, owner: GatekeeperLockOwner | undefined, here: boolean): MedrecError {
-  const who = here ? 'in this process' : owner ? `as process ${owner.pid} on ${owner.hostname} (since ${owner.startedAt})` : '(its lock file keeps changing)'
+function alreadyRunning(path: string, what: string, owner: GatekeeperLockOwner | undefined, here: boolean) {
+  const elsewhere = owner
+    ? `as process ${owner.pid} on ${owner.hostname} (since ${owner.startedAt})`
+    : '(its lock file keeps changing)'
+  const who = here ? 'in this process' : elsewhere
   return new MedrecError(errorCodes.GATEKEEPER_ALREADY_RUNNING, `A gatekeeper for ${what} is already running ${who}.`, {
-    hint: `Stop it first: two gatekeepers on one audit log would each accept the same signed request once. If no gatekeeper is running, remove the lock file ${path}.`,
+    hint:
+      'Stop it first: two gatekeepers on one audit log would each accept the same signed request once. ' +
+      `If no gatekeeper is running, remove the lock file ${path}.`,
     details: [`lock file: ${path}`],
   })
 }

@@ -136,7 +136,10 @@ export async function buildGatekeeperServer(options: GatekeeperServerOptions): P
   })
   app.setNotFoundHandler((_request, reply) => void reply.code(404).type('application/json').send(JSON.stringify({error: 'not-found', message: 'No such endpoint.'})))
 
-  const refusals = new RefusalAudit(options.audit, {lines: limits.refusalLines, summaryIntervalMs: limits.refusalSummaryMs})
+  const refusals = new RefusalAudit(options.audit, {
+    lines: limits.refusalLines,
+    summaryIntervalMs: limits.refusalSummaryMs,
+  })
   // app.close() waits for it: the last counts are written before the caller closes the audit log.
   app.addHook('onClose', async () => refusals.close())
   const context: AuthoriseContext = {
@@ -150,20 +153,30 @@ export async function buildGatekeeperServer(options: GatekeeperServerOptions): P
   // Before the body is read or any signature checked: the cheapest refusal there is.
   const checkSourceQuota = (auditAction: string) => async (request: FastifyRequest, reply: FastifyReply) => {
     if (sourceQuota.take(sourceAddressKey(request.socket.remoteAddress))) return
-    const entry = {time: new Date().toISOString(), requester: null, relationship: null, action: auditAction, outcome: 'denied' as const, reason: 'source-quota', block: null, nonce: null, signatureHash: null, expiry: null}
-    await refusals.record(entry).catch(() => undefined)
-    return reply.code(429).type('application/json').header('retry-after', '1').header('cache-control', 'no-store').send(tooManyBody)
+    await refusals.record(anonymousRefusal(auditAction, 'source-quota')).catch(() => undefined)
+    return refuse(reply, 429)
   }
 
   app.get('/v1/health', async (_request, reply) => {
     const health = options.chain.health()
     if (health.ok && options.chain.providerAccount() !== undefined) {
-      const body = {status: 'ok', block: {number: health.block.number.toString(), hash: health.block.hash}, headAgeSeconds: Math.round(health.headAgeMs / 1000)}
-      return reply.type('application/json').send(JSON.stringify(body))
+      const block = {number: health.block.number.toString(), hash: health.block.hash}
+      const headAgeSeconds = Math.round(health.headAgeMs / 1000)
+      return reply.type('application/json').send(JSON.stringify({status: 'ok', block, headAgeSeconds}))
     }
-    const [reason, message] = health.ok ? ['no-provider-account', 'The provider has no account on chain (not registered, or removed).'] : [health.reason, health.message]
-    const lastHead = health.ok ? null : health.lastHead && {number: health.lastHead.number.toString(), hash: health.lastHead.hash, timestamp: health.lastHead.timestamp.toString(), ageSeconds: Math.round(health.lastHead.ageMs / 1000)}
-    return reply.code(503).type('application/json').send(JSON.stringify({status: 'unavailable', reason, message, block: null, lastHead}))
+    // Says why, so an operator can tell a silent node from one that no longer receives blocks.
+    const [reason, message] = health.ok
+      ? ['no-provider-account', 'The provider has no account on chain (not registered, or removed).']
+      : [health.reason, health.message]
+    const head = health.ok ? null : health.lastHead
+    const lastHead = head && {
+      number: head.number.toString(),
+      hash: head.hash,
+      timestamp: head.timestamp.toString(),
+      ageSeconds: Math.round(head.ageMs / 1000),
+    }
+    const body = JSON.stringify({status: 'unavailable', reason, message, block: null, lastHead})
+    return reply.code(503).type('application/json').send(body)
   })
 
   app.post('/v1/records', {onRequest: checkSourceQuota('records.read')}, async (request, reply) => {
@@ -300,28 +313,28 @@ async function authorise(
     signatureHash: signed?.signatureHash ?? null,
     expiry: signed ? signed.request.expiry.toString() : null,
   })
-  const refused = async (reason: string, block: BlockRef | null, status: 403 | 429 | 503, knownRequester: boolean): Promise<Verdict> => {
+  const refused = async (reason: string, block: BlockRef | null, status: 403 | 429 | 503, knownRequester: boolean) => {
     try {
       if (knownRequester) await options.audit.append(entry('denied', reason, block))
       else await refusals.record(entry('denied', reason, block))
     } catch {
-      return {ok: false, status: status === 429 ? 429 : 503}
+      return {ok: false, status: status === 429 ? 429 : 503} satisfies Verdict
     }
-    return {ok: false, status}
+    return {ok: false, status} satisfies Verdict
   }
 
   if (!verified) return refused('no-provider-account', null, 503, false)
   if (!verified.ok || !signed) return refused(verified.ok ? 'bad-signature' : verified.reason, null, 403, false)
-  const {requester, nonce, expiry} = signed.request
+  const {requester, nonce, expiry, scope} = signed.request
   const knownBefore = known.has(requester)
   if (signed.request.action !== action) return refused('wrong-action', null, 403, knownBefore)
-  if (!scopeFits(signed.request.scope)) return refused('scope-exceeds-signed', null, 403, knownBefore)
+  if (!scopeFits(scope)) return refused('scope-exceeds-signed', null, 403, knownBefore)
   // Cheap and before any chain work; the claim after the decision is what makes it binding.
   if (options.nonces.has(requester, nonce)) return refused('replay', null, 403, knownBefore)
   if (!context.requesterQuota.take(requester.toLowerCase())) return refused('requester-quota', null, 429, knownBefore)
   let decision
   try {
-    decision = await options.chain.decide({relationship: signed.request.relationship, requester, scope: signed.request.scope, patientOnly})
+    decision = await options.chain.decide({relationship: signed.request.relationship, requester, scope, patientOnly})
   } catch (error) {
     if (!(error instanceof ChainUnavailableError)) throw error
     return refused(error.reason === 'head-stale' ? 'chain-head-stale' : 'chain-unavailable', null, 503, knownBefore)
@@ -343,6 +356,13 @@ async function authorise(
     return {ok: false, status: 503}
   }
   return {ok: true, request: signed, patient: decision.patient, block: decision.block}
+}
+
+/** An audit entry for a request refused before anything in it was verified. */
+function anonymousRefusal(action: string, reason: string): AuditEntryInput {
+  const time = new Date().toISOString()
+  const nothing = {requester: null, relationship: null, block: null, nonce: null, signatureHash: null, expiry: null}
+  return {time, action, outcome: 'denied', reason, ...nothing}
 }
 
 function refuse(reply: FastifyReply, status: 403 | 429 | 503): FastifyReply {

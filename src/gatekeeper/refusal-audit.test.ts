@@ -13,7 +13,8 @@ async function temporaryDirectory(): Promise<{dir: string; [Symbol.asyncDispose]
 }
 
 function junk(reason: string): AuditEntryInput {
-  return {time: new Date().toISOString(), requester: null, relationship: null, action: 'records.read', outcome: 'denied', reason, block: null, nonce: null, signatureHash: null, expiry: null}
+  const nothing = {requester: null, relationship: null, block: null, nonce: null, signatureHash: null, expiry: null}
+  return {time: new Date().toISOString(), action: 'records.read', outcome: 'denied', reason, ...nothing}
 }
 
 async function logLines(path: string): Promise<Record<string, unknown>[]> {
@@ -24,8 +25,10 @@ async function logLines(path: string): Promise<Record<string, unknown>[]> {
 }
 
 async function linesAppear(path: string, count: number): Promise<void> {
-  for (const deadline = Date.now() + 5000; Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 20))) {
+  const deadline = Date.now() + 5000
+  while (Date.now() < deadline) {
     if ((await logLines(path)).length >= count) return
+    await new Promise((resolve) => setTimeout(resolve, 20))
   }
   throw new Error(`${path} never reached ${count} lines`)
 }
@@ -39,7 +42,8 @@ describe('RefusalAudit', () => {
     const refusals = new RefusalAudit(audit, {lines: {perSecond: 0, burst: 3}, summaryIntervalMs: 60_000})
     // When 10,000 junk requests are refused for three reasons
     const outcomes = {logged: 0, counted: 0}
-    for (let i = 0; i < 10_000; i++) outcomes[await refusals.record(junk(['bad-signature', 'missing-auth', 'source-quota'][i % 3]!))]++
+    const reasons = ['bad-signature', 'missing-auth', 'source-quota']
+    for (let i = 0; i < 10_000; i++) outcomes[await refusals.record(junk(reasons[i % 3]!))]++
     await refusals.close()
     await audit.close()
     // Then 3 got lines of their own and the other 9,997 are in three summary lines that account for every one
@@ -47,7 +51,8 @@ describe('RefusalAudit', () => {
     const lines = await logLines(path)
     expect(lines).toHaveLength(6)
     const summaries = lines.filter((l) => l.action === refusalSummaryAction)
-    expect(summaries.map((l) => l.reason).sort()).toEqual(['bad-signature:3333', 'missing-auth:3332', 'source-quota:3332'])
+    const counts = summaries.map((l) => l.reason).sort()
+    expect(counts).toEqual(['bad-signature:3333', 'missing-auth:3332', 'source-quota:3332'])
     expect(summaries.every((l) => l.outcome === 'denied' && l.requester === null && l.nonce === null)).toBe(true)
     // And the log's chain is intact
     expect(await verifyAuditLog(path)).toMatchObject({ok: true, entries: 6})
@@ -66,7 +71,9 @@ describe('RefusalAudit', () => {
     await linesAppear(path, 3)
     await refusals.close()
     await audit.close()
-    expect((await logLines(path)).map((l) => `${l.action} ${l.reason}`)).toEqual(['records.read expired', `${refusalSummaryAction} expired:5`, `${refusalSummaryAction} high-s:1`])
+    const written = (await logLines(path)).map((l) => `${l.action} ${l.reason}`)
+    const summary = (reason: string) => `${refusalSummaryAction} ${reason}`
+    expect(written).toEqual(['records.read expired', summary('expired:5'), summary('high-s:1')])
   })
 
   it('keeps the counts when the summary cannot be written, and rejects an individual line that cannot', async () => {

@@ -37,7 +37,8 @@ export class TokenBuckets {
   constructor(options: TokenBucketsOptions) {
     checkRateLimit(options, 'quota')
     if (!Number.isSafeInteger(options.maxEntries) || options.maxEntries < 1) {
-      throw new MedrecError(errorCodes.INVALID_ARGUMENT, `quota maxEntries must be a positive integer, not ${options.maxEntries}`)
+      const message = `quota maxEntries must be a positive integer, not ${options.maxEntries}`
+      throw new MedrecError(errorCodes.INVALID_ARGUMENT, message)
     }
     this.perSecond = options.perSecond
     this.burst = options.burst
@@ -61,7 +62,8 @@ export class TokenBuckets {
       bucket = {tokens: this.burst, updatedMs: now}
     } else {
       this.buckets.delete(key)
-      bucket.tokens = Math.min(this.burst, bucket.tokens + (Math.max(0, now - bucket.updatedMs) * this.perSecond) / 1000)
+      const refilled = (Math.max(0, now - bucket.updatedMs) * this.perSecond) / 1000
+      bucket.tokens = Math.min(this.burst, bucket.tokens + refilled)
       bucket.updatedMs = now
     }
     this.buckets.set(key, bucket)
@@ -84,8 +86,11 @@ export class TokenBuckets {
 
 /** Checks a RateLimit's numbers, naming `what` in the error. */
 export function checkRateLimit(limit: RateLimit, what: string): void {
-  if (!(Number.isFinite(limit.perSecond) && limit.perSecond >= 0) || !(Number.isFinite(limit.burst) && limit.burst >= 1)) {
-    throw new MedrecError(errorCodes.INVALID_ARGUMENT, `${what}: perSecond must be a non-negative number and burst at least 1`, {
+  const rateOk = Number.isFinite(limit.perSecond) && limit.perSecond >= 0
+  const burstOk = Number.isFinite(limit.burst) && limit.burst >= 1
+  if (!rateOk || !burstOk) {
+    const message = `${what}: perSecond must be a non-negative number and burst at least 1`
+    throw new MedrecError(errorCodes.INVALID_ARGUMENT, message, {
       details: [`perSecond: ${limit.perSecond}`, `burst: ${limit.burst}`],
     })
   }
@@ -106,6 +111,7 @@ export function sourceAddressKey(remoteAddress: string | undefined): string {
   const [head = '', tail = ''] = withoutZone.split('::')
   const headGroups = head === '' ? [] : head.split(':')
   const tailGroups = tail === '' ? [] : tail.split(':')
-  const groups = withoutZone.includes('::') ? [...headGroups, ...Array<string>(8 - headGroups.length - tailGroups.length).fill('0'), ...tailGroups] : headGroups
+  const zeros = Array<string>(Math.max(0, 8 - headGroups.length - tailGroups.length)).fill('0')
+  const groups = withoutZone.includes('::') ? [...headGroups, ...zeros, ...tailGroups] : headGroups
   return `${groups.slice(0, 4).map((g) => Number.parseInt(g, 16).toString(16)).join(':')}::/64`
 }

@@ -17,12 +17,14 @@ const limits = {maxLifetimeSeconds: 300, clockSkewSeconds: 30}
 
 describe('spentNonceEntries', () => {
   it('remembers each allowed request by the expiry it was signed with', () => {
-    const recent: RecentNonce[] = [{nonce: nonce(1), requester: alice, time: at(t), outcome: 'allowed', expiry: String(t + 20)}]
+    const recent: RecentNonce[] = [
+      {nonce: nonce(1), requester: alice, time: at(t), outcome: 'allowed', expiry: String(t + 20)},
+    ]
     expect(spentNonceEntries(recent, limits)).toEqual([{requester: alice, nonce: nonce(1), expiry: BigInt(t + 20)}])
   })
 
-  it('falls back, for a line without expiry, to the latest expiry the verifier would have accepted: time + max lifetime + skew', () => {
-    // (The old fallback, time + max lifetime, forgot a request signed for up to 30 s more while it was still acceptable.)
+  it('falls back, for a line without expiry, to the latest expiry the verifier accepts: time + lifetime + skew', () => {
+    // (The old fallback, time + max lifetime, forgot a request signed for up to 30 s more while still acceptable.)
     const recent: RecentNonce[] = [{nonce: nonce(1), requester: alice, time: at(t), outcome: 'allowed'}]
     expect(spentNonceEntries(recent, limits)).toEqual([{requester: alice, nonce: nonce(1), expiry: BigInt(t + 330)}])
   })

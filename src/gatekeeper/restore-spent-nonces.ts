@@ -20,7 +20,10 @@ const latestPlausibleExpiry = 9_000_000_000_000n
  * expiry the verifier accepts at the line's time: time + max lifetime + skew.
  * Only allowed requests spent their nonce; refused ones may be tried again.
  */
-export function spentNonceEntries(recent: readonly RecentNonce[], options: Omit<RestoreSpentNoncesOptions, 'nowMs'>): NonceRegistryEntry[] {
+export function spentNonceEntries(
+  recent: readonly RecentNonce[],
+  options: Omit<RestoreSpentNoncesOptions, 'nowMs'>,
+): NonceRegistryEntry[] {
   const entries: NonceRegistryEntry[] = []
   for (const line of recent) {
     if (line.outcome !== 'allowed' || line.requester === null) continue
@@ -38,7 +41,11 @@ export function spentNonceEntries(recent: readonly RecentNonce[], options: Omit<
  * Reads the audit log's recent allowed requests into `registry`, so a request answered
  * just before a restart cannot be replayed just after. Returns how many were remembered.
  */
-export async function restoreSpentNonces(registry: NonceRegistry, auditPath: string, options: RestoreSpentNoncesOptions): Promise<number> {
+export async function restoreSpentNonces(
+  registry: NonceRegistry,
+  auditPath: string,
+  options: RestoreSpentNoncesOptions,
+): Promise<number> {
   const nowMs = options.nowMs ?? Date.now()
   // Older lines cannot hold a live nonce: the latest expiry accepted, plus skew, plus a minute of slack.
   const sinceMs = nowMs - (options.maxLifetimeSeconds + 2 * options.clockSkewSeconds + 60) * 1000

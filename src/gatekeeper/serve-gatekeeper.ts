@@ -55,7 +55,8 @@ export type ServedGatekeeper = {
  * before a restart, opens the log, follows the chain and listens.
  */
 export async function serveGatekeeper(options: ServeGatekeeperOptions): Promise<ServedGatekeeper> {
-  const lock = await acquireGatekeeperLock(`${options.auditPath}.lock`, `${options.providerLabel} on the audit log ${options.auditPath}`)
+  const what = `${options.providerLabel} on the audit log ${options.auditPath}`
+  const lock = await acquireGatekeeperLock(`${options.auditPath}.lock`, what)
   const cleanup: (() => Promise<void>)[] = [() => lock.release()]
   const close = async () => {
     for (const step of cleanup.splice(0)) await step().catch(() => undefined)
@@ -64,7 +65,10 @@ export async function serveGatekeeper(options: ServeGatekeeperOptions): Promise<
     const limits = {...defaultGatekeeperLimits, ...options.limits}
     const nonces = new NonceRegistry({clockSkewSeconds})
     // Read under the lock, before the log is opened: nobody else appends meanwhile.
-    const restoredNonces = await restoreSpentNonces(nonces, options.auditPath, {maxLifetimeSeconds: limits.maxLifetimeSeconds, clockSkewSeconds})
+    const restoredNonces = await restoreSpentNonces(nonces, options.auditPath, {
+      maxLifetimeSeconds: limits.maxLifetimeSeconds,
+      clockSkewSeconds,
+    })
     const audit = await openAuditLog(options.auditPath)
     cleanup.unshift(() => audit.close())
     const chain = new ChainAccess({
@@ -76,17 +80,25 @@ export async function serveGatekeeper(options: ServeGatekeeperOptions): Promise<
       pollMs: options.chainPollMs,
     })
     const head = await chain.start().catch((error: unknown) => {
-      throw new MedrecError(errorCodes.RPC_FAILED, 'The network\'s RPC node does not answer.', {hint: 'Start the network with `medrec network up`.', cause: error})
+      throw new MedrecError(errorCodes.RPC_FAILED, 'The network\'s RPC node does not answer.', {
+        hint: 'Start the network with `medrec network up`.',
+        cause: error,
+      })
     })
     cleanup.unshift(async () => chain.stop())
-    const app = await buildGatekeeperServer({chainId: options.chainId, registrar: options.registrar, chain, store: options.store, audit, nonces, tls: options.tls, limits})
+    const {chainId, registrar, store, tls} = options
+    const app = await buildGatekeeperServer({chainId, registrar, chain, store, audit, nonces, tls, limits})
     cleanup.unshift(() => app.close())
     const {host, port} = options
     try {
       await app.listen({host, port})
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code
-      throw new MedrecError(errorCodes.INVALID_ARGUMENT, code === 'EADDRINUSE' ? `Port ${port} on ${host} is already in use.` : `Cannot listen on ${host}:${port} (${code ?? 'error'}).`, {
+      const message =
+        code === 'EADDRINUSE'
+          ? `Port ${port} on ${host} is already in use.`
+          : `Cannot listen on ${host}:${port} (${code ?? 'error'}).`
+      throw new MedrecError(errorCodes.INVALID_ARGUMENT, message, {
         hint: 'Choose another --port or --host.',
         cause: error,
       })

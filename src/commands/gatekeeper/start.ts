@@ -10,7 +10,11 @@ export default class GatekeeperStart extends MedrecCommand {
   static override summary = 'Run a provider\'s Database Gatekeeper: signed record queries answered only where the chain allows.'
   static override description = `Serves the provider's records (FHIR R4, keyed by the patient's opaque identity) to requesters who sign each request with their key (EIP-712, bound to this chain, the Registrar and this gatekeeper). Each request is checked against Registrar.canAccess at the latest block, logged to a hash-chained audit log before it is answered, and answered encrypted to the requester's key. Binds to 127.0.0.1 unless --host says otherwise; serves HTTPS when given --tls-cert and --tls-key.
 
-Refuses every request (503, and /v1/health says why) while the chain's newest block is older than 5 Clique periods of the network (at least 30 s): a node that stopped receiving blocks must not keep answering from an old state. Requests are limited per source address and per requester (429 beyond); refusals of unauthenticated requests are counted in summary lines of the audit log rather than logged one by one. Only one gatekeeper may run per provider and audit log.
+Refuses every request (503, and /v1/health says why) while the chain's newest block is older than 5 Clique periods \
+of the network (at least 30 s): a node that stopped receiving blocks must not keep answering from an old state. \
+Requests are limited per source address and per requester (429 beyond); refusals of unauthenticated requests are \
+counted in summary lines of the audit log rather than logged one by one. Only one gatekeeper may run per provider \
+and audit log.
 
 The store is SQLite in .medrec/gatekeeper/PROVIDER/records.sqlite by default; with --store postgres it is the PostgreSQL database named by the environment variable MEDREC_POSTGRES_URL (never a flag: a command line is visible to every user of the machine). Runs until interrupted (Ctrl-C).`
   static override examples = ['<%= config.bin %> gatekeeper start --provider mercy', 'MEDREC_POSTGRES_URL=postgres://gk@db/records <%= config.bin %> gatekeeper start --provider mercy --store postgres --host 0.0.0.0 --tls-cert cert.pem --tls-key key.pem']
@@ -23,12 +27,30 @@ The store is SQLite in .medrec/gatekeeper/PROVIDER/records.sqlite by default; wi
     'audit-log': Flags.string({summary: 'The audit log file (default .medrec/gatekeeper/PROVIDER/audit.log).'}),
     'tls-cert': Flags.string({summary: 'PEM certificate: serve HTTPS.', dependsOn: ['tls-key']}),
     'tls-key': Flags.string({summary: 'PEM private key for --tls-cert.', dependsOn: ['tls-cert']}),
-    'max-head-age': Flags.integer({summary: 'Refuse requests while the newest block is older than this many seconds (default: 5 Clique periods, at least 30).', min: 1}),
-    'requester-rate': Flags.integer({summary: 'Requests per second each requester may make (bursts of twice as many).', default: defaultGatekeeperLimits.requesterQuota.perSecond, min: 1}),
-    'source-rate': Flags.integer({summary: 'Requests per second from each source address (an IPv6 /64), bursts of twice as many.', default: defaultGatekeeperLimits.sourceQuota.perSecond, min: 1}),
+    'max-head-age': Flags.integer({
+      summary: 'Refuse requests while the newest block is older than this (seconds; default: 5 periods, at least 30).',
+      min: 1,
+    }),
+    'requester-rate': Flags.integer({
+      summary: 'Requests per second each requester may make (bursts of twice as many).',
+      default: defaultGatekeeperLimits.requesterQuota.perSecond,
+      min: 1,
+    }),
+    'source-rate': Flags.integer({
+      summary: 'Requests per second from each source address (an IPv6 /64), bursts of twice as many.',
+      default: defaultGatekeeperLimits.sourceQuota.perSecond,
+      min: 1,
+    }),
   }
 
-  async run(): Promise<{url: string; provider: {name: string; id: string; account: string}; store: string; auditLog: string; block: string; maxHeadAgeSeconds: number}> {
+  async run(): Promise<{
+    url: string
+    provider: {name: string; id: string; account: string}
+    store: string
+    auditLog: string
+    block: string
+    maxHeadAgeSeconds: number
+  }> {
     const {flags} = await this.parse(GatekeeperStart)
     const dir = this.networkDir(flags)
     const store = gatekeeperStoreSpec(networkPaths(dir), flags.provider, {kind: flags.store as 'sqlite' | 'postgres', sqliteFile: flags['sqlite-file']})
@@ -49,7 +71,9 @@ The store is SQLite in .medrec/gatekeeper/PROVIDER/records.sqlite by default; wi
         sourceQuota: {perSecond: flags['source-rate'], burst: 2 * flags['source-rate']},
       },
     })
-    const result = {url: running.url, provider: running.provider, store: running.store, auditLog: running.auditLog, block: running.block, maxHeadAgeSeconds: running.maxHeadAgeMs / 1000}
+    const {url, provider, auditLog, block} = running
+    const maxHeadAgeSeconds = running.maxHeadAgeMs / 1000
+    const result = {url, provider, store: running.store, auditLog, block, maxHeadAgeSeconds}
     // Ready: the result goes out now (a supervisor or test reads this line), then we serve until a signal.
     if (this.jsonEnabled()) process.stdout.write(`${JSON.stringify(result)}\n`)
     else this.log(`Gatekeeper for ${running.provider.name} (${running.provider.account}) listening on ${running.url}; ${running.store} store; audit log ${running.auditLog}; chain at block ${running.block}.`)
