@@ -460,6 +460,28 @@ describe('gatekeeper: strangers cannot deny service or fill the disk', () => {
     expect((await auditLines(gk)).slice(-2).map((e) => e.reason)).toEqual(['ok', 'replay'])
   })
 
+  it('holds each requester to its quota (429), and counts its refusals over quota instead of a line each', async () => {
+    // Given a quota of 3 requests that never refills, and room for one anonymous line
+    const limits = {requesterQuota: {perSecond: 0, burst: 3}, refusalLines: {perSecond: 0, burst: 1}}
+    const gk = await startTestGatekeeper({limits})
+    // When the patient asks 10 times
+    const statuses: number[] = []
+    for (let i = 0; i < 10; i++) {
+      statuses.push((await post(gk, await signedRecordsRequest(gk, gk.world.patient.account))).status)
+    }
+    await gk.app.close()
+    // Then 3 are served and 7 refused as too many; the log has 3 allowed lines, one refusal and a summary of the rest
+    expect(statuses).toEqual([200, 200, 200, 429, 429, 429, 429, 429, 429, 429])
+    const lines = await auditLines(gk)
+    expect(lines.map((e) => `${e.outcome} ${e.reason}`)).toEqual([
+      'allowed ok',
+      'allowed ok',
+      'allowed ok',
+      'denied requester-quota',
+      'denied requester-quota:6',
+    ])
+  })
+
   it('answers exactly one of several identical requests in flight', async () => {
     const gk = await startTestGatekeeper()
     const request = await signedRecordsRequest(gk, gk.world.patient.account)

@@ -271,9 +271,10 @@ type AuthoriseContext = {
  * What the audit log gets: every allowed request, and every refusal of a requester the
  * chain knows (a registered participant, a viewer holding a grant) or this gatekeeper has
  * allowed before, one line each: a participant refused is exactly what an auditor looks
- * for, and participants are few and each held to its quota. Refusals of anyone else
- * (failed verification, unknown keys, quotas, replays by strangers) go to RefusalAudit,
- * which logs a few and counts the rest: anybody can make those by the thousand.
+ * for, participants are few, and each adds lines at no more than its own quota. Refusals
+ * of anyone else (failed verification, unknown keys, replays by strangers) and every
+ * quota refusal go to RefusalAudit, which logs a few and counts the rest: anybody can
+ * make those by the thousand.
  */
 async function authorise(
   context: AuthoriseContext,
@@ -326,12 +327,14 @@ async function authorise(
   if (!verified) return refused('no-provider-account', null, 503, false)
   if (!verified.ok || !signed) return refused(verified.ok ? 'bad-signature' : verified.reason, null, 403, false)
   const {requester, nonce, expiry, scope} = signed.request
+  // Charged for every verified request, before anything that may write a line of its own:
+  // so even a known participant adds lines at no more than its quota; beyond it, counted.
+  if (!context.requesterQuota.take(requester.toLowerCase())) return refused('requester-quota', null, 429, false)
   const knownBefore = known.has(requester)
   if (signed.request.action !== action) return refused('wrong-action', null, 403, knownBefore)
   if (!scopeFits(scope)) return refused('scope-exceeds-signed', null, 403, knownBefore)
   // Cheap and before any chain work; the claim after the decision is what makes it binding.
   if (options.nonces.has(requester, nonce)) return refused('replay', null, 403, knownBefore)
-  if (!context.requesterQuota.take(requester.toLowerCase())) return refused('requester-quota', null, 429, knownBefore)
   let decision
   try {
     decision = await options.chain.decide({relationship: signed.request.relationship, requester, scope, patientOnly})
