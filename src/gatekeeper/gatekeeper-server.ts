@@ -4,13 +4,15 @@ import {createServer as createHttpsServer} from 'node:https'
 import Fastify, {type FastifyInstance, type FastifyReply, type FastifyRequest} from 'fastify'
 import type {Address, Hex} from 'viem'
 
-import type {AuditLog} from './audit-log.js'
+import type {AuditEntryInput, AuditLog} from './audit-log.js'
 import {ChainUnavailableError, type BlockRef, type ChainAccess} from './chain-access.js'
 import {fhirResourceTypePattern} from './fhir-bundle.js'
 import {jsonNestingExceeds} from './json-limits.js'
 import type {NonceRegistry} from './nonce-registry.js'
 import {encryptForPublicKey, encryptedResponseContentType} from './payload-encryption.js'
 import type {RecordStore} from './record-store.js'
+import {RefusalAudit} from './refusal-audit.js'
+import {sourceAddressKey, TokenBuckets, type RateLimit} from './request-quotas.js'
 import {scopeCovers, scopeForResourceTypes} from './resource-scope.js'
 import {RecordChangeFeed} from './record-change-feed.js'
 import {verifyGatekeeperRequest, type VerifiedRequest} from './verify-request.js'
@@ -26,15 +28,45 @@ export type GatekeeperLimits = {
   maxLifetimeSeconds: number
   /** Most records one answer carries. */
   maxRecords: number
+  /** Requests per verified requester (charged only once its signature checks out, so nobody can spend another's). */
+  requesterQuota: RateLimit
+  /** Requests per source address (an IPv6 source per /64), charged before any signature work. */
+  sourceQuota: RateLimit
+  /** Most requesters, and most source addresses, whose quota is tracked at once (least recently seen go first). */
+  quotaEntries: number
+  /** Refusals of anonymous requests that still get a line each; the rest are counted (refusal-audit.ts). */
+  refusalLines: RateLimit
+  /** How often counted refusals are written to the audit log, one summary line per reason. */
+  refusalSummaryMs: number
 }
 
-export const defaultGatekeeperLimits: GatekeeperLimits = {bodyBytes: 16 * 1024, jsonDepth: 8, requestTimeoutMs: 5000, maxLifetimeSeconds: 300, maxRecords: 1000}
+export const defaultGatekeeperLimits: GatekeeperLimits = {
+  bodyBytes: 16 * 1024,
+  jsonDepth: 8,
+  requestTimeoutMs: 5000,
+  maxLifetimeSeconds: 300,
+  maxRecords: 1000,
+  // A patient's sync asks once per relationship; a provider reading as a viewer for many
+  // patients asks more: 50/s each, with room for a burst of 100.
+  requesterQuota: {perSecond: 50, burst: 100},
+  // Several participants may share one address (a hospital behind NAT): twice one requester's.
+  sourceQuota: {perSecond: 100, burst: 200},
+  quotaEntries: 100_000,
+  // One line each for a probe's first 50 attempts, then one every 10 s; the rest are counted.
+  refusalLines: {perSecond: 0.1, burst: 50},
+  refusalSummaryMs: 60_000,
+}
+
+/** Requesters this gatekeeper has allowed or the chain knows, remembered for logging (bounded). */
+const knownRequestersKept = 100_000
 
 export type GatekeeperServerOptions = {
   chainId: number
   registrar: Address
-  /** The provider account this gatekeeper answers for: requests must name it as audience. */
-  audience: Address
+  /**
+   * The chain, and through it the provider account this gatekeeper answers for (read at
+   * every new head, so a rotation is followed): requests must name it as audience.
+   */
   chain: ChainAccess
   store: RecordStore
   audit: AuditLog
@@ -49,6 +81,7 @@ export type GatekeeperServerOptions = {
 /** The one body every refusal gets, whatever the reason, so nobody learns who exists. */
 const forbiddenBody = JSON.stringify({error: 'forbidden', message: 'This request is not allowed.'})
 const unavailableBody = JSON.stringify({error: 'unavailable', message: 'Access cannot be decided right now; try again later.'})
+const tooManyBody = JSON.stringify({error: 'too-many-requests', message: 'Too many requests; slow down and try again.'})
 
 type RawJsonBody = {raw: Buffer; json: unknown}
 
@@ -57,6 +90,12 @@ type RawJsonBody = {raw: Buffer; json: unknown}
  * EIP-712 signed request (see verify-request.ts); size, nesting and slowness are refused
  * before any signature work; each decision is appended to the audit log before anything
  * is answered, and when the log cannot be written the request is refused.
+ *
+ * Strangers cannot crowd out participants: a source address over its quota is refused
+ * (429) before any signature work, a verified requester over its own quota likewise; a
+ * nonce is spent only by an allowed request, so refused ones cannot fill the nonce
+ * registry; and refusals of anonymous requests are counted in summary lines instead of
+ * one line each (see RefusalAudit), so they cannot fill the disk either.
  *
  *   POST /v1/records        {"resourceTypes"?: string[], "limit"?: number}  → ECIES-encrypted records
  *   GET  /v1/notifications  server-sent events naming records that changed (the patient only)
@@ -97,18 +136,50 @@ export async function buildGatekeeperServer(options: GatekeeperServerOptions): P
   })
   app.setNotFoundHandler((_request, reply) => void reply.code(404).type('application/json').send(JSON.stringify({error: 'not-found', message: 'No such endpoint.'})))
 
-  const context = {options, limits}
+  const refusals = new RefusalAudit(options.audit, {
+    lines: limits.refusalLines,
+    summaryIntervalMs: limits.refusalSummaryMs,
+  })
+  // app.close() waits for it: the last counts are written before the caller closes the audit log.
+  app.addHook('onClose', async () => refusals.close())
+  const context: AuthoriseContext = {
+    options,
+    limits,
+    refusals,
+    requesterQuota: new TokenBuckets({...limits.requesterQuota, maxEntries: limits.quotaEntries}),
+    known: new BoundedSet(knownRequestersKept),
+  }
+  const sourceQuota = new TokenBuckets({...limits.sourceQuota, maxEntries: limits.quotaEntries})
+  // Before the body is read or any signature checked: the cheapest refusal there is.
+  const checkSourceQuota = (auditAction: string) => async (request: FastifyRequest, reply: FastifyReply) => {
+    if (sourceQuota.take(sourceAddressKey(request.socket.remoteAddress))) return
+    await refusals.record(anonymousRefusal(auditAction, 'source-quota')).catch(() => undefined)
+    return refuse(reply, 429)
+  }
 
   app.get('/v1/health', async (_request, reply) => {
-    try {
-      const block = options.chain.latest()
-      return reply.type('application/json').send(JSON.stringify({status: 'ok', block: {number: block.number.toString(), hash: block.hash}}))
-    } catch {
-      return reply.code(503).type('application/json').send(JSON.stringify({status: 'unavailable', block: null}))
+    const health = options.chain.health()
+    if (health.ok && options.chain.providerAccount() !== undefined) {
+      const block = {number: health.block.number.toString(), hash: health.block.hash}
+      const headAgeSeconds = Math.round(health.headAgeMs / 1000)
+      return reply.type('application/json').send(JSON.stringify({status: 'ok', block, headAgeSeconds}))
     }
+    // Says why, so an operator can tell a silent node from one that no longer receives blocks.
+    const [reason, message] = health.ok
+      ? ['no-provider-account', 'The provider has no account on chain (not registered, or removed).']
+      : [health.reason, health.message]
+    const head = health.ok ? null : health.lastHead
+    const lastHead = head && {
+      number: head.number.toString(),
+      hash: head.hash,
+      timestamp: head.timestamp.toString(),
+      ageSeconds: Math.round(head.ageMs / 1000),
+    }
+    const body = JSON.stringify({status: 'unavailable', reason, message, block: null, lastHead})
+    return reply.code(503).type('application/json').send(body)
   })
 
-  app.post('/v1/records', async (request, reply) => {
+  app.post('/v1/records', {onRequest: checkSourceQuota('records.read')}, async (request, reply) => {
     const body = request.body as RawJsonBody | undefined
     if (!body) return reply.code(415).type('application/json').send(JSON.stringify({error: 'unsupported-media-type', message: 'Send the query as application/json.'}))
     const query = parseRecordsQuery(body.json, limits.maxRecords)
@@ -139,7 +210,7 @@ export async function buildGatekeeperServer(options: GatekeeperServerOptions): P
       .send(Buffer.from(encryptForPublicKey(verdict.request.publicKey, Buffer.from(payload))))
   })
 
-  app.get('/v1/notifications', async (request, reply) => {
+  app.get('/v1/notifications', {onRequest: checkSourceQuota('notifications.subscribe')}, async (request, reply) => {
     const verdict = await authorise(context, request, Buffer.alloc(0), 'subscribe', 'notifications.subscribe', true, () => true)
     if (!verdict.ok) return refuse(reply, verdict.status)
     const {relationship, requester, scope} = verdict.request.request
@@ -178,14 +249,35 @@ export async function buildGatekeeperServer(options: GatekeeperServerOptions): P
 
 type Verdict =
   | {ok: true; request: VerifiedRequest; patient: Hex; block: BlockRef}
-  | {ok: false; status: 403 | 503}
+  | {ok: false; status: 403 | 429 | 503}
+
+type AuthoriseContext = {
+  options: GatekeeperServerOptions
+  limits: GatekeeperLimits
+  refusals: RefusalAudit
+  requesterQuota: TokenBuckets
+  /** Requesters allowed here before, or known to the chain: their refusals get a line each. */
+  known: BoundedSet
+}
 
 /**
- * Verifies the signature, spends the nonce, asks the chain and writes the decision to
- * the audit log. Only an allowed decision that was logged comes back ok.
+ * Verifies the signature, asks the chain, spends the nonce and writes the decision to the
+ * audit log. Only an allowed decision that was logged comes back ok.
+ *
+ * The nonce is spent only after the decision allowed the request, synchronously (nothing
+ * can interleave between the check and the claim): of two identical requests in flight
+ * one is answered, the other refused as a replay, and a refused request spends nothing.
+ *
+ * What the audit log gets: every allowed request, and every refusal of a requester the
+ * chain knows (a registered participant, a viewer holding a grant) or this gatekeeper has
+ * allowed before, one line each: a participant refused is exactly what an auditor looks
+ * for, participants are few, and each adds lines at no more than its own quota. Refusals
+ * of anyone else (failed verification, unknown keys, replays by strangers) and every
+ * quota refusal go to RefusalAudit, which logs a few and counts the rest: anybody can
+ * make those by the thousand.
  */
 async function authorise(
-  context: {options: GatekeeperServerOptions; limits: GatekeeperLimits},
+  context: AuthoriseContext,
   request: FastifyRequest,
   rawBody: Buffer,
   action: 'read' | 'subscribe',
@@ -193,61 +285,117 @@ async function authorise(
   patientOnly: boolean,
   scopeFits: (scope: bigint) => boolean,
 ): Promise<Verdict> {
-  const {options, limits} = context
+  const {options, limits, refusals, known} = context
   const time = new Date()
-  const verified = await verifyGatekeeperRequest({
-    headers: request.headers,
-    method: request.method,
-    path: request.url,
-    body: rawBody,
-    chainId: options.chainId,
-    registrar: options.registrar,
-    audience: options.audience,
-    now: time,
-    maxLifetimeSeconds: limits.maxLifetimeSeconds,
-  })
-  const base = {time: time.toISOString(), action: auditAction}
-  const log = async (outcome: 'allowed' | 'denied', reason: string, block: BlockRef | null, status: 403 | 503): Promise<Verdict | undefined> => {
-    try {
-      await options.audit.append({
-        ...base,
-        requester: verified.ok ? verified.request.requester : null,
-        relationship: verified.ok ? verified.request.relationship : null,
-        outcome,
-        reason,
-        block: block ? {number: block.number.toString(), hash: block.hash} : null,
-        nonce: verified.ok ? verified.request.nonce : null,
-        signatureHash: verified.ok ? verified.signatureHash : null,
+  const audience = options.chain.providerAccount()
+  const verified = audience
+    ? await verifyGatekeeperRequest({
+        headers: request.headers,
+        method: request.method,
+        path: request.url,
+        body: rawBody,
+        chainId: options.chainId,
+        registrar: options.registrar,
+        audience,
+        now: time,
+        maxLifetimeSeconds: limits.maxLifetimeSeconds,
       })
+    : undefined
+  const signed = verified?.ok ? verified : undefined
+  const entry = (outcome: 'allowed' | 'denied', reason: string, block: BlockRef | null): AuditEntryInput => ({
+    time: time.toISOString(),
+    action: auditAction,
+    requester: signed?.request.requester ?? null,
+    relationship: signed?.request.relationship ?? null,
+    outcome,
+    reason,
+    block: block ? {number: block.number.toString(), hash: block.hash} : null,
+    nonce: signed?.request.nonce ?? null,
+    signatureHash: signed?.signatureHash ?? null,
+    expiry: signed ? signed.request.expiry.toString() : null,
+  })
+  const refused = async (reason: string, block: BlockRef | null, status: 403 | 429 | 503, knownRequester: boolean) => {
+    try {
+      if (knownRequester) await options.audit.append(entry('denied', reason, block))
+      else await refusals.record(entry('denied', reason, block))
     } catch {
-      return {ok: false, status: 503}
+      return {ok: false, status: status === 429 ? 429 : 503} satisfies Verdict
     }
-    return outcome === 'allowed' ? undefined : {ok: false, status}
+    return {ok: false, status} satisfies Verdict
   }
 
-  if (!verified.ok) return (await log('denied', verified.reason, null, 403))!
-  const signed = verified.request
-  if (signed.action !== action) return (await log('denied', 'wrong-action', null, 403))!
-  if (!scopeFits(signed.scope)) return (await log('denied', 'scope-exceeds-signed', null, 403))!
-  if (!options.nonces.claim(signed.requester, signed.nonce, signed.expiry)) {
-    const full = options.nonces.size >= options.nonces.capacity
-    return (await log('denied', full ? 'nonce-registry-full' : 'replay', null, full ? 503 : 403))!
-  }
+  if (!verified) return refused('no-provider-account', null, 503, false)
+  if (!verified.ok || !signed) return refused(verified.ok ? 'bad-signature' : verified.reason, null, 403, false)
+  const {requester, nonce, expiry, scope} = signed.request
+  // Charged for every verified request, before anything that may write a line of its own:
+  // so even a known participant adds lines at no more than its quota; beyond it, counted.
+  if (!context.requesterQuota.take(requester.toLowerCase())) return refused('requester-quota', null, 429, false)
+  const knownBefore = known.has(requester)
+  if (signed.request.action !== action) return refused('wrong-action', null, 403, knownBefore)
+  if (!scopeFits(scope)) return refused('scope-exceeds-signed', null, 403, knownBefore)
+  // Cheap and before any chain work; the claim after the decision is what makes it binding.
+  if (options.nonces.has(requester, nonce)) return refused('replay', null, 403, knownBefore)
   let decision
   try {
-    decision = await options.chain.decide({relationship: signed.relationship, requester: signed.requester, scope: signed.scope, patientOnly})
+    decision = await options.chain.decide({relationship: signed.request.relationship, requester, scope, patientOnly})
   } catch (error) {
     if (!(error instanceof ChainUnavailableError)) throw error
-    return (await log('denied', 'chain-unavailable', null, 503))!
+    return refused(error.reason === 'head-stale' ? 'chain-head-stale' : 'chain-unavailable', null, 503, knownBefore)
   }
-  if (!decision.allowed) return (await log('denied', decision.reason, decision.block, 403))!
-  const failed = await log('allowed', 'ok', decision.block, 403)
-  if (failed) return failed
-  return {ok: true, request: verified, patient: decision.patient, block: decision.block}
+  if (!decision.allowed) {
+    if (decision.requesterKnown) known.add(requester)
+    return refused(decision.reason, decision.block, 403, knownBefore || decision.requesterKnown)
+  }
+  if (!options.nonces.claim(requester, nonce, expiry)) {
+    const full = options.nonces.size >= options.nonces.capacity
+    return refused(full ? 'nonce-registry-full' : 'replay', decision.block, full ? 503 : 403, true)
+  }
+  known.add(requester)
+  try {
+    await options.audit.append(entry('allowed', 'ok', decision.block))
+  } catch {
+    // Not answered, so not used: the same signed request may be tried again.
+    options.nonces.release(requester, nonce)
+    return {ok: false, status: 503}
+  }
+  return {ok: true, request: signed, patient: decision.patient, block: decision.block}
 }
 
-function refuse(reply: FastifyReply, status: 403 | 503): FastifyReply {
-  return reply.code(status).type('application/json').header('cache-control', 'no-store').send(status === 403 ? forbiddenBody : unavailableBody)
+/** An audit entry for a request refused before anything in it was verified. */
+function anonymousRefusal(action: string, reason: string): AuditEntryInput {
+  const time = new Date().toISOString()
+  const nothing = {requester: null, relationship: null, block: null, nonce: null, signatureHash: null, expiry: null}
+  return {time, action, outcome: 'denied', reason, ...nothing}
+}
+
+function refuse(reply: FastifyReply, status: 403 | 429 | 503): FastifyReply {
+  if (status === 429) reply.header('retry-after', '1')
+  return reply
+    .code(status)
+    .type('application/json')
+    .header('cache-control', 'no-store')
+    .send(status === 403 ? forbiddenBody : status === 429 ? tooManyBody : unavailableBody)
+}
+
+/** A set that keeps only its `capacity` most recently added members. */
+class BoundedSet {
+  private readonly members = new Map<string, true>()
+  private readonly capacity: number
+
+  constructor(capacity: number) {
+    this.capacity = capacity
+  }
+
+  has(value: string): boolean {
+    return this.members.has(value.toLowerCase())
+  }
+
+  add(value: string): void {
+    const key = value.toLowerCase()
+    this.members.delete(key)
+    this.members.set(key, true)
+    if (this.members.size > this.capacity) this.members.delete(this.members.keys().next().value!)
+  }
 }
 
 function parseRecordsQuery(json: unknown, maxRecords: number): {resourceTypes?: string[]; limit: number} | string {

@@ -124,6 +124,32 @@ describe('NonceRegistry', () => {
     expect(registry.claim(bob, nonce(2), BigInt(start - 10))).toBe(false)
   })
 
+  it('tells whether a nonce is spent without spending it, and forgets a released claim', () => {
+    // Given a nonce claimed, and one only looked at
+    const {registry} = registryAt(start, {clockSkewSeconds: 30})
+    expect(registry.has(alice, nonce(1))).toBe(false)
+    expect(registry.size).toBe(0)
+    expect(registry.claim(alice, nonce(1), BigInt(start + 60))).toBe(true)
+    expect(registry.has(alice, nonce(1))).toBe(true)
+    // When the claim is released (its answer could not be logged), Then the same request may be claimed again
+    registry.release(alice, nonce(1))
+    expect(registry.has(alice, nonce(1))).toBe(false)
+    expect(registry.claim(alice, nonce(1), BigInt(start + 60))).toBe(true)
+  })
+
+  it('keeps a nonce claimed again after a release for its new retention, not the old one', () => {
+    // Given a claim released and the same nonce claimed again with a later expiry
+    const {registry, advanceTo} = registryAt(start, {clockSkewSeconds: 0})
+    expect(registry.claim(alice, nonce(1), BigInt(start + 10))).toBe(true)
+    registry.release(alice, nonce(1))
+    expect(registry.claim(alice, nonce(1), BigInt(start + 50))).toBe(true)
+    // When the first claim's retention passes, Then the second is still remembered
+    advanceTo(start + 20)
+    expect(registry.has(alice, nonce(1))).toBe(true)
+    advanceTo(start + 50)
+    expect(registry.has(alice, nonce(1))).toBe(false)
+  })
+
   it('refuses malformed entries and options with MedrecError', () => {
     const {registry} = registryAt(start)
     const invalid = expect.objectContaining({code: errorCodes.INVALID_ARGUMENT})

@@ -34,7 +34,8 @@ export class NonceRegistry {
   readonly capacity: number
   private readonly retentionSeconds: number
   private readonly clock: () => number
-  private readonly nonces = new Set<string>()
+  /** Each remembered key and the second it may be forgotten at. */
+  private readonly nonces = new Map<string, number>()
   /** The keys to forget at each second. */
   private readonly groups = new Map<number, string[]>()
   private readonly dueSeconds = new MinHeap()
@@ -74,6 +75,20 @@ export class NonceRegistry {
     return true
   }
 
+  /** True while (requester, nonce) is remembered: a cheap replay check before any chain work. */
+  has(requester: Address, nonce: Hex): boolean {
+    this.forgetDue(this.clock())
+    return this.nonces.has(nonceKey(requester, nonce))
+  }
+
+  /**
+   * Forgets a claim whose request was not answered after all (its decision could not be
+   * logged), so the same signed request may be tried again.
+   */
+  release(requester: Address, nonce: Hex): void {
+    this.nonces.delete(nonceKey(requester, nonce))
+  }
+
   /**
    * Preloads nonces already used before a restart (read back from the audit log), so a
    * request accepted just before the restart cannot be replayed just after. Entries whose
@@ -104,7 +119,7 @@ export class NonceRegistry {
   }
 
   private remember(key: string, forgetAt: number): void {
-    this.nonces.add(key)
+    this.nonces.set(key, forgetAt)
     const group = this.groups.get(forgetAt)
     if (group === undefined) {
       this.groups.set(forgetAt, [key])
@@ -117,7 +132,8 @@ export class NonceRegistry {
   private forgetDue(nowMs: number): void {
     for (let second = this.dueSeconds.peek(); second !== undefined && second * 1000 <= nowMs; second = this.dueSeconds.peek()) {
       this.dueSeconds.pop()
-      for (const key of this.groups.get(second) ?? []) this.nonces.delete(key)
+      // A key released and claimed again belongs to its newer group, not this one.
+      for (const key of this.groups.get(second) ?? []) if (this.nonces.get(key) === second) this.nonces.delete(key)
       this.groups.delete(second)
     }
   }

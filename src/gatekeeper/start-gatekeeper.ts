@@ -1,7 +1,8 @@
 import {access, readFile} from 'node:fs/promises'
+import {join} from 'node:path'
 
 import type {FastifyInstance} from 'fastify'
-import {getAddress, type Address, type Hex} from 'viem'
+import {getAddress, type Address, type Hex, type PublicClient} from 'viem'
 
 import {networkWalletClient} from '../chain/network-clients.js'
 import {providerIdentity} from '../consortium/provider-identity.js'
@@ -9,15 +10,15 @@ import {registrarAbi} from '../contracts/abi/registrar.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
 import {openRegistrar} from '../registrar/open-registrar.js'
-import {auditAnchorsAddress, sendAuditAnchor, startAuditAnchoring, type AuditAnchoringEvent} from './audit-anchors.js'
+import {auditAnchorsAddress, sendAuditAnchor, type AuditAnchoringEvent} from './audit-anchors.js'
 import {auditKeyPath, loadOrCreateAuditKey} from './audit-key.js'
-import {openAuditLog, recentNonces, type AuditLog} from './audit-log.js'
-import {ChainAccess} from './chain-access.js'
+import {chainHeadAgeBoundMs} from './chain-access.js'
 import {ensureGatekeeperDir} from './gatekeeper-files.js'
-import {buildGatekeeperServer, defaultGatekeeperLimits, type GatekeeperLimits} from './gatekeeper-server.js'
-import {NonceRegistry} from './nonce-registry.js'
+import {acquireGatekeeperLock} from './gatekeeper-lock.js'
+import type {GatekeeperLimits} from './gatekeeper-server.js'
 import {openRecordStore, type RecordStoreSpec} from './open-record-store.js'
 import type {RecordStore} from './record-store.js'
+import {serveGatekeeper, type ServeGatekeeperOptions} from './serve-gatekeeper.js'
 
 export type StartGatekeeperOptions = {
   dir: string
@@ -37,6 +38,10 @@ export type StartGatekeeperOptions = {
   onAnchor?: (event: AuditAnchoringEvent) => void
   tls?: {certFile: string; keyFile: string}
   limits?: Partial<GatekeeperLimits>
+  /** The Clique period the head-age bound is derived from; default: the network's (medrec.yaml). */
+  cliquePeriodSeconds?: number
+  /** Overrides the head-age bound (ms). */
+  maxHeadAgeMs?: number
 }
 
 export type RunningGatekeeper = {
@@ -48,14 +53,16 @@ export type RunningGatekeeper = {
   /** Where and how often the audit log's head is anchored, or why it is not. */
   anchoring: {contract: Address; everySeconds: number} | {disabled: string}
   block: string
+  /** How old a head may be before requests are refused (ms). */
+  maxHeadAgeMs: number
   app: FastifyInstance
   close(): Promise<void>
 }
 
 /**
  * Starts a provider's gatekeeper: reads the Registrar through the network's RPC node,
- * opens the record store and the audit log, remembers the nonces it answered in the last
- * few minutes (so a restart does not reopen a replay window), and listens.
+ * takes the provider's lock (one gatekeeper per provider in a network directory), opens
+ * the record store, and serves (serve-gatekeeper.ts).
  */
 export async function startGatekeeper(options: StartGatekeeperOptions): Promise<RunningGatekeeper> {
   const context = await openRegistrar(options.dir)
@@ -69,61 +76,51 @@ export async function startGatekeeper(options: StartGatekeeperOptions): Promise<
   const account = getAddress(participant.account)
   const tls = options.tls ? await readTls(options.tls) : undefined
   const files = await ensureGatekeeperDir(context.network.paths, options.provider)
-  const store = await openRecordStore(options.store ?? {kind: 'sqlite', path: files.store})
-  const auditPath = options.auditLog ?? files.auditLog
-  const cleanup: (() => Promise<void>)[] = [() => store.close()]
+  // The audit log's own lock (in serveGatekeeper) does not cover a second run with another --audit-log.
+  const lock = await acquireGatekeeperLock(join(files.dir, 'gatekeeper.lock'), options.provider)
+  const cleanup: (() => Promise<void>)[] = [() => lock.release()]
   try {
-    const limits = {...defaultGatekeeperLimits, ...options.limits}
-    const nonces = new NonceRegistry()
-    // A nonce answered before a restart stays spent until its request could have expired.
-    const recent = await recentNonces(auditPath, Date.now() - (limits.maxLifetimeSeconds + 60) * 1000).catch((error: unknown) => {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return []
-      throw error
-    })
-    nonces.seed(recent.filter((n) => n.requester !== null).map((n) => ({requester: n.requester!, nonce: n.nonce, expiry: BigInt(Math.ceil(Date.parse(n.time) / 1000) + limits.maxLifetimeSeconds)})))
+    const store = await openRecordStore(options.store ?? {kind: 'sqlite', path: files.store})
+    cleanup.unshift(() => store.close())
+    const auditPath = options.auditLog ?? files.auditLog
+    const cliquePeriodSeconds = options.cliquePeriodSeconds ?? context.network.config.network.period
+    const maxHeadAgeMs = options.maxHeadAgeMs ?? chainHeadAgeBoundMs(cliquePeriodSeconds)
     const auditKeyFile = options.auditKeyFile ?? auditKeyPath(context.network.paths, options.provider)
-    const audit: AuditLog = await openAuditLog(auditPath, {macKey: await loadOrCreateAuditKey(auditKeyFile, auditPath)})
-    cleanup.unshift(() => audit.close())
+    const auditKey = await loadOrCreateAuditKey(auditKeyFile, auditPath)
     const anchoring = await anchoringPlan(context, options, account)
-    // Stopped after the server (no more appends) and before the log closes, so its last anchor covers every line.
-    let anchorer: ReturnType<typeof startAuditAnchoring> | undefined
-    cleanup.unshift(async () => anchorer?.stop())
-    const chain = new ChainAccess({publicClient: context.publicClient as never, registrar: context.registrar, providerId: id})
-    const head = await chain.start().catch((error: unknown) => {
-      throw new MedrecError(errorCodes.RPC_FAILED, 'The network\'s RPC node does not answer.', {hint: 'Start the network with `medrec network up`.', cause: error})
+    const served = await serveGatekeeper({
+      publicClient: context.publicClient as unknown as PublicClient,
+      chainId: context.chain.id,
+      registrar: context.registrar,
+      providerId: id,
+      providerLabel: options.provider,
+      cliquePeriodSeconds,
+      maxHeadAgeMs,
+      store,
+      auditPath,
+      auditKey,
+      ...('send' in anchoring
+        ? {anchoring: {everyMs: anchoring.everySeconds * 1000, send: anchoring.send, onEvent: options.onAnchor}}
+        : {}),
+      host: options.host ?? '127.0.0.1',
+      port: options.port ?? 8600,
+      tls,
+      limits: options.limits,
     })
-    cleanup.unshift(async () => chain.stop())
-    const app = await buildGatekeeperServer({chainId: context.chain.id, registrar: context.registrar, audience: account, chain, store, audit, nonces, tls, limits})
-    cleanup.unshift(() => app.close())
-    const host = options.host ?? '127.0.0.1'
-    try {
-      await app.listen({host, port: options.port ?? 8600})
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code
-      throw new MedrecError(errorCodes.INVALID_ARGUMENT, code === 'EADDRINUSE' ? `Port ${options.port ?? 8600} on ${host} is already in use.` : `Cannot listen on ${host}:${options.port ?? 8600} (${code ?? 'error'}).`, {
-        hint: 'Choose another --port or --host.',
-        cause: error,
-      })
-    }
-    // Only once serving: a start that fails sends no transaction.
-    if ('send' in anchoring) {
-      const everyMs = anchoring.everySeconds * 1000
-      anchorer = startAuditAnchoring({audit, everyMs, send: anchoring.send, onEvent: options.onAnchor})
-    }
-    const address = app.server.address()
-    const port = typeof address === 'object' && address ? address.port : options.port
+    cleanup.unshift(() => served.close())
     const close = async () => {
-      for (const step of cleanup) await step().catch(() => undefined)
+      for (const step of cleanup.splice(0)) await step().catch(() => undefined)
     }
     return {
-      url: `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`,
+      url: served.url,
       provider: {name: options.provider, id, account},
       store: store.kind,
       auditLog: auditPath,
       auditKeyFile,
       anchoring: 'send' in anchoring ? {contract: anchoring.contract, everySeconds: anchoring.everySeconds} : anchoring,
-      block: head.number.toString(),
-      app,
+      block: served.block.toString(),
+      maxHeadAgeMs,
+      app: served.app,
       close,
     }
   } catch (error) {
@@ -137,7 +134,7 @@ export async function startGatekeeper(options: StartGatekeeperOptions): Promise<
  * contract, and the provider's own account key in this directory (the key the Registrar
  * binds to the provider; any other would be refused on chain).
  */
-type AnchorSender = Parameters<typeof startAuditAnchoring>[0]['send']
+type AnchorSender = NonNullable<ServeGatekeeperOptions['anchoring']>['send']
 
 async function anchoringPlan(
   context: Awaited<ReturnType<typeof openRegistrar>>,

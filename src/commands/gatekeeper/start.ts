@@ -2,12 +2,19 @@ import {Flags} from '@oclif/core'
 
 import {MedrecCommand} from '../../base-command.js'
 import {gatekeeperStoreSpec} from '../../gatekeeper/gatekeeper-files.js'
+import {defaultGatekeeperLimits} from '../../gatekeeper/gatekeeper-server.js'
 import {startGatekeeper} from '../../gatekeeper/start-gatekeeper.js'
 import {networkPaths} from '../../network/network-files.js'
 
 export default class GatekeeperStart extends MedrecCommand {
   static override summary = 'Run a provider\'s Database Gatekeeper: signed record queries answered only where the chain allows.'
   static override description = `Serves the provider's records (FHIR R4, keyed by the patient's opaque identity) to requesters who sign each request with their key (EIP-712, bound to this chain, the Registrar and this gatekeeper). Each request is checked against Registrar.canAccess at the latest block, logged to a hash-chained, MACed audit log (its head anchored on chain every --anchor-every seconds when the provider\'s key is here) before it is answered, and answered encrypted to the requester's key. Binds to 127.0.0.1 unless --host says otherwise; serves HTTPS when given --tls-cert and --tls-key.
+
+Refuses every request (503, and /v1/health says why) while the chain's newest block is older than 5 Clique periods \
+of the network (at least 30 s): a node that stopped receiving blocks must not keep answering from an old state. \
+Requests are limited per source address and per requester (429 beyond); refusals of unauthenticated requests are \
+counted in summary lines of the audit log rather than logged one by one. Only one gatekeeper may run per provider \
+and audit log.
 
 The store is SQLite in .medrec/gatekeeper/PROVIDER/records.sqlite by default; with --store postgres it is the PostgreSQL database named by the environment variable MEDREC_POSTGRES_URL (never a flag: a command line is visible to every user of the machine). Runs until interrupted (Ctrl-C).`
   static override examples = ['<%= config.bin %> gatekeeper start --provider mercy', 'MEDREC_POSTGRES_URL=postgres://gk@db/records <%= config.bin %> gatekeeper start --provider mercy --store postgres --host 0.0.0.0 --tls-cert cert.pem --tls-key key.pem']
@@ -29,6 +36,20 @@ The store is SQLite in .medrec/gatekeeper/PROVIDER/records.sqlite by default; wi
     }),
     'tls-cert': Flags.string({summary: 'PEM certificate: serve HTTPS.', dependsOn: ['tls-key']}),
     'tls-key': Flags.string({summary: 'PEM private key for --tls-cert.', dependsOn: ['tls-cert']}),
+    'max-head-age': Flags.integer({
+      summary: 'Refuse requests while the newest block is older than this (seconds; default: 5 periods, at least 30).',
+      min: 1,
+    }),
+    'requester-rate': Flags.integer({
+      summary: 'Requests per second each requester may make (bursts of twice as many).',
+      default: defaultGatekeeperLimits.requesterQuota.perSecond,
+      min: 1,
+    }),
+    'source-rate': Flags.integer({
+      summary: 'Requests per second from each source address (an IPv6 /64), bursts of twice as many.',
+      default: defaultGatekeeperLimits.sourceQuota.perSecond,
+      min: 1,
+    }),
   }
 
   async run(): Promise<{
@@ -38,6 +59,7 @@ The store is SQLite in .medrec/gatekeeper/PROVIDER/records.sqlite by default; wi
     auditLog: string
     anchoring: object
     block: string
+    maxHeadAgeSeconds: number
   }> {
     const {flags} = await this.parse(GatekeeperStart)
     const dir = this.networkDir(flags)
@@ -60,9 +82,15 @@ The store is SQLite in .medrec/gatekeeper/PROVIDER/records.sqlite by default; wi
           ? `Audit log anchored at entry ${event.entries} in block ${event.block} (${event.transactionHash}).\n`
           : `Could not anchor the audit log${event.entries ? ` at entry ${event.entries}` : ''}: ${event.message}\n`),
       tls: flags['tls-cert'] && flags['tls-key'] ? {certFile: flags['tls-cert'], keyFile: flags['tls-key']} : undefined,
+      maxHeadAgeMs: flags['max-head-age'] === undefined ? undefined : flags['max-head-age'] * 1000,
+      limits: {
+        requesterQuota: {perSecond: flags['requester-rate'], burst: 2 * flags['requester-rate']},
+        sourceQuota: {perSecond: flags['source-rate'], burst: 2 * flags['source-rate']},
+      },
     })
     const {url, provider, store: kind, auditLog, anchoring, block} = running
-    const result = {url, provider, store: kind, auditLog, anchoring, block}
+    const maxHeadAgeSeconds = running.maxHeadAgeMs / 1000
+    const result = {url, provider, store: kind, auditLog, anchoring, block, maxHeadAgeSeconds}
     // Ready: the result goes out now (a supervisor or test reads this line), then we serve until a signal.
     if (this.jsonEnabled()) process.stdout.write(`${JSON.stringify(result)}\n`)
     else {
