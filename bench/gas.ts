@@ -136,7 +136,10 @@ try {
   await measure({from: G.account, data: call('offerPatientRegistration', [P.ref, P.account])})
   await measure({from: P.account, data: call('confirmRegistration', [G.id, P.ref])})
   // P names guardians once before measuring, so every size rewrites a set-up that exists.
-  await measure({from: P.account, data: call('setRecoveryGuardians', [[addr('g-warm-1'), addr('g-warm-2'), addr('g-warm-3')], 2, DAY])})
+  await measure({
+    from: P.account,
+    data: call('setRecoveryGuardians', [[addr('g-warm-1'), addr('g-warm-2'), addr('g-warm-3')], 2, DAY]),
+  })
   await measure({from: S.account, data: call('propose', [P.id, 'https://gatekeeper.s.example/fhir', nonZero('q'), nonZero('h')])})
   const R = await read<Address>(registrar, registrarAbi, 'relationshipOf', [P.id, S.id])
   await measure({from: P.account, data: call('accept', [R])})
@@ -186,14 +189,24 @@ try {
       gas[name] = used
       executionGas[name] = used - 21_000n - calldataGas(data)
     }
-    const m = {lab: {account: addr(`m-lab-${size}`), id: nonZero('m-lab')}, lab2: {account: addr(`m-lab2-${size}`), id: nonZero('m-lab2')}, patient: enrol(`m-pat-${size}`)}
+    const m = {
+      lab: {account: addr(`m-lab-${size}`), id: nonZero('m-lab')},
+      lab2: {account: addr(`m-lab2-${size}`), id: nonZero('m-lab2')},
+      patient: enrol(`m-pat-${size}`),
+    }
     // Identities must be new per size; nonZero keeps their calldata cost identical.
     m.lab.id = nonZero(`m-lab-${size}`)
     m.lab2.id = nonZero(`m-lab2-${size}`)
     record('registerSteward', await measure({from: G.account, data: call('registerSteward', [m.lab.id, LAB, m.lab.account])}))
     await measure({from: G.account, data: call('registerSteward', [m.lab2.id, LAB, m.lab2.account])})
-    record('offerPatientRegistration', await measure({from: G.account, data: call('offerPatientRegistration', [m.patient.ref, m.patient.account])}))
-    record('confirmRegistration', await measure({from: m.patient.account, data: call('confirmRegistration', [G.id, m.patient.ref])}))
+    record(
+      'offerPatientRegistration',
+      await measure({from: G.account, data: call('offerPatientRegistration', [m.patient.ref, m.patient.account])}),
+    )
+    record(
+      'confirmRegistration',
+      await measure({from: m.patient.account, data: call('confirmRegistration', [G.id, m.patient.ref])}),
+    )
     record('propose (patient has N)', await measure({from: m.lab.account, data: call('propose', [P.id, 'https://gatekeeper.lab.example/fhir', nonZero('q'), nonZero('h')])}))
     record('propose (steward has N)', await measure({from: S.account, data: call('propose', [m.patient.id, 'https://gatekeeper.s.example/fhir', nonZero('q'), nonZero('h')])}))
     const relM = await read<Address>(registrar, registrarAbi, 'relationshipOf', [P.id, m.lab.id])
@@ -210,18 +223,33 @@ try {
     // Recovery of P (who has N relationships): new guardians, two approvals (the second starts
     // it), completion by the new key after the delay; then a governance start the patient cancels.
     const guardians = [1, 2, 3].map((i) => addr(`g-${size}-${i}`))
-    record('setRecoveryGuardians (3)', await measure({from: P.account, data: call('setRecoveryGuardians', [guardians, 2, DAY])}))
+    record(
+      'setRecoveryGuardians (3)',
+      await measure({from: P.account, data: call('setRecoveryGuardians', [guardians, 2, DAY])}),
+    )
     const recovered = {...P, account: addr(`P-recovered-${size}`)}
-    record('approveRecovery', await measure({from: guardians[0]!, data: call('approveRecovery', [P.id, recovered.account])}))
-    record('approveRecovery (starts it)', await measure({from: guardians[1]!, data: call('approveRecovery', [P.id, recovered.account])}))
+    record(
+      'approveRecovery',
+      await measure({from: guardians[0]!, data: call('approveRecovery', [P.id, recovered.account])}),
+    )
+    record(
+      'approveRecovery (starts it)',
+      await measure({from: guardians[1]!, data: call('approveRecovery', [P.id, recovered.account])}),
+    )
     await rpc('evm_increaseTime', [DAY])
     await rpc('evm_mine')
     record('completeRecovery', await measure({from: recovered.account, data: call('completeRecovery', [P.id])}))
     P = recovered
-    record('startGovernanceRecovery', await measure({from: admin, data: call('startGovernanceRecovery', [P.id, addr(`P-gov-${size}`)])}))
+    record(
+      'startGovernanceRecovery',
+      await measure({from: admin, data: call('startGovernanceRecovery', [P.id, addr(`P-gov-${size}`)])}),
+    )
     record('cancelRecovery (pending)', await measure({from: P.account, data: call('cancelRecovery', [])}))
     const rotated = {...P, account: addr(`P-${size}`)}
-    record('rotateAddress (patient with guardians)', await measure({from: P.account, data: call('rotateAddress', [rotated.account])}))
+    record(
+      'rotateAddress (patient with guardians)',
+      await measure({from: P.account, data: call('rotateAddress', [rotated.account])}),
+    )
     P = rotated
     const total = await read<bigint>(summaryP, summaryAbi, 'count')
     await estimate('Summary.page(last 10) eth_estimateGas', summaryP, encodeFunctionData({abi: summaryAbi, functionName: 'page', args: [total > 10n ? total - 10n : 0n, 10n]}))

@@ -383,7 +383,9 @@ contract Registrar is IMedrecErrors {
         if (count == 0 ? threshold != 0 : (threshold == 0 || threshold > count)) {
             revert InvalidThreshold(threshold, count);
         }
-        if (count != 0 && (delay < MIN_RECOVERY_DELAY || delay > MAX_RECOVERY_DELAY)) revert InvalidRecoveryDelay(delay);
+        if (count != 0 && (delay < MIN_RECOVERY_DELAY || delay > MAX_RECOVERY_DELAY)) {
+            revert InvalidRecoveryDelay(delay);
+        }
         RecoverySetup storage setup = _recovery[id];
         uint32 set = setup.guardianSet + 1;
         address[] storage list = _guardians[id];

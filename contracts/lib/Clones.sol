@@ -30,7 +30,8 @@ library Clones {
     /// @notice The address `cloneDeterministic(implementation, salt)` deploys to when called
     /// by `deployer` (EIP-1014: keccak256(0xff ‖ deployer ‖ salt ‖ keccak256(code))[12:]).
     function predict(address implementation, bytes32 salt, address deployer) internal pure returns (address) {
-        bytes32 hash = keccak256(abi.encodePacked(bytes1(0xff), deployer, salt, keccak256(creationCode(implementation))));
+        bytes32 codeHash = keccak256(creationCode(implementation));
+        bytes32 hash = keccak256(abi.encodePacked(bytes1(0xff), deployer, salt, codeHash));
         return address(uint160(uint256(hash)));
     }
 

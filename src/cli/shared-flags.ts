@@ -8,7 +8,11 @@ import {grantDurationLimits} from '../registrar/relationship-actions.js'
 /** --id / --local-id: a participant's identity, or the local identifier it is derived from. */
 export const identityFlags = {
   id: Flags.string({summary: 'The participant\'s 32-byte identity (0x…).', exclusive: ['local-id']}),
-  'local-id': Flags.string({summary: 'A local identifier (e.g. a record number), turned into the identity with the consortium\'s HMAC key; a patient\'s within its provider\'s namespace.'}),
+  'local-id': Flags.string({
+    summary:
+      'A local identifier (e.g. a record number), turned into the identity with the consortium\'s HMAC key; ' +
+      'a patient\'s within its provider\'s namespace.',
+  }),
 }
 
 /** --provider: whose patient a --local-id is (patient identities are namespaced by the enrolling provider). */

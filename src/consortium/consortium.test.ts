@@ -1,9 +1,26 @@
-import {createWalletClient, encodeFunctionData, http, zeroAddress, zeroHash, type Address, type Hex, type LocalAccount} from 'viem'
+import {
+  createWalletClient,
+  encodeFunctionData,
+  http,
+  zeroAddress,
+  zeroHash,
+  type Address,
+  type Hex,
+  type LocalAccount,
+} from 'viem'
 import {describe, expect, it} from 'vitest'
 
 import {consortiumAbi} from '../contracts/abi/consortium.js'
 import {registrarAbi} from '../contracts/abi/registrar.js'
-import {advanceChainTime, deployMedrecWorld, newAccount, randomIdentity, send, type MedrecWorld, type Member} from '../contracts/testing/medrec-test-world.js'
+import {
+  advanceChainTime,
+  deployMedrecWorld,
+  newAccount,
+  randomIdentity,
+  send,
+  type MedrecWorld,
+  type Member,
+} from '../contracts/testing/medrec-test-world.js'
 import {expectEvent, expectRevert, useMedrecChain} from '../contracts/testing/test-context.js'
 import {establishConsortium} from './deploy-consortium.js'
 
@@ -38,7 +55,12 @@ const recoverPatient = (w: ConsortiumWorld, from: LocalAccount, id: Hex, account
   call(w, from, encodeFunctionData({abi: consortiumAbi, functionName: 'voteRecoverPatient', args: [id, account]}))
 const transferGovernance = (w: ConsortiumWorld, from: LocalAccount, next: Address) =>
   call(w, from, encodeFunctionData({abi: consortiumAbi, functionName: 'voteTransferGovernance', args: [next]}))
-const identityOf = (w: ConsortiumWorld, account: Address) => w.chain.publicClient.readContract({address: w.registrar, abi: registrarAbi, functionName: 'identityOf', args: [account]})
+const identityOf = (w: ConsortiumWorld, account: Address) => w.chain.publicClient.readContract({
+  address: w.registrar,
+  abi: registrarAbi,
+  functionName: 'identityOf',
+  args: [account],
+})
 const read = async <T>(w: ConsortiumWorld, functionName: 'memberCount' | 'threshold' | 'generation'): Promise<T> =>
   (await w.chain.publicClient.readContract({address: w.consortium, abi: consortiumAbi, functionName})) as T
 const participant = (w: ConsortiumWorld, id: Hex) => w.chain.publicClient.readContract({address: w.registrar, abi: registrarAbi, functionName: 'participant', args: [id]})
@@ -80,7 +102,11 @@ describe('Consortium', () => {
     // When one of three votes
     const first = await admit(w, w.founders[0]!.account, newcomer.id, newcomer.account.address, true)
     // Then nothing changes yet
-    expectEvent(first, 'VoteCast', expect.objectContaining({voter: w.founders[0]!.id, count: 1n, threshold: 2n}) as never)
+    expectEvent(
+      first,
+      'VoteCast',
+      expect.objectContaining({voter: w.founders[0]!.id, count: 1n, threshold: 2n}) as never,
+    )
     expect((await participant(w, newcomer.id)).certified).toBe(false)
     // When a second votes
     const second = await admit(w, w.founders[1]!.account, newcomer.id, newcomer.account.address, true)
@@ -128,7 +154,11 @@ describe('Consortium', () => {
     await expectRevert(admit(w, voter, id, w.stranger.address, false), 'AlreadyVoted', [key, voterId])
     const withdrawn = await call(w, voter, encodeFunctionData({abi: consortiumAbi, functionName: 'withdrawVote', args: [key]}))
     expectEvent(withdrawn, 'VoteWithdrawn', {key, voter: voterId, count: 0n})
-    await expectRevert(call(w, voter, encodeFunctionData({abi: consortiumAbi, functionName: 'withdrawVote', args: [key]})), 'NotVoted', [key, voterId])
+    await expectRevert(
+      call(w, voter, encodeFunctionData({abi: consortiumAbi, functionName: 'withdrawVote', args: [key]})),
+      'NotVoted',
+      [key, voterId],
+    )
     // A withdrawn vote no longer counts: one more vote is not a majority
     await admit(w, w.founders[1]!.account, id, w.stranger.address, false)
     expect((await participant(w, id)).certified).toBe(false)
@@ -194,15 +224,26 @@ describe('Consortium', () => {
     const passed = await remove(w, b.account, c.id)
     expectEvent(passed, 'MemberRemoved', {account: c.account.address, provider: c.id}, w.consortium)
     // Then its membership is gone, the count and threshold drop, and neither key votes
-    expect(await w.chain.publicClient.readContract({address: w.consortium, abi: consortiumAbi, functionName: 'isMember', args: [c.id]})).toBe(false)
+    expect(
+      await w.chain.publicClient.readContract({
+        address: w.consortium,
+        abi: consortiumAbi,
+        functionName: 'isMember',
+        args: [c.id],
+      }),
+    ).toBe(false)
     expect(await read<bigint>(w, 'memberCount')).toBe(2n)
     expect(await memberProvider(w, c.account.address)).toBe(zeroHash)
-    for (const key of [c.account, escape]) await expectRevert(admit(w, key, randomIdentity(), w.stranger.address, false), 'NotMember', [key.address])
+    for (const key of [c.account, escape]) await expectRevert(
+      admit(w, key, randomIdentity(), w.stranger.address, false),
+      'NotMember',
+      [key.address],
+    )
     // And there is nothing left to remove
     await expectRevert(remove(w, a.account, c.id), 'NotCertified', [c.id])
   })
 
-  it('follows a member\'s identity through removal, recovery and re-admission: the old account never votes again', async () => {
+  it('follows a member\'s identity through removal, recovery and re-admission; its old key never votes', async () => {
     // Given founder c removed, its identity recovered to a new key by majority, and re-admitted there as a sealer
     const w = await consortiumWorld()
     const [a, b, c] = w.founders as [Member, Member, Member]
@@ -218,7 +259,11 @@ describe('Consortium', () => {
     expect(await memberProvider(w, c.account.address)).toBe(zeroHash)
     await expectRevert(remove(w, c.account, a.id), 'NotMember', [c.account.address])
     const vote = await remove(w, newKey, a.id)
-    expectEvent(vote, 'VoteCast', expect.objectContaining({voter: c.id, subject: a.id, count: 1n, threshold: 2n}) as never)
+    expectEvent(
+      vote,
+      'VoteCast',
+      expect.objectContaining({voter: c.id, subject: a.id, count: 1n, threshold: 2n}) as never,
+    )
     // When it is voted out again, Then the count drops and neither key votes
     await remove(w, a.account, c.id)
     await remove(w, b.account, c.id)
@@ -241,7 +286,12 @@ describe('Consortium', () => {
     expect(await identityOf(w, newKey.address)).toBe(zeroHash)
     // When a second votes, Then the lab lives at its new key, moved by the Consortium
     const passed = await recoverSteward(w, c.account, w.lab.id, newKey.address)
-    expectEvent(passed, 'AddressRotated', {id: w.lab.id, oldAccount: w.lab.account.address, newAccount: newKey.address, authorizedBy: w.consortium}, w.registrar)
+    expectEvent(
+      passed,
+      'AddressRotated',
+      {id: w.lab.id, oldAccount: w.lab.account.address, newAccount: newKey.address, authorizedBy: w.consortium},
+      w.registrar,
+    )
     expect(await identityOf(w, newKey.address)).toBe(w.lab.id)
     // And a sealing member is refused: it must be removed and admitted again
     await expectRevert(recoverSteward(w, a.account, b.id, w.stranger.address), 'SealingMemberNeedsReadmission', [b.id])
@@ -256,7 +306,11 @@ describe('Consortium', () => {
     const w = await consortiumWorld()
     const [a, b] = w.founders as [Member, Member, Member]
     const next = await newAccount(w.chain)
-    const pending = () => w.chain.publicClient.readContract({address: w.registrar, abi: registrarAbi, functionName: 'pendingGovernance'})
+    const pending = () => w.chain.publicClient.readContract({
+      address: w.registrar,
+      abi: registrarAbi,
+      functionName: 'pendingGovernance',
+    })
     // When one member votes, Then nothing is pending
     await transferGovernance(w, a.account, next.address)
     expect(await pending()).toBe(zeroAddress)
@@ -265,25 +319,37 @@ describe('Consortium', () => {
     expectEvent(passed, 'GovernanceTransferStarted', {current: w.consortium, pending: next.address}, w.registrar)
     expect(await pending()).toBe(next.address)
     await w.registrarSend(next, 'acceptGovernance', [])
-    expect(await w.chain.publicClient.readContract({address: w.registrar, abi: registrarAbi, functionName: 'governance'})).toBe(next.address)
+    expect(
+      await w.chain.publicClient.readContract({address: w.registrar, abi: registrarAbi, functionName: 'governance'}),
+    ).toBe(next.address)
     const newcomer = randomIdentity()
     await admit(w, a.account, newcomer, w.stranger.address, false)
     await expectRevert(admit(w, b.account, newcomer, w.stranger.address, false), 'NotGovernance', [w.consortium])
   })
 
-  it('starts a patient recovery by majority, completing only after seven days, and the patient can veto it', async () => {
+  it('starts a patient recovery by majority that completes after seven days unless the patient vetoes it', async () => {
     // Given a patient who lost its key
     const w = await consortiumWorld()
     const [a, b] = w.founders as [Member, Member, Member]
     const newKey = await newAccount(w.chain)
-    const pendingRecovery = () => w.chain.publicClient.readContract({address: w.registrar, abi: registrarAbi, functionName: 'pendingRecovery', args: [w.patient.id]})
+    const pendingRecovery = () => w.chain.publicClient.readContract({
+      address: w.registrar,
+      abi: registrarAbi,
+      functionName: 'pendingRecovery',
+      args: [w.patient.id],
+    })
     // When one member votes, Then nothing starts
     await recoverPatient(w, a.account, w.patient.id, newKey.address)
     expect((await pendingRecovery()).newAccount).toBe(zeroAddress)
     // When a majority votes, Then a governance recovery starts with a seven-day delay
     const passed = await recoverPatient(w, b.account, w.patient.id, newKey.address)
     const startedAt = (await w.chain.publicClient.getBlock({blockNumber: passed.blockNumber})).timestamp
-    expectEvent(passed, 'RecoveryStarted', {id: w.patient.id, newAccount: newKey.address, readyAt: startedAt + 7n * day, byGovernance: true}, w.registrar)
+    expectEvent(
+      passed,
+      'RecoveryStarted',
+      {id: w.patient.id, newAccount: newKey.address, readyAt: startedAt + 7n * day, byGovernance: true},
+      w.registrar,
+    )
     await advanceChainTime(w.chain, 6n * day)
     await expectRevert(w.registrarSend(newKey, 'completeRecovery', [w.patient.id]), 'RecoveryNotReady')
     // When the patient's current key vetoes it, Then it never completes
@@ -306,8 +372,16 @@ describe('Consortium', () => {
     await w.registrarSend(w.patient.account, 'setGovernanceRecovery', [false])
     const newKey = await newAccount(w.chain)
     await recoverPatient(w, a.account, w.patient.id, newKey.address)
-    await expectRevert(recoverPatient(w, b.account, w.patient.id, newKey.address), 'GovernanceRecoveryDisabled', [w.patient.id])
-    await expectRevert(recoverPatient(w, c.account, w.patient.id, newKey.address), 'GovernanceRecoveryDisabled', [w.patient.id])
+    await expectRevert(
+      recoverPatient(w, b.account, w.patient.id, newKey.address),
+      'GovernanceRecoveryDisabled',
+      [w.patient.id],
+    )
+    await expectRevert(
+      recoverPatient(w, c.account, w.patient.id, newKey.address),
+      'GovernanceRecoveryDisabled',
+      [w.patient.id],
+    )
     await expectRevert(recoverPatient(w, a.account, w.lab.id, newKey.address), 'WrongKind')
   })
 })

@@ -51,7 +51,12 @@ async function localMembers(context: ConsortiumContext): Promise<LocalMember[]> 
 }
 
 const isMember = (context: ConsortiumContext, id: Hex) =>
-  context.publicClient.readContract({address: context.consortium, abi: consortiumAbi, functionName: 'isMember', args: [id]})
+  context.publicClient.readContract({
+    address: context.consortium,
+    abi: consortiumAbi,
+    functionName: 'isMember',
+    args: [id],
+  })
 
 function pick<T extends {name: string}>(members: T[], only: string[] | undefined, what: string): T[] {
   if (only === undefined) return members
@@ -78,7 +83,12 @@ async function castVotes(
   const votedBy: string[] = []
   for (const voter of voters) {
     if (await passed()) break
-    const already = await context.publicClient.readContract({address: context.consortium, abi: consortiumAbi, functionName: 'hasVoted', args: [await key(), voter.id]})
+    const already = await context.publicClient.readContract({
+      address: context.consortium,
+      abi: consortiumAbi,
+      functionName: 'hasVoted',
+      args: [await key(), voter.id],
+    })
     if (!already) transactions.push(await vote(voter.name))
     votedBy.push(voter.name)
   }
@@ -200,10 +210,17 @@ const removeAction = 2
 
 /** The open proposal about a provider: the newest admission or removal vote cast on it. */
 async function openProposal(context: ConsortiumContext, id: Hex): Promise<{action: 'admit' | 'remove'; account: Address; sealer: boolean} | undefined> {
-  const logs = await context.publicClient.getContractEvents({address: context.consortium, abi: consortiumAbi, eventName: 'VoteCast', args: {subject: id}, fromBlock: 0n})
+  const logs = await context.publicClient.getContractEvents({
+    address: context.consortium,
+    abi: consortiumAbi,
+    eventName: 'VoteCast',
+    args: {subject: id},
+    fromBlock: 0n,
+  })
   const last = logs.filter((l) => l.args.action === admitAction || l.args.action === removeAction).at(-1)?.args
   if (!last) return undefined
-  return last.action === admitAction ? {action: 'admit', account: getAddress(last.account!), sealer: last.sealer!} : {action: 'remove', account: getAddress(last.account!), sealer: false}
+  if (last.action === admitAction) return {action: 'admit', account: getAddress(last.account!), sealer: last.sealer!}
+  return {action: 'remove', account: getAddress(last.account!), sealer: false}
 }
 
 /**
@@ -353,7 +370,12 @@ async function consortiumView(context: ConsortiumContext): Promise<ProviderListi
   for (const id of ids) {
     const p = await publicClient.readContract({address: registrar, abi: registrarAbi, functionName: 'participant', args: [id]})
     const account = getAddress(p.account)
-    const sealing = await publicClient.readContract({address: consortium, abi: consortiumAbi, functionName: 'isMember', args: [id]})
+    const sealing = await publicClient.readContract({
+      address: consortium,
+      abi: consortiumAbi,
+      functionName: 'isMember',
+      args: [id],
+    })
     const signer = signers.includes(account)
     const name = names.get(id) ?? null
     const label = name ?? id
@@ -385,7 +407,15 @@ async function pendingProposals(publicClient: NetworkPublicClient, consortium: A
     if (current !== key) continue // passed, or lapsed with a change of members
     const votes = Number(await publicClient.readContract({address: consortium, abi: consortiumAbi, functionName: 'votes', args: [key]}))
     if (votes === 0) continue
-    pending.push({name: names.get(provider!) ?? null, id: provider!, action: action === admitAction ? 'admit' : 'remove', account: getAddress(account!), sealer: sealer!, votes, threshold})
+    pending.push({
+      name: names.get(provider!) ?? null,
+      id: provider!,
+      action: action === admitAction ? 'admit' : 'remove',
+      account: getAddress(account!),
+      sealer: sealer!,
+      votes,
+      threshold,
+    })
   }
   return pending
 }

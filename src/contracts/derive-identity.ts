@@ -31,5 +31,10 @@ export const patientIdentityTag: Hex = keccak256(stringToBytes('MedRec patient i
  * identities, and no provider can create an identity in another's namespace.
  */
 export function patientIdentity(providerId: Hex, enrolmentRef: Hex): Hex {
-  return keccak256(encodeAbiParameters([{type: 'bytes32'}, {type: 'bytes32'}, {type: 'bytes32'}], [patientIdentityTag, providerId, enrolmentRef]))
+  return keccak256(
+    encodeAbiParameters(
+      [{type: 'bytes32'}, {type: 'bytes32'}, {type: 'bytes32'}],
+      [patientIdentityTag, providerId, enrolmentRef],
+    ),
+  )
 }

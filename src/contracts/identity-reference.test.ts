@@ -9,7 +9,13 @@ import {describe, expect, it} from 'vitest'
 import {errorCodes} from '../errors/error-codes.js'
 import {networkPaths} from '../network/network-files.js'
 import {patientIdentity} from './derive-identity.js'
-import {ensureIdentityKey, identityKeyPath, resolveEnrolmentReference, resolveIdentity, resolvePatientIdentity} from './identity-reference.js'
+import {
+  ensureIdentityKey,
+  identityKeyPath,
+  resolveEnrolmentReference,
+  resolveIdentity,
+  resolvePatientIdentity,
+} from './identity-reference.js'
 
 describe('resolveIdentity', () => {
   it('derives the same identity for the same local identifier with a private key file, never a plain hash', async () => {
@@ -64,7 +70,9 @@ describe('resolveIdentity', () => {
     // And an explicit identity (a patient enrolled elsewhere) is used as it is, whatever the provider
     const id = `0x${'ab'.repeat(32)}`
     expect(await resolvePatientIdentity(paths, {id}, mercy)).toBe(id)
-    await expect(resolvePatientIdentity(paths, {id, localId: 'MRN-0042'}, mercy)).rejects.toMatchObject({code: errorCodes.INVALID_ARGUMENT})
+    await expect(
+      resolvePatientIdentity(paths, {id, localId: 'MRN-0042'}, mercy),
+    ).rejects.toMatchObject({code: errorCodes.INVALID_ARGUMENT})
     await expect(resolvePatientIdentity(paths, {}, mercy)).rejects.toMatchObject({code: errorCodes.INVALID_ARGUMENT})
   })
 
@@ -72,10 +80,16 @@ describe('resolveIdentity', () => {
     const paths = networkPaths(await mkdtemp(join(tmpdir(), 'medrec-id-')))
     const ref = `0x${'CD'.repeat(32)}`
     expect(await resolveEnrolmentReference(paths, {enrolmentRef: ref})).toBe(ref.toLowerCase())
-    await expect(resolveEnrolmentReference(paths, {enrolmentRef: '0x12'})).rejects.toMatchObject({code: errorCodes.INVALID_ARGUMENT})
-    await expect(resolveEnrolmentReference(paths, {enrolmentRef: ref, localId: 'MRN-1'})).rejects.toMatchObject({code: errorCodes.INVALID_ARGUMENT})
+    await expect(
+      resolveEnrolmentReference(paths, {enrolmentRef: '0x12'}),
+    ).rejects.toMatchObject({code: errorCodes.INVALID_ARGUMENT})
+    await expect(
+      resolveEnrolmentReference(paths, {enrolmentRef: ref, localId: 'MRN-1'}),
+    ).rejects.toMatchObject({code: errorCodes.INVALID_ARGUMENT})
     await expect(resolveEnrolmentReference(paths, {})).rejects.toMatchObject({code: errorCodes.INVALID_ARGUMENT})
     // And without the identity key, a local id is refused rather than hashed with an invented key
-    await expect(resolveEnrolmentReference(paths, {localId: 'MRN-1'})).rejects.toMatchObject({code: errorCodes.KEY_FILE_MISSING})
+    await expect(
+      resolveEnrolmentReference(paths, {localId: 'MRN-1'}),
+    ).rejects.toMatchObject({code: errorCodes.KEY_FILE_MISSING})
   })
 })

@@ -43,7 +43,11 @@ async function readIdentityKey(paths: NetworkPaths): Promise<Buffer> {
 /** A 32-byte hex value from a flag, lower-cased; anything else is refused by name. */
 function bytes32Flag(value: string, flag: string, hint: string): Hex {
   if (!/^0x[0-9a-fA-F]{64}$/.test(value)) {
-    throw new MedrecError(errorCodes.INVALID_ARGUMENT, `${flag} "${value}" is not 32 bytes of hex (0x followed by 64 hex digits).`, {hint})
+    throw new MedrecError(
+      errorCodes.INVALID_ARGUMENT,
+      `${flag} "${value}" is not 32 bytes of hex (0x followed by 64 hex digits).`,
+      {hint},
+    )
   }
   return value.toLowerCase() as Hex
 }
@@ -63,7 +67,11 @@ function exactlyOne(options: {explicit?: string | undefined; localId?: string | 
 export async function resolveIdentity(paths: NetworkPaths, options: {id?: string | undefined; localId?: string | undefined}, flag = '--id'): Promise<Hex> {
   exactlyOne({explicit: options.id, localId: options.localId}, flag)
   if (options.id !== undefined) {
-    return bytes32Flag(options.id, flag, 'Use the identity printed by `medrec registrar register`, or pass a local identifier with --local-id.')
+    return bytes32Flag(
+      options.id,
+      flag,
+      'Use the identity printed by `medrec registrar register`, or pass a local identifier with --local-id.',
+    )
   }
   if (options.localId !== undefined && options.localId.trim() !== '') return deriveIdentity(await readIdentityKey(paths), options.localId.trim())
   throw new MedrecError(errorCodes.INVALID_ARGUMENT, `An identity is needed: ${flag} 0x… or a local identifier.`)
@@ -73,13 +81,24 @@ export async function resolveIdentity(paths: NetworkPaths, options: {id?: string
  * A patient's enrolment reference at a provider: `--enrolment-ref 0x…` as is, or the
  * provider's `--local-id` (e.g. a record number) under HMAC-SHA256 with the identity key.
  */
-export async function resolveEnrolmentReference(paths: NetworkPaths, options: {enrolmentRef?: string | undefined; localId?: string | undefined}): Promise<Hex> {
+export async function resolveEnrolmentReference(
+  paths: NetworkPaths,
+  options: {enrolmentRef?: string | undefined; localId?: string | undefined},
+): Promise<Hex> {
   exactlyOne({explicit: options.enrolmentRef, localId: options.localId}, '--enrolment-ref')
   if (options.enrolmentRef !== undefined) {
-    return bytes32Flag(options.enrolmentRef, '--enrolment-ref', 'Give the opaque reference your records system computed, or the local identifier with --local-id.')
+    return bytes32Flag(
+      options.enrolmentRef,
+      '--enrolment-ref',
+      'Give the opaque reference your records system computed, or the local identifier with --local-id.',
+    )
   }
-  if (options.localId !== undefined && options.localId.trim() !== '') return enrolmentReference(await readIdentityKey(paths), options.localId.trim())
-  throw new MedrecError(errorCodes.INVALID_ARGUMENT, 'A patient\'s enrolment is needed: --local-id (the provider\'s record number) or --enrolment-ref 0x….')
+  const localId = options.localId?.trim()
+  if (localId) return enrolmentReference(await readIdentityKey(paths), localId)
+  throw new MedrecError(
+    errorCodes.INVALID_ARGUMENT,
+    'A patient\'s enrolment is needed: --local-id (the provider\'s record number) or --enrolment-ref 0x….',
+  )
 }
 
 /**
@@ -87,8 +106,15 @@ export async function resolveEnrolmentReference(paths: NetworkPaths, options: {e
  * or from `--local-id TEXT` at provider `providerId`: the identity the Registrar derives
  * from that provider and the local id's enrolment reference.
  */
-export async function resolvePatientIdentity(paths: NetworkPaths, options: {id?: string | undefined; localId?: string | undefined}, providerId: Hex, flag = '--id'): Promise<Hex> {
+export async function resolvePatientIdentity(
+  paths: NetworkPaths,
+  options: {id?: string | undefined; localId?: string | undefined},
+  providerId: Hex,
+  flag = '--id',
+): Promise<Hex> {
   exactlyOne({explicit: options.id, localId: options.localId}, flag)
-  if (options.localId === undefined || options.localId.trim() === '') return resolveIdentity(paths, {id: options.id}, flag)
+  if (options.localId === undefined || options.localId.trim() === '') {
+    return resolveIdentity(paths, {id: options.id}, flag)
+  }
   return patientIdentity(providerId, await resolveEnrolmentReference(paths, {localId: options.localId}))
 }

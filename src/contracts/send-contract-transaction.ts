@@ -82,8 +82,12 @@ const revertHints: Record<string, string> = {
   ViewerNotGranted: 'That viewer has no grant on this relationship.',
   NoPendingRegistration: 'That provider has no pending offer of that enrolment to this account; ask it to offer again.',
   NotCertified: 'That provider is not on the whitelist (see `medrec provider list`).',
-  ProviderSelfRotation: 'A provider\'s account moves only by a consortium majority (recoverSteward); a sealing provider is removed and added again at its new account, which moves its Clique signer too.',
-  SealingMemberNeedsReadmission: 'A sealing provider\'s account is its Clique signer: remove it (`medrec provider remove`), recover its identity, and add it again with its new key.',
+  ProviderSelfRotation:
+    'A provider\'s account moves only by a consortium majority (recoverSteward); a sealing provider is removed ' +
+    'and added again at its new account, which moves its Clique signer too.',
+  SealingMemberNeedsReadmission:
+    'A sealing provider\'s account is its Clique signer: remove it (`medrec provider remove`), recover its ' +
+    'identity, and add it again with its new key.',
   NotGuardian: 'Only a guardian the patient named may approve its recovery.',
   RecoveryPending: 'A recovery of this patient is already pending; the patient can cancel it with its current key.',
   NoPendingRecovery: 'No recovery of this patient is pending (it was never started, or the patient cancelled it).',

@@ -17,7 +17,8 @@ export type ImportRecordsResult = {file: string; patient: Hex; store: 'sqlite' |
 export async function importRecords(options: {dir: string; provider: string; file: string; id?: string; localId?: string; store: 'sqlite' | 'postgres'; sqliteFile?: string}): Promise<ImportRecordsResult> {
   const paths = networkPaths(options.dir)
   // A local id is this provider's record number: the identity in this provider's namespace.
-  const patient = await resolvePatientIdentity(paths, {id: options.id, localId: options.localId}, providerIdentity(options.provider))
+  const namespace = providerIdentity(options.provider)
+  const patient = await resolvePatientIdentity(paths, {id: options.id, localId: options.localId}, namespace)
   const resources = await readFhirBundleFile(options.file)
   const spec = gatekeeperStoreSpec(paths, options.provider, {kind: options.store, sqliteFile: options.sqliteFile})
   if (spec.kind === 'sqlite' && options.sqliteFile === undefined) await ensureGatekeeperDir(paths, options.provider)

@@ -9,7 +9,12 @@ import {kindNumber} from './participant-kinds.js'
 
 /** The identity the Registrar binds to `account` (zero when none). */
 export async function identityOfAccount(context: RegistrarContext, account: Address): Promise<Hex> {
-  return context.publicClient.readContract({address: context.registrar, abi: registrarAbi, functionName: 'identityOf', args: [account]})
+  return context.publicClient.readContract({
+    address: context.registrar,
+    abi: registrarAbi,
+    functionName: 'identityOf',
+    args: [account],
+  })
 }
 
 /**
@@ -17,18 +22,32 @@ export async function identityOfAccount(context: RegistrarContext, account: Addr
  * directory whose account the Registrar binds to a provider identity (read from the chain,
  * so it is the identity the contract namespaces that provider's patients with).
  */
-export async function resolveProviderReference(context: RegistrarContext, reference: string, flag = '--provider'): Promise<Hex> {
+export async function resolveProviderReference(
+  context: RegistrarContext,
+  reference: string,
+  flag = '--provider',
+): Promise<Hex> {
   if (/^0x[0-9a-fA-F]{64}$/.test(reference)) return reference.toLowerCase() as Hex
   const key = (await listAccounts(context.network.paths)).find((a) => a.name === reference)
   if (!key) {
-    throw new MedrecError(errorCodes.INVALID_ARGUMENT, `${flag} "${reference}" is neither a key of this network directory nor a 32-byte provider identity.`, {
+    const message = `${flag} "${reference}" is neither a key of this network directory nor a 32-byte provider identity.`
+    throw new MedrecError(errorCodes.INVALID_ARGUMENT, message, {
       hint: 'Give the provider\'s 0x identity (see `medrec provider list`), or the name of its key here.',
     })
   }
   const id = await identityOfAccount(context, getAddress(key.address))
-  const participant = id === zeroHash ? undefined : await context.publicClient.readContract({address: context.registrar, abi: registrarAbi, functionName: 'participant', args: [id]})
+  const participant = id === zeroHash ? undefined : await context.publicClient.readContract({
+    address: context.registrar,
+    abi: registrarAbi,
+    functionName: 'participant',
+    args: [id],
+  })
   if (participant?.kind !== kindNumber('provider')) {
-    throw new MedrecError(errorCodes.INVALID_ARGUMENT, `${flag} ${reference} (${key.address}) is not a registered provider.`, {hint: 'See `medrec provider list`.'})
+    throw new MedrecError(
+      errorCodes.INVALID_ARGUMENT,
+      `${flag} ${reference} (${key.address}) is not a registered provider.`,
+      {hint: 'See `medrec provider list`.'},
+    )
   }
   return id
 }

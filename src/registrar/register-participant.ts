@@ -57,12 +57,16 @@ export async function registerParticipant(options: RegisterParticipantOptions): 
     throw new MedrecError(errorCodes.INVALID_ARGUMENT, '--consent is for registering a patient.')
   }
   if (options.kind === 'patient' && options.id !== undefined) {
-    throw new MedrecError(errorCodes.INVALID_ARGUMENT, 'A patient\'s identity is not chosen: the Registrar derives it from the registering provider and the enrolment.', {
+    const message = 'A patient\'s identity is not chosen: the Registrar derives it from the provider and the enrolment.'
+    throw new MedrecError(errorCodes.INVALID_ARGUMENT, message, {
       hint: 'Give the patient\'s record number with --local-id, or an enrolment reference with --enrolment-ref 0x….',
     })
   }
   if (options.kind !== 'patient' && options.enrolmentRef !== undefined) {
-    throw new MedrecError(errorCodes.INVALID_ARGUMENT, '--enrolment-ref is for registering a patient; give a steward\'s identity with --id or --local-id.')
+    throw new MedrecError(
+      errorCodes.INVALID_ARGUMENT,
+      '--enrolment-ref is for registering a patient; give a steward\'s identity with --id or --local-id.',
+    )
   }
   const context = await openRegistrar(options.dir)
   const {paths} = context.network
@@ -78,13 +82,28 @@ export async function registerParticipant(options: RegisterParticipantOptions): 
     return {id, kind: options.kind, account, outcome: 'registered', transactions, nextStep: null}
   }
   const kind = kindNumber(options.kind)
-  transactions.push((await sendContractTransaction({...send, functionName: 'registerSteward', args: [id, kind, account], action: `register ${options.kind} ${id}`})).hash)
+  transactions.push(
+    (
+      await sendContractTransaction({
+        ...send,
+        functionName: 'registerSteward',
+        args: [id, kind, account],
+        action: `register ${options.kind} ${id}`,
+      })
+    ).hash,
+  )
   return {id, kind: options.kind, account, outcome: 'registered', transactions, nextStep: null}
 }
 
-async function registerPatient(context: RegistrarContext, options: RegisterParticipantOptions): Promise<RegisterParticipantResult> {
+async function registerPatient(
+  context: RegistrarContext,
+  options: RegisterParticipantOptions,
+): Promise<RegisterParticipantResult> {
   const {paths} = context.network
-  const enrolmentRef = await resolveEnrolmentReference(paths, {enrolmentRef: options.enrolmentRef, localId: options.localId})
+  const enrolmentRef = await resolveEnrolmentReference(
+    paths,
+    {enrolmentRef: options.enrolmentRef, localId: options.localId},
+  )
   const account = await resolveAccount(paths, options.account, '--account')
   const signer = await signerFor(context, options.as)
   const send = {publicClient: context.publicClient, walletClient: signer, address: context.registrar, abi: registrarAbi}
@@ -113,10 +132,28 @@ async function registerPatient(context: RegistrarContext, options: RegisterParti
       primaryType: 'PatientRegistration',
       message: {provider, enrolmentRef, account, nonce, deadline},
     })
-    transactions.push((await sendContractTransaction({...send, functionName: 'registerPatientWithSig', args: [enrolmentRef, account, deadline, signature], action: `register patient ${id}`})).hash)
+    transactions.push(
+      (
+        await sendContractTransaction({
+          ...send,
+          functionName: 'registerPatientWithSig',
+          args: [enrolmentRef, account, deadline, signature],
+          action: `register patient ${id}`,
+        })
+      ).hash,
+    )
     return {id, provider, kind: 'patient', account, outcome: 'registered', transactions, nextStep: null}
   }
-  transactions.push((await sendContractTransaction({...send, functionName: 'offerPatientRegistration', args: [enrolmentRef, account], action: `offer registration to patient ${id}`})).hash)
+  transactions.push(
+    (
+      await sendContractTransaction({
+        ...send,
+        functionName: 'offerPatientRegistration',
+        args: [enrolmentRef, account],
+        action: `offer registration to patient ${id}`,
+      })
+    ).hash,
+  )
   return {
     id,
     provider,
@@ -133,12 +170,23 @@ type StandingOffer = {provider: Hex; enrolmentRef: Hex; id: Hex}
 
 /** The offers made to `account` that are still pending, newest last. */
 async function standingOffers(context: RegistrarContext, account: Address): Promise<StandingOffer[]> {
-  const logs = await context.publicClient.getContractEvents({address: context.registrar, abi: registrarAbi, eventName: 'PatientRegistrationOffered', args: {account}, fromBlock: 0n})
+  const logs = await context.publicClient.getContractEvents({
+    address: context.registrar,
+    abi: registrarAbi,
+    eventName: 'PatientRegistrationOffered',
+    args: {account},
+    fromBlock: 0n,
+  })
   const offers: StandingOffer[] = []
   for (const log of logs) {
     const {providerId: provider, enrolmentRef, id} = log.args
     if (!provider || !enrolmentRef || !id || offers.some((o) => o.id === id)) continue
-    const pending = await context.publicClient.readContract({address: context.registrar, abi: registrarAbi, functionName: 'pendingRegistration', args: [account, provider]})
+    const pending = await context.publicClient.readContract({
+      address: context.registrar,
+      abi: registrarAbi,
+      functionName: 'pendingRegistration',
+      args: [account, provider],
+    })
     if (pending === enrolmentRef) offers.push({provider, enrolmentRef, id})
   }
   return offers
@@ -149,7 +197,9 @@ async function standingOffers(context: RegistrarContext, account: Address): Prom
  * the offer is found by the identity it creates (`id`), or by the record number
  * (`localId`, at `provider` if given, else at whichever provider made a matching offer).
  */
-export async function confirmRegistration(options: {dir: string; id?: string; localId?: string; provider?: string; as: string}): Promise<{id: Hex; provider: Hex; account: Address; transactions: Hash[]}> {
+export async function confirmRegistration(
+  options: {dir: string; id?: string; localId?: string; provider?: string; as: string},
+): Promise<{id: Hex; provider: Hex; account: Address; transactions: Hash[]}> {
   if (options.id !== undefined && options.localId !== undefined) {
     throw new MedrecError(errorCodes.INVALID_ARGUMENT, 'Give --id or its --local-id form, not both.')
   }
@@ -160,7 +210,10 @@ export async function confirmRegistration(options: {dir: string; id?: string; lo
   let described: string
   if (options.localId !== undefined) {
     const enrolmentRef = await resolveEnrolmentReference(context.network.paths, {localId: options.localId})
-    const provider = options.provider === undefined ? undefined : await resolveProviderReference(context, options.provider)
+    const provider = options.provider === undefined ? undefined : await resolveProviderReference(
+      context,
+      options.provider,
+    )
     wanted = (o) => o.enrolmentRef === enrolmentRef && (provider === undefined || o.provider === provider)
     described = `local id ${options.localId.trim()}${options.provider === undefined ? '' : ` at ${options.provider}`}`
   } else {
@@ -170,8 +223,15 @@ export async function confirmRegistration(options: {dir: string; id?: string; lo
   }
   const offers = (await standingOffers(context, account)).filter(wanted)
   if (offers.length !== 1) {
-    throw new MedrecError(errorCodes.INVALID_ARGUMENT, offers.length === 0 ? `No provider has a pending offer to register ${account} (${options.as}) under ${described}.` : `Several providers offered to register ${account} under ${described}.`, {
-      hint: offers.length === 0 ? 'Ask the provider to offer it again (`medrec registrar register patient … --account` with your address).' : `Name one with --provider: ${offers.map((o) => o.provider).join(', ')}.`,
+    if (offers.length === 0) {
+      const message = `No provider has a pending offer to register ${account} (${options.as}) under ${described}.`
+      throw new MedrecError(errorCodes.INVALID_ARGUMENT, message, {
+        hint: 'Ask the provider to offer it again (`medrec registrar register patient` with your address).',
+      })
+    }
+    const message = `Several providers offered to register ${account} under ${described}.`
+    throw new MedrecError(errorCodes.INVALID_ARGUMENT, message, {
+      hint: `Name one with --provider: ${offers.map((o) => o.provider).join(', ')}.`,
     })
   }
   const {id, provider, enrolmentRef} = offers[0]!

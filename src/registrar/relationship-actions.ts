@@ -65,7 +65,12 @@ export async function proposeRelationship(options: {
   const context = await openRegistrar(options.dir)
   const steward = await signerFor(context, options.as)
   const stewardId = await identityOfAccount(context, steward.account.address)
-  const patient = await resolvePatientIdentity(context.network.paths, {id: options.patientId, localId: options.patientLocalId}, stewardId, '--patient')
+  const patient = await resolvePatientIdentity(
+    context.network.paths,
+    {id: options.patientId, localId: options.patientLocalId},
+    stewardId,
+    '--patient',
+  )
   const {hash} = await sendContractTransaction({
     publicClient: context.publicClient,
     walletClient: steward,

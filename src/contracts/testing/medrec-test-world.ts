@@ -141,7 +141,12 @@ export type Patient = Member & {provider: Hex; enrolmentRef: Hex}
 export async function newPatient(chain: TestChain, provider: Member | Hex): Promise<Patient> {
   const providerId = typeof provider === 'string' ? provider : provider.id
   const enrolmentRef = randomIdentity()
-  return {account: await newAccount(chain), id: patientIdentity(providerId, enrolmentRef), provider: providerId, enrolmentRef}
+  return {
+    account: await newAccount(chain),
+    id: patientIdentity(providerId, enrolmentRef),
+    provider: providerId,
+    enrolmentRef,
+  }
 }
 
 /** A fresh deployment with one account per role. */
@@ -184,7 +189,12 @@ export async function deployMedrecWorld(chain: TestChain, artifacts: Record<stri
   ): Promise<TransactionReceipt> => send(chain, from, registrar, registrarCall(functionName, args))
 
   const member = async (): Promise<Member> => ({account: await newAccount(chain), id: randomIdentity()})
-  const [provider, otherProvider, uncertifiedProvider, lab] = await Promise.all([member(), member(), member(), member()])
+  const [provider, otherProvider, uncertifiedProvider, lab] = await Promise.all([
+    member(),
+    member(),
+    member(),
+    member(),
+  ])
   const [patient, otherPatient] = await Promise.all([newPatient(chain, provider), newPatient(chain, provider)])
   const viewer = await newAccount(chain)
   const stranger = await newAccount(chain)
@@ -200,7 +210,11 @@ export async function deployMedrecWorld(chain: TestChain, artifacts: Record<stri
   // Chain time, not the wall clock: tests move the chain's clock forward.
   const deadline = (await chainTime(chain)) + 3600n
   const signature = await signRegistration(chain, registrar, otherPatient, 0n, deadline)
-  await registrarSend(provider.account, 'registerPatientWithSig', [otherPatient.enrolmentRef, otherPatient.account.address, deadline, signature])
+  await registrarSend(
+    provider.account,
+    'registerPatientWithSig',
+    [otherPatient.enrolmentRef, otherPatient.account.address, deadline, signature],
+  )
 
   return {
     chain,
@@ -221,12 +235,24 @@ export async function deployMedrecWorld(chain: TestChain, artifacts: Record<stri
 }
 
 /** The patient's EIP-712 consent to be enrolled at its provider, at its own address. */
-export async function signRegistration(chain: TestChain, registrar: Address, patient: Patient, nonce: bigint, deadline: bigint): Promise<Hex> {
+export async function signRegistration(
+  chain: TestChain,
+  registrar: Address,
+  patient: Patient,
+  nonce: bigint,
+  deadline: bigint,
+): Promise<Hex> {
   return patient.account.signTypedData({
     domain: medrecConsentDomain(chain.chain.id, registrar),
     types: medrecConsentTypes,
     primaryType: 'PatientRegistration',
-    message: {provider: patient.provider, enrolmentRef: patient.enrolmentRef, account: patient.account.address, nonce, deadline},
+    message: {
+      provider: patient.provider,
+      enrolmentRef: patient.enrolmentRef,
+      account: patient.account.address,
+      nonce,
+      deadline,
+    },
   })
 }
 
