@@ -58,7 +58,8 @@ import {Summary} from "./Summary.sol";
 ///   - it completes only when the new account proves it holds its key: it calls
 ///     completeRecovery, or signs an EIP-712 PatientRecovery that anyone relays;
 ///   - one recovery is pending at a time; guardians may replace a governance-started one,
-///     never the other way round.
+///     never the other way round, and either may replace one whose new account was
+///     registered meanwhile (it could never complete).
 /// No single provider, and no party without the patient's prior set-up or a majority plus a
 /// delay the patient can use to veto, can move a patient identity. (3) Governance recovers
 /// non-patient participants (providers, insurers, labs). Identities never change, and
@@ -424,8 +425,8 @@ contract Registrar is IMedrecErrors {
 
     /// @notice Approves moving patient `id` to `newAccount`. The approval that reaches the
     /// patient's threshold starts the recovery (refused while another is pending, unless
-    /// that one was started by governance, which it replaces). Only a current guardian of
-    /// `id`, once per recovery key.
+    /// that one was started by governance or can no longer complete, which it replaces).
+    /// Only a current guardian of `id`, once per recovery key.
     /// @return started True when this approval started the recovery.
     function approveRecovery(bytes32 id, address newAccount) external returns (bool started) {
         RecoverySetup storage setup = _recovery[id];
@@ -710,8 +711,11 @@ contract Registrar is IMedrecErrors {
         PendingRecovery storage pending = _pendingRecovery[id];
         address previous = pending.newAccount;
         if (previous != address(0)) {
-            // Guardians, the patient's own choice, may replace what governance started.
-            if (byGovernance || !pending.byGovernance) revert RecoveryPending(id);
+            // Guardians, the patient's own choice, may replace what governance started; and
+            // anyone entitled to start may replace a recovery that can no longer complete
+            // because its account was registered meanwhile (e.g. as a steward, to block it).
+            bool dead = identityOf[previous] != bytes32(0);
+            if (!dead && (byGovernance || !pending.byGovernance)) revert RecoveryPending(id);
             emit RecoveryCancelled(id, previous, msg.sender);
         }
         uint64 readyAt = uint64(block.timestamp) + delay;

@@ -1121,6 +1121,37 @@ describe('Registrar patient recovery', () => {
     )
   })
 
+  it('lets guardians replace a pending recovery that someone blocked by registering its new account', async () => {
+    // Given a guardian recovery to a new key, which a certified provider then registers as a lab
+    const w = await world()
+    const guardians = await withGuardians(w)
+    const blocked = await newAccount(w.chain)
+    for (const g of guardians.slice(0, 2)) await w.registrarSend(g, 'approveRecovery', [w.patient.id, blocked.address])
+    await w.registrarSend(
+      w.otherProvider.account,
+      'registerSteward',
+      [randomIdentity(), ParticipantKind.Lab, blocked.address],
+    )
+    await advanceChainTime(w.chain, day)
+    await expectRevert(w.registrarSend(blocked, 'completeRecovery', [w.patient.id]), 'AccountTaken', [blocked.address])
+    // When the guardians agree on another key, Then it replaces the dead recovery
+    const next = await newAccount(w.chain)
+    await w.registrarSend(guardians[0]!, 'approveRecovery', [w.patient.id, next.address])
+    const replaced = await w.registrarSend(guardians[1]!, 'approveRecovery', [w.patient.id, next.address])
+    expectEvent(
+      replaced,
+      'RecoveryCancelled',
+      {id: w.patient.id, newAccount: blocked.address, by: guardians[1]!.address},
+    )
+    expect((await pendingRecovery(w)).newAccount).toBe(next.address)
+    // And while that one can still complete, nobody replaces it
+    await expectRevert(
+      w.registrarSend(w.governance, 'startGovernanceRecovery', [w.patient.id, w.stranger.address]),
+      'RecoveryPending',
+      [w.patient.id],
+    )
+  })
+
   it('lets the patient opt out of governance recovery, cancelling one under way', async () => {
     // Given a governance recovery under way
     const w = await world()
