@@ -14,11 +14,13 @@ import {summaryAbi} from '../src/contracts/abi/summary.js'
 import {startAnvil} from '../src/contracts/anvil.js'
 import {compileMedrecContracts} from '../src/contracts/compile-contracts.js'
 import {deployMedrecContracts} from '../src/contracts/deploy-contracts.js'
+import {patientIdentity} from '../src/contracts/derive-identity.js'
 import {connectTestChain} from '../src/contracts/testing/medrec-test-world.js'
 
 const sizes = (process.argv[2] ?? '1,100,10000').split(',').map(Number)
 const LAB = 4
 const SCOPE = 1n
+const DAY = 86_400
 const TX_GAS = 1_500_000n
 const BATCH = 500
 
@@ -119,15 +121,25 @@ try {
   const read = async <T>(address: Address, abi: typeof summaryAbi | typeof relationshipAbi | typeof registrarAbi, functionName: string, args: readonly unknown[] = []): Promise<T> =>
     (await chain.publicClient.readContract({address, abi, functionName, args} as never)) as T
 
-  // The cast: a registrar provider G who registers everyone, the subject patient P, the
+  // The cast: a registrar provider G who enrols every patient (a patient's identity is
+  // derived from G's identity and its enrolment reference), the subject patient P, the
   // subject steward S (a certified provider), and R = (P, S), accepted.
   const G = {account: addr('G'), id: nonZero('G')}
   const S = {account: addr('S'), id: nonZero('S')}
-  let P = {account: addr('P'), id: nonZero('P')}
+  const enrol = (seed: string) => {
+    const ref = nonZero(seed)
+    return {account: addr(seed), ref, id: patientIdentity(G.id, ref)}
+  }
+  let P = enrol('P')
   await measure({from: admin, data: call('registerProvider', [G.id, G.account])})
   await measure({from: admin, data: call('registerProvider', [S.id, S.account])})
-  await measure({from: G.account, data: call('offerPatientRegistration', [P.id, P.account])})
-  await measure({from: P.account, data: call('confirmRegistration', [P.id])})
+  await measure({from: G.account, data: call('offerPatientRegistration', [P.ref, P.account])})
+  await measure({from: P.account, data: call('confirmRegistration', [G.id, P.ref])})
+  // P names guardians once before measuring, so every size rewrites a set-up that exists.
+  await measure({
+    from: P.account,
+    data: call('setRecoveryGuardians', [[addr('g-warm-1'), addr('g-warm-2'), addr('g-warm-3')], 2, DAY]),
+  })
   await measure({from: S.account, data: call('propose', [P.id, 'https://gatekeeper.s.example/fhir', nonZero('q'), nonZero('h')])})
   const R = await read<Address>(registrar, registrarAbi, 'relationshipOf', [P.id, S.id])
   await measure({from: P.account, data: call('accept', [R])})
@@ -149,16 +161,13 @@ try {
       labs++
       return {account: addr(`lab${labs}`), id: nonZero(`lab${labs}`)}
     })
-    const newPatients = Array.from({length: Math.max(0, size - countS)}, () => {
-      patients++
-      return {account: addr(`patient${patients}`), id: nonZero(`patient${patients}`)}
-    })
+    const newPatients = Array.from({length: Math.max(0, size - countS)}, () => enrol(`patient${++patients}`))
     const newViewers = Array.from({length: Math.max(0, size - countV)}, () => addr(`viewer${++viewers}`))
     await seed([
       ...newLabs.map((l) => ({from: G.account, data: call('registerSteward', [l.id, LAB, l.account])})),
-      ...newPatients.map((q) => ({from: G.account, data: call('offerPatientRegistration', [q.id, q.account])})),
+      ...newPatients.map((q) => ({from: G.account, data: call('offerPatientRegistration', [q.ref, q.account])})),
     ])
-    await seed(newPatients.map((q) => ({from: q.account, data: call('confirmRegistration', [q.id])})))
+    await seed(newPatients.map((q) => ({from: q.account, data: call('confirmRegistration', [G.id, q.ref])})))
     await seed([
       ...newLabs.map((l) => ({from: l.account, data: call('propose', [P.id, 'https://gatekeeper.lab.example/fhir', nonZero('q'), nonZero('h')])})),
       ...newPatients.map((q) => ({from: S.account, data: call('propose', [q.id, 'https://gatekeeper.s.example/fhir', nonZero('q'), nonZero('h')])})),
@@ -180,14 +189,24 @@ try {
       gas[name] = used
       executionGas[name] = used - 21_000n - calldataGas(data)
     }
-    const m = {lab: {account: addr(`m-lab-${size}`), id: nonZero('m-lab')}, lab2: {account: addr(`m-lab2-${size}`), id: nonZero('m-lab2')}, patient: {account: addr(`m-pat-${size}`), id: nonZero(`m-pat-${size}`)}}
+    const m = {
+      lab: {account: addr(`m-lab-${size}`), id: nonZero('m-lab')},
+      lab2: {account: addr(`m-lab2-${size}`), id: nonZero('m-lab2')},
+      patient: enrol(`m-pat-${size}`),
+    }
     // Identities must be new per size; nonZero keeps their calldata cost identical.
     m.lab.id = nonZero(`m-lab-${size}`)
     m.lab2.id = nonZero(`m-lab2-${size}`)
     record('registerSteward', await measure({from: G.account, data: call('registerSteward', [m.lab.id, LAB, m.lab.account])}))
     await measure({from: G.account, data: call('registerSteward', [m.lab2.id, LAB, m.lab2.account])})
-    record('offerPatientRegistration', await measure({from: G.account, data: call('offerPatientRegistration', [m.patient.id, m.patient.account])}))
-    record('confirmRegistration', await measure({from: m.patient.account, data: call('confirmRegistration', [m.patient.id])}))
+    record(
+      'offerPatientRegistration',
+      await measure({from: G.account, data: call('offerPatientRegistration', [m.patient.ref, m.patient.account])}),
+    )
+    record(
+      'confirmRegistration',
+      await measure({from: m.patient.account, data: call('confirmRegistration', [G.id, m.patient.ref])}),
+    )
     record('propose (patient has N)', await measure({from: m.lab.account, data: call('propose', [P.id, 'https://gatekeeper.lab.example/fhir', nonZero('q'), nonZero('h')])}))
     record('propose (steward has N)', await measure({from: S.account, data: call('propose', [m.patient.id, 'https://gatekeeper.s.example/fhir', nonZero('q'), nonZero('h')])}))
     const relM = await read<Address>(registrar, registrarAbi, 'relationshipOf', [P.id, m.lab.id])
@@ -201,8 +220,36 @@ try {
     const relM2 = await read<Address>(registrar, registrarAbi, 'relationshipOf', [P.id, m.lab2.id])
     record('reject', await measure({from: P.account, data: call('reject', [relM2])}))
     record('re-propose after end', await measure({from: m.lab.account, data: call('propose', [P.id, 'https://gatekeeper.lab.example/fhir', nonZero('q'), nonZero('h')])}))
-    const rotated = {account: addr(`P-${size}`), id: P.id}
-    record('rotateAddress', await measure({from: P.account, data: call('rotateAddress', [rotated.account])}))
+    // Recovery of P (who has N relationships): new guardians, two approvals (the second starts
+    // it), completion by the new key after the delay; then a governance start the patient cancels.
+    const guardians = [1, 2, 3].map((i) => addr(`g-${size}-${i}`))
+    record(
+      'setRecoveryGuardians (3)',
+      await measure({from: P.account, data: call('setRecoveryGuardians', [guardians, 2, DAY])}),
+    )
+    const recovered = {...P, account: addr(`P-recovered-${size}`)}
+    record(
+      'approveRecovery',
+      await measure({from: guardians[0]!, data: call('approveRecovery', [P.id, recovered.account])}),
+    )
+    record(
+      'approveRecovery (starts it)',
+      await measure({from: guardians[1]!, data: call('approveRecovery', [P.id, recovered.account])}),
+    )
+    await rpc('evm_increaseTime', [DAY])
+    await rpc('evm_mine')
+    record('completeRecovery', await measure({from: recovered.account, data: call('completeRecovery', [P.id])}))
+    P = recovered
+    record(
+      'startGovernanceRecovery',
+      await measure({from: admin, data: call('startGovernanceRecovery', [P.id, addr(`P-gov-${size}`)])}),
+    )
+    record('cancelRecovery (pending)', await measure({from: P.account, data: call('cancelRecovery', [])}))
+    const rotated = {...P, account: addr(`P-${size}`)}
+    record(
+      'rotateAddress (patient with guardians)',
+      await measure({from: P.account, data: call('rotateAddress', [rotated.account])}),
+    )
     P = rotated
     const total = await read<bigint>(summaryP, summaryAbi, 'count')
     await estimate('Summary.page(last 10) eth_estimateGas', summaryP, encodeFunctionData({abi: summaryAbi, functionName: 'page', args: [total > 10n ? total - 10n : 0n, 10n]}))
@@ -239,6 +286,9 @@ try {
     'offsets carry a varying number of zero bytes (12 gas each) that says nothing about',
     'growth. "flat" means execution gas does not grow with N. View rows are eth_estimateGas',
     'of an eth_call; the page row reads min(N, 10) entries, so N = 1 reads one entry.',
+    'Recovery rows act on P (N relationships) with three guardians, threshold 2, a one-day',
+    'delay; "starts it" is the approval that reaches the threshold. A rotation of a patient',
+    'with guardians also voids pending approvals (one more storage write).',
     '',
     table,
     '',

@@ -23,7 +23,7 @@ interface IMedrecErrors {
     error AccountTaken(address account);
     error UnknownIdentity(bytes32 id);
     error WrongKind(bytes32 id, ParticipantKind kind);
-    error NoPendingRegistration(address account, bytes32 id);
+    error NoPendingRegistration(address account, bytes32 provider);
     error AlreadyCertified(bytes32 id);
     error NotCertified(bytes32 id);
 
@@ -46,12 +46,27 @@ interface IMedrecErrors {
 
     error AlreadyInitialized();
 
+    // Key rotation and patient recovery
+    error ProviderSelfRotation(bytes32 id);
+    error TooManyGuardians(uint256 count);
+    error InvalidGuardian(address guardian);
+    error InvalidThreshold(uint256 threshold, uint256 guardians);
+    error InvalidRecoveryDelay(uint256 delay);
+    error NotGuardian(bytes32 id, address caller);
+    error AlreadyApproved(bytes32 key, address guardian);
+    error RecoveryPending(bytes32 id);
+    error NoPendingRecovery(bytes32 id);
+    error NotRecoveryAccount(bytes32 id, address caller);
+    error RecoveryNotReady(bytes32 id, uint64 readyAt);
+    error GovernanceRecoveryDisabled(bytes32 id);
+
     // Consortium governance
     error NotMember(address caller);
     error NoMembers();
     error AlreadyMember(address account);
     error LastMember(address account);
     error WrongAccount(bytes32 id, address account);
-    error AlreadyVoted(bytes32 key, address voter);
-    error NotVoted(bytes32 key, address voter);
+    error AlreadyVoted(bytes32 key, bytes32 voter);
+    error NotVoted(bytes32 key, bytes32 voter);
+    error SealingMemberNeedsReadmission(bytes32 provider);
 }

@@ -8,8 +8,18 @@ import {grantDurationLimits} from '../registrar/relationship-actions.js'
 /** --id / --local-id: a participant's identity, or the local identifier it is derived from. */
 export const identityFlags = {
   id: Flags.string({summary: 'The participant\'s 32-byte identity (0x…).', exclusive: ['local-id']}),
-  'local-id': Flags.string({summary: 'A local identifier (e.g. a record number), turned into the identity with the consortium\'s HMAC key.'}),
+  'local-id': Flags.string({
+    summary:
+      'A local identifier (e.g. a record number), turned into the identity with the consortium\'s HMAC key; ' +
+      'a patient\'s within its provider\'s namespace.',
+  }),
 }
+
+/** --provider: whose patient a --local-id is (patient identities are namespaced by the enrolling provider). */
+export const patientProviderFlag = Flags.string({
+  summary: 'The provider where --local-id is the patient\'s record: a key name in this directory or its 0x identity.',
+  dependsOn: ['local-id'],
+})
 
 /** --as: which key of this directory signs. */
 export const asFlag = Flags.string({summary: 'Name of the key that signs (see `medrec account list`).', required: true})

@@ -1,13 +1,31 @@
-import {createWalletClient, encodeFunctionData, http, type Address, type Hex, type LocalAccount} from 'viem'
+import {
+  createWalletClient,
+  encodeFunctionData,
+  http,
+  zeroAddress,
+  zeroHash,
+  type Address,
+  type Hex,
+  type LocalAccount,
+} from 'viem'
 import {describe, expect, it} from 'vitest'
 
 import {consortiumAbi} from '../contracts/abi/consortium.js'
 import {registrarAbi} from '../contracts/abi/registrar.js'
-import {deployMedrecWorld, newAccount, randomIdentity, send, type MedrecWorld, type Member} from '../contracts/testing/medrec-test-world.js'
+import {
+  advanceChainTime,
+  deployMedrecWorld,
+  newAccount,
+  randomIdentity,
+  send,
+  type MedrecWorld,
+  type Member,
+} from '../contracts/testing/medrec-test-world.js'
 import {expectEvent, expectRevert, useMedrecChain} from '../contracts/testing/test-context.js'
 import {establishConsortium} from './deploy-consortium.js'
 
 const ctx = useMedrecChain()
+const day = 86_400n
 
 type ConsortiumWorld = MedrecWorld & {consortium: Address; founders: Member[]}
 
@@ -31,6 +49,18 @@ const call = (w: ConsortiumWorld, from: LocalAccount, data: Hex) => send(w.chain
 const admit = (w: ConsortiumWorld, from: LocalAccount, id: Hex, account: Address, sealer: boolean) =>
   call(w, from, encodeFunctionData({abi: consortiumAbi, functionName: 'voteAdmit', args: [id, account, sealer]}))
 const remove = (w: ConsortiumWorld, from: LocalAccount, id: Hex) => call(w, from, encodeFunctionData({abi: consortiumAbi, functionName: 'voteRemove', args: [id]}))
+const recoverSteward = (w: ConsortiumWorld, from: LocalAccount, id: Hex, account: Address) =>
+  call(w, from, encodeFunctionData({abi: consortiumAbi, functionName: 'voteRecoverSteward', args: [id, account]}))
+const recoverPatient = (w: ConsortiumWorld, from: LocalAccount, id: Hex, account: Address) =>
+  call(w, from, encodeFunctionData({abi: consortiumAbi, functionName: 'voteRecoverPatient', args: [id, account]}))
+const transferGovernance = (w: ConsortiumWorld, from: LocalAccount, next: Address) =>
+  call(w, from, encodeFunctionData({abi: consortiumAbi, functionName: 'voteTransferGovernance', args: [next]}))
+const identityOf = (w: ConsortiumWorld, account: Address) => w.chain.publicClient.readContract({
+  address: w.registrar,
+  abi: registrarAbi,
+  functionName: 'identityOf',
+  args: [account],
+})
 const read = async <T>(w: ConsortiumWorld, functionName: 'memberCount' | 'threshold' | 'generation'): Promise<T> =>
   (await w.chain.publicClient.readContract({address: w.consortium, abi: consortiumAbi, functionName})) as T
 const participant = (w: ConsortiumWorld, id: Hex) => w.chain.publicClient.readContract({address: w.registrar, abi: registrarAbi, functionName: 'participant', args: [id]})
@@ -72,7 +102,11 @@ describe('Consortium', () => {
     // When one of three votes
     const first = await admit(w, w.founders[0]!.account, newcomer.id, newcomer.account.address, true)
     // Then nothing changes yet
-    expectEvent(first, 'VoteCast', expect.objectContaining({voter: w.founders[0]!.account.address, count: 1n, threshold: 2n}) as never)
+    expectEvent(
+      first,
+      'VoteCast',
+      expect.objectContaining({voter: w.founders[0]!.id, count: 1n, threshold: 2n}) as never,
+    )
     expect((await participant(w, newcomer.id)).certified).toBe(false)
     // When a second votes
     const second = await admit(w, w.founders[1]!.account, newcomer.id, newcomer.account.address, true)
@@ -103,6 +137,9 @@ describe('Consortium', () => {
       await expectRevert(admit(w, outsider, id, w.stranger.address, true), 'NotMember', [outsider.address])
       await expectRevert(remove(w, outsider, w.founders[0]!.id), 'NotMember', [outsider.address])
       await expectRevert(call(w, outsider, encodeFunctionData({abi: consortiumAbi, functionName: 'withdrawVote', args: [id]})), 'NotMember', [outsider.address])
+      await expectRevert(recoverSteward(w, outsider, w.lab.id, w.stranger.address), 'NotMember', [outsider.address])
+      await expectRevert(recoverPatient(w, outsider, w.patient.id, w.stranger.address), 'NotMember', [outsider.address])
+      await expectRevert(transferGovernance(w, outsider, w.stranger.address), 'NotMember', [outsider.address])
     }
     // And nobody can make it accept a governance that was not offered to it
     await expectRevert(call(w, w.stranger, encodeFunctionData({abi: consortiumAbi, functionName: 'acceptRegistrarGovernance'})), 'NotPendingGovernance')
@@ -111,13 +148,17 @@ describe('Consortium', () => {
   it('counts each member once and lets it withdraw its vote', async () => {
     const w = await consortiumWorld()
     const id = randomIdentity()
-    const voter = w.founders[0]!.account
+    const {account: voter, id: voterId} = w.founders[0]!
     await admit(w, voter, id, w.stranger.address, false)
     const key = await w.chain.publicClient.readContract({address: w.consortium, abi: consortiumAbi, functionName: 'admitKey', args: [id, w.stranger.address, false]})
-    await expectRevert(admit(w, voter, id, w.stranger.address, false), 'AlreadyVoted', [key, voter.address])
+    await expectRevert(admit(w, voter, id, w.stranger.address, false), 'AlreadyVoted', [key, voterId])
     const withdrawn = await call(w, voter, encodeFunctionData({abi: consortiumAbi, functionName: 'withdrawVote', args: [key]}))
-    expectEvent(withdrawn, 'VoteWithdrawn', {key, voter: voter.address, count: 0n})
-    await expectRevert(call(w, voter, encodeFunctionData({abi: consortiumAbi, functionName: 'withdrawVote', args: [key]})), 'NotVoted', [key, voter.address])
+    expectEvent(withdrawn, 'VoteWithdrawn', {key, voter: voterId, count: 0n})
+    await expectRevert(
+      call(w, voter, encodeFunctionData({abi: consortiumAbi, functionName: 'withdrawVote', args: [key]})),
+      'NotVoted',
+      [key, voterId],
+    )
     // A withdrawn vote no longer counts: one more vote is not a majority
     await admit(w, w.founders[1]!.account, id, w.stranger.address, false)
     expect((await participant(w, id)).certified).toBe(false)
@@ -169,5 +210,178 @@ describe('Consortium', () => {
     for (const gone of [c, b]) for (const voter of [a, b]) await remove(w, voter.account, gone.id)
     expect(await read<bigint>(w, 'memberCount')).toBe(1n)
     await expectRevert(remove(w, a.account, a.id), 'LastMember', [a.account.address])
+  })
+
+  it('refuses a member escaping removal by rotating its account, and removes it by identity', async () => {
+    // Given three founders, one of whom expects to be voted out
+    const w = await consortiumWorld()
+    const [a, b, c] = w.founders as [Member, Member, Member]
+    // When it tries to move its identity to a fresh key first, Then the Registrar refuses
+    const escape = await newAccount(w.chain)
+    await expectRevert(w.registrarSend(c.account, 'rotateAddress', [escape.address]), 'ProviderSelfRotation', [c.id])
+    // When the others vote it out
+    await remove(w, a.account, c.id)
+    const passed = await remove(w, b.account, c.id)
+    expectEvent(passed, 'MemberRemoved', {account: c.account.address, provider: c.id}, w.consortium)
+    // Then its membership is gone, the count and threshold drop, and neither key votes
+    expect(
+      await w.chain.publicClient.readContract({
+        address: w.consortium,
+        abi: consortiumAbi,
+        functionName: 'isMember',
+        args: [c.id],
+      }),
+    ).toBe(false)
+    expect(await read<bigint>(w, 'memberCount')).toBe(2n)
+    expect(await memberProvider(w, c.account.address)).toBe(zeroHash)
+    for (const key of [c.account, escape]) await expectRevert(
+      admit(w, key, randomIdentity(), w.stranger.address, false),
+      'NotMember',
+      [key.address],
+    )
+    // And there is nothing left to remove
+    await expectRevert(remove(w, a.account, c.id), 'NotCertified', [c.id])
+  })
+
+  it('follows a member\'s identity through removal, recovery and re-admission; its old key never votes', async () => {
+    // Given founder c removed, its identity recovered to a new key by majority, and re-admitted there as a sealer
+    const w = await consortiumWorld()
+    const [a, b, c] = w.founders as [Member, Member, Member]
+    for (const voter of [a, b]) await remove(w, voter.account, c.id)
+    const newKey = await newAccount(w.chain)
+    for (const voter of [a, b]) await recoverSteward(w, voter.account, c.id, newKey.address)
+    expect(await identityOf(w, newKey.address)).toBe(c.id)
+    await admit(w, a.account, c.id, newKey.address, true)
+    await admit(w, b.account, c.id, newKey.address, true)
+    expect(await read<bigint>(w, 'memberCount')).toBe(3n)
+    // Then the member votes with its new key only
+    expect(await memberProvider(w, newKey.address)).toBe(c.id)
+    expect(await memberProvider(w, c.account.address)).toBe(zeroHash)
+    await expectRevert(remove(w, c.account, a.id), 'NotMember', [c.account.address])
+    const vote = await remove(w, newKey, a.id)
+    expectEvent(
+      vote,
+      'VoteCast',
+      expect.objectContaining({voter: c.id, subject: a.id, count: 1n, threshold: 2n}) as never,
+    )
+    // When it is voted out again, Then the count drops and neither key votes
+    await remove(w, a.account, c.id)
+    await remove(w, b.account, c.id)
+    expect(await read<bigint>(w, 'memberCount')).toBe(2n)
+    for (const key of [c.account, newKey]) await expectRevert(remove(w, key, b.id), 'NotMember', [key.address])
+    // And a further removal runs with the right majority (both remaining members)
+    await remove(w, a.account, b.id)
+    expect(await read<bigint>(w, 'memberCount')).toBe(2n)
+    await remove(w, b.account, b.id)
+    expect(await read<bigint>(w, 'memberCount')).toBe(1n)
+  })
+
+  it('recovers a steward\'s key by majority, never by a minority or for a sealing member', async () => {
+    // Given a lab that lost its key, and a non-sealing provider
+    const w = await consortiumWorld()
+    const [a, b, c] = w.founders as [Member, Member, Member]
+    const newKey = await newAccount(w.chain)
+    // When one of three members votes, Then nothing moves
+    await recoverSteward(w, a.account, w.lab.id, newKey.address)
+    expect(await identityOf(w, newKey.address)).toBe(zeroHash)
+    // When a second votes, Then the lab lives at its new key, moved by the Consortium
+    const passed = await recoverSteward(w, c.account, w.lab.id, newKey.address)
+    expectEvent(
+      passed,
+      'AddressRotated',
+      {id: w.lab.id, oldAccount: w.lab.account.address, newAccount: newKey.address, authorizedBy: w.consortium},
+      w.registrar,
+    )
+    expect(await identityOf(w, newKey.address)).toBe(w.lab.id)
+    // And a sealing member is refused: it must be removed and admitted again
+    await expectRevert(recoverSteward(w, a.account, b.id, w.stranger.address), 'SealingMemberNeedsReadmission', [b.id])
+    // And a patient or an unknown identity is refused
+    await expectRevert(recoverSteward(w, a.account, w.patient.id, w.stranger.address), 'WrongKind')
+    const unknown = randomIdentity()
+    await expectRevert(recoverSteward(w, a.account, unknown, w.stranger.address), 'UnknownIdentity', [unknown])
+  })
+
+  it('hands the Registrar\'s governance on by majority, never by a minority', async () => {
+    // Given a successor governance (e.g. an upgraded consortium)
+    const w = await consortiumWorld()
+    const [a, b] = w.founders as [Member, Member, Member]
+    const next = await newAccount(w.chain)
+    const pending = () => w.chain.publicClient.readContract({
+      address: w.registrar,
+      abi: registrarAbi,
+      functionName: 'pendingGovernance',
+    })
+    // When one member votes, Then nothing is pending
+    await transferGovernance(w, a.account, next.address)
+    expect(await pending()).toBe(zeroAddress)
+    // When a majority votes, Then the successor may accept, and then governs alone
+    const passed = await transferGovernance(w, b.account, next.address)
+    expectEvent(passed, 'GovernanceTransferStarted', {current: w.consortium, pending: next.address}, w.registrar)
+    expect(await pending()).toBe(next.address)
+    await w.registrarSend(next, 'acceptGovernance', [])
+    expect(
+      await w.chain.publicClient.readContract({address: w.registrar, abi: registrarAbi, functionName: 'governance'}),
+    ).toBe(next.address)
+    const newcomer = randomIdentity()
+    await admit(w, a.account, newcomer, w.stranger.address, false)
+    await expectRevert(admit(w, b.account, newcomer, w.stranger.address, false), 'NotGovernance', [w.consortium])
+  })
+
+  it('starts a patient recovery by majority that completes after seven days unless the patient vetoes it', async () => {
+    // Given a patient who lost its key
+    const w = await consortiumWorld()
+    const [a, b] = w.founders as [Member, Member, Member]
+    const newKey = await newAccount(w.chain)
+    const pendingRecovery = () => w.chain.publicClient.readContract({
+      address: w.registrar,
+      abi: registrarAbi,
+      functionName: 'pendingRecovery',
+      args: [w.patient.id],
+    })
+    // When one member votes, Then nothing starts
+    await recoverPatient(w, a.account, w.patient.id, newKey.address)
+    expect((await pendingRecovery()).newAccount).toBe(zeroAddress)
+    // When a majority votes, Then a governance recovery starts with a seven-day delay
+    const passed = await recoverPatient(w, b.account, w.patient.id, newKey.address)
+    const startedAt = (await w.chain.publicClient.getBlock({blockNumber: passed.blockNumber})).timestamp
+    expectEvent(
+      passed,
+      'RecoveryStarted',
+      {id: w.patient.id, newAccount: newKey.address, readyAt: startedAt + 7n * day, byGovernance: true},
+      w.registrar,
+    )
+    await advanceChainTime(w.chain, 6n * day)
+    await expectRevert(w.registrarSend(newKey, 'completeRecovery', [w.patient.id]), 'RecoveryNotReady')
+    // When the patient's current key vetoes it, Then it never completes
+    await w.registrarSend(w.patient.account, 'cancelRecovery', [])
+    await advanceChainTime(w.chain, 2n * day)
+    await expectRevert(w.registrarSend(newKey, 'completeRecovery', [w.patient.id]), 'NoPendingRecovery', [w.patient.id])
+    // When the majority decides again (fresh votes: the passed proposal's round is over) and nobody vetoes
+    await recoverPatient(w, a.account, w.patient.id, newKey.address)
+    expect((await pendingRecovery()).newAccount).toBe(zeroAddress)
+    await recoverPatient(w, b.account, w.patient.id, newKey.address)
+    await advanceChainTime(w.chain, 7n * day)
+    // Then the new key completes it
+    await w.registrarSend(newKey, 'completeRecovery', [w.patient.id])
+    expect(await identityOf(w, newKey.address)).toBe(w.patient.id)
+  })
+
+  it('cannot start a recovery of a patient who opted out, however many members vote', async () => {
+    const w = await consortiumWorld()
+    const [a, b, c] = w.founders as [Member, Member, Member]
+    await w.registrarSend(w.patient.account, 'setGovernanceRecovery', [false])
+    const newKey = await newAccount(w.chain)
+    await recoverPatient(w, a.account, w.patient.id, newKey.address)
+    await expectRevert(
+      recoverPatient(w, b.account, w.patient.id, newKey.address),
+      'GovernanceRecoveryDisabled',
+      [w.patient.id],
+    )
+    await expectRevert(
+      recoverPatient(w, c.account, w.patient.id, newKey.address),
+      'GovernanceRecoveryDisabled',
+      [w.patient.id],
+    )
+    await expectRevert(recoverPatient(w, a.account, w.lab.id, newKey.address), 'WrongKind')
   })
 })

@@ -33,17 +33,30 @@ async function openConsortium(dir: string): Promise<ConsortiumContext> {
   return {...context, consortium: getAddress(consortium)}
 }
 
-/** Who may vote on the chain: members of the Consortium whose keys are in this directory. */
-async function localMembers(context: ConsortiumContext): Promise<{name: string; address: Address}[]> {
+type LocalMember = {name: string; address: Address; id: Hex}
+
+/**
+ * Who may vote on the chain: members of the Consortium whose keys are in this directory,
+ * with the provider identity they vote as (membership follows the identity).
+ */
+async function localMembers(context: ConsortiumContext): Promise<LocalMember[]> {
   const keys = await listAccounts(context.network.paths)
-  const members: {name: string; address: Address}[] = []
+  const members: LocalMember[] = []
   for (const key of keys) {
     if (key.name === deployerKeyName || key.name === rpcNodeName) continue
     const provider = await context.publicClient.readContract({address: context.consortium, abi: consortiumAbi, functionName: 'memberProvider', args: [key.address]})
-    if (provider !== zeroHash) members.push(key)
+    if (provider !== zeroHash) members.push({name: key.name, address: key.address, id: provider})
   }
   return members
 }
+
+const isMember = (context: ConsortiumContext, id: Hex) =>
+  context.publicClient.readContract({
+    address: context.consortium,
+    abi: consortiumAbi,
+    functionName: 'isMember',
+    args: [id],
+  })
 
 function pick<T extends {name: string}>(members: T[], only: string[] | undefined, what: string): T[] {
   if (only === undefined) return members
@@ -61,7 +74,7 @@ type Tally = {votes: number; threshold: number; passed: boolean; transactions: H
 /** Casts each voter's on-chain vote (skipping those already counted) until the proposal passes. */
 async function castVotes(
   context: ConsortiumContext,
-  voters: {name: string; address: Address}[],
+  voters: LocalMember[],
   key: () => Promise<Hex>,
   passed: () => Promise<boolean>,
   vote: (voter: string) => Promise<Hash>,
@@ -70,7 +83,12 @@ async function castVotes(
   const votedBy: string[] = []
   for (const voter of voters) {
     if (await passed()) break
-    const already = await context.publicClient.readContract({address: context.consortium, abi: consortiumAbi, functionName: 'hasVoted', args: [await key(), voter.address]})
+    const already = await context.publicClient.readContract({
+      address: context.consortium,
+      abi: consortiumAbi,
+      functionName: 'hasVoted',
+      args: [await key(), voter.id],
+    })
     if (!already) transactions.push(await vote(voter.name))
     votedBy.push(voter.name)
   }
@@ -144,7 +162,7 @@ export async function addProvider(options: {
   const voters = pick(await localMembers(context), options.voteAs, 'Sealing providers with keys here')
   const id = providerIdentity(options.name)
   const before = await readParticipant(context, id)
-  if (before.certified && (!options.sealer || (await context.publicClient.readContract({address: context.consortium, abi: consortiumAbi, functionName: 'memberProvider', args: [before.account]})) !== zeroHash)) {
+  if (before.certified && (!options.sealer || (await isMember(context, id)))) {
     throw new MedrecError(errorCodes.INVALID_ARGUMENT, `${options.name} is already a provider${options.sealer ? ' and a sealer' : ''}.`, {hint: 'See `medrec provider list`.'})
   }
 
@@ -186,12 +204,23 @@ export async function addProvider(options: {
   return {action: 'admit', name: options.name, id, account, sealer: options.sealer, status: done ? 'done' : 'awaiting-votes', whitelist, clique, fundingTx, timings: {totalMs: Date.now() - started, firstSealMs}}
 }
 
-/** The open proposal about a provider: the newest vote cast on it. */
+/** Consortium.Action numbers of the proposals `provider` commands handle. */
+const admitAction = 1
+const removeAction = 2
+
+/** The open proposal about a provider: the newest admission or removal vote cast on it. */
 async function openProposal(context: ConsortiumContext, id: Hex): Promise<{action: 'admit' | 'remove'; account: Address; sealer: boolean} | undefined> {
-  const logs = await context.publicClient.getContractEvents({address: context.consortium, abi: consortiumAbi, eventName: 'VoteCast', args: {provider: id}, fromBlock: 0n})
-  const last = logs.at(-1)?.args
+  const logs = await context.publicClient.getContractEvents({
+    address: context.consortium,
+    abi: consortiumAbi,
+    eventName: 'VoteCast',
+    args: {subject: id},
+    fromBlock: 0n,
+  })
+  const last = logs.filter((l) => l.args.action === admitAction || l.args.action === removeAction).at(-1)?.args
   if (!last) return undefined
-  return last.action === 1 ? {action: 'admit', account: getAddress(last.account!), sealer: last.sealer!} : {action: 'remove', account: getAddress(last.account!), sealer: false}
+  if (last.action === admitAction) return {action: 'admit', account: getAddress(last.account!), sealer: last.sealer!}
+  return {action: 'remove', account: getAddress(last.account!), sealer: false}
 }
 
 /**
@@ -266,7 +295,7 @@ export async function removeProvider(options: {dir: string; engine: ContainerEng
   const id = providerIdentity(options.name)
   const participant = await readParticipant(context, id)
   const account = getAddress(participant.account)
-  const member = (await context.publicClient.readContract({address: context.consortium, abi: consortiumAbi, functionName: 'memberProvider', args: [account]})) === id
+  const member = await isMember(context, id)
   if (participant.kind !== 2 || (!participant.certified && !member)) {
     throw new MedrecError(errorCodes.INVALID_ARGUMENT, `${options.name} is not a provider on the whitelist.`, {hint: 'See `medrec provider list`.'})
   }
@@ -341,7 +370,12 @@ async function consortiumView(context: ConsortiumContext): Promise<ProviderListi
   for (const id of ids) {
     const p = await publicClient.readContract({address: registrar, abi: registrarAbi, functionName: 'participant', args: [id]})
     const account = getAddress(p.account)
-    const sealing = (await publicClient.readContract({address: consortium, abi: consortiumAbi, functionName: 'memberProvider', args: [account]})) === id
+    const sealing = await publicClient.readContract({
+      address: consortium,
+      abi: consortiumAbi,
+      functionName: 'isMember',
+      args: [id],
+    })
     const signer = signers.includes(account)
     const name = names.get(id) ?? null
     const label = name ?? id
@@ -363,16 +397,25 @@ async function pendingProposals(publicClient: NetworkPublicClient, consortium: A
   const pending: ProviderListing['pending'] = []
   const seen = new Set<Hex>()
   for (const log of logs.reverse()) {
-    const {key, provider, action, account, sealer} = log.args
-    if (!key || seen.has(key)) continue
+    const {key, subject: provider, action, account, sealer} = log.args
+    // Recoveries and governance transfers are not provider changes; `provider list` shows only these.
+    if (!key || seen.has(key) || (action !== admitAction && action !== removeAction)) continue
     seen.add(key)
-    const current = action === 1
+    const current = action === admitAction
       ? await publicClient.readContract({address: consortium, abi: consortiumAbi, functionName: 'admitKey', args: [provider!, account!, sealer!]})
       : await publicClient.readContract({address: consortium, abi: consortiumAbi, functionName: 'removeKey', args: [provider!]})
     if (current !== key) continue // passed, or lapsed with a change of members
     const votes = Number(await publicClient.readContract({address: consortium, abi: consortiumAbi, functionName: 'votes', args: [key]}))
     if (votes === 0) continue
-    pending.push({name: names.get(provider!) ?? null, id: provider!, action: action === 1 ? 'admit' : 'remove', account: getAddress(account!), sealer: sealer!, votes, threshold})
+    pending.push({
+      name: names.get(provider!) ?? null,
+      id: provider!,
+      action: action === admitAction ? 'admit' : 'remove',
+      account: getAddress(account!),
+      sealer: sealer!,
+      votes,
+      threshold,
+    })
   }
   return pending
 }

@@ -2,8 +2,10 @@ import type {Address, TypedDataDomain} from 'viem'
 
 /** EIP-712 types the Registrar verifies; field order must match its *_TYPEHASH constants. */
 export const medrecConsentTypes = {
+  /** The patient consents to enrolment at `provider` under `enrolmentRef`. */
   PatientRegistration: [
-    {name: 'id', type: 'bytes32'},
+    {name: 'provider', type: 'bytes32'},
+    {name: 'enrolmentRef', type: 'bytes32'},
     {name: 'account', type: 'address'},
     {name: 'nonce', type: 'uint256'},
     {name: 'deadline', type: 'uint256'},
@@ -14,6 +16,7 @@ export const medrecConsentTypes = {
     {name: 'nonce', type: 'uint256'},
     {name: 'deadline', type: 'uint256'},
   ],
+  /** The new key completes a pending recovery of patient `id` to itself. */
   PatientRecovery: [
     {name: 'id', type: 'bytes32'},
     {name: 'newAccount', type: 'address'},

@@ -8,7 +8,14 @@ import {describe, expect, it} from 'vitest'
 
 import {errorCodes} from '../errors/error-codes.js'
 import {networkPaths} from '../network/network-files.js'
-import {ensureIdentityKey, identityKeyPath, resolveIdentity} from './identity-reference.js'
+import {patientIdentity} from './derive-identity.js'
+import {
+  ensureIdentityKey,
+  identityKeyPath,
+  resolveEnrolmentReference,
+  resolveIdentity,
+  resolvePatientIdentity,
+} from './identity-reference.js'
 
 describe('resolveIdentity', () => {
   it('derives the same identity for the same local identifier with a private key file, never a plain hash', async () => {
@@ -43,5 +50,46 @@ describe('resolveIdentity', () => {
     await expect(resolveIdentity(paths, {id: '0x1234'})).rejects.toMatchObject({code: errorCodes.INVALID_ARGUMENT})
     await expect(resolveIdentity(paths, {id, localId: 'x'})).rejects.toMatchObject({code: errorCodes.INVALID_ARGUMENT})
     await expect(resolveIdentity(paths, {})).rejects.toMatchObject({code: errorCodes.INVALID_ARGUMENT})
+  })
+
+  it('turns a local id into a patient identity in the given provider\'s namespace, and takes --id as is', async () => {
+    // Given a network directory with its identity key and two providers
+    const paths = networkPaths(await mkdtemp(join(tmpdir(), 'medrec-id-')))
+    await ensureIdentityKey(paths)
+    const mercy = `0x${'11'.repeat(32)}` as const
+    const stAnne = `0x${'22'.repeat(32)}` as const
+    // When MRN-0042 is resolved at each
+    const ref = await resolveEnrolmentReference(paths, {localId: 'MRN-0042'})
+    const atMercy = await resolvePatientIdentity(paths, {localId: 'MRN-0042'}, mercy)
+    const atStAnne = await resolvePatientIdentity(paths, {localId: 'MRN-0042'}, stAnne)
+    // Then each is the Registrar's identity for that provider and the keyed reference, and they differ
+    expect(ref).toBe(await resolveIdentity(paths, {localId: 'MRN-0042'}))
+    expect(atMercy).toBe(patientIdentity(mercy, ref))
+    expect(atStAnne).toBe(patientIdentity(stAnne, ref))
+    expect(atMercy).not.toBe(atStAnne)
+    // And an explicit identity (a patient enrolled elsewhere) is used as it is, whatever the provider
+    const id = `0x${'ab'.repeat(32)}`
+    expect(await resolvePatientIdentity(paths, {id}, mercy)).toBe(id)
+    await expect(
+      resolvePatientIdentity(paths, {id, localId: 'MRN-0042'}, mercy),
+    ).rejects.toMatchObject({code: errorCodes.INVALID_ARGUMENT})
+    await expect(resolvePatientIdentity(paths, {}, mercy)).rejects.toMatchObject({code: errorCodes.INVALID_ARGUMENT})
+  })
+
+  it('takes an enrolment reference as 32 bytes of hex or from a local id, never both', async () => {
+    const paths = networkPaths(await mkdtemp(join(tmpdir(), 'medrec-id-')))
+    const ref = `0x${'CD'.repeat(32)}`
+    expect(await resolveEnrolmentReference(paths, {enrolmentRef: ref})).toBe(ref.toLowerCase())
+    await expect(
+      resolveEnrolmentReference(paths, {enrolmentRef: '0x12'}),
+    ).rejects.toMatchObject({code: errorCodes.INVALID_ARGUMENT})
+    await expect(
+      resolveEnrolmentReference(paths, {enrolmentRef: ref, localId: 'MRN-1'}),
+    ).rejects.toMatchObject({code: errorCodes.INVALID_ARGUMENT})
+    await expect(resolveEnrolmentReference(paths, {})).rejects.toMatchObject({code: errorCodes.INVALID_ARGUMENT})
+    // And without the identity key, a local id is refused rather than hashed with an invented key
+    await expect(
+      resolveEnrolmentReference(paths, {localId: 'MRN-1'}),
+    ).rejects.toMatchObject({code: errorCodes.KEY_FILE_MISSING})
   })
 })

@@ -1,19 +1,37 @@
-import {zeroAddress, zeroHash, type Hex, type LocalAccount} from 'viem'
+import {
+  concat,
+  encodeAbiParameters,
+  encodeFunctionData,
+  getContractAddress,
+  keccak256,
+  zeroAddress,
+  zeroHash,
+  type Address,
+  type Hex,
+  type LocalAccount,
+} from 'viem'
 import {describe, expect, it} from 'vitest'
 
 import {registrarAbi} from './abi/registrar.js'
 import {summaryAbi} from './abi/summary.js'
+import {medrecConsentDomain, medrecConsentTypes} from './consent-typed-data.js'
+import {deriveIdentity, patientIdentity} from './derive-identity.js'
 import {
   acceptedRelationship,
+  advanceChainTime,
   chainTime,
   deployMedrecWorld,
   newAccount,
+  newPatient,
   ParticipantKind,
+  proposeRelationship,
   randomIdentity,
+  send,
   signRecovery,
   signRegistration,
   type MedrecWorld,
   type Member,
+  type Patient,
 } from './testing/medrec-test-world.js'
 import {malleate} from './testing/signature-test-util.js'
 import {expectEvent, expectRevert, useMedrecChain} from './testing/test-context.js'
@@ -28,6 +46,13 @@ const read = {
     w.chain.publicClient.readContract({address: w.registrar, abi: registrarAbi, functionName: 'identityOf', args: [account]}),
   governance: async (w: MedrecWorld) =>
     w.chain.publicClient.readContract({address: w.registrar, abi: registrarAbi, functionName: 'governance'}),
+  pending: async (w: MedrecWorld, account: Address, provider: Hex) =>
+    w.chain.publicClient.readContract({
+      address: w.registrar,
+      abi: registrarAbi,
+      functionName: 'pendingRegistration',
+      args: [account, provider],
+    }),
   canAccess: async (w: MedrecWorld, relationship: `0x${string}`, requester: `0x${string}`) =>
     w.chain.publicClient.readContract({address: w.registrar, abi: registrarAbi, functionName: 'canAccess', args: [relationship, requester, 1n]}),
 }
@@ -95,6 +120,10 @@ describe('Registrar governance', () => {
     await expectRevert(w.registrarSend(old, 'decertifyProvider', [w.provider.id]), 'NotGovernance')
     await expectRevert(w.registrarSend(old, 'recoverSteward', [w.lab.id, w.stranger.address]), 'NotGovernance')
     await expectRevert(w.registrarSend(old, 'transferGovernance', [old.address]), 'NotGovernance')
+    await expectRevert(
+      w.registrarSend(old, 'startGovernanceRecovery', [w.patient.id, w.stranger.address]),
+      'NotGovernance',
+    )
   })
 
   it('lets governance cancel a pending handover by transferring to zero', async () => {
@@ -129,6 +158,11 @@ describe('Registrar governance', () => {
       await expectRevert(w.registrarSend(account, 'certifyProvider', [w.uncertifiedProvider.id]), 'NotGovernance')
       await expectRevert(w.registrarSend(account, 'decertifyProvider', [w.provider.id]), 'NotGovernance')
       await expectRevert(w.registrarSend(account, 'recoverSteward', [w.lab.id, w.stranger.address]), 'NotGovernance')
+      await expectRevert(
+        w.registrarSend(account, 'startGovernanceRecovery', [w.patient.id, w.stranger.address]),
+        'NotGovernance',
+        [account.address],
+      )
     }
   })
 })
@@ -199,6 +233,7 @@ describe('Registrar providers and stewards', () => {
       // Given an account that is not a certified provider, When it registers anyone, Then it is refused
       const id = randomIdentity()
       await expectRevert(w.registrarSend(account, 'registerSteward', [id, ParticipantKind.Lab, w.stranger.address]), 'NotCertifiedProvider', [account.address])
+      // (the id doubles as an enrolment reference: any bytes32 is refused alike)
       await expectRevert(w.registrarSend(account, 'offerPatientRegistration', [id, w.stranger.address]), 'NotCertifiedProvider', [account.address])
       await expectRevert(w.registrarSend(account, 'registerPatientWithSig', [id, w.stranger.address, 0n, '0x']), 'NotCertifiedProvider', [account.address])
     }
@@ -213,7 +248,20 @@ describe('Registrar providers and stewards', () => {
     await expectRevert(w.registrarSend(w.provider.account, 'registerSteward', [randomIdentity(), ParticipantKind.Lab, w.patient.account.address]), 'AccountTaken', [w.patient.account.address])
     await expectRevert(w.registrarSend(w.provider.account, 'registerSteward', [zeroHash, ParticipantKind.Lab, fresh.address]), 'ZeroIdentity')
     await expectRevert(w.registrarSend(w.provider.account, 'registerSteward', [randomIdentity(), ParticipantKind.Lab, zeroAddress]), 'ZeroAddress')
-    await expectRevert(w.registrarSend(w.provider.account, 'offerPatientRegistration', [w.patient.id, fresh.address]), 'IdentityTaken')
+    await expectRevert(
+      w.registrarSend(w.provider.account, 'offerPatientRegistration', [w.patient.enrolmentRef, fresh.address]),
+      'IdentityTaken',
+      [w.patient.id],
+    )
+    await expectRevert(
+      w.registrarSend(w.provider.account, 'offerPatientRegistration', [zeroHash, fresh.address]),
+      'ZeroIdentity',
+    )
+    await expectRevert(
+      w.registrarSend(w.provider.account, 'offerPatientRegistration', [randomIdentity(), w.lab.account.address]),
+      'AccountTaken',
+      [w.lab.account.address],
+    )
     await expectRevert(w.registrarSend(w.governance, 'registerProvider', [randomIdentity(), w.lab.account.address]), 'AccountTaken')
   })
 })
@@ -222,86 +270,345 @@ describe('Registrar patient registration consent', () => {
   it('registers a patient who confirms a provider offer with its own transaction', async () => {
     // Given a provider's offer to a new patient key
     const w = await world()
-    const patient: Member = {account: await newAccount(w.chain), id: randomIdentity()}
-    const offered = await w.registrarSend(w.provider.account, 'offerPatientRegistration', [patient.id, patient.account.address])
-    expectEvent(offered, 'PatientRegistrationOffered', {id: patient.id, account: patient.account.address, providerId: w.provider.id})
+    const patient = await newPatient(w.chain, w.provider)
+    const offered = await w.registrarSend(
+      w.provider.account,
+      'offerPatientRegistration',
+      [patient.enrolmentRef, patient.account.address],
+    )
+    expectEvent(
+      offered,
+      'PatientRegistrationOffered',
+      {id: patient.id, account: patient.account.address, providerId: w.provider.id, enrolmentRef: patient.enrolmentRef},
+    )
     // Then nothing is registered before the patient consents
     expect((await read.participant(w, patient.id)).kind).toBe(ParticipantKind.None)
-    // When the patient confirms
-    const confirmed = await w.registrarSend(patient.account, 'confirmRegistration', [patient.id])
-    // Then it is a Patient bound both ways and the offer is gone
+    expect(await read.pending(w, patient.account.address, w.provider.id)).toBe(patient.enrolmentRef)
+    // When the patient confirms enrolment at that provider
+    const confirmed = await w.registrarSend(
+      patient.account,
+      'confirmRegistration',
+      [w.provider.id, patient.enrolmentRef],
+    )
+    // Then it is a Patient bound both ways, in the provider's namespace, and the offer is gone
     expect(await read.participant(w, patient.id)).toMatchObject({account: patient.account.address, kind: ParticipantKind.Patient})
     expect(await read.identityOf(w, patient.account.address)).toBe(patient.id)
-    expect(await w.chain.publicClient.readContract({address: w.registrar, abi: registrarAbi, functionName: 'pendingRegistration', args: [patient.account.address]})).toBe(zeroHash)
+    expect(await read.pending(w, patient.account.address, w.provider.id)).toBe(zeroHash)
     expectEvent(confirmed, 'ParticipantRegistered', {id: patient.id, kind: ParticipantKind.Patient, account: patient.account.address, summary: (await read.participant(w, patient.id)).summary, registeredBy: patient.account.address})
+    expectEvent(
+      confirmed,
+      'PatientEnrolled',
+      {id: patient.id, providerId: w.provider.id, enrolmentRef: patient.enrolmentRef},
+    )
   })
 
-  it('refuses a confirmation by another account or for another identity', async () => {
+  it('refuses a confirmation by another account, for another enrolment or another provider', async () => {
     // Given an offer to one key
     const w = await world()
-    const patient: Member = {account: await newAccount(w.chain), id: randomIdentity()}
-    await w.registrarSend(w.provider.account, 'offerPatientRegistration', [patient.id, patient.account.address])
-    // When someone else, or the right key with a different id, confirms, Then it is refused
-    await expectRevert(w.registrarSend(w.stranger, 'confirmRegistration', [patient.id]), 'NoPendingRegistration', [w.stranger.address, patient.id])
-    const otherId = randomIdentity()
-    await expectRevert(w.registrarSend(patient.account, 'confirmRegistration', [otherId]), 'NoPendingRegistration', [patient.account.address, otherId])
-    await expectRevert(w.registrarSend(w.stranger, 'confirmRegistration', [zeroHash]), 'NoPendingRegistration')
+    const patient = await newPatient(w.chain, w.provider)
+    await w.registrarSend(
+      w.provider.account,
+      'offerPatientRegistration',
+      [patient.enrolmentRef, patient.account.address],
+    )
+    // When someone else, or the right key naming another reference or provider, confirms, Then it is refused
+    await expectRevert(
+      w.registrarSend(w.stranger, 'confirmRegistration', [w.provider.id, patient.enrolmentRef]),
+      'NoPendingRegistration',
+      [w.stranger.address, w.provider.id],
+    )
+    await expectRevert(
+      w.registrarSend(patient.account, 'confirmRegistration', [w.provider.id, randomIdentity()]),
+      'NoPendingRegistration',
+      [patient.account.address, w.provider.id],
+    )
+    await expectRevert(
+      w.registrarSend(patient.account, 'confirmRegistration', [w.otherProvider.id, patient.enrolmentRef]),
+      'NoPendingRegistration',
+      [patient.account.address, w.otherProvider.id],
+    )
+    await expectRevert(
+      w.registrarSend(w.stranger, 'confirmRegistration', [w.provider.id, zeroHash]),
+      'NoPendingRegistration',
+    )
+  })
+
+  it('refuses a confirmation once the offering provider is off the whitelist', async () => {
+    // Given an offer, and then the provider decertified
+    const w = await world()
+    const patient = await newPatient(w.chain, w.provider)
+    await w.registrarSend(
+      w.provider.account,
+      'offerPatientRegistration',
+      [patient.enrolmentRef, patient.account.address],
+    )
+    await w.registrarSend(w.governance, 'decertifyProvider', [w.provider.id])
+    // When the patient confirms, Then it is refused: nobody enrols in a decertified provider's namespace
+    await expectRevert(
+      w.registrarSend(patient.account, 'confirmRegistration', [w.provider.id, patient.enrolmentRef]),
+      'NotCertified',
+      [w.provider.id],
+    )
+  })
+
+  it('keeps provider A\'s pending offer when provider B makes another to the same account', async () => {
+    // Given provider A's offer to a key
+    const w = await world()
+    const atA = await newPatient(w.chain, w.provider)
+    await w.registrarSend(w.provider.account, 'offerPatientRegistration', [atA.enrolmentRef, atA.account.address])
+    // When provider B offers another enrolment to the same key
+    const refAtB = randomIdentity()
+    await w.registrarSend(w.otherProvider.account, 'offerPatientRegistration', [refAtB, atA.account.address])
+    // Then both offers stand, each under its provider
+    expect(await read.pending(w, atA.account.address, w.provider.id)).toBe(atA.enrolmentRef)
+    expect(await read.pending(w, atA.account.address, w.otherProvider.id)).toBe(refAtB)
+    // And the patient can still accept A's, becoming A's patient
+    await w.registrarSend(atA.account, 'confirmRegistration', [w.provider.id, atA.enrolmentRef])
+    expect(await read.identityOf(w, atA.account.address)).toBe(atA.id)
+  })
+
+  it('gives the same local record number at two providers two identities', async () => {
+    // Given both providers derive the same enrolment reference from MRN-0042 with the consortium key
+    const w = await world()
+    const ref = deriveIdentity(new Uint8Array(32).fill(9), 'MRN-0042')
+    const alice = await newAccount(w.chain)
+    const bob = await newAccount(w.chain)
+    // When provider A enrols alice and provider B enrols bob under it
+    await w.registrarSend(w.provider.account, 'offerPatientRegistration', [ref, alice.address])
+    await w.registrarSend(w.otherProvider.account, 'offerPatientRegistration', [ref, bob.address])
+    await w.registrarSend(alice, 'confirmRegistration', [w.provider.id, ref])
+    await w.registrarSend(bob, 'confirmRegistration', [w.otherProvider.id, ref])
+    // Then they are two identities, each the one both sides compute for its provider
+    const aliceId = await read.identityOf(w, alice.address)
+    const bobId = await read.identityOf(w, bob.address)
+    expect(aliceId).not.toBe(bobId)
+    expect(aliceId).toBe(patientIdentity(w.provider.id, ref))
+    expect(bobId).toBe(patientIdentity(w.otherProvider.id, ref))
+    expect(
+      await w.chain.publicClient.readContract({
+        address: w.registrar,
+        abi: registrarAbi,
+        functionName: 'patientIdentity',
+        args: [w.provider.id, ref],
+      }),
+    ).toBe(aliceId)
+  })
+
+  it('refuses a provider pre-registering another provider\'s patient identity at a key it holds', async () => {
+    // Given provider A's patient, whose enrolment reference every member can compute
+    const w = await world()
+    const real = await newPatient(w.chain, w.provider)
+    const squatter = await newAccount(w.chain)
+    const deadline = await inOneHour(w)
+    // When provider B registers that reference at its own key with that key's consent
+    const asB: Patient = {
+      account: squatter,
+      id: patientIdentity(w.otherProvider.id, real.enrolmentRef),
+      provider: w.otherProvider.id,
+      enrolmentRef: real.enrolmentRef,
+    }
+    const squatted = await w.registrarSend(
+      w.otherProvider.account,
+      'registerPatientWithSig',
+      [real.enrolmentRef, squatter.address, deadline, await signRegistration(w.chain, w.registrar, asB, 0n, deadline)],
+    )
+    // Then it only created an identity in B's own namespace; A's patient's identity is still free
+    expectEvent(
+      squatted,
+      'PatientEnrolled',
+      {id: asB.id, providerId: w.otherProvider.id, enrolmentRef: real.enrolmentRef},
+    )
+    expect(asB.id).not.toBe(real.id)
+    expect((await read.participant(w, real.id)).kind).toBe(ParticipantKind.None)
+    // And a consent naming provider A cannot be used by B: the digest is built with B's identity
+    const other = await newAccount(w.chain)
+    const namingA: Patient = {account: other, id: real.id, provider: w.provider.id, enrolmentRef: real.enrolmentRef}
+    const signedForA = await signRegistration(w.chain, w.registrar, namingA, 0n, deadline)
+    await expectRevert(
+      w.registrarSend(
+        w.otherProvider.account,
+        'registerPatientWithSig',
+        [real.enrolmentRef, other.address, deadline, signedForA],
+      ),
+      'WrongSigner',
+    )
+    // And A enrols its real patient under that identity
+    await w.registrarSend(
+      w.provider.account,
+      'registerPatientWithSig',
+      [
+        real.enrolmentRef,
+        real.account.address,
+        deadline,
+        await signRegistration(w.chain, w.registrar, real, 0n, deadline),
+      ],
+    )
+    expect(await read.participant(w, real.id)).toMatchObject({
+      account: real.account.address,
+      kind: ParticipantKind.Patient,
+    })
   })
 
   it('registers a patient with a valid EIP-712 consent and burns its nonce', async () => {
     // Given a new patient's signature
     const w = await world()
-    const patient: Member = {account: await newAccount(w.chain), id: randomIdentity()}
+    const patient = await newPatient(w.chain, w.provider)
     const deadline = await inOneHour(w)
     const signature = await signRegistration(w.chain, w.registrar, patient, 0n, deadline)
-    // When a certified provider submits it
-    const receipt = await w.registrarSend(w.provider.account, 'registerPatientWithSig', [patient.id, patient.account.address, deadline, signature])
-    // Then the patient is registered and nonce 0 is used
-    expect((await read.participant(w, patient.id)).kind).toBe(ParticipantKind.Patient)
+    // When its provider submits it
+    const receipt = await w.registrarSend(
+      w.provider.account,
+      'registerPatientWithSig',
+      [patient.enrolmentRef, patient.account.address, deadline, signature],
+    )
+    // Then the patient is registered under the provider's namespace and nonce 0 is used
+    expect(await read.participant(w, patient.id)).toMatchObject({
+      account: patient.account.address,
+      kind: ParticipantKind.Patient,
+    })
     expectEvent(receipt, 'NonceUsed', {signer: patient.account.address, nonce: 0n})
     expect(await w.chain.publicClient.readContract({address: w.registrar, abi: registrarAbi, functionName: 'nonces', args: [patient.account.address]})).toBe(1n)
   })
 
-  it('refuses a registration signed by someone other than the patient key', async () => {
+  it('refuses a registration signed by another key, or submitted by another provider', async () => {
     // Given a signature by another key over the patient's registration
     const w = await world()
-    const patient: Member = {account: await newAccount(w.chain), id: randomIdentity()}
+    const patient = await newPatient(w.chain, w.provider)
     const deadline = await inOneHour(w)
     const signature = await w.stranger.signTypedData({
       domain: {name: 'MedRec Registrar', version: '1', chainId: w.chain.chain.id, verifyingContract: w.registrar},
-      types: {PatientRegistration: [{name: 'id', type: 'bytes32'}, {name: 'account', type: 'address'}, {name: 'nonce', type: 'uint256'}, {name: 'deadline', type: 'uint256'}]},
+      types: {
+        PatientRegistration: [
+          {name: 'provider', type: 'bytes32'},
+          {name: 'enrolmentRef', type: 'bytes32'},
+          {name: 'account', type: 'address'},
+          {name: 'nonce', type: 'uint256'},
+          {name: 'deadline', type: 'uint256'},
+        ],
+      },
       primaryType: 'PatientRegistration',
-      message: {id: patient.id, account: patient.account.address, nonce: 0n, deadline},
+      message: {
+        provider: w.provider.id,
+        enrolmentRef: patient.enrolmentRef,
+        account: patient.account.address,
+        nonce: 0n,
+        deadline,
+      },
     })
     // When a provider submits it, Then it is refused as the wrong signer
-    await expectRevert(w.registrarSend(w.provider.account, 'registerPatientWithSig', [patient.id, patient.account.address, deadline, signature]), 'WrongSigner', [w.stranger.address, patient.account.address])
+    await expectRevert(
+      w.registrarSend(
+        w.provider.account,
+        'registerPatientWithSig',
+        [patient.enrolmentRef, patient.account.address, deadline, signature],
+      ),
+      'WrongSigner',
+      [w.stranger.address, patient.account.address],
+    )
+    // And the patient's own consent to enrolment at provider A does not enrol it at provider B
+    const consent = await signRegistration(w.chain, w.registrar, patient, 0n, deadline)
+    await expectRevert(
+      w.registrarSend(
+        w.otherProvider.account,
+        'registerPatientWithSig',
+        [patient.enrolmentRef, patient.account.address, deadline, consent],
+      ),
+      'WrongSigner',
+    )
   })
 
   it('refuses a registration consent past its deadline', async () => {
     // Given a consent whose deadline is already over
     const w = await world()
-    const patient: Member = {account: await newAccount(w.chain), id: randomIdentity()}
+    const patient = await newPatient(w.chain, w.provider)
     const deadline = (await chainTime(w.chain)) - 1n
     const signature = await signRegistration(w.chain, w.registrar, patient, 0n, deadline)
     // When it is submitted, Then it is refused as expired
-    await expectRevert(w.registrarSend(w.provider.account, 'registerPatientWithSig', [patient.id, patient.account.address, deadline, signature]), 'SignatureExpired', [deadline])
+    await expectRevert(
+      w.registrarSend(
+        w.provider.account,
+        'registerPatientWithSig',
+        [patient.enrolmentRef, patient.account.address, deadline, signature],
+      ),
+      'SignatureExpired',
+      [deadline],
+    )
   })
 
   it('refuses malleable (high-s), wrong-v and wrong-length signatures', async () => {
     // Given a valid consent and its malleated twins
     const w = await world()
-    const patient: Member = {account: await newAccount(w.chain), id: randomIdentity()}
+    const patient = await newPatient(w.chain, w.provider)
     const deadline = await inOneHour(w)
     const signature = await signRegistration(w.chain, w.registrar, patient, 0n, deadline)
     const {highS, highSValue} = malleate(signature)
     const badV = `${signature.slice(0, 130)}1d` as Hex
-    const args = (sig: Hex) => [patient.id, patient.account.address, deadline, sig] as const
+    const args = (sig: Hex) => [patient.enrolmentRef, patient.account.address, deadline, sig] as const
     // When each is submitted, Then each is refused for its defect
     await expectRevert(w.registrarSend(w.provider.account, 'registerPatientWithSig', args(highS)), 'InvalidSignatureS', [highSValue])
     await expectRevert(w.registrarSend(w.provider.account, 'registerPatientWithSig', args(badV)), 'InvalidSignatureV', [29])
     await expectRevert(w.registrarSend(w.provider.account, 'registerPatientWithSig', args(signature.slice(0, 130) as Hex)), 'InvalidSignatureLength', [64n])
     // And the original still works, proving the twins differed only in their defect
     await w.registrarSend(w.provider.account, 'registerPatientWithSig', args(signature))
+  })
+})
+
+describe('Registrar relationship addresses', () => {
+  it('deploys a relationship at its CREATE2 prediction, whatever was deployed before it', async () => {
+    // Given the address predicted from the pair alone (EIP-1014 over the EIP-1167 proxy of the implementation)
+    const w = await world()
+    const pair = keccak256(encodeAbiParameters([{type: 'bytes32'}, {type: 'bytes32'}], [w.patient.id, w.lab.id]))
+    const proxy = concat([
+      '0x3d602d80600a3d3981f3363d3d373d3d3d363d73',
+      w.relationshipImplementation,
+      '0x5af43d82803e903d91602b57fd5bf3',
+    ])
+    const predicted = getContractAddress({opcode: 'CREATE2', from: w.registrar, salt: pair, bytecode: proxy})
+    expect(
+      await w.chain.publicClient.readContract({
+        address: w.registrar,
+        abi: registrarAbi,
+        functionName: 'relationshipAddress',
+        args: [w.patient.id, w.lab.id],
+      }),
+    ).toBe(predicted)
+    // When the Registrar first deploys other clones (a steward's Summary, other pairs' Relationships)
+    await w.registrarSend(
+      w.provider.account,
+      'registerSteward',
+      [randomIdentity(), ParticipantKind.Lab, (await newAccount(w.chain)).address],
+    )
+    await proposeRelationship(w, w.otherProvider, w.patient)
+    await proposeRelationship(w, w.provider, w.otherPatient)
+    // Then the pair's Relationship is still created exactly there
+    const receipt = await w.registrarSend(
+      w.lab.account,
+      'propose',
+      [w.patient.id, 'https://gatekeeper.example/fhir', randomIdentity(), randomIdentity()],
+    )
+    expectEvent(
+      receipt,
+      'RelationshipCreated',
+      {relationship: predicted, patient: w.patient.id, steward: w.lab.id},
+      w.registrar,
+    )
+    expect(
+      await w.chain.publicClient.readContract({
+        address: w.registrar,
+        abi: registrarAbi,
+        functionName: 'relationshipOf',
+        args: [w.patient.id, w.lab.id],
+      }),
+    ).toBe(predicted)
+    // And a participant's Summary sits at the CREATE2 address of its identity
+    const summaryProxy = concat([
+      '0x3d602d80600a3d3981f3363d3d373d3d3d363d73',
+      w.summaryImplementation,
+      '0x5af43d82803e903d91602b57fd5bf3',
+    ])
+    expect((await read.participant(w, w.patient.id)).summary).toBe(
+      getContractAddress({opcode: 'CREATE2', from: w.registrar, salt: w.patient.id, bytecode: summaryProxy}),
+    )
   })
 })
 
@@ -323,6 +630,10 @@ describe('Registrar address rotation', () => {
     expect(await read.canAccess(w, relationship, newKey.address)).toBe(true)
     await expectRevert(w.registrarSend(oldKey, 'end', [relationship]), 'NotPatient', [oldKey.address])
     await w.registrarSend(newKey, 'end', [relationship])
+    // And a lab rotates its own key the same way
+    const labKey = await newAccount(w.chain)
+    await w.registrarSend(w.lab.account, 'rotateAddress', [labKey.address])
+    expect(await read.identityOf(w, labKey.address)).toBe(w.lab.id)
   })
 
   it('refuses rotation by an unregistered address or onto a taken or zero address', async () => {
@@ -334,53 +645,21 @@ describe('Registrar address rotation', () => {
     await expectRevert(w.registrarSend(w.patient.account, 'rotateAddress', [zeroAddress]), 'ZeroAddress')
   })
 
-  it('recovers a patient who lost its key through a certified provider and the new key’s consent', async () => {
-    // Given a patient whose key is lost, and its new key's signed consent
+  it('refuses a provider rotating its own account: only governance moves it', async () => {
+    // Given certified and decertified providers
     const w = await world()
-    const newKey = await newAccount(w.chain)
-    const deadline = await inOneHour(w)
-    const signature = await signRecovery(w.chain, w.registrar, newKey, w.patient.id, 0n, deadline)
-    // When a certified provider submits the recovery
-    const receipt = await w.registrarSend(w.otherProvider.account, 'recoverPatient', [w.patient.id, newKey.address, deadline, signature])
-    // Then the identity moved to the new key
-    expectEvent(receipt, 'AddressRotated', {id: w.patient.id, oldAccount: w.patient.account.address, newAccount: newKey.address, authorizedBy: w.otherProvider.account.address})
-    expect(await read.identityOf(w, newKey.address)).toBe(w.patient.id)
-    expect(await read.identityOf(w, w.patient.account.address)).toBe(zeroHash)
-  })
-
-  it('refuses a patient recovery without the new key’s valid, unused consent', async () => {
-    // Given a recovery signed by a key other than the new one
-    const w = await world()
-    const newKey = await newAccount(w.chain)
-    const deadline = await inOneHour(w)
-    const forged = await signRecovery(w.chain, w.registrar, w.stranger, w.patient.id, 0n, deadline)
-    // When a provider submits it for the new key, Then it is the wrong signer
-    await expectRevert(w.registrarSend(w.provider.account, 'recoverPatient', [w.patient.id, newKey.address, deadline, forged]), 'WrongSigner')
-    // Given a used recovery whose key later rotated away again
-    const signature = await signRecovery(w.chain, w.registrar, newKey, w.patient.id, 0n, deadline)
-    await w.registrarSend(w.provider.account, 'recoverPatient', [w.patient.id, newKey.address, deadline, signature])
-    await w.registrarSend(newKey, 'rotateAddress', [(await newAccount(w.chain)).address])
-    // When the same signature is replayed, Then its nonce is spent
-    await expectRevert(w.registrarSend(w.provider.account, 'recoverPatient', [w.patient.id, newKey.address, deadline, signature]), 'WrongSigner')
-    // And an expired one is refused
-    const late = (await chainTime(w.chain)) - 1n
-    const expired = await signRecovery(w.chain, w.registrar, newKey, w.patient.id, 1n, late)
-    await expectRevert(w.registrarSend(w.provider.account, 'recoverPatient', [w.patient.id, newKey.address, late, expired]), 'SignatureExpired', [late])
-  })
-
-  it('refuses patient recovery by anyone but a certified provider, and for non-patients', async () => {
-    const w = await world()
-    const newKey = await newAccount(w.chain)
-    const deadline = await inOneHour(w)
-    const signature = await signRecovery(w.chain, w.registrar, newKey, w.patient.id, 0n, deadline)
-    // Given a valid consent, When a non-provider submits it, Then it is refused
-    for (const [, account] of nonProviderRoles(w)) {
-      await expectRevert(w.registrarSend(account, 'recoverPatient', [w.patient.id, newKey.address, deadline, signature]), 'NotCertifiedProvider', [account.address])
+    // When each rotates itself, Then it is refused, naming the identity
+    for (const provider of [w.provider, w.uncertifiedProvider]) {
+      await expectRevert(
+        w.registrarSend(provider.account, 'rotateAddress', [(await newAccount(w.chain)).address]),
+        'ProviderSelfRotation',
+        [provider.id],
+      )
     }
-    // When a provider targets a lab or an unknown identity, Then it is refused
-    await expectRevert(w.registrarSend(w.provider.account, 'recoverPatient', [w.lab.id, newKey.address, deadline, signature]), 'WrongKind', [w.lab.id, ParticipantKind.Lab])
-    const unknown = randomIdentity()
-    await expectRevert(w.registrarSend(w.provider.account, 'recoverPatient', [unknown, newKey.address, deadline, signature]), 'UnknownIdentity', [unknown])
+    // And governance still can
+    const newKey = await newAccount(w.chain)
+    await w.registrarSend(w.governance, 'recoverSteward', [w.provider.id, newKey.address])
+    expect(await read.identityOf(w, newKey.address)).toBe(w.provider.id)
   })
 
   it('lets governance recover a steward but never a patient', async () => {
@@ -390,11 +669,512 @@ describe('Registrar address rotation', () => {
     // When governance recovers it
     const receipt = await w.registrarSend(w.governance, 'recoverSteward', [w.lab.id, newKey.address])
     // Then the lab lives at the new key
-    expectEvent(receipt, 'AddressRotated', {id: w.lab.id, oldAccount: w.lab.account.address, newAccount: newKey.address, authorizedBy: w.governance.address})
+    expectEvent(
+      receipt,
+      'AddressRotated',
+      {id: w.lab.id, oldAccount: w.lab.account.address, newAccount: newKey.address, authorizedBy: w.governance.address},
+    )
     expect(await read.identityOf(w, newKey.address)).toBe(w.lab.id)
     // When governance tries the same on a patient or an unknown id, Then it is refused
-    await expectRevert(w.registrarSend(w.governance, 'recoverSteward', [w.patient.id, (await newAccount(w.chain)).address]), 'WrongKind', [w.patient.id, ParticipantKind.Patient])
+    await expectRevert(
+      w.registrarSend(w.governance, 'recoverSteward', [w.patient.id, (await newAccount(w.chain)).address]),
+      'WrongKind',
+      [w.patient.id, ParticipantKind.Patient],
+    )
     const unknown = randomIdentity()
-    await expectRevert(w.registrarSend(w.governance, 'recoverSteward', [unknown, (await newAccount(w.chain)).address]), 'UnknownIdentity', [unknown])
+    await expectRevert(
+      w.registrarSend(w.governance, 'recoverSteward', [unknown, (await newAccount(w.chain)).address]),
+      'UnknownIdentity',
+      [unknown],
+    )
+  })
+})
+
+/** Registrar's recoverPatient before this change: a certified provider plus the NEW key's signature. */
+const legacyRecoverPatientAbi = [
+  {
+    type: 'function',
+    name: 'recoverPatient',
+    stateMutability: 'nonpayable',
+    inputs: [
+      {name: 'id', type: 'bytes32'},
+      {name: 'newAccount', type: 'address'},
+      {name: 'deadline', type: 'uint256'},
+      {name: 'signature', type: 'bytes'},
+    ],
+    outputs: [],
+  },
+] as const
+
+const day = 86_400n
+
+/** The world's patient names `count` fresh guardians, `threshold` of whom recover after `delay`. */
+async function withGuardians(w: MedrecWorld, count = 3, threshold = 2, delay = day): Promise<LocalAccount[]> {
+  const guardians = await Promise.all(Array.from({length: count}, () => newAccount(w.chain)))
+  await w.registrarSend(
+    w.patient.account,
+    'setRecoveryGuardians',
+    [guardians.map((g) => g.address), threshold, Number(delay)],
+  )
+  return guardians
+}
+
+const pendingRecovery = (w: MedrecWorld) => w.chain.publicClient.readContract({
+  address: w.registrar,
+  abi: registrarAbi,
+  functionName: 'pendingRecovery',
+  args: [w.patient.id],
+})
+
+describe('Registrar patient recovery', () => {
+  it('refuses a certified provider with no relationship taking over a patient', async () => {
+    // Given a patient with an accepted relationship, and another certified provider with a key of its own
+    const w = await world()
+    const relationship = await acceptedRelationship(w)
+    const attackerKey = await newAccount(w.chain)
+    const deadline = await inOneHour(w)
+    // When that provider "recovers" the patient to its key with that key's signature (the old recoverPatient)
+    const signature = await signRecovery(w.chain, w.registrar, attackerKey, w.patient.id, 0n, deadline)
+    const legacy = encodeFunctionData({
+      abi: legacyRecoverPatientAbi,
+      functionName: 'recoverPatient',
+      args: [w.patient.id, attackerKey.address, deadline, signature],
+    })
+    await expect(send(w.chain, w.otherProvider.account, w.registrar, legacy)).rejects.toThrow()
+    // Or tries each recovery path open to a non-guardian, non-governance account
+    await expectRevert(
+      w.registrarSend(w.otherProvider.account, 'approveRecovery', [w.patient.id, attackerKey.address]),
+      'NotGuardian',
+      [w.patient.id, w.otherProvider.account.address],
+    )
+    await expectRevert(
+      w.registrarSend(w.otherProvider.account, 'startGovernanceRecovery', [w.patient.id, attackerKey.address]),
+      'NotGovernance',
+    )
+    await expectRevert(
+      w.registrarSend(attackerKey, 'completeRecovery', [w.patient.id]),
+      'NoPendingRecovery',
+      [w.patient.id],
+    )
+    await expectRevert(
+      w.registrarSend(
+        w.otherProvider.account,
+        'completeRecoveryWithSig',
+        [w.patient.id, attackerKey.address, deadline, signature],
+      ),
+      'NoPendingRecovery',
+      [w.patient.id],
+    )
+    // Then the patient still holds its identity and its relationship; the attacker holds nothing
+    expect(await read.identityOf(w, w.patient.account.address)).toBe(w.patient.id)
+    expect(await read.identityOf(w, attackerKey.address)).toBe(zeroHash)
+    await expectRevert(
+      w.registrarSend(attackerKey, 'grantViewer', [relationship, attackerKey.address, 1n, deadline]),
+      'NotPatient',
+    )
+    await w.registrarSend(w.patient.account, 'grantViewer', [relationship, w.viewer.address, 1n, deadline])
+    await w.registrarSend(w.patient.account, 'revokeViewer', [relationship, w.viewer.address])
+  })
+
+  it('recovers a patient through its guardians after the delay, completed by the new key', async () => {
+    // Given a patient with three guardians, two of whom recover after a day, and an accepted relationship
+    const w = await world()
+    const relationship = await acceptedRelationship(w)
+    const guardians = await withGuardians(w)
+    const newKey = await newAccount(w.chain)
+    // When one guardian approves, nothing starts
+    const first = await w.registrarSend(guardians[0]!, 'approveRecovery', [w.patient.id, newKey.address])
+    expectEvent(
+      first,
+      'RecoveryApproved',
+      {id: w.patient.id, newAccount: newKey.address, guardian: guardians[0]!.address, approvals: 1n, threshold: 2n},
+    )
+    expect((await pendingRecovery(w)).newAccount).toBe(zeroAddress)
+    // When a second approves the same new key, the recovery starts with its delay
+    const second = await w.registrarSend(guardians[2]!, 'approveRecovery', [w.patient.id, newKey.address])
+    const startedAt = (await w.chain.publicClient.getBlock({blockNumber: second.blockNumber})).timestamp
+    expectEvent(
+      second,
+      'RecoveryStarted',
+      {id: w.patient.id, newAccount: newKey.address, readyAt: startedAt + day, byGovernance: false},
+    )
+    // And after the delay the new key completes it
+    await advanceChainTime(w.chain, day)
+    const done = await w.registrarSend(newKey, 'completeRecovery', [w.patient.id])
+    expectEvent(done, 'RecoveryCompleted', {id: w.patient.id, newAccount: newKey.address})
+    expectEvent(
+      done,
+      'AddressRotated',
+      {
+        id: w.patient.id,
+        oldAccount: w.patient.account.address,
+        newAccount: newKey.address,
+        authorizedBy: newKey.address,
+      },
+    )
+    // Then the identity lives at the new key, and the old key lost every power
+    expect(await read.identityOf(w, newKey.address)).toBe(w.patient.id)
+    expect(await read.identityOf(w, w.patient.account.address)).toBe(zeroHash)
+    expect((await pendingRecovery(w)).newAccount).toBe(zeroAddress)
+    await expectRevert(
+      w.registrarSend(w.patient.account, 'end', [relationship]),
+      'NotPatient',
+      [w.patient.account.address],
+    )
+    await w.registrarSend(newKey, 'end', [relationship])
+    // And the used approvals cannot start the same recovery again
+    await expectRevert(w.registrarSend(newKey, 'completeRecovery', [w.patient.id]), 'NoPendingRecovery', [w.patient.id])
+  })
+
+  it('lets the current key veto a guardian recovery, voiding every approval', async () => {
+    // Given a started guardian recovery
+    const w = await world()
+    const guardians = await withGuardians(w)
+    const newKey = await newAccount(w.chain)
+    for (const g of guardians.slice(0, 2)) await w.registrarSend(g, 'approveRecovery', [w.patient.id, newKey.address])
+    // When the patient's current key cancels it
+    const cancelled = await w.registrarSend(w.patient.account, 'cancelRecovery', [])
+    expectEvent(
+      cancelled,
+      'RecoveryCancelled',
+      {id: w.patient.id, newAccount: newKey.address, by: w.patient.account.address},
+    )
+    // Then it cannot complete, even after the delay
+    await advanceChainTime(w.chain, 2n * day)
+    await expectRevert(w.registrarSend(newKey, 'completeRecovery', [w.patient.id]), 'NoPendingRecovery', [w.patient.id])
+    // And the earlier approvals no longer count: one more approval is not the threshold
+    const third = await w.registrarSend(guardians[2]!, 'approveRecovery', [w.patient.id, newKey.address])
+    expectEvent(
+      third,
+      'RecoveryApproved',
+      {id: w.patient.id, newAccount: newKey.address, guardian: guardians[2]!.address, approvals: 1n, threshold: 2n},
+    )
+    expect((await pendingRecovery(w)).newAccount).toBe(zeroAddress)
+    // And a rotation by the current key cancels a pending recovery too
+    await w.registrarSend(guardians[0]!, 'approveRecovery', [w.patient.id, newKey.address])
+    expect((await pendingRecovery(w)).newAccount).toBe(newKey.address)
+    const rotatedKey = await newAccount(w.chain)
+    expectEvent(
+      await w.registrarSend(w.patient.account, 'rotateAddress', [rotatedKey.address]),
+      'RecoveryCancelled',
+      {id: w.patient.id, newAccount: newKey.address, by: w.patient.account.address},
+    )
+    await advanceChainTime(w.chain, 2n * day)
+    await expectRevert(w.registrarSend(newKey, 'completeRecovery', [w.patient.id]), 'NoPendingRecovery', [w.patient.id])
+  })
+
+  it('refuses to complete a recovery before its delay is over', async () => {
+    // Given a guardian recovery started just now
+    const w = await world()
+    const guardians = await withGuardians(w)
+    const newKey = await newAccount(w.chain)
+    await w.registrarSend(guardians[0]!, 'approveRecovery', [w.patient.id, newKey.address])
+    await w.registrarSend(guardians[1]!, 'approveRecovery', [w.patient.id, newKey.address])
+    const {readyAt} = await pendingRecovery(w)
+    // When the new key completes it at once, or a minute before the delay is over, Then it is refused
+    await expectRevert(
+      w.registrarSend(newKey, 'completeRecovery', [w.patient.id]),
+      'RecoveryNotReady',
+      [w.patient.id, readyAt],
+    )
+    await advanceChainTime(w.chain, day - 60n)
+    await expectRevert(
+      w.registrarSend(newKey, 'completeRecovery', [w.patient.id]),
+      'RecoveryNotReady',
+      [w.patient.id, readyAt],
+    )
+    // And once it is over, it completes
+    await advanceChainTime(w.chain, 60n)
+    await w.registrarSend(newKey, 'completeRecovery', [w.patient.id])
+    expect(await read.identityOf(w, newKey.address)).toBe(w.patient.id)
+  })
+
+  it('refuses approvals from anyone who is not a current guardian of that patient', async () => {
+    // Given a patient with guardians, and the other patient with guardians of its own
+    const w = await world()
+    const guardians = await withGuardians(w)
+    const othersGuardian = await newAccount(w.chain)
+    await w.registrarSend(w.otherPatient.account, 'setRecoveryGuardians', [[othersGuardian.address], 1, Number(day)])
+    const newKey = await newAccount(w.chain)
+    // When anyone else approves, Then it is refused
+    const others: [string, LocalAccount][] = [
+      ...nonGovernanceRoles(w),
+      ['governance', w.governance],
+      ['another patient\'s guardian', othersGuardian],
+    ]
+    for (const [, account] of others) {
+      await expectRevert(
+        w.registrarSend(account, 'approveRecovery', [w.patient.id, newKey.address]),
+        'NotGuardian',
+        [w.patient.id, account.address],
+      )
+    }
+    // And a guardian the patient replaced is refused too, while a guardian approves only once
+    await w.registrarSend(w.patient.account, 'setRecoveryGuardians', [[guardians[1]!.address], 1, Number(day)])
+    await expectRevert(
+      w.registrarSend(guardians[0]!, 'approveRecovery', [w.patient.id, newKey.address]),
+      'NotGuardian',
+      [w.patient.id, guardians[0]!.address],
+    )
+    // And a patient without guardians has none to approve
+    await w.registrarSend(w.patient.account, 'setRecoveryGuardians', [[], 0, 0])
+    await expectRevert(
+      w.registrarSend(guardians[1]!, 'approveRecovery', [w.patient.id, newKey.address]),
+      'NotGuardian',
+      [w.patient.id, guardians[1]!.address],
+    )
+  })
+
+  it('counts each guardian once and only toward a free, non-zero account', async () => {
+    const w = await world()
+    const guardians = await withGuardians(w)
+    const newKey = await newAccount(w.chain)
+    await w.registrarSend(guardians[0]!, 'approveRecovery', [w.patient.id, newKey.address])
+    const key = await w.chain.publicClient.readContract({
+      address: w.registrar,
+      abi: registrarAbi,
+      functionName: 'recoveryKey',
+      args: [w.patient.id, newKey.address],
+    })
+    await expectRevert(
+      w.registrarSend(guardians[0]!, 'approveRecovery', [w.patient.id, newKey.address]),
+      'AlreadyApproved',
+      [key, guardians[0]!.address],
+    )
+    await expectRevert(
+      w.registrarSend(guardians[1]!, 'approveRecovery', [w.patient.id, w.lab.account.address]),
+      'AccountTaken',
+      [w.lab.account.address],
+    )
+    await expectRevert(w.registrarSend(guardians[1]!, 'approveRecovery', [w.patient.id, zeroAddress]), 'ZeroAddress')
+  })
+
+  it('refuses completion by anyone but the new key, directly or by signature', async () => {
+    // Given a recovery ready to complete
+    const w = await world()
+    const guardians = await withGuardians(w)
+    const newKey = await newAccount(w.chain)
+    for (const g of guardians.slice(0, 2)) await w.registrarSend(g, 'approveRecovery', [w.patient.id, newKey.address])
+    await advanceChainTime(w.chain, day)
+    // When a guardian, a provider or a stranger completes it, Then it is refused
+    for (const account of [guardians[0]!, w.provider.account, w.stranger]) {
+      await expectRevert(
+        w.registrarSend(account, 'completeRecovery', [w.patient.id]),
+        'NotRecoveryAccount',
+        [w.patient.id, account.address],
+      )
+    }
+    // And a completion signed by another key, or naming another account, is refused
+    const deadline = await inOneHour(w)
+    const forged = await w.stranger.signTypedData({
+      domain: medrecConsentDomain(w.chain.chain.id, w.registrar),
+      types: medrecConsentTypes,
+      primaryType: 'PatientRecovery',
+      message: {id: w.patient.id, newAccount: newKey.address, nonce: 0n, deadline},
+    })
+    await expectRevert(
+      w.registrarSend(w.provider.account, 'completeRecoveryWithSig', [w.patient.id, newKey.address, deadline, forged]),
+      'WrongSigner',
+      [w.stranger.address, newKey.address],
+    )
+    const strangers = await signRecovery(w.chain, w.registrar, w.stranger, w.patient.id, 0n, deadline)
+    await expectRevert(
+      w.registrarSend(
+        w.provider.account,
+        'completeRecoveryWithSig',
+        [w.patient.id, w.stranger.address, deadline, strangers],
+      ),
+      'NotRecoveryAccount',
+      [w.patient.id, w.stranger.address],
+    )
+    // When the new key's signature is relayed by anyone, Then it completes
+    const signed = await signRecovery(w.chain, w.registrar, newKey, w.patient.id, 0n, deadline)
+    await w.registrarSend(w.stranger, 'completeRecoveryWithSig', [w.patient.id, newKey.address, deadline, signed])
+    expect(await read.identityOf(w, newKey.address)).toBe(w.patient.id)
+  })
+
+  it('validates a guardian set-up and lets only the patient make it', async () => {
+    const w = await world()
+    const nine = await Promise.all(Array.from({length: 9}, () => newAccount(w.chain)))
+    const addresses = nine.map((g) => g.address)
+    const set = (from: LocalAccount, guardians: readonly `0x${string}`[], threshold: number, delay: bigint) =>
+      w.registrarSend(from, 'setRecoveryGuardians', [guardians, threshold, Number(delay)])
+    // When the set-up is out of bounds, Then each is refused with its reason
+    await expectRevert(set(w.patient.account, addresses, 2, day), 'TooManyGuardians', [9n])
+    await expectRevert(set(w.patient.account, addresses.slice(0, 3), 0, day), 'InvalidThreshold', [0n, 3n])
+    await expectRevert(set(w.patient.account, addresses.slice(0, 3), 4, day), 'InvalidThreshold', [4n, 3n])
+    await expectRevert(set(w.patient.account, [], 1, day), 'InvalidThreshold', [1n, 0n])
+    await expectRevert(set(w.patient.account, addresses.slice(0, 3), 2, day - 1n), 'InvalidRecoveryDelay', [day - 1n])
+    await expectRevert(set(w.patient.account, addresses.slice(0, 3), 2, 91n * day), 'InvalidRecoveryDelay', [91n * day])
+    await expectRevert(
+      set(w.patient.account, [addresses[0]!, addresses[0]!], 1, day),
+      'InvalidGuardian',
+      [addresses[0]],
+    )
+    await expectRevert(set(w.patient.account, [addresses[0]!, zeroAddress], 1, day), 'InvalidGuardian', [zeroAddress])
+    await expectRevert(
+      set(w.patient.account, [w.patient.account.address], 1, day),
+      'InvalidGuardian',
+      [w.patient.account.address],
+    )
+    // When anyone but a patient sets guardians, Then it is refused
+    for (const account of [w.provider.account, w.lab.account, w.governance, w.stranger]) {
+      await expectRevert(set(account, addresses.slice(0, 2), 1, day), 'NotPatient', [account.address])
+      await expectRevert(w.registrarSend(account, 'cancelRecovery', []), 'NotPatient', [account.address])
+      await expectRevert(w.registrarSend(account, 'setGovernanceRecovery', [false]), 'NotPatient', [account.address])
+    }
+    // When the patient sets eight guardians, Then they are recorded with an event
+    const receipt = await set(w.patient.account, addresses.slice(0, 8), 5, 30n * day)
+    expectEvent(
+      receipt,
+      'RecoveryGuardiansSet',
+      {id: w.patient.id, guardians: addresses.slice(0, 8), threshold: 5, delay: Number(30n * day)},
+    )
+    const [guardians, threshold, delay, governanceAllowed] = await w.chain.publicClient.readContract({
+      address: w.registrar,
+      abi: registrarAbi,
+      functionName: 'recoverySetup',
+      args: [w.patient.id],
+    })
+    expect({guardians, threshold, delay, governanceAllowed}).toEqual({
+      guardians: addresses.slice(0, 8),
+      threshold: 5,
+      delay: Number(30n * day),
+      governanceAllowed: true,
+    })
+  })
+
+  it('lets governance start a recovery that completes after seven days unless the patient vetoes it', async () => {
+    // Given governance starts a recovery of the patient
+    const w = await world()
+    const newKey = await newAccount(w.chain)
+    const started = await w.registrarSend(w.governance, 'startGovernanceRecovery', [w.patient.id, newKey.address])
+    const startedAt = (await w.chain.publicClient.getBlock({blockNumber: started.blockNumber})).timestamp
+    expectEvent(
+      started,
+      'RecoveryStarted',
+      {id: w.patient.id, newAccount: newKey.address, readyAt: startedAt + 7n * day, byGovernance: true},
+    )
+    // Then a second one cannot be started while it is pending
+    await expectRevert(
+      w.registrarSend(w.governance, 'startGovernanceRecovery', [w.patient.id, (await newAccount(w.chain)).address]),
+      'RecoveryPending',
+      [w.patient.id],
+    )
+    // And it cannot complete before seven days
+    await advanceChainTime(w.chain, 6n * day)
+    await expectRevert(
+      w.registrarSend(newKey, 'completeRecovery', [w.patient.id]),
+      'RecoveryNotReady',
+      [w.patient.id, startedAt + 7n * day],
+    )
+    // When the patient vetoes it, Then it never completes
+    await w.registrarSend(w.patient.account, 'cancelRecovery', [])
+    await advanceChainTime(w.chain, 2n * day)
+    await expectRevert(w.registrarSend(newKey, 'completeRecovery', [w.patient.id]), 'NoPendingRecovery', [w.patient.id])
+    // When governance starts it again and nobody vetoes, Then the new key completes it after seven days
+    await w.registrarSend(w.governance, 'startGovernanceRecovery', [w.patient.id, newKey.address])
+    await advanceChainTime(w.chain, 7n * day)
+    await w.registrarSend(newKey, 'completeRecovery', [w.patient.id])
+    expect(await read.identityOf(w, newKey.address)).toBe(w.patient.id)
+    // And governance never recovers a steward or an unknown identity this way
+    await expectRevert(
+      w.registrarSend(w.governance, 'startGovernanceRecovery', [w.lab.id, w.stranger.address]),
+      'WrongKind',
+      [w.lab.id, ParticipantKind.Lab],
+    )
+    const unknown = randomIdentity()
+    await expectRevert(
+      w.registrarSend(w.governance, 'startGovernanceRecovery', [unknown, w.stranger.address]),
+      'UnknownIdentity',
+      [unknown],
+    )
+  })
+
+  it('waits at least the patient\'s own delay on a governance recovery, and lets guardians replace one', async () => {
+    // Given guardians with a 30-day delay, and a recovery governance started
+    const w = await world()
+    const guardians = await withGuardians(w, 2, 2, 30n * day)
+    const governancePick = await newAccount(w.chain)
+    const started = await w.registrarSend(
+      w.governance,
+      'startGovernanceRecovery',
+      [w.patient.id, governancePick.address],
+    )
+    const startedAt = (await w.chain.publicClient.getBlock({blockNumber: started.blockNumber})).timestamp
+    expect((await pendingRecovery(w)).readyAt).toBe(startedAt + 30n * day)
+    // When the guardians agree on another key, Then theirs replaces governance's
+    const guardiansPick = await newAccount(w.chain)
+    await w.registrarSend(guardians[0]!, 'approveRecovery', [w.patient.id, guardiansPick.address])
+    const replaced = await w.registrarSend(guardians[1]!, 'approveRecovery', [w.patient.id, guardiansPick.address])
+    expectEvent(
+      replaced,
+      'RecoveryCancelled',
+      {id: w.patient.id, newAccount: governancePick.address, by: guardians[1]!.address},
+    )
+    expect(await pendingRecovery(w)).toMatchObject({newAccount: guardiansPick.address, byGovernance: false})
+    // And governance cannot replace the guardians' recovery
+    await expectRevert(
+      w.registrarSend(w.governance, 'startGovernanceRecovery', [w.patient.id, governancePick.address]),
+      'RecoveryPending',
+      [w.patient.id],
+    )
+  })
+
+  it('lets guardians replace a pending recovery that someone blocked by registering its new account', async () => {
+    // Given a guardian recovery to a new key, which a certified provider then registers as a lab
+    const w = await world()
+    const guardians = await withGuardians(w)
+    const blocked = await newAccount(w.chain)
+    for (const g of guardians.slice(0, 2)) await w.registrarSend(g, 'approveRecovery', [w.patient.id, blocked.address])
+    await w.registrarSend(
+      w.otherProvider.account,
+      'registerSteward',
+      [randomIdentity(), ParticipantKind.Lab, blocked.address],
+    )
+    await advanceChainTime(w.chain, day)
+    await expectRevert(w.registrarSend(blocked, 'completeRecovery', [w.patient.id]), 'AccountTaken', [blocked.address])
+    // When the guardians agree on another key, Then it replaces the dead recovery
+    const next = await newAccount(w.chain)
+    await w.registrarSend(guardians[0]!, 'approveRecovery', [w.patient.id, next.address])
+    const replaced = await w.registrarSend(guardians[1]!, 'approveRecovery', [w.patient.id, next.address])
+    expectEvent(
+      replaced,
+      'RecoveryCancelled',
+      {id: w.patient.id, newAccount: blocked.address, by: guardians[1]!.address},
+    )
+    expect((await pendingRecovery(w)).newAccount).toBe(next.address)
+    // And while that one can still complete, nobody replaces it
+    await expectRevert(
+      w.registrarSend(w.governance, 'startGovernanceRecovery', [w.patient.id, w.stranger.address]),
+      'RecoveryPending',
+      [w.patient.id],
+    )
+  })
+
+  it('lets the patient opt out of governance recovery, cancelling one under way', async () => {
+    // Given a governance recovery under way
+    const w = await world()
+    const newKey = await newAccount(w.chain)
+    await w.registrarSend(w.governance, 'startGovernanceRecovery', [w.patient.id, newKey.address])
+    // When the patient opts out
+    const optOut = await w.registrarSend(w.patient.account, 'setGovernanceRecovery', [false])
+    expectEvent(optOut, 'GovernanceRecoverySet', {id: w.patient.id, allowed: false})
+    expectEvent(
+      optOut,
+      'RecoveryCancelled',
+      {id: w.patient.id, newAccount: newKey.address, by: w.patient.account.address},
+    )
+    // Then that recovery never completes and governance cannot start another
+    await advanceChainTime(w.chain, 8n * day)
+    await expectRevert(w.registrarSend(newKey, 'completeRecovery', [w.patient.id]), 'NoPendingRecovery', [w.patient.id])
+    await expectRevert(
+      w.registrarSend(w.governance, 'startGovernanceRecovery', [w.patient.id, newKey.address]),
+      'GovernanceRecoveryDisabled',
+      [w.patient.id],
+    )
+    // When the patient opts back in, Then governance may again
+    await w.registrarSend(w.patient.account, 'setGovernanceRecovery', [true])
+    await w.registrarSend(w.governance, 'startGovernanceRecovery', [w.patient.id, newKey.address])
   })
 })

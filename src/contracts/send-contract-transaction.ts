@@ -80,6 +80,20 @@ const revertHints: Record<string, string> = {
   NotAccepted: 'The relationship must be accepted by the patient first.',
   ExpiryInPast: 'Choose an expiry in the future.',
   ViewerNotGranted: 'That viewer has no grant on this relationship.',
+  NoPendingRegistration: 'That provider has no pending offer of that enrolment to this account; ask it to offer again.',
+  NotCertified: 'That provider is not on the whitelist (see `medrec provider list`).',
+  ProviderSelfRotation:
+    'A provider\'s account moves only by a consortium majority (recoverSteward); a sealing provider is removed ' +
+    'and added again at its new account, which moves its Clique signer too.',
+  SealingMemberNeedsReadmission:
+    'A sealing provider\'s account is its Clique signer: remove it (`medrec provider remove`), recover its ' +
+    'identity, and add it again with its new key.',
+  NotGuardian: 'Only a guardian the patient named may approve its recovery.',
+  RecoveryPending: 'A recovery of this patient is already pending; the patient can cancel it with its current key.',
+  NoPendingRecovery: 'No recovery of this patient is pending (it was never started, or the patient cancelled it).',
+  NotRecoveryAccount: 'Only the recovery\'s new account may complete it, with its own key or signature.',
+  RecoveryNotReady: 'The recovery\'s delay is not over yet; the patient may still cancel it.',
+  GovernanceRecoveryDisabled: 'This patient opted out of recovery by the consortium.',
 }
 
 function hintForRevert(errorName: string, sender: Address | undefined): string {

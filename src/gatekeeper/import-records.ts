@@ -1,6 +1,7 @@
 import type {Hex} from 'viem'
 
-import {resolveIdentity} from '../contracts/identity-reference.js'
+import {providerIdentity} from '../consortium/provider-identity.js'
+import {resolvePatientIdentity} from '../contracts/identity-reference.js'
 import {networkPaths} from '../network/network-files.js'
 import {readFhirBundleFile} from './fhir-bundle.js'
 import {ensureGatekeeperDir, gatekeeperStoreSpec} from './gatekeeper-files.js'
@@ -15,7 +16,9 @@ export type ImportRecordsResult = {file: string; patient: Hex; store: 'sqlite' |
  */
 export async function importRecords(options: {dir: string; provider: string; file: string; id?: string; localId?: string; store: 'sqlite' | 'postgres'; sqliteFile?: string}): Promise<ImportRecordsResult> {
   const paths = networkPaths(options.dir)
-  const patient = await resolveIdentity(paths, {id: options.id, localId: options.localId})
+  // A local id is this provider's record number: the identity in this provider's namespace.
+  const namespace = providerIdentity(options.provider)
+  const patient = await resolvePatientIdentity(paths, {id: options.id, localId: options.localId}, namespace)
   const resources = await readFhirBundleFile(options.file)
   const spec = gatekeeperStoreSpec(paths, options.provider, {kind: options.store, sqliteFile: options.sqliteFile})
   if (spec.kind === 'sqlite' && options.sqliteFile === undefined) await ensureGatekeeperDir(paths, options.provider)

@@ -4,24 +4,39 @@ import {resolveAccount} from '../accounts/accounts.js'
 import {registrarAbi} from '../contracts/abi/registrar.js'
 import {relationshipAbi} from '../contracts/abi/relationship.js'
 import {summaryAbi} from '../contracts/abi/summary.js'
-import {resolveIdentity} from '../contracts/identity-reference.js'
+import {resolveIdentity, resolvePatientIdentity} from '../contracts/identity-reference.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
 import {openRegistrar, type RegistrarContext} from './open-registrar.js'
 import {isoFromChainSeconds, kindName, statusName, type RelationshipStatusName} from './participant-kinds.js'
+import {resolveProviderReference} from './provider-reference.js'
 
 export type ParticipantInfo = {id: Hex; kind: string; account: Address; certified: boolean; summary: Address}
 
-async function participantById(context: RegistrarContext, id: Hex): Promise<ParticipantInfo> {
+async function participantById(
+  context: RegistrarContext,
+  id: Hex,
+  fromStewardLocalId = false,
+): Promise<ParticipantInfo> {
   const p = await context.publicClient.readContract({address: context.registrar, abi: registrarAbi, functionName: 'participant', args: [id]})
   if (p.kind === 0) {
-    throw new MedrecError(errorCodes.INVALID_ARGUMENT, `No participant has identity ${id}.`, {hint: 'Check the identity, or register it with `medrec registrar register`.'})
+    throw new MedrecError(errorCodes.INVALID_ARGUMENT, `No participant has identity ${id}.`, {
+      hint: fromStewardLocalId
+        ? 'A patient\'s local id names it only at its provider: add --provider NAME ' +
+          '(patient identities are namespaced by provider).'
+        : 'Check the identity, or register it with `medrec registrar register`.',
+    })
   }
   return {id, kind: kindName(p.kind), account: getAddress(p.account), certified: p.certified, summary: getAddress(p.summary)}
 }
 
-/** Looks a participant up by identity (--id/--local-id) or by account (address or key name). */
-export async function showParticipant(options: {dir: string; id?: string; localId?: string; account?: string}): Promise<ParticipantInfo> {
+/**
+ * Looks a participant up by identity (--id; --local-id with --provider for a patient, alone
+ * for a steward) or by account (address or key name).
+ */
+export async function showParticipant(
+  options: {dir: string; id?: string; localId?: string; provider?: string; account?: string},
+): Promise<ParticipantInfo> {
   const context = await openRegistrar(options.dir)
   if (options.account !== undefined) {
     const account = await resolveAccount(context.network.paths, options.account, '--account')
@@ -31,7 +46,18 @@ export async function showParticipant(options: {dir: string; id?: string; localI
     }
     return participantById(context, id)
   }
-  return participantById(context, await resolveIdentity(context.network.paths, {id: options.id, localId: options.localId}))
+  if (options.provider !== undefined) {
+    const provider = await resolveProviderReference(context, options.provider)
+    return participantById(
+      context,
+      await resolvePatientIdentity(context.network.paths, {id: options.id, localId: options.localId}, provider),
+    )
+  }
+  return participantById(
+    context,
+    await resolveIdentity(context.network.paths, {id: options.id, localId: options.localId}),
+    options.localId !== undefined,
+  )
 }
 
 export type RelationshipEntry = {
@@ -45,7 +71,11 @@ export type RelationshipEntry = {
 }
 
 /** One page of a participant's relationships, current and past, from its Summary. */
-export async function listRelationships(options: {dir: string; id?: string; localId?: string; account?: string; offset: number; limit: number}): Promise<{participant: ParticipantInfo; total: number; offset: number; relationships: RelationshipEntry[]}> {
+export async function listRelationships(
+  options: {
+    dir: string; id?: string; localId?: string; provider?: string; account?: string; offset: number; limit: number,
+  },
+): Promise<{participant: ParticipantInfo; total: number; offset: number; relationships: RelationshipEntry[]}> {
   if (!Number.isInteger(options.offset) || options.offset < 0 || !Number.isInteger(options.limit) || options.limit < 1 || options.limit > 200) {
     throw new MedrecError(errorCodes.INVALID_ARGUMENT, '--offset must be 0 or more and --limit from 1 to 200.')
   }

@@ -4,12 +4,13 @@ import {getAddress, zeroHash, type Address, type Hash, type Hex} from 'viem'
 
 import {resolveAccount} from '../accounts/accounts.js'
 import {registrarAbi} from '../contracts/abi/registrar.js'
-import {resolveIdentity} from '../contracts/identity-reference.js'
+import {resolvePatientIdentity} from '../contracts/identity-reference.js'
 import {sendContractTransaction} from '../contracts/send-contract-transaction.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
 import {openRegistrar, signerFor, type RegistrarContext} from './open-registrar.js'
 import {isoFromChainSeconds} from './participant-kinds.js'
+import {identityOfAccount} from './provider-reference.js'
 import {requireRelationship} from './read-registrar.js'
 
 function bytes32(value: string | undefined, flag: string): Hex | undefined {
@@ -46,6 +47,7 @@ export type ProposeResult = {relationship: Address; patient: Hex; steward: Hex; 
 /**
  * A steward proposes a relationship to a patient: where the records are (its gatekeeper
  * endpoint and an opaque query reference, random unless given) and their content hash.
+ * A patient named by local id is the steward's own patient (its record number there).
  */
 export async function proposeRelationship(options: {
   dir: string
@@ -61,8 +63,14 @@ export async function proposeRelationship(options: {
   const queryRef = bytes32(options.queryRef, '--query-ref') ?? (`0x${randomBytes(32).toString('hex')}` as Hex)
   const contentHash = bytes32(options.contentHash, '--content-hash') ?? zeroHash
   const context = await openRegistrar(options.dir)
-  const patient = await resolveIdentity(context.network.paths, {id: options.patientId, localId: options.patientLocalId}, '--patient')
   const steward = await signerFor(context, options.as)
+  const stewardId = await identityOfAccount(context, steward.account.address)
+  const patient = await resolvePatientIdentity(
+    context.network.paths,
+    {id: options.patientId, localId: options.patientLocalId},
+    stewardId,
+    '--patient',
+  )
   const {hash} = await sendContractTransaction({
     publicClient: context.publicClient,
     walletClient: steward,
@@ -72,7 +80,6 @@ export async function proposeRelationship(options: {
     args: [patient, endpoint, queryRef, contentHash],
     action: `propose a relationship to patient ${patient}`,
   })
-  const stewardId = await context.publicClient.readContract({address: context.registrar, abi: registrarAbi, functionName: 'identityOf', args: [steward.account.address]})
   const relationship = await context.publicClient.readContract({address: context.registrar, abi: registrarAbi, functionName: 'relationshipOf', args: [patient, stewardId]})
   return {relationship: getAddress(relationship), patient, steward: stewardId, stewardAccount: steward.account.address, queryRef, contentHash, transactions: [hash]}
 }

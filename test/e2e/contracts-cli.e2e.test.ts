@@ -58,7 +58,7 @@ describe.skipIf(!prerequisites.ok)('contracts and the registrar through the CLI,
 
     // Then each can be looked up both ways, with no local identifier on chain
     expect(alice).toMatchObject({kind: 'patient', outcome: 'registered', id: expect.stringMatching(/^0x[0-9a-f]{64}$/)})
-    const byId = await medrec('registrar', 'show', '--local-id', 'MRN-0042')
+    const byId = await medrec('registrar', 'show', '--local-id', 'MRN-0042', '--provider', 'mercy')
     const byAccount = await medrec('registrar', 'show', '--account', 'alice')
     expect(byId).toEqual(byAccount)
     expect(byId).toMatchObject({id: alice.id, kind: 'patient', account: alice.account})

@@ -1,14 +1,18 @@
 import {Flags} from '@oclif/core'
 
 import {MedrecCommand} from '../../base-command.js'
-import {identityFlags} from '../../cli/shared-flags.js'
+import {identityFlags, patientProviderFlag} from '../../cli/shared-flags.js'
 import {listRelationships} from '../../registrar/read-registrar.js'
 
 export default class RegistrarRelationships extends MedrecCommand {
   static override summary = 'List a participant\'s relationships, current and past, page by page.'
-  static override examples = ['<%= config.bin %> registrar relationships --account alice', '<%= config.bin %> registrar relationships --local-id MRN-0042 --offset 50 --limit 50 --json']
+  static override examples = [
+    '<%= config.bin %> registrar relationships --account alice',
+    '<%= config.bin %> registrar relationships --local-id MRN-0042 --provider mercy --offset 50 --limit 50 --json',
+  ]
   static override flags = {
     ...identityFlags,
+    provider: patientProviderFlag,
     account: Flags.string({summary: 'The participant\'s account (key name or 0x address).', exclusive: ['id', 'local-id']}),
     offset: Flags.integer({summary: 'First entry to show.', default: 0, min: 0}),
     limit: Flags.integer({summary: 'Entries per page.', default: 50, min: 1, max: 200}),
@@ -16,7 +20,15 @@ export default class RegistrarRelationships extends MedrecCommand {
 
   async run(): Promise<Awaited<ReturnType<typeof listRelationships>>> {
     const {flags} = await this.parse(RegistrarRelationships)
-    const result = await listRelationships({dir: this.networkDir(flags), id: flags.id, localId: flags['local-id'], account: flags.account, offset: flags.offset, limit: flags.limit})
+    const result = await listRelationships({
+      dir: this.networkDir(flags),
+      id: flags.id,
+      localId: flags['local-id'],
+      provider: flags.provider,
+      account: flags.account,
+      offset: flags.offset,
+      limit: flags.limit,
+    })
     this.log(`${result.participant.kind} ${result.participant.id}: ${result.total} relationship(s)`)
     for (const r of result.relationships) this.log(`  ${r.relationship}  ${r.status.padEnd(8)} round ${r.round}  since ${r.changedAt ?? '-'}`)
     if (result.offset + result.relationships.length < result.total) this.log(`  … more with --offset ${result.offset + result.relationships.length}`)

@@ -1,17 +1,30 @@
 import {Flags} from '@oclif/core'
 
 import {MedrecCommand} from '../../base-command.js'
-import {identityFlags} from '../../cli/shared-flags.js'
+import {identityFlags, patientProviderFlag} from '../../cli/shared-flags.js'
 import {showParticipant, type ParticipantInfo} from '../../registrar/read-registrar.js'
 
 export default class RegistrarShow extends MedrecCommand {
   static override summary = 'Look a participant up, by identity or by account.'
-  static override examples = ['<%= config.bin %> registrar show --local-id MRN-0042', '<%= config.bin %> registrar show --account mercy --json']
-  static override flags = {...identityFlags, account: Flags.string({summary: 'Look up by account (key name or 0x address).', exclusive: ['id', 'local-id']})}
+  static override examples = [
+    '<%= config.bin %> registrar show --local-id MRN-0042 --provider mercy',
+    '<%= config.bin %> registrar show --account mercy --json',
+  ]
+  static override flags = {
+    ...identityFlags,
+    provider: patientProviderFlag,
+    account: Flags.string({summary: 'Look up by account (key name or 0x address).', exclusive: ['id', 'local-id']}),
+  }
 
   async run(): Promise<ParticipantInfo> {
     const {flags} = await this.parse(RegistrarShow)
-    const p = await showParticipant({dir: this.networkDir(flags), id: flags.id, localId: flags['local-id'], account: flags.account})
+    const p = await showParticipant({
+      dir: this.networkDir(flags),
+      id: flags.id,
+      localId: flags['local-id'],
+      provider: flags.provider,
+      account: flags.account,
+    })
     this.log(`Identity   ${p.id}\nKind       ${p.kind}${p.kind === 'provider' ? (p.certified ? ' (certified)' : ' (not certified)') : ''}\nAccount    ${p.account}\nSummary    ${p.summary}`)
     return p
   }

@@ -37,6 +37,22 @@ export const consortiumAbi = [
     "inputs": [
       {
         "internalType": "bytes32",
+        "name": "key",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "address",
+        "name": "guardian",
+        "type": "address"
+      }
+    ],
+    "name": "AlreadyApproved",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
         "name": "id",
         "type": "bytes32"
       }
@@ -68,9 +84,9 @@ export const consortiumAbi = [
         "type": "bytes32"
       },
       {
-        "internalType": "address",
+        "internalType": "bytes32",
         "name": "voter",
-        "type": "address"
+        "type": "bytes32"
       }
     ],
     "name": "AlreadyVoted",
@@ -95,6 +111,17 @@ export const consortiumAbi = [
         "type": "bytes32"
       }
     ],
+    "name": "GovernanceRecoveryDisabled",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "id",
+        "type": "bytes32"
+      }
+    ],
     "name": "IdentityTaken",
     "type": "error"
   },
@@ -107,6 +134,28 @@ export const consortiumAbi = [
       }
     ],
     "name": "InvalidEndpoint",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "guardian",
+        "type": "address"
+      }
+    ],
+    "name": "InvalidGuardian",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "delay",
+        "type": "uint256"
+      }
+    ],
+    "name": "InvalidRecoveryDelay",
     "type": "error"
   },
   {
@@ -140,6 +189,22 @@ export const consortiumAbi = [
       }
     ],
     "name": "InvalidSignatureV",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "threshold",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "guardians",
+        "type": "uint256"
+      }
+    ],
+    "name": "InvalidThreshold",
     "type": "error"
   },
   {
@@ -188,13 +253,24 @@ export const consortiumAbi = [
   {
     "inputs": [
       {
+        "internalType": "bytes32",
+        "name": "id",
+        "type": "bytes32"
+      }
+    ],
+    "name": "NoPendingRecovery",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
         "internalType": "address",
         "name": "account",
         "type": "address"
       },
       {
         "internalType": "bytes32",
-        "name": "id",
+        "name": "provider",
         "type": "bytes32"
       }
     ],
@@ -248,6 +324,22 @@ export const consortiumAbi = [
   {
     "inputs": [
       {
+        "internalType": "bytes32",
+        "name": "id",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "address",
+        "name": "caller",
+        "type": "address"
+      }
+    ],
+    "name": "NotGuardian",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
         "internalType": "address",
         "name": "caller",
         "type": "address"
@@ -276,6 +368,22 @@ export const consortiumAbi = [
       }
     ],
     "name": "NotPendingGovernance",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "id",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "address",
+        "name": "caller",
+        "type": "address"
+      }
+    ],
+    "name": "NotRecoveryAccount",
     "type": "error"
   },
   {
@@ -319,12 +427,61 @@ export const consortiumAbi = [
         "type": "bytes32"
       },
       {
-        "internalType": "address",
+        "internalType": "bytes32",
         "name": "voter",
-        "type": "address"
+        "type": "bytes32"
       }
     ],
     "name": "NotVoted",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "id",
+        "type": "bytes32"
+      }
+    ],
+    "name": "ProviderSelfRotation",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "id",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "uint64",
+        "name": "readyAt",
+        "type": "uint64"
+      }
+    ],
+    "name": "RecoveryNotReady",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "id",
+        "type": "bytes32"
+      }
+    ],
+    "name": "RecoveryPending",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "provider",
+        "type": "bytes32"
+      }
+    ],
+    "name": "SealingMemberNeedsReadmission",
     "type": "error"
   },
   {
@@ -336,6 +493,17 @@ export const consortiumAbi = [
       }
     ],
     "name": "SignatureExpired",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "count",
+        "type": "uint256"
+      }
+    ],
+    "name": "TooManyGuardians",
     "type": "error"
   },
   {
@@ -484,7 +652,7 @@ export const consortiumAbi = [
       {
         "indexed": true,
         "internalType": "bytes32",
-        "name": "provider",
+        "name": "subject",
         "type": "bytes32"
       },
       {
@@ -520,14 +688,14 @@ export const consortiumAbi = [
       },
       {
         "indexed": true,
-        "internalType": "address",
+        "internalType": "bytes32",
         "name": "voter",
-        "type": "address"
+        "type": "bytes32"
       },
       {
         "indexed": true,
         "internalType": "bytes32",
-        "name": "provider",
+        "name": "subject",
         "type": "bytes32"
       },
       {
@@ -575,9 +743,9 @@ export const consortiumAbi = [
       },
       {
         "indexed": true,
-        "internalType": "address",
+        "internalType": "bytes32",
         "name": "voter",
-        "type": "address"
+        "type": "bytes32"
       },
       {
         "indexed": false,
@@ -588,6 +756,19 @@ export const consortiumAbi = [
     ],
     "name": "VoteWithdrawn",
     "type": "event"
+  },
+  {
+    "inputs": [],
+    "name": "GOVERNANCE_SUBJECT",
+    "outputs": [
+      {
+        "internalType": "bytes32",
+        "name": "",
+        "type": "bytes32"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
   },
   {
     "inputs": [],
@@ -646,12 +827,31 @@ export const consortiumAbi = [
         "type": "bytes32"
       },
       {
-        "internalType": "address",
+        "internalType": "bytes32",
         "name": "",
-        "type": "address"
+        "type": "bytes32"
       }
     ],
     "name": "hasVoted",
+    "outputs": [
+      {
+        "internalType": "bool",
+        "name": "",
+        "type": "bool"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "",
+        "type": "bytes32"
+      }
+    ],
+    "name": "isMember",
     "outputs": [
       {
         "internalType": "bool",
@@ -679,11 +879,45 @@ export const consortiumAbi = [
     "inputs": [
       {
         "internalType": "address",
-        "name": "",
+        "name": "account",
         "type": "address"
       }
     ],
     "name": "memberProvider",
+    "outputs": [
+      {
+        "internalType": "bytes32",
+        "name": "",
+        "type": "bytes32"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "enum Consortium.Action",
+        "name": "action",
+        "type": "uint8"
+      },
+      {
+        "internalType": "bytes32",
+        "name": "subject",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "address",
+        "name": "account",
+        "type": "address"
+      },
+      {
+        "internalType": "bool",
+        "name": "sealer",
+        "type": "bool"
+      }
+    ],
+    "name": "proposalKey",
     "outputs": [
       {
         "internalType": "bytes32",
@@ -791,11 +1025,78 @@ export const consortiumAbi = [
     "inputs": [
       {
         "internalType": "bytes32",
+        "name": "id",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "address",
+        "name": "newAccount",
+        "type": "address"
+      }
+    ],
+    "name": "voteRecoverPatient",
+    "outputs": [
+      {
+        "internalType": "bool",
+        "name": "executed",
+        "type": "bool"
+      }
+    ],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "id",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "address",
+        "name": "newAccount",
+        "type": "address"
+      }
+    ],
+    "name": "voteRecoverSteward",
+    "outputs": [
+      {
+        "internalType": "bool",
+        "name": "executed",
+        "type": "bool"
+      }
+    ],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
         "name": "provider",
         "type": "bytes32"
       }
     ],
     "name": "voteRemove",
+    "outputs": [
+      {
+        "internalType": "bool",
+        "name": "executed",
+        "type": "bool"
+      }
+    ],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "next",
+        "type": "address"
+      }
+    ],
+    "name": "voteTransferGovernance",
     "outputs": [
       {
         "internalType": "bool",

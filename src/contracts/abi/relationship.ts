@@ -21,6 +21,22 @@ export const relationshipAbi = [
     "inputs": [
       {
         "internalType": "bytes32",
+        "name": "key",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "address",
+        "name": "guardian",
+        "type": "address"
+      }
+    ],
+    "name": "AlreadyApproved",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
         "name": "id",
         "type": "bytes32"
       }
@@ -52,9 +68,9 @@ export const relationshipAbi = [
         "type": "bytes32"
       },
       {
-        "internalType": "address",
+        "internalType": "bytes32",
         "name": "voter",
-        "type": "address"
+        "type": "bytes32"
       }
     ],
     "name": "AlreadyVoted",
@@ -79,6 +95,17 @@ export const relationshipAbi = [
         "type": "bytes32"
       }
     ],
+    "name": "GovernanceRecoveryDisabled",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "id",
+        "type": "bytes32"
+      }
+    ],
     "name": "IdentityTaken",
     "type": "error"
   },
@@ -91,6 +118,28 @@ export const relationshipAbi = [
       }
     ],
     "name": "InvalidEndpoint",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "guardian",
+        "type": "address"
+      }
+    ],
+    "name": "InvalidGuardian",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "delay",
+        "type": "uint256"
+      }
+    ],
+    "name": "InvalidRecoveryDelay",
     "type": "error"
   },
   {
@@ -124,6 +173,22 @@ export const relationshipAbi = [
       }
     ],
     "name": "InvalidSignatureV",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "threshold",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "guardians",
+        "type": "uint256"
+      }
+    ],
+    "name": "InvalidThreshold",
     "type": "error"
   },
   {
@@ -172,13 +237,24 @@ export const relationshipAbi = [
   {
     "inputs": [
       {
+        "internalType": "bytes32",
+        "name": "id",
+        "type": "bytes32"
+      }
+    ],
+    "name": "NoPendingRecovery",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
         "internalType": "address",
         "name": "account",
         "type": "address"
       },
       {
         "internalType": "bytes32",
-        "name": "id",
+        "name": "provider",
         "type": "bytes32"
       }
     ],
@@ -232,6 +308,22 @@ export const relationshipAbi = [
   {
     "inputs": [
       {
+        "internalType": "bytes32",
+        "name": "id",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "address",
+        "name": "caller",
+        "type": "address"
+      }
+    ],
+    "name": "NotGuardian",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
         "internalType": "address",
         "name": "caller",
         "type": "address"
@@ -260,6 +352,22 @@ export const relationshipAbi = [
       }
     ],
     "name": "NotPendingGovernance",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "id",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "address",
+        "name": "caller",
+        "type": "address"
+      }
+    ],
+    "name": "NotRecoveryAccount",
     "type": "error"
   },
   {
@@ -303,12 +411,61 @@ export const relationshipAbi = [
         "type": "bytes32"
       },
       {
-        "internalType": "address",
+        "internalType": "bytes32",
         "name": "voter",
-        "type": "address"
+        "type": "bytes32"
       }
     ],
     "name": "NotVoted",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "id",
+        "type": "bytes32"
+      }
+    ],
+    "name": "ProviderSelfRotation",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "id",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "uint64",
+        "name": "readyAt",
+        "type": "uint64"
+      }
+    ],
+    "name": "RecoveryNotReady",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "id",
+        "type": "bytes32"
+      }
+    ],
+    "name": "RecoveryPending",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "provider",
+        "type": "bytes32"
+      }
+    ],
+    "name": "SealingMemberNeedsReadmission",
     "type": "error"
   },
   {
@@ -320,6 +477,17 @@ export const relationshipAbi = [
       }
     ],
     "name": "SignatureExpired",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "count",
+        "type": "uint256"
+      }
+    ],
+    "name": "TooManyGuardians",
     "type": "error"
   },
   {

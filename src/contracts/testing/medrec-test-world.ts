@@ -29,6 +29,7 @@ import {summaryAbi} from '../abi/summary.js'
 import type {ContractArtifact} from '../compile-contracts.js'
 import {medrecConsentDomain, medrecConsentTypes} from '../consent-typed-data.js'
 import {deployMedrecContracts} from '../deploy-contracts.js'
+import {patientIdentity} from '../derive-identity.js'
 
 /** Every MedRec event and error, for decoding logs and reverts from any of the contracts. */
 export const medrecAbi = [...registrarAbi, ...relationshipAbi, ...summaryAbi, ...consortiumAbi] as const
@@ -133,6 +134,21 @@ export function decodeRevert(error: unknown): unknown {
 /** A participant: its key and its identity. */
 export type Member = {account: LocalAccount; id: Hex}
 
+/** A patient enrolled (or to be enrolled) at `provider` under `enrolmentRef`; `id` follows from both. */
+export type Patient = Member & {provider: Hex; enrolmentRef: Hex}
+
+/** A fresh key and a random enrolment reference at `provider`, with the identity the Registrar will derive. */
+export async function newPatient(chain: TestChain, provider: Member | Hex): Promise<Patient> {
+  const providerId = typeof provider === 'string' ? provider : provider.id
+  const enrolmentRef = randomIdentity()
+  return {
+    account: await newAccount(chain),
+    id: patientIdentity(providerId, enrolmentRef),
+    provider: providerId,
+    enrolmentRef,
+  }
+}
+
 /** A fresh deployment with one account per role. */
 export type MedrecWorld = {
   chain: TestChain
@@ -148,8 +164,10 @@ export type MedrecWorld = {
   uncertifiedProvider: Member
   /** A lab, registered by `provider`. */
   lab: Member
-  patient: Member
-  otherPatient: Member
+  /** Enrolled at `provider`, by offer and confirmation. */
+  patient: Patient
+  /** Enrolled at `provider`, by its signed consent. */
+  otherPatient: Patient
   /** Not registered; the patient may grant it access. */
   viewer: LocalAccount
   /** Not registered; nobody. */
@@ -171,14 +189,13 @@ export async function deployMedrecWorld(chain: TestChain, artifacts: Record<stri
   ): Promise<TransactionReceipt> => send(chain, from, registrar, registrarCall(functionName, args))
 
   const member = async (): Promise<Member> => ({account: await newAccount(chain), id: randomIdentity()})
-  const [provider, otherProvider, uncertifiedProvider, lab, patient, otherPatient] = await Promise.all([
-    member(),
-    member(),
+  const [provider, otherProvider, uncertifiedProvider, lab] = await Promise.all([
     member(),
     member(),
     member(),
     member(),
   ])
+  const [patient, otherPatient] = await Promise.all([newPatient(chain, provider), newPatient(chain, provider)])
   const viewer = await newAccount(chain)
   const stranger = await newAccount(chain)
 
@@ -188,11 +205,16 @@ export async function deployMedrecWorld(chain: TestChain, artifacts: Record<stri
   await registrarSend(governance, 'decertifyProvider', [uncertifiedProvider.id])
   await registrarSend(provider.account, 'registerSteward', [lab.id, ParticipantKind.Lab, lab.account.address])
   // One patient consents by transaction, the other by signature: both paths in every world.
-  await registrarSend(provider.account, 'offerPatientRegistration', [patient.id, patient.account.address])
-  await registrarSend(patient.account, 'confirmRegistration', [patient.id])
-  const deadline = BigInt(Math.floor(Date.now() / 1000) + 3600)
+  await registrarSend(provider.account, 'offerPatientRegistration', [patient.enrolmentRef, patient.account.address])
+  await registrarSend(patient.account, 'confirmRegistration', [provider.id, patient.enrolmentRef])
+  // Chain time, not the wall clock: tests move the chain's clock forward.
+  const deadline = (await chainTime(chain)) + 3600n
   const signature = await signRegistration(chain, registrar, otherPatient, 0n, deadline)
-  await registrarSend(provider.account, 'registerPatientWithSig', [otherPatient.id, otherPatient.account.address, deadline, signature])
+  await registrarSend(
+    provider.account,
+    'registerPatientWithSig',
+    [otherPatient.enrolmentRef, otherPatient.account.address, deadline, signature],
+  )
 
   return {
     chain,
@@ -212,13 +234,25 @@ export async function deployMedrecWorld(chain: TestChain, artifacts: Record<stri
   }
 }
 
-/** The patient's EIP-712 consent to be registered at its own address. */
-export async function signRegistration(chain: TestChain, registrar: Address, patient: Member, nonce: bigint, deadline: bigint): Promise<Hex> {
+/** The patient's EIP-712 consent to be enrolled at its provider, at its own address. */
+export async function signRegistration(
+  chain: TestChain,
+  registrar: Address,
+  patient: Patient,
+  nonce: bigint,
+  deadline: bigint,
+): Promise<Hex> {
   return patient.account.signTypedData({
     domain: medrecConsentDomain(chain.chain.id, registrar),
     types: medrecConsentTypes,
     primaryType: 'PatientRegistration',
-    message: {id: patient.id, account: patient.account.address, nonce, deadline},
+    message: {
+      provider: patient.provider,
+      enrolmentRef: patient.enrolmentRef,
+      account: patient.account.address,
+      nonce,
+      deadline,
+    },
   })
 }
 
@@ -237,7 +271,7 @@ export async function signAcceptance(
   })
 }
 
-/** The new key's EIP-712 consent to take over patient `id`. */
+/** The new key's EIP-712 completion of a pending recovery of patient `id` to itself. */
 export async function signRecovery(chain: TestChain, registrar: Address, newKey: LocalAccount, id: Hex, nonce: bigint, deadline: bigint): Promise<Hex> {
   return newKey.signTypedData({
     domain: medrecConsentDomain(chain.chain.id, registrar),
@@ -263,4 +297,10 @@ export async function acceptedRelationship(world: MedrecWorld): Promise<Address>
 /** The chain's latest block timestamp, in seconds. */
 export async function chainTime(chain: TestChain): Promise<bigint> {
   return (await chain.publicClient.getBlock()).timestamp
+}
+
+/** Moves the chain's clock forward by `seconds` and mines a block at the new time. */
+export async function advanceChainTime(chain: TestChain, seconds: bigint): Promise<void> {
+  await chain.testClient.increaseTime({seconds: Number(seconds)})
+  await chain.testClient.mine({blocks: 1})
 }
