@@ -109,9 +109,10 @@ describe('AuditAnchors', () => {
     const w = await world()
     await anchor(w, w.provider.account, randomIdentity(), 1n)
 
-    // When it moves to a new account, the old one can no longer anchor and the new one can
+    // When governance moves it to a new account (providers cannot rotate themselves), the old
+    // account can no longer anchor and the new one can
     const moved = await newAccount(w.chain)
-    await w.registrarSend(w.provider.account, 'rotateAddress', [moved.address])
+    await w.registrarSend(w.governance, 'recoverSteward', [w.provider.id, moved.address])
     await expectRevert(anchor(w, w.provider.account, randomIdentity(), 2n), 'NotCertifiedProvider', [
       w.provider.account.address,
     ])

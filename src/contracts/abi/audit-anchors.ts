@@ -27,6 +27,22 @@ export const auditAnchorsAbi = [
     "inputs": [
       {
         "internalType": "bytes32",
+        "name": "key",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "address",
+        "name": "guardian",
+        "type": "address"
+      }
+    ],
+    "name": "AlreadyApproved",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
         "name": "id",
         "type": "bytes32"
       }
@@ -58,9 +74,9 @@ export const auditAnchorsAbi = [
         "type": "bytes32"
       },
       {
-        "internalType": "address",
+        "internalType": "bytes32",
         "name": "voter",
-        "type": "address"
+        "type": "bytes32"
       }
     ],
     "name": "AlreadyVoted",
@@ -85,6 +101,17 @@ export const auditAnchorsAbi = [
         "type": "bytes32"
       }
     ],
+    "name": "GovernanceRecoveryDisabled",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "id",
+        "type": "bytes32"
+      }
+    ],
     "name": "IdentityTaken",
     "type": "error"
   },
@@ -97,6 +124,28 @@ export const auditAnchorsAbi = [
       }
     ],
     "name": "InvalidEndpoint",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "guardian",
+        "type": "address"
+      }
+    ],
+    "name": "InvalidGuardian",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "delay",
+        "type": "uint256"
+      }
+    ],
+    "name": "InvalidRecoveryDelay",
     "type": "error"
   },
   {
@@ -130,6 +179,22 @@ export const auditAnchorsAbi = [
       }
     ],
     "name": "InvalidSignatureV",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "threshold",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "guardians",
+        "type": "uint256"
+      }
+    ],
+    "name": "InvalidThreshold",
     "type": "error"
   },
   {
@@ -178,13 +243,24 @@ export const auditAnchorsAbi = [
   {
     "inputs": [
       {
+        "internalType": "bytes32",
+        "name": "id",
+        "type": "bytes32"
+      }
+    ],
+    "name": "NoPendingRecovery",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
         "internalType": "address",
         "name": "account",
         "type": "address"
       },
       {
         "internalType": "bytes32",
-        "name": "id",
+        "name": "provider",
         "type": "bytes32"
       }
     ],
@@ -238,6 +314,22 @@ export const auditAnchorsAbi = [
   {
     "inputs": [
       {
+        "internalType": "bytes32",
+        "name": "id",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "address",
+        "name": "caller",
+        "type": "address"
+      }
+    ],
+    "name": "NotGuardian",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
         "internalType": "address",
         "name": "caller",
         "type": "address"
@@ -266,6 +358,22 @@ export const auditAnchorsAbi = [
       }
     ],
     "name": "NotPendingGovernance",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "id",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "address",
+        "name": "caller",
+        "type": "address"
+      }
+    ],
+    "name": "NotRecoveryAccount",
     "type": "error"
   },
   {
@@ -309,12 +417,61 @@ export const auditAnchorsAbi = [
         "type": "bytes32"
       },
       {
-        "internalType": "address",
+        "internalType": "bytes32",
         "name": "voter",
-        "type": "address"
+        "type": "bytes32"
       }
     ],
     "name": "NotVoted",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "id",
+        "type": "bytes32"
+      }
+    ],
+    "name": "ProviderSelfRotation",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "id",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "uint64",
+        "name": "readyAt",
+        "type": "uint64"
+      }
+    ],
+    "name": "RecoveryNotReady",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "id",
+        "type": "bytes32"
+      }
+    ],
+    "name": "RecoveryPending",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "provider",
+        "type": "bytes32"
+      }
+    ],
+    "name": "SealingMemberNeedsReadmission",
     "type": "error"
   },
   {
@@ -326,6 +483,17 @@ export const auditAnchorsAbi = [
       }
     ],
     "name": "SignatureExpired",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "count",
+        "type": "uint256"
+      }
+    ],
+    "name": "TooManyGuardians",
     "type": "error"
   },
   {
