@@ -4,38 +4,20 @@
 // Runs the built CLI as a user would (image present). Writes bench/results/network-up.json
 // (network-up-light-kdf.json with --light-kdf)
 // and prints a table. Usage: npm run bench:up [-- --runs 3 --settle 60 --light-kdf]
-import {execFileSync, spawnSync} from 'node:child_process'
+import {execFileSync} from 'node:child_process'
 import {mkdtempSync, mkdirSync, writeFileSync} from 'node:fs'
-import {createServer} from 'node:net'
 import {cpus, tmpdir, totalmem} from 'node:os'
 import {join} from 'node:path'
-import {fileURLToPath} from 'node:url'
 import {parseArgs} from 'node:util'
 
 import Docker from 'dockerode'
 
+import {freePort, median, medrec} from './bench-helpers.mjs'
+
 const {values} = parseArgs({options: {runs: {type: 'string', default: '3'}, settle: {type: 'string', default: '60'}, 'light-kdf': {type: 'boolean', default: false}, sealers: {type: 'string', default: '3,5'}}})
 const runs = Number(values.runs)
 const settleSeconds = Number(values.settle)
-const bin = fileURLToPath(new URL('../bin/run.js', import.meta.url))
 const docker = new Docker()
-
-function medrec(args) {
-  const started = process.hrtime.bigint()
-  const result = spawnSync(process.execPath, [bin, ...args, '--json'], {encoding: 'utf8', env: {...process.env, FORCE_COLOR: '0'}})
-  const wallMs = Number(process.hrtime.bigint() - started) / 1e6
-  if (result.status !== 0) throw new Error(`medrec ${args.join(' ')} failed (${result.status}): ${result.stdout}${result.stderr}`)
-  return {json: JSON.parse(result.stdout), wallMs}
-}
-
-async function freePort() {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const {port} = server.address()
-      server.close(() => resolve(port))
-    })
-  })
-}
 
 async function residentMemory(containerName) {
   const stats = await docker.getContainer(containerName).stats({stream: false})
@@ -43,7 +25,6 @@ async function residentMemory(containerName) {
   return m.stats?.rss ?? m.usage - (m.stats?.inactive_file ?? m.stats?.total_inactive_file ?? 0)
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 const results = []
 for (const sealers of values.sealers.split(',').map(Number)) {
   const samples = []
@@ -53,7 +34,7 @@ for (const sealers of values.sealers.split(',').map(Number)) {
     medrec(['network', 'init', '--dir', dir, '--name', name, '--sealers', String(sealers), '--period', '1', '--rpc-port', String(await freePort()), ...(values['light-kdf'] ? ['--light-kdf'] : [])])
     try {
       const up = medrec(['network', 'up', '--dir', dir])
-      const sample = {run, allSealedMs: up.json.timings.allSealedMs, readyMs: up.json.timings.readyMs, processWallMs: Math.round(up.wallMs)}
+      const sample = {run, allSealedMs: up.json.timings.allSealedMs, readyMs: up.json.timings.readyMs, processWallMs: up.wallMs}
       if (run === runs) {
         // Memory is read once, on the last run, after the chain has sealed for a while.
         await new Promise((resolve) => setTimeout(resolve, settleSeconds * 1000))

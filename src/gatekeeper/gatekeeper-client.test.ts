@@ -1,6 +1,10 @@
+import {execFileSync} from 'node:child_process'
+import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
+import {createServer as createHttpsServer} from 'node:https'
 import type {AddressInfo} from 'node:net'
-import {networkInterfaces} from 'node:os'
+import {networkInterfaces, tmpdir} from 'node:os'
+import {join} from 'node:path'
 
 import {keccak256, stringToBytes, zeroHash, type Address, type Hex} from 'viem'
 import {generatePrivateKey, privateKeyToAccount} from 'viem/accounts'
@@ -31,22 +35,27 @@ const records = resources.map((resource, i) => ({
 
 type Handler = (request: IncomingMessage, response: ServerResponse) => void
 
-/** A real HTTP server on `host` (loopback by default) that counts the connections it gets. */
+/**
+ * A real HTTP server on `host` (loopback by default) that counts the connections it gets;
+ * HTTPS when given a key and certificate.
+ */
 async function fakeGatekeeper(
   handler: Handler,
   host = '127.0.0.1',
+  tls?: {key: Buffer; cert: Buffer},
 ): Promise<{url: string; port: number; connections(): number; [Symbol.asyncDispose](): Promise<void>}> {
   let connections = 0
-  const server: Server = createServer((request, response) => {
+  const listener = (request: IncomingMessage, response: ServerResponse) => {
     // The body is drained first so the client's request always completes.
     request.resume()
     request.on('end', () => handler(request, response))
-  })
+  }
+  const server: Server = tls ? createHttpsServer(tls, listener) : createServer(listener)
   server.on('connection', () => connections++)
   await new Promise<void>((resolve) => server.listen(0, host, resolve))
   const {port} = server.address() as AddressInfo
   return {
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    url: `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`,
     port,
     connections: () => connections,
     [Symbol.asyncDispose]: () =>
@@ -77,6 +86,26 @@ function target(endpoint: string, extra: Partial<GatekeeperTarget> = {}): Gateke
     privateKey,
     timeoutMs: 5000,
     ...extra,
+  }
+}
+
+/** A private CA and a certificate it issued for 127.0.0.1, made with the openssl command. */
+function privateCa(): {ca: Buffer; key: Buffer; cert: Buffer} {
+  const dir = mkdtempSync(join(tmpdir(), 'medrec-test-ca-'))
+  try {
+    const openssl = (...args: string[]) => execFileSync('openssl', args, {cwd: dir, stdio: 'pipe'})
+    const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1']
+    openssl('req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.pem', '-subj', '/CN=MedRec test CA')
+    const issued = ['-CA', 'ca.pem', '-CAkey', 'ca.key', '-keyout', 'server.key', '-out', 'server.pem']
+    const leaf = ['-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1']
+    openssl('req', '-x509', ...ec, ...issued, ...leaf, '-addext', 'basicConstraints=CA:FALSE')
+    return {
+      ca: readFileSync(join(dir, 'ca.pem')),
+      key: readFileSync(join(dir, 'server.key')),
+      cert: readFileSync(join(dir, 'server.pem')),
+    }
+  } finally {
+    rmSync(dir, {recursive: true, force: true})
   }
 }
 
@@ -131,6 +160,56 @@ describe('gatekeeper client: endpoints', () => {
     }
     expect(await fetchRecords(target('not a url'))).toMatchObject({status: 'bad-endpoint'})
     expect(await fetchRecords(target('ftp://127.0.0.1/'))).toMatchObject({status: 'bad-endpoint'})
+  })
+
+  it('trusts a private CA only for the request given it, for records and notifications', async () => {
+    // Given a gatekeeper serving https with a certificate from a private CA
+    const {ca, key, cert} = privateCa()
+    await using gk = await fakeGatekeeper(
+      (request, response) => {
+        if (request.method === 'POST') return recordsAnswer(response)
+        response.writeHead(200, {'content-type': 'text/event-stream'})
+        response.write(`event: ready\ndata: ${JSON.stringify({relationship})}\n\n`)
+      },
+      '127.0.0.1',
+      {key, cert},
+    )
+
+    // When it is asked with the CA and, at the same time, without it
+    const [trusted, untrusted] = await Promise.all([
+      fetchRecords(target(gk.url, {ca})),
+      fetchRecords(target(gk.url)),
+    ])
+
+    // Then only the request given the CA trusts the certificate: nothing else in the process does
+    expect(trusted).toMatchObject({status: 'ok', records})
+    expect(untrusted).toMatchObject({status: 'unreachable', httpStatus: null, message: expect.stringContaining(gk.url)})
+    const subscription = await subscribeNotifications(target(gk.url, {ca}))
+    const {value} = await subscription.events.next()
+    subscription.close()
+    expect(value).toMatchObject({event: 'ready', data: {relationship}})
+    await expect(subscribeNotifications(target(gk.url))).rejects.toThrow(/certificate/)
+  })
+
+  it('does not follow a redirect: it is the answer, and the signed request goes nowhere else', async () => {
+    // Given a gatekeeper that redirects both kinds of request to another server
+    await using elsewhere = await fakeGatekeeper((_request, response) => recordsAnswer(response))
+    await using gk = await fakeGatekeeper((request, response) => {
+      response.writeHead(307, {location: `${elsewhere.url}${request.url}`, 'content-type': 'application/json'})
+      response.end(JSON.stringify({message: 'Moved elsewhere.'}))
+    })
+
+    // Then the redirect is reported as the gatekeeper's answer and the other server hears nothing
+    expect(await fetchRecords(target(gk.url))).toMatchObject({
+      status: 'unreachable',
+      httpStatus: 307,
+      message: 'Moved elsewhere.',
+    })
+    await expect(subscribeNotifications(target(gk.url))).rejects.toMatchObject({
+      code: errorCodes.INVALID_ARGUMENT,
+      message: expect.stringContaining('HTTP 307'),
+    })
+    expect(elsewhere.connections()).toBe(0)
   })
 })
 
@@ -339,6 +418,30 @@ describe('gatekeeper client: notification streams', () => {
     )
     const second = await subscribeNotifications(target(garbled.url))
     await expect(second.events.next()).rejects.toMatchObject({code: errorCodes.GATEKEEPER_ANSWER_INVALID})
+  })
+
+  it('counts each event in bytes on its own: heartbeats between events do not add up, pieces of one do', async () => {
+    // Given a stream with 2.7 KiB of heartbeat comments, an event (CRLF line ends), then an
+    // event of 500 characters but 1.5 KiB, sent in 100-byte pieces
+    const big = Buffer.from(`data: {"padding": "${'✓'.repeat(500)}"}\n\n`)
+    const pieces = Array.from({length: Math.ceil(big.length / 100)}, (_, i) => big.subarray(i * 100, i * 100 + 100))
+    await using gk = await fakeGatekeeper(
+      stream((response) => {
+        for (let i = 0; i < 200; i++) response.write(': keep-alive\n\n')
+        response.write('id: 7\r\nevent: record-changed\r\ndata: {"resourceType": "Observation"}\r\n\r\n')
+        const timer = setInterval(() => (pieces.length ? response.write(pieces.shift()) : clearInterval(timer)), 2)
+        response.on('close', () => clearInterval(timer))
+      }),
+    )
+    const subscription = await subscribeNotifications(target(gk.url, {limits: {maxEventBytes: 1024}}))
+
+    // Then the event after the heartbeats comes through, and the one in pieces is refused once past the limit
+    const seen: unknown[] = []
+    const error = await (async () => {
+      for await (const event of subscription.events) seen.push(event)
+    })().catch((e: unknown) => e)
+    expect(seen).toEqual([{event: 'record-changed', id: '7', data: {resourceType: 'Observation'}}])
+    expect(error).toMatchObject({code: errorCodes.GATEKEEPER_ANSWER_TOO_LARGE})
   })
 
   it('keeps a character split across two chunks whole', async () => {

@@ -1,7 +1,5 @@
-import {request as httpRequest, type IncomingMessage} from 'node:http'
-import {request as httpsRequest} from 'node:https'
-import {StringDecoder} from 'node:string_decoder'
-
+import {createParser, type EventSourceMessage} from 'eventsource-parser'
+import {Agent} from 'undici'
 import {zeroHash, type Address, type Hex} from 'viem'
 import {privateKeyToAccount} from 'viem/accounts'
 
@@ -67,7 +65,9 @@ export type ContentCheck = 'verified' | 'not-set' | 'not-checked'
 
 /**
  * Why one gatekeeper gave no records. refused (403), unavailable (503) and unreachable
- * come from the gatekeeper or the network; the others are the client refusing it:
+ * come from the gatekeeper or the network (unreachable also covers a port that fetch
+ * will not use, the Fetch standard's "bad ports" such as 6000 or 10080, and any answer
+ * other than 200, 403 and 503, a redirect included); the others are the client refusing it:
  * bad-endpoint (not an http(s) URL), insecure-endpoint (plain http off loopback, refused
  * before connecting), answer-too-large, bad-answer (undecryptable, malformed, or for
  * another relationship), content-mismatch (records that do not hash to the pointer's
@@ -117,20 +117,24 @@ export async function fetchRecords(
     method: 'POST',
     body,
   })
+  const timeoutMs = target.timeoutMs ?? 15_000
+  const agent = gatekeeperAgent(target.ca, timeoutMs, {stream: false})
   let response: {status: number; contentType: string | undefined; body: Buffer}
   try {
     response = await send(url, {
       method: 'POST',
       headers: {...headers, 'content-type': 'application/json'},
       body,
-      ca: target.ca,
-      timeoutMs: target.timeoutMs ?? 15_000,
+      agent,
       maxBytes: limits.maxAnswerBytes,
     })
   } catch (error) {
     if (error instanceof MedrecError && error.code === errorCodes.GATEKEEPER_ANSWER_TOO_LARGE)
       return failed('answer-too-large', `${url.origin}: ${error.message}`, 200)
-    return failed('unreachable', `${url.origin} cannot be reached: ${(error as Error).message}`)
+    return failed('unreachable', `${url.origin} cannot be reached: ${requestFailure(error, timeoutMs)}`)
+  } finally {
+    // Every exchange has its own pool: closing it closes the connection, read to the end or not.
+    await agent.destroy()
   }
   if (response.status !== 200) {
     const message = parseMessage(response.body)
@@ -193,22 +197,51 @@ export async function subscribeNotifications(
     scope: scopeForResourceTypes(undefined),
     method: 'GET',
   })
-  const response = await open(url, {
-    method: 'GET',
-    headers: {...headers, accept: 'text/event-stream'},
-    ca: target.ca,
-    timeoutMs: target.timeoutMs ?? 15_000,
-  })
-  if (response.statusCode !== 200) {
-    const body = await readAtMost(response, maxErrorBodyBytes)
+  const timeoutMs = target.timeoutMs ?? 15_000
+  const agent = gatekeeperAgent(target.ca, timeoutMs, {stream: true})
+  const closed = new AbortController()
+  const close = () => {
+    closed.abort()
+    void agent.destroy()
+  }
+  let response: Response
+  try {
+    response = await fetch(url, {
+      method: 'GET',
+      headers: {...headers, accept: 'text/event-stream', 'accept-encoding': 'identity'},
+      redirect: 'manual',
+      signal: closed.signal,
+      dispatcher: agent,
+    })
+  } catch (error) {
+    close()
+    throw new Error(requestFailure(error, timeoutMs), {cause: error})
+  }
+  if (response.status !== 200) {
+    // The agent does not time out a body on this exchange (the stream's), so the error body gets its own deadline.
+    const deadline = setTimeout(() => closed.abort(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs)
+    let body: Buffer
+    try {
+      body = await readAtMost(response, maxErrorBodyBytes)
+    } finally {
+      clearTimeout(deadline)
+      close()
+    }
     throw new MedrecError(
       errorCodes.INVALID_ARGUMENT,
-      `${url.origin} refused the subscription (HTTP ${response.statusCode}): ${parseMessage(body)}`,
+      `${url.origin} refused the subscription (HTTP ${response.status}): ${parseMessage(body)}`,
       {hint: "Only the relationship's patient may subscribe, while the relationship is accepted."},
     )
   }
-  response.socket.setTimeout(0)
-  return {events: parseEventStream(response, limits.maxEventBytes, url.origin), close: () => response.destroy()}
+  return {
+    events: readEventStream(response, {
+      maxEventBytes: limits.maxEventBytes,
+      origin: url.origin,
+      closed: closed.signal,
+      close,
+    }),
+    close,
+  }
 }
 
 /** The signed headers for one request to `url` on behalf of the target's requester. */
@@ -229,70 +262,113 @@ async function signFor(
   return headers
 }
 
-async function* parseEventStream(
-  stream: IncomingMessage,
-  maxEventBytes: number,
-  origin: string,
+const LF = 0x0a
+const CR = 0x0d
+
+/**
+ * The events of a server-sent event stream, parsed by eventsource-parser. The size limit is
+ * kept on the raw bytes before they reach the parser (the parser's own bound counts
+ * characters, and a character can be up to four bytes), one line at a time, so an event
+ * is refused at the line that takes it over the limit, after every event before it.
+ */
+async function* readEventStream(
+  response: Response,
+  options: {maxEventBytes: number; origin: string; closed: AbortSignal; close(): void},
 ): AsyncGenerator<NotificationEvent> {
-  const tooLarge = () => {
-    stream.destroy()
-    return new MedrecError(
+  const {maxEventBytes, origin} = options
+  const tooLarge = () =>
+    new MedrecError(
       errorCodes.GATEKEEPER_ANSWER_TOO_LARGE,
       `${origin} sent a notification event larger than ${maxEventBytes} bytes; the subscription was closed.`,
       {hint: 'The gatekeeper is misbehaving; tell its provider.'},
     )
-  }
-  // Decoded across chunks, so a character split between two chunks stays whole.
-  const decoder = new StringDecoder('utf8')
-  let buffer = ''
+  const parsed: EventSourceMessage[] = []
+  let parserOverflow = false
+  const parser = createParser({
+    onEvent: (message) => parsed.push(message),
+    onError: (error) => {
+      if (error.type === 'max-buffer-size-exceeded') parserOverflow = true
+    },
+    // A backstop only: a character is at least one byte, so the byte count below trips first.
+    maxBufferSize: maxEventBytes,
+  })
+  const withinLimit = eventSizeMeter(maxEventBytes)
+  // Stream mode keeps a character split between two chunks whole.
+  const decoder = new TextDecoder('utf-8')
   try {
-    for await (const chunk of stream) {
-      buffer += decoder.write(chunk as Buffer)
-      let end
-      while ((end = buffer.indexOf('\n\n')) >= 0) {
-        const block = buffer.slice(0, end)
-        buffer = buffer.slice(end + 2)
-        if (Buffer.byteLength(block, 'utf8') > maxEventBytes) throw tooLarge()
-        let event = 'message'
-        let id: string | null = null
-        const data: string[] = []
-        for (const line of block.split('\n')) {
-          if (line.startsWith(':')) continue
-          const colon = line.indexOf(':')
-          const field = colon < 0 ? line : line.slice(0, colon)
-          const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '')
-          if (field === 'event') event = value
-          else if (field === 'id') id = value
-          else if (field === 'data') data.push(value)
-        }
-        if (data.length === 0) continue
-        let parsed: unknown
-        try {
-          parsed = JSON.parse(data.join('\n'))
-        } catch {
-          stream.destroy()
-          throw new MedrecError(
-            errorCodes.GATEKEEPER_ANSWER_INVALID,
-            `${origin} sent a notification whose data is not JSON; the subscription was closed.`,
-            {hint: 'The gatekeeper is misbehaving; tell its provider.'},
-          )
-        }
-        if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-          stream.destroy()
-          throw new MedrecError(
-            errorCodes.GATEKEEPER_ANSWER_INVALID,
-            `${origin} sent a notification whose data is not a JSON object; the subscription was closed.`,
-          )
-        }
-        yield {event, id, data: parsed as Record<string, unknown>}
+    for await (const chunk of response.body ?? []) {
+      for (const line of linesOf(chunk)) {
+        const within = withinLimit(line)
+        if (within) parser.feed(decoder.decode(line, {stream: true}))
+        for (const message of parsed.splice(0)) yield notificationOf(message, origin)
+        if (options.closed.aborted) return
+        if (!within || parserOverflow) throw tooLarge()
       }
-      // What is left is an event not yet complete: it may not grow past the limit either.
-      if (Buffer.byteLength(buffer, 'utf8') > maxEventBytes) throw tooLarge()
     }
   } catch (error) {
     if (error instanceof MedrecError) throw error
-    // A stream closed by close() ends quietly; anything else is the caller's to see.
-    if ((error as NodeJS.ErrnoException).code !== 'ECONNRESET' && !stream.destroyed) throw error
+    // A stream closed by close(), or by the gatekeeper going away, ends quietly; anything else is the caller's to see.
+    if (!options.closed.aborted && !isConnectionLost(error)) throw error
+  } finally {
+    options.close()
+  }
+}
+
+/** The parser's event as the caller sees it: its data must be a JSON object. */
+function notificationOf(message: EventSourceMessage, origin: string): NotificationEvent {
+  let data: unknown
+  try {
+    data = JSON.parse(message.data)
+  } catch {
+    throw new MedrecError(
+      errorCodes.GATEKEEPER_ANSWER_INVALID,
+      `${origin} sent a notification whose data is not JSON; the subscription was closed.`,
+      {hint: 'The gatekeeper is misbehaving; tell its provider.'},
+    )
+  }
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    throw new MedrecError(
+      errorCodes.GATEKEEPER_ANSWER_INVALID,
+      `${origin} sent a notification whose data is not a JSON object; the subscription was closed.`,
+    )
+  }
+  return {event: message.event ?? 'message', id: message.id ?? null, data: data as Record<string, unknown>}
+}
+
+/** A chunk cut after each line feed (the last piece may be the start of a line). */
+function* linesOf(chunk: Uint8Array): Generator<Uint8Array> {
+  let start = 0
+  for (let lf = chunk.indexOf(LF); lf >= 0; lf = chunk.indexOf(LF, start)) {
+    yield chunk.subarray(start, lf + 1)
+    start = lf + 1
+  }
+  if (start < chunk.length) yield chunk.subarray(start)
+}
+
+/**
+ * Counts the bytes of the event being received: every line since the last blank line
+ * (LF or CRLF), line ends included, so comments and heartbeats between events do not add
+ * up. Fed the pieces `linesOf` cuts; false once the event is over the limit. A stream
+ * that ends lines with a bare CR is counted as one event, which only makes it stricter.
+ */
+function eventSizeMeter(maxEventBytes: number): (piece: Uint8Array) => boolean {
+  let eventBytes = 0
+  let lineBytes = 0
+  let previousByte: number | undefined
+  return (piece) => {
+    const byteBeforeLast = piece.length >= 2 ? piece[piece.length - 2] : previousByte
+    previousByte = piece[piece.length - 1]
+    lineBytes += piece.length
+    if (previousByte === LF) {
+      const blank = lineBytes === 1 || (lineBytes === 2 && byteBeforeLast === CR)
+      lineBytes = 0
+      if (blank) {
+        eventBytes = 0
+        return true
+      }
+    }
+    eventBytes += piece.length
+    return eventBytes <= maxEventBytes
   }
 }
 
@@ -340,81 +416,105 @@ function checkEndpoint(
   return {url: new URL(base.pathname.replace(/\/$/, '') + path, base)}
 }
 
-function open(
-  url: URL,
-  options: {method: string; headers: Record<string, string>; body?: Buffer; ca?: Buffer; timeoutMs: number},
-): Promise<IncomingMessage> {
-  return new Promise((resolve, reject) => {
-    const make = url.protocol === 'https:' ? httpsRequest : httpRequest
-    const request = make(
-      url,
-      {
-        method: options.method,
-        headers: {...options.headers, ...(options.body ? {'content-length': String(options.body.length)} : {})},
-        ...(options.ca ? {ca: options.ca} : {}),
-        timeout: options.timeoutMs,
-      },
-      resolve,
-    )
-    request.on('timeout', () => request.destroy(new Error(`no answer within ${options.timeoutMs} ms`)))
-    request.on('error', reject)
-    request.end(options.body)
+/**
+ * The connection pool for one exchange with one gatekeeper, given to Node's fetch as its
+ * dispatcher: fetch itself takes neither a CA nor timeouts. `ca` is trusted for this
+ * exchange only, not by the whole process (as tls.setDefaultCACertificates would), so
+ * gatekeepers asked side by side, and the chain's RPC, keep their own trust. The timeouts
+ * are for silence (connecting, waiting for the headers, between body chunks); an event
+ * stream is quiet between changes, so its body never times out.
+ */
+function gatekeeperAgent(ca: Buffer | undefined, timeoutMs: number, options: {stream: boolean}): Agent {
+  return new Agent({
+    connect: {timeout: timeoutMs, ...(ca ? {ca} : {})},
+    headersTimeout: timeoutMs,
+    bodyTimeout: options.stream ? 0 : timeoutMs,
   })
 }
 
+async function send(
+  url: URL,
+  options: {method: string; headers: Record<string, string>; body?: Buffer; agent: Agent; maxBytes: number},
+): Promise<{status: number; contentType: string | undefined; body: Buffer}> {
+  const response = await fetch(url, {
+    method: options.method,
+    // The limits count bytes as sent: a compressed answer would be counted after inflating.
+    headers: {...options.headers, 'accept-encoding': 'identity'},
+    body: options.body,
+    // A redirect is the gatekeeper's answer, not somewhere to send a signed request (perhaps in the clear).
+    redirect: 'manual',
+    dispatcher: options.agent,
+  })
+  const body =
+    response.status === 200
+      ? await readLimited(response, options.maxBytes)
+      : await readAtMost(response, maxErrorBodyBytes)
+  return {status: response.status, contentType: response.headers.get('content-type') ?? undefined, body}
+}
+
 /** The body, refused (and the connection closed) past `maxBytes`, declared or sent. */
-async function readLimited(stream: IncomingMessage, maxBytes: number): Promise<Buffer> {
-  const tooLarge = (size: string) => {
-    stream.destroy()
-    return new MedrecError(
+async function readLimited(response: Response, maxBytes: number): Promise<Buffer> {
+  const tooLarge = (size: string) =>
+    new MedrecError(
       errorCodes.GATEKEEPER_ANSWER_TOO_LARGE,
       `the answer is ${size}, over the limit of ${maxBytes} bytes; it was not read.`,
       {hint: 'The gatekeeper is misbehaving, or holds more than one answer may carry; tell its provider.'},
     )
+  const declared = Number(response.headers.get('content-length') ?? Number.NaN)
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    await response.body?.cancel()
+    throw tooLarge(`${declared} bytes`)
   }
-  const declared = Number(stream.headers['content-length'])
-  if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge(`${declared} bytes`)
-  const chunks: Buffer[] = []
+  const chunks: Uint8Array[] = []
   let total = 0
-  for await (const chunk of stream) {
-    total += (chunk as Buffer).length
+  // Leaving the loop early cancels the body, which closes the connection.
+  for await (const chunk of response.body ?? []) {
+    total += chunk.length
     if (total > maxBytes) throw tooLarge(`more than ${maxBytes} bytes`)
-    chunks.push(chunk as Buffer)
+    chunks.push(chunk)
   }
   return Buffer.concat(chunks, total)
 }
 
 /** The first `maxBytes` of the body; the rest is not read. */
-async function readAtMost(stream: IncomingMessage, maxBytes: number): Promise<Buffer> {
-  const chunks: Buffer[] = []
+async function readAtMost(response: Response, maxBytes: number): Promise<Buffer> {
+  const chunks: Uint8Array[] = []
   let total = 0
-  for await (const chunk of stream) {
-    chunks.push(chunk as Buffer)
-    total += (chunk as Buffer).length
-    if (total >= maxBytes) {
-      stream.destroy()
-      break
-    }
+  for await (const chunk of response.body ?? []) {
+    chunks.push(chunk)
+    total += chunk.length
+    if (total >= maxBytes) break
   }
   return Buffer.concat(chunks).subarray(0, maxBytes)
 }
 
-async function send(
-  url: URL,
-  options: {
-    method: string
-    headers: Record<string, string>
-    body?: Buffer
-    ca?: Buffer
-    timeoutMs: number
-    maxBytes: number
-  },
-): Promise<{status: number; contentType: string | undefined; body: Buffer}> {
-  const response = await open(url, options)
-  const status = response.statusCode ?? 0
-  const body =
-    status === 200 ? await readLimited(response, options.maxBytes) : await readAtMost(response, maxErrorBodyBytes)
-  return {status, contentType: response.headers['content-type'], body}
+const timeoutCodes = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT'])
+const connectionLostCodes = new Set(['UND_ERR_SOCKET', 'ECONNRESET'])
+
+/** The innermost cause of an error: fetch's own message is only "fetch failed" or "terminated". */
+function rootCause(error: unknown): unknown {
+  let cause = error
+  while (cause instanceof Error && cause.cause !== undefined) cause = cause.cause
+  return cause
+}
+
+function codeOf(error: unknown): unknown {
+  return typeof error === 'object' && error !== null ? (error as {code?: unknown}).code : undefined
+}
+
+/** Why a request failed, as a person would say it. */
+function requestFailure(error: unknown, timeoutMs: number): string {
+  const cause = rootCause(error)
+  if (timeoutCodes.has(codeOf(cause) as string)) return `no answer within ${timeoutMs} ms`
+  // Happy eyeballs tries each address of a name and reports every failure together.
+  if (cause instanceof AggregateError && cause.message === '')
+    return cause.errors.map((e: unknown) => (e instanceof Error ? e.message : String(e))).join('; ')
+  return cause instanceof Error ? cause.message : String(cause)
+}
+
+/** True when the gatekeeper closed or reset the connection mid-stream (it stopped, say). */
+function isConnectionLost(error: unknown): boolean {
+  return connectionLostCodes.has(codeOf(rootCause(error)) as string)
 }
 
 /** The decrypted records answer, checked: its shape, its relationship, each record's metadata against its resource. */

@@ -1,27 +1,18 @@
 import {mkdtemp} from 'node:fs/promises'
 import {request} from 'node:http'
-import {createServer} from 'node:net'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import Docker from 'dockerode'
 import {afterEach} from 'vitest'
 
+import {findFreePort} from '../../src/contracts/anvil.js'
 import {runMedrec} from './run-medrec.js'
 
 export const docker = new Docker()
 
-/** A free TCP port on 127.0.0.1, found by binding port 0. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const {port} = server.address() as {port: number}
-      server.close(() => resolve(port))
-    })
-  })
-}
+/** A free TCP port on 127.0.0.1: the helper that finds anvil its port. */
+export const freePort = findFreePort
 
 export type E2eNetwork = {dir: string; name: string; rpcPort: number; rpcUrl: string}
 
