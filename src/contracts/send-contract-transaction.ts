@@ -16,19 +16,24 @@ export async function sendContractTransaction<const abi extends Abi, functionNam
   address: Address
   abi: abi
   functionName: functionName
-  args: ContractFunctionArgs<abi, 'nonpayable' | 'payable', functionName>
+  /** Always a tuple: viem types some argument lists as `unknown`, which the intersection rules out. */
+  args: ContractFunctionArgs<abi, 'nonpayable' | 'payable', functionName> & readonly unknown[]
   /** How to name the action in messages, e.g. "accept relationship 0x…". */
   action: string
 }): Promise<SentContractTransaction> {
+  // The signature above ties functionName and args to the ABI for every caller; inside, the
+  // call is the same for any function, so it goes through viem's untyped (plain Abi) form.
+  const abi: Abi = options.abi
+  const args: readonly unknown[] = options.args
   try {
     const {request} = await options.publicClient.simulateContract({
       account: options.walletClient.account,
       address: options.address,
-      abi: options.abi,
+      abi,
       functionName: options.functionName,
-      args: options.args,
-    } as never)
-    const hash = await options.walletClient.writeContract(request as never)
+      args,
+    })
+    const hash = await options.walletClient.writeContract(request)
     const receipt = await options.publicClient.waitForTransactionReceipt({hash, timeout: 120_000})
     if (receipt.status !== 'success') {
       throw new MedrecError(errorCodes.CONTRACT_REVERTED, `Could not ${options.action}: transaction ${hash} reverted.`, {hint: 'Run the command again to see the reason.'})
