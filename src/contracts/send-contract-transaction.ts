@@ -114,7 +114,7 @@ const revertHints: Record<string, string | ((args: readonly unknown[]) => string
     'A sealing provider\'s account is its Clique signer: remove it (`medrec provider remove`), recover its ' +
     'identity, and add it again with its new key.',
   NotGuardian: 'Only a guardian the patient named may approve its recovery; see `medrec recovery show PATIENT`.',
-  AlreadyApproved: 'This guardian has already approved moving the patient to that account; the others must approve too.',
+  AlreadyApproved: 'This guardian already approved moving the patient to that account; the others must approve too.',
   RecoveryPending:
     'A recovery of this patient is already pending (see `medrec recovery show PATIENT`); the patient can cancel it ' +
     'with its current key (`medrec recovery cancel`).',
@@ -123,7 +123,7 @@ const revertHints: Record<string, string | ((args: readonly unknown[]) => string
     'Guardians start one with `medrec recovery approve`.',
   NotRecoveryAccount: 'Only the recovery\'s new account may complete it, with its own key or signature (--as NEW_KEY).',
   RecoveryNotReady: (args) =>
-    `The recovery can complete from ${chainTimeText(args[1])} (chain time); until then the patient may still cancel it.`,
+    `The recovery can complete from ${chainTimeText(args[1])} (chain time); until then the patient can cancel it.`,
   GovernanceRecoveryDisabled: 'This patient opted out of recovery by the consortium.',
   TooManyGuardians: 'Name at most 8 guardians.',
   InvalidThreshold: 'The threshold must be from 1 to the number of guardians (0 only when removing every guardian).',

@@ -3,7 +3,12 @@ import {getAddress, parseEventLogs, type Address, type Hash, type Hex} from 'vie
 import {registrarAbi} from '../contracts/abi/registrar.js'
 import {openRegistrar, signerFor} from './open-registrar.js'
 import {isoFromChainSeconds} from './participant-kinds.js'
-import {checkAccountReference, resolveRecoveryAccount, resolveRecoveryPatient} from './recovery-input.js'
+import {
+  checkAccountReference,
+  checkPatientReference,
+  resolveRecoveryAccount,
+  resolveRecoveryPatient,
+} from './recovery-input.js'
 import {sendRegistrarTransaction} from './send-registrar-transaction.js'
 
 export type ApproveRecoveryOptions = {
@@ -38,6 +43,7 @@ export type ApproveRecoveryResult = {
  * unless the patient's current key cancels it first.
  */
 export async function approveRecovery(options: ApproveRecoveryOptions): Promise<ApproveRecoveryResult> {
+  checkPatientReference(options.patient)
   checkAccountReference(options.newAccount, 'NEW_ACCOUNT')
   const context = await openRegistrar(options.dir)
   const patient = await resolveRecoveryPatient(context, options.patient)

@@ -6,7 +6,7 @@ import type {SentContractTransaction} from '../contracts/send-contract-transacti
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
 import {openRegistrar, signerFor} from './open-registrar.js'
-import {resolveRecoveryPatient} from './recovery-input.js'
+import {checkPatientReference, resolveRecoveryPatient} from './recovery-input.js'
 import {sendRegistrarTransaction} from './send-registrar-transaction.js'
 
 export type CompleteRecoveryOptions = {
@@ -42,6 +42,7 @@ const recoveryConsentLifetimeSeconds = 600n
  * then answers to the new key; the old one loses every power.
  */
 export async function completeRecovery(options: CompleteRecoveryOptions): Promise<CompleteRecoveryResult> {
+  checkPatientReference(options.patient)
   const context = await openRegistrar(options.dir)
   const patient = await resolveRecoveryPatient(context, options.patient)
   const newKey = await signerFor(context, options.as)

@@ -1,6 +1,11 @@
 import {getAddress, getContract, type Address, type Chain} from 'viem'
 
-import {networkClients, networkWalletClient, type NetworkPublicClient, type NetworkWalletClient} from '../chain/network-clients.js'
+import {
+  networkClients,
+  networkWalletClient,
+  type NetworkPublicClient,
+  type NetworkWalletClient,
+} from '../chain/network-clients.js'
 import {listAccounts} from '../accounts/accounts.js'
 import {registrarAbi} from '../contracts/abi/registrar.js'
 import {errorCodes} from '../errors/error-codes.js'
@@ -28,7 +33,8 @@ export async function openRegistrar(dir: string): Promise<RegistrarContext> {
   const {network, chain, publicClient} = await networkClients(dir)
   const deployed = network.state.contracts.Registrar
   if (!deployed) {
-    throw new MedrecError(errorCodes.CONTRACTS_NOT_DEPLOYED, 'The MedRec contracts are not deployed on this network.', {hint: 'Run `medrec contracts deploy` first.'})
+    const message = 'The MedRec contracts are not deployed on this network.'
+    throw new MedrecError(errorCodes.CONTRACTS_NOT_DEPLOYED, message, {hint: 'Run `medrec contracts deploy` first.'})
   }
   const registrar = getAddress(deployed)
   return {network, chain, publicClient, registrar, contract: registrarContract(publicClient, registrar)}

@@ -1,4 +1,4 @@
-import {zeroHash, type Address} from 'viem'
+import {zeroHash, type Address, type Hex} from 'viem'
 import {describe, expect, it} from 'vitest'
 
 import {registrarAbi} from '../contracts/abi/registrar.js'
@@ -10,14 +10,20 @@ import {completeRecovery} from './complete-recovery.js'
 import {recoveryLimits} from './recovery-input.js'
 import {setUpRecovery} from './set-up-recovery.js'
 import {showRecovery} from './show-recovery.js'
-import {enrolTestPatient, registrarTestNetwork, useRegistrarTestChain, type RegistrarTestNetwork} from './testing/registrar-test-network.js'
+import {
+  enrolTestPatient,
+  registrarTestNetwork,
+  useRegistrarTestChain,
+  type RegistrarTestNetwork,
+} from './testing/registrar-test-network.js'
 
 const test = useRegistrarTestChain()
 const day = 86_400
 
 /** alice is a patient with guardians bob, carol and dave (dave given by address), 2 of 3, a two-day delay. */
-async function aliceWithGuardians(options: {unfunded?: string[]} = {}): Promise<RegistrarTestNetwork & {id: `0x${string}`}> {
-  const net = await registrarTestNetwork(test, ['alice', 'bob', 'carol', 'dave', 'alice-new', 'relay', 'mallory'], options)
+async function aliceWithGuardians(options: {unfunded?: string[]} = {}): Promise<RegistrarTestNetwork & {id: Hex}> {
+  const names = ['alice', 'bob', 'carol', 'dave', 'alice-new', 'relay', 'mallory']
+  const net = await registrarTestNetwork(test, names, options)
   const id = await enrolTestPatient(net.world, net.keys.alice!)
   await setUpRecovery({
     dir: net.dir,
@@ -29,9 +35,9 @@ async function aliceWithGuardians(options: {unfunded?: string[]} = {}): Promise<
   return {...net, id}
 }
 
-async function identityOf(net: RegistrarTestNetwork, account: Address): Promise<`0x${string}`> {
-  const {publicClient} = net.world.chain
-  return publicClient.readContract({address: net.world.registrar, abi: registrarAbi, functionName: 'identityOf', args: [account]})
+async function identityOf(net: RegistrarTestNetwork, account: Address): Promise<Hex> {
+  const registrar = {address: net.world.registrar, abi: registrarAbi} as const
+  return net.world.chain.publicClient.readContract({...registrar, functionName: 'identityOf', args: [account]})
 }
 
 async function transactionCount(net: RegistrarTestNetwork, name: string): Promise<number> {
@@ -50,13 +56,14 @@ describe('patient recovery services', () => {
     }).toEqual(recoveryLimits)
   })
 
-  it('sets up guardians, threshold, delay and the consortium choice, and shows them by key name or identity', async () => {
+  it('sets up guardians, threshold, delay and the consortium choice, and shows them by key or identity', async () => {
     // Given a patient with no recovery set up
     const net = await registrarTestNetwork(test, ['alice', 'bob', 'carol', 'dave'])
     const id = await enrolTestPatient(net.world, net.keys.alice!)
     const before = await showRecovery({dir: net.dir, patient: 'alice'})
     expect(before.setup).toEqual({guardians: [], threshold: 0, delaySeconds: 0, consortiumRecovery: 'allowed'})
-    // When it names three guardians (two by key name, one by address), 2 of 3, a two-day delay, and refuses the consortium
+    // When it names three guardians (two by key name, one by address), 2 of 3, a two-day delay,
+    // and refuses the consortium
     const result = await setUpRecovery({
       dir: net.dir,
       as: 'alice',
@@ -68,11 +75,12 @@ describe('patient recovery services', () => {
     // Then the chain holds exactly that, and show reports it whichever way the patient is named
     const guardians = [net.keys.bob!.address, net.keys.carol!.address, net.keys.dave!.address]
     const expected = {guardians, threshold: 2, delaySeconds: 2 * day, consortiumRecovery: 'refused'}
-    expect(result).toMatchObject({patient: id, account: net.keys.alice!.address, setup: expected, cancelledRecovery: null})
+    const alice = net.keys.alice!.address
+    expect(result).toMatchObject({patient: id, account: alice, setup: expected, cancelledRecovery: null})
     expect(result.transactions).toHaveLength(2)
-    for (const patient of ['alice', id, net.keys.alice!.address]) {
+    for (const patient of ['alice', id, alice]) {
       const shown = await showRecovery({dir: net.dir, patient})
-      expect(shown).toMatchObject({patient: id, account: net.keys.alice!.address, setup: expected, pending: null, approvals: []})
+      expect(shown).toMatchObject({patient: id, account: alice, setup: expected, pending: null, approvals: []})
     }
     // And the consortium choice alone can change, leaving the guardians as they are
     const allowed = await setUpRecovery({dir: net.dir, as: 'alice', consortium: 'allow'})
@@ -80,13 +88,16 @@ describe('patient recovery services', () => {
     expect(allowed.transactions).toHaveLength(1)
   })
 
-  it('refuses a set-up that names the patient itself or comes from a key that is not a patient, before any transaction', async () => {
+  it('refuses a set-up naming the patient itself, or by a non-patient key, before any transaction', async () => {
     const net = await registrarTestNetwork(test, ['alice', 'bob', 'carol'])
     await enrolTestPatient(net.world, net.keys.alice!)
     const sentBefore = await transactionCount(net, 'alice')
     await expect(
       setUpRecovery({dir: net.dir, as: 'alice', guardians: ['bob', 'alice'], threshold: 1}),
-    ).rejects.toMatchObject({code: errorCodes.INVALID_ARGUMENT, message: expect.stringContaining('patient\'s own account')})
+    ).rejects.toMatchObject({
+      code: errorCodes.INVALID_ARGUMENT,
+      message: expect.stringContaining('patient\'s own account'),
+    })
     await expect(
       setUpRecovery({dir: net.dir, as: 'alice', guardians: ['bob', net.keys.bob!.address.toLowerCase()], threshold: 1}),
     ).rejects.toMatchObject({code: errorCodes.INVALID_ARGUMENT, message: expect.stringContaining('named twice')})
@@ -97,7 +108,7 @@ describe('patient recovery services', () => {
     expect(await transactionCount(net, 'bob')).toBe(0)
   })
 
-  it('starts the recovery when guardian approvals reach the threshold, and shows who approved and when it may complete', async () => {
+  it('starts the recovery at the threshold, and shows who approved and when it may complete', async () => {
     // Given alice with guardians bob, carol, dave (2 of 3, two days)
     const net = await aliceWithGuardians()
     // When bob approves moving her to alice-new, Then nothing starts yet, and show counts his approval
@@ -111,7 +122,8 @@ describe('patient recovery services', () => {
     const second = await approveRecovery({dir: net.dir, patient: 'alice', newAccount, as: 'carol'})
     const startedAt = await chainTime(net.world.chain)
     const readyAt = new Date(Number(startedAt + BigInt(2 * day)) * 1000).toISOString()
-    expect(second).toMatchObject({approvals: 2, threshold: 2, started: true, readyAt, guardian: net.keys.carol!.address})
+    const carol = net.keys.carol!.address
+    expect(second).toMatchObject({approvals: 2, threshold: 2, started: true, readyAt, guardian: carol})
     // And show reports the pending recovery: its account, who approved, when, and that the guardians started it
     const shown = await showRecovery({dir: net.dir, patient: net.id})
     expect(shown.pending).toEqual({
@@ -131,7 +143,8 @@ describe('patient recovery services', () => {
     for (const guardian of ['bob', 'dave']) {
       await approveRecovery({dir: net.dir, patient: net.id, newAccount: 'alice-new', as: guardian})
     }
-    // When the new key completes at once, or a minute before the delay is over, Then it is refused with a code that says so
+    // When the new key completes at once, or a minute before the delay is over,
+    // Then it is refused with a code that says so
     await expect(completeRecovery({dir: net.dir, patient: net.id, as: 'alice-new'})).rejects.toMatchObject({
       code: errorCodes.RECOVERY_NOT_READY,
       hint: expect.stringMatching(/can complete from \d{4}-\d\d-\d\dT/),
@@ -180,7 +193,7 @@ describe('patient recovery services', () => {
     await expect(cancelRecovery({dir: net.dir, as: 'bob'})).rejects.toMatchObject({code: errorCodes.INVALID_ARGUMENT})
   })
 
-  it('completes by the new key\'s signed PatientRecovery relayed by another key, the new key holding no ether', async () => {
+  it('completes by the new key\'s signed PatientRecovery, relayed; the new key holds no ether', async () => {
     // Given a recovery to a key without ether, past its delay
     const net = await aliceWithGuardians({unfunded: ['alice-new']})
     for (const guardian of ['carol', 'dave']) {

@@ -34,7 +34,8 @@ export function formatDuration(seconds: number): string {
 
 /** Refuses a recovery delay the Registrar would refuse (InvalidRecoveryDelay). */
 export function checkRecoveryDelay(seconds: number, flag = '--delay'): void {
-  if (!Number.isInteger(seconds) || seconds < recoveryLimits.minDelaySeconds || seconds > recoveryLimits.maxDelaySeconds) {
+  const {minDelaySeconds, maxDelaySeconds} = recoveryLimits
+  if (!Number.isInteger(seconds) || seconds < minDelaySeconds || seconds > maxDelaySeconds) {
     const given = Number.isInteger(seconds) && seconds >= 0 ? formatDuration(seconds) : String(seconds)
     throw new MedrecError(errorCodes.INVALID_ARGUMENT, `${flag} ${given} is outside 1 day to 90 days.`, {
       hint: 'The delay is the patient\'s time to notice a recovery and veto it: at least a day, at most 90 days.',
@@ -50,12 +51,14 @@ export function checkRecoveryDelay(seconds: number, flag = '--delay'): void {
 export function checkAccountReference(reference: string, flag: string): void {
   if (/^0x/i.test(reference)) {
     if (!/^0x[0-9a-fA-F]{40}$/.test(reference)) {
-      throw new MedrecError(errorCodes.INVALID_ARGUMENT, `${flag} "${reference}" is not an address (0x and 40 hex digits).`, {
+      const message = `${flag} "${reference}" is not an address (0x and 40 hex digits).`
+      throw new MedrecError(errorCodes.INVALID_ARGUMENT, message, {
         hint: 'Copy the address again, or give the name of a key in this directory.',
       })
     }
     if (!isAddress(reference)) {
-      throw new MedrecError(errorCodes.INVALID_ARGUMENT, `${flag} ${reference} fails its EIP-55 checksum: it was probably mistyped.`, {
+      const message = `${flag} ${reference} fails its EIP-55 checksum: it was probably mistyped.`
+      throw new MedrecError(errorCodes.INVALID_ARGUMENT, message, {
         hint: 'Copy the address again exactly, or write it all in lower case if it came without a checksum.',
       })
     }
@@ -65,14 +68,32 @@ export function checkAccountReference(reference: string, flag: string): void {
     return
   }
   if (!nodeNamePattern.test(reference)) {
-    throw new MedrecError(errorCodes.INVALID_ARGUMENT, `${flag} "${reference}" is neither a 0x address nor a key name.`, {
+    const message = `${flag} "${reference}" is neither a 0x address nor a key name.`
+    throw new MedrecError(errorCodes.INVALID_ARGUMENT, message, {
       hint: 'Give a 0x address, or a name from `medrec account list`.',
     })
   }
 }
 
+/** Checks the form of a patient reference before anything is read: a 32-byte identity or an account. */
+export function checkPatientReference(reference: string, flag = 'PATIENT'): void {
+  if (/^0x[0-9a-fA-F]{64}$/.test(reference)) return
+  if (/^0x/i.test(reference) && !/^0x[0-9a-fA-F]{40}$/.test(reference)) {
+    const message =
+      `${flag} "${reference}" is neither a 32-byte identity (0x and 64 hex digits) nor an address (0x and 40).`
+    throw new MedrecError(errorCodes.INVALID_ARGUMENT, message, {
+      hint: 'Give the patient\'s identity (see `medrec registrar show`), its current address, or its key name here.',
+    })
+  }
+  checkAccountReference(reference, flag)
+}
+
 /** An account reference checked (checkAccountReference) and resolved to its address. */
-export async function resolveRecoveryAccount(context: RegistrarContext, reference: string, flag: string): Promise<Address> {
+export async function resolveRecoveryAccount(
+  context: RegistrarContext,
+  reference: string,
+  flag: string,
+): Promise<Address> {
   checkAccountReference(reference, flag)
   return resolveAccount(context.network.paths, reference, flag)
 }
@@ -89,6 +110,7 @@ export async function resolveRecoveryPatient(
   reference: string,
   flag = 'PATIENT',
 ): Promise<RecoveryPatient> {
+  checkPatientReference(reference, flag)
   let id: Hex
   if (/^0x[0-9a-fA-F]{64}$/.test(reference)) {
     id = reference.toLowerCase() as Hex
@@ -96,7 +118,8 @@ export async function resolveRecoveryPatient(
     const account = await resolveRecoveryAccount(context, reference, flag)
     id = await context.contract.read.identityOf([account])
     if (id === zeroHash) {
-      throw new MedrecError(errorCodes.INVALID_ARGUMENT, `${flag} ${reference} (${account}) is not the current account of any participant.`, {
+      const message = `${flag} ${reference} (${account}) is not the current account of any participant.`
+      throw new MedrecError(errorCodes.INVALID_ARGUMENT, message, {
         hint: 'A patient whose key was lost is named by its 32-byte identity (see `medrec registrar show`).',
       })
     }

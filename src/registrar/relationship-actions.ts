@@ -11,7 +11,11 @@ import {openRegistrar, signerFor, type RegistrarContext} from './open-registrar.
 import {isoFromChainSeconds} from './participant-kinds.js'
 import {identityOfAccount} from './provider-reference.js'
 import {requireRelationship} from './read-registrar.js'
-import {sendRegistrarTransaction, type RegistrarWriteArgs, type RegistrarWriteName} from './send-registrar-transaction.js'
+import {
+  sendRegistrarTransaction,
+  type RegistrarWriteArgs,
+  type RegistrarWriteName,
+} from './send-registrar-transaction.js'
 
 function bytes32(value: string | undefined, flag: string): Hex | undefined {
   if (value === undefined) return undefined
@@ -98,7 +102,10 @@ export type RelationshipActionResult = {
 }
 
 /** Sends one Registrar call as the acting key, named for messages by the action. */
-type SendAs = <F extends RegistrarWriteName>(functionName: F, args: RegistrarWriteArgs<F>) => Promise<SentContractTransaction>
+type SendAs = <F extends RegistrarWriteName>(
+  functionName: F,
+  args: RegistrarWriteArgs<F>,
+) => Promise<SentContractTransaction>
 
 const actionNames: Record<RelationshipActionResult['action'], string> = {
   accept: 'accept',

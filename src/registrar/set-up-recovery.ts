@@ -48,32 +48,38 @@ function planSetUp(options: SetUpRecoveryOptions): {guardians: GuardianPlan | 'r
   const {guardians, threshold, delaySeconds} = options
   const namesGuardians = guardians !== undefined || threshold !== undefined || delaySeconds !== undefined
   if (options.removeGuardians && namesGuardians) {
-    throw new MedrecError(errorCodes.INVALID_ARGUMENT, '--remove-guardians cannot go with --guardian, --threshold or --delay.')
+    const message = '--remove-guardians cannot go with --guardian, --threshold or --delay.'
+    throw new MedrecError(errorCodes.INVALID_ARGUMENT, message)
   }
   if (!options.removeGuardians && !namesGuardians && options.consortium === undefined) {
     throw new MedrecError(errorCodes.INVALID_ARGUMENT, 'Nothing to set up.', {
-      hint: 'Name guardians (--guardian A --guardian B --threshold 2), --remove-guardians, or --consortium allow|refuse.',
+      hint: 'Name guardians (--guardian A --guardian B --threshold 2), --remove-guardians, or ' +
+        '--consortium allow|refuse.',
     })
   }
   if (options.removeGuardians) return {guardians: 'remove'}
   if (!namesGuardians) return {guardians: undefined}
   if (guardians === undefined || guardians.length === 0) {
-    throw new MedrecError(errorCodes.INVALID_ARGUMENT, '--threshold and --delay go with the whole guardian list (--guardian, repeated).', {
+    const message = '--threshold and --delay go with the whole guardian list (--guardian, repeated).'
+    throw new MedrecError(errorCodes.INVALID_ARGUMENT, message, {
       hint: 'Every set-up names all guardians again; to remove them all, use --remove-guardians.',
     })
   }
   if (guardians.length > recoveryLimits.maxGuardians) {
-    throw new MedrecError(errorCodes.INVALID_ARGUMENT, `${guardians.length} guardians named; at most ${recoveryLimits.maxGuardians} are allowed.`, {
+    const message = `${guardians.length} guardians named; at most ${recoveryLimits.maxGuardians} are allowed.`
+    throw new MedrecError(errorCodes.INVALID_ARGUMENT, message, {
       hint: 'Choose the people most likely to be reachable and hard to deceive together.',
     })
   }
   if (threshold === undefined) {
-    throw new MedrecError(errorCodes.INVALID_ARGUMENT, `--threshold is needed: how many of the ${guardians.length} guardians must agree.`, {
+    const message = `--threshold is needed: how many of the ${guardians.length} guardians must agree.`
+    throw new MedrecError(errorCodes.INVALID_ARGUMENT, message, {
       hint: 'A majority is usual, e.g. --threshold 2 of 3.',
     })
   }
   if (!Number.isInteger(threshold) || threshold < 1 || threshold > guardians.length) {
-    throw new MedrecError(errorCodes.INVALID_ARGUMENT, `--threshold ${threshold} is not from 1 to the ${guardians.length} guardians named.`, {
+    const message = `--threshold ${threshold} is not from 1 to the ${guardians.length} guardians named.`
+    throw new MedrecError(errorCodes.INVALID_ARGUMENT, message, {
       hint: 'The threshold counts guardians who must approve the same new account.',
     })
   }
@@ -124,7 +130,8 @@ export async function setUpRecovery(options: SetUpRecoveryOptions): Promise<SetU
       }
       addresses.push(address)
     }
-    guardianCall = {guardians: addresses, threshold: plan.guardians.threshold, delaySeconds: plan.guardians.delaySeconds}
+    const {threshold, delaySeconds} = plan.guardians
+    guardianCall = {guardians: addresses, threshold, delaySeconds}
   }
 
   const transactions: Hash[] = []

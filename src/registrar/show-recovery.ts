@@ -2,7 +2,7 @@ import {getAddress, zeroAddress, type Address, type Hex} from 'viem'
 
 import {openRegistrar, type RegistrarContext} from './open-registrar.js'
 import {isoFromChainSeconds} from './participant-kinds.js'
-import {resolveRecoveryPatient} from './recovery-input.js'
+import {checkPatientReference, resolveRecoveryPatient} from './recovery-input.js'
 
 /** A patient's recovery set-up as the Registrar holds it. */
 export type RecoverySetup = {
@@ -45,8 +45,13 @@ export type ShowRecoveryResult = {
 }
 
 /** The patient's set-up at `blockNumber`. */
-export async function readRecoverySetup(context: RegistrarContext, id: Hex, blockNumber?: bigint): Promise<RecoverySetup> {
-  const [guardians, threshold, delay, governanceAllowed] = await context.contract.read.recoverySetup([id], {blockNumber})
+export async function readRecoverySetup(
+  context: RegistrarContext,
+  id: Hex,
+  blockNumber?: bigint,
+): Promise<RecoverySetup> {
+  const [guardians, threshold, delay, governanceAllowed] =
+    await context.contract.read.recoverySetup([id], {blockNumber})
   return {
     guardians: guardians.map((g) => getAddress(g)),
     threshold,
@@ -89,6 +94,7 @@ async function currentApprovals(context: RegistrarContext, id: Hex, blockNumber:
  * patient is named by identity or current account; every value is read at one block.
  */
 export async function showRecovery(options: {dir: string; patient: string}): Promise<ShowRecoveryResult> {
+  checkPatientReference(options.patient)
   const context = await openRegistrar(options.dir)
   const patient = await resolveRecoveryPatient(context, options.patient)
   const block = await context.publicClient.getBlock()

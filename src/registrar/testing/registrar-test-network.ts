@@ -87,7 +87,9 @@ export async function registrarTestNetwork(
   for (const name of keyNames) {
     await ensureAccountKey(paths, name, true)
     const account = privateKeyToAccount((await unlockNodeKey(paths, name)).privateKey)
-    if (!options.unfunded?.includes(name)) await chain.testClient.setBalance({address: account.address, value: 10n ** 20n})
+    if (!options.unfunded?.includes(name)) {
+      await chain.testClient.setBalance({address: account.address, value: 10n ** 20n})
+    }
     keys[name] = account
   }
   return {dir, world, keys}
