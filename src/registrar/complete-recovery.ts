@@ -75,7 +75,7 @@ export async function completeRecovery(options: CompleteRecoveryOptions): Promis
       relayer,
       'completeRecoveryWithSig',
       [patient.id, newAccount, deadline, signature],
-      `relay the new key's signed completion: ${action}`,
+      `relay ${newAccount}'s signed completion of the recovery of patient ${patient.id}`,
     )
   }
   const rotated = parseEventLogs({abi: registrarAbi, eventName: 'AddressRotated', logs: sent.receipt.logs}).find(
