@@ -34,13 +34,28 @@ export function parseScope(text: string): bigint {
 
 const durationUnits: Record<string, number> = {s: 1, m: 60, h: 3600, d: 86_400}
 
+/** "90s", "15m", "12h", "30d" → seconds; `flag` names the flag in the message. */
+export function parseDurationSeconds(text: string, flag: string): number {
+  const match = /^(\d{1,9})([smhd])$/.exec(text.trim())
+  if (!match) {
+    throw new MedrecError(errorCodes.INVALID_ARGUMENT, `${flag} "${text}" is not a duration.`, {
+      hint: 'Write a number and a unit: 90s, 15m, 12h or 30d.',
+    })
+  }
+  return Number(match[1]) * durationUnits[match[2]!]!
+}
+
 /** "90s", "15m", "12h", "30d" → seconds, within the grant limits. */
 export function parseDuration(text: string): number {
-  const match = /^(\d{1,9})([smhd])$/.exec(text.trim())
-  if (!match) throw new MedrecError(errorCodes.INVALID_ARGUMENT, `--expires-in "${text}" is not a duration.`, {hint: 'Write a number and a unit: 90s, 15m, 12h or 30d.'})
-  const seconds = Number(match[1]) * durationUnits[match[2]!]!
+  const seconds = parseDurationSeconds(text, '--expires-in')
   if (seconds < grantDurationLimits.minSeconds || seconds > grantDurationLimits.maxSeconds) {
     throw new MedrecError(errorCodes.INVALID_ARGUMENT, `--expires-in ${text} is outside 1 minute to 10 years.`, {hint: 'Grant for as long as the viewer needs; grant again to extend.'})
   }
   return seconds
 }
+
+/** The PATIENT argument of the recovery commands. */
+export const recoveryPatientArg = Args.string({
+  description: 'The patient: its 32-byte identity (0x…), or its current account (a key name or a 0x address).',
+  required: true,
+})

@@ -1,7 +1,6 @@
 import {getAddress, zeroHash, type Address, type Hex} from 'viem'
 
 import {listAccounts} from '../accounts/accounts.js'
-import {registrarAbi} from '../contracts/abi/registrar.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
 import type {RegistrarContext} from './open-registrar.js'
@@ -9,12 +8,7 @@ import {kindNumber} from './participant-kinds.js'
 
 /** The identity the Registrar binds to `account` (zero when none). */
 export async function identityOfAccount(context: RegistrarContext, account: Address): Promise<Hex> {
-  return context.publicClient.readContract({
-    address: context.registrar,
-    abi: registrarAbi,
-    functionName: 'identityOf',
-    args: [account],
-  })
+  return context.contract.read.identityOf([account])
 }
 
 /**
@@ -36,12 +30,7 @@ export async function resolveProviderReference(
     })
   }
   const id = await identityOfAccount(context, getAddress(key.address))
-  const participant = id === zeroHash ? undefined : await context.publicClient.readContract({
-    address: context.registrar,
-    abi: registrarAbi,
-    functionName: 'participant',
-    args: [id],
-  })
+  const participant = id === zeroHash ? undefined : await context.contract.read.participant([id])
   if (participant?.kind !== kindNumber('provider')) {
     throw new MedrecError(
       errorCodes.INVALID_ARGUMENT,

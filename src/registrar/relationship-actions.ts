@@ -3,15 +3,19 @@ import {randomBytes} from 'node:crypto'
 import {getAddress, zeroHash, type Address, type Hash, type Hex} from 'viem'
 
 import {resolveAccount} from '../accounts/accounts.js'
-import {registrarAbi} from '../contracts/abi/registrar.js'
 import {resolvePatientIdentity} from '../contracts/identity-reference.js'
-import {sendContractTransaction} from '../contracts/send-contract-transaction.js'
+import type {SentContractTransaction} from '../contracts/send-contract-transaction.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
 import {openRegistrar, signerFor, type RegistrarContext} from './open-registrar.js'
 import {isoFromChainSeconds} from './participant-kinds.js'
 import {identityOfAccount} from './provider-reference.js'
 import {requireRelationship} from './read-registrar.js'
+import {
+  sendRegistrarTransaction,
+  type RegistrarWriteArgs,
+  type RegistrarWriteName,
+} from './send-registrar-transaction.js'
 
 function bytes32(value: string | undefined, flag: string): Hex | undefined {
   if (value === undefined) return undefined
@@ -71,45 +75,63 @@ export async function proposeRelationship(options: {
     stewardId,
     '--patient',
   )
-  const {hash} = await sendContractTransaction({
-    publicClient: context.publicClient,
-    walletClient: steward,
-    address: context.registrar,
-    abi: registrarAbi,
-    functionName: 'propose',
-    args: [patient, endpoint, queryRef, contentHash],
-    action: `propose a relationship to patient ${patient}`,
-  })
-  const relationship = await context.publicClient.readContract({address: context.registrar, abi: registrarAbi, functionName: 'relationshipOf', args: [patient, stewardId]})
-  return {relationship: getAddress(relationship), patient, steward: stewardId, stewardAccount: steward.account.address, queryRef, contentHash, transactions: [hash]}
+  const {hash} = await sendRegistrarTransaction(
+    context,
+    steward,
+    'propose',
+    [patient, endpoint, queryRef, contentHash],
+    `propose a relationship to patient ${patient}`,
+  )
+  const relationship = await context.contract.read.relationshipOf([patient, stewardId])
+  return {
+    relationship: getAddress(relationship),
+    patient,
+    steward: stewardId,
+    stewardAccount: steward.account.address,
+    queryRef,
+    contentHash,
+    transactions: [hash],
+  }
 }
 
-export type RelationshipActionResult = {relationship: Address; action: 'accept' | 'reject' | 'end' | 'grant' | 'revoke'; by: Address; transactions: Hash[]}
+export type RelationshipActionResult = {
+  relationship: Address
+  action: 'accept' | 'reject' | 'end' | 'grant' | 'revoke'
+  by: Address
+  transactions: Hash[]
+}
+
+/** Sends one Registrar call as the acting key, named for messages by the action. */
+type SendAs = <F extends RegistrarWriteName>(
+  functionName: F,
+  args: RegistrarWriteArgs<F>,
+) => Promise<SentContractTransaction>
+
+const actionNames: Record<RelationshipActionResult['action'], string> = {
+  accept: 'accept',
+  reject: 'reject',
+  end: 'end',
+  grant: 'grant a viewer on',
+  revoke: 'revoke a viewer on',
+}
 
 async function act(
   options: {dir: string; relationship: string; as: string},
   action: RelationshipActionResult['action'],
-  call: (context: RegistrarContext, relationship: Address) => {functionName: 'accept' | 'reject' | 'end' | 'grantViewer' | 'revokeViewer' | 'updatePointer'; args: readonly unknown[]} | Promise<{functionName: 'accept' | 'reject' | 'end' | 'grantViewer' | 'revokeViewer' | 'updatePointer'; args: readonly unknown[]}>,
+  call: (context: RegistrarContext, relationship: Address, send: SendAs) => Promise<SentContractTransaction>,
 ): Promise<RelationshipActionResult> {
   const context = await openRegistrar(options.dir)
   const relationship = await requireRelationship(context, options.relationship)
   const signer = await signerFor(context, options.as)
-  const {functionName, args} = await call(context, relationship)
-  const {hash} = await sendContractTransaction({
-    publicClient: context.publicClient,
-    walletClient: signer,
-    address: context.registrar,
-    abi: registrarAbi,
-    functionName,
-    args: args as never,
-    action: `${action === 'grant' ? 'grant a viewer on' : action === 'revoke' ? 'revoke a viewer on' : action} relationship ${relationship}`,
-  })
+  const send: SendAs = (functionName, args) =>
+    sendRegistrarTransaction(context, signer, functionName, args, `${actionNames[action]} relationship ${relationship}`)
+  const {hash} = await call(context, relationship, send)
   return {relationship, action, by: signer.account.address, transactions: [hash]}
 }
 
 /** The patient accepts, rejects or ends a relationship (its history is kept). */
 export async function setRelationshipStatus(options: {dir: string; relationship: string; as: string; action: 'accept' | 'reject' | 'end'}): Promise<RelationshipActionResult> {
-  return act(options, options.action, (_, relationship) => ({functionName: options.action, args: [relationship]}))
+  return act(options, options.action, (_, relationship, send) => send(options.action, [relationship]))
 }
 
 /** The patient lets `viewer` read under `scope` (a bitmask) until the expiry. */
@@ -120,11 +142,11 @@ export async function grantViewer(options: {dir: string; relationship: string; a
   }
   let viewer: Address | undefined
   let expiry = 0n
-  const result = await act(options, 'grant', async (context, relationship) => {
+  const result = await act(options, 'grant', async (context, relationship, send) => {
     viewer = await resolveAccount(context.network.paths, options.viewer, '--viewer')
     const block = await context.publicClient.getBlock()
     expiry = block.timestamp + BigInt(options.expiresInSeconds)
-    return {functionName: 'grantViewer', args: [relationship, viewer, options.scope, expiry]}
+    return send('grantViewer', [relationship, viewer, options.scope, expiry])
   })
   return {...result, viewer: viewer!, scope: options.scope.toString(), expiresAt: isoFromChainSeconds(expiry)}
 }
@@ -132,9 +154,9 @@ export async function grantViewer(options: {dir: string; relationship: string; a
 /** The patient withdraws a viewer's grant; it is refused from the next block on. */
 export async function revokeViewer(options: {dir: string; relationship: string; as: string; viewer: string}): Promise<RelationshipActionResult & {viewer: Address}> {
   let viewer: Address | undefined
-  const result = await act(options, 'revoke', async (context, relationship) => {
+  const result = await act(options, 'revoke', async (context, relationship, send) => {
     viewer = await resolveAccount(context.network.paths, options.viewer, '--viewer')
-    return {functionName: 'revokeViewer', args: [relationship, viewer]}
+    return send('revokeViewer', [relationship, viewer])
   })
   return {...result, viewer: viewer!}
 }

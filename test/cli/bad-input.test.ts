@@ -178,3 +178,55 @@ describe('provider and gatekeeper commands on bad input', () => {
     expect(bad.json.error).toMatchObject({code: 'MEDREC_AUDIT_LOG_CORRUPT', message: expect.stringContaining('line 2')})
   })
 })
+
+describe('recovery commands on bad input', () => {
+  const address = (n: number): string => `0x${n.toString(16).padStart(40, '0')}`
+  const nineGuardians = Array.from({length: 9}, (_, i) => ['--guardian', `guardian-${i + 1}`]).flat()
+
+  // Each is refused from the flags alone: the directory has no contracts, so any answer but
+  // MEDREC_INVALID_ARGUMENT (e.g. MEDREC_CONTRACTS_NOT_DEPLOYED) would mean the chain was reached.
+  it.each([
+    [
+      ['setup', '--guardian', 'bob', '--guardian', 'carol', '--threshold', '3'],
+      /--threshold 3 is not from 1 to the 2 guardians/,
+    ],
+    [['setup', ...nineGuardians, '--threshold', '5'], /9 guardians named; at most 8/],
+    [['setup', '--guardian', 'bob', '--threshold', '1', '--delay', '12h'], /--delay 12h is outside 1 day to 90 days/],
+    [['setup', '--guardian', 'bob', '--threshold', '1', '--delay', '91d'], /--delay 91d is outside 1 day to 90 days/],
+    [['setup', '--guardian', 'bob', '--threshold', '1', '--delay', 'soon'], /--delay "soon" is not a duration/],
+    [
+      ['setup', '--guardian', 'bob', '--guardian', '0x12345', '--threshold', '1'],
+      /--guardian "0x12345" is not an address/,
+    ],
+    // EIP-55's own example address with one letter's case flipped (…69EE7 → …69Ee7)
+    [['setup', '--guardian', '0x52908400098527886E0F7030069857D2E4169Ee7', '--threshold', '1'], /EIP-55 checksum/],
+    [['setup', '--guardian', address(0), '--threshold', '1'], /--guardian cannot be the zero address/],
+    [['setup', '--guardian', 'bob', '--guardian', 'bob', '--threshold', '1'], /--guardian bob is named twice/],
+    [['setup', '--guardian', 'bob'], /--threshold is needed/],
+    [['setup'], /Nothing to set up/],
+    [['approve', `0x${'ab'.repeat(32)}`, '0xnot-an-address'], /NEW_ACCOUNT "0xnot-an-address" is not an address/],
+    [['approve', '0x1234', address(7)], /PATIENT "0x1234" is neither a 32-byte identity/],
+    [['complete', 'Not A Key'], /PATIENT "Not A Key" is neither a 0x address nor a key name/],
+  ])('refuses recovery %j before reading the chain, with exit 1', async (args, message) => {
+    const dir = await mkdtemp(join(tmpdir(), 'medrec-cli-'))
+    expect((await runMedrec(['network', 'init', '--dir', dir, '--sealers', '1', '--light-kdf'])).exitCode).toBe(0)
+    const result = await runMedrec(['recovery', ...args, '--as', 'alice', '--dir', dir, '--json'])
+    expect(result.exitCode, result.stdout).toBe(1)
+    expect(result.json.error).toMatchObject({code: 'MEDREC_INVALID_ARGUMENT', message: expect.stringMatching(message)})
+  })
+
+  it('treats conflicting or malformed recovery flags as usage errors (exit 2)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'medrec-cli-'))
+    expect((await runMedrec(['network', 'init', '--dir', dir, '--sealers', '1', '--light-kdf'])).exitCode).toBe(0)
+    for (const args of [
+      ['setup', '--remove-guardians', '--guardian', 'bob'],
+      ['setup', '--consortium', 'maybe'],
+      ['setup', '--guardian', 'bob', '--threshold', 'two'],
+      ['approve', `0x${'ab'.repeat(32)}`],
+    ]) {
+      const result = await runMedrec(['recovery', ...args, '--as', 'alice', '--dir', dir, '--json'])
+      expect(result.exitCode, `${args.join(' ')}: ${result.stdout}`).toBe(2)
+      expect(result.json.error.code).toBe('MEDREC_USAGE')
+    }
+  })
+})

@@ -1,0 +1,40 @@
+import {Args} from '@oclif/core'
+
+import {MedrecCommand} from '../../base-command.js'
+import {asFlag, recoveryPatientArg} from '../../cli/shared-flags.js'
+import {approveRecovery, type ApproveRecoveryResult} from '../../registrar/approve-recovery.js'
+
+export default class RecoveryApprove extends MedrecCommand {
+  static override summary = 'As a guardian, approve moving a patient\'s identity to a new account.'
+  static override description = [
+    'When the patient\'s threshold of guardians has approved the same NEW_ACCOUNT, the recovery starts; the new key',
+    'completes it after the patient\'s delay (`medrec recovery complete`), unless the patient\'s current key cancels',
+    'it first.',
+  ].join(' ')
+  static override examples = ['<%= config.bin %> recovery approve 0x…(patient identity) alice-new --as bob']
+  static override args = {
+    patient: recoveryPatientArg,
+    // Shown as NEW_ACCOUNT in help and messages.
+    new_account: Args.string({
+      description: 'The account the patient moves to: a key name or a 0x address.',
+      required: true,
+    }),
+  }
+  static override flags = {as: asFlag}
+
+  async run(): Promise<ApproveRecoveryResult> {
+    const {args, flags} = await this.parse(RecoveryApprove)
+    const r = await approveRecovery({
+      dir: this.networkDir(flags),
+      patient: args.patient,
+      newAccount: args.new_account,
+      as: flags.as,
+    })
+    this.log(`Approved moving ${r.patient} to ${r.newAccount} (${r.approvals} of ${r.threshold}).`)
+    if (r.replaced) this.log(`This replaced the pending recovery to ${r.replaced}.`)
+    if (r.started) {
+      this.log(`The recovery started; the new key can complete it from ${r.readyAt} unless the patient cancels it.`)
+    }
+    return r
+  }
+}

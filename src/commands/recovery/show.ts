@@ -1,0 +1,41 @@
+import {MedrecCommand} from '../../base-command.js'
+import {recoveryPatientArg} from '../../cli/shared-flags.js'
+import {formatDuration} from '../../registrar/recovery-input.js'
+import {showRecovery, type ShowRecoveryResult} from '../../registrar/show-recovery.js'
+
+export default class RecoveryShow extends MedrecCommand {
+  static override summary = 'Show a patient\'s recovery set-up, any pending recovery, and the guardians\' approvals.'
+  static override examples = [
+    '<%= config.bin %> recovery show alice',
+    '<%= config.bin %> recovery show 0x…(patient identity)',
+  ]
+  static override args = {patient: recoveryPatientArg}
+
+  async run(): Promise<ShowRecoveryResult> {
+    const {args, flags} = await this.parse(RecoveryShow)
+    const r = await showRecovery({dir: this.networkDir(flags), patient: args.patient})
+    const {setup} = r
+    this.log(`Patient      ${r.patient}\nAccount      ${r.account}`)
+    if (setup.guardians.length === 0) this.log('Guardians    none')
+    else {
+      const delay = formatDuration(setup.delaySeconds)
+      this.log(`Guardians    ${setup.threshold} of ${setup.guardians.length}, delay ${delay}`)
+      for (const guardian of setup.guardians) this.log(`             ${guardian}`)
+    }
+    this.log(`Consortium   ${setup.consortiumRecovery}`)
+    if (r.pending) {
+      const p = r.pending
+      const by = p.byGovernance ? 'the consortium' : `guardians ${p.approvedBy.join(', ')}`
+      this.log(`Pending      to ${p.newAccount}, started by ${by}`)
+      const when = p.ready ? 'ready to complete since' : 'can complete from'
+      this.log(`             ${when} ${p.readyAt} (chain time ${r.chainTime})`)
+    } else {
+      this.log('Pending      none')
+    }
+    for (const a of r.approvals) {
+      if (a.newAccount === r.pending?.newAccount) continue
+      this.log(`Approvals    ${a.approvals} of ${setup.threshold} to ${a.newAccount}: ${a.approvedBy.join(', ')}`)
+    }
+    return r
+  }
+}

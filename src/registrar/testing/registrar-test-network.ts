@@ -1,0 +1,104 @@
+// Test support: a real network directory (medrec.yaml, genesis, keystores, state.json) whose
+// RPC node is an anvil with MedRec deployed, so registrar services run exactly as the CLI
+// runs them: opening the directory, unlocking named keys, sending through the RPC URL.
+import {mkdtemp} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+
+import type {Hex, LocalAccount} from 'viem'
+import {privateKeyToAccount} from 'viem/accounts'
+import {afterAll, beforeAll, expect} from 'vitest'
+
+import {startAnvil, type AnvilInstance} from '../../contracts/anvil.js'
+import {compileMedrecContracts, type MedrecCompileResult} from '../../contracts/compile-contracts.js'
+import {patientIdentity} from '../../contracts/derive-identity.js'
+import {
+  connectTestChain,
+  deployMedrecWorld,
+  randomIdentity,
+  type MedrecWorld,
+  type TestChain,
+} from '../../contracts/testing/medrec-test-world.js'
+import {ensureAccountKey, initNetwork} from '../../network/init-network.js'
+import {networkPaths, unlockNodeKey} from '../../network/network-files.js'
+import {readNetworkState, writeNetworkState} from '../../network/network-state.js'
+
+/** Not a well-known chain id (network init refuses anvil's 31337), set on anvil to match medrec.yaml. */
+export const testNetworkChainId = 7_357_001
+
+/** One anvil (with the directory's chain id) and one compile per test file. */
+export function useRegistrarTestChain(): {chain(): TestChain; compiled(): MedrecCompileResult; port(): number} {
+  let anvil: AnvilInstance | undefined
+  let chain: TestChain | undefined
+  let compiled: MedrecCompileResult | undefined
+  beforeAll(async () => {
+    const contractsDir = new URL('../../../contracts', import.meta.url).pathname
+    ;[anvil, compiled] = await Promise.all([startAnvil(), compileMedrecContracts({contractsDir})])
+    const response = await fetch(anvil.rpcUrl, {
+      method: 'POST',
+      headers: {'content-type': 'application/json'},
+      body: JSON.stringify({jsonrpc: '2.0', id: 1, method: 'anvil_setChainId', params: [testNetworkChainId]}),
+    })
+    const answer = (await response.json()) as {error?: unknown}
+    if (answer.error) throw new Error(`anvil_setChainId failed: ${JSON.stringify(answer.error)}`)
+    chain = connectTestChain(anvil.rpcUrl, testNetworkChainId)
+  }, 60_000)
+  afterAll(async () => {
+    await anvil?.stop()
+  })
+  return {
+    chain: () => chain ?? expect.fail('anvil did not start'),
+    compiled: () => compiled ?? expect.fail('contracts did not compile'),
+    port: () => anvil?.port ?? expect.fail('anvil did not start'),
+  }
+}
+
+/** A network directory on the test chain, a fresh MedRec deployment, and named keys in the directory. */
+export type RegistrarTestNetwork = {
+  dir: string
+  world: MedrecWorld
+  /** The directory's named keys, unlocked, for acting outside the services. */
+  keys: Record<string, LocalAccount>
+}
+
+/**
+ * Initialises a directory (light KDF) whose RPC is the test anvil, deploys MedRec into it,
+ * and creates a key per name: funded with 100 ether unless listed in `unfunded`.
+ */
+export async function registrarTestNetwork(
+  test: ReturnType<typeof useRegistrarTestChain>,
+  keyNames: string[],
+  options: {unfunded?: string[]} = {},
+): Promise<RegistrarTestNetwork> {
+  const chain = test.chain()
+  const dir = await mkdtemp(join(tmpdir(), 'medrec-registrar-'))
+  await initNetwork({dir, sealers: 1, lightKdf: true, chainId: testNetworkChainId, rpcPort: test.port()})
+  const world = await deployMedrecWorld(chain, test.compiled().artifacts)
+  const paths = networkPaths(dir)
+  const state = await readNetworkState(paths)
+  if (!state) throw new Error(`${dir} has no state after network init`)
+  state.contracts = {
+    Registrar: world.registrar,
+    Relationship: world.relationshipImplementation,
+    Summary: world.summaryImplementation,
+  }
+  await writeNetworkState(paths, state)
+  const keys: Record<string, LocalAccount> = {}
+  for (const name of keyNames) {
+    await ensureAccountKey(paths, name, true)
+    const account = privateKeyToAccount((await unlockNodeKey(paths, name)).privateKey)
+    if (!options.unfunded?.includes(name)) {
+      await chain.testClient.setBalance({address: account.address, value: 10n ** 20n})
+    }
+    keys[name] = account
+  }
+  return {dir, world, keys}
+}
+
+/** Enrols the key `account` as a patient of the world's provider (offer, then the patient's confirmation). */
+export async function enrolTestPatient(world: MedrecWorld, account: LocalAccount): Promise<Hex> {
+  const enrolmentRef = randomIdentity()
+  await world.registrarSend(world.provider.account, 'offerPatientRegistration', [enrolmentRef, account.address])
+  await world.registrarSend(account, 'confirmRegistration', [world.provider.id, enrolmentRef])
+  return patientIdentity(world.provider.id, enrolmentRef)
+}
