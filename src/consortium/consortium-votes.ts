@@ -9,7 +9,13 @@ import {consortiumWriter, type ConsortiumContext, type ConsortiumWriter} from '.
 import {providerIdentity} from './provider-identity.js'
 
 /** The CLI's names of Consortium.Action values, in the contract's order (None, 0, has no name). */
-export const proposalActionNames = ['admit', 'remove', 'recover-steward', 'recover-patient', 'transfer-governance'] as const
+export const proposalActionNames = [
+  'admit',
+  'remove',
+  'recover-steward',
+  'recover-patient',
+  'transfer-governance',
+] as const
 
 export type ProposalAction = (typeof proposalActionNames)[number]
 
@@ -61,13 +67,15 @@ export function pickVoters<T extends {name: string}>(members: T[], only: string[
 export async function requireVoter(context: ConsortiumContext, name: string): Promise<LocalMember> {
   const key = (await listAccounts(context.network.paths)).find((a) => a.name === name)
   if (!key || key.name === deployerKeyName || key.name === rpcNodeName) {
-    throw new MedrecError(errorCodes.INVALID_ARGUMENT, `--as "${name}" is not a provider's key in this network directory.`, {
+    const message = `--as "${name}" is not a provider's key in this network directory.`
+    throw new MedrecError(errorCodes.INVALID_ARGUMENT, message, {
       hint: 'Name your sealing provider, whose key is in .medrec/keys (see `medrec provider list`).',
     })
   }
   const id = await context.contracts.consortium.read.memberProvider([key.address])
   if (id === zeroHash) {
-    throw new MedrecError(errorCodes.NOT_CONSORTIUM_MEMBER, `${name} (${key.address}) is not a voting member of the consortium.`, {
+    const message = `${name} (${key.address}) is not a voting member of the consortium.`
+    throw new MedrecError(errorCodes.NOT_CONSORTIUM_MEMBER, message, {
       hint: 'Only sealing providers vote; see `medrec provider list` for who they are.',
     })
   }

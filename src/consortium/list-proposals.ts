@@ -1,7 +1,13 @@
 import {getAddress, type Address, type Hex} from 'viem'
 
 import {openConsortium, type ConsortiumContext} from './consortium-contracts.js'
-import {proposalActionName, proposalActionNumber, proposalVoters, providerNames, type ProposalAction} from './consortium-votes.js'
+import {
+  proposalActionName,
+  proposalActionNumber,
+  proposalVoters,
+  providerNames,
+  type ProposalAction,
+} from './consortium-votes.js'
 
 /** An open proposal of any kind and its tally. */
 export type ConsortiumProposal = {
@@ -11,7 +17,8 @@ export type ConsortiumProposal = {
   subject: Hex
   /** The subject's name where this directory knows it (providers named here), else null. */
   name: string | null
-  /** The account it names: where a provider is admitted, an identity recovered, governance handed to (zero for remove). */
+  /** The account it names: where a provider is admitted, an identity recovered to, governance handed to
+   * (zero for remove). */
   account: Address
   /** For admit: whether the provider joins as a sealing member. */
   sealer: boolean
