@@ -20,14 +20,18 @@ const ctx = useMedrecChain({chainId: consortiumTestChainId})
 async function withClinic(): Promise<ConsortiumNetwork> {
   const net = await consortiumNetwork(ctx.chain(), ctx.compiled().artifacts)
   // A non-sealer never touches Docker: the engine is never called.
-  const added = await addProvider({dir: net.dir, engine: new DockerodeEngine(), name: 'clinic', sealer: false, lightKdf: true})
+  const engine = new DockerodeEngine()
+  const added = await addProvider({dir: net.dir, engine, name: 'clinic', sealer: false, lightKdf: true})
   expect(added).toMatchObject({status: 'done', whitelist: {passed: true, votes: 2, threshold: 2}})
   return net
 }
 
-const accountOf = (net: ConsortiumNetwork, name: string) => net.chain.publicClient
-  .readContract({address: net.registrar, abi: registrarAbi, functionName: 'participant', args: [providerIdentity(name)]})
-  .then((p) => getAddress(p.account))
+const accountOf = async (net: ConsortiumNetwork, name: string) => {
+  const registrar = {address: net.registrar, abi: registrarAbi} as const
+  const id = providerIdentity(name)
+  const p = await net.chain.publicClient.readContract({...registrar, functionName: 'participant', args: [id]})
+  return getAddress(p.account)
+}
 
 const freshAddress = () => privateKeyToAccount(generatePrivateKey()).address
 
@@ -60,7 +64,13 @@ describe('consortium recover-steward', () => {
     })
     expect(await accountOf(net, 'clinic')).toBe(before)
     expect((await listProposals({dir: net.dir})).proposals).toEqual([
-      expect.objectContaining({action: 'recover-steward', name: 'clinic', account: to, votes: 1, votedBy: ['sealer-1']}),
+      expect.objectContaining({
+        action: 'recover-steward',
+        name: 'clinic',
+        account: to,
+        votes: 1,
+        votedBy: ['sealer-1'],
+      }),
     ])
 
     // When the same member runs it again, no second vote is sent
@@ -81,14 +91,15 @@ describe('consortium recover-steward', () => {
 
   it('refuses a voter that is not a sealing member before anything is sent', async () => {
     const net = await withClinic()
-    const head = await net.chain.publicClient.getBlockNumber()
+    const head = await net.head()
     // The clinic is a certified provider, but without a seat it has no vote
-    const notMember = await refusal(recoverSteward({dir: net.dir, steward: 'sealer-3', to: freshAddress(), as: 'clinic'}))
+    const to = freshAddress()
+    const notMember = await refusal(recoverSteward({dir: net.dir, steward: 'sealer-3', to, as: 'clinic'}))
     expect(notMember.code).toBe(errorCodes.NOT_CONSORTIUM_MEMBER)
     // A name with no key here is a plain bad argument
-    const unknown = await refusal(recoverSteward({dir: net.dir, steward: 'clinic', to: freshAddress(), as: 'nobody'}))
+    const unknown = await refusal(recoverSteward({dir: net.dir, steward: 'clinic', to, as: 'nobody'}))
     expect(unknown.code).toBe(errorCodes.INVALID_ARGUMENT)
-    expect(await net.chain.publicClient.getBlockNumber()).toBe(head)
+    expect(await net.head()).toBe(head)
   })
 
   it('refuses a sealing member with SEALING_MEMBER_NEEDS_READMISSION, saying to remove and re-admit it', async () => {
@@ -118,14 +129,16 @@ describe('consortium recover-steward', () => {
 
   it('refuses an unknown steward, a malformed address and an account that belongs to someone', async () => {
     const net = await withClinic()
-    const head = await net.chain.publicClient.getBlockNumber()
-    const unknown = await refusal(recoverSteward({dir: net.dir, steward: 'no-such-clinic', to: freshAddress(), as: 'sealer-1'}))
+    const head = await net.head()
+    const to = freshAddress()
+    const unknown = await refusal(recoverSteward({dir: net.dir, steward: 'no-such-clinic', to, as: 'sealer-1'}))
     expect(unknown.code).toBe(errorCodes.INVALID_ARGUMENT)
     expect(unknown.message).toContain('no-such-clinic')
     const badAddress = await refusal(recoverSteward({dir: net.dir, steward: 'clinic', to: '0x1234', as: 'sealer-1'}))
     expect(badAddress.code).toBe(errorCodes.INVALID_ARGUMENT)
-    const taken = await refusal(recoverSteward({dir: net.dir, steward: 'clinic', to: net.sealers[0]!.address, as: 'sealer-1'}))
+    const sealerAccount = net.sealers[0]!.address
+    const taken = await refusal(recoverSteward({dir: net.dir, steward: 'clinic', to: sealerAccount, as: 'sealer-1'}))
     expect(taken.code).toBe(errorCodes.INVALID_ARGUMENT)
-    expect(await net.chain.publicClient.getBlockNumber()).toBe(head)
+    expect(await net.head()).toBe(head)
   })
 })

@@ -29,6 +29,8 @@ export type ConsortiumNetwork = {
   account(name: string): Promise<LocalAccount>
   /** Creates a funded key in the directory that is nobody on chain. */
   newKey(name: string): Promise<Address>
+  /** The chain's head, uncached (anvil mines one block per transaction: a changed head means something was sent). */
+  head(): Promise<bigint>
 }
 
 const funds = 10n ** 21n
@@ -61,9 +63,14 @@ export async function consortiumNetwork(
     await chain.testClient.setBalance({address, value: funds})
   }
 
-  const walletClient = createWalletClient({account: await account(deployerKeyName), chain: chain.chain, transport: http()})
+  const deployer = await account(deployerKeyName)
+  const walletClient = createWalletClient({account: deployer, chain: chain.chain, transport: http()})
   const {addresses} = await deployMedrecContracts({walletClient, publicClient: chain.publicClient, artifacts})
-  const sealers = init.sealers.map((s) => ({name: s.name, address: getAddress(s.address), id: providerIdentity(s.name)}))
+  const sealers = init.sealers.map((s) => ({
+    name: s.name,
+    address: getAddress(s.address),
+    id: providerIdentity(s.name),
+  }))
   const {consortium} = await establishConsortium({
     walletClient,
     publicClient: chain.publicClient,
@@ -88,6 +95,7 @@ export async function consortiumNetwork(
       await chain.testClient.setBalance({address, value: funds})
       return address
     },
+    head: () => chain.publicClient.getBlockNumber({cacheTime: 0}),
   }
 }
 
@@ -99,6 +107,8 @@ export async function enrolPatient(
   enrolmentRef: Hex,
 ): Promise<void> {
   const provider = await net.account(providerKey)
-  await send(net.chain, provider, net.registrar, registrarCall('offerPatientRegistration', [enrolmentRef, patient.address]))
-  await send(net.chain, patient, net.registrar, registrarCall('confirmRegistration', [providerIdentity(providerKey), enrolmentRef]))
+  const offer = registrarCall('offerPatientRegistration', [enrolmentRef, patient.address])
+  await send(net.chain, provider, net.registrar, offer)
+  const confirm = registrarCall('confirmRegistration', [providerIdentity(providerKey), enrolmentRef])
+  await send(net.chain, patient, net.registrar, confirm)
 }

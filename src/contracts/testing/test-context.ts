@@ -15,7 +15,10 @@ export function useMedrecChain(
   let compiled: MedrecCompileResult | undefined
   beforeAll(async () => {
     const contractsDir = new URL('../../../contracts', import.meta.url).pathname
-    ;[anvil, compiled] = await Promise.all([startAnvil({chainId: options.chainId}), compileMedrecContracts({contractsDir})])
+    ;[anvil, compiled] = await Promise.all([
+      startAnvil({chainId: options.chainId}),
+      compileMedrecContracts({contractsDir}),
+    ])
     chain = connectTestChain(anvil.rpcUrl, anvil.chainId)
   }, 60_000)
   afterAll(async () => {
