@@ -31,7 +31,7 @@ describe('consortium proposals', () => {
     const enrolmentRef = randomIdentity()
     await enrolPatient(net, 'sealer-1', patient, enrolmentRef)
     const patientId = patientIdentity(providerIdentity('sealer-1'), enrolmentRef)
-    const successor = net.registrar // any contract will do for a proposal that never passes here
+    const successor = net.addresses.Summary // any contract will do for a proposal that never passes here
     const [stewardTo, patientTo] = [fresh(), fresh()]
 
     // When one member votes for a proposal of each kind

@@ -99,7 +99,7 @@ describe('consortium transfer-governance', () => {
     expect(await governance(net)).toEqual({governing: net.consortium, pending: zeroAddress})
   })
 
-  it('refuses a successor without code, a key name, and a voter that is not a member, sending nothing', async () => {
+  it('refuses a successor without code, a key name, the Registrar and a non-member voter, sending nothing', async () => {
     const {net, successor} = await withSuccessor()
     await net.newKey('outsider')
     const head = await net.head()
@@ -111,6 +111,8 @@ describe('consortium transfer-governance', () => {
     expect(keyName.code).toBe(errorCodes.INVALID_ARGUMENT)
     const outsider = await refusal(transferGovernance({dir: net.dir, next: successor, as: 'outsider'}))
     expect(outsider.code).toBe(errorCodes.NOT_CONSORTIUM_MEMBER)
+    const itself = await refusal(transferGovernance({dir: net.dir, next: net.registrar, as: 'sealer-1'}))
+    expect(itself.code).toBe(errorCodes.INVALID_ARGUMENT)
     const nothingPending = await refusal(transferGovernance({dir: net.dir, next: zeroAddress, as: 'sealer-1'}))
     expect(nothingPending.code).toBe(errorCodes.INVALID_ARGUMENT)
     expect(await net.head()).toBe(head)

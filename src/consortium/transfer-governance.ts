@@ -60,8 +60,9 @@ export async function transferGovernance(options: TransferGovernanceParameters):
         hint: `Its governance is ${governance}; only the governing contract can hand it on.`,
       })
     }
-    if (next === context.consortium) {
-      throw new MedrecError(errorCodes.INVALID_ARGUMENT, `${next} is this Consortium: it governs already.`)
+    if (next === context.consortium || next === context.registrar) {
+      const what = next === context.consortium ? 'this Consortium: it governs already' : 'the Registrar itself'
+      throw new MedrecError(errorCodes.INVALID_ARGUMENT, `${next} is ${what}.`, {hint: 'Give the successor contract.'})
     }
     const code = cancel ? undefined : await context.publicClient.getCode({address: next})
     if (!cancel && (code === undefined || code === '0x')) {

@@ -23,6 +23,8 @@ export type ConsortiumNetwork = {
   chain: TestChain
   registrar: Address
   consortium: Address
+  /** Every deployed contract, by name. */
+  addresses: Record<'Registrar' | 'Relationship' | 'Summary' | 'Consortium', Address>
   /** The founding sealing providers: sealer-1…sealer-N. */
   sealers: {name: string; address: Address; id: Hex}[]
   /** A key of the directory, by name, as a viem account (for acting outside the services). */
@@ -88,6 +90,7 @@ export async function consortiumNetwork(
     chain,
     registrar: addresses.Registrar,
     consortium,
+    addresses: {...addresses, Consortium: consortium},
     sealers,
     account,
     newKey: async (name) => {
