@@ -1,4 +1,4 @@
-import {BaseError, ContractFunctionRevertedError, zeroHash, type Address, type Hash, type Hex} from 'viem'
+import {BaseError, ContractFunctionRevertedError, getAddress, zeroHash, type Address, type Hash, type Hex} from 'viem'
 
 import {listAccounts} from '../accounts/accounts.js'
 import {explainContractError} from '../contracts/send-contract-transaction.js'
@@ -163,7 +163,7 @@ export type ConsortiumVoteOutcome = {
   status: 'awaiting-votes' | 'executed'
   /** The proposal's key in the Consortium (it changes with the member set and after each execution). */
   key: Hex
-  /** Votes counted for it (the threshold once it has executed). */
+  /** Votes counted for it (when it executed: the count that passed it). */
   votes: number
   threshold: number
   /** Members who have voted for it, by name where this directory knows one (else identity). */
@@ -172,41 +172,79 @@ export type ConsortiumVoteOutcome = {
   transaction: Hash | null
 }
 
+/** A proposal of one of the single-vote kinds (recoveries, governance), as the Consortium keys it. */
+export type ConsortiumProposalSubject = {action: ProposalAction; subject: Hex; account: Address}
+
+/** The newest execution of this proposal: its key and the count and threshold it passed with. */
+async function lastExecution(
+  context: ConsortiumContext,
+  proposal: ConsortiumProposalSubject,
+): Promise<{key: Hex; count: number; threshold: number} | undefined> {
+  const {consortium} = context.contracts
+  const action = proposalActionNumber(proposal.action)
+  const executions = await consortium.getEvents.ProposalExecuted({subject: proposal.subject}, {fromBlock: 0n})
+  const key = executions
+    .filter((e) => e.args.action === action && e.args.account && getAddress(e.args.account) === proposal.account)
+    .at(-1)?.args.key
+  if (!key) return undefined
+  const deciding = (await consortium.getEvents.VoteCast({key}, {fromBlock: 0n})).at(-1)?.args
+  return {key, count: Number(deciding?.count ?? 0n), threshold: Number(deciding?.threshold ?? 0n)}
+}
+
 /**
- * `voter` votes once for the proposal `key`: nothing is sent when the change is already in
- * effect (a re-run after the deciding vote) or the member has voted already.
+ * `voter` votes once for `proposal`. Nothing is sent when the member has voted already, or
+ * when the change is in effect: a re-run after the deciding vote reports that execution;
+ * a change that holds without any vote (e.g. a steward already at that account) is refused
+ * with `inEffectWithoutVote`, since there is nothing to vote on.
  */
 export async function voteOnce(
   context: ConsortiumContext,
   options: {
     voter: LocalMember
-    key: Hex
+    proposal: ConsortiumProposalSubject
     inEffect: () => Promise<boolean>
+    inEffectWithoutVote: string
     action: string
     vote: (consortium: ConsortiumWriter) => Promise<Hash>
     onRevert?: (errorName: string, cause: BaseError) => MedrecError | undefined
   },
 ): Promise<ConsortiumVoteOutcome> {
   const {consortium} = context.contracts
+  const {proposal} = options
+  const names = await providerNames(context)
   if (await options.inEffect()) {
-    const threshold = Number(await consortium.read.threshold())
-    return {status: 'executed', key: options.key, votes: threshold, threshold, votedBy: [], transaction: null}
+    const executed = await lastExecution(context, proposal)
+    if (!executed) throw new MedrecError(errorCodes.INVALID_ARGUMENT, options.inEffectWithoutVote)
+    return {
+      status: 'executed',
+      key: executed.key,
+      votes: executed.count,
+      threshold: executed.threshold,
+      votedBy: await proposalVoters(context, executed.key, names),
+      transaction: null,
+    }
   }
-  const already = await consortium.read.hasVoted([options.key, options.voter.id])
+  const key = await consortium.read.proposalKey([
+    proposalActionNumber(proposal.action),
+    proposal.subject,
+    proposal.account,
+    false,
+  ])
+  const already = await consortium.read.hasVoted([key, options.voter.id])
   const transaction = already
     ? null
     : await sendVote(context, options.voter.name, options.action, options.vote, options.onRevert)
   const [executed, votes, threshold] = await Promise.all([
     options.inEffect(),
-    consortium.read.votes([options.key]),
+    consortium.read.votes([key]),
     consortium.read.threshold(),
   ])
   return {
     status: executed ? 'executed' : 'awaiting-votes',
-    key: options.key,
-    votes: executed ? Number(threshold) : Number(votes),
+    key,
+    votes: Number(votes),
     threshold: Number(threshold),
-    votedBy: await proposalVoters(context, options.key, await providerNames(context)),
+    votedBy: await proposalVoters(context, key, names),
     transaction,
   }
 }

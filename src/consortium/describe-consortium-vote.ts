@@ -13,7 +13,7 @@ function tallyLine(outcome: ConsortiumVoteOutcome): string {
   const passed = outcome.status === 'executed' ? '; passed.' : '.'
   const line = `Consortium: ${outcome.votes} of ${outcome.threshold} votes${by}${passed}`
   if (outcome.transaction !== null) return line
-  const why = outcome.votedBy.length === 0 ? 'the change is in effect already.' : 'this member had voted already.'
+  const why = outcome.status === 'executed' ? 'it had passed already.' : 'this member had voted already.'
   return `${line} No vote sent: ${why}`
 }
 

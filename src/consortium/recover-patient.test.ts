@@ -133,6 +133,8 @@ describe('consortium recover-patient', () => {
     // And the same one again is reported as started, without a vote
     expect(await recoverPatient({dir: w.net.dir, patient: {id: w.id}, to, as: 'sealer-3'})).toMatchObject({
       status: 'executed',
+      votes: 2,
+      votedBy: ['sealer-1', 'sealer-2'],
       transaction: null,
     })
 

@@ -7,7 +7,7 @@ import {isoFromChainSeconds, kindName} from '../registrar/participant-kinds.js'
 import {resolveProviderReference} from '../registrar/provider-reference.js'
 import {openConsortium} from './consortium-contracts.js'
 import {parseAccountReference, resolveAccountReference} from './consortium-inputs.js'
-import {proposalActionNumber, requireVoter, voteOnce, type ConsortiumVoteOutcome} from './consortium-votes.js'
+import {requireVoter, voteOnce, type ConsortiumVoteOutcome} from './consortium-votes.js'
 
 export type RecoverPatientParameters = {
   dir: string
@@ -57,7 +57,7 @@ export async function recoverPatient(options: RecoverPatientParameters): Promise
   }
   const toReference = parseAccountReference(options.to, '--to')
   const context = await openConsortium(options.dir)
-  const {consortium, registrar} = context.contracts
+  const {registrar} = context.contracts
   const paths = context.network.paths
   const to = await resolveAccountReference(paths, toReference, '--to')
   const voter = await requireVoter(context, options.as)
@@ -113,11 +113,11 @@ export async function recoverPatient(options: RecoverPatientParameters): Promise
     }
   }
 
-  const key = await consortium.read.proposalKey([proposalActionNumber('recover-patient'), id, to, false])
   const outcome = await voteOnce(context, {
     voter,
-    key,
+    proposal: {action: 'recover-patient', subject: id, account: to},
     inEffect,
+    inEffectWithoutVote: `Patient ${id} is at ${to} already, or its guardians are recovering it there.`,
     action: `start recovering patient ${id} to ${to}`,
     vote: (writer) => writer.write.voteRecoverPatient([id, to]),
   })

@@ -82,9 +82,12 @@ describe('consortium recover-steward', () => {
     expect(second).toMatchObject({status: 'executed', votes: 2, threshold: 2, votedBy: ['sealer-1', 'sealer-2']})
     expect(await accountOf(net, 'clinic')).toBe(to)
     expect((await listProposals({dir: net.dir})).proposals).toEqual([])
-    // And a re-run reports it done without voting again
+    // And a re-run reports that execution without voting again
     expect(await recoverSteward({dir: net.dir, steward: 'clinic', to, as: 'sealer-3'})).toMatchObject({
       status: 'executed',
+      key: second.key,
+      votes: 2,
+      votedBy: ['sealer-1', 'sealer-2'],
       transaction: null,
     })
   })
@@ -127,7 +130,7 @@ describe('consortium recover-steward', () => {
     })).toBe(0n)
   })
 
-  it('refuses an unknown steward, a malformed address and an account that belongs to someone', async () => {
+  it('refuses an unknown steward, a malformed address, an account that belongs to someone and its own', async () => {
     const net = await withClinic()
     const head = await net.head()
     const to = freshAddress()
@@ -139,6 +142,11 @@ describe('consortium recover-steward', () => {
     const sealerAccount = net.sealers[0]!.address
     const taken = await refusal(recoverSteward({dir: net.dir, steward: 'clinic', to: sealerAccount, as: 'sealer-1'}))
     expect(taken.code).toBe(errorCodes.INVALID_ARGUMENT)
+    // Its own account: nothing to recover, and no vote for a proposal that could never mean anything
+    const current = await accountOf(net, 'clinic')
+    const same = await refusal(recoverSteward({dir: net.dir, steward: 'clinic', to: current, as: 'sealer-1'}))
+    expect(same.code).toBe(errorCodes.INVALID_ARGUMENT)
+    expect(same.message).toContain('nothing to recover')
     expect(await net.head()).toBe(head)
   })
 })

@@ -5,13 +5,7 @@ import {MedrecError} from '../errors/medrec-error.js'
 import {kindName} from '../registrar/participant-kinds.js'
 import {openConsortium} from './consortium-contracts.js'
 import {parseAccountReference, parseStewardReference, resolveAccountReference} from './consortium-inputs.js'
-import {
-  proposalActionNumber,
-  providerNames,
-  requireVoter,
-  voteOnce,
-  type ConsortiumVoteOutcome,
-} from './consortium-votes.js'
+import {providerNames, requireVoter, voteOnce, type ConsortiumVoteOutcome} from './consortium-votes.js'
 
 export type RecoverStewardParameters = {
   dir: string
@@ -42,7 +36,7 @@ export async function recoverSteward(options: RecoverStewardParameters): Promise
   const steward = parseStewardReference(options.steward)
   const toReference = parseAccountReference(options.to, '--to')
   const context = await openConsortium(options.dir)
-  const {consortium, registrar} = context.contracts
+  const {registrar} = context.contracts
   const to = await resolveAccountReference(context.network.paths, toReference, '--to')
   const voter = await requireVoter(context, options.as)
   const label = steward.name ?? (await providerNames(context)).get(steward.id) ?? steward.id
@@ -67,11 +61,11 @@ export async function recoverSteward(options: RecoverStewardParameters): Promise
     })
   }
 
-  const key = await consortium.read.proposalKey([proposalActionNumber('recover-steward'), steward.id, to, false])
   const outcome = await voteOnce(context, {
     voter,
-    key,
+    proposal: {action: 'recover-steward', subject: steward.id, account: to},
     inEffect,
+    inEffectWithoutVote: `${label} is at ${to} already: there is nothing to recover.`,
     action: `recover ${label} to ${to}`,
     vote: (writer) => writer.write.voteRecoverSteward([steward.id, to]),
     onRevert: (errorName, cause) => errorName === 'SealingMemberNeedsReadmission'

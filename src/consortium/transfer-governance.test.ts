@@ -83,6 +83,9 @@ describe('consortium transfer-governance', () => {
     // And a re-run reports it done without a vote
     expect(await transferGovernance({dir: net.dir, next: successor, as: 'sealer-2'})).toMatchObject({
       status: 'executed',
+      key: second.key,
+      votes: 2,
+      votedBy: ['sealer-1', 'sealer-3'],
       transaction: null,
       governance: successor,
     })
@@ -99,7 +102,7 @@ describe('consortium transfer-governance', () => {
     expect(await governance(net)).toEqual({governing: net.consortium, pending: zeroAddress})
   })
 
-  it('refuses a successor without code, a key name, the Registrar and a non-member voter, sending nothing', async () => {
+  it('refuses a successor without code, a key name, the Registrar and a non-member, sending nothing', async () => {
     const {net, successor} = await withSuccessor()
     await net.newKey('outsider')
     const head = await net.head()

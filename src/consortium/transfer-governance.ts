@@ -4,7 +4,7 @@ import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
 import {openConsortium} from './consortium-contracts.js'
 import {parseAccountReference} from './consortium-inputs.js'
-import {proposalActionNumber, requireVoter, voteOnce, type ConsortiumVoteOutcome} from './consortium-votes.js'
+import {requireVoter, voteOnce, type ConsortiumVoteOutcome} from './consortium-votes.js'
 
 export type TransferGovernanceParameters = {
   dir: string
@@ -78,11 +78,11 @@ export async function transferGovernance(options: TransferGovernanceParameters):
   }
 
   const subject = await consortium.read.GOVERNANCE_SUBJECT()
-  const key = await consortium.read.proposalKey([proposalActionNumber('transfer-governance'), subject, next, false])
   const outcome = await voteOnce(context, {
     voter,
-    key,
+    proposal: {action: 'transfer-governance', subject, account: next},
     inEffect,
+    inEffectWithoutVote: `${next} governs the Registrar already, or is its pending governance.`,
     action: cancel ? 'cancel the governance handover' : `hand the Registrar's governance to ${next}`,
     vote: (writer) => writer.write.voteTransferGovernance([next]),
   })
