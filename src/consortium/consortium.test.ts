@@ -105,7 +105,7 @@ describe('Consortium', () => {
     expectEvent(
       first,
       'VoteCast',
-      expect.objectContaining({voter: w.founders[0]!.id, count: 1n, threshold: 2n}) as never,
+      expect.objectContaining({voter: w.founders[0]!.id, count: 1n, threshold: 2n}),
     )
     expect((await participant(w, newcomer.id)).certified).toBe(false)
     // When a second votes
@@ -262,7 +262,7 @@ describe('Consortium', () => {
     expectEvent(
       vote,
       'VoteCast',
-      expect.objectContaining({voter: c.id, subject: a.id, count: 1n, threshold: 2n}) as never,
+      expect.objectContaining({voter: c.id, subject: a.id, count: 1n, threshold: 2n}),
     )
     // When it is voted out again, Then the count drops and neither key votes
     await remove(w, a.account, c.id)

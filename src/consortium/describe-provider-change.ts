@@ -1,4 +1,4 @@
-import type {ProviderChangeResult} from './provider-membership.js'
+import type {ProviderChangeResult} from './provider-change-result.js'
 
 /** Human lines for a provider add/approve/remove result: what happened, and what is left to do. */
 export function describeProviderChange(result: ProviderChangeResult): string[] {

@@ -23,6 +23,11 @@ export type StartAnvilOptions = {
   readyTimeoutMs?: number
   /** Path to the anvil binary; default: the one shipped by @foundry-rs/anvil. */
   binary?: string
+  /**
+   * The chain id; default anvil's 31337. A network directory refuses that well-known id, so
+   * tests that run the CLI's services against anvil pick one of their own.
+   */
+  chainId?: number
 }
 
 const ANVIL_CHAIN_ID = 31_337
@@ -31,10 +36,14 @@ const ANVIL_CHAIN_ID = 31_337
 export async function startAnvil(options: StartAnvilOptions = {}): Promise<AnvilInstance> {
   const binary = options.binary ?? anvilBinaryPath()
   const port = await findFreePort()
+  const chainId = options.chainId ?? ANVIL_CHAIN_ID
   const rpcUrl = `http://127.0.0.1:${port}`
   const child = spawn(
     binary,
-    ['--hardfork', 'london', '--host', '127.0.0.1', '--port', String(port), '--chain-id', String(ANVIL_CHAIN_ID), '--quiet', ...(options.args ?? [])],
+    [
+      '--hardfork', 'london', '--host', '127.0.0.1', '--port', String(port), '--chain-id', String(chainId), '--quiet',
+      ...(options.args ?? []),
+    ],
     // stdout is ignored: an unread pipe would fill up and block anvil.
     {stdio: ['ignore', 'ignore', 'pipe']},
   )
@@ -60,7 +69,7 @@ export async function startAnvil(options: StartAnvilOptions = {}): Promise<Anvil
     await stop()
     throw error
   }
-  return {rpcUrl, port, chainId: ANVIL_CHAIN_ID, stop}
+  return {rpcUrl, port, chainId, stop}
 }
 
 /** The anvil binary from the platform package that @foundry-rs/anvil depends on. */

@@ -5,7 +5,7 @@ import {labelKeys, type ContainerEngine} from '../docker/container-engine.js'
 import {gethIpcEval} from '../geth/geth-ipc.js'
 import {rpcNodeName} from './init-network.js'
 import {loadNetwork, rpcUrlOf} from './load-network.js'
-import {consortiumDrift} from '../consortium/provider-membership.js'
+import {consortiumDrift} from '../consortium/list-providers.js'
 import {listSealers} from '../sealers/list-sealers.js'
 import {findNetworkResources} from './network-resources.js'
 

@@ -1,9 +1,11 @@
-import {mkdtemp, readdir, writeFile} from 'node:fs/promises'
+import {mkdtemp, readdir, readFile, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import {describe, expect, it} from 'vitest'
 
+import {useMedrecChain} from '../../src/contracts/testing/test-context.js'
+import {consortiumNetwork, consortiumTestChainId} from '../../src/consortium/testing/consortium-network.js'
 import {runMedrec} from '../helpers/run-medrec.js'
 
 // These run the built CLI as a separate process; none of them needs Docker.
@@ -228,5 +230,95 @@ describe('recovery commands on bad input', () => {
       expect(result.exitCode, `${args.join(' ')}: ${result.stdout}`).toBe(2)
       expect(result.json.error.code).toBe('MEDREC_USAGE')
     }
+  })
+})
+
+describe('consortium commands on bad input', () => {
+  const someone = '0x5B38Da6a701c568545dCfcB03FcB875f56beddC4'
+  const steward = (who: string, to: string, as: string) =>
+    ['consortium', 'recover-steward', who, '--to', to, '--as', as]
+  const patient = (flags: string[], as = 'sealer-1') =>
+    ['consortium', 'recover-patient', ...flags, '--to', someone, '--as', as]
+  const handover = (next: string, as = 'sealer-1') => ['consortium', 'transfer-governance', next, '--as', as]
+
+  it('refuses malformed addresses and missing flags before reading the chain, and says to deploy first', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'medrec-cli-'))
+    expect((await runMedrec(['network', 'init', '--dir', dir, '--sealers', '1', '--light-kdf'])).exitCode).toBe(0)
+    const keys = await readdir(join(dir, '.medrec', 'keys'))
+    const cases: [string[], RegExp][] = [
+      [steward('clinic', '0x1234', 'sealer-1'), /--to "0x1234" is not an address/],
+      [steward('clinic', 'Not A Key', 'sealer-1'), /neither an address nor a key name/],
+      [steward('St Anne', someone, 'sealer-1'), /"St Anne" is not a valid provider name/],
+      [patient(['--id', '0x1234']), /--id "0x1234" is not 32 bytes/],
+      [patient(['--local-id', 'MRN-1']), /--local-id names it only at its provider/],
+      [handover('0xnot-an-address'), /is not an address/],
+      [handover('sealer-1'), /must be the successor contract's address/],
+    ]
+    for (const [args, message] of cases) {
+      const result = await runMedrec([...args, '--dir', dir, '--json'])
+      expect(result.exitCode, args.join(' ')).toBe(1)
+      expect(result.json.error).toMatchObject({
+        code: 'MEDREC_INVALID_ARGUMENT',
+        message: expect.stringMatching(message),
+      })
+    }
+    const noTo = ['consortium', 'recover-steward', 'clinic', '--as', 'sealer-1']
+    const missing = await runMedrec([...noTo, '--dir', dir, '--json'])
+    expect(missing.exitCode).toBe(2)
+    expect(missing.json.error).toMatchObject({
+      code: 'MEDREC_USAGE',
+      message: expect.stringMatching(/Missing required flag to/),
+    })
+    for (const args of [['consortium', 'proposals'], handover(someone)]) {
+      const result = await runMedrec([...args, '--dir', dir, '--json'])
+      expect(result.exitCode).toBe(1)
+      expect(result.json.error).toMatchObject({
+        code: 'MEDREC_CONTRACTS_NOT_DEPLOYED',
+        hint: expect.stringContaining('medrec contracts deploy'),
+      })
+    }
+    expect(await readdir(join(dir, '.medrec', 'keys'))).toEqual(keys)
+  })
+
+  describe('on a deployed consortium', () => {
+    const ctx = useMedrecChain({chainId: consortiumTestChainId})
+
+    it('refuses unknown providers, voters and patients with a stable code, sending and creating nothing', async () => {
+      // Given a network directory whose consortium of three governs the Registrar (on anvil)
+      const net = await consortiumNetwork(ctx.chain(), ctx.compiled().artifacts)
+      await net.newKey('outsider')
+      const head = await net.head()
+      const keys = await readdir(join(net.dir, '.medrec', 'keys'))
+      const state = await readFile(join(net.dir, '.medrec', 'state.json'), 'utf8')
+      const nobody = `0x${'ab'.repeat(32)}`
+      const cases: [string[], string, RegExp][] = [
+        [steward('no-such-provider', someone, 'sealer-1'), 'MEDREC_INVALID_ARGUMENT', /no-such-provider/],
+        [steward('sealer-3', someone, 'no-such-provider'), 'MEDREC_INVALID_ARGUMENT', /--as "no-such-provider"/],
+        [steward('sealer-3', 'no-such-key', 'sealer-1'), 'MEDREC_INVALID_ARGUMENT', /--to "no-such-key"/],
+        [steward('sealer-3', someone, 'outsider'), 'MEDREC_NOT_CONSORTIUM_MEMBER', /outsider/],
+        [steward('sealer-3', someone, 'sealer-1'), 'MEDREC_SEALING_MEMBER_NEEDS_READMISSION', /sealer-3/],
+        [patient(['--id', nobody]), 'MEDREC_INVALID_ARGUMENT', /No patient/],
+        [
+          patient(['--local-id', 'MRN-1', '--provider', 'no-such-provider']),
+          'MEDREC_INVALID_ARGUMENT',
+          /no-such-provider/,
+        ],
+        [handover(someone), 'MEDREC_INVALID_ARGUMENT', /no contract code/],
+        [handover(net.registrar, 'no-such-provider'), 'MEDREC_INVALID_ARGUMENT', /--as "no-such-provider"/],
+      ]
+      for (const [args, code, message] of cases) {
+        const result = await runMedrec([...args, '--dir', net.dir, '--json'])
+        expect(result.exitCode, `${args.join(' ')}: ${result.stdout}${result.stderr}`).toBe(1)
+        expect(result.json.error).toMatchObject({code, message: expect.stringMatching(message)})
+      }
+      // Then nothing was sent, and no key or state was written
+      expect(await net.head()).toBe(head)
+      expect(await readdir(join(net.dir, '.medrec', 'keys'))).toEqual(keys)
+      expect(await readFile(join(net.dir, '.medrec', 'state.json'), 'utf8')).toBe(state)
+      // And the proposals view shows none
+      const proposals = await runMedrec(['consortium', 'proposals', '--dir', net.dir, '--json'])
+      expect(proposals.exitCode, proposals.stderr).toBe(0)
+      expect(proposals.json).toEqual({consortium: net.consortium, members: 3, threshold: 2, proposals: []})
+    })
   })
 })

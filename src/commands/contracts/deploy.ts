@@ -11,7 +11,10 @@ export default class ContractsDeploy extends MedrecCommand {
     const renderer = this.progress()
     const result = await deployNetworkContracts({dir: this.networkDir(flags), progress: renderer.listener})
     await renderer.finish()
-    for (const [name, address] of Object.entries(result.addresses)) this.log(`${name.padEnd(12)} ${address}${result.reused.includes(name as never) ? '  (already deployed)' : ''}`)
+    const reused = new Set<string>(result.reused)
+    for (const [name, address] of Object.entries(result.addresses)) {
+      this.log(`${name.padEnd(12)} ${address}${reused.has(name) ? '  (already deployed)' : ''}`)
+    }
     this.log(`Governance: ${result.governance}`)
     return result
   }

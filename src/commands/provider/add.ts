@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {MedrecCommand} from '../../base-command.js'
-import {addProvider, type ProviderChangeResult} from '../../consortium/provider-membership.js'
+import {addProvider, type AddProviderReturnType} from '../../consortium/add-provider.js'
 import {describeProviderChange} from '../../consortium/describe-provider-change.js'
 
 export default class ProviderAdd extends MedrecCommand {
@@ -16,7 +16,7 @@ export default class ProviderAdd extends MedrecCommand {
     'light-kdf': Flags.boolean({summary: 'Weak, fast key encryption (throwaway chains only).'}),
   }
 
-  async run(): Promise<ProviderChangeResult> {
+  async run(): Promise<AddProviderReturnType> {
     const {args, flags} = await this.parse(ProviderAdd)
     if (flags['light-kdf']) this.warn('--light-kdf: this key is encrypted with weak scrypt settings; use it only on throwaway chains.')
     const renderer = this.progress()

@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {MedrecCommand} from '../../base-command.js'
-import {approveProvider, type ProviderChangeResult} from '../../consortium/provider-membership.js'
+import {approveProvider, type ApproveProviderReturnType} from '../../consortium/approve-provider.js'
 import {describeProviderChange} from '../../consortium/describe-provider-change.js'
 
 export default class ProviderApprove extends MedrecCommand {
@@ -14,7 +14,7 @@ export default class ProviderApprove extends MedrecCommand {
     timeout: Flags.integer({summary: 'Seconds to wait for the change to take effect.', default: 180, min: 1}),
   }
 
-  async run(): Promise<ProviderChangeResult> {
+  async run(): Promise<ApproveProviderReturnType> {
     const {args, flags} = await this.parse(ProviderApprove)
     const renderer = this.progress()
     const result = await approveProvider({dir: this.networkDir(flags), engine: this.dockerEngine(), name: args.name, as: flags.as, timeoutMs: flags.timeout * 1000, progress: renderer.listener})

@@ -1,11 +1,11 @@
 import {MedrecCommand} from '../../base-command.js'
-import {listProviders, type ProviderListing} from '../../consortium/provider-membership.js'
+import {listProviders, type ListProvidersReturnType} from '../../consortium/list-providers.js'
 
 export default class ProviderList extends MedrecCommand {
   static override summary = 'The provider whitelist beside the Clique signer set, open proposals, and any drift between them.'
   static override description = 'Reads the Registrar\'s certified providers and the Consortium\'s sealing members from the chain and the signer set from clique_getSigners. Drift is any provider that seals without being a sealing provider on the whitelist, or the reverse.'
 
-  async run(): Promise<ProviderListing> {
+  async run(): Promise<ListProvidersReturnType> {
     const {flags} = await this.parse(ProviderList)
     const listing = await listProviders({dir: this.networkDir(flags)})
     this.log(`Consortium ${listing.consortium}: ${listing.members} sealing providers; a change passes with ${listing.threshold}.`)

@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {MedrecCommand} from '../../base-command.js'
-import {removeProvider, type ProviderChangeResult} from '../../consortium/provider-membership.js'
+import {removeProvider, type RemoveProviderReturnType} from '../../consortium/remove-provider.js'
 import {describeProviderChange} from '../../consortium/describe-provider-change.js'
 
 export default class ProviderRemove extends MedrecCommand {
@@ -14,7 +14,7 @@ export default class ProviderRemove extends MedrecCommand {
     timeout: Flags.integer({summary: 'Seconds to wait for it to leave.', default: 180, min: 1}),
   }
 
-  async run(): Promise<ProviderChangeResult> {
+  async run(): Promise<RemoveProviderReturnType> {
     const {args, flags} = await this.parse(ProviderRemove)
     const renderer = this.progress()
     const result = await removeProvider({dir: this.networkDir(flags), engine: this.dockerEngine(), name: args.name, voteAs: flags['vote-as'], timeoutMs: flags.timeout * 1000, progress: renderer.listener})

@@ -6,13 +6,19 @@ import {startAnvil, type AnvilInstance} from '../anvil.js'
 import {compileMedrecContracts, type MedrecCompileResult} from '../compile-contracts.js'
 import {connectTestChain, ContractRevert, medrecAbi, type TestChain} from './medrec-test-world.js'
 
-/** Starts anvil and compiles contracts/ once for the calling test file. */
-export function useMedrecChain(): {chain(): TestChain; compiled(): MedrecCompileResult} {
+/** Starts anvil (with `chainId`, if given) and compiles contracts/ once for the calling test file. */
+export function useMedrecChain(
+  options: {chainId?: number} = {},
+): {chain(): TestChain; compiled(): MedrecCompileResult} {
   let anvil: AnvilInstance | undefined
   let chain: TestChain | undefined
   let compiled: MedrecCompileResult | undefined
   beforeAll(async () => {
-    ;[anvil, compiled] = await Promise.all([startAnvil(), compileMedrecContracts({contractsDir: new URL('../../../contracts', import.meta.url).pathname})])
+    const contractsDir = new URL('../../../contracts', import.meta.url).pathname
+    ;[anvil, compiled] = await Promise.all([
+      startAnvil({chainId: options.chainId}),
+      compileMedrecContracts({contractsDir}),
+    ])
     chain = connectTestChain(anvil.rpcUrl, anvil.chainId)
   }, 60_000)
   afterAll(async () => {

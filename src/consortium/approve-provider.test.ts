@@ -1,0 +1,67 @@
+import {describe, expect, it} from 'vitest'
+
+import {registrarAbi} from '../contracts/abi/registrar.js'
+import {useMedrecChain} from '../contracts/testing/test-context.js'
+import {DockerodeEngine} from '../docker/dockerode-engine.js'
+import {errorCodes} from '../errors/error-codes.js'
+import {addProvider} from './add-provider.js'
+import {approveProvider} from './approve-provider.js'
+import {providerIdentity} from './provider-identity.js'
+import {removeProvider} from './remove-provider.js'
+import {consortiumNetwork, consortiumTestChainId, type ConsortiumNetwork} from './testing/consortium-network.js'
+
+const ctx = useMedrecChain({chainId: consortiumTestChainId})
+// Providers without a node never reach Docker: the engine is never called.
+const engine = new DockerodeEngine()
+
+const certified = async (net: ConsortiumNetwork, name: string) => (await net.chain.publicClient.readContract({
+  address: net.registrar,
+  abi: registrarAbi,
+  functionName: 'participant',
+  args: [providerIdentity(name)],
+})).certified
+
+describe('provider add, approve and remove, each member voting with its own key', () => {
+  it('admits and removes a provider without a node once a majority has voted', async () => {
+    const net = await consortiumNetwork(ctx.chain(), ctx.compiled().artifacts)
+
+    // When sealer-1 alone proposes the clinic, it waits; sealer-2's approval admits it
+    const proposed = await addProvider({
+      dir: net.dir,
+      engine,
+      name: 'clinic',
+      sealer: false,
+      voteAs: ['sealer-1'],
+      lightKdf: true,
+    })
+    expect(proposed).toMatchObject({
+      action: 'admit',
+      status: 'awaiting-votes',
+      sealer: false,
+      whitelist: {votes: 1, threshold: 2, passed: false, votedBy: ['sealer-1']},
+      clique: null,
+    })
+    expect(await certified(net, 'clinic')).toBe(false)
+    const approved = await approveProvider({dir: net.dir, engine, name: 'clinic', as: 'sealer-2'})
+    expect(approved).toMatchObject({action: 'admit', status: 'done', whitelist: {votes: 2, threshold: 2, passed: true}})
+    expect(await certified(net, 'clinic')).toBe(true)
+
+    // When sealer-3 alone votes it off, it waits; a second run naming sealer-1 too removes it with one more
+    // vote (approving a removal asks Clique whether it seals, which anvil cannot answer)
+    const removal = await removeProvider({dir: net.dir, engine, name: 'clinic', voteAs: ['sealer-3']})
+    expect(removal).toMatchObject({action: 'remove', status: 'awaiting-votes', whitelist: {votes: 1, passed: false}})
+    const removed = await removeProvider({dir: net.dir, engine, name: 'clinic', voteAs: ['sealer-3', 'sealer-1']})
+    expect(removed).toMatchObject({action: 'remove', status: 'done', whitelist: {passed: true, votes: 2}})
+    expect(removed.whitelist.transactions).toHaveLength(1)
+    expect(await certified(net, 'clinic')).toBe(false)
+  })
+
+  it('refuses an approval from a key that is not a sealing provider here', async () => {
+    const net = await consortiumNetwork(ctx.chain(), ctx.compiled().artifacts)
+    await addProvider({dir: net.dir, engine, name: 'clinic', sealer: false, voteAs: ['sealer-1'], lightKdf: true})
+    const head = await net.head()
+    const error = await approveProvider({dir: net.dir, engine, name: 'clinic', as: 'clinic'}).catch((e: unknown) => e)
+    expect(error).toMatchObject({code: errorCodes.INVALID_ARGUMENT})
+    expect(await net.head()).toBe(head)
+  })
+})
