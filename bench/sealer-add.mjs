@@ -6,34 +6,16 @@
 // bench/results/{sealer,provider}-add[-light-kdf].json and prints the figures.
 // Usage: npm run bench:sealer-add [-- --runs 3 --light-kdf]
 //        npm run bench:provider-add [-- --runs 3 --light-kdf]
-import {spawnSync} from 'node:child_process'
-import {mkdirSync, mkdtempSync, writeFileSync} from 'node:fs'
-import {createServer} from 'node:net'
+import {mkdtempSync} from 'node:fs'
 import {cpus, tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {fileURLToPath} from 'node:url'
 import {parseArgs} from 'node:util'
+
+import {freePort, median, medrec, writeResult} from './bench-helpers.mjs'
 
 const {values} = parseArgs({options: {runs: {type: 'string', default: '3'}, 'light-kdf': {type: 'boolean', default: false}, what: {type: 'string', default: 'sealer'}}})
 const provider = values.what === 'provider'
-const bin = fileURLToPath(new URL('../bin/run.js', import.meta.url))
 const kdf = values['light-kdf'] ? ['--light-kdf'] : []
-
-function medrec(args) {
-  const started = process.hrtime.bigint()
-  const result = spawnSync(process.execPath, [bin, ...args, '--json'], {encoding: 'utf8', env: {...process.env, FORCE_COLOR: '0'}})
-  if (result.status !== 0) throw new Error(`medrec ${args.join(' ')} failed (${result.status}): ${result.stdout}${result.stderr}`)
-  return {json: JSON.parse(result.stdout), wallMs: Math.round(Number(process.hrtime.bigint() - started) / 1e6)}
-}
-
-async function freePort() {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const {port} = server.address()
-      server.close(() => resolve(port))
-    })
-  })
-}
 
 const runs = []
 for (let run = 1; run <= Number(values.runs); run++) {
@@ -56,7 +38,6 @@ for (let run = 1; run <= Number(values.runs); run++) {
     medrec(['network', 'destroy', '--dir', dir, '--force'])
   }
 }
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 const report = {
   benchmark: provider ? 'provider-add --sealer' : 'sealer-add',
   date: new Date().toISOString(),
@@ -66,6 +47,5 @@ const report = {
   runs,
   medianFirstSealMs: median(runs.map((r) => r.firstSealMs)),
 }
-mkdirSync(new URL('./results/', import.meta.url), {recursive: true})
-writeFileSync(new URL(`./results/${provider ? 'provider' : 'sealer'}-add${values['light-kdf'] ? '-light-kdf' : ''}.json`, import.meta.url), `${JSON.stringify(report, null, 2)}\n`)
+writeResult(`${provider ? 'provider' : 'sealer'}-add${values['light-kdf'] ? '-light-kdf' : ''}`, report)
 console.log(`${provider ? 'provider add --sealer' : 'sealer add'} → first block sealed by the new signer: median ${report.medianFirstSealMs} ms over ${runs.length} runs (${report.keyEncryption})`)
