@@ -21,7 +21,8 @@ import {loadNetwork, rpcUrlOf, type LoadedNetwork} from './load-network.js'
 import {chooseFreeSubnet, findLabelledResources, findNetworkResources, nodeIp, removeNetworkResources, resourceLabels, resourceNames, settleAll} from './network-resources.js'
 import {writeNetworkState} from './network-state.js'
 import {assertPortFree} from './port-check.js'
-import {waitForNetwork} from './wait-for-network.js'
+import {firstBlockSigner, startFreshChain} from './start-fresh-chain.js'
+import {waitForNetwork, type WaitNode} from './wait-for-network.js'
 
 export type UpNetworkOptions = {
   dir: string
@@ -33,6 +34,11 @@ export type UpNetworkOptions = {
   buildImage?: boolean
   /** Used only when the directory has no medrec.yaml yet. */
   init?: Omit<InitNetworkOptions, 'dir' | 'force'>
+  /**
+   * Aborts `up` (Ctrl-C): it throws the signal's reason at the next step or poll, and a first
+   * start removes what it created, as when it fails.
+   */
+  signal?: AbortSignal
 }
 
 export type UpNetworkResult = {
@@ -48,6 +54,8 @@ export type UpNetworkResult = {
   votes: ReconcileReport
   /** From the start of `up` until every signer had sealed a block, and until fully ready. */
   timings: {allSealedMs: number; readyMs: number}
+  /** Times the sealers were restarted to get past a stalled chain (a last resort; 0 when healthy). */
+  restarts: number
   sealers: {name: string; address: Address; container: string; ip: string}[]
 }
 
@@ -213,6 +221,7 @@ export async function upNetwork(options: UpNetworkOptions): Promise<UpNetworkRes
     const secrets = await readNodeSecrets(network, nodes)
     return {existing, subnet, ips, nodes, specs, containers, secrets}
   })
+  options.signal?.throwIfAborted()
   const image = await obtainGethImage(engine, config.image, state.imageVersions, progress, options.buildImage ?? true)
   state.imageVersions[image.imageId] = image.version
 
@@ -231,7 +240,11 @@ export async function upNetwork(options: UpNetworkOptions): Promise<UpNetworkRes
           ? 'started'
           : 'unchanged'
 
+  // Ctrl-C is honoured between steps (and in the waits): what a step was doing completes,
+  // so everything created is labelled and found by the rollback below.
+  const checkpoint = () => options.signal?.throwIfAborted()
   try {
+    checkpoint()
     if (action !== 'unchanged') {
       state.subnet = subnet
       state.ips = plan.ips
@@ -257,6 +270,7 @@ export async function upNetwork(options: UpNetworkOptions): Promise<UpNetworkRes
           await engine.createVolume({name, labels: resourceLabels(config, state, {node: node.name})})
         }
       })
+      checkpoint()
       await runStep(progress, 'genesis', `Writing keys and genesis into ${toCreate.length} node volume${toCreate.length === 1 ? '' : 's'}`, () =>
         settleAll(
           toCreate.map((node) => {
@@ -279,6 +293,7 @@ export async function upNetwork(options: UpNetworkOptions): Promise<UpNetworkRes
         ),
       )
     }
+    checkpoint()
     const missing = nodes.filter((n) => !containers.has(n.name))
     if (missing.length > 0) {
       await runStep(progress, 'containers', `Creating ${missing.length} node container${missing.length === 1 ? '' : 's'}`, async () => {
@@ -306,11 +321,39 @@ export async function upNetwork(options: UpNetworkOptions): Promise<UpNetworkRes
         ),
       )
     }
+    checkpoint()
+    const waitNode = (n: NodePlan): WaitNode => ({name: n.name, containerId: containers.get(n.name)!.id, ...(n.address ? {address: n.address} : {})})
+    // The readiness timeout counts from here: starting a new chain is part of getting ready.
+    const readyClock = Date.now()
     const notRunning = nodes.filter((n) => containers.get(n.name)!.state !== 'running')
-    if (notRunning.length > 0) {
+    // A chain still at block 0 (every volume made by this run) starts one sealer first, so
+    // that block 1 cannot be contested (start-fresh-chain.ts explains the deadlock it avoids).
+    const leaderAddress = firstBlockSigner(network.signers).toLowerCase()
+    const leader = action === 'created' && plan.existing.volumes.length === 0 ? nodes.find((n) => n.address?.toLowerCase() === leaderAddress) : undefined
+    if (leader && notRunning.length === nodes.length) {
+      const others = nodes.filter((n) => n !== leader)
+      await runStep(
+        progress,
+        'start',
+        `Starting ${leader.name} (its turn to seal block 1), then ${others.map((n) => n.name).join(', ')}`,
+        () =>
+          startFreshChain({
+            engine,
+            leader: waitNode(leader),
+            others: others.map(waitNode),
+            deadline: readyClock + timeoutMs,
+            timeoutMs,
+            ...(options.signal ? {signal: options.signal} : {}),
+            start: (node) => engine.startContainer(node.containerId),
+          }),
+        (r) => `block 1 sealed ${(r.blockOneAfterMs / 1000).toFixed(1)} s after ${leader.name} started`,
+      )
+    } else if (notRunning.length > 0) {
       await runStep(progress, 'start', `Starting ${notRunning.map((n) => n.name).join(', ')}`, () =>
-        // All at once: each geth listens before it dials, so of any two nodes the later
-        // one always reaches the earlier, and the mesh forms before the first block.
+        // A chain with blocks (or a resumed first start) starts all at once: each geth listens
+        // before it dials, so of any two nodes the later one always reaches the earlier. A
+        // sealer that seals while a peer still unlocks its key can still stall a 2-signer
+        // chain here (start-fresh-chain.ts); waitForNetwork's counted restart is the remedy.
         settleAll(notRunning.map((n) => engine.startContainer(containers.get(n.name)!.id))),
       )
     }
@@ -318,7 +361,6 @@ export async function upNetwork(options: UpNetworkOptions): Promise<UpNetworkRes
       await settleAll(members.flatMap((member) => joining.map((node) => gethIpcEval(engine, containers.get(member.name)!.id, member.name, `admin.addPeer("${enodes.get(node.name)}")`))))
     }
 
-    const waitNode = (n: NodePlan) => ({name: n.name, containerId: containers.get(n.name)!.id, ...(n.address ? {address: n.address} : {})})
     const stepTitles = {rpc: 'Waiting for the RPC node', sealing: 'Waiting for every signer to seal a block', peering: 'Waiting for every sealer to connect to its peers'}
     let currentStage: keyof typeof stepTitles | undefined
     const ready = await waitForNetwork({
@@ -329,6 +371,8 @@ export async function upNetwork(options: UpNetworkOptions): Promise<UpNetworkRes
       sealers: nodes.filter((n) => n.role === 'sealer').map(waitNode),
       rpcNode: waitNode(nodes.find((n) => n.role === 'rpc')!),
       timeoutMs,
+      startedAt: readyClock,
+      ...(options.signal ? {signal: options.signal} : {}),
       stage: (stage) => {
         if (currentStage) progress({type: 'step-done', id: `wait-${currentStage}`})
         currentStage = stage
@@ -337,6 +381,8 @@ export async function upNetwork(options: UpNetworkOptions): Promise<UpNetworkRes
       update: (message) => currentStage && progress({type: 'step-update', id: `wait-${currentStage}`, message}),
     })
     if (currentStage) progress({type: 'step-done', id: `wait-${currentStage}`, summary: `block ${ready.blockNumber}`})
+    if (ready.restarts > 0) progress({type: 'warning', message: `The chain stalled; the sealers were restarted ${ready.restarts} time${ready.restarts === 1 ? '' : 's'} to get it moving.`})
+    checkpoint()
     // geth forgets Clique proposals on restart: cast the recorded votes again.
     const votes = Object.keys(state.votes).length === 0 ? {passed: [], reissued: []} : await runStep(progress, 'votes', 'Re-issuing recorded sealer votes', () => reconcileSealerVotes(engine, network), (r) => `${r.reissued.length} re-issued, ${r.passed.length} passed`)
 
@@ -353,6 +399,7 @@ export async function upNetwork(options: UpNetworkOptions): Promise<UpNetworkRes
       action,
       initialised,
       timings: {allSealedMs: ready.allSealedAt - started, readyMs: Date.now() - started},
+      restarts: ready.restarts,
       votes,
       sealers: nodes.filter((n) => n.role === 'sealer').map((n) => ({name: n.name, address: n.address!, container: names.container(n.name), ip: n.ip})),
     }

@@ -1,0 +1,89 @@
+import {setTimeout as delay} from 'node:timers/promises'
+
+import type {Address} from 'viem'
+
+import type {ContainerEngine} from '../docker/container-engine.js'
+import {errorCodes} from '../errors/error-codes.js'
+import {MedrecError} from '../errors/medrec-error.js'
+import {gethIpcEval} from '../geth/geth-ipc.js'
+import {settleAll} from './network-resources.js'
+import {assertNodesRunning, type WaitNode} from './wait-for-network.js'
+
+/**
+ * The signer whose turn it is to seal block 1. Clique orders the signers by address and
+ * gives block n to signer n mod N (consensus/clique/snapshot.go `inturn`); that signer's
+ * block has difficulty 2, every other signer's difficulty 1.
+ */
+export function firstBlockSigner(signers: readonly Address[]): Address {
+  if (signers.length === 0) throw new Error('A Clique chain needs at least one signer.')
+  const sorted = [...signers].sort((a, b) => (a.toLowerCase() < b.toLowerCase() ? -1 : a.toLowerCase() > b.toLowerCase() ? 1 : 0))
+  return sorted[1 % sorted.length]!
+}
+
+export type StartFreshChainOptions = {
+  engine: ContainerEngine
+  /** The sealer whose turn it is to seal block 1 (firstBlockSigner). */
+  leader: WaitNode
+  /** Every other node: sealers and the keyless RPC node. */
+  others: WaitNode[]
+  /** Epoch ms after which the wait for block 1 gives up. */
+  deadline: number
+  /** How long the whole wait was allowed, for the timeout message. */
+  timeoutMs: number
+  signal?: AbortSignal
+  start: (node: WaitNode) => Promise<void>
+}
+
+const ipcPollMs = 300
+
+/**
+ * Starts the nodes of a chain still at block 0 in an order that cannot deadlock: first the
+ * sealer whose turn it is to seal block 1, alone; every other node only once that block
+ * exists. Why, from geth v1.13.15:
+ *
+ * - A node drops a propagated block until it counts as synced (eth/handler.go:243, "Syncing,
+ *   discarded propagated block"). A sealer counts as synced only once mining starts
+ *   (eth/backend.go:453 `StartMining`), which geth does after unlocking the key
+ *   (cmd/geth/main.go `startNode`: p2p first, then the scrypt unlock, then mining), so a
+ *   sealer is peered but deaf for the whole unlock; the keyless node until it has synced once.
+ * - A sync starts only if a peer's total difficulty is higher than ours (eth/sync.go:175).
+ *   A peer's TD is learnt at the handshake (eth/handler.go:347) and from a NewBlock, which
+ *   records the *parent's* TD (eth/handler_eth.go:131): block 1 announces genesis TD, equal to
+ *   ours, so the dropped block 1 never starts a sync.
+ * - On a fresh chain block 1 is due at once (consensus/clique/clique.go:575: its time is "now"
+ *   when the genesis is older than a period), and whoever has sealed block 1 may not seal
+ *   block 2 (clique.go:644: one block in any N/2+1).
+ *
+ * Started together, the sealer that unlocks first seals block 1; a peer still unlocking drops
+ * it and then seals its own. Each stays on its own block 1 (the heavier one keeps it, the
+ * lighter one never learns of the heavier), and with 2 signers neither may seal block 2.
+ *
+ * Started this way, block 1 is the in-turn block (difficulty 2, the highest TD any block 1 can
+ * have) before any other node exists, so every other node learns that TD at its handshake and
+ * syncs to it, whatever it sealed itself meanwhile (a sync also marks it synced); the leader,
+ * mining, accepts every propagated block; and the leader cannot seal again before another
+ * sealer has, so nothing is sealed that a starting node could miss.
+ */
+export async function startFreshChain(options: StartFreshChainOptions): Promise<{blockOneAfterMs: number}> {
+  const began = Date.now()
+  const baseline = new Map<string, number>()
+  await options.start(options.leader)
+  for (;;) {
+    options.signal?.throwIfAborted()
+    await assertNodesRunning(options.engine, [options.leader], baseline)
+    const head = await gethIpcEval<number>(options.engine, options.leader.containerId, options.leader.name, 'eth.blockNumber').catch(() => 0)
+    if (head >= 1) break
+    if (Date.now() > options.deadline) {
+      const logs = await options.engine.logsText(options.leader.containerId, 5).catch(() => '')
+      throw new MedrecError(errorCodes.READY_TIMEOUT, `The network was not ready after ${Math.round(options.timeoutMs / 1000)} s: still waiting for ${options.leader.name} to seal block 1.`, {
+        details: logs.trim().split('\n').map((l) => l.trim()),
+        hint: `Read its log with \`medrec network logs ${options.leader.name}\`, or allow more time with --timeout.`,
+      })
+    }
+    await delay(ipcPollMs)
+  }
+  const blockOneAfterMs = Date.now() - began
+  options.signal?.throwIfAborted()
+  await settleAll(options.others.map((node) => options.start(node)))
+  return {blockOneAfterMs}
+}
