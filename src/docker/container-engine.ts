@@ -35,6 +35,8 @@ export type ContainerSpec = {
   publish?: {containerPort: number; hostIp: string; hostPort: number}[]
   restartPolicy?: 'no' | 'unless-stopped'
   stopTimeoutSeconds?: number
+  /** Environment variables of the process (no secrets: `docker inspect` shows them). */
+  env?: Record<string, string>
 }
 
 export type ExecResult = {exitCode: number; stdout: string; stderr: string}

@@ -187,6 +187,7 @@ export class DockerodeEngine implements ContainerEngine {
         name: spec.name,
         Image: spec.image,
         Cmd: spec.cmd,
+        Env: Object.entries(spec.env ?? {}).map(([name, value]) => `${name}=${value}`),
         Labels: spec.labels,
         ExposedPorts: exposed,
         StopTimeout: spec.stopTimeoutSeconds,

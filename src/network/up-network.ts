@@ -7,7 +7,7 @@ import {labelKeys, type ContainerEngine, type ContainerInfo, type ContainerSpec}
 import {createTarArchive, type ArchiveEntry} from '../docker/tar-archive.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
-import {gethConfigToml, gethDataDir, rpcContainerPort, rpcNodeCommand, rpcP2pPort, sealerCommand} from '../geth/geth-node-command.js'
+import {gethConfigToml, gethDataDir, rpcContainerPort, rpcNodeCommand, rpcP2pPort, sealerCommand, sealerEnvironment} from '../geth/geth-node-command.js'
 import {buildGethImage} from '../image/build-geth-image.js'
 import {ensureGethImage, type CheckedGethImage} from '../image/geth-image.js'
 import {gethIpcEval} from '../geth/geth-ipc.js'
@@ -173,8 +173,11 @@ function containerSpecFor(loaded: LoadedNetwork, plan: NodePlan): ContainerSpec 
     publish: plan.role === 'rpc' ? [{containerPort: rpcContainerPort, hostIp: config.rpc.host, hostPort: config.rpc.port}] : [],
     restartPolicy: 'unless-stopped',
     stopTimeoutSeconds,
+    ...(plan.role === 'sealer' ? {env: {...sealerEnvironment}} : {}),
   }
-  const hash = createHash('sha256').update(JSON.stringify([spec.image, spec.cmd, spec.network, spec.publish, spec.restartPolicy])).digest('hex').slice(0, 16)
+  // The environment joins the hash only when set, so the RPC node's hash (and container) stays as it was.
+  const hashed = [spec.image, spec.cmd, spec.network, spec.publish, spec.restartPolicy, ...(spec.env ? [spec.env] : [])]
+  const hash = createHash('sha256').update(JSON.stringify(hashed)).digest('hex').slice(0, 16)
   return {...spec, labels: {...spec.labels, [specLabel]: hash}}
 }
 
