@@ -1,11 +1,13 @@
-import {readFile, writeFile} from 'node:fs/promises'
+import {mkdtemp, readFile, writeFile} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
-import {createWalletClient, http, parseEther} from 'viem'
+import {createWalletClient, http, parseEther, type Address} from 'viem'
 import {privateKeyToAccount} from 'viem/accounts'
 import {describe, expect, it} from 'vitest'
 
 import {networkPaths, unlockNodeKey} from '../../src/network/network-files.js'
+import {firstBlockSigner} from '../../src/network/start-fresh-chain.js'
 
 import {docker, dockerObjectsOf, eventually, freePort, initE2eNetwork, postWithHostHeader, rpc, throwawayNetworks} from '../helpers/e2e-network.js'
 import {e2ePrerequisites} from '../helpers/e2e-prerequisites.js'
@@ -112,6 +114,39 @@ describe.skipIf(!prerequisites.ok)('network lifecycle on real geth sealers', () 
 
     // Then no container, volume or network of the tool is left
     expect(await dockerObjectsOf(net.name)).toEqual({containers: [], volumes: [], networks: []})
+  })
+
+  it('starts a 2-sealer network with standard keys without a restart: block 1 comes from the in-turn sealer and no sealer drops a block', async () => {
+    // Given a new 2-sealer network with standard (slow to unlock) keys: before the fix, the
+    // sealer still unlocking dropped the other's block 1, sealed its own, and both waited
+    const dir = await mkdtemp(join(tmpdir(), 'medrec-e2e-two-'))
+    const name = `e2e-two-${Math.random().toString(36).slice(2, 8)}`
+    const rpcUrl = `http://127.0.0.1:${await freePort()}`
+    created.push(name)
+    const init = await runMedrec(['network', 'init', '--dir', dir, '--name', name, '--sealers', '2', '--period', '1', '--rpc-port', rpcUrl.split(':')[2]!, '--json'])
+    expect(init.exitCode, init.stderr).toBe(0)
+
+    // When it is brought up
+    const up = await runMedrec(['network', 'up', '--dir', dir, '--json'])
+
+    // Then it is ready without restarting any sealer
+    expect(up.exitCode, `${up.stdout}\n${up.stderr}`).toBe(0)
+    expect(up.json).toMatchObject({action: 'created', restarts: 0})
+    // And block 1 is the in-turn block (difficulty 2) of the signer whose turn it was
+    const blockOne = (await rpc(rpcUrl, 'eth_getBlockByNumber', ['0x1', false])).body.result
+    expect(blockOne.difficulty).toBe('0x2')
+    const signers = (await rpc(rpcUrl, 'clique_getSigners', ['0x0'])).body.result as Address[]
+    expect(((await rpc(rpcUrl, 'clique_getSigner', ['0x1'])).body.result as string).toLowerCase()).toBe(firstBlockSigner(signers).toLowerCase())
+    // And no sealer discarded a propagated block while it was not yet synced
+    for (const sealer of up.json.sealers as {container: string}[]) {
+      const logs = (await docker.getContainer(sealer.container).logs({stdout: true, stderr: true})).toString()
+      expect(logs).not.toContain('Syncing, discarded propagated block')
+    }
+    // And both keep sealing
+    const head = Number((await rpc(rpcUrl, 'eth_blockNumber')).body.result)
+    await eventually('4 more blocks', async () => (Number((await rpc(rpcUrl, 'eth_blockNumber')).body.result) >= head + 4 ? true : undefined), 30_000)
+    const destroy = await runMedrec(['network', 'destroy', '--dir', dir, '--force', '--json'])
+    expect(destroy.exitCode).toBe(0)
   })
 
   it('serves only eth, net, web3 and clique from a keyless RPC node on 127.0.0.1; sealers publish nothing and serve no HTTP', async () => {
