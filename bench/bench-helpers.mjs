@@ -14,9 +14,14 @@ const bin = fileURLToPath(new URL('../bin/run.js', import.meta.url))
  */
 export function medrec(args, {allowFailure = false} = {}) {
   const started = process.hrtime.bigint()
-  const result = spawnSync(process.execPath, [bin, ...args, '--json'], {encoding: 'utf8', env: {...process.env, FORCE_COLOR: '0'}})
+  const result = spawnSync(process.execPath, [bin, ...args, '--json'], {
+    encoding: 'utf8',
+    env: {...process.env, FORCE_COLOR: '0'},
+  })
   const wallMs = Math.round(Number(process.hrtime.bigint() - started) / 1e6)
-  if (result.status !== 0 && !allowFailure) throw new Error(`medrec ${args.join(' ')} failed (${result.status}): ${result.stdout}${result.stderr}`)
+  if (result.status !== 0 && !allowFailure) {
+    throw new Error(`medrec ${args.join(' ')} failed (${result.status}): ${result.stdout}${result.stderr}`)
+  }
   let json
   try {
     json = JSON.parse(result.stdout)

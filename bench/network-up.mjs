@@ -32,7 +32,9 @@ for (const sealers of values.sealers.split(',').map(Number)) {
         // Memory is read once, on the last run, after the chain has sealed for a while.
         await new Promise((resolve) => setTimeout(resolve, settleSeconds * 1000))
         sample.sealerRssMiB = {}
-        for (const s of up.json.sealers) sample.sealerRssMiB[s.name] = Math.round((await residentMemory(docker, s.container)) / 2 ** 20)
+        for (const s of up.json.sealers) {
+          sample.sealerRssMiB[s.name] = Math.round((await residentMemory(docker, s.container)) / 2 ** 20)
+        }
       }
       samples.push(sample)
       process.stderr.write(`${sealers} sealers, run ${run}: every signer sealed after ${sample.allSealedMs} ms, ready after ${sample.readyMs} ms\n`)

@@ -38,7 +38,8 @@ function nodeLogs(name) {
   const nodes = [...Array.from({length: sealers}, (_, i) => `sealer-${i + 1}`), 'rpc']
   return Object.fromEntries(
     nodes.map((node) => {
-      const out = spawnSync('docker', ['logs', '--timestamps', `medrec-${name}_${node}`], {encoding: 'utf8', maxBuffer: 64 * 2 ** 20})
+      const container = `medrec-${name}_${node}`
+      const out = spawnSync('docker', ['logs', '--timestamps', container], {encoding: 'utf8', maxBuffer: 64 * 2 ** 20})
       return [node, `${out.stdout}${out.stderr}`]
     }),
   )
@@ -51,7 +52,10 @@ for (let cycle = 1; cycle <= cycles; cycle++) {
   const loaded = values['cpu-load-half'] && cycle % 2 === 0
   const dir = mkdtempSync('/tmp/startup-rel-')
   const name = `startup-r${sealers}-${cycle}-${process.pid}`
-  medrec(['network', 'init', '--dir', dir, '--name', name, '--sealers', String(sealers), '--period', '1', '--rpc-port', String(await freePort()), ...(values['light-kdf'] ? ['--light-kdf'] : [])])
+  const kdf = values['light-kdf'] ? ['--light-kdf'] : []
+  const rpcPort = String(await freePort())
+  const shape = ['--sealers', String(sealers), '--period', '1', '--rpc-port', rpcPort, ...kdf]
+  medrec(['network', 'init', '--dir', dir, '--name', name, ...shape])
   const load = loaded ? startCpuLoad() : undefined
   let sample
   try {
@@ -89,9 +93,10 @@ for (let cycle = 1; cycle <= cycles; cycle++) {
     rmSync(dir, {recursive: true, force: true})
   }
   samples.push(sample)
-  process.stderr.write(
-    `${sealers} sealers, cycle ${cycle}${loaded ? ' (cpu load)' : ''}: ${sample.ok ? `ready after ${sample.readyMs} ms` : `FAILED ${sample.error} after ${sample.processWallMs} ms`}, restarts ${sample.restarts}, discarded ${sample.discardedPropagated}, signed-recently ${sample.signedRecently}\n`,
-  )
+  const {ok, readyMs, error, processWallMs, restarts, discardedPropagated, signedRecently} = sample
+  const outcome = ok ? `ready after ${readyMs} ms` : `FAILED ${error} after ${processWallMs} ms`
+  const signs = `restarts ${restarts}, discarded ${discardedPropagated}, signed-recently ${signedRecently}`
+  process.stderr.write(`${sealers} sealers, cycle ${cycle}${loaded ? ' (cpu load)' : ''}: ${outcome}, ${signs}\n`)
 }
 
 /** Ready-time figures of one group of cycles. */
@@ -104,7 +109,11 @@ function summarise(group) {
     otherFailures: group.filter((s) => !s.ok && !s.timeout).length,
     restarts: group.reduce((n, s) => n + s.restarts, 0),
     cyclesWithRestarts: group.filter((s) => s.restarts > 0).length,
-    readyMs: {p50: percentile(ready, 50), p95: percentile(ready, 95), max: ready.length > 0 ? Math.max(...ready) : null},
+    readyMs: {
+      p50: percentile(ready, 50),
+      p95: percentile(ready, 95),
+      max: ready.length > 0 ? Math.max(...ready) : null,
+    },
   }
 }
 
@@ -118,9 +127,16 @@ const report = {
   keyEncryption: values['light-kdf'] ? 'light scrypt (N=2^12)' : 'standard scrypt (N=2^18)',
   cpuLoad: values['cpu-load-half'] ? 'a busy-loop process on every other cycle' : 'none',
   summary: summarise(samples),
-  ...(values['cpu-load-half'] ? {idle: summarise(samples.filter((s) => !s.cpuLoad)), underLoad: summarise(samples.filter((s) => s.cpuLoad))} : {}),
+  ...(values['cpu-load-half']
+    ? {idle: summarise(samples.filter((s) => !s.cpuLoad)), underLoad: summarise(samples.filter((s) => s.cpuLoad))}
+    : {}),
   cycles: samples,
 }
 writeResult(`up-reliability-${sealers}${values.label ? `-${values.label}` : ''}`, report)
 const s = report.summary
-console.log(`${sealers} sealers, ${s.cycles} cycles: ${s.ready} ready, ${s.timeouts} timeouts, ${s.otherFailures} other failures, ${s.restarts} restarts in ${s.cyclesWithRestarts} cycles; ready p50 ${s.readyMs.p50} ms, p95 ${s.readyMs.p95} ms, max ${s.readyMs.max} ms`)
+console.log(
+  `${sealers} sealers, ${s.cycles} cycles: ${s.ready} ready, ${s.timeouts} timeouts, ` +
+    `${s.otherFailures} other failures, ` +
+    `${s.restarts} restarts in ${s.cyclesWithRestarts} cycles; ` +
+    `ready p50 ${s.readyMs.p50} ms, p95 ${s.readyMs.p95} ms, max ${s.readyMs.max} ms`,
+)

@@ -16,8 +16,10 @@ import {assertNodesRunning, type WaitNode} from './wait-for-network.js'
  */
 export function firstBlockSigner(signers: readonly Address[]): Address {
   if (signers.length === 0) throw new Error('A Clique chain needs at least one signer.')
-  const sorted = [...signers].sort((a, b) => (a.toLowerCase() < b.toLowerCase() ? -1 : a.toLowerCase() > b.toLowerCase() ? 1 : 0))
-  return sorted[1 % sorted.length]!
+  // Lowercase hex compares like the address bytes; checksummed (mixed-case) text would not.
+  const sorted = signers.map((s) => ({s, key: s.toLowerCase()}))
+  sorted.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+  return sorted[1 % sorted.length]!.s
 }
 
 export type StartFreshChainOptions = {
@@ -86,7 +88,9 @@ export async function startFreshChain(options: StartFreshChainOptions): Promise<
       if (head >= 1) break
     }
     if (Date.now() > options.deadline) {
-      throw new MedrecError(errorCodes.READY_TIMEOUT, `The network was not ready after ${Math.round(options.timeoutMs / 1000)} s: still waiting for ${leader.name} to seal block 1.`, {
+      const seconds = Math.round(options.timeoutMs / 1000)
+      const message = `The network was not ready after ${seconds} s: still waiting for ${leader.name} to seal block 1.`
+      throw new MedrecError(errorCodes.READY_TIMEOUT, message, {
         details: logs.trim().split('\n').slice(-5).map((l) => l.trim()),
         hint: `Read its log with \`medrec network logs ${leader.name}\`, or allow more time with --timeout.`,
       })

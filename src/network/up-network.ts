@@ -7,7 +7,15 @@ import {labelKeys, type ContainerEngine, type ContainerInfo, type ContainerSpec}
 import {createTarArchive, type ArchiveEntry} from '../docker/tar-archive.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
-import {gethConfigToml, gethDataDir, rpcContainerPort, rpcNodeCommand, rpcP2pPort, sealerCommand, sealerEnvironment} from '../geth/geth-node-command.js'
+import {
+  gethConfigToml,
+  gethDataDir,
+  rpcContainerPort,
+  rpcNodeCommand,
+  rpcP2pPort,
+  sealerCommand,
+  sealerEnvironment,
+} from '../geth/geth-node-command.js'
 import {buildGethImage} from '../image/build-geth-image.js'
 import {ensureGethImage, type CheckedGethImage} from '../image/geth-image.js'
 import {gethIpcEval} from '../geth/geth-ipc.js'
@@ -325,14 +333,19 @@ export async function upNetwork(options: UpNetworkOptions): Promise<UpNetworkRes
       )
     }
     checkpoint()
-    const waitNode = (n: NodePlan): WaitNode => ({name: n.name, containerId: containers.get(n.name)!.id, ...(n.address ? {address: n.address} : {})})
+    const waitNode = (n: NodePlan): WaitNode => ({
+      name: n.name,
+      containerId: containers.get(n.name)!.id,
+      ...(n.address ? {address: n.address} : {}),
+    })
     // The readiness timeout counts from here: starting a new chain is part of getting ready.
     const readyClock = Date.now()
     const notRunning = nodes.filter((n) => containers.get(n.name)!.state !== 'running')
     // A chain still at block 0 (every volume made by this run) starts one sealer first, so
     // that block 1 cannot be contested (start-fresh-chain.ts explains the deadlock it avoids).
     const leaderAddress = firstBlockSigner(network.signers).toLowerCase()
-    const leader = action === 'created' && plan.existing.volumes.length === 0 ? nodes.find((n) => n.address?.toLowerCase() === leaderAddress) : undefined
+    const freshChain = action === 'created' && plan.existing.volumes.length === 0
+    const leader = freshChain ? nodes.find((n) => n.address?.toLowerCase() === leaderAddress) : undefined
     if (leader && notRunning.length === nodes.length) {
       const others = nodes.filter((n) => n !== leader)
       await runStep(
@@ -384,7 +397,10 @@ export async function upNetwork(options: UpNetworkOptions): Promise<UpNetworkRes
       update: (message) => currentStage && progress({type: 'step-update', id: `wait-${currentStage}`, message}),
     })
     if (currentStage) progress({type: 'step-done', id: `wait-${currentStage}`, summary: `block ${ready.blockNumber}`})
-    if (ready.restarts > 0) progress({type: 'warning', message: `The chain stalled; the sealers were restarted ${ready.restarts} time${ready.restarts === 1 ? '' : 's'} to get it moving.`})
+    if (ready.restarts > 0) {
+      const times = `${ready.restarts} time${ready.restarts === 1 ? '' : 's'}`
+      progress({type: 'warning', message: `The chain stalled; the sealers were restarted ${times} to get it moving.`})
+    }
     checkpoint()
     // geth forgets Clique proposals on restart: cast the recorded votes again.
     const votes = Object.keys(state.votes).length === 0 ? {passed: [], reissued: []} : await runStep(progress, 'votes', 'Re-issuing recorded sealer votes', () => reconcileSealerVotes(engine, network), (r) => `${r.reissued.length} re-issued, ${r.passed.length} passed`)

@@ -46,7 +46,11 @@ const ipcPollMs = 500
  * looping: under the restart policy a failing geth is restarted again and again, so a
  * rising restart count is the sign, not an exited state.
  */
-export async function assertNodesRunning(engine: ContainerEngine, nodes: WaitNode[], baseline: Map<string, number>): Promise<void> {
+export async function assertNodesRunning(
+  engine: ContainerEngine,
+  nodes: WaitNode[],
+  baseline: Map<string, number>,
+): Promise<void> {
   for (const node of nodes) {
     const info = await engine.inspectContainer(node.containerId)
     if (!info) continue

@@ -51,7 +51,12 @@ function listrRenderer(): ProgressRenderer {
       ],
       // registerSignalListeners off: listr2 would exit(127) on Ctrl-C, cutting short the
       // command's own handling (network up removes what a first start created).
-      {exitOnError: true, registerSignalListeners: false, renderer: 'default', rendererOptions: {collapseErrors: false, showErrorMessage: false, logger: stderrLogger}},
+      {
+        exitOnError: true,
+        registerSignalListeners: false,
+        renderer: 'default',
+        rendererOptions: {collapseErrors: false, showErrorMessage: false, logger: stderrLogger},
+      },
     )
     const previous = running
     running = previous.then(() => list.run()).catch(() => {})

@@ -118,7 +118,8 @@ describe.skipIf(!prerequisites.ok)('network up refuses bad input and creates not
     // Then the config is refused, the reason names the idle stall and the RPC node's sync, and nothing exists
     expect(up.exitCode).toBe(1)
     expect(up.json.error.code).toBe('MEDREC_CONFIG_INVALID')
-    expect(up.json.error.details.join('\n')).toMatch(/^network\.period: .*period 0 seals only when a transaction is waiting.*RPC node cannot sync/m)
+    const reason = /^network\.period: .*period 0 seals only when a transaction is waiting.*RPC node cannot sync/m
+    expect(up.json.error.details.join('\n')).toMatch(reason)
     expect(await dockerObjectsOf(net.name)).toEqual(nothing)
   })
 
@@ -147,7 +148,8 @@ describe.skipIf(!prerequisites.ok)('network up refuses bad input and creates not
     created.push(net.name)
     const status = (await runMedrec(['network', 'status', '--dir', net.dir, '--json'])).json
     const sealers = status.sealers as {name: string; address: Address}[]
-    const leader = sealers.find((s) => s.address.toLowerCase() === firstBlockSigner(sealers.map((x) => x.address)).toLowerCase())!
+    const leaderAddress = firstBlockSigner(sealers.map((x) => x.address)).toLowerCase()
+    const leader = sealers.find((s) => s.address.toLowerCase() === leaderAddress)!
     await writeFile(join(net.dir, `.medrec/keys/${leader.name}/password`), 'not-the-password', {mode: 0o600})
 
     // When it is brought up
@@ -156,7 +158,8 @@ describe.skipIf(!prerequisites.ok)('network up refuses bad input and creates not
 
     // Then that sealer is named with geth's reason, well before the timeout, and nothing is left
     expect(up.exitCode).toBe(1)
-    expect(up.json.error).toMatchObject({code: 'MEDREC_NODE_FAILED', message: expect.stringMatching(new RegExp(`^${leader.name} (stopped|keeps crashing)`))})
+    const named = expect.stringMatching(new RegExp(`^${leader.name} (stopped|keeps crashing)`))
+    expect(up.json.error).toMatchObject({code: 'MEDREC_NODE_FAILED', message: named})
     expect(up.json.error.details.join('\n')).toMatch(/could not decrypt key with given password/)
     expect(Date.now() - started).toBeLessThan(45_000)
     expect(await dockerObjectsOf(net.name)).toEqual(nothing)

@@ -14,22 +14,26 @@ const created = throwawayNetworks()
 
 /** `network up --json` as a real child process, to be interrupted. */
 function startUp(dir: string) {
-  return execa(process.execPath, [bin, 'network', 'up', '--dir', dir, '--json'], {reject: false, env: {FORCE_COLOR: '0'}, stdin: 'ignore'})
+  const args = [bin, 'network', 'up', '--dir', dir, '--json']
+  return execa(process.execPath, args, {reject: false, env: {FORCE_COLOR: '0'}, stdin: 'ignore'})
 }
 
 /** The network's node containers (not the short-lived `geth init` ones) and their states. */
 async function nodeContainers(name: string): Promise<{name: string; state: string}[]> {
   const list = await docker.listContainers({all: true, filters: {label: [`org.medrec.network=${name}`]}})
-  return list.filter((c) => c.Labels['org.medrec.role'] === 'sealer' || c.Labels['org.medrec.role'] === 'rpc').map((c) => ({name: c.Names[0] ?? c.Id, state: c.State}))
+  return list
+    .filter((c) => c.Labels['org.medrec.role'] === 'sealer' || c.Labels['org.medrec.role'] === 'rpc')
+    .map((c) => ({name: c.Names[0] ?? c.Id, state: c.State}))
 }
 
 describe.skipIf(!prerequisites.ok)('an interrupted first network up', () => {
-  it('removes every container, volume and network it made when Ctrl-C arrives once containers exist, and exits 130', async () => {
+  it('removes every container, volume and network it made on Ctrl-C once containers exist, and exits 130', async () => {
     // Given a new network whose first up has created its node containers
     const net = await initE2eNetwork('e2e-sigint')
     created.push(net.name)
     const up = startUp(net.dir)
-    await eventually('node containers to exist', async () => ((await nodeContainers(net.name)).length > 0 ? true : undefined), 60_000)
+    const containersExist = async () => ((await nodeContainers(net.name)).length > 0 ? true : undefined)
+    await eventually('node containers to exist', containersExist, 60_000)
 
     // When the user presses Ctrl-C
     up.kill('SIGINT')

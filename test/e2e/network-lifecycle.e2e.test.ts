@@ -116,14 +116,15 @@ describe.skipIf(!prerequisites.ok)('network lifecycle on real geth sealers', () 
     expect(await dockerObjectsOf(net.name)).toEqual({containers: [], volumes: [], networks: []})
   })
 
-  it('starts a 2-sealer network with standard keys without a restart: block 1 comes from the in-turn sealer and no sealer drops a block', async () => {
+  it('starts 2 sealers with standard keys, no restart: block 1 is in-turn and no sealer drops a block', async () => {
     // Given a new 2-sealer network with standard (slow to unlock) keys: before the fix, the
     // sealer still unlocking dropped the other's block 1, sealed its own, and both waited
     const dir = await mkdtemp(join(tmpdir(), 'medrec-e2e-two-'))
     const name = `e2e-two-${Math.random().toString(36).slice(2, 8)}`
     const rpcUrl = `http://127.0.0.1:${await freePort()}`
     created.push(name)
-    const init = await runMedrec(['network', 'init', '--dir', dir, '--name', name, '--sealers', '2', '--period', '1', '--rpc-port', rpcUrl.split(':')[2]!, '--json'])
+    const shape = ['--sealers', '2', '--period', '1', '--rpc-port', rpcUrl.split(':')[2]!]
+    const init = await runMedrec(['network', 'init', '--dir', dir, '--name', name, ...shape, '--json'])
     expect(init.exitCode, init.stderr).toBe(0)
 
     // When it is brought up
@@ -136,7 +137,8 @@ describe.skipIf(!prerequisites.ok)('network lifecycle on real geth sealers', () 
     const blockOne = (await rpc(rpcUrl, 'eth_getBlockByNumber', ['0x1', false])).body.result
     expect(blockOne.difficulty).toBe('0x2')
     const signers = (await rpc(rpcUrl, 'clique_getSigners', ['0x0'])).body.result as Address[]
-    expect(((await rpc(rpcUrl, 'clique_getSigner', ['0x1'])).body.result as string).toLowerCase()).toBe(firstBlockSigner(signers).toLowerCase())
+    const sealerOfOne = (await rpc(rpcUrl, 'clique_getSigner', ['0x1'])).body.result as string
+    expect(sealerOfOne.toLowerCase()).toBe(firstBlockSigner(signers).toLowerCase())
     // And no sealer discarded a propagated block while it was not yet synced
     for (const sealer of up.json.sealers as {container: string}[]) {
       const logs = (await docker.getContainer(sealer.container).logs({stdout: true, stderr: true})).toString()
@@ -144,7 +146,9 @@ describe.skipIf(!prerequisites.ok)('network lifecycle on real geth sealers', () 
     }
     // And both keep sealing
     const head = Number((await rpc(rpcUrl, 'eth_blockNumber')).body.result)
-    await eventually('4 more blocks', async () => (Number((await rpc(rpcUrl, 'eth_blockNumber')).body.result) >= head + 4 ? true : undefined), 30_000)
+    const headNow = async () => Number((await rpc(rpcUrl, 'eth_blockNumber')).body.result)
+    const advanced = async () => ((await headNow()) >= head + 4 ? true : undefined)
+    await eventually('4 more blocks', advanced, 30_000)
     const destroy = await runMedrec(['network', 'destroy', '--dir', dir, '--force', '--json'])
     expect(destroy.exitCode).toBe(0)
   })

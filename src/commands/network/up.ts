@@ -11,7 +11,9 @@ import {upNetwork, type UpNetworkResult} from '../../network/up-network.js'
 export default class NetworkUp extends MedrecCommand {
   static override summary = 'Start the network (creating a default 3-sealer one if none exists).'
   static override description = `Checks Docker, the geth image and the RPC port first; then creates a labelled Docker network, a volume per node, one container per sealer (no HTTP, unlocked key, static peers) and one keyless RPC node published on 127.0.0.1, and waits until every signer has sealed a block and every sealer is connected.
-Idempotent: on a running network it changes nothing; on a stopped one it restarts the containers and keeps every block. A first start that fails or is interrupted (Ctrl-C, SIGTERM) removes what it created; an interrupted run exits with 128 + the signal number (130 for Ctrl-C).`
+Idempotent: on a running network it changes nothing; on a stopped one it restarts the containers and keeps \
+every block. A first start that fails or is interrupted (Ctrl-C, SIGTERM) removes what it created; an interrupted \
+run exits with 128 + the signal number (130 for Ctrl-C).`
   static override examples = ['<%= config.bin %> network up', '<%= config.bin %> network up --dir ./consortium --json']
 
   static override flags = {
@@ -32,13 +34,16 @@ Idempotent: on a running network it changes nothing; on a stopped one it restart
     const interrupt = new AbortController()
     const onSignal = (signal: NodeJS.Signals) => {
       if (interrupt.signal.aborted) {
-        process.stderr.write(`${signal} again: exiting without cleaning up; \`medrec network destroy --force\` removes what is left.\n`)
+        const rest = '`medrec network destroy --force` removes the rest'
+        process.stderr.write(`${signal} again: exiting without cleaning up; ${rest}.\n`)
         process.exit(128 + constants.signals[signal])
       }
       this.interruptedBy = signal
       interrupt.abort(
         new MedrecError(errorCodes.INTERRUPTED, `network up was interrupted (${signal}).`, {
-          hint: 'A first start removes what it had created; otherwise the nodes are left as they were. Run `medrec network up` again to start.',
+          hint:
+            'A first start removes what it had created; otherwise the nodes are left as they were. ' +
+            'Run `medrec network up` again to start.',
         }),
       )
     }
