@@ -6,7 +6,6 @@ import type {ContainerEngine} from '../docker/container-engine.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
 import {gethIpcEval} from '../geth/geth-ipc.js'
-import {settleAll} from './network-resources.js'
 import {assertNodesRunning, type WaitNode} from './wait-for-network.js'
 
 /**
@@ -22,11 +21,26 @@ export function firstBlockSigner(signers: readonly Address[]): Address {
   return sorted[1 % sorted.length]!.s
 }
 
+/**
+ * The order a chain at block 0 starts in: the sealer whose turn block 1 is, then the keyless
+ * node(s), then the other sealers. Undefined when that sealer is not among the nodes.
+ */
+export function freshStartOrder<T extends {role: 'sealer' | 'rpc'; address?: Address}>(
+  nodes: readonly T[],
+  signers: readonly Address[],
+): T[] | undefined {
+  const leaderAddress = firstBlockSigner(signers).toLowerCase()
+  const leader = nodes.find((n) => n.address?.toLowerCase() === leaderAddress)
+  if (!leader) return undefined
+  const rest = nodes.filter((n) => n !== leader)
+  return [leader, ...rest.filter((n) => n.role === 'rpc'), ...rest.filter((n) => n.role !== 'rpc')]
+}
+
 export type StartFreshChainOptions = {
   engine: ContainerEngine
   /** The sealer whose turn it is to seal block 1 (firstBlockSigner). */
   leader: WaitNode
-  /** Every other node: sealers and the keyless RPC node. */
+  /** Every other node, in start order (freshStartOrder). */
   others: WaitNode[]
   /** Epoch ms after which the wait for block 1 gives up. */
   deadline: number
@@ -40,11 +54,13 @@ const logPollMs = 150
 const ipcCheckMs = 2000
 /** geth's log line for block 1 sealed by this node (miner/worker.go, resultLoop). */
 const sealedBlockOne = /Successfully sealed new block\s+number=1\s/
+/** Logged once the p2p listener is open and static dials are scheduled (p2p/server.go:704). */
+const listening = /Started P2P networking/
 
 /**
  * Starts the nodes of a chain still at block 0 in an order that cannot deadlock: first the
  * sealer whose turn it is to seal block 1, alone; every other node only once that block
- * exists. Why, from geth v1.13.15:
+ * exists, one at a time. Why, from geth v1.13.15:
  *
  * - A node drops a propagated block until it counts as synced (eth/handler.go:243, "Syncing,
  *   discarded propagated block"). A sealer counts as synced only once mining starts
@@ -64,10 +80,18 @@ const sealedBlockOne = /Successfully sealed new block\s+number=1\s/
  * lighter one never learns of the heavier), and with 2 signers neither may seal block 2.
  *
  * Started this way, block 1 is the in-turn block (difficulty 2, the highest TD any block 1 can
- * have) before any other node exists, so every other node learns that TD at its handshake and
- * syncs to it, whatever it sealed itself meanwhile (a sync also marks it synced); the leader,
- * mining, accepts every propagated block; and the leader cannot seal again before another
- * sealer has, so nothing is sealed that a starting node could miss.
+ * have) before any other node exists, so every other node learns that TD at its handshake
+ * with the leader and syncs to it, whatever it sealed itself meanwhile (a sync also marks it
+ * synced); the leader, mining, accepts every propagated block; and the leader cannot seal
+ * again before another sealer has, so nothing is sealed that a starting node could miss.
+ *
+ * That handshake must happen, and two nodes that dial each other at the same moment can both
+ * lose the link: each keeps the connection it registered first and drops the other as a
+ * duplicate (p2p/server.go:824), and neither dials again for 35 s (p2p/dial.go:442 records the
+ * dial when it starts). A dial to a container not yet started stays pending while ARP resolves
+ * and can land just then. So at this first start each node dials only the nodes started
+ * before it (its first config.toml lists only those as static, the caller's part), and the
+ * next node starts once this one listens: every link is dialled once, towards a listener.
  */
 export async function startFreshChain(options: StartFreshChainOptions): Promise<{blockOneAfterMs: number}> {
   const began = Date.now()
@@ -98,7 +122,30 @@ export async function startFreshChain(options: StartFreshChainOptions): Promise<
     await delay(logPollMs)
   }
   const blockOneAfterMs = Date.now() - began
-  options.signal?.throwIfAborted()
-  await settleAll(options.others.map((node) => options.start(node)))
+  for (const node of options.others) {
+    options.signal?.throwIfAborted()
+    await options.start(node)
+    await waitForLogLine(options, node, listening, 'to listen for peers')
+  }
   return {blockOneAfterMs}
+}
+
+/** Polls a node's log for a line, failing fast when the node crashes and at the deadline. */
+async function waitForLogLine(opts: StartFreshChainOptions, node: WaitNode, line: RegExp, what: string): Promise<void> {
+  const baseline = new Map<string, number>()
+  for (;;) {
+    opts.signal?.throwIfAborted()
+    await assertNodesRunning(opts.engine, [node], baseline)
+    const logs = await opts.engine.logsText(node.containerId, 200).catch(() => '')
+    if (line.test(logs)) return
+    if (Date.now() > opts.deadline) {
+      const seconds = Math.round(opts.timeoutMs / 1000)
+      const message = `The network was not ready after ${seconds} s: still waiting for ${node.name} ${what}.`
+      throw new MedrecError(errorCodes.READY_TIMEOUT, message, {
+        details: logs.trim().split('\n').slice(-5).map((l) => l.trim()),
+        hint: `Read its log with \`medrec network logs ${node.name}\`, or allow more time with --timeout.`,
+      })
+    }
+    await delay(logPollMs)
+  }
 }

@@ -29,7 +29,7 @@ import {loadNetwork, rpcUrlOf, type LoadedNetwork} from './load-network.js'
 import {chooseFreeSubnet, findLabelledResources, findNetworkResources, nodeIp, removeNetworkResources, resourceLabels, resourceNames, settleAll} from './network-resources.js'
 import {writeNetworkState} from './network-state.js'
 import {assertPortFree} from './port-check.js'
-import {firstBlockSigner, startFreshChain} from './start-fresh-chain.js'
+import {freshStartOrder, startFreshChain} from './start-fresh-chain.js'
 import {waitForNetwork, type WaitNode} from './wait-for-network.js'
 
 export type UpNetworkOptions = {
@@ -250,6 +250,10 @@ export async function upNetwork(options: UpNetworkOptions): Promise<UpNetworkRes
         : toStart.length > 0
           ? 'started'
           : 'unchanged'
+  // A chain still at block 0 (every volume made by this run) starts in an order that cannot
+  // deadlock, each node dialling only those already running (start-fresh-chain.ts).
+  const atBlockZero = action === 'created' && plan.existing.volumes.length === 0
+  const freshOrder = atBlockZero ? freshStartOrder(nodes, network.signers) : undefined
 
   // Ctrl-C is honoured between steps (and in the waits): what a step was doing completes,
   // so everything created is labelled and found by the rollback below.
@@ -286,7 +290,9 @@ export async function upNetwork(options: UpNetworkOptions): Promise<UpNetworkRes
         settleAll(
           toCreate.map((node) => {
             const peers = nodes.filter((n) => n.name !== node.name).map((n) => enodes.get(n.name)!)
-            return initNodeVolume(engine, network, node, secrets.get(node.name)!, peers)
+            const earlier = freshOrder?.slice(0, freshOrder.indexOf(node)).map((n) => enodes.get(n.name)!)
+            const dialled = {staticPeers: earlier ?? peers, trustedPeers: peers}
+            return initNodeVolume(engine, network, node, secrets.get(node.name)!, dialled)
           }),
         ),
       )
@@ -341,13 +347,8 @@ export async function upNetwork(options: UpNetworkOptions): Promise<UpNetworkRes
     // The readiness timeout counts from here: starting a new chain is part of getting ready.
     const readyClock = Date.now()
     const notRunning = nodes.filter((n) => containers.get(n.name)!.state !== 'running')
-    // A chain still at block 0 (every volume made by this run) starts one sealer first, so
-    // that block 1 cannot be contested (start-fresh-chain.ts explains the deadlock it avoids).
-    const leaderAddress = firstBlockSigner(network.signers).toLowerCase()
-    const freshChain = action === 'created' && plan.existing.volumes.length === 0
-    const leader = freshChain ? nodes.find((n) => n.address?.toLowerCase() === leaderAddress) : undefined
+    const [leader, ...others] = freshOrder ?? []
     if (leader && notRunning.length === nodes.length) {
-      const others = nodes.filter((n) => n !== leader)
       await runStep(
         progress,
         'start',
@@ -363,6 +364,14 @@ export async function upNetwork(options: UpNetworkOptions): Promise<UpNetworkRes
             start: (node) => engine.startContainer(node.containerId),
           }),
         (r) => `block 1 sealed ${(r.blockOneAfterMs / 1000).toFixed(1)} s after ${leader.name} started`,
+      )
+      // From now on every node keeps every other as a static peer, for its next start.
+      await settleAll(
+        nodes.map((node) => {
+          const peers = nodes.filter((n) => n.name !== node.name).map((n) => enodes.get(n.name)!)
+          const file = {path: 'config.toml', content: gethConfigToml(peers), mode: 0o644}
+          return engine.putArchive(containers.get(node.name)!.id, gethDataDir, createTarArchive([file]))
+        }),
       )
     } else if (notRunning.length > 0) {
       await runStep(progress, 'start', `Starting ${notRunning.map((n) => n.name).join(', ')}`, () =>
@@ -453,12 +462,12 @@ async function initNodeVolume(
   loaded: LoadedNetwork,
   plan: NodePlan,
   secrets: {nodeKey: string; keystore?: string; password?: string},
-  staticPeers: string[],
+  peers: {staticPeers: string[]; trustedPeers: string[]},
 ): Promise<void> {
   const names = resourceNames(loaded.config.network.name)
   const files: ArchiveEntry[] = [
     {path: 'genesis.json', content: loaded.genesisText, mode: 0o644},
-    {path: 'config.toml', content: gethConfigToml(staticPeers), mode: 0o644},
+    {path: 'config.toml', content: gethConfigToml(peers.staticPeers, peers.trustedPeers), mode: 0o644},
     {path: 'nodekey', content: secrets.nodeKey, mode: 0o600},
   ]
   if (plan.role === 'sealer') {
