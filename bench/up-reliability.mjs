@@ -5,6 +5,7 @@
 // restarted to get past a stall (from up's JSON `restarts`, or, for builds that do not
 // report it, counted from the "Starting peer-to-peer node" lines in the sealers' logs). With
 // --cpu-load-half every other cycle runs with a busy-loop process keeping one core busy.
+// With --warm K each cycle then stops and starts the network K times (`down` + `up`).
 // Writes bench/results/up-reliability-<sealers>.json and prints p50/p95/max.
 // Usage: npm run bench:up-reliability -- --sealers 2 --cycles 20 [--cpu-load-half] [--keep-logs DIR]
 import {spawn, spawnSync} from 'node:child_process'
@@ -23,6 +24,7 @@ const {values} = parseArgs({
     timeout: {type: 'string', default: '120'},
     'keep-logs': {type: 'string'},
     label: {type: 'string', default: ''},
+    warm: {type: 'string', default: '0'},
   },
 })
 const sealers = Number(values.sealers)
@@ -81,6 +83,20 @@ for (let cycle = 1; cycle <= cycles; cycle++) {
       discardedPropagated: count(Object.values(logs).join('\n'), 'Syncing, discarded propagated block'),
       signedRecently: sealerLogs.reduce((n, text) => n + count(text, 'signed recently, must wait for others'), 0),
     }
+    // Restarts of the running network: every node starts again at once.
+    sample.warm = []
+    for (let w = 1; ok && w <= Number(values.warm); w++) {
+      medrec(['network', 'down', '--dir', dir])
+      const again = medrec(['network', 'up', '--dir', dir, '--timeout', values.timeout], {allowFailure: true})
+      const warmOk = again.status === 0
+      sample.warm.push({
+        ok: warmOk,
+        readyMs: warmOk ? again.json.timings.readyMs : null,
+        timeout: !warmOk && again.json?.error?.code === 'MEDREC_READY_TIMEOUT',
+        error: warmOk ? null : (again.json?.error?.code ?? `exit ${again.status}`),
+        restarts: warmOk ? again.json.restarts : null,
+      })
+    }
     if (values['keep-logs']) {
       const logDir = join(values['keep-logs'], `cycle-${cycle}`)
       mkdirSync(logDir, {recursive: true})
@@ -95,7 +111,8 @@ for (let cycle = 1; cycle <= cycles; cycle++) {
   samples.push(sample)
   const {ok, readyMs, error, processWallMs, restarts, discardedPropagated, signedRecently} = sample
   const outcome = ok ? `ready after ${readyMs} ms` : `FAILED ${error} after ${processWallMs} ms`
-  const signs = `restarts ${restarts}, discarded ${discardedPropagated}, signed-recently ${signedRecently}`
+  const warm = sample.warm.map((w) => (w.ok ? `${w.readyMs} ms/${w.restarts}r` : w.error)).join(' ')
+  const signs = `restarts ${restarts}, discarded ${discardedPropagated}, signed-recently ${signedRecently}` + (warm ? `; warm ${warm}` : '')
   process.stderr.write(`${sealers} sealers, cycle ${cycle}${loaded ? ' (cpu load)' : ''}: ${outcome}, ${signs}\n`)
 }
 
@@ -130,6 +147,7 @@ const report = {
   ...(values['cpu-load-half']
     ? {idle: summarise(samples.filter((s) => !s.cpuLoad)), underLoad: summarise(samples.filter((s) => s.cpuLoad))}
     : {}),
+  ...(Number(values.warm) > 0 ? {warmRestarts: summarise(samples.flatMap((s) => s.warm))} : {}),
   cycles: samples,
 }
 writeResult(`up-reliability-${sealers}${values.label ? `-${values.label}` : ''}`, report)

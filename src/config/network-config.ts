@@ -62,7 +62,7 @@ export const networkConfigSchema = z
         // chain makes no block, so nothing proves a signer can seal, the keyless RPC node
         // (which drops propagated blocks until it has synced once) never syncs, and every
         // sealer seals its own block for the same first transaction: the contested block 1
-        // that start-fresh-chain.ts exists to prevent (clique.go:624 pauses sealing on no txs).
+        // that start-whole-network.ts exists to prevent (clique.go:624 pauses sealing on no txs).
         .min(
           1,
           'must be at least 1 second: period 0 seals only when a transaction is waiting, so an idle chain stalls: ' +

@@ -29,7 +29,7 @@ import {loadNetwork, rpcUrlOf, type LoadedNetwork} from './load-network.js'
 import {chooseFreeSubnet, findLabelledResources, findNetworkResources, nodeIp, removeNetworkResources, resourceLabels, resourceNames, settleAll} from './network-resources.js'
 import {writeNetworkState} from './network-state.js'
 import {assertPortFree} from './port-check.js'
-import {freshStartOrder, startFreshChain} from './start-fresh-chain.js'
+import {startWholeNetwork} from './start-whole-network.js'
 import {waitForNetwork, type WaitNode} from './wait-for-network.js'
 
 export type UpNetworkOptions = {
@@ -250,10 +250,6 @@ export async function upNetwork(options: UpNetworkOptions): Promise<UpNetworkRes
         : toStart.length > 0
           ? 'started'
           : 'unchanged'
-  // A chain still at block 0 (every volume made by this run) starts in an order that cannot
-  // deadlock, each node dialling only those already running (start-fresh-chain.ts).
-  const atBlockZero = action === 'created' && plan.existing.volumes.length === 0
-  const freshOrder = atBlockZero ? freshStartOrder(nodes, network.signers) : undefined
 
   // Ctrl-C is honoured between steps (and in the waits): what a step was doing completes,
   // so everything created is labelled and found by the rollback below.
@@ -290,9 +286,7 @@ export async function upNetwork(options: UpNetworkOptions): Promise<UpNetworkRes
         settleAll(
           toCreate.map((node) => {
             const peers = nodes.filter((n) => n.name !== node.name).map((n) => enodes.get(n.name)!)
-            const earlier = freshOrder?.slice(0, freshOrder.indexOf(node)).map((n) => enodes.get(n.name)!)
-            const dialled = {staticPeers: earlier ?? peers, trustedPeers: peers}
-            return initNodeVolume(engine, network, node, secrets.get(node.name)!, dialled)
+            return initNodeVolume(engine, network, node, secrets.get(node.name)!, peers)
           }),
         ),
       )
@@ -347,38 +341,40 @@ export async function upNetwork(options: UpNetworkOptions): Promise<UpNetworkRes
     // The readiness timeout counts from here: starting a new chain is part of getting ready.
     const readyClock = Date.now()
     const notRunning = nodes.filter((n) => containers.get(n.name)!.state !== 'running')
-    const [leader, ...others] = freshOrder ?? []
-    if (leader && notRunning.length === nodes.length) {
+    // Every node to start (a new network, or a stopped one): isolated until every sealer mines,
+    // then connected, so that no sealer drops a block (start-whole-network.ts).
+    const writePeers = (node: NodePlan, staticPeers: NodePlan[]) => {
+      const trusted = nodes.filter((n) => n.name !== node.name).map((n) => enodes.get(n.name)!)
+      const toml = gethConfigToml(staticPeers.map((n) => enodes.get(n.name)!), trusted)
+      const file = {path: 'config.toml', content: toml, mode: 0o644}
+      return engine.putArchive(containers.get(node.name)!.id, gethDataDir, createTarArchive([file]))
+    }
+    if (notRunning.length === nodes.length) {
+      const byName = new Map(nodes.map((n) => [n.name, n]))
+      // The keyless node first: it dials every sealer, so each sealer dials only sealers.
+      const ordered = [...nodes.filter((n) => n.role === 'rpc'), ...nodes.filter((n) => n.role !== 'rpc')]
       await runStep(
         progress,
         'start',
-        `Starting ${leader.name} (its turn to seal block 1), then ${others.map((n) => n.name).join(', ')}`,
+        `Starting ${ordered.map((n) => n.name).join(', ')}, each alone until every sealer seals, then connecting them`,
         () =>
-          startFreshChain({
+          startWholeNetwork({
             engine,
-            leader: waitNode(leader),
-            others: others.map(waitNode),
+            nodes: ordered.map((n) => ({...waitNode(n), role: n.role, enode: enodes.get(n.name)!})),
             deadline: readyClock + timeoutMs,
             timeoutMs,
             ...(options.signal ? {signal: options.signal} : {}),
+            isolate: (node) => writePeers(byName.get(node.name)!, []),
             start: (node) => engine.startContainer(node.containerId),
           }),
-        (r) => `block 1 sealed ${(r.blockOneAfterMs / 1000).toFixed(1)} s after ${leader.name} started`,
+        (r) => `every sealer sealing ${(r.miningAfterMs / 1000).toFixed(1)} s after the start`,
       )
       // From now on every node keeps every other as a static peer, for its next start.
-      await settleAll(
-        nodes.map((node) => {
-          const peers = nodes.filter((n) => n.name !== node.name).map((n) => enodes.get(n.name)!)
-          const file = {path: 'config.toml', content: gethConfigToml(peers), mode: 0o644}
-          return engine.putArchive(containers.get(node.name)!.id, gethDataDir, createTarArchive([file]))
-        }),
-      )
+      await settleAll(nodes.map((node) => writePeers(node, nodes.filter((n) => n.name !== node.name))))
     } else if (notRunning.length > 0) {
       await runStep(progress, 'start', `Starting ${notRunning.map((n) => n.name).join(', ')}`, () =>
-        // A chain with blocks (or a resumed first start) starts all at once: each geth listens
-        // before it dials, so of any two nodes the later one always reaches the earlier. A
-        // sealer that seals while a peer still unlocks its key can still stall a 2-signer
-        // chain here (start-fresh-chain.ts); waitForNetwork's counted restart is the remedy.
+        // Some nodes of a running network (a changed or new container): all at once. Each geth
+        // listens before it dials, so of any two nodes the later one reaches the earlier.
         settleAll(notRunning.map((n) => engine.startContainer(containers.get(n.name)!.id))),
       )
     }
@@ -462,12 +458,12 @@ async function initNodeVolume(
   loaded: LoadedNetwork,
   plan: NodePlan,
   secrets: {nodeKey: string; keystore?: string; password?: string},
-  peers: {staticPeers: string[]; trustedPeers: string[]},
+  staticPeers: string[],
 ): Promise<void> {
   const names = resourceNames(loaded.config.network.name)
   const files: ArchiveEntry[] = [
     {path: 'genesis.json', content: loaded.genesisText, mode: 0o644},
-    {path: 'config.toml', content: gethConfigToml(peers.staticPeers, peers.trustedPeers), mode: 0o644},
+    {path: 'config.toml', content: gethConfigToml(staticPeers), mode: 0o644},
     {path: 'nodekey', content: secrets.nodeKey, mode: 0o600},
   ]
   if (plan.role === 'sealer') {

@@ -140,10 +140,10 @@ export async function waitForNetwork(options: WaitForNetworkOptions): Promise<Wa
   // Last resort, counted and reported: restart every sealer when the head has not moved for
   // a long while. geth 1.13 can deadlock when a sealer seals a block while a peer is still
   // unlocking its key: the peer, not yet "synced", discards it, and with 2 signers both are
-  // then "signed recently" (see start-fresh-chain.ts for the sequence from geth's source).
-  // A new chain is started so that this cannot happen; a restarted chain can still hit it.
-  // A restart makes every node handshake again with its current total difficulty, so the
-  // node that is behind syncs.
+  // then "signed recently" (see start-whole-network.ts for the sequence from geth's source).
+  // `up` starts a whole network so that this cannot happen; nodes started otherwise (by
+  // Docker's restart policy, by hand, or some nodes of a running network) can still hit it. A restart makes every node
+  // handshake again with its current total difficulty, so the node that is behind syncs.
   const stallRestartMs = Math.max(25_000, 10_000 + 5_000 * options.period)
   let restarts = 0
   let movedAt = Date.now()

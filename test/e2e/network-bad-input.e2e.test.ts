@@ -4,12 +4,10 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import {execa} from 'execa'
-import type {Address} from 'viem'
 import {describe, expect, it} from 'vitest'
 
 import {DockerodeEngine} from '../../src/docker/dockerode-engine.js'
 import {createTarArchive} from '../../src/docker/tar-archive.js'
-import {firstBlockSigner} from '../../src/network/start-fresh-chain.js'
 import {dockerObjectsOf, initE2eNetwork, throwawayNetworks} from '../helpers/e2e-network.js'
 import {e2ePrerequisites} from '../helpers/e2e-prerequisites.js'
 import {runMedrec} from '../helpers/run-medrec.js'
@@ -139,29 +137,6 @@ describe.skipIf(!prerequisites.ok)('network up refuses bad input and creates not
     expect(up.json.error.details.join('\n')).toMatch(/could not decrypt key with given password/)
     expect(Date.now() - started).toBeLessThan(45_000)
     // And the failed first up left nothing behind
-    expect(await dockerObjectsOf(net.name)).toEqual(nothing)
-  })
-
-  it('fails fast when the sealer started alone for block 1 cannot open its key, and removes everything', async () => {
-    // Given a network where the sealer whose turn block 1 is (started alone first) has a wrong password
-    const net = await initE2eNetwork('e2e-leadpass')
-    created.push(net.name)
-    const status = (await runMedrec(['network', 'status', '--dir', net.dir, '--json'])).json
-    const sealers = status.sealers as {name: string; address: Address}[]
-    const leaderAddress = firstBlockSigner(sealers.map((x) => x.address)).toLowerCase()
-    const leader = sealers.find((s) => s.address.toLowerCase() === leaderAddress)!
-    await writeFile(join(net.dir, `.medrec/keys/${leader.name}/password`), 'not-the-password', {mode: 0o600})
-
-    // When it is brought up
-    const started = Date.now()
-    const up = await runMedrec(['network', 'up', '--dir', net.dir, '--timeout', '60', '--json'])
-
-    // Then that sealer is named with geth's reason, well before the timeout, and nothing is left
-    expect(up.exitCode).toBe(1)
-    const named = expect.stringMatching(new RegExp(`^${leader.name} (stopped|keeps crashing)`))
-    expect(up.json.error).toMatchObject({code: 'MEDREC_NODE_FAILED', message: named})
-    expect(up.json.error.details.join('\n')).toMatch(/could not decrypt key with given password/)
-    expect(Date.now() - started).toBeLessThan(45_000)
     expect(await dockerObjectsOf(net.name)).toEqual(nothing)
   })
 })
