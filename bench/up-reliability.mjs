@@ -112,7 +112,10 @@ for (let cycle = 1; cycle <= cycles; cycle++) {
   const {ok, readyMs, error, processWallMs, restarts, discardedPropagated, signedRecently} = sample
   const outcome = ok ? `ready after ${readyMs} ms` : `FAILED ${error} after ${processWallMs} ms`
   const warm = sample.warm.map((w) => (w.ok ? `${w.readyMs} ms/${w.restarts}r` : w.error)).join(' ')
-  const signs = `restarts ${restarts}, discarded ${discardedPropagated}, signed-recently ${signedRecently}` + (warm ? `; warm ${warm}` : '')
+  const signs = [
+    `restarts ${restarts}, discarded ${discardedPropagated}, signed-recently ${signedRecently}`,
+    ...(warm ? [`; warm ${warm}`] : []),
+  ].join('')
   process.stderr.write(`${sealers} sealers, cycle ${cycle}${loaded ? ' (cpu load)' : ''}: ${outcome}, ${signs}\n`)
 }
 

@@ -73,7 +73,8 @@ export async function startWholeNetwork(options: StartWholeNetworkOptions): Prom
     options.nodes.map(async (node, index) => {
       const later = options.nodes.slice(index + 1)
       if (later.length === 0) return
-      await gethIpcEval(options.engine, node.containerId, node.name, `[${later.map((n) => `admin.addPeer("${n.enode}")`).join(', ')}]`)
+      const dials = later.map((n) => `admin.addPeer("${n.enode}")`).join(', ')
+      await gethIpcEval(options.engine, node.containerId, node.name, `[${dials}]`)
     }),
   )
   return {miningAfterMs}

@@ -120,7 +120,7 @@ describe.skipIf(!prerequisites.ok)('network lifecycle on real geth sealers', () 
     expect(await dockerObjectsOf(net.name)).toEqual({containers: [], volumes: [], networks: []})
   })
 
-  it('starts and restarts 2 standard-key sealers without a stall; block 1 is in-turn; no sealer drops a block', async () => {
+  it('starts and restarts 2 standard-key sealers without a stall; block 1 is in-turn; nothing dropped', async () => {
     // Given a new 2-sealer network with standard (slow to unlock) keys: before the fix, the
     // sealer still unlocking dropped the other's block 1, sealed its own, and both waited
     const dir = await mkdtemp(join(tmpdir(), 'medrec-e2e-two-'))
