@@ -1,31 +1,38 @@
-// Shared by the benchmarks that drive the built CLI (bench/network-up.mjs, bench/sealer-add.mjs):
-// running `medrec` as a user would, finding a free port, and the median of the runs.
-// Plain JavaScript on purpose: these benchmarks run with `node` alone, after `npm run build`.
-import {spawnSync} from 'node:child_process'
+// Pieces shared by the benchmarks: running the built CLI, free ports, container memory,
+// percentiles and the results file. Plain JavaScript so every bench runs without a build step.
+import {execFileSync, spawnSync} from 'node:child_process'
+import {mkdirSync, writeFileSync} from 'node:fs'
 import {createServer} from 'node:net'
+import {cpus, totalmem} from 'node:os'
 import {fileURLToPath} from 'node:url'
 
 const bin = fileURLToPath(new URL('../bin/run.js', import.meta.url))
 
 /**
- * Runs the built CLI with `--json` in its own process and returns the parsed output and
- * the process's wall time in whole milliseconds; throws with the output when it fails.
+ * Runs `medrec <args> --json` as a user would and returns its parsed output and wall time.
+ * Throws with the output when it fails, unless `allowFailure` (then `status` tells).
  */
-export function medrec(args) {
+export function medrec(args, {allowFailure = false} = {}) {
   const started = process.hrtime.bigint()
   const result = spawnSync(process.execPath, [bin, ...args, '--json'], {
     encoding: 'utf8',
     env: {...process.env, FORCE_COLOR: '0'},
   })
   const wallMs = Math.round(Number(process.hrtime.bigint() - started) / 1e6)
-  if (result.status !== 0) {
+  if (result.status !== 0 && !allowFailure) {
     throw new Error(`medrec ${args.join(' ')} failed (${result.status}): ${result.stdout}${result.stderr}`)
   }
-  return {json: JSON.parse(result.stdout), wallMs}
+  let json
+  try {
+    json = JSON.parse(result.stdout)
+  } catch {
+    json = undefined
+  }
+  return {status: result.status, json, wallMs, stdout: result.stdout, stderr: result.stderr}
 }
 
-/** A TCP port free on 127.0.0.1 now, found by binding port 0. */
-export function freePort() {
+/** A free TCP port on 127.0.0.1, found by binding port 0. */
+export async function freePort() {
   return new Promise((resolve, reject) => {
     const server = createServer()
     server.once('error', reject)
@@ -36,7 +43,34 @@ export function freePort() {
   })
 }
 
-/** The median of `xs` (the upper one of an even count), as the benchmarks have always reported it. */
-export function median(xs) {
-  return [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+/** A container's resident memory in bytes, as `docker stats` counts it (page cache excluded). */
+export async function residentMemory(docker, containerName) {
+  const stats = await docker.getContainer(containerName).stats({stream: false})
+  const m = stats.memory_stats
+  return m.stats?.rss ?? m.usage - (m.stats?.inactive_file ?? m.stats?.total_inactive_file ?? 0)
+}
+
+/** The value below which `p` percent of the samples lie (nearest rank). */
+export function percentile(samples, p) {
+  if (samples.length === 0) return null
+  const sorted = [...samples].sort((a, b) => a - b)
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]
+}
+
+export const median = (samples) => [...samples].sort((a, b) => a - b)[Math.floor(samples.length / 2)]
+
+/** What the figures were measured on. */
+export function machineInfo() {
+  return {
+    cpus: cpus().length,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    docker: execFileSync('docker', ['version', '--format', '{{.Server.Version}}'], {encoding: 'utf8'}).trim(),
+  }
+}
+
+/** Writes bench/results/<name>.json. */
+export function writeResult(name, report) {
+  mkdirSync(new URL('./results/', import.meta.url), {recursive: true})
+  writeFileSync(new URL(`./results/${name}.json`, import.meta.url), `${JSON.stringify(report, null, 2)}\n`)
 }

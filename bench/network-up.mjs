@@ -4,26 +4,19 @@
 // Runs the built CLI as a user would (image present). Writes bench/results/network-up.json
 // (network-up-light-kdf.json with --light-kdf)
 // and prints a table. Usage: npm run bench:up [-- --runs 3 --settle 60 --light-kdf]
-import {execFileSync} from 'node:child_process'
-import {mkdtempSync, mkdirSync, writeFileSync} from 'node:fs'
-import {cpus, tmpdir, totalmem} from 'node:os'
+import {mkdtempSync} from 'node:fs'
+import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {parseArgs} from 'node:util'
 
 import Docker from 'dockerode'
 
-import {freePort, median, medrec} from './bench-helpers.mjs'
+import {freePort, machineInfo, median, medrec, residentMemory, writeResult} from './bench-helpers.mjs'
 
 const {values} = parseArgs({options: {runs: {type: 'string', default: '3'}, settle: {type: 'string', default: '60'}, 'light-kdf': {type: 'boolean', default: false}, sealers: {type: 'string', default: '3,5'}}})
 const runs = Number(values.runs)
 const settleSeconds = Number(values.settle)
 const docker = new Docker()
-
-async function residentMemory(containerName) {
-  const stats = await docker.getContainer(containerName).stats({stream: false})
-  const m = stats.memory_stats
-  return m.stats?.rss ?? m.usage - (m.stats?.inactive_file ?? m.stats?.total_inactive_file ?? 0)
-}
 
 const results = []
 for (const sealers of values.sealers.split(',').map(Number)) {
@@ -34,12 +27,14 @@ for (const sealers of values.sealers.split(',').map(Number)) {
     medrec(['network', 'init', '--dir', dir, '--name', name, '--sealers', String(sealers), '--period', '1', '--rpc-port', String(await freePort()), ...(values['light-kdf'] ? ['--light-kdf'] : [])])
     try {
       const up = medrec(['network', 'up', '--dir', dir])
-      const sample = {run, allSealedMs: up.json.timings.allSealedMs, readyMs: up.json.timings.readyMs, processWallMs: up.wallMs}
+      const sample = {run, allSealedMs: up.json.timings.allSealedMs, readyMs: up.json.timings.readyMs, processWallMs: Math.round(up.wallMs)}
       if (run === runs) {
         // Memory is read once, on the last run, after the chain has sealed for a while.
         await new Promise((resolve) => setTimeout(resolve, settleSeconds * 1000))
         sample.sealerRssMiB = {}
-        for (const s of up.json.sealers) sample.sealerRssMiB[s.name] = Math.round((await residentMemory(s.container)) / 2 ** 20)
+        for (const s of up.json.sealers) {
+          sample.sealerRssMiB[s.name] = Math.round((await residentMemory(docker, s.container)) / 2 ** 20)
+        }
       }
       samples.push(sample)
       process.stderr.write(`${sealers} sealers, run ${run}: every signer sealed after ${sample.allSealedMs} ms, ready after ${sample.readyMs} ms\n`)
@@ -61,13 +56,12 @@ for (const sealers of values.sealers.split(',').map(Number)) {
 const report = {
   benchmark: 'network-up',
   date: new Date().toISOString(),
-  machine: {cpus: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, docker: execFileSync('docker', ['version', '--format', '{{.Server.Version}}'], {encoding: 'utf8'}).trim()},
+  machine: machineInfo(),
   keyEncryption: values['light-kdf'] ? 'light scrypt (N=2^12)' : 'standard scrypt (N=2^18)',
   settleSeconds,
   results,
 }
-mkdirSync(new URL('./results/', import.meta.url), {recursive: true})
-writeFileSync(new URL(`./results/network-up${values['light-kdf'] ? '-light-kdf' : ''}.json`, import.meta.url), `${JSON.stringify(report, null, 2)}\n`)
+writeResult(`network-up${values['light-kdf'] ? '-light-kdf' : ''}`, report)
 console.log('sealers | median: every signer sealed | median: ready (peered) | goal  | sealer RSS after ' + settleSeconds + ' s (MiB)')
 for (const r of results) {
   console.log(`${String(r.sealers).padEnd(7)} | ${String(r.medianAllSealedMs).padStart(24)} ms | ${String(r.medianReadyMs).padStart(19)} ms | ${r.goalMs / 1000} s | ${Object.values(r.sealerRssMiB).join(', ')}`)

@@ -6,12 +6,12 @@
 // bench/results/{sealer,provider}-add[-light-kdf].json and prints the figures.
 // Usage: npm run bench:sealer-add [-- --runs 3 --light-kdf]
 //        npm run bench:provider-add [-- --runs 3 --light-kdf]
-import {mkdirSync, mkdtempSync, writeFileSync} from 'node:fs'
+import {mkdtempSync} from 'node:fs'
 import {cpus, tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {parseArgs} from 'node:util'
 
-import {freePort, median, medrec} from './bench-helpers.mjs'
+import {freePort, median, medrec, writeResult} from './bench-helpers.mjs'
 
 const {values} = parseArgs({options: {runs: {type: 'string', default: '3'}, 'light-kdf': {type: 'boolean', default: false}, what: {type: 'string', default: 'sealer'}}})
 const provider = values.what === 'provider'
@@ -47,6 +47,5 @@ const report = {
   runs,
   medianFirstSealMs: median(runs.map((r) => r.firstSealMs)),
 }
-mkdirSync(new URL('./results/', import.meta.url), {recursive: true})
-writeFileSync(new URL(`./results/${provider ? 'provider' : 'sealer'}-add${values['light-kdf'] ? '-light-kdf' : ''}.json`, import.meta.url), `${JSON.stringify(report, null, 2)}\n`)
+writeResult(`${provider ? 'provider' : 'sealer'}-add${values['light-kdf'] ? '-light-kdf' : ''}`, report)
 console.log(`${provider ? 'provider add --sealer' : 'sealer add'} → first block sealed by the new signer: median ${report.medianFirstSealMs} ms over ${runs.length} runs (${report.keyEncryption})`)

@@ -84,7 +84,7 @@ describe('medrec.yaml', () => {
     expect(problems).toEqual(
       expect.arrayContaining([
         expect.stringMatching(/^sealers: needs at least one sealer/),
-        expect.stringMatching(/^network\.period: .*stalls/),
+        expect.stringMatching(/^network\.period: .*only when a transaction is waiting.*stalls.*RPC node cannot sync/),
         expect.stringMatching(/^network\.chainId: /),
       ]),
     )

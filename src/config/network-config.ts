@@ -58,7 +58,16 @@ export const networkConfigSchema = z
       period: z
         .number()
         .int()
-        .min(1, 'must be at least 1 second: period 0 seals only when there are transactions, so the chain stalls when idle')
+        // Period 0 ("seal only with transactions") is refused rather than supported: an idle
+        // chain makes no block, so nothing proves a signer can seal, the keyless RPC node
+        // (which drops propagated blocks until it has synced once) never syncs, and every
+        // sealer seals its own block for the same first transaction: the contested block 1
+        // that start-whole-network.ts exists to prevent (clique.go:624 pauses sealing on no txs).
+        .min(
+          1,
+          'must be at least 1 second: period 0 seals only when a transaction is waiting, so an idle chain stalls: ' +
+            'no block proves the sealers work, the RPC node cannot sync, and block-based waits never end',
+        )
         .max(3600)
         .describe('Clique block period in seconds.'),
       epoch: z

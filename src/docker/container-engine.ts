@@ -35,6 +35,8 @@ export type ContainerSpec = {
   publish?: {containerPort: number; hostIp: string; hostPort: number}[]
   restartPolicy?: 'no' | 'unless-stopped'
   stopTimeoutSeconds?: number
+  /** Environment variables of the process (no secrets: `docker inspect` shows them). */
+  env?: Record<string, string>
 }
 
 export type ExecResult = {exitCode: number; stdout: string; stderr: string}
@@ -59,7 +61,8 @@ export type ContainerEngine = {
   removeContainer(id: string): Promise<void>
   waitContainer(id: string): Promise<number>
   logs(id: string, options: {tail?: number; follow?: boolean; timestamps?: boolean}): Promise<Readable>
-  logsText(id: string, tail: number): Promise<string>
+  /** The last `tail` lines; with `sinceSeconds` (Unix time), only lines logged since then. */
+  logsText(id: string, tail: number, sinceSeconds?: number): Promise<string>
   exec(id: string, cmd: string[]): Promise<ExecResult>
   memoryUsageBytes(id: string): Promise<number | undefined>
 

@@ -187,6 +187,7 @@ export class DockerodeEngine implements ContainerEngine {
         name: spec.name,
         Image: spec.image,
         Cmd: spec.cmd,
+        Env: Object.entries(spec.env ?? {}).map(([name, value]) => `${name}=${value}`),
         Labels: spec.labels,
         ExposedPorts: exposed,
         StopTimeout: spec.stopTimeoutSeconds,
@@ -277,8 +278,11 @@ export class DockerodeEngine implements ContainerEngine {
     return output
   }
 
-  async logsText(id: string, tail: number): Promise<string> {
-    const buffer = await this.call(`read logs of ${id}`, () => this.docker.getContainer(id).logs({follow: false, stdout: true, stderr: true, tail}))
+  async logsText(id: string, tail: number, sinceSeconds?: number): Promise<string> {
+    const since = sinceSeconds === undefined ? {} : {since: sinceSeconds}
+    const buffer = await this.call(`read logs of ${id}`, () =>
+      this.docker.getContainer(id).logs({follow: false, stdout: true, stderr: true, tail, ...since}),
+    )
     const {stdout, stderr} = demuxDockerBuffer(buffer as unknown as Buffer)
     return stdout + stderr
   }

@@ -7,7 +7,15 @@ import {labelKeys, type ContainerEngine, type ContainerInfo, type ContainerSpec}
 import {createTarArchive, type ArchiveEntry} from '../docker/tar-archive.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
-import {gethConfigToml, gethDataDir, rpcContainerPort, rpcNodeCommand, rpcP2pPort, sealerCommand} from '../geth/geth-node-command.js'
+import {
+  gethConfigToml,
+  gethDataDir,
+  rpcContainerPort,
+  rpcNodeCommand,
+  rpcP2pPort,
+  sealerCommand,
+  sealerEnvironment,
+} from '../geth/geth-node-command.js'
 import {buildGethImage} from '../image/build-geth-image.js'
 import {ensureGethImage, type CheckedGethImage} from '../image/geth-image.js'
 import {gethIpcEval} from '../geth/geth-ipc.js'
@@ -21,7 +29,8 @@ import {loadNetwork, rpcUrlOf, type LoadedNetwork} from './load-network.js'
 import {chooseFreeSubnet, findLabelledResources, findNetworkResources, nodeIp, removeNetworkResources, resourceLabels, resourceNames, settleAll} from './network-resources.js'
 import {writeNetworkState} from './network-state.js'
 import {assertPortFree} from './port-check.js'
-import {waitForNetwork} from './wait-for-network.js'
+import {startWholeNetwork} from './start-whole-network.js'
+import {waitForNetwork, type WaitNode} from './wait-for-network.js'
 
 export type UpNetworkOptions = {
   dir: string
@@ -33,6 +42,11 @@ export type UpNetworkOptions = {
   buildImage?: boolean
   /** Used only when the directory has no medrec.yaml yet. */
   init?: Omit<InitNetworkOptions, 'dir' | 'force'>
+  /**
+   * Aborts `up` (Ctrl-C): it throws the signal's reason at the next step or poll, and a first
+   * start removes what it created, as when it fails.
+   */
+  signal?: AbortSignal
 }
 
 export type UpNetworkResult = {
@@ -48,6 +62,8 @@ export type UpNetworkResult = {
   votes: ReconcileReport
   /** From the start of `up` until every signer had sealed a block, and until fully ready. */
   timings: {allSealedMs: number; readyMs: number}
+  /** Times the sealers were restarted to get past a stalled chain (a last resort; 0 when healthy). */
+  restarts: number
   sealers: {name: string; address: Address; container: string; ip: string}[]
 }
 
@@ -165,8 +181,11 @@ function containerSpecFor(loaded: LoadedNetwork, plan: NodePlan): ContainerSpec 
     publish: plan.role === 'rpc' ? [{containerPort: rpcContainerPort, hostIp: config.rpc.host, hostPort: config.rpc.port}] : [],
     restartPolicy: 'unless-stopped',
     stopTimeoutSeconds,
+    ...(plan.role === 'sealer' ? {env: {...sealerEnvironment}} : {}),
   }
-  const hash = createHash('sha256').update(JSON.stringify([spec.image, spec.cmd, spec.network, spec.publish, spec.restartPolicy])).digest('hex').slice(0, 16)
+  // The environment joins the hash only when set, so the RPC node's hash (and container) stays as it was.
+  const hashed = [spec.image, spec.cmd, spec.network, spec.publish, spec.restartPolicy, ...(spec.env ? [spec.env] : [])]
+  const hash = createHash('sha256').update(JSON.stringify(hashed)).digest('hex').slice(0, 16)
   return {...spec, labels: {...spec.labels, [specLabel]: hash}}
 }
 
@@ -213,6 +232,7 @@ export async function upNetwork(options: UpNetworkOptions): Promise<UpNetworkRes
     const secrets = await readNodeSecrets(network, nodes)
     return {existing, subnet, ips, nodes, specs, containers, secrets}
   })
+  options.signal?.throwIfAborted()
   const image = await obtainGethImage(engine, config.image, state.imageVersions, progress, options.buildImage ?? true)
   state.imageVersions[image.imageId] = image.version
 
@@ -231,7 +251,11 @@ export async function upNetwork(options: UpNetworkOptions): Promise<UpNetworkRes
           ? 'started'
           : 'unchanged'
 
+  // Ctrl-C is honoured between steps (and in the waits): what a step was doing completes,
+  // so everything created is labelled and found by the rollback below.
+  const checkpoint = () => options.signal?.throwIfAborted()
   try {
+    checkpoint()
     if (action !== 'unchanged') {
       state.subnet = subnet
       state.ips = plan.ips
@@ -257,6 +281,7 @@ export async function upNetwork(options: UpNetworkOptions): Promise<UpNetworkRes
           await engine.createVolume({name, labels: resourceLabels(config, state, {node: node.name})})
         }
       })
+      checkpoint()
       await runStep(progress, 'genesis', `Writing keys and genesis into ${toCreate.length} node volume${toCreate.length === 1 ? '' : 's'}`, () =>
         settleAll(
           toCreate.map((node) => {
@@ -279,6 +304,7 @@ export async function upNetwork(options: UpNetworkOptions): Promise<UpNetworkRes
         ),
       )
     }
+    checkpoint()
     const missing = nodes.filter((n) => !containers.has(n.name))
     if (missing.length > 0) {
       await runStep(progress, 'containers', `Creating ${missing.length} node container${missing.length === 1 ? '' : 's'}`, async () => {
@@ -306,11 +332,49 @@ export async function upNetwork(options: UpNetworkOptions): Promise<UpNetworkRes
         ),
       )
     }
+    checkpoint()
+    const waitNode = (n: NodePlan): WaitNode => ({
+      name: n.name,
+      containerId: containers.get(n.name)!.id,
+      ...(n.address ? {address: n.address} : {}),
+    })
+    // The readiness timeout counts from here: starting a new chain is part of getting ready.
+    const readyClock = Date.now()
     const notRunning = nodes.filter((n) => containers.get(n.name)!.state !== 'running')
-    if (notRunning.length > 0) {
+    // Every node to start (a new network, or a stopped one): isolated until every sealer mines,
+    // then connected, so that no sealer drops a block (start-whole-network.ts).
+    const writePeers = (node: NodePlan, staticPeers: NodePlan[]) => {
+      const trusted = nodes.filter((n) => n.name !== node.name).map((n) => enodes.get(n.name)!)
+      const toml = gethConfigToml(staticPeers.map((n) => enodes.get(n.name)!), trusted)
+      const file = {path: 'config.toml', content: toml, mode: 0o644}
+      return engine.putArchive(containers.get(node.name)!.id, gethDataDir, createTarArchive([file]))
+    }
+    if (notRunning.length === nodes.length) {
+      const byName = new Map(nodes.map((n) => [n.name, n]))
+      // The keyless node first: it dials every sealer, so each sealer dials only sealers.
+      const ordered = [...nodes.filter((n) => n.role === 'rpc'), ...nodes.filter((n) => n.role !== 'rpc')]
+      await runStep(
+        progress,
+        'start',
+        `Starting ${ordered.map((n) => n.name).join(', ')}, each alone until every sealer seals, then connecting them`,
+        () =>
+          startWholeNetwork({
+            engine,
+            nodes: ordered.map((n) => ({...waitNode(n), role: n.role, enode: enodes.get(n.name)!})),
+            deadline: readyClock + timeoutMs,
+            timeoutMs,
+            ...(options.signal ? {signal: options.signal} : {}),
+            isolate: (node) => writePeers(byName.get(node.name)!, []),
+            start: (node) => engine.startContainer(node.containerId),
+          }),
+        (r) => `every sealer sealing ${(r.miningAfterMs / 1000).toFixed(1)} s after the start`,
+      )
+      // From now on every node keeps every other as a static peer, for its next start.
+      await settleAll(nodes.map((node) => writePeers(node, nodes.filter((n) => n.name !== node.name))))
+    } else if (notRunning.length > 0) {
       await runStep(progress, 'start', `Starting ${notRunning.map((n) => n.name).join(', ')}`, () =>
-        // All at once: each geth listens before it dials, so of any two nodes the later
-        // one always reaches the earlier, and the mesh forms before the first block.
+        // Some nodes of a running network (a changed or new container): all at once. Each geth
+        // listens before it dials, so of any two nodes the later one reaches the earlier.
         settleAll(notRunning.map((n) => engine.startContainer(containers.get(n.name)!.id))),
       )
     }
@@ -318,7 +382,6 @@ export async function upNetwork(options: UpNetworkOptions): Promise<UpNetworkRes
       await settleAll(members.flatMap((member) => joining.map((node) => gethIpcEval(engine, containers.get(member.name)!.id, member.name, `admin.addPeer("${enodes.get(node.name)}")`))))
     }
 
-    const waitNode = (n: NodePlan) => ({name: n.name, containerId: containers.get(n.name)!.id, ...(n.address ? {address: n.address} : {})})
     const stepTitles = {rpc: 'Waiting for the RPC node', sealing: 'Waiting for every signer to seal a block', peering: 'Waiting for every sealer to connect to its peers'}
     let currentStage: keyof typeof stepTitles | undefined
     const ready = await waitForNetwork({
@@ -329,6 +392,8 @@ export async function upNetwork(options: UpNetworkOptions): Promise<UpNetworkRes
       sealers: nodes.filter((n) => n.role === 'sealer').map(waitNode),
       rpcNode: waitNode(nodes.find((n) => n.role === 'rpc')!),
       timeoutMs,
+      startedAt: readyClock,
+      ...(options.signal ? {signal: options.signal} : {}),
       stage: (stage) => {
         if (currentStage) progress({type: 'step-done', id: `wait-${currentStage}`})
         currentStage = stage
@@ -337,6 +402,11 @@ export async function upNetwork(options: UpNetworkOptions): Promise<UpNetworkRes
       update: (message) => currentStage && progress({type: 'step-update', id: `wait-${currentStage}`, message}),
     })
     if (currentStage) progress({type: 'step-done', id: `wait-${currentStage}`, summary: `block ${ready.blockNumber}`})
+    if (ready.restarts > 0) {
+      const times = `${ready.restarts} time${ready.restarts === 1 ? '' : 's'}`
+      progress({type: 'warning', message: `The chain stalled; the sealers were restarted ${times} to get it moving.`})
+    }
+    checkpoint()
     // geth forgets Clique proposals on restart: cast the recorded votes again.
     const votes = Object.keys(state.votes).length === 0 ? {passed: [], reissued: []} : await runStep(progress, 'votes', 'Re-issuing recorded sealer votes', () => reconcileSealerVotes(engine, network), (r) => `${r.reissued.length} re-issued, ${r.passed.length} passed`)
 
@@ -353,6 +423,7 @@ export async function upNetwork(options: UpNetworkOptions): Promise<UpNetworkRes
       action,
       initialised,
       timings: {allSealedMs: ready.allSealedAt - started, readyMs: Date.now() - started},
+      restarts: ready.restarts,
       votes,
       sealers: nodes.filter((n) => n.role === 'sealer').map((n) => ({name: n.name, address: n.address!, container: names.container(n.name), ip: n.ip})),
     }

@@ -17,6 +17,10 @@ export type WaitForNetworkOptions = {
   sealers: WaitNode[]
   rpcNode: WaitNode
   timeoutMs: number
+  /** When the time allowed began (epoch ms; default now): `up` spends part of it before this wait. */
+  startedAt?: number
+  /** Aborts the wait (Ctrl-C): it throws the signal's reason. */
+  signal?: AbortSignal
   /** Called with a short description of what is still awaited. */
   update?: (message: string) => void
   /** Which stage is being awaited, for progress steps. */
@@ -30,6 +34,8 @@ export type WaitForNetworkResult = {
   peers: Record<string, number>
   /** When the last signer's first block was seen (epoch ms). */
   allSealedAt: number
+  /** How many times the sealers were restarted to get past a stall (the last resort; 0 when healthy). */
+  restarts: number
 }
 
 const rpcPollMs = 200
@@ -40,7 +46,11 @@ const ipcPollMs = 500
  * looping: under the restart policy a failing geth is restarted again and again, so a
  * rising restart count is the sign, not an exited state.
  */
-async function assertNodesRunning(engine: ContainerEngine, nodes: WaitNode[], baseline: Map<string, number>): Promise<void> {
+export async function assertNodesRunning(
+  engine: ContainerEngine,
+  nodes: WaitNode[],
+  baseline: Map<string, number>,
+): Promise<void> {
   for (const node of nodes) {
     const info = await engine.inspectContainer(node.containerId)
     if (!info) continue
@@ -75,7 +85,7 @@ async function signersNow(rpcUrl: string, deadline: number): Promise<Set<string>
  * and every sealer is connected to every other node.
  */
 export async function waitForNetwork(options: WaitForNetworkOptions): Promise<WaitForNetworkResult> {
-  const deadline = Date.now() + options.timeoutMs
+  const deadline = (options.startedAt ?? Date.now()) + options.timeoutMs
   const allNodes = [...options.sealers, options.rpcNode]
   const update = options.update ?? (() => {})
   let waitingFor = 'the RPC node to answer'
@@ -101,6 +111,7 @@ export async function waitForNetwork(options: WaitForNetworkOptions): Promise<Wa
   options.stage?.('rpc')
   let startBlock: number | undefined
   while (startBlock === undefined) {
+    options.signal?.throwIfAborted()
     if (Date.now() > deadline) throw await timedOut()
     await assertNodesRunning(options.engine, allNodes, restartBaseline)
     try {
@@ -126,16 +137,19 @@ export async function waitForNetwork(options: WaitForNetworkOptions): Promise<Wa
   const sealedBy: Record<string, number> = {}
   let nextBlock = startBlock + 1
   let head = startBlock
-  // geth 1.13 can deadlock at a chain's very first blocks: two sealers each seal their
-  // own block at the same height before they are peered, a node that has never finished
-  // a sync cycle discards propagated blocks, and each keeps its own block and is then
-  // "signed recently". Seen about once in ten 2-sealer starts on a loaded machine; the
-  // head stays at 0 for good. Restarting the sealers makes them sync and seal on. Only
-  // when the head has not moved for a long while, and at most every stallRestartMs.
+  // Last resort, counted and reported: restart every sealer when the head has not moved for
+  // a long while. geth 1.13 can deadlock when a sealer seals a block while a peer is still
+  // unlocking its key: the peer, not yet "synced", discards it, and with 2 signers both are
+  // then "signed recently" (see start-whole-network.ts for the sequence from geth's source).
+  // `up` starts a whole network so that this cannot happen; nodes started otherwise (by
+  // Docker's restart policy, by hand, or some nodes of a running network) can still hit it. A restart makes every node
+  // handshake again with its current total difficulty, so the node that is behind syncs.
   const stallRestartMs = Math.max(25_000, 10_000 + 5_000 * options.period)
+  let restarts = 0
   let movedAt = Date.now()
   let movedFrom = startBlock
   while (Object.keys(sealedBy).length < expected.size) {
+    options.signal?.throwIfAborted()
     if (Date.now() > deadline) throw await timedOut()
     await assertNodesRunning(options.engine, allNodes, restartBaseline)
     if (head > movedFrom) {
@@ -147,6 +161,7 @@ export async function waitForNetwork(options: WaitForNetworkOptions): Promise<Wa
         await options.engine.stopContainer(sealer.containerId, 10)
         await options.engine.startContainer(sealer.containerId)
       }
+      restarts++
       movedAt = Date.now()
     }
     try {
@@ -173,6 +188,7 @@ export async function waitForNetwork(options: WaitForNetworkOptions): Promise<Wa
   const wanted = allNodes.length - 1
   const peers: Record<string, number> = {}
   for (;;) {
+    options.signal?.throwIfAborted()
     if (Date.now() > deadline) throw await timedOut()
     await assertNodesRunning(options.engine, allNodes, restartBaseline)
     await Promise.all(
@@ -186,5 +202,5 @@ export async function waitForNetwork(options: WaitForNetworkOptions): Promise<Wa
     waitingFor = `${short.map((s) => `${s.name} (${peers[s.name]}/${wanted} peers)`).join(', ')} to connect`
     await delay(ipcPollMs)
   }
-  return {blockNumber: head, startBlock, sealedBy, peers, allSealedAt}
+  return {blockNumber: head, startBlock, sealedBy, peers, allSealedAt, restarts}
 }

@@ -49,7 +49,14 @@ function listrRenderer(): ProgressRenderer {
           rendererOptions: {persistentOutput: false},
         },
       ],
-      {exitOnError: true, renderer: 'default', rendererOptions: {collapseErrors: false, showErrorMessage: false, logger: stderrLogger}},
+      // registerSignalListeners off: listr2 would exit(127) on Ctrl-C, cutting short the
+      // command's own handling (network up removes what a first start created).
+      {
+        exitOnError: true,
+        registerSignalListeners: false,
+        renderer: 'default',
+        rendererOptions: {collapseErrors: false, showErrorMessage: false, logger: stderrLogger},
+      },
     )
     const previous = running
     running = previous.then(() => list.run()).catch(() => {})

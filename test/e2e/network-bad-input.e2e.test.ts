@@ -103,6 +103,24 @@ describe.skipIf(!prerequisites.ok)('network up refuses bad input and creates not
     expect(await engine.inspectImage('medrec-e2e/never:built')).toBeUndefined()
   })
 
+  it('refuses period 0 in medrec.yaml with the reason, before anything is created', async () => {
+    // Given a network whose medrec.yaml asks for period 0 (seal only with transactions)
+    const net = await initE2eNetwork('e2e-period0')
+    created.push(net.name)
+    const configPath = join(net.dir, 'medrec.yaml')
+    await writeFile(configPath, (await readFile(configPath, 'utf8')).replace(/^(\s*)period: 1$/m, '$1period: 0'))
+
+    // When it is brought up
+    const up = await runMedrec(['network', 'up', '--dir', net.dir, '--json'])
+
+    // Then the config is refused, the reason names the idle stall and the RPC node's sync, and nothing exists
+    expect(up.exitCode).toBe(1)
+    expect(up.json.error.code).toBe('MEDREC_CONFIG_INVALID')
+    const reason = /^network\.period: .*period 0 seals only when a transaction is waiting.*RPC node cannot sync/m
+    expect(up.json.error.details.join('\n')).toMatch(reason)
+    expect(await dockerObjectsOf(net.name)).toEqual(nothing)
+  })
+
   it('fails fast, naming the sealer whose password does not open its key, and removes what the first up made', async () => {
     // Given a network where sealer-2's password file was replaced
     const net = await initE2eNetwork('e2e-pass')

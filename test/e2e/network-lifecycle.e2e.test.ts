@@ -1,7 +1,8 @@
-import {readFile, writeFile} from 'node:fs/promises'
+import {mkdtemp, readFile, writeFile} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
-import {createWalletClient, http, parseEther} from 'viem'
+import {createWalletClient, http, parseEther, type Address} from 'viem'
 import {privateKeyToAccount} from 'viem/accounts'
 import {describe, expect, it} from 'vitest'
 
@@ -20,6 +21,11 @@ async function containerStarts(name: string): Promise<string[]> {
   return starts.sort()
 }
 const created = throwawayNetworks()
+
+/** Clique gives block n to the n mod N-th signer in address order (snapshot.go `inturn`). */
+function firstBlockSigner(signers: Address[]): string {
+  return signers.map((s) => s.toLowerCase()).sort()[1 % signers.length]!
+}
 
 describe.skipIf(!prerequisites.ok)('network lifecycle on real geth sealers', () => {
   it('brings up 3 sealers that all seal, keeps the chain across down and up, and destroy leaves nothing', async () => {
@@ -112,6 +118,57 @@ describe.skipIf(!prerequisites.ok)('network lifecycle on real geth sealers', () 
 
     // Then no container, volume or network of the tool is left
     expect(await dockerObjectsOf(net.name)).toEqual({containers: [], volumes: [], networks: []})
+  })
+
+  it('starts and restarts 2 standard-key sealers without a stall; block 1 is in-turn; nothing dropped', async () => {
+    // Given a new 2-sealer network with standard (slow to unlock) keys: before the fix, the
+    // sealer still unlocking dropped the other's block 1, sealed its own, and both waited
+    const dir = await mkdtemp(join(tmpdir(), 'medrec-e2e-two-'))
+    const name = `e2e-two-${Math.random().toString(36).slice(2, 8)}`
+    const rpcUrl = `http://127.0.0.1:${await freePort()}`
+    created.push(name)
+    const shape = ['--sealers', '2', '--period', '1', '--rpc-port', rpcUrl.split(':')[2]!]
+    const init = await runMedrec(['network', 'init', '--dir', dir, '--name', name, ...shape, '--json'])
+    expect(init.exitCode, init.stderr).toBe(0)
+
+    // When it is brought up
+    const up = await runMedrec(['network', 'up', '--dir', dir, '--json'])
+
+    // Then it is ready without restarting any sealer
+    expect(up.exitCode, `${up.stdout}\n${up.stderr}`).toBe(0)
+    expect(up.json).toMatchObject({action: 'created', restarts: 0})
+    // And block 1 is the in-turn block (difficulty 2) of the signer whose turn it was
+    const blockOne = (await rpc(rpcUrl, 'eth_getBlockByNumber', ['0x1', false])).body.result
+    expect(blockOne.difficulty).toBe('0x2')
+    const signers = (await rpc(rpcUrl, 'clique_getSigners', ['0x0'])).body.result as Address[]
+    const sealerOfOne = (await rpc(rpcUrl, 'clique_getSigner', ['0x1'])).body.result as string
+    expect(sealerOfOne.toLowerCase()).toBe(firstBlockSigner(signers))
+    // And no sealer discarded a propagated block while it was not yet synced
+    for (const sealer of up.json.sealers as {container: string}[]) {
+      const logs = (await docker.getContainer(sealer.container).logs({stdout: true, stderr: true})).toString()
+      expect(logs).not.toContain('Syncing, discarded propagated block')
+    }
+    // And both keep sealing
+    const head = Number((await rpc(rpcUrl, 'eth_blockNumber')).body.result)
+    const headNow = async () => Number((await rpc(rpcUrl, 'eth_blockNumber')).body.result)
+    const advanced = async () => ((await headNow()) >= head + 4 ? true : undefined)
+    await eventually('4 more blocks', advanced, 30_000)
+
+    // When it is stopped and started three times (before the fix, half such restarts stalled)
+    for (let restart = 1; restart <= 3; restart++) {
+      expect((await runMedrec(['network', 'down', '--dir', dir, '--json'])).exitCode).toBe(0)
+      const again = await runMedrec(['network', 'up', '--dir', dir, '--json'])
+      // Then each is ready without restarting a sealer
+      expect(again.exitCode, `${again.stdout}\n${again.stderr}`).toBe(0)
+      expect(again.json, `restart ${restart}`).toMatchObject({action: 'started', restarts: 0})
+    }
+    // And no sealer ever discarded a block
+    for (const sealer of up.json.sealers as {container: string}[]) {
+      const logs = (await docker.getContainer(sealer.container).logs({stdout: true, stderr: true})).toString()
+      expect(logs).not.toContain('Syncing, discarded propagated block')
+    }
+    const destroy = await runMedrec(['network', 'destroy', '--dir', dir, '--force', '--json'])
+    expect(destroy.exitCode).toBe(0)
   })
 
   it('serves only eth, net, web3 and clique from a keyless RPC node on 127.0.0.1; sealers publish nothing and serve no HTTP', async () => {

@@ -1,13 +1,19 @@
+import {constants} from 'node:os'
+
 import {Flags} from '@oclif/core'
 
-import {MedrecCommand} from '../../base-command.js'
+import {MedrecCommand, type BaseFlags} from '../../base-command.js'
+import {errorCodes} from '../../errors/error-codes.js'
+import {MedrecError} from '../../errors/medrec-error.js'
 import {isNetworkInitialised} from '../../network/init-network.js'
 import {upNetwork, type UpNetworkResult} from '../../network/up-network.js'
 
 export default class NetworkUp extends MedrecCommand {
   static override summary = 'Start the network (creating a default 3-sealer one if none exists).'
   static override description = `Checks Docker, the geth image and the RPC port first; then creates a labelled Docker network, a volume per node, one container per sealer (no HTTP, unlocked key, static peers) and one keyless RPC node published on 127.0.0.1, and waits until every signer has sealed a block and every sealer is connected.
-Idempotent: on a running network it changes nothing; on a stopped one it restarts the containers and keeps every block. A first start that fails removes what it created.`
+Idempotent: on a running network it changes nothing; on a stopped one it restarts the containers and keeps \
+every block. A first start that fails or is interrupted (Ctrl-C, SIGTERM) removes what it created; an interrupted \
+run exits with 128 + the signal number (130 for Ctrl-C).`
   static override examples = ['<%= config.bin %> network up', '<%= config.bin %> network up --dir ./consortium --json']
 
   static override flags = {
@@ -18,8 +24,46 @@ Idempotent: on a running network it changes nothing; on a stopped one it restart
     'build-image': Flags.boolean({summary: 'Build the pinned geth image locally if it can be neither found nor pulled.', default: true, allowNo: true}),
   }
 
+  /** The signal that interrupted this run, if any: it sets the exit code. */
+  private interruptedBy: NodeJS.Signals | undefined
+
   async run(): Promise<UpNetworkResult> {
     const {flags} = await this.parse(NetworkUp)
+    // Ctrl-C or SIGTERM aborts `up` at its next step or poll, so that a first start can remove
+    // what it created (as a failed one does). A second signal exits at once, cleaning nothing.
+    const interrupt = new AbortController()
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (interrupt.signal.aborted) {
+        const rest = '`medrec network destroy --force` removes the rest'
+        process.stderr.write(`${signal} again: exiting without cleaning up; ${rest}.\n`)
+        process.exit(128 + constants.signals[signal])
+      }
+      this.interruptedBy = signal
+      interrupt.abort(
+        new MedrecError(errorCodes.INTERRUPTED, `network up was interrupted (${signal}).`, {
+          hint:
+            'A first start removes what it had created; otherwise the nodes are left as they were. ' +
+            'Run `medrec network up` again to start.',
+        }),
+      )
+    }
+    process.on('SIGINT', onSignal)
+    process.on('SIGTERM', onSignal)
+    try {
+      return await this.bringUp(flags, interrupt.signal)
+    } finally {
+      process.off('SIGINT', onSignal)
+      process.off('SIGTERM', onSignal)
+    }
+  }
+
+  protected override async catch(error: Error & {oclif?: {exit?: number}}): Promise<unknown> {
+    const result = await super.catch(error)
+    if (this.interruptedBy) process.exitCode = 128 + constants.signals[this.interruptedBy]
+    return result
+  }
+
+  private async bringUp(flags: BaseFlags<typeof NetworkUp>, signal: AbortSignal): Promise<UpNetworkResult> {
     const dir = this.networkDir(flags)
     const creationFlags = (['sealers', 'period', 'light-kdf'] as const).filter((f) => flags[f] !== undefined && flags[f] !== false)
     if (creationFlags.length > 0 && (await isNetworkInitialised(dir))) {
@@ -35,6 +79,7 @@ Idempotent: on a running network it changes nothing; on a stopped one it restart
       timeoutMs: flags.timeout * 1000,
       buildImage: flags['build-image'],
       init: {...(flags.sealers ? {sealers: flags.sealers} : {}), ...(flags.period ? {period: flags.period} : {}), lightKdf: flags['light-kdf']},
+      signal,
     })
     await renderer.finish()
     const verb = {created: 'is up', updated: 'is up, with changed containers replaced', started: 'was restarted', unchanged: 'was already running'}[result.action]
