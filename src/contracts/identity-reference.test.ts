@@ -7,7 +7,7 @@ import {keccak256, stringToHex} from 'viem'
 import {describe, expect, it} from 'vitest'
 
 import {errorCodes} from '../errors/error-codes.js'
-import {networkPaths} from '../network/network-files.js'
+import {networkPaths} from '../workspace/network-files.js'
 import {patientIdentity} from './derive-identity.js'
 import {
   ensureIdentityKey,

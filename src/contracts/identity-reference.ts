@@ -6,7 +6,7 @@ import type {Hex} from 'viem'
 
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
-import {writeNewPrivateFile, type NetworkPaths} from '../network/network-files.js'
+import {writeNewPrivateFile, type NetworkPaths} from '../workspace/network-files.js'
 import {deriveIdentity, enrolmentReference, patientIdentity} from './derive-identity.js'
 
 /** Where the key that turns local identifiers into on-chain identities is kept. */

@@ -23,8 +23,8 @@ import {pinnedGethImage} from '../geth/geth-version.js'
 import {ensureIdentityKey} from '../contracts/identity-reference.js'
 import {encryptKeystoreV3, lightScrypt, standardScrypt} from '../keys/keystore-v3.js'
 import {generateKeyPassword, generateNodeKey} from '../keys/node-key.js'
-import {ensureStateDir, networkPaths, readKeyFile, writeNewPrivateFile, type NetworkPaths} from './network-files.js'
-import {newNetworkState, readNetworkState, writeNetworkState} from './network-state.js'
+import {ensureStateDir, networkPaths, readKeyFile, writeNewPrivateFile, type NetworkPaths} from '../workspace/network-files.js'
+import {newNetworkState, readNetworkState, writeNetworkState} from '../workspace/network-state.js'
 
 /** The keyless JSON-RPC node and the consortium's deployer account have key files too. */
 export const rpcNodeName = 'rpc'
