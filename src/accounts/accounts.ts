@@ -7,7 +7,7 @@ import {nodeNamePattern} from '../config/network-config.js'
 import {explainContractError} from '../contracts/send-contract-transaction.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
-import {deployerKeyName, ensureAccountKey, readKeystoreAddress, rpcNodeName} from '../network/init-network.js'
+import {deployerKeyName, ensureAccountKey, readKeystoreAddress, rpcNodeName} from '../workspace/network-keys.js'
 import type {LoadedNetwork} from '../workspace/load-network.js'
 import type {NetworkPaths} from '../workspace/network-files.js'
 

@@ -3,7 +3,7 @@ import type {Readable} from 'node:stream'
 import {labelKeys, type ContainerEngine} from '../docker/container-engine.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
-import {rpcNodeName} from './init-network.js'
+import {rpcNodeName} from '../workspace/network-keys.js'
 import {loadNetwork} from '../workspace/load-network.js'
 import {findNetworkResources} from '../workspace/network-resources.js'
 

@@ -19,7 +19,8 @@ import {
   type MedrecWorld,
   type TestChain,
 } from '../../contracts/testing/medrec-test-world.js'
-import {ensureAccountKey, initNetwork} from '../../network/init-network.js'
+import {initNetwork} from '../../network/init-network.js'
+import {ensureAccountKey} from '../../workspace/network-keys.js'
 import {networkPaths, unlockNodeKey} from '../../workspace/network-files.js'
 import {readNetworkState, writeNetworkState} from '../../workspace/network-state.js'
 
