@@ -2,7 +2,12 @@ import {readdir} from 'node:fs/promises'
 
 import {getAddress, isAddress, parseEther, type Address, type Chain, type Hash} from 'viem'
 
-import {networkClients, networkWalletClient, type NetworkPublicClient, type NetworkWalletClient} from '../workspace/network-clients.js'
+import {
+  networkClients,
+  networkWalletClient,
+  type NetworkPublicClient,
+  type NetworkWalletClient,
+} from '../workspace/network-clients.js'
 import {nodeNamePattern} from '../config/network-config.js'
 import {explainContractError} from '../contracts/send-contract-transaction.js'
 import {errorCodes} from '../errors/error-codes.js'
