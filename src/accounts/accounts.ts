@@ -2,14 +2,19 @@ import {readdir} from 'node:fs/promises'
 
 import {getAddress, isAddress, parseEther, type Address, type Chain, type Hash} from 'viem'
 
-import {networkClients, networkWalletClient, type NetworkPublicClient, type NetworkWalletClient} from '../chain/network-clients.js'
+import {
+  networkClients,
+  networkWalletClient,
+  type NetworkPublicClient,
+  type NetworkWalletClient,
+} from '../workspace/network-clients.js'
 import {nodeNamePattern} from '../config/network-config.js'
 import {explainContractError} from '../contracts/send-contract-transaction.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
-import {deployerKeyName, ensureAccountKey, readKeystoreAddress, rpcNodeName} from '../network/init-network.js'
-import type {LoadedNetwork} from '../network/load-network.js'
-import type {NetworkPaths} from '../network/network-files.js'
+import {deployerKeyName, ensureAccountKey, readKeystoreAddress, rpcNodeName} from '../workspace/network-keys.js'
+import type {LoadedNetwork} from '../workspace/load-network.js'
+import type {NetworkPaths} from '../workspace/network-files.js'
 
 
 /** Names that belong to the network's own nodes and cannot be used for accounts. */

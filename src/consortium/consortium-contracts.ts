@@ -1,6 +1,6 @@
 import {getAddress, getContract, type Address, type GetContractReturnType} from 'viem'
 
-import {networkWalletClient, type NetworkPublicClient, type NetworkWalletClient} from '../chain/network-clients.js'
+import {networkWalletClient, type NetworkPublicClient, type NetworkWalletClient} from '../workspace/network-clients.js'
 import {consortiumAbi} from '../contracts/abi/consortium.js'
 import {registrarAbi} from '../contracts/abi/registrar.js'
 import {errorCodes} from '../errors/error-codes.js'

@@ -4,7 +4,7 @@ import {listAccounts} from '../accounts/accounts.js'
 import {assertNodeName, nodeNamePattern} from '../config/network-config.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
-import type {NetworkPaths} from '../network/network-files.js'
+import type {NetworkPaths} from '../workspace/network-files.js'
 import {providerIdentity} from './provider-identity.js'
 
 const identityPattern = /^0x[0-9a-fA-F]{64}$/

@@ -4,7 +4,7 @@ import {listAccounts} from '../accounts/accounts.js'
 import {explainContractError} from '../contracts/send-contract-transaction.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
-import {deployerKeyName, rpcNodeName} from '../network/init-network.js'
+import {deployerKeyName, rpcNodeName} from '../workspace/network-keys.js'
 import {consortiumWriter, type ConsortiumContext, type ConsortiumWriter} from './consortium-contracts.js'
 import {providerIdentity} from './provider-identity.js'
 

@@ -1,5 +1,7 @@
 import {mkdir, readdir, readFile, writeFile} from 'node:fs/promises'
 import {join, relative, sep} from 'node:path'
+import {fileURLToPath} from 'node:url'
+
 import {keccak256, stringToBytes, type Abi, type Hex} from 'viem'
 
 import {MedrecError} from '../errors/medrec-error.js'
@@ -27,6 +29,9 @@ export type MedrecCompileResult = {
 
 /** London is what geth 1.13 Clique runs; solc ≥0.8.20 would otherwise emit PUSH0. */
 export const medrecSolcSettings: SolcSettings = {evmVersion: 'london', optimizerRuns: 200}
+
+/** The Solidity sources shipped with the tool. */
+export const packagedContractsDir = fileURLToPath(new URL('../../contracts', import.meta.url))
 
 /** Compiles every `.sol` under contractsDir; contracts in its top level become artifacts. */
 export async function compileMedrecContracts(options: {contractsDir: string}): Promise<MedrecCompileResult> {

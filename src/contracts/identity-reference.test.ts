@@ -7,15 +7,10 @@ import {keccak256, stringToHex} from 'viem'
 import {describe, expect, it} from 'vitest'
 
 import {errorCodes} from '../errors/error-codes.js'
-import {networkPaths} from '../network/network-files.js'
+import {networkPaths} from '../workspace/network-files.js'
 import {patientIdentity} from './derive-identity.js'
-import {
-  ensureIdentityKey,
-  identityKeyPath,
-  resolveEnrolmentReference,
-  resolveIdentity,
-  resolvePatientIdentity,
-} from './identity-reference.js'
+import {resolveEnrolmentReference, resolveIdentity, resolvePatientIdentity} from './identity-reference.js'
+import {ensureIdentityKey, identityKeyPath} from '../workspace/identity-key.js'
 
 describe('resolveIdentity', () => {
   it('derives the same identity for the same local identifier with a private key file, never a plain hash', async () => {

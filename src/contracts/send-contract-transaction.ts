@@ -1,6 +1,6 @@
 import {BaseError, ContractFunctionRevertedError, type Abi, type Address, type ContractFunctionArgs, type ContractFunctionName, type Hash, type TransactionReceipt} from 'viem'
 
-import type {NetworkPublicClient, NetworkWalletClient} from '../chain/network-clients.js'
+import type {NetworkPublicClient, NetworkWalletClient} from '../workspace/network-clients.js'
 import {errorCodes, type ErrorCode} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
 

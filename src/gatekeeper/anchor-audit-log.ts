@@ -2,11 +2,11 @@ import {open} from 'node:fs/promises'
 
 import type {Address, Hex} from 'viem'
 
-import {networkClients, networkWalletClient} from '../chain/network-clients.js'
+import {networkClients, networkWalletClient} from '../workspace/network-clients.js'
 import {providerIdentity} from '../consortium/provider-identity.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
-import {networkPaths} from '../network/network-files.js'
+import {networkPaths} from '../workspace/network-files.js'
 import {auditAnchorsAddress, readAuditAnchors, sendAuditAnchor} from './audit-anchors.js'
 import {auditKeyPath, readAuditKey} from './audit-key.js'
 import {verifyAuditLog} from './audit-log.js'

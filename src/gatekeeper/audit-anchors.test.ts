@@ -6,7 +6,7 @@ import {join} from 'node:path'
 import {createWalletClient, http, type Address, type LocalAccount} from 'viem'
 import {describe, expect, it} from 'vitest'
 
-import type {NetworkPublicClient, NetworkWalletClient} from '../chain/network-clients.js'
+import type {NetworkPublicClient, NetworkWalletClient} from '../workspace/network-clients.js'
 import {deployArtifact} from '../contracts/deploy-contracts.js'
 import {deployMedrecWorld, type MedrecWorld} from '../contracts/testing/medrec-test-world.js'
 import {useMedrecChain} from '../contracts/testing/test-context.js'

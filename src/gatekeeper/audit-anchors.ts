@@ -1,11 +1,11 @@
 import {getAddress, type Address, type Hex} from 'viem'
 
-import type {NetworkPublicClient, NetworkWalletClient} from '../chain/network-clients.js'
+import type {NetworkPublicClient, NetworkWalletClient} from '../workspace/network-clients.js'
 import {auditAnchorsAbi} from '../contracts/abi/audit-anchors.js'
 import {sendContractTransaction} from '../contracts/send-contract-transaction.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
-import type {LoadedNetwork} from '../network/load-network.js'
+import type {LoadedNetwork} from '../workspace/load-network.js'
 import type {AuditAnchor, AuditHead, AuditLog} from './audit-log.js'
 
 /** The network's AuditAnchors contract, or a next step when it is not deployed. */

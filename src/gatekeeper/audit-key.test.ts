@@ -5,7 +5,7 @@ import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 
 import {errorCodes} from '../errors/error-codes.js'
-import {networkPaths} from '../network/network-files.js'
+import {networkPaths} from '../workspace/network-files.js'
 import {auditKeyPath, loadOrCreateAuditKey, readAuditKey} from './audit-key.js'
 
 async function temporaryDirectory(): Promise<{dir: string; [Symbol.asyncDispose](): Promise<void>}> {

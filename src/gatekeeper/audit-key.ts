@@ -4,7 +4,7 @@ import {dirname, join} from 'node:path'
 
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
-import {writeNewPrivateFile, type NetworkPaths} from '../network/network-files.js'
+import {writeNewPrivateFile, type NetworkPaths} from '../workspace/network-files.js'
 import {auditKeyMinBytes} from './audit-log.js'
 
 /**

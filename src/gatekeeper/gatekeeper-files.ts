@@ -3,7 +3,7 @@ import {join} from 'node:path'
 
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
-import type {NetworkPaths} from '../network/network-files.js'
+import type {NetworkPaths} from '../workspace/network-files.js'
 import type {RecordStoreSpec} from './open-record-store.js'
 
 /** Where a provider's gatekeeper keeps its default SQLite store and its audit log. */

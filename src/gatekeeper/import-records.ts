@@ -2,7 +2,7 @@ import type {Hex} from 'viem'
 
 import {providerIdentity} from '../consortium/provider-identity.js'
 import {resolvePatientIdentity} from '../contracts/identity-reference.js'
-import {networkPaths} from '../network/network-files.js'
+import {networkPaths} from '../workspace/network-files.js'
 import {readFhirBundleFile} from './fhir-bundle.js'
 import {ensureGatekeeperDir, gatekeeperStoreSpec} from './gatekeeper-files.js'
 import {openRecordStore} from './open-record-store.js'

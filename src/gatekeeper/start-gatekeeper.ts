@@ -4,7 +4,7 @@ import {join} from 'node:path'
 import type {FastifyInstance} from 'fastify'
 import {getAddress, type Address, type Hex, type PublicClient} from 'viem'
 
-import {networkWalletClient} from '../chain/network-clients.js'
+import {networkWalletClient} from '../workspace/network-clients.js'
 import {providerIdentity} from '../consortium/provider-identity.js'
 import {registrarAbi} from '../contracts/abi/registrar.js'
 import {errorCodes} from '../errors/error-codes.js'

@@ -8,7 +8,7 @@ import {loadNetworkConfig} from '../config/load-network-config.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {loadCliqueGenesis} from '../genesis/clique-genesis.js'
 import {initNetwork} from './init-network.js'
-import {networkPaths, unlockNodeKey} from './network-files.js'
+import {networkPaths, unlockNodeKey} from '../workspace/network-files.js'
 
 async function freshDir(): Promise<string> {
   return mkdtemp(join(tmpdir(), 'medrec-init-'))
@@ -67,7 +67,7 @@ describe('initNetwork', () => {
     const dir = await freshDir()
     await initNetwork({dir, sealers: 1, lightKdf: true})
     const paths = networkPaths(dir)
-    const {readNetworkState, writeNetworkState} = await import('./network-state.js')
+    const {readNetworkState, writeNetworkState} = await import('../workspace/network-state.js')
     const state = (await readNetworkState(paths))!
     await writeNetworkState(paths, {...state, genesisSha256: 'ab'.repeat(32)})
     const genesisBefore = await readFile(join(dir, 'genesis.json'), 'utf8')

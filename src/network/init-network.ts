@@ -1,9 +1,8 @@
 import {randomInt} from 'node:crypto'
-import {access, mkdir, writeFile} from 'node:fs/promises'
+import {mkdir, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
-import {getAddress, parseEther, type Address} from 'viem'
-import {generatePrivateKey, privateKeyToAddress} from 'viem/accounts'
+import {parseEther, type Address} from 'viem'
 import {stringify} from 'yaml'
 
 import {generatedChainIdRange, wellKnownChainIds} from '../chain/well-known-chain-ids.js'
@@ -20,15 +19,11 @@ import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
 import {buildCliqueGenesis, genesisFileName} from '../genesis/clique-genesis.js'
 import {pinnedGethImage} from '../geth/geth-version.js'
-import {ensureIdentityKey} from '../contracts/identity-reference.js'
-import {encryptKeystoreV3, lightScrypt, standardScrypt} from '../keys/keystore-v3.js'
-import {generateKeyPassword, generateNodeKey} from '../keys/node-key.js'
-import {ensureStateDir, networkPaths, readKeyFile, writeNewPrivateFile, type NetworkPaths} from './network-files.js'
-import {newNetworkState, readNetworkState, writeNetworkState} from './network-state.js'
+import {ensureIdentityKey} from '../workspace/identity-key.js'
+import {ensureStateDir, networkPaths, pathExists} from '../workspace/network-files.js'
+import {deployerKeyName, ensureNodeKeys, rpcNodeName} from '../workspace/network-keys.js'
+import {newNetworkState, readNetworkState, writeNetworkState} from '../workspace/network-state.js'
 
-/** The keyless JSON-RPC node and the consortium's deployer account have key files too. */
-export const rpcNodeName = 'rpc'
-export const deployerKeyName = 'deployer'
 /** What the deployer holds at genesis: enough to deploy and fund participants for years. */
 export const deployerGenesisBalance = parseEther('1000000')
 
@@ -59,51 +54,11 @@ export type InitNetworkResult = {
   kdf: 'standard' | 'light'
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path)
-    return true
-  } catch {
-    return false
-  }
-}
-
 function pickChainId(): number {
   for (;;) {
     const id = randomInt(generatedChainIdRange.min, generatedChainIdRange.max)
     if (!wellKnownChainIds.has(id)) return id
   }
-}
-
-/**
- * Creates a keystore and its random password for `name` unless a keystore exists.
- * Existing keys are never overwritten: losing a sealer's key means losing its vote.
- */
-export async function ensureAccountKey(paths: NetworkPaths, name: string, lightKdf: boolean): Promise<{address: Address; created: boolean}> {
-  const files = paths.node(name)
-  await mkdir(files.dir, {recursive: true, mode: 0o700})
-  if (await exists(files.keystore)) return {address: await readKeystoreAddress(paths, name), created: false}
-  if (await exists(files.password)) {
-    throw new MedrecError(errorCodes.KEY_FILE_MISSING, `${name}: ${files.password} exists but its keystore ${files.keystore} does not.`, {
-      hint: 'Restore the keystore from your backup, or remove the orphaned password file to create a new key.',
-    })
-  }
-  const password = generateKeyPassword()
-  const privateKey = generatePrivateKey()
-  const keystore = await encryptKeystoreV3(privateKey, password, lightKdf ? lightScrypt : standardScrypt)
-  // Password first: a keystore without its password would be unusable.
-  await writeNewPrivateFile(files.password, password)
-  await writeNewPrivateFile(files.keystore, `${JSON.stringify(keystore)}\n`)
-  return {address: privateKeyToAddress(privateKey), created: true}
-}
-
-/** A node's devp2p key, plus (for sealers and the deployer) its account key. */
-export async function ensureNodeKeys(paths: NetworkPaths, name: string, options: {account: boolean; lightKdf: boolean}): Promise<{address?: Address; created: boolean}> {
-  const files = paths.node(name)
-  await mkdir(files.dir, {recursive: true, mode: 0o700})
-  const nodeKeyCreated = await writeNewPrivateFile(files.nodeKey, generateNodeKey())
-  if (!options.account) return {created: nodeKeyCreated}
-  return ensureAccountKey(paths, name, options.lightKdf)
 }
 
 /** Writes medrec.yaml, its JSON Schema, genesis.json and every node's keys into `dir`. */
@@ -116,14 +71,14 @@ export async function initNetwork(options: InitNetworkOptions): Promise<InitNetw
   // Whatever the flags: once a chain was created from genesis.json, a new one would not match it.
   if (previousState?.firstUpCompletedAt || previousState?.genesisSha256) {
     throw new MedrecError(errorCodes.CONFIG_EXISTS, `The network in ${options.dir} has a chain; a new genesis would not match it.`, {
-      hint: (await exists(configFile))
+      hint: (await pathExists(configFile))
         ? 'Use it as it is (`medrec network up`). Run `medrec network destroy` first if you really want a new chain (its blocks are lost).'
         : `${configFileName} is missing but the chain exists: restore ${configFileName} from your backup (keys and genesis.json are still here).`,
     })
   }
   if (!options.force) {
     for (const file of [configFile, genesisFile]) {
-      if (await exists(file)) {
+      if (await pathExists(file)) {
         throw new MedrecError(errorCodes.CONFIG_EXISTS, `${file} already exists.`, {
           hint: 'Use it as it is (`medrec network up`), or pass --force to rewrite medrec.yaml and genesis.json; existing keys are kept either way.',
         })
@@ -209,24 +164,7 @@ function renderConfigYaml(config: unknown): string {
   ].join('\n')
 }
 
-/** A key's address as recorded in its keystore (no decryption needed). */
-export async function readKeystoreAddress(paths: NetworkPaths, name: string): Promise<Address> {
-  const text = await readKeyFile(paths.node(name).keystore, name)
-  let address: unknown
-  try {
-    address = (JSON.parse(text) as {address?: unknown}).address
-  } catch {
-    address = undefined
-  }
-  if (typeof address !== 'string' || !/^(0x)?[0-9a-fA-F]{40}$/.test(address)) {
-    throw new MedrecError(errorCodes.KEYSTORE_INVALID, `${name}: ${paths.node(name).keystore} is not a keystore v3 file with an address.`, {
-      hint: 'Restore it from your backup.',
-    })
-  }
-  return getAddress(address.startsWith('0x') ? address : `0x${address}`)
-}
-
 /** True if `dir` holds a medrec.yaml. */
 export async function isNetworkInitialised(dir: string): Promise<boolean> {
-  return exists(join(dir, configFileName))
+  return pathExists(join(dir, configFileName))
 }

@@ -3,9 +3,9 @@ import type {Readable} from 'node:stream'
 import {labelKeys, type ContainerEngine} from '../docker/container-engine.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
-import {rpcNodeName} from './init-network.js'
-import {loadNetwork} from './load-network.js'
-import {findNetworkResources} from './network-resources.js'
+import {rpcNodeName} from '../workspace/network-keys.js'
+import {loadNetwork} from '../workspace/load-network.js'
+import {findNetworkResources} from '../workspace/network-resources.js'
 
 export type NodeLogStream = {node: string; stream: Readable}
 

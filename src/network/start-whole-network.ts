@@ -4,7 +4,7 @@ import type {ContainerEngine} from '../docker/container-engine.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
 import {gethIpcEval} from '../geth/geth-ipc.js'
-import {settleAll} from './network-resources.js'
+import {settleAll} from '../workspace/network-resources.js'
 import {assertNodesRunning, type WaitNode} from './wait-for-network.js'
 
 export type StartWholeNetworkOptions = {

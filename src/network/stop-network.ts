@@ -1,7 +1,7 @@
 import {labelKeys, type ContainerEngine} from '../docker/container-engine.js'
-import {loadNetwork} from './load-network.js'
-import {findNetworkResources, removeNetworkResources, settleAll} from './network-resources.js'
-import {writeNetworkState} from './network-state.js'
+import {loadNetwork} from '../workspace/load-network.js'
+import {findNetworkResources, removeNetworkResources, settleAll} from '../workspace/network-resources.js'
+import {writeNetworkState} from '../workspace/network-state.js'
 
 /** geth flushes its in-memory state on SIGTERM; give it time so `up` resumes at the same height. */
 const stopTimeoutSeconds = 60

@@ -5,7 +5,7 @@ import {DatabaseSync} from 'node:sqlite'
 import type {Address} from 'viem'
 
 import type {FetchedRecord} from '../gatekeeper/gatekeeper-client.js'
-import type {NetworkPaths} from '../network/network-files.js'
+import type {NetworkPaths} from '../workspace/network-files.js'
 
 export type CachedRecord = FetchedRecord & {relationship: Address; block: string; fetchedAt: string}
 

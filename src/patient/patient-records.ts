@@ -5,7 +5,7 @@ import type {Address, Hex} from 'viem'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
 import {fetchRecords, subscribeNotifications, type FetchRecordsResult} from '../gatekeeper/gatekeeper-client.js'
-import {networkPaths, unlockNodeKey} from '../network/network-files.js'
+import {networkPaths, unlockNodeKey} from '../workspace/network-files.js'
 import {acceptedRelationships, routeTo, type GatekeeperRoute} from './accepted-relationships.js'
 import {PatientCache, patientCachePath} from './patient-cache.js'
 

@@ -5,12 +5,12 @@ import {
   networkWalletClient,
   type NetworkPublicClient,
   type NetworkWalletClient,
-} from '../chain/network-clients.js'
+} from '../workspace/network-clients.js'
 import {listAccounts} from '../accounts/accounts.js'
 import {registrarAbi} from '../contracts/abi/registrar.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
-import type {LoadedNetwork} from '../network/load-network.js'
+import type {LoadedNetwork} from '../workspace/load-network.js'
 
 /** The deployed Registrar, typed by its ABI: `registrar.read.identityOf([account])`. */
 export function registrarContract(publicClient: NetworkPublicClient, address: Address) {

@@ -1,7 +1,7 @@
 import {getAddress, isAddress, zeroAddress, zeroHash, type Address, type Hex} from 'viem'
 
 import {resolveAccount} from '../accounts/accounts.js'
-import type {NetworkWalletClient} from '../chain/network-clients.js'
+import type {NetworkWalletClient} from '../workspace/network-clients.js'
 import {nodeNamePattern} from '../config/network-config.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'

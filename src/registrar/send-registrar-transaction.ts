@@ -1,6 +1,6 @@
 import type {ContractFunctionArgs, ContractFunctionName} from 'viem'
 
-import type {NetworkWalletClient} from '../chain/network-clients.js'
+import type {NetworkWalletClient} from '../workspace/network-clients.js'
 import {registrarAbi} from '../contracts/abi/registrar.js'
 import {sendContractTransaction, type SentContractTransaction} from '../contracts/send-contract-transaction.js'
 import type {RegistrarContext} from './open-registrar.js'

@@ -5,9 +5,9 @@ import {labelKeys, type ContainerEngine, type ContainerInfo} from '../docker/con
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
 import {gethIpcEval} from '../geth/geth-ipc.js'
-import {loadNetwork, rpcUrlOf, type LoadedNetwork} from '../network/load-network.js'
-import {findNetworkResources} from '../network/network-resources.js'
-import {writeNetworkState} from '../network/network-state.js'
+import {loadNetwork, rpcUrlOf, type LoadedNetwork} from '../workspace/load-network.js'
+import {findNetworkResources} from '../workspace/network-resources.js'
+import {writeNetworkState} from '../workspace/network-state.js'
 
 /** Clique's threshold: a change passes with more than half of the current signers' votes. */
 export function cliqueVotesNeeded(signerCount: number): number {

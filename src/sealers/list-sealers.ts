@@ -2,7 +2,7 @@ import {getAddress, type Address} from 'viem'
 
 import {callJsonRpc} from '../chain/json-rpc.js'
 import type {ContainerEngine} from '../docker/container-engine.js'
-import {loadNetwork, rpcUrlOf} from '../network/load-network.js'
+import {loadNetwork, rpcUrlOf} from '../workspace/load-network.js'
 import {cliqueVotesNeeded, currentSigners, runningSealers, sealerProposals} from './clique-votes.js'
 
 export type SealerListing = {

@@ -6,7 +6,7 @@ import {createWalletClient, http, parseEther, type Address} from 'viem'
 import {privateKeyToAccount} from 'viem/accounts'
 import {describe, expect, it} from 'vitest'
 
-import {networkPaths, unlockNodeKey} from '../../src/network/network-files.js'
+import {networkPaths, unlockNodeKey} from '../../src/workspace/network-files.js'
 
 import {docker, dockerObjectsOf, eventually, freePort, initE2eNetwork, postWithHostHeader, rpc, throwawayNetworks} from '../helpers/e2e-network.js'
 import {e2ePrerequisites} from '../helpers/e2e-prerequisites.js'

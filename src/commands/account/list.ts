@@ -2,7 +2,7 @@ import type {Address} from 'viem'
 
 import {listAccounts} from '../../accounts/accounts.js'
 import {MedrecCommand} from '../../base-command.js'
-import {networkPaths} from '../../network/network-files.js'
+import {networkPaths} from '../../workspace/network-files.js'
 
 export default class AccountList extends MedrecCommand {
   static override summary = 'List the keys of this network directory (sealers, deployer, accounts).'

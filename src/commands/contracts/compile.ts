@@ -3,8 +3,11 @@ import {join} from 'node:path'
 import {Flags} from '@oclif/core'
 
 import {MedrecCommand} from '../../base-command.js'
-import {compileMedrecContracts, writeContractArtifacts} from '../../contracts/compile-contracts.js'
-import {packagedContractsDir} from '../../contracts/deploy-network-contracts.js'
+import {
+  compileMedrecContracts,
+  packagedContractsDir,
+  writeContractArtifacts,
+} from '../../contracts/compile-contracts.js'
 import {assertNoPush0} from '../../contracts/push0.js'
 
 export default class ContractsCompile extends MedrecCommand {

@@ -1,5 +1,5 @@
 import {MedrecCommand} from '../../base-command.js'
-import {deployNetworkContracts, type DeployNetworkContractsResult} from '../../contracts/deploy-network-contracts.js'
+import {deployNetworkContracts, type DeployNetworkContractsResult} from '../../consortium/deploy-network-contracts.js'
 
 export default class ContractsDeploy extends MedrecCommand {
   static override summary = 'Deploy the MedRec contracts to the running network (idempotent).'

@@ -4,7 +4,7 @@ import {MedrecCommand} from '../../base-command.js'
 import {gatekeeperStoreSpec} from '../../gatekeeper/gatekeeper-files.js'
 import {defaultGatekeeperLimits} from '../../gatekeeper/gatekeeper-server.js'
 import {startGatekeeper} from '../../gatekeeper/start-gatekeeper.js'
-import {networkPaths} from '../../network/network-files.js'
+import {networkPaths} from '../../workspace/network-files.js'
 
 export default class GatekeeperStart extends MedrecCommand {
   static override summary = 'Run a provider\'s Database Gatekeeper: signed record queries answered only where the chain allows.'

@@ -1,5 +1,5 @@
 import {MedrecCommand} from '../../base-command.js'
-import {readNetworkStatus, type NetworkStatus} from '../../network/network-status.js'
+import {readNetworkStatus, type NetworkStatus} from '../../status/network-status.js'
 
 export default class NetworkStatusCommand extends MedrecCommand {
   static override summary = 'Show the network: chain head, signers, liveness and each sealer.'

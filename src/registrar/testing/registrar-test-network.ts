@@ -19,9 +19,10 @@ import {
   type MedrecWorld,
   type TestChain,
 } from '../../contracts/testing/medrec-test-world.js'
-import {ensureAccountKey, initNetwork} from '../../network/init-network.js'
-import {networkPaths, unlockNodeKey} from '../../network/network-files.js'
-import {readNetworkState, writeNetworkState} from '../../network/network-state.js'
+import {initNetwork} from '../../network/init-network.js'
+import {ensureAccountKey} from '../../workspace/network-keys.js'
+import {networkPaths, unlockNodeKey} from '../../workspace/network-files.js'
+import {readNetworkState, writeNetworkState} from '../../workspace/network-state.js'
 
 /** Not a well-known chain id (network init refuses anvil's 31337), set on anvil to match medrec.yaml. */
 export const testNetworkChainId = 7_357_001

@@ -1,7 +1,7 @@
+import type {NetworkConfig} from '../config/network-config.js'
 import {labelKeys, type ContainerEngine, type ContainerInfo, type NodeRole} from '../docker/container-engine.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
-import type {NetworkConfig} from '../config/network-config.js'
 import type {NetworkState} from './network-state.js'
 
 /**

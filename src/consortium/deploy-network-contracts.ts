@@ -1,24 +1,19 @@
-import {fileURLToPath} from 'node:url'
-
 import {getAddress, parseEther, type Address, type Hash, type Hex} from 'viem'
 
 import {sendEther} from '../accounts/accounts.js'
-import {networkClients, networkWalletClient, type NetworkPublicClient} from '../chain/network-clients.js'
-import {establishConsortium} from '../consortium/deploy-consortium.js'
-import {providerIdentity} from '../consortium/provider-identity.js'
-import {MedrecError} from '../errors/medrec-error.js'
+import {registrarAbi} from '../contracts/abi/registrar.js'
+import {compileMedrecContracts, packagedContractsDir} from '../contracts/compile-contracts.js'
+import {deployAuditAnchors} from '../contracts/deploy-audit-anchors.js'
+import {deployMedrecContracts, type MedrecContractName} from '../contracts/deploy-contracts.js'
 import {errorCodes} from '../errors/error-codes.js'
-import {deployerKeyName} from '../network/init-network.js'
-import {currentSigners} from '../sealers/clique-votes.js'
-import {writeNetworkState, type NetworkState} from '../network/network-state.js'
+import {MedrecError} from '../errors/medrec-error.js'
 import {runStep, silentProgress, type ProgressListener} from '../progress/progress-events.js'
-import {registrarAbi} from './abi/registrar.js'
-import {compileMedrecContracts} from './compile-contracts.js'
-import {deployAuditAnchors} from './deploy-audit-anchors.js'
-import {deployMedrecContracts, type MedrecContractName} from './deploy-contracts.js'
-
-/** The Solidity sources shipped with the tool. */
-export const packagedContractsDir = fileURLToPath(new URL('../../contracts', import.meta.url))
+import {currentSigners} from '../sealers/clique-votes.js'
+import {networkClients, networkWalletClient, type NetworkPublicClient} from '../workspace/network-clients.js'
+import {deployerKeyName} from '../workspace/network-keys.js'
+import {writeNetworkState, type NetworkState} from '../workspace/network-state.js'
+import {establishConsortium} from './deploy-consortium.js'
+import {providerIdentity} from './provider-identity.js'
 
 type DeployedName = MedrecContractName | 'Consortium' | 'AuditAnchors'
 

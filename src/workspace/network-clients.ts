@@ -1,8 +1,8 @@
 import {createPublicClient, createWalletClient, defineChain, http, type Account, type Chain, type PublicClient, type Transport, type WalletClient} from 'viem'
 import {privateKeyToAccount} from 'viem/accounts'
 
-import {loadNetwork, rpcUrlOf, type LoadedNetwork} from '../network/load-network.js'
-import {unlockNodeKey} from '../network/network-files.js'
+import {loadNetwork, rpcUrlOf, type LoadedNetwork} from './load-network.js'
+import {unlockNodeKey} from './network-files.js'
 
 const receiptPollingMs = 250
 

@@ -1,13 +1,13 @@
 import {getAddress, type Address} from 'viem'
 
 import {callJsonRpc} from '../chain/json-rpc.js'
+import {consortiumDrift} from '../consortium/list-providers.js'
 import {labelKeys, type ContainerEngine} from '../docker/container-engine.js'
 import {gethIpcEval} from '../geth/geth-ipc.js'
-import {rpcNodeName} from './init-network.js'
-import {loadNetwork, rpcUrlOf} from './load-network.js'
-import {consortiumDrift} from '../consortium/list-providers.js'
 import {listSealers} from '../sealers/list-sealers.js'
-import {findNetworkResources} from './network-resources.js'
+import {loadNetwork, rpcUrlOf} from '../workspace/load-network.js'
+import {rpcNodeName} from '../workspace/network-keys.js'
+import {findNetworkResources} from '../workspace/network-resources.js'
 
 export type SealerStatus = {
   name: string

@@ -1,4 +1,4 @@
-import {mkdir, readFile, writeFile} from 'node:fs/promises'
+import {access, mkdir, readFile, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import type {Address} from 'viem'
@@ -34,6 +34,16 @@ export type NetworkPaths = ReturnType<typeof networkPaths>
 export async function ensureStateDir(paths: NetworkPaths): Promise<void> {
   await mkdir(paths.keysDir, {recursive: true, mode: 0o700})
   await writeFile(join(paths.stateDir, '.gitignore'), '# Keys, passwords and chain state: never commit.\n*\n', {mode: 0o600})
+}
+
+/** True if something exists at `path`. */
+export async function pathExists(path: string): Promise<boolean> {
+  try {
+    await access(path)
+    return true
+  } catch {
+    return false
+  }
 }
 
 /** Writes a file only if it does not exist yet, private to the user. Returns false if it existed. */
