@@ -12,8 +12,9 @@ import {isMedrecError} from './errors/medrec-error.js'
 import {UsageError} from './errors/usage-error.js'
 import {createProgressRenderer, type ProgressRenderer} from './progress/progress-renderer.js'
 
-export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof MedrecCommand)['baseFlags'] & T['flags']>
-
+export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<
+  (typeof MedrecCommand)['baseFlags'] & T['flags']
+>
 
 /**
  * The base of every medrec command: `--dir`, `--json`, and the one place where errors

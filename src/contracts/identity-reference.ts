@@ -28,14 +28,20 @@ async function readIdentityKey(paths: NetworkPaths): Promise<Buffer> {
     text = await readFile(path, 'utf8')
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
-    throw new MedrecError(errorCodes.KEY_FILE_MISSING, `This directory has no identity key (${path}), so --local-id cannot be turned into an identity.`, {
-      hint: 'Copy the consortium\'s identity key there (every member uses the same one), or pass the identity itself with --id.',
-      cause: error,
-    })
+    throw new MedrecError(
+      errorCodes.KEY_FILE_MISSING,
+      `This directory has no identity key (${path}), so --local-id cannot be turned into an identity.`,
+      {
+        hint: "Copy the consortium's identity key there (every member uses the same one), or pass the identity itself with --id.",
+        cause: error,
+      },
+    )
   }
   const key = Buffer.from(text.trim(), 'hex')
   if (key.length < 32) {
-    throw new MedrecError(errorCodes.KEY_FILE_MISSING, `${path} does not hold a 32-byte hex key.`, {hint: 'Restore it from your backup: identities derived with another key will not match.'})
+    throw new MedrecError(errorCodes.KEY_FILE_MISSING, `${path} does not hold a 32-byte hex key.`, {
+      hint: 'Restore it from your backup: identities derived with another key will not match.',
+    })
   }
   return key
 }
@@ -64,7 +70,11 @@ function exactlyOne(options: {explicit?: string | undefined; localId?: string | 
  * brute-forceable plain hash of it). For providers and other stewards; a patient's identity
  * depends on its provider too (resolvePatientIdentity).
  */
-export async function resolveIdentity(paths: NetworkPaths, options: {id?: string | undefined; localId?: string | undefined}, flag = '--id'): Promise<Hex> {
+export async function resolveIdentity(
+  paths: NetworkPaths,
+  options: {id?: string | undefined; localId?: string | undefined},
+  flag = '--id',
+): Promise<Hex> {
   exactlyOne({explicit: options.id, localId: options.localId}, flag)
   if (options.id !== undefined) {
     return bytes32Flag(
@@ -73,7 +83,8 @@ export async function resolveIdentity(paths: NetworkPaths, options: {id?: string
       'Use the identity printed by `medrec registrar register`, or pass a local identifier with --local-id.',
     )
   }
-  if (options.localId !== undefined && options.localId.trim() !== '') return deriveIdentity(await readIdentityKey(paths), options.localId.trim())
+  if (options.localId !== undefined && options.localId.trim() !== '')
+    return deriveIdentity(await readIdentityKey(paths), options.localId.trim())
   throw new MedrecError(errorCodes.INVALID_ARGUMENT, `An identity is needed: ${flag} 0x… or a local identifier.`)
 }
 
@@ -97,7 +108,7 @@ export async function resolveEnrolmentReference(
   if (localId) return enrolmentReference(await readIdentityKey(paths), localId)
   throw new MedrecError(
     errorCodes.INVALID_ARGUMENT,
-    'A patient\'s enrolment is needed: --local-id (the provider\'s record number) or --enrolment-ref 0x….',
+    "A patient's enrolment is needed: --local-id (the provider's record number) or --enrolment-ref 0x….",
   )
 }
 

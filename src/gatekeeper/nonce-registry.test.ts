@@ -28,7 +28,9 @@ describe('NonceRegistry', () => {
     // When the same request is claimed twice, Then only the first claim wins
     expect(registry.claim(alice, n, BigInt(start + 60))).toBe(true)
     expect(registry.claim(alice, n, BigInt(start + 60))).toBe(false)
-    expect(registry.claim(alice.toLowerCase() as Address, n.toUpperCase().replace('0X', '0x') as Hex, BigInt(start + 60))).toBe(false)
+    expect(
+      registry.claim(alice.toLowerCase() as Address, n.toUpperCase().replace('0X', '0x') as Hex, BigInt(start + 60)),
+    ).toBe(false)
     expect(registry.size).toBe(1)
   })
 

@@ -1,4 +1,14 @@
-import {encodeAbiParameters, hexToBytes, isAddress, keccak256, stringToBytes, type Address, type Hash, type Hex, type TypedDataDomain} from 'viem'
+import {
+  encodeAbiParameters,
+  hexToBytes,
+  isAddress,
+  keccak256,
+  stringToBytes,
+  type Address,
+  type Hash,
+  type Hex,
+  type TypedDataDomain,
+} from 'viem'
 
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
@@ -80,7 +90,9 @@ export function gatekeeperRequestHash({method, path, body}: {method: string; pat
   return `0x${keccak256Bytes(methodHash, keccak256Bytes(Buffer.from(path, 'utf8')), keccak256Bytes(body)).toString('hex')}`
 }
 
-const domainTypeHash = keccak256(stringToBytes('EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)'))
+const domainTypeHash = keccak256(
+  stringToBytes('EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)'),
+)
 const domainNameHash = keccak256(stringToBytes('MedRec Gatekeeper'))
 const domainVersionHash = keccak256(stringToBytes('1'))
 const actionHashes: Record<GatekeeperAction, Hash> = {
@@ -139,5 +151,8 @@ export function gatekeeperRequestDigest(chainId: number, registrar: Address, mes
 }
 
 const typeHashBytes = hexToBytes(gatekeeperRequestTypeHash)
-const actionHashBytes: Record<GatekeeperAction, Uint8Array> = {read: hexToBytes(actionHashes.read), subscribe: hexToBytes(actionHashes.subscribe)}
+const actionHashBytes: Record<GatekeeperAction, Uint8Array> = {
+  read: hexToBytes(actionHashes.read),
+  subscribe: hexToBytes(actionHashes.subscribe),
+}
 const eip712Prefix = Uint8Array.of(0x19, 0x01)

@@ -45,7 +45,18 @@ export class PatientCache {
     this.db.exec('BEGIN')
     try {
       for (const r of records) {
-        changed += Number(statement.run(relationship, r.resourceType, r.resourceId, r.version, r.updatedAt, JSON.stringify(r.resource), block, now).changes)
+        changed += Number(
+          statement.run(
+            relationship,
+            r.resourceType,
+            r.resourceId,
+            r.version,
+            r.updatedAt,
+            JSON.stringify(r.resource),
+            block,
+            now,
+          ).changes,
+        )
       }
       this.db.exec('COMMIT')
     } catch (error) {
@@ -56,7 +67,9 @@ export class PatientCache {
   }
 
   list(): CachedRecord[] {
-    const rows = this.db.prepare('SELECT * FROM patient_records ORDER BY relationship, resource_type, resource_id').all() as Record<string, string | number>[]
+    const rows = this.db
+      .prepare('SELECT * FROM patient_records ORDER BY relationship, resource_type, resource_id')
+      .all() as Record<string, string | number>[]
     return rows.map((row) => ({
       relationship: row.relationship as Address,
       resourceType: row.resource_type as string,

@@ -7,7 +7,10 @@ const bin = fileURLToPath(new URL('../../bin/run.js', import.meta.url))
 export type MedrecRun = {exitCode: number; stdout: string; stderr: string; json: any}
 
 /** Runs the built CLI as a user would (a real process), with --json output parsed when present. */
-export async function runMedrec(args: string[], options: {env?: Record<string, string>; timeoutMs?: number; input?: string} = {}): Promise<MedrecRun> {
+export async function runMedrec(
+  args: string[],
+  options: {env?: Record<string, string>; timeoutMs?: number; input?: string} = {},
+): Promise<MedrecRun> {
   const result = await execa(process.execPath, [bin, ...args], {
     reject: false,
     env: {...options.env, FORCE_COLOR: '0'},
@@ -39,13 +42,24 @@ export function medrecIn(dir: string): (...args: string[]) => Promise<any> {
  * resolves with its first stdout line, parsed, once it is ready. `stop` sends SIGTERM and
  * waits for it to exit.
  */
-export async function startMedrecServer(args: string[], timeoutMs = 60_000): Promise<{ready: any; stop(): Promise<number | undefined>; output(): string}> {
-  const child = execa(process.execPath, [bin, ...args, '--json'], {reject: false, env: {FORCE_COLOR: '0'}, stdin: 'ignore', buffer: false})
+export async function startMedrecServer(
+  args: string[],
+  timeoutMs = 60_000,
+): Promise<{ready: any; stop(): Promise<number | undefined>; output(): string}> {
+  const child = execa(process.execPath, [bin, ...args, '--json'], {
+    reject: false,
+    env: {FORCE_COLOR: '0'},
+    stdin: 'ignore',
+    buffer: false,
+  })
   let stdout = ''
   let stderr = ''
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()))
   const ready = await new Promise<any>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`medrec ${args.join(' ')} was not ready within ${timeoutMs} ms:\n${stdout}\n${stderr}`)), timeoutMs)
+    const timer = setTimeout(
+      () => reject(new Error(`medrec ${args.join(' ')} was not ready within ${timeoutMs} ms:\n${stdout}\n${stderr}`)),
+      timeoutMs,
+    )
     child.stdout?.on('data', (d: Buffer) => {
       stdout += d.toString()
       const newline = stdout.indexOf('\n')
@@ -59,7 +73,9 @@ export async function startMedrecServer(args: string[], timeoutMs = 60_000): Pro
         // A multi-line error document: wait for the exit below.
       }
     })
-    void child.then((r) => reject(new Error(`medrec ${args.join(' ')} exited (${r.exitCode}) before it was ready:\n${stdout}\n${stderr}`)))
+    void child.then((r) =>
+      reject(new Error(`medrec ${args.join(' ')} exited (${r.exitCode}) before it was ready:\n${stdout}\n${stderr}`)),
+    )
   })
   return {
     ready,

@@ -25,7 +25,9 @@ export default class RegistrarShow extends MedrecCommand {
       provider: flags.provider,
       account: flags.account,
     })
-    this.log(`Identity   ${p.id}\nKind       ${p.kind}${p.kind === 'provider' ? (p.certified ? ' (certified)' : ' (not certified)') : ''}\nAccount    ${p.account}\nSummary    ${p.summary}`)
+    this.log(
+      `Identity   ${p.id}\nKind       ${p.kind}${p.kind === 'provider' ? (p.certified ? ' (certified)' : ' (not certified)') : ''}\nAccount    ${p.account}\nSummary    ${p.summary}`,
+    )
     return p
   }
 }
