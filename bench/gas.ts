@@ -113,7 +113,7 @@ try {
       const counts = (await rpcBatch(
         chunk.map((a) => ({method: 'eth_getTransactionCount', params: [a, 'pending']})),
       )) as Hex[]
-      chunk.forEach((a, j) => nonces.set(a, BigInt(counts[j] ?? '0x0')))
+      for (const [j, a] of chunk.entries()) nonces.set(a, BigInt(counts[j] ?? '0x0'))
     }
     const nextNonce = (from: Address): Hex => {
       const nonce = nonces.get(from) ?? 0n

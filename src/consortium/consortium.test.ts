@@ -267,8 +267,8 @@ describe('Consortium', () => {
     const w = await consortiumWorld()
     const [a, b, c] = w.founders as [Member, Member, Member]
     // When it tries to move its identity to a fresh key first, Then the Registrar refuses
-    const escape = await newAccount(w.chain)
-    await expectRevert(w.registrarSend(c.account, 'rotateAddress', [escape.address]), 'ProviderSelfRotation', [c.id])
+    const freshKey = await newAccount(w.chain)
+    await expectRevert(w.registrarSend(c.account, 'rotateAddress', [freshKey.address]), 'ProviderSelfRotation', [c.id])
     // When the others vote it out
     await remove(w, a.account, c.id)
     const passed = await remove(w, b.account, c.id)
@@ -284,7 +284,7 @@ describe('Consortium', () => {
     ).toBe(false)
     expect(await read<bigint>(w, 'memberCount')).toBe(2n)
     expect(await memberProvider(w, c.account.address)).toBe(zeroHash)
-    for (const key of [c.account, escape])
+    for (const key of [c.account, freshKey])
       await expectRevert(admit(w, key, randomIdentity(), w.stranger.address, false), 'NotMember', [key.address])
     // And there is nothing left to remove
     await expectRevert(remove(w, a.account, c.id), 'NotCertified', [c.id])

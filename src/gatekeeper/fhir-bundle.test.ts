@@ -5,7 +5,7 @@ import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 
 import {errorCodes} from '../errors/error-codes.js'
-import {MedrecError} from '../errors/medrec-error.js'
+import type {MedrecError} from '../errors/medrec-error.js'
 import {fhirImportLimits, locateJsonSyntaxError, parseFhirBundle, readFhirBundleFile} from './fhir-bundle.js'
 
 function bundle(resources: unknown[]): Record<string, unknown> {

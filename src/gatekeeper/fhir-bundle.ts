@@ -1,4 +1,4 @@
-import {open} from 'node:fs/promises'
+import {type FileHandle, open} from 'node:fs/promises'
 
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
@@ -162,7 +162,7 @@ function exceedsDepth(value: unknown, limit: number): boolean {
 }
 
 async function readLimited(path: string, maxBytes: number): Promise<Buffer> {
-  let handle
+  let handle: FileHandle
   try {
     handle = await open(path, 'r')
   } catch (error) {

@@ -680,7 +680,9 @@ describe('gatekeeper: strangers cannot deny service or fill the disk', () => {
     }
     const strangers = {localAddress: '127.0.0.1', agent: new Agent({keepAlive: true, maxSockets: 16})}
     const patient = {localAddress: '127.0.0.2', agent: new Agent({keepAlive: true, maxSockets: 2})}
-    cleanups.push(async () => [strangers, patient].forEach((s) => s.agent.destroy()))
+    cleanups.push(async () => {
+      for (const s of [strangers, patient]) s.agent.destroy()
+    })
     const linesBefore = (await auditLines(gk)).length
     // When the flood runs, and meanwhile the patient asks 25 times from 127.0.0.2, and once for another's relationship
     const started = Date.now()

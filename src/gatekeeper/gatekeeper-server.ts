@@ -5,12 +5,12 @@ import Fastify, {type FastifyInstance, type FastifyReply, type FastifyRequest} f
 import type {Address, Hex} from 'viem'
 
 import type {AuditEntryInput, AuditLog} from './audit-log.js'
-import {ChainUnavailableError, type BlockRef, type ChainAccess} from './chain-access.js'
+import {ChainUnavailableError, type AccessDecision, type BlockRef, type ChainAccess} from './chain-access.js'
 import {fhirResourceTypePattern} from './fhir-bundle.js'
 import {jsonNestingExceeds} from './json-limits.js'
 import type {NonceRegistry} from './nonce-registry.js'
 import {encryptForPublicKey, encryptedResponseContentType} from './payload-encryption.js'
-import type {RecordStore} from './record-store.js'
+import type {RecordStore, StoredRecord} from './record-store.js'
 import {RefusalAudit} from './refusal-audit.js'
 import {sourceAddressKey, TokenBuckets, type RateLimit} from './request-quotas.js'
 import {scopeCovers, scopeForResourceTypes} from './resource-scope.js'
@@ -233,7 +233,7 @@ export async function buildGatekeeperServer(options: GatekeeperServerOptions): P
       return (asked & scope) === asked
     })
     if (!verdict.ok) return refuse(reply, verdict.status)
-    let records
+    let records: StoredRecord[]
     try {
       records = await options.store.query({
         patient: verdict.patient,
@@ -403,7 +403,7 @@ async function authorise(
   if (!scopeFits(scope)) return refused('scope-exceeds-signed', null, 403, knownBefore)
   // Cheap and before any chain work; the claim after the decision is what makes it binding.
   if (options.nonces.has(requester, nonce)) return refused('replay', null, 403, knownBefore)
-  let decision
+  let decision: AccessDecision
   try {
     decision = await options.chain.decide({relationship: signed.request.relationship, requester, scope, patientOnly})
   } catch (error) {

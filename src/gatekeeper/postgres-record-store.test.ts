@@ -6,7 +6,7 @@ import {describe, expect, it} from 'vitest'
 
 import {dropPostgresSchema, postgresPrerequisites} from '../../test/helpers/postgres-prerequisites.js'
 import {errorCodes} from '../errors/error-codes.js'
-import {MedrecError} from '../errors/medrec-error.js'
+import type {MedrecError} from '../errors/medrec-error.js'
 import {openPostgresRecordStore} from './postgres-record-store.js'
 import {alice, describeRecordStoreContract, resource} from './testing/record-store-contract.js'
 

@@ -1,5 +1,5 @@
 import secp256k1 from 'secp256k1'
-import {getAddress, hexToBytes, isAddress, keccak256, toHex, type Address, type Hash, type Hex} from 'viem'
+import {getAddress, hexToBytes, isAddress, toHex, type Address, type Hash, type Hex} from 'viem'
 
 import {errorCodes} from '../errors/error-codes.js'
 import {keccak256Bytes} from './keccak.js'

@@ -7,7 +7,7 @@ import Docker from 'dockerode'
 import {afterEach} from 'vitest'
 
 import {findFreePort} from '../../src/contracts/anvil.js'
-import {runMedrec} from './run-medrec.js'
+import {type ParsedJson, runMedrec} from './run-medrec.js'
 
 export const docker = new Docker()
 
@@ -83,7 +83,7 @@ export async function rpc(
   method: string,
   params: unknown[] = [],
   headers: Record<string, string> = {},
-): Promise<{status: number; body: any; headers: Headers}> {
+): Promise<{status: number; body: ParsedJson; headers: Headers}> {
   const response = await fetch(url, {
     method: 'POST',
     headers: {'content-type': 'application/json', ...headers},

@@ -10,7 +10,7 @@ export default class GatekeeperStart extends MedrecCommand {
   static override summary =
     "Run a provider's Database Gatekeeper: signed record queries answered only where the chain allows."
   static override description =
-    `Serves the provider's records (FHIR R4, keyed by the patient's opaque identity) to requesters who sign each request with their key (EIP-712, bound to this chain, the Registrar and this gatekeeper). Each request is checked against Registrar.canAccess at the latest block, logged to a hash-chained, MACed audit log (its head anchored on chain every --anchor-every seconds when the provider\'s key is here) before it is answered, and answered encrypted to the requester's key. Binds to 127.0.0.1 unless --host says otherwise; serves HTTPS when given --tls-cert and --tls-key.
+    `Serves the provider's records (FHIR R4, keyed by the patient's opaque identity) to requesters who sign each request with their key (EIP-712, bound to this chain, the Registrar and this gatekeeper). Each request is checked against Registrar.canAccess at the latest block, logged to a hash-chained, MACed audit log (its head anchored on chain every --anchor-every seconds when the provider's key is here) before it is answered, and answered encrypted to the requester's key. Binds to 127.0.0.1 unless --host says otherwise; serves HTTPS when given --tls-cert and --tls-key.
 
 Refuses every request (503, and /v1/health says why) while the chain's newest block is older than 5 Clique periods \
 of the network (at least 30 s): a node that stopped receiving blocks must not keep answering from an old state. \
