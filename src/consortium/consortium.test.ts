@@ -227,7 +227,8 @@ describe('Consortium', () => {
     expect((await participant(w, pending)).certified).toBe(true)
   })
 
-  it('removes a provider from the whitelist and the members by majority, and needs fresh votes to admit it again', async () => {
+  it('removes a provider from the whitelist and the members by majority, \
+and needs fresh votes to admit it again', async () => {
     const w = await consortiumWorld()
     const [a, b, c] = w.founders as [Member, Member, Member]
     await remove(w, a.account, c.id)
@@ -250,7 +251,8 @@ describe('Consortium', () => {
     expect(await memberProvider(w, c.account.address)).toBe(c.id)
   })
 
-  it('refuses to remove the last member, to admit a certified provider twice, or to bind an identity to another account', async () => {
+  it('refuses to remove the last member, to admit a certified provider twice, \
+or to bind an identity to another account', async () => {
     const w = await consortiumWorld()
     const [a, b, c] = w.founders as [Member, Member, Member]
     await expectRevert(admit(w, a.account, b.id, b.account.address, true), 'AlreadyCertified', [b.id])

@@ -131,7 +131,9 @@ async function hasCode(
     errorCodes.DEPLOY_FAILED,
     `The Consortium at ${address} runs different code than the compiled contract.`,
     {
-      hint: 'The sources changed since that deployment; drop the stored Consortium and Registrar addresses to deploy afresh.',
+      hint:
+        'The sources changed since that deployment; drop the stored ' +
+        'Consortium and Registrar addresses to deploy afresh.',
     },
   )
 }

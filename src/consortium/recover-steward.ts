@@ -72,7 +72,8 @@ export async function recoverSteward(options: RecoverStewardParameters): Promise
       errorName === 'SealingMemberNeedsReadmission'
         ? new MedrecError(
             errorCodes.SEALING_MEMBER_NEEDS_READMISSION,
-            `${label} is a sealing provider: its account is also its Clique signer, so it cannot be recovered in place.`,
+            `${label} is a sealing provider: its account is also ` +
+              `its Clique signer, so it cannot be recovered in place.`,
             {
               hint:
                 `Remove it (\`medrec provider remove ${label}\`), recover it with this command, then admit it again ` +

@@ -85,7 +85,8 @@ describe('compileMedrecContracts', () => {
       )
       await writeFile(
         join(dir, 'C.sol'),
-        'pragma solidity ^0.8.24; import "./lib/L.sol"; contract C { function f(uint x) external pure returns (uint) { return L.twice(x); } }',
+        'pragma solidity ^0.8.24; import "./lib/L.sol"; ' +
+          'contract C { function f(uint x) external pure returns (uint) { return L.twice(x); } }',
       )
       // When compiled, Then only C is an artifact
       expect(Object.keys((await compileMedrecContracts({contractsDir: dir})).artifacts)).toEqual(['C'])
@@ -139,7 +140,8 @@ describe('checked-in ABI modules', () => {
       const actual = await readFile(path, 'utf8').catch(() => '(missing)')
       expect(
         actual,
-        `${path} is stale: regenerate with MEDREC_UPDATE_ABI=1 npx vitest run --project unit src/contracts/compile-contracts.test.ts`,
+        `${path} is stale: regenerate with ` +
+          `MEDREC_UPDATE_ABI=1 npx vitest run --project unit src/contracts/compile-contracts.test.ts`,
       ).toBe(expected)
     }
   })

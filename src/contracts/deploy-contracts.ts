@@ -126,7 +126,9 @@ async function hasMatchingCode(
     errorCodes.DEPLOY_FAILED,
     `${artifact.contractName} at ${address} runs different code than the compiled contract.`,
     {
-      hint: 'The sources changed since that deployment, or the address belongs to something else. Drop the stored address to deploy afresh.',
+      hint:
+        'The sources changed since that deployment, or the address belongs ' +
+        'to something else. Drop the stored address to deploy afresh.',
     },
   )
 }
@@ -152,7 +154,9 @@ async function assertRegistrarWiring(
       `The Registrar at ${addresses.Registrar} uses other implementations than the ones given.`,
       {
         details: [`Registrar uses Relationship ${relationship} and Summary ${summary}`],
-        hint: 'Pass the implementation addresses the Registrar was deployed with, or drop the stored Registrar address to deploy afresh.',
+        hint:
+          'Pass the implementation addresses the Registrar was deployed ' +
+          'with, or drop the stored Registrar address to deploy afresh.',
       },
     )
   }
@@ -207,7 +211,9 @@ export async function deployArtifact(options: {
     throw new MedrecError(errorCodes.DEPLOY_FAILED, `Deploying ${name} failed.`, {
       cause: error,
       details: error instanceof BaseError ? [error.shortMessage] : [],
-      hint: 'Check the RPC endpoint, the deploying account and its balance, then run the deploy again; finished contracts are reused.',
+      hint:
+        'Check the RPC endpoint, the deploying account and its balance, ' +
+        'then run the deploy again; finished contracts are reused.',
     })
   }
 }

@@ -18,7 +18,8 @@ import {
 } from './identity-reference.js'
 
 describe('resolveIdentity', () => {
-  it('derives the same identity for the same local identifier with a private key file, never a plain hash', async () => {
+  it('derives the same identity for the same local identifier with a private key file, \
+never a plain hash', async () => {
     // Given a network directory with its identity key
     const paths = networkPaths(await mkdtemp(join(tmpdir(), 'medrec-id-')))
     await ensureIdentityKey(paths)

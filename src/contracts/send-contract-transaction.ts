@@ -110,7 +110,8 @@ function chainTimeText(seconds: unknown): string {
 /** What to do about each custom error; a function when the error's arguments say more. */
 const revertHints: Record<string, string | ((args: readonly unknown[]) => string)> = {
   NotGovernance:
-    "Only the Registrar's governance may do this; once the Consortium governs, providers join and leave through `medrec provider add` and `medrec provider remove`.",
+    "Only the Registrar's governance may do this; once the Consortium governs, providers " +
+    'join and leave through `medrec provider add` and `medrec provider remove`.',
   NotMember:
     "Only a sealing provider of the consortium may vote; sign with a sealer's key (see `medrec provider list`).",
   AlreadyVoted: 'This provider has already voted for that proposal; see `medrec provider list` for the tally.',
@@ -127,7 +128,8 @@ const revertHints: Record<string, string | ((args: readonly unknown[]) => string
   IdentityTaken: 'That identity is already registered; look it up with `medrec registrar show`.',
   AccountTaken: 'That account already belongs to a participant; look it up with `medrec registrar show`.',
   InvalidTransition:
-    'The relationship is not in a state that allows this (see `medrec relationship show`); a rejected or ended one needs a new proposal.',
+    'The relationship is not in a state that allows this (see `medrec ' +
+    'relationship show`); a rejected or ended one needs a new proposal.',
   NotAccepted: 'The relationship must be accepted by the patient first.',
   ExpiryInPast: 'Choose an expiry in the future.',
   ViewerNotGranted: 'That viewer has no grant on this relationship.',

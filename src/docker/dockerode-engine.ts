@@ -37,7 +37,8 @@ function unreachable(endpoint: string, cause: unknown): MedrecError {
     hint:
       code === 'EACCES' || code === 'EPERM'
         ? 'Add your user to the "docker" group (then log in again), or run with access to the socket.'
-        : 'Start Docker (e.g. `sudo systemctl start docker`), or point DOCKER_HOST at a running engine. Nothing was created.',
+        : 'Start Docker (e.g. `sudo systemctl start docker`), or ' +
+          'point DOCKER_HOST at a running engine. Nothing was created.',
     cause,
   })
 }

@@ -107,7 +107,8 @@ export type RecentNonce = {nonce: Hex; requester: Address | null; time: string; 
 export const auditGenesisHash = `0x${'0'.repeat(64)}` as Hex
 
 const verifyHint =
-  'Run `medrec gatekeeper audit verify` to find the first damaged line. Keep the damaged file as evidence: move it aside and start a new log.'
+  'Run `medrec gatekeeper audit verify` to find the first damaged line. ' +
+  'Keep the damaged file as evidence: move it aside and start a new log.'
 
 /** Longest line any reader accepts; a real entry is well under 1 KiB. */
 const maxLineBytes = 64 * 1024
@@ -358,7 +359,9 @@ class FileAuditLog implements AuditLog {
         errorCodes.AUDIT_LOG_WRITE_FAILED,
         `The audit log ${this.path} was moved, deleted or replaced while the gatekeeper was writing it.`,
         {
-          hint: 'Restore the file (and its directory) and restart the gatekeeper. Rotate the log only while the gatekeeper is stopped.',
+          hint:
+            'Restore the file (and its directory) and restart the ' +
+            'gatekeeper. Rotate the log only while the gatekeeper is stopped.',
         },
       )
     }
@@ -651,7 +654,8 @@ const writeHints: Record<string, string> = {
   EBADF: "The log's file descriptor was closed under the gatekeeper; restart it.",
   EIO: 'The disk reports errors; check it.',
   EFBIG:
-    'The file has reached the size limit for this process (ulimit -f) or file system; rotate the log while the gatekeeper is stopped.',
+    'The file has reached the size limit for this process (ulimit -f) ' +
+    'or file system; rotate the log while the gatekeeper is stopped.',
   EISDIR: 'A directory stands where the log file should be; give the path of a file.',
 }
 

@@ -28,7 +28,8 @@ describe('canonicalJson', () => {
         '\u00f6': 'Latin Small Letter O With Diaeresis',
       }),
     ).toBe(
-      '{"\\r":"Carriage Return","1":"One","\u0080":"Control","\u00f6":"Latin Small Letter O With Diaeresis","\u20ac":"Euro Sign","\ud83d\ude00":"Emoji: Grinning Face","\ufb33":"Hebrew Letter Dalet With Dagesh"}',
+      '{"\\r":"Carriage Return","1":"One","\u0080":"Control","\u00f6":"Latin Small Letter O With Diaeresis",' +
+        '"\u20ac":"Euro Sign","\ud83d\ude00":"Emoji: Grinning Face","\ufb33":"Hebrew Letter Dalet With Dagesh"}',
     )
     expect(canonicalJson([1e21, 0.1, -0, 1.5e-7, '\u0000"\\'])).toBe('[1e+21,0.1,0,1.5e-7,"\\u0000\\"\\\\"]')
   })

@@ -126,7 +126,8 @@ describe('parseFhirBundle', () => {
   it(`refuses a Bundle of more than ${fhirImportLimits.maxEntries} entries without checking each`, () => {
     const entries = Array.from({length: fhirImportLimits.maxEntries + 1}, () => ({resource: {}}))
     expect(refusal(() => parseFhirBundle({resourceType: 'Bundle', entry: entries}, 'big.json')).details).toEqual([
-      `entry: ${fhirImportLimits.maxEntries + 1} entries; at most ${fhirImportLimits.maxEntries} can be imported at once (split the Bundle)`,
+      `entry: ${fhirImportLimits.maxEntries + 1} entries; at most ` +
+        `${fhirImportLimits.maxEntries} can be imported at once (split the Bundle)`,
     ])
     expect(
       parseFhirBundle(

@@ -37,7 +37,8 @@ export function parseFhirBundle(json: unknown, source: string): FhirResource[] {
     if (problems.length > listed.length) listed.push(`… and ${problems.length - listed.length} more`)
     throw new MedrecError(
       errorCodes.FHIR_INVALID,
-      `${source} cannot be imported: ${problems.length} problem${problems.length === 1 ? '' : 's'}; nothing was imported.`,
+      `${source} cannot be imported: ${problems.length} ` +
+        `problem${problems.length === 1 ? '' : 's'}; nothing was imported.`,
       {
         details: listed,
         hint: 'Fix the places listed (each with its path in the JSON) and import the file again.',
@@ -89,7 +90,8 @@ function collectEntries(bundle: Record<string, unknown>, problems: string[], res
   if (entries.length > fhirImportLimits.maxEntries) {
     // The entries are not checked one by one: the file is refused as a whole.
     problems.push(
-      `entry: ${entries.length} entries; at most ${fhirImportLimits.maxEntries} can be imported at once (split the Bundle)`,
+      `entry: ${entries.length} entries; at most ${fhirImportLimits.maxEntries} ` +
+        `can be imported at once (split the Bundle)`,
     )
     return
   }
@@ -136,7 +138,8 @@ function checkResource(
   if (resourceType === undefined) problems.push(`${prefix}resourceType: missing`)
   else if (typeof resourceType !== 'string' || !fhirResourceTypePattern.test(resourceType)) {
     problems.push(
-      `${prefix}resourceType: ${describe(resourceType)} is not a FHIR resource type (a capital letter, then 1–63 letters)`,
+      `${prefix}resourceType: ${describe(resourceType)} is not a ` +
+        `FHIR resource type (a capital letter, then 1–63 letters)`,
     )
   } else if (resourceType === 'Bundle') {
     problems.push(`${prefix}resourceType: a Bundle inside a Bundle is not imported; import it on its own`)

@@ -226,7 +226,8 @@ async function auditLines(gk: Gatekeeper): Promise<Record<string, unknown>[]> {
 }
 
 describe('gatekeeper: signed record queries answered only where the chain allows', () => {
-  it('answers the patient with its own records, encrypted to its key, and logs the decision with the block it was read at', async () => {
+  it('answers the patient with its own records, encrypted to its key, \
+and logs the decision with the block it was read at', async () => {
     // Given a gatekeeper for the provider and the patient's accepted relationship
     const gk = await startTestGatekeeper()
     // When the patient asks with a signed request
@@ -470,7 +471,8 @@ describe('gatekeeper: signed record queries answered only where the chain allows
     expect(response.raw.toString()).not.toContain('HbA1c')
   })
 
-  it('tells the subscribed patient when one of its records changes, without a transaction, and no one else', async () => {
+  it('tells the subscribed patient when one of its records changes, without a transaction, \
+and no one else', async () => {
     const gk = await startTestGatekeeper()
     const stream = await subscribeNotifications({...gk.target, privateKey: privateKeyOf(gk.world.patient.account)})
     cleanups.push(async () => stream.close())

@@ -80,7 +80,8 @@ export function decryptWithPrivateKey(privateKey: Hex, ciphertext: Uint8Array): 
   if (ciphertext.length < encryptedPayloadOverhead) {
     throw new MedrecError(
       errorCodes.INVALID_ARGUMENT,
-      `The encrypted payload is ${ciphertext.length} bytes, shorter than any ECIES payload (${encryptedPayloadOverhead})`,
+      `The encrypted payload is ${ciphertext.length} bytes, ` +
+        `shorter than any ECIES payload (${encryptedPayloadOverhead})`,
       {
         hint: 'Check that the response was really an encrypted MedRec response and was not truncated.',
       },

@@ -85,7 +85,9 @@ describe.skipIf(!prerequisites.ok)('PostgreSQL', () => {
         const u = new URL(url)
         expect(error).toMatchObject({
           code: errorCodes.RECORD_STORE_UNAVAILABLE,
-          message: `PostgreSQL at ${u.hostname}:${u.port || 5432}${u.pathname} refused the password of user "${u.username}".`,
+          message:
+            `PostgreSQL at ${u.hostname}:${u.port || 5432}${u.pathname} ` +
+            `refused the password of user "${u.username}".`,
         })
         expect(visibleText(error)).not.toContain(wrong)
         expect(visibleText(error)).not.toContain(decodeURIComponent(u.password))

@@ -81,7 +81,9 @@ function parsePostgresUrl(url: string): PostgresTarget {
       errorCodes.INVALID_ARGUMENT,
       'The PostgreSQL URL is not a valid URL (not shown, as it may contain a password).',
       {
-        hint: 'Write it as postgres://user:password@host:5432/database; percent-encode special characters in the password.',
+        hint:
+          'Write it as postgres://user:password@host:5432/database; ' +
+          'percent-encode special characters in the password.',
       },
     )
   }
@@ -144,7 +146,8 @@ async function createSchema(pool: pg.Pool, schema: string, target: PostgresTarge
     if (Number(version.rows[0]?.value) !== schemaVersion) {
       throw new MedrecError(
         errorCodes.RECORD_STORE_INVALID,
-        `The record store in schema "${schema}" at ${target.where} has schema version ${version.rows[0]?.value ?? 'none'}; this medrec understands version ${schemaVersion}.`,
+        `The record store in schema "${schema}" at ${target.where} has schema version ` +
+          `${version.rows[0]?.value ?? 'none'}; this medrec understands version ${schemaVersion}.`,
         {
           hint: 'Use the medrec version that created the store, or give the gatekeeper a schema of its own.',
         },
@@ -304,7 +307,9 @@ function statements(s: string) {
         version = r.version + 1, updated_at = excluded.updated_at, seq = excluded.seq, resource = excluded.resource
       WHERE r.resource IS DISTINCT FROM excluded.resource
       RETURNING ${columns}`,
-    findOne: `SELECT ${columns}, resource FROM ${s}.records WHERE patient = $1 AND resource_type = $2 AND resource_id = $3`,
+    findOne:
+      `SELECT ${columns}, resource FROM ${s}.records WHERE ` +
+      `patient = $1 AND resource_type = $2 AND resource_id = $3`,
     // $2 NULL means every type; LIMIT NULL means no limit.
     query: `
       SELECT ${columns}, resource FROM ${s}.records
@@ -348,7 +353,8 @@ function connectionProblem(error: unknown, target: PostgresTarget): unknown {
     case '28P01':
       return unavailable(
         `PostgreSQL at ${target.where} refused the password of user "${target.user}".`,
-        'Check the user name and password in the URL (the password is not shown); special characters in it must be percent-encoded.',
+        'Check the user name and password in the URL (the password is ' +
+          'not shown); special characters in it must be percent-encoded.',
       )
     case '28000':
       return unavailable(
@@ -365,7 +371,9 @@ function connectionProblem(error: unknown, target: PostgresTarget): unknown {
         errorCodes.RECORD_STORE_UNAVAILABLE,
         `User "${target.user}" may not create the record store's schema or tables at ${target.where}: ${reason}.`,
         {
-          hint: 'Grant the user CREATE on the database, or have an administrator run the gatekeeper once with a user that may.',
+          hint:
+            'Grant the user CREATE on the database, or have an ' +
+            'administrator run the gatekeeper once with a user that may.',
           cause: error,
         },
       )

@@ -81,7 +81,9 @@ export function prepareResources(resources: readonly FhirResource[]): PreparedRe
       `${problems.length} of ${resources.length} resources cannot be stored; nothing was written.`,
       {
         details: problems,
-        hint: 'Every resource needs a string resourceType and id; check the input with parseFhirBundle before storing it.',
+        hint:
+          'Every resource needs a string resourceType and id; ' +
+          'check the input with parseFhirBundle before storing it.',
       },
     )
   }

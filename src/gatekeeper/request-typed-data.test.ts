@@ -49,7 +49,8 @@ describe('gatekeeperRequestDigest', () => {
     expect(gatekeeperRequestTypeHash).toBe(
       keccak256(
         stringToBytes(
-          'GatekeeperRequest(address requester,address relationship,string action,uint256 scope,bytes32 nonce,uint64 expiry,address audience,bytes32 requestHash)',
+          'GatekeeperRequest(address requester,address relationship,string action,uint256 scope,' +
+            'bytes32 nonce,uint64 expiry,address audience,bytes32 requestHash)',
         ),
       ),
     )

@@ -45,7 +45,8 @@ export const gatekeeperRequestTypes = {
 } as const
 
 export const gatekeeperRequestTypeString =
-  'GatekeeperRequest(address requester,address relationship,string action,uint256 scope,bytes32 nonce,uint64 expiry,address audience,bytes32 requestHash)'
+  'GatekeeperRequest(address requester,address relationship,string action,uint256 scope,' +
+  'bytes32 nonce,uint64 expiry,address audience,bytes32 requestHash)'
 export const gatekeeperRequestTypeHash: Hash = keccak256(stringToBytes(gatekeeperRequestTypeString))
 
 /** The fields carried in the medrec-request header: everything signed except requestHash. */

@@ -68,7 +68,8 @@ function runChildWriter(script: string, path: string, batches: number, perBatch:
 }
 
 describe('SQLite record store', () => {
-  it('sees, through changesSince, what another process writes to the same file meanwhile, and neither writer fails', async () => {
+  it('sees, through changesSince, what another process writes to the same file meanwhile, \
+and neither writer fails', async () => {
     // Given a store open here and a writer in another process
     await using tmp = await temporaryDirectory()
     const path = join(tmp.dir, 'records.sqlite')

@@ -87,7 +87,8 @@ function initialise(db: DatabaseSync, path: string): void {
     if (version !== schemaVersion) {
       throw new MedrecError(
         errorCodes.RECORD_STORE_INVALID,
-        `The record store ${path} has schema version ${String(version)}; this medrec understands version ${schemaVersion}.`,
+        `The record store ${path} has schema version ${String(version)}; ` +
+          `this medrec understands version ${schemaVersion}.`,
         {
           hint: 'Use the medrec version that created the store, or point the gatekeeper at a new file.',
         },
@@ -135,7 +136,8 @@ class SqliteRecordStore implements RecordStore {
     this.#lastSeq = db.prepare("SELECT value FROM meta WHERE key = 'last_seq'")
     this.#setLastSeq = db.prepare("UPDATE meta SET value = ? WHERE key = 'last_seq'")
     this.#findOne = db.prepare(
-      'SELECT version, updated_at, seq, resource FROM records WHERE patient = ? AND resource_type = ? AND resource_id = ?',
+      'SELECT version, updated_at, seq, resource FROM records ' +
+        'WHERE patient = ? AND resource_type = ? AND resource_id = ?',
     )
     this.#upsert = db.prepare(`
       INSERT INTO records (patient, resource_type, resource_id, version, updated_at, seq, resource) VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -148,7 +150,8 @@ class SqliteRecordStore implements RecordStore {
       WHERE patient = ?1 AND (?2 IS NULL OR resource_type IN (SELECT value FROM json_each(?2)))
       ORDER BY resource_type, resource_id LIMIT ?3`)
     this.#changes = db.prepare(
-      'SELECT seq, patient, resource_type, resource_id, version, updated_at FROM records WHERE seq > ? ORDER BY seq LIMIT ?',
+      'SELECT seq, patient, resource_type, resource_id, version, updated_at FROM records ' +
+        'WHERE seq > ? ORDER BY seq LIMIT ?',
     )
   }
 
@@ -288,12 +291,14 @@ function sqliteProblem(error: unknown, path: string, action: string): unknown {
     case sqliteBusy:
     case sqliteLocked:
       return unavailable(
-        `Another process held the store's lock for more than ${busyTimeoutMs / 1000} s; try again, and check that no import or backup is stuck.`,
+        `Another process held the store's lock for more than ${busyTimeoutMs / 1000} s; ` +
+          `try again, and check that no import or backup is stuck.`,
       )
     case sqliteReadOnly:
     case sqliteCantOpen:
       return unavailable(
-        'Check that the directory exists and that this user may write the file and its directory (SQLite adds -wal and -shm files beside it).',
+        'Check that the directory exists and that this user may write the ' +
+          'file and its directory (SQLite adds -wal and -shm files beside it).',
       )
     case sqliteIoError:
     case sqliteFull:

@@ -43,7 +43,8 @@ export function parseCliqueExtraData(extraData: string): {signers: Address[]; pr
   const signerBytes = byteLength - extraVanityBytes - extraSealBytes
   if (signerBytes <= 0 || signerBytes % addressBytes !== 0) {
     problems.push(
-      `is ${byteLength} bytes; it must be 32 (vanity) + 20 × signers + 65 (seal), e.g. ${extraVanityBytes + addressBytes + extraSealBytes} for one signer`,
+      `is ${byteLength} bytes; it must be 32 (vanity) + 20 × signers + 65 (seal), ` +
+        `e.g. ${extraVanityBytes + addressBytes + extraSealBytes} for one signer`,
     )
     return {signers: [], problems}
   }

@@ -93,7 +93,9 @@ async function buildGethWithGo(update: (message: string) => void): Promise<strin
       errorCodes.GETH_BINARY_MISSING,
       `No geth v${pinnedGethVersion} binary was given or found, and Go is not installed to build one.`,
       {
-        hint: `Install Go (https://go.dev/dl) and run again, or pass --geth-binary PATH to a geth v${pinnedGethVersion} linux binary.`,
+        hint:
+          `Install Go (https://go.dev/dl) and run again, or pass ` +
+          `--geth-binary PATH to a geth v${pinnedGethVersion} linux binary.`,
       },
     )
   }
@@ -114,7 +116,9 @@ async function buildGethWithGo(update: (message: string) => void): Promise<strin
       `Building geth v${pinnedGethVersion} with ${go.stdout.trim()} failed.`,
       {
         details: (build.all ?? '').trim().split('\n').slice(-8),
-        hint: 'If the Go toolchain is too new for geth 1.13, retry with GOTOOLCHAIN=go1.22.12 set; or pass --geth-binary.',
+        hint:
+          'If the Go toolchain is too new for geth 1.13, retry ' +
+          'with GOTOOLCHAIN=go1.22.12 set; or pass --geth-binary.',
       },
     )
   }

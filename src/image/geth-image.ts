@@ -39,7 +39,9 @@ export async function readGethVersionFromImage(engine: ContainerEngine, referenc
     const problem = explainUnsupportedGeth(version)
     if (problem) {
       throw new MedrecError(errorCodes.IMAGE_WRONG_VERSION, `Image ${reference} runs ${problem}`, {
-        hint: `Set \`image: ${pinnedGethImage}\` in medrec.yaml (\`medrec image build\` makes it where no registry is reachable).`,
+        hint:
+          `Set \`image: ${pinnedGethImage}\` in medrec.yaml ` +
+          `(\`medrec image build\` makes it where no registry is reachable).`,
       })
     }
     return version.raw
@@ -82,7 +84,9 @@ export async function ensureGethImage(
         `Image ${reference} is not on this Docker engine and could not be pulled.`,
         {
           details: [error instanceof Error ? error.message : String(error)],
-          hint: `Build it locally: \`medrec image build\` (uses a geth ${pinnedGethImage.split(':v')[1]} binary from --geth-binary, or builds one with Go). Nothing was created.`,
+          hint:
+            `Build it locally: \`medrec image build\` (uses a geth ${pinnedGethImage.split(':v')[1]} ` +
+            `binary from --geth-binary, or builds one with Go). Nothing was created.`,
           cause: error,
         },
       )

@@ -79,7 +79,8 @@ export function checkAccountReference(reference: string, flag: string): void {
 export function checkPatientReference(reference: string, flag = 'PATIENT'): void {
   if (/^0x[0-9a-fA-F]{64}$/.test(reference)) return
   if (/^0x/i.test(reference) && !/^0x[0-9a-fA-F]{40}$/.test(reference)) {
-    const message = `${flag} "${reference}" is neither a 32-byte identity (0x and 64 hex digits) nor an address (0x and 40).`
+    const forms = 'a 32-byte identity (0x and 64 hex digits) nor an address (0x and 40)'
+    const message = `${flag} "${reference}" is neither ${forms}.`
     throw new MedrecError(errorCodes.INVALID_ARGUMENT, message, {
       hint: "Give the patient's identity (see `medrec registrar show`), its current address, or its key name here.",
     })

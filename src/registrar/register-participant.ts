@@ -130,7 +130,9 @@ async function registerPatient(
         errorCodes.INVALID_ARGUMENT,
         "--consent needs --account to name the patient's key in this directory, not an address.",
         {
-          hint: 'Leave --consent out to offer the registration; the patient then confirms with `medrec registrar confirm`.',
+          hint:
+            'Leave --consent out to offer the registration; the ' +
+            'patient then confirms with `medrec registrar confirm`.',
         },
       )
     }

@@ -10,12 +10,14 @@ import {runMedrec} from '../helpers/run-medrec.js'
 
 // These run the built CLI as a separate process; none of them needs Docker.
 describe('medrec on bad input', () => {
-  it('reports every problem in medrec.yaml at once, before contacting Docker, with exit 1 and a stable --json shape', async () => {
+  it('reports every problem in medrec.yaml at once, before contacting Docker, \
+with exit 1 and a stable --json shape', async () => {
     // Given a medrec.yaml with four problems, and no Docker engine at all
     const dir = await mkdtemp(join(tmpdir(), 'medrec-cli-'))
     await writeFile(
       join(dir, 'medrec.yaml'),
-      'version: 1\nnetwork:\n  name: Bad_Name\n  chainId: 31337\n  period: 1\n  gasLimit: 30000000\nrpc:\n  port: 8545\nsealers: []\nextra: true\n',
+      'version: 1\nnetwork:\n  name: Bad_Name\n  chainId: 31337\n  period: 1\n  gasLimit: 30000000\n' +
+        'rpc:\n  port: 8545\nsealers: []\nextra: true\n',
     )
     // When up runs
     const result = await runMedrec(['network', 'up', '--dir', dir, '--json'], {env: {DOCKER_HOST: 'tcp://127.0.0.1:1'}})
@@ -39,7 +41,8 @@ describe('medrec on bad input', () => {
     const dir = await mkdtemp(join(tmpdir(), 'medrec-cli-'))
     await writeFile(
       join(dir, 'medrec.yaml'),
-      'version: 1\nnetwork:\n  name: Bad_Name\n  chainId: 31337\n  period: 1\n  gasLimit: 30000000\nrpc:\n  port: 8545\nsealers: []\nextra: true\n',
+      'version: 1\nnetwork:\n  name: Bad_Name\n  chainId: 31337\n  period: 1\n  gasLimit: 30000000\n' +
+        'rpc:\n  port: 8545\nsealers: []\nextra: true\n',
     )
     await writeFile(join(dir, 'genesis.json'), '{}')
     const result = await runMedrec(['network', 'logs', '--dir', dir])

@@ -33,7 +33,8 @@ const bundle = (glucose: number) => ({
 })
 
 describe.skipIf(!prerequisites.ok)('the Database Gatekeeper on a real network', () => {
-  it('serves a patient its records, a granted viewer what the grant covers, and refuses the viewer from the block its grant is revoked in', async () => {
+  it('serves a patient its records, a granted viewer what the grant covers, \
+and refuses the viewer from the block its grant is revoked in', async () => {
     // Given a network with the contracts, two providers (mercy runs a gatekeeper) and a patient
     const net = await initE2eNetwork('e2e-gk', ['--sealers', '2'])
     created.push(net.name)

@@ -17,7 +17,8 @@ export default async function setup(): Promise<void> {
   }
   if (await engine.inspectImage(pinnedGethImage)) return
   process.stderr.write(
-    `[e2e] ${pinnedGethImage} is missing; building it (geth v${pinnedGethVersion}, from the Go module if no binary is cached)\n`,
+    `[e2e] ${pinnedGethImage} is missing; building it (geth ` +
+      `v${pinnedGethVersion}, from the Go module if no binary is cached)\n`,
   )
   try {
     await buildGethImage(engine, {tag: pinnedGethImage})

@@ -17,7 +17,8 @@ const snapshotAt = async (
 describe.skipIf(!prerequisites.ok)(
   'the provider whitelist and the Clique signers, governed by the sealing providers',
   () => {
-    it('clears pending Clique votes at a checkpoint as geth does, and the tool re-issues a vote a restart wiped', async () => {
+    it('clears pending Clique votes at a checkpoint as geth does, \
+and the tool re-issues a vote a restart wiped', async () => {
       // Given 3 sealers with a checkpoint every 6 blocks
       const net = await initE2eNetwork('e2e-epoch', ['--epoch', '6'])
       created.push(net.name)
@@ -71,7 +72,8 @@ describe.skipIf(!prerequisites.ok)(
       })
     })
 
-    it('admits a sealing provider by majority, keeps whitelist and signers in step, and removes it while the others seal on', async () => {
+    it('admits a sealing provider by majority, keeps whitelist and signers in step, \
+and removes it while the others seal on', async () => {
       // Given 3 sealers and the contracts deployed: the 3 sealers found the consortium
       const net = await initE2eNetwork('e2e-prov')
       created.push(net.name)

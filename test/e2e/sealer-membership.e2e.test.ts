@@ -11,7 +11,8 @@ const prerequisites = await e2ePrerequisites()
 const created = throwawayNetworks()
 
 describe.skipIf(!prerequisites.ok)('adding and removing a sealer on a running network', () => {
-  it('adds a 4th sealer that joins the signers and seals, keeps it across down and up, and removes it while the others seal on', async () => {
+  it('adds a 4th sealer that joins the signers and seals, keeps it across down and up, \
+and removes it while the others seal on', async () => {
     // Given a running network of 3 sealers
     const net = await initE2eNetwork('e2e-member')
     created.push(net.name)

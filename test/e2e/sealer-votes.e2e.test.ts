@@ -14,7 +14,8 @@ async function signersOf(rpcUrl: string): Promise<string[]> {
 }
 
 describe.skipIf(!prerequisites.ok)('Clique votes cast by the sealers, kept by the tool', () => {
-  it('changes nothing below the threshold, re-issues a vote a restart wiped, and applies it once a majority votes', async () => {
+  it('changes nothing below the threshold, re-issues a vote a restart wiped, \
+and applies it once a majority votes', async () => {
     // Given a running network of 3 sealers
     const net = await initE2eNetwork('e2e-vote')
     created.push(net.name)

@@ -6,7 +6,8 @@ import {MedrecCommand} from '../../base-command.js'
 export default class AccountCreate extends MedrecCommand {
   static override summary = 'Create a named account (keystore and password in .medrec/keys) and fund it for gas.'
   static override description =
-    'For participants that act through this tool: providers, patients, viewers. The key never leaves the directory; the deployer sends it --fund ether so it can pay for gas. An existing account is kept as it is.'
+    'For participants that act through this tool: providers, patients, viewers. The key never leaves the ' +
+    'directory; the deployer sends it --fund ether so it can pay for gas. An existing account is kept as it is.'
   static override examples = [
     '<%= config.bin %> account create mercy',
     '<%= config.bin %> account create alice --fund 0.5',

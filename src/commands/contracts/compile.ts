@@ -10,7 +10,9 @@ import {assertNoPush0} from '../../contracts/push0.js'
 export default class ContractsCompile extends MedrecCommand {
   static override summary = 'Compile the MedRec contracts (solc, evmVersion london) and write artifacts.'
   static override description =
-    'Writes one JSON artifact per contract (ABI, bytecode, deployed bytecode, immutable ranges, source hash, solc version and settings) and a TypeScript ABI module per contract that viem can type from. Bytecode containing PUSH0 (which a London chain rejects) is refused.'
+    'Writes one JSON artifact per contract (ABI, bytecode, deployed bytecode, immutable ranges, ' +
+    'source hash, solc version and settings) and a TypeScript ABI module per contract that viem ' +
+    'can type from. Bytecode containing PUSH0 (which a London chain rejects) is refused.'
   static override examples = [
     '<%= config.bin %> contracts compile',
     '<%= config.bin %> contracts compile --out ./build/contracts',
@@ -37,7 +39,8 @@ export default class ContractsCompile extends MedrecCommand {
       assertNoPush0(artifact.contractName, artifact.deployedBytecode)
     const files = await writeContractArtifacts(result, {artifactsDir: out, abiModuleDir: join(out, 'abi')})
     this.log(
-      `Compiled ${Object.keys(result.artifacts).join(', ')} with solc ${result.solcVersion} (evmVersion london); wrote ${files.length} files to ${out}.`,
+      `Compiled ${Object.keys(result.artifacts).join(', ')} with solc ` +
+        `${result.solcVersion} (evmVersion london); wrote ${files.length} files to ${out}.`,
     )
     const contracts = Object.fromEntries(
       Object.values(result.artifacts).map((a) => [

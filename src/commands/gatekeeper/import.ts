@@ -8,7 +8,10 @@ export default class GatekeeperImport extends MedrecCommand {
   static override summary =
     "Load a FHIR R4 bundle (or one resource) into a provider's gatekeeper store, for one patient."
   static override description =
-    "Every resource in the file is stored under the patient's opaque identity (from --id, or --local-id through the consortium's keyed hash). Resources already there with the same content keep their version; changed ones get the next version, and subscribed patients are notified. The whole file is checked first: one problem anywhere and nothing is stored."
+    "Every resource in the file is stored under the patient's opaque identity (from --id, or " +
+    "--local-id through the consortium's keyed hash). Resources already there with the same " +
+    'content keep their version; changed ones get the next version, and subscribed patients ' +
+    'are notified. The whole file is checked first: one problem anywhere and nothing is stored.'
   static override examples = ['<%= config.bin %> gatekeeper import bundle.json --provider mercy --local-id MRN-0042']
   static override args = {file: Args.string({description: 'The FHIR JSON file.', required: true})}
   static override flags = {
@@ -34,7 +37,8 @@ export default class GatekeeperImport extends MedrecCommand {
       sqliteFile: flags['sqlite-file'],
     })
     this.log(
-      `${result.resources} resources for patient ${result.patient}: ${result.changed} new or changed, ${result.unchanged} unchanged (${result.store} store).`,
+      `${result.resources} resources for patient ${result.patient}: ${result.changed} ` +
+        `new or changed, ${result.unchanged} unchanged (${result.store} store).`,
     )
     return result
   }

@@ -9,7 +9,8 @@ export default class GatekeeperQuery extends MedrecCommand {
   static override summary =
     "Ask one relationship's gatekeeper for records, as any requester the chain allows (patient, steward or viewer)."
   static override description =
-    "Signs the request with --as, sends it to the gatekeeper named in the relationship's pointer, and decrypts the answer. A viewer asks for the resource types its grant covers (--types)."
+    "Signs the request with --as, sends it to the gatekeeper named in the relationship's pointer, " +
+    'and decrypts the answer. A viewer asks for the resource types its grant covers (--types).'
   static override examples = ['<%= config.bin %> gatekeeper query 0x… --as st-anne --types Observation']
   static override args = {relationship: Args.string({description: 'Address of the relationship.', required: true})}
   static override flags = {

@@ -10,7 +10,8 @@ import {destroyNetwork, networkExists, type DestroyNetworkResult} from '../../ne
 export default class NetworkDestroy extends MedrecCommand {
   static override summary = "Remove the network's containers, volumes and Docker network: the chain is lost."
   static override description =
-    'Keys, medrec.yaml and genesis.json stay, so `medrec network up` starts a new chain with the same sealers. Asks first unless --force.'
+    'Keys, medrec.yaml and genesis.json stay, so `medrec network up` ' +
+    'starts a new chain with the same sealers. Asks first unless --force.'
   static override examples = ['<%= config.bin %> network destroy', '<%= config.bin %> network destroy --force']
 
   static override flags = {

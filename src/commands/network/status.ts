@@ -4,7 +4,8 @@ import {readNetworkStatus, type NetworkStatus} from '../../network/network-statu
 export default class NetworkStatusCommand extends MedrecCommand {
   static override summary = 'Show the network: chain head, signers, liveness and each sealer.'
   static override description =
-    `Reads Docker, the RPC node and each sealer (over IPC). Liveness compares the signers online with the floor(N/2)+1 that Clique needs, and reports a stalled chain with the reason. Never changes anything.`
+    `Reads Docker, the RPC node and each sealer (over IPC). Liveness compares the signers online with the ` +
+    `floor(N/2)+1 that Clique needs, and reports a stalled chain with the reason. Never changes anything.`
   static override examples = ['<%= config.bin %> network status', '<%= config.bin %> network status --json']
 
   async run(): Promise<NetworkStatus> {

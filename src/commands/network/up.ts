@@ -7,8 +7,11 @@ import {upNetwork, type UpNetworkResult} from '../../network/up-network.js'
 export default class NetworkUp extends MedrecCommand {
   static override summary = 'Start the network (creating a default 3-sealer one if none exists).'
   static override description =
-    `Checks Docker, the geth image and the RPC port first; then creates a labelled Docker network, a volume per node, one container per sealer (no HTTP, unlocked key, static peers) and one keyless RPC node published on 127.0.0.1, and waits until every signer has sealed a block and every sealer is connected.
-Idempotent: on a running network it changes nothing; on a stopped one it restarts the containers and keeps every block. A first start that fails removes what it created.`
+    `Checks Docker, the geth image and the RPC port first; then creates a labelled Docker network, a volume per node, \
+one container per sealer (no HTTP, unlocked key, static peers) and one keyless RPC node published on 127.0.0.1, and \
+waits until every signer has sealed a block and every sealer is connected.
+Idempotent: on a running network it changes nothing; on a stopped one it restarts the containers and keeps every \
+block. A first start that fails removes what it created.`
   static override examples = ['<%= config.bin %> network up', '<%= config.bin %> network up --dir ./consortium --json']
 
   static override flags = {
@@ -61,7 +64,8 @@ Idempotent: on a running network it changes nothing; on a stopped one it restart
       unchanged: 'was already running',
     }[result.action]
     this.log(
-      `Network "${result.name}" ${verb}: chain ${result.chainId}, block ${result.blockNumber}, ${result.sealers.length} sealers.`,
+      `Network "${result.name}" ${verb}: chain ${result.chainId}, ` +
+        `block ${result.blockNumber}, ${result.sealers.length} sealers.`,
     )
     this.log(`JSON-RPC: ${result.rpcUrl}`)
     return result

@@ -5,13 +5,16 @@ export default class ProviderList extends MedrecCommand {
   static override summary =
     'The provider whitelist beside the Clique signer set, open proposals, and any drift between them.'
   static override description =
-    "Reads the Registrar's certified providers and the Consortium's sealing members from the chain and the signer set from clique_getSigners. Drift is any provider that seals without being a sealing provider on the whitelist, or the reverse."
+    "Reads the Registrar's certified providers and the Consortium's sealing members " +
+    'from the chain and the signer set from clique_getSigners. Drift is any provider ' +
+    'that seals without being a sealing provider on the whitelist, or the reverse.'
 
   async run(): Promise<ListProvidersReturnType> {
     const {flags} = await this.parse(ProviderList)
     const listing = await listProviders({dir: this.networkDir(flags)})
     this.log(
-      `Consortium ${listing.consortium}: ${listing.members} sealing providers; a change passes with ${listing.threshold}.`,
+      `Consortium ${listing.consortium}: ${listing.members} sealing ` +
+        `providers; a change passes with ${listing.threshold}.`,
     )
     for (const p of listing.providers) {
       const role = p.certified ? (p.sealing ? 'whitelisted, sealing provider' : 'whitelisted') : 'off the whitelist'

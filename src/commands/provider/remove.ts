@@ -8,7 +8,9 @@ export default class ProviderRemove extends MedrecCommand {
   static override summary =
     'Vote a provider off the whitelist and, if it seals, out of the signer set; then stop its node.'
   static override description =
-    'The sealing providers whose keys are here (or those named with --vote-as) vote on chain to remove it, and its fellow signers vote it out of Clique. Once it has left the signer set and the others have sealed on, its node and volume are removed and it leaves medrec.yaml. Its keys stay in .medrec/keys.'
+    'The sealing providers whose keys are here (or those named with --vote-as) vote on chain to remove it, ' +
+    'and its fellow signers vote it out of Clique. Once it has left the signer set and the others have ' +
+    'sealed on, its node and volume are removed and it leaves medrec.yaml. Its keys stay in .medrec/keys.'
   static override examples = ['<%= config.bin %> provider remove st-anne']
   static override args = {name: Args.string({description: 'The provider to remove.', required: true})}
   static override flags = {

@@ -9,8 +9,12 @@ export default class RegistrarRegister extends MedrecCommand {
   static override summary =
     'Register a participant: a patient or another steward (by a certified provider), or a provider (by governance).'
   static override description =
-    `A patient's registration needs the patient's consent: with --consent, the patient's key (named by --account, in this directory) signs it (EIP-712) and the provider submits it; without, the provider only offers it and the patient confirms with \`medrec registrar confirm\`.
-Providers: once \`medrec contracts deploy\` has handed governance to the Consortium, providers join by a majority of the sealing providers with \`medrec provider add\`; \`register provider\` only works while a single account still governs (a Registrar deployed outside this tool).
+    `A patient's registration needs the patient's consent: with --consent, the patient's key (named by --account, in \
+this directory) signs it (EIP-712) and the provider submits it; without, the provider only offers it and the patient \
+confirms with \`medrec registrar confirm\`.
+Providers: once \`medrec contracts deploy\` has handed governance to the Consortium, providers join by a majority of \
+the sealing providers with \`medrec provider add\`; \`register provider\` only works while a single account still \
+governs (a Registrar deployed outside this tool).
 A steward's identity is opaque: pass --id, or --local-id to derive it from a local identifier with the consortium's
 HMAC key (never a plain hash, which record numbers make easy to reverse).
 A patient's identity is not chosen: the Registrar derives it from the registering provider (--as) and the
@@ -53,7 +57,8 @@ so record numbers never collide across providers and no provider can register an
       consent: flags.consent,
     })
     this.log(
-      `${result.outcome === 'registered' ? 'Registered' : 'Offered registration to'} ${result.kind} ${result.id} (${result.account}).`,
+      `${result.outcome === 'registered' ? 'Registered' : 'Offered registration to'} ` +
+        `${result.kind} ${result.id} (${result.account}).`,
     )
     if (result.nextStep) this.log(result.nextStep)
     return result

@@ -6,7 +6,11 @@ import {addSealer, type AddSealerResult} from '../../sealers/sealer-membership.j
 export default class SealerAdd extends MedrecCommand {
   static override summary = 'Add a sealer node to the running network and vote it into the signer set.'
   static override description =
-    'For a provider joining the consortium use `medrec provider add NAME --sealer`, which also puts it on the whitelist; this command changes the signer set only. Creates its keys, adds it to medrec.yaml, starts its node and introduces it to the running nodes, has every current signer vote it in (votes are recorded and re-issued after restarts), and waits until it is a signer and has sealed a block. Where each provider holds only its own keys, run `medrec sealer propose ADDRESS --add --from YOUR_SEALER` on each instead.'
+    'For a provider joining the consortium use `medrec provider add NAME --sealer`, which also puts it on the ' +
+    'whitelist; this command changes the signer set only. Creates its keys, adds it to medrec.yaml, starts its ' +
+    'node and introduces it to the running nodes, has every current signer vote it in (votes are recorded and ' +
+    're-issued after restarts), and waits until it is a signer and has sealed a block. Where each provider ' +
+    'holds only its own keys, run `medrec sealer propose ADDRESS --add --from YOUR_SEALER` on each instead.'
   static override examples = ['<%= config.bin %> sealer add st-anne']
   static override args = {name: Args.string({description: "The new sealer's name.", required: true})}
   static override flags = {
@@ -30,11 +34,14 @@ export default class SealerAdd extends MedrecCommand {
     await renderer.finish()
     if (result.status === 'signing')
       this.log(
-        `${result.name} (${result.address}) is a signer and sealed block ${result.firstSealedBlock}; ${result.signers.length} signers now.`,
+        `${result.name} (${result.address}) is a signer and sealed block ` +
+          `${result.firstSealedBlock}; ${result.signers.length} signers now.`,
       )
     else
       this.log(
-        `${result.name} (${result.address}) runs; ${result.votesFrom.length} of the ${result.votesNeeded} Clique votes it needs were cast here. Each other signer runs \`medrec sealer propose ${result.address} --add --from ITS_SEALER\`.`,
+        `${result.name} (${result.address}) runs; ${result.votesFrom.length} of the ` +
+          `${result.votesNeeded} Clique votes it needs were cast here. Each other signer ` +
+          `runs \`medrec sealer propose ${result.address} --add --from ITS_SEALER\`.`,
       )
     return result
   }

@@ -5,7 +5,8 @@ export default class SealerList extends MedrecCommand {
   static override summary =
     'The Clique signer set beside the configured sealers, their pending proposals and the recorded votes.'
   static override description =
-    'Proposals are read from each sealer over IPC. A vote a sealer has lost (geth forgets proposals on restart) is reported as drift; `medrec network up` re-issues it.'
+    'Proposals are read from each sealer over IPC. A vote a sealer has lost (geth forgets ' +
+    'proposals on restart) is reported as drift; `medrec network up` re-issues it.'
 
   async run(): Promise<SealerListing> {
     const {flags} = await this.parse(SealerList)

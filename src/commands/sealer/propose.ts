@@ -6,7 +6,9 @@ import {proposeSealerVote, type VoteReport} from '../../sealers/clique-votes.js'
 export default class SealerPropose extends MedrecCommand {
   static override summary = 'Cast a Clique vote to add or remove a signer, from the sealers (over IPC).'
   static override description =
-    "The vote is recorded in the network's state: geth keeps proposals in memory only, so `medrec network up` casts it again after a sealer restarts, until the signer set shows the change. A change passes with more than half of the current signers' votes."
+    "The vote is recorded in the network's state: geth keeps proposals in memory only, " +
+    'so `medrec network up` casts it again after a sealer restarts, until the signer set ' +
+    "shows the change. A change passes with more than half of the current signers' votes."
   static override examples = [
     '<%= config.bin %> sealer propose 0x… --add',
     '<%= config.bin %> sealer propose 0x… --remove --from sealer-1 --from sealer-2',
@@ -28,7 +30,8 @@ export default class SealerPropose extends MedrecCommand {
       ...(flags.from ? {from: flags.from} : {}),
     })
     this.log(
-      `Voted to ${report.authorize ? 'add' : 'remove'} ${report.address} from ${report.castBy.join(', ')}; it passes with ${report.votesNeeded} of ${report.signers.length} signers.`,
+      `Voted to ${report.authorize ? 'add' : 'remove'} ${report.address} from ${report.castBy.join(', ')}; ` +
+        `it passes with ${report.votesNeeded} of ${report.signers.length} signers.`,
     )
     if (report.notRunning.length > 0)
       this.log(`Not running (they vote when \`medrec network up\` starts them): ${report.notRunning.join(', ')}`)

@@ -6,7 +6,8 @@ import {removeSealer, type RemoveSealerResult} from '../../sealers/sealer-member
 export default class SealerRemove extends MedrecCommand {
   static override summary = 'Vote a sealer out of the signer set, then stop and remove its node.'
   static override description =
-    'The other signers vote it out; once it has left and they have sealed on without it, its node and volume are removed, the other nodes forget it, and it leaves medrec.yaml. Its keys stay in .medrec/keys.'
+    'The other signers vote it out; once it has left and they have sealed on without it, its node and volume ' +
+    'are removed, the other nodes forget it, and it leaves medrec.yaml. Its keys stay in .medrec/keys.'
   static override examples = ['<%= config.bin %> sealer remove st-anne']
   static override args = {name: Args.string({description: 'The sealer to remove.', required: true})}
   static override flags = {timeout: Flags.integer({summary: 'Seconds to wait for it to leave.', default: 180, min: 1})}
@@ -26,7 +27,8 @@ export default class SealerRemove extends MedrecCommand {
       this.log(`${result.name} left the signers; ${result.signers.length} signers seal on (block ${result.headAfter}).`)
     else
       this.log(
-        `${result.votesFrom.length} of the ${result.votesNeeded} Clique votes needed to remove ${result.name} were cast here; its node keeps running until it has left.`,
+        `${result.votesFrom.length} of the ${result.votesNeeded} Clique votes needed to ` +
+          `remove ${result.name} were cast here; its node keeps running until it has left.`,
       )
     return result
   }
