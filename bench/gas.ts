@@ -353,7 +353,10 @@ try {
   }
 
   const operations = Object.keys(rows[0]?.gas ?? {})
-  const header = `| operation | ${rows.map((r) => `N = ${r.size.toLocaleString('en-US')}`).join(' | ')} | execution gas, N = ${rows.map((r) => r.size.toLocaleString('en-US')).join(' / ')} | flat |`
+  const sizeLabels = rows.map((r) => r.size.toLocaleString('en-US'))
+  const header =
+    `| operation | ${sizeLabels.map((s) => `N = ${s}`).join(' | ')} ` +
+    `| execution gas, N = ${sizeLabels.join(' / ')} | flat |`
   const rule = `|---|${rows.map(() => '---:').join('|')}|---:|:---:|`
   const flatRows: boolean[] = []
   const lines = operations.map((op) => {
@@ -364,7 +367,9 @@ try {
     const base = exec[Math.min(1, exec.length - 1)] ?? 0n
     const flat = exec.slice(1).every((v) => v <= base) && (exec[0] ?? 0n) <= base
     flatRows.push(flat)
-    return `| ${op} | ${values.map((v) => v.toLocaleString('en-US')).join(' | ')} | ${exec.map((v) => v.toLocaleString('en-US')).join(' / ')} | ${flat ? 'yes' : 'NO'} |`
+    const gasCells = values.map((v) => v.toLocaleString('en-US')).join(' | ')
+    const execCells = exec.map((v) => v.toLocaleString('en-US')).join(' / ')
+    return `| ${op} | ${gasCells} | ${execCells} | ${flat ? 'yes' : 'NO'} |`
   })
   const totalSeconds = (Date.now() - started) / 1000
   const table = [header, rule, ...lines].join('\n')
@@ -385,15 +390,18 @@ try {
     '',
     table,
     '',
-    `Seeding: ${rows.map((r) => `N = ${r.size}: ${r.seedSeconds.toFixed(1)} s`).join(', ')}; whole run ${totalSeconds.toFixed(1)} s.`,
+    `Seeding: ${rows.map((r) => `N = ${r.size}: ${r.seedSeconds.toFixed(1)} s`).join(', ')}; ` +
+      `whole run ${totalSeconds.toFixed(1)} s.`,
     '',
   ].join('\n')
   await mkdir(new URL('./results/', import.meta.url), {recursive: true})
   await writeFile(new URL('./results/gas.md', import.meta.url), markdown)
-  await writeFile(
-    new URL('./results/gas.json', import.meta.url),
-    `${JSON.stringify({sizes, totalSeconds, rows: rows.map((r) => ({...r, gas: numbers(r.gas), executionGas: numbers(r.executionGas)}))}, null, 2)}\n`,
-  )
+  const json = {
+    sizes,
+    totalSeconds,
+    rows: rows.map((r) => ({...r, gas: numbers(r.gas), executionGas: numbers(r.executionGas)})),
+  }
+  await writeFile(new URL('./results/gas.json', import.meta.url), `${JSON.stringify(json, null, 2)}\n`)
   process.stdout.write(`${table}\n`)
   if (flatRows.includes(false)) process.exitCode = 1
 } finally {

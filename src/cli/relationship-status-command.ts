@@ -16,9 +16,8 @@ export abstract class RelationshipStatusCommand extends MedrecCommand {
       as: flags.as,
       action: this.action,
     })
-    this.log(
-      `${{accept: 'Accepted', reject: 'Rejected', end: 'Ended'}[this.action]} ${result.relationship} (transaction ${result.transactions[0]}).`,
-    )
+    const done = {accept: 'Accepted', reject: 'Rejected', end: 'Ended'}[this.action]
+    this.log(`${done} ${result.relationship} (transaction ${result.transactions[0]}).`)
     return result
   }
 }

@@ -104,7 +104,10 @@ export class DockerodeEngine implements ContainerEngine {
     return this.endpoint
   }
 
-  /** Runs a Docker call, turning connection failures into DOCKER_UNREACHABLE and API errors into DOCKER_OPERATION_FAILED. */
+  /**
+   * Runs a Docker call, turning connection failures into DOCKER_UNREACHABLE and API errors into
+   * DOCKER_OPERATION_FAILED.
+   */
   private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
     try {
       return await fn()

@@ -333,11 +333,12 @@ class FileAuditLog implements AuditLog {
     try {
       await this.#handle.truncate(this.#size)
     } catch {
+      const thenVerify = `${verifyHint.charAt(0).toLowerCase()}${verifyHint.slice(1)}`
       this.#failure = new MedrecError(
         errorCodes.AUDIT_LOG_WRITE_FAILED,
         `${problem.message} It could not be restored to its last complete line, so it accepts no more entries.`,
         {
-          hint: `${problem.hint ?? ''} Then restart the gatekeeper; if it refuses the log, ${verifyHint.charAt(0).toLowerCase()}${verifyHint.slice(1)}`.trim(),
+          hint: `${problem.hint ?? ''} Then restart the gatekeeper; if it refuses the log, ${thenVerify}`.trim(),
           cause: error,
         },
       )

@@ -68,14 +68,11 @@ export async function readFhirBundleFile(path: string): Promise<FhirResource[]> 
     // JSON.parse's message may quote the text around the error, i.e. patient data; the
     // location comes from our own scan instead, and the message never shows content.
     const location = locateJsonSyntaxError(text)
-    throw new MedrecError(
-      errorCodes.FHIR_NOT_JSON,
-      `${path} is not valid JSON${location ? ` (line ${location.line}, column ${location.column}: ${location.problem})` : ''}.`,
-      {
-        hint: 'Fix the JSON syntax at that place, or export the file again; FHIR input must be JSON.',
-        cause: error,
-      },
-    )
+    const where = location ? ` (line ${location.line}, column ${location.column}: ${location.problem})` : ''
+    throw new MedrecError(errorCodes.FHIR_NOT_JSON, `${path} is not valid JSON${where}.`, {
+      hint: 'Fix the JSON syntax at that place, or export the file again; FHIR input must be JSON.',
+      cause: error,
+    })
   }
   return parseFhirBundle(json, path)
 }

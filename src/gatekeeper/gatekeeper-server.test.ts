@@ -67,7 +67,10 @@ async function switchableRpc(target: string): Promise<{url: string; down: boolea
 
 type Gatekeeper = Awaited<ReturnType<typeof startTestGatekeeper>>
 
-/** A world with an accepted patient–provider relationship and a gatekeeper for the provider holding the patient's records. */
+/**
+ * A world with an accepted patient–provider relationship and a gatekeeper for the provider holding
+ * the patient's records.
+ */
 async function startTestGatekeeper(
   options: {
     limits?: Partial<GatekeeperLimits>

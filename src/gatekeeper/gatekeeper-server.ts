@@ -295,9 +295,14 @@ export async function buildGatekeeperServer(options: GatekeeperServerOptions): P
       else raw.end()
     }
     const unsubscribe = feed.subscribe(verdict.patient, (change) => {
-      raw.write(
-        `id: ${change.seq}\nevent: record-changed\ndata: ${JSON.stringify({relationship, resourceType: change.resourceType, resourceId: change.resourceId, version: change.version, updatedAt: change.updatedAt})}\n\n`,
-      )
+      const data = JSON.stringify({
+        relationship,
+        resourceType: change.resourceType,
+        resourceId: change.resourceId,
+        version: change.version,
+        updatedAt: change.updatedAt,
+      })
+      raw.write(`id: ${change.seq}\nevent: record-changed\ndata: ${data}\n\n`)
     })
     // A stream lives only as long as the permission: re-asked at the latest block.
     const recheck = setInterval(() => {

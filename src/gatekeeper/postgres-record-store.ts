@@ -128,7 +128,8 @@ async function createSchema(pool: pg.Pool, schema: string, target: PostgresTarge
           key text PRIMARY KEY,
           value bigint NOT NULL
         );
-        INSERT INTO ${s}.meta (key, value) VALUES ('schema_version', ${schemaVersion}), ('last_seq', 0) ON CONFLICT (key) DO NOTHING;
+        INSERT INTO ${s}.meta (key, value) VALUES ('schema_version', ${schemaVersion}), ('last_seq', 0)
+          ON CONFLICT (key) DO NOTHING;
         CREATE TABLE IF NOT EXISTS ${s}.records (
           patient text COLLATE "C" NOT NULL,
           resource_type text COLLATE "C" NOT NULL,

@@ -88,7 +88,8 @@ export function gatekeeperRequestHash({method, path, body}: {method: string; pat
   // Three static bytes32 words: abi.encode is their concatenation. Tokens are ASCII, so
   // toUpperCase cannot change the length or meaning.
   const methodHash = keccak256Bytes(Buffer.from(method.toUpperCase(), 'utf8'))
-  return `0x${keccak256Bytes(methodHash, keccak256Bytes(Buffer.from(path, 'utf8')), keccak256Bytes(body)).toString('hex')}`
+  const pathHash = keccak256Bytes(Buffer.from(path, 'utf8'))
+  return `0x${keccak256Bytes(methodHash, pathHash, keccak256Bytes(body)).toString('hex')}`
 }
 
 const domainTypeHash = keccak256(
@@ -148,7 +149,8 @@ export function gatekeeperRequestDigest(chainId: number, registrar: Address, mes
     abiWord(message.audience),
     abiWord(message.requestHash),
   )
-  return `0x${keccak256Bytes(eip712Prefix, hexToBytes(gatekeeperDomainSeparator(chainId, registrar)), structHash).toString('hex')}`
+  const domainSeparator = hexToBytes(gatekeeperDomainSeparator(chainId, registrar))
+  return `0x${keccak256Bytes(eip712Prefix, domainSeparator, structHash).toString('hex')}`
 }
 
 const typeHashBytes = hexToBytes(gatekeeperRequestTypeHash)

@@ -35,7 +35,9 @@ registerHooks({
     try {
       return nextResolve(specifier, context)
     } catch (error) {
-      if (specifier.startsWith('.') && specifier.endsWith('.js')) return nextResolve(specifier.slice(0, -3) + '.ts', context)
+      if (specifier.startsWith('.') && specifier.endsWith('.js')) {
+        return nextResolve(specifier.slice(0, -3) + '.ts', context)
+      }
       throw error
     }
   },
@@ -44,7 +46,10 @@ const [storeModule, path, patient, batches, perBatch] = process.argv.slice(2)
 const {openSqliteRecordStore} = await import(storeModule)
 const store = await openSqliteRecordStore(path)
 for (let batch = 0; batch < Number(batches); batch++) {
-  const resources = Array.from({length: Number(perBatch)}, (_, i) => ({resourceType: 'Observation', id: 'child-' + batch + '-' + i}))
+  const resources = Array.from({length: Number(perBatch)}, (_, i) => ({
+    resourceType: 'Observation',
+    id: 'child-' + batch + '-' + i,
+  }))
   await store.putMany(patient, resources)
   await new Promise((resolve) => setImmediate(resolve))
 }

@@ -140,7 +140,8 @@ class SqliteRecordStore implements RecordStore {
         'WHERE patient = ? AND resource_type = ? AND resource_id = ?',
     )
     this.#upsert = db.prepare(`
-      INSERT INTO records (patient, resource_type, resource_id, version, updated_at, seq, resource) VALUES (?, ?, ?, ?, ?, ?, ?)
+      INSERT INTO records (patient, resource_type, resource_id, version, updated_at, seq, resource)
+        VALUES (?, ?, ?, ?, ?, ?, ?)
       ON CONFLICT (patient, resource_type, resource_id) DO UPDATE SET
         version = excluded.version, updated_at = excluded.updated_at, seq = excluded.seq, resource = excluded.resource`)
     // ?2 is NULL for "every type", else a JSON array of the types wanted; one statement

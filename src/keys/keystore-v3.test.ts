@@ -69,7 +69,8 @@ describe('node keys', () => {
   it('matches a known secp256k1 public key', () => {
     // The generator point: private key 1.
     expect(nodeIdFromNodeKey('1'.padStart(64, '0'))).toBe(
-      '79be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798483ada7726a3c4655da4fbfc0e1108a8fd17b448a68554199c47d08ffb10d4b8',
+      '79be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798' +
+        '483ada7726a3c4655da4fbfc0e1108a8fd17b448a68554199c47d08ffb10d4b8',
     )
   })
 

@@ -38,7 +38,8 @@ export class PatientCache {
   upsert(relationship: Address, block: string, records: FetchedRecord[]): number {
     const statement = this.db.prepare(`INSERT INTO patient_records VALUES (?, ?, ?, ?, ?, ?, ?, ?)
       ON CONFLICT (relationship, resource_type, resource_id) DO UPDATE SET
-        version = excluded.version, updated_at = excluded.updated_at, resource = excluded.resource, block = excluded.block, fetched_at = excluded.fetched_at
+        version = excluded.version, updated_at = excluded.updated_at, resource = excluded.resource,
+        block = excluded.block, fetched_at = excluded.fetched_at
       WHERE excluded.version > patient_records.version`)
     const now = new Date().toISOString()
     let changed = 0

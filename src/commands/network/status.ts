@@ -14,14 +14,12 @@ export default class NetworkStatusCommand extends MedrecCommand {
     const age = status.headAgeSeconds === null ? '' : ` (${status.headAgeSeconds} s ago)`
     this.log(`Network   ${status.name}  (${status.state})`)
     this.log(`Chain id  ${status.chainId}`)
-    this.log(
-      `JSON-RPC  ${status.rpcUrl}  (${status.rpc.reachable ? 'answering' : `not answering; container ${status.rpc.container}`})`,
-    )
+    const rpc = status.rpc.reachable ? 'answering' : `not answering; container ${status.rpc.container}`
+    this.log(`JSON-RPC  ${status.rpcUrl}  (${rpc})`)
     this.log(`Head      ${status.blockNumber ?? '-'}${age}`)
     const l = status.liveness
-    this.log(
-      `Liveness  ${l.online}/${l.signers} signers online, ${l.needed} needed${l.stalled ? ' - STALLED' : ''}${l.reason ? `: ${l.reason}` : ''}`,
-    )
+    const stalled = `${l.stalled ? ' - STALLED' : ''}${l.reason ? `: ${l.reason}` : ''}`
+    this.log(`Liveness  ${l.online}/${l.signers} signers online, ${l.needed} needed${stalled}`)
     for (const d of status.drift) this.log(`Drift     ${d}`)
     this.log('')
     const rows = [

@@ -38,7 +38,8 @@ block. A first start that fails removes what it created.`
     )
     if (creationFlags.length > 0 && (await isNetworkInitialised(dir))) {
       this.warn(
-        `${creationFlags.map((f) => `--${f}`).join(', ')} only apply when up creates the network; ${dir} already has medrec.yaml, which is used as it is.`,
+        `${creationFlags.map((f) => `--${f}`).join(', ')} only apply when up creates the network; ` +
+          `${dir} already has medrec.yaml, which is used as it is.`,
       )
     } else if (flags['light-kdf']) {
       this.warn('--light-kdf: keys are encrypted with weak scrypt settings; use this only for throwaway chains.')

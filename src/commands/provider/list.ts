@@ -18,9 +18,8 @@ export default class ProviderList extends MedrecCommand {
     )
     for (const p of listing.providers) {
       const role = p.certified ? (p.sealing ? 'whitelisted, sealing provider' : 'whitelisted') : 'off the whitelist'
-      this.log(
-        `  ${(p.name ?? p.id.slice(0, 18)).padEnd(18)} ${p.account}  ${role}; ${p.signer ? 'Clique signer' : 'not a signer'}`,
-      )
+      const signer = p.signer ? 'Clique signer' : 'not a signer'
+      this.log(`  ${(p.name ?? p.id.slice(0, 18)).padEnd(18)} ${p.account}  ${role}; ${signer}`)
     }
     for (const p of listing.pending)
       this.log(

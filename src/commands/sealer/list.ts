@@ -19,9 +19,8 @@ export default class SealerList extends MedrecCommand {
           : Object.entries(s.proposals)
               .map(([a, add]) => `${add ? '+' : '-'}${a}`)
               .join(' ') || 'none'
-      this.log(
-        `  ${s.name.padEnd(14)} ${s.address}  ${s.isSigner ? 'signer' : 'not a signer'}${s.running ? '' : ', stopped'}  proposals: ${proposals}`,
-      )
+      const role = `${s.isSigner ? 'signer' : 'not a signer'}${s.running ? '' : ', stopped'}`
+      this.log(`  ${s.name.padEnd(14)} ${s.address}  ${role}  proposals: ${proposals}`)
     }
     for (const v of listing.votes)
       this.log(`Vote to ${v.authorize ? 'add' : 'remove'} ${v.address}, cast by ${v.castBy.join(', ')}`)
