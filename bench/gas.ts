@@ -30,23 +30,33 @@ function nonZero(seed: string, bytes = 32): Hex {
   return `0x${hash.replaceAll(/(..)/g, (b: string) => (b === '00' ? '01' : b))}`
 }
 const addr = (seed: string): Address => nonZero(seed, 20) as Address
-const numbers = (gas: Record<string, bigint>): Record<string, number> => Object.fromEntries(Object.entries(gas).map(([k, v]) => [k, Number(v)]))
+const numbers = (gas: Record<string, bigint>): Record<string, number> =>
+  Object.fromEntries(Object.entries(gas).map(([k, v]) => [k, Number(v)]))
 
 // anvil runs with --auto-impersonate and a zero base fee: any address can send for free,
 // so 10,000 distinct stewards need no keys and no funding.
-const anvil = await startAnvil({args: ['--auto-impersonate', '--base-fee', '0', '--gas-limit', '3000000000', '--order', 'fifo']})
+const anvil = await startAnvil({
+  args: ['--auto-impersonate', '--base-fee', '0', '--gas-limit', '3000000000', '--order', 'fifo'],
+})
 const started = Date.now()
 try {
   const chain = connectTestChain(anvil.rpcUrl, anvil.chainId)
   let rpcId = 0
   const rpcBatch = async (calls: {method: string; params: unknown[]}[]): Promise<unknown[]> => {
     const body = calls.map((c) => ({jsonrpc: '2.0', id: ++rpcId, ...c}))
-    const response = (await (await fetch(anvil.rpcUrl, {method: 'POST', headers: {'content-type': 'application/json'}, body: JSON.stringify(body)})).json()) as {result?: unknown; error?: {message: string}}[]
+    const response = (await (
+      await fetch(anvil.rpcUrl, {
+        method: 'POST',
+        headers: {'content-type': 'application/json'},
+        body: JSON.stringify(body),
+      })
+    ).json()) as {result?: unknown; error?: {message: string}}[]
     const failed = response.find((r) => r.error)
     if (failed?.error) throw new Error(`RPC failed: ${failed.error.message}`)
     return response.map((r) => r.result)
   }
-  const rpc = async (method: string, params: unknown[] = []): Promise<unknown> => (await rpcBatch([{method, params}]))[0]
+  const rpc = async (method: string, params: unknown[] = []): Promise<unknown> =>
+    (await rpcBatch([{method, params}]))[0]
 
   const {artifacts} = await compileMedrecContracts({contractsDir: new URL('../contracts', import.meta.url).pathname})
   const admin = addr('admin')
@@ -58,9 +68,17 @@ try {
   const registrar = addresses.Registrar
 
   type Call = {from: Address; data: Hex; to?: Address}
-  const tx = (from: Address, data: Hex, to: Address = registrar) => ({from, to, data, gas: toHex(TX_GAS), gasPrice: '0x0'})
-  const call = <F extends Parameters<typeof encodeFunctionData<typeof registrarAbi>>[0]['functionName']>(functionName: F, args: readonly unknown[]): Hex =>
-    encodeFunctionData({abi: registrarAbi, functionName, args} as never)
+  const tx = (from: Address, data: Hex, to: Address = registrar) => ({
+    from,
+    to,
+    data,
+    gas: toHex(TX_GAS),
+    gasPrice: '0x0',
+  })
+  const call = <F extends Parameters<typeof encodeFunctionData<typeof registrarAbi>>[0]['functionName']>(
+    functionName: F,
+    args: readonly unknown[],
+  ): Hex => encodeFunctionData({abi: registrarAbi, functionName, args} as never)
 
   /** What calldata costs (EIP-2028): 4 per zero byte, 16 per other byte. */
   const calldataGas = (data: Hex): bigint => {
@@ -92,8 +110,10 @@ try {
     const nonces = new Map<Address, bigint>()
     for (let i = 0; i < senders.length; i += BATCH) {
       const chunk = senders.slice(i, i + BATCH)
-      const counts = (await rpcBatch(chunk.map((a) => ({method: 'eth_getTransactionCount', params: [a, 'pending']})))) as Hex[]
-      chunk.forEach((a, j) => nonces.set(a, BigInt(counts[j] ?? '0x0')))
+      const counts = (await rpcBatch(
+        chunk.map((a) => ({method: 'eth_getTransactionCount', params: [a, 'pending']})),
+      )) as Hex[]
+      for (const [j, a] of chunk.entries()) nonces.set(a, BigInt(counts[j] ?? '0x0'))
     }
     const nextNonce = (from: Address): Hex => {
       const nonce = nonces.get(from) ?? 0n
@@ -104,7 +124,10 @@ try {
     // pending transactions, while batches of a few hundred stay fast.
     const hashes: Hex[] = []
     for (let i = 0; i < calls.length; i += BATCH) {
-      const requests = calls.slice(i, i + BATCH).map((c) => ({method: 'eth_sendTransaction', params: [{...tx(c.from, c.data, c.to), nonce: nextNonce(c.from)}]}))
+      const requests = calls.slice(i, i + BATCH).map((c) => ({
+        method: 'eth_sendTransaction',
+        params: [{...tx(c.from, c.data, c.to), nonce: nextNonce(c.from)}],
+      }))
       hashes.push(...((await rpcBatch(requests)) as Hex[]))
       for (;;) {
         await rpc('evm_mine')
@@ -118,8 +141,12 @@ try {
     if (last.status !== 'success') throw new Error('a seeding transaction reverted')
   }
 
-  const read = async <T>(address: Address, abi: typeof summaryAbi | typeof relationshipAbi | typeof registrarAbi, functionName: string, args: readonly unknown[] = []): Promise<T> =>
-    (await chain.publicClient.readContract({address, abi, functionName, args} as never)) as T
+  const read = async <T>(
+    address: Address,
+    abi: typeof summaryAbi | typeof relationshipAbi | typeof registrarAbi,
+    functionName: string,
+    args: readonly unknown[] = [],
+  ): Promise<T> => (await chain.publicClient.readContract({address, abi, functionName, args} as never)) as T
 
   // The cast: a registrar provider G who enrols every patient (a patient's identity is
   // derived from G's identity and its enrolment reference), the subject patient P, the
@@ -140,7 +167,10 @@ try {
     from: P.account,
     data: call('setRecoveryGuardians', [[addr('g-warm-1'), addr('g-warm-2'), addr('g-warm-3')], 2, DAY]),
   })
-  await measure({from: S.account, data: call('propose', [P.id, 'https://gatekeeper.s.example/fhir', nonZero('q'), nonZero('h')])})
+  await measure({
+    from: S.account,
+    data: call('propose', [P.id, 'https://gatekeeper.s.example/fhir', nonZero('q'), nonZero('h')]),
+  })
   const R = await read<Address>(registrar, registrarAbi, 'relationshipOf', [P.id, S.id])
   await measure({from: P.account, data: call('accept', [R])})
   const summaryP = await read<Address>(registrar, registrarAbi, 'summaryOf', [P.id])
@@ -150,7 +180,8 @@ try {
   let labs = 0
   let patients = 0
   let viewers = 0
-  const rows: {size: number; seedSeconds: number; gas: Record<string, bigint>; executionGas: Record<string, bigint>}[] = []
+  const rows: {size: number; seedSeconds: number; gas: Record<string, bigint>; executionGas: Record<string, bigint>}[] =
+    []
   for (const size of sizes) {
     const seedStart = Date.now()
     // Grow P's and S's relationship lists and R's viewer list to `size`, by real transactions.
@@ -169,12 +200,23 @@ try {
     ])
     await seed(newPatients.map((q) => ({from: q.account, data: call('confirmRegistration', [G.id, q.ref])})))
     await seed([
-      ...newLabs.map((l) => ({from: l.account, data: call('propose', [P.id, 'https://gatekeeper.lab.example/fhir', nonZero('q'), nonZero('h')])})),
-      ...newPatients.map((q) => ({from: S.account, data: call('propose', [q.id, 'https://gatekeeper.s.example/fhir', nonZero('q'), nonZero('h')])})),
+      ...newLabs.map((l) => ({
+        from: l.account,
+        data: call('propose', [P.id, 'https://gatekeeper.lab.example/fhir', nonZero('q'), nonZero('h')]),
+      })),
+      ...newPatients.map((q) => ({
+        from: S.account,
+        data: call('propose', [q.id, 'https://gatekeeper.s.example/fhir', nonZero('q'), nonZero('h')]),
+      })),
       ...newViewers.map((v) => ({from: P.account, data: call('grantViewer', [R, v, SCOPE, far])})),
     ])
-    const counts = [await read<bigint>(summaryP, summaryAbi, 'count'), await read<bigint>(summaryS, summaryAbi, 'count'), await read<bigint>(R, relationshipAbi, 'viewerCount')]
-    if (counts.some((c) => c !== BigInt(size) && size > 0)) throw new Error(`seeding reached ${counts.join('/')} instead of ${size}`)
+    const counts = [
+      await read<bigint>(summaryP, summaryAbi, 'count'),
+      await read<bigint>(summaryS, summaryAbi, 'count'),
+      await read<bigint>(R, relationshipAbi, 'viewerCount'),
+    ]
+    if (counts.some((c) => c !== BigInt(size) && size > 0))
+      throw new Error(`seeding reached ${counts.join('/')} instead of ${size}`)
     const seedSeconds = (Date.now() - seedStart) / 1000
 
     // Measure each operation once, against lists of exactly `size`.
@@ -197,7 +239,10 @@ try {
     // Identities must be new per size; nonZero keeps their calldata cost identical.
     m.lab.id = nonZero(`m-lab-${size}`)
     m.lab2.id = nonZero(`m-lab2-${size}`)
-    record('registerSteward', await measure({from: G.account, data: call('registerSteward', [m.lab.id, LAB, m.lab.account])}))
+    record(
+      'registerSteward',
+      await measure({from: G.account, data: call('registerSteward', [m.lab.id, LAB, m.lab.account])}),
+    )
     await measure({from: G.account, data: call('registerSteward', [m.lab2.id, LAB, m.lab2.account])})
     record(
       'offerPatientRegistration',
@@ -207,19 +252,57 @@ try {
       'confirmRegistration',
       await measure({from: m.patient.account, data: call('confirmRegistration', [G.id, m.patient.ref])}),
     )
-    record('propose (patient has N)', await measure({from: m.lab.account, data: call('propose', [P.id, 'https://gatekeeper.lab.example/fhir', nonZero('q'), nonZero('h')])}))
-    record('propose (steward has N)', await measure({from: S.account, data: call('propose', [m.patient.id, 'https://gatekeeper.s.example/fhir', nonZero('q'), nonZero('h')])}))
+    record(
+      'propose (patient has N)',
+      await measure({
+        from: m.lab.account,
+        data: call('propose', [P.id, 'https://gatekeeper.lab.example/fhir', nonZero('q'), nonZero('h')]),
+      }),
+    )
+    record(
+      'propose (steward has N)',
+      await measure({
+        from: S.account,
+        data: call('propose', [m.patient.id, 'https://gatekeeper.s.example/fhir', nonZero('q'), nonZero('h')]),
+      }),
+    )
     const relM = await read<Address>(registrar, registrarAbi, 'relationshipOf', [P.id, m.lab.id])
     record('accept', await measure({from: P.account, data: call('accept', [relM])}))
-    record('updatePointer', await measure({from: S.account, data: call('updatePointer', [R, 'https://gatekeeper.s.example/fhir', nonZero(`q-${size}`), nonZero(`h-${size}`)])}))
-    record('grantViewer (N viewers)', await measure({from: P.account, data: call('grantViewer', [R, addr(`m-viewer-${size}`), SCOPE, far])}))
+    record(
+      'updatePointer',
+      await measure({
+        from: S.account,
+        data: call('updatePointer', [
+          R,
+          'https://gatekeeper.s.example/fhir',
+          nonZero(`q-${size}`),
+          nonZero(`h-${size}`),
+        ]),
+      }),
+    )
+    record(
+      'grantViewer (N viewers)',
+      await measure({from: P.account, data: call('grantViewer', [R, addr(`m-viewer-${size}`), SCOPE, far])}),
+    )
     const firstViewer = await read<Address>(R, relationshipAbi, 'viewerAt', [0n])
-    record('revokeViewer (first of N+1)', await measure({from: P.account, data: call('revokeViewer', [R, firstViewer])}))
+    record(
+      'revokeViewer (first of N+1)',
+      await measure({from: P.account, data: call('revokeViewer', [R, firstViewer])}),
+    )
     record('end', await measure({from: P.account, data: call('end', [relM])}))
-    await measure({from: m.lab2.account, data: call('propose', [P.id, 'https://gatekeeper.lab.example/fhir', nonZero('q'), nonZero('h')])})
+    await measure({
+      from: m.lab2.account,
+      data: call('propose', [P.id, 'https://gatekeeper.lab.example/fhir', nonZero('q'), nonZero('h')]),
+    })
     const relM2 = await read<Address>(registrar, registrarAbi, 'relationshipOf', [P.id, m.lab2.id])
     record('reject', await measure({from: P.account, data: call('reject', [relM2])}))
-    record('re-propose after end', await measure({from: m.lab.account, data: call('propose', [P.id, 'https://gatekeeper.lab.example/fhir', nonZero('q'), nonZero('h')])}))
+    record(
+      're-propose after end',
+      await measure({
+        from: m.lab.account,
+        data: call('propose', [P.id, 'https://gatekeeper.lab.example/fhir', nonZero('q'), nonZero('h')]),
+      }),
+    )
     // Recovery of P (who has N relationships): new guardians, two approvals (the second starts
     // it), completion by the new key after the delay; then a governance start the patient cancels.
     const guardians = [1, 2, 3].map((i) => addr(`g-${size}-${i}`))
@@ -252,15 +335,28 @@ try {
     )
     P = rotated
     const total = await read<bigint>(summaryP, summaryAbi, 'count')
-    await estimate('Summary.page(last 10) eth_estimateGas', summaryP, encodeFunctionData({abi: summaryAbi, functionName: 'page', args: [total > 10n ? total - 10n : 0n, 10n]}))
-    const lastViewer = await read<Address>(R, relationshipAbi, 'viewerAt', [(await read<bigint>(R, relationshipAbi, 'viewerCount')) - 1n])
-    await estimate('canAccess (viewer) eth_estimateGas', registrar, encodeFunctionData({abi: registrarAbi, functionName: 'canAccess', args: [R, lastViewer, SCOPE]}))
+    await estimate(
+      'Summary.page(last 10) eth_estimateGas',
+      summaryP,
+      encodeFunctionData({abi: summaryAbi, functionName: 'page', args: [total > 10n ? total - 10n : 0n, 10n]}),
+    )
+    const lastViewer = await read<Address>(R, relationshipAbi, 'viewerAt', [
+      (await read<bigint>(R, relationshipAbi, 'viewerCount')) - 1n,
+    ])
+    await estimate(
+      'canAccess (viewer) eth_estimateGas',
+      registrar,
+      encodeFunctionData({abi: registrarAbi, functionName: 'canAccess', args: [R, lastViewer, SCOPE]}),
+    )
     rows.push({size, seedSeconds, gas, executionGas})
     process.stderr.write(`size ${size}: seeded in ${seedSeconds.toFixed(1)} s\n`)
   }
 
   const operations = Object.keys(rows[0]?.gas ?? {})
-  const header = `| operation | ${rows.map((r) => `N = ${r.size.toLocaleString('en-US')}`).join(' | ')} | execution gas, N = ${rows.map((r) => r.size.toLocaleString('en-US')).join(' / ')} | flat |`
+  const sizeLabels = rows.map((r) => r.size.toLocaleString('en-US'))
+  const header =
+    `| operation | ${sizeLabels.map((s) => `N = ${s}`).join(' | ')} ` +
+    `| execution gas, N = ${sizeLabels.join(' / ')} | flat |`
   const rule = `|---|${rows.map(() => '---:').join('|')}|---:|:---:|`
   const flatRows: boolean[] = []
   const lines = operations.map((op) => {
@@ -271,7 +367,9 @@ try {
     const base = exec[Math.min(1, exec.length - 1)] ?? 0n
     const flat = exec.slice(1).every((v) => v <= base) && (exec[0] ?? 0n) <= base
     flatRows.push(flat)
-    return `| ${op} | ${values.map((v) => v.toLocaleString('en-US')).join(' | ')} | ${exec.map((v) => v.toLocaleString('en-US')).join(' / ')} | ${flat ? 'yes' : 'NO'} |`
+    const gasCells = values.map((v) => v.toLocaleString('en-US')).join(' | ')
+    const execCells = exec.map((v) => v.toLocaleString('en-US')).join(' / ')
+    return `| ${op} | ${gasCells} | ${execCells} | ${flat ? 'yes' : 'NO'} |`
   })
   const totalSeconds = (Date.now() - started) / 1000
   const table = [header, rule, ...lines].join('\n')
@@ -292,15 +390,18 @@ try {
     '',
     table,
     '',
-    `Seeding: ${rows.map((r) => `N = ${r.size}: ${r.seedSeconds.toFixed(1)} s`).join(', ')}; whole run ${totalSeconds.toFixed(1)} s.`,
+    `Seeding: ${rows.map((r) => `N = ${r.size}: ${r.seedSeconds.toFixed(1)} s`).join(', ')}; ` +
+      `whole run ${totalSeconds.toFixed(1)} s.`,
     '',
   ].join('\n')
   await mkdir(new URL('./results/', import.meta.url), {recursive: true})
   await writeFile(new URL('./results/gas.md', import.meta.url), markdown)
-  await writeFile(
-    new URL('./results/gas.json', import.meta.url),
-    `${JSON.stringify({sizes, totalSeconds, rows: rows.map((r) => ({...r, gas: numbers(r.gas), executionGas: numbers(r.executionGas)}))}, null, 2)}\n`,
-  )
+  const json = {
+    sizes,
+    totalSeconds,
+    rows: rows.map((r) => ({...r, gas: numbers(r.gas), executionGas: numbers(r.executionGas)})),
+  }
+  await writeFile(new URL('./results/gas.json', import.meta.url), `${JSON.stringify(json, null, 2)}\n`)
   process.stdout.write(`${table}\n`)
   if (flatRows.includes(false)) process.exitCode = 1
 } finally {

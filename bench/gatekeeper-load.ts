@@ -34,7 +34,18 @@ try {
   const plain = Fastify({logger: false})
   plain.post('/v1/records', async (_request, reply) => {
     const records = await bench.store.query({patient: bench.world.patient.id, limit: 1000})
-    return reply.type('application/json').send(JSON.stringify({records: records.map((r) => ({resourceType: r.resourceType, resourceId: r.resourceId, version: r.version, updatedAt: r.updatedAt, seq: r.seq, resource: r.resource}))}))
+    return reply.type('application/json').send(
+      JSON.stringify({
+        records: records.map((r) => ({
+          resourceType: r.resourceType,
+          resourceId: r.resourceId,
+          version: r.version,
+          updatedAt: r.updatedAt,
+          seq: r.seq,
+          resource: r.resource,
+        })),
+      }),
+    )
   })
   await plain.listen({host: '127.0.0.1', port: 0})
   const plainUrl = `http://127.0.0.1:${(plain.server.address() as {port: number}).port}/v1/records`
@@ -49,7 +60,11 @@ try {
       connections,
       authorised,
       unauthorised,
-      overhead: {throughputRatio: Number((unauthorised.perSecond / authorised.perSecond).toFixed(2)), p50Ratio: Number((authorised.p50Ms / unauthorised.p50Ms).toFixed(2)), p99Ratio: Number((authorised.p99Ms / unauthorised.p99Ms).toFixed(2))},
+      overhead: {
+        throughputRatio: Number((unauthorised.perSecond / authorised.perSecond).toFixed(2)),
+        p50Ratio: Number((authorised.p50Ms / unauthorised.p50Ms).toFixed(2)),
+        p99Ratio: Number((authorised.p99Ms / unauthorised.p99Ms).toFixed(2)),
+      },
       goal: {perSecond: 2000, p99Ms: 25, met: authorised.perSecond >= 2000 && authorised.p99Ms < 25},
     })
   }

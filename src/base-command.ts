@@ -1,7 +1,7 @@
 import {resolve} from 'node:path'
 
-import {Command, Flags, Interfaces} from '@oclif/core'
-import type {Input, OutputArgs, OutputFlags, ParserOutput} from '@oclif/core/interfaces'
+import {Command, Flags, type Interfaces} from '@oclif/core'
+import type {Input, ParserOutput} from '@oclif/core/interfaces'
 import {BaseError} from 'viem'
 
 import {explainContractError} from './contracts/send-contract-transaction.js'
@@ -12,8 +12,9 @@ import {isMedrecError} from './errors/medrec-error.js'
 import {UsageError} from './errors/usage-error.js'
 import {createProgressRenderer, type ProgressRenderer} from './progress/progress-renderer.js'
 
-export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof MedrecCommand)['baseFlags'] & T['flags']>
-
+export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<
+  (typeof MedrecCommand)['baseFlags'] & T['flags']
+>
 
 /**
  * The base of every medrec command: `--dir`, `--json`, and the one place where errors
@@ -54,10 +55,11 @@ export abstract class MedrecCommand extends Command {
   }
 
   /** Argument parsing errors are wrong usage (exit 2), whatever oclif's message says. */
-  protected override async parse<F extends OutputFlags<any>, B extends OutputFlags<any>, A extends OutputArgs<any>>(
-    options?: Input<F, B, A>,
-    argv?: string[],
-  ): Promise<ParserOutput<F, B, A>> {
+  protected override async parse<
+    F extends Record<string, unknown>,
+    B extends Record<string, unknown>,
+    A extends Record<string, unknown>,
+  >(options?: Input<F, B, A>, argv?: string[]): Promise<ParserOutput<F, B, A>> {
     try {
       return await super.parse(options, argv)
     } catch (error) {

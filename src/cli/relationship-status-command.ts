@@ -10,8 +10,14 @@ export abstract class RelationshipStatusCommand extends MedrecCommand {
 
   async run(): Promise<RelationshipActionResult> {
     const {args, flags} = await this.parse(this.constructor as typeof RelationshipStatusCommand)
-    const result = await setRelationshipStatus({dir: this.networkDir(flags), relationship: args.relationship, as: flags.as, action: this.action})
-    this.log(`${{accept: 'Accepted', reject: 'Rejected', end: 'Ended'}[this.action]} ${result.relationship} (transaction ${result.transactions[0]}).`)
+    const result = await setRelationshipStatus({
+      dir: this.networkDir(flags),
+      relationship: args.relationship,
+      as: flags.as,
+      action: this.action,
+    })
+    const done = {accept: 'Accepted', reject: 'Rejected', end: 'Ended'}[this.action]
+    this.log(`${done} ${result.relationship} (transaction ${result.transactions[0]}).`)
     return result
   }
 }

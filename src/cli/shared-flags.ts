@@ -7,17 +7,17 @@ import {grantDurationLimits} from '../registrar/relationship-actions.js'
 
 /** --id / --local-id: a participant's identity, or the local identifier it is derived from. */
 export const identityFlags = {
-  id: Flags.string({summary: 'The participant\'s 32-byte identity (0x…).', exclusive: ['local-id']}),
+  id: Flags.string({summary: "The participant's 32-byte identity (0x…).", exclusive: ['local-id']}),
   'local-id': Flags.string({
     summary:
-      'A local identifier (e.g. a record number), turned into the identity with the consortium\'s HMAC key; ' +
-      'a patient\'s within its provider\'s namespace.',
+      "A local identifier (e.g. a record number), turned into the identity with the consortium's HMAC key; " +
+      "a patient's within its provider's namespace.",
   }),
 }
 
 /** --provider: whose patient a --local-id is (patient identities are namespaced by the enrolling provider). */
 export const patientProviderFlag = Flags.string({
-  summary: 'The provider where --local-id is the patient\'s record: a key name in this directory or its 0x identity.',
+  summary: "The provider where --local-id is the patient's record: a key name in this directory or its 0x identity.",
   dependsOn: ['local-id'],
 })
 
@@ -49,7 +49,9 @@ export function parseDurationSeconds(text: string, flag: string): number {
 export function parseDuration(text: string): number {
   const seconds = parseDurationSeconds(text, '--expires-in')
   if (seconds < grantDurationLimits.minSeconds || seconds > grantDurationLimits.maxSeconds) {
-    throw new MedrecError(errorCodes.INVALID_ARGUMENT, `--expires-in ${text} is outside 1 minute to 10 years.`, {hint: 'Grant for as long as the viewer needs; grant again to extend.'})
+    throw new MedrecError(errorCodes.INVALID_ARGUMENT, `--expires-in ${text} is outside 1 minute to 10 years.`, {
+      hint: 'Grant for as long as the viewer needs; grant again to extend.',
+    })
   }
   return seconds
 }

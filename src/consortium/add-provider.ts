@@ -45,7 +45,8 @@ export function voteAdmitAs(
   proposal: {id: Hex; account: Address; sealer: boolean; name: string},
 ): Promise<Hash> {
   return sendVote(context, voter, `admit ${proposal.name}`, (consortium) =>
-    consortium.write.voteAdmit([proposal.id, proposal.account, proposal.sealer]))
+    consortium.write.voteAdmit([proposal.id, proposal.account, proposal.sealer]),
+  )
 }
 
 /**

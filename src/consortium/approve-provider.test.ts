@@ -14,12 +14,15 @@ const ctx = useMedrecChain({chainId: consortiumTestChainId})
 // Providers without a node never reach Docker: the engine is never called.
 const engine = new DockerodeEngine()
 
-const certified = async (net: ConsortiumNetwork, name: string) => (await net.chain.publicClient.readContract({
-  address: net.registrar,
-  abi: registrarAbi,
-  functionName: 'participant',
-  args: [providerIdentity(name)],
-})).certified
+const certified = async (net: ConsortiumNetwork, name: string) =>
+  (
+    await net.chain.publicClient.readContract({
+      address: net.registrar,
+      abi: registrarAbi,
+      functionName: 'participant',
+      args: [providerIdentity(name)],
+    })
+  ).certified
 
 describe('provider add, approve and remove, each member voting with its own key', () => {
   it('admits and removes a provider without a node once a majority has voted', async () => {

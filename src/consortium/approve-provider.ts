@@ -131,8 +131,9 @@ export async function approveProvider(options: ApproveProviderParameters): Promi
       }
     }
   }
-  const cliqueDone = clique === null
-    || (removal ? !(await currentSigners(context.network)).includes(account) : clique.firstSealedBlock !== null)
+  const cliqueDone =
+    clique === null ||
+    (removal ? !(await currentSigners(context.network)).includes(account) : clique.firstSealedBlock !== null)
   return {
     action: proposal.action,
     name: options.name,

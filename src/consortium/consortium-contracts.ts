@@ -42,7 +42,7 @@ export async function openConsortium(dir: string): Promise<ConsortiumContext> {
     throw new MedrecError(
       errorCodes.CONTRACTS_NOT_DEPLOYED,
       'This network has no Consortium contract: the whitelist has no governance to vote with.',
-      {hint: 'Run `medrec contracts deploy`; it deploys the Consortium and hands it the Registrar\'s governance.'},
+      {hint: "Run `medrec contracts deploy`; it deploys the Consortium and hands it the Registrar's governance."},
     )
   }
   const consortium = getAddress(stored)

@@ -34,7 +34,11 @@ async function consortiumWorld(): Promise<ConsortiumWorld> {
   const world = await deployMedrecWorld(ctx.chain(), ctx.compiled().artifacts)
   const third: Member = {account: await newAccount(world.chain), id: randomIdentity()}
   const founders = [world.provider, world.otherProvider, third]
-  const walletClient = createWalletClient({account: world.governance, chain: world.chain.chain, transport: http(world.chain.chain.rpcUrls.default.http[0])})
+  const walletClient = createWalletClient({
+    account: world.governance,
+    chain: world.chain.chain,
+    transport: http(world.chain.chain.rpcUrls.default.http[0]),
+  })
   const {consortium} = await establishConsortium({
     walletClient,
     publicClient: world.chain.publicClient,
@@ -48,41 +52,59 @@ async function consortiumWorld(): Promise<ConsortiumWorld> {
 const call = (w: ConsortiumWorld, from: LocalAccount, data: Hex) => send(w.chain, from, w.consortium, data)
 const admit = (w: ConsortiumWorld, from: LocalAccount, id: Hex, account: Address, sealer: boolean) =>
   call(w, from, encodeFunctionData({abi: consortiumAbi, functionName: 'voteAdmit', args: [id, account, sealer]}))
-const remove = (w: ConsortiumWorld, from: LocalAccount, id: Hex) => call(w, from, encodeFunctionData({abi: consortiumAbi, functionName: 'voteRemove', args: [id]}))
+const remove = (w: ConsortiumWorld, from: LocalAccount, id: Hex) =>
+  call(w, from, encodeFunctionData({abi: consortiumAbi, functionName: 'voteRemove', args: [id]}))
 const recoverSteward = (w: ConsortiumWorld, from: LocalAccount, id: Hex, account: Address) =>
   call(w, from, encodeFunctionData({abi: consortiumAbi, functionName: 'voteRecoverSteward', args: [id, account]}))
 const recoverPatient = (w: ConsortiumWorld, from: LocalAccount, id: Hex, account: Address) =>
   call(w, from, encodeFunctionData({abi: consortiumAbi, functionName: 'voteRecoverPatient', args: [id, account]}))
 const transferGovernance = (w: ConsortiumWorld, from: LocalAccount, next: Address) =>
   call(w, from, encodeFunctionData({abi: consortiumAbi, functionName: 'voteTransferGovernance', args: [next]}))
-const identityOf = (w: ConsortiumWorld, account: Address) => w.chain.publicClient.readContract({
-  address: w.registrar,
-  abi: registrarAbi,
-  functionName: 'identityOf',
-  args: [account],
-})
+const identityOf = (w: ConsortiumWorld, account: Address) =>
+  w.chain.publicClient.readContract({
+    address: w.registrar,
+    abi: registrarAbi,
+    functionName: 'identityOf',
+    args: [account],
+  })
 const read = async <T>(w: ConsortiumWorld, functionName: 'memberCount' | 'threshold' | 'generation'): Promise<T> =>
   (await w.chain.publicClient.readContract({address: w.consortium, abi: consortiumAbi, functionName})) as T
-const participant = (w: ConsortiumWorld, id: Hex) => w.chain.publicClient.readContract({address: w.registrar, abi: registrarAbi, functionName: 'participant', args: [id]})
-const memberProvider = (w: ConsortiumWorld, account: Address) => w.chain.publicClient.readContract({address: w.consortium, abi: consortiumAbi, functionName: 'memberProvider', args: [account]})
+const participant = (w: ConsortiumWorld, id: Hex) =>
+  w.chain.publicClient.readContract({address: w.registrar, abi: registrarAbi, functionName: 'participant', args: [id]})
+const memberProvider = (w: ConsortiumWorld, account: Address) =>
+  w.chain.publicClient.readContract({
+    address: w.consortium,
+    abi: consortiumAbi,
+    functionName: 'memberProvider',
+    args: [account],
+  })
 
 describe('Consortium', () => {
-  it('takes over the Registrar\'s governance, with the founders as members and Clique\'s threshold', async () => {
+  it("takes over the Registrar's governance, with the founders as members and Clique's threshold", async () => {
     // Given a world handed over to a consortium of three
     const w = await consortiumWorld()
     // Then the consortium governs, three members vote, and two of them decide
-    expect(await w.chain.publicClient.readContract({address: w.registrar, abi: registrarAbi, functionName: 'governance'})).toBe(w.consortium)
+    expect(
+      await w.chain.publicClient.readContract({address: w.registrar, abi: registrarAbi, functionName: 'governance'}),
+    ).toBe(w.consortium)
     expect(await read<bigint>(w, 'memberCount')).toBe(3n)
     expect(await read<bigint>(w, 'threshold')).toBe(2n)
     for (const f of w.founders) expect(await memberProvider(w, f.account.address)).toBe(f.id)
     // And the former admin can no longer certify anyone
-    await expectRevert(w.registrarSend(w.governance, 'registerProvider', [randomIdentity(), w.stranger.address]), 'NotGovernance')
+    await expectRevert(
+      w.registrarSend(w.governance, 'registerProvider', [randomIdentity(), w.stranger.address]),
+      'NotGovernance',
+    )
   })
 
   it('resumes a handover that stopped half-way and leaves a finished one alone', async () => {
     // Given a finished handover
     const w = await consortiumWorld()
-    const walletClient = createWalletClient({account: w.governance, chain: w.chain.chain, transport: http(w.chain.chain.rpcUrls.default.http[0])})
+    const walletClient = createWalletClient({
+      account: w.governance,
+      chain: w.chain.chain,
+      transport: http(w.chain.chain.rpcUrls.default.http[0]),
+    })
     // When it is run again with the stored address
     const again = await establishConsortium({
       walletClient,
@@ -102,18 +124,18 @@ describe('Consortium', () => {
     // When one of three votes
     const first = await admit(w, w.founders[0]!.account, newcomer.id, newcomer.account.address, true)
     // Then nothing changes yet
-    expectEvent(
-      first,
-      'VoteCast',
-      expect.objectContaining({voter: w.founders[0]!.id, count: 1n, threshold: 2n}),
-    )
+    expectEvent(first, 'VoteCast', expect.objectContaining({voter: w.founders[0]!.id, count: 1n, threshold: 2n}))
     expect((await participant(w, newcomer.id)).certified).toBe(false)
     // When a second votes
     const second = await admit(w, w.founders[1]!.account, newcomer.id, newcomer.account.address, true)
     // Then the provider is registered, certified and a voting member; the threshold follows
     expectEvent(second, 'ProviderCertified', {id: newcomer.id}, w.registrar)
     expectEvent(second, 'MemberAdded', {account: newcomer.account.address, provider: newcomer.id}, w.consortium)
-    expect(await participant(w, newcomer.id)).toMatchObject({account: newcomer.account.address, kind: 2, certified: true})
+    expect(await participant(w, newcomer.id)).toMatchObject({
+      account: newcomer.account.address,
+      kind: 2,
+      certified: true,
+    })
     expect(await read<bigint>(w, 'memberCount')).toBe(4n)
     expect(await read<bigint>(w, 'threshold')).toBe(3n)
     // And the newcomer may now register patients like any certified provider
@@ -127,22 +149,38 @@ describe('Consortium', () => {
     await admit(w, w.founders[2]!.account, clinic.id, clinic.account.address, false)
     expect((await participant(w, clinic.id)).certified).toBe(true)
     expect(await read<bigint>(w, 'memberCount')).toBe(3n)
-    await expectRevert(admit(w, clinic.account, randomIdentity(), w.stranger.address, false), 'NotMember', [clinic.account.address])
+    await expectRevert(admit(w, clinic.account, randomIdentity(), w.stranger.address, false), 'NotMember', [
+      clinic.account.address,
+    ])
   })
 
   it('refuses every vote from anyone who is not a sealing provider', async () => {
     const w = await consortiumWorld()
     const id = randomIdentity()
-    for (const outsider of [w.governance, w.patient.account, w.uncertifiedProvider.account, w.lab.account, w.viewer, w.stranger]) {
+    for (const outsider of [
+      w.governance,
+      w.patient.account,
+      w.uncertifiedProvider.account,
+      w.lab.account,
+      w.viewer,
+      w.stranger,
+    ]) {
       await expectRevert(admit(w, outsider, id, w.stranger.address, true), 'NotMember', [outsider.address])
       await expectRevert(remove(w, outsider, w.founders[0]!.id), 'NotMember', [outsider.address])
-      await expectRevert(call(w, outsider, encodeFunctionData({abi: consortiumAbi, functionName: 'withdrawVote', args: [id]})), 'NotMember', [outsider.address])
+      await expectRevert(
+        call(w, outsider, encodeFunctionData({abi: consortiumAbi, functionName: 'withdrawVote', args: [id]})),
+        'NotMember',
+        [outsider.address],
+      )
       await expectRevert(recoverSteward(w, outsider, w.lab.id, w.stranger.address), 'NotMember', [outsider.address])
       await expectRevert(recoverPatient(w, outsider, w.patient.id, w.stranger.address), 'NotMember', [outsider.address])
       await expectRevert(transferGovernance(w, outsider, w.stranger.address), 'NotMember', [outsider.address])
     }
     // And nobody can make it accept a governance that was not offered to it
-    await expectRevert(call(w, w.stranger, encodeFunctionData({abi: consortiumAbi, functionName: 'acceptRegistrarGovernance'})), 'NotPendingGovernance')
+    await expectRevert(
+      call(w, w.stranger, encodeFunctionData({abi: consortiumAbi, functionName: 'acceptRegistrarGovernance'})),
+      'NotPendingGovernance',
+    )
   })
 
   it('counts each member once and lets it withdraw its vote', async () => {
@@ -150,9 +188,18 @@ describe('Consortium', () => {
     const id = randomIdentity()
     const {account: voter, id: voterId} = w.founders[0]!
     await admit(w, voter, id, w.stranger.address, false)
-    const key = await w.chain.publicClient.readContract({address: w.consortium, abi: consortiumAbi, functionName: 'admitKey', args: [id, w.stranger.address, false]})
+    const key = await w.chain.publicClient.readContract({
+      address: w.consortium,
+      abi: consortiumAbi,
+      functionName: 'admitKey',
+      args: [id, w.stranger.address, false],
+    })
     await expectRevert(admit(w, voter, id, w.stranger.address, false), 'AlreadyVoted', [key, voterId])
-    const withdrawn = await call(w, voter, encodeFunctionData({abi: consortiumAbi, functionName: 'withdrawVote', args: [key]}))
+    const withdrawn = await call(
+      w,
+      voter,
+      encodeFunctionData({abi: consortiumAbi, functionName: 'withdrawVote', args: [key]}),
+    )
     expectEvent(withdrawn, 'VoteWithdrawn', {key, voter: voterId, count: 0n})
     await expectRevert(
       call(w, voter, encodeFunctionData({abi: consortiumAbi, functionName: 'withdrawVote', args: [key]})),
@@ -164,7 +211,7 @@ describe('Consortium', () => {
     expect((await participant(w, id)).certified).toBe(false)
   })
 
-  it('lets pending votes lapse when the member set changes, as Clique drops a removed signer\'s votes', async () => {
+  it("lets pending votes lapse when the member set changes, as Clique drops a removed signer's votes", async () => {
     const w = await consortiumWorld()
     const pending = randomIdentity()
     await admit(w, w.founders[0]!.account, pending, w.stranger.address, false)
@@ -180,7 +227,8 @@ describe('Consortium', () => {
     expect((await participant(w, pending)).certified).toBe(true)
   })
 
-  it('removes a provider from the whitelist and the members by majority, and needs fresh votes to admit it again', async () => {
+  it('removes a provider from the whitelist and the members by majority, \
+and needs fresh votes to admit it again', async () => {
     const w = await consortiumWorld()
     const [a, b, c] = w.founders as [Member, Member, Member]
     await remove(w, a.account, c.id)
@@ -191,7 +239,10 @@ describe('Consortium', () => {
     expect(await read<bigint>(w, 'threshold')).toBe(2n)
     // The removed provider can no longer vote or act as a certified provider
     await expectRevert(admit(w, c.account, randomIdentity(), w.stranger.address, false), 'NotMember')
-    await expectRevert(w.registrarSend(c.account, 'offerPatientRegistration', [randomIdentity(), w.stranger.address]), 'NotCertifiedProvider')
+    await expectRevert(
+      w.registrarSend(c.account, 'offerPatientRegistration', [randomIdentity(), w.stranger.address]),
+      'NotCertifiedProvider',
+    )
     // Re-admitting it takes both remaining members, and re-certifies the same identity
     await admit(w, a.account, c.id, c.account.address, true)
     expect((await participant(w, c.id)).certified).toBe(false)
@@ -200,7 +251,8 @@ describe('Consortium', () => {
     expect(await memberProvider(w, c.account.address)).toBe(c.id)
   })
 
-  it('refuses to remove the last member, to admit a certified provider twice, or to bind an identity to another account', async () => {
+  it('refuses to remove the last member, to admit a certified provider twice, \
+or to bind an identity to another account', async () => {
     const w = await consortiumWorld()
     const [a, b, c] = w.founders as [Member, Member, Member]
     await expectRevert(admit(w, a.account, b.id, b.account.address, true), 'AlreadyCertified', [b.id])
@@ -217,8 +269,8 @@ describe('Consortium', () => {
     const w = await consortiumWorld()
     const [a, b, c] = w.founders as [Member, Member, Member]
     // When it tries to move its identity to a fresh key first, Then the Registrar refuses
-    const escape = await newAccount(w.chain)
-    await expectRevert(w.registrarSend(c.account, 'rotateAddress', [escape.address]), 'ProviderSelfRotation', [c.id])
+    const freshKey = await newAccount(w.chain)
+    await expectRevert(w.registrarSend(c.account, 'rotateAddress', [freshKey.address]), 'ProviderSelfRotation', [c.id])
     // When the others vote it out
     await remove(w, a.account, c.id)
     const passed = await remove(w, b.account, c.id)
@@ -234,16 +286,13 @@ describe('Consortium', () => {
     ).toBe(false)
     expect(await read<bigint>(w, 'memberCount')).toBe(2n)
     expect(await memberProvider(w, c.account.address)).toBe(zeroHash)
-    for (const key of [c.account, escape]) await expectRevert(
-      admit(w, key, randomIdentity(), w.stranger.address, false),
-      'NotMember',
-      [key.address],
-    )
+    for (const key of [c.account, freshKey])
+      await expectRevert(admit(w, key, randomIdentity(), w.stranger.address, false), 'NotMember', [key.address])
     // And there is nothing left to remove
     await expectRevert(remove(w, a.account, c.id), 'NotCertified', [c.id])
   })
 
-  it('follows a member\'s identity through removal, recovery and re-admission; its old key never votes', async () => {
+  it("follows a member's identity through removal, recovery and re-admission; its old key never votes", async () => {
     // Given founder c removed, its identity recovered to a new key by majority, and re-admitted there as a sealer
     const w = await consortiumWorld()
     const [a, b, c] = w.founders as [Member, Member, Member]
@@ -259,11 +308,7 @@ describe('Consortium', () => {
     expect(await memberProvider(w, c.account.address)).toBe(zeroHash)
     await expectRevert(remove(w, c.account, a.id), 'NotMember', [c.account.address])
     const vote = await remove(w, newKey, a.id)
-    expectEvent(
-      vote,
-      'VoteCast',
-      expect.objectContaining({voter: c.id, subject: a.id, count: 1n, threshold: 2n}),
-    )
+    expectEvent(vote, 'VoteCast', expect.objectContaining({voter: c.id, subject: a.id, count: 1n, threshold: 2n}))
     // When it is voted out again, Then the count drops and neither key votes
     await remove(w, a.account, c.id)
     await remove(w, b.account, c.id)
@@ -276,7 +321,7 @@ describe('Consortium', () => {
     expect(await read<bigint>(w, 'memberCount')).toBe(1n)
   })
 
-  it('recovers a steward\'s key by majority, never by a minority or for a sealing member', async () => {
+  it("recovers a steward's key by majority, never by a minority or for a sealing member", async () => {
     // Given a lab that lost its key, and a non-sealing provider
     const w = await consortiumWorld()
     const [a, b, c] = w.founders as [Member, Member, Member]
@@ -301,16 +346,17 @@ describe('Consortium', () => {
     await expectRevert(recoverSteward(w, a.account, unknown, w.stranger.address), 'UnknownIdentity', [unknown])
   })
 
-  it('hands the Registrar\'s governance on by majority, never by a minority', async () => {
+  it("hands the Registrar's governance on by majority, never by a minority", async () => {
     // Given a successor governance (e.g. an upgraded consortium)
     const w = await consortiumWorld()
     const [a, b] = w.founders as [Member, Member, Member]
     const next = await newAccount(w.chain)
-    const pending = () => w.chain.publicClient.readContract({
-      address: w.registrar,
-      abi: registrarAbi,
-      functionName: 'pendingGovernance',
-    })
+    const pending = () =>
+      w.chain.publicClient.readContract({
+        address: w.registrar,
+        abi: registrarAbi,
+        functionName: 'pendingGovernance',
+      })
     // When one member votes, Then nothing is pending
     await transferGovernance(w, a.account, next.address)
     expect(await pending()).toBe(zeroAddress)
@@ -332,12 +378,13 @@ describe('Consortium', () => {
     const w = await consortiumWorld()
     const [a, b] = w.founders as [Member, Member, Member]
     const newKey = await newAccount(w.chain)
-    const pendingRecovery = () => w.chain.publicClient.readContract({
-      address: w.registrar,
-      abi: registrarAbi,
-      functionName: 'pendingRecovery',
-      args: [w.patient.id],
-    })
+    const pendingRecovery = () =>
+      w.chain.publicClient.readContract({
+        address: w.registrar,
+        abi: registrarAbi,
+        functionName: 'pendingRecovery',
+        args: [w.patient.id],
+      })
     // When one member votes, Then nothing starts
     await recoverPatient(w, a.account, w.patient.id, newKey.address)
     expect((await pendingRecovery()).newAccount).toBe(zeroAddress)
@@ -372,16 +419,12 @@ describe('Consortium', () => {
     await w.registrarSend(w.patient.account, 'setGovernanceRecovery', [false])
     const newKey = await newAccount(w.chain)
     await recoverPatient(w, a.account, w.patient.id, newKey.address)
-    await expectRevert(
-      recoverPatient(w, b.account, w.patient.id, newKey.address),
-      'GovernanceRecoveryDisabled',
-      [w.patient.id],
-    )
-    await expectRevert(
-      recoverPatient(w, c.account, w.patient.id, newKey.address),
-      'GovernanceRecoveryDisabled',
-      [w.patient.id],
-    )
+    await expectRevert(recoverPatient(w, b.account, w.patient.id, newKey.address), 'GovernanceRecoveryDisabled', [
+      w.patient.id,
+    ])
+    await expectRevert(recoverPatient(w, c.account, w.patient.id, newKey.address), 'GovernanceRecoveryDisabled', [
+      w.patient.id,
+    ])
     await expectRevert(recoverPatient(w, a.account, w.lab.id, newKey.address), 'WrongKind')
   })
 })

@@ -1,4 +1,13 @@
-import {getAddress, type Account, type Address, type Chain, type Hex, type PublicClient, type Transport, type WalletClient} from 'viem'
+import {
+  getAddress,
+  type Account,
+  type Address,
+  type Chain,
+  type Hex,
+  type PublicClient,
+  type Transport,
+  type WalletClient,
+} from 'viem'
 
 import {consortiumAbi} from '../contracts/abi/consortium.js'
 import {registrarAbi} from '../contracts/abi/registrar.js'
@@ -23,40 +32,64 @@ export type ConsortiumFounder = {id: Hex; account: Address}
  * the two-step handover. Every step checks the chain first, so a run that stopped
  * half-way resumes where it was.
  */
-export async function establishConsortium(options: Clients & {
-  registrar: Address
-  artifact: ContractArtifact
-  founders: ConsortiumFounder[]
-  existing?: Address
-  onSent?: (txHash: Hex) => void
-  onDeployed?: (address: Address) => void
-}): Promise<{consortium: Address; deployed: boolean; registeredFounders: Address[]}> {
+export async function establishConsortium(
+  options: Clients & {
+    registrar: Address
+    artifact: ContractArtifact
+    founders: ConsortiumFounder[]
+    existing?: Address
+    onSent?: (txHash: Hex) => void
+    onDeployed?: (address: Address) => void
+  },
+): Promise<{consortium: Address; deployed: boolean; registeredFounders: Address[]}> {
   const {publicClient, walletClient, registrar} = options
-  const read = <F extends 'governance' | 'pendingGovernance'>(functionName: F) => publicClient.readContract({address: registrar, abi: registrarAbi, functionName})
+  const read = <F extends 'governance' | 'pendingGovernance'>(functionName: F) =>
+    publicClient.readContract({address: registrar, abi: registrarAbi, functionName})
   const send = async (action: string, request: Parameters<typeof walletClient.writeContract>[0]): Promise<void> => {
     try {
       const hash = await walletClient.writeContract(request)
       const receipt = await publicClient.waitForTransactionReceipt({hash, timeout: 120_000})
-      if (receipt.status !== 'success') throw new MedrecError(errorCodes.CONTRACT_REVERTED, `Could not ${action}: transaction ${hash} reverted.`)
+      if (receipt.status !== 'success')
+        throw new MedrecError(errorCodes.CONTRACT_REVERTED, `Could not ${action}: transaction ${hash} reverted.`)
     } catch (error) {
       throw explainContractError(error, action, walletClient.account.address)
     }
   }
 
-  let consortium = options.existing && (await hasCode(publicClient, options.existing, options.artifact)) ? getAddress(options.existing) : undefined
+  let consortium =
+    options.existing && (await hasCode(publicClient, options.existing, options.artifact))
+      ? getAddress(options.existing)
+      : undefined
   const governance = getAddress(await read('governance'))
-  if (consortium !== undefined && governance === consortium) return {consortium, deployed: false, registeredFounders: []}
+  if (consortium !== undefined && governance === consortium)
+    return {consortium, deployed: false, registeredFounders: []}
   if (governance !== walletClient.account.address) {
-    throw new MedrecError(errorCodes.DEPLOY_FAILED, `The Registrar at ${registrar} is governed by ${governance}, neither the deployer nor this network's Consortium.`, {
-      hint: 'Hand its governance back to the deployer, or drop the stored Registrar address to deploy afresh.',
-    })
+    throw new MedrecError(
+      errorCodes.DEPLOY_FAILED,
+      `The Registrar at ${registrar} is governed by ${governance}, neither the deployer nor this network's Consortium.`,
+      {
+        hint: 'Hand its governance back to the deployer, or drop the stored Registrar address to deploy afresh.',
+      },
+    )
   }
 
   const registeredFounders: Address[] = []
   for (const founder of options.founders) {
-    const p = await publicClient.readContract({address: registrar, abi: registrarAbi, functionName: 'participant', args: [founder.id]})
+    const p = await publicClient.readContract({
+      address: registrar,
+      abi: registrarAbi,
+      functionName: 'participant',
+      args: [founder.id],
+    })
     if (p.certified && getAddress(p.account) === getAddress(founder.account)) continue
-    await send(`register founding provider ${founder.account}`, {address: registrar, abi: registrarAbi, functionName: 'registerProvider', args: [founder.id, founder.account], account: walletClient.account, chain: walletClient.chain})
+    await send(`register founding provider ${founder.account}`, {
+      address: registrar,
+      abi: registrarAbi,
+      functionName: 'registerProvider',
+      args: [founder.id, founder.account],
+      account: walletClient.account,
+      chain: walletClient.chain,
+    })
     registeredFounders.push(founder.account)
   }
 
@@ -67,17 +100,40 @@ export async function establishConsortium(options: Clients & {
     options.onDeployed?.(consortium)
   }
   if (getAddress(await read('pendingGovernance')) !== consortium) {
-    await send('start handing governance to the Consortium', {address: registrar, abi: registrarAbi, functionName: 'transferGovernance', args: [consortium], account: walletClient.account, chain: walletClient.chain})
+    await send('start handing governance to the Consortium', {
+      address: registrar,
+      abi: registrarAbi,
+      functionName: 'transferGovernance',
+      args: [consortium],
+      account: walletClient.account,
+      chain: walletClient.chain,
+    })
   }
-  await send('complete the governance handover', {address: consortium, abi: consortiumAbi, functionName: 'acceptRegistrarGovernance', account: walletClient.account, chain: walletClient.chain})
+  await send('complete the governance handover', {
+    address: consortium,
+    abi: consortiumAbi,
+    functionName: 'acceptRegistrarGovernance',
+    account: walletClient.account,
+    chain: walletClient.chain,
+  })
   return {consortium, deployed, registeredFounders}
 }
 
-async function hasCode(publicClient: PublicClient<Transport, Chain | undefined>, address: Address, artifact: ContractArtifact): Promise<boolean> {
+async function hasCode(
+  publicClient: PublicClient<Transport, Chain | undefined>,
+  address: Address,
+  artifact: ContractArtifact,
+): Promise<boolean> {
   const code = await publicClient.getCode({address})
   if (code === undefined || code === '0x') return false
   if (codeMatchesArtifact(code, artifact)) return true
-  throw new MedrecError(errorCodes.DEPLOY_FAILED, `The Consortium at ${address} runs different code than the compiled contract.`, {
-    hint: 'The sources changed since that deployment; drop the stored Consortium and Registrar addresses to deploy afresh.',
-  })
+  throw new MedrecError(
+    errorCodes.DEPLOY_FAILED,
+    `The Consortium at ${address} runs different code than the compiled contract.`,
+    {
+      hint:
+        'The sources changed since that deployment; drop the stored ' +
+        'Consortium and Registrar addresses to deploy afresh.',
+    },
+  )
 }

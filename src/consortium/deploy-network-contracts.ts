@@ -40,10 +40,19 @@ const founderGasFunds = parseEther('10')
  * network's state as soon as it is mined, so a deploy that stops half-way resumes;
  * contracts already there are kept.
  */
-export async function deployNetworkContracts(options: {dir: string; progress?: ProgressListener}): Promise<DeployNetworkContractsResult> {
+export async function deployNetworkContracts(options: {
+  dir: string
+  progress?: ProgressListener
+}): Promise<DeployNetworkContractsResult> {
   const progress = options.progress ?? silentProgress
   const {network, chain, publicClient} = await networkClients(options.dir)
-  const compiled = await runStep(progress, 'compile', 'Compiling the contracts (solc, evmVersion london)', () => compileMedrecContracts({contractsDir: packagedContractsDir}), (c) => `solc ${c.solcVersion}`)
+  const compiled = await runStep(
+    progress,
+    'compile',
+    'Compiling the contracts (solc, evmVersion london)',
+    () => compileMedrecContracts({contractsDir: packagedContractsDir}),
+    (c) => `solc ${c.solcVersion}`,
+  )
   const wallet = await networkWalletClient(network, chain, deployerKeyName)
   const existing = await adoptPendingDeployments(publicClient, network.state)
   // Progress callbacks are not awaited by the deploy loop: chain the state writes.
@@ -51,27 +60,33 @@ export async function deployNetworkContracts(options: {dir: string; progress?: P
   const save = () => {
     saving = saving.then(() => writeNetworkState(network.paths, network.state))
   }
-  const result = await runStep(progress, 'deploy', 'Deploying Relationship, Summary and Registrar', (update) =>
-    deployMedrecContracts({
-      walletClient: wallet,
-      publicClient,
-      artifacts: compiled.artifacts,
-      existing,
-      onProgress: (event) => {
-        update(`${event.name}: ${event.type}`)
-        // A sent deployment is recorded at once: if the tool stops before it is mined,
-        // the next run adopts that contract instead of deploying a second one.
-        if (event.type === 'sent') {
-          network.state.pendingDeployments[event.name] = event.txHash
-          save()
-        }
-        if (event.type === 'deployed') {
-          network.state.contracts[event.name] = event.address
-          delete network.state.pendingDeployments[event.name]
-          save()
-        }
-      },
-    }), (r) => (r.deployed.length === 0 ? 'already deployed' : `deployed ${r.deployed.join(', ')}`))
+  const result = await runStep(
+    progress,
+    'deploy',
+    'Deploying Relationship, Summary and Registrar',
+    (update) =>
+      deployMedrecContracts({
+        walletClient: wallet,
+        publicClient,
+        artifacts: compiled.artifacts,
+        existing,
+        onProgress: (event) => {
+          update(`${event.name}: ${event.type}`)
+          // A sent deployment is recorded at once: if the tool stops before it is mined,
+          // the next run adopts that contract instead of deploying a second one.
+          if (event.type === 'sent') {
+            network.state.pendingDeployments[event.name] = event.txHash
+            save()
+          }
+          if (event.type === 'deployed') {
+            network.state.contracts[event.name] = event.address
+            delete network.state.pendingDeployments[event.name]
+            save()
+          }
+        },
+      }),
+    (r) => (r.deployed.length === 0 ? 'already deployed' : `deployed ${r.deployed.join(', ')}`),
+  )
   await saving
   network.state.contracts = {...network.state.contracts, ...result.addresses}
   network.state.pendingDeployments = {}
@@ -82,64 +97,84 @@ export async function deployNetworkContracts(options: {dir: string; progress?: P
     .filter((s) => signers.some((a) => a.toLowerCase() === s.address.toLowerCase()))
     .map((s) => ({name: s.name, id: providerIdentity(s.name), account: getAddress(s.address)}))
   if (founders.length !== signers.length) {
-    throw new MedrecError(errorCodes.DEPLOY_FAILED, 'Some of the chain\'s signers are not sealers in medrec.yaml, so they cannot found the consortium.', {
-      details: signers.filter((a) => !founders.some((f) => f.account === getAddress(a))).map((a) => `signer ${a}`),
-      hint: 'See `medrec sealer list`; vote unknown signers out first.',
-    })
+    throw new MedrecError(
+      errorCodes.DEPLOY_FAILED,
+      "Some of the chain's signers are not sealers in medrec.yaml, so they cannot found the consortium.",
+      {
+        details: signers.filter((a) => !founders.some((f) => f.account === getAddress(a))).map((a) => `signer ${a}`),
+        hint: 'See `medrec sealer list`; vote unknown signers out first.',
+      },
+    )
   }
-  const consortium = await runStep(progress, 'consortium', `Handing governance to a Consortium of ${founders.map((f) => f.name).join(', ')}`, async (update) => {
-    for (const founder of founders) {
-      if ((await publicClient.getBalance({address: founder.account})) < founderGasFunds) {
-        update(`funding ${founder.name} for gas`)
-        await sendEther(wallet, publicClient, founder.account, founderGasFunds)
+  const consortium = await runStep(
+    progress,
+    'consortium',
+    `Handing governance to a Consortium of ${founders.map((f) => f.name).join(', ')}`,
+    async (update) => {
+      for (const founder of founders) {
+        if ((await publicClient.getBalance({address: founder.account})) < founderGasFunds) {
+          update(`funding ${founder.name} for gas`)
+          await sendEther(wallet, publicClient, founder.account, founderGasFunds)
+        }
       }
-    }
-    const established = await establishConsortium({
-      walletClient: wallet,
-      publicClient,
-      registrar: result.addresses.Registrar,
-      artifact: compiled.artifacts.Consortium!,
-      founders,
-      existing: (existing as Record<string, Address | undefined>).Consortium,
-      onSent: (txHash) => {
-        network.state.pendingDeployments.Consortium = txHash
-        save()
-      },
-      onDeployed: (address) => {
-        network.state.contracts.Consortium = address
-        delete network.state.pendingDeployments.Consortium
-        save()
-      },
-    })
-    await saving
-    return established
-  }, (c) => (c.deployed ? `Consortium ${c.consortium}` : 'already governing'))
+      const established = await establishConsortium({
+        walletClient: wallet,
+        publicClient,
+        registrar: result.addresses.Registrar,
+        artifact: compiled.artifacts.Consortium!,
+        founders,
+        existing: (existing as Record<string, Address | undefined>).Consortium,
+        onSent: (txHash) => {
+          network.state.pendingDeployments.Consortium = txHash
+          save()
+        },
+        onDeployed: (address) => {
+          network.state.contracts.Consortium = address
+          delete network.state.pendingDeployments.Consortium
+          save()
+        },
+      })
+      await saving
+      return established
+    },
+    (c) => (c.deployed ? `Consortium ${c.consortium}` : 'already governing'),
+  )
   network.state.contracts.Consortium = consortium.consortium
   await writeNetworkState(network.paths, network.state)
   // Where gatekeepers anchor their audit-log heads (see contracts/AuditAnchors.sol).
-  const anchors = await runStep(progress, 'audit-anchors', 'Deploying AuditAnchors', async () => {
-    const done = await deployAuditAnchors({
-      walletClient: wallet,
-      publicClient,
-      registrar: result.addresses.Registrar,
-      artifact: compiled.artifacts.AuditAnchors!,
-      existing: (existing as Record<string, Address | undefined>).AuditAnchors,
-      onSent: (txHash) => {
-        network.state.pendingDeployments.AuditAnchors = txHash
-        save()
-      },
-      onDeployed: (address) => {
-        network.state.contracts.AuditAnchors = address
-        delete network.state.pendingDeployments.AuditAnchors
-        save()
-      },
-    })
-    await saving
-    return done
-  }, (a) => (a.deployed ? `AuditAnchors ${a.address}` : 'already deployed'))
+  const anchors = await runStep(
+    progress,
+    'audit-anchors',
+    'Deploying AuditAnchors',
+    async () => {
+      const done = await deployAuditAnchors({
+        walletClient: wallet,
+        publicClient,
+        registrar: result.addresses.Registrar,
+        artifact: compiled.artifacts.AuditAnchors!,
+        existing: (existing as Record<string, Address | undefined>).AuditAnchors,
+        onSent: (txHash) => {
+          network.state.pendingDeployments.AuditAnchors = txHash
+          save()
+        },
+        onDeployed: (address) => {
+          network.state.contracts.AuditAnchors = address
+          delete network.state.pendingDeployments.AuditAnchors
+          save()
+        },
+      })
+      await saving
+      return done
+    },
+    (a) => (a.deployed ? `AuditAnchors ${a.address}` : 'already deployed'),
+  )
   network.state.contracts.AuditAnchors = anchors.address
   await writeNetworkState(network.paths, network.state)
-  const governance = await publicClient.readContract({address: result.addresses.Registrar, abi: registrarAbi, functionName: 'governance'})
+  const governance = await publicClient.readContract({
+    address: result.addresses.Registrar,
+    abi: registrarAbi,
+    functionName: 'governance',
+  })
   return {
     chainId: chain.id,
     addresses: {...result.addresses, Consortium: consortium.consortium, AuditAnchors: anchors.address},
@@ -164,11 +199,20 @@ export async function deployNetworkContracts(options: {dir: string; progress?: P
  * sent but did not see mined. A pending transaction still unmined after a short wait is
  * forgotten (it was dropped), and that contract is deployed again.
  */
-async function adoptPendingDeployments(publicClient: NetworkPublicClient, state: NetworkState): Promise<Partial<Record<MedrecContractName, Address>>> {
+async function adoptPendingDeployments(
+  publicClient: NetworkPublicClient,
+  state: NetworkState,
+): Promise<Partial<Record<MedrecContractName, Address>>> {
   const existing = {...state.contracts} as Partial<Record<MedrecContractName, Address>>
   for (const [name, hash] of Object.entries(state.pendingDeployments)) {
-    const receipt = await publicClient.waitForTransactionReceipt({hash: hash as Hash, timeout: 30_000}).catch(() => undefined)
-    if (receipt?.status === 'success' && receipt.contractAddress && existing[name as MedrecContractName] === undefined) {
+    const receipt = await publicClient
+      .waitForTransactionReceipt({hash: hash as Hash, timeout: 30_000})
+      .catch(() => undefined)
+    if (
+      receipt?.status === 'success' &&
+      receipt.contractAddress &&
+      existing[name as MedrecContractName] === undefined
+    ) {
       existing[name as MedrecContractName] = getAddress(receipt.contractAddress)
     }
   }

@@ -37,14 +37,14 @@ function days(seconds: number): string {
 function governanceLine(result: TransferGovernanceReturnType): string {
   const executed = result.status === 'executed'
   if (result.next === zeroAddress) {
-    return executed
-      ? 'No handover of the Registrar\'s governance is pending.'
-      : 'Proposed: cancel the pending handover.'
+    return executed ? "No handover of the Registrar's governance is pending." : 'Proposed: cancel the pending handover.'
   }
   if (!executed) return `Proposed: hand the Registrar's governance from ${result.governance} to ${result.next}.`
   if (result.governance === result.next) return `${result.next} governs the Registrar.`
-  return `The handover has started: ${result.next} takes over when it calls Registrar.acceptGovernance; `
-    + `until then ${result.governance} governs.`
+  return (
+    `The handover has started: ${result.next} takes over when it calls Registrar.acceptGovernance; ` +
+    `until then ${result.governance} governs.`
+  )
 }
 
 /** Human lines for a consortium vote: the tally, what changed, and what is left to do. */
@@ -54,21 +54,25 @@ export function describeConsortiumVote(result: ConsortiumVoteResult): string[] {
   switch (result.proposal) {
     case 'recover-steward': {
       const who = result.steward.name ?? result.steward.id
-      lines.push(executed
-        ? `${who} (${result.steward.kind}) is now at ${result.to}.`
-        : `Proposed: move ${who} (${result.steward.kind}) from ${result.from} to ${result.to}.`)
+      lines.push(
+        executed
+          ? `${who} (${result.steward.kind}) is now at ${result.to}.`
+          : `Proposed: move ${who} (${result.steward.kind}) from ${result.from} to ${result.to}.`,
+      )
       break
     }
     case 'recover-patient': {
       const {recovery} = result
       const cancel = `the patient's current key (${recovery.cancellableBy}) can cancel it (Registrar.cancelRecovery)`
-      lines.push(executed && recovery.readyAt !== null
-        ? `Recovery of patient ${result.patient.id} to ${result.to} started. The new key can complete it `
-          + `(Registrar.completeRecovery) from ${recovery.readyAt}, not before; until then ${cancel}.`
-        : executed
-          ? `Patient ${result.patient.id} is at ${result.to}.`
-          : `Once a majority has voted, the new key can complete the recovery no sooner than `
-            + `${days(recovery.delaySeconds)} after the deciding vote; until then ${cancel}.`)
+      lines.push(
+        executed && recovery.readyAt !== null
+          ? `Recovery of patient ${result.patient.id} to ${result.to} started. The new key can complete it ` +
+              `(Registrar.completeRecovery) from ${recovery.readyAt}, not before; until then ${cancel}.`
+          : executed
+            ? `Patient ${result.patient.id} is at ${result.to}.`
+            : `Once a majority has voted, the new key can complete the recovery no sooner than ` +
+              `${days(recovery.delaySeconds)} after the deciding vote; until then ${cancel}.`,
+      )
       break
     }
     case 'transfer-governance':

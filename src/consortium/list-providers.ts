@@ -67,27 +67,31 @@ async function consortiumView(context: ConsortiumContext): Promise<ListProviders
     const signer = signers.includes(account)
     const name = names.get(id) ?? null
     const label = name ?? id
-    const drift = sealing && !signer
-      ? `${label} is a sealing provider on the whitelist but not a Clique signer`
-      : signer && !sealing
-        ? `${label} signs blocks but is not a sealing provider on the whitelist`
-        : null
+    const drift =
+      sealing && !signer
+        ? `${label} is a sealing provider on the whitelist but not a Clique signer`
+        : signer && !sealing
+          ? `${label} signs blocks but is not a sealing provider on the whitelist`
+          : null
     providers.push({name, id, account, certified: p.certified, sealing, signer, drift})
   }
   const unknownSigners = signers.filter((s) => !providers.some((p) => p.account === s))
   // Recoveries and governance transfers are not provider changes; `provider list` shows only these.
   const pending = (await openProposals(context, names)).flatMap((p) =>
     p.action === 'admit' || p.action === 'remove'
-      ? [{
-          name: p.name,
-          id: p.subject,
-          action: p.action,
-          account: p.account,
-          sealer: p.sealer,
-          votes: p.votes,
-          threshold: Number(threshold),
-        }]
-      : [])
+      ? [
+          {
+            name: p.name,
+            id: p.subject,
+            action: p.action,
+            account: p.account,
+            sealer: p.sealer,
+            votes: p.votes,
+            threshold: Number(threshold),
+          },
+        ]
+      : [],
+  )
   const drift = [
     ...providers.flatMap((p) => (p.drift ? [p.drift] : [])),
     ...unknownSigners.map((s) => `${s} signs blocks but is not a provider on the whitelist`),

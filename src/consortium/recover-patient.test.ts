@@ -43,13 +43,16 @@ const pendingRecovery = (w: World) =>
 const freshAddress = () => privateKeyToAccount(generatePrivateKey()).address
 
 async function refusal(action: Promise<unknown>): Promise<MedrecError> {
-  const error = await action.then(() => expect.fail('expected a refusal'), (e: unknown) => e)
+  const error = await action.then(
+    () => expect.fail('expected a refusal'),
+    (e: unknown) => e,
+  )
   if (!(error instanceof MedrecError)) throw error
   return error
 }
 
 describe('consortium recover-patient', () => {
-  it('starts a time-locked recovery only at a majority, which the patient\'s current key can cancel', async () => {
+  it("starts a time-locked recovery only at a majority, which the patient's current key can cancel", async () => {
     // Given an enrolled patient who lost its key, and the new key it holds now
     const w = await withPatient()
     const to = freshAddress()
@@ -85,12 +88,18 @@ describe('consortium recover-patient', () => {
       recovery: {readyAt: new Date(Number(pending.readyAt) * 1000).toISOString(), cancellableBy: w.patient.address},
     })
     // And the patient's identity has not moved yet
-    expect(getAddress((await w.net.chain.publicClient.readContract({
-      address: w.net.registrar,
-      abi: registrarAbi,
-      functionName: 'participant',
-      args: [w.id],
-    })).account)).toBe(w.patient.address)
+    expect(
+      getAddress(
+        (
+          await w.net.chain.publicClient.readContract({
+            address: w.net.registrar,
+            abi: registrarAbi,
+            functionName: 'participant',
+            args: [w.id],
+          })
+        ).account,
+      ),
+    ).toBe(w.patient.address)
 
     // When the patient (who still has its key after all) cancels it
     const cancel = encodeFunctionData({abi: registrarAbi, functionName: 'cancelRecovery'})

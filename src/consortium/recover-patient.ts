@@ -45,7 +45,7 @@ export type RecoverPatientReturnType = ConsortiumVoteOutcome & {
 export async function recoverPatient(options: RecoverPatientParameters): Promise<RecoverPatientReturnType> {
   const {id: idText, localId, provider} = options.patient
   if (localId !== undefined && provider === undefined) {
-    throw new MedrecError(errorCodes.INVALID_ARGUMENT, 'A patient\'s --local-id names it only at its provider.', {
+    throw new MedrecError(errorCodes.INVALID_ARGUMENT, "A patient's --local-id names it only at its provider.", {
       hint: 'Add --provider NAME (the provider that enrolled it), or give its identity with --id.',
     })
   }
@@ -61,9 +61,10 @@ export async function recoverPatient(options: RecoverPatientParameters): Promise
   const paths = context.network.paths
   const to = await resolveAccountReference(paths, toReference, '--to')
   const voter = await requireVoter(context, options.as)
-  const id = provider === undefined
-    ? await resolveIdentity(paths, {id: idText})
-    : await resolvePatientIdentity(paths, {id: idText, localId}, await resolveProviderReference(context, provider))
+  const id =
+    provider === undefined
+      ? await resolveIdentity(paths, {id: idText})
+      : await resolvePatientIdentity(paths, {id: idText, localId}, await resolveProviderReference(context, provider))
 
   const participant = await registrar.read.participant([id])
   const kind = kindName(participant.kind)
@@ -72,9 +73,10 @@ export async function recoverPatient(options: RecoverPatientParameters): Promise
       errorCodes.INVALID_ARGUMENT,
       kind === 'none' ? `No patient has identity ${id}.` : `${id} is a ${kind}, not a patient.`,
       {
-        hint: kind === 'none'
-          ? 'Check the identity (`medrec registrar show`); a --local-id needs the --provider that enrolled it.'
-          : 'A provider or other steward is recovered with `medrec consortium recover-steward`.',
+        hint:
+          kind === 'none'
+            ? 'Check the identity (`medrec registrar show`); a --local-id needs the --provider that enrolled it.'
+            : 'A provider or other steward is recovered with `medrec consortium recover-steward`.',
       },
     )
   }
@@ -103,7 +105,7 @@ export async function recoverPatient(options: RecoverPatientParameters): Promise
       throw new MedrecError(
         errorCodes.RECOVERY_ALREADY_PENDING,
         `A recovery of patient ${id} to ${pendingAccount}, started by ${by}, is already pending (ready ${ready}).`,
-        {hint: 'Only one recovery is pending at a time; the patient\'s current key can cancel it.'},
+        {hint: "Only one recovery is pending at a time; the patient's current key can cancel it."},
       )
     }
     if ((await registrar.read.identityOf([to])) !== zeroHash) {

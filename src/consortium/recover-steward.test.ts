@@ -36,7 +36,10 @@ const accountOf = async (net: ConsortiumNetwork, name: string) => {
 const freshAddress = () => privateKeyToAccount(generatePrivateKey()).address
 
 async function refusal(action: Promise<unknown>): Promise<MedrecError> {
-  const error = await action.then(() => expect.fail('expected a refusal'), (e: unknown) => e)
+  const error = await action.then(
+    () => expect.fail('expected a refusal'),
+    (e: unknown) => e,
+  )
   if (!(error instanceof MedrecError)) throw error
   return error
 }
@@ -122,12 +125,14 @@ describe('consortium recover-steward', () => {
       functionName: 'proposalKey',
       args: [3, providerIdentity('sealer-3'), to, false],
     })
-    expect(await net.chain.publicClient.readContract({
-      address: net.consortium,
-      abi: consortiumAbi,
-      functionName: 'votes',
-      args: [key],
-    })).toBe(0n)
+    expect(
+      await net.chain.publicClient.readContract({
+        address: net.consortium,
+        abi: consortiumAbi,
+        functionName: 'votes',
+        args: [key],
+      }),
+    ).toBe(0n)
   })
 
   it('refuses an unknown steward, a malformed address, an account that belongs to someone and its own', async () => {

@@ -50,7 +50,7 @@ export async function recoverSteward(options: RecoverStewardParameters): Promise
   }
   if (kind === 'patient') {
     throw new MedrecError(errorCodes.INVALID_ARGUMENT, `${label} is a patient: stewards only here.`, {
-      hint: 'A patient\'s key moves by its own recovery, or by `medrec consortium recover-patient`, which it can veto.',
+      hint: "A patient's key moves by its own recovery, or by `medrec consortium recover-patient`, which it can veto.",
     })
   }
   const from = getAddress(participant.account)
@@ -68,18 +68,21 @@ export async function recoverSteward(options: RecoverStewardParameters): Promise
     inEffectWithoutVote: `${label} is at ${to} already: there is nothing to recover.`,
     action: `recover ${label} to ${to}`,
     vote: (writer) => writer.write.voteRecoverSteward([steward.id, to]),
-    onRevert: (errorName, cause) => errorName === 'SealingMemberNeedsReadmission'
-      ? new MedrecError(
-        errorCodes.SEALING_MEMBER_NEEDS_READMISSION,
-        `${label} is a sealing provider: its account is also its Clique signer, so it cannot be recovered in place.`,
-        {
-          hint: `Remove it (\`medrec provider remove ${label}\`), recover it with this command, then admit it again `
-            + `with its new key in .medrec/keys/${label} (\`medrec provider add ${label} --sealer\`), `
-            + 'which moves its Clique signer too.',
-          cause,
-        },
-      )
-      : undefined,
+    onRevert: (errorName, cause) =>
+      errorName === 'SealingMemberNeedsReadmission'
+        ? new MedrecError(
+            errorCodes.SEALING_MEMBER_NEEDS_READMISSION,
+            `${label} is a sealing provider: its account is also ` +
+              `its Clique signer, so it cannot be recovered in place.`,
+            {
+              hint:
+                `Remove it (\`medrec provider remove ${label}\`), recover it with this command, then admit it again ` +
+                `with its new key in .medrec/keys/${label} (\`medrec provider add ${label} --sealer\`), ` +
+                'which moves its Clique signer too.',
+              cause,
+            },
+          )
+        : undefined,
   })
   return {
     proposal: 'recover-steward',

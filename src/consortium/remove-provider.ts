@@ -87,8 +87,11 @@ export async function removeProvider(options: RemoveProviderParameters): Promise
   if (!sealerEntry) return result(whitelist.passed ? 'done' : 'awaiting-votes', null)
 
   const signers = await currentSigners(context.network)
-  const signerVoters = voters.filter((v) => v.name !== options.name
-    && context.network.config.sealers.some((s) => s.name === v.name && signers.includes(getAddress(s.address))))
+  const signerVoters = voters.filter(
+    (v) =>
+      v.name !== options.name &&
+      context.network.config.sealers.some((s) => s.name === v.name && signers.includes(getAddress(s.address))),
+  )
   const removed = await removeSealer({
     dir: options.dir,
     engine: options.engine,

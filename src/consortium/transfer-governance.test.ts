@@ -36,7 +36,10 @@ const governance = async (net: ConsortiumNetwork) => {
 }
 
 async function refusal(action: Promise<unknown>): Promise<MedrecError> {
-  const error = await action.then(() => expect.fail('expected a refusal'), (e: unknown) => e)
+  const error = await action.then(
+    () => expect.fail('expected a refusal'),
+    (e: unknown) => e,
+  )
   if (!(error instanceof MedrecError)) throw error
   return error
 }

@@ -73,7 +73,7 @@ export async function transferGovernance(options: TransferGovernanceParameters):
       })
     }
   } else if (cancel && pending === zeroAddress) {
-    const message = 'No handover of the Registrar\'s governance is pending: nothing to cancel.'
+    const message = "No handover of the Registrar's governance is pending: nothing to cancel."
     throw new MedrecError(errorCodes.INVALID_ARGUMENT, message)
   }
 

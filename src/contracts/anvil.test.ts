@@ -4,7 +4,11 @@ import {errorCodes} from '../errors/error-codes.js'
 import {startAnvil} from './anvil.js'
 
 const chainIdAnswered = async (rpcUrl: string): Promise<boolean> =>
-  fetch(rpcUrl, {method: 'POST', headers: {'content-type': 'application/json'}, body: JSON.stringify({jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: []})}).then(
+  fetch(rpcUrl, {
+    method: 'POST',
+    headers: {'content-type': 'application/json'},
+    body: JSON.stringify({jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: []}),
+  }).then(
     (r) => r.ok,
     () => false,
   )

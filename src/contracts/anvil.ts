@@ -41,7 +41,15 @@ export async function startAnvil(options: StartAnvilOptions = {}): Promise<Anvil
   const child = spawn(
     binary,
     [
-      '--hardfork', 'london', '--host', '127.0.0.1', '--port', String(port), '--chain-id', String(chainId), '--quiet',
+      '--hardfork',
+      'london',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--chain-id',
+      String(chainId),
+      '--quiet',
       ...(options.args ?? []),
     ],
     // stdout is ignored: an unread pipe would fill up and block anvil.

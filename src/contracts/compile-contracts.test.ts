@@ -5,7 +5,12 @@ import {describe, expect, it} from 'vitest'
 
 import {MedrecError} from '../errors/medrec-error.js'
 import {errorCodes} from '../errors/error-codes.js'
-import {abiModuleFileName, compileMedrecContracts, renderAbiModule, writeContractArtifacts} from './compile-contracts.js'
+import {
+  abiModuleFileName,
+  compileMedrecContracts,
+  renderAbiModule,
+  writeContractArtifacts,
+} from './compile-contracts.js'
 
 const contractsDir = new URL('../../contracts', import.meta.url).pathname
 
@@ -74,8 +79,15 @@ describe('compileMedrecContracts', () => {
     await withTempDir(async (dir) => {
       // Given a contract using a library in lib/
       await mkdir(join(dir, 'lib'))
-      await writeFile(join(dir, 'lib', 'L.sol'), 'pragma solidity ^0.8.24; library L { function twice(uint x) internal pure returns (uint) { return 2 * x; } }')
-      await writeFile(join(dir, 'C.sol'), 'pragma solidity ^0.8.24; import "./lib/L.sol"; contract C { function f(uint x) external pure returns (uint) { return L.twice(x); } }')
+      await writeFile(
+        join(dir, 'lib', 'L.sol'),
+        'pragma solidity ^0.8.24; library L { function twice(uint x) internal pure returns (uint) { return 2 * x; } }',
+      )
+      await writeFile(
+        join(dir, 'C.sol'),
+        'pragma solidity ^0.8.24; import "./lib/L.sol"; ' +
+          'contract C { function f(uint x) external pure returns (uint) { return L.twice(x); } }',
+      )
       // When compiled, Then only C is an artifact
       expect(Object.keys((await compileMedrecContracts({contractsDir: dir})).artifacts)).toEqual(['C'])
     })
@@ -88,10 +100,17 @@ describe('writeContractArtifacts', () => {
       // Given compiled contracts
       const result = await compileMedrecContracts({contractsDir})
       // When written
-      const written = await writeContractArtifacts(result, {artifactsDir: join(dir, 'artifacts'), abiModuleDir: join(dir, 'abi')})
+      const written = await writeContractArtifacts(result, {
+        artifactsDir: join(dir, 'artifacts'),
+        abiModuleDir: join(dir, 'abi'),
+      })
       // Then each contract has both files, and the JSON round-trips
       expect(written).toHaveLength(10)
-      const json = JSON.parse(await readFile(join(dir, 'artifacts', 'Registrar.json'), 'utf8')) as {bytecode: string; solcVersion: string; sourceHash: string}
+      const json = JSON.parse(await readFile(join(dir, 'artifacts', 'Registrar.json'), 'utf8')) as {
+        bytecode: string
+        solcVersion: string
+        sourceHash: string
+      }
       expect(json.bytecode).toBe(result.artifacts.Registrar?.bytecode)
       expect(json.solcVersion).toBe(result.solcVersion)
       const module = await readFile(join(dir, 'abi', 'registrar.ts'), 'utf8')
@@ -119,7 +138,11 @@ describe('checked-in ABI modules', () => {
       if (process.env.MEDREC_UPDATE_ABI === '1') await writeFile(path, expected)
       // When the checked-in module is compared, Then it matches byte for byte
       const actual = await readFile(path, 'utf8').catch(() => '(missing)')
-      expect(actual, `${path} is stale: regenerate with MEDREC_UPDATE_ABI=1 npx vitest run --project unit src/contracts/compile-contracts.test.ts`).toBe(expected)
+      expect(
+        actual,
+        `${path} is stale: regenerate with ` +
+          `MEDREC_UPDATE_ABI=1 npx vitest run --project unit src/contracts/compile-contracts.test.ts`,
+      ).toBe(expected)
     }
   })
 })

@@ -16,7 +16,8 @@ function walletFor(chain: TestChain, account: LocalAccount) {
   return createWalletClient({account, chain: chain.chain, transport: http(chain.chain.rpcUrls.default.http[0])})
 }
 
-const nonceOf = async (chain: TestChain, account: LocalAccount): Promise<number> => chain.publicClient.getTransactionCount({address: account.address})
+const nonceOf = async (chain: TestChain, account: LocalAccount): Promise<number> =>
+  chain.publicClient.getTransactionCount({address: account.address})
 
 describe('deployMedrecContracts', () => {
   it('deploys implementations before the Registrar and wires them in', async () => {
@@ -36,7 +37,11 @@ describe('deployMedrecContracts', () => {
     // Then all three are new, in dependency order, and the Registrar points at the implementations
     expect(result.deployed).toEqual(['Relationship', 'Summary', 'Registrar'])
     expect(result.reused).toEqual([])
-    expect(events.filter((e) => e.type === 'deployed').map((e) => e.name)).toEqual(['Relationship', 'Summary', 'Registrar'])
+    expect(events.filter((e) => e.type === 'deployed').map((e) => e.name)).toEqual([
+      'Relationship',
+      'Summary',
+      'Registrar',
+    ])
     const read = async (functionName: 'relationshipImplementation' | 'summaryImplementation' | 'governance') =>
       chain.publicClient.readContract({address: result.addresses.Registrar, abi: registrarAbi, functionName})
     expect(await read('relationshipImplementation')).toBe(result.addresses.Relationship)
@@ -48,7 +53,11 @@ describe('deployMedrecContracts', () => {
     // Given a finished deployment
     const chain = ctx.chain()
     const deployer = await newAccount(chain)
-    const options = {walletClient: walletFor(chain, deployer), publicClient: chain.publicClient, artifacts: ctx.compiled().artifacts}
+    const options = {
+      walletClient: walletFor(chain, deployer),
+      publicClient: chain.publicClient,
+      artifacts: ctx.compiled().artifacts,
+    }
     const first = await deployMedrecContracts(options)
     const nonce = await nonceOf(chain, deployer)
     // When deployed again with those addresses
@@ -62,11 +71,18 @@ describe('deployMedrecContracts', () => {
     // Given only the implementations from an interrupted run
     const chain = ctx.chain()
     const deployer = await newAccount(chain)
-    const options = {walletClient: walletFor(chain, deployer), publicClient: chain.publicClient, artifacts: ctx.compiled().artifacts}
+    const options = {
+      walletClient: walletFor(chain, deployer),
+      publicClient: chain.publicClient,
+      artifacts: ctx.compiled().artifacts,
+    }
     const first = await deployMedrecContracts(options)
     // When deployed with the Registrar's address missing and an empty address for Summary
     const emptyAddress = privateKeyToAccount(generatePrivateKey()).address
-    const resumed = await deployMedrecContracts({...options, existing: {Relationship: first.addresses.Relationship, Summary: emptyAddress}})
+    const resumed = await deployMedrecContracts({
+      ...options,
+      existing: {Relationship: first.addresses.Relationship, Summary: emptyAddress},
+    })
     // Then Relationship is reused, Summary (no code there) and the Registrar are deployed
     expect(resumed.reused).toEqual(['Relationship'])
     expect(resumed.deployed).toEqual(['Summary', 'Registrar'])
@@ -77,34 +93,62 @@ describe('deployMedrecContracts', () => {
     // Given a deployment, and a stored address that holds the wrong contract
     const chain = ctx.chain()
     const deployer = await newAccount(chain)
-    const options = {walletClient: walletFor(chain, deployer), publicClient: chain.publicClient, artifacts: ctx.compiled().artifacts}
+    const options = {
+      walletClient: walletFor(chain, deployer),
+      publicClient: chain.publicClient,
+      artifacts: ctx.compiled().artifacts,
+    }
     const first = await deployMedrecContracts(options)
     // When deployed with Summary's address given for Relationship, Then it is refused
-    await expect(deployMedrecContracts({...options, existing: {Relationship: first.addresses.Summary}})).rejects.toMatchObject({code: errorCodes.DEPLOY_FAILED})
+    await expect(
+      deployMedrecContracts({...options, existing: {Relationship: first.addresses.Summary}}),
+    ).rejects.toMatchObject({code: errorCodes.DEPLOY_FAILED})
   })
 
   it('refuses to reuse a Registrar wired to other implementations', async () => {
     // Given two deployments
     const chain = ctx.chain()
     const deployer = await newAccount(chain)
-    const options = {walletClient: walletFor(chain, deployer), publicClient: chain.publicClient, artifacts: ctx.compiled().artifacts}
+    const options = {
+      walletClient: walletFor(chain, deployer),
+      publicClient: chain.publicClient,
+      artifacts: ctx.compiled().artifacts,
+    }
     const first = await deployMedrecContracts(options)
     const second = await deployMedrecContracts(options)
     // When the first Registrar is combined with the second implementations, Then it is refused
-    const mixed = {Relationship: second.addresses.Relationship, Summary: second.addresses.Summary, Registrar: first.addresses.Registrar}
-    await expect(deployMedrecContracts({...options, existing: mixed})).rejects.toMatchObject({code: errorCodes.DEPLOY_FAILED})
+    const mixed = {
+      Relationship: second.addresses.Relationship,
+      Summary: second.addresses.Summary,
+      Registrar: first.addresses.Registrar,
+    }
+    await expect(deployMedrecContracts({...options, existing: mixed})).rejects.toMatchObject({
+      code: errorCodes.DEPLOY_FAILED,
+    })
   })
 
   it('refuses PUSH0 bytecode before sending any transaction', async () => {
     // Given artifacts where Summary was compiled for Shanghai
     const chain = ctx.chain()
     const deployer = await newAccount(chain)
-    const shanghai = compileSolidity({'S.sol': 'pragma solidity ^0.8.24; contract S { uint public x; function f(uint v) external { x = v; } }'}, {evmVersion: 'shanghai', optimizerRuns: 200})['S.sol:S']
+    const shanghai = compileSolidity(
+      {'S.sol': 'pragma solidity ^0.8.24; contract S { uint public x; function f(uint v) external { x = v; } }'},
+      {evmVersion: 'shanghai', optimizerRuns: 200},
+    )['S.sol:S']
     const {artifacts} = ctx.compiled()
     const summary = artifacts.Summary as ContractArtifact
-    const bad = {...artifacts, Summary: {...summary, bytecode: shanghai?.bytecode as Hex, deployedBytecode: shanghai?.deployedBytecode as Hex}}
+    const bad = {
+      ...artifacts,
+      Summary: {...summary, bytecode: shanghai?.bytecode as Hex, deployedBytecode: shanghai?.deployedBytecode as Hex},
+    }
     // When deployed, Then BYTECODE_PUSH0 is thrown and the deployer sent nothing (not even Relationship)
-    await expect(deployMedrecContracts({walletClient: walletFor(chain, deployer), publicClient: chain.publicClient, artifacts: bad})).rejects.toMatchObject({code: errorCodes.BYTECODE_PUSH0})
+    await expect(
+      deployMedrecContracts({
+        walletClient: walletFor(chain, deployer),
+        publicClient: chain.publicClient,
+        artifacts: bad,
+      }),
+    ).rejects.toMatchObject({code: errorCodes.BYTECODE_PUSH0})
     expect(await nonceOf(chain, deployer)).toBe(0)
   })
 
@@ -113,13 +157,23 @@ describe('deployMedrecContracts', () => {
     const {artifacts} = ctx.compiled()
     // Given artifacts without the Registrar, When deployed, Then DEPLOY_FAILED names it
     const {Registrar: _omitted, ...partial} = artifacts
-    await expect(deployMedrecContracts({walletClient: walletFor(chain, await newAccount(chain)), publicClient: chain.publicClient, artifacts: partial})).rejects.toMatchObject({
+    await expect(
+      deployMedrecContracts({
+        walletClient: walletFor(chain, await newAccount(chain)),
+        publicClient: chain.publicClient,
+        artifacts: partial,
+      }),
+    ).rejects.toMatchObject({
       code: errorCodes.DEPLOY_FAILED,
       message: expect.stringContaining('Registrar'),
     })
     // Given a deployer without funds, When deployed, Then DEPLOY_FAILED keeps the cause
     const broke = privateKeyToAccount(generatePrivateKey())
-    const error = await deployMedrecContracts({walletClient: walletFor(chain, broke), publicClient: chain.publicClient, artifacts}).catch((e: unknown) => e)
+    const error = await deployMedrecContracts({
+      walletClient: walletFor(chain, broke),
+      publicClient: chain.publicClient,
+      artifacts,
+    }).catch((e: unknown) => e)
     expect(error).toMatchObject({code: errorCodes.DEPLOY_FAILED})
     expect((error as Error).cause).toBeDefined()
   })

@@ -1,4 +1,14 @@
-import {BaseError, getAddress, type Account, type Address, type Chain, type Hex, type PublicClient, type Transport, type WalletClient} from 'viem'
+import {
+  BaseError,
+  getAddress,
+  type Account,
+  type Address,
+  type Chain,
+  type Hex,
+  type PublicClient,
+  type Transport,
+  type WalletClient,
+} from 'viem'
 
 import {MedrecError} from '../errors/medrec-error.js'
 import {errorCodes} from '../errors/error-codes.js'
@@ -38,7 +48,9 @@ export type DeployMedrecContractsResult = {
  * bytecode first. Idempotent: an `existing` address whose code matches the artifact
  * (immutables masked) is reused; an empty one is redeployed; different code is refused.
  */
-export async function deployMedrecContracts(options: DeployMedrecContractsOptions): Promise<DeployMedrecContractsResult> {
+export async function deployMedrecContracts(
+  options: DeployMedrecContractsOptions,
+): Promise<DeployMedrecContractsResult> {
   const artifacts = requireArtifacts(options.artifacts)
   // Check everything before sending anything, so a bad build deploys nothing.
   for (const name of medrecDeployOrder) {
@@ -68,7 +80,10 @@ export async function deployMedrecContracts(options: DeployMedrecContractsOption
 }
 
 /** True when `code` is the artifact's runtime code, ignoring the immutables' bytes. */
-export function codeMatchesArtifact(code: Hex, artifact: Pick<ContractArtifact, 'deployedBytecode' | 'immutableRanges'>): boolean {
+export function codeMatchesArtifact(
+  code: Hex,
+  artifact: Pick<ContractArtifact, 'deployedBytecode' | 'immutableRanges'>,
+): boolean {
   const actual = code.slice(2).toLowerCase()
   const expected = artifact.deployedBytecode.slice(2).toLowerCase()
   if (actual.length !== expected.length) return false
@@ -92,29 +107,58 @@ function requireArtifacts(artifacts: Record<string, ContractArtifact>): Record<M
   return artifacts as Record<MedrecContractName, ContractArtifact>
 }
 
-function registrarArgs(options: DeployMedrecContractsOptions, addresses: Partial<Record<MedrecContractName, Address>>): unknown[] {
+function registrarArgs(
+  options: DeployMedrecContractsOptions,
+  addresses: Partial<Record<MedrecContractName, Address>>,
+): unknown[] {
   return [options.governance ?? options.walletClient.account.address, addresses.Relationship, addresses.Summary]
 }
 
-async function hasMatchingCode(publicClient: PublicClient<Transport, Chain | undefined>, address: Address, artifact: ContractArtifact): Promise<boolean> {
+async function hasMatchingCode(
+  publicClient: PublicClient<Transport, Chain | undefined>,
+  address: Address,
+  artifact: ContractArtifact,
+): Promise<boolean> {
   const code = await publicClient.getCode({address})
   if (code === undefined || code === '0x') return false
   if (codeMatchesArtifact(code, artifact)) return true
-  throw new MedrecError(errorCodes.DEPLOY_FAILED, `${artifact.contractName} at ${address} runs different code than the compiled contract.`, {
-    hint: 'The sources changed since that deployment, or the address belongs to something else. Drop the stored address to deploy afresh.',
-  })
+  throw new MedrecError(
+    errorCodes.DEPLOY_FAILED,
+    `${artifact.contractName} at ${address} runs different code than the compiled contract.`,
+    {
+      hint:
+        'The sources changed since that deployment, or the address belongs ' +
+        'to something else. Drop the stored address to deploy afresh.',
+    },
+  )
 }
 
-async function assertRegistrarWiring(publicClient: PublicClient<Transport, Chain | undefined>, addresses: Record<MedrecContractName, Address>): Promise<void> {
+async function assertRegistrarWiring(
+  publicClient: PublicClient<Transport, Chain | undefined>,
+  addresses: Record<MedrecContractName, Address>,
+): Promise<void> {
   const [relationship, summary] = await Promise.all([
-    publicClient.readContract({address: addresses.Registrar, abi: registrarAbi, functionName: 'relationshipImplementation'}),
+    publicClient.readContract({
+      address: addresses.Registrar,
+      abi: registrarAbi,
+      functionName: 'relationshipImplementation',
+    }),
     publicClient.readContract({address: addresses.Registrar, abi: registrarAbi, functionName: 'summaryImplementation'}),
   ])
-  if (relationship.toLowerCase() !== addresses.Relationship.toLowerCase() || summary.toLowerCase() !== addresses.Summary.toLowerCase()) {
-    throw new MedrecError(errorCodes.DEPLOY_FAILED, `The Registrar at ${addresses.Registrar} uses other implementations than the ones given.`, {
-      details: [`Registrar uses Relationship ${relationship} and Summary ${summary}`],
-      hint: 'Pass the implementation addresses the Registrar was deployed with, or drop the stored Registrar address to deploy afresh.',
-    })
+  if (
+    relationship.toLowerCase() !== addresses.Relationship.toLowerCase() ||
+    summary.toLowerCase() !== addresses.Summary.toLowerCase()
+  ) {
+    throw new MedrecError(
+      errorCodes.DEPLOY_FAILED,
+      `The Registrar at ${addresses.Registrar} uses other implementations than the ones given.`,
+      {
+        details: [`Registrar uses Relationship ${relationship} and Summary ${summary}`],
+        hint:
+          'Pass the implementation addresses the Registrar was deployed ' +
+          'with, or drop the stored Registrar address to deploy afresh.',
+      },
+    )
   }
 }
 
@@ -124,7 +168,12 @@ async function deployOne(
   artifact: ContractArtifact,
   args: unknown[],
 ): Promise<Address> {
-  const address = await deployArtifact({...options, artifact, args, onSent: (txHash) => options.onProgress?.({type: 'sent', name, txHash})})
+  const address = await deployArtifact({
+    ...options,
+    artifact,
+    args,
+    onSent: (txHash) => options.onProgress?.({type: 'sent', name, txHash}),
+  })
   options.onProgress?.({type: 'deployed', name, address: address.address, txHash: address.txHash})
   return address.address
 }
@@ -162,7 +211,9 @@ export async function deployArtifact(options: {
     throw new MedrecError(errorCodes.DEPLOY_FAILED, `Deploying ${name} failed.`, {
       cause: error,
       details: error instanceof BaseError ? [error.shortMessage] : [],
-      hint: 'Check the RPC endpoint, the deploying account and its balance, then run the deploy again; finished contracts are reused.',
+      hint:
+        'Check the RPC endpoint, the deploying account and its balance, ' +
+        'then run the deploy again; finished contracts are reused.',
     })
   }
 }

@@ -18,10 +18,12 @@ describe('deriveIdentity', () => {
 
   it('refuses a key shorter than 32 bytes', () => {
     // Given a 16-byte key, When used, Then it is an invalid argument
-    expect(() => deriveIdentity(new Uint8Array(16), 'MRN-1')).toThrow(expect.objectContaining({code: errorCodes.INVALID_ARGUMENT}))
+    expect(() => deriveIdentity(new Uint8Array(16), 'MRN-1')).toThrow(
+      expect.objectContaining({code: errorCodes.INVALID_ARGUMENT}),
+    )
   })
 
-  it('namespaces a patient\'s identity by its provider: one enrolment reference, two providers, two identities', () => {
+  it("namespaces a patient's identity by its provider: one enrolment reference, two providers, two identities", () => {
     // Given one record number's enrolment reference and two providers
     const ref = deriveIdentity(new Uint8Array(32).fill(7), 'MRN-0042')
     const mercy = `0x${'11'.repeat(32)}` as const

@@ -12,9 +12,13 @@ import {errorCodes} from '../errors/error-codes.js'
  */
 export function deriveIdentity(key: Uint8Array, localId: string): Hex {
   if (key.length < 32) {
-    throw new MedrecError(errorCodes.INVALID_ARGUMENT, `The identity key is ${key.length} bytes; at least 32 are needed.`, {
-      hint: 'Generate the key with a CSPRNG (e.g. crypto.randomBytes(32)) and keep it off chain.',
-    })
+    throw new MedrecError(
+      errorCodes.INVALID_ARGUMENT,
+      `The identity key is ${key.length} bytes; at least 32 are needed.`,
+      {
+        hint: 'Generate the key with a CSPRNG (e.g. crypto.randomBytes(32)) and keep it off chain.',
+      },
+    )
   }
   return `0x${createHmac('sha256', key).update(localId, 'utf8').digest('hex')}`
 }

@@ -13,7 +13,8 @@ import {resolveEnrolmentReference, resolveIdentity, resolvePatientIdentity} from
 import {ensureIdentityKey, identityKeyPath} from '../workspace/identity-key.js'
 
 describe('resolveIdentity', () => {
-  it('derives the same identity for the same local identifier with a private key file, never a plain hash', async () => {
+  it('derives the same identity for the same local identifier with a private key file, \
+never a plain hash', async () => {
     // Given a network directory with its identity key
     const paths = networkPaths(await mkdtemp(join(tmpdir(), 'medrec-id-')))
     await ensureIdentityKey(paths)
@@ -32,9 +33,12 @@ describe('resolveIdentity', () => {
     expect(await resolveIdentity(other, {localId: 'MRN-0042'})).not.toBe(first)
   })
 
-  it('never invents an identity key: without the consortium\'s key a local identifier is refused', async () => {
+  it("never invents an identity key: without the consortium's key a local identifier is refused", async () => {
     const paths = networkPaths(await mkdtemp(join(tmpdir(), 'medrec-id-')))
-    await expect(resolveIdentity(paths, {localId: 'MRN-0042'})).rejects.toMatchObject({code: errorCodes.KEY_FILE_MISSING, hint: expect.stringContaining('Copy the consortium')})
+    await expect(resolveIdentity(paths, {localId: 'MRN-0042'})).rejects.toMatchObject({
+      code: errorCodes.KEY_FILE_MISSING,
+      hint: expect.stringContaining('Copy the consortium'),
+    })
     await expect(stat(identityKeyPath(paths))).rejects.toThrow()
   })
 
@@ -47,7 +51,7 @@ describe('resolveIdentity', () => {
     await expect(resolveIdentity(paths, {})).rejects.toMatchObject({code: errorCodes.INVALID_ARGUMENT})
   })
 
-  it('turns a local id into a patient identity in the given provider\'s namespace, and takes --id as is', async () => {
+  it("turns a local id into a patient identity in the given provider's namespace, and takes --id as is", async () => {
     // Given a network directory with its identity key and two providers
     const paths = networkPaths(await mkdtemp(join(tmpdir(), 'medrec-id-')))
     await ensureIdentityKey(paths)
@@ -65,9 +69,9 @@ describe('resolveIdentity', () => {
     // And an explicit identity (a patient enrolled elsewhere) is used as it is, whatever the provider
     const id = `0x${'ab'.repeat(32)}`
     expect(await resolvePatientIdentity(paths, {id}, mercy)).toBe(id)
-    await expect(
-      resolvePatientIdentity(paths, {id, localId: 'MRN-0042'}, mercy),
-    ).rejects.toMatchObject({code: errorCodes.INVALID_ARGUMENT})
+    await expect(resolvePatientIdentity(paths, {id, localId: 'MRN-0042'}, mercy)).rejects.toMatchObject({
+      code: errorCodes.INVALID_ARGUMENT,
+    })
     await expect(resolvePatientIdentity(paths, {}, mercy)).rejects.toMatchObject({code: errorCodes.INVALID_ARGUMENT})
   })
 
@@ -75,16 +79,16 @@ describe('resolveIdentity', () => {
     const paths = networkPaths(await mkdtemp(join(tmpdir(), 'medrec-id-')))
     const ref = `0x${'CD'.repeat(32)}`
     expect(await resolveEnrolmentReference(paths, {enrolmentRef: ref})).toBe(ref.toLowerCase())
-    await expect(
-      resolveEnrolmentReference(paths, {enrolmentRef: '0x12'}),
-    ).rejects.toMatchObject({code: errorCodes.INVALID_ARGUMENT})
-    await expect(
-      resolveEnrolmentReference(paths, {enrolmentRef: ref, localId: 'MRN-1'}),
-    ).rejects.toMatchObject({code: errorCodes.INVALID_ARGUMENT})
+    await expect(resolveEnrolmentReference(paths, {enrolmentRef: '0x12'})).rejects.toMatchObject({
+      code: errorCodes.INVALID_ARGUMENT,
+    })
+    await expect(resolveEnrolmentReference(paths, {enrolmentRef: ref, localId: 'MRN-1'})).rejects.toMatchObject({
+      code: errorCodes.INVALID_ARGUMENT,
+    })
     await expect(resolveEnrolmentReference(paths, {})).rejects.toMatchObject({code: errorCodes.INVALID_ARGUMENT})
     // And without the identity key, a local id is refused rather than hashed with an invented key
-    await expect(
-      resolveEnrolmentReference(paths, {localId: 'MRN-1'}),
-    ).rejects.toMatchObject({code: errorCodes.KEY_FILE_MISSING})
+    await expect(resolveEnrolmentReference(paths, {localId: 'MRN-1'})).rejects.toMatchObject({
+      code: errorCodes.KEY_FILE_MISSING,
+    })
   })
 })

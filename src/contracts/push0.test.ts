@@ -59,7 +59,9 @@ describe('findPush0', () => {
 describe('assertNoPush0', () => {
   it('refuses a contract compiled for Shanghai, with a hint about evmVersion london', () => {
     // Given a tiny contract compiled with evmVersion shanghai
-    const shanghai = compileSolidity({'Tiny.sol': tinySource}, {evmVersion: 'shanghai', optimizerRuns: 200})['Tiny.sol:Tiny']
+    const shanghai = compileSolidity({'Tiny.sol': tinySource}, {evmVersion: 'shanghai', optimizerRuns: 200})[
+      'Tiny.sol:Tiny'
+    ]
     expect(shanghai).toBeDefined()
     // When checked, Then it is refused as BYTECODE_PUSH0
     let error: unknown
@@ -76,7 +78,9 @@ describe('assertNoPush0', () => {
 
   it('accepts the same contract compiled for London', () => {
     // Given the tiny contract compiled with evmVersion london
-    const london = compileSolidity({'Tiny.sol': tinySource}, {evmVersion: 'london', optimizerRuns: 200})['Tiny.sol:Tiny']
+    const london = compileSolidity({'Tiny.sol': tinySource}, {evmVersion: 'london', optimizerRuns: 200})[
+      'Tiny.sol:Tiny'
+    ]
     // When checked, Then it passes
     expect(() => assertNoPush0('Tiny', london?.bytecode ?? '0x5f')).not.toThrow()
     expect(findPush0(london?.deployedBytecode ?? '0x5f')).toBeUndefined()
@@ -84,9 +88,17 @@ describe('assertNoPush0', () => {
 
   it('accepts every MedRec artifact, creation and runtime code', async () => {
     // Given MedRec compiled as shipped
-    const {artifacts} = await compileMedrecContracts({contractsDir: new URL('../../contracts', import.meta.url).pathname})
+    const {artifacts} = await compileMedrecContracts({
+      contractsDir: new URL('../../contracts', import.meta.url).pathname,
+    })
     // When each artifact is checked, Then none contains PUSH0
-    expect(Object.keys(artifacts).sort()).toEqual(['AuditAnchors', 'Consortium', 'Registrar', 'Relationship', 'Summary'])
+    expect(Object.keys(artifacts).sort()).toEqual([
+      'AuditAnchors',
+      'Consortium',
+      'Registrar',
+      'Relationship',
+      'Summary',
+    ])
     for (const artifact of Object.values(artifacts)) {
       expect(findPush0(artifact.bytecode)).toBeUndefined()
       expect(findPush0(artifact.deployedBytecode)).toBeUndefined()

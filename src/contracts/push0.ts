@@ -27,7 +27,9 @@ export function assertNoPush0(name: string, bytecode: string): void {
   if (offset === undefined) return
   throw new MedrecError(errorCodes.BYTECODE_PUSH0, `${name} contains the PUSH0 opcode, which a London chain rejects.`, {
     details: [`${name}: PUSH0 (0x5f) at byte offset ${offset}`],
-    hint: 'Compile with evmVersion "london" (or "paris"): solc 0.8.20 and later target Shanghai by default and emit PUSH0, which geth 1.13 Clique does not support.',
+    hint:
+      'Compile with evmVersion "london" (or "paris"): solc 0.8.20 and later target ' +
+      'Shanghai by default and emit PUSH0, which geth 1.13 Clique does not support.',
   })
 }
 

@@ -4,7 +4,13 @@ import {describe, expect, it} from 'vitest'
 import {registrarAbi} from './abi/registrar.js'
 import {relationshipAbi} from './abi/relationship.js'
 import {summaryAbi} from './abi/summary.js'
-import {deployMedrecWorld, newAccount, ParticipantKind, randomIdentity, RelationshipStatus} from './testing/medrec-test-world.js'
+import {
+  deployMedrecWorld,
+  newAccount,
+  ParticipantKind,
+  randomIdentity,
+  RelationshipStatus,
+} from './testing/medrec-test-world.js'
 import {compileSolidity} from './solc-standard-json.js'
 import {useMedrecChain} from './testing/test-context.js'
 
@@ -49,11 +55,20 @@ describe('Re-entry', () => {
   it('gives a malicious steward contract no way to corrupt a relationship from inside its own call', async () => {
     // Given a probe contract registered as a lab
     const w = await deployMedrecWorld(ctx.chain(), ctx.compiled().artifacts)
-    const probe = compileSolidity({'ReentrancyProbe.sol': probeSource}, {evmVersion: 'london', optimizerRuns: 200})['ReentrancyProbe.sol:ReentrancyProbe']
+    const probe = compileSolidity({'ReentrancyProbe.sol': probeSource}, {evmVersion: 'london', optimizerRuns: 200})[
+      'ReentrancyProbe.sol:ReentrancyProbe'
+    ]
     if (!probe) throw new Error('probe did not compile')
     const attacker = await newAccount(w.chain)
-    const hash = await w.chain.walletClient.deployContract({account: attacker, chain: w.chain.chain, abi: probe.abi, bytecode: probe.bytecode as Hex})
-    const probeAddress = getAddress((await w.chain.publicClient.waitForTransactionReceipt({hash})).contractAddress ?? '')
+    const hash = await w.chain.walletClient.deployContract({
+      account: attacker,
+      chain: w.chain.chain,
+      abi: probe.abi,
+      bytecode: probe.bytecode as Hex,
+    })
+    const probeAddress = getAddress(
+      (await w.chain.publicClient.waitForTransactionReceipt({hash})).contractAddress ?? '',
+    )
     const probeId = randomIdentity()
     await w.registrarSend(w.provider.account, 'registerSteward', [probeId, ParticipantKind.Lab, probeAddress])
     // When it proposes and then tries six bypasses in the same transaction
@@ -67,16 +82,48 @@ describe('Re-entry', () => {
     })
     expect((await w.chain.publicClient.waitForTransactionReceipt({hash: attack})).status).toBe('success')
     // Then every bypass was refused and the relationship is exactly what the proposal made
-    const read = async (functionName: 'bypassed' | 'refusals') => w.chain.publicClient.readContract({address: probeAddress, abi: probe.abi, functionName})
+    const read = async (functionName: 'bypassed' | 'refusals') =>
+      w.chain.publicClient.readContract({address: probeAddress, abi: probe.abi, functionName})
     expect(await read('bypassed')).toBe(false)
     expect(await read('refusals')).toBe(6n)
-    const relationship = await w.chain.publicClient.readContract({address: w.registrar, abi: registrarAbi, functionName: 'relationshipOf', args: [w.patient.id, probeId]})
-    expect((await w.chain.publicClient.readContract({address: relationship, abi: relationshipAbi, functionName: 'current'}))[1]).toBe(RelationshipStatus.Proposed)
-    expect(await w.chain.publicClient.readContract({address: relationship, abi: relationshipAbi, functionName: 'patient'})).toBe(w.patient.id)
-    expect(await w.chain.publicClient.readContract({address: relationship, abi: relationshipAbi, functionName: 'steward'})).toBe(probeId)
-    expect(await w.chain.publicClient.readContract({address: relationship, abi: relationshipAbi, functionName: 'viewerCount'})).toBe(0n)
-    const summary = await w.chain.publicClient.readContract({address: w.registrar, abi: registrarAbi, functionName: 'summaryOf', args: [w.patient.id]})
+    const relationship = await w.chain.publicClient.readContract({
+      address: w.registrar,
+      abi: registrarAbi,
+      functionName: 'relationshipOf',
+      args: [w.patient.id, probeId],
+    })
+    expect(
+      (
+        await w.chain.publicClient.readContract({address: relationship, abi: relationshipAbi, functionName: 'current'})
+      )[1],
+    ).toBe(RelationshipStatus.Proposed)
+    expect(
+      await w.chain.publicClient.readContract({address: relationship, abi: relationshipAbi, functionName: 'patient'}),
+    ).toBe(w.patient.id)
+    expect(
+      await w.chain.publicClient.readContract({address: relationship, abi: relationshipAbi, functionName: 'steward'}),
+    ).toBe(probeId)
+    expect(
+      await w.chain.publicClient.readContract({
+        address: relationship,
+        abi: relationshipAbi,
+        functionName: 'viewerCount',
+      }),
+    ).toBe(0n)
+    const summary = await w.chain.publicClient.readContract({
+      address: w.registrar,
+      abi: registrarAbi,
+      functionName: 'summaryOf',
+      args: [w.patient.id],
+    })
     expect(await w.chain.publicClient.readContract({address: summary, abi: summaryAbi, functionName: 'count'})).toBe(1n)
-    expect(await w.chain.publicClient.readContract({address: w.registrar, abi: registrarAbi, functionName: 'canAccess', args: [relationship, probeAddress, 1n]})).toBe(false)
+    expect(
+      await w.chain.publicClient.readContract({
+        address: w.registrar,
+        abi: registrarAbi,
+        functionName: 'canAccess',
+        args: [relationship, probeAddress, 1n],
+      }),
+    ).toBe(false)
   })
 })

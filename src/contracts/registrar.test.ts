@@ -41,9 +41,19 @@ const world = async (): Promise<MedrecWorld> => deployMedrecWorld(ctx.chain(), c
 
 const read = {
   participant: async (w: MedrecWorld, id: Hex) =>
-    w.chain.publicClient.readContract({address: w.registrar, abi: registrarAbi, functionName: 'participant', args: [id]}),
+    w.chain.publicClient.readContract({
+      address: w.registrar,
+      abi: registrarAbi,
+      functionName: 'participant',
+      args: [id],
+    }),
   identityOf: async (w: MedrecWorld, account: `0x${string}`) =>
-    w.chain.publicClient.readContract({address: w.registrar, abi: registrarAbi, functionName: 'identityOf', args: [account]}),
+    w.chain.publicClient.readContract({
+      address: w.registrar,
+      abi: registrarAbi,
+      functionName: 'identityOf',
+      args: [account],
+    }),
   governance: async (w: MedrecWorld) =>
     w.chain.publicClient.readContract({address: w.registrar, abi: registrarAbi, functionName: 'governance'}),
   pending: async (w: MedrecWorld, account: Address, provider: Hex) =>
@@ -54,7 +64,12 @@ const read = {
       args: [account, provider],
     }),
   canAccess: async (w: MedrecWorld, relationship: `0x${string}`, requester: `0x${string}`) =>
-    w.chain.publicClient.readContract({address: w.registrar, abi: registrarAbi, functionName: 'canAccess', args: [relationship, requester, 1n]}),
+    w.chain.publicClient.readContract({
+      address: w.registrar,
+      abi: registrarAbi,
+      functionName: 'canAccess',
+      args: [relationship, requester, 1n],
+    }),
 }
 
 /** Every account in the world except governance, by role name. */
@@ -93,8 +108,19 @@ describe('Registrar governance', () => {
     // When governance is read
     // Then it is the deployer, with no handover pending
     expect(await read.governance(w)).toBe(w.governance.address)
-    expect(await w.chain.publicClient.readContract({address: w.registrar, abi: registrarAbi, functionName: 'pendingGovernance'})).toBe(zeroAddress)
-    const logs = await w.chain.publicClient.getContractEvents({address: w.registrar, abi: registrarAbi, eventName: 'GovernanceTransferred', fromBlock: 0n})
+    expect(
+      await w.chain.publicClient.readContract({
+        address: w.registrar,
+        abi: registrarAbi,
+        functionName: 'pendingGovernance',
+      }),
+    ).toBe(zeroAddress)
+    const logs = await w.chain.publicClient.getContractEvents({
+      address: w.registrar,
+      abi: registrarAbi,
+      eventName: 'GovernanceTransferred',
+      fromBlock: 0n,
+    })
     expect(logs.map((l) => l.args)).toEqual([{previous: zeroAddress, current: w.governance.address}])
   })
 
@@ -107,7 +133,11 @@ describe('Registrar governance', () => {
     expectEvent(started, 'GovernanceTransferStarted', {current: w.governance.address, pending: next.address})
     // Then nothing changes until the new account accepts
     expect(await read.governance(w)).toBe(w.governance.address)
-    await expectRevert(w.registrarSend(next, 'registerProvider', [randomIdentity(), w.stranger.address]), 'NotGovernance', [next.address])
+    await expectRevert(
+      w.registrarSend(next, 'registerProvider', [randomIdentity(), w.stranger.address]),
+      'NotGovernance',
+      [next.address],
+    )
     // When it accepts
     const accepted = await w.registrarSend(next, 'acceptGovernance', [])
     expectEvent(accepted, 'GovernanceTransferred', {previous: w.governance.address, current: next.address})
@@ -115,7 +145,11 @@ describe('Registrar governance', () => {
     expect(await read.governance(w)).toBe(next.address)
     await w.registrarSend(next, 'registerProvider', [randomIdentity(), w.stranger.address])
     const old = w.governance
-    await expectRevert(w.registrarSend(old, 'registerProvider', [randomIdentity(), (await newAccount(w.chain)).address]), 'NotGovernance', [old.address])
+    await expectRevert(
+      w.registrarSend(old, 'registerProvider', [randomIdentity(), (await newAccount(w.chain)).address]),
+      'NotGovernance',
+      [old.address],
+    )
     await expectRevert(w.registrarSend(old, 'certifyProvider', [w.uncertifiedProvider.id]), 'NotGovernance')
     await expectRevert(w.registrarSend(old, 'decertifyProvider', [w.provider.id]), 'NotGovernance')
     await expectRevert(w.registrarSend(old, 'recoverSteward', [w.lab.id, w.stranger.address]), 'NotGovernance')
@@ -153,8 +187,13 @@ describe('Registrar governance', () => {
     const w = await world()
     for (const [, account] of nonGovernanceRoles(w)) {
       // When a non-governance account calls a governance function, Then it is refused
-      await expectRevert(w.registrarSend(account, 'transferGovernance', [account.address]), 'NotGovernance', [account.address])
-      await expectRevert(w.registrarSend(account, 'registerProvider', [randomIdentity(), w.stranger.address]), 'NotGovernance')
+      await expectRevert(w.registrarSend(account, 'transferGovernance', [account.address]), 'NotGovernance', [
+        account.address,
+      ])
+      await expectRevert(
+        w.registrarSend(account, 'registerProvider', [randomIdentity(), w.stranger.address]),
+        'NotGovernance',
+      )
       await expectRevert(w.registrarSend(account, 'certifyProvider', [w.uncertifiedProvider.id]), 'NotGovernance')
       await expectRevert(w.registrarSend(account, 'decertifyProvider', [w.provider.id]), 'NotGovernance')
       await expectRevert(w.registrarSend(account, 'recoverSteward', [w.lab.id, w.stranger.address]), 'NotGovernance')
@@ -178,36 +217,88 @@ describe('Registrar providers and stewards', () => {
     const p = await read.participant(w, provider.id)
     expect(p).toMatchObject({account: provider.account.address, kind: ParticipantKind.Provider, certified: true})
     expect(await read.identityOf(w, provider.account.address)).toBe(provider.id)
-    expectEvent(receipt, 'ParticipantRegistered', {id: provider.id, kind: ParticipantKind.Provider, account: provider.account.address, summary: p.summary, registeredBy: w.governance.address}, w.registrar)
+    expectEvent(
+      receipt,
+      'ParticipantRegistered',
+      {
+        id: provider.id,
+        kind: ParticipantKind.Provider,
+        account: provider.account.address,
+        summary: p.summary,
+        registeredBy: w.governance.address,
+      },
+      w.registrar,
+    )
     expectEvent(receipt, 'ProviderCertified', {id: provider.id})
     expectEvent(receipt, 'SummaryInitialized', {registrar: w.registrar, owner: provider.id}, p.summary)
-    expect(await w.chain.publicClient.readContract({address: w.registrar, abi: registrarAbi, functionName: 'summaryOf', args: [provider.id]})).toBe(p.summary)
-    expect(await w.chain.publicClient.readContract({address: p.summary, abi: summaryAbi, functionName: 'owner'})).toBe(provider.id)
-    expect(await w.chain.publicClient.readContract({address: p.summary, abi: summaryAbi, functionName: 'registrar'})).toBe(w.registrar)
+    expect(
+      await w.chain.publicClient.readContract({
+        address: w.registrar,
+        abi: registrarAbi,
+        functionName: 'summaryOf',
+        args: [provider.id],
+      }),
+    ).toBe(p.summary)
+    expect(await w.chain.publicClient.readContract({address: p.summary, abi: summaryAbi, functionName: 'owner'})).toBe(
+      provider.id,
+    )
+    expect(
+      await w.chain.publicClient.readContract({address: p.summary, abi: summaryAbi, functionName: 'registrar'}),
+    ).toBe(w.registrar)
   })
 
   it('decertifies and recertifies a provider, which gates its registrations', async () => {
     // Given a certified provider
     const w = await world()
     // When governance decertifies it
-    expectEvent(await w.registrarSend(w.governance, 'decertifyProvider', [w.provider.id]), 'ProviderDecertified', {id: w.provider.id})
+    expectEvent(await w.registrarSend(w.governance, 'decertifyProvider', [w.provider.id]), 'ProviderDecertified', {
+      id: w.provider.id,
+    })
     // Then it can no longer register anyone
-    expect(await w.chain.publicClient.readContract({address: w.registrar, abi: registrarAbi, functionName: 'isCertifiedProvider', args: [w.provider.id]})).toBe(false)
-    await expectRevert(w.registrarSend(w.provider.account, 'registerSteward', [randomIdentity(), ParticipantKind.Lab, w.stranger.address]), 'NotCertifiedProvider', [w.provider.account.address])
+    expect(
+      await w.chain.publicClient.readContract({
+        address: w.registrar,
+        abi: registrarAbi,
+        functionName: 'isCertifiedProvider',
+        args: [w.provider.id],
+      }),
+    ).toBe(false)
+    await expectRevert(
+      w.registrarSend(w.provider.account, 'registerSteward', [
+        randomIdentity(),
+        ParticipantKind.Lab,
+        w.stranger.address,
+      ]),
+      'NotCertifiedProvider',
+      [w.provider.account.address],
+    )
     // When governance certifies it again
-    expectEvent(await w.registrarSend(w.governance, 'certifyProvider', [w.provider.id]), 'ProviderCertified', {id: w.provider.id})
+    expectEvent(await w.registrarSend(w.governance, 'certifyProvider', [w.provider.id]), 'ProviderCertified', {
+      id: w.provider.id,
+    })
     // Then it registers again
-    await w.registrarSend(w.provider.account, 'registerSteward', [randomIdentity(), ParticipantKind.Lab, w.stranger.address])
+    await w.registrarSend(w.provider.account, 'registerSteward', [
+      randomIdentity(),
+      ParticipantKind.Lab,
+      w.stranger.address,
+    ])
   })
 
   it('refuses to certify a non-provider, an already certified one, or to decertify twice', async () => {
     const w = await world()
     // Given a lab, a certified provider and a decertified one
     // When governance misuses the whitelist, Then each call is refused with its reason
-    await expectRevert(w.registrarSend(w.governance, 'certifyProvider', [w.lab.id]), 'WrongKind', [w.lab.id, ParticipantKind.Lab])
+    await expectRevert(w.registrarSend(w.governance, 'certifyProvider', [w.lab.id]), 'WrongKind', [
+      w.lab.id,
+      ParticipantKind.Lab,
+    ])
     await expectRevert(w.registrarSend(w.governance, 'certifyProvider', [randomIdentity()]), 'WrongKind')
-    await expectRevert(w.registrarSend(w.governance, 'certifyProvider', [w.provider.id]), 'AlreadyCertified', [w.provider.id])
-    await expectRevert(w.registrarSend(w.governance, 'decertifyProvider', [w.uncertifiedProvider.id]), 'NotCertified', [w.uncertifiedProvider.id])
+    await expectRevert(w.registrarSend(w.governance, 'certifyProvider', [w.provider.id]), 'AlreadyCertified', [
+      w.provider.id,
+    ])
+    await expectRevert(w.registrarSend(w.governance, 'decertifyProvider', [w.uncertifiedProvider.id]), 'NotCertified', [
+      w.uncertifiedProvider.id,
+    ])
   })
 
   it('lets a certified provider register insurers, labs and other stewards but not patients or providers', async () => {
@@ -219,12 +310,26 @@ describe('Registrar providers and stewards', () => {
       const id = randomIdentity()
       const receipt = await w.registrarSend(w.provider.account, 'registerSteward', [id, kind, steward.address])
       expect(await read.participant(w, id)).toMatchObject({account: steward.address, kind, certified: false})
-      expectEvent(receipt, 'ParticipantRegistered', {id, kind, account: steward.address, summary: (await read.participant(w, id)).summary, registeredBy: w.provider.account.address})
+      expectEvent(receipt, 'ParticipantRegistered', {
+        id,
+        kind,
+        account: steward.address,
+        summary: (await read.participant(w, id)).summary,
+        registeredBy: w.provider.account.address,
+      })
     }
     // When it tries a patient or a provider through this door, Then it is refused
     const id = randomIdentity()
-    await expectRevert(w.registrarSend(w.provider.account, 'registerSteward', [id, ParticipantKind.Patient, w.stranger.address]), 'WrongKind', [id, ParticipantKind.Patient])
-    await expectRevert(w.registrarSend(w.provider.account, 'registerSteward', [id, ParticipantKind.Provider, w.stranger.address]), 'WrongKind', [id, ParticipantKind.Provider])
+    await expectRevert(
+      w.registrarSend(w.provider.account, 'registerSteward', [id, ParticipantKind.Patient, w.stranger.address]),
+      'WrongKind',
+      [id, ParticipantKind.Patient],
+    )
+    await expectRevert(
+      w.registrarSend(w.provider.account, 'registerSteward', [id, ParticipantKind.Provider, w.stranger.address]),
+      'WrongKind',
+      [id, ParticipantKind.Provider],
+    )
   })
 
   it('refuses registrations by anyone but a certified provider', async () => {
@@ -232,10 +337,22 @@ describe('Registrar providers and stewards', () => {
     for (const [, account] of nonProviderRoles(w)) {
       // Given an account that is not a certified provider, When it registers anyone, Then it is refused
       const id = randomIdentity()
-      await expectRevert(w.registrarSend(account, 'registerSteward', [id, ParticipantKind.Lab, w.stranger.address]), 'NotCertifiedProvider', [account.address])
+      await expectRevert(
+        w.registrarSend(account, 'registerSteward', [id, ParticipantKind.Lab, w.stranger.address]),
+        'NotCertifiedProvider',
+        [account.address],
+      )
       // (the id doubles as an enrolment reference: any bytes32 is refused alike)
-      await expectRevert(w.registrarSend(account, 'offerPatientRegistration', [id, w.stranger.address]), 'NotCertifiedProvider', [account.address])
-      await expectRevert(w.registrarSend(account, 'registerPatientWithSig', [id, w.stranger.address, 0n, '0x']), 'NotCertifiedProvider', [account.address])
+      await expectRevert(
+        w.registrarSend(account, 'offerPatientRegistration', [id, w.stranger.address]),
+        'NotCertifiedProvider',
+        [account.address],
+      )
+      await expectRevert(
+        w.registrarSend(account, 'registerPatientWithSig', [id, w.stranger.address, 0n, '0x']),
+        'NotCertifiedProvider',
+        [account.address],
+      )
     }
   })
 
@@ -244,10 +361,28 @@ describe('Registrar providers and stewards', () => {
     const w = await world()
     const fresh = await newAccount(w.chain)
     // When a provider reuses a taken identity, a taken address, or zero, Then each is refused
-    await expectRevert(w.registrarSend(w.provider.account, 'registerSteward', [w.lab.id, ParticipantKind.Lab, fresh.address]), 'IdentityTaken', [w.lab.id])
-    await expectRevert(w.registrarSend(w.provider.account, 'registerSteward', [randomIdentity(), ParticipantKind.Lab, w.patient.account.address]), 'AccountTaken', [w.patient.account.address])
-    await expectRevert(w.registrarSend(w.provider.account, 'registerSteward', [zeroHash, ParticipantKind.Lab, fresh.address]), 'ZeroIdentity')
-    await expectRevert(w.registrarSend(w.provider.account, 'registerSteward', [randomIdentity(), ParticipantKind.Lab, zeroAddress]), 'ZeroAddress')
+    await expectRevert(
+      w.registrarSend(w.provider.account, 'registerSteward', [w.lab.id, ParticipantKind.Lab, fresh.address]),
+      'IdentityTaken',
+      [w.lab.id],
+    )
+    await expectRevert(
+      w.registrarSend(w.provider.account, 'registerSteward', [
+        randomIdentity(),
+        ParticipantKind.Lab,
+        w.patient.account.address,
+      ]),
+      'AccountTaken',
+      [w.patient.account.address],
+    )
+    await expectRevert(
+      w.registrarSend(w.provider.account, 'registerSteward', [zeroHash, ParticipantKind.Lab, fresh.address]),
+      'ZeroIdentity',
+    )
+    await expectRevert(
+      w.registrarSend(w.provider.account, 'registerSteward', [randomIdentity(), ParticipantKind.Lab, zeroAddress]),
+      'ZeroAddress',
+    )
     await expectRevert(
       w.registrarSend(w.provider.account, 'offerPatientRegistration', [w.patient.enrolmentRef, fresh.address]),
       'IdentityTaken',
@@ -262,7 +397,10 @@ describe('Registrar providers and stewards', () => {
       'AccountTaken',
       [w.lab.account.address],
     )
-    await expectRevert(w.registrarSend(w.governance, 'registerProvider', [randomIdentity(), w.lab.account.address]), 'AccountTaken')
+    await expectRevert(
+      w.registrarSend(w.governance, 'registerProvider', [randomIdentity(), w.lab.account.address]),
+      'AccountTaken',
+    )
   })
 })
 
@@ -271,46 +409,53 @@ describe('Registrar patient registration consent', () => {
     // Given a provider's offer to a new patient key
     const w = await world()
     const patient = await newPatient(w.chain, w.provider)
-    const offered = await w.registrarSend(
-      w.provider.account,
-      'offerPatientRegistration',
-      [patient.enrolmentRef, patient.account.address],
-    )
-    expectEvent(
-      offered,
-      'PatientRegistrationOffered',
-      {id: patient.id, account: patient.account.address, providerId: w.provider.id, enrolmentRef: patient.enrolmentRef},
-    )
+    const offered = await w.registrarSend(w.provider.account, 'offerPatientRegistration', [
+      patient.enrolmentRef,
+      patient.account.address,
+    ])
+    expectEvent(offered, 'PatientRegistrationOffered', {
+      id: patient.id,
+      account: patient.account.address,
+      providerId: w.provider.id,
+      enrolmentRef: patient.enrolmentRef,
+    })
     // Then nothing is registered before the patient consents
     expect((await read.participant(w, patient.id)).kind).toBe(ParticipantKind.None)
     expect(await read.pending(w, patient.account.address, w.provider.id)).toBe(patient.enrolmentRef)
     // When the patient confirms enrolment at that provider
-    const confirmed = await w.registrarSend(
-      patient.account,
-      'confirmRegistration',
-      [w.provider.id, patient.enrolmentRef],
-    )
+    const confirmed = await w.registrarSend(patient.account, 'confirmRegistration', [
+      w.provider.id,
+      patient.enrolmentRef,
+    ])
     // Then it is a Patient bound both ways, in the provider's namespace, and the offer is gone
-    expect(await read.participant(w, patient.id)).toMatchObject({account: patient.account.address, kind: ParticipantKind.Patient})
+    expect(await read.participant(w, patient.id)).toMatchObject({
+      account: patient.account.address,
+      kind: ParticipantKind.Patient,
+    })
     expect(await read.identityOf(w, patient.account.address)).toBe(patient.id)
     expect(await read.pending(w, patient.account.address, w.provider.id)).toBe(zeroHash)
-    expectEvent(confirmed, 'ParticipantRegistered', {id: patient.id, kind: ParticipantKind.Patient, account: patient.account.address, summary: (await read.participant(w, patient.id)).summary, registeredBy: patient.account.address})
-    expectEvent(
-      confirmed,
-      'PatientEnrolled',
-      {id: patient.id, providerId: w.provider.id, enrolmentRef: patient.enrolmentRef},
-    )
+    expectEvent(confirmed, 'ParticipantRegistered', {
+      id: patient.id,
+      kind: ParticipantKind.Patient,
+      account: patient.account.address,
+      summary: (await read.participant(w, patient.id)).summary,
+      registeredBy: patient.account.address,
+    })
+    expectEvent(confirmed, 'PatientEnrolled', {
+      id: patient.id,
+      providerId: w.provider.id,
+      enrolmentRef: patient.enrolmentRef,
+    })
   })
 
   it('refuses a confirmation by another account, for another enrolment or another provider', async () => {
     // Given an offer to one key
     const w = await world()
     const patient = await newPatient(w.chain, w.provider)
-    await w.registrarSend(
-      w.provider.account,
-      'offerPatientRegistration',
-      [patient.enrolmentRef, patient.account.address],
-    )
+    await w.registrarSend(w.provider.account, 'offerPatientRegistration', [
+      patient.enrolmentRef,
+      patient.account.address,
+    ])
     // When someone else, or the right key naming another reference or provider, confirms, Then it is refused
     await expectRevert(
       w.registrarSend(w.stranger, 'confirmRegistration', [w.provider.id, patient.enrolmentRef]),
@@ -337,11 +482,10 @@ describe('Registrar patient registration consent', () => {
     // Given an offer, and then the provider decertified
     const w = await world()
     const patient = await newPatient(w.chain, w.provider)
-    await w.registrarSend(
-      w.provider.account,
-      'offerPatientRegistration',
-      [patient.enrolmentRef, patient.account.address],
-    )
+    await w.registrarSend(w.provider.account, 'offerPatientRegistration', [
+      patient.enrolmentRef,
+      patient.account.address,
+    ])
     await w.registrarSend(w.governance, 'decertifyProvider', [w.provider.id])
     // When the patient confirms, Then it is refused: nobody enrols in a decertified provider's namespace
     await expectRevert(
@@ -351,7 +495,7 @@ describe('Registrar patient registration consent', () => {
     )
   })
 
-  it('keeps provider A\'s pending offer when provider B makes another to the same account', async () => {
+  it("keeps provider A's pending offer when provider B makes another to the same account", async () => {
     // Given provider A's offer to a key
     const w = await world()
     const atA = await newPatient(w.chain, w.provider)
@@ -394,7 +538,7 @@ describe('Registrar patient registration consent', () => {
     ).toBe(aliceId)
   })
 
-  it('refuses a provider pre-registering another provider\'s patient identity at a key it holds', async () => {
+  it("refuses a provider pre-registering another provider's patient identity at a key it holds", async () => {
     // Given provider A's patient, whose enrolment reference every member can compute
     const w = await world()
     const real = await newPatient(w.chain, w.provider)
@@ -407,17 +551,18 @@ describe('Registrar patient registration consent', () => {
       provider: w.otherProvider.id,
       enrolmentRef: real.enrolmentRef,
     }
-    const squatted = await w.registrarSend(
-      w.otherProvider.account,
-      'registerPatientWithSig',
-      [real.enrolmentRef, squatter.address, deadline, await signRegistration(w.chain, w.registrar, asB, 0n, deadline)],
-    )
+    const squatted = await w.registrarSend(w.otherProvider.account, 'registerPatientWithSig', [
+      real.enrolmentRef,
+      squatter.address,
+      deadline,
+      await signRegistration(w.chain, w.registrar, asB, 0n, deadline),
+    ])
     // Then it only created an identity in B's own namespace; A's patient's identity is still free
-    expectEvent(
-      squatted,
-      'PatientEnrolled',
-      {id: asB.id, providerId: w.otherProvider.id, enrolmentRef: real.enrolmentRef},
-    )
+    expectEvent(squatted, 'PatientEnrolled', {
+      id: asB.id,
+      providerId: w.otherProvider.id,
+      enrolmentRef: real.enrolmentRef,
+    })
     expect(asB.id).not.toBe(real.id)
     expect((await read.participant(w, real.id)).kind).toBe(ParticipantKind.None)
     // And a consent naming provider A cannot be used by B: the digest is built with B's identity
@@ -425,24 +570,21 @@ describe('Registrar patient registration consent', () => {
     const namingA: Patient = {account: other, id: real.id, provider: w.provider.id, enrolmentRef: real.enrolmentRef}
     const signedForA = await signRegistration(w.chain, w.registrar, namingA, 0n, deadline)
     await expectRevert(
-      w.registrarSend(
-        w.otherProvider.account,
-        'registerPatientWithSig',
-        [real.enrolmentRef, other.address, deadline, signedForA],
-      ),
+      w.registrarSend(w.otherProvider.account, 'registerPatientWithSig', [
+        real.enrolmentRef,
+        other.address,
+        deadline,
+        signedForA,
+      ]),
       'WrongSigner',
     )
     // And A enrols its real patient under that identity
-    await w.registrarSend(
-      w.provider.account,
-      'registerPatientWithSig',
-      [
-        real.enrolmentRef,
-        real.account.address,
-        deadline,
-        await signRegistration(w.chain, w.registrar, real, 0n, deadline),
-      ],
-    )
+    await w.registrarSend(w.provider.account, 'registerPatientWithSig', [
+      real.enrolmentRef,
+      real.account.address,
+      deadline,
+      await signRegistration(w.chain, w.registrar, real, 0n, deadline),
+    ])
     expect(await read.participant(w, real.id)).toMatchObject({
       account: real.account.address,
       kind: ParticipantKind.Patient,
@@ -456,18 +598,26 @@ describe('Registrar patient registration consent', () => {
     const deadline = await inOneHour(w)
     const signature = await signRegistration(w.chain, w.registrar, patient, 0n, deadline)
     // When its provider submits it
-    const receipt = await w.registrarSend(
-      w.provider.account,
-      'registerPatientWithSig',
-      [patient.enrolmentRef, patient.account.address, deadline, signature],
-    )
+    const receipt = await w.registrarSend(w.provider.account, 'registerPatientWithSig', [
+      patient.enrolmentRef,
+      patient.account.address,
+      deadline,
+      signature,
+    ])
     // Then the patient is registered under the provider's namespace and nonce 0 is used
     expect(await read.participant(w, patient.id)).toMatchObject({
       account: patient.account.address,
       kind: ParticipantKind.Patient,
     })
     expectEvent(receipt, 'NonceUsed', {signer: patient.account.address, nonce: 0n})
-    expect(await w.chain.publicClient.readContract({address: w.registrar, abi: registrarAbi, functionName: 'nonces', args: [patient.account.address]})).toBe(1n)
+    expect(
+      await w.chain.publicClient.readContract({
+        address: w.registrar,
+        abi: registrarAbi,
+        functionName: 'nonces',
+        args: [patient.account.address],
+      }),
+    ).toBe(1n)
   })
 
   it('refuses a registration signed by another key, or submitted by another provider', async () => {
@@ -497,22 +647,24 @@ describe('Registrar patient registration consent', () => {
     })
     // When a provider submits it, Then it is refused as the wrong signer
     await expectRevert(
-      w.registrarSend(
-        w.provider.account,
-        'registerPatientWithSig',
-        [patient.enrolmentRef, patient.account.address, deadline, signature],
-      ),
+      w.registrarSend(w.provider.account, 'registerPatientWithSig', [
+        patient.enrolmentRef,
+        patient.account.address,
+        deadline,
+        signature,
+      ]),
       'WrongSigner',
       [w.stranger.address, patient.account.address],
     )
     // And the patient's own consent to enrolment at provider A does not enrol it at provider B
     const consent = await signRegistration(w.chain, w.registrar, patient, 0n, deadline)
     await expectRevert(
-      w.registrarSend(
-        w.otherProvider.account,
-        'registerPatientWithSig',
-        [patient.enrolmentRef, patient.account.address, deadline, consent],
-      ),
+      w.registrarSend(w.otherProvider.account, 'registerPatientWithSig', [
+        patient.enrolmentRef,
+        patient.account.address,
+        deadline,
+        consent,
+      ]),
       'WrongSigner',
     )
   })
@@ -525,11 +677,12 @@ describe('Registrar patient registration consent', () => {
     const signature = await signRegistration(w.chain, w.registrar, patient, 0n, deadline)
     // When it is submitted, Then it is refused as expired
     await expectRevert(
-      w.registrarSend(
-        w.provider.account,
-        'registerPatientWithSig',
-        [patient.enrolmentRef, patient.account.address, deadline, signature],
-      ),
+      w.registrarSend(w.provider.account, 'registerPatientWithSig', [
+        patient.enrolmentRef,
+        patient.account.address,
+        deadline,
+        signature,
+      ]),
       'SignatureExpired',
       [deadline],
     )
@@ -545,9 +698,21 @@ describe('Registrar patient registration consent', () => {
     const badV = `${signature.slice(0, 130)}1d` as Hex
     const args = (sig: Hex) => [patient.enrolmentRef, patient.account.address, deadline, sig] as const
     // When each is submitted, Then each is refused for its defect
-    await expectRevert(w.registrarSend(w.provider.account, 'registerPatientWithSig', args(highS)), 'InvalidSignatureS', [highSValue])
-    await expectRevert(w.registrarSend(w.provider.account, 'registerPatientWithSig', args(badV)), 'InvalidSignatureV', [29])
-    await expectRevert(w.registrarSend(w.provider.account, 'registerPatientWithSig', args(signature.slice(0, 130) as Hex)), 'InvalidSignatureLength', [64n])
+    await expectRevert(
+      w.registrarSend(w.provider.account, 'registerPatientWithSig', args(highS)),
+      'InvalidSignatureS',
+      [highSValue],
+    )
+    await expectRevert(
+      w.registrarSend(w.provider.account, 'registerPatientWithSig', args(badV)),
+      'InvalidSignatureV',
+      [29],
+    )
+    await expectRevert(
+      w.registrarSend(w.provider.account, 'registerPatientWithSig', args(signature.slice(0, 130) as Hex)),
+      'InvalidSignatureLength',
+      [64n],
+    )
     // And the original still works, proving the twins differed only in their defect
     await w.registrarSend(w.provider.account, 'registerPatientWithSig', args(signature))
   })
@@ -573,19 +738,20 @@ describe('Registrar relationship addresses', () => {
       }),
     ).toBe(predicted)
     // When the Registrar first deploys other clones (a steward's Summary, other pairs' Relationships)
-    await w.registrarSend(
-      w.provider.account,
-      'registerSteward',
-      [randomIdentity(), ParticipantKind.Lab, (await newAccount(w.chain)).address],
-    )
+    await w.registrarSend(w.provider.account, 'registerSteward', [
+      randomIdentity(),
+      ParticipantKind.Lab,
+      (await newAccount(w.chain)).address,
+    ])
     await proposeRelationship(w, w.otherProvider, w.patient)
     await proposeRelationship(w, w.provider, w.otherPatient)
     // Then the pair's Relationship is still created exactly there
-    const receipt = await w.registrarSend(
-      w.lab.account,
-      'propose',
-      [w.patient.id, 'https://gatekeeper.example/fhir', randomIdentity(), randomIdentity()],
-    )
+    const receipt = await w.registrarSend(w.lab.account, 'propose', [
+      w.patient.id,
+      'https://gatekeeper.example/fhir',
+      randomIdentity(),
+      randomIdentity(),
+    ])
     expectEvent(
       receipt,
       'RelationshipCreated',
@@ -622,7 +788,12 @@ describe('Registrar address rotation', () => {
     // When the patient rotates with its current key
     const receipt = await w.registrarSend(oldKey, 'rotateAddress', [newKey.address])
     // Then the identity points to the new key only
-    expectEvent(receipt, 'AddressRotated', {id: w.patient.id, oldAccount: oldKey.address, newAccount: newKey.address, authorizedBy: oldKey.address})
+    expectEvent(receipt, 'AddressRotated', {
+      id: w.patient.id,
+      oldAccount: oldKey.address,
+      newAccount: newKey.address,
+      authorizedBy: oldKey.address,
+    })
     expect(await read.identityOf(w, newKey.address)).toBe(w.patient.id)
     expect(await read.identityOf(w, oldKey.address)).toBe(zeroHash)
     expect((await read.participant(w, w.patient.id)).account).toBe(newKey.address)
@@ -639,9 +810,19 @@ describe('Registrar address rotation', () => {
   it('refuses rotation by an unregistered address or onto a taken or zero address', async () => {
     const w = await world()
     // Given registered and unregistered accounts, When they rotate wrongly, Then each is refused
-    await expectRevert(w.registrarSend(w.stranger, 'rotateAddress', [(await newAccount(w.chain)).address]), 'NotRegistered', [w.stranger.address])
-    await expectRevert(w.registrarSend(w.viewer, 'rotateAddress', [(await newAccount(w.chain)).address]), 'NotRegistered', [w.viewer.address])
-    await expectRevert(w.registrarSend(w.patient.account, 'rotateAddress', [w.lab.account.address]), 'AccountTaken', [w.lab.account.address])
+    await expectRevert(
+      w.registrarSend(w.stranger, 'rotateAddress', [(await newAccount(w.chain)).address]),
+      'NotRegistered',
+      [w.stranger.address],
+    )
+    await expectRevert(
+      w.registrarSend(w.viewer, 'rotateAddress', [(await newAccount(w.chain)).address]),
+      'NotRegistered',
+      [w.viewer.address],
+    )
+    await expectRevert(w.registrarSend(w.patient.account, 'rotateAddress', [w.lab.account.address]), 'AccountTaken', [
+      w.lab.account.address,
+    ])
     await expectRevert(w.registrarSend(w.patient.account, 'rotateAddress', [zeroAddress]), 'ZeroAddress')
   })
 
@@ -669,11 +850,12 @@ describe('Registrar address rotation', () => {
     // When governance recovers it
     const receipt = await w.registrarSend(w.governance, 'recoverSteward', [w.lab.id, newKey.address])
     // Then the lab lives at the new key
-    expectEvent(
-      receipt,
-      'AddressRotated',
-      {id: w.lab.id, oldAccount: w.lab.account.address, newAccount: newKey.address, authorizedBy: w.governance.address},
-    )
+    expectEvent(receipt, 'AddressRotated', {
+      id: w.lab.id,
+      oldAccount: w.lab.account.address,
+      newAccount: newKey.address,
+      authorizedBy: w.governance.address,
+    })
     expect(await read.identityOf(w, newKey.address)).toBe(w.lab.id)
     // When governance tries the same on a patient or an unknown id, Then it is refused
     await expectRevert(
@@ -711,20 +893,21 @@ const day = 86_400n
 /** The world's patient names `count` fresh guardians, `threshold` of whom recover after `delay`. */
 async function withGuardians(w: MedrecWorld, count = 3, threshold = 2, delay = day): Promise<LocalAccount[]> {
   const guardians = await Promise.all(Array.from({length: count}, () => newAccount(w.chain)))
-  await w.registrarSend(
-    w.patient.account,
-    'setRecoveryGuardians',
-    [guardians.map((g) => g.address), threshold, Number(delay)],
-  )
+  await w.registrarSend(w.patient.account, 'setRecoveryGuardians', [
+    guardians.map((g) => g.address),
+    threshold,
+    Number(delay),
+  ])
   return guardians
 }
 
-const pendingRecovery = (w: MedrecWorld) => w.chain.publicClient.readContract({
-  address: w.registrar,
-  abi: registrarAbi,
-  functionName: 'pendingRecovery',
-  args: [w.patient.id],
-})
+const pendingRecovery = (w: MedrecWorld) =>
+  w.chain.publicClient.readContract({
+    address: w.registrar,
+    abi: registrarAbi,
+    functionName: 'pendingRecovery',
+    args: [w.patient.id],
+  })
 
 describe('Registrar patient recovery', () => {
   it('refuses a certified provider with no relationship taking over a patient', async () => {
@@ -751,17 +934,16 @@ describe('Registrar patient recovery', () => {
       w.registrarSend(w.otherProvider.account, 'startGovernanceRecovery', [w.patient.id, attackerKey.address]),
       'NotGovernance',
     )
+    await expectRevert(w.registrarSend(attackerKey, 'completeRecovery', [w.patient.id]), 'NoPendingRecovery', [
+      w.patient.id,
+    ])
     await expectRevert(
-      w.registrarSend(attackerKey, 'completeRecovery', [w.patient.id]),
-      'NoPendingRecovery',
-      [w.patient.id],
-    )
-    await expectRevert(
-      w.registrarSend(
-        w.otherProvider.account,
-        'completeRecoveryWithSig',
-        [w.patient.id, attackerKey.address, deadline, signature],
-      ),
+      w.registrarSend(w.otherProvider.account, 'completeRecoveryWithSig', [
+        w.patient.id,
+        attackerKey.address,
+        deadline,
+        signature,
+      ]),
       'NoPendingRecovery',
       [w.patient.id],
     )
@@ -784,43 +966,40 @@ describe('Registrar patient recovery', () => {
     const newKey = await newAccount(w.chain)
     // When one guardian approves, nothing starts
     const first = await w.registrarSend(guardians[0]!, 'approveRecovery', [w.patient.id, newKey.address])
-    expectEvent(
-      first,
-      'RecoveryApproved',
-      {id: w.patient.id, newAccount: newKey.address, guardian: guardians[0]!.address, approvals: 1n, threshold: 2n},
-    )
+    expectEvent(first, 'RecoveryApproved', {
+      id: w.patient.id,
+      newAccount: newKey.address,
+      guardian: guardians[0]!.address,
+      approvals: 1n,
+      threshold: 2n,
+    })
     expect((await pendingRecovery(w)).newAccount).toBe(zeroAddress)
     // When a second approves the same new key, the recovery starts with its delay
     const second = await w.registrarSend(guardians[2]!, 'approveRecovery', [w.patient.id, newKey.address])
     const startedAt = (await w.chain.publicClient.getBlock({blockNumber: second.blockNumber})).timestamp
-    expectEvent(
-      second,
-      'RecoveryStarted',
-      {id: w.patient.id, newAccount: newKey.address, readyAt: startedAt + day, byGovernance: false},
-    )
+    expectEvent(second, 'RecoveryStarted', {
+      id: w.patient.id,
+      newAccount: newKey.address,
+      readyAt: startedAt + day,
+      byGovernance: false,
+    })
     // And after the delay the new key completes it
     await advanceChainTime(w.chain, day)
     const done = await w.registrarSend(newKey, 'completeRecovery', [w.patient.id])
     expectEvent(done, 'RecoveryCompleted', {id: w.patient.id, newAccount: newKey.address})
-    expectEvent(
-      done,
-      'AddressRotated',
-      {
-        id: w.patient.id,
-        oldAccount: w.patient.account.address,
-        newAccount: newKey.address,
-        authorizedBy: newKey.address,
-      },
-    )
+    expectEvent(done, 'AddressRotated', {
+      id: w.patient.id,
+      oldAccount: w.patient.account.address,
+      newAccount: newKey.address,
+      authorizedBy: newKey.address,
+    })
     // Then the identity lives at the new key, and the old key lost every power
     expect(await read.identityOf(w, newKey.address)).toBe(w.patient.id)
     expect(await read.identityOf(w, w.patient.account.address)).toBe(zeroHash)
     expect((await pendingRecovery(w)).newAccount).toBe(zeroAddress)
-    await expectRevert(
-      w.registrarSend(w.patient.account, 'end', [relationship]),
-      'NotPatient',
-      [w.patient.account.address],
-    )
+    await expectRevert(w.registrarSend(w.patient.account, 'end', [relationship]), 'NotPatient', [
+      w.patient.account.address,
+    ])
     await w.registrarSend(newKey, 'end', [relationship])
     // And the used approvals cannot start the same recovery again
     await expectRevert(w.registrarSend(newKey, 'completeRecovery', [w.patient.id]), 'NoPendingRecovery', [w.patient.id])
@@ -834,31 +1013,33 @@ describe('Registrar patient recovery', () => {
     for (const g of guardians.slice(0, 2)) await w.registrarSend(g, 'approveRecovery', [w.patient.id, newKey.address])
     // When the patient's current key cancels it
     const cancelled = await w.registrarSend(w.patient.account, 'cancelRecovery', [])
-    expectEvent(
-      cancelled,
-      'RecoveryCancelled',
-      {id: w.patient.id, newAccount: newKey.address, by: w.patient.account.address},
-    )
+    expectEvent(cancelled, 'RecoveryCancelled', {
+      id: w.patient.id,
+      newAccount: newKey.address,
+      by: w.patient.account.address,
+    })
     // Then it cannot complete, even after the delay
     await advanceChainTime(w.chain, 2n * day)
     await expectRevert(w.registrarSend(newKey, 'completeRecovery', [w.patient.id]), 'NoPendingRecovery', [w.patient.id])
     // And the earlier approvals no longer count: one more approval is not the threshold
     const third = await w.registrarSend(guardians[2]!, 'approveRecovery', [w.patient.id, newKey.address])
-    expectEvent(
-      third,
-      'RecoveryApproved',
-      {id: w.patient.id, newAccount: newKey.address, guardian: guardians[2]!.address, approvals: 1n, threshold: 2n},
-    )
+    expectEvent(third, 'RecoveryApproved', {
+      id: w.patient.id,
+      newAccount: newKey.address,
+      guardian: guardians[2]!.address,
+      approvals: 1n,
+      threshold: 2n,
+    })
     expect((await pendingRecovery(w)).newAccount).toBe(zeroAddress)
     // And a rotation by the current key cancels a pending recovery too
     await w.registrarSend(guardians[0]!, 'approveRecovery', [w.patient.id, newKey.address])
     expect((await pendingRecovery(w)).newAccount).toBe(newKey.address)
     const rotatedKey = await newAccount(w.chain)
-    expectEvent(
-      await w.registrarSend(w.patient.account, 'rotateAddress', [rotatedKey.address]),
-      'RecoveryCancelled',
-      {id: w.patient.id, newAccount: newKey.address, by: w.patient.account.address},
-    )
+    expectEvent(await w.registrarSend(w.patient.account, 'rotateAddress', [rotatedKey.address]), 'RecoveryCancelled', {
+      id: w.patient.id,
+      newAccount: newKey.address,
+      by: w.patient.account.address,
+    })
     await advanceChainTime(w.chain, 2n * day)
     await expectRevert(w.registrarSend(newKey, 'completeRecovery', [w.patient.id]), 'NoPendingRecovery', [w.patient.id])
   })
@@ -872,17 +1053,15 @@ describe('Registrar patient recovery', () => {
     await w.registrarSend(guardians[1]!, 'approveRecovery', [w.patient.id, newKey.address])
     const {readyAt} = await pendingRecovery(w)
     // When the new key completes it at once, or a minute before the delay is over, Then it is refused
-    await expectRevert(
-      w.registrarSend(newKey, 'completeRecovery', [w.patient.id]),
-      'RecoveryNotReady',
-      [w.patient.id, readyAt],
-    )
+    await expectRevert(w.registrarSend(newKey, 'completeRecovery', [w.patient.id]), 'RecoveryNotReady', [
+      w.patient.id,
+      readyAt,
+    ])
     await advanceChainTime(w.chain, day - 60n)
-    await expectRevert(
-      w.registrarSend(newKey, 'completeRecovery', [w.patient.id]),
-      'RecoveryNotReady',
-      [w.patient.id, readyAt],
-    )
+    await expectRevert(w.registrarSend(newKey, 'completeRecovery', [w.patient.id]), 'RecoveryNotReady', [
+      w.patient.id,
+      readyAt,
+    ])
     // And once it is over, it completes
     await advanceChainTime(w.chain, 60n)
     await w.registrarSend(newKey, 'completeRecovery', [w.patient.id])
@@ -900,14 +1079,13 @@ describe('Registrar patient recovery', () => {
     const others: [string, LocalAccount][] = [
       ...nonGovernanceRoles(w),
       ['governance', w.governance],
-      ['another patient\'s guardian', othersGuardian],
+      ["another patient's guardian", othersGuardian],
     ]
     for (const [, account] of others) {
-      await expectRevert(
-        w.registrarSend(account, 'approveRecovery', [w.patient.id, newKey.address]),
-        'NotGuardian',
-        [w.patient.id, account.address],
-      )
+      await expectRevert(w.registrarSend(account, 'approveRecovery', [w.patient.id, newKey.address]), 'NotGuardian', [
+        w.patient.id,
+        account.address,
+      ])
     }
     // And a guardian the patient replaced is refused too, while a guardian approves only once
     await w.registrarSend(w.patient.account, 'setRecoveryGuardians', [[guardians[1]!.address], 1, Number(day)])
@@ -958,11 +1136,10 @@ describe('Registrar patient recovery', () => {
     await advanceChainTime(w.chain, day)
     // When a guardian, a provider or a stranger completes it, Then it is refused
     for (const account of [guardians[0]!, w.provider.account, w.stranger]) {
-      await expectRevert(
-        w.registrarSend(account, 'completeRecovery', [w.patient.id]),
-        'NotRecoveryAccount',
-        [w.patient.id, account.address],
-      )
+      await expectRevert(w.registrarSend(account, 'completeRecovery', [w.patient.id]), 'NotRecoveryAccount', [
+        w.patient.id,
+        account.address,
+      ])
     }
     // And a completion signed by another key, or naming another account, is refused
     const deadline = await inOneHour(w)
@@ -979,11 +1156,12 @@ describe('Registrar patient recovery', () => {
     )
     const strangers = await signRecovery(w.chain, w.registrar, w.stranger, w.patient.id, 0n, deadline)
     await expectRevert(
-      w.registrarSend(
-        w.provider.account,
-        'completeRecoveryWithSig',
-        [w.patient.id, w.stranger.address, deadline, strangers],
-      ),
+      w.registrarSend(w.provider.account, 'completeRecoveryWithSig', [
+        w.patient.id,
+        w.stranger.address,
+        deadline,
+        strangers,
+      ]),
       'NotRecoveryAccount',
       [w.patient.id, w.stranger.address],
     )
@@ -1006,17 +1184,13 @@ describe('Registrar patient recovery', () => {
     await expectRevert(set(w.patient.account, [], 1, day), 'InvalidThreshold', [1n, 0n])
     await expectRevert(set(w.patient.account, addresses.slice(0, 3), 2, day - 1n), 'InvalidRecoveryDelay', [day - 1n])
     await expectRevert(set(w.patient.account, addresses.slice(0, 3), 2, 91n * day), 'InvalidRecoveryDelay', [91n * day])
-    await expectRevert(
-      set(w.patient.account, [addresses[0]!, addresses[0]!], 1, day),
-      'InvalidGuardian',
-      [addresses[0]],
-    )
+    await expectRevert(set(w.patient.account, [addresses[0]!, addresses[0]!], 1, day), 'InvalidGuardian', [
+      addresses[0],
+    ])
     await expectRevert(set(w.patient.account, [addresses[0]!, zeroAddress], 1, day), 'InvalidGuardian', [zeroAddress])
-    await expectRevert(
-      set(w.patient.account, [w.patient.account.address], 1, day),
-      'InvalidGuardian',
-      [w.patient.account.address],
-    )
+    await expectRevert(set(w.patient.account, [w.patient.account.address], 1, day), 'InvalidGuardian', [
+      w.patient.account.address,
+    ])
     // When anyone but a patient sets guardians, Then it is refused
     for (const account of [w.provider.account, w.lab.account, w.governance, w.stranger]) {
       await expectRevert(set(account, addresses.slice(0, 2), 1, day), 'NotPatient', [account.address])
@@ -1025,11 +1199,12 @@ describe('Registrar patient recovery', () => {
     }
     // When the patient sets eight guardians, Then they are recorded with an event
     const receipt = await set(w.patient.account, addresses.slice(0, 8), 5, 30n * day)
-    expectEvent(
-      receipt,
-      'RecoveryGuardiansSet',
-      {id: w.patient.id, guardians: addresses.slice(0, 8), threshold: 5, delay: Number(30n * day)},
-    )
+    expectEvent(receipt, 'RecoveryGuardiansSet', {
+      id: w.patient.id,
+      guardians: addresses.slice(0, 8),
+      threshold: 5,
+      delay: Number(30n * day),
+    })
     const [guardians, threshold, delay, governanceAllowed] = await w.chain.publicClient.readContract({
       address: w.registrar,
       abi: registrarAbi,
@@ -1050,11 +1225,12 @@ describe('Registrar patient recovery', () => {
     const newKey = await newAccount(w.chain)
     const started = await w.registrarSend(w.governance, 'startGovernanceRecovery', [w.patient.id, newKey.address])
     const startedAt = (await w.chain.publicClient.getBlock({blockNumber: started.blockNumber})).timestamp
-    expectEvent(
-      started,
-      'RecoveryStarted',
-      {id: w.patient.id, newAccount: newKey.address, readyAt: startedAt + 7n * day, byGovernance: true},
-    )
+    expectEvent(started, 'RecoveryStarted', {
+      id: w.patient.id,
+      newAccount: newKey.address,
+      readyAt: startedAt + 7n * day,
+      byGovernance: true,
+    })
     // Then a second one cannot be started while it is pending
     await expectRevert(
       w.registrarSend(w.governance, 'startGovernanceRecovery', [w.patient.id, (await newAccount(w.chain)).address]),
@@ -1063,11 +1239,10 @@ describe('Registrar patient recovery', () => {
     )
     // And it cannot complete before seven days
     await advanceChainTime(w.chain, 6n * day)
-    await expectRevert(
-      w.registrarSend(newKey, 'completeRecovery', [w.patient.id]),
-      'RecoveryNotReady',
-      [w.patient.id, startedAt + 7n * day],
-    )
+    await expectRevert(w.registrarSend(newKey, 'completeRecovery', [w.patient.id]), 'RecoveryNotReady', [
+      w.patient.id,
+      startedAt + 7n * day,
+    ])
     // When the patient vetoes it, Then it never completes
     await w.registrarSend(w.patient.account, 'cancelRecovery', [])
     await advanceChainTime(w.chain, 2n * day)
@@ -1091,27 +1266,26 @@ describe('Registrar patient recovery', () => {
     )
   })
 
-  it('waits at least the patient\'s own delay on a governance recovery, and lets guardians replace one', async () => {
+  it("waits at least the patient's own delay on a governance recovery, and lets guardians replace one", async () => {
     // Given guardians with a 30-day delay, and a recovery governance started
     const w = await world()
     const guardians = await withGuardians(w, 2, 2, 30n * day)
     const governancePick = await newAccount(w.chain)
-    const started = await w.registrarSend(
-      w.governance,
-      'startGovernanceRecovery',
-      [w.patient.id, governancePick.address],
-    )
+    const started = await w.registrarSend(w.governance, 'startGovernanceRecovery', [
+      w.patient.id,
+      governancePick.address,
+    ])
     const startedAt = (await w.chain.publicClient.getBlock({blockNumber: started.blockNumber})).timestamp
     expect((await pendingRecovery(w)).readyAt).toBe(startedAt + 30n * day)
     // When the guardians agree on another key, Then theirs replaces governance's
     const guardiansPick = await newAccount(w.chain)
     await w.registrarSend(guardians[0]!, 'approveRecovery', [w.patient.id, guardiansPick.address])
     const replaced = await w.registrarSend(guardians[1]!, 'approveRecovery', [w.patient.id, guardiansPick.address])
-    expectEvent(
-      replaced,
-      'RecoveryCancelled',
-      {id: w.patient.id, newAccount: governancePick.address, by: guardians[1]!.address},
-    )
+    expectEvent(replaced, 'RecoveryCancelled', {
+      id: w.patient.id,
+      newAccount: governancePick.address,
+      by: guardians[1]!.address,
+    })
     expect(await pendingRecovery(w)).toMatchObject({newAccount: guardiansPick.address, byGovernance: false})
     // And governance cannot replace the guardians' recovery
     await expectRevert(
@@ -1127,22 +1301,22 @@ describe('Registrar patient recovery', () => {
     const guardians = await withGuardians(w)
     const blocked = await newAccount(w.chain)
     for (const g of guardians.slice(0, 2)) await w.registrarSend(g, 'approveRecovery', [w.patient.id, blocked.address])
-    await w.registrarSend(
-      w.otherProvider.account,
-      'registerSteward',
-      [randomIdentity(), ParticipantKind.Lab, blocked.address],
-    )
+    await w.registrarSend(w.otherProvider.account, 'registerSteward', [
+      randomIdentity(),
+      ParticipantKind.Lab,
+      blocked.address,
+    ])
     await advanceChainTime(w.chain, day)
     await expectRevert(w.registrarSend(blocked, 'completeRecovery', [w.patient.id]), 'AccountTaken', [blocked.address])
     // When the guardians agree on another key, Then it replaces the dead recovery
     const next = await newAccount(w.chain)
     await w.registrarSend(guardians[0]!, 'approveRecovery', [w.patient.id, next.address])
     const replaced = await w.registrarSend(guardians[1]!, 'approveRecovery', [w.patient.id, next.address])
-    expectEvent(
-      replaced,
-      'RecoveryCancelled',
-      {id: w.patient.id, newAccount: blocked.address, by: guardians[1]!.address},
-    )
+    expectEvent(replaced, 'RecoveryCancelled', {
+      id: w.patient.id,
+      newAccount: blocked.address,
+      by: guardians[1]!.address,
+    })
     expect((await pendingRecovery(w)).newAccount).toBe(next.address)
     // And while that one can still complete, nobody replaces it
     await expectRevert(
@@ -1160,11 +1334,11 @@ describe('Registrar patient recovery', () => {
     // When the patient opts out
     const optOut = await w.registrarSend(w.patient.account, 'setGovernanceRecovery', [false])
     expectEvent(optOut, 'GovernanceRecoverySet', {id: w.patient.id, allowed: false})
-    expectEvent(
-      optOut,
-      'RecoveryCancelled',
-      {id: w.patient.id, newAccount: newKey.address, by: w.patient.account.address},
-    )
+    expectEvent(optOut, 'RecoveryCancelled', {
+      id: w.patient.id,
+      newAccount: newKey.address,
+      by: w.patient.account.address,
+    })
     // Then that recovery never completes and governance cannot start another
     await advanceChainTime(w.chain, 8n * day)
     await expectRevert(w.registrarSend(newKey, 'completeRecovery', [w.patient.id]), 'NoPendingRecovery', [w.patient.id])

@@ -27,21 +27,37 @@ const SCOPE_IMAGING = 0b10n
 
 const rel = {
   current: async (w: MedrecWorld, address: Address) => {
-    const [round, status, previous, changedAt] = await w.chain.publicClient.readContract({address, abi: relationshipAbi, functionName: 'current'})
+    const [round, status, previous, changedAt] = await w.chain.publicClient.readContract({
+      address,
+      abi: relationshipAbi,
+      functionName: 'current',
+    })
     return {round, status, previous, changedAt}
   },
   roundInfo: async (w: MedrecWorld, address: Address, round: number) =>
     w.chain.publicClient.readContract({address, abi: relationshipAbi, functionName: 'roundInfo', args: [round]}),
-  pointer: async (w: MedrecWorld, address: Address) => w.chain.publicClient.readContract({address, abi: relationshipAbi, functionName: 'pointer'}),
-  viewerCount: async (w: MedrecWorld, address: Address) => w.chain.publicClient.readContract({address, abi: relationshipAbi, functionName: 'viewerCount'}),
+  pointer: async (w: MedrecWorld, address: Address) =>
+    w.chain.publicClient.readContract({address, abi: relationshipAbi, functionName: 'pointer'}),
+  viewerCount: async (w: MedrecWorld, address: Address) =>
+    w.chain.publicClient.readContract({address, abi: relationshipAbi, functionName: 'viewerCount'}),
   viewerAt: async (w: MedrecWorld, address: Address, index: bigint) =>
     w.chain.publicClient.readContract({address, abi: relationshipAbi, functionName: 'viewerAt', args: [index]}),
   grantOf: async (w: MedrecWorld, address: Address, viewer: Address) =>
     w.chain.publicClient.readContract({address, abi: relationshipAbi, functionName: 'grantOf', args: [viewer]}),
 }
 
-const canAccess = async (w: MedrecWorld, relationship: Address, requester: Address, scope = SCOPE_LABS): Promise<boolean> =>
-  w.chain.publicClient.readContract({address: w.registrar, abi: registrarAbi, functionName: 'canAccess', args: [relationship, requester, scope]})
+const canAccess = async (
+  w: MedrecWorld,
+  relationship: Address,
+  requester: Address,
+  scope = SCOPE_LABS,
+): Promise<boolean> =>
+  w.chain.publicClient.readContract({
+    address: w.registrar,
+    abi: registrarAbi,
+    functionName: 'canAccess',
+    args: [relationship, requester, scope],
+  })
 
 const inOneDay = async (w: MedrecWorld): Promise<bigint> => (await chainTime(w.chain)) + 86_400n
 
@@ -66,26 +82,86 @@ describe('Relationship proposal', () => {
     const queryRef = randomIdentity()
     const contentHash = randomIdentity()
     // When the provider proposes
-    const receipt = await w.registrarSend(w.provider.account, 'propose', [w.patient.id, 'https://gk.example/a', queryRef, contentHash])
-    const relationship = await w.chain.publicClient.readContract({address: w.registrar, abi: registrarAbi, functionName: 'relationshipOf', args: [w.patient.id, w.provider.id]})
+    const receipt = await w.registrarSend(w.provider.account, 'propose', [
+      w.patient.id,
+      'https://gk.example/a',
+      queryRef,
+      contentHash,
+    ])
+    const relationship = await w.chain.publicClient.readContract({
+      address: w.registrar,
+      abi: registrarAbi,
+      functionName: 'relationshipOf',
+      args: [w.patient.id, w.provider.id],
+    })
     // Then the relationship is a minimal proxy of the implementation, in status Proposed
     const code = await w.chain.publicClient.getCode({address: relationship})
-    expect(code).toBe(`0x363d3d373d3d3d363d73${w.relationshipImplementation.slice(2).toLowerCase()}5af43d82803e903d91602b57fd5bf3`)
-    expect(await w.chain.publicClient.readContract({address: w.registrar, abi: registrarAbi, functionName: 'isRelationship', args: [relationship]})).toBe(true)
+    expect(code).toBe(
+      `0x363d3d373d3d3d363d73${w.relationshipImplementation.slice(2).toLowerCase()}5af43d82803e903d91602b57fd5bf3`,
+    )
+    expect(
+      await w.chain.publicClient.readContract({
+        address: w.registrar,
+        abi: registrarAbi,
+        functionName: 'isRelationship',
+        args: [relationship],
+      }),
+    ).toBe(true)
     const now = Number(await chainTime(w.chain))
-    expect(await rel.current(w, relationship)).toEqual({round: 1, status: RelationshipStatus.Proposed, previous: RelationshipStatus.None, changedAt: now})
+    expect(await rel.current(w, relationship)).toEqual({
+      round: 1,
+      status: RelationshipStatus.Proposed,
+      previous: RelationshipStatus.None,
+      changedAt: now,
+    })
     expect(await rel.pointer(w, relationship)).toEqual(['https://gk.example/a', queryRef, contentHash])
-    expect(await w.chain.publicClient.readContract({address: relationship, abi: relationshipAbi, functionName: 'patient'})).toBe(w.patient.id)
-    expect(await w.chain.publicClient.readContract({address: relationship, abi: relationshipAbi, functionName: 'steward'})).toBe(w.provider.id)
+    expect(
+      await w.chain.publicClient.readContract({address: relationship, abi: relationshipAbi, functionName: 'patient'}),
+    ).toBe(w.patient.id)
+    expect(
+      await w.chain.publicClient.readContract({address: relationship, abi: relationshipAbi, functionName: 'steward'}),
+    ).toBe(w.provider.id)
     // And every state change is announced
-    expectEvent(receipt, 'RelationshipCreated', {relationship, patient: w.patient.id, steward: w.provider.id}, w.registrar)
-    expectEvent(receipt, 'RelationshipInitialized', {registrar: w.registrar, patient: w.patient.id, steward: w.provider.id}, relationship)
-    expectEvent(receipt, 'StatusChanged', {round: 1, from: RelationshipStatus.None, to: RelationshipStatus.Proposed, timestamp: now}, relationship)
-    expectEvent(receipt, 'PointerUpdated', {round: 1, endpoint: 'https://gk.example/a', queryRef, contentHash}, relationship)
+    expectEvent(
+      receipt,
+      'RelationshipCreated',
+      {relationship, patient: w.patient.id, steward: w.provider.id},
+      w.registrar,
+    )
+    expectEvent(
+      receipt,
+      'RelationshipInitialized',
+      {registrar: w.registrar, patient: w.patient.id, steward: w.provider.id},
+      relationship,
+    )
+    expectEvent(
+      receipt,
+      'StatusChanged',
+      {round: 1, from: RelationshipStatus.None, to: RelationshipStatus.Proposed, timestamp: now},
+      relationship,
+    )
+    expectEvent(
+      receipt,
+      'PointerUpdated',
+      {round: 1, endpoint: 'https://gk.example/a', queryRef, contentHash},
+      relationship,
+    )
     for (const member of [w.patient, w.provider]) {
-      const summary = await w.chain.publicClient.readContract({address: w.registrar, abi: registrarAbi, functionName: 'summaryOf', args: [member.id]})
+      const summary = await w.chain.publicClient.readContract({
+        address: w.registrar,
+        abi: registrarAbi,
+        functionName: 'summaryOf',
+        args: [member.id],
+      })
       expectEvent(receipt, 'RelationshipListed', {relationship, index: 0n}, summary)
-      expect(await w.chain.publicClient.readContract({address: summary, abi: summaryAbi, functionName: 'relationshipAt', args: [0n]})).toBe(relationship)
+      expect(
+        await w.chain.publicClient.readContract({
+          address: summary,
+          abi: summaryAbi,
+          functionName: 'relationshipAt',
+          args: [0n],
+        }),
+      ).toBe(relationship)
     }
   })
 
@@ -96,9 +172,13 @@ describe('Relationship proposal', () => {
     await proposeRelationship(w, w.lab, w.patient)
     // When others try, Then each is refused for its reason
     const args = [w.patient.id, 'https://gk.example', randomIdentity(), randomIdentity()] as const
-    await expectRevert(w.registrarSend(w.otherPatient.account, 'propose', args), 'NotSteward', [w.otherPatient.account.address])
+    await expectRevert(w.registrarSend(w.otherPatient.account, 'propose', args), 'NotSteward', [
+      w.otherPatient.account.address,
+    ])
     await expectRevert(w.registrarSend(w.patient.account, 'propose', args), 'NotSteward', [w.patient.account.address])
-    await expectRevert(w.registrarSend(w.uncertifiedProvider.account, 'propose', args), 'NotCertifiedProvider', [w.uncertifiedProvider.account.address])
+    await expectRevert(w.registrarSend(w.uncertifiedProvider.account, 'propose', args), 'NotCertifiedProvider', [
+      w.uncertifiedProvider.account.address,
+    ])
     for (const account of [w.governance, w.viewer, w.stranger]) {
       await expectRevert(w.registrarSend(account, 'propose', args), 'NotRegistered', [account.address])
     }
@@ -107,11 +187,31 @@ describe('Relationship proposal', () => {
   it('refuses proposals to a non-patient or unknown identity and bad endpoints', async () => {
     const w = await world()
     // Given a provider, When it proposes to a lab, an unknown id, or with a bad endpoint, Then it is refused
-    await expectRevert(w.registrarSend(w.provider.account, 'propose', [w.lab.id, 'https://gk', randomIdentity(), randomIdentity()]), 'WrongKind')
+    await expectRevert(
+      w.registrarSend(w.provider.account, 'propose', [w.lab.id, 'https://gk', randomIdentity(), randomIdentity()]),
+      'WrongKind',
+    )
     const unknown = randomIdentity()
-    await expectRevert(w.registrarSend(w.provider.account, 'propose', [unknown, 'https://gk', randomIdentity(), randomIdentity()]), 'UnknownIdentity', [unknown])
-    await expectRevert(w.registrarSend(w.provider.account, 'propose', [w.patient.id, '', randomIdentity(), randomIdentity()]), 'InvalidEndpoint', [0n])
-    await expectRevert(w.registrarSend(w.provider.account, 'propose', [w.patient.id, 'x'.repeat(257), randomIdentity(), randomIdentity()]), 'InvalidEndpoint', [257n])
+    await expectRevert(
+      w.registrarSend(w.provider.account, 'propose', [unknown, 'https://gk', randomIdentity(), randomIdentity()]),
+      'UnknownIdentity',
+      [unknown],
+    )
+    await expectRevert(
+      w.registrarSend(w.provider.account, 'propose', [w.patient.id, '', randomIdentity(), randomIdentity()]),
+      'InvalidEndpoint',
+      [0n],
+    )
+    await expectRevert(
+      w.registrarSend(w.provider.account, 'propose', [
+        w.patient.id,
+        'x'.repeat(257),
+        randomIdentity(),
+        randomIdentity(),
+      ]),
+      'InvalidEndpoint',
+      [257n],
+    )
   })
 })
 
@@ -125,15 +225,32 @@ describe('Relationship status', () => {
     await w.chain.testClient.increaseTime({seconds: 10})
     const accepted = await w.registrarSend(w.patient.account, 'accept', [relationship])
     const acceptedAt = Number(await chainTime(w.chain))
-    expectEvent(accepted, 'StatusChanged', {round: 1, from: RelationshipStatus.Proposed, to: RelationshipStatus.Accepted, timestamp: acceptedAt}, relationship)
+    expectEvent(
+      accepted,
+      'StatusChanged',
+      {round: 1, from: RelationshipStatus.Proposed, to: RelationshipStatus.Accepted, timestamp: acceptedAt},
+      relationship,
+    )
     expect(await canAccess(w, relationship, w.provider.account.address)).toBe(true)
     // And later ends it
     await w.chain.testClient.increaseTime({seconds: 10})
     const ended = await w.registrarSend(w.patient.account, 'end', [relationship])
     const endedAt = Number(await chainTime(w.chain))
-    expectEvent(ended, 'StatusChanged', {round: 1, from: RelationshipStatus.Accepted, to: RelationshipStatus.Ended, timestamp: endedAt}, relationship)
+    expectEvent(
+      ended,
+      'StatusChanged',
+      {round: 1, from: RelationshipStatus.Accepted, to: RelationshipStatus.Ended, timestamp: endedAt},
+      relationship,
+    )
     // Then the round's history holds every time, and nobody has access any more
-    expect(await rel.roundInfo(w, relationship, 1)).toEqual({status: RelationshipStatus.Ended, previous: RelationshipStatus.Accepted, proposedAt, acceptedAt, rejectedAt: 0, endedAt})
+    expect(await rel.roundInfo(w, relationship, 1)).toEqual({
+      status: RelationshipStatus.Ended,
+      previous: RelationshipStatus.Accepted,
+      proposedAt,
+      acceptedAt,
+      rejectedAt: 0,
+      endedAt,
+    })
     expect(acceptedAt).toBeGreaterThan(proposedAt)
     expect(await canAccess(w, relationship, w.patient.account.address)).toBe(false)
     expect(await canAccess(w, relationship, w.provider.account.address)).toBe(false)
@@ -144,12 +261,29 @@ describe('Relationship status', () => {
     const w = await world()
     const relationship = await proposeRelationship(w, w.provider, w.patient)
     const rejected = await w.registrarSend(w.patient.account, 'reject', [relationship])
-    expectEvent(rejected, 'StatusChanged', {round: 1, from: RelationshipStatus.Proposed, to: RelationshipStatus.Rejected, timestamp: Number(await chainTime(w.chain))}, relationship)
+    expectEvent(
+      rejected,
+      'StatusChanged',
+      {
+        round: 1,
+        from: RelationshipStatus.Proposed,
+        to: RelationshipStatus.Rejected,
+        timestamp: Number(await chainTime(w.chain)),
+      },
+      relationship,
+    )
     // When the patient tries to accept it, Then it is refused
-    await expectRevert(w.registrarSend(w.patient.account, 'accept', [relationship]), 'InvalidTransition', [RelationshipStatus.Rejected, RelationshipStatus.Accepted])
+    await expectRevert(w.registrarSend(w.patient.account, 'accept', [relationship]), 'InvalidTransition', [
+      RelationshipStatus.Rejected,
+      RelationshipStatus.Accepted,
+    ])
     // When the steward proposes again, Then a second round starts and can be accepted
     await proposeRelationship(w, w.provider, w.patient, 'https://gk.example/v2')
-    expect(await rel.current(w, relationship)).toMatchObject({round: 2, status: RelationshipStatus.Proposed, previous: RelationshipStatus.Rejected})
+    expect(await rel.current(w, relationship)).toMatchObject({
+      round: 2,
+      status: RelationshipStatus.Proposed,
+      previous: RelationshipStatus.Rejected,
+    })
     await w.registrarSend(w.patient.account, 'accept', [relationship])
     // And the first round's history is still there
     expect((await rel.roundInfo(w, relationship, 1)).status).toBe(RelationshipStatus.Rejected)
@@ -163,16 +297,39 @@ describe('Relationship status', () => {
     const proposed = await proposeRelationship(w, w.lab, w.patient)
     const accepted = await acceptedRelationship(w)
     // When the patient skips a step, Then it is refused with from and to
-    await expectRevert(w.registrarSend(w.patient.account, 'end', [proposed]), 'InvalidTransition', [RelationshipStatus.Proposed, RelationshipStatus.Ended])
-    await expectRevert(w.registrarSend(w.patient.account, 'accept', [accepted]), 'InvalidTransition', [RelationshipStatus.Accepted, RelationshipStatus.Accepted])
-    await expectRevert(w.registrarSend(w.patient.account, 'reject', [accepted]), 'InvalidTransition', [RelationshipStatus.Accepted, RelationshipStatus.Rejected])
+    await expectRevert(w.registrarSend(w.patient.account, 'end', [proposed]), 'InvalidTransition', [
+      RelationshipStatus.Proposed,
+      RelationshipStatus.Ended,
+    ])
+    await expectRevert(w.registrarSend(w.patient.account, 'accept', [accepted]), 'InvalidTransition', [
+      RelationshipStatus.Accepted,
+      RelationshipStatus.Accepted,
+    ])
+    await expectRevert(w.registrarSend(w.patient.account, 'reject', [accepted]), 'InvalidTransition', [
+      RelationshipStatus.Accepted,
+      RelationshipStatus.Rejected,
+    ])
     // When a steward re-proposes a live relationship, Then it is refused
-    await expectRevert(w.registrarSend(w.lab.account, 'propose', [w.patient.id, 'https://gk', randomIdentity(), randomIdentity()]), 'InvalidTransition', [RelationshipStatus.Proposed, RelationshipStatus.Proposed])
-    await expectRevert(w.registrarSend(w.provider.account, 'propose', [w.patient.id, 'https://gk', randomIdentity(), randomIdentity()]), 'InvalidTransition', [RelationshipStatus.Accepted, RelationshipStatus.Proposed])
+    await expectRevert(
+      w.registrarSend(w.lab.account, 'propose', [w.patient.id, 'https://gk', randomIdentity(), randomIdentity()]),
+      'InvalidTransition',
+      [RelationshipStatus.Proposed, RelationshipStatus.Proposed],
+    )
+    await expectRevert(
+      w.registrarSend(w.provider.account, 'propose', [w.patient.id, 'https://gk', randomIdentity(), randomIdentity()]),
+      'InvalidTransition',
+      [RelationshipStatus.Accepted, RelationshipStatus.Proposed],
+    )
     // When the patient ends, then the relationship is ended for good
     await w.registrarSend(w.patient.account, 'end', [accepted])
-    await expectRevert(w.registrarSend(w.patient.account, 'end', [accepted]), 'InvalidTransition', [RelationshipStatus.Ended, RelationshipStatus.Ended])
-    await expectRevert(w.registrarSend(w.patient.account, 'accept', [accepted]), 'InvalidTransition', [RelationshipStatus.Ended, RelationshipStatus.Accepted])
+    await expectRevert(w.registrarSend(w.patient.account, 'end', [accepted]), 'InvalidTransition', [
+      RelationshipStatus.Ended,
+      RelationshipStatus.Ended,
+    ])
+    await expectRevert(w.registrarSend(w.patient.account, 'accept', [accepted]), 'InvalidTransition', [
+      RelationshipStatus.Ended,
+      RelationshipStatus.Accepted,
+    ])
   })
 
   it('refuses accept, reject, end, grant and revoke to everyone but the patient', async () => {
@@ -188,7 +345,10 @@ describe('Relationship status', () => {
       await expectRevert(w.registrarSend(account, 'accept', [proposed]), ...refused)
       await expectRevert(w.registrarSend(account, 'reject', [proposed]), ...refused)
       await expectRevert(w.registrarSend(account, 'end', [accepted]), ...refused)
-      await expectRevert(w.registrarSend(account, 'grantViewer', [accepted, account.address, SCOPE_LABS, expiry]), ...refused)
+      await expectRevert(
+        w.registrarSend(account, 'grantViewer', [accepted, account.address, SCOPE_LABS, expiry]),
+        ...refused,
+      )
       await expectRevert(w.registrarSend(account, 'revokeViewer', [accepted, w.viewer.address]), ...refused)
     }
     // And nothing changed
@@ -202,9 +362,19 @@ describe('Relationship status', () => {
     const w = await world()
     const theirs = await proposeRelationship(w, w.provider, w.otherPatient)
     // When world.patient accepts it, Then it is refused, and its owner can still accept
-    await expectRevert(w.registrarSend(w.patient.account, 'accept', [theirs]), 'NotPatient', [w.patient.account.address])
+    await expectRevert(w.registrarSend(w.patient.account, 'accept', [theirs]), 'NotPatient', [
+      w.patient.account.address,
+    ])
     await w.registrarSend(w.otherPatient.account, 'accept', [theirs])
-    await expectRevert(w.registrarSend(w.patient.account, 'grantViewer', [theirs, w.patient.account.address, SCOPE_LABS, await inOneDay(w)]), 'NotPatient')
+    await expectRevert(
+      w.registrarSend(w.patient.account, 'grantViewer', [
+        theirs,
+        w.patient.account.address,
+        SCOPE_LABS,
+        await inOneDay(w),
+      ]),
+      'NotPatient',
+    )
     expect(await canAccess(w, theirs, w.patient.account.address)).toBe(false)
   })
 
@@ -213,7 +383,11 @@ describe('Relationship status', () => {
     // Given an arbitrary address, When the patient or a steward acts on it, Then it is unknown
     const fake = w.stranger.address
     await expectRevert(w.registrarSend(w.patient.account, 'accept', [fake]), 'UnknownRelationship', [fake])
-    await expectRevert(w.registrarSend(w.provider.account, 'updatePointer', [fake, 'https://gk', randomIdentity(), randomIdentity()]), 'UnknownRelationship', [fake])
+    await expectRevert(
+      w.registrarSend(w.provider.account, 'updatePointer', [fake, 'https://gk', randomIdentity(), randomIdentity()]),
+      'UnknownRelationship',
+      [fake],
+    )
     await expectRevert(w.registrarSend(w.stranger, 'acceptWithSig', [fake, 0n, '0x']), 'UnknownRelationship', [fake])
     expect(await canAccess(w, fake, w.patient.account.address)).toBe(false)
   })
@@ -225,7 +399,12 @@ describe('Relationship acceptance by EIP-712 consent', () => {
     const w = await world()
     const relationship = await proposeRelationship(w, w.provider, w.patient)
     const deadline = await inOneDay(w)
-    const signature = await signAcceptance(w.chain, w.registrar, w.patient.account, {relationship, round: 1, nonce: 0n, deadline})
+    const signature = await signAcceptance(w.chain, w.registrar, w.patient.account, {
+      relationship,
+      round: 1,
+      nonce: 0n,
+      deadline,
+    })
     // When the steward relays it
     const receipt = await w.registrarSend(w.provider.account, 'acceptWithSig', [relationship, deadline, signature])
     // Then the relationship is accepted and the nonce is spent
@@ -239,26 +418,67 @@ describe('Relationship acceptance by EIP-712 consent', () => {
     const relationship = await proposeRelationship(w, w.provider, w.patient)
     const deadline = await inOneDay(w)
     // When the steward signs the patient's acceptance itself, Then it is the wrong signer
-    const byProvider = await signAcceptance(w.chain, w.registrar, w.provider.account, {relationship, round: 1, nonce: 0n, deadline})
-    await expectRevert(w.registrarSend(w.provider.account, 'acceptWithSig', [relationship, deadline, byProvider]), 'WrongSigner')
+    const byProvider = await signAcceptance(w.chain, w.registrar, w.provider.account, {
+      relationship,
+      round: 1,
+      nonce: 0n,
+      deadline,
+    })
+    await expectRevert(
+      w.registrarSend(w.provider.account, 'acceptWithSig', [relationship, deadline, byProvider]),
+      'WrongSigner',
+    )
     // When the patient's consent has expired, Then it is refused
     const late = (await chainTime(w.chain)) - 1n
-    const expired = await signAcceptance(w.chain, w.registrar, w.patient.account, {relationship, round: 1, nonce: 0n, deadline: late})
-    await expectRevert(w.registrarSend(w.provider.account, 'acceptWithSig', [relationship, late, expired]), 'SignatureExpired', [late])
+    const expired = await signAcceptance(w.chain, w.registrar, w.patient.account, {
+      relationship,
+      round: 1,
+      nonce: 0n,
+      deadline: late,
+    })
+    await expectRevert(
+      w.registrarSend(w.provider.account, 'acceptWithSig', [relationship, late, expired]),
+      'SignatureExpired',
+      [late],
+    )
     // When a consent for a round that is not current is used, Then it is refused
-    const round2 = await signAcceptance(w.chain, w.registrar, w.patient.account, {relationship, round: 2, nonce: 0n, deadline})
-    await expectRevert(w.registrarSend(w.provider.account, 'acceptWithSig', [relationship, deadline, round2]), 'WrongSigner')
+    const round2 = await signAcceptance(w.chain, w.registrar, w.patient.account, {
+      relationship,
+      round: 2,
+      nonce: 0n,
+      deadline,
+    })
+    await expectRevert(
+      w.registrarSend(w.provider.account, 'acceptWithSig', [relationship, deadline, round2]),
+      'WrongSigner',
+    )
     // When a valid consent is used, the patient ends, the steward re-proposes, and the old consent is replayed
-    const valid = await signAcceptance(w.chain, w.registrar, w.patient.account, {relationship, round: 1, nonce: 0n, deadline})
+    const valid = await signAcceptance(w.chain, w.registrar, w.patient.account, {
+      relationship,
+      round: 1,
+      nonce: 0n,
+      deadline,
+    })
     const {highS} = malleate(valid)
-    await expectRevert(w.registrarSend(w.provider.account, 'acceptWithSig', [relationship, deadline, highS]), 'InvalidSignatureS')
+    await expectRevert(
+      w.registrarSend(w.provider.account, 'acceptWithSig', [relationship, deadline, highS]),
+      'InvalidSignatureS',
+    )
     await w.registrarSend(w.provider.account, 'acceptWithSig', [relationship, deadline, valid])
     await w.registrarSend(w.patient.account, 'end', [relationship])
     await proposeRelationship(w, w.provider, w.patient)
     // Then the replay is refused: its nonce is spent (and its round is over)
-    await expectRevert(w.registrarSend(w.provider.account, 'acceptWithSig', [relationship, deadline, valid]), 'WrongSigner')
+    await expectRevert(
+      w.registrarSend(w.provider.account, 'acceptWithSig', [relationship, deadline, valid]),
+      'WrongSigner',
+    )
     // And a consent with the current nonce for round 2 is not refused for a used nonce
-    const fresh = await signAcceptance(w.chain, w.registrar, w.patient.account, {relationship, round: 2, nonce: 1n, deadline})
+    const fresh = await signAcceptance(w.chain, w.registrar, w.patient.account, {
+      relationship,
+      round: 2,
+      nonce: 1n,
+      deadline,
+    })
     await w.registrarSend(w.stranger, 'acceptWithSig', [relationship, deadline, fresh])
     expect(await rel.current(w, relationship)).toMatchObject({round: 2, status: RelationshipStatus.Accepted})
   })
@@ -272,15 +492,28 @@ describe('Relationship pointer', () => {
     const queryRef = randomIdentity()
     const contentHash = randomIdentity()
     // When the steward updates it before acceptance, Then it is refused
-    await expectRevert(w.registrarSend(w.provider.account, 'updatePointer', [relationship, 'https://gk/new', queryRef, contentHash]), 'NotAccepted', [RelationshipStatus.Proposed])
+    await expectRevert(
+      w.registrarSend(w.provider.account, 'updatePointer', [relationship, 'https://gk/new', queryRef, contentHash]),
+      'NotAccepted',
+      [RelationshipStatus.Proposed],
+    )
     // When it updates after acceptance, Then the pointer changes and an event says so
     await w.registrarSend(w.patient.account, 'accept', [relationship])
-    const receipt = await w.registrarSend(w.provider.account, 'updatePointer', [relationship, 'https://gk/new', queryRef, contentHash])
+    const receipt = await w.registrarSend(w.provider.account, 'updatePointer', [
+      relationship,
+      'https://gk/new',
+      queryRef,
+      contentHash,
+    ])
     expectEvent(receipt, 'PointerUpdated', {round: 1, endpoint: 'https://gk/new', queryRef, contentHash}, relationship)
     expect(await rel.pointer(w, relationship)).toEqual(['https://gk/new', queryRef, contentHash])
     // When the relationship has ended, Then updates are refused again
     await w.registrarSend(w.patient.account, 'end', [relationship])
-    await expectRevert(w.registrarSend(w.provider.account, 'updatePointer', [relationship, 'https://gk/x', queryRef, contentHash]), 'NotAccepted', [RelationshipStatus.Ended])
+    await expectRevert(
+      w.registrarSend(w.provider.account, 'updatePointer', [relationship, 'https://gk/x', queryRef, contentHash]),
+      'NotAccepted',
+      [RelationshipStatus.Ended],
+    )
   })
 
   it('refuses pointer updates by everyone but the relationship’s steward', async () => {
@@ -301,7 +534,9 @@ describe('Relationship pointer', () => {
     }
     // And a steward that loses certification loses the pointer too
     await w.registrarSend(w.governance, 'decertifyProvider', [w.provider.id])
-    await expectRevert(w.registrarSend(w.provider.account, 'updatePointer', args), 'NotCertifiedProvider', [w.provider.account.address])
+    await expectRevert(w.registrarSend(w.provider.account, 'updatePointer', args), 'NotCertifiedProvider', [
+      w.provider.account.address,
+    ])
   })
 })
 
@@ -311,7 +546,12 @@ describe('Relationship viewers and access', () => {
     const w = await world()
     const relationship = await acceptedRelationship(w)
     const expiry = await inOneDay(w)
-    const receipt = await w.registrarSend(w.patient.account, 'grantViewer', [relationship, w.viewer.address, SCOPE_LABS, expiry])
+    const receipt = await w.registrarSend(w.patient.account, 'grantViewer', [
+      relationship,
+      w.viewer.address,
+      SCOPE_LABS,
+      expiry,
+    ])
     expectEvent(receipt, 'ViewerGranted', {round: 1, viewer: w.viewer.address, scope: SCOPE_LABS, expiry}, relationship)
     // Then the gatekeeper's view answers accordingly
     expect(await canAccess(w, relationship, w.patient.account.address, SCOPE_LABS | SCOPE_IMAGING)).toBe(true)
@@ -331,8 +571,25 @@ describe('Relationship viewers and access', () => {
     const w = await world()
     const relationship = await acceptedRelationship(w)
     // When it grants itself or another provider access, Then it is refused
-    await expectRevert(w.registrarSend(w.provider.account, 'grantViewer', [relationship, w.provider.account.address, SCOPE_LABS, await inOneDay(w)]), 'NotPatient', [w.provider.account.address])
-    await expectRevert(w.registrarSend(w.otherProvider.account, 'grantViewer', [relationship, w.otherProvider.account.address, SCOPE_LABS, await inOneDay(w)]), 'NotPatient')
+    await expectRevert(
+      w.registrarSend(w.provider.account, 'grantViewer', [
+        relationship,
+        w.provider.account.address,
+        SCOPE_LABS,
+        await inOneDay(w),
+      ]),
+      'NotPatient',
+      [w.provider.account.address],
+    )
+    await expectRevert(
+      w.registrarSend(w.otherProvider.account, 'grantViewer', [
+        relationship,
+        w.otherProvider.account.address,
+        SCOPE_LABS,
+        await inOneDay(w),
+      ]),
+      'NotPatient',
+    )
     expect(await rel.viewerCount(w, relationship)).toBe(0n)
     expect(await canAccess(w, relationship, w.otherProvider.account.address)).toBe(false)
   })
@@ -359,7 +616,8 @@ describe('Relationship viewers and access', () => {
     const relationship = await acceptedRelationship(w)
     const [a, b, c] = [w.viewer, await newAccount(w.chain), await newAccount(w.chain)]
     const expiry = await inOneDay(w)
-    for (const viewer of [a, b, c]) await w.registrarSend(w.patient.account, 'grantViewer', [relationship, viewer.address, SCOPE_LABS, expiry])
+    for (const viewer of [a, b, c])
+      await w.registrarSend(w.patient.account, 'grantViewer', [relationship, viewer.address, SCOPE_LABS, expiry])
     // When the patient revokes the first
     const receipt = await w.registrarSend(w.patient.account, 'revokeViewer', [relationship, a.address])
     expectEvent(receipt, 'ViewerRevoked', {round: 1, viewer: a.address}, relationship)
@@ -367,7 +625,10 @@ describe('Relationship viewers and access', () => {
     expect(await rel.grantOf(w, relationship, a.address)).toEqual([0n, 0n])
     expect(await canAccess(w, relationship, a.address)).toBe(false)
     expect(await rel.viewerCount(w, relationship)).toBe(2n)
-    expect([await rel.viewerAt(w, relationship, 0n), await rel.viewerAt(w, relationship, 1n)]).toEqual([c.address, b.address])
+    expect([await rel.viewerAt(w, relationship, 0n), await rel.viewerAt(w, relationship, 1n)]).toEqual([
+      c.address,
+      b.address,
+    ])
     // And the moved entry's index is right: revoking it and the rest empties the list cleanly
     await w.registrarSend(w.patient.account, 'revokeViewer', [relationship, c.address])
     expect(await rel.viewerAt(w, relationship, 0n)).toBe(b.address)
@@ -375,14 +636,23 @@ describe('Relationship viewers and access', () => {
     expect(await rel.viewerCount(w, relationship)).toBe(0n)
     for (const viewer of [a, b, c]) expect(await canAccess(w, relationship, viewer.address)).toBe(false)
     // And revoking twice is refused
-    await expectRevert(w.registrarSend(w.patient.account, 'revokeViewer', [relationship, a.address]), 'ViewerNotGranted', [a.address])
+    await expectRevert(
+      w.registrarSend(w.patient.account, 'revokeViewer', [relationship, a.address]),
+      'ViewerNotGranted',
+      [a.address],
+    )
   })
 
   it('replaces a viewer’s terms on re-grant without listing it twice', async () => {
     // Given a viewer with the labs scope
     const w = await world()
     const relationship = await acceptedRelationship(w)
-    await w.registrarSend(w.patient.account, 'grantViewer', [relationship, w.viewer.address, SCOPE_LABS, await inOneDay(w)])
+    await w.registrarSend(w.patient.account, 'grantViewer', [
+      relationship,
+      w.viewer.address,
+      SCOPE_LABS,
+      await inOneDay(w),
+    ])
     // When the patient re-grants it imaging only
     const expiry = (await inOneDay(w)) + 10n
     await w.registrarSend(w.patient.account, 'grantViewer', [relationship, w.viewer.address, SCOPE_IMAGING, expiry])
@@ -399,17 +669,37 @@ describe('Relationship viewers and access', () => {
     const proposed = await proposeRelationship(w, w.lab, w.patient)
     const now = await chainTime(w.chain)
     // Given the patient, When it grants badly, Then each is refused for its reason
-    await expectRevert(w.registrarSend(w.patient.account, 'grantViewer', [relationship, zeroAddress, SCOPE_LABS, now + 100n]), 'InvalidViewer', [zeroAddress])
-    await expectRevert(w.registrarSend(w.patient.account, 'grantViewer', [relationship, w.viewer.address, 0n, now + 100n]), 'ZeroScope')
-    await expectRevert(w.registrarSend(w.patient.account, 'grantViewer', [relationship, w.viewer.address, SCOPE_LABS, now]), 'ExpiryInPast', [now])
-    await expectRevert(w.registrarSend(w.patient.account, 'grantViewer', [proposed, w.viewer.address, SCOPE_LABS, now + 100n]), 'NotAccepted', [RelationshipStatus.Proposed])
+    await expectRevert(
+      w.registrarSend(w.patient.account, 'grantViewer', [relationship, zeroAddress, SCOPE_LABS, now + 100n]),
+      'InvalidViewer',
+      [zeroAddress],
+    )
+    await expectRevert(
+      w.registrarSend(w.patient.account, 'grantViewer', [relationship, w.viewer.address, 0n, now + 100n]),
+      'ZeroScope',
+    )
+    await expectRevert(
+      w.registrarSend(w.patient.account, 'grantViewer', [relationship, w.viewer.address, SCOPE_LABS, now]),
+      'ExpiryInPast',
+      [now],
+    )
+    await expectRevert(
+      w.registrarSend(w.patient.account, 'grantViewer', [proposed, w.viewer.address, SCOPE_LABS, now + 100n]),
+      'NotAccepted',
+      [RelationshipStatus.Proposed],
+    )
   })
 
   it('does not carry viewers of an ended round into a re-proposed one', async () => {
     // Given a viewer on a relationship that then ends
     const w = await world()
     const relationship = await acceptedRelationship(w)
-    await w.registrarSend(w.patient.account, 'grantViewer', [relationship, w.viewer.address, SCOPE_LABS, await inOneDay(w)])
+    await w.registrarSend(w.patient.account, 'grantViewer', [
+      relationship,
+      w.viewer.address,
+      SCOPE_LABS,
+      await inOneDay(w),
+    ])
     await w.registrarSend(w.patient.account, 'end', [relationship])
     expect(await canAccess(w, relationship, w.viewer.address)).toBe(false)
     // When the steward re-proposes and the patient accepts round 2
@@ -438,23 +728,80 @@ describe('Relationship and Summary clones', () => {
     // Given a live relationship, the patient's Summary and both implementations
     const w = await world()
     const relationship = await acceptedRelationship(w)
-    const summary = await w.chain.publicClient.readContract({address: w.registrar, abi: registrarAbi, functionName: 'summaryOf', args: [w.patient.id]})
+    const summary = await w.chain.publicClient.readContract({
+      address: w.registrar,
+      abi: registrarAbi,
+      functionName: 'summaryOf',
+      args: [w.patient.id],
+    })
     const direct = async (address: Address, data: Hex) => send(w.chain, w.patient.account, address, data)
     const call = (functionName: 'end' | 'accept' | 'reject') => encodeFunctionData({abi: relationshipAbi, functionName})
     // When the patient calls the clone directly, Then it is refused: only the Registrar writes
-    for (const fn of ['end', 'accept', 'reject'] as const) await expectRevert(direct(relationship, call(fn)), 'NotRegistrar', [w.patient.account.address])
-    await expectRevert(direct(relationship, encodeFunctionData({abi: relationshipAbi, functionName: 'grantViewer', args: [w.patient.account.address, 1n, 2n ** 40n]})), 'NotRegistrar')
-    await expectRevert(direct(relationship, encodeFunctionData({abi: relationshipAbi, functionName: 'revokeViewer', args: [w.viewer.address]})), 'NotRegistrar')
-    await expectRevert(direct(relationship, encodeFunctionData({abi: relationshipAbi, functionName: 'updatePointer', args: ['https://x', randomIdentity(), randomIdentity()]})), 'NotRegistrar')
-    await expectRevert(direct(relationship, encodeFunctionData({abi: relationshipAbi, functionName: 'propose', args: ['https://x', randomIdentity(), randomIdentity()]})), 'NotRegistrar')
-    await expectRevert(direct(summary, encodeFunctionData({abi: summaryAbi, functionName: 'add', args: [w.stranger.address]})), 'NotRegistrar')
+    for (const fn of ['end', 'accept', 'reject'] as const)
+      await expectRevert(direct(relationship, call(fn)), 'NotRegistrar', [w.patient.account.address])
+    await expectRevert(
+      direct(
+        relationship,
+        encodeFunctionData({
+          abi: relationshipAbi,
+          functionName: 'grantViewer',
+          args: [w.patient.account.address, 1n, 2n ** 40n],
+        }),
+      ),
+      'NotRegistrar',
+    )
+    await expectRevert(
+      direct(
+        relationship,
+        encodeFunctionData({abi: relationshipAbi, functionName: 'revokeViewer', args: [w.viewer.address]}),
+      ),
+      'NotRegistrar',
+    )
+    await expectRevert(
+      direct(
+        relationship,
+        encodeFunctionData({
+          abi: relationshipAbi,
+          functionName: 'updatePointer',
+          args: ['https://x', randomIdentity(), randomIdentity()],
+        }),
+      ),
+      'NotRegistrar',
+    )
+    await expectRevert(
+      direct(
+        relationship,
+        encodeFunctionData({
+          abi: relationshipAbi,
+          functionName: 'propose',
+          args: ['https://x', randomIdentity(), randomIdentity()],
+        }),
+      ),
+      'NotRegistrar',
+    )
+    await expectRevert(
+      direct(summary, encodeFunctionData({abi: summaryAbi, functionName: 'add', args: [w.stranger.address]})),
+      'NotRegistrar',
+    )
     // When anyone re-initializes a clone or initializes an implementation, Then it is refused
-    const init = encodeFunctionData({abi: relationshipAbi, functionName: 'initialize', args: [randomIdentity(), randomIdentity()]})
+    const init = encodeFunctionData({
+      abi: relationshipAbi,
+      functionName: 'initialize',
+      args: [randomIdentity(), randomIdentity()],
+    })
     await expectRevert(direct(relationship, init), 'AlreadyInitialized')
     await expectRevert(direct(w.relationshipImplementation, init), 'AlreadyInitialized')
     const summaryInit = encodeFunctionData({abi: summaryAbi, functionName: 'initialize', args: [randomIdentity()]})
     await expectRevert(direct(summary, summaryInit), 'AlreadyInitialized')
     await expectRevert(direct(w.summaryImplementation, summaryInit), 'AlreadyInitialized')
-    expect(getAddress(await w.chain.publicClient.readContract({address: relationship, abi: relationshipAbi, functionName: 'registrar'}))).toBe(w.registrar)
+    expect(
+      getAddress(
+        await w.chain.publicClient.readContract({
+          address: relationship,
+          abi: relationshipAbi,
+          functionName: 'registrar',
+        }),
+      ),
+    ).toBe(w.registrar)
   })
 })

@@ -19,7 +19,10 @@ export type SolcContractOutput = {
   immutableRanges: {start: number; length: number}[]
 }
 
-type SolcModule = {version(): string; compile(input: string, callbacks?: {import(path: string): {contents: string} | {error: string}}): string}
+type SolcModule = {
+  version(): string
+  compile(input: string, callbacks?: {import(path: string): {contents: string} | {error: string}}): string
+}
 
 // solc-js is CommonJS without useful types; load it once, lazily, since its wasm is large.
 let solcModule: SolcModule | undefined
@@ -73,7 +76,16 @@ export function buildSolcInput(sources: Record<string, string>, settings: SolcSe
       evmVersion: settings.evmVersion,
       optimizer: {enabled: true, runs: settings.optimizerRuns},
       // bytecodeHash stays the default (ipfs): it makes a source change visible on chain.
-      outputSelection: {'*': {'*': ['abi', 'evm.bytecode.object', 'evm.deployedBytecode.object', 'evm.deployedBytecode.immutableReferences']}},
+      outputSelection: {
+        '*': {
+          '*': [
+            'abi',
+            'evm.bytecode.object',
+            'evm.deployedBytecode.object',
+            'evm.deployedBytecode.immutableReferences',
+          ],
+        },
+      },
     },
   })
 }
@@ -87,7 +99,10 @@ export function solcVersion(): string {
  * Compiles in-memory sources with solc-js standard JSON. Keys of the result are
  * `<source path>:<contract name>`. Throws COMPILE_FAILED listing every solc error.
  */
-export function compileSolidity(sources: Record<string, string>, settings: SolcSettings): Record<string, SolcContractOutput> {
+export function compileSolidity(
+  sources: Record<string, string>,
+  settings: SolcSettings,
+): Record<string, SolcContractOutput> {
   const input = buildSolcInput(sources, settings)
   // Every source is passed in, so an import solc asks for is a missing file.
   const raw = loadSolc().compile(input, {import: (path) => ({error: `File not found: ${path}`})})

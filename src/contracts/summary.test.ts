@@ -3,7 +3,16 @@ import {describe, expect, it} from 'vitest'
 
 import {registrarAbi} from './abi/registrar.js'
 import {summaryAbi} from './abi/summary.js'
-import {deployMedrecWorld, newAccount, ParticipantKind, proposeRelationship, randomIdentity, RelationshipStatus, type MedrecWorld, type Member} from './testing/medrec-test-world.js'
+import {
+  deployMedrecWorld,
+  newAccount,
+  ParticipantKind,
+  proposeRelationship,
+  randomIdentity,
+  RelationshipStatus,
+  type MedrecWorld,
+  type Member,
+} from './testing/medrec-test-world.js'
 import {useMedrecChain} from './testing/test-context.js'
 
 const ctx = useMedrecChain()
@@ -39,7 +48,12 @@ describe('Summary', () => {
     await w.registrarSend(w.patient.account, 'end', [r3])
     const summary = await summaryOf(w, w.patient.id)
     // When it is read two at a time
-    const pages = [await page(w, summary, 0n, 2n), await page(w, summary, 2n, 2n), await page(w, summary, 4n, 2n), await page(w, summary, 6n, 2n)]
+    const pages = [
+      await page(w, summary, 0n, 2n),
+      await page(w, summary, 2n, 2n),
+      await page(w, summary, 4n, 2n),
+      await page(w, summary, 6n, 2n),
+    ]
     // Then the pages hold 2, 2, 1 and 0 entries in proposal order, each with its statuses
     expect(pages.map((p) => p.length)).toEqual([2, 2, 1, 0])
     const entries = pages.flat()
@@ -70,7 +84,11 @@ describe('Summary', () => {
     // Then each Summary lists each pair once, with the new round
     const providerPage = await page(w, await summaryOf(w, w.provider.id), 0n, 10n)
     expect(providerPage.map((e) => e.relationship)).toEqual([first, second])
-    expect(providerPage[0]).toMatchObject({round: 2, status: RelationshipStatus.Proposed, previousStatus: RelationshipStatus.Rejected})
+    expect(providerPage[0]).toMatchObject({
+      round: 2,
+      status: RelationshipStatus.Proposed,
+      previousStatus: RelationshipStatus.Rejected,
+    })
     expect((await page(w, await summaryOf(w, w.patient.id), 0n, 10n)).map((e) => e.relationship)).toEqual([first])
   })
 
@@ -80,9 +98,22 @@ describe('Summary', () => {
     for (const member of [w.patient, w.provider, w.lab]) {
       // When the Registrar is asked for the Summary, Then it is that participant's own clone
       const summary = await summaryOf(w, member.id)
-      expect((await w.chain.publicClient.readContract({address: w.registrar, abi: registrarAbi, functionName: 'participant', args: [member.id]})).summary).toBe(summary)
-      expect(await w.chain.publicClient.readContract({address: summary, abi: summaryAbi, functionName: 'owner'})).toBe(member.id)
-      expect(await w.chain.publicClient.readContract({address: summary, abi: summaryAbi, functionName: 'count'})).toBe(0n)
+      expect(
+        (
+          await w.chain.publicClient.readContract({
+            address: w.registrar,
+            abi: registrarAbi,
+            functionName: 'participant',
+            args: [member.id],
+          })
+        ).summary,
+      ).toBe(summary)
+      expect(await w.chain.publicClient.readContract({address: summary, abi: summaryAbi, functionName: 'owner'})).toBe(
+        member.id,
+      )
+      expect(await w.chain.publicClient.readContract({address: summary, abi: summaryAbi, functionName: 'count'})).toBe(
+        0n,
+      )
     }
     expect(await summaryOf(w, randomIdentity())).toBe('0x0000000000000000000000000000000000000000')
   })

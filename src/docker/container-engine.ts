@@ -66,7 +66,9 @@ export type ContainerEngine = {
   exec(id: string, cmd: string[]): Promise<ExecResult>
   memoryUsageBytes(id: string): Promise<number | undefined>
 
-  listNetworks(labels: Record<string, string>): Promise<{id: string; name: string; subnets: string[]; labels: Record<string, string>}[]>
+  listNetworks(
+    labels: Record<string, string>,
+  ): Promise<{id: string; name: string; subnets: string[]; labels: Record<string, string>}[]>
   listAllSubnets(): Promise<string[]>
   createNetwork(spec: {name: string; subnet: string; labels: Record<string, string>}): Promise<string>
   removeNetwork(idOrName: string): Promise<void>

@@ -13,7 +13,10 @@ export function createTarArchive(entries: readonly ArchiveEntry[], directories: 
   const mtime = new Date(0)
   for (const dir of directories) archive.entry({name: dir, type: 'directory', mode: 0o755, mtime})
   for (const entry of entries) {
-    archive.entry({name: entry.path, mode: entry.mode, mtime, uid: 0, gid: 0}, typeof entry.content === 'string' ? Buffer.from(entry.content) : entry.content)
+    archive.entry(
+      {name: entry.path, mode: entry.mode, mtime, uid: 0, gid: 0},
+      typeof entry.content === 'string' ? Buffer.from(entry.content) : entry.content,
+    )
   }
   archive.finalize()
   return archive as unknown as Readable

@@ -8,7 +8,10 @@ import {UsageError} from './usage-error.js'
 describe('classifyError', () => {
   it('treats a MedrecError as the user’s to fix: exit 1, its own code, hint and details, no trace', () => {
     // Given an expected problem with a hint and details
-    const error = new MedrecError(errorCodes.CONFIG_INVALID, 'medrec.yaml is invalid', {hint: 'Fix it.', details: ['a: b']})
+    const error = new MedrecError(errorCodes.CONFIG_INVALID, 'medrec.yaml is invalid', {
+      hint: 'Fix it.',
+      details: ['a: b'],
+    })
     // When it is classified
     const result = classifyError(error, 'network:up')
     // Then it is a user error carrying its own body
@@ -42,7 +45,11 @@ describe('classifyError', () => {
   })
 
   it('treats file-system failures such as a full disk as the user’s, with a hint', () => {
-    const error = Object.assign(new Error('ENOSPC: no space left'), {code: 'ENOSPC', syscall: 'write', path: '/x/state.json'})
+    const error = Object.assign(new Error('ENOSPC: no space left'), {
+      code: 'ENOSPC',
+      syscall: 'write',
+      path: '/x/state.json',
+    })
     const result = classifyError(error)
     expect(result.kind).toBe('user')
     expect(result.exitCode).toBe(1)

@@ -1,4 +1,4 @@
-import {open} from 'node:fs/promises'
+import {type FileHandle, open} from 'node:fs/promises'
 
 import type {Address, Hex} from 'viem'
 
@@ -69,7 +69,7 @@ export async function anchorAuditLog(options: {
 
 /** A running gatekeeper does not sync each line; an anchor past what a crash keeps would look like tampering. */
 async function syncToDisk(file: string): Promise<void> {
-  let handle
+  let handle: FileHandle
   try {
     handle = await open(file, 'r')
   } catch (error) {

@@ -30,9 +30,8 @@ export async function readAuditAnchors(options: {
   providerId: Hex
   fromBlock?: bigint
 }): Promise<AuditAnchor[]> {
-  let logs
-  try {
-    logs = await options.publicClient.getContractEvents({
+  const logs = await options.publicClient
+    .getContractEvents({
       address: options.anchors,
       abi: auditAnchorsAbi,
       eventName: 'AuditAnchored',
@@ -41,12 +40,12 @@ export async function readAuditAnchors(options: {
       toBlock: 'latest',
       strict: true,
     })
-  } catch (error) {
-    throw new MedrecError(errorCodes.RPC_FAILED, 'Cannot read the audit anchors through the RPC node.', {
-      hint: 'Check that the network is up: `medrec network status`.',
-      cause: error,
+    .catch((error: unknown) => {
+      throw new MedrecError(errorCodes.RPC_FAILED, 'Cannot read the audit anchors through the RPC node.', {
+        hint: 'Check that the network is up: `medrec network status`.',
+        cause: error,
+      })
     })
-  }
   return logs.map((log) => ({
     // A count past 2^53 cannot match any real log; it stays a (huge) number and is reported missing.
     entries: Number(log.args.entries),

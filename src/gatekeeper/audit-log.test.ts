@@ -774,7 +774,9 @@ registerHooks({
     try {
       return nextResolve(specifier, context)
     } catch (error) {
-      if (specifier.startsWith('.') && specifier.endsWith('.js')) return nextResolve(specifier.slice(0, -3) + '.ts', context)
+      if (specifier.startsWith('.') && specifier.endsWith('.js')) {
+        return nextResolve(specifier.slice(0, -3) + '.ts', context)
+      }
       throw error
     }
   },
@@ -782,12 +784,24 @@ registerHooks({
 const [moduleUrl, path] = process.argv.slice(2)
 const {openAuditLog} = await import(moduleUrl)
 const log = await openAuditLog(path, {macKey: Buffer.from(process.env.AUDIT_TEST_KEY, 'hex')})
-const input = (n) => ({time: new Date(Date.UTC(2025, 0, 1, 0, 0, n % 60)).toISOString(), requester: null, relationship: null, action: 'records.read', outcome: 'allowed', reason: 'ok', block: null, nonce: '0x' + n.toString(16).padStart(64, '0'), signatureHash: null})
+const input = (n) => ({
+  time: new Date(Date.UTC(2025, 0, 1, 0, 0, n % 60)).toISOString(),
+  requester: null,
+  relationship: null,
+  action: 'records.read',
+  outcome: 'allowed',
+  reason: 'ok',
+  block: null,
+  nonce: '0x' + n.toString(16).padStart(64, '0'),
+  signatureHash: null,
+})
 let resolved = 0
 const rejected = []
 // A few appends one at a time, then a burst that is written as one batch and crosses the limit.
 for (let n = 1; n <= 5; n++) await log.append(input(n)).then(() => resolved++, (e) => rejected.push(e.code))
-await Promise.all(Array.from({length: 40}, (_, i) => log.append(input(6 + i)).then(() => resolved++, (e) => rejected.push(e.code))))
+await Promise.all(
+  Array.from({length: 40}, (_, i) => log.append(input(6 + i)).then(() => resolved++, (e) => rejected.push(e.code))),
+)
 await log.close().catch(() => {})
 process.stdout.write(JSON.stringify({resolved, rejected}))
 `,

@@ -106,7 +106,9 @@ export type RecentNonce = {nonce: Hex; requester: Address | null; time: string; 
 /** The `prev` of the first line. */
 export const auditGenesisHash = `0x${'0'.repeat(64)}` as Hex
 
-const verifyHint = 'Run `medrec gatekeeper audit verify` to find the first damaged line. Keep the damaged file as evidence: move it aside and start a new log.'
+const verifyHint =
+  'Run `medrec gatekeeper audit verify` to find the first damaged line. ' +
+  'Keep the damaged file as evidence: move it aside and start a new log.'
 
 /** Longest line any reader accepts; a real entry is well under 1 KiB. */
 const maxLineBytes = 64 * 1024
@@ -146,9 +148,13 @@ export async function openAuditLog(path: string, options: {macKey: Uint8Array}):
     const info = await handle.stat()
     const identity = `${info.dev}:${info.ino}`
     if (openLogs.has(identity)) {
-      throw new MedrecError(errorCodes.AUDIT_LOG_WRITE_FAILED, `The audit log ${path} is already open in this process.`, {
-        hint: 'Share the one AuditLog; two writers would break its hash chain.',
-      })
+      throw new MedrecError(
+        errorCodes.AUDIT_LOG_WRITE_FAILED,
+        `The audit log ${path} is already open in this process.`,
+        {
+          hint: 'Share the one AuditLog; two writers would break its hash chain.',
+        },
+      )
     }
     const head = await readTail(handle, info.size, path, macKey)
     openLogs.add(identity)
@@ -176,7 +182,10 @@ async function readTail(handle: FileHandle, size: number, path: string, macKey: 
   const buffer = Buffer.alloc(length)
   const {bytesRead} = await handle.read(buffer, 0, length, size - length)
   const tail = buffer.subarray(0, bytesRead)
-  const corrupt = (reason: string) => new MedrecError(errorCodes.AUDIT_LOG_CORRUPT, `The audit log ${path} cannot be continued: ${reason}.`, {hint: verifyHint})
+  const corrupt = (reason: string) =>
+    new MedrecError(errorCodes.AUDIT_LOG_CORRUPT, `The audit log ${path} cannot be continued: ${reason}.`, {
+      hint: verifyHint,
+    })
   if (tail.at(-1) !== 0x0a) throw corrupt('its last line is incomplete (the file ends in the middle of a line)')
   const start = tail.lastIndexOf(0x0a, tail.length - 2) + 1
   if (start === 0 && length < size) throw corrupt(`its last line is longer than ${maxLineBytes} bytes`)
@@ -185,7 +194,12 @@ async function readTail(handle: FileHandle, size: number, path: string, macKey: 
   return {seq: checked.entry.seq, hash: checked.entry.hash}
 }
 
-type QueuedLine = {line: string; entry: AuditEntry; resolve: (entry: AuditEntry) => void; reject: (error: unknown) => void}
+type QueuedLine = {
+  line: string
+  entry: AuditEntry
+  resolve: (entry: AuditEntry) => void
+  reject: (error: unknown) => void
+}
 
 class FileAuditLog implements AuditLog {
   readonly path: string
@@ -214,7 +228,8 @@ class FileAuditLog implements AuditLog {
   }
 
   append(input: AuditEntryInput): Promise<AuditEntry> {
-    if (this.#closed) return Promise.reject(new MedrecError(errorCodes.AUDIT_LOG_WRITE_FAILED, `The audit log ${this.path} is closed.`))
+    if (this.#closed)
+      return Promise.reject(new MedrecError(errorCodes.AUDIT_LOG_WRITE_FAILED, `The audit log ${this.path} is closed.`))
     if (this.#failure) return Promise.reject(this.#failure)
     let entry: AuditEntry
     try {
@@ -318,10 +333,15 @@ class FileAuditLog implements AuditLog {
     try {
       await this.#handle.truncate(this.#size)
     } catch {
-      this.#failure = new MedrecError(errorCodes.AUDIT_LOG_WRITE_FAILED, `${problem.message} It could not be restored to its last complete line, so it accepts no more entries.`, {
-        hint: `${problem.hint ?? ''} Then restart the gatekeeper; if it refuses the log, ${verifyHint.charAt(0).toLowerCase()}${verifyHint.slice(1)}`.trim(),
-        cause: error,
-      })
+      const thenVerify = `${verifyHint.charAt(0).toLowerCase()}${verifyHint.slice(1)}`
+      this.#failure = new MedrecError(
+        errorCodes.AUDIT_LOG_WRITE_FAILED,
+        `${problem.message} It could not be restored to its last complete line, so it accepts no more entries.`,
+        {
+          hint: `${problem.hint ?? ''} Then restart the gatekeeper; if it refuses the log, ${thenVerify}`.trim(),
+          cause: error,
+        },
+      )
       for (const queued of this.#queue.splice(0)) queued.reject(this.#failure)
     }
   }
@@ -336,9 +356,15 @@ class FileAuditLog implements AuditLog {
       current = `missing (${(error as NodeJS.ErrnoException).code ?? 'unknown error'})`
     }
     if (current !== this.#identity) {
-      throw new MedrecError(errorCodes.AUDIT_LOG_WRITE_FAILED, `The audit log ${this.path} was moved, deleted or replaced while the gatekeeper was writing it.`, {
-        hint: 'Restore the file (and its directory) and restart the gatekeeper. Rotate the log only while the gatekeeper is stopped.',
-      })
+      throw new MedrecError(
+        errorCodes.AUDIT_LOG_WRITE_FAILED,
+        `The audit log ${this.path} was moved, deleted or replaced while the gatekeeper was writing it.`,
+        {
+          hint:
+            'Restore the file (and its directory) and restart the ' +
+            'gatekeeper. Rotate the log only while the gatekeeper is stopped.',
+        },
+      )
     }
   }
 }
@@ -362,23 +388,45 @@ function checkEntryInput(input: AuditEntryInput): AuditEntryInput {
   }
   const {time, requester, relationship, action, outcome, reason, block, nonce, signatureHash, expiry} =
     input ?? ({} as AuditEntryInput)
-  check(typeof time === 'string' && isoTimePattern.test(time) && Number.isFinite(Date.parse(time)), 'time', 'an ISO-8601 time')
-  check(requester === null || (typeof requester === 'string' && addressPattern.test(requester)), 'requester', 'an address or null')
-  check(relationship === null || (typeof relationship === 'string' && addressPattern.test(relationship)), 'relationship', 'an address or null')
+  check(
+    typeof time === 'string' && isoTimePattern.test(time) && Number.isFinite(Date.parse(time)),
+    'time',
+    'an ISO-8601 time',
+  )
+  check(
+    requester === null || (typeof requester === 'string' && addressPattern.test(requester)),
+    'requester',
+    'an address or null',
+  )
+  check(
+    relationship === null || (typeof relationship === 'string' && addressPattern.test(relationship)),
+    'relationship',
+    'an address or null',
+  )
   check(typeof action === 'string' && codePattern.test(action), 'action', 'a short code such as "records.read"')
   check(outcome === 'allowed' || outcome === 'denied', 'outcome', '"allowed" or "denied"')
   check(typeof reason === 'string' && codePattern.test(reason), 'reason', 'a short reason code')
   check(
-    block === null || (typeof block === 'object' && typeof block.number === 'string' && /^\d{1,78}$/.test(block.number) && hash32Pattern.test(String(block.hash))),
+    block === null ||
+      (typeof block === 'object' &&
+        typeof block.number === 'string' &&
+        /^\d{1,78}$/.test(block.number) &&
+        hash32Pattern.test(String(block.hash))),
     'block',
     'null or {number: decimal string, hash: 32-byte hex}',
   )
   check(nonce === null || (typeof nonce === 'string' && noncePattern.test(nonce)), 'nonce', 'hex or null')
-  check(signatureHash === null || (typeof signatureHash === 'string' && hash32Pattern.test(signatureHash)), 'signatureHash', '32-byte hex or null')
+  check(
+    signatureHash === null || (typeof signatureHash === 'string' && hash32Pattern.test(signatureHash)),
+    'signatureHash',
+    '32-byte hex or null',
+  )
   const expiryOk = typeof expiry === 'string' && unixSecondsPattern.test(expiry) && BigInt(expiry) < 2n ** 64n
   check(expiry === undefined || expiry === null || expiryOk, 'expiry', 'Unix seconds as a decimal string, or null')
   if (problems.length > 0) {
-    throw new MedrecError(errorCodes.INVALID_ARGUMENT, 'An audit entry has invalid fields; it was not logged.', {details: problems})
+    throw new MedrecError(errorCodes.INVALID_ARGUMENT, 'An audit entry has invalid fields; it was not logged.', {
+      details: problems,
+    })
   }
   const checkedBlock = block === null ? null : {number: block.number, hash: block.hash}
   const checked: AuditEntryInput = {
@@ -422,7 +470,7 @@ function checkLine(text: string, macKey: Buffer | undefined): {entry: AuditEntry
       return {reason: 'has no valid MAC (written without the audit key, or the MAC was removed)'}
     }
     if (auditEntryMac(macKey, hash) !== mac.toLowerCase()) {
-      return {reason: 'does not match its MAC (forged or changed without the audit key, or this is not the log\'s key)'}
+      return {reason: "does not match its MAC (forged or changed without the audit key, or this is not the log's key)"}
     }
   }
   return {entry: value as AuditEntry}
@@ -459,7 +507,7 @@ export async function verifyAuditLog(path: string, options: VerifyAuditLogOption
       if (anchor.status === 'mismatch') broken ??= anchor
     }
     if (!broken) return undefined
-    const what = entries === 0 ? 'the empty log\'s' : 'this line\'s'
+    const what = entries === 0 ? "the empty log's" : "this line's"
     return fail(
       `${what} hash differs from the one ${describeAnchor(broken)} records for entry ${entries}: ` +
         'the log was rewritten at or before this line',
@@ -469,10 +517,14 @@ export async function verifyAuditLog(path: string, options: VerifyAuditLogOption
   try {
     await stat(path)
   } catch (error) {
-    throw new MedrecError(errorCodes.FILE_ACCESS, `Cannot read the audit log ${path} (${(error as NodeJS.ErrnoException).code}).`, {
-      hint: 'Check the path of the audit log and its permissions.',
-      cause: error,
-    })
+    throw new MedrecError(
+      errorCodes.FILE_ACCESS,
+      `Cannot read the audit log ${path} (${(error as NodeJS.ErrnoException).code}).`,
+      {
+        hint: 'Check the path of the audit log and its permissions.',
+        cause: error,
+      },
+    )
   }
   const empty = holdAnchors(auditGenesisHash)
   if (empty) return empty
@@ -489,8 +541,10 @@ export async function verifyAuditLog(path: string, options: VerifyAuditLogOption
     const checked = checkLine(read.text, macKey)
     if ('reason' in checked) return fail(`the line ${checked.reason}`)
     const {entry} = checked
-    if (entry.seq !== entries + 1) return fail(`seq is ${entry.seq} where ${entries + 1} was expected (a line was removed, duplicated or moved)`)
-    if (entry.prev !== (lastHash ?? auditGenesisHash)) return fail('prev is not the hash of the line before (a line before it was removed, changed or moved)')
+    if (entry.seq !== entries + 1)
+      return fail(`seq is ${entry.seq} where ${entries + 1} was expected (a line was removed, duplicated or moved)`)
+    if (entry.prev !== (lastHash ?? auditGenesisHash))
+      return fail('prev is not the hash of the line before (a line before it was removed, changed or moved)')
     entries++
     lastHash = entry.hash
     const broken = holdAnchors(entry.hash)
@@ -526,7 +580,11 @@ export async function recentNonces(path: string, sinceMs: number): Promise<Recen
   const nonces: RecentNonce[] = []
   let line = 0
   const corrupt = (reason: string) =>
-    new MedrecError(errorCodes.AUDIT_LOG_CORRUPT, `The audit log ${path} cannot be read for recent nonces: line ${line} ${reason}.`, {hint: verifyHint})
+    new MedrecError(
+      errorCodes.AUDIT_LOG_CORRUPT,
+      `The audit log ${path} cannot be read for recent nonces: line ${line} ${reason}.`,
+      {hint: verifyHint},
+    )
   try {
     for await (const read of readLogLines(path)) {
       line++
@@ -593,17 +651,23 @@ const writeHints: Record<string, string> = {
   EROFS: 'The file system is read-only; put the log on a writable one.',
   EACCES: 'Check the owner and permissions of the log file and its directory.',
   EPERM: 'Check the owner and permissions (and attributes such as chattr +i) of the log file.',
-  ENOENT: 'The log\'s directory does not exist; create it.',
-  EBADF: 'The log\'s file descriptor was closed under the gatekeeper; restart it.',
+  ENOENT: "The log's directory does not exist; create it.",
+  EBADF: "The log's file descriptor was closed under the gatekeeper; restart it.",
   EIO: 'The disk reports errors; check it.',
-  EFBIG: 'The file has reached the size limit for this process (ulimit -f) or file system; rotate the log while the gatekeeper is stopped.',
+  EFBIG:
+    'The file has reached the size limit for this process (ulimit -f) ' +
+    'or file system; rotate the log while the gatekeeper is stopped.',
   EISDIR: 'A directory stands where the log file should be; give the path of a file.',
 }
 
 function writeProblem(error: unknown, path: string, what: string): MedrecError {
   const code = (error as NodeJS.ErrnoException).code ?? 'unknown error'
-  return new MedrecError(errorCodes.AUDIT_LOG_WRITE_FAILED, `The audit log ${path} ${what} (${code}); requests are denied until it can be.`, {
-    hint: writeHints[code] ?? 'Check the disk and the file\'s permissions.',
-    cause: error,
-  })
+  return new MedrecError(
+    errorCodes.AUDIT_LOG_WRITE_FAILED,
+    `The audit log ${path} ${what} (${code}); requests are denied until it can be.`,
+    {
+      hint: writeHints[code] ?? "Check the disk and the file's permissions.",
+      cause: error,
+    },
+  )
 }

@@ -34,7 +34,8 @@ function serialise(value: unknown, depth: number): string {
     return `[${items.join(',')}]`
   }
   const prototype = Object.getPrototypeOf(value) as unknown
-  if (prototype !== Object.prototype && prototype !== null) throw new TypeError(`A ${value.constructor?.name ?? 'class'} instance is not a JSON value.`)
+  if (prototype !== Object.prototype && prototype !== null)
+    throw new TypeError(`A ${value.constructor?.name ?? 'class'} instance is not a JSON value.`)
   const record = value as Record<string, unknown>
   const members: string[] = []
   for (const key of Object.keys(record).sort()) {

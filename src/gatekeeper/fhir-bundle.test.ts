@@ -5,11 +5,15 @@ import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 
 import {errorCodes} from '../errors/error-codes.js'
-import {MedrecError} from '../errors/medrec-error.js'
+import type {MedrecError} from '../errors/medrec-error.js'
 import {fhirImportLimits, locateJsonSyntaxError, parseFhirBundle, readFhirBundleFile} from './fhir-bundle.js'
 
 function bundle(resources: unknown[]): Record<string, unknown> {
-  return {resourceType: 'Bundle', type: 'collection', entry: resources.map((resource) => ({fullUrl: 'urn:uuid:x', resource}))}
+  return {
+    resourceType: 'Bundle',
+    type: 'collection',
+    entry: resources.map((resource) => ({fullUrl: 'urn:uuid:x', resource})),
+  }
 }
 
 function refusal(run: () => unknown): MedrecError {
@@ -44,7 +48,9 @@ describe('parseFhirBundle', () => {
   })
 
   it('accepts a single resource, and a Bundle without entries', () => {
-    expect(parseFhirBundle({resourceType: 'Patient', id: 'A-z.0-9'}, 'p.json')).toEqual([{resourceType: 'Patient', id: 'A-z.0-9'}])
+    expect(parseFhirBundle({resourceType: 'Patient', id: 'A-z.0-9'}, 'p.json')).toEqual([
+      {resourceType: 'Patient', id: 'A-z.0-9'},
+    ])
     expect(parseFhirBundle({resourceType: 'Bundle', type: 'collection'}, 'b.json')).toEqual([])
   })
 
@@ -73,7 +79,10 @@ describe('parseFhirBundle', () => {
     const error = refusal(() => parseFhirBundle(input, 'export.json'))
 
     // Then one error lists them all
-    expect(error).toMatchObject({code: errorCodes.FHIR_INVALID, message: 'export.json cannot be imported: 12 problems; nothing was imported.'})
+    expect(error).toMatchObject({
+      code: errorCodes.FHIR_INVALID,
+      message: 'export.json cannot be imported: 12 problems; nothing was imported.',
+    })
     expect(error.details).toEqual([
       'entry[1].resource.id: missing; every imported resource needs an id',
       expect.stringMatching(/^entry\[2\]\.resource\.resourceType: "observation" is not a FHIR resource type/),
@@ -94,31 +103,46 @@ describe('parseFhirBundle', () => {
     // The resource is level 1; `nested(31)` adds levels 2 to 32
     const resource = {resourceType: 'Observation', id: 'o', value: nested(fhirImportLimits.maxDepth - 1)}
     expect(parseFhirBundle(resource, 'o.json')).toEqual([resource])
-    expect(refusal(() => parseFhirBundle({...resource, value: nested(fhirImportLimits.maxDepth)}, 'o.json')).details).toEqual([
-      `(root): nested more than ${fhirImportLimits.maxDepth} levels deep`,
-    ])
+    expect(
+      refusal(() => parseFhirBundle({...resource, value: nested(fhirImportLimits.maxDepth)}, 'o.json')).details,
+    ).toEqual([`(root): nested more than ${fhirImportLimits.maxDepth} levels deep`])
   })
 
   it('refuses JSON that is not an object, and an object without resourceType and id', () => {
     for (const input of [[], 'Patient', null, 3]) {
-      expect(refusal(() => parseFhirBundle(input, 'x.json')).details, JSON.stringify(input)).toEqual([expect.stringMatching(/^\(root\): expected a FHIR Bundle or resource/)])
+      expect(refusal(() => parseFhirBundle(input, 'x.json')).details, JSON.stringify(input)).toEqual([
+        expect.stringMatching(/^\(root\): expected a FHIR Bundle or resource/),
+      ])
     }
-    expect(refusal(() => parseFhirBundle({name: 'Jane'}, 'x.json')).details).toEqual(['resourceType: missing', 'id: missing; every imported resource needs an id'])
-    expect(refusal(() => parseFhirBundle({resourceType: 'Bundle', entry: {}}, 'x.json')).details).toEqual(['entry: expected an array of entries, got an object'])
+    expect(refusal(() => parseFhirBundle({name: 'Jane'}, 'x.json')).details).toEqual([
+      'resourceType: missing',
+      'id: missing; every imported resource needs an id',
+    ])
+    expect(refusal(() => parseFhirBundle({resourceType: 'Bundle', entry: {}}, 'x.json')).details).toEqual([
+      'entry: expected an array of entries, got an object',
+    ])
   })
 
   it(`refuses a Bundle of more than ${fhirImportLimits.maxEntries} entries without checking each`, () => {
     const entries = Array.from({length: fhirImportLimits.maxEntries + 1}, () => ({resource: {}}))
     expect(refusal(() => parseFhirBundle({resourceType: 'Bundle', entry: entries}, 'big.json')).details).toEqual([
-      `entry: ${fhirImportLimits.maxEntries + 1} entries; at most ${fhirImportLimits.maxEntries} can be imported at once (split the Bundle)`,
+      `entry: ${fhirImportLimits.maxEntries + 1} entries; at most ` +
+        `${fhirImportLimits.maxEntries} can be imported at once (split the Bundle)`,
     ])
-    expect(parseFhirBundle(bundle(Array.from({length: fhirImportLimits.maxEntries}, (_, i) => ({resourceType: 'Observation', id: `o${i}`}))), 'max.json')).toHaveLength(
-      fhirImportLimits.maxEntries,
-    )
+    expect(
+      parseFhirBundle(
+        bundle(
+          Array.from({length: fhirImportLimits.maxEntries}, (_, i) => ({resourceType: 'Observation', id: `o${i}`})),
+        ),
+        'max.json',
+      ),
+    ).toHaveLength(fhirImportLimits.maxEntries)
   })
 
   it('lists the first 100 problems and counts the rest', () => {
-    const error = refusal(() => parseFhirBundle(bundle(Array.from({length: 250}, () => ({resourceType: 'Observation'}))), 'b.json'))
+    const error = refusal(() =>
+      parseFhirBundle(bundle(Array.from({length: 250}, () => ({resourceType: 'Observation'}))), 'b.json'),
+    )
     expect(error.message).toMatch(/250 problems/)
     expect(error.details).toHaveLength(101)
     expect(error.details.at(-1)).toBe('… and 150 more')
@@ -139,9 +163,15 @@ describe('readFhirBundleFile', () => {
   it('says when there is no such file, or a directory stands there', async () => {
     await using tmp = await temporaryDirectory()
     const missing = join(tmp.dir, 'missing.json')
-    await expect(readFhirBundleFile(missing)).rejects.toMatchObject({code: errorCodes.FILE_ACCESS, message: `No file at ${missing}.`})
+    await expect(readFhirBundleFile(missing)).rejects.toMatchObject({
+      code: errorCodes.FILE_ACCESS,
+      message: `No file at ${missing}.`,
+    })
     await mkdir(join(tmp.dir, 'folder.json'))
-    await expect(readFhirBundleFile(join(tmp.dir, 'folder.json'))).rejects.toMatchObject({code: errorCodes.FILE_ACCESS, message: expect.stringMatching(/not a regular file/)})
+    await expect(readFhirBundleFile(join(tmp.dir, 'folder.json'))).rejects.toMatchObject({
+      code: errorCodes.FILE_ACCESS,
+      message: expect.stringMatching(/not a regular file/),
+    })
   })
 
   it('gives the line and column of a JSON syntax error without quoting the file', async () => {
@@ -152,7 +182,10 @@ describe('readFhirBundleFile', () => {
 
     // Then the error points there, and the name is nowhere in it
     const error = await readFhirBundleFile(path).catch((e: unknown) => e as MedrecError)
-    expect(error).toMatchObject({code: errorCodes.FHIR_NOT_JSON, message: `${path} is not valid JSON (line 3, column 22: expected ',' or '}').`})
+    expect(error).toMatchObject({
+      code: errorCodes.FHIR_NOT_JSON,
+      message: `${path} is not valid JSON (line 3, column 22: expected ',' or '}').`,
+    })
     expect(JSON.stringify((error as MedrecError).toJSON())).not.toContain('Jane')
   })
 
@@ -160,7 +193,10 @@ describe('readFhirBundleFile', () => {
     await using tmp = await temporaryDirectory()
     const path = join(tmp.dir, 'latin1.json')
     await writeFile(path, Buffer.from('{"resourceType":"Patient","id":"p","name":"Ren\xe9"}', 'latin1'))
-    await expect(readFhirBundleFile(path)).rejects.toMatchObject({code: errorCodes.FHIR_NOT_JSON, message: expect.stringMatching(/not UTF-8/)})
+    await expect(readFhirBundleFile(path)).rejects.toMatchObject({
+      code: errorCodes.FHIR_NOT_JSON,
+      message: expect.stringMatching(/not UTF-8/),
+    })
   })
 
   it('refuses a file over 50 MiB before reading it', async () => {
@@ -171,7 +207,10 @@ describe('readFhirBundleFile', () => {
     await truncate(path, fhirImportLimits.maxFileBytes + 1)
 
     // Then it is refused by its size
-    await expect(readFhirBundleFile(path)).rejects.toMatchObject({code: errorCodes.FHIR_INVALID, message: `${path} is 50.0 MiB; at most 50.0 MiB can be imported at once.`})
+    await expect(readFhirBundleFile(path)).rejects.toMatchObject({
+      code: errorCodes.FHIR_INVALID,
+      message: `${path} is 50.0 MiB; at most 50.0 MiB can be imported at once.`,
+    })
   })
 })
 

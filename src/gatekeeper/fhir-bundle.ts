@@ -1,4 +1,4 @@
-import {open} from 'node:fs/promises'
+import {type FileHandle, open} from 'node:fs/promises'
 
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
@@ -35,10 +35,15 @@ export function parseFhirBundle(json: unknown, source: string): FhirResource[] {
   if (problems.length > 0) {
     const listed = problems.slice(0, maxListedProblems)
     if (problems.length > listed.length) listed.push(`… and ${problems.length - listed.length} more`)
-    throw new MedrecError(errorCodes.FHIR_INVALID, `${source} cannot be imported: ${problems.length} problem${problems.length === 1 ? '' : 's'}; nothing was imported.`, {
-      details: listed,
-      hint: 'Fix the places listed (each with its path in the JSON) and import the file again.',
-    })
+    throw new MedrecError(
+      errorCodes.FHIR_INVALID,
+      `${source} cannot be imported: ${problems.length} ` +
+        `problem${problems.length === 1 ? '' : 's'}; nothing was imported.`,
+      {
+        details: listed,
+        hint: 'Fix the places listed (each with its path in the JSON) and import the file again.',
+      },
+    )
   }
   return resources
 }
@@ -63,7 +68,8 @@ export async function readFhirBundleFile(path: string): Promise<FhirResource[]> 
     // JSON.parse's message may quote the text around the error, i.e. patient data; the
     // location comes from our own scan instead, and the message never shows content.
     const location = locateJsonSyntaxError(text)
-    throw new MedrecError(errorCodes.FHIR_NOT_JSON, `${path} is not valid JSON${location ? ` (line ${location.line}, column ${location.column}: ${location.problem})` : ''}.`, {
+    const where = location ? ` (line ${location.line}, column ${location.column}: ${location.problem})` : ''
+    throw new MedrecError(errorCodes.FHIR_NOT_JSON, `${path} is not valid JSON${where}.`, {
       hint: 'Fix the JSON syntax at that place, or export the file again; FHIR input must be JSON.',
       cause: error,
     })
@@ -80,7 +86,10 @@ function collectEntries(bundle: Record<string, unknown>, problems: string[], res
   }
   if (entries.length > fhirImportLimits.maxEntries) {
     // The entries are not checked one by one: the file is refused as a whole.
-    problems.push(`entry: ${entries.length} entries; at most ${fhirImportLimits.maxEntries} can be imported at once (split the Bundle)`)
+    problems.push(
+      `entry: ${entries.length} entries; at most ${fhirImportLimits.maxEntries} ` +
+        `can be imported at once (split the Bundle)`,
+    )
     return
   }
   const seen = new Map<string, string>()
@@ -91,7 +100,9 @@ function collectEntries(bundle: Record<string, unknown>, problems: string[], res
       return
     }
     if (entry.resource === undefined) {
-      problems.push(`${path}.resource: missing (an entry without a resource, e.g. a DELETE request, cannot be imported)`)
+      problems.push(
+        `${path}.resource: missing (an entry without a resource, e.g. a DELETE request, cannot be imported)`,
+      )
       return
     }
     if (!isObject(entry.resource)) {
@@ -114,12 +125,19 @@ function collectEntries(bundle: Record<string, unknown>, problems: string[], res
 }
 
 /** Checks one resource; `prefix` is its path with a trailing dot ('' at the root). */
-function checkResource(resource: Record<string, unknown>, prefix: string, problems: string[]): FhirResource | undefined {
+function checkResource(
+  resource: Record<string, unknown>,
+  prefix: string,
+  problems: string[],
+): FhirResource | undefined {
   const before = problems.length
   const {resourceType, id} = resource
   if (resourceType === undefined) problems.push(`${prefix}resourceType: missing`)
   else if (typeof resourceType !== 'string' || !fhirResourceTypePattern.test(resourceType)) {
-    problems.push(`${prefix}resourceType: ${describe(resourceType)} is not a FHIR resource type (a capital letter, then 1–63 letters)`)
+    problems.push(
+      `${prefix}resourceType: ${describe(resourceType)} is not a ` +
+        `FHIR resource type (a capital letter, then 1–63 letters)`,
+    )
   } else if (resourceType === 'Bundle') {
     problems.push(`${prefix}resourceType: a Bundle inside a Bundle is not imported; import it on its own`)
   }
@@ -128,7 +146,9 @@ function checkResource(resource: Record<string, unknown>, prefix: string, proble
     problems.push(`${prefix}id: ${describe(id)} is not a FHIR id (1–64 of A-Z, a-z, 0-9, "-" and ".")`)
   }
   if (exceedsDepth(resource, fhirImportLimits.maxDepth)) {
-    problems.push(`${prefix === '' ? '(root)' : prefix.slice(0, -1)}: nested more than ${fhirImportLimits.maxDepth} levels deep`)
+    problems.push(
+      `${prefix === '' ? '(root)' : prefix.slice(0, -1)}: nested more than ${fhirImportLimits.maxDepth} levels deep`,
+    )
   }
   return problems.length === before ? (resource as FhirResource) : undefined
 }
@@ -142,7 +162,7 @@ function exceedsDepth(value: unknown, limit: number): boolean {
 }
 
 async function readLimited(path: string, maxBytes: number): Promise<Buffer> {
-  let handle
+  let handle: FileHandle
   try {
     handle = await open(path, 'r')
   } catch (error) {
@@ -150,7 +170,10 @@ async function readLimited(path: string, maxBytes: number): Promise<Buffer> {
   }
   try {
     const stat = await handle.stat()
-    if (!stat.isFile()) throw new MedrecError(errorCodes.FILE_ACCESS, `${path} is not a regular file.`, {hint: 'Give the path of a FHIR JSON file.'})
+    if (!stat.isFile())
+      throw new MedrecError(errorCodes.FILE_ACCESS, `${path} is not a regular file.`, {
+        hint: 'Give the path of a FHIR JSON file.',
+      })
     if (stat.size > maxBytes) throw tooLarge(path, stat.size, maxBytes)
     // Read up to one byte past the limit: the file may grow after the stat.
     const buffer = Buffer.alloc(Math.min(stat.size, maxBytes) + 1)
@@ -173,16 +196,32 @@ async function readLimited(path: string, maxBytes: number): Promise<Buffer> {
 /** `size` is exact from a stat; from a read that went past the limit it is only a lower bound. */
 function tooLarge(path: string, size: number, maxBytes: number, lowerBound = false): MedrecError {
   const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`
-  return new MedrecError(errorCodes.FHIR_INVALID, `${path} is ${lowerBound ? 'over ' : ''}${mib(size)}; at most ${mib(maxBytes)} can be imported at once.`, {
-    hint: 'Split the Bundle into smaller files and import each.',
-  })
+  return new MedrecError(
+    errorCodes.FHIR_INVALID,
+    `${path} is ${lowerBound ? 'over ' : ''}${mib(size)}; at most ${mib(maxBytes)} can be imported at once.`,
+    {
+      hint: 'Split the Bundle into smaller files and import each.',
+    },
+  )
 }
 
 function fileProblem(error: unknown, path: string): unknown {
   const code = (error as NodeJS.ErrnoException).code
-  if (code === 'ENOENT') return new MedrecError(errorCodes.FILE_ACCESS, `No file at ${path}.`, {hint: 'Check the path of the FHIR file to import.', cause: error})
-  if (code === 'EISDIR') return new MedrecError(errorCodes.FILE_ACCESS, `${path} is a directory, not a file.`, {hint: 'Give the path of a FHIR JSON file.', cause: error})
-  if (code === 'EACCES' || code === 'EPERM') return new MedrecError(errorCodes.FILE_ACCESS, `${path} cannot be read (${code}).`, {hint: 'Check the file\'s owner and permissions.', cause: error})
+  if (code === 'ENOENT')
+    return new MedrecError(errorCodes.FILE_ACCESS, `No file at ${path}.`, {
+      hint: 'Check the path of the FHIR file to import.',
+      cause: error,
+    })
+  if (code === 'EISDIR')
+    return new MedrecError(errorCodes.FILE_ACCESS, `${path} is a directory, not a file.`, {
+      hint: 'Give the path of a FHIR JSON file.',
+      cause: error,
+    })
+  if (code === 'EACCES' || code === 'EPERM')
+    return new MedrecError(errorCodes.FILE_ACCESS, `${path} cannot be read (${code}).`, {
+      hint: "Check the file's owner and permissions.",
+      cause: error,
+    })
   return error
 }
 
@@ -231,7 +270,8 @@ export function locateJsonSyntaxError(text: string): {line: number; column: numb
   }
   for (;;) {
     skipSpace()
-    if (i >= text.length) return stack.length === 0 && expecting === 'after-value' ? undefined : fail(i, 'the text ends too early')
+    if (i >= text.length)
+      return stack.length === 0 && expecting === 'after-value' ? undefined : fail(i, 'the text ends too early')
     const c = text[i]
     if (expecting === 'value' || expecting === 'first-value') {
       if (c === ']' && expecting === 'first-value') {
@@ -299,7 +339,8 @@ function isObject(value: unknown): value is Record<string, unknown> {
 function describe(value: unknown): string {
   if (value === null) return 'null'
   if (Array.isArray(value)) return 'an array'
-  if (typeof value === 'string') return value.length <= 40 ? JSON.stringify(value) : `a ${value.length}-character string`
+  if (typeof value === 'string')
+    return value.length <= 40 ? JSON.stringify(value) : `a ${value.length}-character string`
   if (typeof value === 'object') return 'an object'
   return `${typeof value} ${String(value)}`
 }

@@ -176,10 +176,7 @@ describe('gatekeeper client: endpoints', () => {
     )
 
     // When it is asked with the CA and, at the same time, without it
-    const [trusted, untrusted] = await Promise.all([
-      fetchRecords(target(gk.url, {ca})),
-      fetchRecords(target(gk.url)),
-    ])
+    const [trusted, untrusted] = await Promise.all([fetchRecords(target(gk.url, {ca})), fetchRecords(target(gk.url))])
 
     // Then only the request given the CA trusts the certificate: nothing else in the process does
     expect(trusted).toMatchObject({status: 'ok', records})

@@ -406,14 +406,14 @@ function checkEndpoint(
     }
   }
   if (base.protocol === 'http:' && !isLoopbackHost(base.hostname)) {
+    const problem = `The relationship's endpoint ${base.origin} is plain http on another machine`
     return {
       status: 'insecure-endpoint',
-      message:
-        `The relationship's endpoint ${base.origin} is plain http on another machine: ` + 'refused before connecting.',
+      message: `${problem}: refused before connecting.`,
       hint: 'The steward must serve its gatekeeper over https (`gatekeeper start --tls-cert`) and update the pointer.',
     }
   }
-  return {url: new URL(base.pathname.replace(/\/$/, '') + path, base)}
+  return {url: new URL(`${base.pathname.replace(/\/$/, '')}${path}`, base)}
 }
 
 /**

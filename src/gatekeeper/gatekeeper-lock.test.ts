@@ -14,7 +14,11 @@ async function temporaryDirectory(): Promise<{dir: string; [Symbol.asyncDispose]
   return {dir, [Symbol.asyncDispose]: () => rm(dir, {recursive: true, force: true})}
 }
 
-const exists = (path: string) => access(path).then(() => true, () => false)
+const exists = (path: string) =>
+  access(path).then(
+    () => true,
+    () => false,
+  )
 const alreadyRunning = expect.objectContaining({code: errorCodes.GATEKEEPER_ALREADY_RUNNING})
 const repo = fileURLToPath(new URL('../..', import.meta.url))
 

@@ -157,7 +157,7 @@ function alreadyRunning(path: string, what: string, owner: GatekeeperLockOwner |
 function fileProblem(error: unknown, path: string): MedrecError {
   const code = (error as NodeJS.ErrnoException).code ?? 'error'
   return new MedrecError(errorCodes.FILE_ACCESS, `Cannot take the gatekeeper's lock file ${path} (${code}).`, {
-    hint: 'Check that the audit log\'s directory exists and is writable by this user.',
+    hint: "Check that the audit log's directory exists and is writable by this user.",
     cause: error,
   })
 }

@@ -5,12 +5,12 @@ import Fastify, {type FastifyInstance, type FastifyReply, type FastifyRequest} f
 import type {Address, Hex} from 'viem'
 
 import type {AuditEntryInput, AuditLog} from './audit-log.js'
-import {ChainUnavailableError, type BlockRef, type ChainAccess} from './chain-access.js'
+import {ChainUnavailableError, type AccessDecision, type BlockRef, type ChainAccess} from './chain-access.js'
 import {fhirResourceTypePattern} from './fhir-bundle.js'
 import {jsonNestingExceeds} from './json-limits.js'
 import type {NonceRegistry} from './nonce-registry.js'
 import {encryptForPublicKey, encryptedResponseContentType} from './payload-encryption.js'
-import type {RecordStore} from './record-store.js'
+import type {RecordStore, StoredRecord} from './record-store.js'
 import {RefusalAudit} from './refusal-audit.js'
 import {sourceAddressKey, TokenBuckets, type RateLimit} from './request-quotas.js'
 import {scopeCovers, scopeForResourceTypes} from './resource-scope.js'
@@ -80,7 +80,10 @@ export type GatekeeperServerOptions = {
 
 /** The one body every refusal gets, whatever the reason, so nobody learns who exists. */
 const forbiddenBody = JSON.stringify({error: 'forbidden', message: 'This request is not allowed.'})
-const unavailableBody = JSON.stringify({error: 'unavailable', message: 'Access cannot be decided right now; try again later.'})
+const unavailableBody = JSON.stringify({
+  error: 'unavailable',
+  message: 'Access cannot be decided right now; try again later.',
+})
 const tooManyBody = JSON.stringify({error: 'too-many-requests', message: 'Too many requests; slow down and try again.'})
 
 type RawJsonBody = {raw: Buffer; json: unknown}
@@ -103,7 +106,12 @@ type RawJsonBody = {raw: Buffer; json: unknown}
  */
 export async function buildGatekeeperServer(options: GatekeeperServerOptions): Promise<FastifyInstance> {
   const limits = {...defaultGatekeeperLimits, ...options.limits}
-  const serverOptions = {requestTimeout: limits.requestTimeoutMs, headersTimeout: limits.requestTimeoutMs, connectionsCheckingInterval: Math.min(1000, limits.requestTimeoutMs), keepAliveTimeout: 5000}
+  const serverOptions = {
+    requestTimeout: limits.requestTimeoutMs,
+    headersTimeout: limits.requestTimeoutMs,
+    connectionsCheckingInterval: Math.min(1000, limits.requestTimeoutMs),
+    keepAliveTimeout: 5000,
+  }
   const app = Fastify({
     bodyLimit: limits.bodyBytes,
     logger: false,
@@ -112,7 +120,10 @@ export async function buildGatekeeperServer(options: GatekeeperServerOptions): P
     // The request timeouts must be set when the server is created to take effect.
     serverFactory: (handler) =>
       options.tls
-        ? createHttpsServer({...serverOptions, cert: options.tls.cert, key: options.tls.key}, handler as (req: IncomingMessage, res: ServerResponse) => void)
+        ? createHttpsServer(
+            {...serverOptions, cert: options.tls.cert, key: options.tls.key},
+            handler as (req: IncomingMessage, res: ServerResponse) => void,
+          )
         : createHttpServer(serverOptions, handler as (req: IncomingMessage, res: ServerResponse) => void),
   })
   const feed = new RecordChangeFeed(options.store, options.notificationPollMs ?? 500)
@@ -122,19 +133,42 @@ export async function buildGatekeeperServer(options: GatekeeperServerOptions): P
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('application/json', {parseAs: 'buffer'}, (_request, body, done) => {
     const raw = body as Buffer
-    if (jsonNestingExceeds(raw, limits.jsonDepth)) return done(httpError(400, 'too-deep', `JSON nested deeper than ${limits.jsonDepth} levels is refused.`), undefined)
+    if (jsonNestingExceeds(raw, limits.jsonDepth))
+      return done(
+        httpError(400, 'too-deep', `JSON nested deeper than ${limits.jsonDepth} levels is refused.`),
+        undefined,
+      )
     try {
       done(null, {raw, json: raw.length === 0 ? {} : JSON.parse(raw.toString('utf8'))} satisfies RawJsonBody)
     } catch {
       done(httpError(400, 'bad-json', 'The body is not JSON.'), undefined)
     }
   })
-  app.setErrorHandler((error: {statusCode?: number; code?: string; message: string; publicCode?: string}, _request, reply) => {
-    const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500
-    const code = error.publicCode ?? (status === 413 ? 'too-large' : status === 415 ? 'unsupported-media-type' : status === 500 ? 'internal' : 'bad-request')
-    void reply.code(status).type('application/json').send(JSON.stringify({error: code, message: status === 500 ? 'Internal error.' : error.message}))
-  })
-  app.setNotFoundHandler((_request, reply) => void reply.code(404).type('application/json').send(JSON.stringify({error: 'not-found', message: 'No such endpoint.'})))
+  app.setErrorHandler(
+    (error: {statusCode?: number; code?: string; message: string; publicCode?: string}, _request, reply) => {
+      const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500
+      const code =
+        error.publicCode ??
+        (status === 413
+          ? 'too-large'
+          : status === 415
+            ? 'unsupported-media-type'
+            : status === 500
+              ? 'internal'
+              : 'bad-request')
+      void reply
+        .code(status)
+        .type('application/json')
+        .send(JSON.stringify({error: code, message: status === 500 ? 'Internal error.' : error.message}))
+    },
+  )
+  app.setNotFoundHandler(
+    (_request, reply) =>
+      void reply
+        .code(404)
+        .type('application/json')
+        .send(JSON.stringify({error: 'not-found', message: 'No such endpoint.'})),
+  )
 
   const refusals = new RefusalAudit(options.audit, {
     lines: limits.refusalLines,
@@ -181,9 +215,17 @@ export async function buildGatekeeperServer(options: GatekeeperServerOptions): P
 
   app.post('/v1/records', {onRequest: checkSourceQuota('records.read')}, async (request, reply) => {
     const body = request.body as RawJsonBody | undefined
-    if (!body) return reply.code(415).type('application/json').send(JSON.stringify({error: 'unsupported-media-type', message: 'Send the query as application/json.'}))
+    if (!body)
+      return reply
+        .code(415)
+        .type('application/json')
+        .send(JSON.stringify({error: 'unsupported-media-type', message: 'Send the query as application/json.'}))
     const query = parseRecordsQuery(body.json, limits.maxRecords)
-    if (typeof query === 'string') return reply.code(400).type('application/json').send(JSON.stringify({error: 'bad-request', message: query}))
+    if (typeof query === 'string')
+      return reply
+        .code(400)
+        .type('application/json')
+        .send(JSON.stringify({error: 'bad-request', message: query}))
 
     const verdict = await authorise(context, request, body.raw, 'read', 'records.read', false, (scope) => {
       // What is asked for must lie within what was signed (and so within what canAccess checked).
@@ -191,9 +233,13 @@ export async function buildGatekeeperServer(options: GatekeeperServerOptions): P
       return (asked & scope) === asked
     })
     if (!verdict.ok) return refuse(reply, verdict.status)
-    let records
+    let records: StoredRecord[]
     try {
-      records = await options.store.query({patient: verdict.patient, resourceTypes: query.resourceTypes, limit: query.limit})
+      records = await options.store.query({
+        patient: verdict.patient,
+        resourceTypes: query.resourceTypes,
+        limit: query.limit,
+      })
     } catch {
       return refuse(reply, 503)
     }
@@ -201,7 +247,14 @@ export async function buildGatekeeperServer(options: GatekeeperServerOptions): P
     const payload = JSON.stringify({
       relationship: verdict.request.request.relationship,
       block: {number: verdict.block.number.toString(), hash: verdict.block.hash},
-      records: visible.map((r) => ({resourceType: r.resourceType, resourceId: r.resourceId, version: r.version, updatedAt: r.updatedAt, seq: r.seq, resource: r.resource})),
+      records: visible.map((r) => ({
+        resourceType: r.resourceType,
+        resourceId: r.resourceId,
+        version: r.version,
+        updatedAt: r.updatedAt,
+        seq: r.seq,
+        resource: r.resource,
+      })),
     })
     return reply
       .type(encryptedResponseContentType)
@@ -211,12 +264,25 @@ export async function buildGatekeeperServer(options: GatekeeperServerOptions): P
   })
 
   app.get('/v1/notifications', {onRequest: checkSourceQuota('notifications.subscribe')}, async (request, reply) => {
-    const verdict = await authorise(context, request, Buffer.alloc(0), 'subscribe', 'notifications.subscribe', true, () => true)
+    const verdict = await authorise(
+      context,
+      request,
+      Buffer.alloc(0),
+      'subscribe',
+      'notifications.subscribe',
+      true,
+      () => true,
+    )
     if (!verdict.ok) return refuse(reply, verdict.status)
     const {relationship, requester, scope} = verdict.request.request
     reply.hijack()
     const raw = reply.raw
-    raw.writeHead(200, {'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no'})
+    raw.writeHead(200, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-store',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    })
     raw.write(`event: ready\ndata: ${JSON.stringify({relationship, block: verdict.block.number.toString()})}\n\n`)
     let closed = false
     const close = (event?: string) => {
@@ -229,7 +295,14 @@ export async function buildGatekeeperServer(options: GatekeeperServerOptions): P
       else raw.end()
     }
     const unsubscribe = feed.subscribe(verdict.patient, (change) => {
-      raw.write(`id: ${change.seq}\nevent: record-changed\ndata: ${JSON.stringify({relationship, resourceType: change.resourceType, resourceId: change.resourceId, version: change.version, updatedAt: change.updatedAt})}\n\n`)
+      const data = JSON.stringify({
+        relationship,
+        resourceType: change.resourceType,
+        resourceId: change.resourceId,
+        version: change.version,
+        updatedAt: change.updatedAt,
+      })
+      raw.write(`id: ${change.seq}\nevent: record-changed\ndata: ${data}\n\n`)
     })
     // A stream lives only as long as the permission: re-asked at the latest block.
     const recheck = setInterval(() => {
@@ -335,7 +408,7 @@ async function authorise(
   if (!scopeFits(scope)) return refused('scope-exceeds-signed', null, 403, knownBefore)
   // Cheap and before any chain work; the claim after the decision is what makes it binding.
   if (options.nonces.has(requester, nonce)) return refused('replay', null, 403, knownBefore)
-  let decision
+  let decision: AccessDecision
   try {
     decision = await options.chain.decide({relationship: signed.request.relationship, requester, scope, patientOnly})
   } catch (error) {
@@ -402,11 +475,20 @@ function parseRecordsQuery(json: unknown, maxRecords: number): {resourceTypes?: 
   if (typeof json !== 'object' || json === null || Array.isArray(json)) return 'The body must be a JSON object.'
   const {resourceTypes, limit, ...rest} = json as Record<string, unknown>
   if (Object.keys(rest).length > 0) return `Unknown fields: ${Object.keys(rest).join(', ')}.`
-  if (resourceTypes !== undefined && (!Array.isArray(resourceTypes) || resourceTypes.length > 64 || !resourceTypes.every((t) => typeof t === 'string' && fhirResourceTypePattern.test(t)))) {
+  if (
+    resourceTypes !== undefined &&
+    (!Array.isArray(resourceTypes) ||
+      resourceTypes.length > 64 ||
+      !resourceTypes.every((t) => typeof t === 'string' && fhirResourceTypePattern.test(t)))
+  ) {
     return 'resourceTypes must be a list of at most 64 FHIR resource type names.'
   }
-  if (limit !== undefined && (!Number.isSafeInteger(limit) || (limit as number) < 1 || (limit as number) > maxRecords)) return `limit must be a whole number from 1 to ${maxRecords}.`
-  return {...(resourceTypes === undefined ? {} : {resourceTypes: resourceTypes as string[]}), limit: (limit as number | undefined) ?? maxRecords}
+  if (limit !== undefined && (!Number.isSafeInteger(limit) || (limit as number) < 1 || (limit as number) > maxRecords))
+    return `limit must be a whole number from 1 to ${maxRecords}.`
+  return {
+    ...(resourceTypes === undefined ? {} : {resourceTypes: resourceTypes as string[]}),
+    limit: (limit as number | undefined) ?? maxRecords,
+  }
 }
 
 function httpError(statusCode: number, publicCode: string, message: string): Error {

@@ -7,14 +7,29 @@ import {readFhirBundleFile} from './fhir-bundle.js'
 import {ensureGatekeeperDir, gatekeeperStoreSpec} from './gatekeeper-files.js'
 import {openRecordStore} from './open-record-store.js'
 
-export type ImportRecordsResult = {file: string; patient: Hex; store: 'sqlite' | 'postgres'; resources: number; changed: number; unchanged: number}
+export type ImportRecordsResult = {
+  file: string
+  patient: Hex
+  store: 'sqlite' | 'postgres'
+  resources: number
+  changed: number
+  unchanged: number
+}
 
 /**
  * Loads a FHIR bundle into a provider's store for one patient. The file is parsed and
  * checked in full first, and stored in one transaction, so a bad file stores nothing.
  * Works while the gatekeeper runs: it sees the changes and notifies subscribers.
  */
-export async function importRecords(options: {dir: string; provider: string; file: string; id?: string; localId?: string; store: 'sqlite' | 'postgres'; sqliteFile?: string}): Promise<ImportRecordsResult> {
+export async function importRecords(options: {
+  dir: string
+  provider: string
+  file: string
+  id?: string
+  localId?: string
+  store: 'sqlite' | 'postgres'
+  sqliteFile?: string
+}): Promise<ImportRecordsResult> {
   const paths = networkPaths(options.dir)
   // A local id is this provider's record number: the identity in this provider's namespace.
   const namespace = providerIdentity(options.provider)
@@ -26,7 +41,14 @@ export async function importRecords(options: {dir: string; provider: string; fil
   try {
     const results = await store.putMany(patient, resources)
     const changed = results.filter((r) => r.changed).length
-    return {file: options.file, patient, store: store.kind, resources: results.length, changed, unchanged: results.length - changed}
+    return {
+      file: options.file,
+      patient,
+      store: store.kind,
+      resources: results.length,
+      changed,
+      unchanged: results.length - changed,
+    }
   } finally {
     await store.close()
   }

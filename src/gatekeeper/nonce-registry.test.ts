@@ -12,7 +12,12 @@ const start = 1_900_000_000
 function registryAt(seconds: number, options: {capacity?: number; clockSkewSeconds?: number} = {}) {
   const clock = {ms: seconds * 1000}
   const registry = new NonceRegistry({...options, clock: () => clock.ms})
-  return {registry, advanceTo: (s: number) => void (clock.ms = s * 1000)}
+  return {
+    registry,
+    advanceTo: (s: number) => {
+      clock.ms = s * 1000
+    },
+  }
 }
 
 /** Distinct nonces, cheap enough for a million claims. */
@@ -28,7 +33,9 @@ describe('NonceRegistry', () => {
     // When the same request is claimed twice, Then only the first claim wins
     expect(registry.claim(alice, n, BigInt(start + 60))).toBe(true)
     expect(registry.claim(alice, n, BigInt(start + 60))).toBe(false)
-    expect(registry.claim(alice.toLowerCase() as Address, n.toUpperCase().replace('0X', '0x') as Hex, BigInt(start + 60))).toBe(false)
+    expect(
+      registry.claim(alice.toLowerCase() as Address, n.toUpperCase().replace('0X', '0x') as Hex, BigInt(start + 60)),
+    ).toBe(false)
     expect(registry.size).toBe(1)
   })
 

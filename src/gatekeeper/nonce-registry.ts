@@ -113,7 +113,10 @@ export class NonceRegistry {
   private forgetAt(expiry: bigint): number {
     // Past 2^53 ms the arithmetic below would round; no honest request expires then.
     if (typeof expiry !== 'bigint' || expiry < 0n || expiry > 9_000_000_000_000n) {
-      throw new MedrecError(errorCodes.INVALID_ARGUMENT, `nonce expiry ${String(expiry)} is not a plausible Unix time in seconds`)
+      throw new MedrecError(
+        errorCodes.INVALID_ARGUMENT,
+        `nonce expiry ${String(expiry)} is not a plausible Unix time in seconds`,
+      )
     }
     return Number(expiry) + this.retentionSeconds
   }
@@ -130,7 +133,11 @@ export class NonceRegistry {
   }
 
   private forgetDue(nowMs: number): void {
-    for (let second = this.dueSeconds.peek(); second !== undefined && second * 1000 <= nowMs; second = this.dueSeconds.peek()) {
+    for (
+      let second = this.dueSeconds.peek();
+      second !== undefined && second * 1000 <= nowMs;
+      second = this.dueSeconds.peek()
+    ) {
       this.dueSeconds.pop()
       // A key released and claimed again belongs to its newer group, not this one.
       for (const key of this.groups.get(second) ?? []) if (this.nonces.get(key) === second) this.nonces.delete(key)

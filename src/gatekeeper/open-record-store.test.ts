@@ -55,7 +55,9 @@ describe('openRecordStore', () => {
   })
 
   it('refuses an unknown kind of store', async () => {
-    await expect(openRecordStore({kind: 'mongodb', url: 'mongodb://x'} as unknown as RecordStoreSpec)).rejects.toMatchObject({
+    await expect(
+      openRecordStore({kind: 'mongodb', url: 'mongodb://x'} as unknown as RecordStoreSpec),
+    ).rejects.toMatchObject({
       code: errorCodes.INVALID_ARGUMENT,
       message: 'Unknown record store kind "mongodb".',
     })

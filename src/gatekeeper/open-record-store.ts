@@ -15,8 +15,12 @@ export async function openRecordStore(spec: RecordStoreSpec): Promise<RecordStor
     case 'postgres':
       return openPostgresRecordStore(spec.url, spec.schema === undefined ? {} : {schema: spec.schema})
     default:
-      throw new MedrecError(errorCodes.INVALID_ARGUMENT, `Unknown record store kind "${String((spec as {kind?: unknown}).kind)}".`, {
-        hint: 'Use "sqlite" (a file) or "postgres" (a database URL).',
-      })
+      throw new MedrecError(
+        errorCodes.INVALID_ARGUMENT,
+        `Unknown record store kind "${String((spec as {kind?: unknown}).kind)}".`,
+        {
+          hint: 'Use "sqlite" (a file) or "postgres" (a database URL).',
+        },
+      )
   }
 }

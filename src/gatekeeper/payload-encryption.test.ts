@@ -36,7 +36,9 @@ describe('encryptForPublicKey / decryptWithPrivateKey', () => {
   it('round-trips records to the key of an Ethereum account', () => {
     // Given a requester account and a FHIR bundle
     const {privateKey, publicKey} = keyPair()
-    const records = new TextEncoder().encode(JSON.stringify([{resourceType: 'Observation', id: 'bp-1', valueQuantity: {value: 120}}]))
+    const records = new TextEncoder().encode(
+      JSON.stringify([{resourceType: 'Observation', id: 'bp-1', valueQuantity: {value: 120}}]),
+    )
     // When encrypted to its public key and decrypted with its private key
     const ciphertext = encryptForPublicKey(publicKey, records)
     // Then the bytes come back, and the payload has the fixed ECIES overhead
@@ -74,7 +76,10 @@ describe('encryptForPublicKey / decryptWithPrivateKey', () => {
     const mallory = keyPair()
     const ciphertext = encryptForPublicKey(alice.publicKey, new TextEncoder().encode('diagnosis'))
     // When Mallory tries her key, Then she gets a clear refusal
-    expectMedrecError(() => decryptWithPrivateKey(mallory.privateKey, ciphertext), /encrypted to another key, or altered/)
+    expectMedrecError(
+      () => decryptWithPrivateKey(mallory.privateKey, ciphertext),
+      /encrypted to another key, or altered/,
+    )
   })
 
   it.each([
@@ -95,7 +100,10 @@ describe('encryptForPublicKey / decryptWithPrivateKey', () => {
   it('refuses a truncated payload, saying it is too short', () => {
     const {privateKey, publicKey} = keyPair()
     const ciphertext = encryptForPublicKey(publicKey, new Uint8Array([1, 2, 3]))
-    expectMedrecError(() => decryptWithPrivateKey(privateKey, ciphertext.subarray(0, 96)), /shorter than any ECIES payload/)
+    expectMedrecError(
+      () => decryptWithPrivateKey(privateKey, ciphertext.subarray(0, 96)),
+      /shorter than any ECIES payload/,
+    )
   })
 
   it('refuses malformed keys without echoing them', () => {
@@ -121,13 +129,21 @@ describe('encodeEncryptedResponse / decodeEncryptedResponse', () => {
     const plaintext = new TextEncoder().encode('{"records":[]}')
     const response = encodeEncryptedResponse(publicKey, plaintext)
     expect(response.contentType).toBe('application/vnd.medrec.ecies')
-    expect(decodeEncryptedResponse(privateKey, {contentType: `${encryptedResponseContentType}; charset=binary`, body: response.body})).toEqual(plaintext)
+    expect(
+      decodeEncryptedResponse(privateKey, {
+        contentType: `${encryptedResponseContentType}; charset=binary`,
+        body: response.body,
+      }),
+    ).toEqual(plaintext)
   })
 
   it('turns a plain error answer into a clear error instead of a failed tag', () => {
     const {privateKey} = keyPair()
     const body = new TextEncoder().encode('{"error":"forbidden"}')
-    expectMedrecError(() => decodeEncryptedResponse(privateKey, {contentType: 'application/json', body}), /application\/json, not an encrypted response/)
+    expectMedrecError(
+      () => decodeEncryptedResponse(privateKey, {contentType: 'application/json', body}),
+      /application\/json, not an encrypted response/,
+    )
     expectMedrecError(() => decodeEncryptedResponse(privateKey, {contentType: null, body}), /no content type/)
   })
 })

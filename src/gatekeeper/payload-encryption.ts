@@ -50,11 +50,22 @@ export function encryptForPublicKey(publicKey: Hex, plaintext: Uint8Array): Uint
   let sharedPoint: Uint8Array
   try {
     // The hash function returns the whole uncompressed shared point, as eciesjs uses it.
-    sharedPoint = secp256k1.ecdh(receiver, ephemeralSecret, {hashfn: (x, y) => Buffer.concat([Buffer.of(0x04), x, y])}, Buffer.alloc(65))
+    sharedPoint = secp256k1.ecdh(
+      receiver,
+      ephemeralSecret,
+      {hashfn: (x, y) => Buffer.concat([Buffer.of(0x04), x, y])},
+      Buffer.alloc(65),
+    )
   } catch (error) {
-    throw new MedrecError(errorCodes.INVALID_ARGUMENT, 'Cannot encrypt to this public key: it is not a point on secp256k1', {cause: error})
+    throw new MedrecError(
+      errorCodes.INVALID_ARGUMENT,
+      'Cannot encrypt to this public key: it is not a point on secp256k1',
+      {cause: error},
+    )
   }
-  const key = Buffer.from(hkdfSync('sha256', Buffer.concat([ephemeralPublic, sharedPoint]), Buffer.alloc(0), Buffer.alloc(0), 32))
+  const key = Buffer.from(
+    hkdfSync('sha256', Buffer.concat([ephemeralPublic, sharedPoint]), Buffer.alloc(0), Buffer.alloc(0), 32),
+  )
   const cipher = createCipheriv('aes-256-gcm', key, nonce)
   const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()])
   return Buffer.concat([ephemeralPublic, nonce, cipher.getAuthTag(), ciphertext])
@@ -67,9 +78,14 @@ export function decryptWithPrivateKey(privateKey: Hex, ciphertext: Uint8Array): 
     throw new MedrecError(errorCodes.INVALID_ARGUMENT, 'The private key must be 32 bytes of hex')
   }
   if (ciphertext.length < encryptedPayloadOverhead) {
-    throw new MedrecError(errorCodes.INVALID_ARGUMENT, `The encrypted payload is ${ciphertext.length} bytes, shorter than any ECIES payload (${encryptedPayloadOverhead})`, {
-      hint: 'Check that the response was really an encrypted MedRec response and was not truncated.',
-    })
+    throw new MedrecError(
+      errorCodes.INVALID_ARGUMENT,
+      `The encrypted payload is ${ciphertext.length} bytes, ` +
+        `shorter than any ECIES payload (${encryptedPayloadOverhead})`,
+      {
+        hint: 'Check that the response was really an encrypted MedRec response and was not truncated.',
+      },
+    )
   }
   try {
     return decrypt(hexToBytes(privateKey), ciphertext, eciesConfig)
@@ -94,12 +110,19 @@ export function encodeEncryptedResponse(publicKey: Hex, plaintext: Uint8Array): 
  * Reads a gatekeeper answer on the client. A refusal (403, 503) comes back as plain JSON,
  * not encrypted; a Content-Type check turns that into a clear error instead of a failed tag.
  */
-export function decodeEncryptedResponse(privateKey: Hex, response: {contentType: string | null | undefined; body: Uint8Array}): Uint8Array {
+export function decodeEncryptedResponse(
+  privateKey: Hex,
+  response: {contentType: string | null | undefined; body: Uint8Array},
+): Uint8Array {
   const mediaType = response.contentType?.split(';', 1)[0]?.trim().toLowerCase()
   if (mediaType !== encryptedResponseContentType) {
-    throw new MedrecError(errorCodes.INVALID_ARGUMENT, `The gatekeeper answered with ${mediaType ?? 'no content type'}, not an encrypted response`, {
-      hint: 'The body is probably an error from the gatekeeper; read it as text.',
-    })
+    throw new MedrecError(
+      errorCodes.INVALID_ARGUMENT,
+      `The gatekeeper answered with ${mediaType ?? 'no content type'}, not an encrypted response`,
+      {
+        hint: 'The body is probably an error from the gatekeeper; read it as text.',
+      },
+    )
   }
   return decryptWithPrivateKey(privateKey, response.body)
 }
@@ -108,7 +131,10 @@ function publicKeyBytes(publicKey: Hex): Uint8Array {
   const uncompressed = /^0x04[0-9a-fA-F]{128}$/.test(publicKey)
   const compressed = /^0x0[23][0-9a-fA-F]{64}$/.test(publicKey)
   if (!uncompressed && !compressed) {
-    throw new MedrecError(errorCodes.INVALID_ARGUMENT, 'A public key must be 65 bytes (0x04 ‖ x ‖ y) or 33 bytes compressed')
+    throw new MedrecError(
+      errorCodes.INVALID_ARGUMENT,
+      'A public key must be 65 bytes (0x04 ‖ x ‖ y) or 33 bytes compressed',
+    )
   }
   return hexToBytes(publicKey)
 }

@@ -6,7 +6,7 @@ import {describe, expect, it} from 'vitest'
 
 import {dropPostgresSchema, postgresPrerequisites} from '../../test/helpers/postgres-prerequisites.js'
 import {errorCodes} from '../errors/error-codes.js'
-import {MedrecError} from '../errors/medrec-error.js'
+import type {MedrecError} from '../errors/medrec-error.js'
 import {openPostgresRecordStore} from './postgres-record-store.js'
 import {alice, describeRecordStoreContract, resource} from './testing/record-store-contract.js'
 
@@ -61,29 +61,47 @@ describe.skipIf(!prerequisites.ok)('PostgreSQL', () => {
       // Given a URL with a password, pointing at a port nobody listens on
       const port = await unusedPort()
       const password = 'Sekret-Passw0rd-do-not-show'
-      const error = await openingError(() => openPostgresRecordStore(`postgres://medrec:${password}@127.0.0.1:${port}/medrec`))
+      const error = await openingError(() =>
+        openPostgresRecordStore(`postgres://medrec:${password}@127.0.0.1:${port}/medrec`),
+      )
 
       // Then the error names the place and hints at the server, and the password appears nowhere
-      expect(error).toMatchObject({code: errorCodes.RECORD_STORE_UNAVAILABLE, message: `No PostgreSQL server answers at 127.0.0.1:${port}/medrec.`})
+      expect(error).toMatchObject({
+        code: errorCodes.RECORD_STORE_UNAVAILABLE,
+        message: `No PostgreSQL server answers at 127.0.0.1:${port}/medrec.`,
+      })
       expect(error.hint).toMatch(/Start the database server/)
       expect(visibleText(error)).not.toContain(password)
     })
 
-    it.skipIf(prerequisites.ok && !new URL(url).password)('says the password was refused, naming the user but not the password', async () => {
-      // Given the test server's URL with a wrong password
-      const wrong = 'wrong-Passw0rd-do-not-show'
-      const error = await openingError(() => openPostgresRecordStore(urlWith((u) => (u.password = wrong))))
+    it.skipIf(prerequisites.ok && !new URL(url).password)(
+      'says the password was refused, naming the user but not the password',
+      async () => {
+        // Given the test server's URL with a wrong password
+        const wrong = 'wrong-Passw0rd-do-not-show'
+        const error = await openingError(() => openPostgresRecordStore(urlWith((u) => (u.password = wrong))))
 
-      // Then it says which user was refused where, and never the password
-      const u = new URL(url)
-      expect(error).toMatchObject({code: errorCodes.RECORD_STORE_UNAVAILABLE, message: `PostgreSQL at ${u.hostname}:${u.port || 5432}${u.pathname} refused the password of user "${u.username}".`})
-      expect(visibleText(error)).not.toContain(wrong)
-      expect(visibleText(error)).not.toContain(decodeURIComponent(u.password))
-    })
+        // Then it says which user was refused where, and never the password
+        const u = new URL(url)
+        expect(error).toMatchObject({
+          code: errorCodes.RECORD_STORE_UNAVAILABLE,
+          message:
+            `PostgreSQL at ${u.hostname}:${u.port || 5432}${u.pathname} ` +
+            `refused the password of user "${u.username}".`,
+        })
+        expect(visibleText(error)).not.toContain(wrong)
+        expect(visibleText(error)).not.toContain(decodeURIComponent(u.password))
+      },
+    )
 
     it('says when the database does not exist', async () => {
-      const error = await openingError(() => openPostgresRecordStore(urlWith((u) => (u.pathname = '/medrec_no_such_database'))))
-      expect(error).toMatchObject({code: errorCodes.RECORD_STORE_UNAVAILABLE, message: expect.stringMatching(/medrec_no_such_database does not exist/)})
+      const error = await openingError(() =>
+        openPostgresRecordStore(urlWith((u) => (u.pathname = '/medrec_no_such_database'))),
+      )
+      expect(error).toMatchObject({
+        code: errorCodes.RECORD_STORE_UNAVAILABLE,
+        message: expect.stringMatching(/medrec_no_such_database does not exist/),
+      })
       expect(visibleText(error)).not.toContain(decodeURIComponent(new URL(url).password) || '\u0000')
     })
 
@@ -93,12 +111,24 @@ describe.skipIf(!prerequisites.ok)('PostgreSQL', () => {
       const error = await openingError(() => openPostgresRecordStore(notAUrl))
       expect(error).toMatchObject({code: errorCodes.INVALID_ARGUMENT})
       expect(visibleText(error)).not.toContain('Sekret-typed-here')
-      await expect(openPostgresRecordStore('mysql://u:Sekret@127.0.0.1/db')).rejects.toMatchObject({code: errorCodes.INVALID_ARGUMENT, message: expect.stringContaining('mysql:')})
+      await expect(openPostgresRecordStore('mysql://u:Sekret@127.0.0.1/db')).rejects.toMatchObject({
+        code: errorCodes.INVALID_ARGUMENT,
+        message: expect.stringContaining('mysql:'),
+      })
     })
 
     it('refuses a schema name that is not a plain identifier, before connecting', async () => {
-      for (const schema of ['medrec"; DROP SCHEMA public CASCADE; --', 'Medrec', '1medrec', '', 'a'.repeat(64), 'my schema']) {
-        await expect(openPostgresRecordStore(url, {schema}), schema).rejects.toMatchObject({code: errorCodes.INVALID_ARGUMENT})
+      for (const schema of [
+        'medrec"; DROP SCHEMA public CASCADE; --',
+        'Medrec',
+        '1medrec',
+        '',
+        'a'.repeat(64),
+        'my schema',
+      ]) {
+        await expect(openPostgresRecordStore(url, {schema}), schema).rejects.toMatchObject({
+          code: errorCodes.INVALID_ARGUMENT,
+        })
       }
     })
 
@@ -107,7 +137,10 @@ describe.skipIf(!prerequisites.ok)('PostgreSQL', () => {
       const schema = uniqueSchema()
       try {
         // When two stores open it at once
-        const stores = await Promise.all([openPostgresRecordStore(url, {schema}), openPostgresRecordStore(url, {schema})])
+        const stores = await Promise.all([
+          openPostgresRecordStore(url, {schema}),
+          openPostgresRecordStore(url, {schema}),
+        ])
 
         // Then both work on the same tables
         try {
@@ -125,14 +158,20 @@ describe.skipIf(!prerequisites.ok)('PostgreSQL', () => {
       // Given a store with pooled connections, tagged so only they are dropped
       const schema = uniqueSchema()
       const applicationName = `medrec_test_${randomBytes(4).toString('hex')}`
-      const store = await openPostgresRecordStore(urlWith((u) => u.searchParams.set('application_name', applicationName)), {schema})
+      const store = await openPostgresRecordStore(
+        urlWith((u) => u.searchParams.set('application_name', applicationName)),
+        {schema},
+      )
       const admin = new pg.Client({connectionString: url})
       await admin.connect()
       try {
         await store.putMany(alice, [resource('Patient', 'p')])
 
         // When the server terminates them (as a restart or failover would)
-        const terminated = await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [applicationName])
+        const terminated = await admin.query(
+          'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1',
+          [applicationName],
+        )
         expect(terminated.rowCount).toBeGreaterThan(0)
 
         // Then a call fails only as RECORD_STORE_UNAVAILABLE, and the store recovers

@@ -27,13 +27,20 @@ const schemaNamePattern = /^[a-z_][a-z0-9_]{0,62}$/
 const schemaCreationLockKey = '7236486150521331713' // "medrec\x00\x01" as a 64-bit integer
 
 /** Opens (creating its schema and tables if needed) the PostgreSQL record store at `url`. */
-export async function openPostgresRecordStore(url: string, options: PostgresRecordStoreOptions = {}): Promise<RecordStore> {
+export async function openPostgresRecordStore(
+  url: string,
+  options: PostgresRecordStoreOptions = {},
+): Promise<RecordStore> {
   const target = parsePostgresUrl(url)
   const schema = options.schema ?? defaultPostgresSchema
   if (typeof schema !== 'string' || !schemaNamePattern.test(schema)) {
-    throw new MedrecError(errorCodes.INVALID_ARGUMENT, `"${String(schema)}" is not a usable schema name for the record store.`, {
-      hint: 'Use lowercase letters, digits and underscores (at most 63, not starting with a digit).',
-    })
+    throw new MedrecError(
+      errorCodes.INVALID_ARGUMENT,
+      `"${String(schema)}" is not a usable schema name for the record store.`,
+      {
+        hint: 'Use lowercase letters, digits and underscores (at most 63, not starting with a digit).',
+      },
+    )
   }
   const pool = new pg.Pool({
     connectionString: url,
@@ -70,18 +77,32 @@ function parsePostgresUrl(url: string): PostgresTarget {
     parsed = new URL(url)
   } catch {
     // The text is not echoed: it may well contain a password.
-    throw new MedrecError(errorCodes.INVALID_ARGUMENT, 'The PostgreSQL URL is not a valid URL (not shown, as it may contain a password).', {
-      hint: 'Write it as postgres://user:password@host:5432/database; percent-encode special characters in the password.',
-    })
+    throw new MedrecError(
+      errorCodes.INVALID_ARGUMENT,
+      'The PostgreSQL URL is not a valid URL (not shown, as it may contain a password).',
+      {
+        hint:
+          'Write it as postgres://user:password@host:5432/database; ' +
+          'percent-encode special characters in the password.',
+      },
+    )
   }
   if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
-    throw new MedrecError(errorCodes.INVALID_ARGUMENT, `The PostgreSQL URL must start with postgres:// or postgresql://, not ${parsed.protocol}//.`, {
-      hint: 'Write it as postgres://user:password@host:5432/database.',
-    })
+    throw new MedrecError(
+      errorCodes.INVALID_ARGUMENT,
+      `The PostgreSQL URL must start with postgres:// or postgresql://, not ${parsed.protocol}//.`,
+      {
+        hint: 'Write it as postgres://user:password@host:5432/database.',
+      },
+    )
   }
   const user = decodeURIComponent(parsed.username) || '(the default user)'
   const database = decodeURIComponent(parsed.pathname.replace(/^\//, '')) || '(the default database)'
-  return {user, where: `${parsed.hostname || 'localhost'}:${parsed.port || '5432'}/${database}`, password: decodeURIComponent(parsed.password)}
+  return {
+    user,
+    where: `${parsed.hostname || 'localhost'}:${parsed.port || '5432'}/${database}`,
+    password: decodeURIComponent(parsed.password),
+  }
 }
 
 async function createSchema(pool: pg.Pool, schema: string, target: PostgresTarget): Promise<void> {
@@ -107,7 +128,8 @@ async function createSchema(pool: pg.Pool, schema: string, target: PostgresTarge
           key text PRIMARY KEY,
           value bigint NOT NULL
         );
-        INSERT INTO ${s}.meta (key, value) VALUES ('schema_version', ${schemaVersion}), ('last_seq', 0) ON CONFLICT (key) DO NOTHING;
+        INSERT INTO ${s}.meta (key, value) VALUES ('schema_version', ${schemaVersion}), ('last_seq', 0)
+          ON CONFLICT (key) DO NOTHING;
         CREATE TABLE IF NOT EXISTS ${s}.records (
           patient text COLLATE "C" NOT NULL,
           resource_type text COLLATE "C" NOT NULL,
@@ -123,9 +145,14 @@ async function createSchema(pool: pg.Pool, schema: string, target: PostgresTarge
     }
     const version = await client.query<{value: string}>(`SELECT value FROM ${s}.meta WHERE key = 'schema_version'`)
     if (Number(version.rows[0]?.value) !== schemaVersion) {
-      throw new MedrecError(errorCodes.RECORD_STORE_INVALID, `The record store in schema "${schema}" at ${target.where} has schema version ${version.rows[0]?.value ?? 'none'}; this medrec understands version ${schemaVersion}.`, {
-        hint: 'Use the medrec version that created the store, or give the gatekeeper a schema of its own.',
-      })
+      throw new MedrecError(
+        errorCodes.RECORD_STORE_INVALID,
+        `The record store in schema "${schema}" at ${target.where} has schema version ` +
+          `${version.rows[0]?.value ?? 'none'}; this medrec understands version ${schemaVersion}.`,
+        {
+          hint: 'Use the medrec version that created the store, or give the gatekeeper a schema of its own.',
+        },
+      )
     }
   } catch (error) {
     broken = true
@@ -170,7 +197,11 @@ class PostgresRecordStore implements RecordStore {
       let seq = Number(locked.rows[0]?.value ?? 0)
       const results: PutResult[] = []
       for (const {resourceType, resourceId, json} of prepared) {
-        const written = await client.query<RecordRow>({name: 'medrec-upsert', text: this.#sql.upsert, values: [id, resourceType, resourceId, seq + 1, json]})
+        const written = await client.query<RecordRow>({
+          name: 'medrec-upsert',
+          text: this.#sql.upsert,
+          values: [id, resourceType, resourceId, seq + 1, json],
+        })
         const row = written.rows[0]
         if (row) {
           seq += 1
@@ -178,8 +209,13 @@ class PostgresRecordStore implements RecordStore {
           continue
         }
         // The WHERE of the upsert left the row alone: its content is the same.
-        const existing = await client.query<RecordRow>({name: 'medrec-find-one', text: this.#sql.findOne, values: [id, resourceType, resourceId]})
-        if (!existing.rows[0]) throw new Error(`The record ${resourceType}/${resourceId} was neither written nor found.`)
+        const existing = await client.query<RecordRow>({
+          name: 'medrec-find-one',
+          text: this.#sql.findOne,
+          values: [id, resourceType, resourceId],
+        })
+        if (!existing.rows[0])
+          throw new Error(`The record ${resourceType}/${resourceId} was neither written nor found.`)
         results.push({changed: false, record: toStoredRecord(existing.rows[0])})
       }
       await client.query({name: 'medrec-set-seq', text: this.#sql.setLastSeq, values: [seq]})
@@ -198,13 +234,21 @@ class PostgresRecordStore implements RecordStore {
   async query(query: RecordQuery): Promise<StoredRecord[]> {
     const {patient, resourceTypes, limit} = prepareQuery(query)
     if (resourceTypes?.length === 0) return []
-    const result = await this.#read<RecordRow>({name: 'medrec-query', text: this.#sql.query, values: [patient, resourceTypes, limit]})
+    const result = await this.#read<RecordRow>({
+      name: 'medrec-query',
+      text: this.#sql.query,
+      values: [patient, resourceTypes, limit],
+    })
     return result.rows.map((row) => toStoredRecord(row))
   }
 
   async changesSince(after: number, limit?: number): Promise<RecordChange[]> {
     const checked = prepareChangesSince(after, limit)
-    const result = await this.#read<Omit<RecordRow, 'resource'>>({name: 'medrec-changes', text: this.#sql.changes, values: [checked.after, checked.limit]})
+    const result = await this.#read<Omit<RecordRow, 'resource'>>({
+      name: 'medrec-changes',
+      text: this.#sql.changes,
+      values: [checked.after, checked.limit],
+    })
     return result.rows.map((row) => ({
       seq: Number(row.seq),
       patient: row.patient as Hex,
@@ -240,7 +284,15 @@ class PostgresRecordStore implements RecordStore {
   }
 }
 
-type RecordRow = {patient: string; resource_type: string; resource_id: string; version: number; updated_at: Date; seq: string; resource: FhirResource}
+type RecordRow = {
+  patient: string
+  resource_type: string
+  resource_id: string
+  version: number
+  updated_at: Date
+  seq: string
+  resource: FhirResource
+}
 
 /** Every statement the store runs; values are always bound parameters, the schema name is quoted once. */
 function statements(s: string) {
@@ -256,7 +308,9 @@ function statements(s: string) {
         version = r.version + 1, updated_at = excluded.updated_at, seq = excluded.seq, resource = excluded.resource
       WHERE r.resource IS DISTINCT FROM excluded.resource
       RETURNING ${columns}`,
-    findOne: `SELECT ${columns}, resource FROM ${s}.records WHERE patient = $1 AND resource_type = $2 AND resource_id = $3`,
+    findOne:
+      `SELECT ${columns}, resource FROM ${s}.records WHERE ` +
+      `patient = $1 AND resource_type = $2 AND resource_id = $3`,
     // $2 NULL means every type; LIMIT NULL means no limit.
     query: `
       SELECT ${columns}, resource FROM ${s}.records
@@ -283,26 +337,53 @@ function connectionProblem(error: unknown, target: PostgresTarget): unknown {
   if (error instanceof MedrecError) return error
   const code = (error as {code?: unknown}).code
   const reason = scrub(error instanceof Error ? error.message : String(error), target)
-  const unavailable = (message: string, hint: string) => new MedrecError(errorCodes.RECORD_STORE_UNAVAILABLE, message, {hint, cause: error})
+  const unavailable = (message: string, hint: string) =>
+    new MedrecError(errorCodes.RECORD_STORE_UNAVAILABLE, message, {hint, cause: error})
   switch (code) {
     case 'ECONNREFUSED':
-      return unavailable(`No PostgreSQL server answers at ${target.where}.`, 'Start the database server, or correct the host and port in the URL.')
+      return unavailable(
+        `No PostgreSQL server answers at ${target.where}.`,
+        'Start the database server, or correct the host and port in the URL.',
+      )
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
-      return unavailable(`The host of the PostgreSQL URL (${target.where}) cannot be resolved.`, 'Check the host name in the URL and this machine\'s DNS.')
+      return unavailable(
+        `The host of the PostgreSQL URL (${target.where}) cannot be resolved.`,
+        "Check the host name in the URL and this machine's DNS.",
+      )
     case '28P01':
-      return unavailable(`PostgreSQL at ${target.where} refused the password of user "${target.user}".`, 'Check the user name and password in the URL (the password is not shown); special characters in it must be percent-encoded.')
+      return unavailable(
+        `PostgreSQL at ${target.where} refused the password of user "${target.user}".`,
+        'Check the user name and password in the URL (the password is ' +
+          'not shown); special characters in it must be percent-encoded.',
+      )
     case '28000':
-      return unavailable(`PostgreSQL at ${target.where} does not let user "${target.user}" connect: ${reason}.`, 'Ask the database administrator to allow this user and host (pg_hba.conf).')
+      return unavailable(
+        `PostgreSQL at ${target.where} does not let user "${target.user}" connect: ${reason}.`,
+        'Ask the database administrator to allow this user and host (pg_hba.conf).',
+      )
     case '3D000':
-      return unavailable(`The database in ${target.where} does not exist.`, 'Create it (createdb), or correct the database name at the end of the URL.')
+      return unavailable(
+        `The database in ${target.where} does not exist.`,
+        'Create it (createdb), or correct the database name at the end of the URL.',
+      )
     case '42501':
-      return new MedrecError(errorCodes.RECORD_STORE_UNAVAILABLE, `User "${target.user}" may not create the record store's schema or tables at ${target.where}: ${reason}.`, {
-        hint: 'Grant the user CREATE on the database, or have an administrator run the gatekeeper once with a user that may.',
-        cause: error,
-      })
+      return new MedrecError(
+        errorCodes.RECORD_STORE_UNAVAILABLE,
+        `User "${target.user}" may not create the record store's schema or tables at ${target.where}: ${reason}.`,
+        {
+          hint:
+            'Grant the user CREATE on the database, or have an ' +
+            'administrator run the gatekeeper once with a user that may.',
+          cause: error,
+        },
+      )
     default:
-      if (isConnectionFailure(error)) return unavailable(`Cannot connect to PostgreSQL at ${target.where}: ${reason}.`, 'Check that the server is running and reachable, and the URL\'s host, port, user and database.')
+      if (isConnectionFailure(error))
+        return unavailable(
+          `Cannot connect to PostgreSQL at ${target.where}: ${reason}.`,
+          "Check that the server is running and reachable, and the URL's host, port, user and database.",
+        )
       return error
   }
 }
@@ -317,13 +398,20 @@ function operationProblem(error: unknown, target: PostgresTarget, writing = fals
   const code = (error as {code?: unknown}).code
   const reason = scrub(error instanceof Error ? error.message : String(error), target)
   if (writing && error instanceof pg.DatabaseError && typeof code === 'string' && code.startsWith('22')) {
-    return new MedrecError(errorCodes.INVALID_ARGUMENT, `PostgreSQL refused a resource: ${reason}.`, {hint: 'Check the resources for values PostgreSQL cannot store; nothing was written.', cause: error})
-  }
-  if (isConnectionFailure(error)) {
-    return new MedrecError(errorCodes.RECORD_STORE_UNAVAILABLE, `The PostgreSQL record store at ${target.where} is unavailable: ${reason}.`, {
-      hint: 'Check that the database server is running and reachable; the request can be retried.',
+    return new MedrecError(errorCodes.INVALID_ARGUMENT, `PostgreSQL refused a resource: ${reason}.`, {
+      hint: 'Check the resources for values PostgreSQL cannot store; nothing was written.',
       cause: error,
     })
+  }
+  if (isConnectionFailure(error)) {
+    return new MedrecError(
+      errorCodes.RECORD_STORE_UNAVAILABLE,
+      `The PostgreSQL record store at ${target.where} is unavailable: ${reason}.`,
+      {
+        hint: 'Check that the database server is running and reachable; the request can be retried.',
+        cause: error,
+      },
+    )
   }
   return error
 }
@@ -334,7 +422,8 @@ function operationProblem(error: unknown, target: PostgresTarget, writing = fals
 const unavailableClasses = ['08', '53', '57', '58', '40']
 
 function isConnectionFailure(error: unknown): boolean {
-  if (error instanceof pg.DatabaseError) return typeof error.code === 'string' && unavailableClasses.includes(error.code.slice(0, 2))
+  if (error instanceof pg.DatabaseError)
+    return typeof error.code === 'string' && unavailableClasses.includes(error.code.slice(0, 2))
   // Network errors carry an errno code (ECONNRESET...). pg reports a dropped connection
   // or a connect timeout as a plain Error; TypeErrors and the like remain bugs.
   if (typeof (error as {code?: unknown}).code === 'string') return true

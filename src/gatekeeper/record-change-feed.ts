@@ -26,7 +26,10 @@ export class RecordChangeFeed {
   subscribe(patient: Hex, listener: (change: RecordChange) => void): () => void {
     const key = patient.toLowerCase() as Hex
     let set = this.subscribers.get(key)
-    if (!set) this.subscribers.set(key, (set = new Set()))
+    if (!set) {
+      set = new Set()
+      this.subscribers.set(key, set)
+    }
     set.add(listener)
     if (!this.timer) this.start()
     return () => {

@@ -27,16 +27,24 @@ export type PreparedResource = {resourceType: string; resourceId: string; json: 
 /** The patient as stored: 0x + 64 lowercase hex digits. Anything else is refused. */
 export function normalisePatient(patient: unknown): Hex {
   if (typeof patient !== 'string' || !patientPattern.test(patient)) {
-    throw new MedrecError(errorCodes.INVALID_ARGUMENT, `A patient is identified by 32 bytes of hex (0x + 64 digits), not ${describe(patient)}.`, {
-      hint: 'Pass the patient\'s on-chain identity (bytes32), e.g. from `medrec registrar show`.',
-    })
+    throw new MedrecError(
+      errorCodes.INVALID_ARGUMENT,
+      `A patient is identified by 32 bytes of hex (0x + 64 digits), not ${describe(patient)}.`,
+      {
+        hint: "Pass the patient's on-chain identity (bytes32), e.g. from `medrec registrar show`.",
+      },
+    )
   }
   return patient.toLowerCase() as Hex
 }
 
 /** Checks every resource and serialises it canonically; reports every bad resource at once. */
 export function prepareResources(resources: readonly FhirResource[]): PreparedResource[] {
-  if (!Array.isArray(resources)) throw new MedrecError(errorCodes.INVALID_ARGUMENT, `Resources must be given as an array, not ${describe(resources)}.`)
+  if (!Array.isArray(resources))
+    throw new MedrecError(
+      errorCodes.INVALID_ARGUMENT,
+      `Resources must be given as an array, not ${describe(resources)}.`,
+    )
   const prepared: PreparedResource[] = []
   const problems: string[] = []
   resources.forEach((resource: unknown, index) => {
@@ -46,7 +54,9 @@ export function prepareResources(resources: readonly FhirResource[]): PreparedRe
       return
     }
     const {resourceType, id} = resource as Record<string, unknown>
-    const keyProblems = [checkKey(resourceType, `${path}.resourceType`), checkKey(id, `${path}.id`)].filter((p) => p !== undefined)
+    const keyProblems = [checkKey(resourceType, `${path}.resourceType`), checkKey(id, `${path}.id`)].filter(
+      (p) => p !== undefined,
+    )
     if (keyProblems.length > 0) {
       problems.push(...keyProblems)
       return
@@ -66,23 +76,39 @@ export function prepareResources(resources: readonly FhirResource[]): PreparedRe
     prepared.push({resourceType: resourceType as string, resourceId: id as string, json})
   })
   if (problems.length > 0) {
-    throw new MedrecError(errorCodes.INVALID_ARGUMENT, `${problems.length} of ${resources.length} resources cannot be stored; nothing was written.`, {
-      details: problems,
-      hint: 'Every resource needs a string resourceType and id; check the input with parseFhirBundle before storing it.',
-    })
+    throw new MedrecError(
+      errorCodes.INVALID_ARGUMENT,
+      `${problems.length} of ${resources.length} resources cannot be stored; nothing was written.`,
+      {
+        details: problems,
+        hint:
+          'Every resource needs a string resourceType and id; ' +
+          'check the input with parseFhirBundle before storing it.',
+      },
+    )
   }
   return prepared
 }
 
 /** A query with its patient normalised, its types checked and its limit resolved (null: no limit). */
 export function prepareQuery(query: RecordQuery): {patient: Hex; resourceTypes: string[] | null; limit: number | null} {
-  if (typeof query !== 'object' || query === null) throw new MedrecError(errorCodes.INVALID_ARGUMENT, `A record query must be an object, not ${describe(query)}.`)
+  if (typeof query !== 'object' || query === null)
+    throw new MedrecError(errorCodes.INVALID_ARGUMENT, `A record query must be an object, not ${describe(query)}.`)
   const patient = normalisePatient(query.patient)
   let resourceTypes: string[] | null = null
   if (query.resourceTypes !== undefined) {
-    if (!Array.isArray(query.resourceTypes)) throw new MedrecError(errorCodes.INVALID_ARGUMENT, `resourceTypes must be an array of strings, not ${describe(query.resourceTypes)}.`)
-    const problems = query.resourceTypes.map((type, index) => checkKey(type, `resourceTypes[${index}]`)).filter((p) => p !== undefined)
-    if (problems.length > 0) throw new MedrecError(errorCodes.INVALID_ARGUMENT, 'The resource types asked for are not valid.', {details: problems})
+    if (!Array.isArray(query.resourceTypes))
+      throw new MedrecError(
+        errorCodes.INVALID_ARGUMENT,
+        `resourceTypes must be an array of strings, not ${describe(query.resourceTypes)}.`,
+      )
+    const problems = query.resourceTypes
+      .map((type, index) => checkKey(type, `resourceTypes[${index}]`))
+      .filter((p) => p !== undefined)
+    if (problems.length > 0)
+      throw new MedrecError(errorCodes.INVALID_ARGUMENT, 'The resource types asked for are not valid.', {
+        details: problems,
+      })
     resourceTypes = [...new Set(query.resourceTypes)]
   }
   const limit = query.limit === undefined ? null : checkCount(query.limit, 'limit', 1, Number.MAX_SAFE_INTEGER)
@@ -98,15 +124,20 @@ export function prepareChangesSince(after: number, limit: number | undefined): {
 }
 
 function checkKey(value: unknown, path: string): string | undefined {
-  if (typeof value !== 'string' || value.length === 0) return `${path}: expected a non-empty string, got ${describe(value)}`
-  if (value.length > maxRecordKeyLength) return `${path}: ${value.length} characters long; at most ${maxRecordKeyLength}`
+  if (typeof value !== 'string' || value.length === 0)
+    return `${path}: expected a non-empty string, got ${describe(value)}`
+  if (value.length > maxRecordKeyLength)
+    return `${path}: ${value.length} characters long; at most ${maxRecordKeyLength}`
   if (value.includes('\u0000')) return `${path}: contains the character U+0000`
   return undefined
 }
 
 function checkCount(value: unknown, name: string, min: number, max: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new MedrecError(errorCodes.INVALID_ARGUMENT, `${name} must be a whole number from ${min} to ${max}, not ${describe(value)}.`)
+    throw new MedrecError(
+      errorCodes.INVALID_ARGUMENT,
+      `${name} must be a whole number from ${min} to ${max}, not ${describe(value)}.`,
+    )
   }
   return value
 }

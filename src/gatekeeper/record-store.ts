@@ -28,7 +28,14 @@ export type StoredRecord = {
 export type RecordQuery = {patient: Hex; resourceTypes?: readonly string[]; limit?: number}
 
 /** One change, for notifications: the store-wide sequence grows with every write. */
-export type RecordChange = {seq: number; patient: Hex; resourceType: string; resourceId: string; version: number; updatedAt: string}
+export type RecordChange = {
+  seq: number
+  patient: Hex
+  resourceType: string
+  resourceId: string
+  version: number
+  updatedAt: string
+}
 
 export type PutResult = {record: StoredRecord; changed: boolean}
 

@@ -7,7 +7,12 @@ import {sourceAddressKey, TokenBuckets} from './request-quotas.js'
 function bucketsAt(options: {perSecond: number; burst: number; maxEntries: number}) {
   const clock = {ms: 1_000_000}
   const buckets = new TokenBuckets({...options, clock: () => clock.ms})
-  return {buckets, advance: (ms: number) => void (clock.ms += ms)}
+  return {
+    buckets,
+    advance: (ms: number) => {
+      clock.ms += ms
+    },
+  }
 }
 
 describe('TokenBuckets', () => {

@@ -113,5 +113,8 @@ export function sourceAddressKey(remoteAddress: string | undefined): string {
   const tailGroups = tail === '' ? [] : tail.split(':')
   const zeros = Array<string>(Math.max(0, 8 - headGroups.length - tailGroups.length)).fill('0')
   const groups = withoutZone.includes('::') ? [...headGroups, ...zeros, ...tailGroups] : headGroups
-  return `${groups.slice(0, 4).map((g) => Number.parseInt(g, 16).toString(16)).join(':')}::/64`
+  return `${groups
+    .slice(0, 4)
+    .map((g) => Number.parseInt(g, 16).toString(16))
+    .join(':')}::/64`
 }

@@ -29,7 +29,12 @@ describe('gatekeeperRequestDigest', () => {
     // Given a message with every field away from zero
     // When the hand-written digest and viem's generic one are computed
     const ours = gatekeeperRequestDigest(1337, registrar, message)
-    const viems = hashTypedData({domain: gatekeeperRequestDomain(1337, registrar), types: gatekeeperRequestTypes, primaryType: 'GatekeeperRequest', message})
+    const viems = hashTypedData({
+      domain: gatekeeperRequestDomain(1337, registrar),
+      types: gatekeeperRequestTypes,
+      primaryType: 'GatekeeperRequest',
+      message,
+    })
     // Then they agree, so a client signing with any EIP-712 library is verified
     expect(ours).toBe(viems)
   })
@@ -44,14 +49,17 @@ describe('gatekeeperRequestDigest', () => {
     expect(gatekeeperRequestTypeHash).toBe(
       keccak256(
         stringToBytes(
-          'GatekeeperRequest(address requester,address relationship,string action,uint256 scope,bytes32 nonce,uint64 expiry,address audience,bytes32 requestHash)',
+          'GatekeeperRequest(address requester,address relationship,string action,uint256 scope,' +
+            'bytes32 nonce,uint64 expiry,address audience,bytes32 requestHash)',
         ),
       ),
     )
   })
 
   it('refuses a chain id or registrar that cannot form a domain', () => {
-    expect(() => gatekeeperDomainSeparator(0, registrar)).toThrow(expect.objectContaining({code: errorCodes.INVALID_ARGUMENT}))
+    expect(() => gatekeeperDomainSeparator(0, registrar)).toThrow(
+      expect.objectContaining({code: errorCodes.INVALID_ARGUMENT}),
+    )
     expect(() => gatekeeperDomainSeparator(1337, '0x5fbdb2315678AFECb367f032c93F642f64180AA3')).toThrow(
       expect.objectContaining({code: errorCodes.INVALID_ARGUMENT}),
     )

@@ -1,4 +1,14 @@
-import {encodeAbiParameters, hexToBytes, isAddress, keccak256, stringToBytes, type Address, type Hash, type Hex, type TypedDataDomain} from 'viem'
+import {
+  encodeAbiParameters,
+  hexToBytes,
+  isAddress,
+  keccak256,
+  stringToBytes,
+  type Address,
+  type Hash,
+  type Hex,
+  type TypedDataDomain,
+} from 'viem'
 
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
@@ -35,7 +45,8 @@ export const gatekeeperRequestTypes = {
 } as const
 
 export const gatekeeperRequestTypeString =
-  'GatekeeperRequest(address requester,address relationship,string action,uint256 scope,bytes32 nonce,uint64 expiry,address audience,bytes32 requestHash)'
+  'GatekeeperRequest(address requester,address relationship,string action,uint256 scope,' +
+  'bytes32 nonce,uint64 expiry,address audience,bytes32 requestHash)'
 export const gatekeeperRequestTypeHash: Hash = keccak256(stringToBytes(gatekeeperRequestTypeString))
 
 /** The fields carried in the medrec-request header: everything signed except requestHash. */
@@ -77,10 +88,13 @@ export function gatekeeperRequestHash({method, path, body}: {method: string; pat
   // Three static bytes32 words: abi.encode is their concatenation. Tokens are ASCII, so
   // toUpperCase cannot change the length or meaning.
   const methodHash = keccak256Bytes(Buffer.from(method.toUpperCase(), 'utf8'))
-  return `0x${keccak256Bytes(methodHash, keccak256Bytes(Buffer.from(path, 'utf8')), keccak256Bytes(body)).toString('hex')}`
+  const pathHash = keccak256Bytes(Buffer.from(path, 'utf8'))
+  return `0x${keccak256Bytes(methodHash, pathHash, keccak256Bytes(body)).toString('hex')}`
 }
 
-const domainTypeHash = keccak256(stringToBytes('EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)'))
+const domainTypeHash = keccak256(
+  stringToBytes('EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)'),
+)
 const domainNameHash = keccak256(stringToBytes('MedRec Gatekeeper'))
 const domainVersionHash = keccak256(stringToBytes('1'))
 const actionHashes: Record<GatekeeperAction, Hash> = {
@@ -135,9 +149,13 @@ export function gatekeeperRequestDigest(chainId: number, registrar: Address, mes
     abiWord(message.audience),
     abiWord(message.requestHash),
   )
-  return `0x${keccak256Bytes(eip712Prefix, hexToBytes(gatekeeperDomainSeparator(chainId, registrar)), structHash).toString('hex')}`
+  const domainSeparator = hexToBytes(gatekeeperDomainSeparator(chainId, registrar))
+  return `0x${keccak256Bytes(eip712Prefix, domainSeparator, structHash).toString('hex')}`
 }
 
 const typeHashBytes = hexToBytes(gatekeeperRequestTypeHash)
-const actionHashBytes: Record<GatekeeperAction, Uint8Array> = {read: hexToBytes(actionHashes.read), subscribe: hexToBytes(actionHashes.subscribe)}
+const actionHashBytes: Record<GatekeeperAction, Uint8Array> = {
+  read: hexToBytes(actionHashes.read),
+  subscribe: hexToBytes(actionHashes.subscribe),
+}
 const eip712Prefix = Uint8Array.of(0x19, 0x01)

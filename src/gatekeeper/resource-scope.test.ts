@@ -1,10 +1,16 @@
 import {describe, expect, it} from 'vitest'
 
 import {jsonNestingExceeds} from './json-limits.js'
-import {allResourcesScope, otherResourcesBit, parseResourceScope, scopeCovers, scopeForResourceTypes} from './resource-scope.js'
+import {
+  allResourcesScope,
+  otherResourcesBit,
+  parseResourceScope,
+  scopeCovers,
+  scopeForResourceTypes,
+} from './resource-scope.js'
 
 describe('resource scopes', () => {
-  it('maps resource types to bits, and a viewer\'s scope covers exactly the types granted', () => {
+  it("maps resource types to bits, and a viewer's scope covers exactly the types granted", () => {
     const granted = parseResourceScope('Observation,Condition')
     expect(granted).toBe(6n)
     expect(scopeCovers(granted, 'Observation')).toBe(true)

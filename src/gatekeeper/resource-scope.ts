@@ -59,9 +59,13 @@ export function parseResourceScope(text: string, flag = '--scope'): bigint {
     const names = trimmed.split(',').map((n) => n.trim())
     const unknown = names.filter((n) => resourceScopeBits[n] === undefined)
     if (unknown.length === 0) return scopeForResourceTypes(names)
-    throw new MedrecError(errorCodes.INVALID_ARGUMENT, `${flag} names resource types MedRec has no scope for: ${unknown.join(', ')}.`, {
-      hint: `Use all, or some of: ${Object.keys(resourceScopeBits).join(', ')}.`,
-    })
+    throw new MedrecError(
+      errorCodes.INVALID_ARGUMENT,
+      `${flag} names resource types MedRec has no scope for: ${unknown.join(', ')}.`,
+      {
+        hint: `Use all, or some of: ${Object.keys(resourceScopeBits).join(', ')}.`,
+      },
+    )
   }
   throw new MedrecError(errorCodes.INVALID_ARGUMENT, `${flag} "${text}" is not a scope.`, {
     hint: 'Write all, resource types such as Observation,Condition, or a bitmask below 2^256.',

@@ -89,7 +89,7 @@ export async function serveGatekeeper(options: ServeGatekeeperOptions): Promise<
       pollMs: options.chainPollMs,
     })
     const head = await chain.start().catch((error: unknown) => {
-      throw new MedrecError(errorCodes.RPC_FAILED, 'The network\'s RPC node does not answer.', {
+      throw new MedrecError(errorCodes.RPC_FAILED, "The network's RPC node does not answer.", {
         hint: 'Start the network with `medrec network up`.',
         cause: error,
       })

@@ -48,7 +48,12 @@ describe('signGatekeeperRequest', () => {
     expect(Object.keys(headers).sort()).toEqual(['medrec-request', 'medrec-signature'])
     // And the signature is the requester's over the full typed message
     expect(headers['medrec-signature']).toMatch(/^0x[0-9a-f]{128}(1b|1c)$/)
-    const digest = hashTypedData({domain: gatekeeperRequestDomain(1337, p.registrar), types: gatekeeperRequestTypes, primaryType: 'GatekeeperRequest', message: request})
+    const digest = hashTypedData({
+      domain: gatekeeperRequestDomain(1337, p.registrar),
+      types: gatekeeperRequestTypes,
+      primaryType: 'GatekeeperRequest',
+      message: request,
+    })
     expect(await recoverAddress({hash: digest, signature: headers['medrec-signature'] as Hex})).toBe(p.account.address)
   })
 
@@ -80,17 +85,36 @@ describe('signGatekeeperRequest', () => {
     const signature = headers['medrec-signature'] as Hex
     expect(BigInt(`0x${signature.slice(66, 130)}`) <= secp256k1Order / 2n).toBe(true)
     expect(signature.slice(130)).toMatch(/^(1b|1c)$/)
-    const digest = hashTypedData({domain: gatekeeperRequestDomain(1337, '0x5fbdb2315678AFECb367f032c93F642f64180Aa3'), types: gatekeeperRequestTypes, primaryType: 'GatekeeperRequest', message: request})
+    const digest = hashTypedData({
+      domain: gatekeeperRequestDomain(1337, '0x5fbdb2315678AFECb367f032c93F642f64180Aa3'),
+      types: gatekeeperRequestTypes,
+      primaryType: 'GatekeeperRequest',
+      message: request,
+    })
     expect(await recoverAddress({hash: digest, signature})).toBe(local.address)
   })
 
   it('refuses bad parameters, naming every one', async () => {
     // Given several mistakes at once
-    const p = parameters({chainId: 0, audience: '0xnot-an-address', scope: -1n, method: 'GET /', lifetimeSeconds: 1.5, nonce: '0x1234'})
+    const p = parameters({
+      chainId: 0,
+      audience: '0xnot-an-address',
+      scope: -1n,
+      method: 'GET /',
+      lifetimeSeconds: 1.5,
+      nonce: '0x1234',
+    })
     // When signing, Then one error lists them all
     const error = await signGatekeeperRequest(p).catch((e: unknown) => e)
     expect(error).toMatchObject({code: errorCodes.INVALID_ARGUMENT})
-    expect((error as {details: string[]}).details.map((d) => d.split(':')[0])).toEqual(['chainId', 'audience', 'scope', 'method', 'lifetimeSeconds', 'nonce'])
+    expect((error as {details: string[]}).details.map((d) => d.split(':')[0])).toEqual([
+      'chainId',
+      'audience',
+      'scope',
+      'method',
+      'lifetimeSeconds',
+      'nonce',
+    ])
   })
 })
 
@@ -102,7 +126,11 @@ describe('toStrictSignature', () => {
   })
 
   it('refuses lengths other than 65 bytes and v outside {0, 1, 27, 28}', () => {
-    expect(() => toStrictSignature(`0x${'11'.repeat(64)}`)).toThrow(expect.objectContaining({code: errorCodes.INVALID_ARGUMENT}))
-    expect(() => toStrictSignature(`0x${'11'.repeat(64)}1d`)).toThrow(expect.objectContaining({code: errorCodes.INVALID_ARGUMENT}))
+    expect(() => toStrictSignature(`0x${'11'.repeat(64)}`)).toThrow(
+      expect.objectContaining({code: errorCodes.INVALID_ARGUMENT}),
+    )
+    expect(() => toStrictSignature(`0x${'11'.repeat(64)}1d`)).toThrow(
+      expect.objectContaining({code: errorCodes.INVALID_ARGUMENT}),
+    )
   })
 })

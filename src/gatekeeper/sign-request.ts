@@ -1,6 +1,15 @@
 import {randomBytes} from 'node:crypto'
 
-import {bytesToHex, getAddress, isAddress, maxUint256, numberToHex, type Address, type Hex, type LocalAccount} from 'viem'
+import {
+  bytesToHex,
+  getAddress,
+  isAddress,
+  maxUint256,
+  numberToHex,
+  type Address,
+  type Hex,
+  type LocalAccount,
+} from 'viem'
 
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
@@ -48,7 +57,9 @@ const secp256k1Order = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8
 const secp256k1HalfOrder = secp256k1Order / 2n
 
 /** Signs one HTTP request to a gatekeeper and returns the headers to send with it. */
-export async function signGatekeeperRequest(parameters: SignGatekeeperRequestParameters): Promise<SignedGatekeeperRequest> {
+export async function signGatekeeperRequest(
+  parameters: SignGatekeeperRequestParameters,
+): Promise<SignedGatekeeperRequest> {
   const {account, chainId, registrar, method, path} = parameters
   const body = parameters.body ?? new Uint8Array()
   const lifetimeSeconds = parameters.lifetimeSeconds ?? defaultLifetimeSeconds
@@ -113,7 +124,10 @@ export function toStrictSignature(signature: Hex): Hex {
   let v = Number.parseInt(signature.slice(130, 132), 16)
   if (v === 0 || v === 1) v += 27
   if (v !== 27 && v !== 28) {
-    throw new MedrecError(errorCodes.INVALID_ARGUMENT, `the signer returned a signature with v = ${v}; expected 27 or 28`)
+    throw new MedrecError(
+      errorCodes.INVALID_ARGUMENT,
+      `the signer returned a signature with v = ${v}; expected 27 or 28`,
+    )
   }
   if (s > secp256k1HalfOrder) {
     // (r, n - s) with the other parity is the same signature's low-s twin (EIP-2).
@@ -128,16 +142,20 @@ function checkParameters(
   resolved: {lifetimeSeconds: number; nowMs: number; nonce: Hex},
 ): void {
   const problems: string[] = []
-  if (!Number.isSafeInteger(parameters.chainId) || parameters.chainId <= 0) problems.push(`chainId: ${parameters.chainId} is not a positive integer`)
+  if (!Number.isSafeInteger(parameters.chainId) || parameters.chainId <= 0)
+    problems.push(`chainId: ${parameters.chainId} is not a positive integer`)
   for (const field of ['registrar', 'audience', 'relationship'] as const) {
-    if (!isAddress(parameters[field], {strict: true})) problems.push(`${field}: ${parameters[field]} is not a valid address`)
+    if (!isAddress(parameters[field], {strict: true}))
+      problems.push(`${field}: ${parameters[field]} is not a valid address`)
   }
   if (!(gatekeeperActions as readonly string[]).includes(parameters.action)) {
     problems.push(`action: "${parameters.action}" is not one of ${gatekeeperActions.join(', ')}`)
   }
-  if (typeof parameters.scope !== 'bigint' || parameters.scope < 0n || parameters.scope > maxUint256) problems.push('scope: must be a uint256')
+  if (typeof parameters.scope !== 'bigint' || parameters.scope < 0n || parameters.scope > maxUint256)
+    problems.push('scope: must be a uint256')
   if (!isHttpMethodToken(parameters.method)) problems.push(`method: "${parameters.method}" is not an HTTP method`)
-  if (parameters.path.length === 0 || /\s/.test(parameters.path)) problems.push('path: must be non-empty and contain no whitespace')
+  if (parameters.path.length === 0 || /\s/.test(parameters.path))
+    problems.push('path: must be non-empty and contain no whitespace')
   if (!Number.isSafeInteger(resolved.lifetimeSeconds) || resolved.lifetimeSeconds <= 0) {
     problems.push(`lifetimeSeconds: ${resolved.lifetimeSeconds} is not a positive whole number of seconds`)
   }

@@ -35,7 +35,9 @@ registerHooks({
     try {
       return nextResolve(specifier, context)
     } catch (error) {
-      if (specifier.startsWith('.') && specifier.endsWith('.js')) return nextResolve(specifier.slice(0, -3) + '.ts', context)
+      if (specifier.startsWith('.') && specifier.endsWith('.js')) {
+        return nextResolve(specifier.slice(0, -3) + '.ts', context)
+      }
       throw error
     }
   },
@@ -44,7 +46,10 @@ const [storeModule, path, patient, batches, perBatch] = process.argv.slice(2)
 const {openSqliteRecordStore} = await import(storeModule)
 const store = await openSqliteRecordStore(path)
 for (let batch = 0; batch < Number(batches); batch++) {
-  const resources = Array.from({length: Number(perBatch)}, (_, i) => ({resourceType: 'Observation', id: 'child-' + batch + '-' + i}))
+  const resources = Array.from({length: Number(perBatch)}, (_, i) => ({
+    resourceType: 'Observation',
+    id: 'child-' + batch + '-' + i,
+  }))
   await store.putMany(patient, resources)
   await new Promise((resolve) => setImmediate(resolve))
 }
@@ -61,12 +66,15 @@ function runChildWriter(script: string, path: string, batches: number, perBatch:
     let stderr = ''
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
     child.on('error', reject)
-    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`the child writer exited with ${code}: ${stderr}`))))
+    child.on('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`the child writer exited with ${code}: ${stderr}`)),
+    )
   })
 }
 
 describe('SQLite record store', () => {
-  it('sees, through changesSince, what another process writes to the same file meanwhile, and neither writer fails', async () => {
+  it('sees, through changesSince, what another process writes to the same file meanwhile, \
+and neither writer fails', async () => {
     // Given a store open here and a writer in another process
     await using tmp = await temporaryDirectory()
     const path = join(tmp.dir, 'records.sqlite')
@@ -77,7 +85,10 @@ describe('SQLite record store', () => {
       // When both write at once while this process follows the change feed
       const child = runChildWriter(script, path, 40, 5)
       let childDone = false
-      void child.then(() => (childDone = true), () => (childDone = true))
+      void child.then(
+        () => (childDone = true),
+        () => (childDone = true),
+      )
       const seen: RecordChange[] = []
       let cursor = 0
       const poll = async () => {
@@ -114,7 +125,10 @@ describe('SQLite record store', () => {
     const db = new DatabaseSync(path)
     try {
       expect(db.prepare('PRAGMA journal_mode').get()).toEqual({journal_mode: 'wal'})
-      const names = db.prepare("SELECT name FROM sqlite_master WHERE type IN ('table', 'index') ORDER BY name").all().map((row) => row.name)
+      const names = db
+        .prepare("SELECT name FROM sqlite_master WHERE type IN ('table', 'index') ORDER BY name")
+        .all()
+        .map((row) => row.name)
       expect(names).toEqual(expect.arrayContaining(['meta', 'records', 'records_by_seq']))
     } finally {
       db.close()
@@ -128,13 +142,19 @@ describe('SQLite record store', () => {
     await writeFile(path, 'patient,resource\n'.repeat(200))
 
     // Then opening it says so
-    await expect(openSqliteRecordStore(path)).rejects.toMatchObject({code: errorCodes.RECORD_STORE_INVALID, message: expect.stringContaining(path)})
+    await expect(openSqliteRecordStore(path)).rejects.toMatchObject({
+      code: errorCodes.RECORD_STORE_INVALID,
+      message: expect.stringContaining(path),
+    })
   })
 
   it('refuses a path in a directory that does not exist, naming the path', async () => {
     await using tmp = await temporaryDirectory()
     const path = join(tmp.dir, 'missing', 'records.sqlite')
-    await expect(openSqliteRecordStore(path)).rejects.toMatchObject({code: errorCodes.RECORD_STORE_UNAVAILABLE, message: expect.stringContaining(path)})
+    await expect(openSqliteRecordStore(path)).rejects.toMatchObject({
+      code: errorCodes.RECORD_STORE_UNAVAILABLE,
+      message: expect.stringContaining(path),
+    })
   })
 
   it('refuses a store made by a newer schema, and a database whose records table is not its own', async () => {
@@ -152,10 +172,21 @@ describe('SQLite record store', () => {
     other.close()
 
     // Then both are refused, and the foreign table is left as it was
-    await expect(openSqliteRecordStore(newer)).rejects.toMatchObject({code: errorCodes.RECORD_STORE_INVALID, message: expect.stringMatching(/schema version 2/)})
-    await expect(openSqliteRecordStore(foreign)).rejects.toMatchObject({code: errorCodes.RECORD_STORE_INVALID, message: expect.stringMatching(/not a MedRec record store/)})
+    await expect(openSqliteRecordStore(newer)).rejects.toMatchObject({
+      code: errorCodes.RECORD_STORE_INVALID,
+      message: expect.stringMatching(/schema version 2/),
+    })
+    await expect(openSqliteRecordStore(foreign)).rejects.toMatchObject({
+      code: errorCodes.RECORD_STORE_INVALID,
+      message: expect.stringMatching(/not a MedRec record store/),
+    })
     const check = new DatabaseSync(foreign)
-    expect(check.prepare("SELECT name FROM pragma_table_info('records')").all().map((row) => row.name)).toEqual(['id', 'body'])
+    expect(
+      check
+        .prepare("SELECT name FROM pragma_table_info('records')")
+        .all()
+        .map((row) => row.name),
+    ).toEqual(['id', 'body'])
     check.close()
   })
 })

@@ -44,7 +44,8 @@ const recordColumns = ['patient', 'resource_type', 'resource_id', 'version', 'up
 
 /** Opens (creating if needed) the SQLite record store at `path`. */
 export async function openSqliteRecordStore(path: string): Promise<RecordStore> {
-  if (typeof path !== 'string' || path.length === 0) throw new MedrecError(errorCodes.INVALID_ARGUMENT, 'The SQLite record store needs a file path.')
+  if (typeof path !== 'string' || path.length === 0)
+    throw new MedrecError(errorCodes.INVALID_ARGUMENT, 'The SQLite record store needs a file path.')
   let db: DatabaseSync
   try {
     db = new DatabaseSync(path, {timeout: busyTimeoutMs})
@@ -68,9 +69,13 @@ function initialise(db: DatabaseSync, path: string): void {
   checkRecordsTable(db, path)
   const mode = db.prepare('PRAGMA journal_mode = WAL').get()?.journal_mode
   if (mode !== 'wal' && path !== ':memory:') {
-    throw new MedrecError(errorCodes.RECORD_STORE_UNAVAILABLE, `The record store ${path} cannot use write-ahead logging (journal mode is ${String(mode)}).`, {
-      hint: 'Put the store on a local file system (WAL does not work over network file systems such as NFS).',
-    })
+    throw new MedrecError(
+      errorCodes.RECORD_STORE_UNAVAILABLE,
+      `The record store ${path} cannot use write-ahead logging (journal mode is ${String(mode)}).`,
+      {
+        hint: 'Put the store on a local file system (WAL does not work over network file systems such as NFS).',
+      },
+    )
   }
   // FULL: a commit is on disk before putMany resolves; records are medical data, and an
   // import that reported success must not roll back on a power cut.
@@ -80,9 +85,14 @@ function initialise(db: DatabaseSync, path: string): void {
     db.exec(schema)
     const version = db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get()?.value
     if (version !== schemaVersion) {
-      throw new MedrecError(errorCodes.RECORD_STORE_INVALID, `The record store ${path} has schema version ${String(version)}; this medrec understands version ${schemaVersion}.`, {
-        hint: 'Use the medrec version that created the store, or point the gatekeeper at a new file.',
-      })
+      throw new MedrecError(
+        errorCodes.RECORD_STORE_INVALID,
+        `The record store ${path} has schema version ${String(version)}; ` +
+          `this medrec understands version ${schemaVersion}.`,
+        {
+          hint: 'Use the medrec version that created the store, or point the gatekeeper at a new file.',
+        },
+      )
     }
     db.exec('COMMIT')
   } catch (error) {
@@ -92,12 +102,19 @@ function initialise(db: DatabaseSync, path: string): void {
 }
 
 function checkRecordsTable(db: DatabaseSync, path: string): void {
-  const columns = db.prepare("SELECT name FROM pragma_table_info('records')").all().map((row) => row.name)
+  const columns = db
+    .prepare("SELECT name FROM pragma_table_info('records')")
+    .all()
+    .map((row) => row.name)
   const missing = recordColumns.filter((column) => !columns.includes(column))
   if (columns.length > 0 && missing.length > 0) {
-    throw new MedrecError(errorCodes.RECORD_STORE_INVALID, `${path} has a "records" table that is not a MedRec record store's (no column ${missing.join(', ')}).`, {
-      hint: 'Point the gatekeeper at a file of its own; it never changes tables it did not create.',
-    })
+    throw new MedrecError(
+      errorCodes.RECORD_STORE_INVALID,
+      `${path} has a "records" table that is not a MedRec record store's (no column ${missing.join(', ')}).`,
+      {
+        hint: 'Point the gatekeeper at a file of its own; it never changes tables it did not create.',
+      },
+    )
   }
 }
 
@@ -118,9 +135,13 @@ class SqliteRecordStore implements RecordStore {
     this.#path = path
     this.#lastSeq = db.prepare("SELECT value FROM meta WHERE key = 'last_seq'")
     this.#setLastSeq = db.prepare("UPDATE meta SET value = ? WHERE key = 'last_seq'")
-    this.#findOne = db.prepare('SELECT version, updated_at, seq, resource FROM records WHERE patient = ? AND resource_type = ? AND resource_id = ?')
+    this.#findOne = db.prepare(
+      'SELECT version, updated_at, seq, resource FROM records ' +
+        'WHERE patient = ? AND resource_type = ? AND resource_id = ?',
+    )
     this.#upsert = db.prepare(`
-      INSERT INTO records (patient, resource_type, resource_id, version, updated_at, seq, resource) VALUES (?, ?, ?, ?, ?, ?, ?)
+      INSERT INTO records (patient, resource_type, resource_id, version, updated_at, seq, resource)
+        VALUES (?, ?, ?, ?, ?, ?, ?)
       ON CONFLICT (patient, resource_type, resource_id) DO UPDATE SET
         version = excluded.version, updated_at = excluded.updated_at, seq = excluded.seq, resource = excluded.resource`)
     // ?2 is NULL for "every type", else a JSON array of the types wanted; one statement
@@ -129,7 +150,10 @@ class SqliteRecordStore implements RecordStore {
       SELECT patient, resource_type, resource_id, version, updated_at, seq, resource FROM records
       WHERE patient = ?1 AND (?2 IS NULL OR resource_type IN (SELECT value FROM json_each(?2)))
       ORDER BY resource_type, resource_id LIMIT ?3`)
-    this.#changes = db.prepare('SELECT seq, patient, resource_type, resource_id, version, updated_at FROM records WHERE seq > ? ORDER BY seq LIMIT ?')
+    this.#changes = db.prepare(
+      'SELECT seq, patient, resource_type, resource_id, version, updated_at FROM records ' +
+        'WHERE seq > ? ORDER BY seq LIMIT ?',
+    )
   }
 
   async putMany(patient: Hex, resources: readonly FhirResource[]): Promise<PutResult[]> {
@@ -150,13 +174,27 @@ class SqliteRecordStore implements RecordStore {
         for (const {resourceType, resourceId, json} of prepared) {
           const existing = this.#findOne.get(id, resourceType, resourceId)
           if (existing && existing.resource === json) {
-            results.push({changed: false, record: toStoredRecord({...existing, patient: id, resource_type: resourceType, resource_id: resourceId})})
+            results.push({
+              changed: false,
+              record: toStoredRecord({...existing, patient: id, resource_type: resourceType, resource_id: resourceId}),
+            })
             continue
           }
           seq += 1
           const version = existing ? Number(existing.version) + 1 : 1
           this.#upsert.run(id, resourceType, resourceId, version, updatedAt, seq, json)
-          results.push({changed: true, record: {patient: id, resourceType, resourceId, resource: JSON.parse(json) as FhirResource, version, updatedAt, seq}})
+          results.push({
+            changed: true,
+            record: {
+              patient: id,
+              resourceType,
+              resourceId,
+              resource: JSON.parse(json) as FhirResource,
+              version,
+              updatedAt,
+              seq,
+            },
+          })
         }
         this.#setLastSeq.run(seq)
         this.#db.exec('COMMIT')
@@ -173,7 +211,9 @@ class SqliteRecordStore implements RecordStore {
     if (resourceTypes?.length === 0) return []
     this.#assertOpen()
     return this.#run('read', () =>
-      this.#query.all(patient, resourceTypes === null ? null : JSON.stringify(resourceTypes), limit ?? -1).map((row) => toStoredRecord(row)),
+      this.#query
+        .all(patient, resourceTypes === null ? null : JSON.stringify(resourceTypes), limit ?? -1)
+        .map((row) => toStoredRecord(row)),
     )
   }
 
@@ -244,23 +284,36 @@ function sqliteProblem(error: unknown, path: string, action: string): unknown {
   if ((error as {code?: unknown}).code !== 'ERR_SQLITE_ERROR' || typeof errcode !== 'number') return error
   const reason = (error as {errstr?: string}).errstr ?? (error as Error).message
   const unavailable = (hint: string) =>
-    new MedrecError(errorCodes.RECORD_STORE_UNAVAILABLE, `Cannot ${action} the record store ${path}: ${reason}.`, {hint, cause: error})
+    new MedrecError(errorCodes.RECORD_STORE_UNAVAILABLE, `Cannot ${action} the record store ${path}: ${reason}.`, {
+      hint,
+      cause: error,
+    })
   switch (errcode & 0xff) {
     case sqliteBusy:
     case sqliteLocked:
-      return unavailable(`Another process held the store's lock for more than ${busyTimeoutMs / 1000} s; try again, and check that no import or backup is stuck.`)
+      return unavailable(
+        `Another process held the store's lock for more than ${busyTimeoutMs / 1000} s; ` +
+          `try again, and check that no import or backup is stuck.`,
+      )
     case sqliteReadOnly:
     case sqliteCantOpen:
-      return unavailable('Check that the directory exists and that this user may write the file and its directory (SQLite adds -wal and -shm files beside it).')
+      return unavailable(
+        'Check that the directory exists and that this user may write the ' +
+          'file and its directory (SQLite adds -wal and -shm files beside it).',
+      )
     case sqliteIoError:
     case sqliteFull:
       return unavailable('Check the disk: it may be full or failing.')
     case sqliteCorrupt:
     case sqliteNotADatabase:
-      return new MedrecError(errorCodes.RECORD_STORE_INVALID, `${path} is not a usable SQLite record store: ${reason}.`, {
-        hint: 'Point the gatekeeper at the right file, or restore the store from a backup.',
-        cause: error,
-      })
+      return new MedrecError(
+        errorCodes.RECORD_STORE_INVALID,
+        `${path} is not a usable SQLite record store: ${reason}.`,
+        {
+          hint: 'Point the gatekeeper at the right file, or restore the store from a backup.',
+          cause: error,
+        },
+      )
     default:
       return error
   }

@@ -67,11 +67,18 @@ export type RunningGatekeeper = {
 export async function startGatekeeper(options: StartGatekeeperOptions): Promise<RunningGatekeeper> {
   const context = await openRegistrar(options.dir)
   const id = providerIdentity(options.provider)
-  const participant = await context.publicClient.readContract({address: context.registrar, abi: registrarAbi, functionName: 'participant', args: [id]}).catch((error: unknown) => {
-    throw new MedrecError(errorCodes.RPC_FAILED, 'Cannot read the Registrar through the RPC node.', {hint: 'Check `medrec network status`.', cause: error})
-  })
+  const participant = await context.publicClient
+    .readContract({address: context.registrar, abi: registrarAbi, functionName: 'participant', args: [id]})
+    .catch((error: unknown) => {
+      throw new MedrecError(errorCodes.RPC_FAILED, 'Cannot read the Registrar through the RPC node.', {
+        hint: 'Check `medrec network status`.',
+        cause: error,
+      })
+    })
   if (participant.kind !== 2) {
-    throw new MedrecError(errorCodes.INVALID_ARGUMENT, `${options.provider} is not a provider of this consortium.`, {hint: 'Add it with `medrec provider add NAME`; see `medrec provider list`.'})
+    throw new MedrecError(errorCodes.INVALID_ARGUMENT, `${options.provider} is not a provider of this consortium.`, {
+      hint: 'Add it with `medrec provider add NAME`; see `medrec provider list`.',
+    })
   }
   const account = getAddress(participant.account)
   const tls = options.tls ? await readTls(options.tls) : undefined
@@ -150,7 +157,12 @@ async function anchoringPlan(
     return {disabled: 'this network has no AuditAnchors contract (run `medrec contracts deploy`)'}
   }
   const keyFiles = context.network.paths.node(options.provider)
-  if (!(await access(keyFiles.keystore).then(() => true, () => false))) {
+  if (
+    !(await access(keyFiles.keystore).then(
+      () => true,
+      () => false,
+    ))
+  ) {
     const where = 'anchor with `medrec gatekeeper audit anchor` where it is'
     return {disabled: `${options.provider}'s account key is not in this directory; ${where}`}
   }
@@ -167,7 +179,11 @@ async function anchoringPlan(
 async function readTls(tls: {certFile: string; keyFile: string}): Promise<{cert: Buffer; key: Buffer}> {
   const read = (path: string, what: string) =>
     readFile(path).catch((error: unknown) => {
-      throw new MedrecError(errorCodes.FILE_ACCESS, `Cannot read the TLS ${what} ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'}.`, {hint: `Give a PEM ${what} file with --tls-${what === 'certificate' ? 'cert' : 'key'}.`, cause: error})
+      throw new MedrecError(
+        errorCodes.FILE_ACCESS,
+        `Cannot read the TLS ${what} ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'}.`,
+        {hint: `Give a PEM ${what} file with --tls-${what === 'certificate' ? 'cert' : 'key'}.`, cause: error},
+      )
     })
   return {cert: await read(tls.certFile, 'certificate'), key: await read(tls.keyFile, 'key')}
 }

@@ -47,12 +47,20 @@ async function signedRequest(overrides: Partial<SignGatekeeperRequestParameters>
   return {privateKey, account, signed, verify, signature: signed.headers['medrec-signature'] as Hex}
 }
 
-function withSignature(verify: VerifyGatekeeperRequestParameters, signature: string): VerifyGatekeeperRequestParameters {
+function withSignature(
+  verify: VerifyGatekeeperRequestParameters,
+  signature: string,
+): VerifyGatekeeperRequestParameters {
   return {...verify, headers: {...verify.headers, 'medrec-signature': signature}}
 }
 
-function withRequestJson(verify: VerifyGatekeeperRequestParameters, edit: (json: Record<string, unknown>) => unknown): VerifyGatekeeperRequestParameters {
-  const json = JSON.parse(Buffer.from(verify.headers['medrec-request'] as string, 'base64url').toString('utf8')) as Record<string, unknown>
+function withRequestJson(
+  verify: VerifyGatekeeperRequestParameters,
+  edit: (json: Record<string, unknown>) => unknown,
+): VerifyGatekeeperRequestParameters {
+  const json = JSON.parse(
+    Buffer.from(verify.headers['medrec-request'] as string, 'base64url').toString('utf8'),
+  ) as Record<string, unknown>
   const header = Buffer.from(JSON.stringify(edit(json)), 'utf8').toString('base64url')
   return {...verify, headers: {...verify.headers, 'medrec-request': header}}
 }
@@ -96,13 +104,23 @@ describe('verifyGatekeeperRequest: round trip', () => {
   it('accepts an empty body, headers in another case, and lowercase addresses in the JSON', async () => {
     // Given a GET without body whose JSON addresses are lowercase
     const {verify, signed} = await signedRequest({method: 'GET', path: '/records', body: undefined})
-    const lowercase = withRequestJson(verify, (json) => ({...json, requester: (json.requester as string).toLowerCase(), audience: audience.toLowerCase()}))
+    const lowercase = withRequestJson(verify, (json) => ({
+      ...json,
+      requester: (json.requester as string).toLowerCase(),
+      audience: audience.toLowerCase(),
+    }))
     const headers = {
       'Medrec-Request': lowercase.headers['medrec-request'],
       'MEDREC-SIGNATURE': signed.headers['medrec-signature'],
     }
     // When verified as a GET with an empty body
-    const result = await verifyGatekeeperRequest({...verify, headers, method: 'GET', path: '/records', body: new Uint8Array()})
+    const result = await verifyGatekeeperRequest({
+      ...verify,
+      headers,
+      method: 'GET',
+      path: '/records',
+      body: new Uint8Array(),
+    })
     // Then it is accepted, addresses back in checksum form
     expect(result.ok && result.request.requester).toBe(signed.request.requester)
   })
@@ -112,15 +130,38 @@ describe('verifyGatekeeperRequest: a signature bound to something else', () => {
   it.each([
     ['chain id', (v: VerifyGatekeeperRequestParameters) => ({...v, chainId: 1338})],
     ['verifying contract', (v: VerifyGatekeeperRequestParameters) => ({...v, registrar: otherRegistrar})],
-    ['one body byte', (v: VerifyGatekeeperRequestParameters) => ({...v, body: v.body.map((b, i) => (i === 3 ? b ^ 1 : b))})],
-    ['a body byte appended', (v: VerifyGatekeeperRequestParameters) => ({...v, body: new Uint8Array([...v.body, 0x20])})],
+    [
+      'one body byte',
+      (v: VerifyGatekeeperRequestParameters) => ({...v, body: v.body.map((b, i) => (i === 3 ? b ^ 1 : b))}),
+    ],
+    [
+      'a body byte appended',
+      (v: VerifyGatekeeperRequestParameters) => ({...v, body: new Uint8Array([...v.body, 0x20])}),
+    ],
     ['path', (v: VerifyGatekeeperRequestParameters) => ({...v, path: '/records?limit=5000'})],
     ['method', (v: VerifyGatekeeperRequestParameters) => ({...v, method: 'PUT'})],
-    ['scope in the header', (v: VerifyGatekeeperRequestParameters) => withRequestJson(v, (json) => ({...json, scope: '2'}))],
-    ['relationship in the header', (v: VerifyGatekeeperRequestParameters) => withRequestJson(v, (json) => ({...json, relationship: otherRegistrar}))],
-    ['action in the header', (v: VerifyGatekeeperRequestParameters) => withRequestJson(v, (json) => ({...json, action: 'subscribe'}))],
-    ['nonce in the header', (v: VerifyGatekeeperRequestParameters) => withRequestJson(v, (json) => ({...json, nonce: `0x${'00'.repeat(32)}`}))],
-    ['expiry in the header', (v: VerifyGatekeeperRequestParameters) => withRequestJson(v, (json) => ({...json, expiry: String(Number(json.expiry) + 1)}))],
+    [
+      'scope in the header',
+      (v: VerifyGatekeeperRequestParameters) => withRequestJson(v, (json) => ({...json, scope: '2'})),
+    ],
+    [
+      'relationship in the header',
+      (v: VerifyGatekeeperRequestParameters) => withRequestJson(v, (json) => ({...json, relationship: otherRegistrar})),
+    ],
+    [
+      'action in the header',
+      (v: VerifyGatekeeperRequestParameters) => withRequestJson(v, (json) => ({...json, action: 'subscribe'})),
+    ],
+    [
+      'nonce in the header',
+      (v: VerifyGatekeeperRequestParameters) =>
+        withRequestJson(v, (json) => ({...json, nonce: `0x${'00'.repeat(32)}`})),
+    ],
+    [
+      'expiry in the header',
+      (v: VerifyGatekeeperRequestParameters) =>
+        withRequestJson(v, (json) => ({...json, expiry: String(Number(json.expiry) + 1)})),
+    ],
   ])('refuses a changed %s as bad-signature', async (_, tamper) => {
     // Given a valid signed request
     const {verify} = await signedRequest()
@@ -134,7 +175,9 @@ describe('verifyGatekeeperRequest: a signature bound to something else', () => {
     const {verify} = await signedRequest()
     const alice = privateKeyToAccount(generatePrivateKey())
     // When verified, Then the recovered signer is not the named requester
-    expect(await reasonFor(withRequestJson(verify, (json) => ({...json, requester: alice.address})))).toBe('bad-signature')
+    expect(await reasonFor(withRequestJson(verify, (json) => ({...json, requester: alice.address})))).toBe(
+      'bad-signature',
+    )
   })
 
   it('refuses an r that is not on the curve as bad-signature', async () => {
@@ -224,10 +267,18 @@ describe('verifyGatekeeperRequest: headers', () => {
     const {verify, signature} = await signedRequest()
     const request = verify.headers['medrec-request'] as string
     // Then none of them is resolved to one copy
-    expect(await reasonFor({...verify, headers: {...verify.headers, 'medrec-request': [request, request]}})).toBe('malformed-request')
-    expect(await reasonFor({...verify, headers: {...verify.headers, 'Medrec-Request': request}})).toBe('malformed-request')
-    expect(await reasonFor({...verify, headers: {...verify.headers, 'medrec-request': `${request}, ${request}`}})).toBe('malformed-request')
-    expect(await reasonFor({...verify, headers: {...verify.headers, 'medrec-signature': [signature, signature]}})).toBe('malformed-signature')
+    expect(await reasonFor({...verify, headers: {...verify.headers, 'medrec-request': [request, request]}})).toBe(
+      'malformed-request',
+    )
+    expect(await reasonFor({...verify, headers: {...verify.headers, 'Medrec-Request': request}})).toBe(
+      'malformed-request',
+    )
+    expect(await reasonFor({...verify, headers: {...verify.headers, 'medrec-request': `${request}, ${request}`}})).toBe(
+      'malformed-request',
+    )
+    expect(await reasonFor({...verify, headers: {...verify.headers, 'medrec-signature': [signature, signature]}})).toBe(
+      'malformed-signature',
+    )
     expect(await reasonFor(withSignature(verify, `${signature}, ${signature}`))).toBe('malformed-signature')
   })
 
@@ -240,7 +291,9 @@ describe('verifyGatekeeperRequest: headers', () => {
     ['an oversized header', Buffer.from(`{"pad":"${'x'.repeat(3000)}"}`).toString('base64url')],
   ])('refuses %s in medrec-request as malformed-request', async (_, header) => {
     const {verify} = await signedRequest()
-    expect(await reasonFor({...verify, headers: {...verify.headers, 'medrec-request': header}})).toBe('malformed-request')
+    expect(await reasonFor({...verify, headers: {...verify.headers, 'medrec-request': header}})).toBe(
+      'malformed-request',
+    )
   })
 
   it('refuses a non-canonical base64url spelling', async () => {
@@ -252,16 +305,28 @@ describe('verifyGatekeeperRequest: headers', () => {
     expect(Buffer.from(altered, 'base64url')).toEqual(Buffer.from(header, 'base64url'))
     // Then it is refused even though it decodes to the same bytes
     expect(header.length % 4).not.toBe(0)
-    expect(await reasonFor({...verify, headers: {...verify.headers, 'medrec-request': altered}})).toBe('malformed-request')
+    expect(await reasonFor({...verify, headers: {...verify.headers, 'medrec-request': altered}})).toBe(
+      'malformed-request',
+    )
   })
 
   it.each([
     ['an extra field', (j: Record<string, unknown>) => ({...j, extra: 1})],
-    ['a __proto__ field', (j: Record<string, unknown>) => JSON.parse(JSON.stringify(j).replace('{', '{"__proto__":{"admin":true},')) as unknown],
+    [
+      'a __proto__ field',
+      (j: Record<string, unknown>) =>
+        JSON.parse(JSON.stringify(j).replace('{', '{"__proto__":{"admin":true},')) as unknown,
+    ],
     ['a missing field', ({nonce: _, ...j}: Record<string, unknown>) => j],
     ['an unknown action', (j: Record<string, unknown>) => ({...j, action: 'write'})],
     ['an action in another case', (j: Record<string, unknown>) => ({...j, action: 'READ'})],
-    ['a wrong EIP-55 checksum', (j: Record<string, unknown>) => ({...j, requester: (j.requester as string).replace(/[a-f]/, (c) => c.toUpperCase())})],
+    [
+      'a wrong EIP-55 checksum',
+      (j: Record<string, unknown>) => ({
+        ...j,
+        requester: (j.requester as string).replace(/[a-f]/, (c) => c.toUpperCase()),
+      }),
+    ],
     ['an address of 19 bytes', (j: Record<string, unknown>) => ({...j, relationship: relationship.slice(0, 40)})],
     ['a 31-byte nonce', (j: Record<string, unknown>) => ({...j, nonce: `0x${'11'.repeat(31)}`})],
     ['a 33-byte nonce', (j: Record<string, unknown>) => ({...j, nonce: `0x${'11'.repeat(33)}`})],
@@ -280,7 +345,10 @@ describe('verifyGatekeeperRequest: headers', () => {
   it('checks the format before doing any signature work, and says why without echoing input', async () => {
     // Given a malformed request with a malformed signature too
     const {verify} = await signedRequest()
-    const both = withSignature(withRequestJson(verify, (j) => ({...j, action: '<script>'})), '0x12')
+    const both = withSignature(
+      withRequestJson(verify, (j) => ({...j, action: '<script>'})),
+      '0x12',
+    )
     // Then the request header is reported, and the message does not repeat the input
     const result = await verifyGatekeeperRequest(both)
     expect(result).toMatchObject({ok: false, reason: 'malformed-request'})
@@ -291,8 +359,14 @@ describe('verifyGatekeeperRequest: headers', () => {
 describe('verifyGatekeeperRequest: server parameters', () => {
   it('throws on a misconfigured gatekeeper rather than answering requests', async () => {
     const {verify} = await signedRequest()
-    await expect(verifyGatekeeperRequest({...verify, audience: '0x1234' as Address})).rejects.toMatchObject({code: errorCodes.INVALID_ARGUMENT})
-    await expect(verifyGatekeeperRequest({...verify, now: new Date(Number.NaN)})).rejects.toMatchObject({code: errorCodes.INVALID_ARGUMENT})
-    await expect(verifyGatekeeperRequest({...verify, chainId: -1})).rejects.toMatchObject({code: errorCodes.INVALID_ARGUMENT})
+    await expect(verifyGatekeeperRequest({...verify, audience: '0x1234' as Address})).rejects.toMatchObject({
+      code: errorCodes.INVALID_ARGUMENT,
+    })
+    await expect(verifyGatekeeperRequest({...verify, now: new Date(Number.NaN)})).rejects.toMatchObject({
+      code: errorCodes.INVALID_ARGUMENT,
+    })
+    await expect(verifyGatekeeperRequest({...verify, chainId: -1})).rejects.toMatchObject({
+      code: errorCodes.INVALID_ARGUMENT,
+    })
   })
 })

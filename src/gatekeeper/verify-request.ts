@@ -1,5 +1,5 @@
 import secp256k1 from 'secp256k1'
-import {getAddress, hexToBytes, isAddress, keccak256, toHex, type Address, type Hash, type Hex} from 'viem'
+import {getAddress, hexToBytes, isAddress, toHex, type Address, type Hash, type Hex} from 'viem'
 
 import {errorCodes} from '../errors/error-codes.js'
 import {keccak256Bytes} from './keccak.js'
@@ -82,7 +82,9 @@ const requestFieldNames = ['requester', 'relationship', 'action', 'scope', 'nonc
  * throws MedrecError only when the server's own parameters are wrong.
  * A verified request still has to pass the nonce registry and Registrar.canAccess.
  */
-export async function verifyGatekeeperRequest(parameters: VerifyGatekeeperRequestParameters): Promise<VerifiedRequest | RejectedRequest> {
+export async function verifyGatekeeperRequest(
+  parameters: VerifyGatekeeperRequestParameters,
+): Promise<VerifiedRequest | RejectedRequest> {
   const {chainId, registrar, now} = parameters
   const maxLifetimeSeconds = parameters.maxLifetimeSeconds ?? defaultMaxLifetimeSeconds
   const clockSkewSeconds = parameters.clockSkewSeconds ?? defaultClockSkewSeconds
@@ -93,10 +95,15 @@ export async function verifyGatekeeperRequest(parameters: VerifyGatekeeperReques
   const requestHeader = headerValue(parameters.headers, gatekeeperRequestHeader)
   const signatureHeader = headerValue(parameters.headers, gatekeeperSignatureHeader)
   if (requestHeader === undefined || signatureHeader === undefined) {
-    return reject('missing-auth', `both ${gatekeeperRequestHeader} and ${gatekeeperSignatureHeader} headers are required`)
+    return reject(
+      'missing-auth',
+      `both ${gatekeeperRequestHeader} and ${gatekeeperSignatureHeader} headers are required`,
+    )
   }
-  if (requestHeader === duplicated) return reject('malformed-request', `the ${gatekeeperRequestHeader} header was sent more than once`)
-  if (signatureHeader === duplicated) return reject('malformed-signature', `the ${gatekeeperSignatureHeader} header was sent more than once`)
+  if (requestHeader === duplicated)
+    return reject('malformed-request', `the ${gatekeeperRequestHeader} header was sent more than once`)
+  if (signatureHeader === duplicated)
+    return reject('malformed-signature', `the ${gatekeeperSignatureHeader} header was sent more than once`)
 
   const parsed = parseRequestHeader(requestHeader)
   if (typeof parsed === 'string') return reject('malformed-request', parsed)
@@ -136,7 +143,12 @@ export async function verifyGatekeeperRequest(parameters: VerifyGatekeeperReques
   if (addressOfPublicKey(publicKey) !== parsed.requester.toLowerCase()) {
     return reject('bad-signature', 'the signature was not made by the requester over this request')
   }
-  return {ok: true, request: parsed, signatureHash: `0x${keccak256Bytes(signature).toString('hex')}`, publicKey: toHex(publicKey)}
+  return {
+    ok: true,
+    request: parsed,
+    signatureHash: `0x${keccak256Bytes(signature).toString('hex')}`,
+    publicKey: toHex(publicKey),
+  }
 }
 
 function reject(reason: GatekeeperRejectionReason, message: string): RejectedRequest {
@@ -150,7 +162,10 @@ const duplicated = Symbol('duplicated header')
  * is refused rather than resolved: two parsers picking different copies is how request
  * smuggling starts. Node joins unknown duplicates with ", ", which fails the format checks.
  */
-function headerValue(headers: Record<string, string | string[] | undefined>, name: string): string | typeof duplicated | undefined {
+function headerValue(
+  headers: Record<string, string | string[] | undefined>,
+  name: string,
+): string | typeof duplicated | undefined {
   let found: string | typeof duplicated | undefined
   for (const key of Object.keys(headers)) {
     if (key.toLowerCase() !== name) continue
@@ -164,7 +179,8 @@ function headerValue(headers: Record<string, string | string[] | undefined>, nam
 
 /** Returns the fields, or a sentence saying what is malformed. */
 function parseRequestHeader(header: string): GatekeeperRequestFields | string {
-  if (header.length > maxRequestHeaderChars) return `the ${gatekeeperRequestHeader} header is longer than ${maxRequestHeaderChars} characters`
+  if (header.length > maxRequestHeaderChars)
+    return `the ${gatekeeperRequestHeader} header is longer than ${maxRequestHeaderChars} characters`
   // Node's base64url decoder skips characters it does not know; refuse them instead, and
   // refuse non-canonical encodings by re-encoding.
   if (!/^[A-Za-z0-9_-]+$/.test(header)) return `the ${gatekeeperRequestHeader} header is not base64url without padding`
@@ -231,11 +247,16 @@ function checkServerParameters(
 ): void {
   const problems: string[] = []
   if (!Number.isFinite(resolved.nowMs)) problems.push('now: is not a valid date')
-  if (!Number.isSafeInteger(resolved.maxLifetimeSeconds) || resolved.maxLifetimeSeconds <= 0) problems.push('maxLifetimeSeconds: must be a positive integer')
-  if (!Number.isSafeInteger(resolved.clockSkewSeconds) || resolved.clockSkewSeconds < 0) problems.push('clockSkewSeconds: must be a non-negative integer')
-  if (!isAddress(parameters.audience, {strict: true})) problems.push(`audience: ${parameters.audience} is not a valid address`)
+  if (!Number.isSafeInteger(resolved.maxLifetimeSeconds) || resolved.maxLifetimeSeconds <= 0)
+    problems.push('maxLifetimeSeconds: must be a positive integer')
+  if (!Number.isSafeInteger(resolved.clockSkewSeconds) || resolved.clockSkewSeconds < 0)
+    problems.push('clockSkewSeconds: must be a non-negative integer')
+  if (!isAddress(parameters.audience, {strict: true}))
+    problems.push(`audience: ${parameters.audience} is not a valid address`)
   if (problems.length > 0) {
-    throw new MedrecError(errorCodes.INVALID_ARGUMENT, 'The gatekeeper is misconfigured: cannot verify requests', {details: problems})
+    throw new MedrecError(errorCodes.INVALID_ARGUMENT, 'The gatekeeper is misconfigured: cannot verify requests', {
+      details: problems,
+    })
   }
 }
 

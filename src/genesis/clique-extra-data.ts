@@ -7,7 +7,9 @@ const addressBytes = 20
 
 /** Signers in the order Clique requires: ascending by address bytes, checksummed. */
 export function sortSigners(signers: readonly string[]): Address[] {
-  return signers.map((s) => getAddress(s)).sort((a, b) => (a.toLowerCase() < b.toLowerCase() ? -1 : a.toLowerCase() > b.toLowerCase() ? 1 : 0))
+  return signers
+    .map((s) => getAddress(s))
+    .sort((a, b) => (a.toLowerCase() < b.toLowerCase() ? -1 : a.toLowerCase() > b.toLowerCase() ? 1 : 0))
 }
 
 /**
@@ -41,7 +43,8 @@ export function parseCliqueExtraData(extraData: string): {signers: Address[]; pr
   const signerBytes = byteLength - extraVanityBytes - extraSealBytes
   if (signerBytes <= 0 || signerBytes % addressBytes !== 0) {
     problems.push(
-      `is ${byteLength} bytes; it must be 32 (vanity) + 20 × signers + 65 (seal), e.g. ${extraVanityBytes + addressBytes + extraSealBytes} for one signer`,
+      `is ${byteLength} bytes; it must be 32 (vanity) + 20 × signers + 65 (seal), ` +
+        `e.g. ${extraVanityBytes + addressBytes + extraSealBytes} for one signer`,
     )
     return {signers: [], problems}
   }
@@ -50,12 +53,14 @@ export function parseCliqueExtraData(extraData: string): {signers: Address[]; pr
   for (let offset = extraVanityBytes; offset < extraVanityBytes + signerBytes; offset += addressBytes) {
     signers.push(getAddress(`0x${hex.slice(offset * 2, (offset + addressBytes) * 2)}`))
   }
-  if (/[^0]/.test(hex.slice((extraVanityBytes + signerBytes) * 2))) problems.push('has a non-zero seal; the genesis seal must be 65 zero bytes')
+  if (/[^0]/.test(hex.slice((extraVanityBytes + signerBytes) * 2)))
+    problems.push('has a non-zero seal; the genesis seal must be 65 zero bytes')
   for (let i = 1; i < signers.length; i++) {
     const previous = signers[i - 1]!.toLowerCase()
     const current = signers[i]!.toLowerCase()
     if (current === previous) problems.push(`lists signer ${signers[i]} twice`)
-    else if (current < previous) problems.push(`lists signer ${signers[i]} after ${signers[i - 1]}; signers must be in ascending order`)
+    else if (current < previous)
+      problems.push(`lists signer ${signers[i]} after ${signers[i - 1]}; signers must be in ascending order`)
   }
   return {signers, problems}
 }

@@ -10,7 +10,14 @@ import {buildCliqueGenesis, findGenesisProblems, loadCliqueGenesis} from './cliq
 const signers = ['0x2000000000000000000000000000000000000002', '0x1000000000000000000000000000000000000001']
 
 async function sound() {
-  return buildCliqueGenesis({chainId: 4_242_424, period: 2, epoch: 30_000, gasLimit: 30_000_000, signers, alloc: {[signers[0]!]: 10n ** 24n}})
+  return buildCliqueGenesis({
+    chainId: 4_242_424,
+    period: 2,
+    epoch: 30_000,
+    gasLimit: 30_000_000,
+    signers,
+    alloc: {[signers[0]!]: 10n ** 24n},
+  })
 }
 
 describe('buildCliqueGenesis', () => {
@@ -18,7 +25,13 @@ describe('buildCliqueGenesis', () => {
     const genesis = await sound()
     expect(genesis.config.londonBlock).toBe(0)
     expect(genesis.config.berlinBlock).toBe(0)
-    for (const later of ['shanghaiTime', 'cancunTime', 'pragueTime', 'terminalTotalDifficulty', 'terminalTotalDifficultyPassed']) {
+    for (const later of [
+      'shanghaiTime',
+      'cancunTime',
+      'pragueTime',
+      'terminalTotalDifficulty',
+      'terminalTotalDifficultyPassed',
+    ]) {
       expect(genesis.config).not.toHaveProperty(later)
     }
     expect(genesis.config.clique).toEqual({period: 2, epoch: 30_000})
@@ -77,7 +90,10 @@ describe('loadCliqueGenesis', () => {
     const vanity = '00'.repeat(32)
     genesis.extraData = `0x${vanity}${signers[0]!.slice(2)}${signers[1]!.slice(2)}${'00'.repeat(65)}`
     await writeFile(join(dir, 'genesis.json'), JSON.stringify(genesis))
-    await expect(loadCliqueGenesis(dir)).rejects.toMatchObject({code: errorCodes.GENESIS_INVALID, details: [expect.stringMatching(/^extraData: .*ascending/)]})
+    await expect(loadCliqueGenesis(dir)).rejects.toMatchObject({
+      code: errorCodes.GENESIS_INVALID,
+      details: [expect.stringMatching(/^extraData: .*ascending/)],
+    })
   })
 
   it('refuses a genesis.json that is not JSON', async () => {

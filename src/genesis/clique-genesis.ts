@@ -67,28 +67,38 @@ export function findGenesisProblems(genesis: unknown, options: {allowWellKnownCh
   if (typeof config !== 'object' || config === null) return ['config: missing']
 
   const chainId = config.chainId
-  if (typeof chainId !== 'number' || !Number.isSafeInteger(chainId) || chainId < 1) problems.push('config.chainId: missing or not a positive integer')
+  if (typeof chainId !== 'number' || !Number.isSafeInteger(chainId) || chainId < 1)
+    problems.push('config.chainId: missing or not a positive integer')
   else if (wellKnownChainIds.has(chainId) && !options.allowWellKnownChainId) {
-    problems.push(`config.chainId: ${chainId} belongs to ${wellKnownChainIds.get(chainId)}; use the network's own chain id`)
+    problems.push(
+      `config.chainId: ${chainId} belongs to ${wellKnownChainIds.get(chainId)}; use the network's own chain id`,
+    )
   }
 
   const clique = config.clique as Record<string, unknown> | undefined
-  if (typeof clique !== 'object' || clique === null) problems.push('config.clique: missing; this is not a Clique genesis')
+  if (typeof clique !== 'object' || clique === null)
+    problems.push('config.clique: missing; this is not a Clique genesis')
   else {
     if (typeof clique.period !== 'number' || !Number.isInteger(clique.period) || clique.period < 1) {
       problems.push('config.clique.period: must be a whole number of seconds, at least 1 (0 stalls an idle chain)')
     }
-    if (typeof clique.epoch !== 'number' || !Number.isInteger(clique.epoch) || clique.epoch < 1) problems.push('config.clique.epoch: must be a positive whole number')
+    if (typeof clique.epoch !== 'number' || !Number.isInteger(clique.epoch) || clique.epoch < 1)
+      problems.push('config.clique.epoch: must be a positive whole number')
   }
 
   for (const fork of forbiddenTimeForks) {
-    if (config[fork] !== undefined) problems.push(`config.${fork}: geth 1.13's Clique rejects post-London headers; remove it (genesis stops at London)`)
+    if (config[fork] !== undefined)
+      problems.push(
+        `config.${fork}: geth 1.13's Clique rejects post-London headers; remove it (genesis stops at London)`,
+      )
   }
   if (config.terminalTotalDifficultyPassed === true) {
     problems.push('config.terminalTotalDifficultyPassed: true silently disables Clique sealing; remove it')
   }
-  if (config.terminalTotalDifficulty !== undefined) problems.push('config.terminalTotalDifficulty: a Clique chain never merges; remove it')
-  if (config.londonBlock === undefined) problems.push('config.londonBlock: missing; forks up to London must be enabled at block 0')
+  if (config.terminalTotalDifficulty !== undefined)
+    problems.push('config.terminalTotalDifficulty: a Clique chain never merges; remove it')
+  if (config.londonBlock === undefined)
+    problems.push('config.londonBlock: missing; forks up to London must be enabled at block 0')
 
   const extraData = g.extraData ?? g.extradata
   if (typeof extraData !== 'string') problems.push('extraData: missing')
@@ -97,7 +107,9 @@ export function findGenesisProblems(genesis: unknown, options: {allowWellKnownCh
 }
 
 /** Reads genesis.json from `dir`, refusing one geth would misread; returns it with its signers. */
-export async function loadCliqueGenesis(dir: string): Promise<{genesis: CliqueGenesis; signers: Address[]; text: string}> {
+export async function loadCliqueGenesis(
+  dir: string,
+): Promise<{genesis: CliqueGenesis; signers: Address[]; text: string}> {
   const path = join(dir, genesisFileName)
   let text: string
   try {
@@ -112,7 +124,10 @@ export async function loadCliqueGenesis(dir: string): Promise<{genesis: CliqueGe
   try {
     genesis = JSON.parse(text)
   } catch (error) {
-    throw new MedrecError(errorCodes.GENESIS_INVALID, `${path} is not valid JSON.`, {hint: 'Regenerate it with `medrec network init --force`.', cause: error})
+    throw new MedrecError(errorCodes.GENESIS_INVALID, `${path} is not valid JSON.`, {
+      hint: 'Regenerate it with `medrec network init --force`.',
+      cause: error,
+    })
   }
   const problems = findGenesisProblems(genesis)
   if (problems.length > 0) {
@@ -122,5 +137,9 @@ export async function loadCliqueGenesis(dir: string): Promise<{genesis: CliqueGe
     })
   }
   const typed = genesis as CliqueGenesis
-  return {genesis: typed, signers: parseCliqueExtraData(typed.extraData ?? (typed as {extradata?: Hex}).extradata!).signers, text}
+  return {
+    genesis: typed,
+    signers: parseCliqueExtraData(typed.extraData ?? (typed as {extradata?: Hex}).extradata!).signers,
+    text,
+  }
 }

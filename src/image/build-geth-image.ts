@@ -9,7 +9,12 @@ import type {ContainerEngine} from '../docker/container-engine.js'
 import {createTarArchive} from '../docker/tar-archive.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
-import {explainUnsupportedGeth, parseGethVersionOutput, pinnedGethImage, pinnedGethVersion} from '../geth/geth-version.js'
+import {
+  explainUnsupportedGeth,
+  parseGethVersionOutput,
+  pinnedGethImage,
+  pinnedGethVersion,
+} from '../geth/geth-version.js'
 import {runStep, silentProgress, type ProgressListener} from '../progress/progress-events.js'
 import {readGethVersionFromImage} from './geth-image.js'
 
@@ -31,7 +36,13 @@ export type BuildGethImageOptions = {
   progress?: ProgressListener
 }
 
-export type BuildGethImageResult = {tag: string; imageId: string; gethVersion: string; gethBinary: string; builtFromSource: boolean}
+export type BuildGethImageResult = {
+  tag: string
+  imageId: string
+  gethVersion: string
+  gethBinary: string
+  builtFromSource: boolean
+}
 
 async function isExecutable(path: string): Promise<boolean> {
   try {
@@ -43,7 +54,9 @@ async function isExecutable(path: string): Promise<boolean> {
 }
 
 function goArch(): string {
-  return ({x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386'} as Record<string, string>)[process.arch] ?? process.arch
+  return (
+    ({x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386'} as Record<string, string>)[process.arch] ?? process.arch
+  )
 }
 
 /**
@@ -55,13 +68,20 @@ async function checkGethBinary(path: string): Promise<string> {
   const result = await execa(path, ['version'], {reject: false, timeout: 30_000})
   const version = parseGethVersionOutput(result.stdout)
   if (result.exitCode !== 0 || !version) {
-    throw new MedrecError(errorCodes.GETH_BINARY_MISSING, `${path} is not a geth binary this machine can run (\`geth version\` failed).`, {
-      details: [result.stderr?.toString().split('\n')[0] ?? ''].filter(Boolean),
-      hint: `Pass a linux geth v${pinnedGethVersion} binary with --geth-binary.`,
-    })
+    throw new MedrecError(
+      errorCodes.GETH_BINARY_MISSING,
+      `${path} is not a geth binary this machine can run (\`geth version\` failed).`,
+      {
+        details: [result.stderr?.toString().split('\n')[0] ?? ''].filter(Boolean),
+        hint: `Pass a linux geth v${pinnedGethVersion} binary with --geth-binary.`,
+      },
+    )
   }
   const problem = explainUnsupportedGeth(version)
-  if (problem) throw new MedrecError(errorCodes.IMAGE_WRONG_VERSION, `${path}: ${problem}`, {hint: `Pass a geth v${pinnedGethVersion} binary.`})
+  if (problem)
+    throw new MedrecError(errorCodes.IMAGE_WRONG_VERSION, `${path}: ${problem}`, {
+      hint: `Pass a geth v${pinnedGethVersion} binary.`,
+    })
   return version.raw
 }
 
@@ -69,9 +89,15 @@ async function checkGethBinary(path: string): Promise<string> {
 async function buildGethWithGo(update: (message: string) => void): Promise<string> {
   const go = await execa('go', ['version'], {reject: false})
   if (go.exitCode !== 0) {
-    throw new MedrecError(errorCodes.GETH_BINARY_MISSING, `No geth v${pinnedGethVersion} binary was given or found, and Go is not installed to build one.`, {
-      hint: `Install Go (https://go.dev/dl) and run again, or pass --geth-binary PATH to a geth v${pinnedGethVersion} linux binary.`,
-    })
+    throw new MedrecError(
+      errorCodes.GETH_BINARY_MISSING,
+      `No geth v${pinnedGethVersion} binary was given or found, and Go is not installed to build one.`,
+      {
+        hint:
+          `Install Go (https://go.dev/dl) and run again, or pass ` +
+          `--geth-binary PATH to a geth v${pinnedGethVersion} linux binary.`,
+      },
+    )
   }
   const binDir = gethCacheDir()
   await mkdir(binDir, {recursive: true})
@@ -85,10 +111,16 @@ async function buildGethWithGo(update: (message: string) => void): Promise<strin
     all: true,
   })
   if (build.exitCode !== 0) {
-    throw new MedrecError(errorCodes.GETH_BUILD_FAILED, `Building geth v${pinnedGethVersion} with ${go.stdout.trim()} failed.`, {
-      details: (build.all ?? '').trim().split('\n').slice(-8),
-      hint: 'If the Go toolchain is too new for geth 1.13, retry with GOTOOLCHAIN=go1.22.12 set; or pass --geth-binary.',
-    })
+    throw new MedrecError(
+      errorCodes.GETH_BUILD_FAILED,
+      `Building geth v${pinnedGethVersion} with ${go.stdout.trim()} failed.`,
+      {
+        details: (build.all ?? '').trim().split('\n').slice(-8),
+        hint:
+          'If the Go toolchain is too new for geth 1.13, retry ' +
+          'with GOTOOLCHAIN=go1.22.12 set; or pass --geth-binary.',
+      },
+    )
   }
   if (cross) {
     const goPath = (await execa('go', ['env', 'GOPATH'])).stdout.trim()
@@ -98,12 +130,19 @@ async function buildGethWithGo(update: (message: string) => void): Promise<strin
 }
 
 /** Finds a geth 1.13 binary: the flag, then MEDREC_GETH_BINARY, then the cache; builds one with Go if allowed. */
-async function locateGethBinary(options: BuildGethImageOptions, update: (message: string) => void): Promise<{path: string; built: boolean}> {
+async function locateGethBinary(
+  options: BuildGethImageOptions,
+  update: (message: string) => void,
+): Promise<{path: string; built: boolean}> {
   if (options.gethBinary) {
     if (!(await isExecutable(options.gethBinary))) {
-      throw new MedrecError(errorCodes.GETH_BINARY_MISSING, `--geth-binary ${options.gethBinary} does not exist or is not executable.`, {
-        hint: 'Check the path, or leave the flag out to use (or build) the cached geth.',
-      })
+      throw new MedrecError(
+        errorCodes.GETH_BINARY_MISSING,
+        `--geth-binary ${options.gethBinary} does not exist or is not executable.`,
+        {
+          hint: 'Check the path, or leave the flag out to use (or build) the cached geth.',
+        },
+      )
     }
     return {path: options.gethBinary, built: false}
   }
@@ -111,9 +150,13 @@ async function locateGethBinary(options: BuildGethImageOptions, update: (message
     if (candidate && (await isExecutable(candidate))) return {path: candidate, built: false}
   }
   if (options.allowGoBuild === false) {
-    throw new MedrecError(errorCodes.GETH_BINARY_MISSING, `No geth v${pinnedGethVersion} binary was given or found in ${gethCacheDir()}.`, {
-      hint: 'Pass --geth-binary PATH, or allow building it from source with Go.',
-    })
+    throw new MedrecError(
+      errorCodes.GETH_BINARY_MISSING,
+      `No geth v${pinnedGethVersion} binary was given or found in ${gethCacheDir()}.`,
+      {
+        hint: 'Pass --geth-binary PATH, or allow building it from source with Go.',
+      },
+    )
   }
   return {path: await buildGethWithGo(update), built: true}
 }
@@ -122,12 +165,27 @@ async function locateGethBinary(options: BuildGethImageOptions, update: (message
  * Builds the pinned geth image locally (FROM scratch, the static binary as its only
  * file) for machines that cannot pull from a registry.
  */
-export async function buildGethImage(engine: ContainerEngine, options: BuildGethImageOptions = {}): Promise<BuildGethImageResult> {
+export async function buildGethImage(
+  engine: ContainerEngine,
+  options: BuildGethImageOptions = {},
+): Promise<BuildGethImageResult> {
   const progress = options.progress ?? silentProgress
   const tag = options.tag ?? pinnedGethImage
   await engine.ping()
-  const binary = await runStep(progress, 'binary', 'Finding a geth 1.13 binary', (update) => locateGethBinary(options, update), (b) => b.path)
-  const version = await runStep(progress, 'check-binary', 'Checking the binary\'s version', () => checkGethBinary(binary.path), (v) => v)
+  const binary = await runStep(
+    progress,
+    'binary',
+    'Finding a geth 1.13 binary',
+    (update) => locateGethBinary(options, update),
+    (b) => b.path,
+  )
+  const version = await runStep(
+    progress,
+    'check-binary',
+    "Checking the binary's version",
+    () => checkGethBinary(binary.path),
+    (v) => v,
+  )
   await runStep(progress, 'build', `Building image ${tag}`, async () => {
     const context = createTarArchive(
       [
@@ -142,8 +200,19 @@ export async function buildGethImage(engine: ContainerEngine, options: BuildGeth
       'org.opencontainers.image.description': `geth ${version} built locally by medrec from ${gethModule}`,
     })
   })
-  const imageVersion = await runStep(progress, 'verify', 'Running `geth version` in the image', () => readGethVersionFromImage(engine, tag), (v) => v)
+  const imageVersion = await runStep(
+    progress,
+    'verify',
+    'Running `geth version` in the image',
+    () => readGethVersionFromImage(engine, tag),
+    (v) => v,
+  )
   const image = await engine.inspectImage(tag)
-  return {tag, imageId: image?.id ?? '', gethVersion: imageVersion, gethBinary: binary.path, builtFromSource: binary.built}
+  return {
+    tag,
+    imageId: image?.id ?? '',
+    gethVersion: imageVersion,
+    gethBinary: binary.path,
+    builtFromSource: binary.built,
+  }
 }
-

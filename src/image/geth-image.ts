@@ -1,7 +1,12 @@
 import {labelKeys, type ContainerEngine} from '../docker/container-engine.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
-import {explainUnsupportedGeth, explainUnsupportedImageTag, parseGethVersionOutput, pinnedGethImage} from '../geth/geth-version.js'
+import {
+  explainUnsupportedGeth,
+  explainUnsupportedImageTag,
+  parseGethVersionOutput,
+  pinnedGethImage,
+} from '../geth/geth-version.js'
 
 export type CheckedGethImage = {reference: string; imageId: string; version: string; pulled: boolean}
 
@@ -22,15 +27,21 @@ export async function readGethVersionFromImage(engine: ContainerEngine, referenc
     const output = await engine.logsText(id, 50)
     const version = parseGethVersionOutput(output)
     if (exitCode !== 0 || !version) {
-      throw new MedrecError(errorCodes.IMAGE_WRONG_VERSION, `Image ${reference} does not run \`geth version\` (exit code ${exitCode}).`, {
-        details: output.trim().split('\n').slice(-5),
-        hint: `Use ${pinnedGethImage}, or build it with \`medrec image build\`.`,
-      })
+      throw new MedrecError(
+        errorCodes.IMAGE_WRONG_VERSION,
+        `Image ${reference} does not run \`geth version\` (exit code ${exitCode}).`,
+        {
+          details: output.trim().split('\n').slice(-5),
+          hint: `Use ${pinnedGethImage}, or build it with \`medrec image build\`.`,
+        },
+      )
     }
     const problem = explainUnsupportedGeth(version)
     if (problem) {
       throw new MedrecError(errorCodes.IMAGE_WRONG_VERSION, `Image ${reference} runs ${problem}`, {
-        hint: `Set \`image: ${pinnedGethImage}\` in medrec.yaml (\`medrec image build\` makes it where no registry is reachable).`,
+        hint:
+          `Set \`image: ${pinnedGethImage}\` in medrec.yaml ` +
+          `(\`medrec image build\` makes it where no registry is reachable).`,
       })
     }
     return version.raw
@@ -49,9 +60,16 @@ export type EnsureGethImageOptions = {
  * Makes sure the image exists locally (pulling it if it can) and runs geth 1.13.x.
  * Fails with a next step when it can neither find nor pull it.
  */
-export async function ensureGethImage(engine: ContainerEngine, reference: string, options: EnsureGethImageOptions = {}): Promise<CheckedGethImage> {
+export async function ensureGethImage(
+  engine: ContainerEngine,
+  reference: string,
+  options: EnsureGethImageOptions = {},
+): Promise<CheckedGethImage> {
   const tagProblem = explainUnsupportedImageTag(reference)
-  if (tagProblem) throw new MedrecError(errorCodes.IMAGE_WRONG_VERSION, tagProblem, {hint: `Set \`image: ${pinnedGethImage}\` in medrec.yaml.`})
+  if (tagProblem)
+    throw new MedrecError(errorCodes.IMAGE_WRONG_VERSION, tagProblem, {
+      hint: `Set \`image: ${pinnedGethImage}\` in medrec.yaml.`,
+    })
 
   let image = await engine.inspectImage(reference)
   let pulled = false
@@ -61,11 +79,17 @@ export async function ensureGethImage(engine: ContainerEngine, reference: string
       pulled = true
     } catch (error) {
       if (error instanceof MedrecError && error.code === errorCodes.DOCKER_UNREACHABLE) throw error
-      throw new MedrecError(errorCodes.IMAGE_MISSING, `Image ${reference} is not on this Docker engine and could not be pulled.`, {
-        details: [error instanceof Error ? error.message : String(error)],
-        hint: `Build it locally: \`medrec image build\` (uses a geth ${pinnedGethImage.split(':v')[1]} binary from --geth-binary, or builds one with Go). Nothing was created.`,
-        cause: error,
-      })
+      throw new MedrecError(
+        errorCodes.IMAGE_MISSING,
+        `Image ${reference} is not on this Docker engine and could not be pulled.`,
+        {
+          details: [error instanceof Error ? error.message : String(error)],
+          hint:
+            `Build it locally: \`medrec image build\` (uses a geth ${pinnedGethImage.split(':v')[1]} ` +
+            `binary from --geth-binary, or builds one with Go). Nothing was created.`,
+          cause: error,
+        },
+      )
     }
     image = await engine.inspectImage(reference)
   }

@@ -15,7 +15,13 @@ describe('keystore v3', () => {
         cipherparams: {iv: '83dbcc02d8ccb40e466191a123791e0e'},
         ciphertext: 'd172bf743a674da9cdad04534d56926ef8358534d458fffccd4e6ad2fbde479c',
         kdf: 'scrypt',
-        kdfparams: {dklen: 32, n: 262_144, r: 1, p: 8, salt: 'ab0c7876052600dd703518d6fc3fe8984592145b591fc8fb5c6d43190334ba19'},
+        kdfparams: {
+          dklen: 32,
+          n: 262_144,
+          r: 1,
+          p: 8,
+          salt: 'ab0c7876052600dd703518d6fc3fe8984592145b591fc8fb5c6d43190334ba19',
+        },
         mac: '2103ac29920d71da29f15d75b4a16dbe95cfd7ff8faea1056c33131d846e3097',
       },
       id: '3198bc9c-6672-5ab3-d995-4942343ae5b6',
@@ -35,7 +41,7 @@ describe('keystore v3', () => {
     expect(opened).toEqual({privateKey, address: privateKeyToAddress(privateKey)})
   })
 
-  it('uses geth\'s standard scrypt settings (N=2^18) by default', async () => {
+  it("uses geth's standard scrypt settings (N=2^18) by default", async () => {
     const keystore = await encryptKeystoreV3(privateKey, 'pw')
     expect(keystore.crypto.kdfparams).toMatchObject({n: standardScrypt.n, r: 8, p: 1})
     expect((await decryptKeystoreV3(keystore, 'pw')).privateKey).toBe(privateKey)
@@ -62,8 +68,9 @@ describe('node keys', () => {
 
   it('matches a known secp256k1 public key', () => {
     // The generator point: private key 1.
-    expect(nodeIdFromNodeKey('0'.repeat(63) + '1')).toBe(
-      '79be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798483ada7726a3c4655da4fbfc0e1108a8fd17b448a68554199c47d08ffb10d4b8',
+    expect(nodeIdFromNodeKey('1'.padStart(64, '0'))).toBe(
+      '79be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798' +
+        '483ada7726a3c4655da4fbfc0e1108a8fd17b448a68554199c47d08ffb10d4b8',
     )
   })
 

@@ -1,4 +1,11 @@
-import {createCipheriv, createDecipheriv, randomBytes, randomUUID, scrypt as scryptCallback, timingSafeEqual} from 'node:crypto'
+import {
+  createCipheriv,
+  createDecipheriv,
+  randomBytes,
+  randomUUID,
+  scrypt as scryptCallback,
+  timingSafeEqual,
+} from 'node:crypto'
 import {promisify} from 'node:util'
 
 import {scryptAsync} from '@noble/hashes/scrypt'
@@ -42,10 +49,18 @@ const maxScryptMemoryBytes = 2 ** 30
 async function deriveKey(password: string, salt: Buffer, params: ScryptParams, source: string): Promise<Buffer> {
   const {n, r, p} = params
   const memory = 128 * n * r + 128 * r * p
-  if (![n, r, p].every((v) => Number.isSafeInteger(v) && v > 0) || (n & (n - 1)) !== 0 || memory > maxScryptMemoryBytes) {
-    throw new MedrecError(errorCodes.KEYSTORE_INVALID, `${source} asks for scrypt parameters this tool refuses (n=${n}, r=${r}, p=${p}).`, {
-      hint: 'n must be a power of two and the work must fit in 1 GiB; geth writes n=262144, r=8, p=1.',
-    })
+  if (
+    ![n, r, p].every((v) => Number.isSafeInteger(v) && v > 0) ||
+    (n & (n - 1)) !== 0 ||
+    memory > maxScryptMemoryBytes
+  ) {
+    throw new MedrecError(
+      errorCodes.KEYSTORE_INVALID,
+      `${source} asks for scrypt parameters this tool refuses (n=${n}, r=${r}, p=${p}).`,
+      {
+        hint: 'n must be a power of two and the work must fit in 1 GiB; geth writes n=262144, r=8, p=1.',
+      },
+    )
   }
   const secret = Buffer.from(password.normalize('NFKC'), 'utf8')
   // OpenSSL enforces RFC 7914's N < 2^(16r); geth (Go's x/crypto/scrypt) does not, so
@@ -59,7 +74,11 @@ function keystoreMac(derivedKey: Buffer, ciphertext: Buffer): Buffer {
 }
 
 /** Encrypts a secp256k1 private key as a Web3 Secret Storage (keystore v3) file that geth reads. */
-export async function encryptKeystoreV3(privateKey: Hex, password: string, params: ScryptParams = standardScrypt): Promise<KeystoreV3> {
+export async function encryptKeystoreV3(
+  privateKey: Hex,
+  password: string,
+  params: ScryptParams = standardScrypt,
+): Promise<KeystoreV3> {
   const salt = randomBytes(32)
   const iv = randomBytes(16)
   const derivedKey = await deriveKey(password, salt, params, 'the new keystore')
@@ -81,10 +100,20 @@ export async function encryptKeystoreV3(privateKey: Hex, password: string, param
 }
 
 /** Decrypts a keystore v3 file; a wrong password fails with KEYSTORE_WRONG_PASSWORD, never a garbage key. */
-export async function decryptKeystoreV3(keystore: unknown, password: string, source = 'keystore'): Promise<{privateKey: Hex; address: Address}> {
+export async function decryptKeystoreV3(
+  keystore: unknown,
+  password: string,
+  source = 'keystore',
+): Promise<{privateKey: Hex; address: Address}> {
   const k = keystore as Partial<KeystoreV3> | undefined
   const kdf = k?.crypto?.kdfparams
-  if (k?.version !== 3 || k.crypto?.kdf !== 'scrypt' || k.crypto.cipher !== 'aes-128-ctr' || !kdf || typeof kdf.salt !== 'string') {
+  if (
+    k?.version !== 3 ||
+    k.crypto?.kdf !== 'scrypt' ||
+    k.crypto.cipher !== 'aes-128-ctr' ||
+    !kdf ||
+    typeof kdf.salt !== 'string'
+  ) {
     throw new MedrecError(errorCodes.KEYSTORE_INVALID, `${source} is not a scrypt/aes-128-ctr keystore v3 file.`, {
       hint: 'Restore the file from your backup; the tool only reads keystores it (or geth) wrote.',
     })
@@ -98,7 +127,11 @@ export async function decryptKeystoreV3(keystore: unknown, password: string, sou
       hint: 'Check that the password file belongs to this key and was not edited (a trailing newline is ignored).',
     })
   }
-  const decipher = createDecipheriv('aes-128-ctr', derivedKey.subarray(0, 16), Buffer.from(k.crypto.cipherparams!.iv, 'hex'))
+  const decipher = createDecipheriv(
+    'aes-128-ctr',
+    derivedKey.subarray(0, 16),
+    Buffer.from(k.crypto.cipherparams!.iv, 'hex'),
+  )
   const privateKey = bytesToHex(Buffer.concat([decipher.update(ciphertext), decipher.final()]))
   return {privateKey, address: privateKeyToAddress(privateKey)}
 }

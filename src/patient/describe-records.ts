@@ -31,9 +31,8 @@ export function describeRecords(report: RecordsReport): string[] {
   if (report.results.length === 0) lines.push('No accepted relationships: there is nothing to fetch.')
   for (const result of report.results) {
     if (result.status !== 'ok') {
-      lines.push(
-        `${result.relationship} (${result.endpoint}): ${result.status}${result.httpStatus ? ` (HTTP ${result.httpStatus})` : ''}: ${result.message}`,
-      )
+      const http = result.httpStatus ? ` (HTTP ${result.httpStatus})` : ''
+      lines.push(`${result.relationship} (${result.endpoint}): ${result.status}${http}: ${result.message}`)
       continue
     }
     const summary = `block ${result.block.number}: ${result.records.length} records; ${contentNote[result.content]}`

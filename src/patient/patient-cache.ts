@@ -38,14 +38,26 @@ export class PatientCache {
   upsert(relationship: Address, block: string, records: FetchedRecord[]): number {
     const statement = this.db.prepare(`INSERT INTO patient_records VALUES (?, ?, ?, ?, ?, ?, ?, ?)
       ON CONFLICT (relationship, resource_type, resource_id) DO UPDATE SET
-        version = excluded.version, updated_at = excluded.updated_at, resource = excluded.resource, block = excluded.block, fetched_at = excluded.fetched_at
+        version = excluded.version, updated_at = excluded.updated_at, resource = excluded.resource,
+        block = excluded.block, fetched_at = excluded.fetched_at
       WHERE excluded.version > patient_records.version`)
     const now = new Date().toISOString()
     let changed = 0
     this.db.exec('BEGIN')
     try {
       for (const r of records) {
-        changed += Number(statement.run(relationship, r.resourceType, r.resourceId, r.version, r.updatedAt, JSON.stringify(r.resource), block, now).changes)
+        changed += Number(
+          statement.run(
+            relationship,
+            r.resourceType,
+            r.resourceId,
+            r.version,
+            r.updatedAt,
+            JSON.stringify(r.resource),
+            block,
+            now,
+          ).changes,
+        )
       }
       this.db.exec('COMMIT')
     } catch (error) {
@@ -56,7 +68,9 @@ export class PatientCache {
   }
 
   list(): CachedRecord[] {
-    const rows = this.db.prepare('SELECT * FROM patient_records ORDER BY relationship, resource_type, resource_id').all() as Record<string, string | number>[]
+    const rows = this.db
+      .prepare('SELECT * FROM patient_records ORDER BY relationship, resource_type, resource_id')
+      .all() as Record<string, string | number>[]
     return rows.map((row) => ({
       relationship: row.relationship as Address,
       resourceType: row.resource_type as string,

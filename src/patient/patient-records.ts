@@ -153,7 +153,9 @@ export async function syncPatientRecords(options: {
           }
         }),
       )
-      const stopAll = () => streams.forEach((s) => s.stream?.close())
+      const stopAll = () => {
+        for (const s of streams) s.stream?.close()
+      }
       const timer = setTimeout(stopAll, options.followMs)
       options.signal?.addEventListener('abort', stopAll)
       await Promise.all(

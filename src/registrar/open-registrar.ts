@@ -45,7 +45,9 @@ export async function signerFor(context: RegistrarContext, keyName: string): Pro
   const known = await listAccounts(context.network.paths)
   if (!known.some((a) => a.name === keyName)) {
     throw new MedrecError(errorCodes.INVALID_ARGUMENT, `--as "${keyName}" is not a key of this network directory.`, {
-      hint: `Keys here: ${known.map((a) => a.name).join(', ') || 'none'}. Create one with \`medrec account create NAME\`.`,
+      hint:
+        `Keys here: ${known.map((a) => a.name).join(', ') || 'none'}. ` +
+        `Create one with \`medrec account create NAME\`.`,
     })
   }
   return networkWalletClient(context.network, context.chain, keyName)

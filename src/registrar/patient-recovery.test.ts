@@ -45,7 +45,7 @@ async function transactionCount(net: RegistrarTestNetwork, name: string): Promis
 }
 
 describe('patient recovery services', () => {
-  it('keeps the limits it checks before sending equal to the deployed Registrar\'s', async () => {
+  it("keeps the limits it checks before sending equal to the deployed Registrar's", async () => {
     const net = await registrarTestNetwork(test, [])
     const read = (functionName: 'MAX_GUARDIANS' | 'MIN_RECOVERY_DELAY' | 'MAX_RECOVERY_DELAY') =>
       net.world.chain.publicClient.readContract({address: net.world.registrar, abi: registrarAbi, functionName})
@@ -96,14 +96,15 @@ describe('patient recovery services', () => {
       setUpRecovery({dir: net.dir, as: 'alice', guardians: ['bob', 'alice'], threshold: 1}),
     ).rejects.toMatchObject({
       code: errorCodes.INVALID_ARGUMENT,
-      message: expect.stringContaining('patient\'s own account'),
+      message: expect.stringContaining("patient's own account"),
     })
     await expect(
       setUpRecovery({dir: net.dir, as: 'alice', guardians: ['bob', net.keys.bob!.address.toLowerCase()], threshold: 1}),
     ).rejects.toMatchObject({code: errorCodes.INVALID_ARGUMENT, message: expect.stringContaining('named twice')})
-    await expect(
-      setUpRecovery({dir: net.dir, as: 'bob', guardians: ['carol'], threshold: 1}),
-    ).rejects.toMatchObject({code: errorCodes.INVALID_ARGUMENT, message: expect.stringContaining('not a patient')})
+    await expect(setUpRecovery({dir: net.dir, as: 'bob', guardians: ['carol'], threshold: 1})).rejects.toMatchObject({
+      code: errorCodes.INVALID_ARGUMENT,
+      message: expect.stringContaining('not a patient'),
+    })
     expect(await transactionCount(net, 'alice')).toBe(sentBefore)
     expect(await transactionCount(net, 'bob')).toBe(0)
   })
@@ -173,7 +174,7 @@ describe('patient recovery services', () => {
     })
   })
 
-  it('lets the patient\'s current key cancel a pending recovery, which then never completes', async () => {
+  it("lets the patient's current key cancel a pending recovery, which then never completes", async () => {
     // Given a recovery the guardians started
     const net = await aliceWithGuardians()
     for (const guardian of ['bob', 'carol']) {
@@ -193,7 +194,7 @@ describe('patient recovery services', () => {
     await expect(cancelRecovery({dir: net.dir, as: 'bob'})).rejects.toMatchObject({code: errorCodes.INVALID_ARGUMENT})
   })
 
-  it('completes by the new key\'s signed PatientRecovery, relayed; the new key holds no ether', async () => {
+  it("completes by the new key's signed PatientRecovery, relayed; the new key holds no ether", async () => {
     // Given a recovery to a key without ether, past its delay
     const net = await aliceWithGuardians({unfunded: ['alice-new']})
     for (const guardian of ['carol', 'dave']) {
@@ -218,7 +219,7 @@ describe('patient recovery services', () => {
     expect(nonce).toBe(1n)
   })
 
-  it('refuses a non-guardian\'s approval with RECOVERY_NOT_GUARDIAN and counts nothing', async () => {
+  it("refuses a non-guardian's approval with RECOVERY_NOT_GUARDIAN and counts nothing", async () => {
     const net = await aliceWithGuardians()
     await expect(
       approveRecovery({dir: net.dir, patient: net.id, newAccount: 'alice-new', as: 'mallory'}),
@@ -232,7 +233,7 @@ describe('patient recovery services', () => {
     ).rejects.toMatchObject({code: errorCodes.RECOVERY_ALREADY_APPROVED})
   })
 
-  it('refuses completion by a key that is not the recovery\'s new account with RECOVERY_WRONG_ACCOUNT', async () => {
+  it("refuses completion by a key that is not the recovery's new account with RECOVERY_WRONG_ACCOUNT", async () => {
     const net = await aliceWithGuardians()
     for (const guardian of ['bob', 'carol']) {
       await approveRecovery({dir: net.dir, patient: net.id, newAccount: 'alice-new', as: guardian})

@@ -26,7 +26,7 @@ export async function resolveProviderReference(
   if (!key) {
     const message = `${flag} "${reference}" is neither a key of this network directory nor a 32-byte provider identity.`
     throw new MedrecError(errorCodes.INVALID_ARGUMENT, message, {
-      hint: 'Give the provider\'s 0x identity (see `medrec provider list`), or the name of its key here.',
+      hint: "Give the provider's 0x identity (see `medrec provider list`), or the name of its key here.",
     })
   }
   const id = await identityOfAccount(context, getAddress(key.address))

@@ -18,31 +18,53 @@ async function participantById(
   id: Hex,
   fromStewardLocalId = false,
 ): Promise<ParticipantInfo> {
-  const p = await context.publicClient.readContract({address: context.registrar, abi: registrarAbi, functionName: 'participant', args: [id]})
+  const p = await context.publicClient.readContract({
+    address: context.registrar,
+    abi: registrarAbi,
+    functionName: 'participant',
+    args: [id],
+  })
   if (p.kind === 0) {
     throw new MedrecError(errorCodes.INVALID_ARGUMENT, `No participant has identity ${id}.`, {
       hint: fromStewardLocalId
-        ? 'A patient\'s local id names it only at its provider: add --provider NAME ' +
+        ? "A patient's local id names it only at its provider: add --provider NAME " +
           '(patient identities are namespaced by provider).'
         : 'Check the identity, or register it with `medrec registrar register`.',
     })
   }
-  return {id, kind: kindName(p.kind), account: getAddress(p.account), certified: p.certified, summary: getAddress(p.summary)}
+  return {
+    id,
+    kind: kindName(p.kind),
+    account: getAddress(p.account),
+    certified: p.certified,
+    summary: getAddress(p.summary),
+  }
 }
 
 /**
  * Looks a participant up by identity (--id; --local-id with --provider for a patient, alone
  * for a steward) or by account (address or key name).
  */
-export async function showParticipant(
-  options: {dir: string; id?: string; localId?: string; provider?: string; account?: string},
-): Promise<ParticipantInfo> {
+export async function showParticipant(options: {
+  dir: string
+  id?: string
+  localId?: string
+  provider?: string
+  account?: string
+}): Promise<ParticipantInfo> {
   const context = await openRegistrar(options.dir)
   if (options.account !== undefined) {
     const account = await resolveAccount(context.network.paths, options.account, '--account')
-    const id = await context.publicClient.readContract({address: context.registrar, abi: registrarAbi, functionName: 'identityOf', args: [account]})
+    const id = await context.publicClient.readContract({
+      address: context.registrar,
+      abi: registrarAbi,
+      functionName: 'identityOf',
+      args: [account],
+    })
     if (id === zeroHash) {
-      throw new MedrecError(errorCodes.INVALID_ARGUMENT, `${account} is not the account of any participant.`, {hint: 'Look it up by identity instead, or register it.'})
+      throw new MedrecError(errorCodes.INVALID_ARGUMENT, `${account} is not the account of any participant.`, {
+        hint: 'Look it up by identity instead, or register it.',
+      })
     }
     return participantById(context, id)
   }
@@ -71,12 +93,22 @@ export type RelationshipEntry = {
 }
 
 /** One page of a participant's relationships, current and past, from its Summary. */
-export async function listRelationships(
-  options: {
-    dir: string; id?: string; localId?: string; provider?: string; account?: string; offset: number; limit: number,
-  },
-): Promise<{participant: ParticipantInfo; total: number; offset: number; relationships: RelationshipEntry[]}> {
-  if (!Number.isInteger(options.offset) || options.offset < 0 || !Number.isInteger(options.limit) || options.limit < 1 || options.limit > 200) {
+export async function listRelationships(options: {
+  dir: string
+  id?: string
+  localId?: string
+  provider?: string
+  account?: string
+  offset: number
+  limit: number
+}): Promise<{participant: ParticipantInfo; total: number; offset: number; relationships: RelationshipEntry[]}> {
+  if (
+    !Number.isInteger(options.offset) ||
+    options.offset < 0 ||
+    !Number.isInteger(options.limit) ||
+    options.limit < 1 ||
+    options.limit > 200
+  ) {
     throw new MedrecError(errorCodes.INVALID_ARGUMENT, '--offset must be 0 or more and --limit from 1 to 200.')
   }
   const participant = await showParticipant(options)
@@ -85,7 +117,11 @@ export async function listRelationships(
   const blockNumber = await context.publicClient.getBlockNumber()
   const summary = {address: participant.summary, abi: summaryAbi, blockNumber} as const
   const total = Number(await context.publicClient.readContract({...summary, functionName: 'count'}))
-  const page = await context.publicClient.readContract({...summary, functionName: 'page', args: [BigInt(options.offset), BigInt(options.limit)]})
+  const page = await context.publicClient.readContract({
+    ...summary,
+    functionName: 'page',
+    args: [BigInt(options.offset), BigInt(options.limit)],
+  })
   return {
     participant,
     total,
@@ -132,7 +168,12 @@ export async function showRelationship(options: {dir: string; relationship: stri
     Array.from({length: Number(viewerCount)}, async (_, i) => {
       const account = await read.readContract({...rel, functionName: 'viewerAt', args: [BigInt(i)]})
       const [scope, expiry] = await read.readContract({...rel, functionName: 'grantOf', args: [account]})
-      return {account: getAddress(account), scope: scope.toString(), expiresAt: isoFromChainSeconds(expiry), expired: expiry <= block.timestamp}
+      return {
+        account: getAddress(account),
+        scope: scope.toString(),
+        expiresAt: isoFromChainSeconds(expiry),
+        expired: expiry <= block.timestamp,
+      }
     }),
   )
   const [round, status, , changedAt] = current
@@ -149,23 +190,42 @@ export async function showRelationship(options: {dir: string; relationship: stri
 }
 
 /** Whether `requester` may read under `scope` now (the view the gatekeeper asks). */
-export async function canAccess(options: {dir: string; relationship: string; requester: string; scope: bigint}): Promise<{relationship: Address; requester: Address; scope: string; allowed: boolean}> {
+export async function canAccess(options: {
+  dir: string
+  relationship: string
+  requester: string
+  scope: bigint
+}): Promise<{relationship: Address; requester: Address; scope: string; allowed: boolean}> {
   const context = await openRegistrar(options.dir)
   const relationship = await requireRelationship(context, options.relationship)
   const requester = await resolveAccount(context.network.paths, options.requester, '--requester')
-  const allowed = await context.publicClient.readContract({address: context.registrar, abi: registrarAbi, functionName: 'canAccess', args: [relationship, requester, options.scope]})
+  const allowed = await context.publicClient.readContract({
+    address: context.registrar,
+    abi: registrarAbi,
+    functionName: 'canAccess',
+    args: [relationship, requester, options.scope],
+  })
   return {relationship, requester, scope: options.scope.toString(), allowed}
 }
 
 /** A relationship address that the Registrar created; anything else is refused by name. */
 export async function requireRelationship(context: RegistrarContext, reference: string): Promise<Address> {
   if (!isAddress(reference, {strict: false}) || getAddress(reference) === zeroAddress) {
-    throw new MedrecError(errorCodes.INVALID_ARGUMENT, `"${reference}" is not a relationship address.`, {hint: 'Find it with `medrec registrar relationships`.'})
+    throw new MedrecError(errorCodes.INVALID_ARGUMENT, `"${reference}" is not a relationship address.`, {
+      hint: 'Find it with `medrec registrar relationships`.',
+    })
   }
   const address = getAddress(reference)
-  const known = await context.publicClient.readContract({address: context.registrar, abi: registrarAbi, functionName: 'isRelationship', args: [address]})
+  const known = await context.publicClient.readContract({
+    address: context.registrar,
+    abi: registrarAbi,
+    functionName: 'isRelationship',
+    args: [address],
+  })
   if (!known) {
-    throw new MedrecError(errorCodes.INVALID_ARGUMENT, `${address} is not a MedRec relationship on this network.`, {hint: 'Find it with `medrec registrar relationships`.'})
+    throw new MedrecError(errorCodes.INVALID_ARGUMENT, `${address} is not a MedRec relationship on this network.`, {
+      hint: 'Find it with `medrec registrar relationships`.',
+    })
   }
   return address
 }

@@ -38,7 +38,7 @@ export function checkRecoveryDelay(seconds: number, flag = '--delay'): void {
   if (!Number.isInteger(seconds) || seconds < minDelaySeconds || seconds > maxDelaySeconds) {
     const given = Number.isInteger(seconds) && seconds >= 0 ? formatDuration(seconds) : String(seconds)
     throw new MedrecError(errorCodes.INVALID_ARGUMENT, `${flag} ${given} is outside 1 day to 90 days.`, {
-      hint: 'The delay is the patient\'s time to notice a recovery and veto it: at least a day, at most 90 days.',
+      hint: "The delay is the patient's time to notice a recovery and veto it: at least a day, at most 90 days.",
     })
   }
 }
@@ -79,10 +79,10 @@ export function checkAccountReference(reference: string, flag: string): void {
 export function checkPatientReference(reference: string, flag = 'PATIENT'): void {
   if (/^0x[0-9a-fA-F]{64}$/.test(reference)) return
   if (/^0x/i.test(reference) && !/^0x[0-9a-fA-F]{40}$/.test(reference)) {
-    const message =
-      `${flag} "${reference}" is neither a 32-byte identity (0x and 64 hex digits) nor an address (0x and 40).`
+    const forms = 'a 32-byte identity (0x and 64 hex digits) nor an address (0x and 40)'
+    const message = `${flag} "${reference}" is neither ${forms}.`
     throw new MedrecError(errorCodes.INVALID_ARGUMENT, message, {
-      hint: 'Give the patient\'s identity (see `medrec registrar show`), its current address, or its key name here.',
+      hint: "Give the patient's identity (see `medrec registrar show`), its current address, or its key name here.",
     })
   }
   checkAccountReference(reference, flag)

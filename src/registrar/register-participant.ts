@@ -57,15 +57,15 @@ export async function registerParticipant(options: RegisterParticipantOptions): 
     throw new MedrecError(errorCodes.INVALID_ARGUMENT, '--consent is for registering a patient.')
   }
   if (options.kind === 'patient' && options.id !== undefined) {
-    const message = 'A patient\'s identity is not chosen: the Registrar derives it from the provider and the enrolment.'
+    const message = "A patient's identity is not chosen: the Registrar derives it from the provider and the enrolment."
     throw new MedrecError(errorCodes.INVALID_ARGUMENT, message, {
-      hint: 'Give the patient\'s record number with --local-id, or an enrolment reference with --enrolment-ref 0x….',
+      hint: "Give the patient's record number with --local-id, or an enrolment reference with --enrolment-ref 0x….",
     })
   }
   if (options.kind !== 'patient' && options.enrolmentRef !== undefined) {
     throw new MedrecError(
       errorCodes.INVALID_ARGUMENT,
-      '--enrolment-ref is for registering a patient; give a steward\'s identity with --id or --local-id.',
+      "--enrolment-ref is for registering a patient; give a steward's identity with --id or --local-id.",
     )
   }
   const context = await openRegistrar(options.dir)
@@ -78,7 +78,16 @@ export async function registerParticipant(options: RegisterParticipantOptions): 
   const transactions: Hash[] = []
   if (options.kind === 'provider') {
     // registerProvider also certifies: a provider enters the whitelist in one transaction.
-    transactions.push((await sendContractTransaction({...send, functionName: 'registerProvider', args: [id, account], action: `register provider ${id}`})).hash)
+    transactions.push(
+      (
+        await sendContractTransaction({
+          ...send,
+          functionName: 'registerProvider',
+          args: [id, account],
+          action: `register provider ${id}`,
+        })
+      ).hash,
+    )
     return {id, kind: options.kind, account, outcome: 'registered', transactions, nextStep: null}
   }
   const kind = kindNumber(options.kind)
@@ -100,10 +109,10 @@ async function registerPatient(
   options: RegisterParticipantOptions,
 ): Promise<RegisterParticipantResult> {
   const {paths} = context.network
-  const enrolmentRef = await resolveEnrolmentReference(
-    paths,
-    {enrolmentRef: options.enrolmentRef, localId: options.localId},
-  )
+  const enrolmentRef = await resolveEnrolmentReference(paths, {
+    enrolmentRef: options.enrolmentRef,
+    localId: options.localId,
+  })
   const account = await resolveAccount(paths, options.account, '--account')
   const signer = await signerFor(context, options.as)
   const send = {publicClient: context.publicClient, walletClient: signer, address: context.registrar, abi: registrarAbi}
@@ -117,13 +126,24 @@ async function registerPatient(
   // or later by confirming the offer with its own transaction.
   if (options.consent) {
     if (isAddress(options.account, {strict: false})) {
-      throw new MedrecError(errorCodes.INVALID_ARGUMENT, '--consent needs --account to name the patient\'s key in this directory, not an address.', {
-        hint: 'Leave --consent out to offer the registration; the patient then confirms with `medrec registrar confirm`.',
-      })
+      throw new MedrecError(
+        errorCodes.INVALID_ARGUMENT,
+        "--consent needs --account to name the patient's key in this directory, not an address.",
+        {
+          hint:
+            'Leave --consent out to offer the registration; the ' +
+            'patient then confirms with `medrec registrar confirm`.',
+        },
+      )
     }
     const patientKeyName = options.account
     const patient = await signerFor(context, patientKeyName)
-    const nonce = await context.publicClient.readContract({address: context.registrar, abi: registrarAbi, functionName: 'nonces', args: [account]})
+    const nonce = await context.publicClient.readContract({
+      address: context.registrar,
+      abi: registrarAbi,
+      functionName: 'nonces',
+      args: [account],
+    })
     const block = await context.publicClient.getBlock()
     const deadline = block.timestamp + consentLifetimeSeconds
     const signature = await patient.signTypedData({
@@ -197,9 +217,13 @@ async function standingOffers(context: RegistrarContext, account: Address): Prom
  * the offer is found by the identity it creates (`id`), or by the record number
  * (`localId`, at `provider` if given, else at whichever provider made a matching offer).
  */
-export async function confirmRegistration(
-  options: {dir: string; id?: string; localId?: string; provider?: string; as: string},
-): Promise<{id: Hex; provider: Hex; account: Address; transactions: Hash[]}> {
+export async function confirmRegistration(options: {
+  dir: string
+  id?: string
+  localId?: string
+  provider?: string
+  as: string
+}): Promise<{id: Hex; provider: Hex; account: Address; transactions: Hash[]}> {
   if (options.id !== undefined && options.localId !== undefined) {
     throw new MedrecError(errorCodes.INVALID_ARGUMENT, 'Give --id or its --local-id form, not both.')
   }
@@ -210,10 +234,8 @@ export async function confirmRegistration(
   let described: string
   if (options.localId !== undefined) {
     const enrolmentRef = await resolveEnrolmentReference(context.network.paths, {localId: options.localId})
-    const provider = options.provider === undefined ? undefined : await resolveProviderReference(
-      context,
-      options.provider,
-    )
+    const provider =
+      options.provider === undefined ? undefined : await resolveProviderReference(context, options.provider)
     wanted = (o) => o.enrolmentRef === enrolmentRef && (provider === undefined || o.provider === provider)
     described = `local id ${options.localId.trim()}${options.provider === undefined ? '' : ` at ${options.provider}`}`
   } else {

@@ -19,7 +19,11 @@ import {
 
 function bytes32(value: string | undefined, flag: string): Hex | undefined {
   if (value === undefined) return undefined
-  if (!/^0x[0-9a-fA-F]{64}$/.test(value)) throw new MedrecError(errorCodes.INVALID_ARGUMENT, `${flag} must be 32 bytes of hex (0x + 64 digits), not "${value}".`)
+  if (!/^0x[0-9a-fA-F]{64}$/.test(value))
+    throw new MedrecError(
+      errorCodes.INVALID_ARGUMENT,
+      `${flag} must be 32 bytes of hex (0x + 64 digits), not "${value}".`,
+    )
   return value.toLowerCase() as Hex
 }
 
@@ -32,13 +36,20 @@ function endpointOf(value: string): string {
   try {
     url = new URL(value)
   } catch {
-    throw new MedrecError(errorCodes.INVALID_ARGUMENT, `--endpoint "${value}" is not a URL.`, {hint: 'Give the gatekeeper\'s base URL, e.g. https://gatekeeper.mercy.example.'})
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new MedrecError(errorCodes.INVALID_ARGUMENT, `--endpoint must be an http(s) URL, not ${url.protocol}.`)
-  if (url.username || url.password || url.search || url.hash) {
-    throw new MedrecError(errorCodes.INVALID_ARGUMENT, '--endpoint may not contain a user name, password, query or fragment: it is public on chain.', {
-      hint: 'Give only the gatekeeper\'s base URL; what to fetch is the opaque --query-ref.',
+    throw new MedrecError(errorCodes.INVALID_ARGUMENT, `--endpoint "${value}" is not a URL.`, {
+      hint: "Give the gatekeeper's base URL, e.g. https://gatekeeper.mercy.example.",
     })
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw new MedrecError(errorCodes.INVALID_ARGUMENT, `--endpoint must be an http(s) URL, not ${url.protocol}.`)
+  if (url.username || url.password || url.search || url.hash) {
+    throw new MedrecError(
+      errorCodes.INVALID_ARGUMENT,
+      '--endpoint may not contain a user name, password, query or fragment: it is public on chain.',
+      {
+        hint: "Give only the gatekeeper's base URL; what to fetch is the opaque --query-ref.",
+      },
+    )
   }
   return value
 }
@@ -46,7 +57,15 @@ function endpointOf(value: string): string {
 /** Grants last at least a minute (a block or two) and at most ten years. */
 export const grantDurationLimits = {minSeconds: 60, maxSeconds: 10 * 365 * 86_400} as const
 
-export type ProposeResult = {relationship: Address; patient: Hex; steward: Hex; stewardAccount: Address; queryRef: Hex; contentHash: Hex; transactions: Hash[]}
+export type ProposeResult = {
+  relationship: Address
+  patient: Hex
+  steward: Hex
+  stewardAccount: Address
+  queryRef: Hex
+  contentHash: Hex
+  transactions: Hash[]
+}
 
 /**
  * A steward proposes a relationship to a patient: where the records are (its gatekeeper
@@ -130,14 +149,31 @@ async function act(
 }
 
 /** The patient accepts, rejects or ends a relationship (its history is kept). */
-export async function setRelationshipStatus(options: {dir: string; relationship: string; as: string; action: 'accept' | 'reject' | 'end'}): Promise<RelationshipActionResult> {
+export async function setRelationshipStatus(options: {
+  dir: string
+  relationship: string
+  as: string
+  action: 'accept' | 'reject' | 'end'
+}): Promise<RelationshipActionResult> {
   return act(options, options.action, (_, relationship, send) => send(options.action, [relationship]))
 }
 
 /** The patient lets `viewer` read under `scope` (a bitmask) until the expiry. */
-export async function grantViewer(options: {dir: string; relationship: string; as: string; viewer: string; scope: bigint; expiresInSeconds: number}): Promise<RelationshipActionResult & {viewer: Address; scope: string; expiresAt: string | null}> {
-  if (options.scope <= 0n || options.scope >= 2n ** 256n) throw new MedrecError(errorCodes.INVALID_ARGUMENT, '--scope must be a positive bitmask (e.g. 1).')
-  if (!Number.isInteger(options.expiresInSeconds) || options.expiresInSeconds < grantDurationLimits.minSeconds || options.expiresInSeconds > grantDurationLimits.maxSeconds) {
+export async function grantViewer(options: {
+  dir: string
+  relationship: string
+  as: string
+  viewer: string
+  scope: bigint
+  expiresInSeconds: number
+}): Promise<RelationshipActionResult & {viewer: Address; scope: string; expiresAt: string | null}> {
+  if (options.scope <= 0n || options.scope >= 2n ** 256n)
+    throw new MedrecError(errorCodes.INVALID_ARGUMENT, '--scope must be a positive bitmask (e.g. 1).')
+  if (
+    !Number.isInteger(options.expiresInSeconds) ||
+    options.expiresInSeconds < grantDurationLimits.minSeconds ||
+    options.expiresInSeconds > grantDurationLimits.maxSeconds
+  ) {
     throw new MedrecError(errorCodes.INVALID_ARGUMENT, 'A grant lasts from 1 minute to 10 years.')
   }
   let viewer: Address | undefined
@@ -152,7 +188,12 @@ export async function grantViewer(options: {dir: string; relationship: string; a
 }
 
 /** The patient withdraws a viewer's grant; it is refused from the next block on. */
-export async function revokeViewer(options: {dir: string; relationship: string; as: string; viewer: string}): Promise<RelationshipActionResult & {viewer: Address}> {
+export async function revokeViewer(options: {
+  dir: string
+  relationship: string
+  as: string
+  viewer: string
+}): Promise<RelationshipActionResult & {viewer: Address}> {
   let viewer: Address | undefined
   const result = await act(options, 'revoke', async (context, relationship, send) => {
     viewer = await resolveAccount(context.network.paths, options.viewer, '--viewer')

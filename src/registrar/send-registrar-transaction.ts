@@ -9,8 +9,12 @@ import type {RegistrarContext} from './open-registrar.js'
 export type RegistrarWriteName = ContractFunctionName<typeof registrarAbi, 'nonpayable'>
 
 /** That function's arguments, as its ABI types them. */
-export type RegistrarWriteArgs<F extends RegistrarWriteName> =
-  ContractFunctionArgs<typeof registrarAbi, 'nonpayable', F> & readonly unknown[]
+export type RegistrarWriteArgs<F extends RegistrarWriteName> = ContractFunctionArgs<
+  typeof registrarAbi,
+  'nonpayable',
+  F
+> &
+  readonly unknown[]
 
 /**
  * `signer` calls the Registrar's `functionName` (simulated first, so a refusal names the

@@ -53,7 +53,8 @@ function planSetUp(options: SetUpRecoveryOptions): {guardians: GuardianPlan | 'r
   }
   if (!options.removeGuardians && !namesGuardians && options.consortium === undefined) {
     throw new MedrecError(errorCodes.INVALID_ARGUMENT, 'Nothing to set up.', {
-      hint: 'Name guardians (--guardian A --guardian B --threshold 2), --remove-guardians, or ' +
+      hint:
+        'Name guardians (--guardian A --guardian B --threshold 2), --remove-guardians, or ' +
         '--consortium allow|refuse.',
     })
   }
@@ -122,7 +123,7 @@ export async function setUpRecovery(options: SetUpRecoveryOptions): Promise<SetU
       const address = await resolveRecoveryAccount(context, reference, '--guardian')
       if (address === patient.account) {
         throw new MedrecError(errorCodes.INVALID_ARGUMENT, `--guardian ${reference} is the patient's own account.`, {
-          hint: 'A guardian stands in when the patient\'s key is lost, so it must be someone else\'s.',
+          hint: "A guardian stands in when the patient's key is lost, so it must be someone else's.",
         })
       }
       if (addresses.includes(address)) {

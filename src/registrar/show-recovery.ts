@@ -50,8 +50,9 @@ export async function readRecoverySetup(
   id: Hex,
   blockNumber?: bigint,
 ): Promise<RecoverySetup> {
-  const [guardians, threshold, delay, governanceAllowed] =
-    await context.contract.read.recoverySetup([id], {blockNumber})
+  const [guardians, threshold, delay, governanceAllowed] = await context.contract.read.recoverySetup([id], {
+    blockNumber,
+  })
   return {
     guardians: guardians.map((g) => getAddress(g)),
     threshold,
@@ -110,13 +111,18 @@ export async function showRecovery(options: {dir: string; patient: string}): Pro
     patient: patient.id,
     account,
     setup,
-    pending: pendingAccount === zeroAddress ? null : {
-      newAccount: pendingAccount,
-      readyAt: isoFromChainSeconds(pending.readyAt),
-      ready: pending.readyAt <= block.timestamp,
-      byGovernance: pending.byGovernance,
-      approvedBy: pending.byGovernance ? [] : approvals.find((a) => a.newAccount === pendingAccount)?.approvedBy ?? [],
-    },
+    pending:
+      pendingAccount === zeroAddress
+        ? null
+        : {
+            newAccount: pendingAccount,
+            readyAt: isoFromChainSeconds(pending.readyAt),
+            ready: pending.readyAt <= block.timestamp,
+            byGovernance: pending.byGovernance,
+            approvedBy: pending.byGovernance
+              ? []
+              : (approvals.find((a) => a.newAccount === pendingAccount)?.approvedBy ?? []),
+          },
     approvals,
     block: Number(blockNumber),
     chainTime: isoFromChainSeconds(block.timestamp),

@@ -10,12 +10,14 @@ import {runMedrec} from '../helpers/run-medrec.js'
 
 // These run the built CLI as a separate process; none of them needs Docker.
 describe('medrec on bad input', () => {
-  it('reports every problem in medrec.yaml at once, before contacting Docker, with exit 1 and a stable --json shape', async () => {
+  it('reports every problem in medrec.yaml at once, before contacting Docker, \
+with exit 1 and a stable --json shape', async () => {
     // Given a medrec.yaml with four problems, and no Docker engine at all
     const dir = await mkdtemp(join(tmpdir(), 'medrec-cli-'))
     await writeFile(
       join(dir, 'medrec.yaml'),
-      'version: 1\nnetwork:\n  name: Bad_Name\n  chainId: 31337\n  period: 1\n  gasLimit: 30000000\nrpc:\n  port: 8545\nsealers: []\nextra: true\n',
+      'version: 1\nnetwork:\n  name: Bad_Name\n  chainId: 31337\n  period: 1\n  gasLimit: 30000000\n' +
+        'rpc:\n  port: 8545\nsealers: []\nextra: true\n',
     )
     // When up runs
     const result = await runMedrec(['network', 'up', '--dir', dir, '--json'], {env: {DOCKER_HOST: 'tcp://127.0.0.1:1'}})
@@ -26,7 +28,10 @@ describe('medrec on bad input', () => {
         code: 'MEDREC_CONFIG_INVALID',
         message: expect.stringContaining('has 4 problems'),
         hint: expect.any(String),
-        details: expect.arrayContaining([expect.stringMatching(/^network\.name: /), expect.stringMatching(/^network\.chainId: .*Hardhat/)]),
+        details: expect.arrayContaining([
+          expect.stringMatching(/^network\.name: /),
+          expect.stringMatching(/^network\.chainId: .*Hardhat/),
+        ]),
       },
     })
     expect(result.json.error.details).toHaveLength(4)
@@ -36,13 +41,19 @@ describe('medrec on bad input', () => {
     const dir = await mkdtemp(join(tmpdir(), 'medrec-cli-'))
     await writeFile(
       join(dir, 'medrec.yaml'),
-      'version: 1\nnetwork:\n  name: Bad_Name\n  chainId: 31337\n  period: 1\n  gasLimit: 30000000\nrpc:\n  port: 8545\nsealers: []\nextra: true\n',
+      'version: 1\nnetwork:\n  name: Bad_Name\n  chainId: 31337\n  period: 1\n  gasLimit: 30000000\n' +
+        'rpc:\n  port: 8545\nsealers: []\nextra: true\n',
     )
     await writeFile(join(dir, 'genesis.json'), '{}')
     const result = await runMedrec(['network', 'logs', '--dir', dir])
     expect(result.exitCode).toBe(1)
     expect(result.stderr).toContain('Error [MEDREC_CONFIG_INVALID]')
-    for (const path of ['(top level): unknown key "extra"', 'network.name:', 'network.chainId:', 'sealers: needs at least one sealer']) {
+    for (const path of [
+      '(top level): unknown key "extra"',
+      'network.name:',
+      'network.chainId:',
+      'sealers: needs at least one sealer',
+    ]) {
       expect(result.stderr).toContain(`  - ${path}`)
     }
     expect(result.stdout).toBe('')
@@ -76,7 +87,10 @@ describe('medrec on bad input', () => {
     const dir = await mkdtemp(join(tmpdir(), 'medrec-cli-'))
     const result = await runMedrec(['network', 'init', '--dir', dir, '--chain-id', '1', '--json'])
     expect(result.exitCode).toBe(1)
-    expect(result.json.error).toMatchObject({code: 'MEDREC_INVALID_ARGUMENT', details: [expect.stringContaining('Ethereum mainnet')]})
+    expect(result.json.error).toMatchObject({
+      code: 'MEDREC_INVALID_ARGUMENT',
+      details: [expect.stringContaining('Ethereum mainnet')],
+    })
     expect(await readdir(dir)).toEqual([])
   })
 
@@ -84,7 +98,12 @@ describe('medrec on bad input', () => {
     const dir = await mkdtemp(join(tmpdir(), 'medrec-cli-'))
     const result = await runMedrec(['network', 'init', '--dir', dir, '--sealers', '2', '--light-kdf', '--json'])
     expect(result.exitCode, result.stderr).toBe(0)
-    expect(result.json).toMatchObject({dir, chainId: expect.any(Number), kdf: 'light', sealers: [{name: 'sealer-1'}, {name: 'sealer-2'}]})
+    expect(result.json).toMatchObject({
+      dir,
+      chainId: expect.any(Number),
+      kdf: 'light',
+      sealers: [{name: 'sealer-1'}, {name: 'sealer-2'}],
+    })
     expect(result.stdout).not.toMatch(/password/i)
   })
 })
@@ -95,22 +114,101 @@ describe('contract commands on bad input', () => {
     expect((await runMedrec(['network', 'init', '--dir', dir, '--sealers', '1', '--light-kdf'])).exitCode).toBe(0)
     const result = await runMedrec(['registrar', 'show', '--local-id', 'MRN-1', '--dir', dir, '--json'])
     expect(result.exitCode).toBe(1)
-    expect(result.json.error).toMatchObject({code: 'MEDREC_CONTRACTS_NOT_DEPLOYED', hint: expect.stringContaining('medrec contracts deploy')})
+    expect(result.json.error).toMatchObject({
+      code: 'MEDREC_CONTRACTS_NOT_DEPLOYED',
+      hint: expect.stringContaining('medrec contracts deploy'),
+    })
   })
 
   it.each([
-    [['relationship', 'grant', '0x0000000000000000000000000000000000000001', '--viewer', 'x', '--as', 'y', '--expires-in', 'forever'], /--expires-in "forever" is not a duration/],
-    [['relationship', 'grant', '0x0000000000000000000000000000000000000001', '--viewer', 'x', '--as', 'y', '--scope', 'Observations'], /--scope names resource types MedRec has no scope for: Observations/],
+    [
+      [
+        'relationship',
+        'grant',
+        '0x0000000000000000000000000000000000000001',
+        '--viewer',
+        'x',
+        '--as',
+        'y',
+        '--expires-in',
+        'forever',
+      ],
+      /--expires-in "forever" is not a duration/,
+    ],
+    [
+      [
+        'relationship',
+        'grant',
+        '0x0000000000000000000000000000000000000001',
+        '--viewer',
+        'x',
+        '--as',
+        'y',
+        '--scope',
+        'Observations',
+      ],
+      /--scope names resource types MedRec has no scope for: Observations/,
+    ],
     [['account', 'create', 'Bad Name'], /not a valid account name/],
     [['account', 'create', 'carol', '--fund', '-1'], /--fund cannot be negative/],
-    [['relationship', 'grant', '0x0000000000000000000000000000000000000001', '--viewer', 'x', '--as', 'y', '--expires-in', '100000000d'], /outside 1 minute to 10 years/],
-    [['relationship', 'grant', '0x0000000000000000000000000000000000000001', '--viewer', 'x', '--as', 'y', '--scope', '0'], /--scope "0" is not a scope/],
-    [['relationship', 'propose', '--patient-local-id', 'MRN-1', '--endpoint', 'https://gk.example/records?mrn=0042', '--as', 'y'], /may not contain a user name, password, query or fragment/],
-    [['relationship', 'propose', '--patient-local-id', 'MRN-1', '--endpoint', 'ftp://gk.example', '--as', 'y'], /must be an http\(s\) URL/],
+    [
+      [
+        'relationship',
+        'grant',
+        '0x0000000000000000000000000000000000000001',
+        '--viewer',
+        'x',
+        '--as',
+        'y',
+        '--expires-in',
+        '100000000d',
+      ],
+      /outside 1 minute to 10 years/,
+    ],
+    [
+      [
+        'relationship',
+        'grant',
+        '0x0000000000000000000000000000000000000001',
+        '--viewer',
+        'x',
+        '--as',
+        'y',
+        '--scope',
+        '0',
+      ],
+      /--scope "0" is not a scope/,
+    ],
+    [
+      [
+        'relationship',
+        'propose',
+        '--patient-local-id',
+        'MRN-1',
+        '--endpoint',
+        'https://gk.example/records?mrn=0042',
+        '--as',
+        'y',
+      ],
+      /may not contain a user name, password, query or fragment/,
+    ],
+    [
+      ['relationship', 'propose', '--patient-local-id', 'MRN-1', '--endpoint', 'ftp://gk.example', '--as', 'y'],
+      /must be an http\(s\) URL/,
+    ],
     [['provider', 'add', 'St Anne'], /"St Anne" is not a valid provider name/],
-    [['gatekeeper', 'start', '--provider', 'mercy', '--store', 'postgres'], /needs the database URL in the environment variable MEDREC_POSTGRES_URL/],
-    [['patient', 'records', '--as', 'alice', '--types', 'observation'], /--types "observation" is not a list of FHIR resource types/],
-    [['gatekeeper', 'import', 'no-such-bundle.json', '--provider', 'mercy', '--local-id', 'MRN-1'], /no-such-bundle\.json/],
+    [
+      ['gatekeeper', 'start', '--provider', 'mercy', '--store', 'postgres'],
+      /needs the database URL in the environment variable MEDREC_POSTGRES_URL/,
+    ],
+    [
+      ['patient', 'records', '--as', 'alice', '--types', 'observation'],
+      /--types "observation" is not a list of FHIR resource types/,
+    ],
+    [
+      ['gatekeeper', 'import', 'no-such-bundle.json', '--provider', 'mercy', '--local-id', 'MRN-1'],
+      /no-such-bundle\.json/,
+    ],
   ])('refuses %j with a clear message', async (args, message) => {
     const dir = await mkdtemp(join(tmpdir(), 'medrec-cli-'))
     expect((await runMedrec(['network', 'init', '--dir', dir, '--sealers', '1', '--light-kdf'])).exitCode).toBe(0)
@@ -123,9 +221,19 @@ describe('contract commands on bad input', () => {
     const dir = await mkdtemp(join(tmpdir(), 'medrec-cli-'))
     const result = await runMedrec(['contracts', 'compile', '--dir', dir, '--json'])
     expect(result.exitCode, result.stderr).toBe(0)
-    expect(Object.keys(result.json.contracts).sort()).toEqual(['AuditAnchors', 'Consortium', 'Registrar', 'Relationship', 'Summary'])
-    expect(result.json.files).toEqual(expect.arrayContaining([join(dir, 'artifacts', 'Registrar.json'), join(dir, 'artifacts', 'abi', 'registrar.ts')]))
-    expect(await readdir(join(dir, 'artifacts'))).toEqual(expect.arrayContaining(['Registrar.json', 'Relationship.json', 'Summary.json', 'abi']))
+    expect(Object.keys(result.json.contracts).sort()).toEqual([
+      'AuditAnchors',
+      'Consortium',
+      'Registrar',
+      'Relationship',
+      'Summary',
+    ])
+    expect(result.json.files).toEqual(
+      expect.arrayContaining([join(dir, 'artifacts', 'Registrar.json'), join(dir, 'artifacts', 'abi', 'registrar.ts')]),
+    )
+    expect(await readdir(join(dir, 'artifacts'))).toEqual(
+      expect.arrayContaining(['Registrar.json', 'Relationship.json', 'Summary.json', 'abi']),
+    )
   })
 })
 
@@ -133,10 +241,17 @@ describe('provider and gatekeeper commands on bad input', () => {
   it('says to deploy the contracts (and so the Consortium) before providers can be voted in', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'medrec-cli-'))
     expect((await runMedrec(['network', 'init', '--dir', dir, '--sealers', '1', '--light-kdf'])).exitCode).toBe(0)
-    for (const args of [['provider', 'add', 'st-anne', '--sealer'], ['provider', 'list'], ['provider', 'approve', 'st-anne', '--as', 'sealer-1']]) {
+    for (const args of [
+      ['provider', 'add', 'st-anne', '--sealer'],
+      ['provider', 'list'],
+      ['provider', 'approve', 'st-anne', '--as', 'sealer-1'],
+    ]) {
       const result = await runMedrec([...args, '--dir', dir, '--json'])
       expect(result.exitCode).toBe(1)
-      expect(result.json.error).toMatchObject({code: 'MEDREC_CONTRACTS_NOT_DEPLOYED', hint: expect.stringContaining('medrec contracts deploy')})
+      expect(result.json.error).toMatchObject({
+        code: 'MEDREC_CONTRACTS_NOT_DEPLOYED',
+        hint: expect.stringContaining('medrec contracts deploy'),
+      })
     }
   })
 
@@ -144,13 +259,49 @@ describe('provider and gatekeeper commands on bad input', () => {
     const dir = await mkdtemp(join(tmpdir(), 'medrec-cli-'))
     expect((await runMedrec(['network', 'init', '--dir', dir, '--sealers', '1', '--light-kdf'])).exitCode).toBe(0)
     const file = join(dir, 'bundle.json')
-    await writeFile(file, JSON.stringify({resourceType: 'Bundle', entry: [{resource: {resourceType: 'Observation', id: 'ok-1'}}, {resource: {resourceType: 'observation', id: 'bad id!'}}]}))
-    const result = await runMedrec(['gatekeeper', 'import', file, '--provider', 'mercy', '--local-id', 'MRN-1', '--dir', dir, '--json'])
+    await writeFile(
+      file,
+      JSON.stringify({
+        resourceType: 'Bundle',
+        entry: [
+          {resource: {resourceType: 'Observation', id: 'ok-1'}},
+          {resource: {resourceType: 'observation', id: 'bad id!'}},
+        ],
+      }),
+    )
+    const result = await runMedrec([
+      'gatekeeper',
+      'import',
+      file,
+      '--provider',
+      'mercy',
+      '--local-id',
+      'MRN-1',
+      '--dir',
+      dir,
+      '--json',
+    ])
     expect(result.exitCode).toBe(1)
     expect(result.json.error.code).toBe('MEDREC_FHIR_INVALID')
-    expect(result.json.error.details).toEqual(expect.arrayContaining([expect.stringContaining('entry[1].resource.resourceType'), expect.stringContaining('entry[1].resource.id')]))
+    expect(result.json.error.details).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining('entry[1].resource.resourceType'),
+        expect.stringContaining('entry[1].resource.id'),
+      ]),
+    )
     await writeFile(file, '{"resourceType": "Bundle", "entry": [')
-    const notJson = await runMedrec(['gatekeeper', 'import', file, '--provider', 'mercy', '--local-id', 'MRN-1', '--dir', dir, '--json'])
+    const notJson = await runMedrec([
+      'gatekeeper',
+      'import',
+      file,
+      '--provider',
+      'mercy',
+      '--local-id',
+      'MRN-1',
+      '--dir',
+      dir,
+      '--json',
+    ])
     expect(notJson.json.error).toMatchObject({code: 'MEDREC_FHIR_NOT_JSON', message: expect.stringMatching(/line 1/)})
   })
 
@@ -162,7 +313,17 @@ describe('provider and gatekeeper commands on bad input', () => {
     await writeFile(keyFile, `${'ab'.repeat(32)}\n`, {mode: 0o600})
     const log = await openAuditLog(path, {macKey: Buffer.from('ab'.repeat(32), 'hex')})
     for (const outcome of ['allowed', 'denied', 'allowed'] as const) {
-      await log.append({time: new Date().toISOString(), requester: null, relationship: null, action: 'records.read', outcome, reason: outcome === 'allowed' ? 'ok' : 'not-permitted', block: null, nonce: null, signatureHash: null})
+      await log.append({
+        time: new Date().toISOString(),
+        requester: null,
+        relationship: null,
+        action: 'records.read',
+        outcome,
+        reason: outcome === 'allowed' ? 'ok' : 'not-permitted',
+        block: null,
+        nonce: null,
+        signatureHash: null,
+      })
     }
     await log.close()
     const good = await runMedrec(['gatekeeper', 'audit', 'verify', '--file', path, '--key-file', keyFile, '--json'])
@@ -235,10 +396,24 @@ describe('recovery commands on bad input', () => {
 
 describe('consortium commands on bad input', () => {
   const someone = '0x5B38Da6a701c568545dCfcB03FcB875f56beddC4'
-  const steward = (who: string, to: string, as: string) =>
-    ['consortium', 'recover-steward', who, '--to', to, '--as', as]
-  const patient = (flags: string[], as = 'sealer-1') =>
-    ['consortium', 'recover-patient', ...flags, '--to', someone, '--as', as]
+  const steward = (who: string, to: string, as: string) => [
+    'consortium',
+    'recover-steward',
+    who,
+    '--to',
+    to,
+    '--as',
+    as,
+  ]
+  const patient = (flags: string[], as = 'sealer-1') => [
+    'consortium',
+    'recover-patient',
+    ...flags,
+    '--to',
+    someone,
+    '--as',
+    as,
+  ]
   const handover = (next: string, as = 'sealer-1') => ['consortium', 'transfer-governance', next, '--as', as]
 
   it('refuses malformed addresses and missing flags before reading the chain, and says to deploy first', async () => {

@@ -26,31 +26,71 @@ describe.skipIf(!prerequisites.ok)('contracts and the registrar through the CLI,
     expect(deployed.deployed).toEqual(['Relationship', 'Summary', 'Registrar', 'Consortium', 'AuditAnchors'])
     const all = ['Relationship', 'Summary', 'Registrar', 'Consortium', 'AuditAnchors']
     expect(again).toMatchObject({deployed: [], reused: all, addresses: deployed.addresses})
-    expect((await rpc(net.rpcUrl, 'eth_getCode', [deployed.addresses.Registrar, 'latest'])).body.result.length).toBeGreaterThan(1000)
+    expect(
+      (await rpc(net.rpcUrl, 'eth_getCode', [deployed.addresses.Registrar, 'latest'])).body.result.length,
+    ).toBeGreaterThan(1000)
 
     // Given accounts for a provider, a patient and a second provider who will view
-    for (const name of ['mercy', 'alice', 'st-anne']) expect((await medrec('account', 'create', name, '--light-kdf')).created).toBe(true)
+    for (const name of ['mercy', 'alice', 'st-anne'])
+      expect((await medrec('account', 'create', name, '--light-kdf')).created).toBe(true)
 
     // And no --json output carries a key's password
-    const passwords = await Promise.all(['deployer', 'mercy', 'alice'].map((k) => readFile(join(net.dir, '.medrec/keys', k, 'password'), 'utf8')))
+    const passwords = await Promise.all(
+      ['deployer', 'mercy', 'alice'].map((k) => readFile(join(net.dir, '.medrec/keys', k, 'password'), 'utf8')),
+    )
     const again2 = await runMedrec(['account', 'create', 'alice', '--dir', net.dir, '--json'])
     expect(again2.json).toMatchObject({created: false, fundedWei: '0', fundingTx: null})
-    for (const output of [JSON.stringify(deployed), again2.stdout, again2.stderr]) for (const p of passwords) expect(output).not.toContain(p)
+    for (const output of [JSON.stringify(deployed), again2.stdout, again2.stderr])
+      for (const p of passwords) expect(output).not.toContain(p)
 
     // When the consortium's sealers admit both providers and mercy registers alice with her signed consent
     const mercy = await medrec('provider', 'add', 'mercy')
     await medrec('provider', 'add', 'st-anne')
-    const alice = await medrec('registrar', 'register', 'patient', '--local-id', 'MRN-0042', '--account', 'alice', '--consent', '--as', 'mercy')
+    const alice = await medrec(
+      'registrar',
+      'register',
+      'patient',
+      '--local-id',
+      'MRN-0042',
+      '--account',
+      'alice',
+      '--consent',
+      '--as',
+      'mercy',
+    )
     expect(deployed.governance).toBe(deployed.addresses.Consortium)
 
     // Then a provider cannot put itself (or anyone) on the whitelist: only the consortium can
-    const selfCertify = await runMedrec(['registrar', 'register', 'provider', '--local-id', 'rogue', '--account', 'st-anne', '--as', 'mercy', '--dir', net.dir, '--json'])
+    const selfCertify = await runMedrec([
+      'registrar',
+      'register',
+      'provider',
+      '--local-id',
+      'rogue',
+      '--account',
+      'st-anne',
+      '--as',
+      'mercy',
+      '--dir',
+      net.dir,
+      '--json',
+    ])
     expect(selfCertify.exitCode).toBe(1)
     expect(selfCertify.json.error.message).toContain('NotGovernance')
 
     // And a patient whose key is not used by the provider is only offered registration, then confirms it
     await medrec('account', 'create', 'bob', '--light-kdf')
-    const offer = await medrec('registrar', 'register', 'patient', '--local-id', 'MRN-0043', '--account', 'bob', '--as', 'mercy')
+    const offer = await medrec(
+      'registrar',
+      'register',
+      'patient',
+      '--local-id',
+      'MRN-0043',
+      '--account',
+      'bob',
+      '--as',
+      'mercy',
+    )
     expect(offer).toMatchObject({outcome: 'offered', nextStep: expect.stringContaining('medrec registrar confirm')})
     expect((await runMedrec(['registrar', 'show', '--account', 'bob', '--dir', net.dir, '--json'])).exitCode).toBe(1)
     await medrec('registrar', 'confirm', '--local-id', 'MRN-0043', '--as', 'bob')
@@ -62,35 +102,74 @@ describe.skipIf(!prerequisites.ok)('contracts and the registrar through the CLI,
     const byAccount = await medrec('registrar', 'show', '--account', 'alice')
     expect(byId).toEqual(byAccount)
     expect(byId).toMatchObject({id: alice.id, kind: 'patient', account: alice.account})
-    expect(await medrec('registrar', 'show', '--account', 'mercy')).toMatchObject({id: mercy.id, kind: 'provider', certified: true})
+    expect(await medrec('registrar', 'show', '--account', 'mercy')).toMatchObject({
+      id: mercy.id,
+      kind: 'provider',
+      certified: true,
+    })
 
     // When mercy proposes a relationship pointing at its gatekeeper
-    const proposal = await medrec('relationship', 'propose', '--patient-local-id', 'MRN-0042', '--endpoint', 'https://gk.mercy.example', '--as', 'mercy')
+    const proposal = await medrec(
+      'relationship',
+      'propose',
+      '--patient-local-id',
+      'MRN-0042',
+      '--endpoint',
+      'https://gk.mercy.example',
+      '--as',
+      'mercy',
+    )
     const rel = proposal.relationship as string
-    expect(await medrec('relationship', 'show', rel)).toMatchObject({status: 'proposed', patient: alice.id, steward: mercy.id, pointer: {endpoint: 'https://gk.mercy.example'}})
+    expect(await medrec('relationship', 'show', rel)).toMatchObject({
+      status: 'proposed',
+      patient: alice.id,
+      steward: mercy.id,
+      pointer: {endpoint: 'https://gk.mercy.example'},
+    })
 
     // Then only the patient can accept it: the steward is refused by the contract, by name
     const stewardAccepts = await runMedrec(['relationship', 'accept', rel, '--as', 'mercy', '--dir', net.dir, '--json'])
     expect(stewardAccepts.exitCode).toBe(1)
-    expect(stewardAccepts.json.error).toMatchObject({code: 'MEDREC_CONTRACT_REVERTED', message: expect.stringContaining('NotPatient')})
+    expect(stewardAccepts.json.error).toMatchObject({
+      code: 'MEDREC_CONTRACT_REVERTED',
+      message: expect.stringContaining('NotPatient'),
+    })
 
     // When alice accepts and grants st-anne a view
     await medrec('relationship', 'accept', rel, '--as', 'alice')
-    await medrec('relationship', 'grant', rel, '--viewer', 'st-anne', '--scope', 'Observation,Condition', '--expires-in', '1d', '--as', 'alice')
+    await medrec(
+      'relationship',
+      'grant',
+      rel,
+      '--viewer',
+      'st-anne',
+      '--scope',
+      'Observation,Condition',
+      '--expires-in',
+      '1d',
+      '--as',
+      'alice',
+    )
 
     // Then st-anne, the patient and the steward may read; a stranger may not
-    expect(await medrec('relationship', 'can-access', rel, '--requester', 'st-anne', '--scope', 'Observation')).toMatchObject({allowed: true})
+    expect(
+      await medrec('relationship', 'can-access', rel, '--requester', 'st-anne', '--scope', 'Observation'),
+    ).toMatchObject({allowed: true})
     expect(await medrec('relationship', 'can-access', rel, '--requester', 'st-anne')).toMatchObject({allowed: false})
     expect(await medrec('relationship', 'can-access', rel, '--requester', 'alice')).toMatchObject({allowed: true})
     expect(await medrec('relationship', 'can-access', rel, '--requester', 'mercy')).toMatchObject({allowed: true})
-    expect(await medrec('relationship', 'can-access', rel, '--requester', '0x000000000000000000000000000000000000dEaD')).toMatchObject({allowed: false})
+    expect(
+      await medrec('relationship', 'can-access', rel, '--requester', '0x000000000000000000000000000000000000dEaD'),
+    ).toMatchObject({allowed: false})
     expect((await medrec('relationship', 'show', rel)).viewers).toEqual([expect.objectContaining({scope: '6'})])
 
     // When alice revokes st-anne
     await medrec('relationship', 'revoke', rel, '--viewer', 'st-anne', '--as', 'alice')
 
     // Then st-anne is refused from the next block on, and no longer listed
-    expect(await medrec('relationship', 'can-access', rel, '--requester', 'st-anne', '--scope', 'Observation')).toMatchObject({allowed: false})
+    expect(
+      await medrec('relationship', 'can-access', rel, '--requester', 'st-anne', '--scope', 'Observation'),
+    ).toMatchObject({allowed: false})
     expect((await medrec('relationship', 'show', rel)).viewers).toEqual([])
 
     // When alice ends the relationship
@@ -99,7 +178,10 @@ describe.skipIf(!prerequisites.ok)('contracts and the registrar through the CLI,
     // Then it is ended, its history listed for both parties, and it cannot be accepted again
     expect(await medrec('relationship', 'show', rel)).toMatchObject({status: 'ended'})
     const list = await medrec('registrar', 'relationships', '--account', 'alice')
-    expect(list).toMatchObject({total: 1, relationships: [{relationship: rel, status: 'ended', previousStatus: 'accepted', round: 1}]})
+    expect(list).toMatchObject({
+      total: 1,
+      relationships: [{relationship: rel, status: 'ended', previousStatus: 'accepted', round: 1}],
+    })
     expect((await medrec('registrar', 'relationships', '--account', 'mercy')).relationships[0].relationship).toBe(rel)
     const reaccept = await runMedrec(['relationship', 'accept', rel, '--as', 'alice', '--dir', net.dir, '--json'])
     expect(reaccept.exitCode).toBe(1)
@@ -107,14 +189,29 @@ describe.skipIf(!prerequisites.ok)('contracts and the registrar through the CLI,
     expect(await medrec('relationship', 'can-access', rel, '--requester', 'alice')).toMatchObject({allowed: false})
 
     // When mercy proposes again, the same relationship starts a second round with no viewers, which alice rejects
-    const second = await medrec('relationship', 'propose', '--patient-local-id', 'MRN-0042', '--endpoint', 'https://gk.mercy.example', '--as', 'mercy')
+    const second = await medrec(
+      'relationship',
+      'propose',
+      '--patient-local-id',
+      'MRN-0042',
+      '--endpoint',
+      'https://gk.mercy.example',
+      '--as',
+      'mercy',
+    )
     expect(second.relationship).toBe(rel)
     expect(await medrec('relationship', 'show', rel)).toMatchObject({status: 'proposed', round: 2, viewers: []})
-    expect(await medrec('relationship', 'reject', rel, '--as', 'alice')).toMatchObject({action: 'reject', transactions: [expect.stringMatching(/^0x/)]})
+    expect(await medrec('relationship', 'reject', rel, '--as', 'alice')).toMatchObject({
+      action: 'reject',
+      transactions: [expect.stringMatching(/^0x/)],
+    })
     expect(await medrec('relationship', 'show', rel)).toMatchObject({status: 'rejected', round: 2})
 
     // And pages past the end are empty, not an error
-    expect(await medrec('registrar', 'relationships', '--account', 'alice', '--offset', '5')).toMatchObject({total: 1, relationships: []})
+    expect(await medrec('registrar', 'relationships', '--account', 'alice', '--offset', '5')).toMatchObject({
+      total: 1,
+      relationships: [],
+    })
 
     // And the deployer can top up an account
     const fund = await medrec('account', 'fund', 'alice', '--amount', '0.25')

@@ -16,7 +16,10 @@ export default async function setup(): Promise<void> {
     return
   }
   if (await engine.inspectImage(pinnedGethImage)) return
-  process.stderr.write(`[e2e] ${pinnedGethImage} is missing; building it (geth v${pinnedGethVersion}, from the Go module if no binary is cached)\n`)
+  process.stderr.write(
+    `[e2e] ${pinnedGethImage} is missing; building it (geth ` +
+      `v${pinnedGethVersion}, from the Go module if no binary is cached)\n`,
+  )
   try {
     await buildGethImage(engine, {tag: pinnedGethImage})
   } catch (error) {

@@ -8,11 +8,14 @@ const prerequisites = await e2ePrerequisites()
 const created = throwawayNetworks()
 
 async function signersOf(rpcUrl: string): Promise<string[]> {
-  return ((await rpc(rpcUrl, 'clique_getSigners', ['latest'])).body.result as string[]).map((s) => s.toLowerCase()).sort()
+  return ((await rpc(rpcUrl, 'clique_getSigners', ['latest'])).body.result as string[])
+    .map((s) => s.toLowerCase())
+    .sort()
 }
 
 describe.skipIf(!prerequisites.ok)('Clique votes cast by the sealers, kept by the tool', () => {
-  it('changes nothing below the threshold, re-issues a vote a restart wiped, and applies it once a majority votes', async () => {
+  it('changes nothing below the threshold, re-issues a vote a restart wiped, \
+and applies it once a majority votes', async () => {
     // Given a running network of 3 sealers
     const net = await initE2eNetwork('e2e-vote')
     created.push(net.name)
@@ -25,7 +28,9 @@ describe.skipIf(!prerequisites.ok)('Clique votes cast by the sealers, kept by th
     const vote = await medrec('sealer', 'propose', target, '--remove', '--from', 'sealer-1')
     expect(vote).toMatchObject({castBy: ['sealer-1'], votesNeeded: 2, authorize: false})
     const head = Number((await rpc(net.rpcUrl, 'eth_blockNumber')).body.result)
-    await eventually('eight more blocks', async () => (Number((await rpc(net.rpcUrl, 'eth_blockNumber')).body.result) >= head + 8 ? true : undefined))
+    await eventually('eight more blocks', async () =>
+      Number((await rpc(net.rpcUrl, 'eth_blockNumber')).body.result) >= head + 8 ? true : undefined,
+    )
 
     // Then the signer set is unchanged, and sealer-1 holds the proposal
     expect(await signersOf(net.rpcUrl)).toHaveLength(3)
@@ -34,9 +39,15 @@ describe.skipIf(!prerequisites.ok)('Clique votes cast by the sealers, kept by th
     expect(listed.votes).toEqual([{address: expect.any(String), authorize: false, castBy: ['sealer-1'], lostOn: []}])
 
     // When sealer-1 restarts, geth forgets the proposal: the tool reports it and up casts it again
-    const [container] = await docker.listContainers({filters: {label: [`org.medrec.network=${net.name}`, 'org.medrec.node=sealer-1']}})
+    const [container] = await docker.listContainers({
+      filters: {label: [`org.medrec.network=${net.name}`, 'org.medrec.node=sealer-1']},
+    })
     await docker.getContainer(container!.Id).restart({t: 30})
-    await eventually('sealer-1 to answer over IPC', async () => ((await runMedrec(['sealer', 'list', '--dir', net.dir, '--json'])).json?.sealers?.[0]?.proposals ? true : undefined))
+    await eventually('sealer-1 to answer over IPC', async () =>
+      (await runMedrec(['sealer', 'list', '--dir', net.dir, '--json'])).json?.sealers?.[0]?.proposals
+        ? true
+        : undefined,
+    )
     const drifted = await medrec('sealer', 'list')
     expect(drifted.votes[0].lostOn).toEqual(['sealer-1'])
     expect(drifted.drift).toEqual([expect.stringContaining('sealer-1 lost the vote to remove')])
@@ -45,8 +56,13 @@ describe.skipIf(!prerequisites.ok)('Clique votes cast by the sealers, kept by th
     expect((await medrec('sealer', 'list')).votes[0].lostOn).toEqual([])
 
     // When sealer-2 votes too, the change passes
-    expect((await medrec('sealer', 'propose', target, '--remove', '--from', 'sealer-2')).castBy).toEqual(['sealer-1', 'sealer-2'])
-    await eventually('sealer-3 to leave the signers', async () => ((await signersOf(net.rpcUrl)).includes(target) ? undefined : true))
+    expect((await medrec('sealer', 'propose', target, '--remove', '--from', 'sealer-2')).castBy).toEqual([
+      'sealer-1',
+      'sealer-2',
+    ])
+    await eventually('sealer-3 to leave the signers', async () =>
+      (await signersOf(net.rpcUrl)).includes(target) ? undefined : true,
+    )
 
     // Then the tool forgets the vote that passed, and status shows two signers, both needed
     expect((await medrec('network', 'up')).votes.passed.map((a: string) => a.toLowerCase())).toEqual([target])
@@ -61,16 +77,27 @@ describe.skipIf(!prerequisites.ok)('Clique votes cast by the sealers, kept by th
 
     // When every sealer votes sealer-3 back in, it rejoins and seals again
     await medrec('sealer', 'propose', target, '--add')
-    await eventually('sealer-3 to rejoin the signers', async () => ((await signersOf(net.rpcUrl)).includes(target) ? true : undefined))
+    await eventually('sealer-3 to rejoin the signers', async () =>
+      (await signersOf(net.rpcUrl)).includes(target) ? true : undefined,
+    )
     const rejoinedAt = Number((await rpc(net.rpcUrl, 'eth_blockNumber')).body.result)
     let next = rejoinedAt + 1
     await eventually('sealer-3 to seal a block after rejoining', async () => {
       const head = Number((await rpc(net.rpcUrl, 'eth_blockNumber')).body.result)
       for (; next <= head; next++) {
-        if (((await rpc(net.rpcUrl, 'clique_getSigner', [`0x${next.toString(16)}`])).body.result as string).toLowerCase() === target) return true
+        if (
+          (
+            (await rpc(net.rpcUrl, 'clique_getSigner', [`0x${next.toString(16)}`])).body.result as string
+          ).toLowerCase() === target
+        )
+          return true
       }
       return undefined
     })
-    expect((await medrec('sealer', 'status')).signers.map((s: {name: string}) => s.name)).toEqual(['sealer-1', 'sealer-2', 'sealer-3'])
+    expect((await medrec('sealer', 'status')).signers.map((s: {name: string}) => s.name)).toEqual([
+      'sealer-1',
+      'sealer-2',
+      'sealer-3',
+    ])
   })
 })

@@ -7,7 +7,7 @@ import Docker from 'dockerode'
 import {afterEach} from 'vitest'
 
 import {findFreePort} from '../../src/contracts/anvil.js'
-import {runMedrec} from './run-medrec.js'
+import {type ParsedJson, runMedrec} from './run-medrec.js'
 
 export const docker = new Docker()
 
@@ -21,15 +21,35 @@ export async function initE2eNetwork(prefix: string, extra: string[] = []): Prom
   const dir = await mkdtemp(join(tmpdir(), `medrec-${prefix}-`))
   const name = `${prefix}-${Math.random().toString(36).slice(2, 8)}`
   const rpcPort = await freePort()
-  const init = await runMedrec(['network', 'init', '--dir', dir, '--name', name, '--period', '1', '--light-kdf', '--rpc-port', String(rpcPort), '--json', ...extra])
+  const init = await runMedrec([
+    'network',
+    'init',
+    '--dir',
+    dir,
+    '--name',
+    name,
+    '--period',
+    '1',
+    '--light-kdf',
+    '--rpc-port',
+    String(rpcPort),
+    '--json',
+    ...extra,
+  ])
   if (init.exitCode !== 0) throw new Error(`network init failed: ${init.stdout}\n${init.stderr}`)
   return {dir, name, rpcPort, rpcUrl: `http://127.0.0.1:${rpcPort}`}
 }
 
 /** Every Docker object labelled with this network's name (containers, volumes, networks). */
-export async function dockerObjectsOf(name: string): Promise<{containers: string[]; volumes: string[]; networks: string[]}> {
+export async function dockerObjectsOf(
+  name: string,
+): Promise<{containers: string[]; volumes: string[]; networks: string[]}> {
   const filters = {label: [`org.medrec.network=${name}`]}
-  const [containers, volumes, networks] = await Promise.all([docker.listContainers({all: true, filters}), docker.listVolumes({filters}), docker.listNetworks({filters})])
+  const [containers, volumes, networks] = await Promise.all([
+    docker.listContainers({all: true, filters}),
+    docker.listVolumes({filters}),
+    docker.listNetworks({filters}),
+  ])
   return {
     containers: containers.map((c) => c.Names[0] ?? c.Id),
     volumes: (volumes.Volumes ?? []).map((v) => v.Name),
@@ -40,13 +60,30 @@ export async function dockerObjectsOf(name: string): Promise<{containers: string
 /** Removes whatever a test left behind, whatever state it is in. */
 export async function forceRemoveNetwork(name: string): Promise<void> {
   const filters = {label: [`org.medrec.network=${name}`]}
-  for (const c of await docker.listContainers({all: true, filters})) await docker.getContainer(c.Id).remove({force: true}).catch(() => {})
-  for (const v of (await docker.listVolumes({filters})).Volumes ?? []) await docker.getVolume(v.Name).remove().catch(() => {})
-  for (const n of await docker.listNetworks({filters})) await docker.getNetwork(n.Id).remove().catch(() => {})
+  for (const c of await docker.listContainers({all: true, filters}))
+    await docker
+      .getContainer(c.Id)
+      .remove({force: true})
+      .catch(() => {})
+  for (const v of (await docker.listVolumes({filters})).Volumes ?? [])
+    await docker
+      .getVolume(v.Name)
+      .remove()
+      .catch(() => {})
+  for (const n of await docker.listNetworks({filters}))
+    await docker
+      .getNetwork(n.Id)
+      .remove()
+      .catch(() => {})
 }
 
 /** One JSON-RPC call; returns the whole response so tests can assert errors too. */
-export async function rpc(url: string, method: string, params: unknown[] = [], headers: Record<string, string> = {}): Promise<{status: number; body: any; headers: Headers}> {
+export async function rpc(
+  url: string,
+  method: string,
+  params: unknown[] = [],
+  headers: Record<string, string> = {},
+): Promise<{status: number; body: ParsedJson; headers: Headers}> {
   const response = await fetch(url, {
     method: 'POST',
     headers: {'content-type': 'application/json', ...headers},
@@ -78,10 +115,18 @@ export async function eventually<T>(what: string, check: () => Promise<T | undef
 export async function postWithHostHeader(url: string, host: string): Promise<number> {
   const body = JSON.stringify({jsonrpc: '2.0', id: 1, method: 'eth_blockNumber', params: []})
   return new Promise((resolve, reject) => {
-    const req = request(url, {method: 'POST', headers: {host, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body)}, timeout: 5000}, (res) => {
-      res.resume()
-      resolve(res.statusCode ?? 0)
-    })
+    const req = request(
+      url,
+      {
+        method: 'POST',
+        headers: {host, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body)},
+        timeout: 5000,
+      },
+      (res) => {
+        res.resume()
+        resolve(res.statusCode ?? 0)
+      },
+    )
     req.on('error', reject)
     req.end(body)
   })

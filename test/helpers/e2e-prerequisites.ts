@@ -22,7 +22,8 @@ export async function e2ePrerequisites(): Promise<{ok: true} | {ok: false; reaso
 }
 
 function failOrSkip(reason: string): {ok: false; reason: string} {
-  if (process.env.CI) throw new Error(`End-to-end prerequisites are missing under CI (they are required there): ${reason}`)
+  if (process.env.CI)
+    throw new Error(`End-to-end prerequisites are missing under CI (they are required there): ${reason}`)
   console.warn(`Skipping end-to-end tests: ${reason}`)
   return {ok: false, reason}
 }

@@ -9,7 +9,8 @@ export function postgresPrerequisites(): {ok: true; url: string} | {ok: false; r
   const url = process.env.MEDREC_TEST_POSTGRES_URL
   if (url) return {ok: true, url}
   const reason = 'MEDREC_TEST_POSTGRES_URL is not set (e.g. postgres://user:password@127.0.0.1:5432/medrec_test)'
-  if (process.env.CI) throw new Error(`The PostgreSQL tests are required under CI, but ${reason}. .ci/run starts a server for them.`)
+  if (process.env.CI)
+    throw new Error(`The PostgreSQL tests are required under CI, but ${reason}. .ci/run starts a server for them.`)
   console.warn(`Skipping the PostgreSQL record-store tests: ${reason}`)
   return {ok: false, reason}
 }

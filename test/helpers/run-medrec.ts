@@ -4,10 +4,20 @@ import {execa} from 'execa'
 
 const bin = fileURLToPath(new URL('../../bin/run.js', import.meta.url))
 
-export type MedrecRun = {exitCode: number; stdout: string; stderr: string; json: any}
+/**
+ * JSON a test parsed and is about to assert on, field by field. `unknown` would need a cast at each
+ * of ~180 reads across the suites, and a wrong guess at a field fails the assertion anyway.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: test-only parsed JSON, read field by field by the assertions (see above)
+export type ParsedJson = any
+
+export type MedrecRun = {exitCode: number; stdout: string; stderr: string; json: ParsedJson}
 
 /** Runs the built CLI as a user would (a real process), with --json output parsed when present. */
-export async function runMedrec(args: string[], options: {env?: Record<string, string>; timeoutMs?: number; input?: string} = {}): Promise<MedrecRun> {
+export async function runMedrec(
+  args: string[],
+  options: {env?: Record<string, string>; timeoutMs?: number; input?: string} = {},
+): Promise<MedrecRun> {
   const result = await execa(process.execPath, [bin, ...args], {
     reject: false,
     env: {...options.env, FORCE_COLOR: '0'},
@@ -26,7 +36,7 @@ export async function runMedrec(args: string[], options: {env?: Record<string, s
 }
 
 /** A runner bound to one network directory (adds --dir and --json) that throws, with the output, on failure. */
-export function medrecIn(dir: string): (...args: string[]) => Promise<any> {
+export function medrecIn(dir: string): (...args: string[]) => Promise<ParsedJson> {
   return async (...args) => {
     const run = await runMedrec([...args, '--dir', dir, '--json'])
     if (run.exitCode !== 0) throw new Error(`medrec ${args.join(' ')} failed: ${run.stdout}\n${run.stderr}`)
@@ -39,13 +49,24 @@ export function medrecIn(dir: string): (...args: string[]) => Promise<any> {
  * resolves with its first stdout line, parsed, once it is ready. `stop` sends SIGTERM and
  * waits for it to exit.
  */
-export async function startMedrecServer(args: string[], timeoutMs = 60_000): Promise<{ready: any; stop(): Promise<number | undefined>; output(): string}> {
-  const child = execa(process.execPath, [bin, ...args, '--json'], {reject: false, env: {FORCE_COLOR: '0'}, stdin: 'ignore', buffer: false})
+export async function startMedrecServer(
+  args: string[],
+  timeoutMs = 60_000,
+): Promise<{ready: ParsedJson; stop(): Promise<number | undefined>; output(): string}> {
+  const child = execa(process.execPath, [bin, ...args, '--json'], {
+    reject: false,
+    env: {FORCE_COLOR: '0'},
+    stdin: 'ignore',
+    buffer: false,
+  })
   let stdout = ''
   let stderr = ''
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()))
-  const ready = await new Promise<any>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`medrec ${args.join(' ')} was not ready within ${timeoutMs} ms:\n${stdout}\n${stderr}`)), timeoutMs)
+  const ready = await new Promise<ParsedJson>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`medrec ${args.join(' ')} was not ready within ${timeoutMs} ms:\n${stdout}\n${stderr}`)),
+      timeoutMs,
+    )
     child.stdout?.on('data', (d: Buffer) => {
       stdout += d.toString()
       const newline = stdout.indexOf('\n')
@@ -59,7 +80,9 @@ export async function startMedrecServer(args: string[], timeoutMs = 60_000): Pro
         // A multi-line error document: wait for the exit below.
       }
     })
-    void child.then((r) => reject(new Error(`medrec ${args.join(' ')} exited (${r.exitCode}) before it was ready:\n${stdout}\n${stderr}`)))
+    void child.then((r) =>
+      reject(new Error(`medrec ${args.join(' ')} exited (${r.exitCode}) before it was ready:\n${stdout}\n${stderr}`)),
+    )
   })
   return {
     ready,

@@ -5,9 +5,16 @@ import {MedrecCommand} from '../../base-command.js'
 
 export default class AccountCreate extends MedrecCommand {
   static override summary = 'Create a named account (keystore and password in .medrec/keys) and fund it for gas.'
-  static override description = 'For participants that act through this tool: providers, patients, viewers. The key never leaves the directory; the deployer sends it --fund ether so it can pay for gas. An existing account is kept as it is.'
-  static override examples = ['<%= config.bin %> account create mercy', '<%= config.bin %> account create alice --fund 0.5']
-  static override args = {name: Args.string({description: 'Account name (lowercase letters, digits, dashes).', required: true})}
+  static override description =
+    'For participants that act through this tool: providers, patients, viewers. The key never leaves the ' +
+    'directory; the deployer sends it --fund ether so it can pay for gas. An existing account is kept as it is.'
+  static override examples = [
+    '<%= config.bin %> account create mercy',
+    '<%= config.bin %> account create alice --fund 0.5',
+  ]
+  static override args = {
+    name: Args.string({description: 'Account name (lowercase letters, digits, dashes).', required: true}),
+  }
   static override flags = {
     fund: Flags.string({summary: 'Ether the deployer sends the new account.', default: '1'}),
     'light-kdf': Flags.boolean({summary: 'Weak, fast key encryption (throwaway chains only).'}),
@@ -15,8 +22,14 @@ export default class AccountCreate extends MedrecCommand {
 
   async run(): Promise<CreateAccountResult> {
     const {args, flags} = await this.parse(AccountCreate)
-    if (flags['light-kdf']) this.warn('--light-kdf: this key is encrypted with weak scrypt settings; use it only on throwaway chains.')
-    const result = await createAccount({dir: this.networkDir(flags), name: args.name, fundEther: flags.fund, lightKdf: flags['light-kdf']})
+    if (flags['light-kdf'])
+      this.warn('--light-kdf: this key is encrypted with weak scrypt settings; use it only on throwaway chains.')
+    const result = await createAccount({
+      dir: this.networkDir(flags),
+      name: args.name,
+      fundEther: flags.fund,
+      lightKdf: flags['light-kdf'],
+    })
     this.log(`${result.name}  ${result.address}${result.created ? '' : '  (existing account kept)'}`)
     return result
   }

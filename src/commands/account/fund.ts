@@ -4,9 +4,14 @@ import {fundAccount} from '../../accounts/accounts.js'
 import {MedrecCommand} from '../../base-command.js'
 
 export default class AccountFund extends MedrecCommand {
-  static override summary = 'Send ether from the consortium\'s deployer to an account, for gas.'
-  static override examples = ['<%= config.bin %> account fund alice', '<%= config.bin %> account fund 0x… --amount 0.25']
-  static override args = {account: Args.string({description: 'A key name of this directory, or a 0x address.', required: true})}
+  static override summary = "Send ether from the consortium's deployer to an account, for gas."
+  static override examples = [
+    '<%= config.bin %> account fund alice',
+    '<%= config.bin %> account fund 0x… --amount 0.25',
+  ]
+  static override args = {
+    account: Args.string({description: 'A key name of this directory, or a 0x address.', required: true}),
+  }
   static override flags = {amount: Flags.string({summary: 'Ether to send.', default: '1'})}
 
   async run(): Promise<Awaited<ReturnType<typeof fundAccount>>> {

@@ -7,12 +7,12 @@ import {recoverPatient, type RecoverPatientReturnType} from '../../consortium/re
 
 export default class ConsortiumRecoverPatient extends MedrecCommand {
   static override summary =
-    'Vote to start recovering a patient who lost its key; the patient\'s current key can cancel it.'
+    "Vote to start recovering a patient who lost its key; the patient's current key can cancel it."
   static override description =
-    'Casts the vote of one sealing provider (--as) for Consortium.voteRecoverPatient. When a majority has voted, a '
-    + 'recovery to --to starts: the new key may complete it only after the Registrar\'s governance delay (7 days, or '
-    + 'the patient\'s longer guardian delay), and until then the patient\'s current key can cancel it. A patient who '
-    + 'refused recovery by the consortium cannot be recovered this way.'
+    'Casts the vote of one sealing provider (--as) for Consortium.voteRecoverPatient. When a majority has voted, a ' +
+    "recovery to --to starts: the new key may complete it only after the Registrar's governance delay (7 days, or " +
+    "the patient's longer guardian delay), and until then the patient's current key can cancel it. A patient who " +
+    'refused recovery by the consortium cannot be recovered this way.'
   static override examples = [
     '<%= config.bin %> consortium recover-patient --local-id MRN-0042 --provider mercy --to alice-new --as sealer-1',
   ]
@@ -20,7 +20,7 @@ export default class ConsortiumRecoverPatient extends MedrecCommand {
     ...identityFlags,
     provider: patientProviderFlag,
     to: Flags.string({
-      summary: 'The patient\'s new account: a 0x address or a key name in this directory.',
+      summary: "The patient's new account: a 0x address or a key name in this directory.",
       required: true,
     }),
     as: Flags.string({summary: 'Your sealing provider, whose key signs the vote.', required: true}),

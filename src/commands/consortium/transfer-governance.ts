@@ -5,11 +5,11 @@ import {describeConsortiumVote} from '../../consortium/describe-consortium-vote.
 import {transferGovernance, type TransferGovernanceReturnType} from '../../consortium/transfer-governance.js'
 
 export default class ConsortiumTransferGovernance extends MedrecCommand {
-  static override summary = 'Vote to hand the Registrar\'s governance to a successor contract.'
+  static override summary = "Vote to hand the Registrar's governance to a successor contract."
   static override description =
-    'Casts the vote of one sealing provider (--as) for Consortium.voteTransferGovernance. When a majority has voted, '
-    + 'the Registrar names NEXT its pending governance; the Consortium keeps governing until NEXT calls '
-    + 'Registrar.acceptGovernance. NEXT must be a contract. The zero address cancels a pending handover.'
+    'Casts the vote of one sealing provider (--as) for Consortium.voteTransferGovernance. When a majority has voted, ' +
+    'the Registrar names NEXT its pending governance; the Consortium keeps governing until NEXT calls ' +
+    'Registrar.acceptGovernance. NEXT must be a contract. The zero address cancels a pending handover.'
   static override examples = [
     '<%= config.bin %> consortium transfer-governance 0x5B38Da6a701c568545dCfcB03FcB875f56beddC4 --as sealer-1',
   ]

@@ -12,22 +12,45 @@ import {assertNoPush0} from '../../contracts/push0.js'
 
 export default class ContractsCompile extends MedrecCommand {
   static override summary = 'Compile the MedRec contracts (solc, evmVersion london) and write artifacts.'
-  static override description = 'Writes one JSON artifact per contract (ABI, bytecode, deployed bytecode, immutable ranges, source hash, solc version and settings) and a TypeScript ABI module per contract that viem can type from. Bytecode containing PUSH0 (which a London chain rejects) is refused.'
-  static override examples = ['<%= config.bin %> contracts compile', '<%= config.bin %> contracts compile --out ./build/contracts']
+  static override description =
+    'Writes one JSON artifact per contract (ABI, bytecode, deployed bytecode, immutable ranges, ' +
+    'source hash, solc version and settings) and a TypeScript ABI module per contract that viem ' +
+    'can type from. Bytecode containing PUSH0 (which a London chain rejects) is refused.'
+  static override examples = [
+    '<%= config.bin %> contracts compile',
+    '<%= config.bin %> contracts compile --out ./build/contracts',
+  ]
 
   static override flags = {
     out: Flags.string({summary: 'Directory for the artifacts (ABI modules go to OUT/abi).', default: 'artifacts'}),
-    contracts: Flags.directory({summary: 'Directory of the Solidity sources.', default: packagedContractsDir, exists: true}),
+    contracts: Flags.directory({
+      summary: 'Directory of the Solidity sources.',
+      default: packagedContractsDir,
+      exists: true,
+    }),
   }
 
-  async run(): Promise<{solcVersion: string; contracts: Record<string, {sourceHash: string; bytecodeBytes: number}>; files: string[]}> {
+  async run(): Promise<{
+    solcVersion: string
+    contracts: Record<string, {sourceHash: string; bytecodeBytes: number}>
+    files: string[]
+  }> {
     const {flags} = await this.parse(ContractsCompile)
     const out = join(this.networkDir(flags), flags.out)
     const result = await compileMedrecContracts({contractsDir: flags.contracts})
-    for (const artifact of Object.values(result.artifacts)) assertNoPush0(artifact.contractName, artifact.deployedBytecode)
+    for (const artifact of Object.values(result.artifacts))
+      assertNoPush0(artifact.contractName, artifact.deployedBytecode)
     const files = await writeContractArtifacts(result, {artifactsDir: out, abiModuleDir: join(out, 'abi')})
-    this.log(`Compiled ${Object.keys(result.artifacts).join(', ')} with solc ${result.solcVersion} (evmVersion london); wrote ${files.length} files to ${out}.`)
-    const contracts = Object.fromEntries(Object.values(result.artifacts).map((a) => [a.contractName, {sourceHash: a.sourceHash, bytecodeBytes: (a.deployedBytecode.length - 2) / 2}]))
+    this.log(
+      `Compiled ${Object.keys(result.artifacts).join(', ')} with solc ` +
+        `${result.solcVersion} (evmVersion london); wrote ${files.length} files to ${out}.`,
+    )
+    const contracts = Object.fromEntries(
+      Object.values(result.artifacts).map((a) => [
+        a.contractName,
+        {sourceHash: a.sourceHash, bytecodeBytes: (a.deployedBytecode.length - 2) / 2},
+      ]),
+    )
     return {solcVersion: result.solcVersion, contracts, files}
   }
 }

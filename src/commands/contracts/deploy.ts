@@ -3,7 +3,10 @@ import {deployNetworkContracts, type DeployNetworkContractsResult} from '../../c
 
 export default class ContractsDeploy extends MedrecCommand {
   static override summary = 'Deploy the MedRec contracts to the running network (idempotent).'
-  static override description = 'Compiles the packaged contracts, refuses PUSH0 bytecode, and deploys Relationship, Summary and Registrar from the consortium\'s deployer key through the RPC node. Addresses are recorded in the network\'s state; running it again finds them and leaves them.'
+  static override description =
+    'Compiles the packaged contracts, refuses PUSH0 bytecode, and deploys Relationship, ' +
+    "Summary and Registrar from the consortium's deployer key through the RPC node. Addresses " +
+    "are recorded in the network's state; running it again finds them and leaves them."
   static override examples = ['<%= config.bin %> contracts deploy', '<%= config.bin %> contracts deploy --json']
 
   async run(): Promise<DeployNetworkContractsResult> {

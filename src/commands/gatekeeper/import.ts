@@ -5,14 +5,23 @@ import {identityFlags} from '../../cli/shared-flags.js'
 import {importRecords, type ImportRecordsResult} from '../../gatekeeper/import-records.js'
 
 export default class GatekeeperImport extends MedrecCommand {
-  static override summary = 'Load a FHIR R4 bundle (or one resource) into a provider\'s gatekeeper store, for one patient.'
-  static override description = 'Every resource in the file is stored under the patient\'s opaque identity (from --id, or --local-id through the consortium\'s keyed hash). Resources already there with the same content keep their version; changed ones get the next version, and subscribed patients are notified. The whole file is checked first: one problem anywhere and nothing is stored.'
+  static override summary =
+    "Load a FHIR R4 bundle (or one resource) into a provider's gatekeeper store, for one patient."
+  static override description =
+    "Every resource in the file is stored under the patient's opaque identity (from --id, or " +
+    "--local-id through the consortium's keyed hash). Resources already there with the same " +
+    'content keep their version; changed ones get the next version, and subscribed patients ' +
+    'are notified. The whole file is checked first: one problem anywhere and nothing is stored.'
   static override examples = ['<%= config.bin %> gatekeeper import bundle.json --provider mercy --local-id MRN-0042']
   static override args = {file: Args.string({description: 'The FHIR JSON file.', required: true})}
   static override flags = {
     ...identityFlags,
     provider: Flags.string({summary: 'The provider whose store receives the records.', required: true}),
-    store: Flags.string({summary: 'Where the records are (postgres reads MEDREC_POSTGRES_URL).', options: ['sqlite', 'postgres'], default: 'sqlite'}),
+    store: Flags.string({
+      summary: 'Where the records are (postgres reads MEDREC_POSTGRES_URL).',
+      options: ['sqlite', 'postgres'],
+      default: 'sqlite',
+    }),
     'sqlite-file': Flags.string({summary: 'The SQLite file (default .medrec/gatekeeper/PROVIDER/records.sqlite).'}),
   }
 
@@ -27,7 +36,10 @@ export default class GatekeeperImport extends MedrecCommand {
       store: flags.store as 'sqlite' | 'postgres',
       sqliteFile: flags['sqlite-file'],
     })
-    this.log(`${result.resources} resources for patient ${result.patient}: ${result.changed} new or changed, ${result.unchanged} unchanged (${result.store} store).`)
+    this.log(
+      `${result.resources} resources for patient ${result.patient}: ${result.changed} ` +
+        `new or changed, ${result.unchanged} unchanged (${result.store} store).`,
+    )
     return result
   }
 }

@@ -6,8 +6,11 @@ import {describeRecords, parseTypes, typesFlag} from '../../patient/describe-rec
 import {queryRelationship, type RecordsReport} from '../../patient/patient-records.js'
 
 export default class GatekeeperQuery extends MedrecCommand {
-  static override summary = 'Ask one relationship\'s gatekeeper for records, as any requester the chain allows (patient, steward or viewer).'
-  static override description = 'Signs the request with --as, sends it to the gatekeeper named in the relationship\'s pointer, and decrypts the answer. A viewer asks for the resource types its grant covers (--types).'
+  static override summary =
+    "Ask one relationship's gatekeeper for records, as any requester the chain allows (patient, steward or viewer)."
+  static override description =
+    "Signs the request with --as, sends it to the gatekeeper named in the relationship's pointer, " +
+    'and decrypts the answer. A viewer asks for the resource types its grant covers (--types).'
   static override examples = ['<%= config.bin %> gatekeeper query 0x… --as st-anne --types Observation']
   static override args = {relationship: Args.string({description: 'Address of the relationship.', required: true})}
   static override flags = {
@@ -18,7 +21,13 @@ export default class GatekeeperQuery extends MedrecCommand {
 
   async run(): Promise<RecordsReport> {
     const {args, flags} = await this.parse(GatekeeperQuery)
-    const report = await queryRelationship({dir: this.networkDir(flags), as: flags.as, relationship: args.relationship, resourceTypes: parseTypes(flags.types), caFile: flags.ca})
+    const report = await queryRelationship({
+      dir: this.networkDir(flags),
+      as: flags.as,
+      relationship: args.relationship,
+      resourceTypes: parseTypes(flags.types),
+      caFile: flags.ca,
+    })
     for (const line of describeRecords(report)) this.log(line)
     return report
   }

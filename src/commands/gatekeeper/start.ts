@@ -7,8 +7,14 @@ import {startGatekeeper} from '../../gatekeeper/start-gatekeeper.js'
 import {networkPaths} from '../../workspace/network-files.js'
 
 export default class GatekeeperStart extends MedrecCommand {
-  static override summary = 'Run a provider\'s Database Gatekeeper: signed record queries answered only where the chain allows.'
-  static override description = `Serves the provider's records (FHIR R4, keyed by the patient's opaque identity) to requesters who sign each request with their key (EIP-712, bound to this chain, the Registrar and this gatekeeper). Each request is checked against Registrar.canAccess at the latest block, logged to a hash-chained, MACed audit log (its head anchored on chain every --anchor-every seconds when the provider\'s key is here) before it is answered, and answered encrypted to the requester's key. Binds to 127.0.0.1 unless --host says otherwise; serves HTTPS when given --tls-cert and --tls-key.
+  static override summary =
+    "Run a provider's Database Gatekeeper: signed record queries answered only where the chain allows."
+  static override description =
+    `Serves the provider's records (FHIR R4, keyed by the patient's opaque identity) to requesters who sign each \
+request with their key (EIP-712, bound to this chain, the Registrar and this gatekeeper). Each request is checked \
+against Registrar.canAccess at the latest block, logged to a hash-chained, MACed audit log (its head anchored on chain \
+every --anchor-every seconds when the provider's key is here) before it is answered, and answered encrypted to the \
+requester's key. Binds to 127.0.0.1 unless --host says otherwise; serves HTTPS when given --tls-cert and --tls-key.
 
 Refuses every request (503, and /v1/health says why) while the chain's newest block is older than 5 Clique periods \
 of the network (at least 30 s): a node that stopped receiving blocks must not keep answering from an old state. \
@@ -16,8 +22,14 @@ Requests are limited per source address and per requester (429 beyond); refusals
 counted in summary lines of the audit log rather than logged one by one. Only one gatekeeper may run per provider \
 and audit log.
 
-The store is SQLite in .medrec/gatekeeper/PROVIDER/records.sqlite by default; with --store postgres it is the PostgreSQL database named by the environment variable MEDREC_POSTGRES_URL (never a flag: a command line is visible to every user of the machine). Runs until interrupted (Ctrl-C).`
-  static override examples = ['<%= config.bin %> gatekeeper start --provider mercy', 'MEDREC_POSTGRES_URL=postgres://gk@db/records <%= config.bin %> gatekeeper start --provider mercy --store postgres --host 0.0.0.0 --tls-cert cert.pem --tls-key key.pem']
+The store is SQLite in .medrec/gatekeeper/PROVIDER/records.sqlite by default; with --store postgres it is the \
+PostgreSQL database named by the environment variable MEDREC_POSTGRES_URL (never a flag: a command line is visible to \
+every user of the machine). Runs until interrupted (Ctrl-C).`
+  static override examples = [
+    '<%= config.bin %> gatekeeper start --provider mercy',
+    'MEDREC_POSTGRES_URL=postgres://gk@db/records <%= config.bin %> gatekeeper start ' +
+      '--provider mercy --store postgres --host 0.0.0.0 --tls-cert cert.pem --tls-key key.pem',
+  ]
   static override flags = {
     provider: Flags.string({summary: 'The provider this gatekeeper answers for.', required: true}),
     host: Flags.string({summary: 'Address to listen on.', default: '127.0.0.1'}),
@@ -29,7 +41,7 @@ The store is SQLite in .medrec/gatekeeper/PROVIDER/records.sqlite by default; wi
       summary: 'The key that MACs the audit log (default .medrec/keys/PROVIDER/audit-mac.key, made with a new log).',
     }),
     'anchor-every': Flags.integer({
-      summary: 'Seconds between on-chain anchors of the audit log\'s head (needs the provider\'s key here); 0: never.',
+      summary: "Seconds between on-chain anchors of the audit log's head (needs the provider's key here); 0: never.",
       default: 300,
       min: 0,
       max: 86_400,
@@ -63,9 +75,15 @@ The store is SQLite in .medrec/gatekeeper/PROVIDER/records.sqlite by default; wi
   }> {
     const {flags} = await this.parse(GatekeeperStart)
     const dir = this.networkDir(flags)
-    const store = gatekeeperStoreSpec(networkPaths(dir), flags.provider, {kind: flags.store as 'sqlite' | 'postgres', sqliteFile: flags['sqlite-file']})
+    const store = gatekeeperStoreSpec(networkPaths(dir), flags.provider, {
+      kind: flags.store as 'sqlite' | 'postgres',
+      sqliteFile: flags['sqlite-file'],
+    })
     if (flags.host !== '127.0.0.1' && flags.host !== 'localhost' && flags.host !== '::1' && !flags['tls-cert']) {
-      this.warn(`Listening on ${flags.host} without TLS: responses are encrypted to each requester, but requests and their metadata travel in the clear. Give --tls-cert and --tls-key.`)
+      this.warn(
+        `Listening on ${flags.host} without TLS: responses are encrypted to each requester, ` +
+          `but requests and their metadata travel in the clear. Give --tls-cert and --tls-key.`,
+      )
     }
     const running = await startGatekeeper({
       dir,
@@ -78,9 +96,11 @@ The store is SQLite in .medrec/gatekeeper/PROVIDER/records.sqlite by default; wi
       anchorEverySeconds: flags['anchor-every'],
       // Progress goes to stderr, so stdout keeps only the ready line.
       onAnchor: (event) =>
-        process.stderr.write(event.type === 'anchored'
-          ? `Audit log anchored at entry ${event.entries} in block ${event.block} (${event.transactionHash}).\n`
-          : `Could not anchor the audit log${event.entries ? ` at entry ${event.entries}` : ''}: ${event.message}\n`),
+        process.stderr.write(
+          event.type === 'anchored'
+            ? `Audit log anchored at entry ${event.entries} in block ${event.block} (${event.transactionHash}).\n`
+            : `Could not anchor the audit log${event.entries ? ` at entry ${event.entries}` : ''}: ${event.message}\n`,
+        ),
       tls: flags['tls-cert'] && flags['tls-key'] ? {certFile: flags['tls-cert'], keyFile: flags['tls-key']} : undefined,
       maxHeadAgeMs: flags['max-head-age'] === undefined ? undefined : flags['max-head-age'] * 1000,
       limits: {

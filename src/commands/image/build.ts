@@ -6,7 +6,11 @@ import {buildGethImage, type BuildGethImageResult} from '../../image/build-geth-
 
 export default class ImageBuild extends MedrecCommand {
   static override summary = `Build the pinned geth image (${pinnedGethImage}) locally.`
-  static override description = `For machines that cannot pull from a registry. Packages a geth 1.13.x linux binary into a minimal image (FROM scratch). The binary comes from --geth-binary, MEDREC_GETH_BINARY or the cache (~/.cache/medrec/geth); with none found and Go installed, geth is built from its Go module first and cached. Any geth other than 1.13.x is refused: later releases cannot seal Clique.`
+  static override description =
+    `For machines that cannot pull from a registry. Packages a geth 1.13.x linux binary into a ` +
+    `minimal image (FROM scratch). The binary comes from --geth-binary, MEDREC_GETH_BINARY or the ` +
+    `cache (~/.cache/medrec/geth); with none found and Go installed, geth is built from its Go module ` +
+    `first and cached. Any geth other than 1.13.x is refused: later releases cannot seal Clique.`
   static override examples = ['<%= config.bin %> image build', '<%= config.bin %> image build --geth-binary ./geth']
 
   static override flags = {

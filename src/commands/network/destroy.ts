@@ -8,8 +8,10 @@ import {MedrecError} from '../../errors/medrec-error.js'
 import {destroyNetwork, networkExists, type DestroyNetworkResult} from '../../network/stop-network.js'
 
 export default class NetworkDestroy extends MedrecCommand {
-  static override summary = 'Remove the network\'s containers, volumes and Docker network: the chain is lost.'
-  static override description = 'Keys, medrec.yaml and genesis.json stay, so `medrec network up` starts a new chain with the same sealers. Asks first unless --force.'
+  static override summary = "Remove the network's containers, volumes and Docker network: the chain is lost."
+  static override description =
+    'Keys, medrec.yaml and genesis.json stay, so `medrec network up` ' +
+    'starts a new chain with the same sealers. Asks first unless --force.'
   static override examples = ['<%= config.bin %> network destroy', '<%= config.bin %> network destroy --force']
 
   static override flags = {
@@ -22,12 +24,18 @@ export default class NetworkDestroy extends MedrecCommand {
     const engine = this.dockerEngine()
     if (!flags.force && (await networkExists({dir, engine}))) {
       if (!process.stdin.isTTY || this.jsonEnabled()) {
-        throw new MedrecError(errorCodes.CONFIRMATION_REQUIRED, 'Destroying the network deletes its chain, and there is no terminal to confirm on.', {
-          hint: 'Pass --force to confirm.',
-        })
+        throw new MedrecError(
+          errorCodes.CONFIRMATION_REQUIRED,
+          'Destroying the network deletes its chain, and there is no terminal to confirm on.',
+          {
+            hint: 'Pass --force to confirm.',
+          },
+        )
       }
       const rl = createInterface({input: process.stdin, output: process.stderr})
-      const answer = await rl.question('This deletes every block of the chain (keys are kept). Type "destroy" to confirm: ')
+      const answer = await rl.question(
+        'This deletes every block of the chain (keys are kept). Type "destroy" to confirm: ',
+      )
       rl.close()
       if (answer.trim() !== 'destroy') {
         throw new MedrecError(errorCodes.CONFIRMATION_REQUIRED, 'Not confirmed; nothing was removed.')
@@ -35,7 +43,9 @@ export default class NetworkDestroy extends MedrecCommand {
     }
     const result = await destroyNetwork({dir, engine})
     const r = result.removed
-    this.log(`Removed ${r.containers} container(s), ${r.volumes} volume(s) and ${r.networks} network(s) of "${result.name}".`)
+    this.log(
+      `Removed ${r.containers} container(s), ${r.volumes} volume(s) and ${r.networks} network(s) of "${result.name}".`,
+    )
     return result
   }
 }

@@ -3,13 +3,17 @@ import {downNetwork, type DownNetworkResult} from '../../network/stop-network.js
 
 export default class NetworkDown extends MedrecCommand {
   static override summary = 'Stop the network, keeping every block.'
-  static override description = 'Stops every node gracefully (geth writes its state to disk); containers, volumes and keys stay. `medrec network up` resumes the same chain.'
+  static override description =
+    'Stops every node gracefully (geth writes its state to disk); containers, ' +
+    'volumes and keys stay. `medrec network up` resumes the same chain.'
   static override examples = ['<%= config.bin %> network down']
 
   async run(): Promise<DownNetworkResult> {
     const {flags} = await this.parse(NetworkDown)
     const result = await downNetwork({dir: this.networkDir(flags), engine: this.dockerEngine()})
-    this.log(result.stopped.length > 0 ? `Stopped ${result.stopped.join(', ')}.` : `Network "${result.name}" was not running.`)
+    this.log(
+      result.stopped.length > 0 ? `Stopped ${result.stopped.join(', ')}.` : `Network "${result.name}" was not running.`,
+    )
     return result
   }
 }

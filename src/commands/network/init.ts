@@ -5,15 +5,24 @@ import {initNetwork, type InitNetworkResult} from '../../network/init-network.js
 
 export default class NetworkInit extends MedrecCommand {
   static override summary = 'Write medrec.yaml, genesis.json and a key for every sealer.'
-  static override description = `Creates the files of a new Clique network in --dir: medrec.yaml (the configuration you own, with a JSON Schema beside it), genesis.json, and under .medrec/keys a keystore v3 file, a random password file (mode 0600) and a node key for each sealer, the keyless RPC node and the consortium's deployer account.
-Existing keys are never overwritten: with --force the configuration and genesis are rewritten around the keys already there.`
-  static override examples = ['<%= config.bin %> network init', '<%= config.bin %> network init --sealers 5 --period 2 --dir ./consortium']
+  static override description =
+    `Creates the files of a new Clique network in --dir: medrec.yaml (the configuration you own, with a JSON Schema \
+beside it), genesis.json, and under .medrec/keys a keystore v3 file, a random password file (mode 0600) and a node key \
+for each sealer, the keyless RPC node and the consortium's deployer account.
+Existing keys are never overwritten: with --force the configuration and genesis are rewritten around the keys already \
+there.`
+  static override examples = [
+    '<%= config.bin %> network init',
+    '<%= config.bin %> network init --sealers 5 --period 2 --dir ./consortium',
+  ]
 
   static override flags = {
     name: Flags.string({summary: 'Network name (prefixes every Docker object).', default: 'medrec'}),
     sealers: Flags.integer({summary: 'Number of sealers.', default: 3, min: 1, max: 64}),
     'chain-id': Flags.integer({summary: 'Chain id (random unused one by default).', min: 1}),
-    'allow-well-known-chain-id': Flags.boolean({summary: 'Allow a chain id of a public network or a dev tool (unsafe).'}),
+    'allow-well-known-chain-id': Flags.boolean({
+      summary: 'Allow a chain id of a public network or a dev tool (unsafe).',
+    }),
     period: Flags.integer({summary: 'Clique block period in seconds.', default: 5, min: 1}),
     epoch: Flags.integer({summary: 'Blocks between Clique checkpoints.', default: 30_000, min: 1}),
     'gas-limit': Flags.integer({summary: 'Block gas limit.', default: 30_000_000}),
@@ -25,7 +34,8 @@ Existing keys are never overwritten: with --force the configuration and genesis 
   async run(): Promise<InitNetworkResult> {
     const {flags} = await this.parse(NetworkInit)
     const dir = this.networkDir(flags)
-    if (flags['light-kdf']) this.warn('--light-kdf: keys are encrypted with weak scrypt settings; use this only for throwaway chains.')
+    if (flags['light-kdf'])
+      this.warn('--light-kdf: keys are encrypted with weak scrypt settings; use this only for throwaway chains.')
     const result = await initNetwork({
       dir,
       name: flags.name,

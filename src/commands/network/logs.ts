@@ -8,7 +8,11 @@ import {openNetworkLogs} from '../../network/network-logs.js'
 export default class NetworkLogs extends MedrecCommand {
   static override summary = 'Show the logs of one node, or of all of them.'
   static override enableJsonFlag = false
-  static override examples = ['<%= config.bin %> network logs', '<%= config.bin %> network logs sealer-1 -f', '<%= config.bin %> network logs rpc --tail 50']
+  static override examples = [
+    '<%= config.bin %> network logs',
+    '<%= config.bin %> network logs sealer-1 -f',
+    '<%= config.bin %> network logs rpc --tail 50',
+  ]
 
   static override args = {
     node: Args.string({description: 'A sealer\'s name, or "rpc". All nodes when omitted.'}),
@@ -21,7 +25,13 @@ export default class NetworkLogs extends MedrecCommand {
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(NetworkLogs)
-    const streams = await openNetworkLogs({dir: this.networkDir(flags), engine: this.dockerEngine(), node: args.node, follow: flags.follow, tail: flags.tail})
+    const streams = await openNetworkLogs({
+      dir: this.networkDir(flags),
+      engine: this.dockerEngine(),
+      node: args.node,
+      follow: flags.follow,
+      tail: flags.tail,
+    })
     const prefixed = streams.length > 1
     const width = Math.max(...streams.map((s) => s.node.length))
     await Promise.all(
@@ -29,7 +39,9 @@ export default class NetworkLogs extends MedrecCommand {
         ({node, stream}) =>
           new Promise<void>((resolve, reject) => {
             const lines = createInterface({input: stream, crlfDelay: Infinity})
-            lines.on('line', (line) => process.stdout.write(prefixed ? `${node.padEnd(width)} | ${line}\n` : `${line}\n`))
+            lines.on('line', (line) =>
+              process.stdout.write(prefixed ? `${node.padEnd(width)} | ${line}\n` : `${line}\n`),
+            )
             lines.on('close', resolve)
             stream.on('error', reject)
           }),

@@ -3,7 +3,9 @@ import {readNetworkStatus, type NetworkStatus} from '../../status/network-status
 
 export default class NetworkStatusCommand extends MedrecCommand {
   static override summary = 'Show the network: chain head, signers, liveness and each sealer.'
-  static override description = `Reads Docker, the RPC node and each sealer (over IPC). Liveness compares the signers online with the floor(N/2)+1 that Clique needs, and reports a stalled chain with the reason. Never changes anything.`
+  static override description =
+    `Reads Docker, the RPC node and each sealer (over IPC). Liveness compares the signers online with the ` +
+    `floor(N/2)+1 that Clique needs, and reports a stalled chain with the reason. Never changes anything.`
   static override examples = ['<%= config.bin %> network status', '<%= config.bin %> network status --json']
 
   async run(): Promise<NetworkStatus> {
@@ -12,18 +14,33 @@ export default class NetworkStatusCommand extends MedrecCommand {
     const age = status.headAgeSeconds === null ? '' : ` (${status.headAgeSeconds} s ago)`
     this.log(`Network   ${status.name}  (${status.state})`)
     this.log(`Chain id  ${status.chainId}`)
-    this.log(`JSON-RPC  ${status.rpcUrl}  (${status.rpc.reachable ? 'answering' : `not answering; container ${status.rpc.container}`})`)
+    const rpc = status.rpc.reachable ? 'answering' : `not answering; container ${status.rpc.container}`
+    this.log(`JSON-RPC  ${status.rpcUrl}  (${rpc})`)
     this.log(`Head      ${status.blockNumber ?? '-'}${age}`)
     const l = status.liveness
-    this.log(`Liveness  ${l.online}/${l.signers} signers online, ${l.needed} needed${l.stalled ? ' - STALLED' : ''}${l.reason ? `: ${l.reason}` : ''}`)
+    const stalled = `${l.stalled ? ' - STALLED' : ''}${l.reason ? `: ${l.reason}` : ''}`
+    this.log(`Liveness  ${l.online}/${l.signers} signers online, ${l.needed} needed${stalled}`)
     for (const d of status.drift) this.log(`Drift     ${d}`)
     this.log('')
     const rows = [
       ['SEALER', 'ADDRESS', 'CONTAINER', 'PEERS', 'SEALED/64', 'SIGNER'],
-      ...status.sealers.map((s) => [s.name, s.address, s.container, s.peers === null ? '-' : String(s.peers), s.sealedRecently === null ? '-' : String(s.sealedRecently), s.isSigner ? 'yes' : 'no']),
+      ...status.sealers.map((s) => [
+        s.name,
+        s.address,
+        s.container,
+        s.peers === null ? '-' : String(s.peers),
+        s.sealedRecently === null ? '-' : String(s.sealedRecently),
+        s.isSigner ? 'yes' : 'no',
+      ]),
     ]
     const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)))
-    for (const row of rows) this.log(row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd())
+    for (const row of rows)
+      this.log(
+        row
+          .map((cell, i) => cell.padEnd(widths[i]!))
+          .join('  ')
+          .trimEnd(),
+      )
     return status
   }
 }

@@ -7,7 +7,10 @@ import {syncPatientRecords, type SyncReport} from '../../patient/patient-records
 export default class PatientSync extends MedrecCommand {
   static override summary = "Keep a local copy of your records, updated from the gatekeepers' change notifications."
   static override description =
-    "Fetches your records from every accepted relationship's gatekeeper into .medrec/patients/NAME/records.sqlite. With --follow it then subscribes to each gatekeeper's notifications (a signed request, then a server-sent event stream) and fetches what changed, until the time is up or Ctrl-C. Updates never touch the chain."
+    "Fetches your records from every accepted relationship's gatekeeper into " +
+    '.medrec/patients/NAME/records.sqlite. With --follow it then subscribes to each ' +
+    "gatekeeper's notifications (a signed request, then a server-sent event stream) and " +
+    'fetches what changed, until the time is up or Ctrl-C. Updates never touch the chain.'
   static override examples = [
     '<%= config.bin %> patient sync --as alice',
     '<%= config.bin %> patient sync --as alice --follow 3600',
@@ -45,7 +48,8 @@ export default class PatientSync extends MedrecCommand {
       },
     })
     this.log(
-      `${report.records} records from ${report.relationships} relationships in ${report.cache}; ${report.changed} new or updated this run.`,
+      `${report.records} records from ${report.relationships} relationships ` +
+        `in ${report.cache}; ${report.changed} new or updated this run.`,
     )
     return report
   }

@@ -5,20 +5,36 @@ import {addProvider, type AddProviderReturnType} from '../../consortium/add-prov
 import {describeProviderChange} from '../../consortium/describe-provider-change.js'
 
 export default class ProviderAdd extends MedrecCommand {
-  static override summary = 'Admit a provider to the consortium\'s whitelist, by a majority of the sealing providers; with --sealer, also as a sealer.'
-  static override description = 'Creates the provider\'s keys and funds its account; then every sealing provider whose key is in this directory (or those named with --vote-as) votes on chain to admit it. The change passes with floor(N/2)+1 of the N sealing providers, Clique\'s own threshold. With --sealer the provider\'s node is also started on this Docker engine and peered, the signers cast their Clique votes once the whitelist vote has passed, and the command waits until the new signer has sealed a block. Where each provider holds only its own keys, the others approve with `medrec provider approve NAME --as THEIR_SEALER`.'
-  static override examples = ['<%= config.bin %> provider add st-anne --sealer', '<%= config.bin %> provider add city-lab', '<%= config.bin %> provider add st-anne --sealer --vote-as sealer-1']
-  static override args = {name: Args.string({description: 'The provider\'s name in the consortium.', required: true})}
+  static override summary =
+    "Admit a provider to the consortium's whitelist, by a majority " +
+    'of the sealing providers; with --sealer, also as a sealer.'
+  static override description =
+    "Creates the provider's keys and funds its account; then every sealing provider whose key is in this " +
+    'directory (or those named with --vote-as) votes on chain to admit it. The change passes with ' +
+    "floor(N/2)+1 of the N sealing providers, Clique's own threshold. With --sealer the provider's node is " +
+    'also started on this Docker engine and peered, the signers cast their Clique votes once the whitelist ' +
+    'vote has passed, and the command waits until the new signer has sealed a block. Where each provider ' +
+    'holds only its own keys, the others approve with `medrec provider approve NAME --as THEIR_SEALER`.'
+  static override examples = [
+    '<%= config.bin %> provider add st-anne --sealer',
+    '<%= config.bin %> provider add city-lab',
+    '<%= config.bin %> provider add st-anne --sealer --vote-as sealer-1',
+  ]
+  static override args = {name: Args.string({description: "The provider's name in the consortium.", required: true})}
   static override flags = {
     sealer: Flags.boolean({summary: 'Also run its sealer node and vote it into the Clique signer set.'}),
-    'vote-as': Flags.string({summary: 'Cast votes only as this sealing provider (repeatable; default: every one whose key is here).', multiple: true}),
+    'vote-as': Flags.string({
+      summary: 'Cast votes only as this sealing provider (repeatable; default: every one whose key is here).',
+      multiple: true,
+    }),
     timeout: Flags.integer({summary: 'Seconds to wait for it to join and seal.', default: 180, min: 1}),
     'light-kdf': Flags.boolean({summary: 'Weak, fast key encryption (throwaway chains only).'}),
   }
 
   async run(): Promise<AddProviderReturnType> {
     const {args, flags} = await this.parse(ProviderAdd)
-    if (flags['light-kdf']) this.warn('--light-kdf: this key is encrypted with weak scrypt settings; use it only on throwaway chains.')
+    if (flags['light-kdf'])
+      this.warn('--light-kdf: this key is encrypted with weak scrypt settings; use it only on throwaway chains.')
     const renderer = this.progress()
     const result = await addProvider({
       dir: this.networkDir(flags),

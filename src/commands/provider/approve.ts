@@ -5,8 +5,12 @@ import {approveProvider, type ApproveProviderReturnType} from '../../consortium/
 import {describeProviderChange} from '../../consortium/describe-provider-change.js'
 
 export default class ProviderApprove extends MedrecCommand {
-  static override summary = 'Cast one sealing provider\'s votes (on chain and in Clique) for the open proposal about a provider.'
-  static override description = 'For consortia where each provider holds only its own keys: `--as` names your sealer, whose key signs the on-chain vote and whose node casts the Clique vote over IPC. When your vote completes the majority, the command waits until the new sealer has sealed a block, or the removed one has left and its node is gone.'
+  static override summary =
+    "Cast one sealing provider's votes (on chain and in Clique) for the open proposal about a provider."
+  static override description =
+    'For consortia where each provider holds only its own keys: `--as` names your sealer, whose key signs the ' +
+    'on-chain vote and whose node casts the Clique vote over IPC. When your vote completes the majority, the ' +
+    'command waits until the new sealer has sealed a block, or the removed one has left and its node is gone.'
   static override examples = ['<%= config.bin %> provider approve st-anne --as sealer-2']
   static override args = {name: Args.string({description: 'The provider the proposal is about.', required: true})}
   static override flags = {
@@ -17,7 +21,14 @@ export default class ProviderApprove extends MedrecCommand {
   async run(): Promise<ApproveProviderReturnType> {
     const {args, flags} = await this.parse(ProviderApprove)
     const renderer = this.progress()
-    const result = await approveProvider({dir: this.networkDir(flags), engine: this.dockerEngine(), name: args.name, as: flags.as, timeoutMs: flags.timeout * 1000, progress: renderer.listener})
+    const result = await approveProvider({
+      dir: this.networkDir(flags),
+      engine: this.dockerEngine(),
+      name: args.name,
+      as: flags.as,
+      timeoutMs: flags.timeout * 1000,
+      progress: renderer.listener,
+    })
     await renderer.finish()
     for (const line of describeProviderChange(result)) this.log(line)
     return result

@@ -2,18 +2,29 @@ import {MedrecCommand} from '../../base-command.js'
 import {listProviders, type ListProvidersReturnType} from '../../consortium/list-providers.js'
 
 export default class ProviderList extends MedrecCommand {
-  static override summary = 'The provider whitelist beside the Clique signer set, open proposals, and any drift between them.'
-  static override description = 'Reads the Registrar\'s certified providers and the Consortium\'s sealing members from the chain and the signer set from clique_getSigners. Drift is any provider that seals without being a sealing provider on the whitelist, or the reverse.'
+  static override summary =
+    'The provider whitelist beside the Clique signer set, open proposals, and any drift between them.'
+  static override description =
+    "Reads the Registrar's certified providers and the Consortium's sealing members " +
+    'from the chain and the signer set from clique_getSigners. Drift is any provider ' +
+    'that seals without being a sealing provider on the whitelist, or the reverse.'
 
   async run(): Promise<ListProvidersReturnType> {
     const {flags} = await this.parse(ProviderList)
     const listing = await listProviders({dir: this.networkDir(flags)})
-    this.log(`Consortium ${listing.consortium}: ${listing.members} sealing providers; a change passes with ${listing.threshold}.`)
+    this.log(
+      `Consortium ${listing.consortium}: ${listing.members} sealing ` +
+        `providers; a change passes with ${listing.threshold}.`,
+    )
     for (const p of listing.providers) {
       const role = p.certified ? (p.sealing ? 'whitelisted, sealing provider' : 'whitelisted') : 'off the whitelist'
-      this.log(`  ${(p.name ?? p.id.slice(0, 18)).padEnd(18)} ${p.account}  ${role}; ${p.signer ? 'Clique signer' : 'not a signer'}`)
+      const signer = p.signer ? 'Clique signer' : 'not a signer'
+      this.log(`  ${(p.name ?? p.id.slice(0, 18)).padEnd(18)} ${p.account}  ${role}; ${signer}`)
     }
-    for (const p of listing.pending) this.log(`Open: ${p.action} ${p.name ?? p.id}${p.sealer ? ' as a sealer' : ''}, ${p.votes} of ${p.threshold} votes`)
+    for (const p of listing.pending)
+      this.log(
+        `Open: ${p.action} ${p.name ?? p.id}${p.sealer ? ' as a sealer' : ''}, ${p.votes} of ${p.threshold} votes`,
+      )
     for (const d of listing.drift) this.log(`Drift: ${d}`)
     return listing
   }

@@ -5,19 +5,33 @@ import {removeProvider, type RemoveProviderReturnType} from '../../consortium/re
 import {describeProviderChange} from '../../consortium/describe-provider-change.js'
 
 export default class ProviderRemove extends MedrecCommand {
-  static override summary = 'Vote a provider off the whitelist and, if it seals, out of the signer set; then stop its node.'
-  static override description = 'The sealing providers whose keys are here (or those named with --vote-as) vote on chain to remove it, and its fellow signers vote it out of Clique. Once it has left the signer set and the others have sealed on, its node and volume are removed and it leaves medrec.yaml. Its keys stay in .medrec/keys.'
+  static override summary =
+    'Vote a provider off the whitelist and, if it seals, out of the signer set; then stop its node.'
+  static override description =
+    'The sealing providers whose keys are here (or those named with --vote-as) vote on chain to remove it, ' +
+    'and its fellow signers vote it out of Clique. Once it has left the signer set and the others have ' +
+    'sealed on, its node and volume are removed and it leaves medrec.yaml. Its keys stay in .medrec/keys.'
   static override examples = ['<%= config.bin %> provider remove st-anne']
   static override args = {name: Args.string({description: 'The provider to remove.', required: true})}
   static override flags = {
-    'vote-as': Flags.string({summary: 'Cast votes only as this sealing provider (repeatable; default: every one whose key is here).', multiple: true}),
+    'vote-as': Flags.string({
+      summary: 'Cast votes only as this sealing provider (repeatable; default: every one whose key is here).',
+      multiple: true,
+    }),
     timeout: Flags.integer({summary: 'Seconds to wait for it to leave.', default: 180, min: 1}),
   }
 
   async run(): Promise<RemoveProviderReturnType> {
     const {args, flags} = await this.parse(ProviderRemove)
     const renderer = this.progress()
-    const result = await removeProvider({dir: this.networkDir(flags), engine: this.dockerEngine(), name: args.name, voteAs: flags['vote-as'], timeoutMs: flags.timeout * 1000, progress: renderer.listener})
+    const result = await removeProvider({
+      dir: this.networkDir(flags),
+      engine: this.dockerEngine(),
+      name: args.name,
+      voteAs: flags['vote-as'],
+      timeoutMs: flags.timeout * 1000,
+      progress: renderer.listener,
+    })
     await renderer.finish()
     for (const line of describeProviderChange(result)) this.log(line)
     return result

@@ -5,10 +5,10 @@ import {asFlag, recoveryPatientArg} from '../../cli/shared-flags.js'
 import {approveRecovery, type ApproveRecoveryResult} from '../../registrar/approve-recovery.js'
 
 export default class RecoveryApprove extends MedrecCommand {
-  static override summary = 'As a guardian, approve moving a patient\'s identity to a new account.'
+  static override summary = "As a guardian, approve moving a patient's identity to a new account."
   static override description = [
-    'When the patient\'s threshold of guardians has approved the same NEW_ACCOUNT, the recovery starts; the new key',
-    'completes it after the patient\'s delay (`medrec recovery complete`), unless the patient\'s current key cancels',
+    "When the patient's threshold of guardians has approved the same NEW_ACCOUNT, the recovery starts; the new key",
+    "completes it after the patient's delay (`medrec recovery complete`), unless the patient's current key cancels",
     'it first.',
   ].join(' ')
   static override examples = ['<%= config.bin %> recovery approve 0x…(patient identity) alice-new --as bob']

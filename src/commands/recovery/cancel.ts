@@ -10,9 +10,11 @@ export default class RecoveryCancel extends MedrecCommand {
   async run(): Promise<CancelRecoveryResult> {
     const {flags} = await this.parse(RecoveryCancel)
     const r = await cancelRecovery({dir: this.networkDir(flags), as: flags.as})
-    this.log(r.cancelled
-      ? `Cancelled the recovery of ${r.patient} to ${r.cancelled}; every approval lapsed.`
-      : `No recovery of ${r.patient} was pending; every approval given so far lapsed.`)
+    this.log(
+      r.cancelled
+        ? `Cancelled the recovery of ${r.patient} to ${r.cancelled}; every approval lapsed.`
+        : `No recovery of ${r.patient} was pending; every approval given so far lapsed.`,
+    )
     return r
   }
 }

@@ -5,10 +5,10 @@ import {asFlag, recoveryPatientArg} from '../../cli/shared-flags.js'
 import {completeRecovery, type CompleteRecoveryResult} from '../../registrar/complete-recovery.js'
 
 export default class RecoveryComplete extends MedrecCommand {
-  static override summary = 'As the recovery\'s new key, complete a pending recovery once its delay is over.'
+  static override summary = "As the recovery's new key, complete a pending recovery once its delay is over."
   static override description = [
     'The new key (--as) proves it holds its key: by sending the transaction itself, or with --relayer by signing an',
-    'EIP-712 PatientRecovery that the relayer\'s key sends, so the new key needs no ether.',
+    "EIP-712 PatientRecovery that the relayer's key sends, so the new key needs no ether.",
   ].join(' ')
   static override examples = [
     '<%= config.bin %> recovery complete 0x…(patient identity) --as alice-new',
@@ -17,7 +17,7 @@ export default class RecoveryComplete extends MedrecCommand {
   static override args = {patient: recoveryPatientArg}
   static override flags = {
     as: asFlag,
-    relayer: Flags.string({summary: 'A key of this directory that sends the new key\'s signed completion.'}),
+    relayer: Flags.string({summary: "A key of this directory that sends the new key's signed completion."}),
   }
 
   async run(): Promise<CompleteRecoveryResult> {

@@ -13,7 +13,7 @@ export default class RecoverySetup extends MedrecCommand {
     'default 7d), completed by the new key itself. Until then your current key can cancel it',
     '(`medrec recovery cancel`).\nEvery set-up names the whole guardian list again; it voids approvals given so far',
     'and cancels a pending recovery.\n--consortium refuse opts out of recovery started by a majority of the',
-    'consortium\'s providers (which completes after at least 7 days, and which you can also cancel); allow opts back',
+    "consortium's providers (which completes after at least 7 days, and which you can also cancel); allow opts back",
     'in. It is allowed until you refuse it.',
   ].join(' ')
   static override examples = [

@@ -4,7 +4,7 @@ import {formatDuration} from '../../registrar/recovery-input.js'
 import {showRecovery, type ShowRecoveryResult} from '../../registrar/show-recovery.js'
 
 export default class RecoveryShow extends MedrecCommand {
-  static override summary = 'Show a patient\'s recovery set-up, any pending recovery, and the guardians\' approvals.'
+  static override summary = "Show a patient's recovery set-up, any pending recovery, and the guardians' approvals."
   static override examples = [
     '<%= config.bin %> recovery show alice',
     '<%= config.bin %> recovery show 0x…(patient identity)',

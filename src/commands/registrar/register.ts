@@ -6,9 +6,15 @@ import {participantKinds, type ParticipantKindName} from '../../registrar/partic
 import {registerParticipant, type RegisterParticipantResult} from '../../registrar/register-participant.js'
 
 export default class RegistrarRegister extends MedrecCommand {
-  static override summary = 'Register a participant: a patient or another steward (by a certified provider), or a provider (by governance).'
-  static override description = `A patient's registration needs the patient's consent: with --consent, the patient's key (named by --account, in this directory) signs it (EIP-712) and the provider submits it; without, the provider only offers it and the patient confirms with \`medrec registrar confirm\`.
-Providers: once \`medrec contracts deploy\` has handed governance to the Consortium, providers join by a majority of the sealing providers with \`medrec provider add\`; \`register provider\` only works while a single account still governs (a Registrar deployed outside this tool).
+  static override summary =
+    'Register a participant: a patient or another steward (by a certified provider), or a provider (by governance).'
+  static override description =
+    `A patient's registration needs the patient's consent: with --consent, the patient's key (named by --account, in \
+this directory) signs it (EIP-712) and the provider submits it; without, the provider only offers it and the patient \
+confirms with \`medrec registrar confirm\`.
+Providers: once \`medrec contracts deploy\` has handed governance to the Consortium, providers join by a majority of \
+the sealing providers with \`medrec provider add\`; \`register provider\` only works while a single account still \
+governs (a Registrar deployed outside this tool).
 A steward's identity is opaque: pass --id, or --local-id to derive it from a local identifier with the consortium's
 HMAC key (never a plain hash, which record numbers make easy to reverse).
 A patient's identity is not chosen: the Registrar derives it from the registering provider (--as) and the
@@ -18,16 +24,24 @@ so record numbers never collide across providers and no provider can register an
     '<%= config.bin %> registrar register lab --local-id city-lab --account city-lab --as mercy',
     '<%= config.bin %> registrar register patient --local-id MRN-0042 --account alice --consent --as mercy',
   ]
-  static override args = {kind: Args.string({description: 'Kind of participant.', required: true, options: participantKinds.filter((k) => k !== 'none')})}
+  static override args = {
+    kind: Args.string({
+      description: 'Kind of participant.',
+      required: true,
+      options: participantKinds.filter((k) => k !== 'none'),
+    }),
+  }
   static override flags = {
     ...identityFlags,
     'enrolment-ref': Flags.string({
-      summary: 'A patient\'s opaque 32-byte enrolment reference at the registering provider (instead of --local-id).',
+      summary: "A patient's opaque 32-byte enrolment reference at the registering provider (instead of --local-id).",
       exclusive: ['id', 'local-id'],
     }),
-    account: Flags.string({summary: 'The participant\'s account: a key name or a 0x address.', required: true}),
+    account: Flags.string({summary: "The participant's account: a key name or a 0x address.", required: true}),
     as: asFlag,
-    consent: Flags.boolean({summary: 'Registering a patient whose key is in this directory: the patient signs its consent now (EIP-712).'}),
+    consent: Flags.boolean({
+      summary: 'Registering a patient whose key is in this directory: the patient signs its consent now (EIP-712).',
+    }),
   }
 
   async run(): Promise<RegisterParticipantResult> {
@@ -42,7 +56,10 @@ so record numbers never collide across providers and no provider can register an
       as: flags.as,
       consent: flags.consent,
     })
-    this.log(`${result.outcome === 'registered' ? 'Registered' : 'Offered registration to'} ${result.kind} ${result.id} (${result.account}).`)
+    this.log(
+      `${result.outcome === 'registered' ? 'Registered' : 'Offered registration to'} ` +
+        `${result.kind} ${result.id} (${result.account}).`,
+    )
     if (result.nextStep) this.log(result.nextStep)
     return result
   }

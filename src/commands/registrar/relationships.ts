@@ -5,7 +5,7 @@ import {identityFlags, patientProviderFlag} from '../../cli/shared-flags.js'
 import {listRelationships} from '../../registrar/read-registrar.js'
 
 export default class RegistrarRelationships extends MedrecCommand {
-  static override summary = 'List a participant\'s relationships, current and past, page by page.'
+  static override summary = "List a participant's relationships, current and past, page by page."
   static override examples = [
     '<%= config.bin %> registrar relationships --account alice',
     '<%= config.bin %> registrar relationships --local-id MRN-0042 --provider mercy --offset 50 --limit 50 --json',
@@ -13,7 +13,10 @@ export default class RegistrarRelationships extends MedrecCommand {
   static override flags = {
     ...identityFlags,
     provider: patientProviderFlag,
-    account: Flags.string({summary: 'The participant\'s account (key name or 0x address).', exclusive: ['id', 'local-id']}),
+    account: Flags.string({
+      summary: "The participant's account (key name or 0x address).",
+      exclusive: ['id', 'local-id'],
+    }),
     offset: Flags.integer({summary: 'First entry to show.', default: 0, min: 0}),
     limit: Flags.integer({summary: 'Entries per page.', default: 50, min: 1, max: 200}),
   }
@@ -30,8 +33,10 @@ export default class RegistrarRelationships extends MedrecCommand {
       limit: flags.limit,
     })
     this.log(`${result.participant.kind} ${result.participant.id}: ${result.total} relationship(s)`)
-    for (const r of result.relationships) this.log(`  ${r.relationship}  ${r.status.padEnd(8)} round ${r.round}  since ${r.changedAt ?? '-'}`)
-    if (result.offset + result.relationships.length < result.total) this.log(`  … more with --offset ${result.offset + result.relationships.length}`)
+    for (const r of result.relationships)
+      this.log(`  ${r.relationship}  ${r.status.padEnd(8)} round ${r.round}  since ${r.changedAt ?? '-'}`)
+    if (result.offset + result.relationships.length < result.total)
+      this.log(`  … more with --offset ${result.offset + result.relationships.length}`)
     return result
   }
 }

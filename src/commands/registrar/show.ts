@@ -25,7 +25,8 @@ export default class RegistrarShow extends MedrecCommand {
       provider: flags.provider,
       account: flags.account,
     })
-    this.log(`Identity   ${p.id}\nKind       ${p.kind}${p.kind === 'provider' ? (p.certified ? ' (certified)' : ' (not certified)') : ''}\nAccount    ${p.account}\nSummary    ${p.summary}`)
+    const certified = p.kind === 'provider' ? (p.certified ? ' (certified)' : ' (not certified)') : ''
+    this.log(`Identity   ${p.id}\nKind       ${p.kind}${certified}\nAccount    ${p.account}\nSummary    ${p.summary}`)
     return p
   }
 }

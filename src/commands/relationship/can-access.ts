@@ -5,17 +5,26 @@ import {parseScope, relationshipArg} from '../../cli/shared-flags.js'
 import {canAccess} from '../../registrar/read-registrar.js'
 
 export default class RelationshipCanAccess extends MedrecCommand {
-  static override summary = 'Ask the chain whether someone may read a relationship\'s records now (what a gatekeeper asks).'
+  static override summary =
+    "Ask the chain whether someone may read a relationship's records now (what a gatekeeper asks)."
   static override args = {relationship: relationshipArg}
   static override flags = {
     requester: Flags.string({summary: 'Who asks: a key name or a 0x address.', required: true}),
-    scope: Flags.string({summary: 'What is asked for: all, FHIR resource types (Observation,Condition), or a bitmask.', default: 'all'}),
+    scope: Flags.string({
+      summary: 'What is asked for: all, FHIR resource types (Observation,Condition), or a bitmask.',
+      default: 'all',
+    }),
   }
 
   async run(): Promise<Awaited<ReturnType<typeof canAccess>>> {
     const {args, flags} = await this.parse(RelationshipCanAccess)
     const scope = parseScope(flags.scope)
-    const result = await canAccess({dir: this.networkDir(flags), relationship: args.relationship, requester: flags.requester, scope})
+    const result = await canAccess({
+      dir: this.networkDir(flags),
+      relationship: args.relationship,
+      requester: flags.requester,
+      scope,
+    })
     this.log(result.allowed ? 'allowed' : 'denied')
     return result
   }

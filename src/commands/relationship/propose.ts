@@ -6,14 +6,18 @@ import {proposeRelationship, type ProposeResult} from '../../registrar/relations
 
 export default class RelationshipPropose extends MedrecCommand {
   static override summary = 'As a steward, propose a relationship to a patient, pointing at your gatekeeper.'
-  static override examples = ['<%= config.bin %> relationship propose --patient-local-id MRN-0042 --endpoint https://gk.mercy.example --as mercy']
+  static override examples = [
+    '<%= config.bin %> relationship propose --patient-local-id MRN-0042 --endpoint https://gk.mercy.example --as mercy',
+  ]
   static override flags = {
-    patient: Flags.string({summary: 'The patient\'s identity (0x…).', exclusive: ['patient-local-id']}),
+    patient: Flags.string({summary: "The patient's identity (0x…).", exclusive: ['patient-local-id']}),
     'patient-local-id': Flags.string({
-      summary: 'The patient\'s record number at your provider (--as), turned into its identity in your namespace.',
+      summary: "The patient's record number at your provider (--as), turned into its identity in your namespace.",
     }),
-    endpoint: Flags.string({summary: 'Your gatekeeper\'s base URL.', required: true}),
-    'query-ref': Flags.string({summary: 'Opaque 32-byte query reference your gatekeeper understands (random if omitted).'}),
+    endpoint: Flags.string({summary: "Your gatekeeper's base URL.", required: true}),
+    'query-ref': Flags.string({
+      summary: 'Opaque 32-byte query reference your gatekeeper understands (random if omitted).',
+    }),
     'content-hash': Flags.string({summary: '32-byte hash of the records, for integrity checks.'}),
     as: asFlag,
   }

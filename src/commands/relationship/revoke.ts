@@ -5,14 +5,22 @@ import {asFlag, relationshipArg} from '../../cli/shared-flags.js'
 import {revokeViewer} from '../../registrar/relationship-actions.js'
 
 export default class RelationshipRevoke extends MedrecCommand {
-  static override summary = 'As the patient, withdraw a viewer\'s access.'
+  static override summary = "As the patient, withdraw a viewer's access."
   static override examples = ['<%= config.bin %> relationship revoke 0x… --viewer st-anne --as alice']
   static override args = {relationship: relationshipArg}
-  static override flags = {viewer: Flags.string({summary: 'The viewer: a key name or a 0x address.', required: true}), as: asFlag}
+  static override flags = {
+    viewer: Flags.string({summary: 'The viewer: a key name or a 0x address.', required: true}),
+    as: asFlag,
+  }
 
   async run(): Promise<Awaited<ReturnType<typeof revokeViewer>>> {
     const {args, flags} = await this.parse(RelationshipRevoke)
-    const result = await revokeViewer({dir: this.networkDir(flags), relationship: args.relationship, as: flags.as, viewer: flags.viewer})
+    const result = await revokeViewer({
+      dir: this.networkDir(flags),
+      relationship: args.relationship,
+      as: flags.as,
+      viewer: flags.viewer,
+    })
     this.log(`Revoked ${result.viewer} on ${result.relationship}.`)
     return result
   }

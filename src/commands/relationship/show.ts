@@ -9,7 +9,11 @@ export default class RelationshipShow extends MedrecCommand {
   async run(): Promise<RelationshipInfo> {
     const {args, flags} = await this.parse(RelationshipShow)
     const r = await showRelationship({dir: this.networkDir(flags), relationship: args.relationship})
-    this.log(`Relationship ${r.relationship}\nPatient      ${r.patient}\nSteward      ${r.steward}\nStatus       ${r.status} (round ${r.round}, since ${r.changedAt ?? '-'})\nEndpoint     ${r.pointer.endpoint}\nQuery ref    ${r.pointer.queryRef}\nContent hash ${r.pointer.contentHash}`)
+    this.log(
+      `Relationship ${r.relationship}\nPatient      ${r.patient}\nSteward      ${r.steward}\n` +
+        `Status       ${r.status} (round ${r.round}, since ${r.changedAt ?? '-'})\n` +
+        `Endpoint     ${r.pointer.endpoint}\nQuery ref    ${r.pointer.queryRef}\nContent hash ${r.pointer.contentHash}`,
+    )
     for (const v of r.viewers) this.log(`Viewer       ${v.account} scope ${v.scope} until ${v.expiresAt}`)
     return r
   }

@@ -5,9 +5,14 @@ import {addSealer, type AddSealerResult} from '../../sealers/sealer-membership.j
 
 export default class SealerAdd extends MedrecCommand {
   static override summary = 'Add a sealer node to the running network and vote it into the signer set.'
-  static override description = 'For a provider joining the consortium use `medrec provider add NAME --sealer`, which also puts it on the whitelist; this command changes the signer set only. Creates its keys, adds it to medrec.yaml, starts its node and introduces it to the running nodes, has every current signer vote it in (votes are recorded and re-issued after restarts), and waits until it is a signer and has sealed a block. Where each provider holds only its own keys, run `medrec sealer propose ADDRESS --add --from YOUR_SEALER` on each instead.'
+  static override description =
+    'For a provider joining the consortium use `medrec provider add NAME --sealer`, which also puts it on the ' +
+    'whitelist; this command changes the signer set only. Creates its keys, adds it to medrec.yaml, starts its ' +
+    'node and introduces it to the running nodes, has every current signer vote it in (votes are recorded and ' +
+    're-issued after restarts), and waits until it is a signer and has sealed a block. Where each provider ' +
+    'holds only its own keys, run `medrec sealer propose ADDRESS --add --from YOUR_SEALER` on each instead.'
   static override examples = ['<%= config.bin %> sealer add st-anne']
-  static override args = {name: Args.string({description: 'The new sealer\'s name.', required: true})}
+  static override args = {name: Args.string({description: "The new sealer's name.", required: true})}
   static override flags = {
     timeout: Flags.integer({summary: 'Seconds to wait for it to join and seal.', default: 180, min: 1}),
     'light-kdf': Flags.boolean({summary: 'Weak, fast key encryption (throwaway chains only).'}),
@@ -15,12 +20,29 @@ export default class SealerAdd extends MedrecCommand {
 
   async run(): Promise<AddSealerResult> {
     const {args, flags} = await this.parse(SealerAdd)
-    if (flags['light-kdf']) this.warn('--light-kdf: this key is encrypted with weak scrypt settings; use it only on throwaway chains.')
+    if (flags['light-kdf'])
+      this.warn('--light-kdf: this key is encrypted with weak scrypt settings; use it only on throwaway chains.')
     const renderer = this.progress()
-    const result = await addSealer({dir: this.networkDir(flags), engine: this.dockerEngine(), name: args.name, lightKdf: flags['light-kdf'], timeoutMs: flags.timeout * 1000, progress: renderer.listener})
+    const result = await addSealer({
+      dir: this.networkDir(flags),
+      engine: this.dockerEngine(),
+      name: args.name,
+      lightKdf: flags['light-kdf'],
+      timeoutMs: flags.timeout * 1000,
+      progress: renderer.listener,
+    })
     await renderer.finish()
-    if (result.status === 'signing') this.log(`${result.name} (${result.address}) is a signer and sealed block ${result.firstSealedBlock}; ${result.signers.length} signers now.`)
-    else this.log(`${result.name} (${result.address}) runs; ${result.votesFrom.length} of the ${result.votesNeeded} Clique votes it needs were cast here. Each other signer runs \`medrec sealer propose ${result.address} --add --from ITS_SEALER\`.`)
+    if (result.status === 'signing')
+      this.log(
+        `${result.name} (${result.address}) is a signer and sealed block ` +
+          `${result.firstSealedBlock}; ${result.signers.length} signers now.`,
+      )
+    else
+      this.log(
+        `${result.name} (${result.address}) runs; ${result.votesFrom.length} of the ` +
+          `${result.votesNeeded} Clique votes it needs were cast here. Each other signer ` +
+          `runs \`medrec sealer propose ${result.address} --add --from ITS_SEALER\`.`,
+      )
     return result
   }
 }

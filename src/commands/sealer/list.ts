@@ -2,18 +2,28 @@ import {MedrecCommand} from '../../base-command.js'
 import {listSealers, type SealerListing} from '../../sealers/list-sealers.js'
 
 export default class SealerList extends MedrecCommand {
-  static override summary = 'The Clique signer set beside the configured sealers, their pending proposals and the recorded votes.'
-  static override description = 'Proposals are read from each sealer over IPC. A vote a sealer has lost (geth forgets proposals on restart) is reported as drift; `medrec network up` re-issues it.'
+  static override summary =
+    'The Clique signer set beside the configured sealers, their pending proposals and the recorded votes.'
+  static override description =
+    'Proposals are read from each sealer over IPC. A vote a sealer has lost (geth forgets ' +
+    'proposals on restart) is reported as drift; `medrec network up` re-issues it.'
 
   async run(): Promise<SealerListing> {
     const {flags} = await this.parse(SealerList)
     const listing = await listSealers({dir: this.networkDir(flags), engine: this.dockerEngine()})
     this.log(`${listing.signers.length} signers; a vote passes with ${listing.votesNeeded}.`)
     for (const s of listing.sealers) {
-      const proposals = s.proposals === null ? '-' : Object.entries(s.proposals).map(([a, add]) => `${add ? '+' : '-'}${a}`).join(' ') || 'none'
-      this.log(`  ${s.name.padEnd(14)} ${s.address}  ${s.isSigner ? 'signer' : 'not a signer'}${s.running ? '' : ', stopped'}  proposals: ${proposals}`)
+      const proposals =
+        s.proposals === null
+          ? '-'
+          : Object.entries(s.proposals)
+              .map(([a, add]) => `${add ? '+' : '-'}${a}`)
+              .join(' ') || 'none'
+      const role = `${s.isSigner ? 'signer' : 'not a signer'}${s.running ? '' : ', stopped'}`
+      this.log(`  ${s.name.padEnd(14)} ${s.address}  ${role}  proposals: ${proposals}`)
     }
-    for (const v of listing.votes) this.log(`Vote to ${v.authorize ? 'add' : 'remove'} ${v.address}, cast by ${v.castBy.join(', ')}`)
+    for (const v of listing.votes)
+      this.log(`Vote to ${v.authorize ? 'add' : 'remove'} ${v.address}, cast by ${v.castBy.join(', ')}`)
     for (const d of listing.drift) this.log(`Drift: ${d}`)
     return listing
   }

@@ -5,8 +5,14 @@ import {proposeSealerVote, type VoteReport} from '../../sealers/clique-votes.js'
 
 export default class SealerPropose extends MedrecCommand {
   static override summary = 'Cast a Clique vote to add or remove a signer, from the sealers (over IPC).'
-  static override description = 'The vote is recorded in the network\'s state: geth keeps proposals in memory only, so `medrec network up` casts it again after a sealer restarts, until the signer set shows the change. A change passes with more than half of the current signers\' votes.'
-  static override examples = ['<%= config.bin %> sealer propose 0x… --add', '<%= config.bin %> sealer propose 0x… --remove --from sealer-1 --from sealer-2']
+  static override description =
+    "The vote is recorded in the network's state: geth keeps proposals in memory only, " +
+    'so `medrec network up` casts it again after a sealer restarts, until the signer set ' +
+    "shows the change. A change passes with more than half of the current signers' votes."
+  static override examples = [
+    '<%= config.bin %> sealer propose 0x… --add',
+    '<%= config.bin %> sealer propose 0x… --remove --from sealer-1 --from sealer-2',
+  ]
   static override args = {address: Args.string({description: 'The signer to add or remove.', required: true})}
   static override flags = {
     add: Flags.boolean({summary: 'Vote to add the address to the signers.', exactlyOne: ['add', 'remove']}),
@@ -16,9 +22,19 @@ export default class SealerPropose extends MedrecCommand {
 
   async run(): Promise<VoteReport> {
     const {args, flags} = await this.parse(SealerPropose)
-    const report = await proposeSealerVote({dir: this.networkDir(flags), engine: this.dockerEngine(), address: args.address, authorize: flags.add === true, ...(flags.from ? {from: flags.from} : {})})
-    this.log(`Voted to ${report.authorize ? 'add' : 'remove'} ${report.address} from ${report.castBy.join(', ')}; it passes with ${report.votesNeeded} of ${report.signers.length} signers.`)
-    if (report.notRunning.length > 0) this.log(`Not running (they vote when \`medrec network up\` starts them): ${report.notRunning.join(', ')}`)
+    const report = await proposeSealerVote({
+      dir: this.networkDir(flags),
+      engine: this.dockerEngine(),
+      address: args.address,
+      authorize: flags.add === true,
+      ...(flags.from ? {from: flags.from} : {}),
+    })
+    this.log(
+      `Voted to ${report.authorize ? 'add' : 'remove'} ${report.address} from ${report.castBy.join(', ')}; ` +
+        `it passes with ${report.votesNeeded} of ${report.signers.length} signers.`,
+    )
+    if (report.notRunning.length > 0)
+      this.log(`Not running (they vote when \`medrec network up\` starts them): ${report.notRunning.join(', ')}`)
     return report
   }
 }

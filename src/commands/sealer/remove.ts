@@ -5,7 +5,9 @@ import {removeSealer, type RemoveSealerResult} from '../../sealers/sealer-member
 
 export default class SealerRemove extends MedrecCommand {
   static override summary = 'Vote a sealer out of the signer set, then stop and remove its node.'
-  static override description = 'The other signers vote it out; once it has left and they have sealed on without it, its node and volume are removed, the other nodes forget it, and it leaves medrec.yaml. Its keys stay in .medrec/keys.'
+  static override description =
+    'The other signers vote it out; once it has left and they have sealed on without it, its node and volume ' +
+    'are removed, the other nodes forget it, and it leaves medrec.yaml. Its keys stay in .medrec/keys.'
   static override examples = ['<%= config.bin %> sealer remove st-anne']
   static override args = {name: Args.string({description: 'The sealer to remove.', required: true})}
   static override flags = {timeout: Flags.integer({summary: 'Seconds to wait for it to leave.', default: 180, min: 1})}
@@ -13,10 +15,21 @@ export default class SealerRemove extends MedrecCommand {
   async run(): Promise<RemoveSealerResult> {
     const {args, flags} = await this.parse(SealerRemove)
     const renderer = this.progress()
-    const result = await removeSealer({dir: this.networkDir(flags), engine: this.dockerEngine(), name: args.name, timeoutMs: flags.timeout * 1000, progress: renderer.listener})
+    const result = await removeSealer({
+      dir: this.networkDir(flags),
+      engine: this.dockerEngine(),
+      name: args.name,
+      timeoutMs: flags.timeout * 1000,
+      progress: renderer.listener,
+    })
     await renderer.finish()
-    if (result.status === 'removed') this.log(`${result.name} left the signers; ${result.signers.length} signers seal on (block ${result.headAfter}).`)
-    else this.log(`${result.votesFrom.length} of the ${result.votesNeeded} Clique votes needed to remove ${result.name} were cast here; its node keeps running until it has left.`)
+    if (result.status === 'removed')
+      this.log(`${result.name} left the signers; ${result.signers.length} signers seal on (block ${result.headAfter}).`)
+    else
+      this.log(
+        `${result.votesFrom.length} of the ${result.votesNeeded} Clique votes needed to ` +
+          `remove ${result.name} were cast here; its node keeps running until it has left.`,
+      )
     return result
   }
 }

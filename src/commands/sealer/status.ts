@@ -2,13 +2,14 @@ import {MedrecCommand} from '../../base-command.js'
 import {sealerActivity, type SealerActivity} from '../../sealers/list-sealers.js'
 
 export default class SealerStatus extends MedrecCommand {
-  static override summary = 'Each signer\'s sealing over the last 64 blocks (clique_status).'
+  static override summary = "Each signer's sealing over the last 64 blocks (clique_status)."
 
   async run(): Promise<SealerActivity> {
     const {flags} = await this.parse(SealerStatus)
     const activity = await sealerActivity({dir: this.networkDir(flags)})
     this.log(`Last ${activity.numBlocks} blocks, ${activity.inturnPercent.toFixed(0)}% sealed in turn.`)
-    for (const s of activity.signers) this.log(`  ${(s.name ?? '(not in medrec.yaml)').padEnd(20)} ${s.address}  ${s.sealed} blocks`)
+    for (const s of activity.signers)
+      this.log(`  ${(s.name ?? '(not in medrec.yaml)').padEnd(20)} ${s.address}  ${s.sealed} blocks`)
     return activity
   }
 }

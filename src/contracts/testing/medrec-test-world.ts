@@ -109,8 +109,13 @@ export async function send(chain: TestChain, from: LocalAccount, to: Address, da
 type RegistrarWrite = ContractFunctionName<typeof registrarAbi, 'nonpayable'>
 
 /** Calldata for a Registrar function, typed by the generated ABI. */
-export function registrarCall<F extends RegistrarWrite>(functionName: F, args: ContractFunctionArgs<typeof registrarAbi, 'nonpayable', F>): Hex {
-  return encodeFunctionData({abi: registrarAbi, functionName, args} as unknown as EncodeFunctionDataParameters<typeof registrarAbi>)
+export function registrarCall<F extends RegistrarWrite>(
+  functionName: F,
+  args: ContractFunctionArgs<typeof registrarAbi, 'nonpayable', F>,
+): Hex {
+  return encodeFunctionData({abi: registrarAbi, functionName, args} as unknown as EncodeFunctionDataParameters<
+    typeof registrarAbi
+  >)
 }
 
 /** Turns a viem error into ContractRevert when it carries revert data MedRec's ABI knows. */
@@ -173,13 +178,24 @@ export type MedrecWorld = {
   /** Not registered; nobody. */
   stranger: LocalAccount
   /** Sends a Registrar call from `from`. */
-  registrarSend<F extends RegistrarWrite>(from: LocalAccount, functionName: F, args: ContractFunctionArgs<typeof registrarAbi, 'nonpayable', F>): Promise<TransactionReceipt>
+  registrarSend<F extends RegistrarWrite>(
+    from: LocalAccount,
+    functionName: F,
+    args: ContractFunctionArgs<typeof registrarAbi, 'nonpayable', F>,
+  ): Promise<TransactionReceipt>
 }
 
 /** Deploys MedRec and registers every role; each test gets its own world. */
-export async function deployMedrecWorld(chain: TestChain, artifacts: Record<string, ContractArtifact>): Promise<MedrecWorld> {
+export async function deployMedrecWorld(
+  chain: TestChain,
+  artifacts: Record<string, ContractArtifact>,
+): Promise<MedrecWorld> {
   const governance = await newAccount(chain)
-  const walletClient = createWalletClient({account: governance, chain: chain.chain, transport: http(chain.chain.rpcUrls.default.http[0])})
+  const walletClient = createWalletClient({
+    account: governance,
+    chain: chain.chain,
+    transport: http(chain.chain.rpcUrls.default.http[0]),
+  })
   const {addresses} = await deployMedrecContracts({walletClient, publicClient: chain.publicClient, artifacts})
   const registrar = addresses.Registrar
   const registrarSend = async <F extends RegistrarWrite>(
@@ -210,11 +226,12 @@ export async function deployMedrecWorld(chain: TestChain, artifacts: Record<stri
   // Chain time, not the wall clock: tests move the chain's clock forward.
   const deadline = (await chainTime(chain)) + 3600n
   const signature = await signRegistration(chain, registrar, otherPatient, 0n, deadline)
-  await registrarSend(
-    provider.account,
-    'registerPatientWithSig',
-    [otherPatient.enrolmentRef, otherPatient.account.address, deadline, signature],
-  )
+  await registrarSend(provider.account, 'registerPatientWithSig', [
+    otherPatient.enrolmentRef,
+    otherPatient.account.address,
+    deadline,
+    signature,
+  ])
 
   return {
     chain,
@@ -272,7 +289,14 @@ export async function signAcceptance(
 }
 
 /** The new key's EIP-712 completion of a pending recovery of patient `id` to itself. */
-export async function signRecovery(chain: TestChain, registrar: Address, newKey: LocalAccount, id: Hex, nonce: bigint, deadline: bigint): Promise<Hex> {
+export async function signRecovery(
+  chain: TestChain,
+  registrar: Address,
+  newKey: LocalAccount,
+  id: Hex,
+  nonce: bigint,
+  deadline: bigint,
+): Promise<Hex> {
   return newKey.signTypedData({
     domain: medrecConsentDomain(chain.chain.id, registrar),
     types: medrecConsentTypes,
@@ -282,9 +306,19 @@ export async function signRecovery(chain: TestChain, registrar: Address, newKey:
 }
 
 /** `steward` proposes to `patient`; returns the pair's Relationship address. */
-export async function proposeRelationship(world: MedrecWorld, steward: Member, patient: Member, endpoint = 'https://gatekeeper.example/fhir'): Promise<Address> {
+export async function proposeRelationship(
+  world: MedrecWorld,
+  steward: Member,
+  patient: Member,
+  endpoint = 'https://gatekeeper.example/fhir',
+): Promise<Address> {
   await world.registrarSend(steward.account, 'propose', [patient.id, endpoint, randomIdentity(), randomIdentity()])
-  return world.chain.publicClient.readContract({address: world.registrar, abi: registrarAbi, functionName: 'relationshipOf', args: [patient.id, steward.id]})
+  return world.chain.publicClient.readContract({
+    address: world.registrar,
+    abi: registrarAbi,
+    functionName: 'relationshipOf',
+    args: [patient.id, steward.id],
+  })
 }
 
 /** A relationship between world.patient and world.provider that the patient accepted. */

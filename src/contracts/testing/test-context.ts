@@ -7,9 +7,10 @@ import {compileMedrecContracts, type MedrecCompileResult} from '../compile-contr
 import {connectTestChain, ContractRevert, medrecAbi, type TestChain} from './medrec-test-world.js'
 
 /** Starts anvil (with `chainId`, if given) and compiles contracts/ once for the calling test file. */
-export function useMedrecChain(
-  options: {chainId?: number} = {},
-): {chain(): TestChain; compiled(): MedrecCompileResult} {
+export function useMedrecChain(options: {chainId?: number} = {}): {
+  chain(): TestChain
+  compiled(): MedrecCompileResult
+} {
   let anvil: AnvilInstance | undefined
   let chain: TestChain | undefined
   let compiled: MedrecCompileResult | undefined
@@ -31,7 +32,11 @@ export function useMedrecChain(
 }
 
 /** Asserts that `action` reverts with the custom error `errorName` (and args, if given). */
-export async function expectRevert(action: Promise<unknown>, errorName: string, args?: readonly unknown[]): Promise<void> {
+export async function expectRevert(
+  action: Promise<unknown>,
+  errorName: string,
+  args?: readonly unknown[],
+): Promise<void> {
   const error = await action.then(
     () => expect.fail(`expected a revert with ${errorName}, but the call succeeded`),
     (e: unknown) => e,
@@ -42,8 +47,16 @@ export async function expectRevert(action: Promise<unknown>, errorName: string, 
 }
 
 /** Asserts that `receipt` holds the event `eventName` with exactly `args` (from `address`, if given). */
-export function expectEvent(receipt: TransactionReceipt, eventName: string, args: Record<string, unknown>, address?: Address): void {
+export function expectEvent(
+  receipt: TransactionReceipt,
+  eventName: string,
+  args: Record<string, unknown>,
+  address?: Address,
+): void {
   const events = parseEventLogs({abi: medrecAbi, logs: receipt.logs}).filter((e) => e.eventName === eventName)
   const matching = events.filter((e) => address === undefined || getAddress(e.address) === getAddress(address))
-  expect(matching.map((e) => e.args), `${eventName} events`).toContainEqual(args)
+  expect(
+    matching.map((e) => e.args),
+    `${eventName} events`,
+  ).toContainEqual(args)
 }

@@ -42,7 +42,7 @@ export const sqlInjectionStrings = [
   '$1',
   '?',
   '?2',
-  'Observation\' OR resource_type = \'Patient',
+  "Observation' OR resource_type = 'Patient",
   '; DELETE FROM records WHERE 1=1 --',
   'Patient\n--',
   'ünïcödé 🩺',
@@ -69,7 +69,11 @@ export function describeRecordStoreContract(name: string, createStorage: () => P
     it('stores resources and returns them ordered by resourceType, then id', () =>
       withStore(async (store) => {
         // Given resources put in no particular order
-        const results = await store.putMany(alice, [resource('Observation', 'obs-2'), resource('Patient', 'p-1'), resource('Observation', 'obs-1')])
+        const results = await store.putMany(alice, [
+          resource('Observation', 'obs-2'),
+          resource('Patient', 'p-1'),
+          resource('Observation', 'obs-1'),
+        ])
 
         // Then each is new at version 1
         expect(results.map((r) => [r.changed, r.record.version, r.record.resourceType, r.record.resourceId])).toEqual([
@@ -82,7 +86,11 @@ export function describeRecordStoreContract(name: string, createStorage: () => P
         const records = await store.query({patient: alice})
 
         // Then they come back sorted, with their content as stored
-        expect(records.map((r) => `${r.resourceType}/${r.resourceId}`)).toEqual(['Observation/obs-1', 'Observation/obs-2', 'Patient/p-1'])
+        expect(records.map((r) => `${r.resourceType}/${r.resourceId}`)).toEqual([
+          'Observation/obs-1',
+          'Observation/obs-2',
+          'Patient/p-1',
+        ])
         expect(records[2]).toMatchObject({patient: alice, resource: resource('Patient', 'p-1'), version: 1})
         for (const record of records) expect(new Date(record.updatedAt).toISOString()).toBe(record.updatedAt)
       }))
@@ -105,11 +113,15 @@ export function describeRecordStoreContract(name: string, createStorage: () => P
     it('keeps the version and seq of an unchanged resource, whatever its key order', () =>
       withStore(async (store) => {
         // Given a stored resource
-        const [first] = await store.putMany(alice, [{resourceType: 'Patient', id: 'p-1', name: [{family: 'Doe', given: ['Jane']}], active: true}])
+        const [first] = await store.putMany(alice, [
+          {resourceType: 'Patient', id: 'p-1', name: [{family: 'Doe', given: ['Jane']}], active: true},
+        ])
         const seqBefore = await store.lastSeq()
 
         // When the same content is put again with its keys in another order
-        const [again] = await store.putMany(alice, [{active: true, name: [{given: ['Jane'], family: 'Doe'}], id: 'p-1', resourceType: 'Patient'}])
+        const [again] = await store.putMany(alice, [
+          {active: true, name: [{given: ['Jane'], family: 'Doe'}], id: 'p-1', resourceType: 'Patient'},
+        ])
 
         // Then nothing changed
         expect(again).toEqual({changed: false, record: first!.record})
@@ -120,7 +132,11 @@ export function describeRecordStoreContract(name: string, createStorage: () => P
     it('applies a resource given twice in one batch in order', () =>
       withStore(async (store) => {
         // When one batch holds two versions of a resource, then the first again
-        const results = await store.putMany(alice, [resource('Patient', 'p-1', {v: 1}), resource('Patient', 'p-1', {v: 2}), resource('Patient', 'p-1', {v: 2})])
+        const results = await store.putMany(alice, [
+          resource('Patient', 'p-1', {v: 1}),
+          resource('Patient', 'p-1', {v: 2}),
+          resource('Patient', 'p-1', {v: 2}),
+        ])
 
         // Then they apply one after the other, and the last one wins
         expect(results.map((r) => [r.changed, r.record.version])).toEqual([
@@ -134,11 +150,21 @@ export function describeRecordStoreContract(name: string, createStorage: () => P
     it('returns only the resource types asked for, and nothing for an empty list', () =>
       withStore(async (store) => {
         // Given three types of resource
-        await store.putMany(alice, [resource('Patient', 'p'), resource('Observation', 'o'), resource('Condition', 'c'), resource('Observation', 'o2')])
+        await store.putMany(alice, [
+          resource('Patient', 'p'),
+          resource('Observation', 'o'),
+          resource('Condition', 'c'),
+          resource('Observation', 'o2'),
+        ])
 
         // Then a filter picks types, duplicates in it do no harm, and [] means none
-        const types = async (resourceTypes: string[]) => (await store.query({patient: alice, resourceTypes})).map((r) => `${r.resourceType}/${r.resourceId}`)
-        expect(await types(['Observation', 'Patient', 'Observation'])).toEqual(['Observation/o', 'Observation/o2', 'Patient/p'])
+        const types = async (resourceTypes: string[]) =>
+          (await store.query({patient: alice, resourceTypes})).map((r) => `${r.resourceType}/${r.resourceId}`)
+        expect(await types(['Observation', 'Patient', 'Observation'])).toEqual([
+          'Observation/o',
+          'Observation/o2',
+          'Patient/p',
+        ])
         expect(await types(['Condition'])).toEqual(['Condition/c'])
         expect(await types(['MedicationRequest'])).toEqual([])
         expect(await types([])).toEqual([])
@@ -147,11 +173,16 @@ export function describeRecordStoreContract(name: string, createStorage: () => P
     it('returns at most limit records, the first in order', () =>
       withStore(async (store) => {
         // Given five observations
-        await store.putMany(alice, ['e', 'd', 'c', 'b', 'a'].map((id) => resource('Observation', id)))
+        await store.putMany(
+          alice,
+          ['e', 'd', 'c', 'b', 'a'].map((id) => resource('Observation', id)),
+        )
 
         // Then a limit keeps the first ones in order
         expect((await store.query({patient: alice, limit: 2})).map((r) => r.resourceId)).toEqual(['a', 'b'])
-        expect((await store.query({patient: alice, resourceTypes: ['Observation'], limit: 10})).map((r) => r.resourceId)).toEqual(['a', 'b', 'c', 'd', 'e'])
+        expect(
+          (await store.query({patient: alice, resourceTypes: ['Observation'], limit: 10})).map((r) => r.resourceId),
+        ).toEqual(['a', 'b', 'c', 'd', 'e'])
       }))
 
     it('starts at lastSeq 0 and advances by one for each changed resource', () =>
@@ -237,12 +268,29 @@ export function describeRecordStoreContract(name: string, createStorage: () => P
 
     it('refuses a patient that is not bytes32 hex, before any SQL', () =>
       withStore(async (store) => {
-        const badPatients = ['', 'alice', '0x1234', alice.slice(2), `${alice}00`, `0x${'g'.repeat(64)}`, `${alice}'; DROP TABLE records;--`, `' OR '1'='1`, ` ${alice}`, null, 42]
+        const badPatients = [
+          '',
+          'alice',
+          '0x1234',
+          alice.slice(2),
+          `${alice}00`,
+          `0x${'g'.repeat(64)}`,
+          `${alice}'; DROP TABLE records;--`,
+          `' OR '1'='1`,
+          ` ${alice}`,
+          null,
+          42,
+        ]
         for (const patient of badPatients) {
           // When a bad patient id is used to write or to read
           // Then it is refused with INVALID_ARGUMENT
-          await expect(store.putMany(patient as Hex, [resource('Patient', 'p')]), String(patient)).rejects.toMatchObject({code: errorCodes.INVALID_ARGUMENT})
-          await expect(store.query({patient: patient as Hex}), String(patient)).rejects.toMatchObject({code: errorCodes.INVALID_ARGUMENT})
+          await expect(
+            store.putMany(patient as Hex, [resource('Patient', 'p')]),
+            String(patient),
+          ).rejects.toMatchObject({code: errorCodes.INVALID_ARGUMENT})
+          await expect(store.query({patient: patient as Hex}), String(patient)).rejects.toMatchObject({
+            code: errorCodes.INVALID_ARGUMENT,
+          })
         }
         // And nothing was written
         expect(await store.lastSeq()).toBe(0)
@@ -251,7 +299,13 @@ export function describeRecordStoreContract(name: string, createStorage: () => P
     it('refuses resources without a string resourceType and id, and writes none of the batch', () =>
       withStore(async (store) => {
         // When a batch mixes good resources with bad ones
-        const batch = [resource('Patient', 'good'), {resourceType: 'Observation'}, {resourceType: 7, id: 'x'}, {resourceType: 'Observation', id: ''}, 'text'] as unknown as FhirResource[]
+        const batch = [
+          resource('Patient', 'good'),
+          {resourceType: 'Observation'},
+          {resourceType: 7, id: 'x'},
+          {resourceType: 'Observation', id: ''},
+          'text',
+        ] as unknown as FhirResource[]
         const refusal = store.putMany(alice, batch)
 
         // Then every bad one is named and nothing is stored
@@ -271,12 +325,18 @@ export function describeRecordStoreContract(name: string, createStorage: () => P
     it('refuses bad limits and sequence numbers', () =>
       withStore(async (store) => {
         for (const limit of [0, -1, 1.5, Number.NaN, '10']) {
-          await expect(store.query({patient: alice, limit: limit as number}), String(limit)).rejects.toMatchObject({code: errorCodes.INVALID_ARGUMENT})
-          await expect(store.changesSince(0, limit as number), String(limit)).rejects.toMatchObject({code: errorCodes.INVALID_ARGUMENT})
+          await expect(store.query({patient: alice, limit: limit as number}), String(limit)).rejects.toMatchObject({
+            code: errorCodes.INVALID_ARGUMENT,
+          })
+          await expect(store.changesSince(0, limit as number), String(limit)).rejects.toMatchObject({
+            code: errorCodes.INVALID_ARGUMENT,
+          })
         }
         await expect(store.changesSince(-1)).rejects.toMatchObject({code: errorCodes.INVALID_ARGUMENT})
         await expect(store.changesSince(0, 10_001)).rejects.toMatchObject({code: errorCodes.INVALID_ARGUMENT})
-        await expect(store.query({patient: alice, resourceTypes: ['Patient', 3 as unknown as string]})).rejects.toMatchObject({code: errorCodes.INVALID_ARGUMENT})
+        await expect(
+          store.query({patient: alice, resourceTypes: ['Patient', 3 as unknown as string]}),
+        ).rejects.toMatchObject({code: errorCodes.INVALID_ARGUMENT})
       }))
 
     it('stores and matches resource types, ids and content that contain SQL literally, and its tables survive', () =>
@@ -292,7 +352,10 @@ export function describeRecordStoreContract(name: string, createStorage: () => P
         // Then each type matches exactly itself: no wildcard, no quote escapes the value
         for (const [index, text] of sqlInjectionStrings.entries()) {
           const byType = await store.query({patient: alice, resourceTypes: [text]})
-          expect(byType.map((r) => [r.resourceType, r.resourceId, r.resource.note]), text).toEqual([[text, `id-${index}`, text]])
+          expect(
+            byType.map((r) => [r.resourceType, r.resourceId, r.resource.note]),
+            text,
+          ).toEqual([[text, `id-${index}`, text]])
         }
         // And every id is stored as given
         const observations = await store.query({patient: alice, resourceTypes: ['Observation']})
@@ -323,7 +386,10 @@ export function describeRecordStoreContract(name: string, createStorage: () => P
           const perBatch = 4
           const write = async (writer: RecordStore, name: string) => {
             for (let batch = 0; batch < batches; batch++) {
-              await writer.putMany(alice, Array.from({length: perBatch}, (_, i) => resource('Observation', `${name}-${batch}-${i}`)))
+              await writer.putMany(
+                alice,
+                Array.from({length: perBatch}, (_, i) => resource('Observation', `${name}-${batch}-${i}`)),
+              )
             }
           }
 
