@@ -13,7 +13,14 @@ import Docker from 'dockerode'
 
 import {freePort, machineInfo, median, medrec, residentMemory, writeResult} from './bench-helpers.mjs'
 
-const {values} = parseArgs({options: {runs: {type: 'string', default: '3'}, settle: {type: 'string', default: '60'}, 'light-kdf': {type: 'boolean', default: false}, sealers: {type: 'string', default: '3,5'}}})
+const {values} = parseArgs({
+  options: {
+    runs: {type: 'string', default: '3'},
+    settle: {type: 'string', default: '60'},
+    'light-kdf': {type: 'boolean', default: false},
+    sealers: {type: 'string', default: '3,5'},
+  },
+})
 const runs = Number(values.runs)
 const settleSeconds = Number(values.settle)
 const docker = new Docker()
@@ -24,10 +31,29 @@ for (const sealers of values.sealers.split(',').map(Number)) {
   for (let run = 1; run <= runs; run++) {
     const dir = mkdtempSync(join(tmpdir(), `medrec-bench-${sealers}-`))
     const name = `bench-${sealers}-${run}-${process.pid}`
-    medrec(['network', 'init', '--dir', dir, '--name', name, '--sealers', String(sealers), '--period', '1', '--rpc-port', String(await freePort()), ...(values['light-kdf'] ? ['--light-kdf'] : [])])
+    medrec([
+      'network',
+      'init',
+      '--dir',
+      dir,
+      '--name',
+      name,
+      '--sealers',
+      String(sealers),
+      '--period',
+      '1',
+      '--rpc-port',
+      String(await freePort()),
+      ...(values['light-kdf'] ? ['--light-kdf'] : []),
+    ])
     try {
       const up = medrec(['network', 'up', '--dir', dir])
-      const sample = {run, allSealedMs: up.json.timings.allSealedMs, readyMs: up.json.timings.readyMs, processWallMs: Math.round(up.wallMs)}
+      const sample = {
+        run,
+        allSealedMs: up.json.timings.allSealedMs,
+        readyMs: up.json.timings.readyMs,
+        processWallMs: Math.round(up.wallMs),
+      }
       if (run === runs) {
         // Memory is read once, on the last run, after the chain has sealed for a while.
         await new Promise((resolve) => setTimeout(resolve, settleSeconds * 1000))
@@ -37,7 +63,9 @@ for (const sealers of values.sealers.split(',').map(Number)) {
         }
       }
       samples.push(sample)
-      process.stderr.write(`${sealers} sealers, run ${run}: every signer sealed after ${sample.allSealedMs} ms, ready after ${sample.readyMs} ms\n`)
+      process.stderr.write(
+        `${sealers} sealers, run ${run}: every signer sealed after ${sample.allSealedMs} ms, ready after ${sample.readyMs} ms\n`,
+      )
     } finally {
       medrec(['network', 'destroy', '--dir', dir, '--force'])
     }
@@ -62,7 +90,13 @@ const report = {
   results,
 }
 writeResult(`network-up${values['light-kdf'] ? '-light-kdf' : ''}`, report)
-console.log('sealers | median: every signer sealed | median: ready (peered) | goal  | sealer RSS after ' + settleSeconds + ' s (MiB)')
+console.log(
+  'sealers | median: every signer sealed | median: ready (peered) | goal  | sealer RSS after ' +
+    settleSeconds +
+    ' s (MiB)',
+)
 for (const r of results) {
-  console.log(`${String(r.sealers).padEnd(7)} | ${String(r.medianAllSealedMs).padStart(24)} ms | ${String(r.medianReadyMs).padStart(19)} ms | ${r.goalMs / 1000} s | ${Object.values(r.sealerRssMiB).join(', ')}`)
+  console.log(
+    `${String(r.sealers).padEnd(7)} | ${String(r.medianAllSealedMs).padStart(24)} ms | ${String(r.medianReadyMs).padStart(19)} ms | ${r.goalMs / 1000} s | ${Object.values(r.sealerRssMiB).join(', ')}`,
+  )
 }

@@ -13,26 +13,53 @@ import {parseArgs} from 'node:util'
 
 import {freePort, median, medrec, writeResult} from './bench-helpers.mjs'
 
-const {values} = parseArgs({options: {runs: {type: 'string', default: '3'}, 'light-kdf': {type: 'boolean', default: false}, what: {type: 'string', default: 'sealer'}}})
+const {values} = parseArgs({
+  options: {
+    runs: {type: 'string', default: '3'},
+    'light-kdf': {type: 'boolean', default: false},
+    what: {type: 'string', default: 'sealer'},
+  },
+})
 const provider = values.what === 'provider'
 const kdf = values['light-kdf'] ? ['--light-kdf'] : []
 
 const runs = []
 for (let run = 1; run <= Number(values.runs); run++) {
   const dir = mkdtempSync(join(tmpdir(), 'medrec-bench-add-'))
-  medrec(['network', 'init', '--dir', dir, '--name', `bench-add-${run}-${process.pid}`, '--period', '1', '--rpc-port', String(await freePort()), ...kdf])
+  medrec([
+    'network',
+    'init',
+    '--dir',
+    dir,
+    '--name',
+    `bench-add-${run}-${process.pid}`,
+    '--period',
+    '1',
+    '--rpc-port',
+    String(await freePort()),
+    ...kdf,
+  ])
   try {
     medrec(['network', 'up', '--dir', dir])
     if (provider) {
       // The consortium must exist before a provider can be voted in.
       medrec(['contracts', 'deploy', '--dir', dir])
       const add = medrec(['provider', 'add', 'sealer-4', '--sealer', '--dir', dir, ...kdf])
-      runs.push({run, firstSealMs: add.json.timings.firstSealMs, totalMs: add.json.timings.totalMs, processWallMs: add.wallMs})
-      process.stderr.write(`run ${run}: whitelisted and first sealed block ${add.json.timings.firstSealMs} ms after the command began (process ${add.wallMs} ms)\n`)
+      runs.push({
+        run,
+        firstSealMs: add.json.timings.firstSealMs,
+        totalMs: add.json.timings.totalMs,
+        processWallMs: add.wallMs,
+      })
+      process.stderr.write(
+        `run ${run}: whitelisted and first sealed block ${add.json.timings.firstSealMs} ms after the command began (process ${add.wallMs} ms)\n`,
+      )
     } else {
       const add = medrec(['sealer', 'add', 'sealer-4', '--dir', dir, ...kdf])
       runs.push({run, ...add.json.timings, processWallMs: add.wallMs})
-      process.stderr.write(`run ${run}: node started ${add.json.timings.startedMs} ms, signer ${add.json.timings.signerMs} ms, first sealed block ${add.json.timings.firstSealMs} ms\n`)
+      process.stderr.write(
+        `run ${run}: node started ${add.json.timings.startedMs} ms, signer ${add.json.timings.signerMs} ms, first sealed block ${add.json.timings.firstSealMs} ms\n`,
+      )
     }
   } finally {
     medrec(['network', 'destroy', '--dir', dir, '--force'])
@@ -48,4 +75,6 @@ const report = {
   medianFirstSealMs: median(runs.map((r) => r.firstSealMs)),
 }
 writeResult(`${provider ? 'provider' : 'sealer'}-add${values['light-kdf'] ? '-light-kdf' : ''}`, report)
-console.log(`${provider ? 'provider add --sealer' : 'sealer add'} → first block sealed by the new signer: median ${report.medianFirstSealMs} ms over ${runs.length} runs (${report.keyEncryption})`)
+console.log(
+  `${provider ? 'provider add --sealer' : 'sealer add'} → first block sealed by the new signer: median ${report.medianFirstSealMs} ms over ${runs.length} runs (${report.keyEncryption})`,
+)

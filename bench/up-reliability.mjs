@@ -63,7 +63,9 @@ for (let cycle = 1; cycle <= cycles; cycle++) {
   try {
     const up = medrec(['network', 'up', '--dir', dir, '--timeout', values.timeout], {allowFailure: true})
     const logs = nodeLogs(name)
-    const sealerLogs = Object.entries(logs).filter(([node]) => node !== 'rpc').map(([, text]) => text)
+    const sealerLogs = Object.entries(logs)
+      .filter(([node]) => node !== 'rpc')
+      .map(([, text]) => text)
     // Each sealer logs "Starting peer-to-peer node" once per start: more than one means it was restarted.
     const restartsFromLogs = Math.max(0, ...sealerLogs.map((text) => count(text, 'Starting peer-to-peer node') - 1))
     const ok = up.status === 0

@@ -90,7 +90,9 @@ async function layerProblems(): Promise<Problem[]> {
       continue
     }
     for (const specifier of relativeImports(await readFile(join(srcDir, file), 'utf8'))) {
-      const target = normalize(join(dirname(file), specifier)).split(sep).join('/')
+      const target = normalize(join(dirname(file), specifier))
+        .split(sep)
+        .join('/')
       if (target.startsWith('../')) continue // outside src/ (package.json, contracts/): not a layer
       const toLayer = layerOf(target)
       if (toLayer === fromLayer) continue

@@ -20,7 +20,12 @@ let nextId = 1
  * One JSON-RPC call over HTTP with an explicit timeout. Used for the geth-specific
  * namespaces (clique_*) that viem has no actions for.
  */
-export async function callJsonRpc<T>(url: string, method: string, params: unknown[] = [], timeoutMs = 3000): Promise<T> {
+export async function callJsonRpc<T>(
+  url: string,
+  method: string,
+  params: unknown[] = [],
+  timeoutMs = 3000,
+): Promise<T> {
   let response: Response
   try {
     response = await fetch(url, {
@@ -35,12 +40,18 @@ export async function callJsonRpc<T>(url: string, method: string, params: unknow
       cause: error,
     })
   }
-  const body = (await response.json().catch(() => undefined)) as {result?: T; error?: {code: number; message: string}} | undefined
+  const body = (await response.json().catch(() => undefined)) as
+    | {result?: T; error?: {code: number; message: string}}
+    | undefined
   if (body?.error) throw new JsonRpcResponseError(method, body.error.code, body.error.message)
   if (!response.ok || body === undefined || !('result' in body)) {
-    throw new MedrecError(errorCodes.RPC_FAILED, `The RPC node at ${url} answered ${method} with HTTP ${response.status}.`, {
-      hint: 'Check the node\'s logs: `medrec network logs rpc`.',
-    })
+    throw new MedrecError(
+      errorCodes.RPC_FAILED,
+      `The RPC node at ${url} answered ${method} with HTTP ${response.status}.`,
+      {
+        hint: "Check the node's logs: `medrec network logs rpc`.",
+      },
+    )
   }
   return body.result as T
 }

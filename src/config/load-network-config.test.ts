@@ -63,7 +63,9 @@ describe('medrec.yaml', () => {
   })
 
   it('refuses a well-known chain id once the rest is valid, naming the network it belongs to', () => {
-    expect(problemsOf(valid.replace('chainId: 4242424', 'chainId: 11155111'))).toEqual([expect.stringMatching(/^network\.chainId: .*Sepolia/)])
+    expect(problemsOf(valid.replace('chainId: 4242424', 'chainId: 11155111'))).toEqual([
+      expect.stringMatching(/^network\.chainId: .*Sepolia/),
+    ])
   })
 
   it('refuses duplicate sealer names, addresses and ports', () => {
@@ -79,7 +81,11 @@ describe('medrec.yaml', () => {
   })
 
   it('refuses zero sealers, period 0 with the reason, a missing chain id, and an unpinned image', () => {
-    const text = valid.replace(/sealers:[\s\S]*$/, 'sealers: []\n').replace('period: 2', 'period: 0').replace('  chainId: 4242424\n', '').replace('v1.13.15', 'latest')
+    const text = valid
+      .replace(/sealers:[\s\S]*$/, 'sealers: []\n')
+      .replace('period: 2', 'period: 0')
+      .replace('  chainId: 4242424\n', '')
+      .replace('v1.13.15', 'latest')
     const problems = problemsOf(text)
     expect(problems).toEqual(
       expect.arrayContaining([
@@ -90,32 +96,48 @@ describe('medrec.yaml', () => {
     )
   })
 
-  it.each([['"*"'], ['"localhost,*"'], ['" *"'], ['"a b"']])('refuses rpc.vhosts %s, which geth would read as a wildcard or a list', (vhost) => {
-    expect(problemsOf(valid.replace('  port: 8545', `  port: 8545\n  vhosts: [${vhost}]`))).toEqual([expect.stringMatching(/^rpc\.vhosts\.0: .*without "\*"/)])
-  })
+  it.each([['"*"'], ['"localhost,*"'], ['" *"'], ['"a b"']])(
+    'refuses rpc.vhosts %s, which geth would read as a wildcard or a list',
+    (vhost) => {
+      expect(problemsOf(valid.replace('  port: 8545', `  port: 8545\n  vhosts: [${vhost}]`))).toEqual([
+        expect.stringMatching(/^rpc\.vhosts\.0: .*without "\*"/),
+      ])
+    },
+  )
 
   it.each(['rpc', 'deployer', 'identity'])('refuses the reserved sealer name %s', (name) => {
-    expect(problemsOf(valid.replace('name: st-anne', `name: ${name}`))).toEqual([expect.stringMatching(/^sealers\.1\.name: .*reserved/)])
+    expect(problemsOf(valid.replace('name: st-anne', `name: ${name}`))).toEqual([
+      expect.stringMatching(/^sealers\.1\.name: .*reserved/),
+    ])
   })
 
   it('refuses an image of geth 1.14 with the reason', () => {
-    expect(problemsOf(valid.replace('v1.13.15', 'v1.14.0'))).toEqual([expect.stringMatching(/^image: .*cannot seal Clique/)])
+    expect(problemsOf(valid.replace('v1.13.15', 'v1.14.0'))).toEqual([
+      expect.stringMatching(/^image: .*cannot seal Clique/),
+    ])
   })
 
   it('refuses a file that is not YAML, with the line', () => {
-    expect(() => parseNetworkConfig('network: [unclosed\n  name: x', 'medrec.yaml')).toThrow(expect.objectContaining({code: errorCodes.CONFIG_NOT_YAML}))
+    expect(() => parseNetworkConfig('network: [unclosed\n  name: x', 'medrec.yaml')).toThrow(
+      expect.objectContaining({code: errorCodes.CONFIG_NOT_YAML}),
+    )
   })
 
   it('says how to create the file when there is none', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'medrec-config-'))
-    await expect(loadNetworkConfig(dir)).rejects.toMatchObject({code: errorCodes.CONFIG_NOT_FOUND, hint: expect.stringContaining('medrec network init')})
+    await expect(loadNetworkConfig(dir)).rejects.toMatchObject({
+      code: errorCodes.CONFIG_NOT_FOUND,
+      hint: expect.stringContaining('medrec network init'),
+    })
     await writeFile(join(dir, 'medrec.yaml'), valid)
     await expect(loadNetworkConfig(dir)).resolves.toMatchObject({network: {name: 'consortium'}})
   })
 
   it('has a JSON Schema that describes the sealers for editors', () => {
     const schema = networkConfigJsonSchema() as {properties: Record<string, {description?: string}>; required: string[]}
-    expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(['version', 'network', 'image', 'rpc', 'sealers']))
+    expect(Object.keys(schema.properties)).toEqual(
+      expect.arrayContaining(['version', 'network', 'image', 'rpc', 'sealers']),
+    )
     expect(schema.required).toEqual(expect.arrayContaining(['version', 'network', 'sealers']))
     expect(schema.properties.sealers?.description).toMatch(/sealer/)
   })

@@ -37,15 +37,20 @@ export function parseNetworkConfig(text: string, path: string): NetworkConfig {
   const result = networkConfigSchema.safeParse(document.toJS())
   if (!result.success) {
     const details = result.error.issues.map((issue) => `${formatIssuePath(issue.path)}: ${describeIssue(issue)}`)
-    throw new MedrecError(errorCodes.CONFIG_INVALID, `${path} has ${details.length} problem${details.length === 1 ? '' : 's'}.`, {
-      details,
-      hint: 'Correct the fields listed; the JSON Schema in medrec.schema.json lets an editor check them as you type.',
-    })
+    throw new MedrecError(
+      errorCodes.CONFIG_INVALID,
+      `${path} has ${details.length} problem${details.length === 1 ? '' : 's'}.`,
+      {
+        details,
+        hint: 'Correct the fields listed; the JSON Schema in medrec.schema.json lets an editor check them as you type.',
+      },
+    )
   }
   return result.data
 }
 
 function describeIssue(issue: {code: string; message: string; keys?: string[]}): string {
-  if (issue.code === 'unrecognized_keys' && issue.keys) return `unknown key${issue.keys.length === 1 ? '' : 's'} ${issue.keys.map((k) => `"${k}"`).join(', ')}`
+  if (issue.code === 'unrecognized_keys' && issue.keys)
+    return `unknown key${issue.keys.length === 1 ? '' : 's'} ${issue.keys.map((k) => `"${k}"`).join(', ')}`
   return issue.message
 }

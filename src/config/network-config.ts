@@ -17,13 +17,15 @@ export const nodeNamePattern = /^[a-z][a-z0-9-]{0,30}[a-z0-9]$/
 /** Refuses a name for a new sealer or provider: the pattern above, and none of the tool's own keys. */
 export function assertNodeName(name: string, what: string): void {
   if (!nodeNamePattern.test(name) || reservedNodeNames.includes(name)) {
-    throw new MedrecError(errorCodes.INVALID_ARGUMENT, `"${name}" is not a valid ${what} name.`, {hint: `Use 2-32 lowercase letters, digits or dashes, starting with a letter; ${reservedNodeNames.join(', ')} are taken.`})
+    throw new MedrecError(errorCodes.INVALID_ARGUMENT, `"${name}" is not a valid ${what} name.`, {
+      hint: `Use 2-32 lowercase letters, digits or dashes, starting with a letter; ${reservedNodeNames.join(', ')} are taken.`,
+    })
   }
 }
 const addressSchema = z
   .string()
   .regex(/^0x[0-9a-fA-F]{40}$/, 'must be a 0x-prefixed 20-byte hex address')
-  .describe('The sealer\'s Clique signer address (its keystore account).')
+  .describe("The sealer's Clique signer address (its keystore account).")
 const portSchema = z.number().int().min(1).max(65_535)
 const ipv4Pattern = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/
 const subnetPattern = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){2}\.0\/24$/
@@ -32,14 +34,14 @@ export const sealerConfigSchema = z.strictObject({
   name: z
     .string()
     .regex(nodeNamePattern, 'must be 2-32 lowercase letters, digits or dashes, starting with a letter')
-    .describe('Name of the provider\'s sealer node; names its container, volume and key files.'),
+    .describe("Name of the provider's sealer node; names its container, volume and key files."),
   address: addressSchema,
   p2pPort: portSchema.describe('Devp2p listening port inside the Docker network (never published on the host).'),
 })
 
 export const networkConfigSchema = z
   .strictObject({
-    version: z.literal(configVersion).describe('Version of this file\'s format.'),
+    version: z.literal(configVersion).describe("Version of this file's format."),
     network: z.strictObject({
       name: z
         .string()
@@ -76,7 +78,12 @@ export const networkConfigSchema = z
         .min(1)
         .default(30_000)
         .describe('Blocks between Clique checkpoints; pending votes are cleared at each.'),
-      gasLimit: z.number().int().min(5_000_000).max(2_000_000_000).describe('Gas limit of the genesis block and the sealers\' target.'),
+      gasLimit: z
+        .number()
+        .int()
+        .min(5_000_000)
+        .max(2_000_000_000)
+        .describe("Gas limit of the genesis block and the sealers' target."),
       subnet: z
         .string()
         .regex(subnetPattern, 'must be an IPv4 /24 such as 10.213.5.0/24')
@@ -93,15 +100,22 @@ export const networkConfigSchema = z
         .string()
         .regex(ipv4Pattern, 'must be an IPv4 address such as 127.0.0.1')
         .default('127.0.0.1')
-        .describe('Host address the keyless RPC node\'s JSON-RPC port is published on.'),
-      port: portSchema.default(8545).describe('Host port of the keyless RPC node\'s JSON-RPC.'),
+        .describe("Host address the keyless RPC node's JSON-RPC port is published on."),
+      port: portSchema.default(8545).describe("Host port of the keyless RPC node's JSON-RPC."),
       vhosts: z
-        .array(z.string().regex(/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/, 'must be one host name or IP address, without "*", commas or spaces'))
+        .array(
+          z
+            .string()
+            .regex(
+              /^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/,
+              'must be one host name or IP address, without "*", commas or spaces',
+            ),
+        )
         .min(1)
         .default(['localhost', '127.0.0.1'])
         .describe('Host names the RPC node accepts in the HTTP Host header (never "*").'),
     }),
-    sealers: z.array(sealerConfigSchema).min(1, 'needs at least one sealer').describe('The providers\' sealer nodes.'),
+    sealers: z.array(sealerConfigSchema).min(1, 'needs at least one sealer').describe("The providers' sealer nodes."),
   })
   .superRefine((config, ctx) => {
     const knownName = wellKnownChainIds.get(config.network.chainId)
@@ -119,7 +133,11 @@ export const networkConfigSchema = z
     reportDuplicates(ctx, config.sealers, (s) => String(s.p2pPort), 'p2pPort', 'sealer p2p port')
     for (const [index, sealer] of config.sealers.entries()) {
       if (reservedNodeNames.includes(sealer.name)) {
-        ctx.addIssue({code: 'custom', path: ['sealers', index, 'name'], message: `"${sealer.name}" is reserved (the RPC node's and the consortium's own keys use it)`})
+        ctx.addIssue({
+          code: 'custom',
+          path: ['sealers', index, 'name'],
+          message: `"${sealer.name}" is reserved (the RPC node's and the consortium's own keys use it)`,
+        })
       }
     }
   })
@@ -139,7 +157,11 @@ function reportDuplicates<T>(
       firstIndex.set(key, index)
       continue
     }
-    ctx.addIssue({code: 'custom', path: ['sealers', index, field], message: `duplicate ${label} "${key}" (also sealers.${first}.${field})`})
+    ctx.addIssue({
+      code: 'custom',
+      path: ['sealers', index, field],
+      message: `duplicate ${label} "${key}" (also sealers.${first}.${field})`,
+    })
   }
 }
 

@@ -30,7 +30,11 @@ function exactlyOne(options: {explicit?: string | undefined; localId?: string | 
  * brute-forceable plain hash of it). For providers and other stewards; a patient's identity
  * depends on its provider too (resolvePatientIdentity).
  */
-export async function resolveIdentity(paths: NetworkPaths, options: {id?: string | undefined; localId?: string | undefined}, flag = '--id'): Promise<Hex> {
+export async function resolveIdentity(
+  paths: NetworkPaths,
+  options: {id?: string | undefined; localId?: string | undefined},
+  flag = '--id',
+): Promise<Hex> {
   exactlyOne({explicit: options.id, localId: options.localId}, flag)
   if (options.id !== undefined) {
     return bytes32Flag(
@@ -39,7 +43,8 @@ export async function resolveIdentity(paths: NetworkPaths, options: {id?: string
       'Use the identity printed by `medrec registrar register`, or pass a local identifier with --local-id.',
     )
   }
-  if (options.localId !== undefined && options.localId.trim() !== '') return deriveIdentity(await readIdentityKey(paths), options.localId.trim())
+  if (options.localId !== undefined && options.localId.trim() !== '')
+    return deriveIdentity(await readIdentityKey(paths), options.localId.trim())
   throw new MedrecError(errorCodes.INVALID_ARGUMENT, `An identity is needed: ${flag} 0x… or a local identifier.`)
 }
 
@@ -63,7 +68,7 @@ export async function resolveEnrolmentReference(
   if (localId) return enrolmentReference(await readIdentityKey(paths), localId)
   throw new MedrecError(
     errorCodes.INVALID_ARGUMENT,
-    'A patient\'s enrolment is needed: --local-id (the provider\'s record number) or --enrolment-ref 0x….',
+    "A patient's enrolment is needed: --local-id (the provider's record number) or --enrolment-ref 0x….",
   )
 }
 

@@ -6,7 +6,17 @@ import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
 import type {ContainerEngine, ContainerInfo, ContainerSpec, ExecResult} from './container-engine.js'
 
-const connectionErrorCodes = new Set(['ECONNREFUSED', 'ENOENT', 'EACCES', 'EPERM', 'ETIMEDOUT', 'EHOSTUNREACH', 'ECONNRESET', 'ENOTFOUND', 'EPIPE'])
+const connectionErrorCodes = new Set([
+  'ECONNREFUSED',
+  'ENOENT',
+  'EACCES',
+  'EPERM',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EPIPE',
+])
 const pingTimeoutMs = 5000
 
 function endpointFromEnvironment(): string {
@@ -54,7 +64,8 @@ export function demuxDockerBuffer(buffer: Buffer): {stdout: string; stderr: stri
 
 function toContainerInfo(summary: Docker.ContainerInfo): ContainerInfo {
   const ips: Record<string, string> = {}
-  for (const [name, net] of Object.entries(summary.NetworkSettings?.Networks ?? {})) if (net.IPAddress) ips[name] = net.IPAddress
+  for (const [name, net] of Object.entries(summary.NetworkSettings?.Networks ?? {}))
+    if (net.IPAddress) ips[name] = net.IPAddress
   const exit = /Exited \((\d+)\)/.exec(summary.Status ?? '')
   return {
     id: summary.Id,
@@ -77,10 +88,14 @@ export class DockerodeEngine implements ContainerEngine {
     try {
       this.docker = new Docker()
     } catch (error) {
-      throw new MedrecError(errorCodes.DOCKER_UNREACHABLE, `DOCKER_HOST="${process.env.DOCKER_HOST}" is not an address the Docker client understands.`, {
-        hint: 'Use unix:///path/to/docker.sock or tcp://host:port, or unset DOCKER_HOST to use the local engine.',
-        cause: error,
-      })
+      throw new MedrecError(
+        errorCodes.DOCKER_UNREACHABLE,
+        `DOCKER_HOST="${process.env.DOCKER_HOST}" is not an address the Docker client understands.`,
+        {
+          hint: 'Use unix:///path/to/docker.sock or tcp://host:port, or unset DOCKER_HOST to use the local engine.',
+          cause: error,
+        },
+      )
     }
   }
 
@@ -104,7 +119,10 @@ export class DockerodeEngine implements ContainerEngine {
   async ping(): Promise<void> {
     let timer: NodeJS.Timeout | undefined
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(Object.assign(new Error('ping timed out'), {code: 'PING_TIMEOUT'})), pingTimeoutMs)
+      timer = setTimeout(
+        () => reject(Object.assign(new Error('ping timed out'), {code: 'PING_TIMEOUT'})),
+        pingTimeoutMs,
+      )
     })
     try {
       await Promise.race([this.docker.ping(), timeout])
@@ -159,13 +177,15 @@ export class DockerodeEngine implements ContainerEngine {
     try {
       const info = await this.docker.getContainer(idOrName).inspect()
       const ips: Record<string, string> = {}
-      for (const [name, net] of Object.entries(info.NetworkSettings?.Networks ?? {})) if (net.IPAddress) ips[name] = net.IPAddress
+      for (const [name, net] of Object.entries(info.NetworkSettings?.Networks ?? {}))
+        if (net.IPAddress) ips[name] = net.IPAddress
       return {
         id: info.Id,
         name: info.Name.replace(/^\//, ''),
         labels: info.Config?.Labels ?? {},
         state: info.State.Status,
-        exitCode: info.State.Status === 'exited' || info.State.Status === 'restarting' ? info.State.ExitCode : undefined,
+        exitCode:
+          info.State.Status === 'exited' || info.State.Status === 'restarting' ? info.State.ExitCode : undefined,
         restartCount: info.RestartCount ?? 0,
         ips,
       }
@@ -215,7 +235,9 @@ export class DockerodeEngine implements ContainerEngine {
   }
 
   async putArchive(containerId: string, path: string, tar: Readable): Promise<void> {
-    await this.call(`copy files into ${containerId}`, () => this.docker.getContainer(containerId).putArchive(tar, {path}))
+    await this.call(`copy files into ${containerId}`, () =>
+      this.docker.getContainer(containerId).putArchive(tar, {path}),
+    )
   }
 
   async startContainer(id: string): Promise<void> {
@@ -262,7 +284,13 @@ export class DockerodeEngine implements ContainerEngine {
     const output = new PassThrough()
     if (options.follow) {
       const stream = await this.call(`read logs of ${id}`, () =>
-        container.logs({follow: true, stdout: true, stderr: true, timestamps: options.timestamps ?? false, ...(options.tail === undefined ? {} : {tail: options.tail})}),
+        container.logs({
+          follow: true,
+          stdout: true,
+          stderr: true,
+          timestamps: options.timestamps ?? false,
+          ...(options.tail === undefined ? {} : {tail: options.tail}),
+        }),
       )
       this.docker.modem.demuxStream(stream, output, output)
       stream.on('end', () => output.end())
@@ -271,7 +299,13 @@ export class DockerodeEngine implements ContainerEngine {
       return output
     }
     const buffer = await this.call(`read logs of ${id}`, () =>
-      container.logs({follow: false, stdout: true, stderr: true, timestamps: options.timestamps ?? false, ...(options.tail === undefined ? {} : {tail: options.tail})}),
+      container.logs({
+        follow: false,
+        stdout: true,
+        stderr: true,
+        timestamps: options.timestamps ?? false,
+        ...(options.tail === undefined ? {} : {tail: options.tail}),
+      }),
     )
     const {stdout, stderr} = demuxDockerBuffer(buffer as unknown as Buffer)
     output.end(stdout + stderr)
@@ -302,12 +336,18 @@ export class DockerodeEngine implements ContainerEngine {
         stream.on('error', reject)
       })
       const info = await exec.inspect()
-      return {exitCode: info.ExitCode ?? -1, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8')}
+      return {
+        exitCode: info.ExitCode ?? -1,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+      }
     })
   }
 
   async memoryUsageBytes(id: string): Promise<number | undefined> {
-    const stats = (await this.call(`read stats of ${id}`, () => this.docker.getContainer(id).stats({stream: false}))) as {
+    const stats = (await this.call(`read stats of ${id}`, () =>
+      this.docker.getContainer(id).stats({stream: false}),
+    )) as {
       memory_stats?: {usage?: number; stats?: Record<string, number>}
     }
     const memory = stats.memory_stats
@@ -319,7 +359,12 @@ export class DockerodeEngine implements ContainerEngine {
   async listNetworks(labels: Record<string, string>) {
     const filters = {label: Object.entries(labels).map(([k, v]) => `${k}=${v}`)}
     const list = await this.call('list networks', () => this.docker.listNetworks({filters}))
-    return list.map((n) => ({id: n.Id, name: n.Name, subnets: (n.IPAM?.Config ?? []).map((c) => c.Subnet ?? '').filter(Boolean), labels: n.Labels ?? {}}))
+    return list.map((n) => ({
+      id: n.Id,
+      name: n.Name,
+      subnets: (n.IPAM?.Config ?? []).map((c) => c.Subnet ?? '').filter(Boolean),
+      labels: n.Labels ?? {},
+    }))
   }
 
   async listAllSubnets(): Promise<string[]> {
@@ -329,7 +374,13 @@ export class DockerodeEngine implements ContainerEngine {
 
   async createNetwork(spec: {name: string; subnet: string; labels: Record<string, string>}): Promise<string> {
     const network = await this.call(`create network ${spec.name}`, () =>
-      this.docker.createNetwork({Name: spec.name, Driver: 'bridge', CheckDuplicate: true, Labels: spec.labels, IPAM: {Driver: 'default', Config: [{Subnet: spec.subnet}]}}),
+      this.docker.createNetwork({
+        Name: spec.name,
+        Driver: 'bridge',
+        CheckDuplicate: true,
+        Labels: spec.labels,
+        IPAM: {Driver: 'default', Config: [{Subnet: spec.subnet}]},
+      }),
     )
     return network.id
   }
@@ -346,12 +397,16 @@ export class DockerodeEngine implements ContainerEngine {
 
   async connectNetwork(network: string, containerId: string, ip?: string): Promise<void> {
     await this.call(`connect ${containerId} to ${network}`, () =>
-      this.docker.getNetwork(network).connect({Container: containerId, EndpointConfig: ip ? {IPAMConfig: {IPv4Address: ip}} : {}}),
+      this.docker
+        .getNetwork(network)
+        .connect({Container: containerId, EndpointConfig: ip ? {IPAMConfig: {IPv4Address: ip}} : {}}),
     )
   }
 
   async disconnectNetwork(network: string, containerId: string): Promise<void> {
-    await this.call(`disconnect ${containerId} from ${network}`, () => this.docker.getNetwork(network).disconnect({Container: containerId, Force: true}))
+    await this.call(`disconnect ${containerId} from ${network}`, () =>
+      this.docker.getNetwork(network).disconnect({Container: containerId, Force: true}),
+    )
   }
 
   async listVolumes(labels: Record<string, string>) {
@@ -371,7 +426,9 @@ export class DockerodeEngine implements ContainerEngine {
   }
 
   async createVolume(spec: {name: string; labels: Record<string, string>}): Promise<void> {
-    await this.call(`create volume ${spec.name}`, () => this.docker.createVolume({Name: spec.name, Labels: spec.labels}))
+    await this.call(`create volume ${spec.name}`, () =>
+      this.docker.createVolume({Name: spec.name, Labels: spec.labels}),
+    )
   }
 
   async removeVolume(name: string): Promise<void> {

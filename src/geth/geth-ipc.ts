@@ -9,8 +9,19 @@ import {gethBinaryPath, gethIpcPath} from './geth-node-command.js'
  * sealers, which serve no HTTP. The expression is wrapped in JSON.stringify so the
  * result comes back as JSON.
  */
-export async function gethIpcEval<T>(engine: ContainerEngine, containerId: string, nodeName: string, expression: string): Promise<T> {
-  const result = await engine.exec(containerId, [gethBinaryPath, 'attach', '--exec', `JSON.stringify(${expression})`, gethIpcPath])
+export async function gethIpcEval<T>(
+  engine: ContainerEngine,
+  containerId: string,
+  nodeName: string,
+  expression: string,
+): Promise<T> {
+  const result = await engine.exec(containerId, [
+    gethBinaryPath,
+    'attach',
+    '--exec',
+    `JSON.stringify(${expression})`,
+    gethIpcPath,
+  ])
   const output = result.stdout.trim()
   if (result.exitCode !== 0 || output === '' || /^(Fatal|Error|GoError)/.test(output)) {
     throw new MedrecError(errorCodes.IPC_FAILED, `${nodeName}: the geth console did not answer \`${expression}\`.`, {

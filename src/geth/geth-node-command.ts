@@ -12,24 +12,36 @@ type CommonOptions = {chainId: number; ip: string; p2pPort: number}
 
 function commonArgs(options: CommonOptions): string[] {
   return [
-    '--datadir', gethDataDir,
-    '--config', `${gethDataDir}/config.toml`,
-    '--networkid', String(options.chainId),
-    '--syncmode', 'full',
+    '--datadir',
+    gethDataDir,
+    '--config',
+    `${gethDataDir}/config.toml`,
+    '--networkid',
+    String(options.chainId),
+    '--syncmode',
+    'full',
     // Archive: every block's state is written as it is imported. With gcmode full (hash
     // scheme) state is flushed only on a clean shutdown, so a crash of every node would
     // rewind the chain to the last clean stop and lose the transactions since.
-    '--gcmode', 'archive',
+    '--gcmode',
+    'archive',
     // geth 1.13 always serves the engine API; keep it on the container's loopback (JWT).
-    '--authrpc.addr', '127.0.0.1',
-    '--authrpc.port', '8551',
-    '--port', String(options.p2pPort),
-    '--nat', `extip:${options.ip}`,
+    '--authrpc.addr',
+    '127.0.0.1',
+    '--authrpc.port',
+    '8551',
+    '--port',
+    String(options.p2pPort),
+    '--nat',
+    `extip:${options.ip}`,
     // Peers come only from the static list in config.toml; discovery stays off.
     '--nodiscover',
-    '--nodekey', `${gethDataDir}/nodekey`,
-    '--ipcpath', gethIpcPath,
-    '--verbosity', '3',
+    '--nodekey',
+    `${gethDataDir}/nodekey`,
+    '--ipcpath',
+    gethIpcPath,
+    '--verbosity',
+    '3',
   ]
 }
 
@@ -52,10 +64,14 @@ export function sealerCommand(options: CommonOptions & {signer: string; gasLimit
   return [
     ...commonArgs(options),
     '--mine',
-    '--miner.etherbase', options.signer,
-    '--miner.gaslimit', String(options.gasLimit),
-    '--unlock', options.signer,
-    '--password', `${gethDataDir}/password`,
+    '--miner.etherbase',
+    options.signer,
+    '--miner.gaslimit',
+    String(options.gasLimit),
+    '--unlock',
+    options.signer,
+    '--password',
+    `${gethDataDir}/password`,
   ]
 }
 
@@ -64,10 +80,14 @@ export function rpcNodeCommand(options: CommonOptions & {vhosts: string[]}): str
   return [
     ...commonArgs(options),
     '--http',
-    '--http.addr', '0.0.0.0',
-    '--http.port', String(rpcContainerPort),
-    '--http.api', publicRpcModules.join(','),
-    '--http.vhosts', options.vhosts.join(','),
+    '--http.addr',
+    '0.0.0.0',
+    '--http.port',
+    String(rpcContainerPort),
+    '--http.api',
+    publicRpcModules.join(','),
+    '--http.vhosts',
+    options.vhosts.join(','),
   ]
 }
 

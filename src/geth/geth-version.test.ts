@@ -11,7 +11,9 @@ describe('geth versions', () => {
 
   it('accepts any 1.13.x and refuses 1.14+ with the reason', () => {
     expect(explainUnsupportedGeth({major: 1, minor: 13, patch: 5, raw: '1.13.5'})).toBeUndefined()
-    expect(explainUnsupportedGeth({major: 1, minor: 14, patch: 0, raw: '1.14.0'})).toMatch(/removed non-merge block production/)
+    expect(explainUnsupportedGeth({major: 1, minor: 14, patch: 0, raw: '1.14.0'})).toMatch(
+      /removed non-merge block production/,
+    )
     expect(explainUnsupportedGeth({major: 1, minor: 12, patch: 2, raw: '1.12.2'})).toMatch(/older/)
   })
 
@@ -26,10 +28,12 @@ describe('geth versions', () => {
     expect(explainUnsupportedImageTag(reference)).toMatch(reason)
   })
 
-  it.each(['ethereum/client-go:v1.13.15', 'registry.local:5000/geth:1.13.14', 'corp/geth:prod', 'ethereum/client-go@sha256:abc'])(
-    'accepts the image reference %s (non-version tags are checked by running geth)',
-    (reference) => {
-      expect(explainUnsupportedImageTag(reference)).toBeUndefined()
-    },
-  )
+  it.each([
+    'ethereum/client-go:v1.13.15',
+    'registry.local:5000/geth:1.13.14',
+    'corp/geth:prod',
+    'ethereum/client-go@sha256:abc',
+  ])('accepts the image reference %s (non-version tags are checked by running geth)', (reference) => {
+    expect(explainUnsupportedImageTag(reference)).toBeUndefined()
+  })
 })

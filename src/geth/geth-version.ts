@@ -8,7 +8,12 @@ export type GethVersion = {major: number; minor: number; patch: number; raw: str
 export function parseGethVersionOutput(output: string): GethVersion | undefined {
   const match = /^Version:\s*v?(\d+)\.(\d+)\.(\d+)\S*\s*$/m.exec(output)
   if (!match) return undefined
-  return {major: Number(match[1]), minor: Number(match[2]), patch: Number(match[3]), raw: match[0].replace(/^Version:\s*/, '').trim()}
+  return {
+    major: Number(match[1]),
+    minor: Number(match[2]),
+    patch: Number(match[3]),
+    raw: match[0].replace(/^Version:\s*/, '').trim(),
+  }
 }
 
 /** Why this geth cannot seal Clique, or undefined when it is a 1.13.x release. */

@@ -24,13 +24,16 @@ describe('initNetwork', () => {
     const config = await loadNetworkConfig(dir)
     const {signers} = await loadCliqueGenesis(dir)
     expect(config.sealers.map((s) => s.address).sort()).toEqual(result.sealers.map((s) => s.address).sort())
-    expect(signers.map((s) => s.toLowerCase()).sort()).toEqual(result.sealers.map((s) => s.address.toLowerCase()).sort())
+    expect(signers.map((s) => s.toLowerCase()).sort()).toEqual(
+      result.sealers.map((s) => s.address.toLowerCase()).sort(),
+    )
     expect(config.network).toMatchObject({chainId: 4_242_424, period: 1, epoch: 30_000})
     // And every key file is private to the user, the keys open with their passwords
     const paths = networkPaths(dir)
     for (const sealer of result.sealers) {
       const files = paths.node(sealer.name)
-      for (const file of [files.keystore, files.password, files.nodeKey]) expect((await stat(file)).mode & 0o777).toBe(0o600)
+      for (const file of [files.keystore, files.password, files.nodeKey])
+        expect((await stat(file)).mode & 0o777).toBe(0o600)
       expect((await unlockNodeKey(paths, sealer.name)).address).toBe(sealer.address)
     }
     expect((await stat(paths.stateDir)).mode & 0o777).toBe(0o700)
@@ -39,7 +42,9 @@ describe('initNetwork', () => {
     const genesis = JSON.parse(await readFile(join(dir, 'genesis.json'), 'utf8')) as {alloc: Record<string, unknown>}
     expect(Object.keys(genesis.alloc)).toEqual([result.deployer.slice(2).toLowerCase()])
     // And the schema modeline points at the JSON Schema written beside it
-    expect(await readFile(join(dir, 'medrec.yaml'), 'utf8')).toMatch(/^# yaml-language-server: \$schema=\.\/medrec\.schema\.json/)
+    expect(await readFile(join(dir, 'medrec.yaml'), 'utf8')).toMatch(
+      /^# yaml-language-server: \$schema=\.\/medrec\.schema\.json/,
+    )
     expect(JSON.parse(await readFile(join(dir, 'medrec.schema.json'), 'utf8'))).toHaveProperty('properties.sealers')
   })
 
@@ -72,10 +77,15 @@ describe('initNetwork', () => {
     await writeNetworkState(paths, {...state, genesisSha256: 'ab'.repeat(32)})
     const genesisBefore = await readFile(join(dir, 'genesis.json'), 'utf8')
     // When init is forced, or medrec.yaml went missing and init runs again
-    await expect(initNetwork({dir, force: true, lightKdf: true})).rejects.toMatchObject({code: errorCodes.CONFIG_EXISTS})
+    await expect(initNetwork({dir, force: true, lightKdf: true})).rejects.toMatchObject({
+      code: errorCodes.CONFIG_EXISTS,
+    })
     const {rm} = await import('node:fs/promises')
     await rm(join(dir, 'medrec.yaml'))
-    await expect(initNetwork({dir, lightKdf: true})).rejects.toMatchObject({code: errorCodes.CONFIG_EXISTS, hint: expect.stringContaining('restore medrec.yaml')})
+    await expect(initNetwork({dir, lightKdf: true})).rejects.toMatchObject({
+      code: errorCodes.CONFIG_EXISTS,
+      hint: expect.stringContaining('restore medrec.yaml'),
+    })
     // Then genesis.json is untouched
     expect(await readFile(join(dir, 'genesis.json'), 'utf8')).toBe(genesisBefore)
   })
@@ -92,18 +102,23 @@ describe('initNetwork', () => {
     await initNetwork({dir, sealers: 1, lightKdf: true})
     const {rm} = await import('node:fs/promises')
     await rm(networkPaths(dir).node('sealer-1').keystore)
-    await expect(initNetwork({dir, sealers: 1, force: true, lightKdf: true})).rejects.toMatchObject({code: errorCodes.KEY_FILE_MISSING})
+    await expect(initNetwork({dir, sealers: 1, force: true, lightKdf: true})).rejects.toMatchObject({
+      code: errorCodes.KEY_FILE_MISSING,
+    })
   })
 
   it('refuses options that make an invalid network before writing anything', async () => {
     const dir = await freshDir()
-    await expect(initNetwork({dir, chainId: 31_337})).rejects.toMatchObject({code: errorCodes.INVALID_ARGUMENT, details: [expect.stringMatching(/Hardhat/)]})
+    await expect(initNetwork({dir, chainId: 31_337})).rejects.toMatchObject({
+      code: errorCodes.INVALID_ARGUMENT,
+      details: [expect.stringMatching(/Hardhat/)],
+    })
     await expect(initNetwork({dir, sealers: 0})).rejects.toMatchObject({code: errorCodes.INVALID_ARGUMENT})
     await expect(stat(join(dir, 'medrec.yaml'))).rejects.toThrow()
     await expect(stat(networkPaths(dir).stateDir)).rejects.toThrow()
   })
 
-  it('picks a chain id of the network\'s own when none is given', async () => {
+  it("picks a chain id of the network's own when none is given", async () => {
     const dir = await freshDir()
     const {chainId} = await initNetwork({dir, sealers: 1, lightKdf: true})
     expect(chainId).toBeGreaterThanOrEqual(1_000_000)

@@ -70,11 +70,15 @@ export async function initNetwork(options: InitNetworkOptions): Promise<InitNetw
 
   // Whatever the flags: once a chain was created from genesis.json, a new one would not match it.
   if (previousState?.firstUpCompletedAt || previousState?.genesisSha256) {
-    throw new MedrecError(errorCodes.CONFIG_EXISTS, `The network in ${options.dir} has a chain; a new genesis would not match it.`, {
-      hint: (await pathExists(configFile))
-        ? 'Use it as it is (`medrec network up`). Run `medrec network destroy` first if you really want a new chain (its blocks are lost).'
-        : `${configFileName} is missing but the chain exists: restore ${configFileName} from your backup (keys and genesis.json are still here).`,
-    })
+    throw new MedrecError(
+      errorCodes.CONFIG_EXISTS,
+      `The network in ${options.dir} has a chain; a new genesis would not match it.`,
+      {
+        hint: (await pathExists(configFile))
+          ? 'Use it as it is (`medrec network up`). Run `medrec network destroy` first if you really want a new chain (its blocks are lost).'
+          : `${configFileName} is missing but the chain exists: restore ${configFileName} from your backup (keys and genesis.json are still here).`,
+      },
+    )
   }
   if (!options.force) {
     for (const file of [configFile, genesisFile]) {
@@ -88,9 +92,13 @@ export async function initNetwork(options: InitNetworkOptions): Promise<InitNetw
 
   const sealerCount = options.sealers ?? 3
   if (!Number.isInteger(sealerCount) || sealerCount < 1 || sealerCount > 64) {
-    throw new MedrecError(errorCodes.INVALID_ARGUMENT, `--sealers must be a whole number from 1 to 64, not ${sealerCount}.`, {
-      hint: 'Three sealers tolerate one offline; five tolerate two.',
-    })
+    throw new MedrecError(
+      errorCodes.INVALID_ARGUMENT,
+      `--sealers must be a whole number from 1 to 64, not ${sealerCount}.`,
+      {
+        hint: 'Three sealers tolerate one offline; five tolerate two.',
+      },
+    )
   }
 
   const name = options.name ?? 'medrec'

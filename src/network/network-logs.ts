@@ -26,17 +26,28 @@ export async function openNetworkLogs(options: {
   }
   await options.engine.ping()
   const {containers} = await findNetworkResources(options.engine, state.networkId)
-  const nodes = containers.filter((c) => (c.labels[labelKeys.role] === 'sealer' || c.labels[labelKeys.role] === 'rpc') && (options.node === undefined || c.labels[labelKeys.node] === options.node))
+  const nodes = containers.filter(
+    (c) =>
+      (c.labels[labelKeys.role] === 'sealer' || c.labels[labelKeys.role] === 'rpc') &&
+      (options.node === undefined || c.labels[labelKeys.node] === options.node),
+  )
   if (nodes.length === 0) {
-    throw new MedrecError(errorCodes.NETWORK_NOT_CREATED, options.node ? `Node ${options.node} has no container.` : 'This network has no containers.', {
-      hint: 'Run `medrec network up` first.',
-    })
+    throw new MedrecError(
+      errorCodes.NETWORK_NOT_CREATED,
+      options.node ? `Node ${options.node} has no container.` : 'This network has no containers.',
+      {
+        hint: 'Run `medrec network up` first.',
+      },
+    )
   }
   nodes.sort((a, b) => (a.labels[labelKeys.node] ?? '').localeCompare(b.labels[labelKeys.node] ?? ''))
   return Promise.all(
     nodes.map(async (c) => ({
       node: c.labels[labelKeys.node] ?? c.name,
-      stream: await options.engine.logs(c.id, {follow: options.follow, ...(options.tail === undefined ? {} : {tail: options.tail})}),
+      stream: await options.engine.logs(c.id, {
+        follow: options.follow,
+        ...(options.tail === undefined ? {} : {tail: options.tail}),
+      }),
     })),
   )
 }

@@ -20,11 +20,19 @@ export async function assertPortFree(host: string, port: number, configPath: str
     })
   }
   if (problem.code === 'EADDRNOTAVAIL') {
-    throw new MedrecError(errorCodes.INVALID_ARGUMENT, `${host} (${configPath.replace(/port$/, 'host')}) is not an address of this machine.`, {
-      hint: 'Use 127.0.0.1, or an address this machine has.',
-    })
+    throw new MedrecError(
+      errorCodes.INVALID_ARGUMENT,
+      `${host} (${configPath.replace(/port$/, 'host')}) is not an address of this machine.`,
+      {
+        hint: 'Use 127.0.0.1, or an address this machine has.',
+      },
+    )
   }
-  throw new MedrecError(errorCodes.PORT_IN_USE, `Cannot bind ${host}:${port} (${configPath}): ${problem.code ?? problem.message}.`, {
-    hint: `Choose another port in medrec.yaml (${configPath}). Nothing was created.`,
-  })
+  throw new MedrecError(
+    errorCodes.PORT_IN_USE,
+    `Cannot bind ${host}:${port} (${configPath}): ${problem.code ?? problem.message}.`,
+    {
+      hint: `Choose another port in medrec.yaml (${configPath}). Nothing was created.`,
+    },
+  )
 }

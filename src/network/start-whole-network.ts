@@ -92,7 +92,11 @@ async function awaitLogLine(opts: StartWholeNetworkOptions, node: WaitNode, sinc
       const seconds = Math.round(opts.timeoutMs / 1000)
       const message = `The network was not ready after ${seconds} s: still waiting for ${node.name} to start sealing.`
       throw new MedrecError(errorCodes.READY_TIMEOUT, message, {
-        details: logs.trim().split('\n').slice(-5).map((l) => l.trim()),
+        details: logs
+          .trim()
+          .split('\n')
+          .slice(-5)
+          .map((l) => l.trim()),
         hint: `Read its log with \`medrec network logs ${node.name}\`, or allow more time with --timeout.`,
       })
     }

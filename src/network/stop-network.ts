@@ -20,7 +20,10 @@ export async function downNetwork(options: {dir: string; engine: ContainerEngine
   return {
     name: config.network.name,
     stopped: running.map(nodeName).sort(),
-    alreadyStopped: nodes.filter((c) => !running.includes(c)).map(nodeName).sort(),
+    alreadyStopped: nodes
+      .filter((c) => !running.includes(c))
+      .map(nodeName)
+      .sort(),
   }
 }
 

@@ -27,7 +27,16 @@ import {initNetwork, isNetworkInitialised, type InitNetworkOptions} from './init
 import {readKeystoreAddress, rpcNodeName} from '../workspace/network-keys.js'
 import {readKeyFile} from '../workspace/network-files.js'
 import {loadNetwork, rpcUrlOf, type LoadedNetwork} from '../workspace/load-network.js'
-import {chooseFreeSubnet, findLabelledResources, findNetworkResources, nodeIp, removeNetworkResources, resourceLabels, resourceNames, settleAll} from '../workspace/network-resources.js'
+import {
+  chooseFreeSubnet,
+  findLabelledResources,
+  findNetworkResources,
+  nodeIp,
+  removeNetworkResources,
+  resourceLabels,
+  resourceNames,
+  settleAll,
+} from '../workspace/network-resources.js'
 import {writeNetworkState} from '../workspace/network-state.js'
 import {assertPortFree} from './port-check.js'
 import {startWholeNetwork} from './start-whole-network.js'
@@ -84,7 +93,8 @@ function assignIps(loaded: LoadedNetwork, subnet: string): Record<string, string
   for (const sealer of loaded.config.sealers) {
     if (ips[sealer.name]) continue
     while (taken.has(nodeIp(subnet, next))) next++
-    if (next > 254) throw new MedrecError(errorCodes.SUBNET_EXHAUSTED, `Subnet ${subnet} has no free address for ${sealer.name}.`)
+    if (next > 254)
+      throw new MedrecError(errorCodes.SUBNET_EXHAUSTED, `Subnet ${subnet} has no free address for ${sealer.name}.`)
     ips[sealer.name] = nodeIp(subnet, next)
     taken.add(ips[sealer.name]!)
   }
@@ -93,7 +103,13 @@ function assignIps(loaded: LoadedNetwork, subnet: string): Record<string, string
 
 function nodePlans(config: NetworkConfig, ips: Record<string, string>): NodePlan[] {
   return [
-    ...config.sealers.map((s) => ({name: s.name, role: 'sealer' as const, ip: ips[s.name]!, p2pPort: s.p2pPort, address: s.address as Address})),
+    ...config.sealers.map((s) => ({
+      name: s.name,
+      role: 'sealer' as const,
+      ip: ips[s.name]!,
+      p2pPort: s.p2pPort,
+      address: s.address as Address,
+    })),
     {name: rpcNodeName, role: 'rpc' as const, ip: ips[rpcNodeName]!, p2pPort: rpcP2pPort},
   ]
 }
@@ -103,7 +119,13 @@ export async function networkEnodes(network: LoadedNetwork): Promise<Map<string,
   // A node without an address was never started: it has no enode yet.
   const nodes = nodePlans(network.config, network.state.ips).filter((n) => n.ip !== undefined)
   const entries = await Promise.all(
-    nodes.map(async (n) => [n.name, enodeUrl((await readKeyFile(network.paths.node(n.name).nodeKey, n.name)).trim(), n.ip, n.p2pPort)] as const),
+    nodes.map(
+      async (n) =>
+        [
+          n.name,
+          enodeUrl((await readKeyFile(network.paths.node(n.name).nodeKey, n.name)).trim(), n.ip, n.p2pPort),
+        ] as const,
+    ),
   )
   return new Map(entries)
 }
@@ -122,9 +144,13 @@ async function readNodeSecrets(loaded: LoadedNetwork, plans: NodePlan[]) {
     const password = await readKeyFile(files.password, plan.name)
     const address = await readKeystoreAddress(loaded.paths, plan.name)
     if (address.toLowerCase() !== plan.address!.toLowerCase()) {
-      throw new MedrecError(errorCodes.KEYSTORE_INVALID, `${plan.name}: its keystore holds ${address}, but medrec.yaml says ${plan.address}.`, {
-        hint: `Restore ${files.keystore} from your backup, or correct sealers[].address for ${plan.name}.`,
-      })
+      throw new MedrecError(
+        errorCodes.KEYSTORE_INVALID,
+        `${plan.name}: its keystore holds ${address}, but medrec.yaml says ${plan.address}.`,
+        {
+          hint: `Restore ${files.keystore} from your backup, or correct sealers[].address for ${plan.name}.`,
+        },
+      )
     }
     secrets.set(plan.name, {nodeKey, keystore, password: password.trimEnd()})
   }
@@ -143,9 +169,13 @@ async function assertNoForeignNetwork(engine: ContainerEngine, name: string, net
     ...networks.map((n) => ({kind: 'network', name: n.name, labels: n.labels})),
   ].find((o) => o.labels[labelKeys.networkId] !== networkId)
   if (foreign) {
-    throw new MedrecError(errorCodes.NAME_CONFLICT, `A MedRec network named "${name}" from another directory already exists on this Docker engine (${foreign.kind} ${foreign.name}).`, {
-      hint: 'Choose another network.name in medrec.yaml, or run `medrec network destroy` in that network\'s own directory. Nothing was created.',
-    })
+    throw new MedrecError(
+      errorCodes.NAME_CONFLICT,
+      `A MedRec network named "${name}" from another directory already exists on this Docker engine (${foreign.kind} ${foreign.name}).`,
+      {
+        hint: "Choose another network.name in medrec.yaml, or run `medrec network destroy` in that network's own directory. Nothing was created.",
+      },
+    )
   }
 }
 
@@ -153,12 +183,32 @@ async function assertNoForeignNetwork(engine: ContainerEngine, name: string, net
  * The configured image, checked to run geth 1.13.x. When it is the pinned image and can
  * neither be found nor pulled (no registry reachable), it is built locally, with progress.
  */
-async function obtainGethImage(engine: ContainerEngine, reference: string, knownVersions: Record<string, string>, progress: ProgressListener, build: boolean): Promise<CheckedGethImage> {
+async function obtainGethImage(
+  engine: ContainerEngine,
+  reference: string,
+  knownVersions: Record<string, string>,
+  progress: ProgressListener,
+  build: boolean,
+): Promise<CheckedGethImage> {
   try {
-    return await runStep(progress, 'image', `Checking image ${reference}`, () => ensureGethImage(engine, reference, {knownVersions}), (i) => `geth ${i.version}${i.pulled ? ' (pulled)' : ''}`)
+    return await runStep(
+      progress,
+      'image',
+      `Checking image ${reference}`,
+      () => ensureGethImage(engine, reference, {knownVersions}),
+      (i) => `geth ${i.version}${i.pulled ? ' (pulled)' : ''}`,
+    )
   } catch (error) {
-    if (!(error instanceof MedrecError && error.code === errorCodes.IMAGE_MISSING) || reference !== pinnedGethImage || !build) throw error
-    progress({type: 'warning', message: `${reference} could not be pulled; building it locally (\`medrec image build\`).`})
+    if (
+      !(error instanceof MedrecError && error.code === errorCodes.IMAGE_MISSING) ||
+      reference !== pinnedGethImage ||
+      !build
+    )
+      throw error
+    progress({
+      type: 'warning',
+      message: `${reference} could not be pulled; building it locally (\`medrec image build\`).`,
+    })
     await buildGethImage(engine, {tag: reference, progress})
     return ensureGethImage(engine, reference, {knownVersions, allowPull: false})
   }
@@ -170,7 +220,13 @@ function containerSpecFor(loaded: LoadedNetwork, plan: NodePlan): ContainerSpec 
   const names = resourceNames(config.network.name)
   const cmd =
     plan.role === 'sealer'
-      ? sealerCommand({chainId: config.network.chainId, ip: plan.ip, p2pPort: plan.p2pPort, signer: plan.address!, gasLimit: config.network.gasLimit})
+      ? sealerCommand({
+          chainId: config.network.chainId,
+          ip: plan.ip,
+          p2pPort: plan.p2pPort,
+          signer: plan.address!,
+          gasLimit: config.network.gasLimit,
+        })
       : rpcNodeCommand({chainId: config.network.chainId, ip: plan.ip, p2pPort: plan.p2pPort, vhosts: config.rpc.vhosts})
   const spec: ContainerSpec = {
     name: names.container(plan.name),
@@ -179,7 +235,10 @@ function containerSpecFor(loaded: LoadedNetwork, plan: NodePlan): ContainerSpec 
     labels: resourceLabels(config, state, {role: plan.role, node: plan.name}),
     volume: {name: names.volume(plan.name), path: gethDataDir},
     network: {name: names.network, ip: plan.ip, aliases: [plan.name]},
-    publish: plan.role === 'rpc' ? [{containerPort: rpcContainerPort, hostIp: config.rpc.host, hostPort: config.rpc.port}] : [],
+    publish:
+      plan.role === 'rpc'
+        ? [{containerPort: rpcContainerPort, hostIp: config.rpc.host, hostPort: config.rpc.port}]
+        : [],
     restartPolicy: 'unless-stopped',
     stopTimeoutSeconds,
     ...(plan.role === 'sealer' ? {env: {...sealerEnvironment}} : {}),
@@ -202,10 +261,22 @@ export async function upNetwork(options: UpNetworkOptions): Promise<UpNetworkRes
   // port before an image build that may take minutes.
   const exists = await isNetworkInitialised(options.dir)
   let loaded = exists ? await loadNetwork(options.dir) : undefined
-  await runStep(progress, 'docker', 'Connecting to Docker', () => engine.ping(), () => engine.describeEndpoint())
+  await runStep(
+    progress,
+    'docker',
+    'Connecting to Docker',
+    () => engine.ping(),
+    () => engine.describeEndpoint(),
+  )
   const initialised = !exists
   if (!loaded) {
-    await runStep(progress, 'init', 'Creating a default network (medrec.yaml, genesis.json, keys)', () => initNetwork({...options.init, dir: options.dir}), (r) => `${r.sealers.length} sealers, chain id ${r.chainId}`)
+    await runStep(
+      progress,
+      'init',
+      'Creating a default network (medrec.yaml, genesis.json, keys)',
+      () => initNetwork({...options.init, dir: options.dir}),
+      (r) => `${r.sealers.length} sealers, chain id ${r.chainId}`,
+    )
     loaded = await loadNetwork(options.dir)
   }
   const network = loaded
@@ -217,8 +288,12 @@ export async function upNetwork(options: UpNetworkOptions): Promise<UpNetworkRes
     const existing = await findNetworkResources(engine, state.networkId)
     // A resumed first up keeps the subnet of the Docker network it already made.
     const existingSubnet = existing.networks.find((n) => n.name === names.network)?.subnets[0]
-    const subnet = state.subnet ?? existingSubnet ?? config.network.subnet ?? chooseFreeSubnet(await engine.listAllSubnets())
-    if (!subnet) throw new MedrecError(errorCodes.SUBNET_EXHAUSTED, 'No free /24 subnet in 10.213.0.0/16 for this network.', {hint: 'Set network.subnet in medrec.yaml to a free /24.'})
+    const subnet =
+      state.subnet ?? existingSubnet ?? config.network.subnet ?? chooseFreeSubnet(await engine.listAllSubnets())
+    if (!subnet)
+      throw new MedrecError(errorCodes.SUBNET_EXHAUSTED, 'No free /24 subnet in 10.213.0.0/16 for this network.', {
+        hint: 'Set network.subnet in medrec.yaml to a free /24.',
+      })
     const ips = assignIps(network, subnet)
     const nodes = nodePlans(config, ips)
     const specs = new Map(nodes.map((n) => [n.name, containerSpecFor(network, n)]))
@@ -241,7 +316,9 @@ export async function upNetwork(options: UpNetworkOptions): Promise<UpNetworkRes
   const enodes = new Map(nodes.map((n) => [n.name, enodeUrl(secrets.get(n.name)!.nodeKey, n.ip, n.p2pPort)]))
   const firstUp = state.firstUpCompletedAt === undefined
   const toCreate = nodes.filter((n) => !containers.has(n.name))
-  const toRecreate = nodes.filter((n) => containers.has(n.name) && containers.get(n.name)!.labels[specLabel] !== specs.get(n.name)!.labels[specLabel])
+  const toRecreate = nodes.filter(
+    (n) => containers.has(n.name) && containers.get(n.name)!.labels[specLabel] !== specs.get(n.name)!.labels[specLabel],
+  )
   const toStart = nodes.filter((n) => containers.get(n.name)?.state !== 'running')
   const action: UpNetworkResult['action'] =
     toCreate.length === nodes.length && plan.existing.containers.length === 0
@@ -275,46 +352,71 @@ export async function upNetwork(options: UpNetworkOptions): Promise<UpNetworkRes
           // Creating a volume that exists returns it: never adopt one that is not ours.
           const other = await engine.inspectVolume(name)
           if (other && other.labels[labelKeys.networkId] !== state.networkId) {
-            throw new MedrecError(errorCodes.NAME_CONFLICT, `Docker volume ${name} exists and does not belong to this network.`, {
-              hint: 'Remove or rename that volume, or choose another network.name in medrec.yaml.',
-            })
+            throw new MedrecError(
+              errorCodes.NAME_CONFLICT,
+              `Docker volume ${name} exists and does not belong to this network.`,
+              {
+                hint: 'Remove or rename that volume, or choose another network.name in medrec.yaml.',
+              },
+            )
           }
           await engine.createVolume({name, labels: resourceLabels(config, state, {node: node.name})})
         }
       })
       checkpoint()
-      await runStep(progress, 'genesis', `Writing keys and genesis into ${toCreate.length} node volume${toCreate.length === 1 ? '' : 's'}`, () =>
-        settleAll(
-          toCreate.map((node) => {
-            const peers = nodes.filter((n) => n.name !== node.name).map((n) => enodes.get(n.name)!)
-            return initNodeVolume(engine, network, node, secrets.get(node.name)!, peers)
-          }),
-        ),
+      await runStep(
+        progress,
+        'genesis',
+        `Writing keys and genesis into ${toCreate.length} node volume${toCreate.length === 1 ? '' : 's'}`,
+        () =>
+          settleAll(
+            toCreate.map((node) => {
+              const peers = nodes.filter((n) => n.name !== node.name).map((n) => enodes.get(n.name)!)
+              return initNodeVolume(engine, network, node, secrets.get(node.name)!, peers)
+            }),
+          ),
       )
     }
     if (toRecreate.length > 0) {
       // Like compose: a container whose configuration changed is replaced; its volume (the chain) stays.
-      await runStep(progress, 'recreate', `Replacing ${toRecreate.map((n) => n.name).join(', ')} (configuration changed)`, () =>
-        settleAll(
-          toRecreate.map(async (node) => {
-            const old = containers.get(node.name)!
-            await engine.stopContainer(old.id, stopTimeoutSeconds)
-            await engine.removeContainer(old.id)
-            containers.delete(node.name)
-          }),
-        ),
+      await runStep(
+        progress,
+        'recreate',
+        `Replacing ${toRecreate.map((n) => n.name).join(', ')} (configuration changed)`,
+        () =>
+          settleAll(
+            toRecreate.map(async (node) => {
+              const old = containers.get(node.name)!
+              await engine.stopContainer(old.id, stopTimeoutSeconds)
+              await engine.removeContainer(old.id)
+              containers.delete(node.name)
+            }),
+          ),
       )
     }
     checkpoint()
     const missing = nodes.filter((n) => !containers.has(n.name))
     if (missing.length > 0) {
-      await runStep(progress, 'containers', `Creating ${missing.length} node container${missing.length === 1 ? '' : 's'}`, async () => {
-        for (const node of missing) {
-          const spec = specs.get(node.name)!
-          const id = await engine.createContainer(spec)
-          containers.set(node.name, {id, name: spec.name, labels: spec.labels, state: 'created', exitCode: undefined, restartCount: 0, ips: {}})
-        }
-      })
+      await runStep(
+        progress,
+        'containers',
+        `Creating ${missing.length} node container${missing.length === 1 ? '' : 's'}`,
+        async () => {
+          for (const node of missing) {
+            const spec = specs.get(node.name)!
+            const id = await engine.createContainer(spec)
+            containers.set(node.name, {
+              id,
+              name: spec.name,
+              labels: spec.labels,
+              state: 'created',
+              exitCode: undefined,
+              restartCount: 0,
+              ips: {},
+            })
+          }
+        },
+      )
     }
     // New nodes joining a network that runs: the running nodes must trust them before they
     // start (a refused dial is retried only after 35 s), keep them in their config.toml
@@ -322,15 +424,24 @@ export async function upNetwork(options: UpNetworkOptions): Promise<UpNetworkRes
     const joining = plan.existing.containers.length > 0 ? toCreate : []
     const members = nodes.filter((n) => !toCreate.includes(n) && containers.get(n.name)?.state === 'running')
     if (joining.length > 0 && members.length > 0) {
-      await runStep(progress, 'peers', `Introducing ${joining.map((n) => n.name).join(', ')} to the running nodes`, () =>
-        settleAll(
-          members.map(async (member) => {
-            const id = containers.get(member.name)!.id
-            const peers = nodes.filter((n) => n.name !== member.name).map((n) => enodes.get(n.name)!)
-            await engine.putArchive(id, gethDataDir, createTarArchive([{path: 'config.toml', content: gethConfigToml(peers), mode: 0o644}]))
-            for (const node of joining) await gethIpcEval(engine, id, member.name, `admin.addTrustedPeer("${enodes.get(node.name)}")`)
-          }),
-        ),
+      await runStep(
+        progress,
+        'peers',
+        `Introducing ${joining.map((n) => n.name).join(', ')} to the running nodes`,
+        () =>
+          settleAll(
+            members.map(async (member) => {
+              const id = containers.get(member.name)!.id
+              const peers = nodes.filter((n) => n.name !== member.name).map((n) => enodes.get(n.name)!)
+              await engine.putArchive(
+                id,
+                gethDataDir,
+                createTarArchive([{path: 'config.toml', content: gethConfigToml(peers), mode: 0o644}]),
+              )
+              for (const node of joining)
+                await gethIpcEval(engine, id, member.name, `admin.addTrustedPeer("${enodes.get(node.name)}")`)
+            }),
+          ),
       )
     }
     checkpoint()
@@ -346,7 +457,10 @@ export async function upNetwork(options: UpNetworkOptions): Promise<UpNetworkRes
     // then connected, so that no sealer drops a block (start-whole-network.ts).
     const writePeers = (node: NodePlan, staticPeers: NodePlan[]) => {
       const trusted = nodes.filter((n) => n.name !== node.name).map((n) => enodes.get(n.name)!)
-      const toml = gethConfigToml(staticPeers.map((n) => enodes.get(n.name)!), trusted)
+      const toml = gethConfigToml(
+        staticPeers.map((n) => enodes.get(n.name)!),
+        trusted,
+      )
       const file = {path: 'config.toml', content: toml, mode: 0o644}
       return engine.putArchive(containers.get(node.name)!.id, gethDataDir, createTarArchive([file]))
     }
@@ -371,7 +485,14 @@ export async function upNetwork(options: UpNetworkOptions): Promise<UpNetworkRes
         (r) => `every sealer sealing ${(r.miningAfterMs / 1000).toFixed(1)} s after the start`,
       )
       // From now on every node keeps every other as a static peer, for its next start.
-      await settleAll(nodes.map((node) => writePeers(node, nodes.filter((n) => n.name !== node.name))))
+      await settleAll(
+        nodes.map((node) =>
+          writePeers(
+            node,
+            nodes.filter((n) => n.name !== node.name),
+          ),
+        ),
+      )
     } else if (notRunning.length > 0) {
       await runStep(progress, 'start', `Starting ${notRunning.map((n) => n.name).join(', ')}`, () =>
         // Some nodes of a running network (a changed or new container): all at once. Each geth
@@ -380,10 +501,25 @@ export async function upNetwork(options: UpNetworkOptions): Promise<UpNetworkRes
       )
     }
     if (joining.length > 0 && members.length > 0) {
-      await settleAll(members.flatMap((member) => joining.map((node) => gethIpcEval(engine, containers.get(member.name)!.id, member.name, `admin.addPeer("${enodes.get(node.name)}")`))))
+      await settleAll(
+        members.flatMap((member) =>
+          joining.map((node) =>
+            gethIpcEval(
+              engine,
+              containers.get(member.name)!.id,
+              member.name,
+              `admin.addPeer("${enodes.get(node.name)}")`,
+            ),
+          ),
+        ),
+      )
     }
 
-    const stepTitles = {rpc: 'Waiting for the RPC node', sealing: 'Waiting for every signer to seal a block', peering: 'Waiting for every sealer to connect to its peers'}
+    const stepTitles = {
+      rpc: 'Waiting for the RPC node',
+      sealing: 'Waiting for every signer to seal a block',
+      peering: 'Waiting for every sealer to connect to its peers',
+    }
     let currentStage: keyof typeof stepTitles | undefined
     const ready = await waitForNetwork({
       engine,
@@ -409,7 +545,16 @@ export async function upNetwork(options: UpNetworkOptions): Promise<UpNetworkRes
     }
     checkpoint()
     // geth forgets Clique proposals on restart: cast the recorded votes again.
-    const votes = Object.keys(state.votes).length === 0 ? {passed: [], reissued: []} : await runStep(progress, 'votes', 'Re-issuing recorded sealer votes', () => reconcileSealerVotes(engine, network), (r) => `${r.reissued.length} re-issued, ${r.passed.length} passed`)
+    const votes =
+      Object.keys(state.votes).length === 0
+        ? {passed: [], reissued: []}
+        : await runStep(
+            progress,
+            'votes',
+            'Re-issuing recorded sealer votes',
+            () => reconcileSealerVotes(engine, network),
+            (r) => `${r.reissued.length} re-issued, ${r.passed.length} passed`,
+          )
 
     if (firstUp) {
       state.firstUpCompletedAt = new Date().toISOString()
@@ -426,7 +571,9 @@ export async function upNetwork(options: UpNetworkOptions): Promise<UpNetworkRes
       timings: {allSealedMs: ready.allSealedAt - started, readyMs: Date.now() - started},
       restarts: ready.restarts,
       votes,
-      sealers: nodes.filter((n) => n.role === 'sealer').map((n) => ({name: n.name, address: n.address!, container: names.container(n.name), ip: n.ip})),
+      sealers: nodes
+        .filter((n) => n.role === 'sealer')
+        .map((n) => ({name: n.name, address: n.address!, container: names.container(n.name), ip: n.ip})),
     }
   } catch (error) {
     if (!firstUp) throw error
@@ -435,11 +582,15 @@ export async function upNetwork(options: UpNetworkOptions): Promise<UpNetworkRes
       await removeNetworkResources(engine, state.networkId)
     } catch (cleanupError) {
       // State keeps the subnet and addresses, so running up again resumes with them.
-      throw new MedrecError(errorCodes.DOCKER_OPERATION_FAILED, `${error instanceof Error ? error.message : String(error)} Cleaning up after it also failed.`, {
-        details: cleanupError instanceof MedrecError ? cleanupError.details : [String(cleanupError)],
-        hint: 'Run `medrec network up` again to resume, or `medrec network destroy --force` to remove what is left.',
-        cause: error,
-      })
+      throw new MedrecError(
+        errorCodes.DOCKER_OPERATION_FAILED,
+        `${error instanceof Error ? error.message : String(error)} Cleaning up after it also failed.`,
+        {
+          details: cleanupError instanceof MedrecError ? cleanupError.details : [String(cleanupError)],
+          hint: 'Run `medrec network up` again to resume, or `medrec network destroy --force` to remove what is left.',
+          cause: error,
+        },
+      )
     }
     delete state.subnet
     delete state.genesisSha256
@@ -468,7 +619,11 @@ async function initNodeVolume(
     {path: 'nodekey', content: secrets.nodeKey, mode: 0o600},
   ]
   if (plan.role === 'sealer') {
-    files.push({path: `keystore/UTC--medrec--${plan.address!.slice(2).toLowerCase()}`, content: secrets.keystore!, mode: 0o600})
+    files.push({
+      path: `keystore/UTC--medrec--${plan.address!.slice(2).toLowerCase()}`,
+      content: secrets.keystore!,
+      mode: 0o600,
+    })
     files.push({path: 'password', content: secrets.password!, mode: 0o400})
   }
   const labels = resourceLabels(loaded.config, loaded.state, {role: 'init', node: plan.name})

@@ -55,11 +55,18 @@ export async function assertNodesRunning(
     const info = await engine.inspectContainer(node.containerId)
     if (!info) continue
     if (!baseline.has(node.containerId)) baseline.set(node.containerId, info.restartCount)
-    const crashed = info.state === 'exited' || info.state === 'dead' || info.state === 'restarting' || info.restartCount > baseline.get(node.containerId)!
+    const crashed =
+      info.state === 'exited' ||
+      info.state === 'dead' ||
+      info.state === 'restarting' ||
+      info.restartCount > baseline.get(node.containerId)!
     if (!crashed) continue
     const logs = await engine.logsText(node.containerId, 30)
     const fatal = [...new Set(logs.split('\n').filter((line) => /Fatal|could not decrypt|panic/i.test(line)))]
-    const how = info.state === 'exited' || info.state === 'dead' ? `stopped (exit code ${info.exitCode ?? '?'})` : `keeps crashing (exit code ${info.exitCode ?? '?'}, restarted ${info.restartCount} times)`
+    const how =
+      info.state === 'exited' || info.state === 'dead'
+        ? `stopped (exit code ${info.exitCode ?? '?'})`
+        : `keeps crashing (exit code ${info.exitCode ?? '?'}, restarted ${info.restartCount} times)`
     throw new MedrecError(errorCodes.NODE_FAILED, `${node.name} ${how} before the network was ready.`, {
       details: (fatal.length > 0 ? fatal : logs.trim().split('\n')).slice(-5),
       hint: `Read its full log with \`medrec network logs ${node.name}\`.`,
@@ -71,7 +78,9 @@ export async function assertNodesRunning(
 async function signersNow(rpcUrl: string, deadline: number): Promise<Set<string>> {
   for (;;) {
     try {
-      return new Set((await callJsonRpc<string[]>(rpcUrl, 'clique_getSigners', ['latest'], 1000)).map((s) => s.toLowerCase()))
+      return new Set(
+        (await callJsonRpc<string[]>(rpcUrl, 'clique_getSigners', ['latest'], 1000)).map((s) => s.toLowerCase()),
+      )
     } catch (error) {
       if (Date.now() > deadline) throw error
       await delay(rpcPollMs)
@@ -96,15 +105,28 @@ export async function waitForNetwork(options: WaitForNetworkOptions): Promise<Wa
   const timedOut = async () => {
     const details = await Promise.all(
       allNodes.map(async (node) => {
-        const peerCount = await gethIpcEval<number>(options.engine, node.containerId, node.name, 'admin.peers.length').catch(() => '?')
+        const peerCount = await gethIpcEval<number>(
+          options.engine,
+          node.containerId,
+          node.name,
+          'admin.peers.length',
+        ).catch(() => '?')
         const logs = await options.engine.logsText(node.containerId, 3).catch(() => '')
-        return `${node.name}: ${peerCount} peers; last log: ${logs.trim().split('\n').map((l) => l.trim()).join(' | ')}`
+        return `${node.name}: ${peerCount} peers; last log: ${logs
+          .trim()
+          .split('\n')
+          .map((l) => l.trim())
+          .join(' | ')}`
       }),
     ).catch(() => [])
-    return new MedrecError(errorCodes.READY_TIMEOUT, `The network was not ready after ${Math.round(options.timeoutMs / 1000)} s: still waiting for ${waitingFor}.`, {
-      details,
-      hint: 'Read the nodes\' logs with `medrec network logs`, or allow more time with --timeout.',
-    })
+    return new MedrecError(
+      errorCodes.READY_TIMEOUT,
+      `The network was not ready after ${Math.round(options.timeoutMs / 1000)} s: still waiting for ${waitingFor}.`,
+      {
+        details,
+        hint: "Read the nodes' logs with `medrec network logs`, or allow more time with --timeout.",
+      },
+    )
   }
 
   // 1. The RPC node answers, on the expected chain.
@@ -117,9 +139,13 @@ export async function waitForNetwork(options: WaitForNetworkOptions): Promise<Wa
     try {
       const chainId = Number(await callJsonRpc<string>(options.rpcUrl, 'eth_chainId', [], 1000))
       if (chainId !== options.chainId) {
-        throw new MedrecError(errorCodes.NAME_CONFLICT, `The node at ${options.rpcUrl} is on chain ${chainId}, not ${options.chainId}.`, {
-          hint: 'Another chain\'s node answers on this port; stop it or change rpc.port in medrec.yaml.',
-        })
+        throw new MedrecError(
+          errorCodes.NAME_CONFLICT,
+          `The node at ${options.rpcUrl} is on chain ${chainId}, not ${options.chainId}.`,
+          {
+            hint: "Another chain's node answers on this port; stop it or change rpc.port in medrec.yaml.",
+          },
+        )
       }
       startBlock = Number(await callJsonRpc<string>(options.rpcUrl, 'eth_blockNumber', [], 1000))
     } catch (error) {
@@ -133,7 +159,11 @@ export async function waitForNetwork(options: WaitForNetworkOptions): Promise<Wa
   //    Only sealers in the current signer set: one voted out seals nothing, by design.
   options.stage?.('sealing')
   const signerSet = await signersNow(options.rpcUrl, deadline)
-  const expected = new Map(options.sealers.filter((s) => s.address && signerSet.has(s.address.toLowerCase())).map((s) => [s.address!.toLowerCase(), s.name]))
+  const expected = new Map(
+    options.sealers
+      .filter((s) => s.address && signerSet.has(s.address.toLowerCase()))
+      .map((s) => [s.address!.toLowerCase(), s.name]),
+  )
   const sealedBy: Record<string, number> = {}
   let nextBlock = startBlock + 1
   let head = startBlock
@@ -167,13 +197,19 @@ export async function waitForNetwork(options: WaitForNetworkOptions): Promise<Wa
     try {
       head = Number(await callJsonRpc<string>(options.rpcUrl, 'eth_blockNumber', [], 1000))
       for (; nextBlock <= head; nextBlock++) {
-        const signer = (await callJsonRpc<string>(options.rpcUrl, 'clique_getSigner', [`0x${nextBlock.toString(16)}`], 1000)).toLowerCase()
+        const signer = (
+          await callJsonRpc<string>(options.rpcUrl, 'clique_getSigner', [`0x${nextBlock.toString(16)}`], 1000)
+        ).toLowerCase()
         const name = expected.get(signer)
         if (name && sealedBy[name] === undefined) sealedBy[name] = nextBlock
       }
     } catch (error) {
       // Unreachable for a moment, or "missing block" after a reorg between two calls: retry.
-      if (!(error instanceof MedrecError && error.code === errorCodes.RPC_FAILED) && !(error instanceof JsonRpcResponseError)) throw error
+      if (
+        !(error instanceof MedrecError && error.code === errorCodes.RPC_FAILED) &&
+        !(error instanceof JsonRpcResponseError)
+      )
+        throw error
     }
     const missing = [...expected.values()].filter((name) => sealedBy[name] === undefined)
     waitingFor = `${missing.join(', ')} to seal a block (head at block ${head})`
@@ -193,11 +229,18 @@ export async function waitForNetwork(options: WaitForNetworkOptions): Promise<Wa
     await assertNodesRunning(options.engine, allNodes, restartBaseline)
     await Promise.all(
       options.sealers.map(async (sealer) => {
-        peers[sealer.name] = await gethIpcEval<number>(options.engine, sealer.containerId, sealer.name, 'admin.peers.length').catch(() => 0)
+        peers[sealer.name] = await gethIpcEval<number>(
+          options.engine,
+          sealer.containerId,
+          sealer.name,
+          'admin.peers.length',
+        ).catch(() => 0)
       }),
     )
     const short = options.sealers.filter((s) => (peers[s.name] ?? 0) < wanted)
-    update(`${options.sealers.length - short.length}/${options.sealers.length} sealers connected to all ${wanted} peers`)
+    update(
+      `${options.sealers.length - short.length}/${options.sealers.length} sealers connected to all ${wanted} peers`,
+    )
     if (short.length === 0) break
     waitingFor = `${short.map((s) => `${s.name} (${peers[s.name]}/${wanted} peers)`).join(', ')} to connect`
     await delay(ipcPollMs)

@@ -10,7 +10,12 @@ export type ProgressRenderer = {
   finish(): Promise<void>
 }
 
-type Deferred = {resolve(): void; reject(error: unknown): void; update(message: string): void; skip(reason: string): void}
+type Deferred = {
+  resolve(): void
+  reject(error: unknown): void
+  update(message: string): void
+  skip(reason: string): void
+}
 
 /**
  * Draws steps with listr2 on a terminal. Steps are sequential, so each step gets its own

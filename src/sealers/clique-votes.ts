@@ -15,7 +15,10 @@ export function cliqueVotesNeeded(signerCount: number): number {
 }
 
 /** The running sealer containers of a network, by sealer name. */
-export async function runningSealers(engine: ContainerEngine, network: LoadedNetwork): Promise<Map<string, ContainerInfo>> {
+export async function runningSealers(
+  engine: ContainerEngine,
+  network: LoadedNetwork,
+): Promise<Map<string, ContainerInfo>> {
   const {containers} = await findNetworkResources(engine, network.state.networkId)
   const running = new Map<string, ContainerInfo>()
   for (const c of containers) {
@@ -26,23 +29,37 @@ export async function runningSealers(engine: ContainerEngine, network: LoadedNet
 
 /** The current Clique signers, from the RPC node. */
 export async function currentSigners(network: LoadedNetwork): Promise<Address[]> {
-  return (await callJsonRpc<string[]>(rpcUrlOf(network.config), 'clique_getSigners', ['latest'])).map((s) => getAddress(s))
+  return (await callJsonRpc<string[]>(rpcUrlOf(network.config), 'clique_getSigners', ['latest'])).map((s) =>
+    getAddress(s),
+  )
 }
 
 /** One sealer's in-memory proposals (clique.proposals over IPC), by lowercase address. */
-export async function sealerProposals(engine: ContainerEngine, container: ContainerInfo, name: string): Promise<Record<string, boolean>> {
+export async function sealerProposals(
+  engine: ContainerEngine,
+  container: ContainerInfo,
+  name: string,
+): Promise<Record<string, boolean>> {
   const proposals = await gethIpcEval<Record<string, boolean>>(engine, container.id, name, 'clique.proposals')
   return Object.fromEntries(Object.entries(proposals ?? {}).map(([a, v]) => [a.toLowerCase(), v]))
 }
 
-async function castVote(engine: ContainerEngine, container: ContainerInfo, name: string, address: Address, authorize: boolean): Promise<void> {
+async function castVote(
+  engine: ContainerEngine,
+  container: ContainerInfo,
+  name: string,
+  address: Address,
+  authorize: boolean,
+): Promise<void> {
   // Addresses are validated (isAddress) before they reach the console expression.
   await gethIpcEval(engine, container.id, name, `clique.propose("${address}", ${authorize})`)
 }
 
 function parseTarget(address: string): Address {
   if (!isAddress(address, {strict: false})) {
-    throw new MedrecError(errorCodes.INVALID_ARGUMENT, `"${address}" is not an address.`, {hint: 'Give the 0x address of the signer to add or remove.'})
+    throw new MedrecError(errorCodes.INVALID_ARGUMENT, `"${address}" is not an address.`, {
+      hint: 'Give the 0x address of the signer to add or remove.',
+    })
   }
   return getAddress(address)
 }
@@ -64,22 +81,34 @@ export type VoteReport = {
  * Casts a Clique vote from sealers (all by default) over IPC and records the intent, so
  * the tool can re-issue it after a sealer restart wipes geth's in-memory proposals.
  */
-export async function proposeSealerVote(options: {dir: string; engine: ContainerEngine; address: string; authorize: boolean; from?: string[]}): Promise<VoteReport> {
+export async function proposeSealerVote(options: {
+  dir: string
+  engine: ContainerEngine
+  address: string
+  authorize: boolean
+  from?: string[]
+}): Promise<VoteReport> {
   const address = parseTarget(options.address)
   const network = await loadNetwork(options.dir)
   const names = network.config.sealers.map((s) => s.name)
   const from = options.from && options.from.length > 0 ? options.from : names
   const unknown = from.filter((n) => !names.includes(n))
   if (unknown.length > 0) {
-    throw new MedrecError(errorCodes.NODE_NOT_FOUND, `No sealer named ${unknown.join(', ')} in this network.`, {hint: `Sealers: ${names.join(', ')}.`})
+    throw new MedrecError(errorCodes.NODE_NOT_FOUND, `No sealer named ${unknown.join(', ')} in this network.`, {
+      hint: `Sealers: ${names.join(', ')}.`,
+    })
   }
   await options.engine.ping()
   const signers = await currentSigners(network)
   const isSigner = signers.some((s) => s === address)
   if (isSigner === options.authorize) {
-    throw new MedrecError(errorCodes.INVALID_ARGUMENT, `${address} is ${isSigner ? 'already' : 'not'} a signer; there is nothing to vote on.`, {
-      hint: options.authorize ? 'To remove it, use --remove.' : 'To add it, use --add.',
-    })
+    throw new MedrecError(
+      errorCodes.INVALID_ARGUMENT,
+      `${address} is ${isSigner ? 'already' : 'not'} a signer; there is nothing to vote on.`,
+      {
+        hint: options.authorize ? 'To remove it, use --remove.' : 'To add it, use --add.',
+      },
+    )
   }
   const running = await runningSealers(options.engine, network)
   const key = address.toLowerCase()
@@ -92,11 +121,23 @@ export async function proposeSealerVote(options: {dir: string; engine: Container
     const container = running.get(name)
     if (container) await castVote(options.engine, container, name, address, options.authorize)
   }
-  return {address, authorize: options.authorize, castBy, notRunning: castBy.filter((n) => !running.has(n)), signers, votesNeeded: cliqueVotesNeeded(signers.length), passed: false}
+  return {
+    address,
+    authorize: options.authorize,
+    castBy,
+    notRunning: castBy.filter((n) => !running.has(n)),
+    signers,
+    votesNeeded: cliqueVotesNeeded(signers.length),
+    passed: false,
+  }
 }
 
 /** Withdraws a vote everywhere (clique.discard on every running sealer) and forgets the intent. */
-export async function discardSealerVote(options: {dir: string; engine: ContainerEngine; address: string}): Promise<{address: Address; discardedOn: string[]; hadIntent: boolean}> {
+export async function discardSealerVote(options: {
+  dir: string
+  engine: ContainerEngine
+  address: string
+}): Promise<{address: Address; discardedOn: string[]; hadIntent: boolean}> {
   const address = parseTarget(options.address)
   const network = await loadNetwork(options.dir)
   await options.engine.ping()
@@ -104,7 +145,8 @@ export async function discardSealerVote(options: {dir: string; engine: Container
   delete network.state.votes[address.toLowerCase()]
   await writeNetworkState(network.paths, network.state)
   const running = await runningSealers(options.engine, network)
-  for (const [name, container] of running) await gethIpcEval(options.engine, container.id, name, `clique.discard("${address}")`)
+  for (const [name, container] of running)
+    await gethIpcEval(options.engine, container.id, name, `clique.discard("${address}")`)
   return {address, discardedOn: [...running.keys()].sort(), hadIntent}
 }
 
@@ -132,7 +174,8 @@ export async function reconcileSealerVotes(engine: ContainerEngine, network: Loa
     if (signers.has(key) === intent.authorize) {
       report.passed.push(address)
       delete network.state.votes[key]
-      for (const [name, container] of running) if (key in proposals.get(name)!) await gethIpcEval(engine, container.id, name, `clique.discard("${address}")`)
+      for (const [name, container] of running)
+        if (key in proposals.get(name)!) await gethIpcEval(engine, container.id, name, `clique.discard("${address}")`)
       continue
     }
     const lost = intent.sealers.filter((name) => running.has(name) && proposals.get(name)![key] !== intent.authorize)

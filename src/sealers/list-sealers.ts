@@ -8,7 +8,13 @@ import {cliqueVotesNeeded, currentSigners, runningSealers, sealerProposals} from
 export type SealerListing = {
   signers: Address[]
   votesNeeded: number
-  sealers: {name: string; address: Address; isSigner: boolean; running: boolean; proposals: Record<string, boolean> | null}[]
+  sealers: {
+    name: string
+    address: Address
+    isSigner: boolean
+    running: boolean
+    proposals: Record<string, boolean> | null
+  }[]
   votes: {address: Address; authorize: boolean; castBy: string[]; lostOn: string[]}[]
   /** Signers that are no configured sealer (added by vote from elsewhere), and lost votes. */
   drift: string[]
@@ -44,7 +50,12 @@ export async function listSealers(options: {dir: string; engine: ContainerEngine
   const configured = new Set(sealers.map((s) => s.address))
   const drift = [
     ...signers.filter((s) => !configured.has(s)).map((s) => `${s} is a signer but no sealer in medrec.yaml`),
-    ...votes.filter((v) => v.lostOn.length > 0).map((v) => `${v.lostOn.join(', ')} lost the vote to ${v.authorize ? 'add' : 'remove'} ${v.address} (restarted?): \`medrec network up\` re-issues it`),
+    ...votes
+      .filter((v) => v.lostOn.length > 0)
+      .map(
+        (v) =>
+          `${v.lostOn.join(', ')} lost the vote to ${v.authorize ? 'add' : 'remove'} ${v.address} (restarted?): \`medrec network up\` re-issues it`,
+      ),
   ]
   return {signers, votesNeeded: cliqueVotesNeeded(signers.length), sealers, votes, drift}
 }
@@ -58,7 +69,10 @@ export type SealerActivity = {
 /** clique_status: each signer's sealing over the last 64 blocks, with sealer names. */
 export async function sealerActivity(options: {dir: string}): Promise<SealerActivity> {
   const network = await loadNetwork(options.dir)
-  const status = await callJsonRpc<{inturnPercent: number; numBlocks: number; sealerActivity: Record<string, number>}>(rpcUrlOf(network.config), 'clique_status')
+  const status = await callJsonRpc<{inturnPercent: number; numBlocks: number; sealerActivity: Record<string, number>}>(
+    rpcUrlOf(network.config),
+    'clique_status',
+  )
   const names = new Map(network.config.sealers.map((s) => [s.address.toLowerCase(), s.name]))
   return {
     numBlocks: status.numBlocks,

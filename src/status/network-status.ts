@@ -58,7 +58,9 @@ export async function readNetworkStatus(options: {dir: string; engine: Container
   await engine.ping()
   const rpcUrl = rpcUrlOf(config)
   const {containers} = await findNetworkResources(engine, state.networkId)
-  const byNode = new Map(containers.filter((c) => c.labels[labelKeys.role] !== 'init').map((c) => [c.labels[labelKeys.node], c]))
+  const byNode = new Map(
+    containers.filter((c) => c.labels[labelKeys.role] !== 'init').map((c) => [c.labels[labelKeys.node], c]),
+  )
 
   const rpcContainer = byNode.get(rpcNodeName)
   let blockNumber: number | null = null
@@ -67,7 +69,10 @@ export async function readNetworkStatus(options: {dir: string; engine: Container
   let activity: Record<string, number> | null = null
   if (rpcContainer?.state === 'running') {
     try {
-      const head = await callJsonRpc<{number: string; timestamp: string}>(rpcUrl, 'eth_getBlockByNumber', ['latest', false])
+      const head = await callJsonRpc<{number: string; timestamp: string}>(rpcUrl, 'eth_getBlockByNumber', [
+        'latest',
+        false,
+      ])
       blockNumber = Number(head.number)
       headAgeSeconds = Math.max(0, Math.round(Date.now() / 1000 - Number(head.timestamp)))
       signers = (await callJsonRpc<string[]>(rpcUrl, 'clique_getSigners', ['latest'])).map((s) => getAddress(s))
@@ -100,7 +105,8 @@ export async function readNetworkStatus(options: {dir: string; engine: Container
   const nodes = [...config.sealers.map((s) => s.name), rpcNodeName]
   const running = nodes.filter((n) => byNode.get(n)?.state === 'running').length
   const existing = nodes.filter((n) => byNode.has(n)).length
-  const networkState: NetworkStatus['state'] = existing === 0 ? 'not-created' : running === nodes.length ? 'running' : running === 0 ? 'stopped' : 'partial'
+  const networkState: NetworkStatus['state'] =
+    existing === 0 ? 'not-created' : running === nodes.length ? 'running' : running === 0 ? 'stopped' : 'partial'
 
   const needed = Math.floor(signers.length / 2) + 1
   const online = sealers.filter((s) => s.isSigner && s.container === 'running' && (s.peers ?? 0) > 0).length
@@ -109,10 +115,16 @@ export async function readNetworkStatus(options: {dir: string; engine: Container
   let reason: string | null = null
   if (networkState === 'not-created') reason = 'the network has not been created: run `medrec network up`'
   else if (networkState === 'stopped') reason = 'the network is stopped: run `medrec network up`'
-  else if (online < needed) reason = `only ${online} of ${signers.length} signers are online; Clique needs ${needed} (floor(N/2)+1) to seal`
-  else if (headAgeSeconds !== null && headAgeSeconds > stallAfterSeconds) reason = `no block for ${headAgeSeconds} s (period ${config.network.period} s)`
+  else if (online < needed)
+    reason = `only ${online} of ${signers.length} signers are online; Clique needs ${needed} (floor(N/2)+1) to seal`
+  else if (headAgeSeconds !== null && headAgeSeconds > stallAfterSeconds)
+    reason = `no block for ${headAgeSeconds} s (period ${config.network.period} s)`
   else if (rpcContainer?.state === 'running' && blockNumber === null) reason = 'the RPC node does not answer'
-  const stalled = reason !== null && networkState !== 'not-created' && networkState !== 'stopped' && (online < needed || (headAgeSeconds ?? 0) > stallAfterSeconds)
+  const stalled =
+    reason !== null &&
+    networkState !== 'not-created' &&
+    networkState !== 'stopped' &&
+    (online < needed || (headAgeSeconds ?? 0) > stallAfterSeconds)
 
   return {
     name: config.network.name,
@@ -131,6 +143,11 @@ export async function readNetworkStatus(options: {dir: string; engine: Container
 
 /** Whitelist drift (once a Consortium governs) and lost votes; a part that cannot be read is left out. */
 async function readDrift(dir: string, engine: ContainerEngine): Promise<string[]> {
-  const [whitelist, votes] = await Promise.all([consortiumDrift(dir).catch(() => null), listSealers({dir, engine}).then((l) => l.drift).catch(() => [])])
+  const [whitelist, votes] = await Promise.all([
+    consortiumDrift(dir).catch(() => null),
+    listSealers({dir, engine})
+      .then((l) => l.drift)
+      .catch(() => []),
+  ])
   return [...(whitelist ?? []), ...votes]
 }

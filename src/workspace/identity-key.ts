@@ -25,14 +25,20 @@ export async function readIdentityKey(paths: NetworkPaths): Promise<Buffer> {
     text = await readFile(path, 'utf8')
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
-    throw new MedrecError(errorCodes.KEY_FILE_MISSING, `This directory has no identity key (${path}), so --local-id cannot be turned into an identity.`, {
-      hint: 'Copy the consortium\'s identity key there (every member uses the same one), or pass the identity itself with --id.',
-      cause: error,
-    })
+    throw new MedrecError(
+      errorCodes.KEY_FILE_MISSING,
+      `This directory has no identity key (${path}), so --local-id cannot be turned into an identity.`,
+      {
+        hint: "Copy the consortium's identity key there (every member uses the same one), or pass the identity itself with --id.",
+        cause: error,
+      },
+    )
   }
   const key = Buffer.from(text.trim(), 'hex')
   if (key.length < 32) {
-    throw new MedrecError(errorCodes.KEY_FILE_MISSING, `${path} does not hold a 32-byte hex key.`, {hint: 'Restore it from your backup: identities derived with another key will not match.'})
+    throw new MedrecError(errorCodes.KEY_FILE_MISSING, `${path} does not hold a 32-byte hex key.`, {
+      hint: 'Restore it from your backup: identities derived with another key will not match.',
+    })
   }
   return key
 }

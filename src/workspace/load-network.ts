@@ -26,27 +26,36 @@ export async function loadNetwork(dir: string): Promise<LoadedNetwork> {
   const config = await loadNetworkConfig(dir)
   const {genesis, signers, text} = await loadCliqueGenesis(dir)
   const problems: string[] = []
-  if (genesis.config.chainId !== config.network.chainId) problems.push(`chain id: genesis.json has ${genesis.config.chainId}, medrec.yaml has ${config.network.chainId}`)
-  if (genesis.config.clique?.period !== config.network.period) problems.push(`period: genesis.json has ${genesis.config.clique?.period}, medrec.yaml has ${config.network.period}`)
-  if (genesis.config.clique?.epoch !== config.network.epoch) problems.push(`epoch: genesis.json has ${genesis.config.clique?.epoch}, medrec.yaml has ${config.network.epoch}`)
+  if (genesis.config.chainId !== config.network.chainId)
+    problems.push(`chain id: genesis.json has ${genesis.config.chainId}, medrec.yaml has ${config.network.chainId}`)
+  if (genesis.config.clique?.period !== config.network.period)
+    problems.push(`period: genesis.json has ${genesis.config.clique?.period}, medrec.yaml has ${config.network.period}`)
+  if (genesis.config.clique?.epoch !== config.network.epoch)
+    problems.push(`epoch: genesis.json has ${genesis.config.clique?.epoch}, medrec.yaml has ${config.network.epoch}`)
   const configured = new Set(config.sealers.map((s) => s.address.toLowerCase()))
-  for (const signer of signers) if (!configured.has(signer.toLowerCase())) problems.push(`signer ${signer} is in genesis.json but not among medrec.yaml's sealers`)
+  for (const signer of signers)
+    if (!configured.has(signer.toLowerCase()))
+      problems.push(`signer ${signer} is in genesis.json but not among medrec.yaml's sealers`)
   const inGenesis = new Set(signers.map((s) => s.toLowerCase()))
   let state = await readNetworkState(paths)
   const started = state?.firstUpCompletedAt !== undefined
   // Once the chain runs, sealers join by vote, not by genesis: only check genesis ones before.
   if (!started) {
-    for (const sealer of config.sealers) if (!inGenesis.has(sealer.address.toLowerCase())) problems.push(`sealer ${sealer.name} (${sealer.address}) is not a signer in genesis.json`)
+    for (const sealer of config.sealers)
+      if (!inGenesis.has(sealer.address.toLowerCase()))
+        problems.push(`sealer ${sealer.name} (${sealer.address}) is not a signer in genesis.json`)
   }
   if (problems.length > 0) {
     throw new MedrecError(errorCodes.GENESIS_MISMATCH, 'medrec.yaml and genesis.json describe different chains.', {
       details: problems,
-      hint: started ? 'Restore the files from your backup.' : 'Regenerate genesis.json with `medrec network init --force` (keys are kept).',
+      hint: started
+        ? 'Restore the files from your backup.'
+        : 'Regenerate genesis.json with `medrec network init --force` (keys are kept).',
     })
   }
   const genesisSha256 = createHash('sha256').update(text).digest('hex')
   if (state?.genesisSha256 && state.genesisSha256 !== genesisSha256) {
-    throw new MedrecError(errorCodes.GENESIS_MISMATCH, 'genesis.json changed after this network\'s chain was created.', {
+    throw new MedrecError(errorCodes.GENESIS_MISMATCH, "genesis.json changed after this network's chain was created.", {
       hint: 'Restore the original genesis.json, or run `medrec network destroy` to start a new chain (its blocks are lost).',
     })
   }

@@ -23,7 +23,12 @@ export function networkPaths(dir: string) {
     stateFile: join(stateDir, 'state.json'),
     node(name: string): NodeKeyFiles {
       const nodeDir = join(keysDir, name)
-      return {dir: nodeDir, keystore: join(nodeDir, 'keystore.json'), password: join(nodeDir, 'password'), nodeKey: join(nodeDir, 'nodekey')}
+      return {
+        dir: nodeDir,
+        keystore: join(nodeDir, 'keystore.json'),
+        password: join(nodeDir, 'password'),
+        nodeKey: join(nodeDir, 'nodekey'),
+      }
     },
   }
 }
@@ -33,7 +38,9 @@ export type NetworkPaths = ReturnType<typeof networkPaths>
 /** Creates `.medrec/` private to the user, with a .gitignore so its keys never reach a repository. */
 export async function ensureStateDir(paths: NetworkPaths): Promise<void> {
   await mkdir(paths.keysDir, {recursive: true, mode: 0o700})
-  await writeFile(join(paths.stateDir, '.gitignore'), '# Keys, passwords and chain state: never commit.\n*\n', {mode: 0o600})
+  await writeFile(join(paths.stateDir, '.gitignore'), '# Keys, passwords and chain state: never commit.\n*\n', {
+    mode: 0o600,
+  })
 }
 
 /** True if something exists at `path`. */
@@ -73,7 +80,10 @@ export async function readKeyFile(path: string, nodeName: string): Promise<strin
 }
 
 /** Opens a node's keystore with its password file (both under .medrec/keys/NAME). */
-export async function unlockNodeKey(paths: NetworkPaths, nodeName: string): Promise<{privateKey: `0x${string}`; address: Address}> {
+export async function unlockNodeKey(
+  paths: NetworkPaths,
+  nodeName: string,
+): Promise<{privateKey: `0x${string}`; address: Address}> {
   const files = paths.node(nodeName)
   const keystoreText = await readKeyFile(files.keystore, nodeName)
   const password = (await readKeyFile(files.password, nodeName)).trimEnd()
@@ -81,7 +91,10 @@ export async function unlockNodeKey(paths: NetworkPaths, nodeName: string): Prom
   try {
     keystore = JSON.parse(keystoreText)
   } catch (error) {
-    throw new MedrecError(errorCodes.KEYSTORE_INVALID, `${nodeName}: ${files.keystore} is not JSON.`, {hint: 'Restore it from your backup.', cause: error})
+    throw new MedrecError(errorCodes.KEYSTORE_INVALID, `${nodeName}: ${files.keystore} is not JSON.`, {
+      hint: 'Restore it from your backup.',
+      cause: error,
+    })
   }
   return decryptKeystoreV3(keystore, password, `${nodeName}'s keystore (${files.keystore})`)
 }

@@ -17,14 +17,22 @@ export const deployerKeyName = 'deployer'
  * Creates a keystore and its random password for `name` unless a keystore exists.
  * Existing keys are never overwritten: losing a sealer's key means losing its vote.
  */
-export async function ensureAccountKey(paths: NetworkPaths, name: string, lightKdf: boolean): Promise<{address: Address; created: boolean}> {
+export async function ensureAccountKey(
+  paths: NetworkPaths,
+  name: string,
+  lightKdf: boolean,
+): Promise<{address: Address; created: boolean}> {
   const files = paths.node(name)
   await mkdir(files.dir, {recursive: true, mode: 0o700})
   if (await pathExists(files.keystore)) return {address: await readKeystoreAddress(paths, name), created: false}
   if (await pathExists(files.password)) {
-    throw new MedrecError(errorCodes.KEY_FILE_MISSING, `${name}: ${files.password} exists but its keystore ${files.keystore} does not.`, {
-      hint: 'Restore the keystore from your backup, or remove the orphaned password file to create a new key.',
-    })
+    throw new MedrecError(
+      errorCodes.KEY_FILE_MISSING,
+      `${name}: ${files.password} exists but its keystore ${files.keystore} does not.`,
+      {
+        hint: 'Restore the keystore from your backup, or remove the orphaned password file to create a new key.',
+      },
+    )
   }
   const password = generateKeyPassword()
   const privateKey = generatePrivateKey()
@@ -36,7 +44,11 @@ export async function ensureAccountKey(paths: NetworkPaths, name: string, lightK
 }
 
 /** A node's devp2p key, plus (for sealers and the deployer) its account key. */
-export async function ensureNodeKeys(paths: NetworkPaths, name: string, options: {account: boolean; lightKdf: boolean}): Promise<{address?: Address; created: boolean}> {
+export async function ensureNodeKeys(
+  paths: NetworkPaths,
+  name: string,
+  options: {account: boolean; lightKdf: boolean},
+): Promise<{address?: Address; created: boolean}> {
   const files = paths.node(name)
   await mkdir(files.dir, {recursive: true, mode: 0o700})
   const nodeKeyCreated = await writeNewPrivateFile(files.nodeKey, generateNodeKey())
@@ -54,9 +66,13 @@ export async function readKeystoreAddress(paths: NetworkPaths, name: string): Pr
     address = undefined
   }
   if (typeof address !== 'string' || !/^(0x)?[0-9a-fA-F]{40}$/.test(address)) {
-    throw new MedrecError(errorCodes.KEYSTORE_INVALID, `${name}: ${paths.node(name).keystore} is not a keystore v3 file with an address.`, {
-      hint: 'Restore it from your backup.',
-    })
+    throw new MedrecError(
+      errorCodes.KEYSTORE_INVALID,
+      `${name}: ${paths.node(name).keystore} is not a keystore v3 file with an address.`,
+      {
+        hint: 'Restore it from your backup.',
+      },
+    )
   }
   return getAddress(address.startsWith('0x') ? address : `0x${address}`)
 }

@@ -19,7 +19,11 @@ export function resourceNames(networkName: string) {
 }
 
 /** Labels for an object of this network. */
-export function resourceLabels(config: NetworkConfig, state: NetworkState, extra: {role?: NodeRole; node?: string} = {}): Record<string, string> {
+export function resourceLabels(
+  config: NetworkConfig,
+  state: NetworkState,
+  extra: {role?: NodeRole; node?: string} = {},
+): Record<string, string> {
   return {
     [labelKeys.managed]: 'true',
     [labelKeys.network]: config.network.name,
@@ -36,8 +40,15 @@ export type NetworkResources = {
 }
 
 /** Every container, volume and network on the engine that carries these labels. */
-export async function findLabelledResources(engine: ContainerEngine, selector: Record<string, string>): Promise<NetworkResources> {
-  const [containers, volumes, networks] = await Promise.all([engine.listContainers(selector), engine.listVolumes(selector), engine.listNetworks(selector)])
+export async function findLabelledResources(
+  engine: ContainerEngine,
+  selector: Record<string, string>,
+): Promise<NetworkResources> {
+  const [containers, volumes, networks] = await Promise.all([
+    engine.listContainers(selector),
+    engine.listVolumes(selector),
+    engine.listNetworks(selector),
+  ])
   return {containers, volumes, networks}
 }
 
@@ -59,18 +70,29 @@ export async function settleAll<T>(promises: Promise<T>[]): Promise<T[]> {
  * volume or network in use cannot be removed); every removal is attempted, and if
  * anything is still there afterwards the error lists it.
  */
-export async function removeNetworkResources(engine: ContainerEngine, networkId: string): Promise<{containers: number; volumes: number; networks: number}> {
+export async function removeNetworkResources(
+  engine: ContainerEngine,
+  networkId: string,
+): Promise<{containers: number; volumes: number; networks: number}> {
   const found = await findNetworkResources(engine, networkId)
   await Promise.allSettled(found.containers.map((c) => engine.removeContainer(c.id)))
   await Promise.allSettled(found.volumes.map((v) => engine.removeVolume(v.name)))
   await Promise.allSettled(found.networks.map((n) => engine.removeNetwork(n.id)))
   const left = await findNetworkResources(engine, networkId)
-  const leftNames = [...left.containers.map((c) => `container ${c.name}`), ...left.volumes.map((v) => `volume ${v.name}`), ...left.networks.map((n) => `network ${n.name}`)]
+  const leftNames = [
+    ...left.containers.map((c) => `container ${c.name}`),
+    ...left.volumes.map((v) => `volume ${v.name}`),
+    ...left.networks.map((n) => `network ${n.name}`),
+  ]
   if (leftNames.length > 0) {
-    throw new MedrecError(errorCodes.DOCKER_OPERATION_FAILED, `Could not remove ${leftNames.length} Docker object(s) of this network.`, {
-      details: leftNames,
-      hint: 'Run `medrec network destroy --force` again; if it still fails, remove them with the docker CLI.',
-    })
+    throw new MedrecError(
+      errorCodes.DOCKER_OPERATION_FAILED,
+      `Could not remove ${leftNames.length} Docker object(s) of this network.`,
+      {
+        details: leftNames,
+        hint: 'Run `medrec network destroy --force` again; if it still fails, remove them with the docker CLI.',
+      },
+    )
   }
   return {containers: found.containers.length, volumes: found.volumes.length, networks: found.networks.length}
 }

@@ -38,7 +38,15 @@ export type NetworkState = z.output<typeof networkStateSchema>
 
 /** A new state for a freshly initialised directory. */
 export function newNetworkState(): NetworkState {
-  return {version: 1, networkId: randomUUID(), ips: {}, imageVersions: {}, contracts: {}, pendingDeployments: {}, votes: {}}
+  return {
+    version: 1,
+    networkId: randomUUID(),
+    ips: {},
+    imageVersions: {},
+    contracts: {},
+    pendingDeployments: {},
+    votes: {},
+  }
 }
 
 /** Reads .medrec/state.json; undefined when the directory was never initialised. */
@@ -61,10 +69,14 @@ export async function readNetworkState(paths: NetworkPaths): Promise<NetworkStat
   }
   const parsed = networkStateSchema.safeParse(json)
   if (!parsed.success) {
-    throw new MedrecError(errorCodes.STATE_INVALID, `${paths.stateFile} is not a state file this version understands.`, {
-      details: parsed.error.issues.map((i) => `${i.path.join('.') || '(top level)'}: ${i.message}`),
-      hint: 'Restore it from backup.',
-    })
+    throw new MedrecError(
+      errorCodes.STATE_INVALID,
+      `${paths.stateFile} is not a state file this version understands.`,
+      {
+        details: parsed.error.issues.map((i) => `${i.path.join('.') || '(top level)'}: ${i.message}`),
+        hint: 'Restore it from backup.',
+      },
+    )
   }
   return parsed.data
 }

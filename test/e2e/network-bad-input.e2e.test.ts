@@ -29,7 +29,8 @@ async function buildFakeGeth(version: string): Promise<string> {
 }
 
 const goAvailable = (await execa('go', ['version'], {reject: false}).catch(() => ({exitCode: 1}))).exitCode === 0
-if (!goAvailable && process.env.CI) throw new Error('Go is required under CI (it builds geth and the wrong-version test image)')
+if (!goAvailable && process.env.CI)
+  throw new Error('Go is required under CI (it builds geth and the wrong-version test image)')
 
 describe.skipIf(!prerequisites.ok)('network up refuses bad input and creates nothing', () => {
   it('refuses a port already in use before any container starts', async () => {
@@ -43,7 +44,10 @@ describe.skipIf(!prerequisites.ok)('network up refuses bad input and creates not
       const up = await runMedrec(['network', 'up', '--dir', net.dir, '--json'])
       // Then it fails with PORT_IN_USE naming the port, and nothing exists
       expect(up.exitCode).toBe(1)
-      expect(up.json.error).toMatchObject({code: 'MEDREC_PORT_IN_USE', message: expect.stringContaining(`127.0.0.1:${net.rpcPort} (rpc.port)`)})
+      expect(up.json.error).toMatchObject({
+        code: 'MEDREC_PORT_IN_USE',
+        message: expect.stringContaining(`127.0.0.1:${net.rpcPort} (rpc.port)`),
+      })
       expect(await dockerObjectsOf(net.name)).toEqual(nothing)
     } finally {
       squatter.close()
@@ -57,51 +61,78 @@ describe.skipIf(!prerequisites.ok)('network up refuses bad input and creates not
     const up = await runMedrec(['network', 'up', '--dir', dir], {env: {DOCKER_HOST: 'tcp://127.0.0.1:1'}})
     // Then the message names the endpoint and the next step; the directory stays empty
     expect(up.exitCode).toBe(1)
-    expect(up.stderr).toContain('Error [MEDREC_DOCKER_UNREACHABLE]: Cannot reach the Docker engine at tcp://127.0.0.1:1')
+    expect(up.stderr).toContain(
+      'Error [MEDREC_DOCKER_UNREACHABLE]: Cannot reach the Docker engine at tcp://127.0.0.1:1',
+    )
     expect(up.stderr).toContain('Nothing was created')
     expect(await readdir(dir)).toEqual([])
     // And on an initialised network, --json gives the error in its stable shape
     const net = await initE2eNetwork('e2e-nodock')
-    const json = await runMedrec(['network', 'status', '--dir', net.dir, '--json'], {env: {DOCKER_HOST: 'unix:///nonexistent/docker.sock'}})
+    const json = await runMedrec(['network', 'status', '--dir', net.dir, '--json'], {
+      env: {DOCKER_HOST: 'unix:///nonexistent/docker.sock'},
+    })
     expect(json.exitCode).toBe(1)
     expect(json.json).toEqual({
-      error: {code: 'MEDREC_DOCKER_UNREACHABLE', message: expect.stringContaining('unix:///nonexistent/docker.sock: its socket does not exist'), hint: expect.any(String), details: []},
+      error: {
+        code: 'MEDREC_DOCKER_UNREACHABLE',
+        message: expect.stringContaining('unix:///nonexistent/docker.sock: its socket does not exist'),
+        hint: expect.any(String),
+        details: [],
+      },
     })
   })
 
-  it.skipIf(!goAvailable)('refuses an image whose geth is not 1.13.x, with the reason, and creates nothing', async () => {
-    // Given an image (tagged with no version) whose geth reports 1.14.0
-    const fake = await buildFakeGeth('1.14.0')
-    const tag = 'medrec-e2e/fake-geth:prod'
-    const engine = new DockerodeEngine()
-    await engine.buildImage(
-      createTarArchive([
-        {path: 'Dockerfile', content: 'FROM scratch\nCOPY geth /usr/local/bin/geth\nENTRYPOINT ["/usr/local/bin/geth"]\n', mode: 0o644},
-        {path: 'geth', content: await readFile(fake), mode: 0o755},
-      ]),
-      tag,
-      {},
-    )
-    const net = await initE2eNetwork('e2e-image')
-    created.push(net.name)
-    const configPath = join(net.dir, 'medrec.yaml')
-    await writeFile(configPath, (await readFile(configPath, 'utf8')).replace('image: ethereum/client-go:v1.13.15', `image: ${tag}`))
+  it.skipIf(!goAvailable)(
+    'refuses an image whose geth is not 1.13.x, with the reason, and creates nothing',
+    async () => {
+      // Given an image (tagged with no version) whose geth reports 1.14.0
+      const fake = await buildFakeGeth('1.14.0')
+      const tag = 'medrec-e2e/fake-geth:prod'
+      const engine = new DockerodeEngine()
+      await engine.buildImage(
+        createTarArchive([
+          {
+            path: 'Dockerfile',
+            content: 'FROM scratch\nCOPY geth /usr/local/bin/geth\nENTRYPOINT ["/usr/local/bin/geth"]\n',
+            mode: 0o644,
+          },
+          {path: 'geth', content: await readFile(fake), mode: 0o755},
+        ]),
+        tag,
+        {},
+      )
+      const net = await initE2eNetwork('e2e-image')
+      created.push(net.name)
+      const configPath = join(net.dir, 'medrec.yaml')
+      await writeFile(
+        configPath,
+        (await readFile(configPath, 'utf8')).replace('image: ethereum/client-go:v1.13.15', `image: ${tag}`),
+      )
 
-    // When up runs
-    const up = await runMedrec(['network', 'up', '--dir', net.dir, '--json'])
+      // When up runs
+      const up = await runMedrec(['network', 'up', '--dir', net.dir, '--json'])
 
-    // Then the image is refused because of what it runs, and nothing exists
-    expect(up.exitCode).toBe(1)
-    expect(up.json.error.code).toBe('MEDREC_IMAGE_WRONG_VERSION')
-    expect(up.json.error.message).toMatch(/1\.14\.0.*removed non-merge block production/)
-    expect(await dockerObjectsOf(net.name)).toEqual(nothing)
+      // Then the image is refused because of what it runs, and nothing exists
+      expect(up.exitCode).toBe(1)
+      expect(up.json.error.code).toBe('MEDREC_IMAGE_WRONG_VERSION')
+      expect(up.json.error.message).toMatch(/1\.14\.0.*removed non-merge block production/)
+      expect(await dockerObjectsOf(net.name)).toEqual(nothing)
 
-    // And image build refuses the same binary before building anything
-    const build = await runMedrec(['image', 'build', '--geth-binary', fake, '--tag', 'medrec-e2e/never:built', '--json'])
-    expect(build.exitCode).toBe(1)
-    expect(build.json.error.code).toBe('MEDREC_IMAGE_WRONG_VERSION')
-    expect(await engine.inspectImage('medrec-e2e/never:built')).toBeUndefined()
-  })
+      // And image build refuses the same binary before building anything
+      const build = await runMedrec([
+        'image',
+        'build',
+        '--geth-binary',
+        fake,
+        '--tag',
+        'medrec-e2e/never:built',
+        '--json',
+      ])
+      expect(build.exitCode).toBe(1)
+      expect(build.json.error.code).toBe('MEDREC_IMAGE_WRONG_VERSION')
+      expect(await engine.inspectImage('medrec-e2e/never:built')).toBeUndefined()
+    },
+  )
 
   it('refuses period 0 in medrec.yaml with the reason, before anything is created', async () => {
     // Given a network whose medrec.yaml asks for period 0 (seal only with transactions)
@@ -133,7 +164,10 @@ describe.skipIf(!prerequisites.ok)('network up refuses bad input and creates not
 
     // Then sealer-2 is named with geth's reason, well before the timeout
     expect(up.exitCode).toBe(1)
-    expect(up.json.error).toMatchObject({code: 'MEDREC_NODE_FAILED', message: expect.stringMatching(/^sealer-2 (stopped|keeps crashing)/)})
+    expect(up.json.error).toMatchObject({
+      code: 'MEDREC_NODE_FAILED',
+      message: expect.stringMatching(/^sealer-2 (stopped|keeps crashing)/),
+    })
     expect(up.json.error.details.join('\n')).toMatch(/could not decrypt key with given password/)
     expect(Date.now() - started).toBeLessThan(45_000)
     // And the failed first up left nothing behind

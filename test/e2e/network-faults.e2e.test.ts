@@ -11,7 +11,10 @@ const engine = new DockerodeEngine()
 const created = throwawayNetworks()
 
 async function containerOf(net: E2eNetwork, node: string): Promise<string> {
-  const [c] = await docker.listContainers({all: true, filters: {label: [`org.medrec.network=${net.name}`, `org.medrec.node=${node}`]}})
+  const [c] = await docker.listContainers({
+    all: true,
+    filters: {label: [`org.medrec.network=${net.name}`, `org.medrec.node=${node}`]},
+  })
   return c!.Id
 }
 
@@ -21,7 +24,12 @@ async function headOf(url: string): Promise<number> {
 
 /** The hash a sealer holds at a height, asked over its own IPC (sealers serve no HTTP). */
 async function sealerHashAt(net: E2eNetwork, node: string, height: number): Promise<string | null> {
-  return gethIpcEval<string | null>(engine, await containerOf(net, node), node, `(eth.getBlock(${height}) || {hash: null}).hash`)
+  return gethIpcEval<string | null>(
+    engine,
+    await containerOf(net, node),
+    node,
+    `(eth.getBlock(${height}) || {hash: null}).hash`,
+  )
 }
 
 async function statusOf(net: E2eNetwork) {
@@ -52,7 +60,13 @@ describe.skipIf(!prerequisites.ok)('sealer faults on a real Clique network', () 
     expect(await headOf(net.rpcUrl)).toBeLessThanOrEqual(afterTwo + 1)
     const stalled = await statusOf(net)
     expect(stalled.state).toBe('partial')
-    expect(stalled.liveness).toMatchObject({signers: 3, online: 1, needed: 2, stalled: true, reason: expect.stringContaining('only 1 of 3 signers are online')})
+    expect(stalled.liveness).toMatchObject({
+      signers: 3,
+      online: 1,
+      needed: 2,
+      stalled: true,
+      reason: expect.stringContaining('only 1 of 3 signers are online'),
+    })
 
     // When they are started again
     const up = await runMedrec(['network', 'up', '--dir', net.dir, '--json'])
@@ -63,14 +77,20 @@ describe.skipIf(!prerequisites.ok)('sealer faults on a real Clique network', () 
     const resumed = await headOf(net.rpcUrl)
     expect(resumed).toBeGreaterThan(afterTwo + 1)
     const height = resumed - 1
-    const reference = (await rpc(net.rpcUrl, 'eth_getBlockByNumber', [`0x${height.toString(16)}`, false])).body.result.hash
+    const reference = (await rpc(net.rpcUrl, 'eth_getBlockByNumber', [`0x${height.toString(16)}`, false])).body.result
+      .hash
     for (const node of ['sealer-1', 'sealer-2', 'sealer-3']) {
-      expect(await eventually(`${node} to hold block ${height}`, async () => (await sealerHashAt(net, node, height)) ?? undefined)).toBe(reference)
+      expect(
+        await eventually(
+          `${node} to hold block ${height}`,
+          async () => (await sealerHashAt(net, node, height)) ?? undefined,
+        ),
+      ).toBe(reference)
     }
     expect((await statusOf(net)).liveness).toMatchObject({online: 3, stalled: false})
   })
 
-  it('lets a sealer cut off from the others catch up to the majority\'s chain when it is reconnected', async () => {
+  it("lets a sealer cut off from the others catch up to the majority's chain when it is reconnected", async () => {
     // Given a running network of 3 sealers
     const net = await initE2eNetwork('e2e-part')
     created.push(net.name)
@@ -85,9 +105,12 @@ describe.skipIf(!prerequisites.ok)('sealer faults on a real Clique network', () 
     const cut = await headOf(net.rpcUrl)
 
     // Then the majority keeps sealing without it
-    await eventually('the majority to seal five blocks', async () => ((await headOf(net.rpcUrl)) >= cut + 5 ? true : undefined))
+    await eventually('the majority to seal five blocks', async () =>
+      (await headOf(net.rpcUrl)) >= cut + 5 ? true : undefined,
+    )
     // ... which sealer-3, cut off, does not have
-    const majorityBlock = (await rpc(net.rpcUrl, 'eth_getBlockByNumber', [`0x${(cut + 4).toString(16)}`, false])).body.result.hash
+    const majorityBlock = (await rpc(net.rpcUrl, 'eth_getBlockByNumber', [`0x${(cut + 4).toString(16)}`, false])).body
+      .result.hash
     expect(await sealerHashAt(net, 'sealer-3', cut + 4)).not.toBe(majorityBlock)
 
     // When it is reconnected at its address
@@ -95,9 +118,18 @@ describe.skipIf(!prerequisites.ok)('sealer faults on a real Clique network', () 
 
     // Then it reorganises onto the majority's chain and follows it
     const target = (await headOf(net.rpcUrl)) + 2
-    await eventually('the chain to pass the target height', async () => ((await headOf(net.rpcUrl)) >= target ? true : undefined))
-    const reference = (await rpc(net.rpcUrl, 'eth_getBlockByNumber', [`0x${target.toString(16)}`, false])).body.result.hash
-    expect(await eventually('sealer-3 to hold the majority\'s block', async () => ((await sealerHashAt(net, 'sealer-3', target)) === reference ? reference : undefined), 120_000)).toBe(reference)
+    await eventually('the chain to pass the target height', async () =>
+      (await headOf(net.rpcUrl)) >= target ? true : undefined,
+    )
+    const reference = (await rpc(net.rpcUrl, 'eth_getBlockByNumber', [`0x${target.toString(16)}`, false])).body.result
+      .hash
+    expect(
+      await eventually(
+        "sealer-3 to hold the majority's block",
+        async () => ((await sealerHashAt(net, 'sealer-3', target)) === reference ? reference : undefined),
+        120_000,
+      ),
+    ).toBe(reference)
     expect((await statusOf(net)).liveness).toMatchObject({online: 3, stalled: false})
   })
 })

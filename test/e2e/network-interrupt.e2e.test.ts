@@ -50,10 +50,14 @@ describe.skipIf(!prerequisites.ok)('an interrupted first network up', () => {
     const net = await initE2eNetwork('e2e-sigterm')
     created.push(net.name)
     const up = startUp(net.dir)
-    await eventually('every node to run', async () => {
-      const nodes = await nodeContainers(net.name)
-      return nodes.length === 4 && nodes.every((n) => n.state === 'running') ? true : undefined
-    }, 90_000)
+    await eventually(
+      'every node to run',
+      async () => {
+        const nodes = await nodeContainers(net.name)
+        return nodes.length === 4 && nodes.every((n) => n.state === 'running') ? true : undefined
+      },
+      90_000,
+    )
 
     // When a supervisor sends SIGTERM
     up.kill('SIGTERM')

@@ -8,7 +8,16 @@ import {describe, expect, it} from 'vitest'
 
 import {networkPaths, unlockNodeKey} from '../../src/workspace/network-files.js'
 
-import {docker, dockerObjectsOf, eventually, freePort, initE2eNetwork, postWithHostHeader, rpc, throwawayNetworks} from '../helpers/e2e-network.js'
+import {
+  docker,
+  dockerObjectsOf,
+  eventually,
+  freePort,
+  initE2eNetwork,
+  postWithHostHeader,
+  rpc,
+  throwawayNetworks,
+} from '../helpers/e2e-network.js'
 import {e2ePrerequisites} from '../helpers/e2e-prerequisites.js'
 import {medrecIn, runMedrec} from '../helpers/run-medrec.js'
 
@@ -17,7 +26,9 @@ const prerequisites = await e2ePrerequisites()
 /** Each container of the network with when it last started: equal lists mean nothing was touched. */
 async function containerStarts(name: string): Promise<string[]> {
   const list = await docker.listContainers({all: true, filters: {label: [`org.medrec.network=${name}`]}})
-  const starts = await Promise.all(list.map(async (c) => `${c.Names[0]} ${c.Id} ${(await docker.getContainer(c.Id).inspect()).State.StartedAt}`))
+  const starts = await Promise.all(
+    list.map(async (c) => `${c.Names[0]} ${c.Id} ${(await docker.getContainer(c.Id).inspect()).State.StartedAt}`),
+  )
   return starts.sort()
 }
 const created = throwawayNetworks()
@@ -51,9 +62,15 @@ describe.skipIf(!prerequisites.ok)('network lifecycle on real geth sealers', () 
       const head = Number((await rpc(net.rpcUrl, 'eth_blockNumber')).body.result)
       if (head < start + 6) return undefined
       const status = (await rpc(net.rpcUrl, 'clique_status')).body.result as {sealerActivity: Record<string, number>}
-      return Object.values(status.sealerActivity).every((n) => n > 0) && Object.keys(status.sealerActivity).length === 3 ? status.sealerActivity : undefined
+      return Object.values(status.sealerActivity).every((n) => n > 0) && Object.keys(status.sealerActivity).length === 3
+        ? status.sealerActivity
+        : undefined
     })
-    expect(Object.keys(activity).map((a) => a.toLowerCase()).sort()).toEqual(sealerAddresses)
+    expect(
+      Object.keys(activity)
+        .map((a) => a.toLowerCase())
+        .sort(),
+    ).toEqual(sealerAddresses)
 
     // And status reports a live network in its --json shape
     const status = await runMedrec(['network', 'status', '--dir', net.dir, '--json'])
@@ -100,8 +117,17 @@ describe.skipIf(!prerequisites.ok)('network lifecycle on real geth sealers', () 
     expect(one.stdout).toMatch(/Imported new chain segment|Successfully sealed/)
     expect(one.stdout).not.toMatch(/^sealer-2 \|/m)
     const all = await runMedrec(['network', 'logs', '--tail', '5', '--dir', net.dir])
-    expect(new Set(all.stdout.split('\n').filter(Boolean).map((l) => l.split(' | ')[0]?.trim()))).toEqual(new Set(['rpc', 'sealer-1', 'sealer-2', 'sealer-3']))
-    const followed = await runMedrec(['network', 'logs', 'rpc', '-f', '--tail', '0', '--dir', net.dir], {timeoutMs: 4000})
+    expect(
+      new Set(
+        all.stdout
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => l.split(' | ')[0]?.trim()),
+      ),
+    ).toEqual(new Set(['rpc', 'sealer-1', 'sealer-2', 'sealer-3']))
+    const followed = await runMedrec(['network', 'logs', 'rpc', '-f', '--tail', '0', '--dir', net.dir], {
+      timeoutMs: 4000,
+    })
     expect(followed.stdout).toMatch(/Imported new chain segment/)
     expect((await runMedrec(['network', 'logs', 'nobody', '--dir', net.dir])).stderr).toContain('MEDREC_NODE_NOT_FOUND')
 
@@ -179,7 +205,14 @@ describe.skipIf(!prerequisites.ok)('network lifecycle on real geth sealers', () 
     expect(up.exitCode, `${up.stdout}\n${up.stderr}`).toBe(0)
 
     // Then personal_*, admin_*, miner_* and debug_* do not exist on the RPC node
-    for (const method of ['personal_listAccounts', 'personal_unlockAccount', 'admin_nodeInfo', 'admin_addPeer', 'miner_start', 'debug_traceTransaction']) {
+    for (const method of [
+      'personal_listAccounts',
+      'personal_unlockAccount',
+      'admin_nodeInfo',
+      'admin_addPeer',
+      'miner_start',
+      'debug_traceTransaction',
+    ]) {
       const response = await rpc(net.rpcUrl, method, [])
       expect(response.body.error?.code, method).toBe(-32601)
     }
@@ -190,7 +223,11 @@ describe.skipIf(!prerequisites.ok)('network lifecycle on real geth sealers', () 
     // And a foreign Host header (DNS rebinding) is refused, and no CORS header is granted
     expect(await postWithHostHeader(net.rpcUrl, 'evil.example')).toBe(403)
     expect(await postWithHostHeader(net.rpcUrl, `localhost:${net.rpcPort}`)).toBe(200)
-    expect((await rpc(net.rpcUrl, 'eth_blockNumber', [], {origin: 'https://evil.example'})).headers.get('access-control-allow-origin')).toBeNull()
+    expect(
+      (await rpc(net.rpcUrl, 'eth_blockNumber', [], {origin: 'https://evil.example'})).headers.get(
+        'access-control-allow-origin',
+      ),
+    ).toBeNull()
 
     // And only the RPC node publishes a port, on 127.0.0.1; sealers hold keys and publish nothing
     const containers = await docker.listContainers({filters: {label: [`org.medrec.network=${net.name}`]}})
@@ -209,10 +246,15 @@ describe.skipIf(!prerequisites.ok)('network lifecycle on real geth sealers', () 
         expect(args.filter((a) => /^--(http|ws)/.test(a))).toEqual([])
         expect(args).not.toContain('--allow-insecure-unlock')
         // The password is a file in the volume: not in the container's config, logs or image
-        const password = await readFile(join(net.dir, '.medrec/keys', summary.Labels['org.medrec.node']!, 'password'), 'utf8')
+        const password = await readFile(
+          join(net.dir, '.medrec/keys', summary.Labels['org.medrec.node']!, 'password'),
+          'utf8',
+        )
         expect(password.length).toBeGreaterThan(20)
         expect(JSON.stringify(info)).not.toContain(password)
-        const logs = (await docker.getContainer(summary.Id).logs({stdout: true, stderr: true, follow: false})).toString()
+        const logs = (
+          await docker.getContainer(summary.Id).logs({stdout: true, stderr: true, follow: false})
+        ).toString()
         expect(logs).toContain('Unlocked account')
         expect(logs).not.toContain(password)
         const history = JSON.stringify(await docker.getImage(info.Config.Image).history())
@@ -252,12 +294,24 @@ describe.skipIf(!prerequisites.ok)('network lifecycle on real geth sealers', () 
     const up = await runMedrec(['network', 'up', '--dir', net.dir, '--json'])
     expect(up.exitCode, `${up.stdout}\n${up.stderr}`).toBe(0)
     const {privateKey} = await unlockNodeKey(networkPaths(net.dir), 'deployer')
-    const chain = {id: up.json.chainId, name: 'e2e', nativeCurrency: {name: 'Ether', symbol: 'ETH', decimals: 18}, rpcUrls: {default: {http: [net.rpcUrl]}}} as const
+    const chain = {
+      id: up.json.chainId,
+      name: 'e2e',
+      nativeCurrency: {name: 'Ether', symbol: 'ETH', decimals: 18},
+      rpcUrls: {default: {http: [net.rpcUrl]}},
+    } as const
     const wallet = createWalletClient({account: privateKeyToAccount(privateKey), chain, transport: http(net.rpcUrl)})
     const recipient = '0x00000000000000000000000000000000000a11ce'
     const txHash = await wallet.sendTransaction({to: recipient, value: parseEther('1.5')})
-    const receipt = await eventually('the transaction to be mined', async () => (await rpc(net.rpcUrl, 'eth_getTransactionReceipt', [txHash])).body.result ?? undefined)
-    await eventually('two more blocks', async () => (Number((await rpc(net.rpcUrl, 'eth_blockNumber')).body.result) >= Number(receipt.blockNumber) + 2 ? true : undefined))
+    const receipt = await eventually(
+      'the transaction to be mined',
+      async () => (await rpc(net.rpcUrl, 'eth_getTransactionReceipt', [txHash])).body.result ?? undefined,
+    )
+    await eventually('two more blocks', async () =>
+      Number((await rpc(net.rpcUrl, 'eth_blockNumber')).body.result) >= Number(receipt.blockNumber) + 2
+        ? true
+        : undefined,
+    )
     const height = Number((await rpc(net.rpcUrl, 'eth_blockNumber')).body.result)
     const hash = (await rpc(net.rpcUrl, 'eth_getBlockByNumber', [`0x${height.toString(16)}`, false])).body.result.hash
 
@@ -268,7 +322,9 @@ describe.skipIf(!prerequisites.ok)('network lifecycle on real geth sealers', () 
 
     // Then the network comes back with the same blocks, the transaction's state, and a moving head
     expect(restarted.exitCode, restarted.stderr).toBe(0)
-    expect((await rpc(net.rpcUrl, 'eth_getBlockByNumber', [`0x${height.toString(16)}`, false])).body.result?.hash).toBe(hash)
+    expect((await rpc(net.rpcUrl, 'eth_getBlockByNumber', [`0x${height.toString(16)}`, false])).body.result?.hash).toBe(
+      hash,
+    )
     expect(BigInt((await rpc(net.rpcUrl, 'eth_getBalance', [recipient, 'latest'])).body.result)).toBe(parseEther('1.5'))
     expect(restarted.json.blockNumber).toBeGreaterThan(height)
   })

@@ -10,7 +10,8 @@ import {upNetwork, type UpNetworkResult} from '../../network/up-network.js'
 
 export default class NetworkUp extends MedrecCommand {
   static override summary = 'Start the network (creating a default 3-sealer one if none exists).'
-  static override description = `Checks Docker, the geth image and the RPC port first; then creates a labelled Docker network, a volume per node, one container per sealer (no HTTP, unlocked key, static peers) and one keyless RPC node published on 127.0.0.1, and waits until every signer has sealed a block and every sealer is connected.
+  static override description =
+    `Checks Docker, the geth image and the RPC port first; then creates a labelled Docker network, a volume per node, one container per sealer (no HTTP, unlocked key, static peers) and one keyless RPC node published on 127.0.0.1, and waits until every signer has sealed a block and every sealer is connected.
 Idempotent: on a running network it changes nothing; on a stopped one it restarts the containers and keeps \
 every block. A first start that fails or is interrupted (Ctrl-C, SIGTERM) removes what it created; an interrupted \
 run exits with 128 + the signal number (130 for Ctrl-C).`
@@ -18,10 +19,18 @@ run exits with 128 + the signal number (130 for Ctrl-C).`
 
   static override flags = {
     timeout: Flags.integer({summary: 'Seconds to wait for the network to be ready.', default: 120, min: 1}),
-    sealers: Flags.integer({summary: 'Sealers of a network created now (no medrec.yaml yet; default 3).', min: 1, max: 64}),
+    sealers: Flags.integer({
+      summary: 'Sealers of a network created now (no medrec.yaml yet; default 3).',
+      min: 1,
+      max: 64,
+    }),
     period: Flags.integer({summary: 'Block period of a network created now.', min: 1}),
     'light-kdf': Flags.boolean({summary: 'Weak, fast key encryption for a throwaway network created now.'}),
-    'build-image': Flags.boolean({summary: 'Build the pinned geth image locally if it can be neither found nor pulled.', default: true, allowNo: true}),
+    'build-image': Flags.boolean({
+      summary: 'Build the pinned geth image locally if it can be neither found nor pulled.',
+      default: true,
+      allowNo: true,
+    }),
   }
 
   /** The signal that interrupted this run, if any: it sets the exit code. */
@@ -65,9 +74,13 @@ run exits with 128 + the signal number (130 for Ctrl-C).`
 
   private async bringUp(flags: BaseFlags<typeof NetworkUp>, signal: AbortSignal): Promise<UpNetworkResult> {
     const dir = this.networkDir(flags)
-    const creationFlags = (['sealers', 'period', 'light-kdf'] as const).filter((f) => flags[f] !== undefined && flags[f] !== false)
+    const creationFlags = (['sealers', 'period', 'light-kdf'] as const).filter(
+      (f) => flags[f] !== undefined && flags[f] !== false,
+    )
     if (creationFlags.length > 0 && (await isNetworkInitialised(dir))) {
-      this.warn(`${creationFlags.map((f) => `--${f}`).join(', ')} only apply when up creates the network; ${dir} already has medrec.yaml, which is used as it is.`)
+      this.warn(
+        `${creationFlags.map((f) => `--${f}`).join(', ')} only apply when up creates the network; ${dir} already has medrec.yaml, which is used as it is.`,
+      )
     } else if (flags['light-kdf']) {
       this.warn('--light-kdf: keys are encrypted with weak scrypt settings; use this only for throwaway chains.')
     }
@@ -78,12 +91,23 @@ run exits with 128 + the signal number (130 for Ctrl-C).`
       progress: renderer.listener,
       timeoutMs: flags.timeout * 1000,
       buildImage: flags['build-image'],
-      init: {...(flags.sealers ? {sealers: flags.sealers} : {}), ...(flags.period ? {period: flags.period} : {}), lightKdf: flags['light-kdf']},
+      init: {
+        ...(flags.sealers ? {sealers: flags.sealers} : {}),
+        ...(flags.period ? {period: flags.period} : {}),
+        lightKdf: flags['light-kdf'],
+      },
       signal,
     })
     await renderer.finish()
-    const verb = {created: 'is up', updated: 'is up, with changed containers replaced', started: 'was restarted', unchanged: 'was already running'}[result.action]
-    this.log(`Network "${result.name}" ${verb}: chain ${result.chainId}, block ${result.blockNumber}, ${result.sealers.length} sealers.`)
+    const verb = {
+      created: 'is up',
+      updated: 'is up, with changed containers replaced',
+      started: 'was restarted',
+      unchanged: 'was already running',
+    }[result.action]
+    this.log(
+      `Network "${result.name}" ${verb}: chain ${result.chainId}, block ${result.blockNumber}, ${result.sealers.length} sealers.`,
+    )
     this.log(`JSON-RPC: ${result.rpcUrl}`)
     return result
   }
