@@ -64,7 +64,8 @@ for (const sealers of values.sealers.split(',').map(Number)) {
       }
       samples.push(sample)
       process.stderr.write(
-        `${sealers} sealers, run ${run}: every signer sealed after ${sample.allSealedMs} ms, ready after ${sample.readyMs} ms\n`,
+        `${sealers} sealers, run ${run}: every signer sealed after ${sample.allSealedMs} ms, ready after \
+${sample.readyMs} ms\n`,
       )
     } finally {
       medrec(['network', 'destroy', '--dir', dir, '--force'])
@@ -97,6 +98,7 @@ console.log(
 )
 for (const r of results) {
   console.log(
-    `${String(r.sealers).padEnd(7)} | ${String(r.medianAllSealedMs).padStart(24)} ms | ${String(r.medianReadyMs).padStart(19)} ms | ${r.goalMs / 1000} s | ${Object.values(r.sealerRssMiB).join(', ')}`,
+    `${String(r.sealers).padEnd(7)} | ${String(r.medianAllSealedMs).padStart(24)} ms | \
+${String(r.medianReadyMs).padStart(19)} ms | ${r.goalMs / 1000} s | ${Object.values(r.sealerRssMiB).join(', ')}`,
   )
 }

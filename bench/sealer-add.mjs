@@ -52,13 +52,15 @@ for (let run = 1; run <= Number(values.runs); run++) {
         processWallMs: add.wallMs,
       })
       process.stderr.write(
-        `run ${run}: whitelisted and first sealed block ${add.json.timings.firstSealMs} ms after the command began (process ${add.wallMs} ms)\n`,
+        `run ${run}: whitelisted and first sealed block ${add.json.timings.firstSealMs} ms after the command began \
+(process ${add.wallMs} ms)\n`,
       )
     } else {
       const add = medrec(['sealer', 'add', 'sealer-4', '--dir', dir, ...kdf])
       runs.push({run, ...add.json.timings, processWallMs: add.wallMs})
       process.stderr.write(
-        `run ${run}: node started ${add.json.timings.startedMs} ms, signer ${add.json.timings.signerMs} ms, first sealed block ${add.json.timings.firstSealMs} ms\n`,
+        `run ${run}: node started ${add.json.timings.startedMs} ms, signer ${add.json.timings.signerMs} ms, first \
+sealed block ${add.json.timings.firstSealMs} ms\n`,
       )
     }
   } finally {
@@ -76,5 +78,6 @@ const report = {
 }
 writeResult(`${provider ? 'provider' : 'sealer'}-add${values['light-kdf'] ? '-light-kdf' : ''}`, report)
 console.log(
-  `${provider ? 'provider add --sealer' : 'sealer add'} → first block sealed by the new signer: median ${report.medianFirstSealMs} ms over ${runs.length} runs (${report.keyEncryption})`,
+  `${provider ? 'provider add --sealer' : 'sealer add'} → first block sealed by the new signer: median \
+${report.medianFirstSealMs} ms over ${runs.length} runs (${report.keyEncryption})`,
 )

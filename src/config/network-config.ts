@@ -18,7 +18,8 @@ export const nodeNamePattern = /^[a-z][a-z0-9-]{0,30}[a-z0-9]$/
 export function assertNodeName(name: string, what: string): void {
   if (!nodeNamePattern.test(name) || reservedNodeNames.includes(name)) {
     throw new MedrecError(errorCodes.INVALID_ARGUMENT, `"${name}" is not a valid ${what} name.`, {
-      hint: `Use 2-32 lowercase letters, digits or dashes, starting with a letter; ${reservedNodeNames.join(', ')} are taken.`,
+      hint: `Use 2-32 lowercase letters, digits or dashes, starting with a letter; ${reservedNodeNames.join(', ')} \
+are taken.`,
     })
   }
 }
@@ -123,7 +124,8 @@ export const networkConfigSchema = z
       ctx.addIssue({
         code: 'custom',
         path: ['network', 'chainId'],
-        message: `${config.network.chainId} is the chain id of ${knownName}; choose one of the network's own (or set network.allowWellKnownChainId: true)`,
+        message: `${config.network.chainId} is the chain id of ${knownName}; choose one of the network's own (or \
+set network.allowWellKnownChainId: true)`,
       })
     }
     const imageProblem = explainUnsupportedImageTag(config.image)

@@ -37,7 +37,8 @@ function unreachable(endpoint: string, cause: unknown): MedrecError {
     hint:
       code === 'EACCES' || code === 'EPERM'
         ? 'Add your user to the "docker" group (then log in again), or run with access to the socket.'
-        : 'Start Docker (e.g. `sudo systemctl start docker`), or point DOCKER_HOST at a running engine. Nothing was created.',
+        : 'Start Docker (e.g. `sudo systemctl start docker`), or point DOCKER_HOST at a running engine. Nothing was ' +
+          'created.',
     cause,
   })
 }
@@ -103,7 +104,10 @@ export class DockerodeEngine implements ContainerEngine {
     return this.endpoint
   }
 
-  /** Runs a Docker call, turning connection failures into DOCKER_UNREACHABLE and API errors into DOCKER_OPERATION_FAILED. */
+  /**
+   * Runs a Docker call, turning connection failures into DOCKER_UNREACHABLE and API errors into
+   * DOCKER_OPERATION_FAILED.
+   */
   private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
     try {
       return await fn()

@@ -20,9 +20,11 @@ export function parseGethVersionOutput(output: string): GethVersion | undefined 
 export function explainUnsupportedGeth(version: GethVersion): string | undefined {
   if (version.major === 1 && version.minor === 13) return undefined
   if (version.major > 1 || (version.major === 1 && version.minor > 13)) {
-    return `geth ${version.raw} cannot seal Clique blocks: v1.14.0 removed non-merge block production ("only PoS networks are supported"). Use geth v${pinnedGethVersion}.`
+    return `geth ${version.raw} cannot seal Clique blocks: v1.14.0 removed non-merge block production ("only PoS \
+networks are supported"). Use geth v${pinnedGethVersion}.`
   }
-  return `geth ${version.raw} is older than the 1.13 line this tool's flags and genesis rules are written for. Use geth v${pinnedGethVersion}.`
+  return `geth ${version.raw} is older than the 1.13 line this tool's flags and genesis rules are written for. Use \
+geth v${pinnedGethVersion}.`
 }
 
 /**
@@ -36,7 +38,8 @@ export function explainUnsupportedImageTag(reference: string): string | undefine
   const colon = reference.indexOf(':', lastSlash + 1)
   const tag = colon === -1 ? undefined : reference.slice(colon + 1)
   if (tag === undefined || tag === 'latest' || tag === 'stable') {
-    return `image "${reference}" is not pinned: "${tag ?? 'latest'}" moves to newer geth releases, which cannot seal Clique. Pin ${pinnedGethImage}.`
+    return `image "${reference}" is not pinned: "${tag ?? 'latest'}" moves to newer geth releases, which cannot \
+seal Clique. Pin ${pinnedGethImage}.`
   }
   const versionInTag = /^(?:v|release-)?(\d+)\.(\d+)(?:\.(\d+))?/.exec(tag)
   if (!versionInTag) return undefined

@@ -75,8 +75,10 @@ export async function initNetwork(options: InitNetworkOptions): Promise<InitNetw
       `The network in ${options.dir} has a chain; a new genesis would not match it.`,
       {
         hint: (await pathExists(configFile))
-          ? 'Use it as it is (`medrec network up`). Run `medrec network destroy` first if you really want a new chain (its blocks are lost).'
-          : `${configFileName} is missing but the chain exists: restore ${configFileName} from your backup (keys and genesis.json are still here).`,
+          ? 'Use it as it is (`medrec network up`). Run `medrec network destroy` first if you really want a new ' +
+            'chain (its blocks are lost).'
+          : `${configFileName} is missing but the chain exists: restore ${configFileName} from your backup (keys \
+and genesis.json are still here).`,
       },
     )
   }
@@ -84,7 +86,8 @@ export async function initNetwork(options: InitNetworkOptions): Promise<InitNetw
     for (const file of [configFile, genesisFile]) {
       if (await pathExists(file)) {
         throw new MedrecError(errorCodes.CONFIG_EXISTS, `${file} already exists.`, {
-          hint: 'Use it as it is (`medrec network up`), or pass --force to rewrite medrec.yaml and genesis.json; existing keys are kept either way.',
+          hint: 'Use it as it is (`medrec network up`), or pass --force to rewrite medrec.yaml and genesis.json; ' +
+            'existing keys are kept either way.',
         })
       }
     }

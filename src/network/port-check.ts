@@ -16,7 +16,8 @@ export async function assertPortFree(host: string, port: number, configPath: str
   if (!problem) return
   if (problem.code === 'EADDRINUSE') {
     throw new MedrecError(errorCodes.PORT_IN_USE, `Port ${host}:${port} (${configPath}) is already in use.`, {
-      hint: `Stop whatever listens there, or choose another port: set ${configPath} in medrec.yaml. Nothing was created.`,
+      hint: `Stop whatever listens there, or choose another port: set ${configPath} in medrec.yaml. Nothing was \
+created.`,
     })
   }
   if (problem.code === 'EADDRNOTAVAIL') {

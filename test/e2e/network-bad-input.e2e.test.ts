@@ -22,7 +22,8 @@ async function buildFakeGeth(version: string): Promise<string> {
   await writeFile(join(dir, 'go.mod'), 'module fakegeth\n\ngo 1.21\n')
   await writeFile(
     join(dir, 'main.go'),
-    `package main\n\nimport (\n\t"fmt"\n\t"os"\n)\n\nfunc main() {\n\tif len(os.Args) > 1 && os.Args[1] == "version" {\n\t\tfmt.Println("Geth\\nVersion: ${version}-stable")\n\t\treturn\n\t}\n\tos.Exit(1)\n}\n`,
+    `package main\n\nimport (\n\t"fmt"\n\t"os"\n)\n\nfunc main() {\n\tif len(os.Args) > 1 && os.Args[1] == \
+"version" {\n\t\tfmt.Println("Geth\\nVersion: ${version}-stable")\n\t\treturn\n\t}\n\tos.Exit(1)\n}\n`,
   )
   await execa('go', ['build', '-o', 'geth', '.'], {cwd: dir, env: {CGO_ENABLED: '0', GOFLAGS: '-mod=mod'}})
   return join(dir, 'geth')
@@ -152,7 +153,8 @@ describe.skipIf(!prerequisites.ok)('network up refuses bad input and creates not
     expect(await dockerObjectsOf(net.name)).toEqual(nothing)
   })
 
-  it('fails fast, naming the sealer whose password does not open its key, and removes what the first up made', async () => {
+  it('fails fast, naming the sealer whose password does not open its key, and removes what the first up \
+made', async () => {
     // Given a network where sealer-2's password file was replaced
     const net = await initE2eNetwork('e2e-pass')
     created.push(net.name)

@@ -37,7 +37,8 @@ async function statusOf(net: E2eNetwork) {
 }
 
 describe.skipIf(!prerequisites.ok)('sealer faults on a real Clique network', () => {
-  it('keeps sealing with one of three sealers killed, reports a stall with two, and resumes with every head matching', async () => {
+  it('keeps sealing with one of three sealers killed, reports a stall with two, and resumes with every head \
+matching', async () => {
     // Given a running network of 3 sealers
     const net = await initE2eNetwork('e2e-fault')
     created.push(net.name)

@@ -197,7 +197,8 @@ describe.skipIf(!prerequisites.ok)('network lifecycle on real geth sealers', () 
     expect(destroy.exitCode).toBe(0)
   })
 
-  it('serves only eth, net, web3 and clique from a keyless RPC node on 127.0.0.1; sealers publish nothing and serve no HTTP', async () => {
+  it('serves only eth, net, web3 and clique from a keyless RPC node on 127.0.0.1; sealers publish nothing and serve ' +
+    'no HTTP', async () => {
     // Given a running network
     const net = await initE2eNetwork('e2e-sec', ['--sealers', '2'])
     created.push(net.name)

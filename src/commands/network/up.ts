@@ -11,7 +11,9 @@ import {upNetwork, type UpNetworkResult} from '../../network/up-network.js'
 export default class NetworkUp extends MedrecCommand {
   static override summary = 'Start the network (creating a default 3-sealer one if none exists).'
   static override description =
-    `Checks Docker, the geth image and the RPC port first; then creates a labelled Docker network, a volume per node, one container per sealer (no HTTP, unlocked key, static peers) and one keyless RPC node published on 127.0.0.1, and waits until every signer has sealed a block and every sealer is connected.
+    `Checks Docker, the geth image and the RPC port first; then creates a labelled Docker network, a volume \
+per node, one container per sealer (no HTTP, unlocked key, static peers) and one keyless RPC node published on \
+127.0.0.1, and waits until every signer has sealed a block and every sealer is connected.
 Idempotent: on a running network it changes nothing; on a stopped one it restarts the containers and keeps \
 every block. A first start that fails or is interrupted (Ctrl-C, SIGTERM) removes what it created; an interrupted \
 run exits with 128 + the signal number (130 for Ctrl-C).`
@@ -79,7 +81,8 @@ run exits with 128 + the signal number (130 for Ctrl-C).`
     )
     if (creationFlags.length > 0 && (await isNetworkInitialised(dir))) {
       this.warn(
-        `${creationFlags.map((f) => `--${f}`).join(', ')} only apply when up creates the network; ${dir} already has medrec.yaml, which is used as it is.`,
+        `${creationFlags.map((f) => `--${f}`).join(', ')} only apply when up creates the network; ${dir} already \
+has medrec.yaml, which is used as it is.`,
       )
     } else if (flags['light-kdf']) {
       this.warn('--light-kdf: keys are encrypted with weak scrypt settings; use this only for throwaway chains.')
@@ -106,7 +109,8 @@ run exits with 128 + the signal number (130 for Ctrl-C).`
       unchanged: 'was already running',
     }[result.action]
     this.log(
-      `Network "${result.name}" ${verb}: chain ${result.chainId}, block ${result.blockNumber}, ${result.sealers.length} sealers.`,
+      `Network "${result.name}" ${verb}: chain ${result.chainId}, block ${result.blockNumber}, \
+${result.sealers.length} sealers.`,
     )
     this.log(`JSON-RPC: ${result.rpcUrl}`)
     return result
