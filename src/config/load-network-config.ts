@@ -16,7 +16,8 @@ export async function loadNetworkConfig(dir: string): Promise<NetworkConfig> {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
       throw new MedrecError(errorCodes.CONFIG_NOT_FOUND, `No ${configFileName} in ${dir}.`, {
-        hint: 'Run `medrec network init` (or `medrec network up`, which creates a default network) in this ' +
+        hint:
+          'Run `medrec network init` (or `medrec network up`, which creates a default network) in this ' +
           'directory, or pass --dir.',
         cause: error,
       })
@@ -32,7 +33,8 @@ export function parseNetworkConfig(text: string, path: string): NetworkConfig {
   if (document.errors.length > 0) {
     throw new MedrecError(errorCodes.CONFIG_NOT_YAML, `${path} is not valid YAML.`, {
       details: document.errors.map((e) => `line ${e.linePos?.[0]?.line ?? '?'}: ${e.message.split('\n')[0]}`),
-      hint: 'Fix the YAML syntax at the lines shown, or regenerate the file with `medrec network init --force` ' +
+      hint:
+        'Fix the YAML syntax at the lines shown, or regenerate the file with `medrec network init --force` ' +
         '(keys are kept).',
     })
   }

@@ -86,7 +86,8 @@ and genesis.json are still here).`,
     for (const file of [configFile, genesisFile]) {
       if (await pathExists(file)) {
         throw new MedrecError(errorCodes.CONFIG_EXISTS, `${file} already exists.`, {
-          hint: 'Use it as it is (`medrec network up`), or pass --force to rewrite medrec.yaml and genesis.json; ' +
+          hint:
+            'Use it as it is (`medrec network up`), or pass --force to rewrite medrec.yaml and genesis.json; ' +
             'existing keys are kept either way.',
         })
       }

@@ -29,8 +29,9 @@ export async function readIdentityKey(paths: NetworkPaths): Promise<Buffer> {
       errorCodes.KEY_FILE_MISSING,
       `This directory has no identity key (${path}), so --local-id cannot be turned into an identity.`,
       {
-        hint: "Copy the consortium's identity key there (every member uses the same one), or pass the identity " +
-          "itself with --id.",
+        hint:
+          "Copy the consortium's identity key there (every member uses the same one), or pass the identity " +
+          'itself with --id.',
         cause: error,
       },
     )

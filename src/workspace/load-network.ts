@@ -56,7 +56,8 @@ export async function loadNetwork(dir: string): Promise<LoadedNetwork> {
   const genesisSha256 = createHash('sha256').update(text).digest('hex')
   if (state?.genesisSha256 && state.genesisSha256 !== genesisSha256) {
     throw new MedrecError(errorCodes.GENESIS_MISMATCH, "genesis.json changed after this network's chain was created.", {
-      hint: 'Restore the original genesis.json, or run `medrec network destroy` to start a new chain (its blocks ' +
+      hint:
+        'Restore the original genesis.json, or run `medrec network destroy` to start a new chain (its blocks ' +
         'are lost).',
     })
   }

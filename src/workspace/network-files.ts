@@ -71,7 +71,8 @@ export async function readKeyFile(path: string, nodeName: string): Promise<strin
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
       throw new MedrecError(errorCodes.KEY_FILE_MISSING, `${nodeName}: ${path} is missing.`, {
-        hint: 'Restore it from your backup. If this network was never started, `medrec network init --force` ' +
+        hint:
+          'Restore it from your backup. If this network was never started, `medrec network init --force` ' +
           'creates keys for nodes that have none.',
         cause: error,
       })

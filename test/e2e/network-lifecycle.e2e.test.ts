@@ -197,72 +197,75 @@ describe.skipIf(!prerequisites.ok)('network lifecycle on real geth sealers', () 
     expect(destroy.exitCode).toBe(0)
   })
 
-  it('serves only eth, net, web3 and clique from a keyless RPC node on 127.0.0.1; sealers publish nothing and serve ' +
-    'no HTTP', async () => {
-    // Given a running network
-    const net = await initE2eNetwork('e2e-sec', ['--sealers', '2'])
-    created.push(net.name)
-    const up = await runMedrec(['network', 'up', '--dir', net.dir, '--json'])
-    expect(up.exitCode, `${up.stdout}\n${up.stderr}`).toBe(0)
+  it(
+    'serves only eth, net, web3 and clique from a keyless RPC node on 127.0.0.1; sealers publish nothing and serve ' +
+      'no HTTP',
+    async () => {
+      // Given a running network
+      const net = await initE2eNetwork('e2e-sec', ['--sealers', '2'])
+      created.push(net.name)
+      const up = await runMedrec(['network', 'up', '--dir', net.dir, '--json'])
+      expect(up.exitCode, `${up.stdout}\n${up.stderr}`).toBe(0)
 
-    // Then personal_*, admin_*, miner_* and debug_* do not exist on the RPC node
-    for (const method of [
-      'personal_listAccounts',
-      'personal_unlockAccount',
-      'admin_nodeInfo',
-      'admin_addPeer',
-      'miner_start',
-      'debug_traceTransaction',
-    ]) {
-      const response = await rpc(net.rpcUrl, method, [])
-      expect(response.body.error?.code, method).toBe(-32601)
-    }
-    // And the public modules answer; the node holds no account
-    expect((await rpc(net.rpcUrl, 'net_version')).body.result).toBe(String(up.json.chainId))
-    expect((await rpc(net.rpcUrl, 'web3_clientVersion')).body.result).toMatch(/^Geth\/v1\.13\.15/)
-    expect((await rpc(net.rpcUrl, 'eth_accounts')).body.result).toEqual([])
-    // And a foreign Host header (DNS rebinding) is refused, and no CORS header is granted
-    expect(await postWithHostHeader(net.rpcUrl, 'evil.example')).toBe(403)
-    expect(await postWithHostHeader(net.rpcUrl, `localhost:${net.rpcPort}`)).toBe(200)
-    expect(
-      (await rpc(net.rpcUrl, 'eth_blockNumber', [], {origin: 'https://evil.example'})).headers.get(
-        'access-control-allow-origin',
-      ),
-    ).toBeNull()
-
-    // And only the RPC node publishes a port, on 127.0.0.1; sealers hold keys and publish nothing
-    const containers = await docker.listContainers({filters: {label: [`org.medrec.network=${net.name}`]}})
-    expect(containers).toHaveLength(3)
-    for (const summary of containers) {
-      const info = await docker.getContainer(summary.Id).inspect()
-      const bindings = Object.values(info.HostConfig.PortBindings ?? {}).flat()
-      const args = info.Config.Cmd ?? []
-      if (summary.Labels['org.medrec.role'] === 'rpc') {
-        expect(bindings).toEqual([{HostIp: '127.0.0.1', HostPort: String(net.rpcPort)}])
-        expect(args).not.toContain('--unlock')
-        expect(args[args.indexOf('--http.api') + 1]).toBe('eth,net,web3,clique')
-      } else {
-        expect(bindings).toEqual([])
-        expect(args).toContain('--unlock')
-        expect(args.filter((a) => /^--(http|ws)/.test(a))).toEqual([])
-        expect(args).not.toContain('--allow-insecure-unlock')
-        // The password is a file in the volume: not in the container's config, logs or image
-        const password = await readFile(
-          join(net.dir, '.medrec/keys', summary.Labels['org.medrec.node']!, 'password'),
-          'utf8',
-        )
-        expect(password.length).toBeGreaterThan(20)
-        expect(JSON.stringify(info)).not.toContain(password)
-        const logs = (
-          await docker.getContainer(summary.Id).logs({stdout: true, stderr: true, follow: false})
-        ).toString()
-        expect(logs).toContain('Unlocked account')
-        expect(logs).not.toContain(password)
-        const history = JSON.stringify(await docker.getImage(info.Config.Image).history())
-        expect(history).not.toContain(password)
+      // Then personal_*, admin_*, miner_* and debug_* do not exist on the RPC node
+      for (const method of [
+        'personal_listAccounts',
+        'personal_unlockAccount',
+        'admin_nodeInfo',
+        'admin_addPeer',
+        'miner_start',
+        'debug_traceTransaction',
+      ]) {
+        const response = await rpc(net.rpcUrl, method, [])
+        expect(response.body.error?.code, method).toBe(-32601)
       }
-    }
-  })
+      // And the public modules answer; the node holds no account
+      expect((await rpc(net.rpcUrl, 'net_version')).body.result).toBe(String(up.json.chainId))
+      expect((await rpc(net.rpcUrl, 'web3_clientVersion')).body.result).toMatch(/^Geth\/v1\.13\.15/)
+      expect((await rpc(net.rpcUrl, 'eth_accounts')).body.result).toEqual([])
+      // And a foreign Host header (DNS rebinding) is refused, and no CORS header is granted
+      expect(await postWithHostHeader(net.rpcUrl, 'evil.example')).toBe(403)
+      expect(await postWithHostHeader(net.rpcUrl, `localhost:${net.rpcPort}`)).toBe(200)
+      expect(
+        (await rpc(net.rpcUrl, 'eth_blockNumber', [], {origin: 'https://evil.example'})).headers.get(
+          'access-control-allow-origin',
+        ),
+      ).toBeNull()
+
+      // And only the RPC node publishes a port, on 127.0.0.1; sealers hold keys and publish nothing
+      const containers = await docker.listContainers({filters: {label: [`org.medrec.network=${net.name}`]}})
+      expect(containers).toHaveLength(3)
+      for (const summary of containers) {
+        const info = await docker.getContainer(summary.Id).inspect()
+        const bindings = Object.values(info.HostConfig.PortBindings ?? {}).flat()
+        const args = info.Config.Cmd ?? []
+        if (summary.Labels['org.medrec.role'] === 'rpc') {
+          expect(bindings).toEqual([{HostIp: '127.0.0.1', HostPort: String(net.rpcPort)}])
+          expect(args).not.toContain('--unlock')
+          expect(args[args.indexOf('--http.api') + 1]).toBe('eth,net,web3,clique')
+        } else {
+          expect(bindings).toEqual([])
+          expect(args).toContain('--unlock')
+          expect(args.filter((a) => /^--(http|ws)/.test(a))).toEqual([])
+          expect(args).not.toContain('--allow-insecure-unlock')
+          // The password is a file in the volume: not in the container's config, logs or image
+          const password = await readFile(
+            join(net.dir, '.medrec/keys', summary.Labels['org.medrec.node']!, 'password'),
+            'utf8',
+          )
+          expect(password.length).toBeGreaterThan(20)
+          expect(JSON.stringify(info)).not.toContain(password)
+          const logs = (
+            await docker.getContainer(summary.Id).logs({stdout: true, stderr: true, follow: false})
+          ).toString()
+          expect(logs).toContain('Unlocked account')
+          expect(logs).not.toContain(password)
+          const history = JSON.stringify(await docker.getImage(info.Config.Image).history())
+          expect(history).not.toContain(password)
+        }
+      }
+    },
+  )
 
   it('replaces only the container whose configuration changed, keeping the chain', async () => {
     // Given a running network
