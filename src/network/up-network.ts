@@ -65,7 +65,10 @@ export type UpNetworkResult = {
   chainId: number
   blockNumber: number
   signers: Address[]
-  /** created: first start; updated: containers added or replaced after a config change; started: stopped containers restarted; unchanged: already running. */
+  /**
+   * created: first start; updated: containers added or replaced after a config change; started: stopped
+   * containers restarted; unchanged: already running.
+   */
   action: 'created' | 'updated' | 'started' | 'unchanged'
   initialised: boolean
   /** Recorded sealer votes cast again after restarts, and those whose change has passed. */
@@ -171,9 +174,12 @@ async function assertNoForeignNetwork(engine: ContainerEngine, name: string, net
   if (foreign) {
     throw new MedrecError(
       errorCodes.NAME_CONFLICT,
-      `A MedRec network named "${name}" from another directory already exists on this Docker engine (${foreign.kind} ${foreign.name}).`,
+      `A MedRec network named "${name}" from another directory already exists on this Docker engine \
+(${foreign.kind} ${foreign.name}).`,
       {
-        hint: "Choose another network.name in medrec.yaml, or run `medrec network destroy` in that network's own directory. Nothing was created.",
+        hint:
+          "Choose another network.name in medrec.yaml, or run `medrec network destroy` in that network's own " +
+          'directory. Nothing was created.',
       },
     )
   }

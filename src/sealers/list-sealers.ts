@@ -54,7 +54,8 @@ export async function listSealers(options: {dir: string; engine: ContainerEngine
       .filter((v) => v.lostOn.length > 0)
       .map(
         (v) =>
-          `${v.lostOn.join(', ')} lost the vote to ${v.authorize ? 'add' : 'remove'} ${v.address} (restarted?): \`medrec network up\` re-issues it`,
+          `${v.lostOn.join(', ')} lost the vote to ${v.authorize ? 'add' : 'remove'} ${v.address} (restarted?): \
+\`medrec network up\` re-issues it`,
       ),
   ]
   return {signers, votesNeeded: cliqueVotesNeeded(signers.length), sealers, votes, drift}

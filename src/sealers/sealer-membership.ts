@@ -111,7 +111,9 @@ export async function addSealer(options: {
       errorCodes.NETWORK_NOT_CREATED,
       'This network has not been started; sealers join a running network.',
       {
-        hint: 'Start it with `medrec network up`, or before the first start use `medrec network init --force --sealers N`.',
+        hint:
+          'Start it with `medrec network up`, or before the first start use `medrec network init --force ' +
+          '--sealers N`.',
       },
     )
   }
