@@ -1,11 +1,14 @@
 import {readFile, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
-import {setTimeout as delay} from 'node:timers/promises'
 
 import type {Address} from 'viem'
-import {parseDocument} from 'yaml'
+import {isMap, isSeq, parseDocument, type Document, type YAMLSeq} from 'yaml'
 
-import {callJsonRpc} from '../chain/json-rpc.js'
+import {headBlockNumber} from '../clique/chain-head.js'
+import {reconcileSealerVotes} from '../clique/reissue-votes.js'
+import {BlockSignerScan} from '../clique/signer-of-block.js'
+import {currentSigners} from '../clique/signers-at.js'
+import {cliqueVotesNeeded} from '../clique/votes-needed.js'
 import {assertNodeName, configFileName} from '../config/network-config.js'
 import {labelKeys, type ContainerEngine} from '../docker/container-engine.js'
 import {createTarArchive} from '../docker/tar-archive.js'
@@ -19,42 +22,39 @@ import {findNetworkResources, resourceNames} from '../network/network-resources.
 import {writeNetworkState} from '../network/network-state.js'
 import {networkEnodes, upNetwork} from '../network/up-network.js'
 import {runStep, silentProgress, type ProgressListener} from '../progress/progress-events.js'
-import {cliqueVotesNeeded, currentSigners, proposeSealerVote, reconcileSealerVotes} from './clique-votes.js'
+import {pollUntil} from '../wait/poll-until.js'
+import {proposeSealerVote} from './clique-votes.js'
 
-/** Polls until `check` returns a value or the deadline passes (then fails naming what it waited for). */
-async function until<T>(what: string, deadline: number, check: () => Promise<T | undefined>): Promise<T> {
-  for (;;) {
-    const value = await check().catch(() => undefined)
-    if (value !== undefined) return value
-    if (Date.now() > deadline) {
-      throw new MedrecError(errorCodes.READY_TIMEOUT, `Timed out waiting for ${what}.`, {hint: 'See `medrec sealer list` and `medrec network logs`; allow more time with --timeout.'})
-    }
-    await delay(250)
-  }
-}
-
-async function headNumber(network: LoadedNetwork): Promise<number> {
-  return Number(await callJsonRpc<string>(rpcUrlOf(network.config), 'eth_blockNumber'))
-}
-
-/** The first block after `after` that `signer` sealed, polling the chain until the deadline. */
-async function firstBlockSealedBy(network: LoadedNetwork, signer: Address, after: number, deadline: number): Promise<number> {
-  let next = after + 1
-  return until(`${signer} to seal a block`, deadline, async () => {
-    const head = await headNumber(network)
-    for (; next <= head; next++) {
-      const sealer = await callJsonRpc<string>(rpcUrlOf(network.config), 'clique_getSigner', [`0x${next.toString(16)}`])
-      if (sealer.toLowerCase() === signer.toLowerCase()) return next
-    }
-    return undefined
+/** Polls until `check` returns a value or the deadline passes; any error means "not yet" (the chain may reorg). */
+function until<T>(what: string, deadline: number, check: () => Promise<T | undefined>): Promise<T> {
+  return pollUntil(what, deadline, check, {
+    interval: 250,
+    retryable: () => true,
+    onTimeout: () => ({hint: 'See `medrec sealer list` and `medrec network logs`; allow more time with --timeout.'}),
   })
 }
 
+function headNumber(network: LoadedNetwork): Promise<number> {
+  return headBlockNumber(rpcUrlOf(network.config))
+}
+
+/** The first block after `after` that `signer` sealed, polling the chain until the deadline. */
+function firstBlockSealedBy(network: LoadedNetwork, signer: Address, after: number, deadline: number): Promise<number> {
+  const scan = new BlockSignerScan(rpcUrlOf(network.config), after)
+  return until(`${signer} to seal a block`, deadline, async () =>
+    scan.scanTo(await headNumber(network), (_, sealer) => sealer.toLowerCase() === signer.toLowerCase()))
+}
+
 /** Rewrites medrec.yaml's sealers with the yaml Document API, so comments and layout stay. */
-async function editSealers(dir: string, edit: (sealers: {add(v: unknown): void; items: unknown[]}, doc: ReturnType<typeof parseDocument>) => void): Promise<void> {
+async function editSealers(dir: string, edit: (sealers: YAMLSeq, doc: Document) => void): Promise<void> {
   const path = join(dir, configFileName)
   const doc = parseDocument(await readFile(path, 'utf8'))
-  edit(doc.get('sealers') as never, doc)
+  const sealers = doc.get('sealers')
+  // loadNetwork has validated the file; a list that is not a YAML sequence here means it changed since.
+  if (!isSeq(sealers)) {
+    throw new MedrecError(errorCodes.CONFIG_INVALID, `${path}: sealers is not a list.`, {hint: 'Restore the sealers list in medrec.yaml.'})
+  }
+  edit(sealers, doc)
   await writeFile(path, String(doc))
 }
 
@@ -222,7 +222,7 @@ export async function removeSealer(options: {
     }
     await options.engine.removeVolume(names.volume(options.name))
     await editSealers(options.dir, (sealers) => {
-      sealers.items.splice(sealers.items.findIndex((item) => (item as {get(k: string): unknown}).get('name') === options.name), 1)
+      sealers.items.splice(sealers.items.findIndex((item) => isMap(item) && item.get('name') === options.name), 1)
     })
     delete network.state.ips[options.name]
     await writeNetworkState(network.paths, network.state)
