@@ -10,17 +10,12 @@ import {BlockSignerScan} from '../clique/signer-of-block.js'
 import {currentSigners} from '../clique/signers-at.js'
 import {cliqueVotesNeeded} from '../clique/votes-needed.js'
 import {assertNodeName, configFileName} from '../config/network-config.js'
-import {labelKeys, type ContainerEngine} from '../docker/container-engine.js'
-import {createTarArchive} from '../docker/tar-archive.js'
+import type {ContainerEngine} from '../docker/container-engine.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
-import {gethIpcEval} from '../geth/geth-ipc.js'
-import {gethConfigToml, gethDataDir} from '../geth/geth-node-command.js'
 import {ensureNodeKeys} from '../network/init-network.js'
 import {loadNetwork, rpcUrlOf, type LoadedNetwork} from '../network/load-network.js'
-import {findNetworkResources, resourceNames} from '../network/network-resources.js'
-import {writeNetworkState} from '../network/network-state.js'
-import {networkEnodes, upNetwork} from '../network/up-network.js'
+import {removeNetworkNodes, upNetwork} from '../network/up-network.js'
 import {runStep, silentProgress, type ProgressListener} from '../progress/progress-events.js'
 import {pollUntil} from '../wait/poll-until.js'
 import {proposeSealerVote} from './clique-votes.js'
@@ -211,31 +206,11 @@ export async function removeSealer(options: {
   }))
 
   await runStep(progress, 'node', `Stopping and removing ${options.name}'s node`, async () => {
-    const names = resourceNames(network.config.network.name)
-    const {containers} = await findNetworkResources(options.engine, network.state.networkId)
-    const gone = containers.find((c) => c.labels[labelKeys.node] === options.name)
-    const enodes = await networkEnodes(network)
-    const goneEnode = enodes.get(options.name)
-    if (gone) {
-      await options.engine.stopContainer(gone.id, 60)
-      await options.engine.removeContainer(gone.id)
-    }
-    await options.engine.removeVolume(names.volume(options.name))
+    // Through plan and apply, scoped to this node: the other nodes are left as they are.
+    await removeNetworkNodes({dir: options.dir, engine: options.engine, nodes: [options.name]})
     await editSealers(options.dir, (sealers) => {
       sealers.items.splice(sealers.items.findIndex((item) => isMap(item) && item.get('name') === options.name), 1)
     })
-    delete network.state.ips[options.name]
-    await writeNetworkState(network.paths, network.state)
-    // The others forget it: now in memory, and in config.toml for their next start.
-    for (const c of containers.filter((c) => c !== gone && c.state === 'running' && (c.labels[labelKeys.role] === 'sealer' || c.labels[labelKeys.role] === 'rpc'))) {
-      const node = c.labels[labelKeys.node]!
-      const peers = [...enodes].filter(([name]) => name !== node && name !== options.name).map(([, enode]) => enode)
-      await options.engine.putArchive(c.id, gethDataDir, createTarArchive([{path: 'config.toml', content: gethConfigToml(peers), mode: 0o644}]))
-      if (goneEnode) {
-        await gethIpcEval(options.engine, c.id, node, `admin.removeTrustedPeer("${goneEnode}")`)
-        await gethIpcEval(options.engine, c.id, node, `admin.removePeer("${goneEnode}")`)
-      }
-    }
   })
   return {name: options.name, address, votesFrom: others, status: 'removed', votesNeeded, signers: await currentSigners(network), headAfter}
 }
