@@ -30,7 +30,12 @@ describe('assessLiveness', () => {
     const input = {
       ...healthy,
       signerCount: 3,
-      sealers: [online, {...online, peers: 0}, {...online, container: 'exited', peers: null}, {...online, isSigner: false}],
+      sealers: [
+        online,
+        {...online, peers: 0},
+        {...online, container: 'exited', peers: null},
+        {...online, isSigner: false},
+      ],
     }
     // Then only one is online, fewer than the 2 needed: stalled, and the reason says X of N vs needed
     const liveness = assessLiveness(input)
@@ -58,10 +63,23 @@ describe('assessLiveness', () => {
   })
 
   it('gives a stopped or missing network a reason without calling it stalled', () => {
-    const stopped = assessLiveness({...healthy, networkState: 'stopped', sealers: [], headAgeSeconds: null, blockNumber: null})
+    const stopped = assessLiveness({
+      ...healthy,
+      networkState: 'stopped',
+      sealers: [],
+      headAgeSeconds: null,
+      blockNumber: null,
+    })
     expect(stopped.stalled).toBe(false)
     expect(stopped.reason).toContain('stopped')
-    const missing = assessLiveness({...healthy, networkState: 'not-created', sealers: [], rpcRunning: false, headAgeSeconds: null, blockNumber: null})
+    const missing = assessLiveness({
+      ...healthy,
+      networkState: 'not-created',
+      sealers: [],
+      rpcRunning: false,
+      headAgeSeconds: null,
+      blockNumber: null,
+    })
     expect(missing.stalled).toBe(false)
     expect(missing.reason).toContain('not been created')
   })

@@ -39,8 +39,10 @@ export function assessLiveness(input: LivenessInput): Liveness {
   let reason: string | null = null
   if (networkState === 'not-created') reason = 'the network has not been created: run `medrec network up`'
   else if (networkState === 'stopped') reason = 'the network is stopped: run `medrec network up`'
-  else if (online < needed) reason = `only ${online} of ${signerCount} signers are online; Clique needs ${needed} (floor(N/2)+1) to seal`
-  else if (headAgeSeconds !== null && headAgeSeconds > stallAfterSeconds) reason = `no block for ${headAgeSeconds} s (period ${period} s)`
+  else if (online < needed)
+    reason = `only ${online} of ${signerCount} signers are online; Clique needs ${needed} (floor(N/2)+1) to seal`
+  else if (headAgeSeconds !== null && headAgeSeconds > stallAfterSeconds)
+    reason = `no block for ${headAgeSeconds} s (period ${period} s)`
   else if (input.rpcRunning && input.blockNumber === null) reason = 'the RPC node does not answer'
   const down = networkState === 'not-created' || networkState === 'stopped'
   const stalled = reason !== null && !down && (online < needed || (headAgeSeconds ?? 0) > stallAfterSeconds)

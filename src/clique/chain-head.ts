@@ -7,6 +7,11 @@ export async function headBlockNumber(rpcUrl: string, timeoutMs?: number): Promi
 
 /** The head block's number and timestamp (seconds), in one call. */
 export async function headBlock(rpcUrl: string, timeoutMs?: number): Promise<{number: number; timestamp: number}> {
-  const head = await callJsonRpc<{number: string; timestamp: string}>(rpcUrl, 'eth_getBlockByNumber', ['latest', false], timeoutMs)
+  const head = await callJsonRpc<{number: string; timestamp: string}>(
+    rpcUrl,
+    'eth_getBlockByNumber',
+    ['latest', false],
+    timeoutMs,
+  )
   return {number: Number(head.number), timestamp: Number(head.timestamp)}
 }

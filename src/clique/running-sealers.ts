@@ -3,7 +3,10 @@ import type {LoadedNetwork} from '../network/load-network.js'
 import {findNetworkResources} from '../network/network-resources.js'
 
 /** The running sealer containers of a network, by sealer name: those whose IPC can be asked. */
-export async function runningSealers(engine: ContainerEngine, network: LoadedNetwork): Promise<Map<string, ContainerInfo>> {
+export async function runningSealers(
+  engine: ContainerEngine,
+  network: LoadedNetwork,
+): Promise<Map<string, ContainerInfo>> {
   const {containers} = await findNetworkResources(engine, network.state.networkId)
   const running = new Map<string, ContainerInfo>()
   for (const c of containers) {

@@ -9,7 +9,10 @@ const alice = '0x00000000000000000000000000000000000000a1'
 const bob = '0x00000000000000000000000000000000000000b2'
 
 /** A real HTTP JSON-RPC endpoint answering clique_getSigner from a table; some blocks fail once. */
-async function fakeClique(signers: Record<number, string>, failOnce: Set<number>): Promise<{url: string; asked: number[]; server: Server}> {
+async function fakeClique(
+  signers: Record<number, string>,
+  failOnce: Set<number>,
+): Promise<{url: string; asked: number[]; server: Server}> {
   const asked: number[] = []
   const server = createServer((request, response) => {
     let body = ''

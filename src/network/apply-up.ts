@@ -89,7 +89,12 @@ export async function applyUp(plan: UpPlan, context: ApplyUpContext): Promise<Ap
   }
 }
 
-async function applyStep(step: UpStep, context: ApplyUpContext, result: ApplyUpResult, clock: () => number): Promise<void> {
+async function applyStep(
+  step: UpStep,
+  context: ApplyUpContext,
+  result: ApplyUpResult,
+  clock: () => number,
+): Promise<void> {
   const {engine, network, progress, nodes, containers, enodes} = context
   const {config, state} = network
   const names = resourceNames(config.network.name)
@@ -107,15 +112,24 @@ async function applyStep(step: UpStep, context: ApplyUpContext, result: ApplyUpR
     }
     case 'create-resources': {
       await runStep(progress, 'resources', 'Creating the Docker network and volumes', async () => {
-        if (step.network) await engine.createNetwork({name: names.network, subnet: context.subnet, labels: resourceLabels(config, state)})
+        if (step.network)
+          await engine.createNetwork({
+            name: names.network,
+            subnet: context.subnet,
+            labels: resourceLabels(config, state),
+          })
         for (const nodeName of step.volumes) {
           const name = names.volume(nodeName)
           // Creating a volume that exists returns it: never adopt one that is not ours.
           const other = await engine.inspectVolume(name)
           if (other && other.labels[labelKeys.networkId] !== state.networkId) {
-            throw new MedrecError(errorCodes.NAME_CONFLICT, `Docker volume ${name} exists and does not belong to this network.`, {
-              hint: 'Remove or rename that volume, or choose another network.name in medrec.yaml.',
-            })
+            throw new MedrecError(
+              errorCodes.NAME_CONFLICT,
+              `Docker volume ${name} exists and does not belong to this network.`,
+              {
+                hint: 'Remove or rename that volume, or choose another network.name in medrec.yaml.',
+              },
+            )
           }
           await engine.createVolume({name, labels: resourceLabels(config, state, {node: nodeName})})
         }
@@ -152,7 +166,15 @@ async function applyStep(step: UpStep, context: ApplyUpContext, result: ApplyUpR
         for (const name of step.nodes) {
           const spec = context.specs.get(name)!
           const id = await engine.createContainer(spec)
-          containers.set(name, {id, name: spec.name, labels: spec.labels, state: 'created', exitCode: undefined, restartCount: 0, ips: {}})
+          containers.set(name, {
+            id,
+            name: spec.name,
+            labels: spec.labels,
+            state: 'created',
+            exitCode: undefined,
+            restartCount: 0,
+            ips: {},
+          })
         }
       })
       return
@@ -167,7 +189,8 @@ async function applyStep(step: UpStep, context: ApplyUpContext, result: ApplyUpR
             const peers = nodes.filter((n) => n.name !== member).map((n) => enodes.get(n.name)!)
             const file = {path: 'config.toml', content: gethConfigToml(peers), mode: 0o644}
             await engine.putArchive(id, gethDataDir, createTarArchive([file]))
-            for (const name of step.joining) await gethIpcEval(engine, id, member, `admin.addTrustedPeer("${enodes.get(name)}")`)
+            for (const name of step.joining)
+              await gethIpcEval(engine, id, member, `admin.addTrustedPeer("${enodes.get(name)}")`)
           }),
         ),
       )
@@ -178,7 +201,10 @@ async function applyStep(step: UpStep, context: ApplyUpContext, result: ApplyUpR
       // mines, then connected, so that no sealer drops a block (start-whole-network.ts).
       const writePeers = (name: string, staticPeers: NodePlan[]) => {
         const trusted = nodes.filter((n) => n.name !== name).map((n) => enodes.get(n.name)!)
-        const toml = gethConfigToml(staticPeers.map((n) => enodes.get(n.name)!), trusted)
+        const toml = gethConfigToml(
+          staticPeers.map((n) => enodes.get(n.name)!),
+          trusted,
+        )
         const file = {path: 'config.toml', content: toml, mode: 0o644}
         return engine.putArchive(containerId(name), gethDataDir, createTarArchive([file]))
       }
@@ -189,7 +215,11 @@ async function applyStep(step: UpStep, context: ApplyUpContext, result: ApplyUpR
         () =>
           startWholeNetwork({
             engine,
-            nodes: step.order.map((name) => ({...waitNode(context, node(name)), role: node(name).role, enode: enodes.get(name)!})),
+            nodes: step.order.map((name) => ({
+              ...waitNode(context, node(name)),
+              role: node(name).role,
+              enode: enodes.get(name)!,
+            })),
             deadline: clock() + context.timeoutMs,
             timeoutMs: context.timeoutMs,
             ...(context.signal ? {signal: context.signal} : {}),
@@ -199,7 +229,14 @@ async function applyStep(step: UpStep, context: ApplyUpContext, result: ApplyUpR
         (r) => `every sealer sealing ${(r.miningAfterMs / 1000).toFixed(1)} s after the start`,
       )
       // From now on every node keeps every other as a static peer, for its next start.
-      await settleAll(nodes.map((n) => writePeers(n.name, nodes.filter((other) => other.name !== n.name))))
+      await settleAll(
+        nodes.map((n) =>
+          writePeers(
+            n.name,
+            nodes.filter((other) => other.name !== n.name),
+          ),
+        ),
+      )
       return
     }
     case 'start': {
@@ -213,7 +250,9 @@ async function applyStep(step: UpStep, context: ApplyUpContext, result: ApplyUpR
     case 'connect': {
       await settleAll(
         step.members.flatMap((member) =>
-          step.joining.map((name) => gethIpcEval(engine, containerId(member), member, `admin.addPeer("${enodes.get(name)}")`)),
+          step.joining.map((name) =>
+            gethIpcEval(engine, containerId(member), member, `admin.addPeer("${enodes.get(name)}")`),
+          ),
         ),
       )
       return
@@ -234,8 +273,14 @@ async function applyStep(step: UpStep, context: ApplyUpContext, result: ApplyUpR
       const goneEnodes = step.nodes.map((name) => enodes.get(name)).filter((e) => e !== undefined)
       for (const member of step.members) {
         const id = containerId(member)
-        const peers = [...enodes].filter(([name]) => name !== member && !step.nodes.includes(name)).map(([, enode]) => enode)
-        await engine.putArchive(id, gethDataDir, createTarArchive([{path: 'config.toml', content: gethConfigToml(peers), mode: 0o644}]))
+        const peers = [...enodes]
+          .filter(([name]) => name !== member && !step.nodes.includes(name))
+          .map(([, enode]) => enode)
+        await engine.putArchive(
+          id,
+          gethDataDir,
+          createTarArchive([{path: 'config.toml', content: gethConfigToml(peers), mode: 0o644}]),
+        )
         for (const enode of goneEnodes) {
           await gethIpcEval(engine, id, member, `admin.removeTrustedPeer("${enode}")`)
           await gethIpcEval(engine, id, member, `admin.removePeer("${enode}")`)

@@ -33,7 +33,11 @@ export async function initNodeVolume(
     {path: 'nodekey', content: secrets.nodeKey, mode: 0o600},
   ]
   if (plan.role === 'sealer') {
-    files.push({path: `keystore/UTC--medrec--${plan.address!.slice(2).toLowerCase()}`, content: secrets.keystore!, mode: 0o600})
+    files.push({
+      path: `keystore/UTC--medrec--${plan.address!.slice(2).toLowerCase()}`,
+      content: secrets.keystore!,
+      mode: 0o600,
+    })
     files.push({path: 'password', content: secrets.password!, mode: 0o400})
   }
   const labels = resourceLabels(loaded.config, loaded.state, {role: 'init', node: plan.name})

@@ -51,7 +51,10 @@ describe('planUp', () => {
 
   it('resumes an interrupted first start, keeping the network and volumes it made', () => {
     // Given a first up that made the Docker network, one volume and a leftover init container
-    const plan = planUp({nodes: desired}, {...nothingExists, anyContainer: true, networkExists: true, volumes: ['sealer-1']})
+    const plan = planUp(
+      {nodes: desired},
+      {...nothingExists, anyContainer: true, networkExists: true, volumes: ['sealer-1']},
+    )
     // Then it is an update (something existed), creates only what is missing, and still starts the whole network
     expect(plan.action).toBe('updated')
     expect(plan.firstUp).toBe(true)
@@ -71,7 +74,10 @@ describe('planUp', () => {
   })
 
   it('re-issues recorded votes after the wait', () => {
-    expect(planUp({nodes: desired}, running({recordedVotes: true})).steps).toEqual([{type: 'await-ready'}, {type: 'reissue-votes'}])
+    expect(planUp({nodes: desired}, running({recordedVotes: true})).steps).toEqual([
+      {type: 'await-ready'},
+      {type: 'reissue-votes'},
+    ])
   })
 
   it('recreates only the container whose configuration changed, and starts it alone', () => {
@@ -123,11 +129,19 @@ describe('planUp', () => {
 
   it('starts only the stopped nodes of a network that partly runs', () => {
     const partly = running({
-      containers: desired.map((n) => ({name: n.name, state: n.name === 'sealer-1' ? 'exited' : 'running', specHash: n.specHash})),
+      containers: desired.map((n) => ({
+        name: n.name,
+        state: n.name === 'sealer-1' ? 'exited' : 'running',
+        specHash: n.specHash,
+      })),
     })
     const plan = planUp({nodes: desired}, partly)
     expect(plan.action).toBe('started')
-    expect(plan.steps).toEqual([{type: 'record-addresses'}, {type: 'start', nodes: ['sealer-1']}, {type: 'await-ready'}])
+    expect(plan.steps).toEqual([
+      {type: 'record-addresses'},
+      {type: 'start', nodes: ['sealer-1']},
+      {type: 'await-ready'},
+    ])
   })
 
   it('does not introduce a recreated or stopped node as a member to a joining one', () => {
@@ -139,7 +153,11 @@ describe('planUp', () => {
       desired[2]!,
     ]
     const observed = running({
-      containers: desired.map((n) => ({name: n.name, state: n.name === 'sealer-2' ? 'exited' : 'running', specHash: n.specHash})),
+      containers: desired.map((n) => ({
+        name: n.name,
+        state: n.name === 'sealer-2' ? 'exited' : 'running',
+        specHash: n.specHash,
+      })),
     })
     const plan = planUp({nodes}, observed)
     // Then only the RPC node, which keeps running, introduces and dials it
@@ -151,12 +169,19 @@ describe('planUp', () => {
   it('removes a voted-out sealer alone when scoped to it, without waiting, the running others forgetting it', () => {
     // Given sealer-2 to remove, and sealer-1 stopped meanwhile (out of scope: left as it is)
     const observed = running({
-      containers: desired.map((n) => ({name: n.name, state: n.name === 'sealer-1' ? 'exited' : 'running', specHash: n.specHash})),
+      containers: desired.map((n) => ({
+        name: n.name,
+        state: n.name === 'sealer-1' ? 'exited' : 'running',
+        specHash: n.specHash,
+      })),
     })
     const plan = planUp({nodes: desired, remove: ['sealer-2'], only: ['sealer-2'], awaitReady: false}, observed)
     // Then only sealer-2 goes; the running RPC node forgets it; nothing starts
     expect(plan.action).toBe('updated')
     expect(plan.nodes).toEqual({'sealer-1': 'nothing', 'sealer-2': 'remove', rpc: 'nothing'})
-    expect(plan.steps).toEqual([{type: 'record-addresses'}, {type: 'remove-nodes', nodes: ['sealer-2'], members: ['rpc']}])
+    expect(plan.steps).toEqual([
+      {type: 'record-addresses'},
+      {type: 'remove-nodes', nodes: ['sealer-2'], members: ['rpc']},
+    ])
   })
 })

@@ -64,7 +64,10 @@ export type UpStep =
   | {type: 'mark-first-up'}
 
 export type UpPlan = {
-  /** created: first start; updated: containers added, replaced or removed; started: stopped ones restarted; unchanged. */
+  /**
+   * created: first start; updated: containers added, replaced or removed; started: stopped
+   * ones restarted; unchanged: already running.
+   */
   action: 'created' | 'updated' | 'started' | 'unchanged'
   /** A first start (none completed yet): a failure or an interrupt removes everything it made. */
   firstUp: boolean
@@ -83,7 +86,9 @@ export function planUp(desired: UpDesired, observed: UpObserved): UpPlan {
   const nodes = desired.nodes.filter((n) => !removing.has(n.name))
   const seen = new Map(observed.containers.map((c) => [c.name, c]))
   const toCreate = nodes.filter((n) => !seen.has(n.name) && inScope(n.name))
-  const toRecreate = nodes.filter((n) => seen.has(n.name) && seen.get(n.name)!.specHash !== n.specHash && inScope(n.name))
+  const toRecreate = nodes.filter(
+    (n) => seen.has(n.name) && seen.get(n.name)!.specHash !== n.specHash && inScope(n.name),
+  )
   const toRemove = [...removing].filter((name) => inScope(name))
   // A node's container state once created or replaced (a new container is 'created').
   const stateAfter = (n: DesiredNode) =>
@@ -109,7 +114,8 @@ export function planUp(desired: UpDesired, observed: UpObserved): UpPlan {
   }
   if (toRecreate.length > 0) steps.push({type: 'remove-containers', nodes: names(toRecreate)})
   const missing = [...toCreate, ...toRecreate]
-  if (missing.length > 0) steps.push({type: 'create-containers', nodes: names(nodes.filter((n) => missing.includes(n)))})
+  if (missing.length > 0)
+    steps.push({type: 'create-containers', nodes: names(nodes.filter((n) => missing.includes(n)))})
   // New nodes joining a network that runs: the running nodes must trust them before they
   // start (a refused dial is retried only after 35 s), and dial them once they run.
   const joining = observed.anyContainer ? toCreate : []

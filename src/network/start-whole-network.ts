@@ -81,8 +81,9 @@ export async function startWholeNetwork(options: StartWholeNetworkOptions): Prom
 async function awaitLogLine(opts: StartWholeNetworkOptions, node: WaitNode, since: number): Promise<void> {
   const baseline = new Map<string, number>()
   let logs = ''
+  const what = `${node.name} to start sealing`
   await pollUntil(
-    `${node.name} to start sealing`,
+    what,
     opts.deadline,
     async () => {
       await assertNodesRunning(opts.engine, [node], baseline)
@@ -93,8 +94,12 @@ async function awaitLogLine(opts: StartWholeNetworkOptions, node: WaitNode, sinc
       interval: logPollMs,
       ...(opts.signal ? {signal: opts.signal} : {}),
       onTimeout: () => ({
-        message: `The network was not ready after ${Math.round(opts.timeoutMs / 1000)} s: still waiting for ${node.name} to start sealing.`,
-        details: logs.trim().split('\n').slice(-5).map((l) => l.trim()),
+        message: `The network was not ready after ${Math.round(opts.timeoutMs / 1000)} s: still waiting for ${what}.`,
+        details: logs
+          .trim()
+          .split('\n')
+          .slice(-5)
+          .map((l) => l.trim()),
         hint: `Read its log with \`medrec network logs ${node.name}\`, or allow more time with --timeout.`,
       }),
     },

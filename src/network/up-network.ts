@@ -21,11 +21,24 @@ import {ensureGethImage, type CheckedGethImage} from '../image/geth-image.js'
 import {enodeUrl} from '../keys/node-key.js'
 import {runStep, silentProgress, type ProgressListener} from '../progress/progress-events.js'
 import {applyUp, type ApplyUpContext} from './apply-up.js'
-import {initNetwork, isNetworkInitialised, readKeystoreAddress, rpcNodeName, type InitNetworkOptions} from './init-network.js'
+import {
+  initNetwork,
+  isNetworkInitialised,
+  readKeystoreAddress,
+  rpcNodeName,
+  type InitNetworkOptions,
+} from './init-network.js'
 import type {NodePlan, NodeSecrets} from './init-node-volume.js'
 import {loadNetwork, rpcUrlOf, type LoadedNetwork} from './load-network.js'
 import {readKeyFile} from './network-files.js'
-import {chooseFreeSubnet, findLabelledResources, findNetworkResources, nodeIp, resourceLabels, resourceNames} from './network-resources.js'
+import {
+  chooseFreeSubnet,
+  findLabelledResources,
+  findNetworkResources,
+  nodeIp,
+  resourceLabels,
+  resourceNames,
+} from './network-resources.js'
 import {planUp, type UpDesired} from './plan-up.js'
 import {assertPortFree} from './port-check.js'
 
@@ -78,7 +91,8 @@ function assignIps(loaded: LoadedNetwork, subnet: string): Record<string, string
   for (const sealer of loaded.config.sealers) {
     if (ips[sealer.name]) continue
     while (taken.has(nodeIp(subnet, next))) next++
-    if (next > 254) throw new MedrecError(errorCodes.SUBNET_EXHAUSTED, `Subnet ${subnet} has no free address for ${sealer.name}.`)
+    if (next > 254)
+      throw new MedrecError(errorCodes.SUBNET_EXHAUSTED, `Subnet ${subnet} has no free address for ${sealer.name}.`)
     ips[sealer.name] = nodeIp(subnet, next)
     taken.add(ips[sealer.name]!)
   }
@@ -87,7 +101,13 @@ function assignIps(loaded: LoadedNetwork, subnet: string): Record<string, string
 
 function nodePlans(config: NetworkConfig, ips: Record<string, string>): NodePlan[] {
   return [
-    ...config.sealers.map((s) => ({name: s.name, role: 'sealer' as const, ip: ips[s.name]!, p2pPort: s.p2pPort, address: s.address as Address})),
+    ...config.sealers.map((s) => ({
+      name: s.name,
+      role: 'sealer' as const,
+      ip: ips[s.name]!,
+      p2pPort: s.p2pPort,
+      address: s.address as Address,
+    })),
     {name: rpcNodeName, role: 'rpc' as const, ip: ips[rpcNodeName]!, p2pPort: rpcP2pPort},
   ]
 }
@@ -106,9 +126,13 @@ async function readNodeSecrets(loaded: LoadedNetwork, plans: NodePlan[]) {
     const password = await readKeyFile(files.password, plan.name)
     const address = await readKeystoreAddress(loaded.paths, plan.name)
     if (address.toLowerCase() !== plan.address!.toLowerCase()) {
-      throw new MedrecError(errorCodes.KEYSTORE_INVALID, `${plan.name}: its keystore holds ${address}, but medrec.yaml says ${plan.address}.`, {
-        hint: `Restore ${files.keystore} from your backup, or correct sealers[].address for ${plan.name}.`,
-      })
+      throw new MedrecError(
+        errorCodes.KEYSTORE_INVALID,
+        `${plan.name}: its keystore holds ${address}, but medrec.yaml says ${plan.address}.`,
+        {
+          hint: `Restore ${files.keystore} from your backup, or correct sealers[].address for ${plan.name}.`,
+        },
+      )
     }
     secrets.set(plan.name, {nodeKey, keystore, password: password.trimEnd()})
   }
@@ -127,9 +151,13 @@ async function assertNoForeignNetwork(engine: ContainerEngine, name: string, net
     ...networks.map((n) => ({kind: 'network', name: n.name, labels: n.labels})),
   ].find((o) => o.labels[labelKeys.networkId] !== networkId)
   if (foreign) {
-    throw new MedrecError(errorCodes.NAME_CONFLICT, `A MedRec network named "${name}" from another directory already exists on this Docker engine (${foreign.kind} ${foreign.name}).`, {
-      hint: 'Choose another network.name in medrec.yaml, or run `medrec network destroy` in that network\'s own directory. Nothing was created.',
-    })
+    throw new MedrecError(
+      errorCodes.NAME_CONFLICT,
+      `A MedRec network named "${name}" from another directory already exists on this Docker engine (${foreign.kind} ${foreign.name}).`,
+      {
+        hint: "Choose another network.name in medrec.yaml, or run `medrec network destroy` in that network's own directory. Nothing was created.",
+      },
+    )
   }
 }
 
@@ -137,12 +165,32 @@ async function assertNoForeignNetwork(engine: ContainerEngine, name: string, net
  * The configured image, checked to run geth 1.13.x. When it is the pinned image and can
  * neither be found nor pulled (no registry reachable), it is built locally, with progress.
  */
-async function obtainGethImage(engine: ContainerEngine, reference: string, knownVersions: Record<string, string>, progress: ProgressListener, build: boolean): Promise<CheckedGethImage> {
+async function obtainGethImage(
+  engine: ContainerEngine,
+  reference: string,
+  knownVersions: Record<string, string>,
+  progress: ProgressListener,
+  build: boolean,
+): Promise<CheckedGethImage> {
   try {
-    return await runStep(progress, 'image', `Checking image ${reference}`, () => ensureGethImage(engine, reference, {knownVersions}), (i) => `geth ${i.version}${i.pulled ? ' (pulled)' : ''}`)
+    return await runStep(
+      progress,
+      'image',
+      `Checking image ${reference}`,
+      () => ensureGethImage(engine, reference, {knownVersions}),
+      (i) => `geth ${i.version}${i.pulled ? ' (pulled)' : ''}`,
+    )
   } catch (error) {
-    if (!(error instanceof MedrecError && error.code === errorCodes.IMAGE_MISSING) || reference !== pinnedGethImage || !build) throw error
-    progress({type: 'warning', message: `${reference} could not be pulled; building it locally (\`medrec image build\`).`})
+    if (
+      !(error instanceof MedrecError && error.code === errorCodes.IMAGE_MISSING) ||
+      reference !== pinnedGethImage ||
+      !build
+    )
+      throw error
+    progress({
+      type: 'warning',
+      message: `${reference} could not be pulled; building it locally (\`medrec image build\`).`,
+    })
     await buildGethImage(engine, {tag: reference, progress})
     return ensureGethImage(engine, reference, {knownVersions, allowPull: false})
   }
@@ -154,7 +202,13 @@ function containerSpecFor(loaded: LoadedNetwork, plan: NodePlan): ContainerSpec 
   const names = resourceNames(config.network.name)
   const cmd =
     plan.role === 'sealer'
-      ? sealerCommand({chainId: config.network.chainId, ip: plan.ip, p2pPort: plan.p2pPort, signer: plan.address!, gasLimit: config.network.gasLimit})
+      ? sealerCommand({
+          chainId: config.network.chainId,
+          ip: plan.ip,
+          p2pPort: plan.p2pPort,
+          signer: plan.address!,
+          gasLimit: config.network.gasLimit,
+        })
       : rpcNodeCommand({chainId: config.network.chainId, ip: plan.ip, p2pPort: plan.p2pPort, vhosts: config.rpc.vhosts})
   const spec: ContainerSpec = {
     name: names.container(plan.name),
@@ -163,7 +217,10 @@ function containerSpecFor(loaded: LoadedNetwork, plan: NodePlan): ContainerSpec 
     labels: resourceLabels(config, state, {role: plan.role, node: plan.name}),
     volume: {name: names.volume(plan.name), path: gethDataDir},
     network: {name: names.network, ip: plan.ip, aliases: [plan.name]},
-    publish: plan.role === 'rpc' ? [{containerPort: rpcContainerPort, hostIp: config.rpc.host, hostPort: config.rpc.port}] : [],
+    publish:
+      plan.role === 'rpc'
+        ? [{containerPort: rpcContainerPort, hostIp: config.rpc.host, hostPort: config.rpc.port}]
+        : [],
     restartPolicy: 'unless-stopped',
     stopTimeoutSeconds,
     ...(plan.role === 'sealer' ? {env: {...sealerEnvironment}} : {}),
@@ -204,12 +261,22 @@ export async function upNetwork(options: UpNetworkOptions): Promise<UpNetworkRes
  * go, the running nodes forget them, and state.json no longer gives them an address. The
  * other nodes are left as they are. Their entries in medrec.yaml are the caller's to remove.
  */
-export async function removeNetworkNodes(options: {dir: string; engine: ContainerEngine; nodes: string[]}): Promise<void> {
-  await reconcileNetwork({dir: options.dir, engine: options.engine}, {remove: options.nodes, only: options.nodes, awaitReady: false})
+export async function removeNetworkNodes(options: {
+  dir: string
+  engine: ContainerEngine
+  nodes: string[]
+}): Promise<void> {
+  await reconcileNetwork(
+    {dir: options.dir, engine: options.engine},
+    {remove: options.nodes, only: options.nodes, awaitReady: false},
+  )
 }
 
 /** Observes Docker and the network's files, plans (planUp), and applies the plan (applyUp). */
-async function reconcileNetwork(options: UpNetworkOptions, scope: Partial<Pick<UpDesired, 'remove' | 'only' | 'awaitReady'>>) {
+async function reconcileNetwork(
+  options: UpNetworkOptions,
+  scope: Partial<Pick<UpDesired, 'remove' | 'only' | 'awaitReady'>>,
+) {
   const progress = options.progress ?? silentProgress
   const engine = options.engine
   const timeoutMs = options.timeoutMs ?? 120_000
@@ -220,10 +287,22 @@ async function reconcileNetwork(options: UpNetworkOptions, scope: Partial<Pick<U
   // port before an image build that may take minutes.
   const exists = await isNetworkInitialised(options.dir)
   let loaded = exists ? await loadNetwork(options.dir) : undefined
-  await runStep(progress, 'docker', 'Connecting to Docker', () => engine.ping(), () => engine.describeEndpoint())
+  await runStep(
+    progress,
+    'docker',
+    'Connecting to Docker',
+    () => engine.ping(),
+    () => engine.describeEndpoint(),
+  )
   const initialised = !exists
   if (!loaded) {
-    await runStep(progress, 'init', 'Creating a default network (medrec.yaml, genesis.json, keys)', () => initNetwork({...options.init, dir: options.dir}), (r) => `${r.sealers.length} sealers, chain id ${r.chainId}`)
+    await runStep(
+      progress,
+      'init',
+      'Creating a default network (medrec.yaml, genesis.json, keys)',
+      () => initNetwork({...options.init, dir: options.dir}),
+      (r) => `${r.sealers.length} sealers, chain id ${r.chainId}`,
+    )
     loaded = await loadNetwork(options.dir)
   }
   const network = loaded
@@ -235,8 +314,12 @@ async function reconcileNetwork(options: UpNetworkOptions, scope: Partial<Pick<U
     const existing = await findNetworkResources(engine, state.networkId)
     // A resumed first up keeps the subnet of the Docker network it already made.
     const existingSubnet = existing.networks.find((n) => n.name === names.network)?.subnets[0]
-    const subnet = state.subnet ?? existingSubnet ?? config.network.subnet ?? chooseFreeSubnet(await engine.listAllSubnets())
-    if (!subnet) throw new MedrecError(errorCodes.SUBNET_EXHAUSTED, 'No free /24 subnet in 10.213.0.0/16 for this network.', {hint: 'Set network.subnet in medrec.yaml to a free /24.'})
+    const subnet =
+      state.subnet ?? existingSubnet ?? config.network.subnet ?? chooseFreeSubnet(await engine.listAllSubnets())
+    if (!subnet)
+      throw new MedrecError(errorCodes.SUBNET_EXHAUSTED, 'No free /24 subnet in 10.213.0.0/16 for this network.', {
+        hint: 'Set network.subnet in medrec.yaml to a free /24.',
+      })
     const ips = assignIps(network, subnet)
     const allNodes = nodePlans(config, ips)
     const nodes = allNodes.filter((n) => !removing.has(n.name))
@@ -252,7 +335,8 @@ async function reconcileNetwork(options: UpNetworkOptions, scope: Partial<Pick<U
     const secrets = await readNodeSecrets(network, nodes)
     const enodes = new Map<string, string>()
     for (const n of allNodes) {
-      const nodeKey = secrets.get(n.name)?.nodeKey ?? (await readKeyFile(network.paths.node(n.name).nodeKey, n.name)).trim()
+      const nodeKey =
+        secrets.get(n.name)?.nodeKey ?? (await readKeyFile(network.paths.node(n.name).nodeKey, n.name)).trim()
       enodes.set(n.name, enodeUrl(nodeKey, n.ip, n.p2pPort))
     }
     return {existing, subnet, ips, nodes, specs, containers, secrets, enodes}
@@ -264,7 +348,10 @@ async function reconcileNetwork(options: UpNetworkOptions, scope: Partial<Pick<U
   const {existing, nodes, specs, containers} = observedAll
   const volumes = new Set(existing.volumes.map((v) => v.name))
   const plan = planUp(
-    {nodes: nodes.map((n) => ({name: n.name, role: n.role, specHash: specs.get(n.name)!.labels[specLabel]!})), ...scope},
+    {
+      nodes: nodes.map((n) => ({name: n.name, role: n.role, specHash: specs.get(n.name)!.labels[specLabel]!})),
+      ...scope,
+    },
     {
       containers: [...containers].map(([name, c]) => ({name, state: c.state, specHash: c.labels[specLabel]})),
       anyContainer: existing.containers.length > 0,

@@ -57,11 +57,18 @@ export async function assertNodesRunning(
     const info = await engine.inspectContainer(node.containerId)
     if (!info) continue
     if (!baseline.has(node.containerId)) baseline.set(node.containerId, info.restartCount)
-    const crashed = info.state === 'exited' || info.state === 'dead' || info.state === 'restarting' || info.restartCount > baseline.get(node.containerId)!
+    const crashed =
+      info.state === 'exited' ||
+      info.state === 'dead' ||
+      info.state === 'restarting' ||
+      info.restartCount > baseline.get(node.containerId)!
     if (!crashed) continue
     const logs = await engine.logsText(node.containerId, 30)
     const fatal = [...new Set(logs.split('\n').filter((line) => /Fatal|could not decrypt|panic/i.test(line)))]
-    const how = info.state === 'exited' || info.state === 'dead' ? `stopped (exit code ${info.exitCode ?? '?'})` : `keeps crashing (exit code ${info.exitCode ?? '?'}, restarted ${info.restartCount} times)`
+    const how =
+      info.state === 'exited' || info.state === 'dead'
+        ? `stopped (exit code ${info.exitCode ?? '?'})`
+        : `keeps crashing (exit code ${info.exitCode ?? '?'}, restarted ${info.restartCount} times)`
     throw new MedrecError(errorCodes.NODE_FAILED, `${node.name} ${how} before the network was ready.`, {
       details: (fatal.length > 0 ? fatal : logs.trim().split('\n')).slice(-5),
       hint: `Read its full log with \`medrec network logs ${node.name}\`.`,
@@ -93,20 +100,35 @@ async function networkTimeoutReport(context: WaitContext): Promise<PollTimeoutRe
   const {options} = context
   const details = await Promise.all(
     context.allNodes.map(async (node) => {
-      const peerCount = await gethIpcEval<number>(options.engine, node.containerId, node.name, 'admin.peers.length').catch(() => '?')
+      const peerCount = await gethIpcEval<number>(
+        options.engine,
+        node.containerId,
+        node.name,
+        'admin.peers.length',
+      ).catch(() => '?')
       const logs = await options.engine.logsText(node.containerId, 3).catch(() => '')
-      return `${node.name}: ${peerCount} peers; last log: ${logs.trim().split('\n').map((l) => l.trim()).join(' | ')}`
+      return `${node.name}: ${peerCount} peers; last log: ${logs
+        .trim()
+        .split('\n')
+        .map((l) => l.trim())
+        .join(' | ')}`
     }),
   ).catch(() => [])
+  const seconds = Math.round(options.timeoutMs / 1000)
   return {
-    message: `The network was not ready after ${Math.round(options.timeoutMs / 1000)} s: still waiting for ${context.waitingFor}.`,
+    message: `The network was not ready after ${seconds} s: still waiting for ${context.waitingFor}.`,
     details,
-    hint: 'Read the nodes\' logs with `medrec network logs`, or allow more time with --timeout.',
+    hint: "Read the nodes' logs with `medrec network logs`, or allow more time with --timeout.",
   }
 }
 
 /** pollUntil with the wait's deadline, abort signal and timeout report. */
-function pollStage<T>(context: WaitContext, interval: number, check: () => Promise<T | undefined>, retryable?: (error: unknown) => boolean): Promise<T> {
+function pollStage<T>(
+  context: WaitContext,
+  interval: number,
+  check: () => Promise<T | undefined>,
+  retryable?: (error: unknown) => boolean,
+): Promise<T> {
   return pollUntil(() => context.waitingFor, context.deadline, check, {
     interval,
     ...(retryable ? {retryable} : {}),
@@ -119,16 +141,25 @@ function pollStage<T>(context: WaitContext, interval: number, check: () => Promi
 async function awaitRpcNode(context: WaitContext): Promise<number> {
   const {options} = context
   context.waitingFor = 'the RPC node to answer'
-  return pollStage(context, rpcPollMs, async () => {
-    await assertNodesRunning(options.engine, context.allNodes, context.restartBaseline)
-    const chainId = Number(await callJsonRpc<string>(options.rpcUrl, 'eth_chainId', [], 1000))
-    if (chainId !== options.chainId) {
-      throw new MedrecError(errorCodes.NAME_CONFLICT, `The node at ${options.rpcUrl} is on chain ${chainId}, not ${options.chainId}.`, {
-        hint: 'Another chain\'s node answers on this port; stop it or change rpc.port in medrec.yaml.',
-      })
-    }
-    return headBlockNumber(options.rpcUrl, 1000)
-  }, isTransientRpcError)
+  return pollStage(
+    context,
+    rpcPollMs,
+    async () => {
+      await assertNodesRunning(options.engine, context.allNodes, context.restartBaseline)
+      const chainId = Number(await callJsonRpc<string>(options.rpcUrl, 'eth_chainId', [], 1000))
+      if (chainId !== options.chainId) {
+        throw new MedrecError(
+          errorCodes.NAME_CONFLICT,
+          `The node at ${options.rpcUrl} is on chain ${chainId}, not ${options.chainId}.`,
+          {
+            hint: "Another chain's node answers on this port; stop it or change rpc.port in medrec.yaml.",
+          },
+        )
+      }
+      return headBlockNumber(options.rpcUrl, 1000)
+    },
+    isTransientRpcError,
+  )
 }
 
 /**
@@ -154,41 +185,46 @@ async function awaitEverySignerSealing(context: WaitContext, startBlock: number)
   let movedAt = Date.now()
   let movedFrom = startBlock
   context.waitingFor = 'the signer set'
-  await pollStage(context, rpcPollMs, async () => {
-    // The signer set at the head, retried while the RPC node settles.
-    if (expected === undefined) {
-      const lower = new Set((await cliqueSignersAt(options.rpcUrl, 'latest', 1000)).map((s) => s.toLowerCase()))
-      const named = options.sealers.filter((s) => s.address && lower.has(s.address.toLowerCase()))
-      expected = new Map(named.map((s) => [s.address!.toLowerCase(), s.name]))
-    }
-    const signers = expected
-    await assertNodesRunning(options.engine, context.allNodes, context.restartBaseline)
-    if (head > movedFrom) {
-      movedFrom = head
-      movedAt = Date.now()
-    } else if (Date.now() - movedAt > stallRestartMs) {
-      context.update(`no block for ${Math.round((Date.now() - movedAt) / 1000)} s: restarting the sealers`)
-      for (const sealer of options.sealers) {
-        await options.engine.stopContainer(sealer.containerId, 10)
-        await options.engine.startContainer(sealer.containerId)
+  await pollStage(
+    context,
+    rpcPollMs,
+    async () => {
+      // The signer set at the head, retried while the RPC node settles.
+      if (expected === undefined) {
+        const lower = new Set((await cliqueSignersAt(options.rpcUrl, 'latest', 1000)).map((s) => s.toLowerCase()))
+        const named = options.sealers.filter((s) => s.address && lower.has(s.address.toLowerCase()))
+        expected = new Map(named.map((s) => [s.address!.toLowerCase(), s.name]))
       }
-      restarts++
-      movedAt = Date.now()
-    }
-    try {
-      head = await headBlockNumber(options.rpcUrl, 1000)
-      await scan.scanTo(head, (block, signer) => {
-        const name = signers.get(signer.toLowerCase())
-        if (name && sealedBy[name] === undefined) sealedBy[name] = block
-      })
-    } catch (error) {
-      if (!isTransientRpcError(error)) throw error
-    }
-    const missing = [...signers.values()].filter((name) => sealedBy[name] === undefined)
-    context.waitingFor = `${missing.join(', ')} to seal a block (head at block ${head})`
-    context.update(`${Object.keys(sealedBy).length}/${signers.size} signers have sealed; block ${head}`)
-    return missing.length === 0 ? true : undefined
-  }, isTransientRpcError)
+      const signers = expected
+      await assertNodesRunning(options.engine, context.allNodes, context.restartBaseline)
+      if (head > movedFrom) {
+        movedFrom = head
+        movedAt = Date.now()
+      } else if (Date.now() - movedAt > stallRestartMs) {
+        context.update(`no block for ${Math.round((Date.now() - movedAt) / 1000)} s: restarting the sealers`)
+        for (const sealer of options.sealers) {
+          await options.engine.stopContainer(sealer.containerId, 10)
+          await options.engine.startContainer(sealer.containerId)
+        }
+        restarts++
+        movedAt = Date.now()
+      }
+      try {
+        head = await headBlockNumber(options.rpcUrl, 1000)
+        await scan.scanTo(head, (block, signer) => {
+          const name = signers.get(signer.toLowerCase())
+          if (name && sealedBy[name] === undefined) sealedBy[name] = block
+        })
+      } catch (error) {
+        if (!isTransientRpcError(error)) throw error
+      }
+      const missing = [...signers.values()].filter((name) => sealedBy[name] === undefined)
+      context.waitingFor = `${missing.join(', ')} to seal a block (head at block ${head})`
+      context.update(`${Object.keys(sealedBy).length}/${signers.size} signers have sealed; block ${head}`)
+      return missing.length === 0 ? true : undefined
+    },
+    isTransientRpcError,
+  )
   return {sealedBy, head, restarts, allSealedAt: Date.now()}
 }
 
@@ -202,11 +238,18 @@ async function awaitFullMesh(context: WaitContext): Promise<Record<string, numbe
     await assertNodesRunning(options.engine, context.allNodes, context.restartBaseline)
     await Promise.all(
       options.sealers.map(async (sealer) => {
-        peers[sealer.name] = await gethIpcEval<number>(options.engine, sealer.containerId, sealer.name, 'admin.peers.length').catch(() => 0)
+        peers[sealer.name] = await gethIpcEval<number>(
+          options.engine,
+          sealer.containerId,
+          sealer.name,
+          'admin.peers.length',
+        ).catch(() => 0)
       }),
     )
     const short = options.sealers.filter((s) => (peers[s.name] ?? 0) < wanted)
-    context.update(`${options.sealers.length - short.length}/${options.sealers.length} sealers connected to all ${wanted} peers`)
+    context.update(
+      `${options.sealers.length - short.length}/${options.sealers.length} sealers connected to all ${wanted} peers`,
+    )
     if (short.length === 0) return peers
     context.waitingFor = `${short.map((s) => `${s.name} (${peers[s.name]}/${wanted} peers)`).join(', ')} to connect`
     return undefined
@@ -233,5 +276,12 @@ export async function waitForNetwork(options: WaitForNetworkOptions): Promise<Wa
   const sealing = await awaitEverySignerSealing(context, startBlock)
   options.stage?.('peering')
   const peers = await awaitFullMesh(context)
-  return {blockNumber: sealing.head, startBlock, sealedBy: sealing.sealedBy, peers, allSealedAt: sealing.allSealedAt, restarts: sealing.restarts}
+  return {
+    blockNumber: sealing.head,
+    startBlock,
+    sealedBy: sealing.sealedBy,
+    peers,
+    allSealedAt: sealing.allSealedAt,
+    restarts: sealing.restarts,
+  }
 }

@@ -37,7 +37,8 @@ function headNumber(network: LoadedNetwork): Promise<number> {
 function firstBlockSealedBy(network: LoadedNetwork, signer: Address, after: number, deadline: number): Promise<number> {
   const scan = new BlockSignerScan(rpcUrlOf(network.config), after)
   return until(`${signer} to seal a block`, deadline, async () =>
-    scan.scanTo(await headNumber(network), (_, sealer) => sealer.toLowerCase() === signer.toLowerCase()))
+    scan.scanTo(await headNumber(network), (_, sealer) => sealer.toLowerCase() === signer.toLowerCase()),
+  )
 }
 
 /** Rewrites medrec.yaml's sealers with the yaml Document API, so comments and layout stay. */
@@ -47,7 +48,9 @@ async function editSealers(dir: string, edit: (sealers: YAMLSeq, doc: Document) 
   const sealers = doc.get('sealers')
   // loadNetwork has validated the file; a list that is not a YAML sequence here means it changed since.
   if (!isSeq(sealers)) {
-    throw new MedrecError(errorCodes.CONFIG_INVALID, `${path}: sealers is not a list.`, {hint: 'Restore the sealers list in medrec.yaml.'})
+    throw new MedrecError(errorCodes.CONFIG_INVALID, `${path}: sealers is not a list.`, {
+      hint: 'Restore the sealers list in medrec.yaml.',
+    })
   }
   edit(sealers, doc)
   await writeFile(path, String(doc))
@@ -87,23 +90,44 @@ export async function addSealer(options: {
   const network = await loadNetwork(options.dir)
   assertNodeName(options.name, 'sealer')
   if (network.config.sealers.some((s) => s.name === options.name)) {
-    throw new MedrecError(errorCodes.INVALID_ARGUMENT, `There is already a sealer named ${options.name}.`, {hint: 'Choose another name, or see `medrec sealer list`.'})
+    throw new MedrecError(errorCodes.INVALID_ARGUMENT, `There is already a sealer named ${options.name}.`, {
+      hint: 'Choose another name, or see `medrec sealer list`.',
+    })
   }
   if (!network.state.firstUpCompletedAt) {
-    throw new MedrecError(errorCodes.NETWORK_NOT_CREATED, 'This network has not been started; sealers join a running network.', {
-      hint: 'Start it with `medrec network up`, or before the first start use `medrec network init --force --sealers N`.',
-    })
+    throw new MedrecError(
+      errorCodes.NETWORK_NOT_CREATED,
+      'This network has not been started; sealers join a running network.',
+      {
+        hint: 'Start it with `medrec network up`, or before the first start use `medrec network init --force --sealers N`.',
+      },
+    )
   }
   await options.engine.ping()
   const signersBefore = await currentSigners(network)
 
-  const {address} = await runStep(progress, 'keys', `Creating ${options.name}'s keys and adding it to medrec.yaml`, async () => {
-    const keys = await ensureNodeKeys(network.paths, options.name, {account: true, lightKdf: options.lightKdf ?? false})
-    const p2pPort = Math.max(...network.config.sealers.map((s) => s.p2pPort)) + 1
-    await editSealers(options.dir, (sealers, doc) => sealers.add(doc.createNode({name: options.name, address: keys.address!, p2pPort})))
-    return {address: keys.address!}
+  const {address} = await runStep(
+    progress,
+    'keys',
+    `Creating ${options.name}'s keys and adding it to medrec.yaml`,
+    async () => {
+      const keys = await ensureNodeKeys(network.paths, options.name, {
+        account: true,
+        lightKdf: options.lightKdf ?? false,
+      })
+      const p2pPort = Math.max(...network.config.sealers.map((s) => s.p2pPort)) + 1
+      await editSealers(options.dir, (sealers, doc) =>
+        sealers.add(doc.createNode({name: options.name, address: keys.address!, p2pPort})),
+      )
+      return {address: keys.address!}
+    },
+  )
+  await upNetwork({
+    dir: options.dir,
+    engine: options.engine,
+    progress,
+    timeoutMs: Math.max(1000, deadline - Date.now()),
   })
-  await upNetwork({dir: options.dir, engine: options.engine, progress, timeoutMs: Math.max(1000, deadline - Date.now())})
   const startedMs = Date.now() - started
 
   const signerNames = signerNamesOf(network, signersBefore, options.votesFrom)
@@ -116,19 +140,42 @@ export async function addSealer(options: {
   const votesNeeded = cliqueVotesNeeded(signersBefore.length)
   const base = {name: options.name, address, votesFrom: signerNames, votesNeeded}
   if (signerNames.length < votesNeeded) {
-    return {...base, status: 'awaiting-votes', signers: signersBefore, firstSealedBlock: null, timings: {startedMs, signerMs: null, firstSealMs: null}}
+    return {
+      ...base,
+      status: 'awaiting-votes',
+      signers: signersBefore,
+      firstSealedBlock: null,
+      timings: {startedMs, signerMs: null, firstSealMs: null},
+    }
   }
-  const joined = await awaitSignerAndFirstSeal({dir: options.dir, engine: options.engine, name: options.name, address, deadline, progress})
-  return {...base, status: 'signing', signers: joined.signers, firstSealedBlock: joined.firstSealedBlock, timings: {startedMs, signerMs: joined.signerAt - started, firstSealMs: Date.now() - started}}
+  const joined = await awaitSignerAndFirstSeal({
+    dir: options.dir,
+    engine: options.engine,
+    name: options.name,
+    address,
+    deadline,
+    progress,
+  })
+  return {
+    ...base,
+    status: 'signing',
+    signers: joined.signers,
+    firstSealedBlock: joined.firstSealedBlock,
+    timings: {startedMs, signerMs: joined.signerAt - started, firstSealMs: Date.now() - started},
+  }
 }
 
 /** The names of the given signers (limited to `only` when given), refusing unknown names. */
 function signerNamesOf(network: LoadedNetwork, signers: Address[], only: string[] | undefined): string[] {
-  const names = network.config.sealers.filter((s) => signers.some((a) => a.toLowerCase() === s.address.toLowerCase())).map((s) => s.name)
+  const names = network.config.sealers
+    .filter((s) => signers.some((a) => a.toLowerCase() === s.address.toLowerCase()))
+    .map((s) => s.name)
   if (only === undefined) return names
   const unknown = only.filter((n) => !names.includes(n))
   if (unknown.length > 0) {
-    throw new MedrecError(errorCodes.INVALID_ARGUMENT, `Not current signers: ${unknown.join(', ')}.`, {hint: `Current signers: ${names.join(', ')}.`})
+    throw new MedrecError(errorCodes.INVALID_ARGUMENT, `Not current signers: ${unknown.join(', ')}.`, {
+      hint: `Current signers: ${names.join(', ')}.`,
+    })
   }
   return only
 }
@@ -138,14 +185,29 @@ function signerNamesOf(network: LoadedNetwork, signers: Address[], only: string[
  * and withdraws the proposals, which would otherwise count against a later vote to
  * remove it.
  */
-export async function awaitSignerAndFirstSeal(options: {dir: string; engine: ContainerEngine; name: string; address: Address; deadline: number; progress?: ProgressListener}): Promise<{signers: Address[]; signerAt: number; firstSealedBlock: number}> {
+export async function awaitSignerAndFirstSeal(options: {
+  dir: string
+  engine: ContainerEngine
+  name: string
+  address: Address
+  deadline: number
+  progress?: ProgressListener
+}): Promise<{signers: Address[]; signerAt: number; firstSealedBlock: number}> {
   const progress = options.progress ?? silentProgress
   const network = await loadNetwork(options.dir)
   const joinedAt = await runStep(progress, 'signer', `Waiting for ${options.name} to become a signer`, () =>
-    until(`${options.name} to join the signers`, options.deadline, async () => ((await currentSigners(network)).includes(options.address) ? headNumber(network) : undefined)),
+    until(`${options.name} to join the signers`, options.deadline, async () =>
+      (await currentSigners(network)).includes(options.address) ? headNumber(network) : undefined,
+    ),
   )
   const signerAt = Date.now()
-  const firstSealedBlock = await runStep(progress, 'seal', `Waiting for ${options.name} to seal a block`, () => firstBlockSealedBy(network, options.address, joinedAt, options.deadline), (b) => `block ${b}`)
+  const firstSealedBlock = await runStep(
+    progress,
+    'seal',
+    `Waiting for ${options.name} to seal a block`,
+    () => firstBlockSealedBy(network, options.address, joinedAt, options.deadline),
+    (b) => `block ${b}`,
+  )
   await reconcileSealerVotes(options.engine, await loadNetwork(options.dir))
   return {signers: await currentSigners(network), signerAt, firstSealedBlock}
 }
@@ -180,37 +242,69 @@ export async function removeSealer(options: {
   const network = await loadNetwork(options.dir)
   const sealer = network.config.sealers.find((s) => s.name === options.name)
   if (!sealer) {
-    throw new MedrecError(errorCodes.NODE_NOT_FOUND, `There is no sealer named ${options.name}.`, {hint: `Sealers: ${network.config.sealers.map((s) => s.name).join(', ')}.`})
+    throw new MedrecError(errorCodes.NODE_NOT_FOUND, `There is no sealer named ${options.name}.`, {
+      hint: `Sealers: ${network.config.sealers.map((s) => s.name).join(', ')}.`,
+    })
   }
-  if (network.config.sealers.length === 1) throw new MedrecError(errorCodes.INVALID_ARGUMENT, 'The last sealer cannot be removed: nobody would seal.')
+  if (network.config.sealers.length === 1)
+    throw new MedrecError(errorCodes.INVALID_ARGUMENT, 'The last sealer cannot be removed: nobody would seal.')
   await options.engine.ping()
   const address = sealer.address as Address
   const signers = await currentSigners(network)
-  const others = options.votesFrom === undefined ? signerNamesOf(network, signers, undefined).filter((n) => n !== options.name) : signerNamesOf(network, signers, options.votesFrom)
+  const others =
+    options.votesFrom === undefined
+      ? signerNamesOf(network, signers, undefined).filter((n) => n !== options.name)
+      : signerNamesOf(network, signers, options.votesFrom)
   const votesNeeded = cliqueVotesNeeded(signers.length)
   if (signers.some((a) => a.toLowerCase() === address.toLowerCase())) {
-    if (others.length > 0) await runStep(progress, 'vote', `Voting ${options.name} out from ${others.join(', ')}`, () => proposeSealerVote({dir: options.dir, engine: options.engine, address, authorize: false, from: others}))
+    if (others.length > 0)
+      await runStep(progress, 'vote', `Voting ${options.name} out from ${others.join(', ')}`, () =>
+        proposeSealerVote({dir: options.dir, engine: options.engine, address, authorize: false, from: others}),
+      )
     if (others.length < votesNeeded) {
-      return {name: options.name, address, votesFrom: others, status: 'awaiting-votes', votesNeeded, signers, headAfter: null}
+      return {
+        name: options.name,
+        address,
+        votesFrom: others,
+        status: 'awaiting-votes',
+        votesNeeded,
+        signers,
+        headAfter: null,
+      }
     }
     await runStep(progress, 'signer', `Waiting for ${options.name} to leave the signers`, () =>
-      until(`${options.name} to leave the signers`, deadline, async () => ((await currentSigners(network)).includes(address) ? undefined : true)),
+      until(`${options.name} to leave the signers`, deadline, async () =>
+        (await currentSigners(network)).includes(address) ? undefined : true,
+      ),
     )
   }
   // The others must seal on without it before its node goes.
   await reconcileSealerVotes(options.engine, await loadNetwork(options.dir))
   const left = await headNumber(network)
-  const headAfter = await runStep(progress, 'continue', 'Waiting for the others to seal on', () => until('two more blocks', deadline, async () => {
-    const head = await headNumber(network)
-    return head >= left + 2 ? head : undefined
-  }))
+  const headAfter = await runStep(progress, 'continue', 'Waiting for the others to seal on', () =>
+    until('two more blocks', deadline, async () => {
+      const head = await headNumber(network)
+      return head >= left + 2 ? head : undefined
+    }),
+  )
 
   await runStep(progress, 'node', `Stopping and removing ${options.name}'s node`, async () => {
     // Through plan and apply, scoped to this node: the other nodes are left as they are.
     await removeNetworkNodes({dir: options.dir, engine: options.engine, nodes: [options.name]})
     await editSealers(options.dir, (sealers) => {
-      sealers.items.splice(sealers.items.findIndex((item) => isMap(item) && item.get('name') === options.name), 1)
+      sealers.items.splice(
+        sealers.items.findIndex((item) => isMap(item) && item.get('name') === options.name),
+        1,
+      )
     })
   })
-  return {name: options.name, address, votesFrom: others, status: 'removed', votesNeeded, signers: await currentSigners(network), headAfter}
+  return {
+    name: options.name,
+    address,
+    votesFrom: others,
+    status: 'removed',
+    votesNeeded,
+    signers: await currentSigners(network),
+    headAfter,
+  }
 }

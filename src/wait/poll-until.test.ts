@@ -9,7 +9,9 @@ describe('pollUntil', () => {
     // Given a condition that holds on the third attempt
     let calls = 0
     // When polling for it
-    const value = await pollUntil('three calls', Date.now() + 5000, async () => (++calls === 3 ? 'ready' : undefined), {interval: 1})
+    const value = await pollUntil('three calls', Date.now() + 5000, async () => (++calls === 3 ? 'ready' : undefined), {
+      interval: 1,
+    })
     // Then its value is returned after exactly three attempts
     expect(value).toBe('ready')
     expect(calls).toBe(3)
@@ -21,7 +23,9 @@ describe('pollUntil', () => {
 
   it('fails with READY_TIMEOUT naming what it awaited once the deadline passes', async () => {
     const started = Date.now()
-    const error = await pollUntil('the moon to rise', started + 120, async () => undefined, {interval: 20}).catch((e) => e)
+    const error = await pollUntil('the moon to rise', started + 120, async () => undefined, {interval: 20}).catch(
+      (e) => e,
+    )
     expect(error).toBeInstanceOf(MedrecError)
     expect(error.code).toBe(errorCodes.READY_TIMEOUT)
     expect(error.message).toContain('the moon to rise')
@@ -30,7 +34,12 @@ describe('pollUntil', () => {
 
   it('names what is awaited at the moment it times out when given a function', async () => {
     let step = 0
-    const error = await pollUntil(() => `step ${step}`, Date.now() + 50, async () => void step++, {interval: 5}).catch((e) => e)
+    const error = await pollUntil(
+      () => `step ${step}`,
+      Date.now() + 50,
+      async () => void step++,
+      {interval: 5},
+    ).catch((e) => e)
     expect(error.message).toContain(`step ${step}`)
     expect(step).toBeGreaterThan(1)
   })
@@ -39,26 +48,38 @@ describe('pollUntil', () => {
     // Given a check that fails twice with a retryable error, then succeeds
     let calls = 0
     const retryable = (e: unknown) => e instanceof Error && e.message === 'not yet'
-    const value = await pollUntil('retryable', Date.now() + 5000, async () => {
-      if (++calls < 3) throw new Error('not yet')
-      return 'done'
-    }, {interval: 1, retryable})
+    const value = await pollUntil(
+      'retryable',
+      Date.now() + 5000,
+      async () => {
+        if (++calls < 3) throw new Error('not yet')
+        return 'done'
+      },
+      {interval: 1, retryable},
+    )
     expect(value).toBe('done')
     // And a check that fails with another error
     let fatalCalls = 0
-    const fatal = pollUntil('fatal', Date.now() + 5000, async () => {
-      fatalCalls++
-      throw new Error('broken')
-    }, {interval: 1, retryable})
+    const fatal = pollUntil(
+      'fatal',
+      Date.now() + 5000,
+      async () => {
+        fatalCalls++
+        throw new Error('broken')
+      },
+      {interval: 1, retryable},
+    )
     // Then that error is thrown after one attempt, without waiting for the deadline
     await expect(fatal).rejects.toThrow('broken')
     expect(fatalCalls).toBe(1)
   })
 
   it('treats every error as fatal by default', async () => {
-    await expect(pollUntil('x', Date.now() + 5000, async () => {
-      throw new Error('boom')
-    })).rejects.toThrow('boom')
+    await expect(
+      pollUntil('x', Date.now() + 5000, async () => {
+        throw new Error('boom')
+      }),
+    ).rejects.toThrow('boom')
   })
 
   it('puts what each party was doing, from onTimeout, into the timeout error', async () => {
@@ -73,7 +94,9 @@ describe('pollUntil', () => {
   })
 
   it('lets onTimeout replace the message, and still times out when onTimeout itself fails', async () => {
-    const replaced = await pollUntil('x', Date.now(), async () => undefined, {onTimeout: () => ({message: 'Not ready.'})}).catch((e) => e)
+    const replaced = await pollUntil('x', Date.now(), async () => undefined, {
+      onTimeout: () => ({message: 'Not ready.'}),
+    }).catch((e) => e)
     expect(replaced.message).toBe('Not ready.')
     const failing = await pollUntil('y', Date.now(), async () => undefined, {
       onTimeout: () => {
@@ -101,7 +124,10 @@ describe('pollUntil', () => {
     const reason = new Error('interrupted')
     const started = Date.now()
     setTimeout(() => controller.abort(reason), 30)
-    const error = await pollUntil('never', Date.now() + 60_000, async () => undefined, {interval: 10_000, signal: controller.signal}).catch((e) => e)
+    const error = await pollUntil('never', Date.now() + 60_000, async () => undefined, {
+      interval: 10_000,
+      signal: controller.signal,
+    }).catch((e) => e)
     expect(error).toBe(reason)
     expect(Date.now() - started).toBeLessThan(5000)
   })

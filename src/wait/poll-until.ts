@@ -61,9 +61,10 @@ export async function pollUntil<T>(
 
 async function pollTimeoutError(what: string, options: PollUntilOptions): Promise<MedrecError> {
   // A report that cannot be gathered must not hide the timeout itself.
-  const report = (await Promise.resolve()
-    .then(() => options.onTimeout?.())
-    .catch(() => undefined)) ?? {}
+  const report =
+    (await Promise.resolve()
+      .then(() => options.onTimeout?.())
+      .catch(() => undefined)) ?? {}
   return new MedrecError(errorCodes.READY_TIMEOUT, report.message ?? `Timed out waiting for ${what}.`, {
     ...(report.details ? {details: report.details} : {}),
     ...(report.hint ? {hint: report.hint} : {}),
