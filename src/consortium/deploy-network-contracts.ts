@@ -8,7 +8,7 @@ import {deployMedrecContracts, type MedrecContractName} from '../contracts/deplo
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
 import {runStep, silentProgress, type ProgressListener} from '../progress/progress-events.js'
-import {currentSigners} from '../sealers/clique-votes.js'
+import {currentSigners} from '../clique/signers-at.js'
 import {networkClients, networkWalletClient, type NetworkPublicClient} from '../workspace/network-clients.js'
 import {deployerKeyName} from '../workspace/network-keys.js'
 import {writeNetworkState, type NetworkState} from '../workspace/network-state.js'

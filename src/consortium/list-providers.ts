@@ -1,6 +1,6 @@
 import {getAddress, type Address, type Hex} from 'viem'
 
-import {currentSigners} from '../sealers/clique-votes.js'
+import {currentSigners} from '../clique/signers-at.js'
 import {openConsortium, type ConsortiumContext} from './consortium-contracts.js'
 import {providerNames} from './consortium-votes.js'
 import {openProposals} from './list-proposals.js'

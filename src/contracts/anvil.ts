@@ -6,6 +6,7 @@ import {setTimeout as delay} from 'node:timers/promises'
 
 import {MedrecError} from '../errors/medrec-error.js'
 import {errorCodes} from '../errors/error-codes.js'
+import {pollUntil} from '../wait/poll-until.js'
 
 /** A running anvil process for tests and benchmarks. */
 export type AnvilInstance = {
@@ -123,17 +124,22 @@ async function waitForChainId(
     })
   })
   // A readiness probe with an explicit deadline: poll eth_chainId, backing off a little.
-  for (let attempt = 0; ; attempt++) {
-    if (failure) throw failure
-    if (await answersChainId(rpcUrl)) return
-    if (Date.now() > deadline) {
-      throw new MedrecError(errorCodes.READY_TIMEOUT, `anvil did not answer eth_chainId within ${timeoutMs} ms.`, {
+  await pollUntil(
+    'anvil to answer eth_chainId',
+    deadline,
+    async () => {
+      if (failure) throw failure
+      return (await answersChainId(rpcUrl)) ? true : undefined
+    },
+    {
+      interval: (attempt) => Math.min(10 * 2 ** attempt, 200),
+      onTimeout: () => ({
+        message: `anvil did not answer eth_chainId within ${timeoutMs} ms.`,
         details: stderr().split('\n').filter(Boolean).slice(-10),
         hint: 'The machine may be overloaded; retry or raise readyTimeoutMs.',
-      })
-    }
-    await delay(Math.min(10 * 2 ** attempt, 200))
-  }
+      }),
+    },
+  )
 }
 
 async function answersChainId(rpcUrl: string): Promise<boolean> {

@@ -1,9 +1,6 @@
-import {setTimeout as delay} from 'node:timers/promises'
-
 import type {ContainerEngine} from '../docker/container-engine.js'
-import {errorCodes} from '../errors/error-codes.js'
-import {MedrecError} from '../errors/medrec-error.js'
 import {gethIpcEval} from '../geth/geth-ipc.js'
+import {pollUntil} from '../wait/poll-until.js'
 import {settleAll} from '../workspace/network-resources.js'
 import {assertNodesRunning, type WaitNode} from './wait-for-network.js'
 
@@ -83,23 +80,28 @@ export async function startWholeNetwork(options: StartWholeNetworkOptions): Prom
 /** Polls a sealer's log (this start's lines only) until it mines, failing fast when it crashes. */
 async function awaitLogLine(opts: StartWholeNetworkOptions, node: WaitNode, since: number): Promise<void> {
   const baseline = new Map<string, number>()
-  for (;;) {
-    opts.signal?.throwIfAborted()
-    await assertNodesRunning(opts.engine, [node], baseline)
-    const logs = await opts.engine.logsText(node.containerId, 500, since).catch(() => '')
-    if (mining.test(logs)) return
-    if (Date.now() > opts.deadline) {
-      const seconds = Math.round(opts.timeoutMs / 1000)
-      const message = `The network was not ready after ${seconds} s: still waiting for ${node.name} to start sealing.`
-      throw new MedrecError(errorCodes.READY_TIMEOUT, message, {
+  let logs = ''
+  const what = `${node.name} to start sealing`
+  await pollUntil(
+    what,
+    opts.deadline,
+    async () => {
+      await assertNodesRunning(opts.engine, [node], baseline)
+      logs = await opts.engine.logsText(node.containerId, 500, since).catch(() => '')
+      return mining.test(logs) ? true : undefined
+    },
+    {
+      interval: logPollMs,
+      ...(opts.signal ? {signal: opts.signal} : {}),
+      onTimeout: () => ({
+        message: `The network was not ready after ${Math.round(opts.timeoutMs / 1000)} s: still waiting for ${what}.`,
         details: logs
           .trim()
           .split('\n')
           .slice(-5)
           .map((l) => l.trim()),
         hint: `Read its log with \`medrec network logs ${node.name}\`, or allow more time with --timeout.`,
-      })
-    }
-    await delay(logPollMs)
-  }
+      }),
+    },
+  )
 }

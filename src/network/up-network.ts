@@ -2,13 +2,12 @@ import {createHash} from 'node:crypto'
 
 import type {Address} from 'viem'
 
+import type {ReconcileReport} from '../clique/reissue-votes.js'
 import type {NetworkConfig} from '../config/network-config.js'
 import {labelKeys, type ContainerEngine, type ContainerInfo, type ContainerSpec} from '../docker/container-engine.js'
-import {createTarArchive, type ArchiveEntry} from '../docker/tar-archive.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
 import {
-  gethConfigToml,
   gethDataDir,
   rpcContainerPort,
   rpcNodeCommand,
@@ -16,31 +15,27 @@ import {
   sealerCommand,
   sealerEnvironment,
 } from '../geth/geth-node-command.js'
+import {pinnedGethImage} from '../geth/geth-version.js'
 import {buildGethImage} from '../image/build-geth-image.js'
 import {ensureGethImage, type CheckedGethImage} from '../image/geth-image.js'
-import {gethIpcEval} from '../geth/geth-ipc.js'
-import {pinnedGethImage} from '../geth/geth-version.js'
 import {enodeUrl} from '../keys/node-key.js'
 import {runStep, silentProgress, type ProgressListener} from '../progress/progress-events.js'
-import {reconcileSealerVotes, type ReconcileReport} from '../sealers/clique-votes.js'
+import {applyUp, type ApplyUpContext} from './apply-up.js'
 import {initNetwork, isNetworkInitialised, type InitNetworkOptions} from './init-network.js'
 import {readKeystoreAddress, rpcNodeName} from '../workspace/network-keys.js'
-import {readKeyFile} from '../workspace/network-files.js'
+import type {NodePlan, NodeSecrets} from './init-node-volume.js'
 import {loadNetwork, rpcUrlOf, type LoadedNetwork} from '../workspace/load-network.js'
+import {readKeyFile} from '../workspace/network-files.js'
 import {
   chooseFreeSubnet,
   findLabelledResources,
   findNetworkResources,
   nodeIp,
-  removeNetworkResources,
   resourceLabels,
   resourceNames,
-  settleAll,
 } from '../workspace/network-resources.js'
-import {writeNetworkState} from '../workspace/network-state.js'
+import {planUp, type UpDesired} from './plan-up.js'
 import {assertPortFree} from './port-check.js'
-import {startWholeNetwork} from './start-whole-network.js'
-import {waitForNetwork, type WaitNode} from './wait-for-network.js'
 
 export type UpNetworkOptions = {
   dir: string
@@ -85,8 +80,6 @@ const firstSealerHostNumber = 10
 const stopTimeoutSeconds = 60
 const specLabel = 'org.medrec.spec'
 
-type NodePlan = {name: string; role: 'sealer' | 'rpc'; ip: string; p2pPort: number; address?: Address}
-
 /** Fixed IPs keep every enode URL valid across restarts; assignments live in state.json. */
 function assignIps(loaded: LoadedNetwork, subnet: string): Record<string, string> {
   const ips = {...loaded.state.ips}
@@ -117,25 +110,9 @@ function nodePlans(config: NetworkConfig, ips: Record<string, string>): NodePlan
   ]
 }
 
-/** Each started node's enode URL (sealers and the RPC node), from its node key and fixed address in state.json. */
-export async function networkEnodes(network: LoadedNetwork): Promise<Map<string, string>> {
-  // A node without an address was never started: it has no enode yet.
-  const nodes = nodePlans(network.config, network.state.ips).filter((n) => n.ip !== undefined)
-  const entries = await Promise.all(
-    nodes.map(
-      async (n) =>
-        [
-          n.name,
-          enodeUrl((await readKeyFile(network.paths.node(n.name).nodeKey, n.name)).trim(), n.ip, n.p2pPort),
-        ] as const,
-    ),
-  )
-  return new Map(entries)
-}
-
 /** Reads every node's keys before anything is created, naming the node whose file is missing. */
 async function readNodeSecrets(loaded: LoadedNetwork, plans: NodePlan[]) {
-  const secrets = new Map<string, {nodeKey: string; keystore?: string; password?: string}>()
+  const secrets = new Map<string, NodeSecrets>()
   for (const plan of plans) {
     const files = loaded.paths.node(plan.name)
     const nodeKey = (await readKeyFile(files.nodeKey, plan.name)).trim()
@@ -258,9 +235,53 @@ function containerSpecFor(loaded: LoadedNetwork, plan: NodePlan): ContainerSpec 
 /** Brings the network up: creates it the first time, restarts it when stopped, leaves it when running. */
 export async function upNetwork(options: UpNetworkOptions): Promise<UpNetworkResult> {
   const started = Date.now()
+  const {plan, context, initialised, applied} = await reconcileNetwork(options, {})
+  const {network} = context
+  const {config} = network
+  const names = resourceNames(config.network.name)
+  const ready = applied.ready!
+  return {
+    name: config.network.name,
+    rpcUrl: rpcUrlOf(config),
+    chainId: config.network.chainId,
+    blockNumber: ready.blockNumber,
+    signers: network.signers,
+    action: plan.action,
+    initialised,
+    timings: {allSealedMs: ready.allSealedAt - started, readyMs: Date.now() - started},
+    restarts: ready.restarts,
+    votes: applied.votes,
+    sealers: context.nodes
+      .filter((n) => n.role === 'sealer')
+      .map((n) => ({name: n.name, address: n.address!, container: names.container(n.name), ip: n.ip})),
+  }
+}
+
+/**
+ * Takes nodes out of a running network (a sealer voted out): their containers and volumes
+ * go, the running nodes forget them, and state.json no longer gives them an address. The
+ * other nodes are left as they are. Their entries in medrec.yaml are the caller's to remove.
+ */
+export async function removeNetworkNodes(options: {
+  dir: string
+  engine: ContainerEngine
+  nodes: string[]
+}): Promise<void> {
+  await reconcileNetwork(
+    {dir: options.dir, engine: options.engine},
+    {remove: options.nodes, only: options.nodes, awaitReady: false},
+  )
+}
+
+/** Observes Docker and the network's files, plans (planUp), and applies the plan (applyUp). */
+async function reconcileNetwork(
+  options: UpNetworkOptions,
+  scope: Partial<Pick<UpDesired, 'remove' | 'only' | 'awaitReady'>>,
+) {
   const progress = options.progress ?? silentProgress
   const engine = options.engine
   const timeoutMs = options.timeoutMs ?? 120_000
+  const removing = new Set(scope.remove ?? [])
 
   // Pre-flight: nothing is created until every check has passed. Local files are checked
   // first (cheap, and the more useful message); Docker before init writes any file; the
@@ -289,7 +310,7 @@ export async function upNetwork(options: UpNetworkOptions): Promise<UpNetworkRes
   const {config, state} = network
   const names = resourceNames(config.network.name)
 
-  const plan = await runStep(progress, 'preflight', 'Checking names, ports and keys', async () => {
+  const observedAll = await runStep(progress, 'preflight', 'Checking names, ports and keys', async () => {
     await assertNoForeignNetwork(engine, config.network.name, state.networkId)
     const existing = await findNetworkResources(engine, state.networkId)
     // A resumed first up keeps the subnet of the Docker network it already made.
@@ -301,7 +322,8 @@ export async function upNetwork(options: UpNetworkOptions): Promise<UpNetworkRes
         hint: 'Set network.subnet in medrec.yaml to a free /24.',
       })
     const ips = assignIps(network, subnet)
-    const nodes = nodePlans(config, ips)
+    const allNodes = nodePlans(config, ips)
+    const nodes = allNodes.filter((n) => !removing.has(n.name))
     const specs = new Map(nodes.map((n) => [n.name, containerSpecFor(network, n)]))
     const containers = new Map<string, ContainerInfo>()
     for (const c of existing.containers) {
@@ -312,348 +334,52 @@ export async function upNetwork(options: UpNetworkOptions): Promise<UpNetworkRes
     const rpcKeepsPort = rpc?.state === 'running' && rpc.labels[specLabel] === specs.get(rpcNodeName)!.labels[specLabel]
     if (!rpcKeepsPort) await assertPortFree(config.rpc.host, config.rpc.port, 'rpc.port')
     const secrets = await readNodeSecrets(network, nodes)
-    return {existing, subnet, ips, nodes, specs, containers, secrets}
+    const enodes = new Map<string, string>()
+    for (const n of allNodes) {
+      const nodeKey =
+        secrets.get(n.name)?.nodeKey ?? (await readKeyFile(network.paths.node(n.name).nodeKey, n.name)).trim()
+      enodes.set(n.name, enodeUrl(nodeKey, n.ip, n.p2pPort))
+    }
+    return {existing, subnet, ips, nodes, specs, containers, secrets, enodes}
   })
   options.signal?.throwIfAborted()
   const image = await obtainGethImage(engine, config.image, state.imageVersions, progress, options.buildImage ?? true)
   state.imageVersions[image.imageId] = image.version
 
-  const {nodes, specs, containers, secrets, subnet} = plan
-  const enodes = new Map(nodes.map((n) => [n.name, enodeUrl(secrets.get(n.name)!.nodeKey, n.ip, n.p2pPort)]))
-  const firstUp = state.firstUpCompletedAt === undefined
-  const toCreate = nodes.filter((n) => !containers.has(n.name))
-  const toRecreate = nodes.filter(
-    (n) => containers.has(n.name) && containers.get(n.name)!.labels[specLabel] !== specs.get(n.name)!.labels[specLabel],
+  const {existing, nodes, specs, containers} = observedAll
+  const volumes = new Set(existing.volumes.map((v) => v.name))
+  const plan = planUp(
+    {
+      nodes: nodes.map((n) => ({name: n.name, role: n.role, specHash: specs.get(n.name)!.labels[specLabel]!})),
+      ...scope,
+    },
+    {
+      containers: [...containers].map(([name, c]) => ({name, state: c.state, specHash: c.labels[specLabel]})),
+      anyContainer: existing.containers.length > 0,
+      networkExists: existing.networks.some((n) => n.name === names.network),
+      volumes: [...allNodeNames(config)].filter((name) => volumes.has(names.volume(name))),
+      firstUpCompleted: state.firstUpCompletedAt !== undefined,
+      recordedVotes: Object.keys(state.votes).length > 0,
+    },
   )
-  const toStart = nodes.filter((n) => containers.get(n.name)?.state !== 'running')
-  const action: UpNetworkResult['action'] =
-    toCreate.length === nodes.length && plan.existing.containers.length === 0
-      ? 'created'
-      : toRecreate.length > 0 || toCreate.length > 0
-        ? 'updated'
-        : toStart.length > 0
-          ? 'started'
-          : 'unchanged'
-
-  // Ctrl-C is honoured between steps (and in the waits): what a step was doing completes,
-  // so everything created is labelled and found by the rollback below.
-  const checkpoint = () => options.signal?.throwIfAborted()
-  try {
-    checkpoint()
-    if (action !== 'unchanged') {
-      state.subnet = subnet
-      state.ips = plan.ips
-      state.genesisSha256 = network.genesisSha256
-      await writeNetworkState(network.paths, state)
-    }
-    if (toCreate.length > 0) {
-      await runStep(progress, 'resources', 'Creating the Docker network and volumes', async () => {
-        if (!plan.existing.networks.some((n) => n.name === names.network)) {
-          await engine.createNetwork({name: names.network, subnet, labels: resourceLabels(config, state)})
-        }
-        const volumes = new Set(plan.existing.volumes.map((v) => v.name))
-        for (const node of toCreate) {
-          const name = names.volume(node.name)
-          if (volumes.has(name)) continue
-          // Creating a volume that exists returns it: never adopt one that is not ours.
-          const other = await engine.inspectVolume(name)
-          if (other && other.labels[labelKeys.networkId] !== state.networkId) {
-            throw new MedrecError(
-              errorCodes.NAME_CONFLICT,
-              `Docker volume ${name} exists and does not belong to this network.`,
-              {
-                hint: 'Remove or rename that volume, or choose another network.name in medrec.yaml.',
-              },
-            )
-          }
-          await engine.createVolume({name, labels: resourceLabels(config, state, {node: node.name})})
-        }
-      })
-      checkpoint()
-      await runStep(
-        progress,
-        'genesis',
-        `Writing keys and genesis into ${toCreate.length} node volume${toCreate.length === 1 ? '' : 's'}`,
-        () =>
-          settleAll(
-            toCreate.map((node) => {
-              const peers = nodes.filter((n) => n.name !== node.name).map((n) => enodes.get(n.name)!)
-              return initNodeVolume(engine, network, node, secrets.get(node.name)!, peers)
-            }),
-          ),
-      )
-    }
-    if (toRecreate.length > 0) {
-      // Like compose: a container whose configuration changed is replaced; its volume (the chain) stays.
-      await runStep(
-        progress,
-        'recreate',
-        `Replacing ${toRecreate.map((n) => n.name).join(', ')} (configuration changed)`,
-        () =>
-          settleAll(
-            toRecreate.map(async (node) => {
-              const old = containers.get(node.name)!
-              await engine.stopContainer(old.id, stopTimeoutSeconds)
-              await engine.removeContainer(old.id)
-              containers.delete(node.name)
-            }),
-          ),
-      )
-    }
-    checkpoint()
-    const missing = nodes.filter((n) => !containers.has(n.name))
-    if (missing.length > 0) {
-      await runStep(
-        progress,
-        'containers',
-        `Creating ${missing.length} node container${missing.length === 1 ? '' : 's'}`,
-        async () => {
-          for (const node of missing) {
-            const spec = specs.get(node.name)!
-            const id = await engine.createContainer(spec)
-            containers.set(node.name, {
-              id,
-              name: spec.name,
-              labels: spec.labels,
-              state: 'created',
-              exitCode: undefined,
-              restartCount: 0,
-              ips: {},
-            })
-          }
-        },
-      )
-    }
-    // New nodes joining a network that runs: the running nodes must trust them before they
-    // start (a refused dial is retried only after 35 s), keep them in their config.toml
-    // across restarts, and dial them once they run.
-    const joining = plan.existing.containers.length > 0 ? toCreate : []
-    const members = nodes.filter((n) => !toCreate.includes(n) && containers.get(n.name)?.state === 'running')
-    if (joining.length > 0 && members.length > 0) {
-      await runStep(
-        progress,
-        'peers',
-        `Introducing ${joining.map((n) => n.name).join(', ')} to the running nodes`,
-        () =>
-          settleAll(
-            members.map(async (member) => {
-              const id = containers.get(member.name)!.id
-              const peers = nodes.filter((n) => n.name !== member.name).map((n) => enodes.get(n.name)!)
-              await engine.putArchive(
-                id,
-                gethDataDir,
-                createTarArchive([{path: 'config.toml', content: gethConfigToml(peers), mode: 0o644}]),
-              )
-              for (const node of joining)
-                await gethIpcEval(engine, id, member.name, `admin.addTrustedPeer("${enodes.get(node.name)}")`)
-            }),
-          ),
-      )
-    }
-    checkpoint()
-    const waitNode = (n: NodePlan): WaitNode => ({
-      name: n.name,
-      containerId: containers.get(n.name)!.id,
-      ...(n.address ? {address: n.address} : {}),
-    })
-    // The readiness timeout counts from here: starting a new chain is part of getting ready.
-    const readyClock = Date.now()
-    const notRunning = nodes.filter((n) => containers.get(n.name)!.state !== 'running')
-    // Every node to start (a new network, or a stopped one): isolated until every sealer mines,
-    // then connected, so that no sealer drops a block (start-whole-network.ts).
-    const writePeers = (node: NodePlan, staticPeers: NodePlan[]) => {
-      const trusted = nodes.filter((n) => n.name !== node.name).map((n) => enodes.get(n.name)!)
-      const toml = gethConfigToml(
-        staticPeers.map((n) => enodes.get(n.name)!),
-        trusted,
-      )
-      const file = {path: 'config.toml', content: toml, mode: 0o644}
-      return engine.putArchive(containers.get(node.name)!.id, gethDataDir, createTarArchive([file]))
-    }
-    if (notRunning.length === nodes.length) {
-      const byName = new Map(nodes.map((n) => [n.name, n]))
-      // The keyless node first: it dials every sealer, so each sealer dials only sealers.
-      const ordered = [...nodes.filter((n) => n.role === 'rpc'), ...nodes.filter((n) => n.role !== 'rpc')]
-      await runStep(
-        progress,
-        'start',
-        `Starting ${ordered.map((n) => n.name).join(', ')}, each alone until every sealer seals, then connecting them`,
-        () =>
-          startWholeNetwork({
-            engine,
-            nodes: ordered.map((n) => ({...waitNode(n), role: n.role, enode: enodes.get(n.name)!})),
-            deadline: readyClock + timeoutMs,
-            timeoutMs,
-            ...(options.signal ? {signal: options.signal} : {}),
-            isolate: (node) => writePeers(byName.get(node.name)!, []),
-            start: (node) => engine.startContainer(node.containerId),
-          }),
-        (r) => `every sealer sealing ${(r.miningAfterMs / 1000).toFixed(1)} s after the start`,
-      )
-      // From now on every node keeps every other as a static peer, for its next start.
-      await settleAll(
-        nodes.map((node) =>
-          writePeers(
-            node,
-            nodes.filter((n) => n.name !== node.name),
-          ),
-        ),
-      )
-    } else if (notRunning.length > 0) {
-      await runStep(progress, 'start', `Starting ${notRunning.map((n) => n.name).join(', ')}`, () =>
-        // Some nodes of a running network (a changed or new container): all at once. Each geth
-        // listens before it dials, so of any two nodes the later one reaches the earlier.
-        settleAll(notRunning.map((n) => engine.startContainer(containers.get(n.name)!.id))),
-      )
-    }
-    if (joining.length > 0 && members.length > 0) {
-      await settleAll(
-        members.flatMap((member) =>
-          joining.map((node) =>
-            gethIpcEval(
-              engine,
-              containers.get(member.name)!.id,
-              member.name,
-              `admin.addPeer("${enodes.get(node.name)}")`,
-            ),
-          ),
-        ),
-      )
-    }
-
-    const stepTitles = {
-      rpc: 'Waiting for the RPC node',
-      sealing: 'Waiting for every signer to seal a block',
-      peering: 'Waiting for every sealer to connect to its peers',
-    }
-    let currentStage: keyof typeof stepTitles | undefined
-    const ready = await waitForNetwork({
-      engine,
-      rpcUrl: rpcUrlOf(config),
-      chainId: config.network.chainId,
-      period: config.network.period,
-      sealers: nodes.filter((n) => n.role === 'sealer').map(waitNode),
-      rpcNode: waitNode(nodes.find((n) => n.role === 'rpc')!),
-      timeoutMs,
-      startedAt: readyClock,
-      ...(options.signal ? {signal: options.signal} : {}),
-      stage: (stage) => {
-        if (currentStage) progress({type: 'step-done', id: `wait-${currentStage}`})
-        currentStage = stage
-        progress({type: 'step-start', id: `wait-${stage}`, title: stepTitles[stage]})
-      },
-      update: (message) => currentStage && progress({type: 'step-update', id: `wait-${currentStage}`, message}),
-    })
-    if (currentStage) progress({type: 'step-done', id: `wait-${currentStage}`, summary: `block ${ready.blockNumber}`})
-    if (ready.restarts > 0) {
-      const times = `${ready.restarts} time${ready.restarts === 1 ? '' : 's'}`
-      progress({type: 'warning', message: `The chain stalled; the sealers were restarted ${times} to get it moving.`})
-    }
-    checkpoint()
-    // geth forgets Clique proposals on restart: cast the recorded votes again.
-    const votes =
-      Object.keys(state.votes).length === 0
-        ? {passed: [], reissued: []}
-        : await runStep(
-            progress,
-            'votes',
-            'Re-issuing recorded sealer votes',
-            () => reconcileSealerVotes(engine, network),
-            (r) => `${r.reissued.length} re-issued, ${r.passed.length} passed`,
-          )
-
-    if (firstUp) {
-      state.firstUpCompletedAt = new Date().toISOString()
-      await writeNetworkState(network.paths, state)
-    }
-    return {
-      name: config.network.name,
-      rpcUrl: rpcUrlOf(config),
-      chainId: config.network.chainId,
-      blockNumber: ready.blockNumber,
-      signers: network.signers,
-      action,
-      initialised,
-      timings: {allSealedMs: ready.allSealedAt - started, readyMs: Date.now() - started},
-      restarts: ready.restarts,
-      votes,
-      sealers: nodes
-        .filter((n) => n.role === 'sealer')
-        .map((n) => ({name: n.name, address: n.address!, container: names.container(n.name), ip: n.ip})),
-    }
-  } catch (error) {
-    if (!firstUp) throw error
-    // A first start that fails leaves nothing behind: no containers, volumes or network.
-    try {
-      await removeNetworkResources(engine, state.networkId)
-    } catch (cleanupError) {
-      // State keeps the subnet and addresses, so running up again resumes with them.
-      throw new MedrecError(
-        errorCodes.DOCKER_OPERATION_FAILED,
-        `${error instanceof Error ? error.message : String(error)} Cleaning up after it also failed.`,
-        {
-          details: cleanupError instanceof MedrecError ? cleanupError.details : [String(cleanupError)],
-          hint: 'Run `medrec network up` again to resume, or `medrec network destroy --force` to remove what is left.',
-          cause: error,
-        },
-      )
-    }
-    delete state.subnet
-    delete state.genesisSha256
-    state.ips = {}
-    await writeNetworkState(network.paths, state)
-    throw error
+  const context: ApplyUpContext = {
+    engine,
+    network,
+    progress,
+    ...(options.signal ? {signal: options.signal} : {}),
+    timeoutMs,
+    nodes,
+    specs,
+    containers,
+    secrets: observedAll.secrets,
+    enodes: observedAll.enodes,
+    subnet: observedAll.subnet,
+    ips: observedAll.ips,
   }
+  const applied = await applyUp(plan, context)
+  return {plan, context, initialised, applied}
 }
 
-/**
- * Copies a node's files into its volume and runs `geth init` on it in a short-lived
- * container. Keys travel through the Docker archive API: never in an image layer or
- * on a command line.
- */
-async function initNodeVolume(
-  engine: ContainerEngine,
-  loaded: LoadedNetwork,
-  plan: NodePlan,
-  secrets: {nodeKey: string; keystore?: string; password?: string},
-  staticPeers: string[],
-): Promise<void> {
-  const names = resourceNames(loaded.config.network.name)
-  const files: ArchiveEntry[] = [
-    {path: 'genesis.json', content: loaded.genesisText, mode: 0o644},
-    {path: 'config.toml', content: gethConfigToml(staticPeers), mode: 0o644},
-    {path: 'nodekey', content: secrets.nodeKey, mode: 0o600},
-  ]
-  if (plan.role === 'sealer') {
-    files.push({
-      path: `keystore/UTC--medrec--${plan.address!.slice(2).toLowerCase()}`,
-      content: secrets.keystore!,
-      mode: 0o600,
-    })
-    files.push({path: 'password', content: secrets.password!, mode: 0o400})
-  }
-  const labels = resourceLabels(loaded.config, loaded.state, {role: 'init', node: plan.name})
-  const stale = await engine.inspectContainer(names.initContainer(plan.name))
-  if (stale) await engine.removeContainer(stale.id)
-  const id = await engine.createContainer({
-    name: names.initContainer(plan.name),
-    image: loaded.config.image,
-    cmd: ['--datadir', gethDataDir, 'init', `${gethDataDir}/genesis.json`],
-    labels,
-    volume: {name: names.volume(plan.name), path: gethDataDir},
-  })
-  try {
-    await engine.putArchive(id, gethDataDir, createTarArchive(files, plan.role === 'sealer' ? ['keystore/'] : []))
-    await engine.startContainer(id)
-    const exitCode = await engine.waitContainer(id)
-    if (exitCode !== 0) {
-      const logs = await engine.logsText(id, 20)
-      throw new MedrecError(errorCodes.NODE_FAILED, `${plan.name}: \`geth init\` failed (exit code ${exitCode}).`, {
-        details: logs.trim().split('\n').slice(-5),
-        hint: 'A volume from an older chain with another genesis? `medrec network destroy` removes it.',
-      })
-    }
-  } finally {
-    await engine.removeContainer(id)
-  }
+function allNodeNames(config: NetworkConfig): string[] {
+  return [...config.sealers.map((s) => s.name), rpcNodeName]
 }

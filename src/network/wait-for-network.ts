@@ -1,10 +1,12 @@
-import {setTimeout as delay} from 'node:timers/promises'
-
 import {callJsonRpc, JsonRpcResponseError} from '../chain/json-rpc.js'
+import {headBlockNumber} from '../clique/chain-head.js'
+import {BlockSignerScan} from '../clique/signer-of-block.js'
+import {cliqueSignersAt} from '../clique/signers-at.js'
 import type {ContainerEngine} from '../docker/container-engine.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
 import {gethIpcEval} from '../geth/geth-ipc.js'
+import {pollUntil, type PollTimeoutReport} from '../wait/poll-until.js'
 
 export type WaitNode = {name: string; containerId: string; address?: string}
 
@@ -74,69 +76,76 @@ export async function assertNodesRunning(
   }
 }
 
-/** The signer set at the head, retried until the deadline while the RPC node settles. */
-async function signersNow(rpcUrl: string, deadline: number): Promise<Set<string>> {
-  for (;;) {
-    try {
-      return new Set(
-        (await callJsonRpc<string[]>(rpcUrl, 'clique_getSigners', ['latest'], 1000)).map((s) => s.toLowerCase()),
-      )
-    } catch (error) {
-      if (Date.now() > deadline) throw error
-      await delay(rpcPollMs)
-    }
-  }
+/** Unreachable for a moment, or "missing block" after a reorg between two calls: try again. */
+function isTransientRpcError(error: unknown): boolean {
+  return (error instanceof MedrecError && error.code === errorCodes.RPC_FAILED) || error instanceof JsonRpcResponseError
+}
+
+/** What the three stages share: the options, one deadline, what is awaited now, and crash detection. */
+type WaitContext = {
+  options: WaitForNetworkOptions
+  deadline: number
+  allNodes: WaitNode[]
+  update: (message: string) => void
+  /** What is awaited right now, for the timeout message. */
+  waitingFor: string
+  restartBaseline: Map<string, number>
 }
 
 /**
- * Waits, polling with an overall deadline (never a fixed sleep), until the RPC node
- * answers on the right chain, every signer has sealed a block since the wait began,
- * and every sealer is connected to every other node.
+ * A timeout carries what each node was doing (its peers and last log lines), so a failure
+ * seen once, in CI or under load, can be diagnosed from its output alone.
  */
-export async function waitForNetwork(options: WaitForNetworkOptions): Promise<WaitForNetworkResult> {
-  const deadline = (options.startedAt ?? Date.now()) + options.timeoutMs
-  const allNodes = [...options.sealers, options.rpcNode]
-  const update = options.update ?? (() => {})
-  let waitingFor = 'the RPC node to answer'
-  const restartBaseline = new Map<string, number>()
-
-  // A timeout carries what each node was doing (its peers and last log lines), so a
-  // failure seen once, in CI or under load, can be diagnosed from its output alone.
-  const timedOut = async () => {
-    const details = await Promise.all(
-      allNodes.map(async (node) => {
-        const peerCount = await gethIpcEval<number>(
-          options.engine,
-          node.containerId,
-          node.name,
-          'admin.peers.length',
-        ).catch(() => '?')
-        const logs = await options.engine.logsText(node.containerId, 3).catch(() => '')
-        return `${node.name}: ${peerCount} peers; last log: ${logs
-          .trim()
-          .split('\n')
-          .map((l) => l.trim())
-          .join(' | ')}`
-      }),
-    ).catch(() => [])
-    return new MedrecError(
-      errorCodes.READY_TIMEOUT,
-      `The network was not ready after ${Math.round(options.timeoutMs / 1000)} s: still waiting for ${waitingFor}.`,
-      {
-        details,
-        hint: "Read the nodes' logs with `medrec network logs`, or allow more time with --timeout.",
-      },
-    )
+async function networkTimeoutReport(context: WaitContext): Promise<PollTimeoutReport> {
+  const {options} = context
+  const details = await Promise.all(
+    context.allNodes.map(async (node) => {
+      const peerCount = await gethIpcEval<number>(
+        options.engine,
+        node.containerId,
+        node.name,
+        'admin.peers.length',
+      ).catch(() => '?')
+      const logs = await options.engine.logsText(node.containerId, 3).catch(() => '')
+      return `${node.name}: ${peerCount} peers; last log: ${logs
+        .trim()
+        .split('\n')
+        .map((l) => l.trim())
+        .join(' | ')}`
+    }),
+  ).catch(() => [])
+  const seconds = Math.round(options.timeoutMs / 1000)
+  return {
+    message: `The network was not ready after ${seconds} s: still waiting for ${context.waitingFor}.`,
+    details,
+    hint: "Read the nodes' logs with `medrec network logs`, or allow more time with --timeout.",
   }
+}
 
-  // 1. The RPC node answers, on the expected chain.
-  options.stage?.('rpc')
-  let startBlock: number | undefined
-  while (startBlock === undefined) {
-    options.signal?.throwIfAborted()
-    if (Date.now() > deadline) throw await timedOut()
-    await assertNodesRunning(options.engine, allNodes, restartBaseline)
-    try {
+/** pollUntil with the wait's deadline, abort signal and timeout report. */
+function pollStage<T>(
+  context: WaitContext,
+  interval: number,
+  check: () => Promise<T | undefined>,
+  retryable?: (error: unknown) => boolean,
+): Promise<T> {
+  return pollUntil(() => context.waitingFor, context.deadline, check, {
+    interval,
+    ...(retryable ? {retryable} : {}),
+    ...(context.options.signal ? {signal: context.options.signal} : {}),
+    onTimeout: () => networkTimeoutReport(context),
+  })
+}
+
+/** Stage 1: the RPC node answers, on the expected chain. Returns the head block then. */
+async function awaitRpcNode(context: WaitContext): Promise<number> {
+  const {options} = context
+  context.waitingFor = 'the RPC node to answer'
+  return pollStage(
+    context,
+    rpcPollMs,
+    async () => {
+      await assertNodesRunning(options.engine, context.allNodes, context.restartBaseline)
       const chainId = Number(await callJsonRpc<string>(options.rpcUrl, 'eth_chainId', [], 1000))
       if (chainId !== options.chainId) {
         throw new MedrecError(
@@ -147,86 +156,86 @@ export async function waitForNetwork(options: WaitForNetworkOptions): Promise<Wa
           },
         )
       }
-      startBlock = Number(await callJsonRpc<string>(options.rpcUrl, 'eth_blockNumber', [], 1000))
-    } catch (error) {
-      if (error instanceof MedrecError && error.code !== errorCodes.RPC_FAILED) throw error
-      if (!(error instanceof MedrecError) && !(error instanceof JsonRpcResponseError)) throw error
-      await delay(rpcPollMs)
-    }
-  }
-
-  // 2. Every signer seals a block after the wait began (so a restarted network is proven live).
-  //    Only sealers in the current signer set: one voted out seals nothing, by design.
-  options.stage?.('sealing')
-  const signerSet = await signersNow(options.rpcUrl, deadline)
-  const expected = new Map(
-    options.sealers
-      .filter((s) => s.address && signerSet.has(s.address.toLowerCase()))
-      .map((s) => [s.address!.toLowerCase(), s.name]),
+      return headBlockNumber(options.rpcUrl, 1000)
+    },
+    isTransientRpcError,
   )
+}
+
+/**
+ * Stage 2: every signer seals a block after `startBlock` (so a restarted network is proven
+ * live). Only sealers in the current signer set: one voted out seals nothing, by design.
+ */
+async function awaitEverySignerSealing(context: WaitContext, startBlock: number) {
+  const {options} = context
+  let expected: Map<string, string> | undefined
   const sealedBy: Record<string, number> = {}
-  let nextBlock = startBlock + 1
+  const scan = new BlockSignerScan(options.rpcUrl, startBlock, 1000)
   let head = startBlock
   // Last resort, counted and reported: restart every sealer when the head has not moved for
   // a long while. geth 1.13 can deadlock when a sealer seals a block while a peer is still
   // unlocking its key: the peer, not yet "synced", discards it, and with 2 signers both are
   // then "signed recently" (see start-whole-network.ts for the sequence from geth's source).
   // `up` starts a whole network so that this cannot happen; nodes started otherwise (by
-  // Docker's restart policy, by hand, or some nodes of a running network) can still hit it. A restart makes every node
-  // handshake again with its current total difficulty, so the node that is behind syncs.
+  // Docker's restart policy, by hand, or some nodes of a running network) can still hit it.
+  // A restart makes every node handshake again with its current total difficulty, so the
+  // node that is behind syncs.
   const stallRestartMs = Math.max(25_000, 10_000 + 5_000 * options.period)
   let restarts = 0
   let movedAt = Date.now()
   let movedFrom = startBlock
-  while (Object.keys(sealedBy).length < expected.size) {
-    options.signal?.throwIfAborted()
-    if (Date.now() > deadline) throw await timedOut()
-    await assertNodesRunning(options.engine, allNodes, restartBaseline)
-    if (head > movedFrom) {
-      movedFrom = head
-      movedAt = Date.now()
-    } else if (Date.now() - movedAt > stallRestartMs) {
-      update(`no block for ${Math.round((Date.now() - movedAt) / 1000)} s: restarting the sealers`)
-      for (const sealer of options.sealers) {
-        await options.engine.stopContainer(sealer.containerId, 10)
-        await options.engine.startContainer(sealer.containerId)
+  context.waitingFor = 'the signer set'
+  await pollStage(
+    context,
+    rpcPollMs,
+    async () => {
+      // The signer set at the head, retried while the RPC node settles.
+      if (expected === undefined) {
+        const lower = new Set((await cliqueSignersAt(options.rpcUrl, 'latest', 1000)).map((s) => s.toLowerCase()))
+        const named = options.sealers.filter((s) => s.address && lower.has(s.address.toLowerCase()))
+        expected = new Map(named.map((s) => [s.address!.toLowerCase(), s.name]))
       }
-      restarts++
-      movedAt = Date.now()
-    }
-    try {
-      head = Number(await callJsonRpc<string>(options.rpcUrl, 'eth_blockNumber', [], 1000))
-      for (; nextBlock <= head; nextBlock++) {
-        const signer = (
-          await callJsonRpc<string>(options.rpcUrl, 'clique_getSigner', [`0x${nextBlock.toString(16)}`], 1000)
-        ).toLowerCase()
-        const name = expected.get(signer)
-        if (name && sealedBy[name] === undefined) sealedBy[name] = nextBlock
+      const signers = expected
+      await assertNodesRunning(options.engine, context.allNodes, context.restartBaseline)
+      if (head > movedFrom) {
+        movedFrom = head
+        movedAt = Date.now()
+      } else if (Date.now() - movedAt > stallRestartMs) {
+        context.update(`no block for ${Math.round((Date.now() - movedAt) / 1000)} s: restarting the sealers`)
+        for (const sealer of options.sealers) {
+          await options.engine.stopContainer(sealer.containerId, 10)
+          await options.engine.startContainer(sealer.containerId)
+        }
+        restarts++
+        movedAt = Date.now()
       }
-    } catch (error) {
-      // Unreachable for a moment, or "missing block" after a reorg between two calls: retry.
-      if (
-        !(error instanceof MedrecError && error.code === errorCodes.RPC_FAILED) &&
-        !(error instanceof JsonRpcResponseError)
-      )
-        throw error
-    }
-    const missing = [...expected.values()].filter((name) => sealedBy[name] === undefined)
-    waitingFor = `${missing.join(', ')} to seal a block (head at block ${head})`
-    update(`${Object.keys(sealedBy).length}/${expected.size} signers have sealed; block ${head}`)
-    if (missing.length > 0) await delay(rpcPollMs)
-  }
+      try {
+        head = await headBlockNumber(options.rpcUrl, 1000)
+        await scan.scanTo(head, (block, signer) => {
+          const name = signers.get(signer.toLowerCase())
+          if (name && sealedBy[name] === undefined) sealedBy[name] = block
+        })
+      } catch (error) {
+        if (!isTransientRpcError(error)) throw error
+      }
+      const missing = [...signers.values()].filter((name) => sealedBy[name] === undefined)
+      context.waitingFor = `${missing.join(', ')} to seal a block (head at block ${head})`
+      context.update(`${Object.keys(sealedBy).length}/${signers.size} signers have sealed; block ${head}`)
+      return missing.length === 0 ? true : undefined
+    },
+    isTransientRpcError,
+  )
+  return {sealedBy, head, restarts, allSealedAt: Date.now()}
+}
 
-  const allSealedAt = Date.now()
-
-  // 3. Every sealer is connected to every other node (full mesh from the static peer lists).
-  options.stage?.('peering')
-  const wanted = allNodes.length - 1
+/** Stage 3: every sealer is connected to every other node (full mesh from the static peer lists). */
+async function awaitFullMesh(context: WaitContext): Promise<Record<string, number>> {
+  const {options} = context
+  const wanted = context.allNodes.length - 1
   const peers: Record<string, number> = {}
-  for (;;) {
-    options.signal?.throwIfAborted()
-    if (Date.now() > deadline) throw await timedOut()
-    await assertNodesRunning(options.engine, allNodes, restartBaseline)
+  context.waitingFor = 'every sealer to connect to its peers'
+  return pollStage(context, ipcPollMs, async () => {
+    await assertNodesRunning(options.engine, context.allNodes, context.restartBaseline)
     await Promise.all(
       options.sealers.map(async (sealer) => {
         peers[sealer.name] = await gethIpcEval<number>(
@@ -238,12 +247,41 @@ export async function waitForNetwork(options: WaitForNetworkOptions): Promise<Wa
       }),
     )
     const short = options.sealers.filter((s) => (peers[s.name] ?? 0) < wanted)
-    update(
+    context.update(
       `${options.sealers.length - short.length}/${options.sealers.length} sealers connected to all ${wanted} peers`,
     )
-    if (short.length === 0) break
-    waitingFor = `${short.map((s) => `${s.name} (${peers[s.name]}/${wanted} peers)`).join(', ')} to connect`
-    await delay(ipcPollMs)
+    if (short.length === 0) return peers
+    context.waitingFor = `${short.map((s) => `${s.name} (${peers[s.name]}/${wanted} peers)`).join(', ')} to connect`
+    return undefined
+  })
+}
+
+/**
+ * Waits, polling with an overall deadline (never a fixed sleep), in three stages: the RPC
+ * node answers on the right chain, every signer has sealed a block since the wait began,
+ * and every sealer is connected to every other node.
+ */
+export async function waitForNetwork(options: WaitForNetworkOptions): Promise<WaitForNetworkResult> {
+  const context: WaitContext = {
+    options,
+    deadline: (options.startedAt ?? Date.now()) + options.timeoutMs,
+    allNodes: [...options.sealers, options.rpcNode],
+    update: options.update ?? (() => {}),
+    waitingFor: '',
+    restartBaseline: new Map(),
   }
-  return {blockNumber: head, startBlock, sealedBy, peers, allSealedAt, restarts}
+  options.stage?.('rpc')
+  const startBlock = await awaitRpcNode(context)
+  options.stage?.('sealing')
+  const sealing = await awaitEverySignerSealing(context, startBlock)
+  options.stage?.('peering')
+  const peers = await awaitFullMesh(context)
+  return {
+    blockNumber: sealing.head,
+    startBlock,
+    sealedBy: sealing.sealedBy,
+    peers,
+    allSealedAt: sealing.allSealedAt,
+    restarts: sealing.restarts,
+  }
 }

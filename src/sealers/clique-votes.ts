@@ -1,59 +1,14 @@
 import {getAddress, isAddress, type Address} from 'viem'
 
-import {callJsonRpc} from '../chain/json-rpc.js'
-import {labelKeys, type ContainerEngine, type ContainerInfo} from '../docker/container-engine.js'
+import {discardOnSealer, proposeOnSealer} from '../clique/clique-proposals.js'
+import {runningSealers} from '../clique/running-sealers.js'
+import {currentSigners} from '../clique/signers-at.js'
+import {cliqueVotesNeeded} from '../clique/votes-needed.js'
+import type {ContainerEngine} from '../docker/container-engine.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
-import {gethIpcEval} from '../geth/geth-ipc.js'
-import {loadNetwork, rpcUrlOf, type LoadedNetwork} from '../workspace/load-network.js'
-import {findNetworkResources} from '../workspace/network-resources.js'
+import {loadNetwork} from '../workspace/load-network.js'
 import {writeNetworkState} from '../workspace/network-state.js'
-
-/** Clique's threshold: a change passes with more than half of the current signers' votes. */
-export function cliqueVotesNeeded(signerCount: number): number {
-  return Math.floor(signerCount / 2) + 1
-}
-
-/** The running sealer containers of a network, by sealer name. */
-export async function runningSealers(
-  engine: ContainerEngine,
-  network: LoadedNetwork,
-): Promise<Map<string, ContainerInfo>> {
-  const {containers} = await findNetworkResources(engine, network.state.networkId)
-  const running = new Map<string, ContainerInfo>()
-  for (const c of containers) {
-    if (c.labels[labelKeys.role] === 'sealer' && c.state === 'running') running.set(c.labels[labelKeys.node]!, c)
-  }
-  return running
-}
-
-/** The current Clique signers, from the RPC node. */
-export async function currentSigners(network: LoadedNetwork): Promise<Address[]> {
-  return (await callJsonRpc<string[]>(rpcUrlOf(network.config), 'clique_getSigners', ['latest'])).map((s) =>
-    getAddress(s),
-  )
-}
-
-/** One sealer's in-memory proposals (clique.proposals over IPC), by lowercase address. */
-export async function sealerProposals(
-  engine: ContainerEngine,
-  container: ContainerInfo,
-  name: string,
-): Promise<Record<string, boolean>> {
-  const proposals = await gethIpcEval<Record<string, boolean>>(engine, container.id, name, 'clique.proposals')
-  return Object.fromEntries(Object.entries(proposals ?? {}).map(([a, v]) => [a.toLowerCase(), v]))
-}
-
-async function castVote(
-  engine: ContainerEngine,
-  container: ContainerInfo,
-  name: string,
-  address: Address,
-  authorize: boolean,
-): Promise<void> {
-  // Addresses are validated (isAddress) before they reach the console expression.
-  await gethIpcEval(engine, container.id, name, `clique.propose("${address}", ${authorize})`)
-}
 
 function parseTarget(address: string): Address {
   if (!isAddress(address, {strict: false})) {
@@ -119,7 +74,7 @@ export async function proposeSealerVote(options: {
   await writeNetworkState(network.paths, network.state)
   for (const name of from) {
     const container = running.get(name)
-    if (container) await castVote(options.engine, container, name, address, options.authorize)
+    if (container) await proposeOnSealer(options.engine, container.id, name, address, options.authorize)
   }
   return {
     address,
@@ -145,43 +100,6 @@ export async function discardSealerVote(options: {
   delete network.state.votes[address.toLowerCase()]
   await writeNetworkState(network.paths, network.state)
   const running = await runningSealers(options.engine, network)
-  for (const [name, container] of running)
-    await gethIpcEval(options.engine, container.id, name, `clique.discard("${address}")`)
+  for (const [name, container] of running) await discardOnSealer(options.engine, container.id, name, address)
   return {address, discardedOn: [...running.keys()].sort(), hadIntent}
-}
-
-export type ReconcileReport = {
-  /** Votes whose change the signer set now shows: forgotten and discarded on the sealers. */
-  passed: Address[]
-  /** Votes cast again on sealers that had lost them (a restart forgets proposals). */
-  reissued: {address: Address; sealers: string[]}[]
-}
-
-/**
- * Brings every running sealer's proposals in line with the recorded intents: re-casts
- * lost votes, and forgets (and discards) votes whose change has passed.
- */
-export async function reconcileSealerVotes(engine: ContainerEngine, network: LoadedNetwork): Promise<ReconcileReport> {
-  const report: ReconcileReport = {passed: [], reissued: []}
-  const intents = Object.entries(network.state.votes)
-  if (intents.length === 0) return report
-  const signers = new Set((await currentSigners(network)).map((s) => s.toLowerCase()))
-  const running = await runningSealers(engine, network)
-  const proposals = new Map<string, Record<string, boolean>>()
-  for (const [name, container] of running) proposals.set(name, await sealerProposals(engine, container, name))
-  for (const [key, intent] of intents) {
-    const address = getAddress(key)
-    if (signers.has(key) === intent.authorize) {
-      report.passed.push(address)
-      delete network.state.votes[key]
-      for (const [name, container] of running)
-        if (key in proposals.get(name)!) await gethIpcEval(engine, container.id, name, `clique.discard("${address}")`)
-      continue
-    }
-    const lost = intent.sealers.filter((name) => running.has(name) && proposals.get(name)![key] !== intent.authorize)
-    for (const name of lost) await castVote(engine, running.get(name)!, name, address, intent.authorize)
-    if (lost.length > 0) report.reissued.push({address, sealers: lost})
-  }
-  if (report.passed.length > 0) await writeNetworkState(network.paths, network.state)
-  return report
 }

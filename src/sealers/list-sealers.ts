@@ -1,9 +1,12 @@
 import {getAddress, type Address} from 'viem'
 
-import {callJsonRpc} from '../chain/json-rpc.js'
+import {sealerProposals} from '../clique/clique-proposals.js'
+import {cliqueStatus} from '../clique/clique-status.js'
+import {runningSealers} from '../clique/running-sealers.js'
+import {currentSigners} from '../clique/signers-at.js'
+import {cliqueVotesNeeded} from '../clique/votes-needed.js'
 import type {ContainerEngine} from '../docker/container-engine.js'
 import {loadNetwork, rpcUrlOf} from '../workspace/load-network.js'
-import {cliqueVotesNeeded, currentSigners, runningSealers, sealerProposals} from './clique-votes.js'
 
 export type SealerListing = {
   signers: Address[]
@@ -34,7 +37,7 @@ export async function listSealers(options: {dir: string; engine: ContainerEngine
         address: getAddress(s.address),
         isSigner: signers.includes(getAddress(s.address)),
         running: container !== undefined,
-        proposals: container ? await sealerProposals(options.engine, container, s.name).catch(() => null) : null,
+        proposals: container ? await sealerProposals(options.engine, container.id, s.name).catch(() => null) : null,
       }
     }),
   )
@@ -70,10 +73,7 @@ export type SealerActivity = {
 /** clique_status: each signer's sealing over the last 64 blocks, with sealer names. */
 export async function sealerActivity(options: {dir: string}): Promise<SealerActivity> {
   const network = await loadNetwork(options.dir)
-  const status = await callJsonRpc<{inturnPercent: number; numBlocks: number; sealerActivity: Record<string, number>}>(
-    rpcUrlOf(network.config),
-    'clique_status',
-  )
+  const status = await cliqueStatus(rpcUrlOf(network.config))
   const names = new Map(network.config.sealers.map((s) => [s.address.toLowerCase(), s.name]))
   return {
     numBlocks: status.numBlocks,

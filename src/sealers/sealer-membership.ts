@@ -1,70 +1,58 @@
 import {readFile, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
-import {setTimeout as delay} from 'node:timers/promises'
 
 import type {Address} from 'viem'
-import {parseDocument} from 'yaml'
+import {isMap, isSeq, parseDocument, type Document, type YAMLSeq} from 'yaml'
 
-import {callJsonRpc} from '../chain/json-rpc.js'
+import {headBlockNumber} from '../clique/chain-head.js'
+import {reconcileSealerVotes} from '../clique/reissue-votes.js'
+import {BlockSignerScan} from '../clique/signer-of-block.js'
+import {currentSigners} from '../clique/signers-at.js'
+import {cliqueVotesNeeded} from '../clique/votes-needed.js'
 import {assertNodeName, configFileName} from '../config/network-config.js'
-import {labelKeys, type ContainerEngine} from '../docker/container-engine.js'
-import {createTarArchive} from '../docker/tar-archive.js'
+import type {ContainerEngine} from '../docker/container-engine.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
-import {gethIpcEval} from '../geth/geth-ipc.js'
-import {gethConfigToml, gethDataDir} from '../geth/geth-node-command.js'
 import {ensureNodeKeys} from '../workspace/network-keys.js'
 import {loadNetwork, rpcUrlOf, type LoadedNetwork} from '../workspace/load-network.js'
-import {findNetworkResources, resourceNames} from '../workspace/network-resources.js'
-import {writeNetworkState} from '../workspace/network-state.js'
-import {networkEnodes, upNetwork} from '../network/up-network.js'
+import {removeNetworkNodes, upNetwork} from '../network/up-network.js'
 import {runStep, silentProgress, type ProgressListener} from '../progress/progress-events.js'
-import {cliqueVotesNeeded, currentSigners, proposeSealerVote, reconcileSealerVotes} from './clique-votes.js'
+import {pollUntil} from '../wait/poll-until.js'
+import {proposeSealerVote} from './clique-votes.js'
 
-/** Polls until `check` returns a value or the deadline passes (then fails naming what it waited for). */
-async function until<T>(what: string, deadline: number, check: () => Promise<T | undefined>): Promise<T> {
-  for (;;) {
-    const value = await check().catch(() => undefined)
-    if (value !== undefined) return value
-    if (Date.now() > deadline) {
-      throw new MedrecError(errorCodes.READY_TIMEOUT, `Timed out waiting for ${what}.`, {
-        hint: 'See `medrec sealer list` and `medrec network logs`; allow more time with --timeout.',
-      })
-    }
-    await delay(250)
-  }
-}
-
-async function headNumber(network: LoadedNetwork): Promise<number> {
-  return Number(await callJsonRpc<string>(rpcUrlOf(network.config), 'eth_blockNumber'))
-}
-
-/** The first block after `after` that `signer` sealed, polling the chain until the deadline. */
-async function firstBlockSealedBy(
-  network: LoadedNetwork,
-  signer: Address,
-  after: number,
-  deadline: number,
-): Promise<number> {
-  let next = after + 1
-  return until(`${signer} to seal a block`, deadline, async () => {
-    const head = await headNumber(network)
-    for (; next <= head; next++) {
-      const sealer = await callJsonRpc<string>(rpcUrlOf(network.config), 'clique_getSigner', [`0x${next.toString(16)}`])
-      if (sealer.toLowerCase() === signer.toLowerCase()) return next
-    }
-    return undefined
+/** Polls until `check` returns a value or the deadline passes; any error means "not yet" (the chain may reorg). */
+function until<T>(what: string, deadline: number, check: () => Promise<T | undefined>): Promise<T> {
+  return pollUntil(what, deadline, check, {
+    interval: 250,
+    retryable: () => true,
+    onTimeout: () => ({hint: 'See `medrec sealer list` and `medrec network logs`; allow more time with --timeout.'}),
   })
 }
 
+function headNumber(network: LoadedNetwork): Promise<number> {
+  return headBlockNumber(rpcUrlOf(network.config))
+}
+
+/** The first block after `after` that `signer` sealed, polling the chain until the deadline. */
+function firstBlockSealedBy(network: LoadedNetwork, signer: Address, after: number, deadline: number): Promise<number> {
+  const scan = new BlockSignerScan(rpcUrlOf(network.config), after)
+  return until(`${signer} to seal a block`, deadline, async () =>
+    scan.scanTo(await headNumber(network), (_, sealer) => sealer.toLowerCase() === signer.toLowerCase()),
+  )
+}
+
 /** Rewrites medrec.yaml's sealers with the yaml Document API, so comments and layout stay. */
-async function editSealers(
-  dir: string,
-  edit: (sealers: {add(v: unknown): void; items: unknown[]}, doc: ReturnType<typeof parseDocument>) => void,
-): Promise<void> {
+async function editSealers(dir: string, edit: (sealers: YAMLSeq, doc: Document) => void): Promise<void> {
   const path = join(dir, configFileName)
   const doc = parseDocument(await readFile(path, 'utf8'))
-  edit(doc.get('sealers') as never, doc)
+  const sealers = doc.get('sealers')
+  // loadNetwork has validated the file; a list that is not a YAML sequence here means it changed since.
+  if (!isSeq(sealers)) {
+    throw new MedrecError(errorCodes.CONFIG_INVALID, `${path}: sealers is not a list.`, {
+      hint: 'Restore the sealers list in medrec.yaml.',
+    })
+  }
+  edit(sealers, doc)
   await writeFile(path, String(doc))
 }
 
@@ -303,43 +291,14 @@ export async function removeSealer(options: {
   )
 
   await runStep(progress, 'node', `Stopping and removing ${options.name}'s node`, async () => {
-    const names = resourceNames(network.config.network.name)
-    const {containers} = await findNetworkResources(options.engine, network.state.networkId)
-    const gone = containers.find((c) => c.labels[labelKeys.node] === options.name)
-    const enodes = await networkEnodes(network)
-    const goneEnode = enodes.get(options.name)
-    if (gone) {
-      await options.engine.stopContainer(gone.id, 60)
-      await options.engine.removeContainer(gone.id)
-    }
-    await options.engine.removeVolume(names.volume(options.name))
+    // Through plan and apply, scoped to this node: the other nodes are left as they are.
+    await removeNetworkNodes({dir: options.dir, engine: options.engine, nodes: [options.name]})
     await editSealers(options.dir, (sealers) => {
       sealers.items.splice(
-        sealers.items.findIndex((item) => (item as {get(k: string): unknown}).get('name') === options.name),
+        sealers.items.findIndex((item) => isMap(item) && item.get('name') === options.name),
         1,
       )
     })
-    delete network.state.ips[options.name]
-    await writeNetworkState(network.paths, network.state)
-    // The others forget it: now in memory, and in config.toml for their next start.
-    for (const c of containers.filter(
-      (c) =>
-        c !== gone &&
-        c.state === 'running' &&
-        (c.labels[labelKeys.role] === 'sealer' || c.labels[labelKeys.role] === 'rpc'),
-    )) {
-      const node = c.labels[labelKeys.node]!
-      const peers = [...enodes].filter(([name]) => name !== node && name !== options.name).map(([, enode]) => enode)
-      await options.engine.putArchive(
-        c.id,
-        gethDataDir,
-        createTarArchive([{path: 'config.toml', content: gethConfigToml(peers), mode: 0o644}]),
-      )
-      if (goneEnode) {
-        await gethIpcEval(options.engine, c.id, node, `admin.removeTrustedPeer("${goneEnode}")`)
-        await gethIpcEval(options.engine, c.id, node, `admin.removePeer("${goneEnode}")`)
-      }
-    }
   })
   return {
     name: options.name,

@@ -1,12 +1,15 @@
 import {getAddress, type Address} from 'viem'
 
-import {callJsonRpc} from '../chain/json-rpc.js'
-import {consortiumDrift} from '../consortium/list-providers.js'
+import {assessLiveness, type Liveness} from '../clique/assess-liveness.js'
+import {headBlock} from '../clique/chain-head.js'
+import {cliqueStatus} from '../clique/clique-status.js'
+import {cliqueSignersAt} from '../clique/signers-at.js'
 import {labelKeys, type ContainerEngine} from '../docker/container-engine.js'
 import {gethIpcEval} from '../geth/geth-ipc.js'
-import {listSealers} from '../sealers/list-sealers.js'
-import {loadNetwork, rpcUrlOf} from '../workspace/load-network.js'
 import {rpcNodeName} from '../workspace/network-keys.js'
+import {loadNetwork, rpcUrlOf} from '../workspace/load-network.js'
+import {consortiumDrift} from '../consortium/list-providers.js'
+import {listSealers} from '../sealers/list-sealers.js'
 import {findNetworkResources} from '../workspace/network-resources.js'
 
 export type SealerStatus = {
@@ -33,15 +36,7 @@ export type NetworkStatus = {
   /** Seconds since the head block's timestamp. */
   headAgeSeconds: number | null
   signers: Address[]
-  liveness: {
-    signers: number
-    /** Signers whose sealer runs and has at least one peer. */
-    online: number
-    /** floor(N/2)+1: Clique needs this many signers online to keep sealing. */
-    needed: number
-    stalled: boolean
-    reason: string | null
-  }
+  liveness: Liveness
   sealers: SealerStatus[]
   /**
    * Where the records disagree: the whitelist's sealing providers against the Clique
@@ -69,15 +64,11 @@ export async function readNetworkStatus(options: {dir: string; engine: Container
   let activity: Record<string, number> | null = null
   if (rpcContainer?.state === 'running') {
     try {
-      const head = await callJsonRpc<{number: string; timestamp: string}>(rpcUrl, 'eth_getBlockByNumber', [
-        'latest',
-        false,
-      ])
-      blockNumber = Number(head.number)
-      headAgeSeconds = Math.max(0, Math.round(Date.now() / 1000 - Number(head.timestamp)))
-      signers = (await callJsonRpc<string[]>(rpcUrl, 'clique_getSigners', ['latest'])).map((s) => getAddress(s))
-      const cliqueStatus = await callJsonRpc<{sealerActivity: Record<string, number>}>(rpcUrl, 'clique_status')
-      activity = Object.fromEntries(Object.entries(cliqueStatus.sealerActivity).map(([a, n]) => [a.toLowerCase(), n]))
+      const head = await headBlock(rpcUrl)
+      blockNumber = head.number
+      headAgeSeconds = Math.max(0, Math.round(Date.now() / 1000 - head.timestamp))
+      signers = await cliqueSignersAt(rpcUrl)
+      activity = (await cliqueStatus(rpcUrl)).sealerActivity
     } catch {
       // Reported as unreachable below; status never fails because the chain is down.
     }
@@ -108,23 +99,15 @@ export async function readNetworkStatus(options: {dir: string; engine: Container
   const networkState: NetworkStatus['state'] =
     existing === 0 ? 'not-created' : running === nodes.length ? 'running' : running === 0 ? 'stopped' : 'partial'
 
-  const needed = Math.floor(signers.length / 2) + 1
-  const online = sealers.filter((s) => s.isSigner && s.container === 'running' && (s.peers ?? 0) > 0).length
-  // A healthy chain's head is at most a couple of periods old; give slow machines slack.
-  const stallAfterSeconds = Math.max(3 * config.network.period, config.network.period + 15)
-  let reason: string | null = null
-  if (networkState === 'not-created') reason = 'the network has not been created: run `medrec network up`'
-  else if (networkState === 'stopped') reason = 'the network is stopped: run `medrec network up`'
-  else if (online < needed)
-    reason = `only ${online} of ${signers.length} signers are online; Clique needs ${needed} (floor(N/2)+1) to seal`
-  else if (headAgeSeconds !== null && headAgeSeconds > stallAfterSeconds)
-    reason = `no block for ${headAgeSeconds} s (period ${config.network.period} s)`
-  else if (rpcContainer?.state === 'running' && blockNumber === null) reason = 'the RPC node does not answer'
-  const stalled =
-    reason !== null &&
-    networkState !== 'not-created' &&
-    networkState !== 'stopped' &&
-    (online < needed || (headAgeSeconds ?? 0) > stallAfterSeconds)
+  const liveness = assessLiveness({
+    networkState,
+    signerCount: signers.length,
+    sealers,
+    period: config.network.period,
+    headAgeSeconds,
+    rpcRunning: rpcContainer?.state === 'running',
+    blockNumber,
+  })
 
   return {
     name: config.network.name,
@@ -135,7 +118,7 @@ export async function readNetworkStatus(options: {dir: string; engine: Container
     blockNumber,
     headAgeSeconds,
     signers,
-    liveness: {signers: signers.length, online, needed, stalled, reason},
+    liveness,
     sealers,
     drift: blockNumber === null ? [] : await readDrift(options.dir, engine),
   }

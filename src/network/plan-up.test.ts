@@ -1,0 +1,187 @@
+import {describe, expect, it} from 'vitest'
+
+import {planUp, type DesiredNode, type UpObserved} from './plan-up.js'
+
+const desired: DesiredNode[] = [
+  {name: 'sealer-1', role: 'sealer', specHash: 'h1'},
+  {name: 'sealer-2', role: 'sealer', specHash: 'h2'},
+  {name: 'rpc', role: 'rpc', specHash: 'hr'},
+]
+
+/** A network whose every node runs with its current configuration, after its first start. */
+function running(overrides: Partial<UpObserved> = {}): UpObserved {
+  return {
+    containers: desired.map((n) => ({name: n.name, state: 'running', specHash: n.specHash})),
+    anyContainer: true,
+    networkExists: true,
+    volumes: desired.map((n) => n.name),
+    firstUpCompleted: true,
+    recordedVotes: false,
+    ...overrides,
+  }
+}
+
+const nothingExists: UpObserved = {
+  containers: [],
+  anyContainer: false,
+  networkExists: false,
+  volumes: [],
+  firstUpCompleted: false,
+  recordedVotes: false,
+}
+
+describe('planUp', () => {
+  it('plans a first start: resources, volumes, containers, then every node alone until every sealer mines', () => {
+    // Given nothing in Docker and no first start recorded
+    const plan = planUp({nodes: desired}, nothingExists)
+    // Then everything is created, the keyless node starts first, and the first start is marked at the end
+    expect(plan.action).toBe('created')
+    expect(plan.firstUp).toBe(true)
+    expect(plan.nodes).toEqual({'sealer-1': 'create', 'sealer-2': 'create', rpc: 'create'})
+    expect(plan.steps).toEqual([
+      {type: 'record-addresses'},
+      {type: 'create-resources', network: true, volumes: ['sealer-1', 'sealer-2', 'rpc']},
+      {type: 'init-volumes', nodes: ['sealer-1', 'sealer-2', 'rpc']},
+      {type: 'create-containers', nodes: ['sealer-1', 'sealer-2', 'rpc']},
+      {type: 'start-whole-network', order: ['rpc', 'sealer-1', 'sealer-2']},
+      {type: 'await-ready'},
+      {type: 'mark-first-up'},
+    ])
+  })
+
+  it('resumes an interrupted first start, keeping the network and volumes it made', () => {
+    // Given a first up that made the Docker network, one volume and a leftover init container
+    const plan = planUp(
+      {nodes: desired},
+      {...nothingExists, anyContainer: true, networkExists: true, volumes: ['sealer-1']},
+    )
+    // Then it is an update (something existed), creates only what is missing, and still starts the whole network
+    expect(plan.action).toBe('updated')
+    expect(plan.firstUp).toBe(true)
+    expect(plan.steps[1]).toEqual({type: 'create-resources', network: false, volumes: ['sealer-2', 'rpc']})
+    expect(plan.steps).toContainEqual({type: 'start-whole-network', order: ['rpc', 'sealer-1', 'sealer-2']})
+    expect(plan.steps.at(-1)).toEqual({type: 'mark-first-up'})
+    // And nodes are not "joining": there is nothing running to join
+    expect(plan.steps.some((s) => s.type === 'introduce' || s.type === 'connect')).toBe(false)
+  })
+
+  it('leaves a running network whose configuration has not changed unchanged, and only waits for it', () => {
+    const plan = planUp({nodes: desired}, running())
+    expect(plan.action).toBe('unchanged')
+    expect(plan.firstUp).toBe(false)
+    expect(plan.nodes).toEqual({'sealer-1': 'nothing', 'sealer-2': 'nothing', rpc: 'nothing'})
+    expect(plan.steps).toEqual([{type: 'await-ready'}])
+  })
+
+  it('re-issues recorded votes after the wait', () => {
+    expect(planUp({nodes: desired}, running({recordedVotes: true})).steps).toEqual([
+      {type: 'await-ready'},
+      {type: 'reissue-votes'},
+    ])
+  })
+
+  it('recreates only the container whose configuration changed, and starts it alone', () => {
+    // Given sealer-2's spec hash changed (e.g. a new gas limit)
+    const changed = desired.map((n) => (n.name === 'sealer-2' ? {...n, specHash: 'h2-new'} : n))
+    const plan = planUp({nodes: changed}, running())
+    // Then only sealer-2 is replaced and started; the others are untouched
+    expect(plan.action).toBe('updated')
+    expect(plan.nodes).toEqual({'sealer-1': 'nothing', 'sealer-2': 'recreate', rpc: 'nothing'})
+    expect(plan.steps).toEqual([
+      {type: 'record-addresses'},
+      {type: 'remove-containers', nodes: ['sealer-2']},
+      {type: 'create-containers', nodes: ['sealer-2']},
+      {type: 'start', nodes: ['sealer-2']},
+      {type: 'await-ready'},
+    ])
+  })
+
+  it('lets a new sealer join a running network: introduced before it starts, dialled after', () => {
+    // Given a third sealer added to the configuration
+    const withNew = [...desired.slice(0, 2), {name: 'sealer-3', role: 'sealer' as const, specHash: 'h3'}, desired[2]!]
+    const plan = planUp({nodes: withNew}, running())
+    // Then it joins: a volume and container of its own, the running members trust it, it starts, they dial it
+    expect(plan.action).toBe('updated')
+    expect(plan.nodes['sealer-3']).toBe('join')
+    expect(plan.steps).toEqual([
+      {type: 'record-addresses'},
+      {type: 'create-resources', network: false, volumes: ['sealer-3']},
+      {type: 'init-volumes', nodes: ['sealer-3']},
+      {type: 'create-containers', nodes: ['sealer-3']},
+      {type: 'introduce', joining: ['sealer-3'], members: ['sealer-1', 'sealer-2', 'rpc']},
+      {type: 'start', nodes: ['sealer-3']},
+      {type: 'connect', joining: ['sealer-3'], members: ['sealer-1', 'sealer-2', 'rpc']},
+      {type: 'await-ready'},
+    ])
+  })
+
+  it('starts a stopped network as a whole: each node alone until every sealer mines, then connected', () => {
+    const stopped = running({containers: desired.map((n) => ({name: n.name, state: 'exited', specHash: n.specHash}))})
+    const plan = planUp({nodes: desired}, stopped)
+    expect(plan.action).toBe('started')
+    expect(plan.nodes).toEqual({'sealer-1': 'start', 'sealer-2': 'start', rpc: 'start'})
+    expect(plan.steps).toEqual([
+      {type: 'record-addresses'},
+      {type: 'start-whole-network', order: ['rpc', 'sealer-1', 'sealer-2']},
+      {type: 'await-ready'},
+    ])
+  })
+
+  it('starts only the stopped nodes of a network that partly runs', () => {
+    const partly = running({
+      containers: desired.map((n) => ({
+        name: n.name,
+        state: n.name === 'sealer-1' ? 'exited' : 'running',
+        specHash: n.specHash,
+      })),
+    })
+    const plan = planUp({nodes: desired}, partly)
+    expect(plan.action).toBe('started')
+    expect(plan.steps).toEqual([
+      {type: 'record-addresses'},
+      {type: 'start', nodes: ['sealer-1']},
+      {type: 'await-ready'},
+    ])
+  })
+
+  it('does not introduce a recreated or stopped node as a member to a joining one', () => {
+    // Given sealer-1 changed and sealer-2 stopped while sealer-3 joins
+    const nodes = [
+      {...desired[0]!, specHash: 'h1-new'},
+      desired[1]!,
+      {name: 'sealer-3', role: 'sealer' as const, specHash: 'h3'},
+      desired[2]!,
+    ]
+    const observed = running({
+      containers: desired.map((n) => ({
+        name: n.name,
+        state: n.name === 'sealer-2' ? 'exited' : 'running',
+        specHash: n.specHash,
+      })),
+    })
+    const plan = planUp({nodes}, observed)
+    // Then only the RPC node, which keeps running, introduces and dials it
+    expect(plan.steps).toContainEqual({type: 'introduce', joining: ['sealer-3'], members: ['rpc']})
+    expect(plan.steps).toContainEqual({type: 'start', nodes: ['sealer-1', 'sealer-2', 'sealer-3']})
+    expect(plan.nodes).toEqual({'sealer-1': 'recreate', 'sealer-2': 'start', 'sealer-3': 'join', rpc: 'nothing'})
+  })
+
+  it('removes a voted-out sealer alone when scoped to it, without waiting, the running others forgetting it', () => {
+    // Given sealer-2 to remove, and sealer-1 stopped meanwhile (out of scope: left as it is)
+    const observed = running({
+      containers: desired.map((n) => ({
+        name: n.name,
+        state: n.name === 'sealer-1' ? 'exited' : 'running',
+        specHash: n.specHash,
+      })),
+    })
+    const plan = planUp({nodes: desired, remove: ['sealer-2'], only: ['sealer-2'], awaitReady: false}, observed)
+    // Then only sealer-2 goes; the running RPC node forgets it; nothing starts
+    expect(plan.action).toBe('updated')
+    expect(plan.nodes).toEqual({'sealer-1': 'nothing', 'sealer-2': 'remove', rpc: 'nothing'})
+    expect(plan.steps).toEqual([
+      {type: 'record-addresses'},
+      {type: 'remove-nodes', nodes: ['sealer-2'], members: ['rpc']},
+    ])
+  })
+})

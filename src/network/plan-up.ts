@@ -1,0 +1,161 @@
+/** A node as the configuration wants it: its role and the hash of its container's spec. */
+export type DesiredNode = {name: string; role: 'sealer' | 'rpc'; specHash: string}
+
+/** A node's container as Docker shows it (sealer and RPC containers only). */
+export type ObservedNode = {name: string; state: string; specHash: string | undefined}
+
+export type UpDesired = {
+  /** Every node the configuration names, sealers first, the RPC node last. */
+  nodes: DesiredNode[]
+  /** Nodes to take out of the network (a sealer voted out): container and volume go. */
+  remove?: string[]
+  /**
+   * Only these nodes may change (like `docker compose up SERVICE`): the others stay as
+   * they are, whatever their state. Default: every node.
+   */
+  only?: string[]
+  /** Wait until the network is ready, then re-issue recorded votes (default true). */
+  awaitReady?: boolean
+}
+
+export type UpObserved = {
+  containers: ObservedNode[]
+  /** Whether any container of this network exists at all (also a leftover `geth init` one). */
+  anyContainer: boolean
+  /** The Docker network exists. */
+  networkExists: boolean
+  /** Nodes whose volume exists. */
+  volumes: string[]
+  /** state.json records a completed first start. */
+  firstUpCompleted: boolean
+  /** state.json records Clique votes to keep cast. */
+  recordedVotes: boolean
+}
+
+/** What `up` does to one node. */
+export type NodeAction = 'create' | 'recreate' | 'start' | 'join' | 'remove' | 'nothing'
+
+/** One step of a plan, executed in order by applyUp. */
+export type UpStep =
+  /** Record the subnet, addresses and genesis hash in state.json. */
+  | {type: 'record-addresses'}
+  | {type: 'create-resources'; network: boolean; volumes: string[]}
+  /** Keys, genesis and config.toml into each new volume, then `geth init`. */
+  | {type: 'init-volumes'; nodes: string[]}
+  /** Like compose: a container whose configuration changed is replaced; its volume (the chain) stays. */
+  | {type: 'remove-containers'; nodes: string[]}
+  | {type: 'create-containers'; nodes: string[]}
+  /** Running members trust the joining nodes before they start, and keep them in config.toml. */
+  | {type: 'introduce'; joining: string[]; members: string[]}
+  /**
+   * Every node starts (a new or a stopped network): each alone until every sealer mines,
+   * then connected, in this order (the keyless node first: it dials every sealer).
+   */
+  | {type: 'start-whole-network'; order: string[]}
+  /** Some nodes of a running network start, all at once. */
+  | {type: 'start'; nodes: string[]}
+  /** Running members dial the joining nodes once these run. */
+  | {type: 'connect'; joining: string[]; members: string[]}
+  /** Stop and remove these nodes' containers and volumes; the running members forget them. */
+  | {type: 'remove-nodes'; nodes: string[]; members: string[]}
+  | {type: 'await-ready'}
+  /** geth forgets Clique proposals on restart: cast the recorded votes again. */
+  | {type: 'reissue-votes'}
+  | {type: 'mark-first-up'}
+
+export type UpPlan = {
+  /**
+   * created: first start; updated: containers added, replaced or removed; started: stopped
+   * ones restarted; unchanged: already running.
+   */
+  action: 'created' | 'updated' | 'started' | 'unchanged'
+  /** A first start (none completed yet): a failure or an interrupt removes everything it made. */
+  firstUp: boolean
+  /** What happens to each node, by name. */
+  nodes: Record<string, NodeAction>
+  steps: UpStep[]
+}
+
+/**
+ * Decides what `up` must do, from plain data: which containers to create, replace, start
+ * or remove, and in which order. Pure, so every case is tested without Docker.
+ */
+export function planUp(desired: UpDesired, observed: UpObserved): UpPlan {
+  const removing = new Set(desired.remove ?? [])
+  const inScope = (name: string) => desired.only === undefined || desired.only.includes(name)
+  const nodes = desired.nodes.filter((n) => !removing.has(n.name))
+  const seen = new Map(observed.containers.map((c) => [c.name, c]))
+  const toCreate = nodes.filter((n) => !seen.has(n.name) && inScope(n.name))
+  const toRecreate = nodes.filter(
+    (n) => seen.has(n.name) && seen.get(n.name)!.specHash !== n.specHash && inScope(n.name),
+  )
+  const toRemove = [...removing].filter((name) => inScope(name))
+  // A node's container state once created or replaced (a new container is 'created').
+  const stateAfter = (n: DesiredNode) =>
+    toCreate.includes(n) || toRecreate.includes(n) ? 'created' : (seen.get(n.name)?.state ?? 'missing')
+  const notRunning = nodes.filter((n) => inScope(n.name) && stateAfter(n) !== 'running')
+  const firstUp = !observed.firstUpCompleted
+
+  const action: UpPlan['action'] =
+    toCreate.length === nodes.length && !observed.anyContainer
+      ? 'created'
+      : toRecreate.length > 0 || toCreate.length > 0 || toRemove.length > 0
+        ? 'updated'
+        : notRunning.length > 0
+          ? 'started'
+          : 'unchanged'
+
+  const steps: UpStep[] = []
+  if (action !== 'unchanged') steps.push({type: 'record-addresses'})
+  if (toCreate.length > 0) {
+    const volumes = toCreate.map((n) => n.name).filter((name) => !observed.volumes.includes(name))
+    steps.push({type: 'create-resources', network: !observed.networkExists, volumes})
+    steps.push({type: 'init-volumes', nodes: names(toCreate)})
+  }
+  if (toRecreate.length > 0) steps.push({type: 'remove-containers', nodes: names(toRecreate)})
+  const missing = [...toCreate, ...toRecreate]
+  if (missing.length > 0)
+    steps.push({type: 'create-containers', nodes: names(nodes.filter((n) => missing.includes(n)))})
+  // New nodes joining a network that runs: the running nodes must trust them before they
+  // start (a refused dial is retried only after 35 s), and dial them once they run.
+  const joining = observed.anyContainer ? toCreate : []
+  const members = nodes.filter((n) => !toCreate.includes(n) && stateAfter(n) === 'running')
+  const introduces = joining.length > 0 && members.length > 0
+  if (introduces) steps.push({type: 'introduce', joining: names(joining), members: names(members)})
+  if (notRunning.length === nodes.length && nodes.length > 0) {
+    const order = [...nodes.filter((n) => n.role === 'rpc'), ...nodes.filter((n) => n.role !== 'rpc')]
+    steps.push({type: 'start-whole-network', order: names(order)})
+  } else if (notRunning.length > 0) {
+    steps.push({type: 'start', nodes: names(notRunning)})
+  }
+  if (introduces) steps.push({type: 'connect', joining: names(joining), members: names(members)})
+  if (toRemove.length > 0) {
+    // Every other running node forgets them (also one no longer configured).
+    const staying = observed.containers.filter((c) => c.state === 'running' && !removing.has(c.name)).map((c) => c.name)
+    steps.push({type: 'remove-nodes', nodes: toRemove, members: staying})
+  }
+  if (desired.awaitReady ?? true) {
+    steps.push({type: 'await-ready'})
+    if (observed.recordedVotes) steps.push({type: 'reissue-votes'})
+  }
+  if (firstUp) steps.push({type: 'mark-first-up'})
+
+  const perNode: Record<string, NodeAction> = {}
+  for (const n of nodes) {
+    perNode[n.name] = toCreate.includes(n)
+      ? joining.includes(n)
+        ? 'join'
+        : 'create'
+      : toRecreate.includes(n)
+        ? 'recreate'
+        : notRunning.includes(n)
+          ? 'start'
+          : 'nothing'
+  }
+  for (const name of toRemove) perNode[name] = 'remove'
+  return {action, firstUp, nodes: perNode, steps}
+}
+
+function names(nodes: DesiredNode[]): string[] {
+  return nodes.map((n) => n.name)
+}
