@@ -27,7 +27,10 @@ export class BlockSignerScan {
    * Visits blocks up to `head`; stops at, and returns, the first block for which `visit`
    * returns true (that block is visited again by the next call). Undefined when none did.
    */
-  async scanTo(head: number, visit: (block: number, signer: Address) => boolean | void): Promise<number | undefined> {
+  async scanTo(
+    head: number,
+    visit: (block: number, signer: Address) => boolean | undefined,
+  ): Promise<number | undefined> {
     for (; this.next <= head; this.next++) {
       if (visit(this.next, await signerOfBlock(this.rpcUrl, this.next, this.timeoutMs)) === true) return this.next
     }
