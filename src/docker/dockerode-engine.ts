@@ -377,15 +377,33 @@ export class DockerodeEngine implements ContainerEngine {
   }
 
   async createNetwork(spec: {name: string; subnet: string; labels: Record<string, string>}): Promise<string> {
-    const network = await this.call(`create network ${spec.name}`, () =>
-      this.docker.createNetwork({
-        Name: spec.name,
-        Driver: 'bridge',
-        CheckDuplicate: true,
-        Labels: spec.labels,
-        IPAM: {Driver: 'default', Config: [{Subnet: spec.subnet}]},
-      }),
-    )
+    const network = await this.call(`create network ${spec.name}`, async () => {
+      try {
+        return await this.docker.createNetwork({
+          Name: spec.name,
+          Driver: 'bridge',
+          CheckDuplicate: true,
+          Labels: spec.labels,
+          IPAM: {Driver: 'default', Config: [{Subnet: spec.subnet}]},
+        })
+      } catch (error) {
+        // Docker says so only in its message (HTTP 403 "Pool overlaps with other one on this
+        // address space"): another network took the subnet since it was found free, e.g. a
+        // second `network up` on the same engine. Named here, once, so callers decide by code.
+        const message = (error as {json?: {message?: string}}).json?.message ?? (error as Error).message
+        if (/pool overlaps/i.test(message)) {
+          throw new MedrecError(
+            errorCodes.SUBNET_TAKEN,
+            `Subnet ${spec.subnet} is already used by another Docker network.`,
+            {
+              hint: 'Set network.subnet in medrec.yaml to a free /24, or run `medrec network up` again.',
+              cause: error,
+            },
+          )
+        }
+        throw error
+      }
+    })
     return network.id
   }
 

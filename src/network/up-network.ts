@@ -235,7 +235,7 @@ function containerSpecFor(loaded: LoadedNetwork, plan: NodePlan): ContainerSpec 
 /** Brings the network up: creates it the first time, restarts it when stopped, leaves it when running. */
 export async function upNetwork(options: UpNetworkOptions): Promise<UpNetworkResult> {
   const started = Date.now()
-  const {plan, context, initialised, applied} = await reconcileNetwork(options, {})
+  const {plan, context, initialised, applied} = await reconcileWithFreeSubnet(options)
   const {network} = context
   const {config} = network
   const names = resourceNames(config.network.name)
@@ -271,6 +271,30 @@ export async function removeNetworkNodes(options: {
     {dir: options.dir, engine: options.engine},
     {remove: options.nodes, only: options.nodes, awaitReady: false},
   )
+}
+
+/** How often a first start looks for another free subnet when one it chose was taken meanwhile. */
+const subnetAttempts = 3
+
+/**
+ * reconcileNetwork, tried again when a subnet the tool chose itself was taken between
+ * finding it free and creating the Docker network (two `network up` on one engine at once).
+ * The failed first start has rolled back and forgotten that subnet, so the next attempt
+ * observes the other network and picks another. A subnet from medrec.yaml or state.json is
+ * never swapped: that error goes to the user.
+ */
+async function reconcileWithFreeSubnet(options: UpNetworkOptions) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await reconcileNetwork(options, {})
+    } catch (error) {
+      if (!(error instanceof MedrecError) || error.code !== errorCodes.SUBNET_TAKEN || attempt >= subnetAttempts) {
+        throw error
+      }
+      const network = await loadNetwork(options.dir)
+      if (network.config.network.subnet !== undefined || network.state.subnet !== undefined) throw error
+    }
+  }
 }
 
 /** Observes Docker and the network's files, plans (planUp), and applies the plan (applyUp). */
