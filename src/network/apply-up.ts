@@ -38,6 +38,8 @@ export type ApplyUpResult = {
   /** Absent when the plan did not wait (a removal). */
   ready?: WaitForNetworkResult
   votes: ReconcileReport
+  /** The order a whole-network start connected the nodes in (each dialled the later ones). */
+  connectedInOrder?: string[]
 }
 
 const stopTimeoutSeconds = 60
@@ -228,6 +230,7 @@ async function applyStep(
           }),
         (r) => `every sealer sealing ${(r.miningAfterMs / 1000).toFixed(1)} s after the start`,
       )
+      result.connectedInOrder = step.order
       // From now on every node keeps every other as a static peer, for its next start.
       await settleAll(
         nodes.map((n) =>
@@ -290,6 +293,18 @@ async function applyStep(
     }
     case 'await-ready': {
       result.ready = await awaitReady(context, clock())
+      const order = result.connectedInOrder
+      if (order) {
+        // Every link exists now: each node also records the nodes that dialled it as static
+        // peers (a connected peer is not dialled), so either side redials a lost link, as
+        // after a restart from config.toml.
+        await settleAll(
+          order.slice(1).map((name, index) => {
+            const dials = order.slice(0, index + 1).map((earlier) => `admin.addPeer("${enodes.get(earlier)}")`)
+            return gethIpcEval(engine, containerId(name), name, `[${dials.join(', ')}]`)
+          }),
+        )
+      }
       return
     }
     case 'reissue-votes': {

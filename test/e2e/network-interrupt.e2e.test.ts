@@ -3,7 +3,7 @@ import {fileURLToPath} from 'node:url'
 import {execa} from 'execa'
 import {describe, expect, it} from 'vitest'
 
-import {docker, dockerObjectsOf, eventually, initE2eNetwork, throwawayNetworks} from '../helpers/e2e-network.js'
+import {docker, dockerObjectsOf, initE2eNetwork, throwawayNetworks} from '../helpers/e2e-network.js'
 import {e2ePrerequisites} from '../helpers/e2e-prerequisites.js'
 import {runMedrec} from '../helpers/run-medrec.js'
 
@@ -16,6 +16,21 @@ const created = throwawayNetworks()
 function startUp(dir: string) {
   const args = [bin, 'network', 'up', '--dir', dir, '--json']
   return execa(process.execPath, args, {reject: false, env: {FORCE_COLOR: '0'}, stdin: 'ignore'})
+}
+
+type UpProcess = ReturnType<typeof startUp>
+
+/** Polls `check` while `up` runs; fails with up's output if it ends first (say, a port taken meanwhile). */
+async function whileUpRuns(up: UpProcess, what: string, check: () => Promise<boolean>, timeoutMs: number) {
+  let ended: {exitCode?: number; stdout: unknown; stderr: unknown} | undefined
+  void up.then((result) => (ended = result))
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    if (await check().catch(() => false)) return
+    if (ended) throw new Error(`network up ended (${ended.exitCode}) before ${what}:\n${ended.stdout}\n${ended.stderr}`)
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
 }
 
 /** The network's node containers (not the short-lived `geth init` ones) and their states. */
@@ -32,8 +47,7 @@ describe.skipIf(!prerequisites.ok)('an interrupted first network up', () => {
     const net = await initE2eNetwork('e2e-sigint')
     created.push(net.name)
     const up = startUp(net.dir)
-    const containersExist = async () => ((await nodeContainers(net.name)).length > 0 ? true : undefined)
-    await eventually('node containers to exist', containersExist, 60_000)
+    await whileUpRuns(up, 'node containers to exist', async () => (await nodeContainers(net.name)).length > 0, 60_000)
 
     // When the user presses Ctrl-C
     up.kill('SIGINT')
@@ -50,11 +64,12 @@ describe.skipIf(!prerequisites.ok)('an interrupted first network up', () => {
     const net = await initE2eNetwork('e2e-sigterm')
     created.push(net.name)
     const up = startUp(net.dir)
-    await eventually(
+    await whileUpRuns(
+      up,
       'every node to run',
       async () => {
         const nodes = await nodeContainers(net.name)
-        return nodes.length === 4 && nodes.every((n) => n.state === 'running') ? true : undefined
+        return nodes.length === 4 && nodes.every((n) => n.state === 'running')
       },
       90_000,
     )
