@@ -12,10 +12,13 @@ import {
 import {consortiumAbi} from '../contracts/abi/consortium.js'
 import {registrarAbi} from '../contracts/abi/registrar.js'
 import type {ContractArtifact} from '../contracts/compile-contracts.js'
-import {codeMatchesArtifact, deployArtifact} from '../contracts/deploy-contracts.js'
+import {deployArtifact, hasMatchingCode} from '../contracts/deploy-contracts.js'
 import {explainContractError} from '../contracts/send-contract-transaction.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
+
+const consortiumRedeployHint =
+  'The sources changed since that deployment; drop the stored Consortium and Registrar addresses to deploy afresh.'
 
 type Clients = {
   walletClient: WalletClient<Transport, Chain | undefined, Account>
@@ -57,7 +60,8 @@ export async function establishConsortium(
   }
 
   let consortium =
-    options.existing && (await hasCode(publicClient, options.existing, options.artifact))
+    options.existing &&
+    (await hasMatchingCode(publicClient, options.existing, options.artifact, consortiumRedeployHint))
       ? getAddress(options.existing)
       : undefined
   const governance = getAddress(await read('governance'))
@@ -117,23 +121,4 @@ export async function establishConsortium(
     chain: walletClient.chain,
   })
   return {consortium, deployed, registeredFounders}
-}
-
-async function hasCode(
-  publicClient: PublicClient<Transport, Chain | undefined>,
-  address: Address,
-  artifact: ContractArtifact,
-): Promise<boolean> {
-  const code = await publicClient.getCode({address})
-  if (code === undefined || code === '0x') return false
-  if (codeMatchesArtifact(code, artifact)) return true
-  throw new MedrecError(
-    errorCodes.DEPLOY_FAILED,
-    `The Consortium at ${address} runs different code than the compiled contract.`,
-    {
-      hint:
-        'The sources changed since that deployment; drop the stored ' +
-        'Consortium and Registrar addresses to deploy afresh.',
-    },
-  )
 }

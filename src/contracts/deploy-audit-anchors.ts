@@ -13,7 +13,7 @@ import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
 import {auditAnchorsAbi} from './abi/audit-anchors.js'
 import type {ContractArtifact} from './compile-contracts.js'
-import {codeMatchesArtifact, deployArtifact} from './deploy-contracts.js'
+import {deployArtifact, hasMatchingCode} from './deploy-contracts.js'
 
 /**
  * Deploys AuditAnchors bound to `registrar`, or reuses `existing` when its code matches
@@ -30,36 +30,25 @@ export async function deployAuditAnchors(options: {
   onDeployed?: (address: Address) => void
 }): Promise<{address: Address; deployed: boolean}> {
   const {publicClient, existing} = options
-  if (existing !== undefined) {
-    const code = await publicClient.getCode({address: existing})
-    if (code !== undefined && code !== '0x') {
-      if (!codeMatchesArtifact(code, options.artifact)) {
-        throw new MedrecError(
-          errorCodes.DEPLOY_FAILED,
-          `AuditAnchors at ${existing} runs different code than the compiled contract.`,
-          {
-            hint:
-              'The sources changed since that deployment, or the address belongs to something else. Drop the stored ' +
-              'AuditAnchors address to deploy afresh (earlier anchors stay readable at the old address).',
-          },
-        )
-      }
-      const trusted = await publicClient.readContract({
-        address: existing,
-        abi: auditAnchorsAbi,
-        functionName: 'registrar',
-      })
-      if (getAddress(trusted) !== getAddress(options.registrar)) {
-        throw new MedrecError(
-          errorCodes.DEPLOY_FAILED,
-          `AuditAnchors at ${existing} trusts the Registrar ${trusted}, not ${options.registrar}.`,
-          {
-            hint: 'Drop the stored AuditAnchors address to deploy one for this Registrar.',
-          },
-        )
-      }
-      return {address: getAddress(existing), deployed: false}
+  const hint =
+    'The sources changed since that deployment, or the address belongs to something else. Drop the stored ' +
+    'AuditAnchors address to deploy afresh (earlier anchors stay readable at the old address).'
+  if (existing !== undefined && (await hasMatchingCode(publicClient, existing, options.artifact, hint))) {
+    const trusted = await publicClient.readContract({
+      address: existing,
+      abi: auditAnchorsAbi,
+      functionName: 'registrar',
+    })
+    if (getAddress(trusted) !== getAddress(options.registrar)) {
+      throw new MedrecError(
+        errorCodes.DEPLOY_FAILED,
+        `AuditAnchors at ${existing} trusts the Registrar ${trusted}, not ${options.registrar}.`,
+        {
+          hint: 'Drop the stored AuditAnchors address to deploy one for this Registrar.',
+        },
+      )
     }
+    return {address: getAddress(existing), deployed: false}
   }
   const {address} = await deployArtifact({...options, args: [options.registrar], onSent: options.onSent})
   options.onDeployed?.(address)

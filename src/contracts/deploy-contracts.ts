@@ -114,10 +114,16 @@ function registrarArgs(
   return [options.governance ?? options.walletClient.account.address, addresses.Relationship, addresses.Summary]
 }
 
-async function hasMatchingCode(
+/**
+ * Whether a stored deployment can be reused: false when nothing is there (a reset chain),
+ * true when its code is the compiled contract's; anything else is refused, never overwritten.
+ */
+export async function hasMatchingCode(
   publicClient: PublicClient<Transport, Chain | undefined>,
   address: Address,
   artifact: ContractArtifact,
+  hint = 'The sources changed since that deployment, or the address belongs to something else. ' +
+    'Drop the stored address to deploy afresh.',
 ): Promise<boolean> {
   const code = await publicClient.getCode({address})
   if (code === undefined || code === '0x') return false
@@ -125,11 +131,7 @@ async function hasMatchingCode(
   throw new MedrecError(
     errorCodes.DEPLOY_FAILED,
     `${artifact.contractName} at ${address} runs different code than the compiled contract.`,
-    {
-      hint:
-        'The sources changed since that deployment, or the address belongs ' +
-        'to something else. Drop the stored address to deploy afresh.',
-    },
+    {hint},
   )
 }
 
