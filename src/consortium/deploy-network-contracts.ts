@@ -60,6 +60,19 @@ export async function deployNetworkContracts(options: {
   const save = () => {
     saving = saving.then(() => writeNetworkState(network.paths, network.state))
   }
+  // A sent deployment is recorded at once: if the tool stops before it is mined, the next
+  // run adopts that contract instead of deploying a second one.
+  const recordDeployment = (name: string) => ({
+    onSent: (txHash: Hex) => {
+      network.state.pendingDeployments[name] = txHash
+      save()
+    },
+    onDeployed: (address: Address) => {
+      network.state.contracts[name] = address
+      delete network.state.pendingDeployments[name]
+      save()
+    },
+  })
   const result = await runStep(
     progress,
     'deploy',
@@ -72,17 +85,8 @@ export async function deployNetworkContracts(options: {
         existing,
         onProgress: (event) => {
           update(`${event.name}: ${event.type}`)
-          // A sent deployment is recorded at once: if the tool stops before it is mined,
-          // the next run adopts that contract instead of deploying a second one.
-          if (event.type === 'sent') {
-            network.state.pendingDeployments[event.name] = event.txHash
-            save()
-          }
-          if (event.type === 'deployed') {
-            network.state.contracts[event.name] = event.address
-            delete network.state.pendingDeployments[event.name]
-            save()
-          }
+          if (event.type === 'sent') recordDeployment(event.name).onSent(event.txHash)
+          if (event.type === 'deployed') recordDeployment(event.name).onDeployed(event.address)
         },
       }),
     (r) => (r.deployed.length === 0 ? 'already deployed' : `deployed ${r.deployed.join(', ')}`),
@@ -124,15 +128,7 @@ export async function deployNetworkContracts(options: {
         artifact: compiled.artifacts.Consortium!,
         founders,
         existing: (existing as Record<string, Address | undefined>).Consortium,
-        onSent: (txHash) => {
-          network.state.pendingDeployments.Consortium = txHash
-          save()
-        },
-        onDeployed: (address) => {
-          network.state.contracts.Consortium = address
-          delete network.state.pendingDeployments.Consortium
-          save()
-        },
+        ...recordDeployment('Consortium'),
       })
       await saving
       return established
@@ -153,15 +149,7 @@ export async function deployNetworkContracts(options: {
         registrar: result.addresses.Registrar,
         artifact: compiled.artifacts.AuditAnchors!,
         existing: (existing as Record<string, Address | undefined>).AuditAnchors,
-        onSent: (txHash) => {
-          network.state.pendingDeployments.AuditAnchors = txHash
-          save()
-        },
-        onDeployed: (address) => {
-          network.state.contracts.AuditAnchors = address
-          delete network.state.pendingDeployments.AuditAnchors
-          save()
-        },
+        ...recordDeployment('AuditAnchors'),
       })
       await saving
       return done
