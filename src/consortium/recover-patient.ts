@@ -1,12 +1,13 @@
 import {getAddress, zeroAddress, zeroHash, type Address, type Hex} from 'viem'
 
+import {checkAccountReference} from '../accounts/account-reference.js'
+import {resolveAccount} from '../accounts/accounts.js'
 import {resolveIdentity, resolvePatientIdentity} from '../contracts/identity-reference.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
 import {isoFromChainSeconds, kindName} from '../registrar/participant-kinds.js'
 import {resolveProviderReference} from '../registrar/provider-reference.js'
 import {openConsortium} from './consortium-contracts.js'
-import {parseAccountReference, resolveAccountReference} from './consortium-inputs.js'
 import {requireVoter, voteOnce, type ConsortiumVoteOutcome} from './consortium-votes.js'
 
 export type RecoverPatientParameters = {
@@ -55,11 +56,11 @@ export async function recoverPatient(options: RecoverPatientParameters): Promise
       hint: 'Use the identity `medrec registrar show` prints.',
     })
   }
-  const toReference = parseAccountReference(options.to, '--to')
+  checkAccountReference(options.to, '--to')
   const context = await openConsortium(options.dir)
   const {registrar} = context.contracts
   const paths = context.network.paths
-  const to = await resolveAccountReference(paths, toReference, '--to')
+  const to = await resolveAccount(paths, options.to, '--to')
   const voter = await requireVoter(context, options.as)
   const id =
     provider === undefined

@@ -1,10 +1,12 @@
 import {getAddress, zeroHash, type Address, type Hex} from 'viem'
 
+import {checkAccountReference} from '../accounts/account-reference.js'
+import {resolveAccount} from '../accounts/accounts.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
 import {kindName} from '../registrar/participant-kinds.js'
 import {openConsortium} from './consortium-contracts.js'
-import {parseAccountReference, parseStewardReference, resolveAccountReference} from './consortium-inputs.js'
+import {parseStewardReference} from './consortium-inputs.js'
 import {providerNames, requireVoter, voteOnce, type ConsortiumVoteOutcome} from './consortium-votes.js'
 
 export type RecoverStewardParameters = {
@@ -34,10 +36,10 @@ export type RecoverStewardReturnType = ConsortiumVoteOutcome & {
  */
 export async function recoverSteward(options: RecoverStewardParameters): Promise<RecoverStewardReturnType> {
   const steward = parseStewardReference(options.steward)
-  const toReference = parseAccountReference(options.to, '--to')
+  checkAccountReference(options.to, '--to')
   const context = await openConsortium(options.dir)
   const {registrar} = context.contracts
-  const to = await resolveAccountReference(context.network.paths, toReference, '--to')
+  const to = await resolveAccount(context.network.paths, options.to, '--to')
   const voter = await requireVoter(context, options.as)
   const label = steward.name ?? (await providerNames(context)).get(steward.id) ?? steward.id
 

@@ -1,9 +1,9 @@
 import {getAddress, zeroAddress, type Address} from 'viem'
 
+import {checkAccountReference} from '../accounts/account-reference.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
 import {openConsortium} from './consortium-contracts.js'
-import {parseAccountReference} from './consortium-inputs.js'
 import {requireVoter, voteOnce, type ConsortiumVoteOutcome} from './consortium-votes.js'
 
 export type TransferGovernanceParameters = {
@@ -32,14 +32,14 @@ export type TransferGovernanceReturnType = ConsortiumVoteOutcome & {
  * Registrar.acceptGovernance. The zero address cancels a pending handover.
  */
 export async function transferGovernance(options: TransferGovernanceParameters): Promise<TransferGovernanceReturnType> {
-  const reference = parseAccountReference(options.next, 'NEXT', {allowZero: true})
-  if (!('address' in reference)) {
+  checkAccountReference(options.next, 'NEXT', {allowZero: true})
+  if (!/^0x/i.test(options.next)) {
     const message = `NEXT "${options.next}" must be the successor contract's address.`
     throw new MedrecError(errorCodes.INVALID_ARGUMENT, message, {
       hint: 'Governance goes only to a contract (0x and 40 hex digits); the zero address cancels a pending handover.',
     })
   }
-  const next = reference.address
+  const next = getAddress(options.next)
   const context = await openConsortium(options.dir)
   const {consortium, registrar} = context.contracts
   const voter = await requireVoter(context, options.as)

@@ -1,14 +1,10 @@
 import {getAddress, parseEventLogs, type Address, type Hash, type Hex} from 'viem'
 
+import {checkAccountReference} from '../accounts/account-reference.js'
 import {registrarAbi} from '../contracts/abi/registrar.js'
 import {openRegistrar, signerFor} from './open-registrar.js'
 import {isoFromChainSeconds} from './participant-kinds.js'
-import {
-  checkAccountReference,
-  checkPatientReference,
-  resolveRecoveryAccount,
-  resolveRecoveryPatient,
-} from './recovery-input.js'
+import {checkPatientReference, resolveRecoveryAccount, resolveRecoveryPatient} from './recovery-input.js'
 import {sendRegistrarTransaction} from './send-registrar-transaction.js'
 
 export type ApproveRecoveryOptions = {

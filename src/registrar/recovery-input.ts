@@ -1,8 +1,8 @@
-import {getAddress, isAddress, zeroAddress, zeroHash, type Address, type Hex} from 'viem'
+import {getAddress, zeroHash, type Address, type Hex} from 'viem'
 
+import {checkAccountReference} from '../accounts/account-reference.js'
 import {resolveAccount} from '../accounts/accounts.js'
 import type {NetworkWalletClient} from '../workspace/network-clients.js'
-import {nodeNamePattern} from '../config/network-config.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
 import {signerFor, type RegistrarContext} from './open-registrar.js'
@@ -39,38 +39,6 @@ export function checkRecoveryDelay(seconds: number, flag = '--delay'): void {
     const given = Number.isInteger(seconds) && seconds >= 0 ? formatDuration(seconds) : String(seconds)
     throw new MedrecError(errorCodes.INVALID_ARGUMENT, `${flag} ${given} is outside 1 day to 90 days.`, {
       hint: "The delay is the patient's time to notice a recovery and veto it: at least a day, at most 90 days.",
-    })
-  }
-}
-
-/**
- * Checks the form of an account reference before anything is read: a 0x address (a
- * mixed-case one must carry a valid EIP-55 checksum, which catches a mistyped guardian) or
- * the name of a key in the directory. The zero address is refused: it holds nothing.
- */
-export function checkAccountReference(reference: string, flag: string): void {
-  if (/^0x/i.test(reference)) {
-    if (!/^0x[0-9a-fA-F]{40}$/.test(reference)) {
-      const message = `${flag} "${reference}" is not an address (0x and 40 hex digits).`
-      throw new MedrecError(errorCodes.INVALID_ARGUMENT, message, {
-        hint: 'Copy the address again, or give the name of a key in this directory.',
-      })
-    }
-    if (!isAddress(reference)) {
-      const message = `${flag} ${reference} fails its EIP-55 checksum: it was probably mistyped.`
-      throw new MedrecError(errorCodes.INVALID_ARGUMENT, message, {
-        hint: 'Copy the address again exactly, or write it all in lower case if it came without a checksum.',
-      })
-    }
-    if (getAddress(reference) === zeroAddress) {
-      throw new MedrecError(errorCodes.INVALID_ARGUMENT, `${flag} cannot be the zero address.`)
-    }
-    return
-  }
-  if (!nodeNamePattern.test(reference)) {
-    const message = `${flag} "${reference}" is neither a 0x address nor a key name.`
-    throw new MedrecError(errorCodes.INVALID_ARGUMENT, message, {
-      hint: 'Give a 0x address, or a name from `medrec account list`.',
     })
   }
 }

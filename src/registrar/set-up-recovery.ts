@@ -1,11 +1,11 @@
 import {getAddress, parseEventLogs, zeroAddress, type Address, type Hash, type Hex, type TransactionReceipt} from 'viem'
 
+import {checkAccountReference} from '../accounts/account-reference.js'
 import {registrarAbi} from '../contracts/abi/registrar.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
 import {openRegistrar, type RegistrarContext} from './open-registrar.js'
 import {
-  checkAccountReference,
   checkRecoveryDelay,
   defaultRecoveryDelaySeconds,
   patientSigner,

@@ -422,7 +422,7 @@ describe('consortium commands on bad input', () => {
     const keys = await readdir(join(dir, '.medrec', 'keys'))
     const cases: [string[], RegExp][] = [
       [steward('clinic', '0x1234', 'sealer-1'), /--to "0x1234" is not an address/],
-      [steward('clinic', 'Not A Key', 'sealer-1'), /neither an address nor a key name/],
+      [steward('clinic', 'Not A Key', 'sealer-1'), /--to "Not A Key" is neither a 0x address nor a key name/],
       [steward('St Anne', someone, 'sealer-1'), /"St Anne" is not a valid provider name/],
       [patient(['--id', '0x1234']), /--id "0x1234" is not 32 bytes/],
       [patient(['--local-id', 'MRN-1']), /--local-id names it only at its provider/],
