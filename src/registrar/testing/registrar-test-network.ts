@@ -7,18 +7,10 @@ import {join} from 'node:path'
 
 import type {Hex, LocalAccount} from 'viem'
 import {privateKeyToAccount} from 'viem/accounts'
-import {afterAll, beforeAll, expect} from 'vitest'
 
-import {startAnvil, type AnvilInstance} from '../../contracts/anvil.js'
-import {compileMedrecContracts, type MedrecCompileResult} from '../../contracts/compile-contracts.js'
 import {patientIdentity} from '../../contracts/derive-identity.js'
-import {
-  connectTestChain,
-  deployMedrecWorld,
-  randomIdentity,
-  type MedrecWorld,
-  type TestChain,
-} from '../../contracts/testing/medrec-test-world.js'
+import {deployMedrecWorld, randomIdentity, type MedrecWorld} from '../../contracts/testing/medrec-test-world.js'
+import {useMedrecChain} from '../../contracts/testing/test-context.js'
 import {initNetwork} from '../../network/init-network.js'
 import {ensureAccountKey} from '../../workspace/network-keys.js'
 import {networkPaths, unlockNodeKey} from '../../workspace/network-files.js'
@@ -27,31 +19,9 @@ import {readNetworkState, writeNetworkState} from '../../workspace/network-state
 /** Not a well-known chain id (network init refuses anvil's 31337), set on anvil to match medrec.yaml. */
 export const testNetworkChainId = 7_357_001
 
-/** One anvil (with the directory's chain id) and one compile per test file. */
-export function useRegistrarTestChain(): {chain(): TestChain; compiled(): MedrecCompileResult; port(): number} {
-  let anvil: AnvilInstance | undefined
-  let chain: TestChain | undefined
-  let compiled: MedrecCompileResult | undefined
-  beforeAll(async () => {
-    const contractsDir = new URL('../../../contracts', import.meta.url).pathname
-    ;[anvil, compiled] = await Promise.all([startAnvil(), compileMedrecContracts({contractsDir})])
-    const response = await fetch(anvil.rpcUrl, {
-      method: 'POST',
-      headers: {'content-type': 'application/json'},
-      body: JSON.stringify({jsonrpc: '2.0', id: 1, method: 'anvil_setChainId', params: [testNetworkChainId]}),
-    })
-    const answer = (await response.json()) as {error?: unknown}
-    if (answer.error) throw new Error(`anvil_setChainId failed: ${JSON.stringify(answer.error)}`)
-    chain = connectTestChain(anvil.rpcUrl, testNetworkChainId)
-  }, 60_000)
-  afterAll(async () => {
-    await anvil?.stop()
-  })
-  return {
-    chain: () => chain ?? expect.fail('anvil did not start'),
-    compiled: () => compiled ?? expect.fail('contracts did not compile'),
-    port: () => anvil?.port ?? expect.fail('anvil did not start'),
-  }
+/** One anvil (started with the directory's chain id) and one compile per test file. */
+export function useRegistrarTestChain(): ReturnType<typeof useMedrecChain> {
+  return useMedrecChain({chainId: testNetworkChainId})
 }
 
 /** A network directory on the test chain, a fresh MedRec deployment, and named keys in the directory. */
@@ -73,7 +43,8 @@ export async function registrarTestNetwork(
 ): Promise<RegistrarTestNetwork> {
   const chain = test.chain()
   const dir = await mkdtemp(join(tmpdir(), 'medrec-registrar-'))
-  await initNetwork({dir, sealers: 1, lightKdf: true, chainId: testNetworkChainId, rpcPort: test.port()})
+  const rpcPort = Number(new URL(chain.chain.rpcUrls.default.http[0]!).port)
+  await initNetwork({dir, sealers: 1, lightKdf: true, chainId: testNetworkChainId, rpcPort})
   const world = await deployMedrecWorld(chain, test.compiled().artifacts)
   const paths = networkPaths(dir)
   const state = await readNetworkState(paths)
