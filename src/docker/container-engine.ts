@@ -61,8 +61,11 @@ export type ContainerEngine = {
   removeContainer(id: string): Promise<void>
   waitContainer(id: string): Promise<number>
   logs(id: string, options: {tail?: number; follow?: boolean; timestamps?: boolean}): Promise<Readable>
-  /** The last `tail` lines; with `sinceSeconds` (Unix time), only lines logged since then. */
-  logsText(id: string, tail: number, sinceSeconds?: number): Promise<string>
+  /**
+   * The last `tail` lines; with `sinceStart`, only lines logged since the container's current
+   * start (by the engine's own clock, to the nanosecond), never a previous run's.
+   */
+  logsText(id: string, tail: number, options?: {sinceStart?: boolean}): Promise<string>
   exec(id: string, cmd: string[]): Promise<ExecResult>
   memoryUsageBytes(id: string): Promise<number | undefined>
 

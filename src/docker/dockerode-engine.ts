@@ -316,10 +316,17 @@ export class DockerodeEngine implements ContainerEngine {
     return output
   }
 
-  async logsText(id: string, tail: number, sinceSeconds?: number): Promise<string> {
-    const since = sinceSeconds === undefined ? {} : {since: sinceSeconds}
+  async logsText(id: string, tail: number, options: {sinceStart?: boolean} = {}): Promise<string> {
+    const container = this.docker.getContainer(id)
+    const since = options.sinceStart
+      ? {
+          since: dockerTimestamp(
+            (await this.call(`inspect container ${id}`, () => container.inspect())).State.StartedAt,
+          ),
+        }
+      : {}
     const buffer = await this.call(`read logs of ${id}`, () =>
-      this.docker.getContainer(id).logs({follow: false, stdout: true, stderr: true, tail, ...since}),
+      container.logs({follow: false, stdout: true, stderr: true, tail, ...since}),
     )
     const {stdout, stderr} = demuxDockerBuffer(buffer as unknown as Buffer)
     return stdout + stderr
@@ -462,4 +469,16 @@ export class DockerodeEngine implements ContainerEngine {
       }
     })
   }
+}
+
+/**
+ * An RFC 3339 time as Docker (as StartedAt gives it, to the nanosecond) turned into the
+ * "seconds.nanoseconds" form the logs API takes for `since`. Whole seconds would let a
+ * previous run's last lines, written in the same second as the new start, count as new.
+ */
+function dockerTimestamp(rfc3339: string): string {
+  const match = /^(.*T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})$/.exec(rfc3339)
+  if (!match) throw new Error(`Docker gave an unreadable time: ${rfc3339}`)
+  const seconds = Date.parse(`${match[1]}${match[3]}`) / 1000
+  return `${seconds}.${(match[2] ?? '').padEnd(9, '0')}`
 }

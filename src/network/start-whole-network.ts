@@ -60,10 +60,8 @@ export async function startWholeNetwork(options: StartWholeNetworkOptions): Prom
   const began = Date.now()
   await settleAll(options.nodes.map((node) => options.isolate(node)))
   options.signal?.throwIfAborted()
-  // Whole seconds: the log of an earlier run ended at least a stop's duration ago.
-  const since = Math.floor(Date.now() / 1000)
   await settleAll(options.nodes.map((node) => options.start(node)))
-  await settleAll(options.nodes.filter((n) => n.role === 'sealer').map((node) => awaitLogLine(options, node, since)))
+  await settleAll(options.nodes.filter((n) => n.role === 'sealer').map((node) => awaitLogLine(options, node)))
   const miningAfterMs = Date.now() - began
   options.signal?.throwIfAborted()
   await settleAll(
@@ -78,7 +76,7 @@ export async function startWholeNetwork(options: StartWholeNetworkOptions): Prom
 }
 
 /** Polls a sealer's log (this start's lines only) until it mines, failing fast when it crashes. */
-async function awaitLogLine(opts: StartWholeNetworkOptions, node: WaitNode, since: number): Promise<void> {
+async function awaitLogLine(opts: StartWholeNetworkOptions, node: WaitNode): Promise<void> {
   const baseline = new Map<string, number>()
   let logs = ''
   const what = `${node.name} to start sealing`
@@ -87,7 +85,10 @@ async function awaitLogLine(opts: StartWholeNetworkOptions, node: WaitNode, sinc
     opts.deadline,
     async () => {
       await assertNodesRunning(opts.engine, [node], baseline)
-      logs = await opts.engine.logsText(node.containerId, 500, since).catch(() => '')
+      // Only this start's lines: a node killed a moment ago (SIGKILL, then up) left "Commit new
+      // sealing work" from its previous run in the log, and would be dialled over an IPC
+      // socket nobody listens on yet.
+      logs = await opts.engine.logsText(node.containerId, 500, {sinceStart: true}).catch(() => '')
       return mining.test(logs) ? true : undefined
     },
     {

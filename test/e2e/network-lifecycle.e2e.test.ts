@@ -103,7 +103,7 @@ describe.skipIf(!prerequisites.ok)('network lifecycle on real geth sealers', () 
     expect(down.json.stopped).toEqual(['rpc', 'sealer-1', 'sealer-2', 'sealer-3'])
     await expect(rpc(net.rpcUrl, 'eth_blockNumber')).rejects.toThrow()
     const restarted = await runMedrec(['network', 'up', '--dir', net.dir, '--json'])
-    expect(restarted.exitCode, restarted.stderr).toBe(0)
+    expect(restarted.exitCode, `${restarted.stdout}${restarted.stderr}`).toBe(0)
     expect(restarted.json.action).toBe('started')
 
     // Then every block is kept and the chain goes on from there
@@ -325,7 +325,7 @@ describe.skipIf(!prerequisites.ok)('network lifecycle on real geth sealers', () 
     const restarted = await runMedrec(['network', 'up', '--dir', net.dir, '--json'])
 
     // Then the network comes back with the same blocks, the transaction's state, and a moving head
-    expect(restarted.exitCode, restarted.stderr).toBe(0)
+    expect(restarted.exitCode, `${restarted.stdout}${restarted.stderr}`).toBe(0)
     expect((await rpc(net.rpcUrl, 'eth_getBlockByNumber', [`0x${height.toString(16)}`, false])).body.result?.hash).toBe(
       hash,
     )
