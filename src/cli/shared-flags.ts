@@ -21,8 +21,64 @@ export const patientProviderFlag = Flags.string({
   dependsOn: ['local-id'],
 })
 
+/**
+ * --id / --local-id / --provider: a participant, where a --local-id may be a patient's record number at a provider.
+ * Only flags whose `provider` is this one fit here: it is read as the namespace of a patient's --local-id.
+ */
+export const participantIdentityFlags = {...identityFlags, provider: patientProviderFlag}
+
+/** The options a service takes for the participant named by {@link participantIdentityFlags}. */
+export function participantIdentity(flags: {id?: string; 'local-id'?: string; provider?: string}): {
+  id: string | undefined
+  localId: string | undefined
+  provider: string | undefined
+} {
+  return {id: flags.id, localId: flags['local-id'], provider: flags.provider}
+}
+
 /** --as: which key of this directory signs. */
 export const asFlag = Flags.string({summary: 'Name of the key that signs (see `medrec account list`).', required: true})
+
+/** --as of a consortium vote: the sealing provider whose key signs it. */
+export const sealingProviderAsFlag = Flags.string({
+  summary: 'Your sealing provider, whose key signs the vote.',
+  required: true,
+})
+
+/** --vote-as: which sealing providers whose keys are here cast the votes on a provider change. */
+export const voteAsFlag = Flags.string({
+  summary: 'Cast votes only as this sealing provider (repeatable; default: every one whose key is here).',
+  multiple: true,
+})
+
+/** --timeout of a change to the signer set or the whitelist; `summary` says what is awaited. */
+export function membershipTimeoutFlag(summary: string) {
+  return Flags.integer({summary, default: 180, min: 1})
+}
+
+/** --light-kdf for a command that creates one key. */
+export const lightKdfFlag = Flags.boolean({summary: 'Weak, fast key encryption (throwaway chains only).'})
+
+/** --file and --key-file: an audit log and the key it was MACed with, each the provider's by default. */
+export const auditLogFileFlags = {
+  file: Flags.string({summary: "The audit log file (default: the provider's)."}),
+  'key-file': Flags.string({summary: "The audit key the log was MACed with (default: the provider's)."}),
+}
+
+/** --sqlite-file: a gatekeeper's record store when it is SQLite. */
+export const sqliteFileFlag = Flags.string({
+  summary: 'The SQLite file (default .medrec/gatekeeper/PROVIDER/records.sqlite).',
+})
+
+/** --ca of a patient's commands, which talk to every gatekeeper the patient has a relationship with. */
+export const gatekeepersCaFlag = Flags.string({
+  summary: 'PEM CA certificate to trust for gatekeepers with a private CA.',
+})
+
+/** --scope: FHIR resource types, `all` (the default) or a bitmask; `summary` says whose access it is. */
+export function scopeFlag(summary: string) {
+  return Flags.string({summary, default: 'all'})
+}
 
 /** The relationship argument of every relationship command. */
 export const relationshipArg = Args.string({description: 'Address of the relationship.', required: true})

@@ -2,6 +2,7 @@ import {Args, Flags} from '@oclif/core'
 
 import {createAccount, type CreateAccountResult} from '../../accounts/accounts.js'
 import {MedrecCommand} from '../../base-command.js'
+import {lightKdfFlag} from '../../cli/shared-flags.js'
 
 export default class AccountCreate extends MedrecCommand {
   static override summary = 'Create a named account (keystore and password in .medrec/keys) and fund it for gas.'
@@ -17,7 +18,7 @@ export default class AccountCreate extends MedrecCommand {
   }
   static override flags = {
     fund: Flags.string({summary: 'Ether the deployer sends the new account.', default: '1'}),
-    'light-kdf': Flags.boolean({summary: 'Weak, fast key encryption (throwaway chains only).'}),
+    'light-kdf': lightKdfFlag,
   }
 
   async run(): Promise<CreateAccountResult> {

@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {MedrecCommand} from '../../base-command.js'
-import {identityFlags, patientProviderFlag} from '../../cli/shared-flags.js'
+import {participantIdentity, participantIdentityFlags, sealingProviderAsFlag} from '../../cli/shared-flags.js'
 import {describeConsortiumVote} from '../../consortium/describe-consortium-vote.js'
 import {recoverPatient, type RecoverPatientReturnType} from '../../consortium/recover-patient.js'
 
@@ -17,20 +17,19 @@ export default class ConsortiumRecoverPatient extends MedrecCommand {
     '<%= config.bin %> consortium recover-patient --local-id MRN-0042 --provider mercy --to alice-new --as sealer-1',
   ]
   static override flags = {
-    ...identityFlags,
-    provider: patientProviderFlag,
+    ...participantIdentityFlags,
     to: Flags.string({
       summary: "The patient's new account: a 0x address or a key name in this directory.",
       required: true,
     }),
-    as: Flags.string({summary: 'Your sealing provider, whose key signs the vote.', required: true}),
+    as: sealingProviderAsFlag,
   }
 
   async run(): Promise<RecoverPatientReturnType> {
     const {flags} = await this.parse(ConsortiumRecoverPatient)
     const result = await recoverPatient({
       dir: this.networkDir(flags),
-      patient: {id: flags.id, localId: flags['local-id'], provider: flags.provider},
+      patient: participantIdentity(flags),
       to: flags.to,
       as: flags.as,
     })

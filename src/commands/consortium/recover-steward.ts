@@ -1,6 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {MedrecCommand} from '../../base-command.js'
+import {sealingProviderAsFlag} from '../../cli/shared-flags.js'
 import {describeConsortiumVote} from '../../consortium/describe-consortium-vote.js'
 import {recoverSteward, type RecoverStewardReturnType} from '../../consortium/recover-steward.js'
 
@@ -25,7 +26,7 @@ export default class ConsortiumRecoverSteward extends MedrecCommand {
   }
   static override flags = {
     to: Flags.string({summary: 'The new account: a 0x address or a key name in this directory.', required: true}),
-    as: Flags.string({summary: 'Your sealing provider, whose key signs the vote.', required: true}),
+    as: sealingProviderAsFlag,
   }
 
   async run(): Promise<RecoverStewardReturnType> {

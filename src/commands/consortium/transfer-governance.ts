@@ -1,6 +1,7 @@
-import {Args, Flags} from '@oclif/core'
+import {Args} from '@oclif/core'
 
 import {MedrecCommand} from '../../base-command.js'
+import {sealingProviderAsFlag} from '../../cli/shared-flags.js'
 import {describeConsortiumVote} from '../../consortium/describe-consortium-vote.js'
 import {transferGovernance, type TransferGovernanceReturnType} from '../../consortium/transfer-governance.js'
 
@@ -14,9 +15,7 @@ export default class ConsortiumTransferGovernance extends MedrecCommand {
     '<%= config.bin %> consortium transfer-governance 0x5B38Da6a701c568545dCfcB03FcB875f56beddC4 --as sealer-1',
   ]
   static override args = {next: Args.string({description: 'Address of the successor contract.', required: true})}
-  static override flags = {
-    as: Flags.string({summary: 'Your sealing provider, whose key signs the vote.', required: true}),
-  }
+  static override flags = {as: sealingProviderAsFlag}
 
   async run(): Promise<TransferGovernanceReturnType> {
     const {args, flags} = await this.parse(ConsortiumTransferGovernance)

@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {MedrecCommand} from '../../base-command.js'
-import {identityFlags} from '../../cli/shared-flags.js'
+import {identityFlags, sqliteFileFlag} from '../../cli/shared-flags.js'
 import {importRecords, type ImportRecordsResult} from '../../gatekeeper/import-records.js'
 
 export default class GatekeeperImport extends MedrecCommand {
@@ -22,7 +22,7 @@ export default class GatekeeperImport extends MedrecCommand {
       options: ['sqlite', 'postgres'],
       default: 'sqlite',
     }),
-    'sqlite-file': Flags.string({summary: 'The SQLite file (default .medrec/gatekeeper/PROVIDER/records.sqlite).'}),
+    'sqlite-file': sqliteFileFlag,
   }
 
   async run(): Promise<ImportRecordsResult> {

@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {MedrecCommand} from '../../base-command.js'
+import {sqliteFileFlag} from '../../cli/shared-flags.js'
 import {gatekeeperStoreSpec} from '../../gatekeeper/gatekeeper-files.js'
 import {defaultGatekeeperLimits} from '../../gatekeeper/gatekeeper-server.js'
 import {startGatekeeper} from '../../gatekeeper/start-gatekeeper.js'
@@ -35,7 +36,7 @@ every user of the machine). Runs until interrupted (Ctrl-C).`
     host: Flags.string({summary: 'Address to listen on.', default: '127.0.0.1'}),
     port: Flags.integer({summary: 'Port to listen on.', default: 8600, min: 0, max: 65_535}),
     store: Flags.string({summary: 'Where the records are.', options: ['sqlite', 'postgres'], default: 'sqlite'}),
-    'sqlite-file': Flags.string({summary: 'The SQLite file (default .medrec/gatekeeper/PROVIDER/records.sqlite).'}),
+    'sqlite-file': sqliteFileFlag,
     'audit-log': Flags.string({summary: 'The audit log file (default .medrec/gatekeeper/PROVIDER/audit.log).'}),
     'audit-key': Flags.string({
       summary: 'The key that MACs the audit log (default .medrec/keys/PROVIDER/audit-mac.key, made with a new log).',

@@ -1,7 +1,5 @@
-import {Flags} from '@oclif/core'
-
 import {MedrecCommand} from '../../base-command.js'
-import {asFlag} from '../../cli/shared-flags.js'
+import {asFlag, gatekeepersCaFlag} from '../../cli/shared-flags.js'
 import {patientRecords, type RecordsReport} from '../../patient/patient-records.js'
 import {describeRecords, typesFlag, parseTypes} from '../../patient/describe-records.js'
 
@@ -22,7 +20,7 @@ export default class PatientRecords extends MedrecCommand {
   static override flags = {
     as: asFlag,
     types: typesFlag,
-    ca: Flags.string({summary: 'PEM CA certificate to trust for gatekeepers with a private CA.'}),
+    ca: gatekeepersCaFlag,
   }
 
   async run(): Promise<RecordsReport> {

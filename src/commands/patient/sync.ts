@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {MedrecCommand} from '../../base-command.js'
-import {asFlag} from '../../cli/shared-flags.js'
+import {asFlag, gatekeepersCaFlag} from '../../cli/shared-flags.js'
 import {syncPatientRecords, type SyncReport} from '../../patient/patient-records.js'
 
 export default class PatientSync extends MedrecCommand {
@@ -18,7 +18,7 @@ export default class PatientSync extends MedrecCommand {
   static override flags = {
     as: asFlag,
     follow: Flags.integer({summary: 'Seconds to keep following notifications after the first fetch.', min: 1}),
-    ca: Flags.string({summary: 'PEM CA certificate to trust for gatekeepers with a private CA.'}),
+    ca: gatekeepersCaFlag,
   }
 
   async run(): Promise<SyncReport> {

@@ -1,6 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {MedrecCommand} from '../../base-command.js'
+import {lightKdfFlag, membershipTimeoutFlag, voteAsFlag} from '../../cli/shared-flags.js'
 import {addProvider, type AddProviderReturnType} from '../../consortium/add-provider.js'
 import {describeProviderChange} from '../../consortium/describe-provider-change.js'
 
@@ -23,12 +24,9 @@ export default class ProviderAdd extends MedrecCommand {
   static override args = {name: Args.string({description: "The provider's name in the consortium.", required: true})}
   static override flags = {
     sealer: Flags.boolean({summary: 'Also run its sealer node and vote it into the Clique signer set.'}),
-    'vote-as': Flags.string({
-      summary: 'Cast votes only as this sealing provider (repeatable; default: every one whose key is here).',
-      multiple: true,
-    }),
-    timeout: Flags.integer({summary: 'Seconds to wait for it to join and seal.', default: 180, min: 1}),
-    'light-kdf': Flags.boolean({summary: 'Weak, fast key encryption (throwaway chains only).'}),
+    'vote-as': voteAsFlag,
+    timeout: membershipTimeoutFlag('Seconds to wait for it to join and seal.'),
+    'light-kdf': lightKdfFlag,
   }
 
   async run(): Promise<AddProviderReturnType> {

@@ -1,6 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {MedrecCommand} from '../../base-command.js'
+import {membershipTimeoutFlag} from '../../cli/shared-flags.js'
 import {approveProvider, type ApproveProviderReturnType} from '../../consortium/approve-provider.js'
 import {describeProviderChange} from '../../consortium/describe-provider-change.js'
 
@@ -15,7 +16,7 @@ export default class ProviderApprove extends MedrecCommand {
   static override args = {name: Args.string({description: 'The provider the proposal is about.', required: true})}
   static override flags = {
     as: Flags.string({summary: 'Your sealing provider (its key must be in this directory).', required: true}),
-    timeout: Flags.integer({summary: 'Seconds to wait for the change to take effect.', default: 180, min: 1}),
+    timeout: membershipTimeoutFlag('Seconds to wait for the change to take effect.'),
   }
 
   async run(): Promise<ApproveProviderReturnType> {

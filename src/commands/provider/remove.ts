@@ -1,6 +1,7 @@
-import {Args, Flags} from '@oclif/core'
+import {Args} from '@oclif/core'
 
 import {MedrecCommand} from '../../base-command.js'
+import {membershipTimeoutFlag, voteAsFlag} from '../../cli/shared-flags.js'
 import {removeProvider, type RemoveProviderReturnType} from '../../consortium/remove-provider.js'
 import {describeProviderChange} from '../../consortium/describe-provider-change.js'
 
@@ -14,11 +15,8 @@ export default class ProviderRemove extends MedrecCommand {
   static override examples = ['<%= config.bin %> provider remove st-anne']
   static override args = {name: Args.string({description: 'The provider to remove.', required: true})}
   static override flags = {
-    'vote-as': Flags.string({
-      summary: 'Cast votes only as this sealing provider (repeatable; default: every one whose key is here).',
-      multiple: true,
-    }),
-    timeout: Flags.integer({summary: 'Seconds to wait for it to leave.', default: 180, min: 1}),
+    'vote-as': voteAsFlag,
+    timeout: membershipTimeoutFlag('Seconds to wait for it to leave.'),
   }
 
   async run(): Promise<RemoveProviderReturnType> {

@@ -1,5 +1,5 @@
 import {MedrecCommand} from '../../base-command.js'
-import {asFlag, identityFlags, patientProviderFlag} from '../../cli/shared-flags.js'
+import {asFlag, participantIdentity, participantIdentityFlags} from '../../cli/shared-flags.js'
 import {confirmRegistration} from '../../registrar/register-participant.js'
 
 export default class RegistrarConfirm extends MedrecCommand {
@@ -11,15 +11,13 @@ export default class RegistrarConfirm extends MedrecCommand {
     '<%= config.bin %> registrar confirm --id 0x… --as alice',
     '<%= config.bin %> registrar confirm --local-id MRN-0043 --provider mercy --as bob',
   ]
-  static override flags = {...identityFlags, provider: patientProviderFlag, as: asFlag}
+  static override flags = {...participantIdentityFlags, as: asFlag}
 
   async run(): Promise<Awaited<ReturnType<typeof confirmRegistration>>> {
     const {flags} = await this.parse(RegistrarConfirm)
     const result = await confirmRegistration({
       dir: this.networkDir(flags),
-      id: flags.id,
-      localId: flags['local-id'],
-      provider: flags.provider,
+      ...participantIdentity(flags),
       as: flags.as,
     })
     this.log(`Registered patient ${result.id} (${result.account}).`)

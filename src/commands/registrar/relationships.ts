@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {MedrecCommand} from '../../base-command.js'
-import {identityFlags, patientProviderFlag} from '../../cli/shared-flags.js'
+import {participantIdentity, participantIdentityFlags} from '../../cli/shared-flags.js'
 import {listRelationships} from '../../registrar/read-registrar.js'
 
 export default class RegistrarRelationships extends MedrecCommand {
@@ -11,8 +11,7 @@ export default class RegistrarRelationships extends MedrecCommand {
     '<%= config.bin %> registrar relationships --local-id MRN-0042 --provider mercy --offset 50 --limit 50 --json',
   ]
   static override flags = {
-    ...identityFlags,
-    provider: patientProviderFlag,
+    ...participantIdentityFlags,
     account: Flags.string({
       summary: "The participant's account (key name or 0x address).",
       exclusive: ['id', 'local-id'],
@@ -25,9 +24,7 @@ export default class RegistrarRelationships extends MedrecCommand {
     const {flags} = await this.parse(RegistrarRelationships)
     const result = await listRelationships({
       dir: this.networkDir(flags),
-      id: flags.id,
-      localId: flags['local-id'],
-      provider: flags.provider,
+      ...participantIdentity(flags),
       account: flags.account,
       offset: flags.offset,
       limit: flags.limit,

@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {MedrecCommand} from '../../base-command.js'
-import {identityFlags, patientProviderFlag} from '../../cli/shared-flags.js'
+import {participantIdentity, participantIdentityFlags} from '../../cli/shared-flags.js'
 import {showParticipant, type ParticipantInfo} from '../../registrar/read-registrar.js'
 
 export default class RegistrarShow extends MedrecCommand {
@@ -11,8 +11,7 @@ export default class RegistrarShow extends MedrecCommand {
     '<%= config.bin %> registrar show --account mercy --json',
   ]
   static override flags = {
-    ...identityFlags,
-    provider: patientProviderFlag,
+    ...participantIdentityFlags,
     account: Flags.string({summary: 'Look up by account (key name or 0x address).', exclusive: ['id', 'local-id']}),
   }
 
@@ -20,9 +19,7 @@ export default class RegistrarShow extends MedrecCommand {
     const {flags} = await this.parse(RegistrarShow)
     const p = await showParticipant({
       dir: this.networkDir(flags),
-      id: flags.id,
-      localId: flags['local-id'],
-      provider: flags.provider,
+      ...participantIdentity(flags),
       account: flags.account,
     })
     const certified = p.kind === 'provider' ? (p.certified ? ' (certified)' : ' (not certified)') : ''

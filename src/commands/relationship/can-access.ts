@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {MedrecCommand} from '../../base-command.js'
-import {parseScope, relationshipArg} from '../../cli/shared-flags.js'
+import {parseScope, relationshipArg, scopeFlag} from '../../cli/shared-flags.js'
 import {canAccess} from '../../registrar/read-registrar.js'
 
 export default class RelationshipCanAccess extends MedrecCommand {
@@ -10,10 +10,7 @@ export default class RelationshipCanAccess extends MedrecCommand {
   static override args = {relationship: relationshipArg}
   static override flags = {
     requester: Flags.string({summary: 'Who asks: a key name or a 0x address.', required: true}),
-    scope: Flags.string({
-      summary: 'What is asked for: all, FHIR resource types (Observation,Condition), or a bitmask.',
-      default: 'all',
-    }),
+    scope: scopeFlag('What is asked for: all, FHIR resource types (Observation,Condition), or a bitmask.'),
   }
 
   async run(): Promise<Awaited<ReturnType<typeof canAccess>>> {

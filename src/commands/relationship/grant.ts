@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {MedrecCommand} from '../../base-command.js'
-import {asFlag, parseDuration, parseScope, relationshipArg} from '../../cli/shared-flags.js'
+import {asFlag, parseDuration, parseScope, relationshipArg, scopeFlag} from '../../cli/shared-flags.js'
 import {grantViewer} from '../../registrar/relationship-actions.js'
 
 export default class RelationshipGrant extends MedrecCommand {
@@ -12,10 +12,7 @@ export default class RelationshipGrant extends MedrecCommand {
   static override args = {relationship: relationshipArg}
   static override flags = {
     viewer: Flags.string({summary: 'Who may view: a key name or a 0x address.', required: true}),
-    scope: Flags.string({
-      summary: 'What they may view: all, FHIR resource types (Observation,Condition), or a bitmask.',
-      default: 'all',
-    }),
+    scope: scopeFlag('What they may view: all, FHIR resource types (Observation,Condition), or a bitmask.'),
     'expires-in': Flags.string({summary: 'How long the grant lasts: 90s, 15m, 12h, 30d.', default: '30d'}),
     as: asFlag,
   }

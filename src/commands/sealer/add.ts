@@ -1,6 +1,7 @@
-import {Args, Flags} from '@oclif/core'
+import {Args} from '@oclif/core'
 
 import {MedrecCommand} from '../../base-command.js'
+import {lightKdfFlag, membershipTimeoutFlag} from '../../cli/shared-flags.js'
 import {addSealer, type AddSealerResult} from '../../sealers/sealer-membership.js'
 
 export default class SealerAdd extends MedrecCommand {
@@ -14,8 +15,8 @@ export default class SealerAdd extends MedrecCommand {
   static override examples = ['<%= config.bin %> sealer add st-anne']
   static override args = {name: Args.string({description: "The new sealer's name.", required: true})}
   static override flags = {
-    timeout: Flags.integer({summary: 'Seconds to wait for it to join and seal.', default: 180, min: 1}),
-    'light-kdf': Flags.boolean({summary: 'Weak, fast key encryption (throwaway chains only).'}),
+    timeout: membershipTimeoutFlag('Seconds to wait for it to join and seal.'),
+    'light-kdf': lightKdfFlag,
   }
 
   async run(): Promise<AddSealerResult> {

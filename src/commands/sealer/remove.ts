@@ -1,6 +1,7 @@
-import {Args, Flags} from '@oclif/core'
+import {Args} from '@oclif/core'
 
 import {MedrecCommand} from '../../base-command.js'
+import {membershipTimeoutFlag} from '../../cli/shared-flags.js'
 import {removeSealer, type RemoveSealerResult} from '../../sealers/sealer-membership.js'
 
 export default class SealerRemove extends MedrecCommand {
@@ -10,7 +11,7 @@ export default class SealerRemove extends MedrecCommand {
     'are removed, the other nodes forget it, and it leaves medrec.yaml. Its keys stay in .medrec/keys.'
   static override examples = ['<%= config.bin %> sealer remove st-anne']
   static override args = {name: Args.string({description: 'The sealer to remove.', required: true})}
-  static override flags = {timeout: Flags.integer({summary: 'Seconds to wait for it to leave.', default: 180, min: 1})}
+  static override flags = {timeout: membershipTimeoutFlag('Seconds to wait for it to leave.')}
 
   async run(): Promise<RemoveSealerResult> {
     const {args, flags} = await this.parse(SealerRemove)

@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {MedrecCommand} from '../../../base-command.js'
+import {auditLogFileFlags} from '../../../cli/shared-flags.js'
 import {anchorAuditLog, type AnchorAuditLogResult} from '../../../gatekeeper/anchor-audit-log.js'
 
 export default class GatekeeperAuditAnchor extends MedrecCommand {
@@ -18,8 +19,7 @@ export default class GatekeeperAuditAnchor extends MedrecCommand {
       summary: 'The provider whose log to anchor; its account key must be in this directory.',
       required: true,
     }),
-    file: Flags.string({summary: "The audit log file (default: the provider's)."}),
-    'key-file': Flags.string({summary: "The audit key the log was MACed with (default: the provider's)."}),
+    ...auditLogFileFlags,
   }
 
   async run(): Promise<AnchorAuditLogResult> {

@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {MedrecCommand} from '../../../base-command.js'
+import {auditLogFileFlags} from '../../../cli/shared-flags.js'
 import {errorCodes} from '../../../errors/error-codes.js'
 import {MedrecError} from '../../../errors/medrec-error.js'
 import {checkAuditLog, type CheckAuditLogResult} from '../../../gatekeeper/check-audit-log.js'
@@ -27,8 +28,7 @@ export default class GatekeeperAuditVerify extends MedrecCommand {
     provider: Flags.string({
       summary: 'The provider whose log it is: its default log and key, and its anchors on chain.',
     }),
-    file: Flags.string({summary: "The audit log file (default: the provider's)."}),
-    'key-file': Flags.string({summary: "The audit key the log was MACed with (default: the provider's)."}),
+    ...auditLogFileFlags,
     'skip-mac': Flags.boolean({
       summary: 'Check the hash chain and anchors only (an auditor without the key).',
       exclusive: ['key-file'],
