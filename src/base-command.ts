@@ -10,6 +10,7 @@ import type {ContainerEngine} from './docker/container-engine.js'
 import {classifyError} from './errors/classify-error.js'
 import {isMedrecError} from './errors/medrec-error.js'
 import {UsageError} from './errors/usage-error.js'
+import type {ProgressListener} from './progress/progress-events.js'
 import {createProgressRenderer, type ProgressRenderer} from './progress/progress-renderer.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<
@@ -45,8 +46,21 @@ export abstract class MedrecCommand extends Command {
     return this.renderer
   }
 
+  /** Runs long work that reports progress, and waits until its last step is drawn (a failure is drawn by catch). */
+  protected async withProgress<T>(work: (progress: ProgressListener) => Promise<T>): Promise<T> {
+    const renderer = this.progress()
+    const result = await work(renderer.listener)
+    await renderer.finish()
+    return result
+  }
+
   protected dockerEngine(): ContainerEngine {
     return new DockerodeEngine()
+  }
+
+  /** Logs a result's lines, as a `describe…` function of a service folder wrote them. */
+  protected logLines(lines: Iterable<string>): void {
+    for (const line of lines) this.log(line)
   }
 
   /** Writes a human line to stderr unless --json is on (stdout is for results only). */

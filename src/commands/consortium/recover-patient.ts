@@ -33,7 +33,7 @@ export default class ConsortiumRecoverPatient extends MedrecCommand {
       to: flags.to,
       as: flags.as,
     })
-    for (const line of describeConsortiumVote(result)) this.log(line)
+    this.logLines(describeConsortiumVote(result))
     return result
   }
 }

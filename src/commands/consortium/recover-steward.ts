@@ -33,7 +33,7 @@ export default class ConsortiumRecoverSteward extends MedrecCommand {
     const {args, flags} = await this.parse(ConsortiumRecoverSteward)
     const dir = this.networkDir(flags)
     const result = await recoverSteward({dir, steward: args.steward, to: flags.to, as: flags.as})
-    for (const line of describeConsortiumVote(result)) this.log(line)
+    this.logLines(describeConsortiumVote(result))
     return result
   }
 }

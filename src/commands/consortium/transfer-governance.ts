@@ -20,7 +20,7 @@ export default class ConsortiumTransferGovernance extends MedrecCommand {
   async run(): Promise<TransferGovernanceReturnType> {
     const {args, flags} = await this.parse(ConsortiumTransferGovernance)
     const result = await transferGovernance({dir: this.networkDir(flags), next: args.next, as: flags.as})
-    for (const line of describeConsortiumVote(result)) this.log(line)
+    this.logLines(describeConsortiumVote(result))
     return result
   }
 }

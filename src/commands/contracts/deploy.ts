@@ -11,9 +11,9 @@ export default class ContractsDeploy extends MedrecCommand {
 
   async run(): Promise<DeployNetworkContractsResult> {
     const {flags} = await this.parse(ContractsDeploy)
-    const renderer = this.progress()
-    const result = await deployNetworkContracts({dir: this.networkDir(flags), progress: renderer.listener})
-    await renderer.finish()
+    const result = await this.withProgress((progress) =>
+      deployNetworkContracts({dir: this.networkDir(flags), progress}),
+    )
     const reused = new Set<string>(result.reused)
     for (const [name, address] of Object.entries(result.addresses)) {
       this.log(`${name.padEnd(12)} ${address}${reused.has(name) ? '  (already deployed)' : ''}`)

@@ -28,7 +28,7 @@ export default class GatekeeperQuery extends MedrecCommand {
       resourceTypes: parseTypes(flags.types),
       caFile: flags.ca,
     })
-    for (const line of describeRecords(report)) this.log(line)
+    this.logLines(describeRecords(report))
     return report
   }
 }

@@ -21,14 +21,14 @@ export default class ImageBuild extends MedrecCommand {
 
   async run(): Promise<BuildGethImageResult> {
     const {flags} = await this.parse(ImageBuild)
-    const renderer = this.progress()
-    const result = await buildGethImage(this.dockerEngine(), {
-      tag: flags.tag,
-      gethBinary: flags['geth-binary'],
-      allowGoBuild: !flags['no-go-build'],
-      progress: renderer.listener,
-    })
-    await renderer.finish()
+    const result = await this.withProgress((progress) =>
+      buildGethImage(this.dockerEngine(), {
+        tag: flags.tag,
+        gethBinary: flags['geth-binary'],
+        allowGoBuild: !flags['no-go-build'],
+        progress,
+      }),
+    )
     this.log(`Built ${result.tag} (geth ${result.gethVersion}).`)
     return result
   }

@@ -87,21 +87,21 @@ has medrec.yaml, which is used as it is.`,
     } else if (flags['light-kdf']) {
       this.warn('--light-kdf: keys are encrypted with weak scrypt settings; use this only for throwaway chains.')
     }
-    const renderer = this.progress()
-    const result = await upNetwork({
-      dir,
-      engine: this.dockerEngine(),
-      progress: renderer.listener,
-      timeoutMs: flags.timeout * 1000,
-      buildImage: flags['build-image'],
-      init: {
-        ...(flags.sealers ? {sealers: flags.sealers} : {}),
-        ...(flags.period ? {period: flags.period} : {}),
-        lightKdf: flags['light-kdf'],
-      },
-      signal,
-    })
-    await renderer.finish()
+    const result = await this.withProgress((progress) =>
+      upNetwork({
+        dir,
+        engine: this.dockerEngine(),
+        progress,
+        timeoutMs: flags.timeout * 1000,
+        buildImage: flags['build-image'],
+        init: {
+          ...(flags.sealers ? {sealers: flags.sealers} : {}),
+          ...(flags.period ? {period: flags.period} : {}),
+          lightKdf: flags['light-kdf'],
+        },
+        signal,
+      }),
+    )
     const verb = {
       created: 'is up',
       updated: 'is up, with changed containers replaced',

@@ -31,7 +31,7 @@ export default class PatientRecords extends MedrecCommand {
       resourceTypes: parseTypes(flags.types),
       caFile: flags.ca,
     })
-    for (const line of describeRecords(report)) this.log(line)
+    this.logLines(describeRecords(report))
     return report
   }
 }
