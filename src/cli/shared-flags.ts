@@ -59,6 +59,10 @@ export function membershipTimeoutFlag(summary: string) {
 /** --light-kdf for a command that creates one key. */
 export const lightKdfFlag = Flags.boolean({summary: 'Weak, fast key encryption (throwaway chains only).'})
 
+/** The warning of a command given {@link lightKdfFlag}. */
+export const lightKdfWarning =
+  '--light-kdf: this key is encrypted with weak scrypt settings; use it only on throwaway chains.'
+
 /** --file and --key-file: an audit log and the key it was MACed with, each the provider's by default. */
 export const auditLogFileFlags = {
   file: Flags.string({summary: "The audit log file (default: the provider's)."}),

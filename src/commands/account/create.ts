@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core'
 
 import {createAccount, type CreateAccountResult} from '../../accounts/accounts.js'
 import {MedrecCommand} from '../../base-command.js'
-import {lightKdfFlag} from '../../cli/shared-flags.js'
+import {lightKdfFlag, lightKdfWarning} from '../../cli/shared-flags.js'
 
 export default class AccountCreate extends MedrecCommand {
   static override summary = 'Create a named account (keystore and password in .medrec/keys) and fund it for gas.'
@@ -23,8 +23,7 @@ export default class AccountCreate extends MedrecCommand {
 
   async run(): Promise<CreateAccountResult> {
     const {args, flags} = await this.parse(AccountCreate)
-    if (flags['light-kdf'])
-      this.warn('--light-kdf: this key is encrypted with weak scrypt settings; use it only on throwaway chains.')
+    if (flags['light-kdf']) this.warn(lightKdfWarning)
     const result = await createAccount({
       dir: this.networkDir(flags),
       name: args.name,

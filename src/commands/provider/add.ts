@@ -1,11 +1,11 @@
 import {Args, Flags} from '@oclif/core'
 
-import {MedrecCommand} from '../../base-command.js'
-import {lightKdfFlag, membershipTimeoutFlag, voteAsFlag} from '../../cli/shared-flags.js'
+import {MembershipChangeCommand} from '../../cli/membership-change-command.js'
+import {lightKdfFlag, lightKdfWarning, membershipTimeoutFlag, voteAsFlag} from '../../cli/shared-flags.js'
 import {addProvider, type AddProviderReturnType} from '../../consortium/add-provider.js'
 import {describeProviderChange} from '../../consortium/describe-provider-change.js'
 
-export default class ProviderAdd extends MedrecCommand {
+export default class ProviderAdd extends MembershipChangeCommand {
   static override summary =
     "Admit a provider to the consortium's whitelist, by a majority " +
     'of the sealing providers; with --sealer, also as a sealer.'
@@ -31,21 +31,11 @@ export default class ProviderAdd extends MedrecCommand {
 
   async run(): Promise<AddProviderReturnType> {
     const {args, flags} = await this.parse(ProviderAdd)
-    if (flags['light-kdf'])
-      this.warn('--light-kdf: this key is encrypted with weak scrypt settings; use it only on throwaway chains.')
-    const renderer = this.progress()
-    const result = await addProvider({
-      dir: this.networkDir(flags),
-      engine: this.dockerEngine(),
-      name: args.name,
-      sealer: flags.sealer === true,
-      voteAs: flags['vote-as'],
-      lightKdf: flags['light-kdf'],
-      timeoutMs: flags.timeout * 1000,
-      progress: renderer.listener,
-    })
-    await renderer.finish()
-    for (const line of describeProviderChange(result)) this.log(line)
+    if (flags['light-kdf']) this.warn(lightKdfWarning)
+    const result = await this.changeMembership(args.name, flags, (change) =>
+      addProvider({...change, sealer: flags.sealer === true, voteAs: flags['vote-as'], lightKdf: flags['light-kdf']}),
+    )
+    this.logLines(describeProviderChange(result))
     return result
   }
 }

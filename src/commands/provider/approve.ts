@@ -1,11 +1,11 @@
 import {Args, Flags} from '@oclif/core'
 
-import {MedrecCommand} from '../../base-command.js'
+import {MembershipChangeCommand} from '../../cli/membership-change-command.js'
 import {membershipTimeoutFlag} from '../../cli/shared-flags.js'
 import {approveProvider, type ApproveProviderReturnType} from '../../consortium/approve-provider.js'
 import {describeProviderChange} from '../../consortium/describe-provider-change.js'
 
-export default class ProviderApprove extends MedrecCommand {
+export default class ProviderApprove extends MembershipChangeCommand {
   static override summary =
     "Cast one sealing provider's votes (on chain and in Clique) for the open proposal about a provider."
   static override description =
@@ -21,17 +21,8 @@ export default class ProviderApprove extends MedrecCommand {
 
   async run(): Promise<ApproveProviderReturnType> {
     const {args, flags} = await this.parse(ProviderApprove)
-    const renderer = this.progress()
-    const result = await approveProvider({
-      dir: this.networkDir(flags),
-      engine: this.dockerEngine(),
-      name: args.name,
-      as: flags.as,
-      timeoutMs: flags.timeout * 1000,
-      progress: renderer.listener,
-    })
-    await renderer.finish()
-    for (const line of describeProviderChange(result)) this.log(line)
+    const result = await this.changeMembership(args.name, flags, (change) => approveProvider({...change, as: flags.as}))
+    this.logLines(describeProviderChange(result))
     return result
   }
 }

@@ -1,11 +1,11 @@
 import {Args} from '@oclif/core'
 
-import {MedrecCommand} from '../../base-command.js'
+import {MembershipChangeCommand} from '../../cli/membership-change-command.js'
 import {membershipTimeoutFlag, voteAsFlag} from '../../cli/shared-flags.js'
 import {removeProvider, type RemoveProviderReturnType} from '../../consortium/remove-provider.js'
 import {describeProviderChange} from '../../consortium/describe-provider-change.js'
 
-export default class ProviderRemove extends MedrecCommand {
+export default class ProviderRemove extends MembershipChangeCommand {
   static override summary =
     'Vote a provider off the whitelist and, if it seals, out of the signer set; then stop its node.'
   static override description =
@@ -21,17 +21,10 @@ export default class ProviderRemove extends MedrecCommand {
 
   async run(): Promise<RemoveProviderReturnType> {
     const {args, flags} = await this.parse(ProviderRemove)
-    const renderer = this.progress()
-    const result = await removeProvider({
-      dir: this.networkDir(flags),
-      engine: this.dockerEngine(),
-      name: args.name,
-      voteAs: flags['vote-as'],
-      timeoutMs: flags.timeout * 1000,
-      progress: renderer.listener,
-    })
-    await renderer.finish()
-    for (const line of describeProviderChange(result)) this.log(line)
+    const result = await this.changeMembership(args.name, flags, (change) =>
+      removeProvider({...change, voteAs: flags['vote-as']}),
+    )
+    this.logLines(describeProviderChange(result))
     return result
   }
 }

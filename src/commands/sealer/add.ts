@@ -1,10 +1,10 @@
 import {Args} from '@oclif/core'
 
-import {MedrecCommand} from '../../base-command.js'
-import {lightKdfFlag, membershipTimeoutFlag} from '../../cli/shared-flags.js'
+import {MembershipChangeCommand} from '../../cli/membership-change-command.js'
+import {lightKdfFlag, lightKdfWarning, membershipTimeoutFlag} from '../../cli/shared-flags.js'
 import {addSealer, type AddSealerResult} from '../../sealers/sealer-membership.js'
 
-export default class SealerAdd extends MedrecCommand {
+export default class SealerAdd extends MembershipChangeCommand {
   static override summary = 'Add a sealer node to the running network and vote it into the signer set.'
   static override description =
     'For a provider joining the consortium use `medrec provider add NAME --sealer`, which also puts it on the ' +
@@ -21,18 +21,10 @@ export default class SealerAdd extends MedrecCommand {
 
   async run(): Promise<AddSealerResult> {
     const {args, flags} = await this.parse(SealerAdd)
-    if (flags['light-kdf'])
-      this.warn('--light-kdf: this key is encrypted with weak scrypt settings; use it only on throwaway chains.')
-    const renderer = this.progress()
-    const result = await addSealer({
-      dir: this.networkDir(flags),
-      engine: this.dockerEngine(),
-      name: args.name,
-      lightKdf: flags['light-kdf'],
-      timeoutMs: flags.timeout * 1000,
-      progress: renderer.listener,
-    })
-    await renderer.finish()
+    if (flags['light-kdf']) this.warn(lightKdfWarning)
+    const result = await this.changeMembership(args.name, flags, (change) =>
+      addSealer({...change, lightKdf: flags['light-kdf']}),
+    )
     if (result.status === 'signing')
       this.log(
         `${result.name} (${result.address}) is a signer and sealed block ` +

@@ -1,10 +1,10 @@
 import {Args} from '@oclif/core'
 
-import {MedrecCommand} from '../../base-command.js'
+import {MembershipChangeCommand} from '../../cli/membership-change-command.js'
 import {membershipTimeoutFlag} from '../../cli/shared-flags.js'
 import {removeSealer, type RemoveSealerResult} from '../../sealers/sealer-membership.js'
 
-export default class SealerRemove extends MedrecCommand {
+export default class SealerRemove extends MembershipChangeCommand {
   static override summary = 'Vote a sealer out of the signer set, then stop and remove its node.'
   static override description =
     'The other signers vote it out; once it has left and they have sealed on without it, its node and volume ' +
@@ -15,15 +15,7 @@ export default class SealerRemove extends MedrecCommand {
 
   async run(): Promise<RemoveSealerResult> {
     const {args, flags} = await this.parse(SealerRemove)
-    const renderer = this.progress()
-    const result = await removeSealer({
-      dir: this.networkDir(flags),
-      engine: this.dockerEngine(),
-      name: args.name,
-      timeoutMs: flags.timeout * 1000,
-      progress: renderer.listener,
-    })
-    await renderer.finish()
+    const result = await this.changeMembership(args.name, flags, removeSealer)
     if (result.status === 'removed')
       this.log(`${result.name} left the signers; ${result.signers.length} signers seal on (block ${result.headAfter}).`)
     else
