@@ -1,8 +1,8 @@
 import {Flags} from '@oclif/core'
 
 import {MedrecCommand} from '../../base-command.js'
+import {describeRecoverySetup} from '../../cli/describe-recovery-setup.js'
 import {asFlag, parseDurationSeconds} from '../../cli/shared-flags.js'
-import {formatDuration} from '../../registrar/recovery-input.js'
 import {setUpRecovery, type SetUpRecoveryResult} from '../../registrar/set-up-recovery.js'
 
 export default class RecoverySetup extends MedrecCommand {
@@ -55,13 +55,7 @@ export default class RecoverySetup extends MedrecCommand {
     })
     const {setup} = result
     this.log(`Recovery of patient ${result.patient} (${result.account}):`)
-    if (setup.guardians.length === 0) this.log('Guardians    none')
-    else {
-      const delay = formatDuration(setup.delaySeconds)
-      this.log(`Guardians    ${setup.threshold} of ${setup.guardians.length}, delay ${delay}`)
-      for (const guardian of setup.guardians) this.log(`             ${guardian}`)
-    }
-    this.log(`Consortium   ${setup.consortiumRecovery}`)
+    this.logLines(describeRecoverySetup(setup))
     if (result.cancelledRecovery) this.log(`Cancelled the pending recovery to ${result.cancelledRecovery}.`)
     return result
   }

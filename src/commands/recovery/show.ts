@@ -1,6 +1,6 @@
 import {MedrecCommand} from '../../base-command.js'
+import {describeRecoverySetup} from '../../cli/describe-recovery-setup.js'
 import {recoveryPatientArg} from '../../cli/shared-flags.js'
-import {formatDuration} from '../../registrar/recovery-input.js'
 import {showRecovery, type ShowRecoveryResult} from '../../registrar/show-recovery.js'
 
 export default class RecoveryShow extends MedrecCommand {
@@ -16,13 +16,7 @@ export default class RecoveryShow extends MedrecCommand {
     const r = await showRecovery({dir: this.networkDir(flags), patient: args.patient})
     const {setup} = r
     this.log(`Patient      ${r.patient}\nAccount      ${r.account}`)
-    if (setup.guardians.length === 0) this.log('Guardians    none')
-    else {
-      const delay = formatDuration(setup.delaySeconds)
-      this.log(`Guardians    ${setup.threshold} of ${setup.guardians.length}, delay ${delay}`)
-      for (const guardian of setup.guardians) this.log(`             ${guardian}`)
-    }
-    this.log(`Consortium   ${setup.consortiumRecovery}`)
+    this.logLines(describeRecoverySetup(setup))
     if (r.pending) {
       const p = r.pending
       const by = p.byGovernance ? 'the consortium' : `guardians ${p.approvedBy.join(', ')}`
