@@ -58,6 +58,11 @@ export abstract class MedrecCommand extends Command {
     return new DockerodeEngine()
   }
 
+  /** The network of --dir and the Docker engine its nodes run on: what every service that touches the nodes takes. */
+  protected dockerNetwork(flags: {dir: string}): {dir: string; engine: ContainerEngine} {
+    return {dir: this.networkDir(flags), engine: this.dockerEngine()}
+  }
+
   /** Logs a result's lines, as a `describe…` function of a service folder wrote them. */
   protected logLines(lines: Iterable<string>): void {
     for (const line of lines) this.log(line)

@@ -26,13 +26,7 @@ export abstract class MembershipChangeCommand extends MedrecCommand {
     change: (common: MembershipChange) => Promise<R>,
   ): Promise<R> {
     return this.withProgress((progress) =>
-      change({
-        dir: this.networkDir(flags),
-        engine: this.dockerEngine(),
-        name,
-        timeoutMs: flags.timeout * 1000,
-        progress,
-      }),
+      change({...this.dockerNetwork(flags), name, timeoutMs: flags.timeout * 1000, progress}),
     )
   }
 }

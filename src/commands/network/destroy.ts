@@ -20,9 +20,8 @@ export default class NetworkDestroy extends MedrecCommand {
 
   async run(): Promise<DestroyNetworkResult> {
     const {flags} = await this.parse(NetworkDestroy)
-    const dir = this.networkDir(flags)
-    const engine = this.dockerEngine()
-    if (!flags.force && (await networkExists({dir, engine}))) {
+    const network = this.dockerNetwork(flags)
+    if (!flags.force && (await networkExists(network))) {
       if (!process.stdin.isTTY || this.jsonEnabled()) {
         throw new MedrecError(
           errorCodes.CONFIRMATION_REQUIRED,
@@ -41,7 +40,7 @@ export default class NetworkDestroy extends MedrecCommand {
         throw new MedrecError(errorCodes.CONFIRMATION_REQUIRED, 'Not confirmed; nothing was removed.')
       }
     }
-    const result = await destroyNetwork({dir, engine})
+    const result = await destroyNetwork(network)
     const r = result.removed
     this.log(
       `Removed ${r.containers} container(s), ${r.volumes} volume(s) and ${r.networks} network(s) of "${result.name}".`,

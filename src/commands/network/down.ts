@@ -10,7 +10,7 @@ export default class NetworkDown extends MedrecCommand {
 
   async run(): Promise<DownNetworkResult> {
     const {flags} = await this.parse(NetworkDown)
-    const result = await downNetwork({dir: this.networkDir(flags), engine: this.dockerEngine()})
+    const result = await downNetwork(this.dockerNetwork(flags))
     this.log(
       result.stopped.length > 0 ? `Stopped ${result.stopped.join(', ')}.` : `Network "${result.name}" was not running.`,
     )

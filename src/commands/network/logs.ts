@@ -26,8 +26,7 @@ export default class NetworkLogs extends MedrecCommand {
   async run(): Promise<void> {
     const {args, flags} = await this.parse(NetworkLogs)
     const streams = await openNetworkLogs({
-      dir: this.networkDir(flags),
-      engine: this.dockerEngine(),
+      ...this.dockerNetwork(flags),
       node: args.node,
       follow: flags.follow,
       tail: flags.tail,

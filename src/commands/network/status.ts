@@ -10,7 +10,7 @@ export default class NetworkStatusCommand extends MedrecCommand {
 
   async run(): Promise<NetworkStatus> {
     const {flags} = await this.parse(NetworkStatusCommand)
-    const status = await readNetworkStatus({dir: this.networkDir(flags), engine: this.dockerEngine()})
+    const status = await readNetworkStatus(this.dockerNetwork(flags))
     const age = status.headAgeSeconds === null ? '' : ` (${status.headAgeSeconds} s ago)`
     this.log(`Network   ${status.name}  (${status.state})`)
     this.log(`Chain id  ${status.chainId}`)

@@ -9,11 +9,7 @@ export default class SealerDiscard extends MedrecCommand {
 
   async run(): Promise<Awaited<ReturnType<typeof discardSealerVote>>> {
     const {args, flags} = await this.parse(SealerDiscard)
-    const result = await discardSealerVote({
-      dir: this.networkDir(flags),
-      engine: this.dockerEngine(),
-      address: args.address,
-    })
+    const result = await discardSealerVote({...this.dockerNetwork(flags), address: args.address})
     this.log(`Discarded the vote on ${result.address} on ${result.discardedOn.join(', ') || 'no running sealer'}.`)
     return result
   }

@@ -10,7 +10,7 @@ export default class SealerList extends MedrecCommand {
 
   async run(): Promise<SealerListing> {
     const {flags} = await this.parse(SealerList)
-    const listing = await listSealers({dir: this.networkDir(flags), engine: this.dockerEngine()})
+    const listing = await listSealers(this.dockerNetwork(flags))
     this.log(`${listing.signers.length} signers; a vote passes with ${listing.votesNeeded}.`)
     for (const s of listing.sealers) {
       const proposals =

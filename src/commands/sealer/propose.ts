@@ -23,8 +23,7 @@ export default class SealerPropose extends MedrecCommand {
   async run(): Promise<VoteReport> {
     const {args, flags} = await this.parse(SealerPropose)
     const report = await proposeSealerVote({
-      dir: this.networkDir(flags),
-      engine: this.dockerEngine(),
+      ...this.dockerNetwork(flags),
       address: args.address,
       authorize: flags.add === true,
       ...(flags.from ? {from: flags.from} : {}),
