@@ -15,6 +15,14 @@ export const identityFlags = {
   }),
 }
 
+/** The options a service takes for the identity named by {@link identityFlags}. */
+export function identity(flags: {id?: string; 'local-id'?: string}): {
+  id: string | undefined
+  localId: string | undefined
+} {
+  return {id: flags.id, localId: flags['local-id']}
+}
+
 /** --provider: whose patient a --local-id is (patient identities are namespaced by the enrolling provider). */
 export const patientProviderFlag = Flags.string({
   summary: "The provider where --local-id is the patient's record: a key name in this directory or its 0x identity.",
@@ -33,7 +41,7 @@ export function participantIdentity(flags: {id?: string; 'local-id'?: string; pr
   localId: string | undefined
   provider: string | undefined
 } {
-  return {id: flags.id, localId: flags['local-id'], provider: flags.provider}
+  return {...identity(flags), provider: flags.provider}
 }
 
 /** --as: which key of this directory signs. */
@@ -67,6 +75,19 @@ export const lightKdfWarning =
 export const auditLogFileFlags = {
   file: Flags.string({summary: "The audit log file (default: the provider's)."}),
   'key-file': Flags.string({summary: "The audit key the log was MACed with (default: the provider's)."}),
+}
+
+/** The options a service takes for the log of --provider in the files named by {@link auditLogFileFlags}. */
+export function auditLogLocation<P extends string | undefined>(flags: {
+  provider: P
+  file?: string
+  'key-file'?: string
+}): {
+  provider: P
+  file: string | undefined
+  keyFile: string | undefined
+} {
+  return {provider: flags.provider, file: flags.file, keyFile: flags['key-file']}
 }
 
 /** --sqlite-file: a gatekeeper's record store when it is SQLite. */

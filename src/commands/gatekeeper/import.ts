@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {MedrecCommand} from '../../base-command.js'
-import {identityFlags, sqliteFileFlag} from '../../cli/shared-flags.js'
+import {identity, identityFlags, sqliteFileFlag} from '../../cli/shared-flags.js'
 import {importRecords, type ImportRecordsResult} from '../../gatekeeper/import-records.js'
 
 export default class GatekeeperImport extends MedrecCommand {
@@ -31,8 +31,7 @@ export default class GatekeeperImport extends MedrecCommand {
       dir: this.networkDir(flags),
       provider: flags.provider,
       file: args.file,
-      id: flags.id,
-      localId: flags['local-id'],
+      ...identity(flags),
       store: flags.store as 'sqlite' | 'postgres',
       sqliteFile: flags['sqlite-file'],
     })

@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {MedrecCommand} from '../../base-command.js'
-import {asFlag, identityFlags} from '../../cli/shared-flags.js'
+import {asFlag, identity, identityFlags} from '../../cli/shared-flags.js'
 import {participantKinds, type ParticipantKindName} from '../../registrar/participant-kinds.js'
 import {registerParticipant, type RegisterParticipantResult} from '../../registrar/register-participant.js'
 
@@ -49,8 +49,7 @@ so record numbers never collide across providers and no provider can register an
     const result = await registerParticipant({
       dir: this.networkDir(flags),
       kind: args.kind as ParticipantKindName,
-      id: flags.id,
-      localId: flags['local-id'],
+      ...identity(flags),
       enrolmentRef: flags['enrolment-ref'],
       account: flags.account,
       as: flags.as,

@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {MedrecCommand} from '../../../base-command.js'
-import {auditLogFileFlags} from '../../../cli/shared-flags.js'
+import {auditLogFileFlags, auditLogLocation} from '../../../cli/shared-flags.js'
 import {anchorAuditLog, type AnchorAuditLogResult} from '../../../gatekeeper/anchor-audit-log.js'
 
 export default class GatekeeperAuditAnchor extends MedrecCommand {
@@ -24,12 +24,7 @@ export default class GatekeeperAuditAnchor extends MedrecCommand {
 
   async run(): Promise<AnchorAuditLogResult> {
     const {flags} = await this.parse(GatekeeperAuditAnchor)
-    const result = await anchorAuditLog({
-      dir: this.networkDir(flags),
-      provider: flags.provider,
-      file: flags.file,
-      keyFile: flags['key-file'],
-    })
+    const result = await anchorAuditLog({dir: this.networkDir(flags), ...auditLogLocation(flags)})
     this.log(
       result.anchored
         ? `Anchored ${result.file} at entry ${result.entries} (${result.head}) ` +

@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {MedrecCommand} from '../../../base-command.js'
-import {auditLogFileFlags} from '../../../cli/shared-flags.js'
+import {auditLogFileFlags, auditLogLocation} from '../../../cli/shared-flags.js'
 import {errorCodes} from '../../../errors/error-codes.js'
 import {MedrecError} from '../../../errors/medrec-error.js'
 import {checkAuditLog, type CheckAuditLogResult} from '../../../gatekeeper/check-audit-log.js'
@@ -44,9 +44,7 @@ export default class GatekeeperAuditVerify extends MedrecCommand {
     const {flags} = await this.parse(GatekeeperAuditVerify)
     const result = await checkAuditLog({
       dir: this.networkDir(flags),
-      provider: flags.provider,
-      file: flags.file,
-      keyFile: flags['key-file'],
+      ...auditLogLocation(flags),
       skipMac: flags['skip-mac'],
       skipAnchors: flags['skip-anchors'],
       fromBlock: flags['from-block'] === undefined ? undefined : BigInt(flags['from-block']),
