@@ -1,6 +1,7 @@
 import {MedrecCommand} from '../base-command.js'
 import type {ContainerEngine} from '../docker/container-engine.js'
 import type {ProgressListener} from '../progress/progress-events.js'
+import {lightKdfFlag, lightKdfWarning, membershipTimeoutFlag} from './shared-flags.js'
 
 /** The options every change of the signer set or of the provider whitelist takes from its command. */
 export type MembershipChange = {
@@ -9,6 +10,12 @@ export type MembershipChange = {
   name: string
   timeoutMs: number
   progress: ProgressListener
+}
+
+/** --timeout and --light-kdf of a command that adds a member: it creates its keys and waits until it seals. */
+export const joinFlags = {
+  timeout: membershipTimeoutFlag('Seconds to wait for it to join and seal.'),
+  'light-kdf': lightKdfFlag,
 }
 
 /**
@@ -28,5 +35,15 @@ export abstract class MembershipChangeCommand extends MedrecCommand {
     return this.withProgress((progress) =>
       change({...this.dockerNetwork(flags), name, timeoutMs: flags.timeout * 1000, progress}),
     )
+  }
+
+  /** Adds the participant `name` with the {@link joinFlags}: warns of weak keys, then changes as above. */
+  protected joinMembership<R>(
+    name: string,
+    flags: {dir: string; timeout: number; 'light-kdf'?: boolean},
+    join: (common: MembershipChange & {lightKdf: boolean | undefined}) => Promise<R>,
+  ): Promise<R> {
+    if (flags['light-kdf']) this.warn(lightKdfWarning)
+    return this.changeMembership(name, flags, (change) => join({...change, lightKdf: flags['light-kdf']}))
   }
 }

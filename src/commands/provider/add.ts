@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
-import {MembershipChangeCommand} from '../../cli/membership-change-command.js'
-import {lightKdfFlag, lightKdfWarning, membershipTimeoutFlag, voteAsFlag} from '../../cli/shared-flags.js'
+import {joinFlags, MembershipChangeCommand} from '../../cli/membership-change-command.js'
+import {voteAsFlag} from '../../cli/shared-flags.js'
 import {addProvider, type AddProviderReturnType} from '../../consortium/add-provider.js'
 import {describeProviderChange} from '../../consortium/describe-provider-change.js'
 
@@ -25,15 +25,13 @@ export default class ProviderAdd extends MembershipChangeCommand {
   static override flags = {
     sealer: Flags.boolean({summary: 'Also run its sealer node and vote it into the Clique signer set.'}),
     'vote-as': voteAsFlag,
-    timeout: membershipTimeoutFlag('Seconds to wait for it to join and seal.'),
-    'light-kdf': lightKdfFlag,
+    ...joinFlags,
   }
 
   async run(): Promise<AddProviderReturnType> {
     const {args, flags} = await this.parse(ProviderAdd)
-    if (flags['light-kdf']) this.warn(lightKdfWarning)
-    const result = await this.changeMembership(args.name, flags, (change) =>
-      addProvider({...change, sealer: flags.sealer === true, voteAs: flags['vote-as'], lightKdf: flags['light-kdf']}),
+    const result = await this.joinMembership(args.name, flags, (join) =>
+      addProvider({...join, sealer: flags.sealer === true, voteAs: flags['vote-as']}),
     )
     this.logLines(describeProviderChange(result))
     return result

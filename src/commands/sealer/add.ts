@@ -1,7 +1,6 @@
 import {Args} from '@oclif/core'
 
-import {MembershipChangeCommand} from '../../cli/membership-change-command.js'
-import {lightKdfFlag, lightKdfWarning, membershipTimeoutFlag} from '../../cli/shared-flags.js'
+import {joinFlags, MembershipChangeCommand} from '../../cli/membership-change-command.js'
 import {addSealer, type AddSealerResult} from '../../sealers/sealer-membership.js'
 
 export default class SealerAdd extends MembershipChangeCommand {
@@ -14,17 +13,11 @@ export default class SealerAdd extends MembershipChangeCommand {
     'holds only its own keys, run `medrec sealer propose ADDRESS --add --from YOUR_SEALER` on each instead.'
   static override examples = ['<%= config.bin %> sealer add st-anne']
   static override args = {name: Args.string({description: "The new sealer's name.", required: true})}
-  static override flags = {
-    timeout: membershipTimeoutFlag('Seconds to wait for it to join and seal.'),
-    'light-kdf': lightKdfFlag,
-  }
+  static override flags = joinFlags
 
   async run(): Promise<AddSealerResult> {
     const {args, flags} = await this.parse(SealerAdd)
-    if (flags['light-kdf']) this.warn(lightKdfWarning)
-    const result = await this.changeMembership(args.name, flags, (change) =>
-      addSealer({...change, lightKdf: flags['light-kdf']}),
-    )
+    const result = await this.joinMembership(args.name, flags, addSealer)
     if (result.status === 'signing')
       this.log(
         `${result.name} (${result.address}) is a signer and sealed block ` +
