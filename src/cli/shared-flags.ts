@@ -44,6 +44,16 @@ export function participantIdentity(flags: {id?: string; 'local-id'?: string; pr
   return {...identity(flags), provider: flags.provider}
 }
 
+/** {@link participantIdentityFlags}, or --account (`accountSummary` says how it is read) instead. */
+export function participantLookupFlags(accountSummary: string) {
+  return {...participantIdentityFlags, account: Flags.string({summary: accountSummary, exclusive: ['id', 'local-id']})}
+}
+
+/** The options a service takes for a participant named by {@link participantLookupFlags}. */
+export function participantLookup(flags: {id?: string; 'local-id'?: string; provider?: string; account?: string}) {
+  return {...participantIdentity(flags), account: flags.account}
+}
+
 /** --as: which key of this directory signs. */
 export const asFlag = Flags.string({summary: 'Name of the key that signs (see `medrec account list`).', required: true})
 

@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {MedrecCommand} from '../../base-command.js'
-import {participantIdentity, participantIdentityFlags} from '../../cli/shared-flags.js'
+import {participantLookup, participantLookupFlags} from '../../cli/shared-flags.js'
 import {listRelationships} from '../../registrar/read-registrar.js'
 
 export default class RegistrarRelationships extends MedrecCommand {
@@ -11,11 +11,7 @@ export default class RegistrarRelationships extends MedrecCommand {
     '<%= config.bin %> registrar relationships --local-id MRN-0042 --provider mercy --offset 50 --limit 50 --json',
   ]
   static override flags = {
-    ...participantIdentityFlags,
-    account: Flags.string({
-      summary: "The participant's account (key name or 0x address).",
-      exclusive: ['id', 'local-id'],
-    }),
+    ...participantLookupFlags("The participant's account (key name or 0x address)."),
     offset: Flags.integer({summary: 'First entry to show.', default: 0, min: 0}),
     limit: Flags.integer({summary: 'Entries per page.', default: 50, min: 1, max: 200}),
   }
@@ -24,8 +20,7 @@ export default class RegistrarRelationships extends MedrecCommand {
     const {flags} = await this.parse(RegistrarRelationships)
     const result = await listRelationships({
       dir: this.networkDir(flags),
-      ...participantIdentity(flags),
-      account: flags.account,
+      ...participantLookup(flags),
       offset: flags.offset,
       limit: flags.limit,
     })

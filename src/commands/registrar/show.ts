@@ -1,7 +1,5 @@
-import {Flags} from '@oclif/core'
-
 import {MedrecCommand} from '../../base-command.js'
-import {participantIdentity, participantIdentityFlags} from '../../cli/shared-flags.js'
+import {participantLookup, participantLookupFlags} from '../../cli/shared-flags.js'
 import {showParticipant, type ParticipantInfo} from '../../registrar/read-registrar.js'
 
 export default class RegistrarShow extends MedrecCommand {
@@ -10,18 +8,11 @@ export default class RegistrarShow extends MedrecCommand {
     '<%= config.bin %> registrar show --local-id MRN-0042 --provider mercy',
     '<%= config.bin %> registrar show --account mercy --json',
   ]
-  static override flags = {
-    ...participantIdentityFlags,
-    account: Flags.string({summary: 'Look up by account (key name or 0x address).', exclusive: ['id', 'local-id']}),
-  }
+  static override flags = participantLookupFlags('Look up by account (key name or 0x address).')
 
   async run(): Promise<ParticipantInfo> {
     const {flags} = await this.parse(RegistrarShow)
-    const p = await showParticipant({
-      dir: this.networkDir(flags),
-      ...participantIdentity(flags),
-      account: flags.account,
-    })
+    const p = await showParticipant({dir: this.networkDir(flags), ...participantLookup(flags)})
     const certified = p.kind === 'provider' ? (p.certified ? ' (certified)' : ' (not certified)') : ''
     this.log(`Identity   ${p.id}\nKind       ${p.kind}${certified}\nAccount    ${p.account}\nSummary    ${p.summary}`)
     return p
