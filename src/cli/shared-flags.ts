@@ -3,6 +3,7 @@ import {Args, Flags} from '@oclif/core'
 
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
+import {parseTypes} from '../patient/describe-records.js'
 import {grantDurationLimits} from '../registrar/relationship-actions.js'
 
 /** --id / --local-id: a participant's identity, or the local identifier it is derived from. */
@@ -109,6 +110,11 @@ export const sqliteFileFlag = Flags.string({
 export const gatekeepersCaFlag = Flags.string({
   summary: 'PEM CA certificate to trust for gatekeepers with a private CA.',
 })
+
+/** How --as asks gatekeepers for records: the options of --types and --ca, as a records service takes them. */
+export function recordsRequest(flags: {as: string; types?: string; ca?: string}) {
+  return {as: flags.as, resourceTypes: parseTypes(flags.types), caFile: flags.ca}
+}
 
 /** --scope: FHIR resource types, `all` (the default) or a bitmask; `summary` says whose access it is. */
 export function scopeFlag(summary: string) {

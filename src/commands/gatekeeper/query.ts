@@ -1,8 +1,8 @@
 import {Args, Flags} from '@oclif/core'
 
 import {MedrecCommand} from '../../base-command.js'
-import {asFlag} from '../../cli/shared-flags.js'
-import {describeRecords, parseTypes, typesFlag} from '../../patient/describe-records.js'
+import {asFlag, recordsRequest} from '../../cli/shared-flags.js'
+import {describeRecords, typesFlag} from '../../patient/describe-records.js'
 import {queryRelationship, type RecordsReport} from '../../patient/patient-records.js'
 
 export default class GatekeeperQuery extends MedrecCommand {
@@ -23,10 +23,8 @@ export default class GatekeeperQuery extends MedrecCommand {
     const {args, flags} = await this.parse(GatekeeperQuery)
     const report = await queryRelationship({
       dir: this.networkDir(flags),
-      as: flags.as,
       relationship: args.relationship,
-      resourceTypes: parseTypes(flags.types),
-      caFile: flags.ca,
+      ...recordsRequest(flags),
     })
     this.logLines(describeRecords(report))
     return report

@@ -1,7 +1,7 @@
 import {MedrecCommand} from '../../base-command.js'
-import {asFlag, gatekeepersCaFlag} from '../../cli/shared-flags.js'
+import {asFlag, gatekeepersCaFlag, recordsRequest} from '../../cli/shared-flags.js'
 import {patientRecords, type RecordsReport} from '../../patient/patient-records.js'
-import {describeRecords, typesFlag, parseTypes} from '../../patient/describe-records.js'
+import {describeRecords, typesFlag} from '../../patient/describe-records.js'
 
 export default class PatientRecords extends MedrecCommand {
   static override summary =
@@ -25,12 +25,7 @@ export default class PatientRecords extends MedrecCommand {
 
   async run(): Promise<RecordsReport> {
     const {flags} = await this.parse(PatientRecords)
-    const report = await patientRecords({
-      dir: this.networkDir(flags),
-      as: flags.as,
-      resourceTypes: parseTypes(flags.types),
-      caFile: flags.ca,
-    })
+    const report = await patientRecords({dir: this.networkDir(flags), ...recordsRequest(flags)})
     this.logLines(describeRecords(report))
     return report
   }
