@@ -1,10 +1,10 @@
 import {Flags} from '@oclif/core'
 
-import {MedrecCommand} from '../../base-command.js'
+import {RelationshipActionCommand} from '../../cli/relationship-action-command.js'
 import {asFlag, parseDuration, parseScope, relationshipArg, scopeFlag} from '../../cli/shared-flags.js'
 import {grantViewer} from '../../registrar/relationship-actions.js'
 
-export default class RelationshipGrant extends MedrecCommand {
+export default class RelationshipGrant extends RelationshipActionCommand {
   static override summary = "As the patient, let someone else view this relationship's records, for a scope and a time."
   static override examples = [
     '<%= config.bin %> relationship grant 0x… --viewer st-anne --scope 1 --expires-in 30d --as alice',
@@ -21,9 +21,7 @@ export default class RelationshipGrant extends MedrecCommand {
     const {args, flags} = await this.parse(RelationshipGrant)
     const scope = parseScope(flags.scope)
     const result = await grantViewer({
-      dir: this.networkDir(flags),
-      relationship: args.relationship,
-      as: flags.as,
+      ...this.relationshipAction(args, flags),
       viewer: flags.viewer,
       scope,
       expiresInSeconds: parseDuration(flags['expires-in']),

@@ -1,10 +1,10 @@
 import {Flags} from '@oclif/core'
 
-import {MedrecCommand} from '../../base-command.js'
+import {RelationshipActionCommand} from '../../cli/relationship-action-command.js'
 import {asFlag, relationshipArg} from '../../cli/shared-flags.js'
 import {revokeViewer} from '../../registrar/relationship-actions.js'
 
-export default class RelationshipRevoke extends MedrecCommand {
+export default class RelationshipRevoke extends RelationshipActionCommand {
   static override summary = "As the patient, withdraw a viewer's access."
   static override examples = ['<%= config.bin %> relationship revoke 0x… --viewer st-anne --as alice']
   static override args = {relationship: relationshipArg}
@@ -15,12 +15,7 @@ export default class RelationshipRevoke extends MedrecCommand {
 
   async run(): Promise<Awaited<ReturnType<typeof revokeViewer>>> {
     const {args, flags} = await this.parse(RelationshipRevoke)
-    const result = await revokeViewer({
-      dir: this.networkDir(flags),
-      relationship: args.relationship,
-      as: flags.as,
-      viewer: flags.viewer,
-    })
+    const result = await revokeViewer({...this.relationshipAction(args, flags), viewer: flags.viewer})
     this.log(`Revoked ${result.viewer} on ${result.relationship}.`)
     return result
   }
