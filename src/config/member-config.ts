@@ -78,8 +78,9 @@ export function parseAdvertisedAddress(text: string): {host: string; port?: numb
   let host: string
   let portText: string | undefined
   if (bracketed) [, host = '', portText] = bracketed
-  else if (trimmed.split(':').length > 2)
-    host = trimmed // a bare IPv6 address: no port
+  else if (trimmed.includes('/') || trimmed.split(':').length > 2)
+    // A URL (refused by the host check, with the other problems) or a bare IPv6 address: no port
+    host = trimmed
   else [host = '', portText] = trimmed.split(':') as [string, string | undefined]
   if (portText === undefined) return {host}
   const port = Number(portText)

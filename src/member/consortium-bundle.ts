@@ -145,7 +145,8 @@ export const bundleTypes = {
   ],
 } as const
 
-function bundleTypedData(bundle: UnsignedBundle) {
+/** The EIP-712 typed data a bundle's signature is over. */
+export function bundleTypedData(bundle: UnsignedBundle) {
   return {
     domain: bundleDomain(bundle.network.chainId),
     types: bundleTypes,

@@ -75,7 +75,8 @@ export const nodeCardTypes = {
   ],
 } as const
 
-function nodeCardTypedData(card: UnsignedNodeCard) {
+/** The EIP-712 typed data a card's signature is over. */
+export function nodeCardTypedData(card: UnsignedNodeCard) {
   return {
     domain: nodeCardDomain,
     types: nodeCardTypes,
