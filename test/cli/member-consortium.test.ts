@@ -6,10 +6,11 @@ import {generatePrivateKey, privateKeyToAccount} from 'viem/accounts'
 import {describe, expect, it} from 'vitest'
 
 import {decryptKeystoreV3} from '../../src/keys/keystore-v3.js'
+import {generateNodeKey} from '../../src/keys/node-key.js'
 import {genesisDigest, signBundle, type ConsortiumBundle} from '../../src/member/consortium-bundle.js'
 import {foundConsortium} from '../../src/member/found-consortium.js'
 import {initMember} from '../../src/member/init-member.js'
-import {nodeCardTypedData, type NodeCard} from '../../src/member/node-card.js'
+import {buildNodeCard, nodeCardTypedData, type NodeCard} from '../../src/member/node-card.js'
 import {readAllFiles, snapshotDir} from '../../src/member/testing/dir-snapshot.js'
 import {networkPaths, unlockNodeKey} from '../../src/workspace/network-files.js'
 import {runMedrec} from '../helpers/run-medrec.js'
@@ -214,19 +215,45 @@ describe('medrec consortium import on bad bundles', () => {
   it('refuses a bundle re-signed by a stranger, for a member and for a newcomer', async () => {
     const {root, bart, bundle} = await foundedPair()
     const strangerKey = generatePrivateKey()
+    const stranger = privateKeyToAccount(strangerKey).address
     const {signature: _signature, ...unsigned} = bundle
-    const forged = await signBundle(
-      {...unsigned, revision: 2, exportedBy: privateKeyToAccount(strangerKey).address},
-      strangerKey,
+    // A stranger's export of the bundle as it is
+    const plain = join(root, 'stranger.bundle.json')
+    await writeFile(
+      plain,
+      JSON.stringify(await signBundle({...unsigned, revision: 2, exportedBy: stranger}, strangerKey)),
     )
-    const file = join(root, 'forged.bundle.json')
-    await writeFile(file, JSON.stringify(forged))
     const error = await expectRefused(
-      ['consortium', 'import', file, '--dir', bart.dir],
+      ['consortium', 'import', plain, '--dir', bart.dir],
       'MEDREC_BUNDLE_SIGNER_NOT_MEMBER',
       [bart.dir],
     )
-    expect(error.message).toContain(privateKeyToAccount(strangerKey).address)
+    expect(error.message).toContain(stranger)
+    // A stranger who lists itself as a member, and a newcomer as joining, to be trusted by both
+    const dora = await memberWorkspace(root, 'st-dora')
+    const strangerCard = await buildNodeCard({
+      name: 'mallory',
+      privateKey: strangerKey,
+      nodeKey: generateNodeKey(),
+      host: '203.0.113.66',
+      port: 30_303,
+      issuedAt: new Date(),
+    })
+    const posing = await signBundle(
+      {
+        ...unsigned,
+        revision: 2,
+        members: [...unsigned.members, strangerCard],
+        joining: [await readJson<NodeCard>(dora.cardFile)],
+        secrets: {identityHmacKey: {...unsigned.secrets.identityHmacKey, [stranger]: 'AAAA'}},
+        exportedBy: stranger,
+      },
+      strangerKey,
+    )
+    const posingFile = join(root, 'posing.bundle.json')
+    await writeFile(posingFile, JSON.stringify(posing))
+    for (const dir of [bart.dir, dora.dir])
+      await expectRefused(['consortium', 'import', posingFile, '--dir', dir], 'MEDREC_BUNDLE_SIGNER_NOT_MEMBER', [dir])
   })
 })
 
