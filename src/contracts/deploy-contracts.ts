@@ -122,13 +122,13 @@ export type ContractCodeSource = {getCode(args: {address: Address}): Promise<Hex
  * true when its code is the compiled contract's; anything else is refused, never overwritten.
  */
 export async function hasMatchingCode(
-  publicClient: ContractCodeSource,
+  codeSource: ContractCodeSource,
   address: Address,
   artifact: ContractArtifact,
   hint = 'The sources changed since that deployment, or the address belongs to something else. ' +
     'Drop the stored address to deploy afresh.',
 ): Promise<boolean> {
-  const code = await publicClient.getCode({address})
+  const code = await codeSource.getCode({address})
   if (code === undefined || code === '0x') return false
   if (codeMatchesArtifact(code, artifact)) return true
   throw new MedrecError(

@@ -135,6 +135,26 @@ describe('a member workspace', () => {
     expect(await snapshotDir(dora.dir)).toEqual(before)
   })
 
+  it('takes a bundle that lists this provider as joining, with no identity key for it yet', async () => {
+    // Given a consortium whose member proposes st-dora from its card, and exports that
+    const root = await tempDir()
+    const anne = await newWorkspace(root, 'st-anne')
+    const dora = await newWorkspace(root, 'st-dora')
+    await foundConsortium({dir: anne.dir, name: 'carenet', cardFiles: [], chainId: 4_242_014})
+    const proposed = join(root, 'rev2.bundle.json')
+    const card = await readNodeCardFile(dora.cardFile)
+    await exportBundle({dir: anne.dir, out: proposed, changes: [{type: 'propose', card}]})
+    // When st-dora imports it
+    const result = await importBundle({dir: dora.dir, file: proposed})
+    // Then it holds the bundle as a joiner, without the consortium's identity key
+    expect(result).toMatchObject({role: 'joining', identityKey: 'none', revision: 2, joining: [{name: 'st-dora'}]})
+    const files = (await snapshotDir(dora.dir)).map((line) => line.split(' ')[0])
+    expect(files).toContain('consortium.bundle.json')
+    expect(files.filter((f) => f?.includes('identity'))).toEqual([])
+    // And it cannot export, not being a member
+    await expect(exportBundle({dir: dora.dir})).rejects.toMatchObject({code: errorCodes.BUNDLE_SIGNER_NOT_MEMBER})
+  })
+
   it('refuses a bundle whose identity key differs from the one the workspace holds', async () => {
     const root = await tempDir()
     const anne = await newWorkspace(root, 'st-anne')
