@@ -4,6 +4,7 @@ import {Command, Flags, type Interfaces} from '@oclif/core'
 import type {Input, ParserOutput} from '@oclif/core/interfaces'
 import {BaseError} from 'viem'
 
+import {assertWorkspaceKind, type WorkspaceKind} from './config/workspace-kind.js'
 import {explainContractError} from './contracts/send-contract-transaction.js'
 import {DockerodeEngine} from './docker/dockerode-engine.js'
 import type {ContainerEngine} from './docker/container-engine.js'
@@ -32,6 +33,13 @@ export abstract class MedrecCommand extends Command {
       helpGroup: 'GLOBAL',
     }),
   }
+
+  /**
+   * Which kind of directory --dir must be: a network workspace (medrec.yaml), a member workspace
+   * (medrec-member.yaml), or either (commands that use no workspace). The other kind is refused
+   * before the command reads or writes anything.
+   */
+  static workspaceKind: WorkspaceKind = 'network'
 
   private renderer: ProgressRenderer | undefined
 
@@ -79,13 +87,18 @@ export abstract class MedrecCommand extends Command {
     B extends Record<string, unknown>,
     A extends Record<string, unknown>,
   >(options?: Input<F, B, A>, argv?: string[]): Promise<ParserOutput<F, B, A>> {
+    let parsed: ParserOutput<F, B, A>
     try {
-      return await super.parse(options, argv)
+      parsed = await super.parse(options, argv)
     } catch (error) {
       // A flag's own parser may already have explained the problem the user can fix.
       if (isMedrecError(error)) throw error
       throw new UsageError((error as Error).message.replace(/\nSee more help with --help$/, ''), {cause: error})
     }
+    const dir = (parsed.flags as {dir?: unknown}).dir
+    const kind = (this.constructor as typeof MedrecCommand).workspaceKind
+    if (typeof dir === 'string') await assertWorkspaceKind(resolve(dir), kind, this.id?.replaceAll(':', ' '))
+    return parsed
   }
 
   protected override async catch(thrown: Error): Promise<unknown> {

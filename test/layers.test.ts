@@ -15,7 +15,7 @@ const srcDir = join(root, 'src')
  */
 const layers: readonly (readonly string[])[] = [
   ['errors', 'progress'],
-  ['keys', 'docker', 'chain', 'wait'],
+  ['keys', 'docker', 'chain', 'wait', 'encoding'],
   ['geth', 'genesis'],
   ['config', 'image'],
   ['workspace'],
@@ -26,6 +26,7 @@ const layers: readonly (readonly string[])[] = [
   ['accounts'],
   ['registrar'],
   ['consortium'],
+  ['member'],
   ['status'],
   ['gatekeeper'],
   ['patient'],

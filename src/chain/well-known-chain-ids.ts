@@ -1,3 +1,5 @@
+import {randomInt} from 'node:crypto'
+
 /**
  * Chain ids that belong to public networks or to popular development tools. A private
  * consortium chain that reuses one invites replayed transactions and wallets pointed at
@@ -27,5 +29,13 @@ export const wellKnownChainIds: ReadonlyMap<number, string> = new Map([
   [11155111, 'Sepolia'],
 ])
 
-/** Lowest and highest chain ids `network init` picks from when none is given. */
+/** Lowest and highest chain ids `network init` and `consortium found` pick from when none is given. */
 export const generatedChainIdRange = {min: 1_000_000, max: 2_000_000_000} as const
+
+/** A random chain id in that range that belongs to no known network. */
+export function pickChainId(): number {
+  for (;;) {
+    const id = randomInt(generatedChainIdRange.min, generatedChainIdRange.max)
+    if (!wellKnownChainIds.has(id)) return id
+  }
+}

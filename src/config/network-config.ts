@@ -10,7 +10,7 @@ export const configSchemaFileName = 'medrec.schema.json'
 export const configVersion = 1
 
 /** Key names the tool uses itself under .medrec/keys. */
-const reservedNodeNames = ['rpc', 'deployer', 'identity']
+export const reservedNodeNames = ['rpc', 'deployer', 'identity']
 /** Every name that becomes a key folder, a container or a provider: sealers, accounts, providers. */
 export const nodeNamePattern = /^[a-z][a-z0-9-]{0,30}[a-z0-9]$/
 
@@ -27,8 +27,8 @@ const addressSchema = z
   .string()
   .regex(/^0x[0-9a-fA-F]{40}$/, 'must be a 0x-prefixed 20-byte hex address')
   .describe("The sealer's Clique signer address (its keystore account).")
-const portSchema = z.number().int().min(1).max(65_535)
-const ipv4Pattern = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/
+export const portSchema = z.number().int().min(1).max(65_535)
+export const ipv4Pattern = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/
 const subnetPattern = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){2}\.0\/24$/
 
 export const sealerConfigSchema = z.strictObject({
@@ -40,51 +40,57 @@ export const sealerConfigSchema = z.strictObject({
   p2pPort: portSchema.describe('Devp2p listening port inside the Docker network (never published on the host).'),
 })
 
+/** The fields that define a chain, shared by medrec.yaml and a consortium bundle's `network`. */
+export const networkNameSchema = z
+  .string()
+  .regex(nodeNamePattern, 'must be 2-32 lowercase letters, digits or dashes, starting with a letter')
+  .describe('Network name; prefixes every Docker container, volume and network the tool creates.')
+export const chainIdSchema = z
+  .number()
+  .int()
+  .min(1)
+  .max(Number.MAX_SAFE_INTEGER)
+  .describe('EIP-155 chain id of this network; must be its own.')
+export const periodSchema = z
+  .number()
+  .int()
+  // Period 0 ("seal only with transactions") is refused rather than supported: an idle
+  // chain makes no block, so nothing proves a signer can seal, the keyless RPC node
+  // (which drops propagated blocks until it has synced once) never syncs, and every
+  // sealer seals its own block for the same first transaction: the contested block 1
+  // that start-whole-network.ts exists to prevent (clique.go:624 pauses sealing on no txs).
+  .min(
+    1,
+    'must be at least 1 second: period 0 seals only when a transaction is waiting, so an idle chain stalls: ' +
+      'no block proves the sealers work, the RPC node cannot sync, and block-based waits never end',
+  )
+  .max(3600)
+  .describe('Clique block period in seconds.')
+export const epochSchema = z
+  .number()
+  .int()
+  .min(1)
+  .describe('Blocks between Clique checkpoints; pending votes are cleared at each.')
+export const gasLimitSchema = z
+  .number()
+  .int()
+  .min(5_000_000)
+  .max(2_000_000_000)
+  .describe("Gas limit of the genesis block and the sealers' target.")
+
 export const networkConfigSchema = z
   .strictObject({
     version: z.literal(configVersion).describe("Version of this file's format."),
     network: z.strictObject({
-      name: z
-        .string()
-        .regex(nodeNamePattern, 'must be 2-32 lowercase letters, digits or dashes, starting with a letter')
-        .describe('Network name; prefixes every Docker container, volume and network the tool creates.'),
-      chainId: z
-        .number()
-        .int()
-        .min(1)
-        .max(Number.MAX_SAFE_INTEGER)
-        .describe('EIP-155 chain id of this network; must be its own.'),
+      name: networkNameSchema,
+      chainId: chainIdSchema,
       allowWellKnownChainId: z
         .boolean()
         .default(false)
         .describe('Allow a chain id that belongs to a public network or a development tool. Almost never right.'),
-      period: z
-        .number()
-        .int()
-        // Period 0 ("seal only with transactions") is refused rather than supported: an idle
-        // chain makes no block, so nothing proves a signer can seal, the keyless RPC node
-        // (which drops propagated blocks until it has synced once) never syncs, and every
-        // sealer seals its own block for the same first transaction: the contested block 1
-        // that start-whole-network.ts exists to prevent (clique.go:624 pauses sealing on no txs).
-        .min(
-          1,
-          'must be at least 1 second: period 0 seals only when a transaction is waiting, so an idle chain stalls: ' +
-            'no block proves the sealers work, the RPC node cannot sync, and block-based waits never end',
-        )
-        .max(3600)
-        .describe('Clique block period in seconds.'),
-      epoch: z
-        .number()
-        .int()
-        .min(1)
-        .default(30_000)
-        .describe('Blocks between Clique checkpoints; pending votes are cleared at each.'),
-      gasLimit: z
-        .number()
-        .int()
-        .min(5_000_000)
-        .max(2_000_000_000)
-        .describe("Gas limit of the genesis block and the sealers' target."),
+      period: periodSchema,
+      epoch: epochSchema.default(30_000),
+      gasLimit: gasLimitSchema,
       subnet: z
         .string()
         .regex(subnetPattern, 'must be an IPv4 /24 such as 10.213.5.0/24')
@@ -170,11 +176,6 @@ function reportDuplicates<T>(
 /** medrec.yaml after validation and defaults. */
 export type NetworkConfig = z.output<typeof networkConfigSchema>
 export type SealerConfig = z.output<typeof sealerConfigSchema>
-
-/** Formats a zod issue path the way users read it: `sealers.1.p2pPort`. */
-export function formatIssuePath(path: readonly PropertyKey[]): string {
-  return path.length === 0 ? '(top level)' : path.map(String).join('.')
-}
 
 /** JSON Schema of medrec.yaml for editors (yaml-language-server reads the modeline). */
 export function networkConfigJsonSchema(): Record<string, unknown> {

@@ -114,18 +114,21 @@ function registrarArgs(
   return [options.governance ?? options.walletClient.account.address, addresses.Relationship, addresses.Summary]
 }
 
+/** Where deployed code is read from: a viem public client, or anything else with its getCode. */
+export type ContractCodeSource = {getCode(args: {address: Address}): Promise<Hex | undefined>}
+
 /**
  * Whether a stored deployment can be reused: false when nothing is there (a reset chain),
  * true when its code is the compiled contract's; anything else is refused, never overwritten.
  */
 export async function hasMatchingCode(
-  publicClient: PublicClient<Transport, Chain | undefined>,
+  codeSource: ContractCodeSource,
   address: Address,
   artifact: ContractArtifact,
   hint = 'The sources changed since that deployment, or the address belongs to something else. ' +
     'Drop the stored address to deploy afresh.',
 ): Promise<boolean> {
-  const code = await publicClient.getCode({address})
+  const code = await codeSource.getCode({address})
   if (code === undefined || code === '0x') return false
   if (codeMatchesArtifact(code, artifact)) return true
   throw new MedrecError(

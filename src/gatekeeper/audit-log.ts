@@ -6,7 +6,7 @@ import type {Address, Hex} from 'viem'
 
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
-import {canonicalJson} from './canonical-json.js'
+import {canonicalJson} from '../encoding/canonical-json.js'
 
 /**
  * The gatekeeper's access decisions, as an append-only, hash-chained JSON-lines file

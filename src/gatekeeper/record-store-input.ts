@@ -2,7 +2,7 @@ import type {Hex} from 'viem'
 
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
-import {canonicalJson} from './canonical-json.js'
+import {canonicalJson} from '../encoding/canonical-json.js'
 import type {FhirResource, RecordQuery} from './record-store.js'
 
 /**

@@ -1,6 +1,6 @@
 import type {Hex} from 'viem'
 
-import {canonicalJson} from './canonical-json.js'
+import {canonicalJson} from '../encoding/canonical-json.js'
 import {keccak256Bytes} from './keccak.js'
 
 /**

@@ -3,7 +3,7 @@ import {generatePrivateKey, privateKeyToAccount} from 'viem/accounts'
 import {describe, expect, it} from 'vitest'
 
 import {errorCodes} from '../errors/error-codes.js'
-import {decryptWithPrivateKey, encryptForPublicKey} from './payload-encryption.js'
+import {decryptWithPrivateKey, encryptForPublicKey} from '../keys/ecies.js'
 import {signGatekeeperRequest, type SignGatekeeperRequestParameters} from './sign-request.js'
 import {verifyGatekeeperRequest, type VerifyGatekeeperRequestParameters} from './verify-request.js'
 

@@ -1,20 +1,19 @@
-import {randomInt} from 'node:crypto'
 import {mkdir, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import {parseEther, type Address} from 'viem'
 import {stringify} from 'yaml'
 
-import {generatedChainIdRange, wellKnownChainIds} from '../chain/well-known-chain-ids.js'
+import {pickChainId} from '../chain/well-known-chain-ids.js'
 import {
   configFileName,
   configSchemaFileName,
   configVersion,
   networkConfigJsonSchema,
   networkConfigSchema,
-  formatIssuePath,
   type NetworkConfig,
 } from '../config/network-config.js'
+import {formatIssuePath} from '../config/parse-yaml-config.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
 import {buildCliqueGenesis, genesisFileName} from '../genesis/clique-genesis.js'
@@ -52,13 +51,6 @@ export type InitNetworkResult = {
   sealers: {name: string; address: Address; keyCreated: boolean}[]
   deployer: Address
   kdf: 'standard' | 'light'
-}
-
-function pickChainId(): number {
-  for (;;) {
-    const id = randomInt(generatedChainIdRange.min, generatedChainIdRange.max)
-    if (!wellKnownChainIds.has(id)) return id
-  }
 }
 
 /** Writes medrec.yaml, its JSON Schema, genesis.json and every node's keys into `dir`. */

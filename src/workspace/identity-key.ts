@@ -4,7 +4,7 @@ import {join} from 'node:path'
 
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
-import {writeNewPrivateFile, type NetworkPaths} from './network-files.js'
+import {pathExists, writeNewPrivateFile, type NetworkPaths} from './network-files.js'
 
 /** Where the key that turns local identifiers into on-chain identities is kept. */
 export function identityKeyPath(paths: NetworkPaths): string {
@@ -43,4 +43,19 @@ export async function readIdentityKey(paths: NetworkPaths): Promise<Buffer> {
     })
   }
   return key
+}
+
+/** The identity key if this directory holds one; undefined if it holds none yet. */
+export async function findIdentityKey(paths: NetworkPaths): Promise<Buffer | undefined> {
+  if (!(await pathExists(identityKeyPath(paths)))) return undefined
+  return readIdentityKey(paths)
+}
+
+/**
+ * Writes a given identity key (hex, mode 0600), received rather than generated here (a member
+ * decrypts it from the consortium bundle). Never replaces one: false if a key was already there.
+ */
+export async function writeIdentityKey(paths: NetworkPaths, key: Uint8Array): Promise<boolean> {
+  await mkdir(join(paths.keysDir, 'identity'), {recursive: true, mode: 0o700})
+  return writeNewPrivateFile(identityKeyPath(paths), Buffer.from(key).toString('hex'))
 }

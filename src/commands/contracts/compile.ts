@@ -3,6 +3,7 @@ import {join} from 'node:path'
 import {Flags} from '@oclif/core'
 
 import {MedrecCommand} from '../../base-command.js'
+import type {WorkspaceKind} from '../../config/workspace-kind.js'
 import {
   compileMedrecContracts,
   packagedContractsDir,
@@ -11,6 +12,7 @@ import {
 import {assertNoPush0} from '../../contracts/push0.js'
 
 export default class ContractsCompile extends MedrecCommand {
+  static override workspaceKind: WorkspaceKind = 'any'
   static override summary = 'Compile the MedRec contracts (solc, evmVersion london) and write artifacts.'
   static override description =
     'Writes one JSON artifact per contract (ABI, bytecode, deployed bytecode, immutable ranges, ' +

@@ -1,10 +1,12 @@
 import {Flags} from '@oclif/core'
 
 import {MedrecCommand} from '../../base-command.js'
+import type {WorkspaceKind} from '../../config/workspace-kind.js'
 import {pinnedGethImage} from '../../geth/geth-version.js'
 import {buildGethImage, type BuildGethImageResult} from '../../image/build-geth-image.js'
 
 export default class ImageBuild extends MedrecCommand {
+  static override workspaceKind: WorkspaceKind = 'any'
   static override summary = `Build the pinned geth image (${pinnedGethImage}) locally.`
   static override description =
     `For machines that cannot pull from a registry. Packages a geth 1.13.x linux binary into a ` +

@@ -1,0 +1,36 @@
+import {resolve} from 'node:path'
+
+import {Args} from '@oclif/core'
+
+import {MemberCommand} from '../../cli/member-command.js'
+import {importBundle, type ImportBundleResult} from '../../member/import-bundle.js'
+
+export default class ConsortiumImport extends MemberCommand {
+  static override summary = "Verify a consortium bundle and take it into this provider's member workspace."
+  static override description =
+    `Checks the bundle's signature and that a member this workspace trusts exported it, every node card in it, that \
+its genesis is the one its digest names and seals with the founders' signers, and, against the bundle already held, \
+that it is the same network, chain id and genesis and not an older revision. Only then is it stored \
+(consortium.bundle.json) and the consortium's identity key decrypted with this member's key into \
+.medrec/keys/identity/hmac.key. A refused bundle changes nothing.`
+  static override examples = ['<%= config.bin %> consortium import ./carenet.bundle.json']
+
+  static override args = {
+    file: Args.string({description: 'The bundle file a member exported.', required: true}),
+  }
+
+  async run(): Promise<ImportBundleResult> {
+    const {args, flags} = await this.parse(ConsortiumImport)
+    const result = await importBundle({dir: this.networkDir(flags), file: resolve(args.file)})
+    const what = {first: 'Imported', newer: 'Updated to', same: 'Already held'}[result.succession]
+    this.log(`${what} ${result.network} revision ${result.revision} (chain id ${result.chainId}), exported by \
+${result.exportedBy}.`)
+    this.log(`  members  ${result.members.map((m) => m.name).join(', ')}`)
+    if (result.joining.length > 0) this.log(`  joining  ${result.joining.map((m) => m.name).join(', ')}`)
+    this.log(`  you      ${result.role === 'member' ? 'a member' : 'a joiner, not yet admitted'}`)
+    if (result.identityKey === 'written') this.log('  identity key decrypted into .medrec/keys/identity/hmac.key')
+    for (const c of result.contracts)
+      this.log(`  ${c.name.padEnd(12)} ${c.address}${c.trusted ? '' : '  (not yet verified on your own node)'}`)
+    return result
+  }
+}

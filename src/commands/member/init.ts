@@ -1,0 +1,63 @@
+import {Args, Flags} from '@oclif/core'
+
+import {MemberCommand} from '../../cli/member-command.js'
+import {parseAdvertisedAddress} from '../../config/member-config.js'
+import {initMember, type InitMemberResult} from '../../member/init-member.js'
+
+export default class MemberInit extends MemberCommand {
+  static override summary = "Make this provider's member workspace: its own keys, medrec-member.yaml and its node card."
+  static override description =
+    `For a consortium whose providers each run their own node on their own host. Creates in --dir the provider's \
+signer keystore (its Clique signer and provider account), a random password file (mode 0600) and a node key under \
+.medrec/keys/NAME (and a node key for its keyless RPC node), medrec-member.yaml, and NAME.card.json: the public card, \
+signed with the signer key, that the provider sends to the consortium's convener or to a member who proposes it.
+No other provider's key ever enters this directory, and the card holds no secret. Existing keys are never \
+overwritten: with --force medrec-member.yaml and the card are rewritten around the keys already there.`
+  static override examples = [
+    '<%= config.bin %> member init st-anne --advertise 203.0.113.10 --dir ./st-anne',
+    '<%= config.bin %> member init st-anne --advertise node.st-anne.example:30303 --rpc-port 8546',
+  ]
+
+  static override args = {
+    name: Args.string({
+      description: "The provider's name in the consortium (2-32 lowercase letters, digits, dashes).",
+      required: true,
+    }),
+  }
+
+  static override flags = {
+    advertise: Flags.string({
+      summary: "HOST[:PORT] where the other members' nodes reach this node (devp2p; port 30303 by default).",
+      required: true,
+    }),
+    rpc: Flags.boolean({
+      summary: 'Run a keyless JSON-RPC node beside the sealer (--no-rpc: none).',
+      default: true,
+      allowNo: true,
+    }),
+    'rpc-host': Flags.string({summary: "Host address the RPC node's port is published on.", default: '127.0.0.1'}),
+    'rpc-port': Flags.integer({summary: "Host port of the RPC node's JSON-RPC.", default: 8545}),
+    'light-kdf': Flags.boolean({summary: 'Weak, fast key encryption for throwaway chains (tests, CI).'}),
+    force: Flags.boolean({char: 'f', summary: 'Rewrite medrec-member.yaml and the card (keys are kept).'}),
+  }
+
+  async run(): Promise<InitMemberResult> {
+    const {args, flags} = await this.parse(MemberInit)
+    if (flags['light-kdf'])
+      this.warn('--light-kdf: keys are encrypted with weak scrypt settings; use this only for throwaway chains.')
+    const result = await initMember({
+      dir: this.networkDir(flags),
+      name: args.name,
+      advertise: parseAdvertisedAddress(flags.advertise),
+      rpc: {enabled: flags.rpc, host: flags['rpc-host'], port: flags['rpc-port']},
+      lightKdf: flags['light-kdf'],
+      force: flags.force,
+    })
+    this.log(`Initialised member ${result.name} in ${result.dir}.`)
+    this.log(`  signer   ${result.signer}${result.keyCreated ? '' : '  (existing key kept)'}`)
+    this.log(`  node     enode://${result.enode.slice(0, 16)}…@${result.advertise.host}:${result.advertise.port}`)
+    this.log(`  card     ${result.cardFile}`)
+    this.log('Send the card to the consortium. Keys and passwords are in .medrec/keys: back them up, never send them.')
+    return result
+  }
+}
