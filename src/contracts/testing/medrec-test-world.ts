@@ -92,6 +92,11 @@ export function randomIdentity(): Hex {
   return `0x${randomBytes(32).toString('hex')}`
 }
 
+/** The address of a fresh random key that is thrown away: an account nobody registered or funded. */
+export function randomAddress(): Address {
+  return privateKeyToAccount(generatePrivateKey()).address
+}
+
 /** Sends `data` to `to` from `from` and returns the receipt; a revert throws ContractRevert. */
 export async function send(chain: TestChain, from: LocalAccount, to: Address, data: Hex): Promise<TransactionReceipt> {
   // eth_call first: it returns the revert data, which viem's send path does not decode.
