@@ -1,6 +1,5 @@
 import {describe, expect, it} from 'vitest'
 
-import {registrarAbi} from '../contracts/abi/registrar.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {approveProvider} from './approve-provider.js'
 import {providerIdentity} from './provider-identity.js'
@@ -11,18 +10,12 @@ import {
   useConsortiumChain,
   type ConsortiumNetwork,
 } from './testing/consortium-network.js'
+import {registrarRead} from '../contracts/testing/medrec-test-world.js'
 
 const ctx = useConsortiumChain()
 
 const certified = async (net: ConsortiumNetwork, name: string) =>
-  (
-    await net.chain.publicClient.readContract({
-      address: net.registrar,
-      abi: registrarAbi,
-      functionName: 'participant',
-      args: [providerIdentity(name)],
-    })
-  ).certified
+  (await registrarRead(net.chain, net.registrar).participant([providerIdentity(name)])).certified
 
 describe('provider add, approve and remove, each member voting with its own key', () => {
   it('admits and removes a provider without a node once a majority has voted', async () => {

@@ -3,7 +3,14 @@ import {describe, expect, it} from 'vitest'
 
 import {registrarAbi} from '../contracts/abi/registrar.js'
 import {patientIdentity} from '../contracts/derive-identity.js'
-import {chainTime, newAccount, randomAddress, randomIdentity, send} from '../contracts/testing/medrec-test-world.js'
+import {
+  chainTime,
+  newAccount,
+  randomAddress,
+  randomIdentity,
+  registrarRead,
+  send,
+} from '../contracts/testing/medrec-test-world.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {listProposals} from './list-proposals.js'
 import {providerIdentity} from './provider-identity.js'
@@ -29,13 +36,7 @@ async function withPatient(): Promise<World> {
   return {net, patient, id: patientIdentity(providerIdentity('sealer-1'), enrolmentRef)}
 }
 
-const pendingRecovery = (w: World) =>
-  w.net.chain.publicClient.readContract({
-    address: w.net.registrar,
-    abi: registrarAbi,
-    functionName: 'pendingRecovery',
-    args: [w.id],
-  })
+const pendingRecovery = (w: World) => registrarRead(w.net.chain, w.net.registrar).pendingRecovery([w.id])
 
 /** What recover-patient refuses `request` with, having sent nothing. */
 const refused = (w: World, request: Omit<RecoverPatientParameters, 'dir'>) =>
@@ -78,18 +79,9 @@ describe('consortium recover-patient', () => {
       recovery: {readyAt: new Date(Number(pending.readyAt) * 1000).toISOString(), cancellableBy: w.patient.address},
     })
     // And the patient's identity has not moved yet
-    expect(
-      getAddress(
-        (
-          await w.net.chain.publicClient.readContract({
-            address: w.net.registrar,
-            abi: registrarAbi,
-            functionName: 'participant',
-            args: [w.id],
-          })
-        ).account,
-      ),
-    ).toBe(w.patient.address)
+    expect(getAddress((await registrarRead(w.net.chain, w.net.registrar).participant([w.id])).account)).toBe(
+      w.patient.address,
+    )
 
     // When the patient (who still has its key after all) cancels it
     const cancel = encodeFunctionData({abi: registrarAbi, functionName: 'cancelRecovery'})

@@ -2,8 +2,7 @@ import {getAddress} from 'viem'
 import {describe, expect, it} from 'vitest'
 
 import {registrarAbi} from '../contracts/abi/registrar.js'
-import {consortiumAbi} from '../contracts/abi/consortium.js'
-import {randomAddress} from '../contracts/testing/medrec-test-world.js'
+import {consortiumRead, randomAddress} from '../contracts/testing/medrec-test-world.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {listProposals} from './list-proposals.js'
 import {providerIdentity} from './provider-identity.js'
@@ -107,20 +106,13 @@ describe('consortium recover-steward', () => {
     expect(error.hint).toContain('medrec provider remove sealer-3')
     expect(error.hint).toContain('medrec provider add sealer-3 --sealer')
     // And no vote was counted
-    const key = await net.chain.publicClient.readContract({
-      address: net.consortium,
-      abi: consortiumAbi,
-      functionName: 'proposalKey',
-      args: [3, providerIdentity('sealer-3'), to, false],
-    })
-    expect(
-      await net.chain.publicClient.readContract({
-        address: net.consortium,
-        abi: consortiumAbi,
-        functionName: 'votes',
-        args: [key],
-      }),
-    ).toBe(0n)
+    const key = await consortiumRead(net.chain, net.consortium).proposalKey([
+      3,
+      providerIdentity('sealer-3'),
+      to,
+      false,
+    ])
+    expect(await consortiumRead(net.chain, net.consortium).votes([key])).toBe(0n)
   })
 
   it('refuses an unknown steward, a malformed address, an account that belongs to someone and its own', async () => {

@@ -1,10 +1,10 @@
-import {createWalletClient, encodeFunctionData, http, zeroAddress, type Address} from 'viem'
+import {encodeFunctionData, zeroAddress, type Address} from 'viem'
 import {describe, expect, it} from 'vitest'
 
 import {consortiumAbi} from '../contracts/abi/consortium.js'
 import {registrarAbi} from '../contracts/abi/registrar.js'
 import {deployArtifact} from '../contracts/deploy-contracts.js'
-import {newAccount, randomAddress, send} from '../contracts/testing/medrec-test-world.js'
+import {clientsFor, newAccount, randomAddress, send} from '../contracts/testing/medrec-test-world.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {listProposals} from './list-proposals.js'
 import {refusalSendingNothing, useConsortiumChain, type ConsortiumNetwork} from './testing/consortium-network.js'
@@ -15,11 +15,8 @@ const ctx = useConsortiumChain()
 /** A consortium of three sealers, and a successor Consortium (same members) deployed beside it. */
 async function withSuccessor(): Promise<{net: ConsortiumNetwork; successor: Address}> {
   const net = await ctx.network()
-  const deployer = await newAccount(net.chain)
-  const walletClient = createWalletClient({account: deployer, chain: net.chain.chain, transport: http()})
   const {address: successor} = await deployArtifact({
-    walletClient,
-    publicClient: net.chain.publicClient,
+    ...clientsFor(net.chain, await newAccount(net.chain)),
     artifact: ctx.compiled().artifacts.Consortium!,
     args: [net.registrar, net.sealers.map((s) => s.id), net.sealers.map((s) => s.address)],
   })

@@ -13,7 +13,6 @@ import {
 import {describe, expect, it} from 'vitest'
 
 import {registrarAbi} from './abi/registrar.js'
-import {summaryAbi} from './abi/summary.js'
 import {medrecConsentDomain, medrecConsentTypes} from './consent-typed-data.js'
 import {deriveIdentity, patientIdentity} from './derive-identity.js'
 import {
@@ -29,6 +28,7 @@ import {
   send,
   signRecovery,
   signRegistration,
+  summaryRead,
   type MedrecWorld,
   type Member,
   type Patient,
@@ -40,36 +40,13 @@ const ctx = useMedrecChain()
 const world = async (): Promise<MedrecWorld> => deployMedrecWorld(ctx.chain(), ctx.compiled().artifacts)
 
 const read = {
-  participant: async (w: MedrecWorld, id: Hex) =>
-    w.chain.publicClient.readContract({
-      address: w.registrar,
-      abi: registrarAbi,
-      functionName: 'participant',
-      args: [id],
-    }),
-  identityOf: async (w: MedrecWorld, account: `0x${string}`) =>
-    w.chain.publicClient.readContract({
-      address: w.registrar,
-      abi: registrarAbi,
-      functionName: 'identityOf',
-      args: [account],
-    }),
-  governance: async (w: MedrecWorld) =>
-    w.chain.publicClient.readContract({address: w.registrar, abi: registrarAbi, functionName: 'governance'}),
+  participant: async (w: MedrecWorld, id: Hex) => w.registrarRead.participant([id]),
+  identityOf: async (w: MedrecWorld, account: `0x${string}`) => w.registrarRead.identityOf([account]),
+  governance: async (w: MedrecWorld) => w.registrarRead.governance(),
   pending: async (w: MedrecWorld, account: Address, provider: Hex) =>
-    w.chain.publicClient.readContract({
-      address: w.registrar,
-      abi: registrarAbi,
-      functionName: 'pendingRegistration',
-      args: [account, provider],
-    }),
+    w.registrarRead.pendingRegistration([account, provider]),
   canAccess: async (w: MedrecWorld, relationship: `0x${string}`, requester: `0x${string}`) =>
-    w.chain.publicClient.readContract({
-      address: w.registrar,
-      abi: registrarAbi,
-      functionName: 'canAccess',
-      args: [relationship, requester, 1n],
-    }),
+    w.registrarRead.canAccess([relationship, requester, 1n]),
 }
 
 /** Every account in the world except governance, by role name. */
@@ -108,13 +85,7 @@ describe('Registrar governance', () => {
     // When governance is read
     // Then it is the deployer, with no handover pending
     expect(await read.governance(w)).toBe(w.governance.address)
-    expect(
-      await w.chain.publicClient.readContract({
-        address: w.registrar,
-        abi: registrarAbi,
-        functionName: 'pendingGovernance',
-      }),
-    ).toBe(zeroAddress)
+    expect(await w.registrarRead.pendingGovernance()).toBe(zeroAddress)
     const logs = await w.chain.publicClient.getContractEvents({
       address: w.registrar,
       abi: registrarAbi,
@@ -231,20 +202,9 @@ describe('Registrar providers and stewards', () => {
     )
     expectEvent(receipt, 'ProviderCertified', {id: provider.id})
     expectEvent(receipt, 'SummaryInitialized', {registrar: w.registrar, owner: provider.id}, p.summary)
-    expect(
-      await w.chain.publicClient.readContract({
-        address: w.registrar,
-        abi: registrarAbi,
-        functionName: 'summaryOf',
-        args: [provider.id],
-      }),
-    ).toBe(p.summary)
-    expect(await w.chain.publicClient.readContract({address: p.summary, abi: summaryAbi, functionName: 'owner'})).toBe(
-      provider.id,
-    )
-    expect(
-      await w.chain.publicClient.readContract({address: p.summary, abi: summaryAbi, functionName: 'registrar'}),
-    ).toBe(w.registrar)
+    expect(await w.registrarRead.summaryOf([provider.id])).toBe(p.summary)
+    expect(await summaryRead(w.chain, p.summary).owner()).toBe(provider.id)
+    expect(await summaryRead(w.chain, p.summary).registrar()).toBe(w.registrar)
   })
 
   it('decertifies and recertifies a provider, which gates its registrations', async () => {
@@ -255,14 +215,7 @@ describe('Registrar providers and stewards', () => {
       id: w.provider.id,
     })
     // Then it can no longer register anyone
-    expect(
-      await w.chain.publicClient.readContract({
-        address: w.registrar,
-        abi: registrarAbi,
-        functionName: 'isCertifiedProvider',
-        args: [w.provider.id],
-      }),
-    ).toBe(false)
+    expect(await w.registrarRead.isCertifiedProvider([w.provider.id])).toBe(false)
     await expectRevert(
       w.registrarSend(w.provider.account, 'registerSteward', [
         randomIdentity(),
@@ -528,14 +481,7 @@ describe('Registrar patient registration consent', () => {
     expect(aliceId).not.toBe(bobId)
     expect(aliceId).toBe(patientIdentity(w.provider.id, ref))
     expect(bobId).toBe(patientIdentity(w.otherProvider.id, ref))
-    expect(
-      await w.chain.publicClient.readContract({
-        address: w.registrar,
-        abi: registrarAbi,
-        functionName: 'patientIdentity',
-        args: [w.provider.id, ref],
-      }),
-    ).toBe(aliceId)
+    expect(await w.registrarRead.patientIdentity([w.provider.id, ref])).toBe(aliceId)
   })
 
   it("refuses a provider pre-registering another provider's patient identity at a key it holds", async () => {
@@ -610,14 +556,7 @@ describe('Registrar patient registration consent', () => {
       kind: ParticipantKind.Patient,
     })
     expectEvent(receipt, 'NonceUsed', {signer: patient.account.address, nonce: 0n})
-    expect(
-      await w.chain.publicClient.readContract({
-        address: w.registrar,
-        abi: registrarAbi,
-        functionName: 'nonces',
-        args: [patient.account.address],
-      }),
-    ).toBe(1n)
+    expect(await w.registrarRead.nonces([patient.account.address])).toBe(1n)
   })
 
   it('refuses a registration signed by another key, or submitted by another provider', async () => {
@@ -729,14 +668,7 @@ describe('Registrar relationship addresses', () => {
       '0x5af43d82803e903d91602b57fd5bf3',
     ])
     const predicted = getContractAddress({opcode: 'CREATE2', from: w.registrar, salt: pair, bytecode: proxy})
-    expect(
-      await w.chain.publicClient.readContract({
-        address: w.registrar,
-        abi: registrarAbi,
-        functionName: 'relationshipAddress',
-        args: [w.patient.id, w.lab.id],
-      }),
-    ).toBe(predicted)
+    expect(await w.registrarRead.relationshipAddress([w.patient.id, w.lab.id])).toBe(predicted)
     // When the Registrar first deploys other clones (a steward's Summary, other pairs' Relationships)
     await w.registrarSend(w.provider.account, 'registerSteward', [
       randomIdentity(),
@@ -758,14 +690,7 @@ describe('Registrar relationship addresses', () => {
       {relationship: predicted, patient: w.patient.id, steward: w.lab.id},
       w.registrar,
     )
-    expect(
-      await w.chain.publicClient.readContract({
-        address: w.registrar,
-        abi: registrarAbi,
-        functionName: 'relationshipOf',
-        args: [w.patient.id, w.lab.id],
-      }),
-    ).toBe(predicted)
+    expect(await w.registrarRead.relationshipOf([w.patient.id, w.lab.id])).toBe(predicted)
     // And a participant's Summary sits at the CREATE2 address of its identity
     const summaryProxy = concat([
       '0x3d602d80600a3d3981f3363d3d373d3d3d363d73',
@@ -901,13 +826,7 @@ async function withGuardians(w: MedrecWorld, count = 3, threshold = 2, delay = d
   return guardians
 }
 
-const pendingRecovery = (w: MedrecWorld) =>
-  w.chain.publicClient.readContract({
-    address: w.registrar,
-    abi: registrarAbi,
-    functionName: 'pendingRecovery',
-    args: [w.patient.id],
-  })
+const pendingRecovery = (w: MedrecWorld) => w.registrarRead.pendingRecovery([w.patient.id])
 
 describe('Registrar patient recovery', () => {
   it('refuses a certified provider with no relationship taking over a patient', async () => {
@@ -1108,12 +1027,7 @@ describe('Registrar patient recovery', () => {
     const guardians = await withGuardians(w)
     const newKey = await newAccount(w.chain)
     await w.registrarSend(guardians[0]!, 'approveRecovery', [w.patient.id, newKey.address])
-    const key = await w.chain.publicClient.readContract({
-      address: w.registrar,
-      abi: registrarAbi,
-      functionName: 'recoveryKey',
-      args: [w.patient.id, newKey.address],
-    })
+    const key = await w.registrarRead.recoveryKey([w.patient.id, newKey.address])
     await expectRevert(
       w.registrarSend(guardians[0]!, 'approveRecovery', [w.patient.id, newKey.address]),
       'AlreadyApproved',
@@ -1205,12 +1119,7 @@ describe('Registrar patient recovery', () => {
       threshold: 5,
       delay: Number(30n * day),
     })
-    const [guardians, threshold, delay, governanceAllowed] = await w.chain.publicClient.readContract({
-      address: w.registrar,
-      abi: registrarAbi,
-      functionName: 'recoverySetup',
-      args: [w.patient.id],
-    })
+    const [guardians, threshold, delay, governanceAllowed] = await w.registrarRead.recoverySetup([w.patient.id])
     expect({guardians, threshold, delay, governanceAllowed}).toEqual({
       guardians: addresses.slice(0, 8),
       threshold: 5,

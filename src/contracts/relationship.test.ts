@@ -1,7 +1,6 @@
 import {encodeFunctionData, getAddress, zeroAddress, type Address, type Hex, type LocalAccount} from 'viem'
 import {describe, expect, it} from 'vitest'
 
-import {registrarAbi} from './abi/registrar.js'
 import {relationshipAbi} from './abi/relationship.js'
 import {summaryAbi} from './abi/summary.js'
 import {
@@ -11,9 +10,11 @@ import {
   newAccount,
   proposeRelationship,
   randomIdentity,
+  relationshipRead,
   RelationshipStatus,
   send,
   signAcceptance,
+  summaryRead,
   type MedrecWorld,
 } from './testing/medrec-test-world.js'
 import {malleate} from './testing/signature-test-util.js'
@@ -27,23 +28,17 @@ const SCOPE_IMAGING = 0b10n
 
 const rel = {
   current: async (w: MedrecWorld, address: Address) => {
-    const [round, status, previous, changedAt] = await w.chain.publicClient.readContract({
-      address,
-      abi: relationshipAbi,
-      functionName: 'current',
-    })
+    const [round, status, previous, changedAt] = await relationshipRead(w.chain, address).current()
     return {round, status, previous, changedAt}
   },
   roundInfo: async (w: MedrecWorld, address: Address, round: number) =>
-    w.chain.publicClient.readContract({address, abi: relationshipAbi, functionName: 'roundInfo', args: [round]}),
-  pointer: async (w: MedrecWorld, address: Address) =>
-    w.chain.publicClient.readContract({address, abi: relationshipAbi, functionName: 'pointer'}),
-  viewerCount: async (w: MedrecWorld, address: Address) =>
-    w.chain.publicClient.readContract({address, abi: relationshipAbi, functionName: 'viewerCount'}),
+    relationshipRead(w.chain, address).roundInfo([round]),
+  pointer: async (w: MedrecWorld, address: Address) => relationshipRead(w.chain, address).pointer(),
+  viewerCount: async (w: MedrecWorld, address: Address) => relationshipRead(w.chain, address).viewerCount(),
   viewerAt: async (w: MedrecWorld, address: Address, index: bigint) =>
-    w.chain.publicClient.readContract({address, abi: relationshipAbi, functionName: 'viewerAt', args: [index]}),
+    relationshipRead(w.chain, address).viewerAt([index]),
   grantOf: async (w: MedrecWorld, address: Address, viewer: Address) =>
-    w.chain.publicClient.readContract({address, abi: relationshipAbi, functionName: 'grantOf', args: [viewer]}),
+    relationshipRead(w.chain, address).grantOf([viewer]),
 }
 
 const canAccess = async (
@@ -51,13 +46,7 @@ const canAccess = async (
   relationship: Address,
   requester: Address,
   scope = SCOPE_LABS,
-): Promise<boolean> =>
-  w.chain.publicClient.readContract({
-    address: w.registrar,
-    abi: registrarAbi,
-    functionName: 'canAccess',
-    args: [relationship, requester, scope],
-  })
+): Promise<boolean> => w.registrarRead.canAccess([relationship, requester, scope])
 
 const inOneDay = async (w: MedrecWorld): Promise<bigint> => (await chainTime(w.chain)) + 86_400n
 
@@ -88,25 +77,13 @@ describe('Relationship proposal', () => {
       queryRef,
       contentHash,
     ])
-    const relationship = await w.chain.publicClient.readContract({
-      address: w.registrar,
-      abi: registrarAbi,
-      functionName: 'relationshipOf',
-      args: [w.patient.id, w.provider.id],
-    })
+    const relationship = await w.registrarRead.relationshipOf([w.patient.id, w.provider.id])
     // Then the relationship is a minimal proxy of the implementation, in status Proposed
     const code = await w.chain.publicClient.getCode({address: relationship})
     expect(code).toBe(
       `0x363d3d373d3d3d363d73${w.relationshipImplementation.slice(2).toLowerCase()}5af43d82803e903d91602b57fd5bf3`,
     )
-    expect(
-      await w.chain.publicClient.readContract({
-        address: w.registrar,
-        abi: registrarAbi,
-        functionName: 'isRelationship',
-        args: [relationship],
-      }),
-    ).toBe(true)
+    expect(await w.registrarRead.isRelationship([relationship])).toBe(true)
     const now = Number(await chainTime(w.chain))
     expect(await rel.current(w, relationship)).toEqual({
       round: 1,
@@ -115,12 +92,8 @@ describe('Relationship proposal', () => {
       changedAt: now,
     })
     expect(await rel.pointer(w, relationship)).toEqual(['https://gk.example/a', queryRef, contentHash])
-    expect(
-      await w.chain.publicClient.readContract({address: relationship, abi: relationshipAbi, functionName: 'patient'}),
-    ).toBe(w.patient.id)
-    expect(
-      await w.chain.publicClient.readContract({address: relationship, abi: relationshipAbi, functionName: 'steward'}),
-    ).toBe(w.provider.id)
+    expect(await relationshipRead(w.chain, relationship).patient()).toBe(w.patient.id)
+    expect(await relationshipRead(w.chain, relationship).steward()).toBe(w.provider.id)
     // And every state change is announced
     expectEvent(
       receipt,
@@ -147,21 +120,9 @@ describe('Relationship proposal', () => {
       relationship,
     )
     for (const member of [w.patient, w.provider]) {
-      const summary = await w.chain.publicClient.readContract({
-        address: w.registrar,
-        abi: registrarAbi,
-        functionName: 'summaryOf',
-        args: [member.id],
-      })
+      const summary = await w.registrarRead.summaryOf([member.id])
       expectEvent(receipt, 'RelationshipListed', {relationship, index: 0n}, summary)
-      expect(
-        await w.chain.publicClient.readContract({
-          address: summary,
-          abi: summaryAbi,
-          functionName: 'relationshipAt',
-          args: [0n],
-        }),
-      ).toBe(relationship)
+      expect(await summaryRead(w.chain, summary).relationshipAt([0n])).toBe(relationship)
     }
   })
 
@@ -728,12 +689,7 @@ describe('Relationship and Summary clones', () => {
     // Given a live relationship, the patient's Summary and both implementations
     const w = await world()
     const relationship = await acceptedRelationship(w)
-    const summary = await w.chain.publicClient.readContract({
-      address: w.registrar,
-      abi: registrarAbi,
-      functionName: 'summaryOf',
-      args: [w.patient.id],
-    })
+    const summary = await w.registrarRead.summaryOf([w.patient.id])
     const direct = async (address: Address, data: Hex) => send(w.chain, w.patient.account, address, data)
     const call = (functionName: 'end' | 'accept' | 'reject') => encodeFunctionData({abi: relationshipAbi, functionName})
     // When the patient calls the clone directly, Then it is refused: only the Registrar writes
@@ -794,14 +750,6 @@ describe('Relationship and Summary clones', () => {
     const summaryInit = encodeFunctionData({abi: summaryAbi, functionName: 'initialize', args: [randomIdentity()]})
     await expectRevert(direct(summary, summaryInit), 'AlreadyInitialized')
     await expectRevert(direct(w.summaryImplementation, summaryInit), 'AlreadyInitialized')
-    expect(
-      getAddress(
-        await w.chain.publicClient.readContract({
-          address: relationship,
-          abi: relationshipAbi,
-          functionName: 'registrar',
-        }),
-      ),
-    ).toBe(w.registrar)
+    expect(getAddress(await relationshipRead(w.chain, relationship).registrar())).toBe(w.registrar)
   })
 })

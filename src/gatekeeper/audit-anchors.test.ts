@@ -3,12 +3,12 @@ import {mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
-import {createWalletClient, http, type Address, type LocalAccount} from 'viem'
+import type {Address, LocalAccount} from 'viem'
 import {describe, expect, it} from 'vitest'
 
 import type {NetworkPublicClient, NetworkWalletClient} from '../workspace/network-clients.js'
 import {deployArtifact} from '../contracts/deploy-contracts.js'
-import {deployMedrecWorld, type MedrecWorld} from '../contracts/testing/medrec-test-world.js'
+import {clientsFor, deployMedrecWorld, type MedrecWorld} from '../contracts/testing/medrec-test-world.js'
 import {useMedrecChain} from '../contracts/testing/test-context.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {readAuditAnchors, sendAuditAnchor, startAuditAnchoring, type AuditAnchoringEvent} from './audit-anchors.js'
@@ -31,16 +31,9 @@ async function world(): Promise<
   }
 > {
   const w = await deployMedrecWorld(ctx.chain(), ctx.compiled().artifacts)
-  const walletOf = (account: LocalAccount) =>
-    createWalletClient({
-      account,
-      chain: w.chain.chain,
-      transport: http(w.chain.chain.rpcUrls.default.http[0]),
-      pollingInterval: 50,
-    }) as NetworkWalletClient
+  const walletOf = (account: LocalAccount): NetworkWalletClient => clientsFor(w.chain, account).walletClient
   const {address} = await deployArtifact({
-    walletClient: walletOf(w.governance),
-    publicClient: w.chain.publicClient,
+    ...clientsFor(w.chain, w.governance),
     artifact: ctx.compiled().artifacts.AuditAnchors!,
     args: [w.registrar],
   })

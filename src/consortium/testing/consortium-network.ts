@@ -6,13 +6,13 @@ import {mkdtemp} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
-import {createWalletClient, getAddress, http, type Address, type Hex, type LocalAccount} from 'viem'
+import {getAddress, type Address, type Hex, type LocalAccount} from 'viem'
 import {privateKeyToAccount} from 'viem/accounts'
 import {expect} from 'vitest'
 
 import type {ContractArtifact, MedrecCompileResult} from '../../contracts/compile-contracts.js'
 import {deployMedrecContracts} from '../../contracts/deploy-contracts.js'
-import {registrarCall, send, type TestChain} from '../../contracts/testing/medrec-test-world.js'
+import {clientsFor, registrarCall, send, type TestChain} from '../../contracts/testing/medrec-test-world.js'
 import {useMedrecChain} from '../../contracts/testing/test-context.js'
 import type {ContainerEngine} from '../../docker/container-engine.js'
 import {DockerodeEngine} from '../../docker/dockerode-engine.js'
@@ -88,17 +88,15 @@ export async function consortiumNetwork(
     await chain.testClient.setBalance({address, value: funds})
   }
 
-  const deployer = await account(deployerKeyName)
-  const walletClient = createWalletClient({account: deployer, chain: chain.chain, transport: http()})
-  const {addresses} = await deployMedrecContracts({walletClient, publicClient: chain.publicClient, artifacts})
+  const deployer = clientsFor(chain, await account(deployerKeyName))
+  const {addresses} = await deployMedrecContracts({...deployer, artifacts})
   const sealers = init.sealers.map((s) => ({
     name: s.name,
     address: getAddress(s.address),
     id: providerIdentity(s.name),
   }))
   const {consortium} = await establishConsortium({
-    walletClient,
-    publicClient: chain.publicClient,
+    ...deployer,
     registrar: addresses.Registrar,
     artifact: artifacts.Consortium!,
     founders: sealers.map((s) => ({id: s.id, account: s.address})),

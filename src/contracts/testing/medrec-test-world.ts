@@ -9,6 +9,7 @@ import {
   createWalletClient,
   decodeErrorResult,
   encodeFunctionData,
+  getContract,
   http,
   type Abi,
   type Address,
@@ -58,6 +59,25 @@ export function connectTestChain(rpcUrl: string, chainId: number) {
     testClient: createTestClient({chain, mode: 'anvil', transport}),
   }
 }
+
+/** A wallet client acting as `account` on the test chain, beside its public client (as deploy services take them). */
+export function clientsFor(chain: TestChain, account: LocalAccount) {
+  const transport = http(chain.chain.rpcUrls.default.http[0])
+  return {
+    walletClient: createWalletClient({account, chain: chain.chain, transport, pollingInterval: 50}),
+    publicClient: chain.publicClient,
+  }
+}
+
+/** Typed reads of a MedRec contract at `address` (viem getContract): `registrarRead(chain, a).participant([id])`. */
+export const registrarRead = (chain: TestChain, address: Address) =>
+  getContract({address, abi: registrarAbi, client: chain.publicClient}).read
+export const relationshipRead = (chain: TestChain, address: Address) =>
+  getContract({address, abi: relationshipAbi, client: chain.publicClient}).read
+export const summaryRead = (chain: TestChain, address: Address) =>
+  getContract({address, abi: summaryAbi, client: chain.publicClient}).read
+export const consortiumRead = (chain: TestChain, address: Address) =>
+  getContract({address, abi: consortiumAbi, client: chain.publicClient}).read
 
 /** A revert decoded to its custom error. */
 export class ContractRevert extends Error {
@@ -166,6 +186,8 @@ export type MedrecWorld = {
   relationshipImplementation: Address
   summaryImplementation: Address
   governance: LocalAccount
+  /** Typed reads of the Registrar. */
+  registrarRead: ReturnType<typeof registrarRead>
   /** Certified provider. */
   provider: Member
   /** A second certified provider. */
@@ -196,12 +218,7 @@ export async function deployMedrecWorld(
   artifacts: Record<string, ContractArtifact>,
 ): Promise<MedrecWorld> {
   const governance = await newAccount(chain)
-  const walletClient = createWalletClient({
-    account: governance,
-    chain: chain.chain,
-    transport: http(chain.chain.rpcUrls.default.http[0]),
-  })
-  const {addresses} = await deployMedrecContracts({walletClient, publicClient: chain.publicClient, artifacts})
+  const {addresses} = await deployMedrecContracts({...clientsFor(chain, governance), artifacts})
   const registrar = addresses.Registrar
   const registrarSend = async <F extends RegistrarWrite>(
     from: LocalAccount,
@@ -244,6 +261,7 @@ export async function deployMedrecWorld(
     relationshipImplementation: addresses.Relationship,
     summaryImplementation: addresses.Summary,
     governance,
+    registrarRead: registrarRead(chain, registrar),
     provider,
     otherProvider,
     uncertifiedProvider,
@@ -318,12 +336,7 @@ export async function proposeRelationship(
   endpoint = 'https://gatekeeper.example/fhir',
 ): Promise<Address> {
   await world.registrarSend(steward.account, 'propose', [patient.id, endpoint, randomIdentity(), randomIdentity()])
-  return world.chain.publicClient.readContract({
-    address: world.registrar,
-    abi: registrarAbi,
-    functionName: 'relationshipOf',
-    args: [patient.id, steward.id],
-  })
+  return world.registrarRead.relationshipOf([patient.id, steward.id])
 }
 
 /** A relationship between world.patient and world.provider that the patient accepted. */
