@@ -13,13 +13,13 @@ import {
 import {describe, expect, it} from 'vitest'
 
 import {registrarAbi} from './abi/registrar.js'
-import {medrecConsentDomain, medrecConsentTypes} from './consent-typed-data.js'
 import {deriveIdentity, patientIdentity} from './derive-identity.js'
 import {
   acceptedRelationship,
   advanceChainTime,
   chainTime,
   deployMedrecWorld,
+  everyRoleBut,
   newAccount,
   newPatient,
   ParticipantKind,
@@ -47,33 +47,6 @@ const read = {
     w.registrarRead.pendingRegistration([account, provider]),
   canAccess: async (w: MedrecWorld, relationship: `0x${string}`, requester: `0x${string}`) =>
     w.registrarRead.canAccess([relationship, requester, 1n]),
-}
-
-/** Every account in the world except governance, by role name. */
-function nonGovernanceRoles(w: MedrecWorld): [string, LocalAccount][] {
-  return [
-    ['patient', w.patient.account],
-    ['other patient', w.otherPatient.account],
-    ['certified provider', w.provider.account],
-    ['other provider', w.otherProvider.account],
-    ['uncertified provider', w.uncertifiedProvider.account],
-    ['lab steward', w.lab.account],
-    ['viewer', w.viewer],
-    ['random address', w.stranger],
-  ]
-}
-
-/** Every account that is not a certified provider, by role name. */
-function nonProviderRoles(w: MedrecWorld): [string, LocalAccount][] {
-  return [
-    ['governance', w.governance],
-    ['patient', w.patient.account],
-    ['other patient', w.otherPatient.account],
-    ['uncertified provider', w.uncertifiedProvider.account],
-    ['lab steward', w.lab.account],
-    ['viewer', w.viewer],
-    ['random address', w.stranger],
-  ]
 }
 
 const inOneHour = async (w: MedrecWorld): Promise<bigint> => (await chainTime(w.chain)) + 3600n
@@ -148,7 +121,7 @@ describe('Registrar governance', () => {
     const next = await newAccount(w.chain)
     await w.registrarSend(w.governance, 'transferGovernance', [next.address])
     // When anyone else accepts, Then it is refused
-    for (const [, account] of [['governance', w.governance] as [string, LocalAccount], ...nonGovernanceRoles(w)]) {
+    for (const [, account] of everyRoleBut(w)) {
       await expectRevert(w.registrarSend(account, 'acceptGovernance', []), 'NotPendingGovernance', [account.address])
     }
   })
@@ -156,7 +129,7 @@ describe('Registrar governance', () => {
   it('refuses every governance function to every other role', async () => {
     // Given a world with all roles
     const w = await world()
-    for (const [, account] of nonGovernanceRoles(w)) {
+    for (const [, account] of everyRoleBut(w, 'governance')) {
       // When a non-governance account calls a governance function, Then it is refused
       await expectRevert(w.registrarSend(account, 'transferGovernance', [account.address]), 'NotGovernance', [
         account.address,
@@ -287,7 +260,7 @@ describe('Registrar providers and stewards', () => {
 
   it('refuses registrations by anyone but a certified provider', async () => {
     const w = await world()
-    for (const [, account] of nonProviderRoles(w)) {
+    for (const [, account] of everyRoleBut(w, 'certified provider', 'other provider')) {
       // Given an account that is not a certified provider, When it registers anyone, Then it is refused
       const id = randomIdentity()
       await expectRevert(
@@ -564,26 +537,7 @@ describe('Registrar patient registration consent', () => {
     const w = await world()
     const patient = await newPatient(w.chain, w.provider)
     const deadline = await inOneHour(w)
-    const signature = await w.stranger.signTypedData({
-      domain: {name: 'MedRec Registrar', version: '1', chainId: w.chain.chain.id, verifyingContract: w.registrar},
-      types: {
-        PatientRegistration: [
-          {name: 'provider', type: 'bytes32'},
-          {name: 'enrolmentRef', type: 'bytes32'},
-          {name: 'account', type: 'address'},
-          {name: 'nonce', type: 'uint256'},
-          {name: 'deadline', type: 'uint256'},
-        ],
-      },
-      primaryType: 'PatientRegistration',
-      message: {
-        provider: w.provider.id,
-        enrolmentRef: patient.enrolmentRef,
-        account: patient.account.address,
-        nonce: 0n,
-        deadline,
-      },
-    })
+    const signature = await signRegistration(w.chain, w.registrar, patient, 0n, deadline, w.stranger)
     // When a provider submits it, Then it is refused as the wrong signer
     await expectRevert(
       w.registrarSend(w.provider.account, 'registerPatientWithSig', [
@@ -995,11 +949,7 @@ describe('Registrar patient recovery', () => {
     await w.registrarSend(w.otherPatient.account, 'setRecoveryGuardians', [[othersGuardian.address], 1, Number(day)])
     const newKey = await newAccount(w.chain)
     // When anyone else approves, Then it is refused
-    const others: [string, LocalAccount][] = [
-      ...nonGovernanceRoles(w),
-      ['governance', w.governance],
-      ["another patient's guardian", othersGuardian],
-    ]
+    const others: [string, LocalAccount][] = [...everyRoleBut(w), ["another patient's guardian", othersGuardian]]
     for (const [, account] of others) {
       await expectRevert(w.registrarSend(account, 'approveRecovery', [w.patient.id, newKey.address]), 'NotGuardian', [
         w.patient.id,
@@ -1057,12 +1007,7 @@ describe('Registrar patient recovery', () => {
     }
     // And a completion signed by another key, or naming another account, is refused
     const deadline = await inOneHour(w)
-    const forged = await w.stranger.signTypedData({
-      domain: medrecConsentDomain(w.chain.chain.id, w.registrar),
-      types: medrecConsentTypes,
-      primaryType: 'PatientRecovery',
-      message: {id: w.patient.id, newAccount: newKey.address, nonce: 0n, deadline},
-    })
+    const forged = await signRecovery(w.chain, w.registrar, newKey, w.patient.id, 0n, deadline, w.stranger)
     await expectRevert(
       w.registrarSend(w.provider.account, 'completeRecoveryWithSig', [w.patient.id, newKey.address, deadline, forged]),
       'WrongSigner',

@@ -1,4 +1,4 @@
-import {encodeFunctionData, getAddress, zeroAddress, type Address, type Hex, type LocalAccount} from 'viem'
+import {encodeFunctionData, getAddress, zeroAddress, type Address, type Hex} from 'viem'
 import {describe, expect, it} from 'vitest'
 
 import {relationshipAbi} from './abi/relationship.js'
@@ -7,6 +7,7 @@ import {
   acceptedRelationship,
   chainTime,
   deployMedrecWorld,
+  everyRoleBut,
   newAccount,
   proposeRelationship,
   randomIdentity,
@@ -49,20 +50,6 @@ const canAccess = async (
 ): Promise<boolean> => w.registrarRead.canAccess([relationship, requester, scope])
 
 const inOneDay = async (w: MedrecWorld): Promise<bigint> => (await chainTime(w.chain)) + 86_400n
-
-/** Every account that is not the relationship's patient (world.patient), by role name. */
-function notThePatient(w: MedrecWorld): [string, LocalAccount][] {
-  return [
-    ['governance', w.governance],
-    ['other patient', w.otherPatient.account],
-    ['steward (certified provider)', w.provider.account],
-    ['other provider', w.otherProvider.account],
-    ['uncertified provider', w.uncertifiedProvider.account],
-    ['lab steward', w.lab.account],
-    ['viewer', w.viewer],
-    ['random address', w.stranger],
-  ]
-}
 
 describe('Relationship proposal', () => {
   it('creates one EIP-1167 clone per pair, initialized, listed in both Summaries', async () => {
@@ -300,7 +287,7 @@ describe('Relationship status', () => {
     const proposed = await proposeRelationship(w, w.lab, w.patient)
     await w.registrarSend(w.patient.account, 'grantViewer', [accepted, w.viewer.address, SCOPE_LABS, await inOneDay(w)])
     const expiry = await inOneDay(w)
-    for (const [, account] of notThePatient(w)) {
+    for (const [, account] of everyRoleBut(w, 'patient')) {
       // When another role acts as the patient, Then it is refused as not the patient
       const refused = ['NotPatient', [account.address]] as const
       await expectRevert(w.registrarSend(account, 'accept', [proposed]), ...refused)

@@ -274,15 +274,44 @@ export async function deployMedrecWorld(
   }
 }
 
-/** The patient's EIP-712 consent to be enrolled at its provider, at its own address. */
+/** A role in a MedrecWorld, as tests name who they refuse. */
+export type WorldRole =
+  | 'governance'
+  | 'patient'
+  | 'other patient'
+  | 'certified provider'
+  | 'other provider'
+  | 'uncertified provider'
+  | 'lab steward'
+  | 'viewer'
+  | 'random address'
+
+/** The account of every role in `w`, except the roles in `but`. */
+export function everyRoleBut(w: MedrecWorld, ...but: WorldRole[]): [WorldRole, LocalAccount][] {
+  const roles: [WorldRole, LocalAccount][] = [
+    ['governance', w.governance],
+    ['patient', w.patient.account],
+    ['other patient', w.otherPatient.account],
+    ['certified provider', w.provider.account],
+    ['other provider', w.otherProvider.account],
+    ['uncertified provider', w.uncertifiedProvider.account],
+    ['lab steward', w.lab.account],
+    ['viewer', w.viewer],
+    ['random address', w.stranger],
+  ]
+  return roles.filter(([role]) => !but.includes(role))
+}
+
+/** The patient's EIP-712 consent to be enrolled at its provider, at its own address (signed by `signer`, if given). */
 export async function signRegistration(
   chain: TestChain,
   registrar: Address,
   patient: Patient,
   nonce: bigint,
   deadline: bigint,
+  signer: LocalAccount = patient.account,
 ): Promise<Hex> {
-  return patient.account.signTypedData({
+  return signer.signTypedData({
     domain: medrecConsentDomain(chain.chain.id, registrar),
     types: medrecConsentTypes,
     primaryType: 'PatientRegistration',
@@ -311,7 +340,7 @@ export async function signAcceptance(
   })
 }
 
-/** The new key's EIP-712 completion of a pending recovery of patient `id` to itself. */
+/** The new key's EIP-712 completion of a pending recovery of patient `id` to itself (signed by `signer`, if given). */
 export async function signRecovery(
   chain: TestChain,
   registrar: Address,
@@ -319,8 +348,9 @@ export async function signRecovery(
   id: Hex,
   nonce: bigint,
   deadline: bigint,
+  signer: LocalAccount = newKey,
 ): Promise<Hex> {
-  return newKey.signTypedData({
+  return signer.signTypedData({
     domain: medrecConsentDomain(chain.chain.id, registrar),
     types: medrecConsentTypes,
     primaryType: 'PatientRecovery',
