@@ -9,6 +9,7 @@ import {
   type Address,
   type Hex,
   type LocalAccount,
+  type TransactionReceipt,
 } from 'viem'
 import {describe, expect, it} from 'vitest'
 
@@ -50,6 +51,26 @@ const read = {
 }
 
 const inOneHour = async (w: MedrecWorld): Promise<bigint> => (await chainTime(w.chain)) + 3600n
+
+/** `from` offers enrolment to `patient`'s key under the patient's enrolment reference. */
+const offer = (w: MedrecWorld, from: LocalAccount, patient: Patient) =>
+  w.registrarSend(from, 'offerPatientRegistration', [patient.enrolmentRef, patient.account.address])
+
+/** `from` submits `patient`'s signed consent to enrolment. */
+const registerWithSig = (w: MedrecWorld, from: LocalAccount, patient: Patient, deadline: bigint, signature: Hex) =>
+  w.registrarSend(from, 'registerPatientWithSig', [patient.enrolmentRef, patient.account.address, deadline, signature])
+
+/** `guardian` approves recovering world.patient to `newAccount`. */
+const approve = (w: MedrecWorld, guardian: LocalAccount, newAccount: Address) =>
+  w.registrarSend(guardian, 'approveRecovery', [w.patient.id, newAccount])
+
+/** Governance starts recovering patient `id` (world.patient's, unless given) to `newAccount`. */
+const governanceRecovers = (w: MedrecWorld, newAccount: Address, id: Hex = w.patient.id) =>
+  w.registrarSend(w.governance, 'startGovernanceRecovery', [id, newAccount])
+
+/** Asserts that `receipt` cancelled the recovery of world.patient to `newAccount`, by `by`. */
+const expectRecoveryCancelled = (w: MedrecWorld, receipt: TransactionReceipt, newAccount: Address, by: Address) =>
+  expectEvent(receipt, 'RecoveryCancelled', {id: w.patient.id, newAccount, by})
 
 describe('Registrar governance', () => {
   it('starts with the deploying admin as governance and says so in an event', async () => {
@@ -335,10 +356,7 @@ describe('Registrar patient registration consent', () => {
     // Given a provider's offer to a new patient key
     const w = await world()
     const patient = await newPatient(w.chain, w.provider)
-    const offered = await w.registrarSend(w.provider.account, 'offerPatientRegistration', [
-      patient.enrolmentRef,
-      patient.account.address,
-    ])
+    const offered = await offer(w, w.provider.account, patient)
     expectEvent(offered, 'PatientRegistrationOffered', {
       id: patient.id,
       account: patient.account.address,
@@ -378,10 +396,7 @@ describe('Registrar patient registration consent', () => {
     // Given an offer to one key
     const w = await world()
     const patient = await newPatient(w.chain, w.provider)
-    await w.registrarSend(w.provider.account, 'offerPatientRegistration', [
-      patient.enrolmentRef,
-      patient.account.address,
-    ])
+    await offer(w, w.provider.account, patient)
     // When someone else, or the right key naming another reference or provider, confirms, Then it is refused
     await expectRevert(
       w.registrarSend(w.stranger, 'confirmRegistration', [w.provider.id, patient.enrolmentRef]),
@@ -408,10 +423,7 @@ describe('Registrar patient registration consent', () => {
     // Given an offer, and then the provider decertified
     const w = await world()
     const patient = await newPatient(w.chain, w.provider)
-    await w.registrarSend(w.provider.account, 'offerPatientRegistration', [
-      patient.enrolmentRef,
-      patient.account.address,
-    ])
+    await offer(w, w.provider.account, patient)
     await w.registrarSend(w.governance, 'decertifyProvider', [w.provider.id])
     // When the patient confirms, Then it is refused: nobody enrols in a decertified provider's namespace
     await expectRevert(
@@ -425,7 +437,7 @@ describe('Registrar patient registration consent', () => {
     // Given provider A's offer to a key
     const w = await world()
     const atA = await newPatient(w.chain, w.provider)
-    await w.registrarSend(w.provider.account, 'offerPatientRegistration', [atA.enrolmentRef, atA.account.address])
+    await offer(w, w.provider.account, atA)
     // When provider B offers another enrolment to the same key
     const refAtB = randomIdentity()
     await w.registrarSend(w.otherProvider.account, 'offerPatientRegistration', [refAtB, atA.account.address])
@@ -498,12 +510,13 @@ describe('Registrar patient registration consent', () => {
       'WrongSigner',
     )
     // And A enrols its real patient under that identity
-    await w.registrarSend(w.provider.account, 'registerPatientWithSig', [
-      real.enrolmentRef,
-      real.account.address,
+    await registerWithSig(
+      w,
+      w.provider.account,
+      real,
       deadline,
       await signRegistration(w.chain, w.registrar, real, 0n, deadline),
-    ])
+    )
     expect(await read.participant(w, real.id)).toMatchObject({
       account: real.account.address,
       kind: ParticipantKind.Patient,
@@ -517,12 +530,7 @@ describe('Registrar patient registration consent', () => {
     const deadline = await inOneHour(w)
     const signature = await signRegistration(w.chain, w.registrar, patient, 0n, deadline)
     // When its provider submits it
-    const receipt = await w.registrarSend(w.provider.account, 'registerPatientWithSig', [
-      patient.enrolmentRef,
-      patient.account.address,
-      deadline,
-      signature,
-    ])
+    const receipt = await registerWithSig(w, w.provider.account, patient, deadline, signature)
     // Then the patient is registered under the provider's namespace and nonce 0 is used
     expect(await read.participant(w, patient.id)).toMatchObject({
       account: patient.account.address,
@@ -539,27 +547,13 @@ describe('Registrar patient registration consent', () => {
     const deadline = await inOneHour(w)
     const signature = await signRegistration(w.chain, w.registrar, patient, 0n, deadline, w.stranger)
     // When a provider submits it, Then it is refused as the wrong signer
-    await expectRevert(
-      w.registrarSend(w.provider.account, 'registerPatientWithSig', [
-        patient.enrolmentRef,
-        patient.account.address,
-        deadline,
-        signature,
-      ]),
-      'WrongSigner',
-      [w.stranger.address, patient.account.address],
-    )
+    await expectRevert(registerWithSig(w, w.provider.account, patient, deadline, signature), 'WrongSigner', [
+      w.stranger.address,
+      patient.account.address,
+    ])
     // And the patient's own consent to enrolment at provider A does not enrol it at provider B
     const consent = await signRegistration(w.chain, w.registrar, patient, 0n, deadline)
-    await expectRevert(
-      w.registrarSend(w.otherProvider.account, 'registerPatientWithSig', [
-        patient.enrolmentRef,
-        patient.account.address,
-        deadline,
-        consent,
-      ]),
-      'WrongSigner',
-    )
+    await expectRevert(registerWithSig(w, w.otherProvider.account, patient, deadline, consent), 'WrongSigner')
   })
 
   it('refuses a registration consent past its deadline', async () => {
@@ -569,16 +563,9 @@ describe('Registrar patient registration consent', () => {
     const deadline = (await chainTime(w.chain)) - 1n
     const signature = await signRegistration(w.chain, w.registrar, patient, 0n, deadline)
     // When it is submitted, Then it is refused as expired
-    await expectRevert(
-      w.registrarSend(w.provider.account, 'registerPatientWithSig', [
-        patient.enrolmentRef,
-        patient.account.address,
-        deadline,
-        signature,
-      ]),
-      'SignatureExpired',
-      [deadline],
-    )
+    await expectRevert(registerWithSig(w, w.provider.account, patient, deadline, signature), 'SignatureExpired', [
+      deadline,
+    ])
   })
 
   it('refuses malleable (high-s), wrong-v and wrong-length signatures', async () => {
@@ -782,6 +769,14 @@ async function withGuardians(w: MedrecWorld, count = 3, threshold = 2, delay = d
 
 const pendingRecovery = (w: MedrecWorld) => w.registrarRead.pendingRecovery([w.patient.id])
 
+/** `guardian` approves recovering world.patient to `newAccount` as the first of two: nothing starts yet. */
+async function approveFirstOfTwo(w: MedrecWorld, guardian: LocalAccount, newAccount: Address): Promise<void> {
+  const receipt = await approve(w, guardian, newAccount)
+  const approval = {id: w.patient.id, newAccount, guardian: guardian.address, approvals: 1n, threshold: 2n}
+  expectEvent(receipt, 'RecoveryApproved', approval)
+  expect((await pendingRecovery(w)).newAccount).toBe(zeroAddress)
+}
+
 describe('Registrar patient recovery', () => {
   it('refuses a certified provider with no relationship taking over a patient', async () => {
     // Given a patient with an accepted relationship, and another certified provider with a key of its own
@@ -798,11 +793,10 @@ describe('Registrar patient recovery', () => {
     })
     await expect(send(w.chain, w.otherProvider.account, w.registrar, legacy)).rejects.toThrow()
     // Or tries each recovery path open to a non-guardian, non-governance account
-    await expectRevert(
-      w.registrarSend(w.otherProvider.account, 'approveRecovery', [w.patient.id, attackerKey.address]),
-      'NotGuardian',
-      [w.patient.id, w.otherProvider.account.address],
-    )
+    await expectRevert(approve(w, w.otherProvider.account, attackerKey.address), 'NotGuardian', [
+      w.patient.id,
+      w.otherProvider.account.address,
+    ])
     await expectRevert(
       w.registrarSend(w.otherProvider.account, 'startGovernanceRecovery', [w.patient.id, attackerKey.address]),
       'NotGovernance',
@@ -838,17 +832,9 @@ describe('Registrar patient recovery', () => {
     const guardians = await withGuardians(w)
     const newKey = await newAccount(w.chain)
     // When one guardian approves, nothing starts
-    const first = await w.registrarSend(guardians[0]!, 'approveRecovery', [w.patient.id, newKey.address])
-    expectEvent(first, 'RecoveryApproved', {
-      id: w.patient.id,
-      newAccount: newKey.address,
-      guardian: guardians[0]!.address,
-      approvals: 1n,
-      threshold: 2n,
-    })
-    expect((await pendingRecovery(w)).newAccount).toBe(zeroAddress)
+    await approveFirstOfTwo(w, guardians[0]!, newKey.address)
     // When a second approves the same new key, the recovery starts with its delay
-    const second = await w.registrarSend(guardians[2]!, 'approveRecovery', [w.patient.id, newKey.address])
+    const second = await approve(w, guardians[2]!, newKey.address)
     const startedAt = (await w.chain.publicClient.getBlock({blockNumber: second.blockNumber})).timestamp
     expectEvent(second, 'RecoveryStarted', {
       id: w.patient.id,
@@ -883,29 +869,17 @@ describe('Registrar patient recovery', () => {
     const w = await world()
     const guardians = await withGuardians(w)
     const newKey = await newAccount(w.chain)
-    for (const g of guardians.slice(0, 2)) await w.registrarSend(g, 'approveRecovery', [w.patient.id, newKey.address])
+    for (const g of guardians.slice(0, 2)) await approve(w, g, newKey.address)
     // When the patient's current key cancels it
     const cancelled = await w.registrarSend(w.patient.account, 'cancelRecovery', [])
-    expectEvent(cancelled, 'RecoveryCancelled', {
-      id: w.patient.id,
-      newAccount: newKey.address,
-      by: w.patient.account.address,
-    })
+    expectRecoveryCancelled(w, cancelled, newKey.address, w.patient.account.address)
     // Then it cannot complete, even after the delay
     await advanceChainTime(w.chain, 2n * day)
     await expectRevert(w.registrarSend(newKey, 'completeRecovery', [w.patient.id]), 'NoPendingRecovery', [w.patient.id])
     // And the earlier approvals no longer count: one more approval is not the threshold
-    const third = await w.registrarSend(guardians[2]!, 'approveRecovery', [w.patient.id, newKey.address])
-    expectEvent(third, 'RecoveryApproved', {
-      id: w.patient.id,
-      newAccount: newKey.address,
-      guardian: guardians[2]!.address,
-      approvals: 1n,
-      threshold: 2n,
-    })
-    expect((await pendingRecovery(w)).newAccount).toBe(zeroAddress)
+    await approveFirstOfTwo(w, guardians[2]!, newKey.address)
     // And a rotation by the current key cancels a pending recovery too
-    await w.registrarSend(guardians[0]!, 'approveRecovery', [w.patient.id, newKey.address])
+    await approve(w, guardians[0]!, newKey.address)
     expect((await pendingRecovery(w)).newAccount).toBe(newKey.address)
     const rotatedKey = await newAccount(w.chain)
     expectEvent(await w.registrarSend(w.patient.account, 'rotateAddress', [rotatedKey.address]), 'RecoveryCancelled', {
@@ -922,8 +896,8 @@ describe('Registrar patient recovery', () => {
     const w = await world()
     const guardians = await withGuardians(w)
     const newKey = await newAccount(w.chain)
-    await w.registrarSend(guardians[0]!, 'approveRecovery', [w.patient.id, newKey.address])
-    await w.registrarSend(guardians[1]!, 'approveRecovery', [w.patient.id, newKey.address])
+    await approve(w, guardians[0]!, newKey.address)
+    await approve(w, guardians[1]!, newKey.address)
     const {readyAt} = await pendingRecovery(w)
     // When the new key completes it at once, or a minute before the delay is over, Then it is refused
     await expectRevert(w.registrarSend(newKey, 'completeRecovery', [w.patient.id]), 'RecoveryNotReady', [
@@ -951,44 +925,25 @@ describe('Registrar patient recovery', () => {
     // When anyone else approves, Then it is refused
     const others: [string, LocalAccount][] = [...everyRoleBut(w), ["another patient's guardian", othersGuardian]]
     for (const [, account] of others) {
-      await expectRevert(w.registrarSend(account, 'approveRecovery', [w.patient.id, newKey.address]), 'NotGuardian', [
-        w.patient.id,
-        account.address,
-      ])
+      await expectRevert(approve(w, account, newKey.address), 'NotGuardian', [w.patient.id, account.address])
     }
     // And a guardian the patient replaced is refused too, while a guardian approves only once
     await w.registrarSend(w.patient.account, 'setRecoveryGuardians', [[guardians[1]!.address], 1, Number(day)])
-    await expectRevert(
-      w.registrarSend(guardians[0]!, 'approveRecovery', [w.patient.id, newKey.address]),
-      'NotGuardian',
-      [w.patient.id, guardians[0]!.address],
-    )
+    await expectRevert(approve(w, guardians[0]!, newKey.address), 'NotGuardian', [w.patient.id, guardians[0]!.address])
     // And a patient without guardians has none to approve
     await w.registrarSend(w.patient.account, 'setRecoveryGuardians', [[], 0, 0])
-    await expectRevert(
-      w.registrarSend(guardians[1]!, 'approveRecovery', [w.patient.id, newKey.address]),
-      'NotGuardian',
-      [w.patient.id, guardians[1]!.address],
-    )
+    await expectRevert(approve(w, guardians[1]!, newKey.address), 'NotGuardian', [w.patient.id, guardians[1]!.address])
   })
 
   it('counts each guardian once and only toward a free, non-zero account', async () => {
     const w = await world()
     const guardians = await withGuardians(w)
     const newKey = await newAccount(w.chain)
-    await w.registrarSend(guardians[0]!, 'approveRecovery', [w.patient.id, newKey.address])
+    await approve(w, guardians[0]!, newKey.address)
     const key = await w.registrarRead.recoveryKey([w.patient.id, newKey.address])
-    await expectRevert(
-      w.registrarSend(guardians[0]!, 'approveRecovery', [w.patient.id, newKey.address]),
-      'AlreadyApproved',
-      [key, guardians[0]!.address],
-    )
-    await expectRevert(
-      w.registrarSend(guardians[1]!, 'approveRecovery', [w.patient.id, w.lab.account.address]),
-      'AccountTaken',
-      [w.lab.account.address],
-    )
-    await expectRevert(w.registrarSend(guardians[1]!, 'approveRecovery', [w.patient.id, zeroAddress]), 'ZeroAddress')
+    await expectRevert(approve(w, guardians[0]!, newKey.address), 'AlreadyApproved', [key, guardians[0]!.address])
+    await expectRevert(approve(w, guardians[1]!, w.lab.account.address), 'AccountTaken', [w.lab.account.address])
+    await expectRevert(approve(w, guardians[1]!, zeroAddress), 'ZeroAddress')
   })
 
   it('refuses completion by anyone but the new key, directly or by signature', async () => {
@@ -996,7 +951,7 @@ describe('Registrar patient recovery', () => {
     const w = await world()
     const guardians = await withGuardians(w)
     const newKey = await newAccount(w.chain)
-    for (const g of guardians.slice(0, 2)) await w.registrarSend(g, 'approveRecovery', [w.patient.id, newKey.address])
+    for (const g of guardians.slice(0, 2)) await approve(w, g, newKey.address)
     await advanceChainTime(w.chain, day)
     // When a guardian, a provider or a stranger completes it, Then it is refused
     for (const account of [guardians[0]!, w.provider.account, w.stranger]) {
@@ -1077,7 +1032,7 @@ describe('Registrar patient recovery', () => {
     // Given governance starts a recovery of the patient
     const w = await world()
     const newKey = await newAccount(w.chain)
-    const started = await w.registrarSend(w.governance, 'startGovernanceRecovery', [w.patient.id, newKey.address])
+    const started = await governanceRecovers(w, newKey.address)
     const startedAt = (await w.chain.publicClient.getBlock({blockNumber: started.blockNumber})).timestamp
     expectEvent(started, 'RecoveryStarted', {
       id: w.patient.id,
@@ -1086,11 +1041,7 @@ describe('Registrar patient recovery', () => {
       byGovernance: true,
     })
     // Then a second one cannot be started while it is pending
-    await expectRevert(
-      w.registrarSend(w.governance, 'startGovernanceRecovery', [w.patient.id, (await newAccount(w.chain)).address]),
-      'RecoveryPending',
-      [w.patient.id],
-    )
+    await expectRevert(governanceRecovers(w, (await newAccount(w.chain)).address), 'RecoveryPending', [w.patient.id])
     // And it cannot complete before seven days
     await advanceChainTime(w.chain, 6n * day)
     await expectRevert(w.registrarSend(newKey, 'completeRecovery', [w.patient.id]), 'RecoveryNotReady', [
@@ -1102,22 +1053,17 @@ describe('Registrar patient recovery', () => {
     await advanceChainTime(w.chain, 2n * day)
     await expectRevert(w.registrarSend(newKey, 'completeRecovery', [w.patient.id]), 'NoPendingRecovery', [w.patient.id])
     // When governance starts it again and nobody vetoes, Then the new key completes it after seven days
-    await w.registrarSend(w.governance, 'startGovernanceRecovery', [w.patient.id, newKey.address])
+    await governanceRecovers(w, newKey.address)
     await advanceChainTime(w.chain, 7n * day)
     await w.registrarSend(newKey, 'completeRecovery', [w.patient.id])
     expect(await read.identityOf(w, newKey.address)).toBe(w.patient.id)
     // And governance never recovers a steward or an unknown identity this way
-    await expectRevert(
-      w.registrarSend(w.governance, 'startGovernanceRecovery', [w.lab.id, w.stranger.address]),
-      'WrongKind',
-      [w.lab.id, ParticipantKind.Lab],
-    )
+    await expectRevert(governanceRecovers(w, w.stranger.address, w.lab.id), 'WrongKind', [
+      w.lab.id,
+      ParticipantKind.Lab,
+    ])
     const unknown = randomIdentity()
-    await expectRevert(
-      w.registrarSend(w.governance, 'startGovernanceRecovery', [unknown, w.stranger.address]),
-      'UnknownIdentity',
-      [unknown],
-    )
+    await expectRevert(governanceRecovers(w, w.stranger.address, unknown), 'UnknownIdentity', [unknown])
   })
 
   it("waits at least the patient's own delay on a governance recovery, and lets guardians replace one", async () => {
@@ -1125,28 +1071,17 @@ describe('Registrar patient recovery', () => {
     const w = await world()
     const guardians = await withGuardians(w, 2, 2, 30n * day)
     const governancePick = await newAccount(w.chain)
-    const started = await w.registrarSend(w.governance, 'startGovernanceRecovery', [
-      w.patient.id,
-      governancePick.address,
-    ])
+    const started = await governanceRecovers(w, governancePick.address)
     const startedAt = (await w.chain.publicClient.getBlock({blockNumber: started.blockNumber})).timestamp
     expect((await pendingRecovery(w)).readyAt).toBe(startedAt + 30n * day)
     // When the guardians agree on another key, Then theirs replaces governance's
     const guardiansPick = await newAccount(w.chain)
-    await w.registrarSend(guardians[0]!, 'approveRecovery', [w.patient.id, guardiansPick.address])
-    const replaced = await w.registrarSend(guardians[1]!, 'approveRecovery', [w.patient.id, guardiansPick.address])
-    expectEvent(replaced, 'RecoveryCancelled', {
-      id: w.patient.id,
-      newAccount: governancePick.address,
-      by: guardians[1]!.address,
-    })
+    await approve(w, guardians[0]!, guardiansPick.address)
+    const replaced = await approve(w, guardians[1]!, guardiansPick.address)
+    expectRecoveryCancelled(w, replaced, governancePick.address, guardians[1]!.address)
     expect(await pendingRecovery(w)).toMatchObject({newAccount: guardiansPick.address, byGovernance: false})
     // And governance cannot replace the guardians' recovery
-    await expectRevert(
-      w.registrarSend(w.governance, 'startGovernanceRecovery', [w.patient.id, governancePick.address]),
-      'RecoveryPending',
-      [w.patient.id],
-    )
+    await expectRevert(governanceRecovers(w, governancePick.address), 'RecoveryPending', [w.patient.id])
   })
 
   it('lets guardians replace a pending recovery that someone blocked by registering its new account', async () => {
@@ -1154,7 +1089,7 @@ describe('Registrar patient recovery', () => {
     const w = await world()
     const guardians = await withGuardians(w)
     const blocked = await newAccount(w.chain)
-    for (const g of guardians.slice(0, 2)) await w.registrarSend(g, 'approveRecovery', [w.patient.id, blocked.address])
+    for (const g of guardians.slice(0, 2)) await approve(w, g, blocked.address)
     await w.registrarSend(w.otherProvider.account, 'registerSteward', [
       randomIdentity(),
       ParticipantKind.Lab,
@@ -1164,45 +1099,29 @@ describe('Registrar patient recovery', () => {
     await expectRevert(w.registrarSend(blocked, 'completeRecovery', [w.patient.id]), 'AccountTaken', [blocked.address])
     // When the guardians agree on another key, Then it replaces the dead recovery
     const next = await newAccount(w.chain)
-    await w.registrarSend(guardians[0]!, 'approveRecovery', [w.patient.id, next.address])
-    const replaced = await w.registrarSend(guardians[1]!, 'approveRecovery', [w.patient.id, next.address])
-    expectEvent(replaced, 'RecoveryCancelled', {
-      id: w.patient.id,
-      newAccount: blocked.address,
-      by: guardians[1]!.address,
-    })
+    await approve(w, guardians[0]!, next.address)
+    const replaced = await approve(w, guardians[1]!, next.address)
+    expectRecoveryCancelled(w, replaced, blocked.address, guardians[1]!.address)
     expect((await pendingRecovery(w)).newAccount).toBe(next.address)
     // And while that one can still complete, nobody replaces it
-    await expectRevert(
-      w.registrarSend(w.governance, 'startGovernanceRecovery', [w.patient.id, w.stranger.address]),
-      'RecoveryPending',
-      [w.patient.id],
-    )
+    await expectRevert(governanceRecovers(w, w.stranger.address), 'RecoveryPending', [w.patient.id])
   })
 
   it('lets the patient opt out of governance recovery, cancelling one under way', async () => {
     // Given a governance recovery under way
     const w = await world()
     const newKey = await newAccount(w.chain)
-    await w.registrarSend(w.governance, 'startGovernanceRecovery', [w.patient.id, newKey.address])
+    await governanceRecovers(w, newKey.address)
     // When the patient opts out
     const optOut = await w.registrarSend(w.patient.account, 'setGovernanceRecovery', [false])
     expectEvent(optOut, 'GovernanceRecoverySet', {id: w.patient.id, allowed: false})
-    expectEvent(optOut, 'RecoveryCancelled', {
-      id: w.patient.id,
-      newAccount: newKey.address,
-      by: w.patient.account.address,
-    })
+    expectRecoveryCancelled(w, optOut, newKey.address, w.patient.account.address)
     // Then that recovery never completes and governance cannot start another
     await advanceChainTime(w.chain, 8n * day)
     await expectRevert(w.registrarSend(newKey, 'completeRecovery', [w.patient.id]), 'NoPendingRecovery', [w.patient.id])
-    await expectRevert(
-      w.registrarSend(w.governance, 'startGovernanceRecovery', [w.patient.id, newKey.address]),
-      'GovernanceRecoveryDisabled',
-      [w.patient.id],
-    )
+    await expectRevert(governanceRecovers(w, newKey.address), 'GovernanceRecoveryDisabled', [w.patient.id])
     // When the patient opts back in, Then governance may again
     await w.registrarSend(w.patient.account, 'setGovernanceRecovery', [true])
-    await w.registrarSend(w.governance, 'startGovernanceRecovery', [w.patient.id, newKey.address])
+    await governanceRecovers(w, newKey.address)
   })
 })
