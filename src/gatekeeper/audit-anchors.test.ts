@@ -12,7 +12,8 @@ import {clientsFor, deployMedrecWorld, type MedrecWorld} from '../contracts/test
 import {useMedrecChain} from '../contracts/testing/test-context.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {readAuditAnchors, sendAuditAnchor, startAuditAnchoring, type AuditAnchoringEvent} from './audit-anchors.js'
-import {openAuditLog, verifyAuditLog, type AuditEntryInput} from './audit-log.js'
+import {openAuditLog, verifyAuditLog} from './audit-log.js'
+import {anonymousRead} from './testing/audit-decisions.js'
 
 const ctx = useMedrecChain()
 const macKey = randomBytes(32)
@@ -40,21 +41,6 @@ async function world(): Promise<
   return {...w, anchors: address, publicClient: w.chain.publicClient as NetworkPublicClient, walletOf}
 }
 
-function decision(n: number): AuditEntryInput {
-  return {
-    time: new Date(Date.UTC(2025, 0, 1, 12, 0, n)).toISOString(),
-    requester: null,
-    relationship: null,
-    action: 'records.read',
-    outcome: 'allowed',
-    reason: 'ok',
-    block: null,
-    nonce: `0x${n.toString(16).padStart(64, 'c')}`,
-    signatureHash: null,
-    expiry: String(1_735_733_000 + n),
-  }
-}
-
 describe('audit anchors on chain', () => {
   it('fails verification of a log cut below its anchor, naming the anchor', async () => {
     // Given a provider's log of five lines whose head is anchored on chain, then two more lines
@@ -62,14 +48,14 @@ describe('audit anchors on chain', () => {
     const w = await world()
     const path = join(tmp.dir, 'audit.log')
     const log = await openAuditLog(path, {macKey})
-    for (let n = 1; n <= 5; n++) await log.append(decision(n))
+    for (let n = 1; n <= 5; n++) await log.append(anonymousRead(n))
     const sent = await sendAuditAnchor({
       publicClient: w.publicClient,
       walletClient: w.walletOf(w.provider.account),
       anchors: w.anchors,
       head: await log.sync(),
     })
-    for (let n = 6; n <= 7; n++) await log.append(decision(n))
+    for (let n = 6; n <= 7; n++) await log.append(anonymousRead(n))
     await log.close()
 
     // Then the anchor read back from the chain matches the log
@@ -174,12 +160,12 @@ describe('startAuditAnchoring', () => {
     try {
       // When a tick finds an empty log, then two lines, then the same two lines
       await anchorer.anchorNow()
-      await log.append(decision(1))
-      await log.append(decision(2))
+      await log.append(anonymousRead(1))
+      await log.append(anonymousRead(2))
       await anchorer.anchorNow()
       await anchorer.anchorNow()
       // And three more lines are written before the gatekeeper stops
-      for (let n = 3; n <= 5; n++) await log.append(decision(n))
+      for (let n = 3; n <= 5; n++) await log.append(anonymousRead(n))
     } finally {
       await anchorer.stop()
       await log.close()
@@ -222,10 +208,10 @@ describe('startAuditAnchoring', () => {
         },
       })
     })
-    await log.append(decision(1))
+    await log.append(anonymousRead(1))
     await anchored
     // The log took no harm from the failed anchor
-    expect(await log.append(decision(2))).toMatchObject({seq: 2})
+    expect(await log.append(anonymousRead(2))).toMatchObject({seq: 2})
     await log.close()
     expect(events[0]).toMatchObject({
       type: 'anchor-failed',

@@ -1,10 +1,8 @@
-import {spawn} from 'node:child_process'
 import {randomBytes} from 'node:crypto'
 import {closeSync, readdirSync, readlinkSync} from 'node:fs'
 import {appendFile, mkdir, mkdtemp, readFile, rename, rm, stat, symlink, truncate, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {fileURLToPath} from 'node:url'
 
 import {describe, expect, it} from 'vitest'
 
@@ -20,6 +18,7 @@ import {
   type AuditEntry,
   type AuditEntryInput,
 } from './audit-log.js'
+import {runSourceScript, sourceUrl} from './testing/source-script.js'
 
 async function temporaryDirectory(): Promise<{dir: string; [Symbol.asyncDispose](): Promise<void>}> {
   const dir = await mkdtemp(join(tmpdir(), 'medrec-audit-'))
@@ -347,7 +346,7 @@ describe('audit log', () => {
     // Given a process whose file size limit (ulimit -f) stops the log part-way through a batch
     await using tmp = await temporaryDirectory()
     const path = join(tmp.dir, 'audit.log')
-    const result = await runLimitedWriter(tmp.dir, path)
+    const result = await runLimitedWriter(path)
 
     // Then some appends succeeded and the rest were rejected for the size limit
     expect(result.resolved).toBeGreaterThan(0)
@@ -763,64 +762,25 @@ describe('recentNonces', () => {
  * SIGXFSZ, so a write past the limit is cut short and the next fails with EFBIG, as on
  * a file system that fills up mid-write.
  */
-async function runLimitedWriter(dir: string, path: string): Promise<{resolved: number; rejected: string[]}> {
-  const script = join(dir, 'limited-writer.mjs')
-  await writeFile(
-    script,
-    `
-import {registerHooks} from 'node:module'
-registerHooks({
-  resolve(specifier, context, nextResolve) {
-    try {
-      return nextResolve(specifier, context)
-    } catch (error) {
-      if (specifier.startsWith('.') && specifier.endsWith('.js')) {
-        return nextResolve(specifier.slice(0, -3) + '.ts', context)
-      }
-      throw error
-    }
-  },
-})
-const [moduleUrl, path] = process.argv.slice(2)
-const {openAuditLog} = await import(moduleUrl)
+async function runLimitedWriter(path: string): Promise<{resolved: number; rejected: string[]}> {
+  const script = `
+const [auditLogUrl, decisionsUrl, path] = process.argv.slice(1)
+const {openAuditLog} = await import(auditLogUrl)
+const {anonymousRead} = await import(decisionsUrl)
 const log = await openAuditLog(path, {macKey: Buffer.from(process.env.AUDIT_TEST_KEY, 'hex')})
-const input = (n) => ({
-  time: new Date(Date.UTC(2025, 0, 1, 0, 0, n % 60)).toISOString(),
-  requester: null,
-  relationship: null,
-  action: 'records.read',
-  outcome: 'allowed',
-  reason: 'ok',
-  block: null,
-  nonce: '0x' + n.toString(16).padStart(64, '0'),
-  signatureHash: null,
-})
 let resolved = 0
 const rejected = []
 // A few appends one at a time, then a burst that is written as one batch and crosses the limit.
-for (let n = 1; n <= 5; n++) await log.append(input(n)).then(() => resolved++, (e) => rejected.push(e.code))
+for (let n = 1; n <= 5; n++) await log.append(anonymousRead(n)).then(() => resolved++, (e) => rejected.push(e.code))
 await Promise.all(
-  Array.from({length: 40}, (_, i) => log.append(input(6 + i)).then(() => resolved++, (e) => rejected.push(e.code))),
+  Array.from({length: 40}, (_, i) =>
+    log.append(anonymousRead(6 + i)).then(() => resolved++, (e) => rejected.push(e.code)),
+  ),
 )
 await log.close().catch(() => {})
 process.stdout.write(JSON.stringify({resolved, rejected}))
-`,
-  )
-  const moduleUrl = new URL('./audit-log.ts', import.meta.url).href
-  return new Promise((resolve, reject) => {
-    const child = spawn('bash', ['-c', 'ulimit -f 8 && exec "$0" "$@"', process.execPath, script, moduleUrl, path], {
-      cwd: fileURLToPath(new URL('.', import.meta.url)),
-      env: {...process.env, AUDIT_TEST_KEY: macKey.toString('hex')},
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
-    child.on('error', reject)
-    child.on('exit', (code) => {
-      if (code === 0) resolve(JSON.parse(stdout) as {resolved: number; rejected: string[]})
-      else reject(new Error(`the limited writer exited with ${code}: ${stderr}`))
-    })
-  })
+`
+  const args = [sourceUrl('gatekeeper/audit-log.ts'), sourceUrl('gatekeeper/testing/audit-decisions.ts'), path]
+  const env = {...process.env, AUDIT_TEST_KEY: macKey.toString('hex')}
+  return JSON.parse(await runSourceScript(script, args, {env, fileSizeLimitKiB: 8}))
 }
