@@ -3,12 +3,12 @@ import {mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
-import type {Address, LocalAccount} from 'viem'
+import type {LocalAccount} from 'viem'
 import {describe, expect, it} from 'vitest'
 
-import type {NetworkPublicClient, NetworkWalletClient} from '../workspace/network-clients.js'
+import type {NetworkPublicClient} from '../workspace/network-clients.js'
 import {deployArtifact} from '../contracts/deploy-contracts.js'
-import {clientsFor, deployMedrecWorld, type MedrecWorld} from '../contracts/testing/medrec-test-world.js'
+import {clientsFor, deployMedrecWorld} from '../contracts/testing/medrec-test-world.js'
 import {useMedrecChain} from '../contracts/testing/test-context.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {readAuditAnchors, sendAuditAnchor, startAuditAnchoring, type AuditAnchoringEvent} from './audit-anchors.js'
@@ -18,52 +18,48 @@ import {anonymousRead} from './testing/audit-decisions.js'
 const ctx = useMedrecChain()
 const macKey = randomBytes(32)
 
-async function temporaryDirectory(): Promise<{dir: string; [Symbol.asyncDispose](): Promise<void>}> {
+/** An audit log opened in a new temporary directory, which disposal removes. */
+async function temporaryAuditLog() {
   const dir = await mkdtemp(join(tmpdir(), 'medrec-anchors-'))
-  return {dir, [Symbol.asyncDispose]: () => rm(dir, {recursive: true, force: true})}
+  const path = join(dir, 'audit.log')
+  const log = await openAuditLog(path, {macKey})
+  return {path, log, [Symbol.asyncDispose]: () => rm(dir, {recursive: true, force: true})}
 }
 
-/** A MedRec world with AuditAnchors, and clients typed as the CLI's. */
-async function world(): Promise<
-  MedrecWorld & {
-    anchors: Address
-    publicClient: NetworkPublicClient
-    walletOf(account: LocalAccount): NetworkWalletClient
-  }
-> {
+type AnchorHead = Parameters<typeof sendAuditAnchor>[0]['head']
+
+/** A MedRec world with AuditAnchors: its accounts send anchors, and world.provider's are read back, as the CLI does. */
+async function world() {
   const w = await deployMedrecWorld(ctx.chain(), ctx.compiled().artifacts)
-  const walletOf = (account: LocalAccount): NetworkWalletClient => clientsFor(w.chain, account).walletClient
-  const {address} = await deployArtifact({
+  const {address: anchors} = await deployArtifact({
     ...clientsFor(w.chain, w.governance),
     artifact: ctx.compiled().artifacts.AuditAnchors!,
     args: [w.registrar],
   })
-  return {...w, anchors: address, publicClient: w.chain.publicClient as NetworkPublicClient, walletOf}
+  const publicClient = w.chain.publicClient as NetworkPublicClient
+  return {
+    ...w,
+    anchors,
+    sendAnchor: (account: LocalAccount, head: AnchorHead) =>
+      sendAuditAnchor({publicClient, walletClient: clientsFor(w.chain, account).walletClient, anchors, head}),
+    providerAnchors: (fromBlock?: bigint) =>
+      readAuditAnchors({publicClient, anchors, providerId: w.provider.id, fromBlock}),
+  }
 }
 
 describe('audit anchors on chain', () => {
   it('fails verification of a log cut below its anchor, naming the anchor', async () => {
     // Given a provider's log of five lines whose head is anchored on chain, then two more lines
-    await using tmp = await temporaryDirectory()
+    await using file = await temporaryAuditLog()
+    const {path, log} = file
     const w = await world()
-    const path = join(tmp.dir, 'audit.log')
-    const log = await openAuditLog(path, {macKey})
     for (let n = 1; n <= 5; n++) await log.append(anonymousRead(n))
-    const sent = await sendAuditAnchor({
-      publicClient: w.publicClient,
-      walletClient: w.walletOf(w.provider.account),
-      anchors: w.anchors,
-      head: await log.sync(),
-    })
+    const sent = await w.sendAnchor(w.provider.account, await log.sync())
     for (let n = 6; n <= 7; n++) await log.append(anonymousRead(n))
     await log.close()
 
     // Then the anchor read back from the chain matches the log
-    const anchors = await readAuditAnchors({
-      publicClient: w.publicClient,
-      anchors: w.anchors,
-      providerId: w.provider.id,
-    })
+    const anchors = await w.providerAnchors()
     expect(anchors).toEqual([
       {
         entries: 5,
@@ -99,42 +95,20 @@ describe('audit anchors on chain', () => {
   it('reads only the anchors of the provider asked about, from the block asked', async () => {
     const w = await world()
     const head = {entries: 3, hash: `0x${'ab'.repeat(32)}` as const}
-    const mine = await sendAuditAnchor({
-      publicClient: w.publicClient,
-      walletClient: w.walletOf(w.provider.account),
-      anchors: w.anchors,
-      head,
-    })
-    await sendAuditAnchor({
-      publicClient: w.publicClient,
-      walletClient: w.walletOf(w.otherProvider.account),
-      anchors: w.anchors,
-      head: {...head, entries: 9},
-    })
-    const later = await sendAuditAnchor({
-      publicClient: w.publicClient,
-      walletClient: w.walletOf(w.provider.account),
-      anchors: w.anchors,
-      head: {...head, entries: 4},
-    })
-    const read = (fromBlock?: bigint) =>
-      readAuditAnchors({publicClient: w.publicClient, anchors: w.anchors, providerId: w.provider.id, fromBlock})
-    expect((await read()).map((a) => [a.entries, a.transactionHash])).toEqual([
+    const mine = await w.sendAnchor(w.provider.account, head)
+    await w.sendAnchor(w.otherProvider.account, {...head, entries: 9})
+    const later = await w.sendAnchor(w.provider.account, {...head, entries: 4})
+    expect((await w.providerAnchors()).map((a) => [a.entries, a.transactionHash])).toEqual([
       [3, mine.transactionHash],
       [4, later.transactionHash],
     ])
-    expect((await read(BigInt(later.block))).map((a) => a.entries)).toEqual([4])
+    expect((await w.providerAnchors(BigInt(later.block))).map((a) => a.entries)).toEqual([4])
   })
 
   it("refuses to send an anchor for a decertified provider, with the contract's reason", async () => {
     const w = await world()
     await expect(
-      sendAuditAnchor({
-        publicClient: w.publicClient,
-        walletClient: w.walletOf(w.uncertifiedProvider.account),
-        anchors: w.anchors,
-        head: {entries: 1, hash: `0x${'cd'.repeat(32)}`},
-      }),
+      w.sendAnchor(w.uncertifiedProvider.account, {entries: 1, hash: `0x${'cd'.repeat(32)}`}),
     ).rejects.toMatchObject({
       code: errorCodes.CONTRACT_REVERTED,
       message: expect.stringContaining('NotCertifiedProvider'),
@@ -145,16 +119,14 @@ describe('audit anchors on chain', () => {
 describe('startAuditAnchoring', () => {
   it('anchors a growing log at each tick and once more on stop, never an unchanged head', async () => {
     // Given a running log with a periodic anchorer
-    await using tmp = await temporaryDirectory()
+    await using file = await temporaryAuditLog()
+    const {path, log} = file
     const w = await world()
-    const path = join(tmp.dir, 'audit.log')
-    const log = await openAuditLog(path, {macKey})
     const events: AuditAnchoringEvent[] = []
-    const walletClient = w.walletOf(w.provider.account)
     const anchorer = startAuditAnchoring({
       audit: log,
       everyMs: 60_000,
-      send: (head) => sendAuditAnchor({publicClient: w.publicClient, walletClient, anchors: w.anchors, head}),
+      send: (head) => w.sendAnchor(w.provider.account, head),
       onEvent: (e) => events.push(e),
     })
     try {
@@ -176,11 +148,7 @@ describe('startAuditAnchoring', () => {
       ['anchored', 2],
       ['anchored', 5],
     ])
-    const anchors = await readAuditAnchors({
-      publicClient: w.publicClient,
-      anchors: w.anchors,
-      providerId: w.provider.id,
-    })
+    const anchors = await w.providerAnchors()
     expect(anchors.map((a) => a.entries)).toEqual([2, 5])
     expect(await verifyAuditLog(path, {macKey, anchors})).toMatchObject({
       ok: true,
@@ -190,20 +158,20 @@ describe('startAuditAnchoring', () => {
   })
 
   it('reports a failed anchor and keeps serving, then anchors on its own timer', async () => {
-    await using tmp = await temporaryDirectory()
+    await using file = await temporaryAuditLog()
+    const {log} = file
     const w = await world()
-    const log = await openAuditLog(join(tmp.dir, 'audit.log'), {macKey})
     const events: AuditAnchoringEvent[] = []
-    let wallet = w.walletOf(w.uncertifiedProvider.account)
+    let sender = w.uncertifiedProvider.account
     const anchored = new Promise<void>((resolve) => {
       const anchorer = startAuditAnchoring({
         audit: log,
         everyMs: 200,
-        send: (head) => sendAuditAnchor({publicClient: w.publicClient, walletClient: wallet, anchors: w.anchors, head}),
+        send: (head) => w.sendAnchor(sender, head),
         onEvent: (e) => {
           events.push(e)
           // After the first refusal, the right key: the next tick anchors.
-          if (e.type === 'anchor-failed') wallet = w.walletOf(w.provider.account)
+          if (e.type === 'anchor-failed') sender = w.provider.account
           if (e.type === 'anchored') void anchorer.stop().then(resolve)
         },
       })
