@@ -1,7 +1,5 @@
 import {randomBytes} from 'node:crypto'
-import {mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
-import {tmpdir} from 'node:os'
-import {join} from 'node:path'
+import {readFile, writeFile} from 'node:fs/promises'
 
 import type {LocalAccount} from 'viem'
 import {describe, expect, it} from 'vitest'
@@ -12,19 +10,11 @@ import {clientsFor, deployMedrecWorld} from '../contracts/testing/medrec-test-wo
 import {useMedrecChain} from '../contracts/testing/test-context.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {readAuditAnchors, sendAuditAnchor, startAuditAnchoring, type AuditAnchoringEvent} from './audit-anchors.js'
-import {openAuditLog, verifyAuditLog} from './audit-log.js'
-import {anonymousRead} from './testing/audit-decisions.js'
+import {verifyAuditLog} from './audit-log.js'
+import {anonymousRead, temporaryAuditLog} from './testing/audit-log-fixtures.js'
 
 const ctx = useMedrecChain()
 const macKey = randomBytes(32)
-
-/** An audit log opened in a new temporary directory, which disposal removes. */
-async function temporaryAuditLog() {
-  const dir = await mkdtemp(join(tmpdir(), 'medrec-anchors-'))
-  const path = join(dir, 'audit.log')
-  const log = await openAuditLog(path, {macKey})
-  return {path, log, [Symbol.asyncDispose]: () => rm(dir, {recursive: true, force: true})}
-}
 
 type AnchorHead = Parameters<typeof sendAuditAnchor>[0]['head']
 
@@ -50,7 +40,7 @@ async function world() {
 describe('audit anchors on chain', () => {
   it('fails verification of a log cut below its anchor, naming the anchor', async () => {
     // Given a provider's log of five lines whose head is anchored on chain, then two more lines
-    await using file = await temporaryAuditLog()
+    await using file = await temporaryAuditLog(macKey)
     const {path, log} = file
     const w = await world()
     for (let n = 1; n <= 5; n++) await log.append(anonymousRead(n))
@@ -119,7 +109,7 @@ describe('audit anchors on chain', () => {
 describe('startAuditAnchoring', () => {
   it('anchors a growing log at each tick and once more on stop, never an unchanged head', async () => {
     // Given a running log with a periodic anchorer
-    await using file = await temporaryAuditLog()
+    await using file = await temporaryAuditLog(macKey)
     const {path, log} = file
     const w = await world()
     const events: AuditAnchoringEvent[] = []
@@ -158,7 +148,7 @@ describe('startAuditAnchoring', () => {
   })
 
   it('reports a failed anchor and keeps serving, then anchors on its own timer', async () => {
-    await using file = await temporaryAuditLog()
+    await using file = await temporaryAuditLog(macKey)
     const {log} = file
     const w = await world()
     const events: AuditAnchoringEvent[] = []
