@@ -1,42 +1,28 @@
 import {describe, expect, it} from 'vitest'
 
-import {registrarAbi} from '../contracts/abi/registrar.js'
-import {useMedrecChain} from '../contracts/testing/test-context.js'
-import {DockerodeEngine} from '../docker/dockerode-engine.js'
 import {errorCodes} from '../errors/error-codes.js'
-import {addProvider} from './add-provider.js'
 import {approveProvider} from './approve-provider.js'
 import {providerIdentity} from './provider-identity.js'
 import {removeProvider} from './remove-provider.js'
-import {consortiumNetwork, consortiumTestChainId, type ConsortiumNetwork} from './testing/consortium-network.js'
+import {
+  addNodelessProvider,
+  nodelessEngine as engine,
+  useConsortiumChain,
+  type ConsortiumNetwork,
+} from './testing/consortium-network.js'
+import {registrarRead} from '../contracts/testing/medrec-test-world.js'
 
-const ctx = useMedrecChain({chainId: consortiumTestChainId})
-// Providers without a node never reach Docker: the engine is never called.
-const engine = new DockerodeEngine()
+const ctx = useConsortiumChain()
 
 const certified = async (net: ConsortiumNetwork, name: string) =>
-  (
-    await net.chain.publicClient.readContract({
-      address: net.registrar,
-      abi: registrarAbi,
-      functionName: 'participant',
-      args: [providerIdentity(name)],
-    })
-  ).certified
+  (await registrarRead(net.chain, net.registrar).participant([providerIdentity(name)])).certified
 
 describe('provider add, approve and remove, each member voting with its own key', () => {
   it('admits and removes a provider without a node once a majority has voted', async () => {
-    const net = await consortiumNetwork(ctx.chain(), ctx.compiled().artifacts)
+    const net = await ctx.network()
 
     // When sealer-1 alone proposes the clinic, it waits; sealer-2's approval admits it
-    const proposed = await addProvider({
-      dir: net.dir,
-      engine,
-      name: 'clinic',
-      sealer: false,
-      voteAs: ['sealer-1'],
-      lightKdf: true,
-    })
+    const proposed = await addNodelessProvider(net, 'clinic', ['sealer-1'])
     expect(proposed).toMatchObject({
       action: 'admit',
       status: 'awaiting-votes',
@@ -60,8 +46,8 @@ describe('provider add, approve and remove, each member voting with its own key'
   })
 
   it('refuses an approval from a key that is not a sealing provider here', async () => {
-    const net = await consortiumNetwork(ctx.chain(), ctx.compiled().artifacts)
-    await addProvider({dir: net.dir, engine, name: 'clinic', sealer: false, voteAs: ['sealer-1'], lightKdf: true})
+    const net = await ctx.network()
+    await addNodelessProvider(net, 'clinic', ['sealer-1'])
     const head = await net.head()
     const error = await approveProvider({dir: net.dir, engine, name: 'clinic', as: 'clinic'}).catch((e: unknown) => e)
     expect(error).toMatchObject({code: errorCodes.INVALID_ARGUMENT})

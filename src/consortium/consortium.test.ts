@@ -1,19 +1,11 @@
-import {
-  createWalletClient,
-  encodeFunctionData,
-  http,
-  zeroAddress,
-  zeroHash,
-  type Address,
-  type Hex,
-  type LocalAccount,
-} from 'viem'
+import {encodeFunctionData, zeroAddress, zeroHash, type Address, type Hex, type LocalAccount} from 'viem'
 import {describe, expect, it} from 'vitest'
 
 import {consortiumAbi} from '../contracts/abi/consortium.js'
-import {registrarAbi} from '../contracts/abi/registrar.js'
 import {
   advanceChainTime,
+  clientsFor,
+  consortiumRead,
   deployMedrecWorld,
   newAccount,
   randomIdentity,
@@ -34,20 +26,17 @@ async function consortiumWorld(): Promise<ConsortiumWorld> {
   const world = await deployMedrecWorld(ctx.chain(), ctx.compiled().artifacts)
   const third: Member = {account: await newAccount(world.chain), id: randomIdentity()}
   const founders = [world.provider, world.otherProvider, third]
-  const walletClient = createWalletClient({
-    account: world.governance,
-    chain: world.chain.chain,
-    transport: http(world.chain.chain.rpcUrls.default.http[0]),
-  })
-  const {consortium} = await establishConsortium({
-    walletClient,
-    publicClient: world.chain.publicClient,
-    registrar: world.registrar,
-    artifact: ctx.compiled().artifacts.Consortium!,
-    founders: founders.map((f) => ({id: f.id, account: f.account.address})),
-  })
+  const {consortium} = await establishConsortium(handover(world, founders))
   return {...world, consortium, founders}
 }
+
+/** What establishConsortium takes to hand `world`'s governance to `founders`, sent from its governance key. */
+const handover = (world: MedrecWorld, founders: Member[]) => ({
+  ...clientsFor(world.chain, world.governance),
+  registrar: world.registrar,
+  artifact: ctx.compiled().artifacts.Consortium!,
+  founders: founders.map((f) => ({id: f.id, account: f.account.address})),
+})
 
 const call = (w: ConsortiumWorld, from: LocalAccount, data: Hex) => send(w.chain, from, w.consortium, data)
 const admit = (w: ConsortiumWorld, from: LocalAccount, id: Hex, account: Address, sealer: boolean) =>
@@ -60,33 +49,19 @@ const recoverPatient = (w: ConsortiumWorld, from: LocalAccount, id: Hex, account
   call(w, from, encodeFunctionData({abi: consortiumAbi, functionName: 'voteRecoverPatient', args: [id, account]}))
 const transferGovernance = (w: ConsortiumWorld, from: LocalAccount, next: Address) =>
   call(w, from, encodeFunctionData({abi: consortiumAbi, functionName: 'voteTransferGovernance', args: [next]}))
-const identityOf = (w: ConsortiumWorld, account: Address) =>
-  w.chain.publicClient.readContract({
-    address: w.registrar,
-    abi: registrarAbi,
-    functionName: 'identityOf',
-    args: [account],
-  })
+const identityOf = (w: ConsortiumWorld, account: Address) => w.registrarRead.identityOf([account])
 const read = async <T>(w: ConsortiumWorld, functionName: 'memberCount' | 'threshold' | 'generation'): Promise<T> =>
   (await w.chain.publicClient.readContract({address: w.consortium, abi: consortiumAbi, functionName})) as T
-const participant = (w: ConsortiumWorld, id: Hex) =>
-  w.chain.publicClient.readContract({address: w.registrar, abi: registrarAbi, functionName: 'participant', args: [id]})
+const participant = (w: ConsortiumWorld, id: Hex) => w.registrarRead.participant([id])
 const memberProvider = (w: ConsortiumWorld, account: Address) =>
-  w.chain.publicClient.readContract({
-    address: w.consortium,
-    abi: consortiumAbi,
-    functionName: 'memberProvider',
-    args: [account],
-  })
+  consortiumRead(w.chain, w.consortium).memberProvider([account])
 
 describe('Consortium', () => {
   it("takes over the Registrar's governance, with the founders as members and Clique's threshold", async () => {
     // Given a world handed over to a consortium of three
     const w = await consortiumWorld()
     // Then the consortium governs, three members vote, and two of them decide
-    expect(
-      await w.chain.publicClient.readContract({address: w.registrar, abi: registrarAbi, functionName: 'governance'}),
-    ).toBe(w.consortium)
+    expect(await w.registrarRead.governance()).toBe(w.consortium)
     expect(await read<bigint>(w, 'memberCount')).toBe(3n)
     expect(await read<bigint>(w, 'threshold')).toBe(2n)
     for (const f of w.founders) expect(await memberProvider(w, f.account.address)).toBe(f.id)
@@ -100,20 +75,8 @@ describe('Consortium', () => {
   it('resumes a handover that stopped half-way and leaves a finished one alone', async () => {
     // Given a finished handover
     const w = await consortiumWorld()
-    const walletClient = createWalletClient({
-      account: w.governance,
-      chain: w.chain.chain,
-      transport: http(w.chain.chain.rpcUrls.default.http[0]),
-    })
     // When it is run again with the stored address
-    const again = await establishConsortium({
-      walletClient,
-      publicClient: w.chain.publicClient,
-      registrar: w.registrar,
-      artifact: ctx.compiled().artifacts.Consortium!,
-      founders: w.founders.map((f) => ({id: f.id, account: f.account.address})),
-      existing: w.consortium,
-    })
+    const again = await establishConsortium({...handover(w, w.founders), existing: w.consortium})
     // Then nothing is deployed or sent
     expect(again).toEqual({consortium: w.consortium, deployed: false, registeredFounders: []})
   })
@@ -188,12 +151,7 @@ describe('Consortium', () => {
     const id = randomIdentity()
     const {account: voter, id: voterId} = w.founders[0]!
     await admit(w, voter, id, w.stranger.address, false)
-    const key = await w.chain.publicClient.readContract({
-      address: w.consortium,
-      abi: consortiumAbi,
-      functionName: 'admitKey',
-      args: [id, w.stranger.address, false],
-    })
+    const key = await consortiumRead(w.chain, w.consortium).admitKey([id, w.stranger.address, false])
     await expectRevert(admit(w, voter, id, w.stranger.address, false), 'AlreadyVoted', [key, voterId])
     const withdrawn = await call(
       w,
@@ -276,14 +234,7 @@ or to bind an identity to another account', async () => {
     const passed = await remove(w, b.account, c.id)
     expectEvent(passed, 'MemberRemoved', {account: c.account.address, provider: c.id}, w.consortium)
     // Then its membership is gone, the count and threshold drop, and neither key votes
-    expect(
-      await w.chain.publicClient.readContract({
-        address: w.consortium,
-        abi: consortiumAbi,
-        functionName: 'isMember',
-        args: [c.id],
-      }),
-    ).toBe(false)
+    expect(await consortiumRead(w.chain, w.consortium).isMember([c.id])).toBe(false)
     expect(await read<bigint>(w, 'memberCount')).toBe(2n)
     expect(await memberProvider(w, c.account.address)).toBe(zeroHash)
     for (const key of [c.account, freshKey])
@@ -351,12 +302,7 @@ or to bind an identity to another account', async () => {
     const w = await consortiumWorld()
     const [a, b] = w.founders as [Member, Member, Member]
     const next = await newAccount(w.chain)
-    const pending = () =>
-      w.chain.publicClient.readContract({
-        address: w.registrar,
-        abi: registrarAbi,
-        functionName: 'pendingGovernance',
-      })
+    const pending = () => w.registrarRead.pendingGovernance()
     // When one member votes, Then nothing is pending
     await transferGovernance(w, a.account, next.address)
     expect(await pending()).toBe(zeroAddress)
@@ -365,9 +311,7 @@ or to bind an identity to another account', async () => {
     expectEvent(passed, 'GovernanceTransferStarted', {current: w.consortium, pending: next.address}, w.registrar)
     expect(await pending()).toBe(next.address)
     await w.registrarSend(next, 'acceptGovernance', [])
-    expect(
-      await w.chain.publicClient.readContract({address: w.registrar, abi: registrarAbi, functionName: 'governance'}),
-    ).toBe(next.address)
+    expect(await w.registrarRead.governance()).toBe(next.address)
     const newcomer = randomIdentity()
     await admit(w, a.account, newcomer, w.stranger.address, false)
     await expectRevert(admit(w, b.account, newcomer, w.stranger.address, false), 'NotGovernance', [w.consortium])
@@ -378,13 +322,7 @@ or to bind an identity to another account', async () => {
     const w = await consortiumWorld()
     const [a, b] = w.founders as [Member, Member, Member]
     const newKey = await newAccount(w.chain)
-    const pendingRecovery = () =>
-      w.chain.publicClient.readContract({
-        address: w.registrar,
-        abi: registrarAbi,
-        functionName: 'pendingRecovery',
-        args: [w.patient.id],
-      })
+    const pendingRecovery = () => w.registrarRead.pendingRecovery([w.patient.id])
     // When one member votes, Then nothing starts
     await recoverPatient(w, a.account, w.patient.id, newKey.address)
     expect((await pendingRecovery()).newAccount).toBe(zeroAddress)

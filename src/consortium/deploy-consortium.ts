@@ -1,29 +1,15 @@
-import {
-  getAddress,
-  type Account,
-  type Address,
-  type Chain,
-  type Hex,
-  type PublicClient,
-  type Transport,
-  type WalletClient,
-} from 'viem'
+import {getAddress, type Address, type Hex} from 'viem'
 
 import {consortiumAbi} from '../contracts/abi/consortium.js'
 import {registrarAbi} from '../contracts/abi/registrar.js'
 import type {ContractArtifact} from '../contracts/compile-contracts.js'
-import {deployArtifact, hasMatchingCode} from '../contracts/deploy-contracts.js'
+import {deployArtifact, hasMatchingCode, type DeployClients} from '../contracts/deploy-contracts.js'
 import {explainContractError} from '../contracts/send-contract-transaction.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
 
 const consortiumRedeployHint =
   'The sources changed since that deployment; drop the stored Consortium and Registrar addresses to deploy afresh.'
-
-type Clients = {
-  walletClient: WalletClient<Transport, Chain | undefined, Account>
-  publicClient: PublicClient<Transport, Chain | undefined>
-}
 
 /** A founding sealing provider: its identity and registered account. */
 export type ConsortiumFounder = {id: Hex; account: Address}
@@ -36,7 +22,7 @@ export type ConsortiumFounder = {id: Hex; account: Address}
  * half-way resumes where it was.
  */
 export async function establishConsortium(
-  options: Clients & {
+  options: DeployClients & {
     registrar: Address
     artifact: ContractArtifact
     founders: ConsortiumFounder[]

@@ -110,11 +110,40 @@ export async function deployNetworkContracts(options: {
       },
     )
   }
-  const consortium = await runStep(
-    progress,
-    'consortium',
-    `Handing governance to a Consortium of ${founders.map((f) => f.name).join(', ')}`,
-    async (update) => {
+  // Each contract after the first three: deployed (or found) in a step of its own, with its address and any
+  // sent deployment recorded as above, and written to the state once its step is done.
+  const deployRecorded = async (
+    name: 'Consortium' | 'AuditAnchors',
+    step: {id: string; title: string; reusedSummary: string},
+    deploy: (
+      recording: ReturnType<typeof recordDeployment> & {existing: Address | undefined},
+      update: (message: string) => void,
+    ) => Promise<{address: Address; deployed: boolean}>,
+  ) => {
+    const done = await runStep(
+      progress,
+      step.id,
+      step.title,
+      async (update) => {
+        const recording = {...recordDeployment(name), existing: (existing as Record<string, Address | undefined>)[name]}
+        const deployed = await deploy(recording, update)
+        await saving
+        return deployed
+      },
+      (d) => (d.deployed ? `${name} ${d.address}` : step.reusedSummary),
+    )
+    network.state.contracts[name] = done.address
+    await writeNetworkState(network.paths, network.state)
+    return done
+  }
+  const consortium = await deployRecorded(
+    'Consortium',
+    {
+      id: 'consortium',
+      title: `Handing governance to a Consortium of ${founders.map((f) => f.name).join(', ')}`,
+      reusedSummary: 'already governing',
+    },
+    async (recording, update) => {
       for (const founder of founders) {
         if ((await publicClient.getBalance({address: founder.account})) < founderGasFunds) {
           update(`funding ${founder.name} for gas`)
@@ -127,55 +156,35 @@ export async function deployNetworkContracts(options: {
         registrar: result.addresses.Registrar,
         artifact: compiled.artifacts.Consortium!,
         founders,
-        existing: (existing as Record<string, Address | undefined>).Consortium,
-        ...recordDeployment('Consortium'),
+        ...recording,
       })
-      await saving
-      return established
+      return {address: established.consortium, deployed: established.deployed}
     },
-    (c) => (c.deployed ? `Consortium ${c.consortium}` : 'already governing'),
   )
-  network.state.contracts.Consortium = consortium.consortium
-  await writeNetworkState(network.paths, network.state)
   // Where gatekeepers anchor their audit-log heads (see contracts/AuditAnchors.sol).
-  const anchors = await runStep(
-    progress,
-    'audit-anchors',
-    'Deploying AuditAnchors',
-    async () => {
-      const done = await deployAuditAnchors({
+  const anchors = await deployRecorded(
+    'AuditAnchors',
+    {id: 'audit-anchors', title: 'Deploying AuditAnchors', reusedSummary: 'already deployed'},
+    (recording) =>
+      deployAuditAnchors({
         walletClient: wallet,
         publicClient,
         registrar: result.addresses.Registrar,
         artifact: compiled.artifacts.AuditAnchors!,
-        existing: (existing as Record<string, Address | undefined>).AuditAnchors,
-        ...recordDeployment('AuditAnchors'),
-      })
-      await saving
-      return done
-    },
-    (a) => (a.deployed ? `AuditAnchors ${a.address}` : 'already deployed'),
+        ...recording,
+      }),
   )
-  network.state.contracts.AuditAnchors = anchors.address
-  await writeNetworkState(network.paths, network.state)
   const governance = await publicClient.readContract({
     address: result.addresses.Registrar,
     abi: registrarAbi,
     functionName: 'governance',
   })
+  const later = [['Consortium', consortium] as const, ['AuditAnchors', anchors] as const]
   return {
     chainId: chain.id,
-    addresses: {...result.addresses, Consortium: consortium.consortium, AuditAnchors: anchors.address},
-    deployed: [
-      ...result.deployed,
-      ...(consortium.deployed ? (['Consortium'] as const) : []),
-      ...(anchors.deployed ? (['AuditAnchors'] as const) : []),
-    ],
-    reused: [
-      ...result.reused,
-      ...(consortium.deployed ? [] : (['Consortium'] as const)),
-      ...(anchors.deployed ? [] : (['AuditAnchors'] as const)),
-    ],
+    addresses: {...result.addresses, Consortium: consortium.address, AuditAnchors: anchors.address},
+    deployed: [...result.deployed, ...later.filter(([, d]) => d.deployed).map(([name]) => name)],
+    reused: [...result.reused, ...later.filter(([, d]) => !d.deployed).map(([name]) => name)],
     governance: getAddress(governance),
     founders,
     solcVersion: compiled.solcVersion,

@@ -1,48 +1,39 @@
 import {encodeFunctionData, getAddress} from 'viem'
-import {generatePrivateKey, privateKeyToAccount} from 'viem/accounts'
 import {describe, expect, it} from 'vitest'
 
 import {consortiumAbi} from '../contracts/abi/consortium.js'
 import {patientIdentity} from '../contracts/derive-identity.js'
-import {newAccount, randomIdentity, send} from '../contracts/testing/medrec-test-world.js'
-import {useMedrecChain} from '../contracts/testing/test-context.js'
-import {DockerodeEngine} from '../docker/dockerode-engine.js'
-import {addProvider} from './add-provider.js'
+import {newAccount, randomAddress, randomIdentity, send} from '../contracts/testing/medrec-test-world.js'
 import {approveProvider} from './approve-provider.js'
 import {listProposals} from './list-proposals.js'
 import {providerIdentity} from './provider-identity.js'
 import {recoverPatient} from './recover-patient.js'
 import {recoverSteward} from './recover-steward.js'
 import {removeProvider} from './remove-provider.js'
-import {consortiumNetwork, consortiumTestChainId, enrolPatient} from './testing/consortium-network.js'
+import {
+  addNodelessProvider,
+  enrolPatient,
+  nodelessEngine as engine,
+  useConsortiumChain,
+} from './testing/consortium-network.js'
 import {transferGovernance} from './transfer-governance.js'
 
-const ctx = useMedrecChain({chainId: consortiumTestChainId})
-// Providers without a node never reach Docker: the engine is never called.
-const engine = new DockerodeEngine()
-const fresh = () => privateKeyToAccount(generatePrivateKey()).address
+const ctx = useConsortiumChain()
 
 describe('consortium proposals', () => {
   it('lists open proposals of every kind with their tallies and voters, newest first', async () => {
     // Given a consortium of three with a whitelisted lab and an enrolled patient
-    const net = await consortiumNetwork(ctx.chain(), ctx.compiled().artifacts)
-    await addProvider({dir: net.dir, engine, name: 'lab-one', sealer: false, lightKdf: true})
+    const net = await ctx.network()
+    await addNodelessProvider(net, 'lab-one')
     const patient = await newAccount(net.chain)
     const enrolmentRef = randomIdentity()
     await enrolPatient(net, 'sealer-1', patient, enrolmentRef)
     const patientId = patientIdentity(providerIdentity('sealer-1'), enrolmentRef)
     const successor = net.addresses.Summary // any contract will do for a proposal that never passes here
-    const [stewardTo, patientTo] = [fresh(), fresh()]
+    const [stewardTo, patientTo] = [randomAddress(), randomAddress()]
 
     // When one member votes for a proposal of each kind
-    const admitted = await addProvider({
-      dir: net.dir,
-      engine,
-      name: 'clinic',
-      sealer: false,
-      voteAs: ['sealer-1'],
-      lightKdf: true,
-    })
+    const admitted = await addNodelessProvider(net, 'clinic', ['sealer-1'])
     await removeProvider({dir: net.dir, engine, name: 'lab-one', voteAs: ['sealer-2']})
     await recoverSteward({dir: net.dir, steward: 'lab-one', to: stewardTo, as: 'sealer-1'})
     await recoverPatient({dir: net.dir, patient: {id: patientId}, to: patientTo, as: 'sealer-3'})

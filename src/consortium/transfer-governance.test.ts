@@ -1,28 +1,22 @@
-import {createWalletClient, encodeFunctionData, http, zeroAddress, type Address} from 'viem'
-import {generatePrivateKey, privateKeyToAccount} from 'viem/accounts'
+import {encodeFunctionData, zeroAddress, type Address} from 'viem'
 import {describe, expect, it} from 'vitest'
 
 import {consortiumAbi} from '../contracts/abi/consortium.js'
 import {registrarAbi} from '../contracts/abi/registrar.js'
 import {deployArtifact} from '../contracts/deploy-contracts.js'
-import {newAccount, send} from '../contracts/testing/medrec-test-world.js'
-import {useMedrecChain} from '../contracts/testing/test-context.js'
+import {clientsFor, newAccount, randomAddress, send} from '../contracts/testing/medrec-test-world.js'
 import {errorCodes} from '../errors/error-codes.js'
-import {MedrecError} from '../errors/medrec-error.js'
 import {listProposals} from './list-proposals.js'
-import {consortiumNetwork, consortiumTestChainId, type ConsortiumNetwork} from './testing/consortium-network.js'
-import {transferGovernance} from './transfer-governance.js'
+import {refusalSendingNothing, useConsortiumChain, type ConsortiumNetwork} from './testing/consortium-network.js'
+import {transferGovernance, type TransferGovernanceParameters} from './transfer-governance.js'
 
-const ctx = useMedrecChain({chainId: consortiumTestChainId})
+const ctx = useConsortiumChain()
 
 /** A consortium of three sealers, and a successor Consortium (same members) deployed beside it. */
 async function withSuccessor(): Promise<{net: ConsortiumNetwork; successor: Address}> {
-  const net = await consortiumNetwork(ctx.chain(), ctx.compiled().artifacts)
-  const deployer = await newAccount(net.chain)
-  const walletClient = createWalletClient({account: deployer, chain: net.chain.chain, transport: http()})
+  const net = await ctx.network()
   const {address: successor} = await deployArtifact({
-    walletClient,
-    publicClient: net.chain.publicClient,
+    ...clientsFor(net.chain, await newAccount(net.chain)),
     artifact: ctx.compiled().artifacts.Consortium!,
     args: [net.registrar, net.sealers.map((s) => s.id), net.sealers.map((s) => s.address)],
   })
@@ -33,15 +27,6 @@ const governance = async (net: ConsortiumNetwork) => {
   const read = (functionName: 'governance' | 'pendingGovernance') =>
     net.chain.publicClient.readContract({address: net.registrar, abi: registrarAbi, functionName})
   return {governing: await read('governance'), pending: await read('pendingGovernance')}
-}
-
-async function refusal(action: Promise<unknown>): Promise<MedrecError> {
-  const error = await action.then(
-    () => expect.fail('expected a refusal'),
-    (e: unknown) => e,
-  )
-  if (!(error instanceof MedrecError)) throw error
-  return error
 }
 
 describe('consortium transfer-governance', () => {
@@ -108,19 +93,14 @@ describe('consortium transfer-governance', () => {
   it('refuses a successor without code, a key name, the Registrar and a non-member, sending nothing', async () => {
     const {net, successor} = await withSuccessor()
     await net.newKey('outsider')
-    const head = await net.head()
-    const account = privateKeyToAccount(generatePrivateKey()).address
-    const noCode = await refusal(transferGovernance({dir: net.dir, next: account, as: 'sealer-1'}))
+    const refused = (request: Omit<TransferGovernanceParameters, 'dir'>) =>
+      refusalSendingNothing(net, () => transferGovernance({dir: net.dir, ...request}))
+    const noCode = await refused({next: randomAddress(), as: 'sealer-1'})
     expect(noCode.code).toBe(errorCodes.INVALID_ARGUMENT)
     expect(noCode.message).toContain('no contract code')
-    const keyName = await refusal(transferGovernance({dir: net.dir, next: 'outsider', as: 'sealer-1'}))
-    expect(keyName.code).toBe(errorCodes.INVALID_ARGUMENT)
-    const outsider = await refusal(transferGovernance({dir: net.dir, next: successor, as: 'outsider'}))
-    expect(outsider.code).toBe(errorCodes.NOT_CONSORTIUM_MEMBER)
-    const itself = await refusal(transferGovernance({dir: net.dir, next: net.registrar, as: 'sealer-1'}))
-    expect(itself.code).toBe(errorCodes.INVALID_ARGUMENT)
-    const nothingPending = await refusal(transferGovernance({dir: net.dir, next: zeroAddress, as: 'sealer-1'}))
-    expect(nothingPending.code).toBe(errorCodes.INVALID_ARGUMENT)
-    expect(await net.head()).toBe(head)
+    expect((await refused({next: 'outsider', as: 'sealer-1'})).code).toBe(errorCodes.INVALID_ARGUMENT)
+    expect((await refused({next: successor, as: 'outsider'})).code).toBe(errorCodes.NOT_CONSORTIUM_MEMBER)
+    expect((await refused({next: net.registrar, as: 'sealer-1'})).code).toBe(errorCodes.INVALID_ARGUMENT)
+    expect((await refused({next: zeroAddress, as: 'sealer-1'})).code).toBe(errorCodes.INVALID_ARGUMENT)
   })
 })

@@ -1,20 +1,18 @@
-import {
-  createWalletClient,
-  encodeFunctionData,
-  http,
-  parseEventLogs,
-  zeroAddress,
-  type Address,
-  type Hex,
-  type LocalAccount,
-} from 'viem'
+import {encodeFunctionData, parseEventLogs, zeroAddress, type Address, type Hex, type LocalAccount} from 'viem'
 import {describe, expect, it} from 'vitest'
 
 import {errorCodes} from '../errors/error-codes.js'
 import {auditAnchorsAbi} from './abi/audit-anchors.js'
 import {deployAuditAnchors} from './deploy-audit-anchors.js'
 import {deployArtifact} from './deploy-contracts.js'
-import {deployMedrecWorld, newAccount, randomIdentity, send, type MedrecWorld} from './testing/medrec-test-world.js'
+import {
+  clientsFor,
+  deployMedrecWorld,
+  newAccount,
+  randomIdentity,
+  send,
+  type MedrecWorld,
+} from './testing/medrec-test-world.js'
 import {expectRevert, useMedrecChain} from './testing/test-context.js'
 
 const ctx = useMedrecChain()
@@ -22,20 +20,20 @@ const ctx = useMedrecChain()
 /** A MedRec world plus an AuditAnchors bound to its Registrar. */
 async function world(): Promise<MedrecWorld & {anchors: Address}> {
   const w = await deployMedrecWorld(ctx.chain(), ctx.compiled().artifacts)
-  const deployer = await newAccount(w.chain)
-  const walletClient = createWalletClient({
-    account: deployer,
-    chain: w.chain.chain,
-    transport: http(w.chain.chain.rpcUrls.default.http[0]),
-  })
   const {address} = await deployArtifact({
-    walletClient,
-    publicClient: w.chain.publicClient,
+    ...clientsFor(w.chain, await newAccount(w.chain)),
     artifact: ctx.compiled().artifacts.AuditAnchors!,
     args: [w.registrar],
   })
   return {...w, anchors: address}
 }
+
+/** What deployAuditAnchors needs to deploy AuditAnchors for `w`'s Registrar from its governance key. */
+const anchorsDeployment = (w: MedrecWorld) => ({
+  ...clientsFor(w.chain, w.governance),
+  registrar: w.registrar,
+  artifact: ctx.compiled().artifacts.AuditAnchors!,
+})
 
 const anchor = (w: MedrecWorld & {anchors: Address}, from: LocalAccount, head: Hex, entries: bigint) =>
   send(
@@ -128,15 +126,9 @@ describe('AuditAnchors', () => {
 
   it('cannot be deployed without a Registrar', async () => {
     const w = await deployMedrecWorld(ctx.chain(), ctx.compiled().artifacts)
-    const walletClient = createWalletClient({
-      account: w.governance,
-      chain: w.chain.chain,
-      transport: http(w.chain.chain.rpcUrls.default.http[0]),
-    })
     await expect(
       deployArtifact({
-        walletClient,
-        publicClient: w.chain.publicClient,
+        ...clientsFor(w.chain, w.governance),
         artifact: ctx.compiled().artifacts.AuditAnchors!,
         args: [zeroAddress],
       }),
@@ -150,17 +142,7 @@ describe('deployAuditAnchors', () => {
   it('deploys once, then reuses the contract it finds; deploys again where the code is gone', async () => {
     // Given a MedRec deployment
     const w = await deployMedrecWorld(ctx.chain(), ctx.compiled().artifacts)
-    const walletClient = createWalletClient({
-      account: w.governance,
-      chain: w.chain.chain,
-      transport: http(w.chain.chain.rpcUrls.default.http[0]),
-    })
-    const options = {
-      walletClient,
-      publicClient: w.chain.publicClient,
-      registrar: w.registrar,
-      artifact: ctx.compiled().artifacts.AuditAnchors!,
-    }
+    const options = anchorsDeployment(w)
     const sent: Hex[] = []
 
     // When AuditAnchors is deployed, then deployed again with the stored address
@@ -180,17 +162,7 @@ describe('deployAuditAnchors', () => {
 
   it('refuses a stored address that runs other code, or trusts another Registrar', async () => {
     const w = await deployMedrecWorld(ctx.chain(), ctx.compiled().artifacts)
-    const walletClient = createWalletClient({
-      account: w.governance,
-      chain: w.chain.chain,
-      transport: http(w.chain.chain.rpcUrls.default.http[0]),
-    })
-    const options = {
-      walletClient,
-      publicClient: w.chain.publicClient,
-      registrar: w.registrar,
-      artifact: ctx.compiled().artifacts.AuditAnchors!,
-    }
+    const options = anchorsDeployment(w)
     await expect(deployAuditAnchors({...options, existing: w.registrar})).rejects.toMatchObject({
       code: errorCodes.DEPLOY_FAILED,
       message: expect.stringMatching(/different code/),

@@ -1,34 +1,25 @@
-import {
-  getAddress,
-  type Account,
-  type Address,
-  type Chain,
-  type Hex,
-  type PublicClient,
-  type Transport,
-  type WalletClient,
-} from 'viem'
+import {getAddress, type Address, type Hex} from 'viem'
 
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
 import {auditAnchorsAbi} from './abi/audit-anchors.js'
 import type {ContractArtifact} from './compile-contracts.js'
-import {deployArtifact, hasMatchingCode} from './deploy-contracts.js'
+import {deployArtifact, hasMatchingCode, type DeployClients} from './deploy-contracts.js'
 
 /**
  * Deploys AuditAnchors bound to `registrar`, or reuses `existing` when its code matches
  * the artifact and it trusts that same Registrar. An empty `existing` (a chain that was
  * reset) is deployed afresh; anything else there is refused rather than overwritten.
  */
-export async function deployAuditAnchors(options: {
-  walletClient: WalletClient<Transport, Chain | undefined, Account>
-  publicClient: PublicClient<Transport, Chain | undefined>
-  registrar: Address
-  artifact: ContractArtifact
-  existing?: Address
-  onSent?: (txHash: Hex) => void
-  onDeployed?: (address: Address) => void
-}): Promise<{address: Address; deployed: boolean}> {
+export async function deployAuditAnchors(
+  options: DeployClients & {
+    registrar: Address
+    artifact: ContractArtifact
+    existing?: Address
+    onSent?: (txHash: Hex) => void
+    onDeployed?: (address: Address) => void
+  },
+): Promise<{address: Address; deployed: boolean}> {
   const {publicClient, existing} = options
   const hint =
     'The sources changed since that deployment, or the address belongs to something else. Drop the stored ' +

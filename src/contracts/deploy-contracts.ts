@@ -26,9 +26,13 @@ export type DeployProgressEvent =
   | {type: 'sent'; name: MedrecContractName; txHash: Hex}
   | {type: 'deployed'; name: MedrecContractName; address: Address; txHash: Hex}
 
-export type DeployMedrecContractsOptions = {
+/** What a deployment talks to the chain with: the deploying (and paying) account's wallet, and a reader. */
+export type DeployClients = {
   walletClient: WalletClient<Transport, Chain | undefined, Account>
   publicClient: PublicClient<Transport, Chain | undefined>
+}
+
+export type DeployMedrecContractsOptions = DeployClients & {
   artifacts: Record<string, ContractArtifact>
   /** First governance of the Registrar; defaults to the deploying account. */
   governance?: Address
@@ -139,7 +143,7 @@ export async function hasMatchingCode(
 }
 
 async function assertRegistrarWiring(
-  publicClient: PublicClient<Transport, Chain | undefined>,
+  publicClient: DeployClients['publicClient'],
   addresses: Record<MedrecContractName, Address>,
 ): Promise<void> {
   const [relationship, summary] = await Promise.all([
@@ -184,13 +188,9 @@ async function deployOne(
 }
 
 /** Deploys one compiled contract (PUSH0 refused) and waits for it to be mined. */
-export async function deployArtifact(options: {
-  walletClient: WalletClient<Transport, Chain | undefined, Account>
-  publicClient: PublicClient<Transport, Chain | undefined>
-  artifact: ContractArtifact
-  args: unknown[]
-  onSent?: (txHash: Hex) => void
-}): Promise<{address: Address; txHash: Hex}> {
+export async function deployArtifact(
+  options: DeployClients & {artifact: ContractArtifact; args: unknown[]; onSent?: (txHash: Hex) => void},
+): Promise<{address: Address; txHash: Hex}> {
   const {walletClient, publicClient, artifact} = options
   const name = artifact.contractName
   assertNoPush0(name, artifact.bytecode)

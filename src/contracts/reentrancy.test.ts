@@ -1,15 +1,14 @@
 import {getAddress, type Hex} from 'viem'
 import {describe, expect, it} from 'vitest'
 
-import {registrarAbi} from './abi/registrar.js'
-import {relationshipAbi} from './abi/relationship.js'
-import {summaryAbi} from './abi/summary.js'
 import {
   deployMedrecWorld,
   newAccount,
   ParticipantKind,
   randomIdentity,
+  relationshipRead,
   RelationshipStatus,
+  summaryRead,
 } from './testing/medrec-test-world.js'
 import {compileSolidity} from './solc-standard-json.js'
 import {useMedrecChain} from './testing/test-context.js'
@@ -86,44 +85,13 @@ describe('Re-entry', () => {
       w.chain.publicClient.readContract({address: probeAddress, abi: probe.abi, functionName})
     expect(await read('bypassed')).toBe(false)
     expect(await read('refusals')).toBe(6n)
-    const relationship = await w.chain.publicClient.readContract({
-      address: w.registrar,
-      abi: registrarAbi,
-      functionName: 'relationshipOf',
-      args: [w.patient.id, probeId],
-    })
-    expect(
-      (
-        await w.chain.publicClient.readContract({address: relationship, abi: relationshipAbi, functionName: 'current'})
-      )[1],
-    ).toBe(RelationshipStatus.Proposed)
-    expect(
-      await w.chain.publicClient.readContract({address: relationship, abi: relationshipAbi, functionName: 'patient'}),
-    ).toBe(w.patient.id)
-    expect(
-      await w.chain.publicClient.readContract({address: relationship, abi: relationshipAbi, functionName: 'steward'}),
-    ).toBe(probeId)
-    expect(
-      await w.chain.publicClient.readContract({
-        address: relationship,
-        abi: relationshipAbi,
-        functionName: 'viewerCount',
-      }),
-    ).toBe(0n)
-    const summary = await w.chain.publicClient.readContract({
-      address: w.registrar,
-      abi: registrarAbi,
-      functionName: 'summaryOf',
-      args: [w.patient.id],
-    })
-    expect(await w.chain.publicClient.readContract({address: summary, abi: summaryAbi, functionName: 'count'})).toBe(1n)
-    expect(
-      await w.chain.publicClient.readContract({
-        address: w.registrar,
-        abi: registrarAbi,
-        functionName: 'canAccess',
-        args: [relationship, probeAddress, 1n],
-      }),
-    ).toBe(false)
+    const relationship = await w.registrarRead.relationshipOf([w.patient.id, probeId])
+    expect((await relationshipRead(w.chain, relationship).current())[1]).toBe(RelationshipStatus.Proposed)
+    expect(await relationshipRead(w.chain, relationship).patient()).toBe(w.patient.id)
+    expect(await relationshipRead(w.chain, relationship).steward()).toBe(probeId)
+    expect(await relationshipRead(w.chain, relationship).viewerCount()).toBe(0n)
+    const summary = await w.registrarRead.summaryOf([w.patient.id])
+    expect(await summaryRead(w.chain, summary).count()).toBe(1n)
+    expect(await w.registrarRead.canAccess([relationship, probeAddress, 1n])).toBe(false)
   })
 })

@@ -9,18 +9,18 @@ import {
   type Address,
   type Hex,
   type LocalAccount,
+  type TransactionReceipt,
 } from 'viem'
 import {describe, expect, it} from 'vitest'
 
 import {registrarAbi} from './abi/registrar.js'
-import {summaryAbi} from './abi/summary.js'
-import {medrecConsentDomain, medrecConsentTypes} from './consent-typed-data.js'
 import {deriveIdentity, patientIdentity} from './derive-identity.js'
 import {
   acceptedRelationship,
   advanceChainTime,
   chainTime,
   deployMedrecWorld,
+  everyRoleBut,
   newAccount,
   newPatient,
   ParticipantKind,
@@ -29,6 +29,7 @@ import {
   send,
   signRecovery,
   signRegistration,
+  summaryRead,
   type MedrecWorld,
   type Member,
   type Patient,
@@ -40,66 +41,36 @@ const ctx = useMedrecChain()
 const world = async (): Promise<MedrecWorld> => deployMedrecWorld(ctx.chain(), ctx.compiled().artifacts)
 
 const read = {
-  participant: async (w: MedrecWorld, id: Hex) =>
-    w.chain.publicClient.readContract({
-      address: w.registrar,
-      abi: registrarAbi,
-      functionName: 'participant',
-      args: [id],
-    }),
-  identityOf: async (w: MedrecWorld, account: `0x${string}`) =>
-    w.chain.publicClient.readContract({
-      address: w.registrar,
-      abi: registrarAbi,
-      functionName: 'identityOf',
-      args: [account],
-    }),
-  governance: async (w: MedrecWorld) =>
-    w.chain.publicClient.readContract({address: w.registrar, abi: registrarAbi, functionName: 'governance'}),
+  participant: async (w: MedrecWorld, id: Hex) => w.registrarRead.participant([id]),
+  identityOf: async (w: MedrecWorld, account: `0x${string}`) => w.registrarRead.identityOf([account]),
+  governance: async (w: MedrecWorld) => w.registrarRead.governance(),
   pending: async (w: MedrecWorld, account: Address, provider: Hex) =>
-    w.chain.publicClient.readContract({
-      address: w.registrar,
-      abi: registrarAbi,
-      functionName: 'pendingRegistration',
-      args: [account, provider],
-    }),
+    w.registrarRead.pendingRegistration([account, provider]),
   canAccess: async (w: MedrecWorld, relationship: `0x${string}`, requester: `0x${string}`) =>
-    w.chain.publicClient.readContract({
-      address: w.registrar,
-      abi: registrarAbi,
-      functionName: 'canAccess',
-      args: [relationship, requester, 1n],
-    }),
-}
-
-/** Every account in the world except governance, by role name. */
-function nonGovernanceRoles(w: MedrecWorld): [string, LocalAccount][] {
-  return [
-    ['patient', w.patient.account],
-    ['other patient', w.otherPatient.account],
-    ['certified provider', w.provider.account],
-    ['other provider', w.otherProvider.account],
-    ['uncertified provider', w.uncertifiedProvider.account],
-    ['lab steward', w.lab.account],
-    ['viewer', w.viewer],
-    ['random address', w.stranger],
-  ]
-}
-
-/** Every account that is not a certified provider, by role name. */
-function nonProviderRoles(w: MedrecWorld): [string, LocalAccount][] {
-  return [
-    ['governance', w.governance],
-    ['patient', w.patient.account],
-    ['other patient', w.otherPatient.account],
-    ['uncertified provider', w.uncertifiedProvider.account],
-    ['lab steward', w.lab.account],
-    ['viewer', w.viewer],
-    ['random address', w.stranger],
-  ]
+    w.registrarRead.canAccess([relationship, requester, 1n]),
 }
 
 const inOneHour = async (w: MedrecWorld): Promise<bigint> => (await chainTime(w.chain)) + 3600n
+
+/** `from` offers enrolment to `patient`'s key under the patient's enrolment reference. */
+const offer = (w: MedrecWorld, from: LocalAccount, patient: Patient) =>
+  w.registrarSend(from, 'offerPatientRegistration', [patient.enrolmentRef, patient.account.address])
+
+/** `from` submits `patient`'s signed consent to enrolment. */
+const registerWithSig = (w: MedrecWorld, from: LocalAccount, patient: Patient, deadline: bigint, signature: Hex) =>
+  w.registrarSend(from, 'registerPatientWithSig', [patient.enrolmentRef, patient.account.address, deadline, signature])
+
+/** `guardian` approves recovering world.patient to `newAccount`. */
+const approve = (w: MedrecWorld, guardian: LocalAccount, newAccount: Address) =>
+  w.registrarSend(guardian, 'approveRecovery', [w.patient.id, newAccount])
+
+/** Governance starts recovering patient `id` (world.patient's, unless given) to `newAccount`. */
+const governanceRecovers = (w: MedrecWorld, newAccount: Address, id: Hex = w.patient.id) =>
+  w.registrarSend(w.governance, 'startGovernanceRecovery', [id, newAccount])
+
+/** Asserts that `receipt` cancelled the recovery of world.patient to `newAccount`, by `by`. */
+const expectRecoveryCancelled = (w: MedrecWorld, receipt: TransactionReceipt, newAccount: Address, by: Address) =>
+  expectEvent(receipt, 'RecoveryCancelled', {id: w.patient.id, newAccount, by})
 
 describe('Registrar governance', () => {
   it('starts with the deploying admin as governance and says so in an event', async () => {
@@ -108,13 +79,7 @@ describe('Registrar governance', () => {
     // When governance is read
     // Then it is the deployer, with no handover pending
     expect(await read.governance(w)).toBe(w.governance.address)
-    expect(
-      await w.chain.publicClient.readContract({
-        address: w.registrar,
-        abi: registrarAbi,
-        functionName: 'pendingGovernance',
-      }),
-    ).toBe(zeroAddress)
+    expect(await w.registrarRead.pendingGovernance()).toBe(zeroAddress)
     const logs = await w.chain.publicClient.getContractEvents({
       address: w.registrar,
       abi: registrarAbi,
@@ -177,7 +142,7 @@ describe('Registrar governance', () => {
     const next = await newAccount(w.chain)
     await w.registrarSend(w.governance, 'transferGovernance', [next.address])
     // When anyone else accepts, Then it is refused
-    for (const [, account] of [['governance', w.governance] as [string, LocalAccount], ...nonGovernanceRoles(w)]) {
+    for (const [, account] of everyRoleBut(w)) {
       await expectRevert(w.registrarSend(account, 'acceptGovernance', []), 'NotPendingGovernance', [account.address])
     }
   })
@@ -185,7 +150,7 @@ describe('Registrar governance', () => {
   it('refuses every governance function to every other role', async () => {
     // Given a world with all roles
     const w = await world()
-    for (const [, account] of nonGovernanceRoles(w)) {
+    for (const [, account] of everyRoleBut(w, 'governance')) {
       // When a non-governance account calls a governance function, Then it is refused
       await expectRevert(w.registrarSend(account, 'transferGovernance', [account.address]), 'NotGovernance', [
         account.address,
@@ -231,20 +196,9 @@ describe('Registrar providers and stewards', () => {
     )
     expectEvent(receipt, 'ProviderCertified', {id: provider.id})
     expectEvent(receipt, 'SummaryInitialized', {registrar: w.registrar, owner: provider.id}, p.summary)
-    expect(
-      await w.chain.publicClient.readContract({
-        address: w.registrar,
-        abi: registrarAbi,
-        functionName: 'summaryOf',
-        args: [provider.id],
-      }),
-    ).toBe(p.summary)
-    expect(await w.chain.publicClient.readContract({address: p.summary, abi: summaryAbi, functionName: 'owner'})).toBe(
-      provider.id,
-    )
-    expect(
-      await w.chain.publicClient.readContract({address: p.summary, abi: summaryAbi, functionName: 'registrar'}),
-    ).toBe(w.registrar)
+    expect(await w.registrarRead.summaryOf([provider.id])).toBe(p.summary)
+    expect(await summaryRead(w.chain, p.summary).owner()).toBe(provider.id)
+    expect(await summaryRead(w.chain, p.summary).registrar()).toBe(w.registrar)
   })
 
   it('decertifies and recertifies a provider, which gates its registrations', async () => {
@@ -255,14 +209,7 @@ describe('Registrar providers and stewards', () => {
       id: w.provider.id,
     })
     // Then it can no longer register anyone
-    expect(
-      await w.chain.publicClient.readContract({
-        address: w.registrar,
-        abi: registrarAbi,
-        functionName: 'isCertifiedProvider',
-        args: [w.provider.id],
-      }),
-    ).toBe(false)
+    expect(await w.registrarRead.isCertifiedProvider([w.provider.id])).toBe(false)
     await expectRevert(
       w.registrarSend(w.provider.account, 'registerSteward', [
         randomIdentity(),
@@ -334,7 +281,7 @@ describe('Registrar providers and stewards', () => {
 
   it('refuses registrations by anyone but a certified provider', async () => {
     const w = await world()
-    for (const [, account] of nonProviderRoles(w)) {
+    for (const [, account] of everyRoleBut(w, 'certified provider', 'other provider')) {
       // Given an account that is not a certified provider, When it registers anyone, Then it is refused
       const id = randomIdentity()
       await expectRevert(
@@ -409,10 +356,7 @@ describe('Registrar patient registration consent', () => {
     // Given a provider's offer to a new patient key
     const w = await world()
     const patient = await newPatient(w.chain, w.provider)
-    const offered = await w.registrarSend(w.provider.account, 'offerPatientRegistration', [
-      patient.enrolmentRef,
-      patient.account.address,
-    ])
+    const offered = await offer(w, w.provider.account, patient)
     expectEvent(offered, 'PatientRegistrationOffered', {
       id: patient.id,
       account: patient.account.address,
@@ -452,10 +396,7 @@ describe('Registrar patient registration consent', () => {
     // Given an offer to one key
     const w = await world()
     const patient = await newPatient(w.chain, w.provider)
-    await w.registrarSend(w.provider.account, 'offerPatientRegistration', [
-      patient.enrolmentRef,
-      patient.account.address,
-    ])
+    await offer(w, w.provider.account, patient)
     // When someone else, or the right key naming another reference or provider, confirms, Then it is refused
     await expectRevert(
       w.registrarSend(w.stranger, 'confirmRegistration', [w.provider.id, patient.enrolmentRef]),
@@ -482,10 +423,7 @@ describe('Registrar patient registration consent', () => {
     // Given an offer, and then the provider decertified
     const w = await world()
     const patient = await newPatient(w.chain, w.provider)
-    await w.registrarSend(w.provider.account, 'offerPatientRegistration', [
-      patient.enrolmentRef,
-      patient.account.address,
-    ])
+    await offer(w, w.provider.account, patient)
     await w.registrarSend(w.governance, 'decertifyProvider', [w.provider.id])
     // When the patient confirms, Then it is refused: nobody enrols in a decertified provider's namespace
     await expectRevert(
@@ -499,7 +437,7 @@ describe('Registrar patient registration consent', () => {
     // Given provider A's offer to a key
     const w = await world()
     const atA = await newPatient(w.chain, w.provider)
-    await w.registrarSend(w.provider.account, 'offerPatientRegistration', [atA.enrolmentRef, atA.account.address])
+    await offer(w, w.provider.account, atA)
     // When provider B offers another enrolment to the same key
     const refAtB = randomIdentity()
     await w.registrarSend(w.otherProvider.account, 'offerPatientRegistration', [refAtB, atA.account.address])
@@ -528,14 +466,7 @@ describe('Registrar patient registration consent', () => {
     expect(aliceId).not.toBe(bobId)
     expect(aliceId).toBe(patientIdentity(w.provider.id, ref))
     expect(bobId).toBe(patientIdentity(w.otherProvider.id, ref))
-    expect(
-      await w.chain.publicClient.readContract({
-        address: w.registrar,
-        abi: registrarAbi,
-        functionName: 'patientIdentity',
-        args: [w.provider.id, ref],
-      }),
-    ).toBe(aliceId)
+    expect(await w.registrarRead.patientIdentity([w.provider.id, ref])).toBe(aliceId)
   })
 
   it("refuses a provider pre-registering another provider's patient identity at a key it holds", async () => {
@@ -579,12 +510,13 @@ describe('Registrar patient registration consent', () => {
       'WrongSigner',
     )
     // And A enrols its real patient under that identity
-    await w.registrarSend(w.provider.account, 'registerPatientWithSig', [
-      real.enrolmentRef,
-      real.account.address,
+    await registerWithSig(
+      w,
+      w.provider.account,
+      real,
       deadline,
       await signRegistration(w.chain, w.registrar, real, 0n, deadline),
-    ])
+    )
     expect(await read.participant(w, real.id)).toMatchObject({
       account: real.account.address,
       kind: ParticipantKind.Patient,
@@ -598,26 +530,14 @@ describe('Registrar patient registration consent', () => {
     const deadline = await inOneHour(w)
     const signature = await signRegistration(w.chain, w.registrar, patient, 0n, deadline)
     // When its provider submits it
-    const receipt = await w.registrarSend(w.provider.account, 'registerPatientWithSig', [
-      patient.enrolmentRef,
-      patient.account.address,
-      deadline,
-      signature,
-    ])
+    const receipt = await registerWithSig(w, w.provider.account, patient, deadline, signature)
     // Then the patient is registered under the provider's namespace and nonce 0 is used
     expect(await read.participant(w, patient.id)).toMatchObject({
       account: patient.account.address,
       kind: ParticipantKind.Patient,
     })
     expectEvent(receipt, 'NonceUsed', {signer: patient.account.address, nonce: 0n})
-    expect(
-      await w.chain.publicClient.readContract({
-        address: w.registrar,
-        abi: registrarAbi,
-        functionName: 'nonces',
-        args: [patient.account.address],
-      }),
-    ).toBe(1n)
+    expect(await w.registrarRead.nonces([patient.account.address])).toBe(1n)
   })
 
   it('refuses a registration signed by another key, or submitted by another provider', async () => {
@@ -625,48 +545,15 @@ describe('Registrar patient registration consent', () => {
     const w = await world()
     const patient = await newPatient(w.chain, w.provider)
     const deadline = await inOneHour(w)
-    const signature = await w.stranger.signTypedData({
-      domain: {name: 'MedRec Registrar', version: '1', chainId: w.chain.chain.id, verifyingContract: w.registrar},
-      types: {
-        PatientRegistration: [
-          {name: 'provider', type: 'bytes32'},
-          {name: 'enrolmentRef', type: 'bytes32'},
-          {name: 'account', type: 'address'},
-          {name: 'nonce', type: 'uint256'},
-          {name: 'deadline', type: 'uint256'},
-        ],
-      },
-      primaryType: 'PatientRegistration',
-      message: {
-        provider: w.provider.id,
-        enrolmentRef: patient.enrolmentRef,
-        account: patient.account.address,
-        nonce: 0n,
-        deadline,
-      },
-    })
+    const signature = await signRegistration(w.chain, w.registrar, patient, 0n, deadline, w.stranger)
     // When a provider submits it, Then it is refused as the wrong signer
-    await expectRevert(
-      w.registrarSend(w.provider.account, 'registerPatientWithSig', [
-        patient.enrolmentRef,
-        patient.account.address,
-        deadline,
-        signature,
-      ]),
-      'WrongSigner',
-      [w.stranger.address, patient.account.address],
-    )
+    await expectRevert(registerWithSig(w, w.provider.account, patient, deadline, signature), 'WrongSigner', [
+      w.stranger.address,
+      patient.account.address,
+    ])
     // And the patient's own consent to enrolment at provider A does not enrol it at provider B
     const consent = await signRegistration(w.chain, w.registrar, patient, 0n, deadline)
-    await expectRevert(
-      w.registrarSend(w.otherProvider.account, 'registerPatientWithSig', [
-        patient.enrolmentRef,
-        patient.account.address,
-        deadline,
-        consent,
-      ]),
-      'WrongSigner',
-    )
+    await expectRevert(registerWithSig(w, w.otherProvider.account, patient, deadline, consent), 'WrongSigner')
   })
 
   it('refuses a registration consent past its deadline', async () => {
@@ -676,16 +563,9 @@ describe('Registrar patient registration consent', () => {
     const deadline = (await chainTime(w.chain)) - 1n
     const signature = await signRegistration(w.chain, w.registrar, patient, 0n, deadline)
     // When it is submitted, Then it is refused as expired
-    await expectRevert(
-      w.registrarSend(w.provider.account, 'registerPatientWithSig', [
-        patient.enrolmentRef,
-        patient.account.address,
-        deadline,
-        signature,
-      ]),
-      'SignatureExpired',
-      [deadline],
-    )
+    await expectRevert(registerWithSig(w, w.provider.account, patient, deadline, signature), 'SignatureExpired', [
+      deadline,
+    ])
   })
 
   it('refuses malleable (high-s), wrong-v and wrong-length signatures', async () => {
@@ -729,14 +609,7 @@ describe('Registrar relationship addresses', () => {
       '0x5af43d82803e903d91602b57fd5bf3',
     ])
     const predicted = getContractAddress({opcode: 'CREATE2', from: w.registrar, salt: pair, bytecode: proxy})
-    expect(
-      await w.chain.publicClient.readContract({
-        address: w.registrar,
-        abi: registrarAbi,
-        functionName: 'relationshipAddress',
-        args: [w.patient.id, w.lab.id],
-      }),
-    ).toBe(predicted)
+    expect(await w.registrarRead.relationshipAddress([w.patient.id, w.lab.id])).toBe(predicted)
     // When the Registrar first deploys other clones (a steward's Summary, other pairs' Relationships)
     await w.registrarSend(w.provider.account, 'registerSteward', [
       randomIdentity(),
@@ -758,14 +631,7 @@ describe('Registrar relationship addresses', () => {
       {relationship: predicted, patient: w.patient.id, steward: w.lab.id},
       w.registrar,
     )
-    expect(
-      await w.chain.publicClient.readContract({
-        address: w.registrar,
-        abi: registrarAbi,
-        functionName: 'relationshipOf',
-        args: [w.patient.id, w.lab.id],
-      }),
-    ).toBe(predicted)
+    expect(await w.registrarRead.relationshipOf([w.patient.id, w.lab.id])).toBe(predicted)
     // And a participant's Summary sits at the CREATE2 address of its identity
     const summaryProxy = concat([
       '0x3d602d80600a3d3981f3363d3d373d3d3d363d73',
@@ -901,13 +767,15 @@ async function withGuardians(w: MedrecWorld, count = 3, threshold = 2, delay = d
   return guardians
 }
 
-const pendingRecovery = (w: MedrecWorld) =>
-  w.chain.publicClient.readContract({
-    address: w.registrar,
-    abi: registrarAbi,
-    functionName: 'pendingRecovery',
-    args: [w.patient.id],
-  })
+const pendingRecovery = (w: MedrecWorld) => w.registrarRead.pendingRecovery([w.patient.id])
+
+/** `guardian` approves recovering world.patient to `newAccount` as the first of two: nothing starts yet. */
+async function approveFirstOfTwo(w: MedrecWorld, guardian: LocalAccount, newAccount: Address): Promise<void> {
+  const receipt = await approve(w, guardian, newAccount)
+  const approval = {id: w.patient.id, newAccount, guardian: guardian.address, approvals: 1n, threshold: 2n}
+  expectEvent(receipt, 'RecoveryApproved', approval)
+  expect((await pendingRecovery(w)).newAccount).toBe(zeroAddress)
+}
 
 describe('Registrar patient recovery', () => {
   it('refuses a certified provider with no relationship taking over a patient', async () => {
@@ -925,11 +793,10 @@ describe('Registrar patient recovery', () => {
     })
     await expect(send(w.chain, w.otherProvider.account, w.registrar, legacy)).rejects.toThrow()
     // Or tries each recovery path open to a non-guardian, non-governance account
-    await expectRevert(
-      w.registrarSend(w.otherProvider.account, 'approveRecovery', [w.patient.id, attackerKey.address]),
-      'NotGuardian',
-      [w.patient.id, w.otherProvider.account.address],
-    )
+    await expectRevert(approve(w, w.otherProvider.account, attackerKey.address), 'NotGuardian', [
+      w.patient.id,
+      w.otherProvider.account.address,
+    ])
     await expectRevert(
       w.registrarSend(w.otherProvider.account, 'startGovernanceRecovery', [w.patient.id, attackerKey.address]),
       'NotGovernance',
@@ -965,17 +832,9 @@ describe('Registrar patient recovery', () => {
     const guardians = await withGuardians(w)
     const newKey = await newAccount(w.chain)
     // When one guardian approves, nothing starts
-    const first = await w.registrarSend(guardians[0]!, 'approveRecovery', [w.patient.id, newKey.address])
-    expectEvent(first, 'RecoveryApproved', {
-      id: w.patient.id,
-      newAccount: newKey.address,
-      guardian: guardians[0]!.address,
-      approvals: 1n,
-      threshold: 2n,
-    })
-    expect((await pendingRecovery(w)).newAccount).toBe(zeroAddress)
+    await approveFirstOfTwo(w, guardians[0]!, newKey.address)
     // When a second approves the same new key, the recovery starts with its delay
-    const second = await w.registrarSend(guardians[2]!, 'approveRecovery', [w.patient.id, newKey.address])
+    const second = await approve(w, guardians[2]!, newKey.address)
     const startedAt = (await w.chain.publicClient.getBlock({blockNumber: second.blockNumber})).timestamp
     expectEvent(second, 'RecoveryStarted', {
       id: w.patient.id,
@@ -1010,29 +869,17 @@ describe('Registrar patient recovery', () => {
     const w = await world()
     const guardians = await withGuardians(w)
     const newKey = await newAccount(w.chain)
-    for (const g of guardians.slice(0, 2)) await w.registrarSend(g, 'approveRecovery', [w.patient.id, newKey.address])
+    for (const g of guardians.slice(0, 2)) await approve(w, g, newKey.address)
     // When the patient's current key cancels it
     const cancelled = await w.registrarSend(w.patient.account, 'cancelRecovery', [])
-    expectEvent(cancelled, 'RecoveryCancelled', {
-      id: w.patient.id,
-      newAccount: newKey.address,
-      by: w.patient.account.address,
-    })
+    expectRecoveryCancelled(w, cancelled, newKey.address, w.patient.account.address)
     // Then it cannot complete, even after the delay
     await advanceChainTime(w.chain, 2n * day)
     await expectRevert(w.registrarSend(newKey, 'completeRecovery', [w.patient.id]), 'NoPendingRecovery', [w.patient.id])
     // And the earlier approvals no longer count: one more approval is not the threshold
-    const third = await w.registrarSend(guardians[2]!, 'approveRecovery', [w.patient.id, newKey.address])
-    expectEvent(third, 'RecoveryApproved', {
-      id: w.patient.id,
-      newAccount: newKey.address,
-      guardian: guardians[2]!.address,
-      approvals: 1n,
-      threshold: 2n,
-    })
-    expect((await pendingRecovery(w)).newAccount).toBe(zeroAddress)
+    await approveFirstOfTwo(w, guardians[2]!, newKey.address)
     // And a rotation by the current key cancels a pending recovery too
-    await w.registrarSend(guardians[0]!, 'approveRecovery', [w.patient.id, newKey.address])
+    await approve(w, guardians[0]!, newKey.address)
     expect((await pendingRecovery(w)).newAccount).toBe(newKey.address)
     const rotatedKey = await newAccount(w.chain)
     expectEvent(await w.registrarSend(w.patient.account, 'rotateAddress', [rotatedKey.address]), 'RecoveryCancelled', {
@@ -1049,8 +896,8 @@ describe('Registrar patient recovery', () => {
     const w = await world()
     const guardians = await withGuardians(w)
     const newKey = await newAccount(w.chain)
-    await w.registrarSend(guardians[0]!, 'approveRecovery', [w.patient.id, newKey.address])
-    await w.registrarSend(guardians[1]!, 'approveRecovery', [w.patient.id, newKey.address])
+    await approve(w, guardians[0]!, newKey.address)
+    await approve(w, guardians[1]!, newKey.address)
     const {readyAt} = await pendingRecovery(w)
     // When the new key completes it at once, or a minute before the delay is over, Then it is refused
     await expectRevert(w.registrarSend(newKey, 'completeRecovery', [w.patient.id]), 'RecoveryNotReady', [
@@ -1076,55 +923,27 @@ describe('Registrar patient recovery', () => {
     await w.registrarSend(w.otherPatient.account, 'setRecoveryGuardians', [[othersGuardian.address], 1, Number(day)])
     const newKey = await newAccount(w.chain)
     // When anyone else approves, Then it is refused
-    const others: [string, LocalAccount][] = [
-      ...nonGovernanceRoles(w),
-      ['governance', w.governance],
-      ["another patient's guardian", othersGuardian],
-    ]
+    const others: [string, LocalAccount][] = [...everyRoleBut(w), ["another patient's guardian", othersGuardian]]
     for (const [, account] of others) {
-      await expectRevert(w.registrarSend(account, 'approveRecovery', [w.patient.id, newKey.address]), 'NotGuardian', [
-        w.patient.id,
-        account.address,
-      ])
+      await expectRevert(approve(w, account, newKey.address), 'NotGuardian', [w.patient.id, account.address])
     }
     // And a guardian the patient replaced is refused too, while a guardian approves only once
     await w.registrarSend(w.patient.account, 'setRecoveryGuardians', [[guardians[1]!.address], 1, Number(day)])
-    await expectRevert(
-      w.registrarSend(guardians[0]!, 'approveRecovery', [w.patient.id, newKey.address]),
-      'NotGuardian',
-      [w.patient.id, guardians[0]!.address],
-    )
+    await expectRevert(approve(w, guardians[0]!, newKey.address), 'NotGuardian', [w.patient.id, guardians[0]!.address])
     // And a patient without guardians has none to approve
     await w.registrarSend(w.patient.account, 'setRecoveryGuardians', [[], 0, 0])
-    await expectRevert(
-      w.registrarSend(guardians[1]!, 'approveRecovery', [w.patient.id, newKey.address]),
-      'NotGuardian',
-      [w.patient.id, guardians[1]!.address],
-    )
+    await expectRevert(approve(w, guardians[1]!, newKey.address), 'NotGuardian', [w.patient.id, guardians[1]!.address])
   })
 
   it('counts each guardian once and only toward a free, non-zero account', async () => {
     const w = await world()
     const guardians = await withGuardians(w)
     const newKey = await newAccount(w.chain)
-    await w.registrarSend(guardians[0]!, 'approveRecovery', [w.patient.id, newKey.address])
-    const key = await w.chain.publicClient.readContract({
-      address: w.registrar,
-      abi: registrarAbi,
-      functionName: 'recoveryKey',
-      args: [w.patient.id, newKey.address],
-    })
-    await expectRevert(
-      w.registrarSend(guardians[0]!, 'approveRecovery', [w.patient.id, newKey.address]),
-      'AlreadyApproved',
-      [key, guardians[0]!.address],
-    )
-    await expectRevert(
-      w.registrarSend(guardians[1]!, 'approveRecovery', [w.patient.id, w.lab.account.address]),
-      'AccountTaken',
-      [w.lab.account.address],
-    )
-    await expectRevert(w.registrarSend(guardians[1]!, 'approveRecovery', [w.patient.id, zeroAddress]), 'ZeroAddress')
+    await approve(w, guardians[0]!, newKey.address)
+    const key = await w.registrarRead.recoveryKey([w.patient.id, newKey.address])
+    await expectRevert(approve(w, guardians[0]!, newKey.address), 'AlreadyApproved', [key, guardians[0]!.address])
+    await expectRevert(approve(w, guardians[1]!, w.lab.account.address), 'AccountTaken', [w.lab.account.address])
+    await expectRevert(approve(w, guardians[1]!, zeroAddress), 'ZeroAddress')
   })
 
   it('refuses completion by anyone but the new key, directly or by signature', async () => {
@@ -1132,7 +951,7 @@ describe('Registrar patient recovery', () => {
     const w = await world()
     const guardians = await withGuardians(w)
     const newKey = await newAccount(w.chain)
-    for (const g of guardians.slice(0, 2)) await w.registrarSend(g, 'approveRecovery', [w.patient.id, newKey.address])
+    for (const g of guardians.slice(0, 2)) await approve(w, g, newKey.address)
     await advanceChainTime(w.chain, day)
     // When a guardian, a provider or a stranger completes it, Then it is refused
     for (const account of [guardians[0]!, w.provider.account, w.stranger]) {
@@ -1143,12 +962,7 @@ describe('Registrar patient recovery', () => {
     }
     // And a completion signed by another key, or naming another account, is refused
     const deadline = await inOneHour(w)
-    const forged = await w.stranger.signTypedData({
-      domain: medrecConsentDomain(w.chain.chain.id, w.registrar),
-      types: medrecConsentTypes,
-      primaryType: 'PatientRecovery',
-      message: {id: w.patient.id, newAccount: newKey.address, nonce: 0n, deadline},
-    })
+    const forged = await signRecovery(w.chain, w.registrar, newKey, w.patient.id, 0n, deadline, w.stranger)
     await expectRevert(
       w.registrarSend(w.provider.account, 'completeRecoveryWithSig', [w.patient.id, newKey.address, deadline, forged]),
       'WrongSigner',
@@ -1205,12 +1019,7 @@ describe('Registrar patient recovery', () => {
       threshold: 5,
       delay: Number(30n * day),
     })
-    const [guardians, threshold, delay, governanceAllowed] = await w.chain.publicClient.readContract({
-      address: w.registrar,
-      abi: registrarAbi,
-      functionName: 'recoverySetup',
-      args: [w.patient.id],
-    })
+    const [guardians, threshold, delay, governanceAllowed] = await w.registrarRead.recoverySetup([w.patient.id])
     expect({guardians, threshold, delay, governanceAllowed}).toEqual({
       guardians: addresses.slice(0, 8),
       threshold: 5,
@@ -1223,7 +1032,7 @@ describe('Registrar patient recovery', () => {
     // Given governance starts a recovery of the patient
     const w = await world()
     const newKey = await newAccount(w.chain)
-    const started = await w.registrarSend(w.governance, 'startGovernanceRecovery', [w.patient.id, newKey.address])
+    const started = await governanceRecovers(w, newKey.address)
     const startedAt = (await w.chain.publicClient.getBlock({blockNumber: started.blockNumber})).timestamp
     expectEvent(started, 'RecoveryStarted', {
       id: w.patient.id,
@@ -1232,11 +1041,7 @@ describe('Registrar patient recovery', () => {
       byGovernance: true,
     })
     // Then a second one cannot be started while it is pending
-    await expectRevert(
-      w.registrarSend(w.governance, 'startGovernanceRecovery', [w.patient.id, (await newAccount(w.chain)).address]),
-      'RecoveryPending',
-      [w.patient.id],
-    )
+    await expectRevert(governanceRecovers(w, (await newAccount(w.chain)).address), 'RecoveryPending', [w.patient.id])
     // And it cannot complete before seven days
     await advanceChainTime(w.chain, 6n * day)
     await expectRevert(w.registrarSend(newKey, 'completeRecovery', [w.patient.id]), 'RecoveryNotReady', [
@@ -1248,22 +1053,17 @@ describe('Registrar patient recovery', () => {
     await advanceChainTime(w.chain, 2n * day)
     await expectRevert(w.registrarSend(newKey, 'completeRecovery', [w.patient.id]), 'NoPendingRecovery', [w.patient.id])
     // When governance starts it again and nobody vetoes, Then the new key completes it after seven days
-    await w.registrarSend(w.governance, 'startGovernanceRecovery', [w.patient.id, newKey.address])
+    await governanceRecovers(w, newKey.address)
     await advanceChainTime(w.chain, 7n * day)
     await w.registrarSend(newKey, 'completeRecovery', [w.patient.id])
     expect(await read.identityOf(w, newKey.address)).toBe(w.patient.id)
     // And governance never recovers a steward or an unknown identity this way
-    await expectRevert(
-      w.registrarSend(w.governance, 'startGovernanceRecovery', [w.lab.id, w.stranger.address]),
-      'WrongKind',
-      [w.lab.id, ParticipantKind.Lab],
-    )
+    await expectRevert(governanceRecovers(w, w.stranger.address, w.lab.id), 'WrongKind', [
+      w.lab.id,
+      ParticipantKind.Lab,
+    ])
     const unknown = randomIdentity()
-    await expectRevert(
-      w.registrarSend(w.governance, 'startGovernanceRecovery', [unknown, w.stranger.address]),
-      'UnknownIdentity',
-      [unknown],
-    )
+    await expectRevert(governanceRecovers(w, w.stranger.address, unknown), 'UnknownIdentity', [unknown])
   })
 
   it("waits at least the patient's own delay on a governance recovery, and lets guardians replace one", async () => {
@@ -1271,28 +1071,17 @@ describe('Registrar patient recovery', () => {
     const w = await world()
     const guardians = await withGuardians(w, 2, 2, 30n * day)
     const governancePick = await newAccount(w.chain)
-    const started = await w.registrarSend(w.governance, 'startGovernanceRecovery', [
-      w.patient.id,
-      governancePick.address,
-    ])
+    const started = await governanceRecovers(w, governancePick.address)
     const startedAt = (await w.chain.publicClient.getBlock({blockNumber: started.blockNumber})).timestamp
     expect((await pendingRecovery(w)).readyAt).toBe(startedAt + 30n * day)
     // When the guardians agree on another key, Then theirs replaces governance's
     const guardiansPick = await newAccount(w.chain)
-    await w.registrarSend(guardians[0]!, 'approveRecovery', [w.patient.id, guardiansPick.address])
-    const replaced = await w.registrarSend(guardians[1]!, 'approveRecovery', [w.patient.id, guardiansPick.address])
-    expectEvent(replaced, 'RecoveryCancelled', {
-      id: w.patient.id,
-      newAccount: governancePick.address,
-      by: guardians[1]!.address,
-    })
+    await approve(w, guardians[0]!, guardiansPick.address)
+    const replaced = await approve(w, guardians[1]!, guardiansPick.address)
+    expectRecoveryCancelled(w, replaced, governancePick.address, guardians[1]!.address)
     expect(await pendingRecovery(w)).toMatchObject({newAccount: guardiansPick.address, byGovernance: false})
     // And governance cannot replace the guardians' recovery
-    await expectRevert(
-      w.registrarSend(w.governance, 'startGovernanceRecovery', [w.patient.id, governancePick.address]),
-      'RecoveryPending',
-      [w.patient.id],
-    )
+    await expectRevert(governanceRecovers(w, governancePick.address), 'RecoveryPending', [w.patient.id])
   })
 
   it('lets guardians replace a pending recovery that someone blocked by registering its new account', async () => {
@@ -1300,7 +1089,7 @@ describe('Registrar patient recovery', () => {
     const w = await world()
     const guardians = await withGuardians(w)
     const blocked = await newAccount(w.chain)
-    for (const g of guardians.slice(0, 2)) await w.registrarSend(g, 'approveRecovery', [w.patient.id, blocked.address])
+    for (const g of guardians.slice(0, 2)) await approve(w, g, blocked.address)
     await w.registrarSend(w.otherProvider.account, 'registerSteward', [
       randomIdentity(),
       ParticipantKind.Lab,
@@ -1310,45 +1099,29 @@ describe('Registrar patient recovery', () => {
     await expectRevert(w.registrarSend(blocked, 'completeRecovery', [w.patient.id]), 'AccountTaken', [blocked.address])
     // When the guardians agree on another key, Then it replaces the dead recovery
     const next = await newAccount(w.chain)
-    await w.registrarSend(guardians[0]!, 'approveRecovery', [w.patient.id, next.address])
-    const replaced = await w.registrarSend(guardians[1]!, 'approveRecovery', [w.patient.id, next.address])
-    expectEvent(replaced, 'RecoveryCancelled', {
-      id: w.patient.id,
-      newAccount: blocked.address,
-      by: guardians[1]!.address,
-    })
+    await approve(w, guardians[0]!, next.address)
+    const replaced = await approve(w, guardians[1]!, next.address)
+    expectRecoveryCancelled(w, replaced, blocked.address, guardians[1]!.address)
     expect((await pendingRecovery(w)).newAccount).toBe(next.address)
     // And while that one can still complete, nobody replaces it
-    await expectRevert(
-      w.registrarSend(w.governance, 'startGovernanceRecovery', [w.patient.id, w.stranger.address]),
-      'RecoveryPending',
-      [w.patient.id],
-    )
+    await expectRevert(governanceRecovers(w, w.stranger.address), 'RecoveryPending', [w.patient.id])
   })
 
   it('lets the patient opt out of governance recovery, cancelling one under way', async () => {
     // Given a governance recovery under way
     const w = await world()
     const newKey = await newAccount(w.chain)
-    await w.registrarSend(w.governance, 'startGovernanceRecovery', [w.patient.id, newKey.address])
+    await governanceRecovers(w, newKey.address)
     // When the patient opts out
     const optOut = await w.registrarSend(w.patient.account, 'setGovernanceRecovery', [false])
     expectEvent(optOut, 'GovernanceRecoverySet', {id: w.patient.id, allowed: false})
-    expectEvent(optOut, 'RecoveryCancelled', {
-      id: w.patient.id,
-      newAccount: newKey.address,
-      by: w.patient.account.address,
-    })
+    expectRecoveryCancelled(w, optOut, newKey.address, w.patient.account.address)
     // Then that recovery never completes and governance cannot start another
     await advanceChainTime(w.chain, 8n * day)
     await expectRevert(w.registrarSend(newKey, 'completeRecovery', [w.patient.id]), 'NoPendingRecovery', [w.patient.id])
-    await expectRevert(
-      w.registrarSend(w.governance, 'startGovernanceRecovery', [w.patient.id, newKey.address]),
-      'GovernanceRecoveryDisabled',
-      [w.patient.id],
-    )
+    await expectRevert(governanceRecovers(w, newKey.address), 'GovernanceRecoveryDisabled', [w.patient.id])
     // When the patient opts back in, Then governance may again
     await w.registrarSend(w.patient.account, 'setGovernanceRecovery', [true])
-    await w.registrarSend(w.governance, 'startGovernanceRecovery', [w.patient.id, newKey.address])
+    await governanceRecovers(w, newKey.address)
   })
 })

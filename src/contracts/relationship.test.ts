@@ -1,19 +1,21 @@
 import {encodeFunctionData, getAddress, zeroAddress, type Address, type Hex, type LocalAccount} from 'viem'
 import {describe, expect, it} from 'vitest'
 
-import {registrarAbi} from './abi/registrar.js'
 import {relationshipAbi} from './abi/relationship.js'
 import {summaryAbi} from './abi/summary.js'
 import {
   acceptedRelationship,
   chainTime,
   deployMedrecWorld,
+  everyRoleBut,
   newAccount,
   proposeRelationship,
   randomIdentity,
+  relationshipRead,
   RelationshipStatus,
   send,
   signAcceptance,
+  summaryRead,
   type MedrecWorld,
 } from './testing/medrec-test-world.js'
 import {malleate} from './testing/signature-test-util.js'
@@ -27,23 +29,17 @@ const SCOPE_IMAGING = 0b10n
 
 const rel = {
   current: async (w: MedrecWorld, address: Address) => {
-    const [round, status, previous, changedAt] = await w.chain.publicClient.readContract({
-      address,
-      abi: relationshipAbi,
-      functionName: 'current',
-    })
+    const [round, status, previous, changedAt] = await relationshipRead(w.chain, address).current()
     return {round, status, previous, changedAt}
   },
   roundInfo: async (w: MedrecWorld, address: Address, round: number) =>
-    w.chain.publicClient.readContract({address, abi: relationshipAbi, functionName: 'roundInfo', args: [round]}),
-  pointer: async (w: MedrecWorld, address: Address) =>
-    w.chain.publicClient.readContract({address, abi: relationshipAbi, functionName: 'pointer'}),
-  viewerCount: async (w: MedrecWorld, address: Address) =>
-    w.chain.publicClient.readContract({address, abi: relationshipAbi, functionName: 'viewerCount'}),
+    relationshipRead(w.chain, address).roundInfo([round]),
+  pointer: async (w: MedrecWorld, address: Address) => relationshipRead(w.chain, address).pointer(),
+  viewerCount: async (w: MedrecWorld, address: Address) => relationshipRead(w.chain, address).viewerCount(),
   viewerAt: async (w: MedrecWorld, address: Address, index: bigint) =>
-    w.chain.publicClient.readContract({address, abi: relationshipAbi, functionName: 'viewerAt', args: [index]}),
+    relationshipRead(w.chain, address).viewerAt([index]),
   grantOf: async (w: MedrecWorld, address: Address, viewer: Address) =>
-    w.chain.publicClient.readContract({address, abi: relationshipAbi, functionName: 'grantOf', args: [viewer]}),
+    relationshipRead(w.chain, address).grantOf([viewer]),
 }
 
 const canAccess = async (
@@ -51,29 +47,39 @@ const canAccess = async (
   relationship: Address,
   requester: Address,
   scope = SCOPE_LABS,
-): Promise<boolean> =>
-  w.chain.publicClient.readContract({
-    address: w.registrar,
-    abi: registrarAbi,
-    functionName: 'canAccess',
-    args: [relationship, requester, scope],
-  })
+): Promise<boolean> => w.registrarRead.canAccess([relationship, requester, scope])
 
 const inOneDay = async (w: MedrecWorld): Promise<bigint> => (await chainTime(w.chain)) + 86_400n
 
-/** Every account that is not the relationship's patient (world.patient), by role name. */
-function notThePatient(w: MedrecWorld): [string, LocalAccount][] {
-  return [
-    ['governance', w.governance],
-    ['other patient', w.otherPatient.account],
-    ['steward (certified provider)', w.provider.account],
-    ['other provider', w.otherProvider.account],
-    ['uncertified provider', w.uncertifiedProvider.account],
-    ['lab steward', w.lab.account],
-    ['viewer', w.viewer],
-    ['random address', w.stranger],
-  ]
+/** `from` grants `viewer` access to `relationship` within `scope` until `expiry` (default: a day from now). */
+const grant = async (
+  w: MedrecWorld,
+  from: LocalAccount,
+  relationship: Address,
+  viewer: Address,
+  scope = SCOPE_LABS,
+  expiry?: bigint,
+) => w.registrarSend(from, 'grantViewer', [relationship, viewer, scope, expiry ?? (await inOneDay(w))])
+
+type PatientAction = 'accept' | 'reject' | 'end'
+
+/** The patient's `action` on round 1 of `relationship`, announced as `from` → `to`; returns its time. */
+async function patientMoves(
+  w: MedrecWorld,
+  relationship: Address,
+  action: PatientAction,
+  from: number,
+  to: number,
+): Promise<number> {
+  const receipt = await w.registrarSend(w.patient.account, action, [relationship])
+  const at = Number(await chainTime(w.chain))
+  expectEvent(receipt, 'StatusChanged', {round: 1, from, to, timestamp: at}, relationship)
+  return at
 }
+
+/** Asserts that the patient's `action` on `relationship` is refused as the transition `from` → `to`. */
+const refusedTransition = (w: MedrecWorld, action: PatientAction, relationship: Address, from: number, to: number) =>
+  expectRevert(w.registrarSend(w.patient.account, action, [relationship]), 'InvalidTransition', [from, to])
 
 describe('Relationship proposal', () => {
   it('creates one EIP-1167 clone per pair, initialized, listed in both Summaries', async () => {
@@ -88,25 +94,13 @@ describe('Relationship proposal', () => {
       queryRef,
       contentHash,
     ])
-    const relationship = await w.chain.publicClient.readContract({
-      address: w.registrar,
-      abi: registrarAbi,
-      functionName: 'relationshipOf',
-      args: [w.patient.id, w.provider.id],
-    })
+    const relationship = await w.registrarRead.relationshipOf([w.patient.id, w.provider.id])
     // Then the relationship is a minimal proxy of the implementation, in status Proposed
     const code = await w.chain.publicClient.getCode({address: relationship})
     expect(code).toBe(
       `0x363d3d373d3d3d363d73${w.relationshipImplementation.slice(2).toLowerCase()}5af43d82803e903d91602b57fd5bf3`,
     )
-    expect(
-      await w.chain.publicClient.readContract({
-        address: w.registrar,
-        abi: registrarAbi,
-        functionName: 'isRelationship',
-        args: [relationship],
-      }),
-    ).toBe(true)
+    expect(await w.registrarRead.isRelationship([relationship])).toBe(true)
     const now = Number(await chainTime(w.chain))
     expect(await rel.current(w, relationship)).toEqual({
       round: 1,
@@ -115,12 +109,8 @@ describe('Relationship proposal', () => {
       changedAt: now,
     })
     expect(await rel.pointer(w, relationship)).toEqual(['https://gk.example/a', queryRef, contentHash])
-    expect(
-      await w.chain.publicClient.readContract({address: relationship, abi: relationshipAbi, functionName: 'patient'}),
-    ).toBe(w.patient.id)
-    expect(
-      await w.chain.publicClient.readContract({address: relationship, abi: relationshipAbi, functionName: 'steward'}),
-    ).toBe(w.provider.id)
+    expect(await relationshipRead(w.chain, relationship).patient()).toBe(w.patient.id)
+    expect(await relationshipRead(w.chain, relationship).steward()).toBe(w.provider.id)
     // And every state change is announced
     expectEvent(
       receipt,
@@ -147,21 +137,9 @@ describe('Relationship proposal', () => {
       relationship,
     )
     for (const member of [w.patient, w.provider]) {
-      const summary = await w.chain.publicClient.readContract({
-        address: w.registrar,
-        abi: registrarAbi,
-        functionName: 'summaryOf',
-        args: [member.id],
-      })
+      const summary = await w.registrarRead.summaryOf([member.id])
       expectEvent(receipt, 'RelationshipListed', {relationship, index: 0n}, summary)
-      expect(
-        await w.chain.publicClient.readContract({
-          address: summary,
-          abi: summaryAbi,
-          functionName: 'relationshipAt',
-          args: [0n],
-        }),
-      ).toBe(relationship)
+      expect(await summaryRead(w.chain, summary).relationshipAt([0n])).toBe(relationship)
     }
   })
 
@@ -223,25 +201,12 @@ describe('Relationship status', () => {
     const proposedAt = Number(await chainTime(w.chain))
     // When the patient accepts
     await w.chain.testClient.increaseTime({seconds: 10})
-    const accepted = await w.registrarSend(w.patient.account, 'accept', [relationship])
-    const acceptedAt = Number(await chainTime(w.chain))
-    expectEvent(
-      accepted,
-      'StatusChanged',
-      {round: 1, from: RelationshipStatus.Proposed, to: RelationshipStatus.Accepted, timestamp: acceptedAt},
-      relationship,
-    )
+    const {Proposed, Accepted, Ended} = RelationshipStatus
+    const acceptedAt = await patientMoves(w, relationship, 'accept', Proposed, Accepted)
     expect(await canAccess(w, relationship, w.provider.account.address)).toBe(true)
     // And later ends it
     await w.chain.testClient.increaseTime({seconds: 10})
-    const ended = await w.registrarSend(w.patient.account, 'end', [relationship])
-    const endedAt = Number(await chainTime(w.chain))
-    expectEvent(
-      ended,
-      'StatusChanged',
-      {round: 1, from: RelationshipStatus.Accepted, to: RelationshipStatus.Ended, timestamp: endedAt},
-      relationship,
-    )
+    const endedAt = await patientMoves(w, relationship, 'end', Accepted, Ended)
     // Then the round's history holds every time, and nobody has access any more
     expect(await rel.roundInfo(w, relationship, 1)).toEqual({
       status: RelationshipStatus.Ended,
@@ -260,23 +225,10 @@ describe('Relationship status', () => {
     // Given a proposal the patient rejects
     const w = await world()
     const relationship = await proposeRelationship(w, w.provider, w.patient)
-    const rejected = await w.registrarSend(w.patient.account, 'reject', [relationship])
-    expectEvent(
-      rejected,
-      'StatusChanged',
-      {
-        round: 1,
-        from: RelationshipStatus.Proposed,
-        to: RelationshipStatus.Rejected,
-        timestamp: Number(await chainTime(w.chain)),
-      },
-      relationship,
-    )
+    const {Proposed, Accepted, Rejected} = RelationshipStatus
+    await patientMoves(w, relationship, 'reject', Proposed, Rejected)
     // When the patient tries to accept it, Then it is refused
-    await expectRevert(w.registrarSend(w.patient.account, 'accept', [relationship]), 'InvalidTransition', [
-      RelationshipStatus.Rejected,
-      RelationshipStatus.Accepted,
-    ])
+    await refusedTransition(w, 'accept', relationship, Rejected, Accepted)
     // When the steward proposes again, Then a second round starts and can be accepted
     await proposeRelationship(w, w.provider, w.patient, 'https://gk.example/v2')
     expect(await rel.current(w, relationship)).toMatchObject({
@@ -296,40 +248,26 @@ describe('Relationship status', () => {
     const w = await world()
     const proposed = await proposeRelationship(w, w.lab, w.patient)
     const accepted = await acceptedRelationship(w)
+    const {Proposed, Accepted, Rejected, Ended} = RelationshipStatus
     // When the patient skips a step, Then it is refused with from and to
-    await expectRevert(w.registrarSend(w.patient.account, 'end', [proposed]), 'InvalidTransition', [
-      RelationshipStatus.Proposed,
-      RelationshipStatus.Ended,
-    ])
-    await expectRevert(w.registrarSend(w.patient.account, 'accept', [accepted]), 'InvalidTransition', [
-      RelationshipStatus.Accepted,
-      RelationshipStatus.Accepted,
-    ])
-    await expectRevert(w.registrarSend(w.patient.account, 'reject', [accepted]), 'InvalidTransition', [
-      RelationshipStatus.Accepted,
-      RelationshipStatus.Rejected,
-    ])
+    await refusedTransition(w, 'end', proposed, Proposed, Ended)
+    await refusedTransition(w, 'accept', accepted, Accepted, Accepted)
+    await refusedTransition(w, 'reject', accepted, Accepted, Rejected)
     // When a steward re-proposes a live relationship, Then it is refused
     await expectRevert(
       w.registrarSend(w.lab.account, 'propose', [w.patient.id, 'https://gk', randomIdentity(), randomIdentity()]),
       'InvalidTransition',
-      [RelationshipStatus.Proposed, RelationshipStatus.Proposed],
+      [Proposed, Proposed],
     )
     await expectRevert(
       w.registrarSend(w.provider.account, 'propose', [w.patient.id, 'https://gk', randomIdentity(), randomIdentity()]),
       'InvalidTransition',
-      [RelationshipStatus.Accepted, RelationshipStatus.Proposed],
+      [Accepted, Proposed],
     )
     // When the patient ends, then the relationship is ended for good
     await w.registrarSend(w.patient.account, 'end', [accepted])
-    await expectRevert(w.registrarSend(w.patient.account, 'end', [accepted]), 'InvalidTransition', [
-      RelationshipStatus.Ended,
-      RelationshipStatus.Ended,
-    ])
-    await expectRevert(w.registrarSend(w.patient.account, 'accept', [accepted]), 'InvalidTransition', [
-      RelationshipStatus.Ended,
-      RelationshipStatus.Accepted,
-    ])
+    await refusedTransition(w, 'end', accepted, Ended, Ended)
+    await refusedTransition(w, 'accept', accepted, Ended, Accepted)
   })
 
   it('refuses accept, reject, end, grant and revoke to everyone but the patient', async () => {
@@ -337,18 +275,15 @@ describe('Relationship status', () => {
     const w = await world()
     const accepted = await acceptedRelationship(w)
     const proposed = await proposeRelationship(w, w.lab, w.patient)
-    await w.registrarSend(w.patient.account, 'grantViewer', [accepted, w.viewer.address, SCOPE_LABS, await inOneDay(w)])
+    await grant(w, w.patient.account, accepted, w.viewer.address)
     const expiry = await inOneDay(w)
-    for (const [, account] of notThePatient(w)) {
+    for (const [, account] of everyRoleBut(w, 'patient')) {
       // When another role acts as the patient, Then it is refused as not the patient
       const refused = ['NotPatient', [account.address]] as const
       await expectRevert(w.registrarSend(account, 'accept', [proposed]), ...refused)
       await expectRevert(w.registrarSend(account, 'reject', [proposed]), ...refused)
       await expectRevert(w.registrarSend(account, 'end', [accepted]), ...refused)
-      await expectRevert(
-        w.registrarSend(account, 'grantViewer', [accepted, account.address, SCOPE_LABS, expiry]),
-        ...refused,
-      )
+      await expectRevert(grant(w, account, accepted, account.address, SCOPE_LABS, expiry), ...refused)
       await expectRevert(w.registrarSend(account, 'revokeViewer', [accepted, w.viewer.address]), ...refused)
     }
     // And nothing changed
@@ -366,15 +301,7 @@ describe('Relationship status', () => {
       w.patient.account.address,
     ])
     await w.registrarSend(w.otherPatient.account, 'accept', [theirs])
-    await expectRevert(
-      w.registrarSend(w.patient.account, 'grantViewer', [
-        theirs,
-        w.patient.account.address,
-        SCOPE_LABS,
-        await inOneDay(w),
-      ]),
-      'NotPatient',
-    )
+    await expectRevert(grant(w, w.patient.account, theirs, w.patient.account.address), 'NotPatient')
     expect(await canAccess(w, theirs, w.patient.account.address)).toBe(false)
   })
 
@@ -393,20 +320,31 @@ describe('Relationship status', () => {
   })
 })
 
+/** A proposal to world.patient, with its acceptance to sign (by the patient, for round 1 and nonce 0, unless told)
+ * and to relay (by the steward, unless told), both until a day from now unless told. */
+async function proposalToAccept(w: MedrecWorld) {
+  const relationship = await proposeRelationship(w, w.provider, w.patient)
+  const deadline = await inOneDay(w)
+  type Terms = {round?: number; nonce?: bigint; until?: bigint}
+  return {
+    relationship,
+    sign: ({by = w.patient.account, round = 1, nonce = 0n, until = deadline}: Terms & {by?: LocalAccount} = {}) =>
+      signAcceptance(w.chain, w.registrar, by, {relationship, round, nonce, deadline: until}),
+    relay: (
+      signature: Hex,
+      {from = w.provider.account, until = deadline}: {from?: LocalAccount; until?: bigint} = {},
+    ) => w.registrarSend(from, 'acceptWithSig', [relationship, until, signature]),
+  }
+}
+
 describe('Relationship acceptance by EIP-712 consent', () => {
   it('accepts with the patient’s signature relayed by the steward', async () => {
     // Given a proposal and the patient's signed acceptance of round 1
     const w = await world()
-    const relationship = await proposeRelationship(w, w.provider, w.patient)
-    const deadline = await inOneDay(w)
-    const signature = await signAcceptance(w.chain, w.registrar, w.patient.account, {
-      relationship,
-      round: 1,
-      nonce: 0n,
-      deadline,
-    })
+    const {relationship, sign, relay} = await proposalToAccept(w)
+    const signature = await sign()
     // When the steward relays it
-    const receipt = await w.registrarSend(w.provider.account, 'acceptWithSig', [relationship, deadline, signature])
+    const receipt = await relay(signature)
     // Then the relationship is accepted and the nonce is spent
     expect((await rel.current(w, relationship)).status).toBe(RelationshipStatus.Accepted)
     expectEvent(receipt, 'NonceUsed', {signer: w.patient.account.address, nonce: 0n}, w.registrar)
@@ -415,71 +353,24 @@ describe('Relationship acceptance by EIP-712 consent', () => {
   it('refuses an acceptance signed by the wrong key, expired, replayed, for another round, or high-s', async () => {
     // Given a proposal
     const w = await world()
-    const relationship = await proposeRelationship(w, w.provider, w.patient)
-    const deadline = await inOneDay(w)
+    const {relationship, sign, relay} = await proposalToAccept(w)
     // When the steward signs the patient's acceptance itself, Then it is the wrong signer
-    const byProvider = await signAcceptance(w.chain, w.registrar, w.provider.account, {
-      relationship,
-      round: 1,
-      nonce: 0n,
-      deadline,
-    })
-    await expectRevert(
-      w.registrarSend(w.provider.account, 'acceptWithSig', [relationship, deadline, byProvider]),
-      'WrongSigner',
-    )
+    await expectRevert(relay(await sign({by: w.provider.account})), 'WrongSigner')
     // When the patient's consent has expired, Then it is refused
     const late = (await chainTime(w.chain)) - 1n
-    const expired = await signAcceptance(w.chain, w.registrar, w.patient.account, {
-      relationship,
-      round: 1,
-      nonce: 0n,
-      deadline: late,
-    })
-    await expectRevert(
-      w.registrarSend(w.provider.account, 'acceptWithSig', [relationship, late, expired]),
-      'SignatureExpired',
-      [late],
-    )
+    await expectRevert(relay(await sign({until: late}), {until: late}), 'SignatureExpired', [late])
     // When a consent for a round that is not current is used, Then it is refused
-    const round2 = await signAcceptance(w.chain, w.registrar, w.patient.account, {
-      relationship,
-      round: 2,
-      nonce: 0n,
-      deadline,
-    })
-    await expectRevert(
-      w.registrarSend(w.provider.account, 'acceptWithSig', [relationship, deadline, round2]),
-      'WrongSigner',
-    )
+    await expectRevert(relay(await sign({round: 2})), 'WrongSigner')
     // When a valid consent is used, the patient ends, the steward re-proposes, and the old consent is replayed
-    const valid = await signAcceptance(w.chain, w.registrar, w.patient.account, {
-      relationship,
-      round: 1,
-      nonce: 0n,
-      deadline,
-    })
-    const {highS} = malleate(valid)
-    await expectRevert(
-      w.registrarSend(w.provider.account, 'acceptWithSig', [relationship, deadline, highS]),
-      'InvalidSignatureS',
-    )
-    await w.registrarSend(w.provider.account, 'acceptWithSig', [relationship, deadline, valid])
+    const valid = await sign()
+    await expectRevert(relay(malleate(valid).highS), 'InvalidSignatureS')
+    await relay(valid)
     await w.registrarSend(w.patient.account, 'end', [relationship])
     await proposeRelationship(w, w.provider, w.patient)
     // Then the replay is refused: its nonce is spent (and its round is over)
-    await expectRevert(
-      w.registrarSend(w.provider.account, 'acceptWithSig', [relationship, deadline, valid]),
-      'WrongSigner',
-    )
+    await expectRevert(relay(valid), 'WrongSigner')
     // And a consent with the current nonce for round 2 is not refused for a used nonce
-    const fresh = await signAcceptance(w.chain, w.registrar, w.patient.account, {
-      relationship,
-      round: 2,
-      nonce: 1n,
-      deadline,
-    })
-    await w.registrarSend(w.stranger, 'acceptWithSig', [relationship, deadline, fresh])
+    await relay(await sign({round: 2, nonce: 1n}), {from: w.stranger})
     expect(await rel.current(w, relationship)).toMatchObject({round: 2, status: RelationshipStatus.Accepted})
   })
 })
@@ -546,12 +437,7 @@ describe('Relationship viewers and access', () => {
     const w = await world()
     const relationship = await acceptedRelationship(w)
     const expiry = await inOneDay(w)
-    const receipt = await w.registrarSend(w.patient.account, 'grantViewer', [
-      relationship,
-      w.viewer.address,
-      SCOPE_LABS,
-      expiry,
-    ])
+    const receipt = await grant(w, w.patient.account, relationship, w.viewer.address, SCOPE_LABS, expiry)
     expectEvent(receipt, 'ViewerGranted', {round: 1, viewer: w.viewer.address, scope: SCOPE_LABS, expiry}, relationship)
     // Then the gatekeeper's view answers accordingly
     expect(await canAccess(w, relationship, w.patient.account.address, SCOPE_LABS | SCOPE_IMAGING)).toBe(true)
@@ -571,25 +457,10 @@ describe('Relationship viewers and access', () => {
     const w = await world()
     const relationship = await acceptedRelationship(w)
     // When it grants itself or another provider access, Then it is refused
-    await expectRevert(
-      w.registrarSend(w.provider.account, 'grantViewer', [
-        relationship,
-        w.provider.account.address,
-        SCOPE_LABS,
-        await inOneDay(w),
-      ]),
-      'NotPatient',
-      [w.provider.account.address],
-    )
-    await expectRevert(
-      w.registrarSend(w.otherProvider.account, 'grantViewer', [
-        relationship,
-        w.otherProvider.account.address,
-        SCOPE_LABS,
-        await inOneDay(w),
-      ]),
-      'NotPatient',
-    )
+    await expectRevert(grant(w, w.provider.account, relationship, w.provider.account.address), 'NotPatient', [
+      w.provider.account.address,
+    ])
+    await expectRevert(grant(w, w.otherProvider.account, relationship, w.otherProvider.account.address), 'NotPatient')
     expect(await rel.viewerCount(w, relationship)).toBe(0n)
     expect(await canAccess(w, relationship, w.otherProvider.account.address)).toBe(false)
   })
@@ -599,7 +470,7 @@ describe('Relationship viewers and access', () => {
     const w = await world()
     const relationship = await acceptedRelationship(w)
     const expiry = (await chainTime(w.chain)) + 100n
-    await w.registrarSend(w.patient.account, 'grantViewer', [relationship, w.viewer.address, SCOPE_LABS, expiry])
+    await grant(w, w.patient.account, relationship, w.viewer.address, SCOPE_LABS, expiry)
     // When time passes to one second before expiry, Then access holds
     await w.chain.testClient.setNextBlockTimestamp({timestamp: expiry - 1n})
     await w.chain.testClient.mine({blocks: 1})
@@ -616,8 +487,7 @@ describe('Relationship viewers and access', () => {
     const relationship = await acceptedRelationship(w)
     const [a, b, c] = [w.viewer, await newAccount(w.chain), await newAccount(w.chain)]
     const expiry = await inOneDay(w)
-    for (const viewer of [a, b, c])
-      await w.registrarSend(w.patient.account, 'grantViewer', [relationship, viewer.address, SCOPE_LABS, expiry])
+    for (const viewer of [a, b, c]) await grant(w, w.patient.account, relationship, viewer.address, SCOPE_LABS, expiry)
     // When the patient revokes the first
     const receipt = await w.registrarSend(w.patient.account, 'revokeViewer', [relationship, a.address])
     expectEvent(receipt, 'ViewerRevoked', {round: 1, viewer: a.address}, relationship)
@@ -647,15 +517,10 @@ describe('Relationship viewers and access', () => {
     // Given a viewer with the labs scope
     const w = await world()
     const relationship = await acceptedRelationship(w)
-    await w.registrarSend(w.patient.account, 'grantViewer', [
-      relationship,
-      w.viewer.address,
-      SCOPE_LABS,
-      await inOneDay(w),
-    ])
+    await grant(w, w.patient.account, relationship, w.viewer.address)
     // When the patient re-grants it imaging only
     const expiry = (await inOneDay(w)) + 10n
-    await w.registrarSend(w.patient.account, 'grantViewer', [relationship, w.viewer.address, SCOPE_IMAGING, expiry])
+    await grant(w, w.patient.account, relationship, w.viewer.address, SCOPE_IMAGING, expiry)
     // Then the new terms apply and the list has one entry
     expect(await rel.viewerCount(w, relationship)).toBe(1n)
     expect(await rel.grantOf(w, relationship, w.viewer.address)).toEqual([SCOPE_IMAGING, expiry])
@@ -670,36 +535,24 @@ describe('Relationship viewers and access', () => {
     const now = await chainTime(w.chain)
     // Given the patient, When it grants badly, Then each is refused for its reason
     await expectRevert(
-      w.registrarSend(w.patient.account, 'grantViewer', [relationship, zeroAddress, SCOPE_LABS, now + 100n]),
+      grant(w, w.patient.account, relationship, zeroAddress, SCOPE_LABS, now + 100n),
       'InvalidViewer',
       [zeroAddress],
     )
-    await expectRevert(
-      w.registrarSend(w.patient.account, 'grantViewer', [relationship, w.viewer.address, 0n, now + 100n]),
-      'ZeroScope',
-    )
-    await expectRevert(
-      w.registrarSend(w.patient.account, 'grantViewer', [relationship, w.viewer.address, SCOPE_LABS, now]),
-      'ExpiryInPast',
-      [now],
-    )
-    await expectRevert(
-      w.registrarSend(w.patient.account, 'grantViewer', [proposed, w.viewer.address, SCOPE_LABS, now + 100n]),
-      'NotAccepted',
-      [RelationshipStatus.Proposed],
-    )
+    await expectRevert(grant(w, w.patient.account, relationship, w.viewer.address, 0n, now + 100n), 'ZeroScope')
+    await expectRevert(grant(w, w.patient.account, relationship, w.viewer.address, SCOPE_LABS, now), 'ExpiryInPast', [
+      now,
+    ])
+    await expectRevert(grant(w, w.patient.account, proposed, w.viewer.address, SCOPE_LABS, now + 100n), 'NotAccepted', [
+      RelationshipStatus.Proposed,
+    ])
   })
 
   it('does not carry viewers of an ended round into a re-proposed one', async () => {
     // Given a viewer on a relationship that then ends
     const w = await world()
     const relationship = await acceptedRelationship(w)
-    await w.registrarSend(w.patient.account, 'grantViewer', [
-      relationship,
-      w.viewer.address,
-      SCOPE_LABS,
-      await inOneDay(w),
-    ])
+    await grant(w, w.patient.account, relationship, w.viewer.address)
     await w.registrarSend(w.patient.account, 'end', [relationship])
     expect(await canAccess(w, relationship, w.viewer.address)).toBe(false)
     // When the steward re-proposes and the patient accepts round 2
@@ -728,61 +581,31 @@ describe('Relationship and Summary clones', () => {
     // Given a live relationship, the patient's Summary and both implementations
     const w = await world()
     const relationship = await acceptedRelationship(w)
-    const summary = await w.chain.publicClient.readContract({
-      address: w.registrar,
-      abi: registrarAbi,
-      functionName: 'summaryOf',
-      args: [w.patient.id],
-    })
+    const summary = await w.registrarRead.summaryOf([w.patient.id])
     const direct = async (address: Address, data: Hex) => send(w.chain, w.patient.account, address, data)
-    const call = (functionName: 'end' | 'accept' | 'reject') => encodeFunctionData({abi: relationshipAbi, functionName})
-    // When the patient calls the clone directly, Then it is refused: only the Registrar writes
-    for (const fn of ['end', 'accept', 'reject'] as const)
-      await expectRevert(direct(relationship, call(fn)), 'NotRegistrar', [w.patient.account.address])
-    await expectRevert(
-      direct(
-        relationship,
+    const relationshipCall = (data: Hex): [Address, Hex] => [relationship, data]
+    const pointer = ['https://x', randomIdentity(), randomIdentity()] as const
+    const writes: [Address, Hex][] = [
+      ...(['end', 'accept', 'reject'] as const).map((functionName) =>
+        relationshipCall(encodeFunctionData({abi: relationshipAbi, functionName})),
+      ),
+      relationshipCall(
         encodeFunctionData({
           abi: relationshipAbi,
           functionName: 'grantViewer',
           args: [w.patient.account.address, 1n, 2n ** 40n],
         }),
       ),
-      'NotRegistrar',
-    )
-    await expectRevert(
-      direct(
-        relationship,
+      relationshipCall(
         encodeFunctionData({abi: relationshipAbi, functionName: 'revokeViewer', args: [w.viewer.address]}),
       ),
-      'NotRegistrar',
-    )
-    await expectRevert(
-      direct(
-        relationship,
-        encodeFunctionData({
-          abi: relationshipAbi,
-          functionName: 'updatePointer',
-          args: ['https://x', randomIdentity(), randomIdentity()],
-        }),
-      ),
-      'NotRegistrar',
-    )
-    await expectRevert(
-      direct(
-        relationship,
-        encodeFunctionData({
-          abi: relationshipAbi,
-          functionName: 'propose',
-          args: ['https://x', randomIdentity(), randomIdentity()],
-        }),
-      ),
-      'NotRegistrar',
-    )
-    await expectRevert(
-      direct(summary, encodeFunctionData({abi: summaryAbi, functionName: 'add', args: [w.stranger.address]})),
-      'NotRegistrar',
-    )
+      relationshipCall(encodeFunctionData({abi: relationshipAbi, functionName: 'updatePointer', args: pointer})),
+      relationshipCall(encodeFunctionData({abi: relationshipAbi, functionName: 'propose', args: pointer})),
+      [summary, encodeFunctionData({abi: summaryAbi, functionName: 'add', args: [w.stranger.address]})],
+    ]
+    // When the patient calls the clone (or its Summary) directly, Then it is refused: only the Registrar writes
+    for (const [address, data] of writes)
+      await expectRevert(direct(address, data), 'NotRegistrar', [w.patient.account.address])
     // When anyone re-initializes a clone or initializes an implementation, Then it is refused
     const init = encodeFunctionData({
       abi: relationshipAbi,
@@ -794,14 +617,6 @@ describe('Relationship and Summary clones', () => {
     const summaryInit = encodeFunctionData({abi: summaryAbi, functionName: 'initialize', args: [randomIdentity()]})
     await expectRevert(direct(summary, summaryInit), 'AlreadyInitialized')
     await expectRevert(direct(w.summaryImplementation, summaryInit), 'AlreadyInitialized')
-    expect(
-      getAddress(
-        await w.chain.publicClient.readContract({
-          address: relationship,
-          abi: relationshipAbi,
-          functionName: 'registrar',
-        }),
-      ),
-    ).toBe(w.registrar)
+    expect(getAddress(await relationshipRead(w.chain, relationship).registrar())).toBe(w.registrar)
   })
 })

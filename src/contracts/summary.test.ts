@@ -1,8 +1,6 @@
 import type {Address} from 'viem'
 import {describe, expect, it} from 'vitest'
 
-import {registrarAbi} from './abi/registrar.js'
-import {summaryAbi} from './abi/summary.js'
 import {
   deployMedrecWorld,
   newAccount,
@@ -10,6 +8,7 @@ import {
   proposeRelationship,
   randomIdentity,
   RelationshipStatus,
+  summaryRead,
   type MedrecWorld,
   type Member,
 } from './testing/medrec-test-world.js'
@@ -18,10 +17,9 @@ import {useMedrecChain} from './testing/test-context.js'
 const ctx = useMedrecChain()
 const world = async (): Promise<MedrecWorld> => deployMedrecWorld(ctx.chain(), ctx.compiled().artifacts)
 
-const summaryOf = async (w: MedrecWorld, id: `0x${string}`): Promise<Address> =>
-  w.chain.publicClient.readContract({address: w.registrar, abi: registrarAbi, functionName: 'summaryOf', args: [id]})
+const summaryOf = async (w: MedrecWorld, id: `0x${string}`): Promise<Address> => w.registrarRead.summaryOf([id])
 const page = async (w: MedrecWorld, summary: Address, offset: bigint, limit: bigint) =>
-  w.chain.publicClient.readContract({address: summary, abi: summaryAbi, functionName: 'page', args: [offset, limit]})
+  summaryRead(w.chain, summary).page([offset, limit])
 
 /** `count` extra labs registered by world.provider. */
 async function labs(w: MedrecWorld, count: number): Promise<Member[]> {
@@ -67,7 +65,7 @@ describe('Summary', () => {
     ])
     expect(entries.every((e) => e.patient === w.patient.id && e.round === 1 && e.changedAt > 0)).toBe(true)
     expect(entries.map((e) => e.steward)).toEqual(stewards.map((s) => s.id))
-    expect(await w.chain.publicClient.readContract({address: summary, abi: summaryAbi, functionName: 'count'})).toBe(5n)
+    expect(await summaryRead(w.chain, summary).count()).toBe(5n)
     // And a limit past the end is clamped
     expect((await page(w, summary, 3n, 1000n)).map((e) => e.relationship)).toEqual([r3, r4])
     expect(await page(w, summary, 2n ** 255n, 2n ** 255n)).toEqual([])
@@ -98,22 +96,9 @@ describe('Summary', () => {
     for (const member of [w.patient, w.provider, w.lab]) {
       // When the Registrar is asked for the Summary, Then it is that participant's own clone
       const summary = await summaryOf(w, member.id)
-      expect(
-        (
-          await w.chain.publicClient.readContract({
-            address: w.registrar,
-            abi: registrarAbi,
-            functionName: 'participant',
-            args: [member.id],
-          })
-        ).summary,
-      ).toBe(summary)
-      expect(await w.chain.publicClient.readContract({address: summary, abi: summaryAbi, functionName: 'owner'})).toBe(
-        member.id,
-      )
-      expect(await w.chain.publicClient.readContract({address: summary, abi: summaryAbi, functionName: 'count'})).toBe(
-        0n,
-      )
+      expect((await w.registrarRead.participant([member.id])).summary).toBe(summary)
+      expect(await summaryRead(w.chain, summary).owner()).toBe(member.id)
+      expect(await summaryRead(w.chain, summary).count()).toBe(0n)
     }
     expect(await summaryOf(w, randomIdentity())).toBe('0x0000000000000000000000000000000000000000')
   })

@@ -43,6 +43,15 @@ function unreachable(endpoint: string, cause: unknown): MedrecError {
   })
 }
 
+/** Runs a removal; one that finds nothing to remove (404: removed already) counts as done. */
+async function removeUnlessGone(remove: () => Promise<unknown>): Promise<void> {
+  try {
+    await remove()
+  } catch (error) {
+    if (statusCodeOf(error) !== 404) throw error
+  }
+}
+
 function statusCodeOf(error: unknown): number | undefined {
   return (error as {statusCode?: number} | undefined)?.statusCode
 }
@@ -269,13 +278,9 @@ export class DockerodeEngine implements ContainerEngine {
   }
 
   async removeContainer(id: string): Promise<void> {
-    await this.call(`remove container ${id}`, async () => {
-      try {
-        await this.docker.getContainer(id).remove({force: true, v: false})
-      } catch (error) {
-        if (statusCodeOf(error) !== 404) throw error
-      }
-    })
+    await this.call(`remove container ${id}`, () =>
+      removeUnlessGone(() => this.docker.getContainer(id).remove({force: true, v: false})),
+    )
   }
 
   async waitContainer(id: string): Promise<number> {
@@ -286,31 +291,21 @@ export class DockerodeEngine implements ContainerEngine {
   async logs(id: string, options: {tail?: number; follow?: boolean; timestamps?: boolean}): Promise<Readable> {
     const container = this.docker.getContainer(id)
     const output = new PassThrough()
+    const request = {
+      stdout: true,
+      stderr: true,
+      timestamps: options.timestamps ?? false,
+      ...(options.tail === undefined ? {} : {tail: options.tail}),
+    }
     if (options.follow) {
-      const stream = await this.call(`read logs of ${id}`, () =>
-        container.logs({
-          follow: true,
-          stdout: true,
-          stderr: true,
-          timestamps: options.timestamps ?? false,
-          ...(options.tail === undefined ? {} : {tail: options.tail}),
-        }),
-      )
+      const stream = await this.call(`read logs of ${id}`, () => container.logs({...request, follow: true}))
       this.docker.modem.demuxStream(stream, output, output)
       stream.on('end', () => output.end())
       stream.on('error', (error: Error) => output.destroy(error))
       output.on('close', () => (stream as unknown as {destroy?: () => void}).destroy?.())
       return output
     }
-    const buffer = await this.call(`read logs of ${id}`, () =>
-      container.logs({
-        follow: false,
-        stdout: true,
-        stderr: true,
-        timestamps: options.timestamps ?? false,
-        ...(options.tail === undefined ? {} : {tail: options.tail}),
-      }),
-    )
+    const buffer = await this.call(`read logs of ${id}`, () => container.logs({...request, follow: false}))
     const {stdout, stderr} = demuxDockerBuffer(buffer as unknown as Buffer)
     output.end(stdout + stderr)
     return output
@@ -415,13 +410,9 @@ export class DockerodeEngine implements ContainerEngine {
   }
 
   async removeNetwork(idOrName: string): Promise<void> {
-    await this.call(`remove network ${idOrName}`, async () => {
-      try {
-        await this.docker.getNetwork(idOrName).remove()
-      } catch (error) {
-        if (statusCodeOf(error) !== 404) throw error
-      }
-    })
+    await this.call(`remove network ${idOrName}`, () =>
+      removeUnlessGone(() => this.docker.getNetwork(idOrName).remove()),
+    )
   }
 
   async connectNetwork(network: string, containerId: string, ip?: string): Promise<void> {
@@ -461,13 +452,7 @@ export class DockerodeEngine implements ContainerEngine {
   }
 
   async removeVolume(name: string): Promise<void> {
-    await this.call(`remove volume ${name}`, async () => {
-      try {
-        await this.docker.getVolume(name).remove()
-      } catch (error) {
-        if (statusCodeOf(error) !== 404) throw error
-      }
-    })
+    await this.call(`remove volume ${name}`, () => removeUnlessGone(() => this.docker.getVolume(name).remove()))
   }
 }
 

@@ -1,90 +1,55 @@
 import {randomBytes} from 'node:crypto'
-import {mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
-import {tmpdir} from 'node:os'
-import {join} from 'node:path'
+import {readFile, writeFile} from 'node:fs/promises'
 
-import {createWalletClient, http, type Address, type LocalAccount} from 'viem'
+import type {LocalAccount} from 'viem'
 import {describe, expect, it} from 'vitest'
 
-import type {NetworkPublicClient, NetworkWalletClient} from '../workspace/network-clients.js'
+import type {NetworkPublicClient} from '../workspace/network-clients.js'
 import {deployArtifact} from '../contracts/deploy-contracts.js'
-import {deployMedrecWorld, type MedrecWorld} from '../contracts/testing/medrec-test-world.js'
+import {clientsFor, deployMedrecWorld} from '../contracts/testing/medrec-test-world.js'
 import {useMedrecChain} from '../contracts/testing/test-context.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {readAuditAnchors, sendAuditAnchor, startAuditAnchoring, type AuditAnchoringEvent} from './audit-anchors.js'
-import {openAuditLog, verifyAuditLog, type AuditEntryInput} from './audit-log.js'
+import {verifyAuditLog} from './audit-log.js'
+import {anonymousRead, temporaryAuditLog} from './testing/audit-log-fixtures.js'
 
 const ctx = useMedrecChain()
 const macKey = randomBytes(32)
 
-async function temporaryDirectory(): Promise<{dir: string; [Symbol.asyncDispose](): Promise<void>}> {
-  const dir = await mkdtemp(join(tmpdir(), 'medrec-anchors-'))
-  return {dir, [Symbol.asyncDispose]: () => rm(dir, {recursive: true, force: true})}
-}
+type AnchorHead = Parameters<typeof sendAuditAnchor>[0]['head']
 
-/** A MedRec world with AuditAnchors, and clients typed as the CLI's. */
-async function world(): Promise<
-  MedrecWorld & {
-    anchors: Address
-    publicClient: NetworkPublicClient
-    walletOf(account: LocalAccount): NetworkWalletClient
-  }
-> {
+/** A MedRec world with AuditAnchors: its accounts send anchors, and world.provider's are read back, as the CLI does. */
+async function world() {
   const w = await deployMedrecWorld(ctx.chain(), ctx.compiled().artifacts)
-  const walletOf = (account: LocalAccount) =>
-    createWalletClient({
-      account,
-      chain: w.chain.chain,
-      transport: http(w.chain.chain.rpcUrls.default.http[0]),
-      pollingInterval: 50,
-    }) as NetworkWalletClient
-  const {address} = await deployArtifact({
-    walletClient: walletOf(w.governance),
-    publicClient: w.chain.publicClient,
+  const {address: anchors} = await deployArtifact({
+    ...clientsFor(w.chain, w.governance),
     artifact: ctx.compiled().artifacts.AuditAnchors!,
     args: [w.registrar],
   })
-  return {...w, anchors: address, publicClient: w.chain.publicClient as NetworkPublicClient, walletOf}
-}
-
-function decision(n: number): AuditEntryInput {
+  const publicClient = w.chain.publicClient as NetworkPublicClient
   return {
-    time: new Date(Date.UTC(2025, 0, 1, 12, 0, n)).toISOString(),
-    requester: null,
-    relationship: null,
-    action: 'records.read',
-    outcome: 'allowed',
-    reason: 'ok',
-    block: null,
-    nonce: `0x${n.toString(16).padStart(64, 'c')}`,
-    signatureHash: null,
-    expiry: String(1_735_733_000 + n),
+    ...w,
+    anchors,
+    sendAnchor: (account: LocalAccount, head: AnchorHead) =>
+      sendAuditAnchor({publicClient, walletClient: clientsFor(w.chain, account).walletClient, anchors, head}),
+    providerAnchors: (fromBlock?: bigint) =>
+      readAuditAnchors({publicClient, anchors, providerId: w.provider.id, fromBlock}),
   }
 }
 
 describe('audit anchors on chain', () => {
   it('fails verification of a log cut below its anchor, naming the anchor', async () => {
     // Given a provider's log of five lines whose head is anchored on chain, then two more lines
-    await using tmp = await temporaryDirectory()
+    await using file = await temporaryAuditLog(macKey)
+    const {path, log} = file
     const w = await world()
-    const path = join(tmp.dir, 'audit.log')
-    const log = await openAuditLog(path, {macKey})
-    for (let n = 1; n <= 5; n++) await log.append(decision(n))
-    const sent = await sendAuditAnchor({
-      publicClient: w.publicClient,
-      walletClient: w.walletOf(w.provider.account),
-      anchors: w.anchors,
-      head: await log.sync(),
-    })
-    for (let n = 6; n <= 7; n++) await log.append(decision(n))
+    for (let n = 1; n <= 5; n++) await log.append(anonymousRead(n))
+    const sent = await w.sendAnchor(w.provider.account, await log.sync())
+    for (let n = 6; n <= 7; n++) await log.append(anonymousRead(n))
     await log.close()
 
     // Then the anchor read back from the chain matches the log
-    const anchors = await readAuditAnchors({
-      publicClient: w.publicClient,
-      anchors: w.anchors,
-      providerId: w.provider.id,
-    })
+    const anchors = await w.providerAnchors()
     expect(anchors).toEqual([
       {
         entries: 5,
@@ -120,42 +85,20 @@ describe('audit anchors on chain', () => {
   it('reads only the anchors of the provider asked about, from the block asked', async () => {
     const w = await world()
     const head = {entries: 3, hash: `0x${'ab'.repeat(32)}` as const}
-    const mine = await sendAuditAnchor({
-      publicClient: w.publicClient,
-      walletClient: w.walletOf(w.provider.account),
-      anchors: w.anchors,
-      head,
-    })
-    await sendAuditAnchor({
-      publicClient: w.publicClient,
-      walletClient: w.walletOf(w.otherProvider.account),
-      anchors: w.anchors,
-      head: {...head, entries: 9},
-    })
-    const later = await sendAuditAnchor({
-      publicClient: w.publicClient,
-      walletClient: w.walletOf(w.provider.account),
-      anchors: w.anchors,
-      head: {...head, entries: 4},
-    })
-    const read = (fromBlock?: bigint) =>
-      readAuditAnchors({publicClient: w.publicClient, anchors: w.anchors, providerId: w.provider.id, fromBlock})
-    expect((await read()).map((a) => [a.entries, a.transactionHash])).toEqual([
+    const mine = await w.sendAnchor(w.provider.account, head)
+    await w.sendAnchor(w.otherProvider.account, {...head, entries: 9})
+    const later = await w.sendAnchor(w.provider.account, {...head, entries: 4})
+    expect((await w.providerAnchors()).map((a) => [a.entries, a.transactionHash])).toEqual([
       [3, mine.transactionHash],
       [4, later.transactionHash],
     ])
-    expect((await read(BigInt(later.block))).map((a) => a.entries)).toEqual([4])
+    expect((await w.providerAnchors(BigInt(later.block))).map((a) => a.entries)).toEqual([4])
   })
 
   it("refuses to send an anchor for a decertified provider, with the contract's reason", async () => {
     const w = await world()
     await expect(
-      sendAuditAnchor({
-        publicClient: w.publicClient,
-        walletClient: w.walletOf(w.uncertifiedProvider.account),
-        anchors: w.anchors,
-        head: {entries: 1, hash: `0x${'cd'.repeat(32)}`},
-      }),
+      w.sendAnchor(w.uncertifiedProvider.account, {entries: 1, hash: `0x${'cd'.repeat(32)}`}),
     ).rejects.toMatchObject({
       code: errorCodes.CONTRACT_REVERTED,
       message: expect.stringContaining('NotCertifiedProvider'),
@@ -166,27 +109,25 @@ describe('audit anchors on chain', () => {
 describe('startAuditAnchoring', () => {
   it('anchors a growing log at each tick and once more on stop, never an unchanged head', async () => {
     // Given a running log with a periodic anchorer
-    await using tmp = await temporaryDirectory()
+    await using file = await temporaryAuditLog(macKey)
+    const {path, log} = file
     const w = await world()
-    const path = join(tmp.dir, 'audit.log')
-    const log = await openAuditLog(path, {macKey})
     const events: AuditAnchoringEvent[] = []
-    const walletClient = w.walletOf(w.provider.account)
     const anchorer = startAuditAnchoring({
       audit: log,
       everyMs: 60_000,
-      send: (head) => sendAuditAnchor({publicClient: w.publicClient, walletClient, anchors: w.anchors, head}),
+      send: (head) => w.sendAnchor(w.provider.account, head),
       onEvent: (e) => events.push(e),
     })
     try {
       // When a tick finds an empty log, then two lines, then the same two lines
       await anchorer.anchorNow()
-      await log.append(decision(1))
-      await log.append(decision(2))
+      await log.append(anonymousRead(1))
+      await log.append(anonymousRead(2))
       await anchorer.anchorNow()
       await anchorer.anchorNow()
       // And three more lines are written before the gatekeeper stops
-      for (let n = 3; n <= 5; n++) await log.append(decision(n))
+      for (let n = 3; n <= 5; n++) await log.append(anonymousRead(n))
     } finally {
       await anchorer.stop()
       await log.close()
@@ -197,11 +138,7 @@ describe('startAuditAnchoring', () => {
       ['anchored', 2],
       ['anchored', 5],
     ])
-    const anchors = await readAuditAnchors({
-      publicClient: w.publicClient,
-      anchors: w.anchors,
-      providerId: w.provider.id,
-    })
+    const anchors = await w.providerAnchors()
     expect(anchors.map((a) => a.entries)).toEqual([2, 5])
     expect(await verifyAuditLog(path, {macKey, anchors})).toMatchObject({
       ok: true,
@@ -211,28 +148,28 @@ describe('startAuditAnchoring', () => {
   })
 
   it('reports a failed anchor and keeps serving, then anchors on its own timer', async () => {
-    await using tmp = await temporaryDirectory()
+    await using file = await temporaryAuditLog(macKey)
+    const {log} = file
     const w = await world()
-    const log = await openAuditLog(join(tmp.dir, 'audit.log'), {macKey})
     const events: AuditAnchoringEvent[] = []
-    let wallet = w.walletOf(w.uncertifiedProvider.account)
+    let sender = w.uncertifiedProvider.account
     const anchored = new Promise<void>((resolve) => {
       const anchorer = startAuditAnchoring({
         audit: log,
         everyMs: 200,
-        send: (head) => sendAuditAnchor({publicClient: w.publicClient, walletClient: wallet, anchors: w.anchors, head}),
+        send: (head) => w.sendAnchor(sender, head),
         onEvent: (e) => {
           events.push(e)
           // After the first refusal, the right key: the next tick anchors.
-          if (e.type === 'anchor-failed') wallet = w.walletOf(w.provider.account)
+          if (e.type === 'anchor-failed') sender = w.provider.account
           if (e.type === 'anchored') void anchorer.stop().then(resolve)
         },
       })
     })
-    await log.append(decision(1))
+    await log.append(anonymousRead(1))
     await anchored
     // The log took no harm from the failed anchor
-    expect(await log.append(decision(2))).toMatchObject({seq: 2})
+    expect(await log.append(anonymousRead(2))).toMatchObject({seq: 2})
     await log.close()
     expect(events[0]).toMatchObject({
       type: 'anchor-failed',

@@ -1,10 +1,8 @@
-import {spawn} from 'node:child_process'
 import {randomBytes} from 'node:crypto'
 import {closeSync, readdirSync, readlinkSync} from 'node:fs'
 import {appendFile, mkdir, mkdtemp, readFile, rename, rm, stat, symlink, truncate, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {fileURLToPath} from 'node:url'
 
 import {describe, expect, it} from 'vitest'
 
@@ -19,7 +17,10 @@ import {
   type AuditAnchor,
   type AuditEntry,
   type AuditEntryInput,
+  type AuditLog,
 } from './audit-log.js'
+import {temporaryAuditLog} from './testing/audit-log-fixtures.js'
+import {runSourceScript, sourceUrl} from './testing/source-script.js'
 
 async function temporaryDirectory(): Promise<{dir: string; [Symbol.asyncDispose](): Promise<void>}> {
   const dir = await mkdtemp(join(tmpdir(), 'medrec-audit-'))
@@ -54,6 +55,12 @@ async function writeLog(path: string, count: number): Promise<AuditEntry[]> {
   } finally {
     await log.close()
   }
+}
+
+/** Asserts that appends to `log` are refused from now on (twice over), the first one matching `first` as well. */
+async function expectAppendsRefused(log: AuditLog, first: Record<string, unknown> = {}): Promise<void> {
+  await expect(log.append(decision(101))).rejects.toMatchObject({code: errorCodes.AUDIT_LOG_WRITE_FAILED, ...first})
+  await expect(log.append(decision(102))).rejects.toMatchObject({code: errorCodes.AUDIT_LOG_WRITE_FAILED})
 }
 
 async function lines(path: string): Promise<string[]> {
@@ -273,12 +280,10 @@ describe('audit log', () => {
     const log = await openAuditLog(path, {macKey})
     try {
       // Then appends reject, saying why, so the caller denies the request
-      await expect(log.append(decision(1))).rejects.toMatchObject({
-        code: errorCodes.AUDIT_LOG_WRITE_FAILED,
+      await expectAppendsRefused(log, {
         message: expect.stringMatching(/\(ENOSPC\)/),
         hint: expect.stringMatching(/disk space/),
       })
-      await expect(log.append(decision(2))).rejects.toMatchObject({code: errorCodes.AUDIT_LOG_WRITE_FAILED})
     } finally {
       await log.close()
     }
@@ -297,36 +302,26 @@ describe('audit log', () => {
       await rm(dir, {recursive: true})
 
       // Then appends reject
-      await expect(log.append(decision(2))).rejects.toMatchObject({
-        code: errorCodes.AUDIT_LOG_WRITE_FAILED,
-        message: expect.stringMatching(/moved, deleted or replaced/),
-      })
-      await expect(log.append(decision(3))).rejects.toMatchObject({code: errorCodes.AUDIT_LOG_WRITE_FAILED})
+      await expectAppendsRefused(log, {message: expect.stringMatching(/moved, deleted or replaced/)})
     } finally {
       await log.close()
     }
   })
 
   it('rejects appends once the file is renamed away (rotated under it)', async () => {
-    await using tmp = await temporaryDirectory()
-    const path = join(tmp.dir, 'audit.log')
-    const log = await openAuditLog(path, {macKey})
-    try {
-      await log.append(decision(1))
-      await rename(path, `${path}.1`)
-      await writeFile(path, '')
-      await expect(log.append(decision(2))).rejects.toMatchObject({code: errorCodes.AUDIT_LOG_WRITE_FAILED})
-      expect(await readFile(path, 'utf8')).toBe('')
-    } finally {
-      await log.close()
-    }
+    await using file = await temporaryAuditLog(macKey)
+    const {path, log} = file
+    await log.append(decision(1))
+    await rename(path, `${path}.1`)
+    await writeFile(path, '')
+    await expectAppendsRefused(log)
+    expect(await readFile(path, 'utf8')).toBe('')
   })
 
   it('rejects an append when its file descriptor is closed underneath it', async () => {
     // Given an open log
-    await using tmp = await temporaryDirectory()
-    const path = join(tmp.dir, 'audit.log')
-    const log = await openAuditLog(path, {macKey})
+    await using file = await temporaryAuditLog(macKey)
+    const {path, log} = file
     await log.append(decision(1))
 
     // When its descriptor is closed behind its back
@@ -347,7 +342,7 @@ describe('audit log', () => {
     // Given a process whose file size limit (ulimit -f) stops the log part-way through a batch
     await using tmp = await temporaryDirectory()
     const path = join(tmp.dir, 'audit.log')
-    const result = await runLimitedWriter(tmp.dir, path)
+    const result = await runLimitedWriter(path)
 
     // Then some appends succeeded and the rest were rejected for the size limit
     expect(result.resolved).toBeGreaterThan(0)
@@ -365,53 +360,45 @@ describe('audit log', () => {
   })
 
   it('refuses entries with malformed fields and logs no field it does not know', async () => {
-    await using tmp = await temporaryDirectory()
-    const path = join(tmp.dir, 'audit.log')
-    const log = await openAuditLog(path, {macKey})
-    try {
-      // When an entry carries malformed fields
-      const bad = {
-        ...decision(1),
-        time: 'yesterday',
-        requester: 'alice',
-        outcome: 'maybe',
-        block: {number: '-1', hash: '0x1'},
-      } as unknown as AuditEntryInput
-      await expect(log.append(bad)).rejects.toMatchObject({
-        code: errorCodes.INVALID_ARGUMENT,
-        details: [
-          expect.stringMatching(/^time:/),
-          expect.stringMatching(/^requester:/),
-          expect.stringMatching(/^outcome:/),
-          expect.stringMatching(/^block:/),
-        ],
-      })
+    await using file = await temporaryAuditLog(macKey)
+    const {path, log} = file
+    // When an entry carries malformed fields
+    const bad = {
+      ...decision(1),
+      time: 'yesterday',
+      requester: 'alice',
+      outcome: 'maybe',
+      block: {number: '-1', hash: '0x1'},
+    } as unknown as AuditEntryInput
+    await expect(log.append(bad)).rejects.toMatchObject({
+      code: errorCodes.INVALID_ARGUMENT,
+      details: [
+        expect.stringMatching(/^time:/),
+        expect.stringMatching(/^requester:/),
+        expect.stringMatching(/^outcome:/),
+        expect.stringMatching(/^block:/),
+      ],
+    })
 
-      // And when one carries an extra field, e.g. record contents
-      const extra = {...decision(2), record: {resourceType: 'Patient', name: 'Jane Doe'}} as unknown as AuditEntryInput
-      const entry = await log.append(extra)
+    // And when one carries an extra field, e.g. record contents
+    const extra = {...decision(2), record: {resourceType: 'Patient', name: 'Jane Doe'}} as unknown as AuditEntryInput
+    const entry = await log.append(extra)
 
-      // Then only the known fields are written
-      expect(entry).not.toHaveProperty('record')
-    } finally {
-      await log.close()
-    }
+    // Then only the known fields are written
+    expect(entry).not.toHaveProperty('record')
+    await log.close()
     expect(await readFile(path, 'utf8')).not.toContain('Jane')
     expect(await verifyAuditLog(path, {macKey})).toMatchObject({ok: true, entries: 1})
   })
 
   it('refuses to open a log that is already open in this process', async () => {
-    await using tmp = await temporaryDirectory()
-    const path = join(tmp.dir, 'audit.log')
-    const log = await openAuditLog(path, {macKey})
-    try {
-      await expect(openAuditLog(path, {macKey})).rejects.toMatchObject({
-        code: errorCodes.AUDIT_LOG_WRITE_FAILED,
-        message: expect.stringMatching(/already open/),
-      })
-    } finally {
-      await log.close()
-    }
+    await using file = await temporaryAuditLog(macKey)
+    const {path, log} = file
+    await expect(openAuditLog(path, {macKey})).rejects.toMatchObject({
+      code: errorCodes.AUDIT_LOG_WRITE_FAILED,
+      message: expect.stringMatching(/already open/),
+    })
+    await log.close()
     await (await openAuditLog(path, {macKey})).close()
   })
 
@@ -426,9 +413,8 @@ describe('audit log', () => {
 
   it('appends at least several thousand entries a second', async () => {
     // Given a new log
-    await using tmp = await temporaryDirectory()
-    const path = join(tmp.dir, 'audit.log')
-    const log = await openAuditLog(path, {macKey})
+    await using file = await temporaryAuditLog(macKey)
+    const {path, log} = file
 
     // When 20,000 requests are logged as a busy gatekeeper would (many in flight)
     const started = performance.now()
@@ -682,16 +668,12 @@ describe('audit log tampering', () => {
   })
 
   it('syncs to disk and reports the head of what is written, for anchoring', async () => {
-    await using tmp = await temporaryDirectory()
-    const path = join(tmp.dir, 'audit.log')
-    const log = await openAuditLog(path, {macKey})
-    try {
-      expect(await log.sync()).toEqual({entries: 0, hash: auditGenesisHash})
-      const appended = await Promise.all([log.append(decision(1)), log.append(decision(2))])
-      expect(await log.sync()).toEqual({entries: 2, hash: appended[1]!.hash})
-    } finally {
-      await log.close()
-    }
+    await using file = await temporaryAuditLog(macKey)
+    const {log} = file
+    expect(await log.sync()).toEqual({entries: 0, hash: auditGenesisHash})
+    const appended = await Promise.all([log.append(decision(1)), log.append(decision(2))])
+    expect(await log.sync()).toEqual({entries: 2, hash: appended[1]!.hash})
+    await log.close()
     await expect(log.sync()).rejects.toMatchObject({code: errorCodes.AUDIT_LOG_WRITE_FAILED})
   })
 })
@@ -699,9 +681,8 @@ describe('audit log tampering', () => {
 describe('recentNonces', () => {
   it('returns the nonces logged since a time, with their requester and outcome', async () => {
     // Given decisions at 12:00:01 to 12:00:06, one without a nonce
-    await using tmp = await temporaryDirectory()
-    const path = join(tmp.dir, 'audit.log')
-    const log = await openAuditLog(path, {macKey})
+    await using file = await temporaryAuditLog(macKey)
+    const {path, log} = file
     for (let n = 1; n <= 6; n++) await log.append(decision(n, n === 5 ? {nonce: null} : {}))
     await log.close()
 
@@ -717,9 +698,8 @@ describe('recentNonces', () => {
 
   it('returns the expiry of each request where it was logged, and loads older lines without one', async () => {
     // Given a log whose first lines were written without expiry, the later ones with it
-    await using tmp = await temporaryDirectory()
-    const path = join(tmp.dir, 'audit.log')
-    const log = await openAuditLog(path, {macKey})
+    await using file = await temporaryAuditLog(macKey)
+    const {path, log} = file
     await log.append(decision(1))
     await log.append(decision(2, {expiry: null}))
     const third = await log.append(decision(3, {expiry: '1735732983'}))
@@ -763,64 +743,25 @@ describe('recentNonces', () => {
  * SIGXFSZ, so a write past the limit is cut short and the next fails with EFBIG, as on
  * a file system that fills up mid-write.
  */
-async function runLimitedWriter(dir: string, path: string): Promise<{resolved: number; rejected: string[]}> {
-  const script = join(dir, 'limited-writer.mjs')
-  await writeFile(
-    script,
-    `
-import {registerHooks} from 'node:module'
-registerHooks({
-  resolve(specifier, context, nextResolve) {
-    try {
-      return nextResolve(specifier, context)
-    } catch (error) {
-      if (specifier.startsWith('.') && specifier.endsWith('.js')) {
-        return nextResolve(specifier.slice(0, -3) + '.ts', context)
-      }
-      throw error
-    }
-  },
-})
-const [moduleUrl, path] = process.argv.slice(2)
-const {openAuditLog} = await import(moduleUrl)
+async function runLimitedWriter(path: string): Promise<{resolved: number; rejected: string[]}> {
+  const script = `
+const [auditLogUrl, decisionsUrl, path] = process.argv.slice(1)
+const {openAuditLog} = await import(auditLogUrl)
+const {anonymousRead} = await import(decisionsUrl)
 const log = await openAuditLog(path, {macKey: Buffer.from(process.env.AUDIT_TEST_KEY, 'hex')})
-const input = (n) => ({
-  time: new Date(Date.UTC(2025, 0, 1, 0, 0, n % 60)).toISOString(),
-  requester: null,
-  relationship: null,
-  action: 'records.read',
-  outcome: 'allowed',
-  reason: 'ok',
-  block: null,
-  nonce: '0x' + n.toString(16).padStart(64, '0'),
-  signatureHash: null,
-})
 let resolved = 0
 const rejected = []
 // A few appends one at a time, then a burst that is written as one batch and crosses the limit.
-for (let n = 1; n <= 5; n++) await log.append(input(n)).then(() => resolved++, (e) => rejected.push(e.code))
+for (let n = 1; n <= 5; n++) await log.append(anonymousRead(n)).then(() => resolved++, (e) => rejected.push(e.code))
 await Promise.all(
-  Array.from({length: 40}, (_, i) => log.append(input(6 + i)).then(() => resolved++, (e) => rejected.push(e.code))),
+  Array.from({length: 40}, (_, i) =>
+    log.append(anonymousRead(6 + i)).then(() => resolved++, (e) => rejected.push(e.code)),
+  ),
 )
 await log.close().catch(() => {})
 process.stdout.write(JSON.stringify({resolved, rejected}))
-`,
-  )
-  const moduleUrl = new URL('./audit-log.ts', import.meta.url).href
-  return new Promise((resolve, reject) => {
-    const child = spawn('bash', ['-c', 'ulimit -f 8 && exec "$0" "$@"', process.execPath, script, moduleUrl, path], {
-      cwd: fileURLToPath(new URL('.', import.meta.url)),
-      env: {...process.env, AUDIT_TEST_KEY: macKey.toString('hex')},
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
-    child.on('error', reject)
-    child.on('exit', (code) => {
-      if (code === 0) resolve(JSON.parse(stdout) as {resolved: number; rejected: string[]})
-      else reject(new Error(`the limited writer exited with ${code}: ${stderr}`))
-    })
-  })
+`
+  const args = [sourceUrl('gatekeeper/audit-log.ts'), sourceUrl('gatekeeper/testing/audit-log-fixtures.ts'), path]
+  const env = {...process.env, AUDIT_TEST_KEY: macKey.toString('hex')}
+  return JSON.parse(await runSourceScript(script, args, {env, fileSizeLimitKiB: 8}))
 }

@@ -273,23 +273,25 @@ export function locateJsonSyntaxError(text: string): {line: number; column: numb
     if (i >= text.length)
       return stack.length === 0 && expecting === 'after-value' ? undefined : fail(i, 'the text ends too early')
     const c = text[i]
-    if (expecting === 'value' || expecting === 'first-value') {
-      if (c === ']' && expecting === 'first-value') {
-        stack.pop()
+    const wantsValue: boolean = expecting === 'value' || expecting === 'first-value'
+    const wantsKey: boolean = expecting === 'key' || expecting === 'first-key'
+    if ((c === ']' && expecting === 'first-value') || (c === '}' && expecting === 'first-key')) {
+      // An empty array or object closes where its first member could have been
+      stack.pop()
+      i++
+      expecting = 'after-value'
+    } else if (c === '"' && (wantsValue || wantsKey)) {
+      // A string is a value, or a property name that a colon must follow
+      const problem = scanString()
+      if (problem) return fail(i, problem)
+      expecting = wantsKey ? 'colon' : 'after-value'
+    } else if (wantsKey) {
+      return fail(i, 'expected a property name in double quotes')
+    } else if (wantsValue) {
+      if (c === '{' || c === '[') {
+        stack.push(c)
         i++
-        expecting = 'after-value'
-      } else if (c === '{') {
-        stack.push('{')
-        i++
-        expecting = 'first-key'
-      } else if (c === '[') {
-        stack.push('[')
-        i++
-        expecting = 'first-value'
-      } else if (c === '"') {
-        const problem = scanString()
-        if (problem) return fail(i, problem)
-        expecting = 'after-value'
+        expecting = c === '{' ? 'first-key' : 'first-value'
       } else if (text.startsWith('true', i) || text.startsWith('null', i)) {
         i += 4
         expecting = 'after-value'
@@ -302,16 +304,6 @@ export function locateJsonSyntaxError(text: string): {line: number; column: numb
         i = number.lastIndex
         expecting = 'after-value'
       }
-    } else if (expecting === 'key' || expecting === 'first-key') {
-      if (c === '}' && expecting === 'first-key') {
-        stack.pop()
-        i++
-        expecting = 'after-value'
-      } else if (c === '"') {
-        const problem = scanString()
-        if (problem) return fail(i, problem)
-        expecting = 'colon'
-      } else return fail(i, 'expected a property name in double quotes')
     } else if (expecting === 'colon') {
       if (c !== ':') return fail(i, "expected ':' after the property name")
       i++

@@ -30,7 +30,7 @@ export const gatekeeperSignatureHeader = 'medrec-signature'
 export const gatekeeperActions = ['read', 'subscribe'] as const
 export type GatekeeperAction = (typeof gatekeeperActions)[number]
 
-/** EIP-712 types; field order must match gatekeeperRequestTypeString. */
+/** EIP-712 types: the signed message, field by field in its signed order. */
 export const gatekeeperRequestTypes = {
   GatekeeperRequest: [
     {name: 'requester', type: 'address'},
@@ -44,9 +44,10 @@ export const gatekeeperRequestTypes = {
   ],
 } as const
 
-export const gatekeeperRequestTypeString =
-  'GatekeeperRequest(address requester,address relationship,string action,uint256 scope,' +
-  'bytes32 nonce,uint64 expiry,address audience,bytes32 requestHash)'
+/** EIP-712 encodeType of the message, derived from gatekeeperRequestTypes so the two cannot differ. */
+export const gatekeeperRequestTypeString = `GatekeeperRequest(${gatekeeperRequestTypes.GatekeeperRequest.map(
+  (field) => `${field.type} ${field.name}`,
+).join(',')})`
 export const gatekeeperRequestTypeHash: Hash = keccak256(stringToBytes(gatekeeperRequestTypeString))
 
 /** The fields carried in the medrec-request header: everything signed except requestHash. */

@@ -1,9 +1,7 @@
-import {spawn} from 'node:child_process'
 import {mkdtemp, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {DatabaseSync} from 'node:sqlite'
-import {fileURLToPath} from 'node:url'
 
 import {describe, expect, it} from 'vitest'
 
@@ -11,6 +9,7 @@ import {errorCodes} from '../errors/error-codes.js'
 import type {RecordChange} from './record-store.js'
 import {openSqliteRecordStore} from './sqlite-record-store.js'
 import {alice, bob, describeRecordStoreContract, resource} from './testing/record-store-contract.js'
+import {runSourceScript, sourceUrl} from './testing/source-script.js'
 
 async function temporaryDirectory(): Promise<{dir: string; [Symbol.asyncDispose](): Promise<void>}> {
   const dir = await mkdtemp(join(tmpdir(), 'medrec-sqlite-store-'))
@@ -23,26 +22,9 @@ describeRecordStoreContract('SQLite', async () => {
   return {open: () => openSqliteRecordStore(path), dispose: () => rm(dir, {recursive: true, force: true})}
 })
 
-/**
- * A writer in another process, as `medrec gatekeeper import` beside a running gatekeeper:
- * a plain .mjs that teaches Node to load the TypeScript sources (Node strips the types;
- * the hook maps the sources' `.js` specifiers to their `.ts` files).
- */
+/** A writer in another process, as `medrec gatekeeper import` beside a running gatekeeper. */
 const childWriter = `
-import {registerHooks} from 'node:module'
-registerHooks({
-  resolve(specifier, context, nextResolve) {
-    try {
-      return nextResolve(specifier, context)
-    } catch (error) {
-      if (specifier.startsWith('.') && specifier.endsWith('.js')) {
-        return nextResolve(specifier.slice(0, -3) + '.ts', context)
-      }
-      throw error
-    }
-  },
-})
-const [storeModule, path, patient, batches, perBatch] = process.argv.slice(2)
+const [storeModule, path, patient, batches, perBatch] = process.argv.slice(1)
 const {openSqliteRecordStore} = await import(storeModule)
 const store = await openSqliteRecordStore(path)
 for (let batch = 0; batch < Number(batches); batch++) {
@@ -56,20 +38,9 @@ for (let batch = 0; batch < Number(batches); batch++) {
 await store.close()
 `
 
-function runChildWriter(script: string, path: string, batches: number, perBatch: number): Promise<void> {
-  const storeModule = new URL('./sqlite-record-store.ts', import.meta.url).href
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script, storeModule, path, bob, String(batches), String(perBatch)], {
-      cwd: fileURLToPath(new URL('.', import.meta.url)),
-      stdio: ['ignore', 'ignore', 'pipe'],
-    })
-    let stderr = ''
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
-    child.on('error', reject)
-    child.on('exit', (code) =>
-      code === 0 ? resolve() : reject(new Error(`the child writer exited with ${code}: ${stderr}`)),
-    )
-  })
+async function runChildWriter(path: string, batches: number, perBatch: number): Promise<void> {
+  const storeModule = sourceUrl('gatekeeper/sqlite-record-store.ts')
+  await runSourceScript(childWriter, [storeModule, path, bob, String(batches), String(perBatch)])
 }
 
 describe('SQLite record store', () => {
@@ -79,11 +50,9 @@ and neither writer fails', async () => {
     await using tmp = await temporaryDirectory()
     const path = join(tmp.dir, 'records.sqlite')
     const store = await openSqliteRecordStore(path)
-    const script = join(tmp.dir, 'child-writer.mjs')
-    await writeFile(script, childWriter)
     try {
       // When both write at once while this process follows the change feed
-      const child = runChildWriter(script, path, 40, 5)
+      const child = runChildWriter(path, 40, 5)
       let childDone = false
       void child.then(
         () => (childDone = true),

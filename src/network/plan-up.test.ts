@@ -21,6 +21,17 @@ function running(overrides: Partial<UpObserved> = {}): UpObserved {
   }
 }
 
+/** The running network with the containers of `stopped` exited. */
+function withStopped(...stopped: string[]): UpObserved {
+  return running({
+    containers: desired.map((n) => ({
+      name: n.name,
+      state: stopped.includes(n.name) ? 'exited' : 'running',
+      specHash: n.specHash,
+    })),
+  })
+}
+
 const nothingExists: UpObserved = {
   containers: [],
   anyContainer: false,
@@ -116,7 +127,7 @@ describe('planUp', () => {
   })
 
   it('starts a stopped network as a whole: each node alone until every sealer mines, then connected', () => {
-    const stopped = running({containers: desired.map((n) => ({name: n.name, state: 'exited', specHash: n.specHash}))})
+    const stopped = withStopped(...desired.map((n) => n.name))
     const plan = planUp({nodes: desired}, stopped)
     expect(plan.action).toBe('started')
     expect(plan.nodes).toEqual({'sealer-1': 'start', 'sealer-2': 'start', rpc: 'start'})
@@ -128,13 +139,7 @@ describe('planUp', () => {
   })
 
   it('starts only the stopped nodes of a network that partly runs', () => {
-    const partly = running({
-      containers: desired.map((n) => ({
-        name: n.name,
-        state: n.name === 'sealer-1' ? 'exited' : 'running',
-        specHash: n.specHash,
-      })),
-    })
+    const partly = withStopped('sealer-1')
     const plan = planUp({nodes: desired}, partly)
     expect(plan.action).toBe('started')
     expect(plan.steps).toEqual([
@@ -152,13 +157,7 @@ describe('planUp', () => {
       {name: 'sealer-3', role: 'sealer' as const, specHash: 'h3'},
       desired[2]!,
     ]
-    const observed = running({
-      containers: desired.map((n) => ({
-        name: n.name,
-        state: n.name === 'sealer-2' ? 'exited' : 'running',
-        specHash: n.specHash,
-      })),
-    })
+    const observed = withStopped('sealer-2')
     const plan = planUp({nodes}, observed)
     // Then only the RPC node, which keeps running, introduces and dials it
     expect(plan.steps).toContainEqual({type: 'introduce', joining: ['sealer-3'], members: ['rpc']})
@@ -168,13 +167,7 @@ describe('planUp', () => {
 
   it('removes a voted-out sealer alone when scoped to it, without waiting, the running others forgetting it', () => {
     // Given sealer-2 to remove, and sealer-1 stopped meanwhile (out of scope: left as it is)
-    const observed = running({
-      containers: desired.map((n) => ({
-        name: n.name,
-        state: n.name === 'sealer-1' ? 'exited' : 'running',
-        specHash: n.specHash,
-      })),
-    })
+    const observed = withStopped('sealer-1')
     const plan = planUp({nodes: desired, remove: ['sealer-2'], only: ['sealer-2'], awaitReady: false}, observed)
     // Then only sealer-2 goes; the running RPC node forgets it; nothing starts
     expect(plan.action).toBe('updated')

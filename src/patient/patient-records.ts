@@ -36,38 +36,44 @@ async function fetchRoute(
   return {...result, endpoint: route.endpoint}
 }
 
+/** Who asks: the key `as` of the network in `dir`, trusting gatekeeper certificates signed by `caFile` if given. */
+export type RecordsRequester = {dir: string; as: string; caFile?: string}
+
+/** The requester's signing key and CA, read once for all its requests. */
+async function openRequester(
+  requester: RecordsRequester,
+): Promise<{key: {privateKey: Hex; address: Address}; ca?: Buffer}> {
+  return {key: await signingKey(requester.dir, requester.as), ca: await readCa(requester.caFile)}
+}
+
+/** The records behind each route `findRoutes` gives, fetched (and decrypted) as `requester`. */
+async function recordsOf(
+  requester: RecordsRequester,
+  findRoutes: () => Promise<GatekeeperRoute[]>,
+  resourceTypes: string[] | undefined,
+): Promise<RecordsReport> {
+  const {key, ca} = await openRequester(requester)
+  const routes = await findRoutes()
+  const results = await Promise.all(routes.map((route) => fetchRoute(route, key, resourceTypes, ca)))
+  return {requester: key.address, results}
+}
+
 /**
  * The patient's records from the gatekeeper of every accepted relationship, each request
  * signed with the patient's key and each answer decrypted with it. A gatekeeper that is
  * down or refuses is reported beside the others, not fatal.
  */
-export async function patientRecords(options: {
-  dir: string
-  as: string
-  resourceTypes?: string[]
-  caFile?: string
-}): Promise<RecordsReport> {
-  const key = await signingKey(options.dir, options.as)
-  const ca = await readCa(options.caFile)
-  const routes = await acceptedRelationships({dir: options.dir, account: options.as})
-  const results = await Promise.all(routes.map((route) => fetchRoute(route, key, options.resourceTypes, ca)))
-  return {requester: key.address, results}
+export async function patientRecords(options: RecordsRequester & {resourceTypes?: string[]}): Promise<RecordsReport> {
+  const routes = () => acceptedRelationships({dir: options.dir, account: options.as})
+  return recordsOf(options, routes, options.resourceTypes)
 }
 
 /** One relationship's records, as any requester the chain allows (a viewer, say). */
-export async function queryRelationship(options: {
-  dir: string
-  as: string
-  relationship: string
-  resourceTypes?: string[]
-  caFile?: string
-}): Promise<RecordsReport> {
-  const key = await signingKey(options.dir, options.as)
-  const route = await routeTo({dir: options.dir, relationship: options.relationship})
-  return {
-    requester: key.address,
-    results: [await fetchRoute(route, key, options.resourceTypes, await readCa(options.caFile))],
-  }
+export async function queryRelationship(
+  options: RecordsRequester & {relationship: string; resourceTypes?: string[]},
+): Promise<RecordsReport> {
+  const route = async () => [await routeTo({dir: options.dir, relationship: options.relationship})]
+  return recordsOf(options, route, options.resourceTypes)
 }
 
 export type SyncEvent =
@@ -97,17 +103,11 @@ export type SyncReport = {
  * relationship's gatekeeper, then (with `followMs`) subscribes to their change
  * notifications and re-fetches what changed, for that long. Nothing touches the chain.
  */
-export async function syncPatientRecords(options: {
-  dir: string
-  as: string
-  followMs?: number
-  caFile?: string
-  onEvent?: (event: SyncEvent) => void
-  signal?: AbortSignal
-}): Promise<SyncReport> {
+export async function syncPatientRecords(
+  options: RecordsRequester & {followMs?: number; onEvent?: (event: SyncEvent) => void; signal?: AbortSignal},
+): Promise<SyncReport> {
   const paths = networkPaths(options.dir)
-  const key = await signingKey(options.dir, options.as)
-  const ca = await readCa(options.caFile)
+  const {key, ca} = await openRequester(options)
   const routes = await acceptedRelationships({dir: options.dir, account: options.as})
   const cache = await PatientCache.open(paths, options.as)
   const events: SyncEvent[] = []

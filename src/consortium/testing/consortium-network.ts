@@ -6,16 +6,23 @@ import {mkdtemp} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
-import {createWalletClient, getAddress, http, type Address, type Hex, type LocalAccount} from 'viem'
+import {getAddress, type Address, type Hex, type LocalAccount} from 'viem'
 import {privateKeyToAccount} from 'viem/accounts'
+import {expect} from 'vitest'
 
-import type {ContractArtifact} from '../../contracts/compile-contracts.js'
+import type {ContractArtifact, MedrecCompileResult} from '../../contracts/compile-contracts.js'
 import {deployMedrecContracts} from '../../contracts/deploy-contracts.js'
-import {registrarCall, send, type TestChain} from '../../contracts/testing/medrec-test-world.js'
+import {clientsFor, registrarCall, send, type TestChain} from '../../contracts/testing/medrec-test-world.js'
+import {useMedrecChain} from '../../contracts/testing/test-context.js'
+import type {ContainerEngine} from '../../docker/container-engine.js'
+import {DockerodeEngine} from '../../docker/dockerode-engine.js'
+import type {MedrecError} from '../../errors/medrec-error.js'
+import {refusal} from '../../errors/testing/refusal.js'
 import {initNetwork} from '../../network/init-network.js'
 import {deployerKeyName, ensureAccountKey} from '../../workspace/network-keys.js'
 import {networkPaths, unlockNodeKey} from '../../workspace/network-files.js'
 import {readNetworkState, writeNetworkState} from '../../workspace/network-state.js'
+import {addProvider, type AddProviderReturnType} from '../add-provider.js'
 import {establishConsortium} from '../deploy-consortium.js'
 import {providerIdentity} from '../provider-identity.js'
 
@@ -44,6 +51,21 @@ const funds = 10n ** 21n
  */
 export const consortiumTestChainId = 1_337_001
 
+/**
+ * One anvil (with consortiumTestChainId) and one compile for the calling test file, as useMedrecChain;
+ * `network()` sets up a fresh consortium network directory on that anvil for each test.
+ */
+export function useConsortiumChain(): {
+  network(options?: {sealers?: number}): Promise<ConsortiumNetwork>
+  compiled(): MedrecCompileResult
+} {
+  const ctx = useMedrecChain({chainId: consortiumTestChainId})
+  return {
+    network: (options) => consortiumNetwork(ctx.chain(), ctx.compiled().artifacts, options),
+    compiled: ctx.compiled,
+  }
+}
+
 /** Initialises a network directory on `chain` (an anvil) and deploys MedRec and its Consortium there. */
 export async function consortiumNetwork(
   chain: TestChain,
@@ -66,17 +88,15 @@ export async function consortiumNetwork(
     await chain.testClient.setBalance({address, value: funds})
   }
 
-  const deployer = await account(deployerKeyName)
-  const walletClient = createWalletClient({account: deployer, chain: chain.chain, transport: http()})
-  const {addresses} = await deployMedrecContracts({walletClient, publicClient: chain.publicClient, artifacts})
+  const deployer = clientsFor(chain, await account(deployerKeyName))
+  const {addresses} = await deployMedrecContracts({...deployer, artifacts})
   const sealers = init.sealers.map((s) => ({
     name: s.name,
     address: getAddress(s.address),
     id: providerIdentity(s.name),
   }))
   const {consortium} = await establishConsortium({
-    walletClient,
-    publicClient: chain.publicClient,
+    ...deployer,
     registrar: addresses.Registrar,
     artifact: artifacts.Consortium!,
     founders: sealers.map((s) => ({id: s.id, account: s.address})),
@@ -115,4 +135,30 @@ export async function enrolPatient(
   await send(net.chain, provider, net.registrar, offer)
   const confirm = registrarCall('confirmRegistration', [providerIdentity(providerKey), enrolmentRef])
   await send(net.chain, patient, net.registrar, confirm)
+}
+
+/** The engine for provider services acting on providers without a node: those never reach Docker. */
+export const nodelessEngine: ContainerEngine = new DockerodeEngine()
+
+/**
+ * Adds `name`, a provider without a node, with the votes of `voteAs` (default: every sealer).
+ * Fewer than a majority leave the admission awaiting votes.
+ */
+export function addNodelessProvider(
+  net: ConsortiumNetwork,
+  name: string,
+  voteAs?: string[],
+): Promise<AddProviderReturnType> {
+  return addProvider({dir: net.dir, engine: nodelessEngine, name, sealer: false, voteAs, lightKdf: true})
+}
+
+/** The MedrecError `action` refuses with, having sent nothing (the chain's head did not move). */
+export async function refusalSendingNothing(
+  net: ConsortiumNetwork,
+  action: () => Promise<unknown>,
+): Promise<MedrecError> {
+  const head = await net.head()
+  const error = await refusal(action())
+  expect(await net.head()).toBe(head)
+  return error
 }

@@ -9,6 +9,7 @@ import {
   createWalletClient,
   decodeErrorResult,
   encodeFunctionData,
+  getContract,
   http,
   type Abi,
   type Address,
@@ -59,6 +60,25 @@ export function connectTestChain(rpcUrl: string, chainId: number) {
   }
 }
 
+/** A wallet client acting as `account` on the test chain, beside its public client (as deploy services take them). */
+export function clientsFor(chain: TestChain, account: LocalAccount) {
+  const transport = http(chain.chain.rpcUrls.default.http[0])
+  return {
+    walletClient: createWalletClient({account, chain: chain.chain, transport, pollingInterval: 50}),
+    publicClient: chain.publicClient,
+  }
+}
+
+/** Typed reads of a MedRec contract at `address` (viem getContract): `registrarRead(chain, a).participant([id])`. */
+export const registrarRead = (chain: TestChain, address: Address) =>
+  getContract({address, abi: registrarAbi, client: chain.publicClient}).read
+export const relationshipRead = (chain: TestChain, address: Address) =>
+  getContract({address, abi: relationshipAbi, client: chain.publicClient}).read
+export const summaryRead = (chain: TestChain, address: Address) =>
+  getContract({address, abi: summaryAbi, client: chain.publicClient}).read
+export const consortiumRead = (chain: TestChain, address: Address) =>
+  getContract({address, abi: consortiumAbi, client: chain.publicClient}).read
+
 /** A revert decoded to its custom error. */
 export class ContractRevert extends Error {
   // Plain fields, not parameter properties: Node's type stripping (bench) cannot erase those.
@@ -90,6 +110,11 @@ export function privateKeyOf(account: LocalAccount): Hex {
 /** A random opaque identity, standing in for deriveIdentity's keyed hash. */
 export function randomIdentity(): Hex {
   return `0x${randomBytes(32).toString('hex')}`
+}
+
+/** The address of a fresh random key that is thrown away: an account nobody registered or funded. */
+export function randomAddress(): Address {
+  return privateKeyToAccount(generatePrivateKey()).address
 }
 
 /** Sends `data` to `to` from `from` and returns the receipt; a revert throws ContractRevert. */
@@ -161,6 +186,8 @@ export type MedrecWorld = {
   relationshipImplementation: Address
   summaryImplementation: Address
   governance: LocalAccount
+  /** Typed reads of the Registrar. */
+  registrarRead: ReturnType<typeof registrarRead>
   /** Certified provider. */
   provider: Member
   /** A second certified provider. */
@@ -191,12 +218,7 @@ export async function deployMedrecWorld(
   artifacts: Record<string, ContractArtifact>,
 ): Promise<MedrecWorld> {
   const governance = await newAccount(chain)
-  const walletClient = createWalletClient({
-    account: governance,
-    chain: chain.chain,
-    transport: http(chain.chain.rpcUrls.default.http[0]),
-  })
-  const {addresses} = await deployMedrecContracts({walletClient, publicClient: chain.publicClient, artifacts})
+  const {addresses} = await deployMedrecContracts({...clientsFor(chain, governance), artifacts})
   const registrar = addresses.Registrar
   const registrarSend = async <F extends RegistrarWrite>(
     from: LocalAccount,
@@ -239,6 +261,7 @@ export async function deployMedrecWorld(
     relationshipImplementation: addresses.Relationship,
     summaryImplementation: addresses.Summary,
     governance,
+    registrarRead: registrarRead(chain, registrar),
     provider,
     otherProvider,
     uncertifiedProvider,
@@ -251,15 +274,44 @@ export async function deployMedrecWorld(
   }
 }
 
-/** The patient's EIP-712 consent to be enrolled at its provider, at its own address. */
+/** A role in a MedrecWorld, as tests name who they refuse. */
+export type WorldRole =
+  | 'governance'
+  | 'patient'
+  | 'other patient'
+  | 'certified provider'
+  | 'other provider'
+  | 'uncertified provider'
+  | 'lab steward'
+  | 'viewer'
+  | 'random address'
+
+/** The account of every role in `w`, except the roles in `but`. */
+export function everyRoleBut(w: MedrecWorld, ...but: WorldRole[]): [WorldRole, LocalAccount][] {
+  const roles: [WorldRole, LocalAccount][] = [
+    ['governance', w.governance],
+    ['patient', w.patient.account],
+    ['other patient', w.otherPatient.account],
+    ['certified provider', w.provider.account],
+    ['other provider', w.otherProvider.account],
+    ['uncertified provider', w.uncertifiedProvider.account],
+    ['lab steward', w.lab.account],
+    ['viewer', w.viewer],
+    ['random address', w.stranger],
+  ]
+  return roles.filter(([role]) => !but.includes(role))
+}
+
+/** The patient's EIP-712 consent to be enrolled at its provider, at its own address (signed by `signer`, if given). */
 export async function signRegistration(
   chain: TestChain,
   registrar: Address,
   patient: Patient,
   nonce: bigint,
   deadline: bigint,
+  signer: LocalAccount = patient.account,
 ): Promise<Hex> {
-  return patient.account.signTypedData({
+  return signer.signTypedData({
     domain: medrecConsentDomain(chain.chain.id, registrar),
     types: medrecConsentTypes,
     primaryType: 'PatientRegistration',
@@ -288,7 +340,7 @@ export async function signAcceptance(
   })
 }
 
-/** The new key's EIP-712 completion of a pending recovery of patient `id` to itself. */
+/** The new key's EIP-712 completion of a pending recovery of patient `id` to itself (signed by `signer`, if given). */
 export async function signRecovery(
   chain: TestChain,
   registrar: Address,
@@ -296,8 +348,9 @@ export async function signRecovery(
   id: Hex,
   nonce: bigint,
   deadline: bigint,
+  signer: LocalAccount = newKey,
 ): Promise<Hex> {
-  return newKey.signTypedData({
+  return signer.signTypedData({
     domain: medrecConsentDomain(chain.chain.id, registrar),
     types: medrecConsentTypes,
     primaryType: 'PatientRecovery',
@@ -313,12 +366,7 @@ export async function proposeRelationship(
   endpoint = 'https://gatekeeper.example/fhir',
 ): Promise<Address> {
   await world.registrarSend(steward.account, 'propose', [patient.id, endpoint, randomIdentity(), randomIdentity()])
-  return world.chain.publicClient.readContract({
-    address: world.registrar,
-    abi: registrarAbi,
-    functionName: 'relationshipOf',
-    args: [patient.id, steward.id],
-  })
+  return world.registrarRead.relationshipOf([patient.id, steward.id])
 }
 
 /** A relationship between world.patient and world.provider that the patient accepted. */
