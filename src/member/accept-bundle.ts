@@ -3,11 +3,11 @@ import type {Address, Hex} from 'viem'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
 import {findIdentityKey, writeIdentityKey} from '../workspace/identity-key.js'
+import {writeFileAtomically} from '../workspace/network-files.js'
 import {checkBundleExporter, checkBundleSuccession, type BundleSuccession} from './bundle-succession.js'
 import {bundleContentHash, renderBundle, type ConsortiumBundle} from './consortium-bundle.js'
 import {decryptIdentityKey} from './identity-key-secret.js'
 import {readStoredBundle, unlockMemberKey, type LoadedMember} from './load-member.js'
-import {writeFileAtomically} from './member-files.js'
 import {writeMemberState} from './member-state.js'
 
 export type AcceptBundleResult = {

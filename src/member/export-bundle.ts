@@ -2,10 +2,11 @@ import type {Address} from 'viem'
 
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
+import {writeFileAtomically} from '../workspace/network-files.js'
 import {acceptBundle} from './accept-bundle.js'
 import {renderBundle, signBundle, verifyBundle} from './consortium-bundle.js'
 import {loadMember, readStoredBundle, unlockMemberKey} from './load-member.js'
-import {assertWritableFile, writeFileAtomically} from './member-files.js'
+import {assertWritableFile} from './member-files.js'
 import {prepareBundleExport, type BundleChange} from './update-bundle.js'
 
 export type ExportBundleOptions = {

@@ -1,9 +1,9 @@
 import type {Hex} from 'viem'
 
 import {canonicalJson} from '../encoding/canonical-json.js'
-import {pathExists, readKeyFile} from '../workspace/network-files.js'
+import {pathExists, readKeyFile, writeFileAtomically} from '../workspace/network-files.js'
 import {loadMember, unlockMemberKey, type LoadedMember} from './load-member.js'
-import {assertWritableFile, writeFileAtomically} from './member-files.js'
+import {assertWritableFile} from './member-files.js'
 import {buildNodeCard, readNodeCardFile, renderNodeCard, type NodeCard} from './node-card.js'
 
 /** True when a card says what this workspace is now: its name, keys and advertised address. */

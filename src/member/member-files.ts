@@ -1,6 +1,5 @@
-import {randomUUID} from 'node:crypto'
 import {constants} from 'node:fs'
-import {access, rename, stat, writeFile} from 'node:fs/promises'
+import {access, stat} from 'node:fs/promises'
 import {dirname, join} from 'node:path'
 
 import {memberConfigFileName, memberConfigSchemaFileName} from '../config/member-config.js'
@@ -28,13 +27,6 @@ export function memberPaths(dir: string) {
 }
 
 export type MemberPaths = ReturnType<typeof memberPaths>
-
-/** Writes a file whole or not at all (write beside it, then rename), so a crash never leaves half a file. */
-export async function writeFileAtomically(path: string, text: string, mode = 0o644): Promise<void> {
-  const temporary = `${path}.${process.pid}.${randomUUID().slice(0, 8)}.tmp`
-  await writeFile(temporary, text, {mode})
-  await rename(temporary, path)
-}
 
 /** Refuses an output path that cannot be written (no such folder, a directory in the way), before any work. */
 export async function assertWritableFile(path: string): Promise<void> {

@@ -1,12 +1,9 @@
 import {randomUUID} from 'node:crypto'
-import {readFile} from 'node:fs/promises'
 
 import {z} from 'zod'
 
-import {errorCodes} from '../errors/error-codes.js'
-import {MedrecError} from '../errors/medrec-error.js'
-import {ensureStateDir} from '../workspace/network-files.js'
-import {writeFileAtomically, type MemberPaths} from './member-files.js'
+import {readStateFile, writeStateFile} from '../workspace/state-file.js'
+import type {MemberPaths} from './member-files.js'
 
 // Loose: fields that other parts of the tool add (the node's runtime) survive a rewrite by this version.
 const memberStateSchema = z.looseObject({
@@ -36,38 +33,10 @@ export function newMemberState(): MemberState {
 
 /** Reads .medrec/member-state.json; undefined when there is none yet. */
 export async function readMemberState(paths: MemberPaths): Promise<MemberState | undefined> {
-  let text: string
-  try {
-    text = await readFile(paths.memberStateFile, 'utf8')
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-    throw error
-  }
-  let json: unknown
-  try {
-    json = JSON.parse(text)
-  } catch (error) {
-    throw new MedrecError(errorCodes.STATE_INVALID, `${paths.memberStateFile} is not JSON.`, {
-      hint: 'The tool writes this file atomically, so it was edited or damaged; restore it from backup.',
-      cause: error,
-    })
-  }
-  const parsed = memberStateSchema.safeParse(json)
-  if (!parsed.success) {
-    throw new MedrecError(
-      errorCodes.STATE_INVALID,
-      `${paths.memberStateFile} is not a state file this version understands.`,
-      {
-        details: parsed.error.issues.map((i) => `${i.path.join('.') || '(top level)'}: ${i.message}`),
-        hint: 'Restore it from backup.',
-      },
-    )
-  }
-  return parsed.data
+  return readStateFile(paths.memberStateFile, memberStateSchema)
 }
 
 /** Writes member-state.json atomically, private to the user. */
 export async function writeMemberState(paths: MemberPaths, state: MemberState): Promise<void> {
-  await ensureStateDir(paths)
-  await writeFileAtomically(paths.memberStateFile, `${JSON.stringify(state, null, 2)}\n`, 0o600)
+  await writeStateFile(paths, paths.memberStateFile, state)
 }

@@ -1,4 +1,5 @@
-import {access, mkdir, readFile, writeFile} from 'node:fs/promises'
+import {randomUUID} from 'node:crypto'
+import {access, mkdir, readFile, rename, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import type {Address} from 'viem'
@@ -62,6 +63,13 @@ export async function writeNewPrivateFile(path: string, content: string): Promis
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false
     throw error
   }
+}
+
+/** Writes a file whole or not at all (write beside it, then rename), so a crash never leaves half a file. */
+export async function writeFileAtomically(path: string, text: string, mode = 0o644): Promise<void> {
+  const temporary = `${path}.${process.pid}.${randomUUID().slice(0, 8)}.tmp`
+  await writeFile(temporary, text, {mode})
+  await rename(temporary, path)
 }
 
 /** Reads one of a node's key files, naming the node when it is missing. */

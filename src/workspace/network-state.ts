@@ -1,11 +1,9 @@
 import {randomUUID} from 'node:crypto'
-import {readFile, rename, writeFile} from 'node:fs/promises'
 
 import {z} from 'zod'
 
-import {errorCodes} from '../errors/error-codes.js'
-import {MedrecError} from '../errors/medrec-error.js'
-import {ensureStateDir, type NetworkPaths} from './network-files.js'
+import type {NetworkPaths} from './network-files.js'
+import {readStateFile, writeStateFile} from './state-file.js'
 
 const networkStateSchema = z.object({
   version: z.literal(1),
@@ -51,40 +49,10 @@ export function newNetworkState(): NetworkState {
 
 /** Reads .medrec/state.json; undefined when the directory was never initialised. */
 export async function readNetworkState(paths: NetworkPaths): Promise<NetworkState | undefined> {
-  let text: string
-  try {
-    text = await readFile(paths.stateFile, 'utf8')
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-    throw error
-  }
-  let json: unknown
-  try {
-    json = JSON.parse(text)
-  } catch (error) {
-    throw new MedrecError(errorCodes.STATE_INVALID, `${paths.stateFile} is not JSON.`, {
-      hint: 'The tool writes this file atomically, so it was edited or damaged; restore it from backup.',
-      cause: error,
-    })
-  }
-  const parsed = networkStateSchema.safeParse(json)
-  if (!parsed.success) {
-    throw new MedrecError(
-      errorCodes.STATE_INVALID,
-      `${paths.stateFile} is not a state file this version understands.`,
-      {
-        details: parsed.error.issues.map((i) => `${i.path.join('.') || '(top level)'}: ${i.message}`),
-        hint: 'Restore it from backup.',
-      },
-    )
-  }
-  return parsed.data
+  return readStateFile(paths.stateFile, networkStateSchema)
 }
 
 /** Writes state.json atomically (write, then rename), so a crash never leaves half a file. */
 export async function writeNetworkState(paths: NetworkPaths, state: NetworkState): Promise<void> {
-  await ensureStateDir(paths)
-  const temporary = `${paths.stateFile}.${process.pid}.tmp`
-  await writeFile(temporary, `${JSON.stringify(state, null, 2)}\n`, {mode: 0o600})
-  await rename(temporary, paths.stateFile)
+  await writeStateFile(paths, paths.stateFile, state)
 }
