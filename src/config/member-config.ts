@@ -4,7 +4,7 @@ import {z} from 'zod'
 
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
-import {ipv4Pattern, nodeNamePattern, portSchema, reservedNodeNames} from './network-config.js'
+import {nodeNamePattern, portSchema, reservedNodeNames, rpcHostSchema, rpcPortSchema} from './network-config.js'
 
 export const memberConfigFileName = 'medrec-member.yaml'
 export const memberConfigSchemaFileName = 'medrec-member.schema.json'
@@ -47,12 +47,8 @@ export const memberConfigSchema = z.strictObject({
   rpc: z
     .strictObject({
       enabled: z.boolean().default(true).describe('Run a keyless JSON-RPC node beside the sealer.'),
-      host: z
-        .string()
-        .regex(ipv4Pattern, 'must be an IPv4 address such as 127.0.0.1')
-        .default('127.0.0.1')
-        .describe("Host address the keyless RPC node's JSON-RPC port is published on."),
-      port: portSchema.default(8545).describe("Host port of the keyless RPC node's JSON-RPC."),
+      host: rpcHostSchema,
+      port: rpcPortSchema,
     })
     .prefault({})
     .describe("This member's own keyless RPC node."),

@@ -29,6 +29,14 @@ const addressSchema = z
   .describe("The sealer's Clique signer address (its keystore account).")
 export const portSchema = z.number().int().min(1).max(65_535)
 export const ipv4Pattern = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/
+/** Host address the keyless RPC node's JSON-RPC port is published on: loopback unless chosen otherwise. */
+export const rpcHostSchema = z
+  .string()
+  .regex(ipv4Pattern, 'must be an IPv4 address such as 127.0.0.1')
+  .default('127.0.0.1')
+  .describe("Host address the keyless RPC node's JSON-RPC port is published on.")
+/** Host port of the keyless RPC node's JSON-RPC. */
+export const rpcPortSchema = portSchema.default(8545).describe("Host port of the keyless RPC node's JSON-RPC.")
 const subnetPattern = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){2}\.0\/24$/
 
 export const sealerConfigSchema = z.strictObject({
@@ -103,12 +111,8 @@ export const networkConfigSchema = z
       .default(pinnedGethImage)
       .describe(`Geth image. Only geth 1.13.x seals Clique; the default is ${pinnedGethImage}.`),
     rpc: z.strictObject({
-      host: z
-        .string()
-        .regex(ipv4Pattern, 'must be an IPv4 address such as 127.0.0.1')
-        .default('127.0.0.1')
-        .describe("Host address the keyless RPC node's JSON-RPC port is published on."),
-      port: portSchema.default(8545).describe("Host port of the keyless RPC node's JSON-RPC."),
+      host: rpcHostSchema,
+      port: rpcPortSchema,
       vhosts: z
         .array(
           z
