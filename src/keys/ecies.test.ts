@@ -2,33 +2,17 @@ import {randomBytes} from 'node:crypto'
 
 import {decrypt, PrivateKey} from 'eciesjs'
 import {bytesToHex, type Hex} from 'viem'
-import {generatePrivateKey, privateKeyToAccount} from 'viem/accounts'
 import {describe, expect, it} from 'vitest'
 
 import {errorCodes} from '../errors/error-codes.js'
-import {MedrecError} from '../errors/medrec-error.js'
+import {thrownRefusal} from '../errors/testing/refusal.js'
 import {decryptWithPrivateKey, encryptedPayloadOverhead, encryptForPublicKey} from './ecies.js'
-
-function keyPair(): {privateKey: Hex; publicKey: Hex} {
-  const privateKey = generatePrivateKey()
-  return {privateKey, publicKey: privateKeyToAccount(privateKey).publicKey}
-}
-
-function expectMedrecError(run: () => unknown, message: RegExp): void {
-  let thrown: unknown
-  try {
-    run()
-  } catch (error) {
-    thrown = error
-  }
-  expect(thrown).toBeInstanceOf(MedrecError)
-  expect(thrown).toMatchObject({code: errorCodes.INVALID_ARGUMENT, message: expect.stringMatching(message)})
-}
+import {expectInvalidArgument, randomKeyPair} from './testing/ecies-fixtures.js'
 
 describe('encryptForPublicKey / decryptWithPrivateKey', () => {
   it('round-trips records to the key of an Ethereum account', () => {
     // Given a requester account and a FHIR bundle
-    const {privateKey, publicKey} = keyPair()
+    const {privateKey, publicKey} = randomKeyPair()
     const records = new TextEncoder().encode(
       JSON.stringify([{resourceType: 'Observation', id: 'bp-1', valueQuantity: {value: 120}}]),
     )
@@ -40,14 +24,14 @@ describe('encryptForPublicKey / decryptWithPrivateKey', () => {
   })
 
   it('round-trips an empty and a 1 MiB plaintext', () => {
-    const {privateKey, publicKey} = keyPair()
+    const {privateKey, publicKey} = randomKeyPair()
     for (const plaintext of [new Uint8Array(), new Uint8Array(randomBytes(1024 * 1024))]) {
       expect(decryptWithPrivateKey(privateKey, encryptForPublicKey(publicKey, plaintext))).toEqual(plaintext)
     }
   })
 
   it('uses a fresh ephemeral key each time, so equal plaintexts give unrelated payloads', () => {
-    const {publicKey} = keyPair()
+    const {publicKey} = randomKeyPair()
     const plaintext = new TextEncoder().encode('same')
     const first = encryptForPublicKey(publicKey, plaintext)
     const second = encryptForPublicKey(publicKey, plaintext)
@@ -65,11 +49,11 @@ describe('encryptForPublicKey / decryptWithPrivateKey', () => {
 
   it('refuses to decrypt with another key, with a MedrecError rather than a crypto error', () => {
     // Given a payload for Alice
-    const alice = keyPair()
-    const mallory = keyPair()
+    const alice = randomKeyPair()
+    const mallory = randomKeyPair()
     const ciphertext = encryptForPublicKey(alice.publicKey, new TextEncoder().encode('diagnosis'))
     // When Mallory tries her key, Then she gets a clear refusal
-    expectMedrecError(
+    expectInvalidArgument(
       () => decryptWithPrivateKey(mallory.privateKey, ciphertext),
       /encrypted to another key, or altered/,
     )
@@ -82,35 +66,33 @@ describe('encryptForPublicKey / decryptWithPrivateKey', () => {
     ['the ephemeral key', () => 10],
   ])('refuses a payload with one bit of %s flipped', (_, position) => {
     // Given a valid payload with one bit changed
-    const {privateKey, publicKey} = keyPair()
+    const {privateKey, publicKey} = randomKeyPair()
     const ciphertext = encryptForPublicKey(publicKey, new TextEncoder().encode('blood type: O negative'))
     const index = position(ciphertext.length)
     ciphertext[index] = (ciphertext[index] ?? 0) ^ 0x01
     // Then decryption refuses it
-    expectMedrecError(() => decryptWithPrivateKey(privateKey, ciphertext), /cannot be decrypted|not a point/)
+    expectInvalidArgument(() => decryptWithPrivateKey(privateKey, ciphertext), /cannot be decrypted|not a point/)
   })
 
   it('refuses a truncated payload, saying it is too short', () => {
-    const {privateKey, publicKey} = keyPair()
+    const {privateKey, publicKey} = randomKeyPair()
     const ciphertext = encryptForPublicKey(publicKey, new Uint8Array([1, 2, 3]))
-    expectMedrecError(
+    expectInvalidArgument(
       () => decryptWithPrivateKey(privateKey, ciphertext.subarray(0, 96)),
       /shorter than any ECIES payload/,
     )
   })
 
   it('refuses malformed keys without echoing them', () => {
-    const {publicKey} = keyPair()
-    expectMedrecError(() => encryptForPublicKey(publicKey.slice(0, -2) as Hex, new Uint8Array()), /65 bytes/)
+    const {publicKey} = randomKeyPair()
+    expectInvalidArgument(() => encryptForPublicKey(publicKey.slice(0, -2) as Hex, new Uint8Array()), /65 bytes/)
     // A 65-byte string whose x, y are not on the curve
-    expectMedrecError(() => encryptForPublicKey(`0x04${'11'.repeat(64)}`, new Uint8Array()), /not a point on secp256k1/)
+    expectInvalidArgument(
+      () => encryptForPublicKey(`0x04${'11'.repeat(64)}`, new Uint8Array()),
+      /not a point on secp256k1/,
+    )
     const secret = `0x${'ab'.repeat(31)}`
-    let thrown: unknown
-    try {
-      decryptWithPrivateKey(secret as Hex, new Uint8Array(200))
-    } catch (error) {
-      thrown = error
-    }
+    const thrown = thrownRefusal(() => decryptWithPrivateKey(secret as Hex, new Uint8Array(200)))
     expect(thrown).toMatchObject({code: errorCodes.INVALID_ARGUMENT})
     expect(JSON.stringify(thrown)).not.toContain('abab')
   })

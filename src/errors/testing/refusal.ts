@@ -12,3 +12,14 @@ export async function refusal(action: Promise<unknown>): Promise<MedrecError> {
   if (!(error instanceof MedrecError)) throw error
   return error
 }
+
+/** The MedrecError `run` throws; the test fails if it returns, and any other error is rethrown. */
+export function thrownRefusal(run: () => unknown): MedrecError {
+  try {
+    run()
+  } catch (error) {
+    if (error instanceof MedrecError) return error
+    throw error
+  }
+  return expect.fail('expected a refusal')
+}
