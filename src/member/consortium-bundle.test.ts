@@ -1,3 +1,7 @@
+import {mkdtemp, writeFile} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+
 import {keccak256, stringToBytes} from 'viem'
 import {generatePrivateKey, privateKeyToAccount} from 'viem/accounts'
 import {describe, expect, it} from 'vitest'
@@ -10,6 +14,7 @@ import {
   bundleTypedData,
   genesisDigest,
   parseBundle,
+  readBundleFile,
   renderBundle,
   verifyBundle,
   type UnsignedBundle,
@@ -179,6 +184,24 @@ recovered ${stranger.address}.`,
       ]),
     )
     await expect(parseBundle('not json', 'b.json')).rejects.toMatchObject({code: errorCodes.BUNDLE_INVALID})
+  })
+
+  it('reads a bundle file as exported, and refuses a file that is not there or not JSON', async () => {
+    // Given a bundle written to a file, a half-written one, and a path with no file
+    const {bundle} = await foundTestConsortium()
+    const dir = await mkdtemp(join(tmpdir(), 'medrec-bundle-'))
+    await writeFile(join(dir, 'carenet.bundle.json'), renderBundle(bundle))
+    await writeFile(join(dir, 'half.bundle.json'), renderBundle(bundle).slice(0, 100))
+    // Then the file reads back as the bundle, and the others are refused, each with its own code
+    expect(await readBundleFile(join(dir, 'carenet.bundle.json'))).toEqual(bundle)
+    await expect(readBundleFile(join(dir, 'half.bundle.json'))).rejects.toMatchObject({
+      code: errorCodes.BUNDLE_INVALID,
+      message: `${join(dir, 'half.bundle.json')} is not JSON, so not a consortium bundle.`,
+    })
+    await expect(readBundleFile(join(dir, 'none.bundle.json'))).rejects.toMatchObject({
+      code: errorCodes.BUNDLE_MISSING,
+      message: `There is no bundle at ${join(dir, 'none.bundle.json')}.`,
+    })
   })
 
   it('covers every field but the signature with its signature, through the canonical content hash', async () => {

@@ -1,5 +1,3 @@
-import {readFile} from 'node:fs/promises'
-
 import {getAddress, keccak256, recoverTypedDataAddress, stringToBytes, toHex, type Address, type Hex} from 'viem'
 import {privateKeyToAccount} from 'viem/accounts'
 import {z} from 'zod'
@@ -13,6 +11,7 @@ import {parseCliqueExtraData} from '../genesis/clique-extra-data.js'
 import {findGenesisProblems, type CliqueGenesis} from '../genesis/clique-genesis.js'
 import {explainUnsupportedImageTag} from '../geth/geth-version.js'
 import {verifyNodeCard, type NodeCard} from './node-card.js'
+import {parseReceivedDocument, readReceivedDocument, type ReceivedDocument} from './received-document.js'
 
 /**
  * A consortium bundle: everything a member needs to run its part of the consortium and to
@@ -305,33 +304,28 @@ export function* findDuplicateCards(cards: readonly {card: NodeCard; where: stri
   }
 }
 
+const receivedBundle: ReceivedDocument<ConsortiumBundle> = {
+  verify: verifyBundle,
+  notJson: (source) => ({
+    code: errorCodes.BUNDLE_INVALID,
+    message: `${source} is not JSON, so not a consortium bundle.`,
+    hint: 'Pass the bundle file a member exported, unchanged.',
+  }),
+  missing: (path) => ({
+    code: errorCodes.BUNDLE_MISSING,
+    message: `There is no bundle at ${path}.`,
+    hint: 'Check the path of the bundle file a member sent you.',
+  }),
+}
+
 /** Parses a bundle's JSON text and verifies it; `source` names it in messages. */
-export async function parseBundle(text: string, source: string): Promise<ConsortiumBundle> {
-  let json: unknown
-  try {
-    json = JSON.parse(text)
-  } catch (error) {
-    throw new MedrecError(errorCodes.BUNDLE_INVALID, `${source} is not JSON, so not a consortium bundle.`, {
-      hint: 'Pass the bundle file a member exported, unchanged.',
-      cause: error,
-    })
-  }
-  return verifyBundle(json, source)
+export function parseBundle(text: string, source: string): Promise<ConsortiumBundle> {
+  return parseReceivedDocument(receivedBundle, text, source)
 }
 
 /** Reads and verifies a bundle file. */
-export async function readBundleFile(path: string): Promise<ConsortiumBundle> {
-  let text: string
-  try {
-    text = await readFile(path, 'utf8')
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
-    throw new MedrecError(errorCodes.BUNDLE_MISSING, `There is no bundle at ${path}.`, {
-      hint: 'Check the path of the bundle file a member sent you.',
-      cause: error,
-    })
-  }
-  return parseBundle(text, path)
+export function readBundleFile(path: string): Promise<ConsortiumBundle> {
+  return readReceivedDocument(receivedBundle, path)
 }
 
 /** The bundle as a file's text: indented JSON (the signature covers its canonical form, not the layout). */

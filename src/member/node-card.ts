@@ -1,5 +1,3 @@
-import {readFile} from 'node:fs/promises'
-
 import secp256k1 from 'secp256k1'
 import {getAddress, hexToBytes, recoverTypedDataAddress, type Address, type Hex} from 'viem'
 import {privateKeyToAccount, publicKeyToAddress} from 'viem/accounts'
@@ -11,6 +9,7 @@ import {formatIssuePath} from '../config/parse-yaml-config.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
 import {nodeIdFromNodeKey} from '../keys/node-key.js'
+import {parseReceivedDocument, readReceivedDocument, type ReceivedDocument} from './received-document.js'
 
 /**
  * A node card: the public, signed description of one provider's node that it sends to the
@@ -172,33 +171,28 @@ function describeCardIssue(issue: {code: string; message: string; keys?: string[
   return issue.message
 }
 
+const receivedNodeCard: ReceivedDocument<NodeCard> = {
+  verify: verifyNodeCard,
+  notJson: (source) => ({
+    code: errorCodes.CARD_INVALID,
+    message: `${source} is not JSON, so not a node card.`,
+    hint: 'Pass the NAME.card.json file its provider sent, unchanged.',
+  }),
+  missing: (path) => ({
+    code: errorCodes.CARD_INVALID,
+    message: `There is no card at ${path}.`,
+    hint: "Check the path; a card is the NAME.card.json file `medrec member init` wrote in its provider's workspace.",
+  }),
+}
+
 /** Parses a card's JSON text and verifies it; `source` names it in messages. */
-export async function parseNodeCard(text: string, source: string): Promise<NodeCard> {
-  let json: unknown
-  try {
-    json = JSON.parse(text)
-  } catch (error) {
-    throw new MedrecError(errorCodes.CARD_INVALID, `${source} is not JSON, so not a node card.`, {
-      hint: 'Pass the NAME.card.json file its provider sent, unchanged.',
-      cause: error,
-    })
-  }
-  return verifyNodeCard(json, source)
+export function parseNodeCard(text: string, source: string): Promise<NodeCard> {
+  return parseReceivedDocument(receivedNodeCard, text, source)
 }
 
 /** Reads and verifies a card file. */
-export async function readNodeCardFile(path: string): Promise<NodeCard> {
-  let text: string
-  try {
-    text = await readFile(path, 'utf8')
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
-    throw new MedrecError(errorCodes.CARD_INVALID, `There is no card at ${path}.`, {
-      hint: "Check the path; a card is the NAME.card.json file `medrec member init` wrote in its provider's workspace.",
-      cause: error,
-    })
-  }
-  return parseNodeCard(text, path)
+export function readNodeCardFile(path: string): Promise<NodeCard> {
+  return readReceivedDocument(receivedNodeCard, path)
 }
 
 /** The card as a file's text: indented JSON (the signature covers the fields, not their layout). */
