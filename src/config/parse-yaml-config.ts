@@ -38,8 +38,9 @@ export function parseYamlConfig<S extends z.ZodType>(
   return result.data
 }
 
-function describeIssue(issue: {code: string; message: string; keys?: string[]}): string {
+/** A zod issue as users read it: unknown keys are named (`keyWord` is what the document calls its keys). */
+export function describeIssue(issue: {code: string; message: string; keys?: string[]}, keyWord = 'key'): string {
   if (issue.code === 'unrecognized_keys' && issue.keys)
-    return `unknown key${issue.keys.length === 1 ? '' : 's'} ${issue.keys.map((k) => `"${k}"`).join(', ')}`
+    return `unknown ${keyWord}${issue.keys.length === 1 ? '' : 's'} ${issue.keys.map((k) => `"${k}"`).join(', ')}`
   return issue.message
 }

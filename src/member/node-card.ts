@@ -5,7 +5,7 @@ import {z} from 'zod'
 
 import {hostSchema, memberNameSchema} from '../config/member-config.js'
 import {portSchema} from '../config/network-config.js'
-import {formatIssuePath} from '../config/parse-yaml-config.js'
+import {describeIssue, formatIssuePath} from '../config/parse-yaml-config.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
 import {nodeIdFromNodeKey} from '../keys/node-key.js'
@@ -129,7 +129,9 @@ export async function buildNodeCard(parameters: BuildNodeCardParameters): Promis
 export async function verifyNodeCard(value: unknown, source: string): Promise<NodeCard> {
   const parsed = nodeCardSchema.safeParse(value)
   if (!parsed.success) {
-    const details = parsed.error.issues.map((issue) => `${formatIssuePath(issue.path)}: ${describeCardIssue(issue)}`)
+    const details = parsed.error.issues.map(
+      (issue) => `${formatIssuePath(issue.path)}: ${describeIssue(issue, 'field')}`,
+    )
     throw new MedrecError(errorCodes.CARD_INVALID, `${source} is not a valid node card.`, {
       details,
       hint: 'Ask its provider for a fresh card (`medrec member card` writes one); a card is never edited by hand.',
@@ -163,12 +165,6 @@ export async function verifyNodeCard(value: unknown, source: string): Promise<No
     )
   }
   return card
-}
-
-function describeCardIssue(issue: {code: string; message: string; keys?: string[]}): string {
-  if (issue.code === 'unrecognized_keys' && issue.keys)
-    return `unknown field${issue.keys.length === 1 ? '' : 's'} ${issue.keys.map((k) => `"${k}"`).join(', ')}`
-  return issue.message
 }
 
 const receivedNodeCard: ReceivedDocument<NodeCard> = {
