@@ -1,3 +1,5 @@
+import {resolve} from 'node:path'
+
 import {parseResourceScope} from '../gatekeeper/resource-scope.js'
 import {Args, Flags} from '@oclif/core'
 
@@ -81,6 +83,40 @@ export const lightKdfFlag = Flags.boolean({summary: 'Weak, fast key encryption (
 /** The warning of a command given {@link lightKdfFlag}. */
 export const lightKdfWarning =
   '--light-kdf: this key is encrypted with weak scrypt settings; use it only on throwaway chains.'
+
+/** --light-kdf for a command that creates a workspace's keys (network init, member init). */
+export const workspaceLightKdfFlag = Flags.boolean({
+  summary: 'Weak, fast key encryption for throwaway chains (tests, CI).',
+})
+
+/** The warning of a command that creates several keys with --light-kdf. */
+export const keysLightKdfWarning =
+  '--light-kdf: keys are encrypted with weak scrypt settings; use this only for throwaway chains.'
+
+/** --chain-id of a command that makes a new chain's genesis. */
+export const chainIdFlag = Flags.integer({summary: 'Chain id (random unused one by default).', min: 1})
+
+/** --period, --epoch and --gas-limit of a command that makes a new chain's genesis. */
+export const cliqueGenesisFlags = {
+  period: Flags.integer({summary: 'Clique block period in seconds.', default: 5, min: 1}),
+  epoch: Flags.integer({summary: 'Blocks between Clique checkpoints.', default: 30_000, min: 1}),
+  'gas-limit': Flags.integer({summary: 'Block gas limit.', default: 30_000_000}),
+}
+
+/** The options a service takes for a new chain named by {@link chainIdFlag} and {@link cliqueGenesisFlags}. */
+export function chainSettings(flags: {'chain-id'?: number; period: number; epoch: number; 'gas-limit': number}): {
+  chainId: number | undefined
+  period: number
+  epoch: number
+  gasLimit: number
+} {
+  return {chainId: flags['chain-id'], period: flags.period, epoch: flags.epoch, gasLimit: flags['gas-limit']}
+}
+
+/** The option of an --out flag: the file, absolute, when one was given. */
+export function outFile(flags: {out?: string}): {out?: string} {
+  return flags.out ? {out: resolve(flags.out)} : {}
+}
 
 /** --file and --key-file: an audit log and the key it was MACed with, each the provider's by default. */
 export const auditLogFileFlags = {

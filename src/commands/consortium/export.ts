@@ -1,8 +1,7 @@
-import {resolve} from 'node:path'
-
 import {Flags} from '@oclif/core'
 
 import {MemberCommand} from '../../cli/member-command.js'
+import {outFile} from '../../cli/shared-flags.js'
 import {exportBundle, type ExportBundleResult} from '../../member/export-bundle.js'
 
 export default class ConsortiumExport extends MemberCommand {
@@ -18,7 +17,7 @@ writes it to --out for the other members (and joiners) to import. Only a member 
 
   async run(): Promise<ExportBundleResult> {
     const {flags} = await this.parse(ConsortiumExport)
-    const result = await exportBundle({dir: this.networkDir(flags), ...(flags.out ? {out: resolve(flags.out)} : {})})
+    const result = await exportBundle({dir: this.networkDir(flags), ...outFile(flags)})
     this.log(`Exported ${result.network} revision ${result.revision}: ${result.out ?? result.bundleFile}`)
     return result
   }

@@ -3,6 +3,7 @@ import {resolve} from 'node:path'
 import {Flags} from '@oclif/core'
 
 import {MemberCommand} from '../../cli/member-command.js'
+import {chainIdFlag, chainSettings, cliqueGenesisFlags, outFile} from '../../cli/shared-flags.js'
 import {foundConsortium, type FoundConsortiumResult} from '../../member/found-consortium.js'
 
 export default class ConsortiumFound extends MemberCommand {
@@ -21,10 +22,8 @@ stored in this workspace (consortium.bundle.json); send it (or --out) to the oth
   static override flags = {
     name: Flags.string({summary: "The consortium's network name (prefixes its Docker objects).", required: true}),
     card: Flags.string({summary: "Another founder's card file (repeat for each; yours is included).", multiple: true}),
-    'chain-id': Flags.integer({summary: 'Chain id (random unused one by default).', min: 1}),
-    period: Flags.integer({summary: 'Clique block period in seconds.', default: 5, min: 1}),
-    epoch: Flags.integer({summary: 'Blocks between Clique checkpoints.', default: 30_000, min: 1}),
-    'gas-limit': Flags.integer({summary: 'Block gas limit.', default: 30_000_000}),
+    'chain-id': chainIdFlag,
+    ...cliqueGenesisFlags,
     out: Flags.string({summary: 'Also write the bundle to this file, to send to the other founders.'}),
   }
 
@@ -34,11 +33,8 @@ stored in this workspace (consortium.bundle.json); send it (or --out) to the oth
       dir: this.networkDir(flags),
       name: flags.name,
       cardFiles: (flags.card ?? []).map((file) => resolve(file)),
-      chainId: flags['chain-id'],
-      period: flags.period,
-      epoch: flags.epoch,
-      gasLimit: flags['gas-limit'],
-      ...(flags.out ? {out: resolve(flags.out)} : {}),
+      ...chainSettings(flags),
+      ...outFile(flags),
     })
     this.log(`Founded ${result.network} (chain id ${result.chainId}, period ${result.period} s) with:`)
     for (const f of result.founders) this.log(`  ${f.name.padEnd(20)} ${f.signer}  ${f.host}:${f.port}`)

@@ -1,8 +1,7 @@
-import {resolve} from 'node:path'
-
 import {Flags} from '@oclif/core'
 
 import {MemberCommand} from '../../cli/member-command.js'
+import {outFile} from '../../cli/shared-flags.js'
 import {showMemberCard, type ShowMemberCardResult} from '../../member/member-card.js'
 
 export default class MemberCard extends MemberCommand {
@@ -22,10 +21,7 @@ match it.`
 
   async run(): Promise<ShowMemberCardResult> {
     const {flags} = await this.parse(MemberCard)
-    const result = await showMemberCard({
-      dir: this.networkDir(flags),
-      ...(flags.out ? {out: resolve(flags.out)} : {}),
-    })
+    const result = await showMemberCard({dir: this.networkDir(flags), ...outFile(flags)})
     const {card} = result
     this.log(`Card of ${card.name}${result.written ? ' (signed now)' : ''}: ${result.file}`)
     this.log(`  signer   ${card.signer}`)

@@ -1,6 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {MemberCommand} from '../../cli/member-command.js'
+import {keysLightKdfWarning, workspaceLightKdfFlag} from '../../cli/shared-flags.js'
 import {parseAdvertisedAddress} from '../../config/member-config.js'
 import {initMember, type InitMemberResult} from '../../member/init-member.js'
 
@@ -37,14 +38,13 @@ overwritten: with --force medrec-member.yaml and the card are rewritten around t
     }),
     'rpc-host': Flags.string({summary: "Host address the RPC node's port is published on.", default: '127.0.0.1'}),
     'rpc-port': Flags.integer({summary: "Host port of the RPC node's JSON-RPC.", default: 8545}),
-    'light-kdf': Flags.boolean({summary: 'Weak, fast key encryption for throwaway chains (tests, CI).'}),
+    'light-kdf': workspaceLightKdfFlag,
     force: Flags.boolean({char: 'f', summary: 'Rewrite medrec-member.yaml and the card (keys are kept).'}),
   }
 
   async run(): Promise<InitMemberResult> {
     const {args, flags} = await this.parse(MemberInit)
-    if (flags['light-kdf'])
-      this.warn('--light-kdf: keys are encrypted with weak scrypt settings; use this only for throwaway chains.')
+    if (flags['light-kdf']) this.warn(keysLightKdfWarning)
     const result = await initMember({
       dir: this.networkDir(flags),
       name: args.name,

@@ -1,6 +1,13 @@
 import {Flags} from '@oclif/core'
 
 import {MedrecCommand} from '../../base-command.js'
+import {
+  chainIdFlag,
+  chainSettings,
+  cliqueGenesisFlags,
+  keysLightKdfWarning,
+  workspaceLightKdfFlag,
+} from '../../cli/shared-flags.js'
 import {initNetwork, type InitNetworkResult} from '../../network/init-network.js'
 
 export default class NetworkInit extends MedrecCommand {
@@ -19,32 +26,26 @@ there.`
   static override flags = {
     name: Flags.string({summary: 'Network name (prefixes every Docker object).', default: 'medrec'}),
     sealers: Flags.integer({summary: 'Number of sealers.', default: 3, min: 1, max: 64}),
-    'chain-id': Flags.integer({summary: 'Chain id (random unused one by default).', min: 1}),
+    'chain-id': chainIdFlag,
     'allow-well-known-chain-id': Flags.boolean({
       summary: 'Allow a chain id of a public network or a dev tool (unsafe).',
     }),
-    period: Flags.integer({summary: 'Clique block period in seconds.', default: 5, min: 1}),
-    epoch: Flags.integer({summary: 'Blocks between Clique checkpoints.', default: 30_000, min: 1}),
-    'gas-limit': Flags.integer({summary: 'Block gas limit.', default: 30_000_000}),
+    ...cliqueGenesisFlags,
     'rpc-port': Flags.integer({summary: 'Host port of the RPC node (published on 127.0.0.1).', default: 8545}),
-    'light-kdf': Flags.boolean({summary: 'Weak, fast key encryption for throwaway chains (tests, CI).'}),
+    'light-kdf': workspaceLightKdfFlag,
     force: Flags.boolean({char: 'f', summary: 'Rewrite medrec.yaml and genesis.json (keys are kept).'}),
   }
 
   async run(): Promise<InitNetworkResult> {
     const {flags} = await this.parse(NetworkInit)
     const dir = this.networkDir(flags)
-    if (flags['light-kdf'])
-      this.warn('--light-kdf: keys are encrypted with weak scrypt settings; use this only for throwaway chains.')
+    if (flags['light-kdf']) this.warn(keysLightKdfWarning)
     const result = await initNetwork({
       dir,
       name: flags.name,
       sealers: flags.sealers,
-      chainId: flags['chain-id'],
+      ...chainSettings(flags),
       allowWellKnownChainId: flags['allow-well-known-chain-id'],
-      period: flags.period,
-      epoch: flags.epoch,
-      gasLimit: flags['gas-limit'],
       rpcPort: flags['rpc-port'],
       lightKdf: flags['light-kdf'],
       force: flags.force,

@@ -3,6 +3,7 @@ import {constants} from 'node:os'
 import {Flags} from '@oclif/core'
 
 import {MedrecCommand, type BaseFlags} from '../../base-command.js'
+import {keysLightKdfWarning} from '../../cli/shared-flags.js'
 import {errorCodes} from '../../errors/error-codes.js'
 import {MedrecError} from '../../errors/medrec-error.js'
 import {isNetworkInitialised} from '../../network/init-network.js'
@@ -85,7 +86,7 @@ run exits with 128 + the signal number (130 for Ctrl-C).`
 has medrec.yaml, which is used as it is.`,
       )
     } else if (flags['light-kdf']) {
-      this.warn('--light-kdf: keys are encrypted with weak scrypt settings; use this only for throwaway chains.')
+      this.warn(keysLightKdfWarning)
     }
     const result = await this.withProgress((progress) =>
       upNetwork({
