@@ -15,6 +15,14 @@ async function workspacePaths() {
   return networkPaths(await mkdtemp(join(tmpdir(), 'medrec-state-')))
 }
 
+/** A workspace whose state file holds `text`, as an edit or damage left it. */
+async function workspaceWithStateText(text: string) {
+  const paths = await workspacePaths()
+  await ensureStateDir(paths)
+  await writeFile(paths.stateFile, text)
+  return paths
+}
+
 describe('state files', () => {
   it('reads nothing where no state was written yet', async () => {
     const paths = await workspacePaths()
@@ -33,9 +41,7 @@ describe('state files', () => {
   })
 
   it('refuses a state file that is not JSON', async () => {
-    const paths = await workspacePaths()
-    await ensureStateDir(paths)
-    await writeFile(paths.stateFile, '{"version": 1,')
+    const paths = await workspaceWithStateText('{"version": 1,')
     await expect(readStateFile(paths.stateFile, schema)).rejects.toMatchObject({
       code: errorCodes.STATE_INVALID,
       message: `${paths.stateFile} is not JSON.`,
@@ -43,9 +49,7 @@ describe('state files', () => {
   })
 
   it('refuses a state file of another shape, naming each field that is wrong', async () => {
-    const paths = await workspacePaths()
-    await ensureStateDir(paths)
-    await writeFile(paths.stateFile, '{"version": 2, "ids": {"a": 3}}')
+    const paths = await workspaceWithStateText('{"version": 2, "ids": {"a": 3}}')
     await expect(readStateFile(paths.stateFile, schema)).rejects.toMatchObject({
       code: errorCodes.STATE_INVALID,
       details: [expect.stringMatching(/^version: /), expect.stringMatching(/^ids\.a: /)],
