@@ -3,19 +3,11 @@ import {z} from 'zod'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
 import type {LoadedNetwork} from './load-network.js'
+import {reconcilerDesiredFileName} from './reconciler-names.js'
 
 // What the vote reconciler (a container of its own, src/reconciler) is told to keep: a copy
 // of the recorded votes and the sealers it looks after, in its own volume. It never reads
 // the network directory, so it runs wherever the sealers' Docker engine is.
-
-/** The reconciler's name among the network's Docker objects (`medrec-NAME_reconciler`). */
-export const reconcilerNodeName = 'reconciler'
-/** Where its volume is mounted in its container. */
-export const reconcilerDataDir = '/var/lib/medrec-reconciler'
-/** Written by the tool (through the Docker archive API) whenever it records or forgets a vote. */
-export const reconcilerDesiredFileName = 'desired.json'
-/** Written by the reconciler each cycle: its heartbeat and its last actions. */
-export const reconcilerStatusFileName = 'status.json'
 
 const lowercaseAddress = z.string().regex(/^0x[0-9a-f]{40}$/, 'must be a lowercase 0x address')
 

@@ -3,12 +3,8 @@ import {createTarArchive} from '../docker/tar-archive.js'
 import type {LoadedNetwork} from './load-network.js'
 import {resourceNames} from './network-resources.js'
 import {writeNetworkState} from './network-state.js'
-import {
-  reconcilerDataDir,
-  reconcilerDesiredFileName,
-  reconcilerDesiredOf,
-  reconcilerNodeName,
-} from './reconciler-desired.js'
+import {reconcilerDesiredOf} from './reconciler-desired.js'
+import {reconcilerDataDir, reconcilerDesiredFileName, reconcilerNodeName} from './reconciler-names.js'
 
 /**
  * Gives the network's reconciler container (if there is one) its desired state: the
