@@ -64,7 +64,7 @@ export type ContainerEngine = {
   ping(): Promise<void>
   describeEndpoint(): string
 
-  inspectImage(reference: string): Promise<{id: string; labels: Record<string, string>} | undefined>
+  inspectImage(reference: string): Promise<{id: string; labels: Record<string, string>; sizeBytes: number} | undefined>
   pullImage(reference: string): Promise<void>
   buildImage(context: Readable, tag: string, labels: Record<string, string>): Promise<void>
 

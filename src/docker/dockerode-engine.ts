@@ -153,10 +153,12 @@ export class DockerodeEngine implements ContainerEngine {
     }
   }
 
-  async inspectImage(reference: string): Promise<{id: string; labels: Record<string, string>} | undefined> {
+  async inspectImage(
+    reference: string,
+  ): Promise<{id: string; labels: Record<string, string>; sizeBytes: number} | undefined> {
     try {
       const info = await this.docker.getImage(reference).inspect()
-      return {id: info.Id, labels: info.Config?.Labels ?? {}}
+      return {id: info.Id, labels: info.Config?.Labels ?? {}, sizeBytes: info.Size ?? 0}
     } catch (error) {
       if (statusCodeOf(error) === 404) return undefined
       return this.call(`inspect image ${reference}`, () => Promise.reject(error))
