@@ -23,6 +23,8 @@ export type ContainerInfo = {
   ips: Record<string, string>
   /** The image's HEALTHCHECK verdict, when it has one. */
   health?: 'starting' | 'healthy' | 'unhealthy'
+  /** When its current run started (RFC 3339; inspect only). */
+  startedAt?: string
 }
 
 /** A container's life-cycle event from the engine (`docker events`). */

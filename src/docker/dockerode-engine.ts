@@ -211,6 +211,7 @@ export class DockerodeEngine implements ContainerEngine {
         restartCount: info.RestartCount ?? 0,
         ips,
         ...(healthOf(info.State.Health?.Status) ? {health: healthOf(info.State.Health?.Status)} : {}),
+        ...(info.State.StartedAt ? {startedAt: info.State.StartedAt} : {}),
       }
     } catch (error) {
       if (statusCodeOf(error) === 404) return undefined

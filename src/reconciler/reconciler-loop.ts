@@ -226,10 +226,10 @@ export async function runReconcilerLoop(options: ReconcilerLoopOptions): Promise
       log(line, true)
     }
     for (const f of report.failed) {
-      const message = f.error instanceof Error ? f.error.message : String(f.error)
-      log(`${f.sealer} did not answer over IPC (${message.split('\n')[0]}); trying again next cycle`)
+      const message = (f.error instanceof Error ? f.error.message : String(f.error)).split('\n')[0] ?? ''
+      log(`${message.startsWith(f.sealer) ? message : `${f.sealer}: ${message}`} Trying again next cycle.`)
     }
-    if (actions.length === 0 && reasons.some((r) => r.endsWith('restarted'))) {
+    if (actions.length === 0 && report.failed.length === 0 && reasons.some((r) => r.endsWith('restarted'))) {
       const votes = Object.keys(intents).length
       log(`${why}; ${votes === 0 ? 'no recorded votes to keep' : `its ${votes} recorded vote(s) are in place`}`)
     }
