@@ -2,7 +2,7 @@ import type {Address} from 'viem'
 
 import type {ContainerEngine} from '../docker/container-engine.js'
 import {discardOnSealer, proposeOnSealer, sealerProposals} from './clique-proposals.js'
-import {planVoteReconcile, type VoteIntent} from './plan-vote-reconcile.js'
+import {planVoteReconcile, type VoteIntent, type VoteReconcilePlan} from './plan-vote-reconcile.js'
 
 export type VotesOnSealersReport = {
   /** Lowercase addresses whose change the signer set shows (discarded where a sealer still held them). */
@@ -24,6 +24,11 @@ export async function reconcileVotesOnSealers(options: {
   signers: readonly string[]
   /** The sealers to act on: name → container id (running ones). */
   sealers: ReadonlyMap<string, string>
+  /**
+   * Called with the plan before anything is cast or discarded: the tool forgets passed votes
+   * here, so that a reconciler reading the recorded votes meanwhile never casts them again.
+   */
+  beforeApply?: (plan: VoteReconcilePlan) => Promise<void>
 }): Promise<VotesOnSealersReport> {
   const {engine, sealers} = options
   const report: VotesOnSealersReport = {passed: [], reissued: [], failed: []}
@@ -39,6 +44,7 @@ export async function reconcileVotesOnSealers(options: {
     }),
   )
   const plan = planVoteReconcile({intents: options.intents, signers: options.signers, proposals})
+  await options.beforeApply?.(plan)
   const act = async (name: string, action: (id: string) => Promise<void>): Promise<boolean> => {
     try {
       await action(sealers.get(name)!)

@@ -24,12 +24,15 @@ export async function reconcileSealerVotes(engine: ContainerEngine, network: Loa
   const running = await runningSealers(engine, network)
   const outcome = await reconcileVotesOnSealers({
     engine,
-    intents: network.state.votes,
+    intents: {...network.state.votes},
     signers,
     sealers: new Map([...running].map(([name, container]) => [name, container.id])),
+    // Forgotten (and the reconciler told) before they are discarded on the sealers.
+    beforeApply: async (plan) => {
+      for (const {address} of plan.passed) delete network.state.votes[address]
+      if (plan.passed.length > 0) await saveRecordedVotes(engine, network)
+    },
   })
-  for (const address of outcome.passed) delete network.state.votes[address]
-  if (outcome.passed.length > 0) await saveRecordedVotes(engine, network)
   // A sealer that runs but cannot be asked is an error here, as before: the caller waited for it.
   if (outcome.failed.length > 0) throw outcome.failed[0]!.error
   return {
