@@ -280,8 +280,10 @@ export class DockerodeEngine implements ContainerEngine {
       if (statusCodeOf(error) === 404) return undefined
       return this.call(`read ${path} in ${containerId}`, () => Promise.reject(error))
     }
-    // The archive API answers with a tar of the path: its one entry is the file.
-    return new Promise<Buffer | undefined>((resolve, reject) => {
+    // The archive API answers with a tar of the path: its one entry is the file. A file
+    // replaced while Docker sends it (rename over it) can cut the tar short: an error here,
+    // which the caller may retry.
+    const read = new Promise<Buffer | undefined>((resolve, reject) => {
       const entries = extract()
       let content: Buffer | undefined
       entries.on('entry', (header, stream, next) => {
@@ -289,6 +291,7 @@ export class DockerodeEngine implements ContainerEngine {
         stream.on('data', (chunk: unknown) => {
           chunks.push(chunk as Buffer)
         })
+        stream.on('error', reject)
         stream.on('end', () => {
           if (content === undefined && header.type === 'file') content = Buffer.concat(chunks)
           next()
@@ -300,6 +303,7 @@ export class DockerodeEngine implements ContainerEngine {
       archive.on('error', reject)
       archive.pipe(entries)
     })
+    return this.call(`read ${path} in ${containerId}`, () => read)
   }
 
   async watchContainerEvents(

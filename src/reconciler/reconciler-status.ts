@@ -53,10 +53,13 @@ export async function readReconcilerReport(
   const container = await findReconcilerContainer(engine, network)
   let status: ReconcilerStatus | undefined
   if (container) {
-    const file = await engine.readFile(container.id, `${reconcilerDataDir}/${reconcilerStatusFileName}`).catch(() => {
-      return undefined
-    })
-    status = file ? parseReconcilerStatus(file.toString('utf8')) : undefined
+    const path = `${reconcilerDataDir}/${reconcilerStatusFileName}`
+    // The loop replaces the file every cycle; a read that crosses a replacement is cut short: read again.
+    for (let attempt = 0; attempt < 3 && status === undefined; attempt++) {
+      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 150))
+      const file = await engine.readFile(container.id, path).catch(() => undefined)
+      status = file ? parseReconcilerStatus(file.toString('utf8')) : undefined
+    }
   }
   const ageMs = status ? Math.max(0, Date.now() - Date.parse(status.heartbeatAt)) : undefined
   const startedAt = container?.startedAt ? Date.parse(container.startedAt) : undefined
