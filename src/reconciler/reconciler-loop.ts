@@ -57,9 +57,12 @@ export type ReconcilerLoopOptions = {
   /** Called when one cycle has hung for this long (a Docker call or IPC that never answers). */
   onStuck?: () => void
   stuckAfterMs?: number
+  /** Time between cycles; default: the Clique period, at least 2 s (reconcilerCycleMs). */
+  cycleMs?: number
 }
 
 const defaultStuckAfterMs = 5 * 60_000
+const retrySoonMs = 500
 const sign = (authorize: boolean) => (authorize ? '+' : '-')
 
 /**
@@ -95,7 +98,12 @@ export async function runReconcilerLoop(options: ReconcilerLoopOptions): Promise
   let desired: ReconcilerDesired | undefined
   let desiredText: string | undefined
   let events: {networkId: string; watch: ContainerEventWatch; ended: boolean} | undefined
-  const restarted = new Set<string>()
+  /**
+   * Sealers that (re)started, with the number of the event that said so: a reconcile clears
+   * only restarts it saw begin before it looked (an event during a cycle waits for the next).
+   */
+  const restarted = new Map<string, number>()
+  let eventCount = 0
   const retry = new Set<string>()
   const syncWatches = new Map<string, SyncWatch>()
   /** Watched because they restarted (their catching up is worth a log line), not because the loop started. */
@@ -106,6 +114,8 @@ export async function runReconcilerLoop(options: ReconcilerLoopOptions): Promise
   let wake: () => void = () => {}
   let lastError: string | undefined
   let waitingLogged = false
+  /** A running sealer still waits for its reconcile (it did not answer yet). */
+  let lookSoon = false
 
   /** Reads desired.json again; returns whether it changed. A file caught mid-write is read next time. */
   const readDesired = async (): Promise<boolean> => {
@@ -125,7 +135,7 @@ export async function runReconcilerLoop(options: ReconcilerLoopOptions): Promise
     const name = event.labels[labelKeys.node]
     if (!name || !desired?.sealers.includes(name)) return
     if (event.action === 'start') {
-      restarted.add(name)
+      restarted.set(name, ++eventCount)
       announceSync.add(name)
       syncWatches.set(name, {sealer: name, lastHead: undefined, stalled: 0, handshakes: 0})
       wake()
@@ -148,6 +158,7 @@ export async function runReconcilerLoop(options: ReconcilerLoopOptions): Promise
   }
 
   const cycle = async () => {
+    const eventsBefore = eventCount
     const desiredChanged = (await readDesired()) && !startup
     if (!desired) {
       if (!waitingLogged) log(`waiting for ${reconcilerDesiredFileName} (written by \`medrec network up\`)`)
@@ -155,7 +166,7 @@ export async function runReconcilerLoop(options: ReconcilerLoopOptions): Promise
       return
     }
     if (desiredChanged) log(`recorded votes changed: ${describeVotes(desired)}`)
-    status.cycleMs = reconcilerCycleMs(desired.period)
+    status.cycleMs = options.cycleMs ?? reconcilerCycleMs(desired.period)
     status.staleAfterMs = heartbeatStaleAfterMs(desired.period)
     await subscribe(desired.networkId)
     if (startup) log(`watching ${desired.network}: sealers ${desired.sealers.join(', ')}; ${describeVotes(desired)}`)
@@ -175,7 +186,7 @@ export async function runReconcilerLoop(options: ReconcilerLoopOptions): Promise
     const fullEveryMs = fullReconcileEveryMs(desired.period)
     const reasons = reconcileReasons({
       startup,
-      restarted: [...restarted].filter((n) => sealers.has(n)),
+      restarted: [...restarted.keys()].filter((n) => sealers.has(n)),
       retry: [...retry].filter((n) => sealers.has(n) && !restarted.has(n)),
       checkpoints,
       desiredChanged,
@@ -197,12 +208,16 @@ export async function runReconcilerLoop(options: ReconcilerLoopOptions): Promise
       for (const name of sealers.keys()) {
         if (failed.has(name)) retry.add(name)
         else {
-          restarted.delete(name)
+          if ((restarted.get(name) ?? Infinity) <= eventsBefore) restarted.delete(name)
           retry.delete(name)
         }
       }
     }
-    for (const name of restarted) if (!sealers.has(name)) restarted.delete(name)
+    // A sealer no longer looked after is forgotten; one not running yet keeps its restart for
+    // later (a stopped one that failed is retried when it starts again: a new event).
+    for (const name of restarted.keys()) if (!desired.sealers.includes(name)) restarted.delete(name)
+    for (const name of retry) if (!sealers.has(name)) retry.delete(name)
+    lookSoon = [...restarted.keys(), ...retry].some((name) => sealers.has(name))
     await followRestartedSealers(containers, sealers, view?.head)
   }
 
@@ -332,7 +347,9 @@ export async function runReconcilerLoop(options: ReconcilerLoopOptions): Promise
       const pause = new Promise<void>((resolve) => {
         wake = resolve
       })
-      await Promise.race([delay(status.cycleMs, undefined, {signal}).catch(() => {}), pause])
+      // A sealer that just started answers over IPC a moment later: look again soon, not a whole cycle later.
+      const waitMs = lookSoon ? Math.min(status.cycleMs, retrySoonMs) : status.cycleMs
+      await Promise.race([delay(waitMs, undefined, {signal}).catch(() => {}), pause])
     }
   } finally {
     events?.watch.close()
