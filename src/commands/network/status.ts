@@ -15,10 +15,11 @@ function describeReconciler(r: ReconcilerReport): string {
 }
 
 export default class NetworkStatusCommand extends MedrecCommand {
-  static override summary = 'Show the network: chain head, signers, liveness and each sealer.'
+  static override summary = 'Show the network: chain head, signers, liveness, each sealer and the vote reconciler.'
   static override description =
     `Reads Docker, the RPC node and each sealer (over IPC). Liveness compares the signers online with the ` +
-    `floor(N/2)+1 that Clique needs, and reports a stalled chain with the reason. Never changes anything.`
+    `floor(N/2)+1 that Clique needs, and reports a stalled chain with the reason. The vote reconciler is alive, ` +
+    `starting, unhealthy, restarting, stopped, missing or disabled, with its last action. Never changes anything.`
   static override examples = ['<%= config.bin %> network status', '<%= config.bin %> network status --json']
 
   async run(): Promise<NetworkStatus> {
