@@ -30,6 +30,7 @@ import {
 import {applyUp, type ApplyUpContext} from './apply-up.js'
 import {initNetwork, isNetworkInitialised, type InitNetworkOptions} from './init-network.js'
 import {readKeystoreAddress, rpcNodeName} from '../workspace/network-keys.js'
+import {reconcilerNodeName} from '../workspace/reconciler-names.js'
 import type {NodePlan, NodeSecrets} from './init-node-volume.js'
 import {loadNetwork, rpcUrlOf, type LoadedNetwork} from '../workspace/load-network.js'
 import {readKeyFile} from '../workspace/network-files.js'
@@ -417,8 +418,15 @@ async function reconcileNetwork(
   }
   // The reconciler pauses while up changes the nodes: a whole-network start keeps the nodes
   // apart until every sealer mines, and a reconciler re-peering them would undo that.
-  if (plan.action !== 'unchanged') await stopReconciler(engine, network)
-  const applied = await applyUp(plan, context)
+  const paused = plan.action !== 'unchanged' ? await stopReconciler(engine, network) : 'missing'
+  let applied: Awaited<ReturnType<typeof applyUp>>
+  try {
+    applied = await applyUp(plan, context)
+  } catch (error) {
+    // A failed up leaves the nodes as they were: the reconciler looks after them again.
+    if (paused === 'stopped') await engine.startContainer(names.container(reconcilerNodeName)).catch(() => {})
+    throw error
+  }
   const reconciler = await settleReconciler(engine, network, reconcilerImage, progress)
   return {plan, context, initialised, applied, reconciler}
 }
