@@ -69,6 +69,8 @@ export type ContainerEngine = {
   inspectImage(reference: string): Promise<{id: string; labels: Record<string, string>; sizeBytes: number} | undefined>
   pullImage(reference: string): Promise<void>
   buildImage(context: Readable, tag: string, labels: Record<string, string>): Promise<void>
+  /** Removes an image; refused (DOCKER_OPERATION_FAILED) while a container uses it. */
+  removeImage(idOrReference: string): Promise<void>
 
   listContainers(labels: Record<string, string>): Promise<ContainerInfo[]>
   inspectContainer(idOrName: string): Promise<ContainerInfo | undefined>

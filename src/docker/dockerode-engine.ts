@@ -189,6 +189,16 @@ export class DockerodeEngine implements ContainerEngine {
     })
   }
 
+  async removeImage(idOrReference: string): Promise<void> {
+    await this.call(`remove image ${idOrReference}`, async () => {
+      try {
+        await this.docker.getImage(idOrReference).remove()
+      } catch (error) {
+        if (statusCodeOf(error) !== 404) throw error
+      }
+    })
+  }
+
   async listContainers(labels: Record<string, string>): Promise<ContainerInfo[]> {
     const filters = {label: Object.entries(labels).map(([k, v]) => `${k}=${v}`)}
     const list = await this.call('list containers', () => this.docker.listContainers({all: true, filters}))

@@ -76,6 +76,9 @@ export async function ensureReconcilerImage(
   )
   const buildMs = Date.now() - started
   const built = await engine.inspectImage(tag)
+  // The image this one replaces is left without a tag; it goes unless a container still runs
+  // it (that container is replaced by the next `network up`, and the image stays until then).
+  if (existing && existing.id !== built?.id) await engine.removeImage(existing.id).catch(() => {})
   return {
     tag,
     imageId: built?.id ?? '',

@@ -139,29 +139,29 @@ describe("the reconciler image's content", () => {
   })
 
   it.runIf(process.platform === 'linux')(
-    'lays out Node, its libraries, the modules and packages under rootfs/, with a hash that follows the modules',
+    'puts Node and its libraries under runtime/, the modules and packages under app/, hashed by what the loop loads',
     async () => {
       // Given the fixture tool, packaged with the Node that runs this test
       const root = await fixture(tool)
       const context = await reconcilerImageContext({root})
       const paths = context.entries.map((e) => e.path)
       // Then Node is where the Dockerfile runs it, with the loader its ELF names
-      expect(paths[0]).toBe('rootfs/usr/local/bin/node')
-      expect(paths.some((p) => /^rootfs\/lib(64)?\/.*ld-linux.*\.so/.test(p) || /ld-musl/.test(p))).toBe(true)
+      expect(paths[0]).toBe('runtime/usr/local/bin/node')
+      expect(paths.some((p) => /^runtime\/lib(64)?\/.*ld-linux.*\.so/.test(p) || /ld-musl/.test(p))).toBe(true)
       // And the app holds the modules and the packages' run-time files, nothing else
-      const app = paths.filter((p) => p.startsWith('rootfs/app/')).sort()
+      const app = paths.filter((p) => p.startsWith('app/')).sort()
       expect(app).toEqual([
-        'rootfs/app/dist/reconciler/reconciler-health.js',
-        'rootfs/app/dist/reconciler/reconciler-main.js',
-        'rootfs/app/dist/x/helper.js',
-        'rootfs/app/dist/x/lazy.js',
-        'rootfs/app/node_modules/pkg-a/index.js',
-        'rootfs/app/node_modules/pkg-a/node_modules/pkg-c/lib/c.js',
-        'rootfs/app/node_modules/pkg-a/node_modules/pkg-c/package.json',
-        'rootfs/app/node_modules/pkg-a/package.json',
-        'rootfs/app/node_modules/pkg-b/package.json',
-        'rootfs/app/node_modules/pkg-b/sub/deep.js',
-        'rootfs/app/package.json',
+        'app/app/dist/reconciler/reconciler-health.js',
+        'app/app/dist/reconciler/reconciler-main.js',
+        'app/app/dist/x/helper.js',
+        'app/app/dist/x/lazy.js',
+        'app/app/node_modules/pkg-a/index.js',
+        'app/app/node_modules/pkg-a/node_modules/pkg-c/lib/c.js',
+        'app/app/node_modules/pkg-a/node_modules/pkg-c/package.json',
+        'app/app/node_modules/pkg-a/package.json',
+        'app/app/node_modules/pkg-b/package.json',
+        'app/app/node_modules/pkg-b/sub/deep.js',
+        'app/app/package.json',
       ])
       expect(context.version).toBe('9.9.9')
       // And the hash is stable, and changes when a module the loop loads changes

@@ -184,7 +184,7 @@ async function sharedLibrariesOf(binary: string): Promise<string[]> {
 }
 
 export type ReconcilerImageContext = {
-  /** rootfs/… entries of the build context, in a stable order. */
+  /** The build context's runtime/… (Node and its libraries) and app/… entries, in a stable order. */
   entries: (ArchiveEntry | ArchiveFileEntry)[]
   /** Identifies what the image would hold: an image labelled with it needs no rebuild. */
   hash: string
@@ -228,24 +228,24 @@ export async function reconcilerImageContext(options: {
   for (const [path, file] of [[imageNode, nodeBinary], ...libraries.map((l) => [l.slice(1), l] as const)] as const) {
     const info = await stat(file)
     hash.update(`${path} ${info.size} ${info.mtimeMs}\n`)
-    entries.push({path: `rootfs/${path}`, file, mode: 0o755})
+    entries.push({path: `runtime/${path}`, file, mode: 0o755})
     bytes += info.size
   }
   const appPackage = {name: 'medrec-reconciler', version: manifest.version, type: 'module', private: true}
   const appManifest = `${JSON.stringify(appPackage)}\n`
-  entries.push({path: `rootfs/${imageApp}/package.json`, content: appManifest, mode: 0o644})
+  entries.push({path: `app/${imageApp}/package.json`, content: appManifest, mode: 0o644})
   hash.update(appManifest)
   for (const module of modules) {
     const content = await readFile(join(root, module))
     hash.update(`${module} ${createHash('sha256').update(content).digest('hex')}\n`)
-    entries.push({path: `rootfs/${imageApp}/${module}`, content, mode: 0o644})
+    entries.push({path: `app/${imageApp}/${module}`, content, mode: 0o644})
     bytes += content.length
   }
   for (const dir of packageDirs) {
     const {version} = JSON.parse(await readFile(join(root, dir, 'package.json'), 'utf8')) as {version?: string}
     hash.update(`${dir}@${version}\n`)
     for (const file of await packageFiles(root, dir)) {
-      entries.push({path: `rootfs/${imageApp}/${file}`, file: join(root, file), mode: 0o644})
+      entries.push({path: `app/${imageApp}/${file}`, file: join(root, file), mode: 0o644})
       bytes += (await stat(join(root, file))).size
     }
   }
