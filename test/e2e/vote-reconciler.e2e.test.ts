@@ -72,6 +72,14 @@ describe.skipIf(!prerequisites.ok)('the vote reconciler, with nobody running the
     const vote = await medrec('sealer', 'propose', target, '--add', '--from', 'sealer-1')
     expect(vote).toMatchObject({castBy: ['sealer-1'], votesNeeded: 2, passed: false})
     expect(await proposalsOf(net, 'sealer-1')).toEqual({[target]: true})
+    // And the reconciler has read it (from its copy of the recorded votes)
+    await eventually('the reconciler to know the vote', async () =>
+      (await runMedrec(['network', 'logs', 'reconciler', '--dir', net.dir])).stdout.includes(
+        `recorded votes changed: recorded votes +${target} from sealer-1`,
+      )
+        ? true
+        : undefined,
+    )
 
     // When sealer-1 is restarted behind the tool's back (geth forgets its proposals)
     await docker.getContainer(await containerOf(net, 'sealer-1')).restart({t: 30})
@@ -91,14 +99,11 @@ describe.skipIf(!prerequisites.ok)('the vote reconciler, with nobody running the
     expect(signers.map((s) => s.toLowerCase())).not.toContain(target)
     expect(await proposalsOf(net, 'sealer-2')).toEqual({})
     // And its log says what it did and why
+    const recast = `sealer-1 restarted; re-cast vote +${target} on sealer-1`
     const logs = await runMedrec(['network', 'logs', 'reconciler', '--dir', net.dir])
-    expect(logs.stdout).toContain(`sealer-1 restarted; re-cast vote +${target} on sealer-1`)
+    expect(logs.stdout).toContain(recast)
     // And status shows it alive, with that as its last action
-    expect(await reconcilerOf(net)).toMatchObject({
-      status: 'alive',
-      container: 'running',
-      lastAction: `sealer-1 restarted; re-cast vote +${target} on sealer-1`,
-    })
+    expect(await reconcilerOf(net)).toMatchObject({status: 'alive', container: 'running', lastAction: recast})
 
     // When the reconciler's own process crashes
     await crashReconciler(net)
