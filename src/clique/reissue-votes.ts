@@ -2,8 +2,8 @@ import {getAddress, type Address} from 'viem'
 
 import type {ContainerEngine} from '../docker/container-engine.js'
 import type {LoadedNetwork} from '../workspace/load-network.js'
-import {writeNetworkState} from '../workspace/network-state.js'
-import {discardOnSealer, proposeOnSealer, sealerProposals} from './clique-proposals.js'
+import {saveRecordedVotes} from '../workspace/save-recorded-votes.js'
+import {reconcileVotesOnSealers} from './reconcile-votes-on-sealers.js'
 import {runningSealers} from './running-sealers.js'
 import {currentSigners} from './signers-at.js'
 
@@ -19,27 +19,24 @@ export type ReconcileReport = {
  * re-casts lost votes, and forgets (and discards) votes whose change has passed.
  */
 export async function reconcileSealerVotes(engine: ContainerEngine, network: LoadedNetwork): Promise<ReconcileReport> {
-  const report: ReconcileReport = {passed: [], reissued: []}
-  const intents = Object.entries(network.state.votes)
-  if (intents.length === 0) return report
-  const signers = new Set((await currentSigners(network)).map((s) => s.toLowerCase()))
+  if (Object.keys(network.state.votes).length === 0) return {passed: [], reissued: []}
+  const signers = await currentSigners(network)
   const running = await runningSealers(engine, network)
-  const proposals = new Map<string, Record<string, boolean>>()
-  for (const [name, container] of running) proposals.set(name, await sealerProposals(engine, container.id, name))
-  for (const [key, intent] of intents) {
-    const address = getAddress(key)
-    if (signers.has(key) === intent.authorize) {
-      report.passed.push(address)
-      delete network.state.votes[key]
-      for (const [name, container] of running) {
-        if (key in proposals.get(name)!) await discardOnSealer(engine, container.id, name, address)
-      }
-      continue
-    }
-    const lost = intent.sealers.filter((name) => running.has(name) && proposals.get(name)![key] !== intent.authorize)
-    for (const name of lost) await proposeOnSealer(engine, running.get(name)!.id, name, address, intent.authorize)
-    if (lost.length > 0) report.reissued.push({address, sealers: lost})
+  const outcome = await reconcileVotesOnSealers({
+    engine,
+    intents: {...network.state.votes},
+    signers,
+    sealers: new Map([...running].map(([name, container]) => [name, container.id])),
+    // Forgotten (and the reconciler told) before they are discarded on the sealers.
+    beforeApply: async (plan) => {
+      for (const {address} of plan.passed) delete network.state.votes[address]
+      if (plan.passed.length > 0) await saveRecordedVotes(engine, network)
+    },
+  })
+  // A sealer that runs but cannot be asked is an error here, as before: the caller waited for it.
+  if (outcome.failed.length > 0) throw outcome.failed[0]!.error
+  return {
+    passed: outcome.passed.map((a) => getAddress(a)),
+    reissued: outcome.reissued.map((r) => ({address: getAddress(r.address), sealers: r.sealers})),
   }
-  if (report.passed.length > 0) await writeNetworkState(network.paths, network.state)
-  return report
 }

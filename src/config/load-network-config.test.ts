@@ -43,6 +43,17 @@ describe('medrec.yaml', () => {
     expect(config.network.epoch).toBe(30_000)
     expect(config.rpc).toEqual({host: '127.0.0.1', port: 8545, vhosts: ['localhost', '127.0.0.1']})
     expect(config.sealers.map((s) => s.name)).toEqual(['mercy', 'st-anne'])
+    expect(config.reconciler).toEqual({enabled: true})
+  })
+
+  it('turns the vote reconciler off with reconciler.enabled: false, and refuses anything else there', () => {
+    expect(parseNetworkConfig(`${valid}reconciler:\n  enabled: false\n`, 'medrec.yaml').reconciler).toEqual({
+      enabled: false,
+    })
+    expect(problemsOf(`${valid}reconciler:\n  enabled: "no"\n`)).toEqual([
+      expect.stringMatching(/^reconciler\.enabled: /),
+    ])
+    expect(problemsOf(`${valid}reconciler:\n  every: 5\n`)).toEqual([expect.stringMatching(/^reconciler: /)])
   })
 
   it('reports every problem at once, each with its dotted path', () => {
@@ -105,7 +116,7 @@ describe('medrec.yaml', () => {
     },
   )
 
-  it.each(['rpc', 'deployer', 'identity'])('refuses the reserved sealer name %s', (name) => {
+  it.each(['rpc', 'deployer', 'identity', 'reconciler'])('refuses the reserved sealer name %s', (name) => {
     expect(problemsOf(valid.replace('name: st-anne', `name: ${name}`))).toEqual([
       expect.stringMatching(/^sealers\.1\.name: .*reserved/),
     ])

@@ -10,7 +10,7 @@ export const configSchemaFileName = 'medrec.schema.json'
 export const configVersion = 1
 
 /** Key names the tool uses itself under .medrec/keys. */
-export const reservedNodeNames = ['rpc', 'deployer', 'identity']
+export const reservedNodeNames = ['rpc', 'deployer', 'identity', 'reconciler']
 /** Every name that becomes a key folder, a container or a provider: sealers, accounts, providers. */
 export const nodeNamePattern = /^[a-z][a-z0-9-]{0,30}[a-z0-9]$/
 
@@ -127,6 +127,15 @@ export const networkConfigSchema = z
         .describe('Host names the RPC node accepts in the HTTP Host header (never "*").'),
     }),
     sealers: z.array(sealerConfigSchema).min(1, 'needs at least one sealer').describe("The providers' sealer nodes."),
+    reconciler: z
+      .strictObject({
+        enabled: z
+          .boolean()
+          .default(true)
+          .describe('Run the vote reconciler, which casts recorded Clique votes again after a sealer restarts.'),
+      })
+      .default({enabled: true})
+      .describe('The vote reconciler: a container next to the sealers (`medrec network up` starts it).'),
   })
   .superRefine((config, ctx) => {
     const knownName = wellKnownChainIds.get(config.network.chainId)
@@ -148,7 +157,7 @@ set network.allowWellKnownChainId: true)`,
         ctx.addIssue({
           code: 'custom',
           path: ['sealers', index, 'name'],
-          message: `"${sealer.name}" is reserved (the RPC node's and the consortium's own keys use it)`,
+          message: `"${sealer.name}" is reserved (the tool's own nodes and keys use it)`,
         })
       }
     }

@@ -9,7 +9,7 @@ export const labelKeys = {
   node: 'org.medrec.node',
 } as const
 
-export type NodeRole = 'sealer' | 'rpc' | 'init' | 'probe'
+export type NodeRole = 'sealer' | 'rpc' | 'init' | 'probe' | 'reconciler'
 
 export type ContainerInfo = {
   id: string
@@ -21,7 +21,24 @@ export type ContainerInfo = {
   restartCount: number
   /** Container IP on each Docker network, by network name. */
   ips: Record<string, string>
+  /** The image's HEALTHCHECK verdict, when it has one. */
+  health?: 'starting' | 'healthy' | 'unhealthy'
+  /** When its current run started (RFC 3339; inspect only). */
+  startedAt?: string
 }
+
+/** A container's life-cycle event from the engine (`docker events`). */
+export type ContainerEvent = {
+  /** start, die, stop, restart, kill, health_status: healthy, … as Docker names them. */
+  action: string
+  containerId: string
+  labels: Record<string, string>
+  /** Epoch ms. */
+  time: number
+}
+
+/** A subscription to container events; `ended` resolves when the stream ends (with its error, if any). */
+export type ContainerEventWatch = {close(): void; ended: Promise<Error | undefined>}
 
 export type ContainerSpec = {
   name: string
@@ -30,6 +47,8 @@ export type ContainerSpec = {
   labels: Record<string, string>
   /** Named volume mounted at a path. */
   volume?: {name: string; path: string}
+  /** Host paths bind-mounted (the reconciler's Docker socket). */
+  binds?: {hostPath: string; containerPath: string; readOnly?: boolean}[]
   network?: {name: string; ip?: string; aliases?: string[]}
   /** Container port → host binding. Only the keyless RPC node publishes anything. */
   publish?: {containerPort: number; hostIp: string; hostPort: number}[]
@@ -47,14 +66,18 @@ export type ContainerEngine = {
   ping(): Promise<void>
   describeEndpoint(): string
 
-  inspectImage(reference: string): Promise<{id: string; labels: Record<string, string>} | undefined>
+  inspectImage(reference: string): Promise<{id: string; labels: Record<string, string>; sizeBytes: number} | undefined>
   pullImage(reference: string): Promise<void>
   buildImage(context: Readable, tag: string, labels: Record<string, string>): Promise<void>
+  /** Removes an image; refused (DOCKER_OPERATION_FAILED) while a container uses it. */
+  removeImage(idOrReference: string): Promise<void>
 
   listContainers(labels: Record<string, string>): Promise<ContainerInfo[]>
   inspectContainer(idOrName: string): Promise<ContainerInfo | undefined>
   createContainer(spec: ContainerSpec): Promise<string>
   putArchive(containerId: string, path: string, tar: Readable): Promise<void>
+  /** One regular file's content from a container (also a stopped one), or undefined if absent. */
+  readFile(containerId: string, path: string): Promise<Buffer | undefined>
   startContainer(id: string): Promise<void>
   stopContainer(id: string, timeoutSeconds: number): Promise<void>
   killContainer(id: string, signal?: string): Promise<void>
@@ -67,6 +90,11 @@ export type ContainerEngine = {
    */
   logsText(id: string, tail: number, options?: {sinceStart?: boolean}): Promise<string>
   exec(id: string, cmd: string[]): Promise<ExecResult>
+  /** Calls `onEvent` for each life-cycle event of the containers carrying these labels, until closed. */
+  watchContainerEvents(
+    labels: Record<string, string>,
+    onEvent: (event: ContainerEvent) => void,
+  ): Promise<ContainerEventWatch>
   memoryUsageBytes(id: string): Promise<number | undefined>
 
   listNetworks(

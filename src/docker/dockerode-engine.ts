@@ -1,10 +1,18 @@
 import {PassThrough, type Readable} from 'node:stream'
 
 import Docker from 'dockerode'
+import {extract} from 'tar-stream'
 
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
-import type {ContainerEngine, ContainerInfo, ContainerSpec, ExecResult} from './container-engine.js'
+import type {
+  ContainerEngine,
+  ContainerEvent,
+  ContainerEventWatch,
+  ContainerInfo,
+  ContainerSpec,
+  ExecResult,
+} from './container-engine.js'
 
 const connectionErrorCodes = new Set([
   'ECONNREFUSED',
@@ -72,11 +80,18 @@ export function demuxDockerBuffer(buffer: Buffer): {stdout: string; stderr: stri
   return {stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8')}
 }
 
+/** A HEALTHCHECK verdict as Docker words it (inspect's State.Health.Status, or list's "(health: starting)"). */
+function healthOf(text: string | undefined): ContainerInfo['health'] {
+  const match = /\b(starting|unhealthy|healthy)\b/.exec(text ?? '')
+  return match ? (match[1] as ContainerInfo['health']) : undefined
+}
+
 function toContainerInfo(summary: Docker.ContainerInfo): ContainerInfo {
   const ips: Record<string, string> = {}
   for (const [name, net] of Object.entries(summary.NetworkSettings?.Networks ?? {}))
     if (net.IPAddress) ips[name] = net.IPAddress
   const exit = /Exited \((\d+)\)/.exec(summary.Status ?? '')
+  const health = summary.State === 'running' ? healthOf(/\(([^)]*)\)\s*$/.exec(summary.Status ?? '')?.[1]) : undefined
   return {
     id: summary.Id,
     name: (summary.Names?.[0] ?? '').replace(/^\//, ''),
@@ -85,6 +100,7 @@ function toContainerInfo(summary: Docker.ContainerInfo): ContainerInfo {
     exitCode: exit ? Number(exit[1]) : undefined,
     restartCount: 0,
     ips,
+    ...(health ? {health} : {}),
   }
 }
 
@@ -146,10 +162,12 @@ export class DockerodeEngine implements ContainerEngine {
     }
   }
 
-  async inspectImage(reference: string): Promise<{id: string; labels: Record<string, string>} | undefined> {
+  async inspectImage(
+    reference: string,
+  ): Promise<{id: string; labels: Record<string, string>; sizeBytes: number} | undefined> {
     try {
       const info = await this.docker.getImage(reference).inspect()
-      return {id: info.Id, labels: info.Config?.Labels ?? {}}
+      return {id: info.Id, labels: info.Config?.Labels ?? {}, sizeBytes: info.Size ?? 0}
     } catch (error) {
       if (statusCodeOf(error) === 404) return undefined
       return this.call(`inspect image ${reference}`, () => Promise.reject(error))
@@ -180,6 +198,16 @@ export class DockerodeEngine implements ContainerEngine {
     })
   }
 
+  async removeImage(idOrReference: string): Promise<void> {
+    await this.call(`remove image ${idOrReference}`, async () => {
+      try {
+        await this.docker.getImage(idOrReference).remove()
+      } catch (error) {
+        if (statusCodeOf(error) !== 404) throw error
+      }
+    })
+  }
+
   async listContainers(labels: Record<string, string>): Promise<ContainerInfo[]> {
     const filters = {label: Object.entries(labels).map(([k, v]) => `${k}=${v}`)}
     const list = await this.call('list containers', () => this.docker.listContainers({all: true, filters}))
@@ -201,6 +229,8 @@ export class DockerodeEngine implements ContainerEngine {
           info.State.Status === 'exited' || info.State.Status === 'restarting' ? info.State.ExitCode : undefined,
         restartCount: info.RestartCount ?? 0,
         ips,
+        ...(healthOf(info.State.Health?.Status) ? {health: healthOf(info.State.Health?.Status)} : {}),
+        ...(info.State.StartedAt ? {startedAt: info.State.StartedAt} : {}),
       }
     } catch (error) {
       if (statusCodeOf(error) === 404) return undefined
@@ -225,7 +255,15 @@ export class DockerodeEngine implements ContainerEngine {
         ExposedPorts: exposed,
         StopTimeout: spec.stopTimeoutSeconds,
         HostConfig: {
-          Mounts: spec.volume ? [{Type: 'volume', Source: spec.volume.name, Target: spec.volume.path}] : [],
+          Mounts: [
+            ...(spec.volume ? [{Type: 'volume' as const, Source: spec.volume.name, Target: spec.volume.path}] : []),
+            ...(spec.binds ?? []).map((b) => ({
+              Type: 'bind' as const,
+              Source: b.hostPath,
+              Target: b.containerPath,
+              ReadOnly: b.readOnly ?? false,
+            })),
+          ],
           PortBindings: bindings,
           RestartPolicy: {Name: spec.restartPolicy ?? 'no'},
           // Bounded logs: a sealer runs for months.
@@ -251,6 +289,78 @@ export class DockerodeEngine implements ContainerEngine {
     await this.call(`copy files into ${containerId}`, () =>
       this.docker.getContainer(containerId).putArchive(tar, {path}),
     )
+  }
+
+  async readFile(containerId: string, path: string): Promise<Buffer | undefined> {
+    let archive: NodeJS.ReadableStream
+    try {
+      archive = await this.docker.getContainer(containerId).getArchive({path})
+    } catch (error) {
+      if (statusCodeOf(error) === 404) return undefined
+      return this.call(`read ${path} in ${containerId}`, () => Promise.reject(error))
+    }
+    // The archive API answers with a tar of the path: its one entry is the file. A file
+    // replaced while Docker sends it (rename over it) can cut the tar short: an error here,
+    // which the caller may retry.
+    const read = new Promise<Buffer | undefined>((resolve, reject) => {
+      const entries = extract()
+      let content: Buffer | undefined
+      entries.on('entry', (header, stream, next) => {
+        const chunks: Buffer[] = []
+        stream.on('data', (chunk: unknown) => {
+          chunks.push(chunk as Buffer)
+        })
+        stream.on('error', reject)
+        stream.on('end', () => {
+          if (content === undefined && header.type === 'file') content = Buffer.concat(chunks)
+          next()
+        })
+        stream.resume()
+      })
+      entries.on('finish', () => resolve(content))
+      entries.on('error', reject)
+      archive.on('error', reject)
+      archive.pipe(entries)
+    })
+    return this.call(`read ${path} in ${containerId}`, () => read)
+  }
+
+  async watchContainerEvents(
+    labels: Record<string, string>,
+    onEvent: (event: ContainerEvent) => void,
+  ): Promise<ContainerEventWatch> {
+    const filters = {type: ['container' as const], label: Object.entries(labels).map(([k, v]) => `${k}=${v}`)}
+    const stream = (await this.call('watch container events', () =>
+      this.docker.getEvents({filters}),
+    )) as NodeJS.ReadableStream & {destroy?: () => void}
+    let buffered = ''
+    stream.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString('utf8')
+      // One JSON document per line; a chunk may end mid-line.
+      for (let newline = buffered.indexOf('\n'); newline >= 0; newline = buffered.indexOf('\n')) {
+        const line = buffered.slice(0, newline).trim()
+        buffered = buffered.slice(newline + 1)
+        if (line === '') continue
+        const event = JSON.parse(line) as {
+          Action?: string
+          Actor?: {ID?: string; Attributes?: Record<string, string>}
+          time?: number
+          timeNano?: number
+        }
+        onEvent({
+          action: event.Action ?? '',
+          containerId: event.Actor?.ID ?? '',
+          labels: event.Actor?.Attributes ?? {},
+          time: event.timeNano ? Math.floor(event.timeNano / 1e6) : (event.time ?? 0) * 1000,
+        })
+      }
+    })
+    const ended = new Promise<Error | undefined>((resolve) => {
+      stream.on('end', () => resolve(undefined))
+      stream.on('close', () => resolve(undefined))
+      stream.on('error', (error: Error) => resolve(error))
+    })
+    return {close: () => stream.destroy?.(), ended}
   }
 
   async startContainer(id: string): Promise<void> {

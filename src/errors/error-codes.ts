@@ -32,6 +32,8 @@ export const errorCodes = {
   NAME_CONFLICT: 'MEDREC_NAME_CONFLICT',
   SUBNET_EXHAUSTED: 'MEDREC_SUBNET_EXHAUSTED',
   SUBNET_TAKEN: 'MEDREC_SUBNET_TAKEN',
+  /** The vote reconciler's image could not be built here (no Linux Node, a missing library, no dist/). */
+  RECONCILER_IMAGE_FAILED: 'MEDREC_RECONCILER_IMAGE_FAILED',
 
   // The running network
   NETWORK_NOT_CREATED: 'MEDREC_NETWORK_NOT_CREATED',

@@ -4,12 +4,13 @@ import {labelKeys, type ContainerEngine} from '../docker/container-engine.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
 import {rpcNodeName} from '../workspace/network-keys.js'
+import {reconcilerNodeName} from '../workspace/reconciler-names.js'
 import {loadNetwork} from '../workspace/load-network.js'
 import {findNetworkResources} from '../workspace/network-resources.js'
 
 export type NodeLogStream = {node: string; stream: Readable}
 
-/** Opens the log streams of one node (a sealer's name or "rpc") or of every node. */
+/** Opens the log streams of one node (a sealer's name, "rpc" or "reconciler") or of every node. */
 export async function openNetworkLogs(options: {
   dir: string
   engine: ContainerEngine
@@ -18,7 +19,7 @@ export async function openNetworkLogs(options: {
   tail?: number
 }): Promise<NodeLogStream[]> {
   const {config, state} = await loadNetwork(options.dir)
-  const known = [...config.sealers.map((s) => s.name), rpcNodeName]
+  const known = [...config.sealers.map((s) => s.name), rpcNodeName, reconcilerNodeName]
   if (options.node !== undefined && !known.includes(options.node)) {
     throw new MedrecError(errorCodes.NODE_NOT_FOUND, `There is no node "${options.node}" in this network.`, {
       hint: `Nodes: ${known.join(', ')}.`,
@@ -28,7 +29,7 @@ export async function openNetworkLogs(options: {
   const {containers} = await findNetworkResources(options.engine, state.networkId)
   const nodes = containers.filter(
     (c) =>
-      (c.labels[labelKeys.role] === 'sealer' || c.labels[labelKeys.role] === 'rpc') &&
+      ['sealer', 'rpc', 'reconciler'].includes(c.labels[labelKeys.role] ?? '') &&
       (options.node === undefined || c.labels[labelKeys.node] === options.node),
   )
   if (nodes.length === 0) {

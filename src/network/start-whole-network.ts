@@ -1,4 +1,6 @@
 import type {ContainerEngine} from '../docker/container-engine.js'
+import {errorCodes} from '../errors/error-codes.js'
+import {MedrecError} from '../errors/medrec-error.js'
 import {gethIpcEval} from '../geth/geth-ipc.js'
 import {pollUntil} from '../wait/poll-until.js'
 import {settleAll} from '../workspace/network-resources.js'
@@ -68,11 +70,38 @@ export async function startWholeNetwork(options: StartWholeNetworkOptions): Prom
     options.nodes.map(async (node, index) => {
       const later = options.nodes.slice(index + 1)
       if (later.length === 0) return
+      // A mining sealer's console answers (geth opens IPC before it mines); the keyless node's
+      // was awaited by nothing, and on a loaded machine it was not open yet ("dial unix
+      // /data/geth.ipc: no such file or directory", seen on a new 2-sealer network).
+      if (node.role !== 'sealer') await awaitConsole(options, node)
       const dials = later.map((n) => `admin.addPeer("${n.enode}")`).join(', ')
       await gethIpcEval(options.engine, node.containerId, node.name, `[${dials}]`)
     }),
   )
   return {miningAfterMs}
+}
+
+/** Polls a node's geth console until it answers, failing fast when the node has stopped. */
+async function awaitConsole(opts: StartWholeNetworkOptions, node: WaitNode): Promise<void> {
+  const baseline = new Map<string, number>()
+  await pollUntil(
+    `${node.name} to open its console`,
+    opts.deadline,
+    async () => {
+      await assertNodesRunning(opts.engine, [node], baseline)
+      return (await gethIpcEval<boolean>(opts.engine, node.containerId, node.name, 'true')) ? true : undefined
+    },
+    {
+      interval: logPollMs,
+      retryable: (error) => error instanceof MedrecError && error.code === errorCodes.IPC_FAILED,
+      ...(opts.signal ? {signal: opts.signal} : {}),
+      onTimeout: () => ({
+        message: `The network was not ready after ${Math.round(opts.timeoutMs / 1000)} s: ${node.name}'s console \
+did not answer.`,
+        hint: `Read its log with \`medrec network logs ${node.name}\`, or allow more time with --timeout.`,
+      }),
+    },
+  )
 }
 
 /** Polls a sealer's log (this start's lines only) until it mines, failing fast when it crashes. */

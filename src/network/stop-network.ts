@@ -1,4 +1,5 @@
 import {labelKeys, type ContainerEngine} from '../docker/container-engine.js'
+import {stopReconciler} from '../reconciler/deploy-reconciler.js'
 import {loadNetwork} from '../workspace/load-network.js'
 import {findNetworkResources, removeNetworkResources, settleAll} from '../workspace/network-resources.js'
 import {writeNetworkState} from '../workspace/network-state.js'
@@ -6,12 +7,20 @@ import {writeNetworkState} from '../workspace/network-state.js'
 /** geth flushes its in-memory state on SIGTERM; give it time so `up` resumes at the same height. */
 const stopTimeoutSeconds = 60
 
-export type DownNetworkResult = {name: string; stopped: string[]; alreadyStopped: string[]}
+export type DownNetworkResult = {
+  name: string
+  stopped: string[]
+  alreadyStopped: string[]
+  /** The vote reconciler: stopped first, so that it does not act on the nodes going down. */
+  reconciler: 'stopped' | 'already-stopped' | 'missing'
+}
 
-/** Stops every node's container, keeping containers, volumes and chain data. */
+/** Stops the vote reconciler, then every node's container, keeping containers, volumes and chain data. */
 export async function downNetwork(options: {dir: string; engine: ContainerEngine}): Promise<DownNetworkResult> {
-  const {config, state} = await loadNetwork(options.dir)
+  const network = await loadNetwork(options.dir)
+  const {config, state} = network
   await options.engine.ping()
+  const reconciler = await stopReconciler(options.engine, network)
   const {containers} = await findNetworkResources(options.engine, state.networkId)
   const nodes = containers.filter((c) => c.labels[labelKeys.role] === 'sealer' || c.labels[labelKeys.role] === 'rpc')
   const running = nodes.filter((c) => c.state === 'running' || c.state === 'restarting' || c.state === 'paused')
@@ -24,6 +33,7 @@ export async function downNetwork(options: {dir: string; engine: ContainerEngine
       .filter((c) => !running.includes(c))
       .map(nodeName)
       .sort(),
+    reconciler,
   }
 }
 

@@ -20,9 +20,17 @@ import {buildGethImage} from '../image/build-geth-image.js'
 import {ensureGethImage, type CheckedGethImage} from '../image/geth-image.js'
 import {enodeUrl} from '../keys/node-key.js'
 import {runStep, silentProgress, type ProgressListener} from '../progress/progress-events.js'
+import {ensureReconcilerImage, type ReconcilerImage} from '../reconciler/build-reconciler-image.js'
+import {
+  ensureReconcilerRunning,
+  removeReconciler,
+  stopReconciler,
+  type ReconcilerDeployAction,
+} from '../reconciler/deploy-reconciler.js'
 import {applyUp, type ApplyUpContext} from './apply-up.js'
 import {initNetwork, isNetworkInitialised, type InitNetworkOptions} from './init-network.js'
 import {readKeystoreAddress, rpcNodeName} from '../workspace/network-keys.js'
+import {reconcilerNodeName} from '../workspace/reconciler-names.js'
 import type {NodePlan, NodeSecrets} from './init-node-volume.js'
 import {loadNetwork, rpcUrlOf, type LoadedNetwork} from '../workspace/load-network.js'
 import {readKeyFile} from '../workspace/network-files.js'
@@ -72,6 +80,11 @@ export type UpNetworkResult = {
   timings: {allSealedMs: number; readyMs: number}
   /** Times the sealers were restarted to get past a stalled chain (a last resort; 0 when healthy). */
   restarts: number
+  /**
+   * The vote reconciler's container after `up` (created, recreated for a new image, started, unchanged;
+   * removed or disabled when medrec.yaml turns it off) and its image.
+   */
+  reconciler: {action: ReconcilerDeployAction | 'removed' | 'disabled'; image: string | null}
   sealers: {name: string; address: Address; container: string; ip: string}[]
 }
 
@@ -235,7 +248,7 @@ function containerSpecFor(loaded: LoadedNetwork, plan: NodePlan): ContainerSpec 
 /** Brings the network up: creates it the first time, restarts it when stopped, leaves it when running. */
 export async function upNetwork(options: UpNetworkOptions): Promise<UpNetworkResult> {
   const started = Date.now()
-  const {plan, context, initialised, applied} = await reconcileWithFreeSubnet(options)
+  const {plan, context, initialised, applied, reconciler} = await reconcileWithFreeSubnet(options)
   const {network} = context
   const {config} = network
   const names = resourceNames(config.network.name)
@@ -251,6 +264,7 @@ export async function upNetwork(options: UpNetworkOptions): Promise<UpNetworkRes
     timings: {allSealedMs: ready.allSealedAt - started, readyMs: Date.now() - started},
     restarts: ready.restarts,
     votes: applied.votes,
+    reconciler,
     sealers: context.nodes
       .filter((n) => n.role === 'sealer')
       .map((n) => ({name: n.name, address: n.address!, container: names.container(n.name), ip: n.ip})),
@@ -369,6 +383,8 @@ async function reconcileNetwork(
   options.signal?.throwIfAborted()
   const image = await obtainGethImage(engine, config.image, state.imageVersions, progress, options.buildImage ?? true)
   state.imageVersions[image.imageId] = image.version
+  // Built (or found current) before anything is created, like the geth image.
+  const reconcilerImage = config.reconciler.enabled ? await ensureReconcilerImage(engine, {progress}) : undefined
 
   const {existing, nodes, specs, containers} = observedAll
   const volumes = new Set(existing.volumes.map((v) => v.name))
@@ -379,7 +395,7 @@ async function reconcileNetwork(
     },
     {
       containers: [...containers].map(([name, c]) => ({name, state: c.state, specHash: c.labels[specLabel]})),
-      anyContainer: existing.containers.length > 0,
+      anyContainer: existing.containers.some((c) => c.labels[labelKeys.role] !== 'reconciler'),
       networkExists: existing.networks.some((n) => n.name === names.network),
       volumes: [...allNodeNames(config)].filter((name) => volumes.has(names.volume(name))),
       firstUpCompleted: state.firstUpCompletedAt !== undefined,
@@ -400,8 +416,40 @@ async function reconcileNetwork(
     subnet: observedAll.subnet,
     ips: observedAll.ips,
   }
-  const applied = await applyUp(plan, context)
-  return {plan, context, initialised, applied}
+  // The reconciler pauses while up changes the nodes: a whole-network start keeps the nodes
+  // apart until every sealer mines, and a reconciler re-peering them would undo that.
+  const paused = plan.action !== 'unchanged' ? await stopReconciler(engine, network) : 'missing'
+  let applied: Awaited<ReturnType<typeof applyUp>>
+  try {
+    applied = await applyUp(plan, context)
+  } catch (error) {
+    // A failed up leaves the nodes as they were: the reconciler looks after them again.
+    if (paused === 'stopped') await engine.startContainer(names.container(reconcilerNodeName)).catch(() => {})
+    throw error
+  }
+  const reconciler = await settleReconciler(engine, network, reconcilerImage, progress)
+  return {plan, context, initialised, applied, reconciler}
+}
+
+/** Runs the vote reconciler with the current image, or removes it when medrec.yaml turns it off. */
+async function settleReconciler(
+  engine: ContainerEngine,
+  network: LoadedNetwork,
+  image: ReconcilerImage | undefined,
+  progress: ProgressListener,
+): Promise<UpNetworkResult['reconciler']> {
+  if (!image) {
+    const removed = await removeReconciler(engine, network)
+    return {action: removed ? 'removed' : 'disabled', image: null}
+  }
+  const action = await runStep(
+    progress,
+    'reconciler',
+    'Running the vote reconciler',
+    () => ensureReconcilerRunning(engine, network, image),
+    (a) => a,
+  )
+  return {action, image: image.tag}
 }
 
 function allNodeNames(config: NetworkConfig): string[] {

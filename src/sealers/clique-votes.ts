@@ -8,7 +8,7 @@ import type {ContainerEngine} from '../docker/container-engine.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
 import {loadNetwork} from '../workspace/load-network.js'
-import {writeNetworkState} from '../workspace/network-state.js'
+import {saveRecordedVotes} from '../workspace/save-recorded-votes.js'
 
 function parseTarget(address: string): Address {
   if (!isAddress(address, {strict: false})) {
@@ -70,8 +70,8 @@ export async function proposeSealerVote(options: {
   const previous = network.state.votes[key]
   const castBy = [...new Set([...(previous?.authorize === options.authorize ? previous.sealers : []), ...from])].sort()
   network.state.votes[key] = {authorize: options.authorize, sealers: castBy, proposedAt: new Date().toISOString()}
-  // Intent first: if a vote cannot be cast now, the next `up` or `sealer list` casts it.
-  await writeNetworkState(network.paths, network.state)
+  // Intent first: if a vote cannot be cast now, the reconciler (or the next `up`) casts it.
+  await saveRecordedVotes(options.engine, network)
   for (const name of from) {
     const container = running.get(name)
     if (container) await proposeOnSealer(options.engine, container.id, name, address, options.authorize)
@@ -98,7 +98,8 @@ export async function discardSealerVote(options: {
   await options.engine.ping()
   const hadIntent = network.state.votes[address.toLowerCase()] !== undefined
   delete network.state.votes[address.toLowerCase()]
-  await writeNetworkState(network.paths, network.state)
+  // Forgotten before it is withdrawn, so the reconciler does not cast it again afterwards.
+  await saveRecordedVotes(options.engine, network)
   const running = await runningSealers(options.engine, network)
   for (const [name, container] of running) await discardOnSealer(options.engine, container.id, name, address)
   return {address, discardedOn: [...running.keys()].sort(), hadIntent}

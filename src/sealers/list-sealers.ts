@@ -41,25 +41,31 @@ export async function listSealers(options: {dir: string; engine: ContainerEngine
       }
     }),
   )
+  const signerSet = new Set(signers.map((s) => s.toLowerCase()))
   const votes = Object.entries(network.state.votes).map(([key, v]) => ({
     address: getAddress(key),
     authorize: v.authorize,
     castBy: v.sealers,
+    // A vote whose change the signer set shows has passed: its proposals may be discarded (by the
+    // reconciler), which is no loss.
     lostOn: v.sealers.filter((name) => {
+      if (signerSet.has(key.toLowerCase()) === v.authorize) return false
       const proposals = sealers.find((s) => s.name === name)?.proposals
       return proposals !== null && proposals !== undefined && proposals[key] !== v.authorize
     }),
   }))
+  const reissuer = network.config.reconciler.enabled
+    ? 'the vote reconciler casts it again (`medrec network logs reconciler`), as does `medrec network up`'
+    : '`medrec network up` re-issues it'
   const configured = new Set(sealers.map((s) => s.address))
   const drift = [
     ...signers.filter((s) => !configured.has(s)).map((s) => `${s} is a signer but no sealer in medrec.yaml`),
     ...votes
       .filter((v) => v.lostOn.length > 0)
-      .map(
-        (v) =>
-          `${v.lostOn.join(', ')} lost the vote to ${v.authorize ? 'add' : 'remove'} ${v.address} (restarted?): \
-\`medrec network up\` re-issues it`,
-      ),
+      .map((v) => {
+        const vote = `the vote to ${v.authorize ? 'add' : 'remove'} ${v.address}`
+        return `${v.lostOn.join(', ')} lost ${vote} (restarted?): ${reissuer}`
+      }),
   ]
   return {signers, votesNeeded: cliqueVotesNeeded(signers.length), sealers, votes, drift}
 }

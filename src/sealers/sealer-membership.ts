@@ -14,6 +14,7 @@ import type {ContainerEngine} from '../docker/container-engine.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
 import {ensureNodeKeys} from '../workspace/network-keys.js'
+import {pushReconcilerDesired} from '../workspace/save-recorded-votes.js'
 import {loadNetwork, rpcUrlOf, type LoadedNetwork} from '../workspace/load-network.js'
 import {removeNetworkNodes, upNetwork} from '../network/up-network.js'
 import {runStep, silentProgress, type ProgressListener} from '../progress/progress-events.js'
@@ -299,6 +300,8 @@ export async function removeSealer(options: {
         1,
       )
     })
+    // The reconciler no longer looks after it.
+    await pushReconcilerDesired(options.engine, await loadNetwork(options.dir))
   })
   return {
     name: options.name,

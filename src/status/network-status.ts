@@ -11,6 +11,7 @@ import {loadNetwork, rpcUrlOf} from '../workspace/load-network.js'
 import {consortiumDrift} from '../consortium/list-providers.js'
 import {listSealers} from '../sealers/list-sealers.js'
 import {findNetworkResources} from '../workspace/network-resources.js'
+import {readReconcilerReport, type ReconcilerReport} from '../reconciler/reconciler-status.js'
 
 export type SealerStatus = {
   name: string
@@ -44,11 +45,14 @@ export type NetworkStatus = {
    * when the chain cannot be asked.
    */
   drift: string[]
+  /** The vote reconciler: alive, starting, unhealthy, restarting, stopped, missing or disabled, and its last action. */
+  reconciler: ReconcilerReport
 }
 
 /** Reads the network's state from Docker, the RPC node and each sealer's IPC. Never changes anything. */
 export async function readNetworkStatus(options: {dir: string; engine: ContainerEngine}): Promise<NetworkStatus> {
-  const {config, state, signers: genesisSigners} = await loadNetwork(options.dir)
+  const network = await loadNetwork(options.dir)
+  const {config, state, signers: genesisSigners} = network
   const engine = options.engine
   await engine.ping()
   const rpcUrl = rpcUrlOf(config)
@@ -121,6 +125,7 @@ export async function readNetworkStatus(options: {dir: string; engine: Container
     liveness,
     sealers,
     drift: blockNumber === null ? [] : await readDrift(options.dir, engine),
+    reconciler: await readReconcilerReport(engine, network),
   }
 }
 

@@ -1,12 +1,13 @@
 import {DockerodeEngine} from '../../src/docker/dockerode-engine.js'
 import {pinnedGethVersion, pinnedGethImage} from '../../src/geth/geth-version.js'
 import {buildGethImage} from '../../src/image/build-geth-image.js'
+import {ensureReconcilerImage} from '../../src/reconciler/build-reconciler-image.js'
 
 /**
  * Makes `npm test` self-sufficient on a machine with Docker but no registry: builds the
  * pinned geth image with the tool's own image build (cached geth binary, or Go) when it
- * is missing. Without a Docker engine it does nothing: each e2e file then skips (or, under
- * CI, fails) with the reason.
+ * is missing, and the vote reconciler's image when the tool changed. Without a Docker
+ * engine it does nothing: each e2e file then skips (or, under CI, fails) with the reason.
  */
 export default async function setup(): Promise<void> {
   const engine = new DockerodeEngine()
@@ -14,6 +15,13 @@ export default async function setup(): Promise<void> {
     await engine.ping()
   } catch {
     return
+  }
+  // Built here once (when the tool changed) rather than by the first `network up` of a test.
+  try {
+    await ensureReconcilerImage(engine)
+  } catch (error) {
+    if (process.env.CI) throw error
+    process.stderr.write(`[e2e] could not build the reconciler's image: ${(error as Error).message}\n`)
   }
   if (await engine.inspectImage(pinnedGethImage)) return
   process.stderr.write(

@@ -101,6 +101,7 @@ describe.skipIf(!prerequisites.ok)('network lifecycle on real geth sealers', () 
     const down = await runMedrec(['network', 'down', '--dir', net.dir, '--json'])
     expect(down.exitCode).toBe(0)
     expect(down.json.stopped).toEqual(['rpc', 'sealer-1', 'sealer-2', 'sealer-3'])
+    expect(down.json.reconciler).toBe('stopped')
     await expect(rpc(net.rpcUrl, 'eth_blockNumber')).rejects.toThrow()
     const restarted = await runMedrec(['network', 'up', '--dir', net.dir, '--json'])
     expect(restarted.exitCode, `${restarted.stdout}${restarted.stderr}`).toBe(0)
@@ -124,7 +125,7 @@ describe.skipIf(!prerequisites.ok)('network lifecycle on real geth sealers', () 
           .filter(Boolean)
           .map((l) => l.split(' | ')[0]?.trim()),
       ),
-    ).toEqual(new Set(['rpc', 'sealer-1', 'sealer-2', 'sealer-3']))
+    ).toEqual(new Set(['rpc', 'sealer-1', 'sealer-2', 'sealer-3', 'reconciler']))
     const followed = await runMedrec(['network', 'logs', 'rpc', '-f', '--tail', '0', '--dir', net.dir], {
       timeoutMs: 4000,
     })
@@ -135,12 +136,13 @@ describe.skipIf(!prerequisites.ok)('network lifecycle on real geth sealers', () 
     const unconfirmed = await runMedrec(['network', 'destroy', '--dir', net.dir, '--json'])
     expect(unconfirmed.exitCode).toBe(1)
     expect(unconfirmed.json.error.code).toBe('MEDREC_CONFIRMATION_REQUIRED')
-    expect((await dockerObjectsOf(net.name)).containers).toHaveLength(4)
+    // (3 sealers, the RPC node and the vote reconciler)
+    expect((await dockerObjectsOf(net.name)).containers).toHaveLength(5)
 
     // When it is destroyed
     const destroy = await runMedrec(['network', 'destroy', '--dir', net.dir, '--force', '--json'])
     expect(destroy.exitCode).toBe(0)
-    expect(destroy.json.removed).toEqual({containers: 4, volumes: 4, networks: 1})
+    expect(destroy.json.removed).toEqual({containers: 5, volumes: 5, networks: 1})
 
     // Then no container, volume or network of the tool is left
     expect(await dockerObjectsOf(net.name)).toEqual({containers: [], volumes: [], networks: []})
@@ -233,8 +235,20 @@ describe.skipIf(!prerequisites.ok)('network lifecycle on real geth sealers', () 
       ).toBeNull()
 
       // And only the RPC node publishes a port, on 127.0.0.1; sealers hold keys and publish nothing
-      const containers = await docker.listContainers({filters: {label: [`org.medrec.network=${net.name}`]}})
-      expect(containers).toHaveLength(3)
+      const all = await docker.listContainers({filters: {label: [`org.medrec.network=${net.name}`]}})
+      expect(all.map((c) => c.Labels['org.medrec.role']).sort()).toEqual(['reconciler', 'rpc', 'sealer', 'sealer'])
+      // And the vote reconciler publishes nothing, has no network, and holds no key: only its own
+      // volume and the Docker socket are mounted, and no password is in its configuration
+      const reconciler = await docker
+        .getContainer(all.find((c) => c.Labels['org.medrec.role'] === 'reconciler')!.Id)
+        .inspect()
+      expect(Object.values(reconciler.HostConfig.PortBindings ?? {}).flat()).toEqual([])
+      expect(reconciler.HostConfig.NetworkMode).toBe('none')
+      expect(reconciler.Mounts.map((m) => m.Destination).sort()).toEqual([
+        '/var/lib/medrec-reconciler',
+        '/var/run/docker.sock',
+      ])
+      const containers = all.filter((c) => c.Labels['org.medrec.role'] !== 'reconciler')
       for (const summary of containers) {
         const info = await docker.getContainer(summary.Id).inspect()
         const bindings = Object.values(info.HostConfig.PortBindings ?? {}).flat()
@@ -255,6 +269,7 @@ describe.skipIf(!prerequisites.ok)('network lifecycle on real geth sealers', () 
           )
           expect(password.length).toBeGreaterThan(20)
           expect(JSON.stringify(info)).not.toContain(password)
+          expect(JSON.stringify(reconciler)).not.toContain(password)
           const logs = (
             await docker.getContainer(summary.Id).logs({stdout: true, stderr: true, follow: false})
           ).toString()

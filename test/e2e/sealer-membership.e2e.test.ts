@@ -56,6 +56,7 @@ and removes it while the others seal on', async () => {
     expect(removed.signers).toHaveLength(3)
     expect((await dockerObjectsOf(net.name)).containers.sort()).toEqual(
       [
+        `/medrec-${net.name}_reconciler`,
         `/medrec-${net.name}_rpc`,
         `/medrec-${net.name}_sealer-1`,
         `/medrec-${net.name}_sealer-2`,

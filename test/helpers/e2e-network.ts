@@ -1,4 +1,4 @@
-import {mkdtemp} from 'node:fs/promises'
+import {appendFile, mkdtemp} from 'node:fs/promises'
 import {request} from 'node:http'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -16,8 +16,15 @@ export const freePort = findFreePort
 
 export type E2eNetwork = {dir: string; name: string; rpcPort: number; rpcUrl: string}
 
-/** Initialises a throwaway network (light keys, 1 s period) in a new temporary directory. */
-export async function initE2eNetwork(prefix: string, extra: string[] = []): Promise<E2eNetwork> {
+/**
+ * Initialises a throwaway network (light keys, 1 s period) in a new temporary directory.
+ * `reconciler: false` turns the vote reconciler off in its medrec.yaml.
+ */
+export async function initE2eNetwork(
+  prefix: string,
+  extra: string[] = [],
+  options: {reconciler?: boolean} = {},
+): Promise<E2eNetwork> {
   const dir = await mkdtemp(join(tmpdir(), `medrec-${prefix}-`))
   const name = `${prefix}-${Math.random().toString(36).slice(2, 8)}`
   const rpcPort = await freePort()
@@ -37,6 +44,7 @@ export async function initE2eNetwork(prefix: string, extra: string[] = []): Prom
     ...extra,
   ])
   if (init.exitCode !== 0) throw new Error(`network init failed: ${init.stdout}\n${init.stderr}`)
+  if (options.reconciler === false) await appendFile(join(dir, 'medrec.yaml'), 'reconciler:\n  enabled: false\n')
   return {dir, name, rpcPort, rpcUrl: `http://127.0.0.1:${rpcPort}`}
 }
 

@@ -4,34 +4,47 @@ import {MedrecCommand} from '../../base-command.js'
 import type {WorkspaceKind} from '../../config/workspace-kind.js'
 import {pinnedGethImage} from '../../geth/geth-version.js'
 import {buildGethImage, type BuildGethImageResult} from '../../image/build-geth-image.js'
+import {ensureReconcilerImage, type ReconcilerImage} from '../../reconciler/build-reconciler-image.js'
 
 export default class ImageBuild extends MedrecCommand {
   static override workspaceKind: WorkspaceKind = 'any'
-  static override summary = `Build the pinned geth image (${pinnedGethImage}) locally.`
+  static override summary = `Build the pinned geth image (${pinnedGethImage}) and the vote reconciler's image locally.`
   static override description =
     `For machines that cannot pull from a registry. Packages a geth 1.13.x linux binary into a ` +
     `minimal image (FROM scratch). The binary comes from --geth-binary, MEDREC_GETH_BINARY or the ` +
     `cache (~/.cache/medrec/geth); with none found and Go installed, geth is built from its Go module ` +
-    `first and cached. Any geth other than 1.13.x is refused: later releases cannot seal Clique.`
+    `first and cached. Any geth other than 1.13.x is refused: later releases cannot seal Clique.\n` +
+    `Then makes sure the vote reconciler's image (medrec/reconciler:VERSION, FROM scratch: this machine's ` +
+    `Node, its libraries and the tool's modules the reconciler loads) holds this tool as it is now; ` +
+    `it is rebuilt only when the tool changed.`
   static override examples = ['<%= config.bin %> image build', '<%= config.bin %> image build --geth-binary ./geth']
 
   static override flags = {
     'geth-binary': Flags.file({summary: 'A geth 1.13.x linux binary to package.', exists: false}),
-    tag: Flags.string({summary: 'Image tag.', default: pinnedGethImage}),
+    tag: Flags.string({summary: 'Image tag of geth.', default: pinnedGethImage}),
     'no-go-build': Flags.boolean({summary: 'Fail instead of building geth with Go when no binary is found.'}),
+    'no-reconciler': Flags.boolean({summary: "Build only geth, not the vote reconciler's image."}),
   }
 
-  async run(): Promise<BuildGethImageResult> {
+  async run(): Promise<BuildGethImageResult & {reconciler: ReconcilerImage | null}> {
     const {flags} = await this.parse(ImageBuild)
-    const result = await this.withProgress((progress) =>
-      buildGethImage(this.dockerEngine(), {
+    const engine = this.dockerEngine()
+    const {result, reconciler} = await this.withProgress(async (progress) => {
+      const result = await buildGethImage(engine, {
         tag: flags.tag,
         gethBinary: flags['geth-binary'],
         allowGoBuild: !flags['no-go-build'],
         progress,
-      }),
-    )
+      })
+      const reconciler = flags['no-reconciler'] ? null : await ensureReconcilerImage(engine, {progress})
+      return {result, reconciler}
+    })
     this.log(`Built ${result.tag} (geth ${result.gethVersion}).`)
-    return result
+    if (reconciler) {
+      const size = `${Math.round(reconciler.sizeBytes / 1_000_000)} MB`
+      const how = reconciler.action === 'built' ? `built in ${(reconciler.buildMs / 1000).toFixed(1)} s` : 'up to date'
+      this.log(`${reconciler.tag}: ${how}, ${size}.`)
+    }
+    return {...result, reconciler}
   }
 }

@@ -4,7 +4,7 @@ import {downNetwork, type DownNetworkResult} from '../../network/stop-network.js
 export default class NetworkDown extends MedrecCommand {
   static override summary = 'Stop the network, keeping every block.'
   static override description =
-    'Stops every node gracefully (geth writes its state to disk); containers, ' +
+    'Stops the vote reconciler, then every node gracefully (geth writes its state to disk); containers, ' +
     'volumes and keys stay. `medrec network up` resumes the same chain.'
   static override examples = ['<%= config.bin %> network down']
 

@@ -12,10 +12,11 @@ export default class NetworkLogs extends MedrecCommand {
     '<%= config.bin %> network logs',
     '<%= config.bin %> network logs sealer-1 -f',
     '<%= config.bin %> network logs rpc --tail 50',
+    '<%= config.bin %> network logs reconciler',
   ]
 
   static override args = {
-    node: Args.string({description: 'A sealer\'s name, or "rpc". All nodes when omitted.'}),
+    node: Args.string({description: 'A sealer\'s name, "rpc", or "reconciler". All of them when omitted.'}),
   }
 
   static override flags = {

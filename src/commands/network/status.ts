@@ -1,11 +1,25 @@
 import {MedrecCommand} from '../../base-command.js'
+import type {ReconcilerReport} from '../../reconciler/reconciler-status.js'
 import {readNetworkStatus, type NetworkStatus} from '../../status/network-status.js'
 
+/** One line: its liveness, then what it last did and when. */
+function describeReconciler(r: ReconcilerReport): string {
+  const parts: string[] = [r.status]
+  if (r.heartbeatAgeSeconds !== null && r.status !== 'stopped') parts.push(`heartbeat ${r.heartbeatAgeSeconds} s ago`)
+  if (r.restarts > 0) parts.push(`restarted by Docker ${r.restarts} time${r.restarts === 1 ? '' : 's'}`)
+  if (r.lastReconcileAt) parts.push(`last reconcile ${r.lastReconcileAt}`)
+  if (r.lastAction) parts.push(`last action: ${r.lastAction}`)
+  if (r.lastError) parts.push(`last error: ${r.lastError}`)
+  if (r.status === 'missing' || r.status === 'stopped') parts.push('`medrec network up` starts it')
+  return parts.join('; ')
+}
+
 export default class NetworkStatusCommand extends MedrecCommand {
-  static override summary = 'Show the network: chain head, signers, liveness and each sealer.'
+  static override summary = 'Show the network: chain head, signers, liveness, each sealer and the vote reconciler.'
   static override description =
     `Reads Docker, the RPC node and each sealer (over IPC). Liveness compares the signers online with the ` +
-    `floor(N/2)+1 that Clique needs, and reports a stalled chain with the reason. Never changes anything.`
+    `floor(N/2)+1 that Clique needs, and reports a stalled chain with the reason. The vote reconciler is alive, ` +
+    `starting, unhealthy, restarting, stopped, missing or disabled, with its last action. Never changes anything.`
   static override examples = ['<%= config.bin %> network status', '<%= config.bin %> network status --json']
 
   async run(): Promise<NetworkStatus> {
@@ -21,6 +35,7 @@ export default class NetworkStatusCommand extends MedrecCommand {
     const stalled = `${l.stalled ? ' - STALLED' : ''}${l.reason ? `: ${l.reason}` : ''}`
     this.log(`Liveness  ${l.online}/${l.signers} signers online, ${l.needed} needed${stalled}`)
     for (const d of status.drift) this.log(`Drift     ${d}`)
+    this.log(`Reconciler ${describeReconciler(status.reconciler)}`)
     this.log('')
     const rows = [
       ['SEALER', 'ADDRESS', 'CONTAINER', 'PEERS', 'SEALED/64', 'SIGNER'],

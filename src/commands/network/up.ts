@@ -14,7 +14,8 @@ export default class NetworkUp extends MedrecCommand {
   static override description =
     `Checks Docker, the geth image and the RPC port first; then creates a labelled Docker network, a volume \
 per node, one container per sealer (no HTTP, unlocked key, static peers) and one keyless RPC node published on \
-127.0.0.1, and waits until every signer has sealed a block and every sealer is connected.
+127.0.0.1, and waits until every signer has sealed a block and every sealer is connected. Then it runs the vote \
+reconciler, which casts recorded Clique votes again after a sealer restarts (reconciler.enabled in medrec.yaml).
 Idempotent: on a running network it changes nothing; on a stopped one it restarts the containers and keeps \
 every block. A first start that fails or is interrupted (Ctrl-C, SIGTERM) removes what it created; an interrupted \
 run exits with 128 + the signal number (130 for Ctrl-C).`

@@ -6,7 +6,8 @@ export default class SealerList extends MedrecCommand {
     'The Clique signer set beside the configured sealers, their pending proposals and the recorded votes.'
   static override description =
     'Proposals are read from each sealer over IPC. A vote a sealer has lost (geth forgets ' +
-    'proposals on restart) is reported as drift; `medrec network up` re-issues it.'
+    'proposals on restart) is reported as drift; the vote reconciler casts it again within a few ' +
+    'blocks, and `medrec network up` re-issues it too.'
 
   async run(): Promise<SealerListing> {
     const {flags} = await this.parse(SealerList)

@@ -7,8 +7,8 @@ export default class SealerPropose extends MedrecCommand {
   static override summary = 'Cast a Clique vote to add or remove a signer, from the sealers (over IPC).'
   static override description =
     "The vote is recorded in the network's state: geth keeps proposals in memory only, " +
-    'so `medrec network up` casts it again after a sealer restarts, until the signer set ' +
-    "shows the change. A change passes with more than half of the current signers' votes."
+    'so the vote reconciler (and `medrec network up`) casts it again after a sealer restarts, until the ' +
+    "signer set shows the change. A change passes with more than half of the current signers' votes."
   static override examples = [
     '<%= config.bin %> sealer propose 0x… --add',
     '<%= config.bin %> sealer propose 0x… --remove --from sealer-1 --from sealer-2',
