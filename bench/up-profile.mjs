@@ -1,0 +1,141 @@
+#!/usr/bin/env node
+// Benchmark: where the time of a cold `network up` goes. Calls the built service (dist/)
+// in-process with a progress listener that timestamps every step, then reads each node's
+// milestones from Docker (container created and started) and from geth's own log lines
+// (process up, key unlocked, mining, first block sealed or imported), all relative to the
+// start of `up`. Writes bench/results/up-profile-<sealers>[-<label>].json and prints a table.
+// Usage: npm run bench:up-profile -- --sealers 3 [--runs 3] [--light-kdf | --profile throwaway] [--label x]
+import {mkdtempSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {parseArgs} from 'node:util'
+
+import Docker from 'dockerode'
+
+import {freePort, machineInfo, median, medrec, writeResult} from './bench-helpers.mjs'
+
+const {upNetwork} = await import('../dist/network/up-network.js')
+const {DockerodeEngine} = await import('../dist/docker/dockerode-engine.js')
+
+const {values} = parseArgs({
+  options: {
+    sealers: {type: 'string', default: '3'},
+    runs: {type: 'string', default: '3'},
+    'light-kdf': {type: 'boolean', default: false},
+    profile: {type: 'string'},
+    period: {type: 'string', default: '1'},
+    label: {type: 'string', default: ''},
+  },
+})
+const sealers = Number(values.sealers)
+const docker = new Docker()
+
+/** geth's log lines that mark a node's progress, first occurrence each. */
+const milestones = {
+  gethStarted: /Starting Geth/,
+  p2pStarted: /Started P2P networking/,
+  unlocked: /Unlocked account/,
+  mining: /Commit new sealing work/,
+  firstSealed: /Successfully sealed new block/,
+  firstImported: /Imported new chain segment/,
+}
+
+/** Each milestone's time (ms after `began`) from the container's timestamped log. */
+async function nodeTimeline(containerName, began) {
+  const container = docker.getContainer(containerName)
+  const info = await container.inspect()
+  const buffer = await container.logs({stdout: true, stderr: true, timestamps: true})
+  const text = buffer.toString('utf8')
+  const timeline = {
+    created: Date.parse(info.Created) - began,
+    started: Date.parse(info.State.StartedAt) - began,
+  }
+  for (const line of text.split('\n')) {
+    const match = /(\d{4}-\d\d-\d\dT[\d:.]+Z) (.*)$/.exec(line)
+    if (!match) continue
+    for (const [name, pattern] of Object.entries(milestones)) {
+      if (timeline[name] === undefined && pattern.test(match[2])) timeline[name] = Date.parse(match[1]) - began
+    }
+  }
+  return timeline
+}
+
+const runs = []
+for (let run = 1; run <= Number(values.runs); run++) {
+  const dir = mkdtempSync(join(tmpdir(), 'medrec-up-profile-'))
+  const name = `profile-up-${sealers}-${run}-${process.pid}`
+  const creation = values.profile
+    ? ['--profile', values.profile]
+    : ['--period', values.period, ...(values['light-kdf'] ? ['--light-kdf'] : [])]
+  medrec([
+    'network',
+    'init',
+    '--dir',
+    dir,
+    '--name',
+    name,
+    '--sealers',
+    String(sealers),
+    '--rpc-port',
+    String(await freePort()),
+    ...creation,
+  ])
+  const steps = []
+  const open = new Map()
+  let began
+  try {
+    began = Date.now()
+    const result = await upNetwork({
+      dir,
+      engine: new DockerodeEngine(),
+      progress: (event) => {
+        const at = Date.now() - began
+        if (event.type === 'step-start') open.set(event.id, {id: event.id, title: event.title, startMs: at})
+        if (event.type === 'step-done' || event.type === 'step-skip') {
+          const step = open.get(event.id)
+          if (step) steps.push({...step, endMs: at, ms: at - step.startMs, summary: event.summary})
+          open.delete(event.id)
+        }
+      },
+    })
+    const nodes = {}
+    for (const node of [...result.sealers.map((s) => s.name), 'rpc'])
+      nodes[node] = await nodeTimeline(`medrec-${name}_${node}`, began)
+    const sample = {run, readyMs: result.timings.readyMs, allSealedMs: result.timings.allSealedMs, steps, nodes}
+    runs.push(sample)
+    process.stderr.write(`run ${run}: ready after ${sample.readyMs} ms\n`)
+    for (const s of steps)
+      process.stderr.write(`  ${String(s.startMs).padStart(6)} +${String(s.ms).padStart(5)}  ${s.id}\n`)
+    for (const [node, t] of Object.entries(nodes)) process.stderr.write(`  ${node.padEnd(9)} ${JSON.stringify(t)}\n`)
+  } finally {
+    medrec(['network', 'destroy', '--dir', dir, '--force'])
+    rmSync(dir, {recursive: true, force: true})
+  }
+}
+
+/** Median of one figure across runs. */
+const med = (pick) => median(runs.map(pick).filter((v) => v !== undefined))
+const stepIds = [...new Set(runs.flatMap((r) => r.steps.map((s) => s.id)))]
+const sealerNames = Array.from({length: sealers}, (_, i) => `sealer-${i + 1}`)
+const lastSealer = (field) => (r) => Math.max(...sealerNames.map((n) => r.nodes[n]?.[field] ?? Number.NaN))
+const report = {
+  benchmark: 'up-profile',
+  label: values.label || undefined,
+  date: new Date().toISOString(),
+  machine: machineInfo(),
+  sealers,
+  creation: values.profile
+    ? `--profile ${values.profile}`
+    : `--period ${values.period}${values['light-kdf'] ? ' --light-kdf' : ''}`,
+  median: {
+    readyMs: med((r) => r.readyMs),
+    allSealedMs: med((r) => r.allSealedMs),
+    steps: Object.fromEntries(stepIds.map((id) => [id, med((r) => r.steps.find((s) => s.id === id)?.ms)])),
+    lastSealer: Object.fromEntries(
+      ['created', 'started', 'gethStarted', 'unlocked', 'mining', 'firstSealed'].map((f) => [f, med(lastSealer(f))]),
+    ),
+  },
+  runs,
+}
+writeResult(`up-profile-${sealers}${values.label ? `-${values.label}` : ''}`, report)
+console.log(JSON.stringify(report.median, null, 2))
