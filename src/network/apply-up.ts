@@ -292,7 +292,7 @@ async function applyStep(
       return
     }
     case 'await-ready': {
-      result.ready = await awaitReady(context, clock())
+      result.ready = await awaitReady(context, clock(), step.newChain ?? false)
       const order = result.connectedInOrder
       if (order) {
         // Every link exists now: each node also records the nodes that dialled it as static
@@ -330,7 +330,11 @@ function waitNode(context: ApplyUpContext, n: NodePlan): WaitNode {
 }
 
 /** The readiness wait, its three stages reported as progress steps. */
-async function awaitReady(context: ApplyUpContext, startedAt: number): Promise<WaitForNetworkResult> {
+async function awaitReady(
+  context: ApplyUpContext,
+  startedAt: number,
+  newChain: boolean,
+): Promise<WaitForNetworkResult> {
   const {progress, nodes} = context
   const {config} = context.network
   let currentStage: keyof typeof stepTitles | undefined
@@ -343,6 +347,7 @@ async function awaitReady(context: ApplyUpContext, startedAt: number): Promise<W
     rpcNode: waitNode(context, nodes.find((n) => n.role === 'rpc')!),
     timeoutMs: context.timeoutMs,
     startedAt,
+    ...(newChain ? {countFromBlock: 0} : {}),
     ...(context.signal ? {signal: context.signal} : {}),
     stage: (stage) => {
       if (currentStage) progress({type: 'step-done', id: `wait-${currentStage}`})

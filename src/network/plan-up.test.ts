@@ -31,7 +31,7 @@ const nothingExists: UpObserved = {
 }
 
 describe('planUp', () => {
-  it('plans a first start: resources, volumes, containers, then every node alone until every sealer mines', () => {
+  it('plans a first start: resources, volumes, containers, each node alone until all mine, every block counted', () => {
     // Given nothing in Docker and no first start recorded
     const plan = planUp({nodes: desired}, nothingExists)
     // Then everything is created, the keyless node starts first, and the first start is marked at the end
@@ -44,7 +44,8 @@ describe('planUp', () => {
       {type: 'init-volumes', nodes: ['sealer-1', 'sealer-2', 'rpc']},
       {type: 'create-containers', nodes: ['sealer-1', 'sealer-2', 'rpc']},
       {type: 'start-whole-network', order: ['rpc', 'sealer-1', 'sealer-2']},
-      {type: 'await-ready'},
+      // A chain this up creates: its every block was sealed now, so block 1 counts
+      {type: 'await-ready', newChain: true},
       {type: 'mark-first-up'},
     ])
   })
@@ -61,6 +62,8 @@ describe('planUp', () => {
     expect(plan.steps[1]).toEqual({type: 'create-resources', network: false, volumes: ['sealer-2', 'rpc']})
     expect(plan.steps).toContainEqual({type: 'start-whole-network', order: ['rpc', 'sealer-1', 'sealer-2']})
     expect(plan.steps.at(-1)).toEqual({type: 'mark-first-up'})
+    // And only new blocks count: the kept volume may hold blocks of the interrupted attempt
+    expect(plan.steps).toContainEqual({type: 'await-ready'})
     // And nodes are not "joining": there is nothing running to join
     expect(plan.steps.some((s) => s.type === 'introduce' || s.type === 'connect')).toBe(false)
   })

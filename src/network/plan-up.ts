@@ -58,7 +58,11 @@ export type UpStep =
   | {type: 'connect'; joining: string[]; members: string[]}
   /** Stop and remove these nodes' containers and volumes; the running members forget them. */
   | {type: 'remove-nodes'; nodes: string[]; members: string[]}
-  | {type: 'await-ready'}
+  /**
+   * With newChain, every block counts (the chain was created by this up, so each block proves
+   * its signer seals now); otherwise only blocks after the head the RPC node first reports.
+   */
+  | {type: 'await-ready'; newChain?: true}
   /** geth forgets Clique proposals on restart: cast the recorded votes again. */
   | {type: 'reissue-votes'}
   | {type: 'mark-first-up'}
@@ -135,7 +139,9 @@ export function planUp(desired: UpDesired, observed: UpObserved): UpPlan {
     steps.push({type: 'remove-nodes', nodes: toRemove, members: staying})
   }
   if (desired.awaitReady ?? true) {
-    steps.push({type: 'await-ready'})
+    // Every node new, no chain data from an earlier attempt: all blocks are this up's.
+    const newChain = action === 'created' && observed.volumes.length === 0
+    steps.push(newChain ? {type: 'await-ready', newChain} : {type: 'await-ready'})
     if (observed.recordedVotes) steps.push({type: 'reissue-votes'})
   }
   if (firstUp) steps.push({type: 'mark-first-up'})

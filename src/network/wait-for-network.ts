@@ -21,6 +21,12 @@ export type WaitForNetworkOptions = {
   timeoutMs: number
   /** When the time allowed began (epoch ms; default now): `up` spends part of it before this wait. */
   startedAt?: number
+  /**
+   * Count signers' blocks after this one: 0 for a chain this `up` created, whose every block was
+   * sealed by it. Default: the head the RPC node first reports, so a restarted network is proven
+   * live by new blocks.
+   */
+  countFromBlock?: number
   /** Aborts the wait (Ctrl-C): it throws the signal's reason. */
   signal?: AbortSignal
   /** Called with a short description of what is still awaited. */
@@ -271,7 +277,8 @@ export async function waitForNetwork(options: WaitForNetworkOptions): Promise<Wa
     restartBaseline: new Map(),
   }
   options.stage?.('rpc')
-  const startBlock = await awaitRpcNode(context)
+  const rpcHead = await awaitRpcNode(context)
+  const startBlock = Math.min(options.countFromBlock ?? rpcHead, rpcHead)
   options.stage?.('sealing')
   const sealing = await awaitEverySignerSealing(context, startBlock)
   options.stage?.('peering')
