@@ -1,6 +1,7 @@
 import {parseResourceScope} from '../gatekeeper/resource-scope.js'
 import {Args, Flags} from '@oclif/core'
 
+import {networkProfiles} from '../config/network-profile.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
 import {grantDurationLimits} from '../registrar/relationship-actions.js'
@@ -61,3 +62,16 @@ export const recoveryPatientArg = Args.string({
   description: 'The patient: its 32-byte identity (0x…), or its current account (a key name or a 0x address).',
   required: true,
 })
+
+/** --profile of `network init` and of a network `up` creates. */
+export const profileFlag = Flags.option({
+  summary:
+    'standard, or throwaway for tests and CI: period 1 s, light keys, chain data in memory, no restarts, ' +
+    'labelled for `network destroy --all-throwaway`.',
+  options: networkProfiles,
+})()
+
+/** Said whenever a throwaway network is created: what it gives up. */
+export const throwawayWarning =
+  '--profile throwaway: keys are encrypted with weak scrypt settings and the chain lives in memory (stopping the ' +
+  'network loses it); use it only for tests and CI.'

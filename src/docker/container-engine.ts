@@ -7,6 +7,8 @@ export const labelKeys = {
   networkId: 'org.medrec.network-id',
   role: 'org.medrec.role',
   node: 'org.medrec.node',
+  /** Set on every object of a network whose profile is not the standard one (`throwaway`). */
+  profile: 'org.medrec.profile',
 } as const
 
 export type NodeRole = 'sealer' | 'rpc' | 'init' | 'probe'
@@ -30,6 +32,8 @@ export type ContainerSpec = {
   labels: Record<string, string>
   /** Named volume mounted at a path. */
   volume?: {name: string; path: string}
+  /** A tmpfs mounted at a path: in memory, empty at every start of the container. */
+  tmpfs?: {path: string; sizeBytes: number}
   network?: {name: string; ip?: string; aliases?: string[]}
   /** Container port → host binding. Only the keyless RPC node publishes anything. */
   publish?: {containerPort: number; hostIp: string; hostPort: number}[]

@@ -216,7 +216,19 @@ export class DockerodeEngine implements ContainerEngine {
         ExposedPorts: exposed,
         StopTimeout: spec.stopTimeoutSeconds,
         HostConfig: {
-          Mounts: spec.volume ? [{Type: 'volume', Source: spec.volume.name, Target: spec.volume.path}] : [],
+          Mounts: [
+            ...(spec.volume ? [{Type: 'volume' as const, Source: spec.volume.name, Target: spec.volume.path}] : []),
+            ...(spec.tmpfs
+              ? [
+                  {
+                    Type: 'tmpfs' as const,
+                    Source: '',
+                    Target: spec.tmpfs.path,
+                    TmpfsOptions: {SizeBytes: spec.tmpfs.sizeBytes, Mode: 0o700},
+                  },
+                ]
+              : []),
+          ],
           PortBindings: bindings,
           RestartPolicy: {Name: spec.restartPolicy ?? 'no'},
           // Bounded logs: a sealer runs for months.

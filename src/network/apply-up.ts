@@ -4,12 +4,12 @@ import {createTarArchive} from '../docker/tar-archive.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
 import {gethIpcEval} from '../geth/geth-ipc.js'
-import {gethConfigToml, gethDataDir} from '../geth/geth-node-command.js'
+import {gethDataDir} from '../geth/geth-node-command.js'
 import {runStep, type ProgressListener} from '../progress/progress-events.js'
-import {initNodeVolume, type NodePlan, type NodeSecrets} from './init-node-volume.js'
+import {initNodeVolume, writeNodeFiles, type NodePlan, type NodeSecrets} from './init-node-volume.js'
 import {rpcUrlOf, type LoadedNetwork} from '../workspace/load-network.js'
 import {removeNetworkResources, resourceLabels, resourceNames, settleAll} from '../workspace/network-resources.js'
-import {writeNetworkState} from '../workspace/network-state.js'
+import {forgetChain, writeNetworkState} from '../workspace/network-state.js'
 import type {UpPlan, UpStep} from './plan-up.js'
 import {startWholeNetwork} from './start-whole-network.js'
 import {waitForNetwork, type WaitForNetworkResult, type WaitNode} from './wait-for-network.js'
@@ -32,6 +32,8 @@ export type ApplyUpContext = {
   enodes: Map<string, string>
   subnet: string
   ips: Record<string, string>
+  /** A node's config.toml: its static and trusted peers (and, for chain data on tmpfs, the genesis). */
+  configToml: (staticPeers: readonly string[], trustedPeers?: readonly string[]) => string
 }
 
 export type ApplyUpResult = {
@@ -85,6 +87,7 @@ export async function applyUp(plan: UpPlan, context: ApplyUpContext): Promise<Ap
     }
     delete state.subnet
     delete state.genesisSha256
+    delete state.profile
     state.ips = {}
     await writeNetworkState(network.paths, state)
     throw error
@@ -105,10 +108,31 @@ async function applyStep(
   const containerId = (name: string) => containers.get(name)!.id
   const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`
   switch (step.type) {
+    case 'discard-lost-chain': {
+      await runStep(
+        progress,
+        'discard',
+        'Removing the stopped throwaway network: its chain was in memory',
+        async () => {
+          await removeNetworkResources(engine, state.networkId)
+          containers.clear()
+          forgetChain(state)
+          await writeNetworkState(network.paths, state)
+        },
+      )
+      progress({
+        type: 'warning',
+        message:
+          'The throwaway network had stopped, and its chain (kept in memory) with it: a new chain starts from ' +
+          'genesis and contracts deployed before are forgotten.',
+      })
+      return
+    }
     case 'record-addresses': {
       state.subnet = context.subnet
       state.ips = context.ips
       state.genesisSha256 = network.genesisSha256
+      state.profile = config.profile
       await writeNetworkState(network.paths, state)
       return
     }
@@ -144,7 +168,20 @@ async function applyStep(
         settleAll(
           step.nodes.map((name) => {
             const peers = nodes.filter((n) => n.name !== name).map((n) => enodes.get(n.name)!)
-            return initNodeVolume(engine, network, node(name), context.secrets.get(name)!, peers)
+            return initNodeVolume(engine, network, node(name), context.secrets.get(name)!, context.configToml(peers))
+          }),
+        ),
+      )
+      return
+    }
+    case 'write-node-files': {
+      const title = `Writing keys and configuration into ${plural(step.nodes.length, 'node container')}`
+      await runStep(progress, 'genesis', title, () =>
+        settleAll(
+          step.nodes.map((name) => {
+            const peers = nodes.filter((n) => n.name !== name).map((n) => enodes.get(n.name)!)
+            const files = {plan: node(name), secrets: context.secrets.get(name)!, configToml: context.configToml(peers)}
+            return writeNodeFiles(engine, containerId(name), files)
           }),
         ),
       )
@@ -189,7 +226,7 @@ async function applyStep(
           step.members.map(async (member) => {
             const id = containerId(member)
             const peers = nodes.filter((n) => n.name !== member).map((n) => enodes.get(n.name)!)
-            const file = {path: 'config.toml', content: gethConfigToml(peers), mode: 0o644}
+            const file = {path: 'config.toml', content: context.configToml(peers), mode: 0o644}
             await engine.putArchive(id, gethDataDir, createTarArchive([file]))
             for (const name of step.joining)
               await gethIpcEval(engine, id, member, `admin.addTrustedPeer("${enodes.get(name)}")`)
@@ -203,7 +240,7 @@ async function applyStep(
       // mines, then connected, so that no sealer drops a block (start-whole-network.ts).
       const writePeers = (name: string, staticPeers: NodePlan[]) => {
         const trusted = nodes.filter((n) => n.name !== name).map((n) => enodes.get(n.name)!)
-        const toml = gethConfigToml(
+        const toml = context.configToml(
           staticPeers.map((n) => enodes.get(n.name)!),
           trusted,
         )
@@ -282,7 +319,7 @@ async function applyStep(
         await engine.putArchive(
           id,
           gethDataDir,
-          createTarArchive([{path: 'config.toml', content: gethConfigToml(peers), mode: 0o644}]),
+          createTarArchive([{path: 'config.toml', content: context.configToml(peers), mode: 0o644}]),
         )
         for (const enode of goneEnodes) {
           await gethIpcEval(engine, id, member, `admin.removeTrustedPeer("${enode}")`)

@@ -187,4 +187,84 @@ describe('planUp', () => {
       {type: 'remove-nodes', nodes: ['sealer-2'], members: ['rpc']},
     ])
   })
+
+  describe('with chain data on tmpfs (profile throwaway)', () => {
+    const tmpfs = {nodes: desired, chainData: 'tmpfs' as const}
+
+    it('plans a first start without volumes or geth init: files go into each new container before it starts', () => {
+      const plan = planUp(tmpfs, nothingExists)
+      expect(plan.action).toBe('created')
+      expect(plan.firstUp).toBe(true)
+      expect(plan.chainDiscarded).toBeUndefined()
+      expect(plan.steps).toEqual([
+        {type: 'record-addresses'},
+        {type: 'create-resources', network: true, volumes: []},
+        {type: 'create-containers', nodes: ['sealer-1', 'sealer-2', 'rpc']},
+        {type: 'write-node-files', nodes: ['sealer-1', 'sealer-2', 'rpc']},
+        {type: 'start-whole-network', order: ['rpc', 'sealer-1', 'sealer-2']},
+        {type: 'await-ready', newChain: true},
+        {type: 'mark-first-up'},
+      ])
+    })
+
+    it('discards a stopped network, whose chain was lost with its memory, and creates it again from genesis', () => {
+      // Given every container stopped (Docker restarted, or stopped by hand)
+      const stopped = running({
+        containers: desired.map((n) => ({name: n.name, state: 'exited', specHash: n.specHash})),
+        volumes: [],
+      })
+      const plan = planUp(tmpfs, stopped)
+      // Then everything left is removed first, and the rest is a first start (rolled back if it fails)
+      expect(plan.chainDiscarded).toBe(true)
+      expect(plan.action).toBe('created')
+      expect(plan.firstUp).toBe(true)
+      expect(plan.steps[0]).toEqual({type: 'discard-lost-chain'})
+      expect(plan.steps.slice(1)).toEqual(planUp(tmpfs, nothingExists).steps)
+    })
+
+    it('also starts over when the chain was recorded but its objects are gone (destroyed from elsewhere)', () => {
+      const plan = planUp(tmpfs, {...nothingExists, firstUpCompleted: true})
+      expect(plan.chainDiscarded).toBe(true)
+      expect(plan.steps[0]).toEqual({type: 'discard-lost-chain'})
+    })
+
+    it('never discards a network that still runs: a stopped node starts empty and syncs from the others', () => {
+      const partly = running({
+        containers: desired.map((n) => ({
+          name: n.name,
+          state: n.name === 'sealer-1' ? 'exited' : 'running',
+          specHash: n.specHash,
+        })),
+        volumes: [],
+      })
+      const plan = planUp(tmpfs, partly)
+      expect(plan.chainDiscarded).toBeUndefined()
+      expect(plan.steps).toEqual([
+        {type: 'record-addresses'},
+        {type: 'start', nodes: ['sealer-1']},
+        {type: 'await-ready'},
+      ])
+      expect(planUp(tmpfs, running({volumes: []})).steps).toEqual([{type: 'await-ready'}])
+    })
+
+    it('gives a replaced container its files again, since its new tmpfs is empty', () => {
+      const changed = desired.map((n) => (n.name === 'rpc' ? {...n, specHash: 'hr-new'} : n))
+      const plan = planUp({nodes: changed, chainData: 'tmpfs'}, running({volumes: []}))
+      expect(plan.steps).toEqual([
+        {type: 'record-addresses'},
+        {type: 'remove-containers', nodes: ['rpc']},
+        {type: 'create-containers', nodes: ['rpc']},
+        {type: 'write-node-files', nodes: ['rpc']},
+        {type: 'start', nodes: ['rpc']},
+        {type: 'await-ready'},
+      ])
+    })
+
+    it('leaves a scoped change (sealer add) to the nodes named, even on a stopped network', () => {
+      const stopped = running({containers: desired.map((n) => ({name: n.name, state: 'exited', specHash: n.specHash}))})
+      const plan = planUp({...tmpfs, remove: ['sealer-2'], only: ['sealer-2'], awaitReady: false}, stopped)
+      expect(plan.chainDiscarded).toBeUndefined()
+      expect(plan.steps.some((s) => s.type === 'discard-lost-chain')).toBe(false)
+    })
+  })
 })

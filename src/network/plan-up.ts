@@ -16,6 +16,12 @@ export type UpDesired = {
   only?: string[]
   /** Wait until the network is ready, then re-issue recorded votes (default true). */
   awaitReady?: boolean
+  /**
+   * Where chain data lives (the profile's): on volumes that `geth init` prepares, or on a tmpfs
+   * that every start of a container empties, so its files go into the container itself and a
+   * network none of whose nodes runs has lost its chain. Default: volume.
+   */
+  chainData?: 'volume' | 'tmpfs'
 }
 
 export type UpObserved = {
@@ -42,6 +48,16 @@ export type UpStep =
   | {type: 'create-resources'; network: boolean; volumes: string[]}
   /** Keys, genesis and config.toml into each new volume, then `geth init`. */
   | {type: 'init-volumes'; nodes: string[]}
+  /**
+   * Chain data on tmpfs: keys and config.toml (which carries the genesis) into each new
+   * container, whose geth writes the genesis into its empty database when it starts.
+   */
+  | {type: 'write-node-files'; nodes: string[]}
+  /**
+   * Chain data on tmpfs and no node running: the chain is gone. Remove every object left and
+   * forget the chain in state.json (deployed contracts with it); a new chain is created.
+   */
+  | {type: 'discard-lost-chain'}
   /** Like compose: a container whose configuration changed is replaced; its volume (the chain) stays. */
   | {type: 'remove-containers'; nodes: string[]}
   | {type: 'create-containers'; nodes: string[]}
@@ -78,13 +94,35 @@ export type UpPlan = {
   /** What happens to each node, by name. */
   nodes: Record<string, NodeAction>
   steps: UpStep[]
+  /** A throwaway network's chain was lost (no node ran): it is created again from genesis. */
+  chainDiscarded?: true
 }
+
+const runningStates = new Set(['running', 'restarting', 'paused'])
 
 /**
  * Decides what `up` must do, from plain data: which containers to create, replace, start
  * or remove, and in which order. Pure, so every case is tested without Docker.
  */
 export function planUp(desired: UpDesired, observed: UpObserved): UpPlan {
+  const tmpfs = desired.chainData === 'tmpfs'
+  // Whole-network `up` only: `sealer add/remove` (desired.only) leaves the others as they are.
+  const chainLost =
+    tmpfs &&
+    desired.only === undefined &&
+    (observed.anyContainer || observed.networkExists || observed.firstUpCompleted) &&
+    !observed.containers.some((c) => runningStates.has(c.state))
+  if (chainLost) {
+    const fresh = planUp(desired, {
+      containers: [],
+      anyContainer: false,
+      networkExists: false,
+      volumes: [],
+      firstUpCompleted: false,
+      recordedVotes: observed.recordedVotes,
+    })
+    return {...fresh, chainDiscarded: true, steps: [{type: 'discard-lost-chain'}, ...fresh.steps]}
+  }
   const removing = new Set(desired.remove ?? [])
   const inScope = (name: string) => desired.only === undefined || desired.only.includes(name)
   const nodes = desired.nodes.filter((n) => !removing.has(n.name))
@@ -112,14 +150,15 @@ export function planUp(desired: UpDesired, observed: UpObserved): UpPlan {
   const steps: UpStep[] = []
   if (action !== 'unchanged') steps.push({type: 'record-addresses'})
   if (toCreate.length > 0) {
-    const volumes = toCreate.map((n) => n.name).filter((name) => !observed.volumes.includes(name))
+    const volumes = tmpfs ? [] : toCreate.map((n) => n.name).filter((name) => !observed.volumes.includes(name))
     steps.push({type: 'create-resources', network: !observed.networkExists, volumes})
-    steps.push({type: 'init-volumes', nodes: names(toCreate)})
+    if (!tmpfs) steps.push({type: 'init-volumes', nodes: names(toCreate)})
   }
   if (toRecreate.length > 0) steps.push({type: 'remove-containers', nodes: names(toRecreate)})
-  const missing = [...toCreate, ...toRecreate]
-  if (missing.length > 0)
-    steps.push({type: 'create-containers', nodes: names(nodes.filter((n) => missing.includes(n)))})
+  const missing = nodes.filter((n) => toCreate.includes(n) || toRecreate.includes(n))
+  if (missing.length > 0) steps.push({type: 'create-containers', nodes: names(missing)})
+  // A replaced container starts with an empty tmpfs too: it gets its files and syncs from its peers.
+  if (tmpfs && missing.length > 0) steps.push({type: 'write-node-files', nodes: names(missing)})
   // New nodes joining a network that runs: the running nodes must trust them before they
   // start (a refused dial is retried only after 35 s), and dial them once they run.
   const joining = observed.anyContainer ? toCreate : []
@@ -140,7 +179,7 @@ export function planUp(desired: UpDesired, observed: UpObserved): UpPlan {
   }
   if (desired.awaitReady ?? true) {
     // Every node new, no chain data from an earlier attempt: all blocks are this up's.
-    const newChain = action === 'created' && observed.volumes.length === 0
+    const newChain = action === 'created' && (tmpfs || observed.volumes.length === 0)
     steps.push(newChain ? {type: 'await-ready', newChain} : {type: 'await-ready'})
     if (observed.recordedVotes) steps.push({type: 'reissue-votes'})
   }

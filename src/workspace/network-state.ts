@@ -3,6 +3,7 @@ import {readFile, rename, writeFile} from 'node:fs/promises'
 
 import {z} from 'zod'
 
+import {networkProfiles} from '../config/network-profile.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
 import {ensureStateDir, type NetworkPaths} from './network-files.js'
@@ -17,6 +18,8 @@ const networkStateSchema = z.object({
   ips: z.record(z.string(), z.string()).default({}),
   /** sha256 of the genesis the chain was created from; a changed genesis.json is refused. */
   genesisSha256: z.string().optional(),
+  /** The profile the chain was created with (absent: standard); a changed medrec.yaml `profile` is refused. */
+  profile: z.enum(networkProfiles).optional(),
   /** Set once a first `up` has completed; until then a failed `up` removes what it made. */
   firstUpCompletedAt: z.string().optional(),
   /** `geth version` results by image id, so an image is run only once to check it. */
@@ -87,4 +90,19 @@ export async function writeNetworkState(paths: NetworkPaths, state: NetworkState
   const temporary = `${paths.stateFile}.${process.pid}.tmp`
   await writeFile(temporary, `${JSON.stringify(state, null, 2)}\n`, {mode: 0o600})
   await rename(temporary, paths.stateFile)
+}
+
+/**
+ * Forgets everything that described a chain that is gone (destroyed, or a throwaway chain lost
+ * with its memory): its subnet and addresses, genesis hash, first start and deployed contracts.
+ * The network id, checked images and recorded votes stay.
+ */
+export function forgetChain(state: NetworkState): void {
+  delete state.subnet
+  delete state.genesisSha256
+  delete state.firstUpCompletedAt
+  delete state.profile
+  state.ips = {}
+  state.contracts = {}
+  state.pendingDeployments = {}
 }

@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {MedrecCommand} from '../../base-command.js'
+import {profileFlag, throwawayWarning} from '../../cli/shared-flags.js'
 import {initNetwork, type InitNetworkResult} from '../../network/init-network.js'
 
 export default class NetworkInit extends MedrecCommand {
@@ -14,6 +15,7 @@ there.`
   static override examples = [
     '<%= config.bin %> network init',
     '<%= config.bin %> network init --sealers 5 --period 2 --dir ./consortium',
+    '<%= config.bin %> network init --profile throwaway --dir ./ci-chain',
   ]
 
   static override flags = {
@@ -23,18 +25,23 @@ there.`
     'allow-well-known-chain-id': Flags.boolean({
       summary: 'Allow a chain id of a public network or a dev tool (unsafe).',
     }),
-    period: Flags.integer({summary: 'Clique block period in seconds.', default: 5, min: 1}),
+    period: Flags.integer({
+      summary: 'Clique block period in seconds [default: 5; 1 with --profile throwaway].',
+      min: 1,
+    }),
     epoch: Flags.integer({summary: 'Blocks between Clique checkpoints.', default: 30_000, min: 1}),
     'gas-limit': Flags.integer({summary: 'Block gas limit.', default: 30_000_000}),
     'rpc-port': Flags.integer({summary: 'Host port of the RPC node (published on 127.0.0.1).', default: 8545}),
     'light-kdf': Flags.boolean({summary: 'Weak, fast key encryption for throwaway chains (tests, CI).'}),
+    profile: profileFlag,
     force: Flags.boolean({char: 'f', summary: 'Rewrite medrec.yaml and genesis.json (keys are kept).'}),
   }
 
   async run(): Promise<InitNetworkResult> {
     const {flags} = await this.parse(NetworkInit)
     const dir = this.networkDir(flags)
-    if (flags['light-kdf'])
+    if (flags.profile === 'throwaway') this.warn(throwawayWarning)
+    else if (flags['light-kdf'])
       this.warn('--light-kdf: keys are encrypted with weak scrypt settings; use this only for throwaway chains.')
     const result = await initNetwork({
       dir,
@@ -47,9 +54,11 @@ there.`
       gasLimit: flags['gas-limit'],
       rpcPort: flags['rpc-port'],
       lightKdf: flags['light-kdf'],
+      profile: flags.profile,
       force: flags.force,
     })
-    this.log(`Initialised network in ${result.dir} (chain id ${result.chainId}).`)
+    const profile = result.profile === 'standard' ? '' : `, profile ${result.profile}`
+    this.log(`Initialised network in ${result.dir} (chain id ${result.chainId}${profile}).`)
     for (const s of result.sealers) this.log(`  ${s.name}  ${s.address}${s.keyCreated ? '' : '  (existing key kept)'}`)
     this.log(`  deployer  ${result.deployer}`)
     this.log('Keys and passwords are in .medrec/keys: back them up, never commit them.')

@@ -3,6 +3,7 @@ import {constants} from 'node:os'
 import {Flags} from '@oclif/core'
 
 import {MedrecCommand, type BaseFlags} from '../../base-command.js'
+import {profileFlag, throwawayWarning} from '../../cli/shared-flags.js'
 import {errorCodes} from '../../errors/error-codes.js'
 import {MedrecError} from '../../errors/medrec-error.js'
 import {isNetworkInitialised} from '../../network/init-network.js'
@@ -28,6 +29,7 @@ run exits with 128 + the signal number (130 for Ctrl-C).`
     }),
     period: Flags.integer({summary: 'Block period of a network created now.', min: 1}),
     'light-kdf': Flags.boolean({summary: 'Weak, fast key encryption for a throwaway network created now.'}),
+    profile: profileFlag,
     'build-image': Flags.boolean({
       summary: 'Build the pinned geth image locally if it can be neither found nor pulled.',
       default: true,
@@ -76,7 +78,7 @@ run exits with 128 + the signal number (130 for Ctrl-C).`
 
   private async bringUp(flags: BaseFlags<typeof NetworkUp>, signal: AbortSignal): Promise<UpNetworkResult> {
     const dir = this.networkDir(flags)
-    const creationFlags = (['sealers', 'period', 'light-kdf'] as const).filter(
+    const creationFlags = (['sealers', 'period', 'light-kdf', 'profile'] as const).filter(
       (f) => flags[f] !== undefined && flags[f] !== false,
     )
     if (creationFlags.length > 0 && (await isNetworkInitialised(dir))) {
@@ -84,6 +86,8 @@ run exits with 128 + the signal number (130 for Ctrl-C).`
         `${creationFlags.map((f) => `--${f}`).join(', ')} only apply when up creates the network; ${dir} already \
 has medrec.yaml, which is used as it is.`,
       )
+    } else if (flags.profile === 'throwaway') {
+      this.warn(throwawayWarning)
     } else if (flags['light-kdf']) {
       this.warn('--light-kdf: keys are encrypted with weak scrypt settings; use this only for throwaway chains.')
     }
@@ -98,6 +102,7 @@ has medrec.yaml, which is used as it is.`,
         ...(flags.sealers ? {sealers: flags.sealers} : {}),
         ...(flags.period ? {period: flags.period} : {}),
         lightKdf: flags['light-kdf'],
+        ...(flags.profile ? {profile: flags.profile} : {}),
       },
       signal,
     })
@@ -113,6 +118,8 @@ has medrec.yaml, which is used as it is.`,
 ${result.sealers.length} sealers.`,
     )
     this.log(`JSON-RPC: ${result.rpcUrl}`)
+    if (result.chainRecreated)
+      this.log('Its chain had been lost when the throwaway network stopped: this is a new chain, from genesis.')
     return result
   }
 }
