@@ -61,6 +61,7 @@ async function nodeTimeline(containerName, began) {
 }
 
 const runs = []
+const failures = []
 for (let run = 1; run <= Number(values.runs); run++) {
   const dir = mkdtempSync(join(tmpdir(), 'medrec-up-profile-'))
   const name = `profile-up-${sealers}-${run}-${process.pid}`
@@ -107,6 +108,19 @@ for (let run = 1; run <= Number(values.runs); run++) {
     for (const s of steps)
       process.stderr.write(`  ${String(s.startMs).padStart(6)} +${String(s.ms).padStart(5)}  ${s.id}\n`)
     for (const [node, t] of Object.entries(nodes)) process.stderr.write(`  ${node.padEnd(9)} ${JSON.stringify(t)}\n`)
+  } catch (error) {
+    // Kept, with what geth said, and counted: a failed start is a finding, not noise.
+    const logs = {}
+    for (const node of [...Array.from({length: sealers}, (_, i) => `sealer-${i + 1}`), 'rpc']) {
+      logs[node] = await docker
+        .getContainer(`medrec-${name}_${node}`)
+        .logs({stdout: true, stderr: true, timestamps: true, tail: 40})
+        .then((b) => b.toString('utf8'))
+        .catch((e) => String(e))
+    }
+    const failure = {code: error.code, message: error.message, details: error.details, hint: error.hint}
+    failures.push({run, atMs: Date.now() - began, failure, steps, logs})
+    process.stderr.write(`run ${run}: FAILED ${JSON.stringify(failure)}\n`)
   } finally {
     medrec(['network', 'destroy', '--dir', dir, '--force'])
     rmSync(dir, {recursive: true, force: true})
@@ -127,6 +141,7 @@ const report = {
   creation: values.profile
     ? `--profile ${values.profile}`
     : `--period ${values.period}${values['light-kdf'] ? ' --light-kdf' : ''}`,
+  failures: failures.length,
   median: {
     readyMs: med((r) => r.readyMs),
     allSealedMs: med((r) => r.allSealedMs),
@@ -136,6 +151,7 @@ const report = {
     ),
   },
   runs,
+  failed: failures,
 }
 writeResult(`up-profile-${sealers}${values.label ? `-${values.label}` : ''}`, report)
 console.log(JSON.stringify(report.median, null, 2))

@@ -47,8 +47,8 @@ export type ApplyUpResult = {
 const stopTimeoutSeconds = 60
 const stepTitles = {
   rpc: 'Waiting for the RPC node',
-  sealing: 'Waiting for every signer to seal a block',
   peering: 'Waiting for every sealer to connect to its peers',
+  sealing: 'Waiting for every signer to seal a block',
 }
 
 /**
@@ -58,6 +58,7 @@ const stepTitles = {
 export async function applyUp(plan: UpPlan, context: ApplyUpContext): Promise<ApplyUpResult> {
   const {network} = context
   const result: ApplyUpResult = {votes: {passed: [], reissued: []}}
+  const isolated = new Set<string>()
   // The readiness timeout counts from the first start: starting a new chain is part of getting ready.
   let readyClock: number | undefined
   const clock = () => (readyClock ??= Date.now())
@@ -68,7 +69,7 @@ export async function applyUp(plan: UpPlan, context: ApplyUpContext): Promise<Ap
       // A network that is ready is kept: the last step only records that.
       if (step.type !== 'mark-first-up') context.signal?.throwIfAborted()
       if (step.type === 'start-whole-network' || step.type === 'start' || step.type === 'await-ready') clock()
-      await applyStep(step, context, result, clock)
+      await applyStep(step, context, result, clock, isolated)
     }
     return result
   } catch (error) {
@@ -99,6 +100,8 @@ async function applyStep(
   context: ApplyUpContext,
   result: ApplyUpResult,
   clock: () => number,
+  /** Nodes whose config.toml was written without static peers in this run (nothing to isolate). */
+  isolated: Set<string>,
 ): Promise<void> {
   const {engine, network, progress, nodes, containers, enodes} = context
   const {config, state} = network
@@ -178,10 +181,12 @@ async function applyStep(
       const title = `Writing keys and configuration into ${plural(step.nodes.length, 'node container')}`
       await runStep(progress, 'genesis', title, () =>
         settleAll(
-          step.nodes.map((name) => {
+          step.nodes.map(async (name) => {
             const peers = nodes.filter((n) => n.name !== name).map((n) => enodes.get(n.name)!)
-            const files = {plan: node(name), secrets: context.secrets.get(name)!, configToml: context.configToml(peers)}
-            return writeNodeFiles(engine, containerId(name), files)
+            const configToml = step.isolated ? context.configToml([], peers) : context.configToml(peers)
+            const secrets = context.secrets.get(name)!
+            await writeNodeFiles(engine, containerId(name), {plan: node(name), secrets, configToml})
+            if (step.isolated) isolated.add(name)
           }),
         ),
       )
@@ -201,21 +206,24 @@ async function applyStep(
       return
     }
     case 'create-containers': {
-      await runStep(progress, 'containers', `Creating ${plural(step.nodes.length, 'node container')}`, async () => {
-        for (const name of step.nodes) {
-          const spec = context.specs.get(name)!
-          const id = await engine.createContainer(spec)
-          containers.set(name, {
-            id,
-            name: spec.name,
-            labels: spec.labels,
-            state: 'created',
-            exitCode: undefined,
-            restartCount: 0,
-            ips: {},
-          })
-        }
-      })
+      // All at once: each is labelled as it is made, so a rollback finds whichever were.
+      await runStep(progress, 'containers', `Creating ${plural(step.nodes.length, 'node container')}`, () =>
+        settleAll(
+          step.nodes.map(async (name) => {
+            const spec = context.specs.get(name)!
+            const id = await engine.createContainer(spec)
+            containers.set(name, {
+              id,
+              name: spec.name,
+              labels: spec.labels,
+              state: 'created',
+              exitCode: undefined,
+              restartCount: 0,
+              ips: {},
+            })
+          }),
+        ),
+      )
       return
     }
     case 'introduce': {
@@ -262,7 +270,7 @@ async function applyStep(
             deadline: clock() + context.timeoutMs,
             timeoutMs: context.timeoutMs,
             ...(context.signal ? {signal: context.signal} : {}),
-            isolate: (n) => writePeers(n.name, []),
+            isolate: async (n) => (isolated.has(n.name) ? undefined : writePeers(n.name, [])),
             start: (n) => engine.startContainer(n.containerId),
           }),
         (r) => `every sealer sealing ${(r.miningAfterMs / 1000).toFixed(1)} s after the start`,
@@ -329,12 +337,12 @@ async function applyStep(
       return
     }
     case 'await-ready': {
-      result.ready = await awaitReady(context, clock(), step.newChain ?? false)
       const order = result.connectedInOrder
-      if (order) {
-        // Every link exists now: each node also records the nodes that dialled it as static
-        // peers (a connected peer is not dialled), so either side redials a lost link, as
-        // after a restart from config.toml.
+      // Once every link exists: each node also records the nodes that dialled it as static
+      // peers (a connected peer is not dialled), so either side redials a lost link, as after a
+      // restart from config.toml.
+      const recordDialledPeers = async () => {
+        if (!order) return
         await settleAll(
           order.slice(1).map((name, index) => {
             const dials = order.slice(0, index + 1).map((earlier) => `admin.addPeer("${enodes.get(earlier)}")`)
@@ -342,6 +350,7 @@ async function applyStep(
           }),
         )
       }
+      result.ready = await awaitReady(context, clock(), step.newChain ?? false, recordDialledPeers)
       return
     }
     case 'reissue-votes': {
@@ -371,6 +380,7 @@ async function awaitReady(
   context: ApplyUpContext,
   startedAt: number,
   newChain: boolean,
+  whenMeshed: () => Promise<void>,
 ): Promise<WaitForNetworkResult> {
   const {progress, nodes} = context
   const {config} = context.network
@@ -385,6 +395,7 @@ async function awaitReady(
     timeoutMs: context.timeoutMs,
     startedAt,
     ...(newChain ? {countFromBlock: 0} : {}),
+    whenMeshed,
     ...(context.signal ? {signal: context.signal} : {}),
     stage: (stage) => {
       if (currentStage) progress({type: 'step-done', id: `wait-${currentStage}`})

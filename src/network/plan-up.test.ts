@@ -200,7 +200,8 @@ describe('planUp', () => {
         {type: 'record-addresses'},
         {type: 'create-resources', network: true, volumes: []},
         {type: 'create-containers', nodes: ['sealer-1', 'sealer-2', 'rpc']},
-        {type: 'write-node-files', nodes: ['sealer-1', 'sealer-2', 'rpc']},
+        // Each node's config.toml isolated from the start: no second copy before it starts
+        {type: 'write-node-files', nodes: ['sealer-1', 'sealer-2', 'rpc'], isolated: true},
         {type: 'start-whole-network', order: ['rpc', 'sealer-1', 'sealer-2']},
         {type: 'await-ready', newChain: true},
         {type: 'mark-first-up'},

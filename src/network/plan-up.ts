@@ -52,7 +52,7 @@ export type UpStep =
    * Chain data on tmpfs: keys and config.toml (which carries the genesis) into each new
    * container, whose geth writes the genesis into its empty database when it starts.
    */
-  | {type: 'write-node-files'; nodes: string[]}
+  | {type: 'write-node-files'; nodes: string[]; isolated?: true}
   /**
    * Chain data on tmpfs and no node running: the chain is gone. Remove every object left and
    * forget the chain in state.json (deployed contracts with it); a new chain is created.
@@ -157,15 +157,18 @@ export function planUp(desired: UpDesired, observed: UpObserved): UpPlan {
   if (toRecreate.length > 0) steps.push({type: 'remove-containers', nodes: names(toRecreate)})
   const missing = nodes.filter((n) => toCreate.includes(n) || toRecreate.includes(n))
   if (missing.length > 0) steps.push({type: 'create-containers', nodes: names(missing)})
+  const wholeNetworkStart = notRunning.length === nodes.length && nodes.length > 0
   // A replaced container starts with an empty tmpfs too: it gets its files and syncs from its peers.
-  if (tmpfs && missing.length > 0) steps.push({type: 'write-node-files', nodes: names(missing)})
+  // Before a whole-network start its config.toml is written isolated (no static peers) at once.
+  if (tmpfs && missing.length > 0)
+    steps.push({type: 'write-node-files', nodes: names(missing), ...(wholeNetworkStart ? {isolated: true} : {})})
   // New nodes joining a network that runs: the running nodes must trust them before they
   // start (a refused dial is retried only after 35 s), and dial them once they run.
   const joining = observed.anyContainer ? toCreate : []
   const members = nodes.filter((n) => !toCreate.includes(n) && stateAfter(n) === 'running')
   const introduces = joining.length > 0 && members.length > 0
   if (introduces) steps.push({type: 'introduce', joining: names(joining), members: names(members)})
-  if (notRunning.length === nodes.length && nodes.length > 0) {
+  if (wholeNetworkStart) {
     const order = [...nodes.filter((n) => n.role === 'rpc'), ...nodes.filter((n) => n.role !== 'rpc')]
     steps.push({type: 'start-whole-network', order: names(order)})
   } else if (notRunning.length > 0) {

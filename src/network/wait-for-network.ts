@@ -7,6 +7,7 @@ import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
 import {gethIpcEval} from '../geth/geth-ipc.js'
 import {pollUntil, type PollTimeoutReport} from '../wait/poll-until.js'
+import {settleAll} from '../workspace/network-resources.js'
 
 export type WaitNode = {name: string; containerId: string; address?: string}
 
@@ -33,6 +34,8 @@ export type WaitForNetworkOptions = {
   update?: (message: string) => void
   /** Which stage is being awaited, for progress steps. */
   stage?: (stage: 'rpc' | 'sealing' | 'peering') => void
+  /** Started once every sealer is connected to every other node, beside the sealing stage; awaited before ready. */
+  whenMeshed?: () => Promise<void>
 }
 
 export type WaitForNetworkResult = {
@@ -47,7 +50,8 @@ export type WaitForNetworkResult = {
 }
 
 const rpcPollMs = 200
-const ipcPollMs = 500
+// Each poll runs `geth attach` in every sealer; the mesh is usually complete at the first or second.
+const ipcPollMs = 300
 
 /**
  * Fails fast, with the node's last log lines, when a container has exited or is crash
@@ -264,8 +268,10 @@ async function awaitFullMesh(context: WaitContext): Promise<Record<string, numbe
 
 /**
  * Waits, polling with an overall deadline (never a fixed sleep), in three stages: the RPC
- * node answers on the right chain, every signer has sealed a block since the wait began,
- * and every sealer is connected to every other node.
+ * node answers on the right chain, every sealer is connected to every other node, and every
+ * signer has sealed a block since the wait began. The connections come first: they are made
+ * before the wait and take a poll or two to confirm, while the blocks take a period each, so
+ * confirming them first costs nothing and lets `whenMeshed` run while the blocks come.
  */
 export async function waitForNetwork(options: WaitForNetworkOptions): Promise<WaitForNetworkResult> {
   const context: WaitContext = {
@@ -279,16 +285,19 @@ export async function waitForNetwork(options: WaitForNetworkOptions): Promise<Wa
   options.stage?.('rpc')
   const rpcHead = await awaitRpcNode(context)
   const startBlock = Math.min(options.countFromBlock ?? rpcHead, rpcHead)
-  options.stage?.('sealing')
-  const sealing = await awaitEverySignerSealing(context, startBlock)
   options.stage?.('peering')
   const peers = await awaitFullMesh(context)
+  const meshed = Promise.resolve().then(() => options.whenMeshed?.())
+  options.stage?.('sealing')
+  const sealing = awaitEverySignerSealing(context, startBlock)
+  await settleAll<unknown>([sealing, meshed])
+  const sealed = await sealing
   return {
-    blockNumber: sealing.head,
+    blockNumber: sealed.head,
     startBlock,
-    sealedBy: sealing.sealedBy,
+    sealedBy: sealed.sealedBy,
     peers,
-    allSealedAt: sealing.allSealedAt,
-    restarts: sealing.restarts,
+    allSealedAt: sealed.allSealedAt,
+    restarts: sealed.restarts,
   }
 }
