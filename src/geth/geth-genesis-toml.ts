@@ -109,6 +109,9 @@ const chainConfigFields: Record<string, Field> = {
   londonBlock: {name: 'LondonBlock', encode: bigInt},
   arrowGlacierBlock: {name: 'ArrowGlacierBlock', encode: bigInt},
   grayGlacierBlock: {name: 'GrayGlacierBlock', encode: bigInt},
+  mergeNetsplitBlock: {name: 'MergeNetsplitBlock', encode: bigInt},
+  // Only false gets this far: the genesis checks refuse true (it silently stops Clique sealing).
+  terminalTotalDifficultyPassed: {name: 'TerminalTotalDifficultyPassed', encode: bool},
 }
 
 const cliqueFields: Record<string, Field> = {

@@ -32,8 +32,15 @@ export type ApplyUpContext = {
   enodes: Map<string, string>
   subnet: string
   ips: Record<string, string>
-  /** A node's config.toml: its static and trusted peers (and, for chain data on tmpfs, the genesis). */
-  configToml: (staticPeers: readonly string[], trustedPeers?: readonly string[]) => string
+  /**
+   * A node's config.toml: its static and trusted peers, and the genesis when `genesis` says so
+   * (default: only for chain data on tmpfs, which starts empty every time).
+   */
+  configToml: (
+    staticPeers: readonly string[],
+    trustedPeers?: readonly string[],
+    options?: {genesis?: boolean},
+  ) => string
 }
 
 export type ApplyUpResult = {
@@ -183,9 +190,11 @@ async function applyStep(
         settleAll(
           step.nodes.map(async (name) => {
             const peers = nodes.filter((n) => n.name !== name).map((n) => enodes.get(n.name)!)
-            const configToml = step.isolated ? context.configToml([], peers) : context.configToml(peers)
+            // Its database is empty: the genesis goes in, whatever the profile.
+            const configToml = context.configToml(step.isolated ? [] : peers, peers, {genesis: true})
             const secrets = context.secrets.get(name)!
-            await writeNodeFiles(engine, containerId(name), {plan: node(name), secrets, configToml})
+            const onVolume = context.specs.get(name)!.volume !== undefined
+            await writeNodeFiles(engine, containerId(name), {plan: node(name), secrets, configToml, onVolume})
             if (step.isolated) isolated.add(name)
           }),
         ),

@@ -75,16 +75,23 @@ export async function initNodeVolume(
 }
 
 /**
- * Copies a node's files into its container before the container first starts, for chain data
- * on tmpfs: they land in the container's own filesystem under the datadir, beside the tmpfs
- * that holds the chain, so they outlive a stop while the chain does not. config.toml carries
- * the genesis, which geth writes into its empty database at every start (no `geth init`).
+ * Copies a node's files into its container before the container first starts: into its volume
+ * (`onVolume`), or for chain data on tmpfs into the container's own filesystem under the
+ * datadir, beside the tmpfs that holds the chain, so they outlive a stop while the chain does
+ * not. config.toml carries the genesis, which geth writes into its empty database when it
+ * starts, so no `geth init` container runs first.
  */
 export async function writeNodeFiles(
   engine: ContainerEngine,
   containerId: string,
-  node: {plan: NodePlan; secrets: NodeSecrets; configToml: string},
+  node: {plan: NodePlan; secrets: NodeSecrets; configToml: string; onVolume: boolean},
 ): Promise<void> {
+  if (node.onVolume) {
+    const files = nodeFiles(node.plan, node.secrets, node.configToml)
+    const directories = node.plan.role === 'sealer' ? ['keystore/'] : []
+    await engine.putArchive(containerId, gethDataDir, createTarArchive(files, directories))
+    return
+  }
   // The image (FROM scratch) has no datadir until the tmpfs is mounted in it at start: the
   // archive goes to / and makes the directory itself.
   const dir = gethDataDir.replace(/^\//, '')

@@ -188,6 +188,42 @@ describe('planUp', () => {
     ])
   })
 
+  describe("with the genesis in config.toml (genesisBy: 'config', no geth init container)", () => {
+    const byConfig = {nodes: desired, genesisBy: 'config' as const}
+
+    it('writes each new node its files, config.toml isolated and with the genesis, into its new volume', () => {
+      expect(planUp(byConfig, nothingExists).steps).toEqual([
+        {type: 'record-addresses'},
+        {type: 'create-resources', network: true, volumes: ['sealer-1', 'sealer-2', 'rpc']},
+        {type: 'create-containers', nodes: ['sealer-1', 'sealer-2', 'rpc']},
+        {type: 'write-node-files', nodes: ['sealer-1', 'sealer-2', 'rpc'], isolated: true},
+        {type: 'start-whole-network', order: ['rpc', 'sealer-1', 'sealer-2']},
+        {type: 'await-ready', newChain: true},
+        {type: 'mark-first-up'},
+      ])
+    })
+
+    it('gives a joining sealer its files with its static peers, before the running members are introduced', () => {
+      const withNew = [...desired.slice(0, 2), {name: 'sealer-3', role: 'sealer' as const, specHash: 'h3'}, desired[2]!]
+      expect(planUp({nodes: withNew, genesisBy: 'config'}, running()).steps).toEqual([
+        {type: 'record-addresses'},
+        {type: 'create-resources', network: false, volumes: ['sealer-3']},
+        {type: 'create-containers', nodes: ['sealer-3']},
+        {type: 'write-node-files', nodes: ['sealer-3']},
+        {type: 'introduce', joining: ['sealer-3'], members: ['sealer-1', 'sealer-2', 'rpc']},
+        {type: 'start', nodes: ['sealer-3']},
+        {type: 'connect', joining: ['sealer-3'], members: ['sealer-1', 'sealer-2', 'rpc']},
+        {type: 'await-ready'},
+      ])
+    })
+
+    it('leaves a replaced container on a volume its files: its volume has them, and its chain', () => {
+      const changed = desired.map((n) => (n.name === 'sealer-2' ? {...n, specHash: 'h2-new'} : n))
+      const steps = planUp({nodes: changed, genesisBy: 'config'}, running()).steps
+      expect(steps.some((s) => s.type === 'write-node-files' || s.type === 'init-volumes')).toBe(false)
+    })
+  })
+
   describe('with chain data on tmpfs (profile throwaway)', () => {
     const tmpfs = {nodes: desired, chainData: 'tmpfs' as const}
 

@@ -22,6 +22,13 @@ export type UpDesired = {
    * network none of whose nodes runs has lost its chain. Default: volume.
    */
   chainData?: 'volume' | 'tmpfs'
+  /**
+   * How a new node's database gets its genesis: `init` runs `geth init` on its new volume in a
+   * short-lived container first; `config` writes the node's files into its container and puts the
+   * genesis in config.toml, which geth commits to the empty database when it starts (no extra
+   * container per node). Chain data on tmpfs is always `config`. Default: init.
+   */
+  genesisBy?: 'init' | 'config'
 }
 
 export type UpObserved = {
@@ -49,8 +56,9 @@ export type UpStep =
   /** Keys, genesis and config.toml into each new volume, then `geth init`. */
   | {type: 'init-volumes'; nodes: string[]}
   /**
-   * Chain data on tmpfs: keys and config.toml (which carries the genesis) into each new
-   * container, whose geth writes the genesis into its empty database when it starts.
+   * Keys and config.toml (which carries the genesis) into each new container, whose geth
+   * writes the genesis into its empty database when it starts. With `isolated`, config.toml
+   * lists no static peers yet (a whole-network start follows).
    */
   | {type: 'write-node-files'; nodes: string[]; isolated?: true}
   /**
@@ -106,6 +114,7 @@ const runningStates = new Set(['running', 'restarting', 'paused'])
  */
 export function planUp(desired: UpDesired, observed: UpObserved): UpPlan {
   const tmpfs = desired.chainData === 'tmpfs'
+  const genesisByConfig = tmpfs || desired.genesisBy === 'config'
   // Whole-network `up` only: `sealer add/remove` (desired.only) leaves the others as they are.
   const chainLost =
     tmpfs &&
@@ -152,16 +161,20 @@ export function planUp(desired: UpDesired, observed: UpObserved): UpPlan {
   if (toCreate.length > 0) {
     const volumes = tmpfs ? [] : toCreate.map((n) => n.name).filter((name) => !observed.volumes.includes(name))
     steps.push({type: 'create-resources', network: !observed.networkExists, volumes})
-    if (!tmpfs) steps.push({type: 'init-volumes', nodes: names(toCreate)})
+    if (!genesisByConfig) steps.push({type: 'init-volumes', nodes: names(toCreate)})
   }
   if (toRecreate.length > 0) steps.push({type: 'remove-containers', nodes: names(toRecreate)})
   const missing = nodes.filter((n) => toCreate.includes(n) || toRecreate.includes(n))
   if (missing.length > 0) steps.push({type: 'create-containers', nodes: names(missing)})
   const wholeNetworkStart = notRunning.length === nodes.length && nodes.length > 0
-  // A replaced container starts with an empty tmpfs too: it gets its files and syncs from its peers.
-  // Before a whole-network start its config.toml is written isolated (no static peers) at once.
-  if (tmpfs && missing.length > 0)
-    steps.push({type: 'write-node-files', nodes: names(missing), ...(wholeNetworkStart ? {isolated: true} : {})})
+  // A new node's files go into its container. So do a replaced one's on tmpfs, which starts
+  // empty too and syncs from its peers (a replaced one on a volume keeps its files there).
+  // Before a whole-network start config.toml is written isolated (no static peers) at once.
+  const needFiles = genesisByConfig ? (tmpfs ? missing : toCreate) : []
+  if (needFiles.length > 0) {
+    const isolated = wholeNetworkStart ? {isolated: true as const} : {}
+    steps.push({type: 'write-node-files', nodes: names(nodes.filter((n) => needFiles.includes(n))), ...isolated})
+  }
   // New nodes joining a network that runs: the running nodes must trust them before they
   // start (a refused dial is retried only after 35 s), and dial them once they run.
   const joining = observed.anyContainer ? toCreate : []

@@ -294,6 +294,7 @@ async function reconcileNetwork(
   }
   const network = loaded
   const {config, state} = network
+  const tmpfs = profileSettings(config.profile).chainData === 'tmpfs'
   const names = resourceNames(config.network.name)
 
   const observedAll = await runStep(progress, 'preflight', 'Checking names, ports and keys', async () => {
@@ -316,10 +317,11 @@ async function reconcileNetwork(
       const node = c.labels[labelKeys.node]
       if (node && (c.labels[labelKeys.role] === 'sealer' || c.labels[labelKeys.role] === 'rpc')) containers.set(node, c)
     }
-    // Chain data on tmpfs starts empty at every start: geth takes the genesis from config.toml.
-    // Translated here, so a genesis.json it cannot carry is refused before anything is created.
-    const genesisToml =
-      profileSettings(config.profile).chainData === 'tmpfs' ? gethGenesisToml(network.genesis) : undefined
+    // A new node's database is empty: geth takes the genesis from config.toml (no `geth init`
+    // container per node). Translated here, so that chain data on tmpfs, which needs it at every
+    // start, refuses a genesis.json it cannot carry before anything is created; a volume then
+    // gets `geth init` as before.
+    const genesisToml = tmpfs ? gethGenesisToml(network.genesis) : translatableGenesis(network.genesis)
     const rpc = containers.get(rpcNodeName)
     const rpcKeepsPort = rpc?.state === 'running' && rpc.labels[specLabel] === specs.get(rpcNodeName)!.labels[specLabel]
     if (!rpcKeepsPort) await assertPortFree(config.rpc.host, config.rpc.port, 'rpc.port')
@@ -342,6 +344,7 @@ async function reconcileNetwork(
     {
       nodes: nodes.map((n) => ({name: n.name, role: n.role, specHash: specs.get(n.name)!.labels[specLabel]!})),
       chainData: profileSettings(config.profile).chainData,
+      genesisBy: observedAll.genesisToml === undefined ? 'init' : 'config',
       ...scope,
     },
     {
@@ -366,7 +369,10 @@ async function reconcileNetwork(
     enodes: observedAll.enodes,
     subnet: observedAll.subnet,
     ips: observedAll.ips,
-    configToml: (staticPeers, trustedPeers) => gethConfigToml(staticPeers, trustedPeers, observedAll.genesisToml),
+    // On a volume the database keeps its genesis: later copies of config.toml leave it out, so a
+    // chain made by `geth init` before is never checked against a translation.
+    configToml: (staticPeers, trustedPeers, toml) =>
+      gethConfigToml(staticPeers, trustedPeers, (toml?.genesis ?? tmpfs) ? observedAll.genesisToml : undefined),
   }
   const applied = await applyUp(plan, context)
   return {plan, context, initialised, applied}
@@ -374,4 +380,14 @@ async function reconcileNetwork(
 
 function allNodeNames(config: NetworkConfig): string[] {
   return [...config.sealers.map((s) => s.name), rpcNodeName]
+}
+
+/** The genesis as config.toml carries it, or undefined when it has a field that cannot go there. */
+function translatableGenesis(genesis: unknown): string | undefined {
+  try {
+    return gethGenesisToml(genesis)
+  } catch (error) {
+    if (error instanceof MedrecError && error.code === errorCodes.GENESIS_INVALID) return undefined
+    throw error
+  }
 }

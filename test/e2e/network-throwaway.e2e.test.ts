@@ -4,6 +4,8 @@ import {join} from 'node:path'
 
 import {describe, expect, it} from 'vitest'
 
+import {createTarArchive} from '../../src/docker/tar-archive.js'
+import {pinnedGethImage} from '../../src/geth/geth-version.js'
 import {docker, dockerObjectsOf, eventually, freePort, rpc, throwawayNetworks} from '../helpers/e2e-network.js'
 import {e2ePrerequisites} from '../helpers/e2e-prerequisites.js'
 import {runMedrec} from '../helpers/run-medrec.js'
@@ -27,6 +29,26 @@ async function labelledObjects(name: string) {
 }
 
 const headOf = async (url: string) => Number((await rpc(url, 'eth_blockNumber')).body.result)
+
+/** The genesis hash `geth init` reports for this genesis.json ("6fe26b..87d5e0"), from a one-off container. */
+async function gethInitHash(genesisJson: string): Promise<string> {
+  const container = await docker.createContainer({
+    Image: pinnedGethImage,
+    Cmd: ['--datadir', '/init-check', 'init', '/genesis.json'],
+    Labels: {'org.medrec.managed': 'true', 'org.medrec.role': 'probe'},
+  })
+  try {
+    await container.putArchive(createTarArchive([{path: 'genesis.json', content: genesisJson, mode: 0o644}]), {
+      path: '/',
+    })
+    await container.start()
+    await container.wait()
+    const logs = (await container.logs({stdout: true, stderr: true})).toString()
+    return /Successfully wrote genesis state\s+database=chaindata\s+hash=(\S+)/.exec(logs)?.[1] ?? logs
+  } finally {
+    await container.remove({force: true})
+  }
+}
 
 describe.skipIf(!prerequisites.ok)('a throwaway network (--profile throwaway)', () => {
   it('keeps its chain in memory, labelled, not restarted; destroy --all-throwaway removes it alone', async () => {
@@ -103,9 +125,13 @@ describe.skipIf(!prerequisites.ok)('a throwaway network (--profile throwaway)', 
       .split('\n')
     expect(logs.some((line) => line.includes('Writing custom genesis block'))).toBe(true)
 
-    // And it is the chain genesis.json describes: the same block 0 as the ordinary network's, made by `geth init`
+    // And it is the chain genesis.json describes: the block 0 `geth init` makes of it (both networks take the
+    // genesis from config.toml now, so this is the check that the translation is exact)
     const genesisOf = async (url: string) => (await rpc(url, 'eth_getBlockByNumber', ['0x0', false])).body.result.hash
-    expect(await genesisOf(throwawayUrl)).toBe(await genesisOf(ordinaryUrl))
+    const blockZero = await genesisOf(throwawayUrl)
+    expect(await genesisOf(ordinaryUrl)).toBe(blockZero)
+    const initHash = await gethInitHash(await readFile(join(throwaway.dir, 'genesis.json'), 'utf8'))
+    expect(initHash).toBe(`${blockZero.slice(2, 8)}..${blockZero.slice(-6)}`)
     const firstHead = await eventually('3 blocks', async () => ((await headOf(throwawayUrl)) >= 3 ? true : undefined))
     expect(firstHead).toBe(true)
 
@@ -140,6 +166,16 @@ describe.skipIf(!prerequisites.ok)('a throwaway network (--profile throwaway)', 
     await eventually('the ordinary network to seal on', async () =>
       (await headOf(ordinaryUrl)) > ordinaryHead ? true : undefined,
     )
+    // And it keeps its chain across down and up: its volumes got the genesis at their first start, not from a
+    // `geth init` container, and hold every block since
+    const kept = (await rpc(ordinaryUrl, 'eth_getBlockByNumber', [`0x${ordinaryHead.toString(16)}`, false])).body.result
+    expect((await runMedrec(['network', 'down', '--dir', ordinary.dir, '--json'])).exitCode).toBe(0)
+    const restarted = await runMedrec(['network', 'up', '--dir', ordinary.dir, '--json'])
+    expect(restarted.exitCode, `${restarted.stdout}\n${restarted.stderr}`).toBe(0)
+    expect(restarted.json).toMatchObject({action: 'started', restarts: 0})
+    const again0 = (await rpc(ordinaryUrl, 'eth_getBlockByNumber', [`0x${ordinaryHead.toString(16)}`, false])).body
+    expect(again0.result.hash).toBe(kept.hash)
+    expect(await genesisOf(ordinaryUrl)).toBe(blockZero)
     const destroyOrdinary = await runMedrec(['network', 'destroy', '--dir', ordinary.dir, '--force', '--json'])
     expect(destroyOrdinary.exitCode).toBe(0)
   })
