@@ -49,6 +49,8 @@ export type ApplyUpResult = {
   votes: ReconcileReport
   /** The order a whole-network start connected the nodes in (each dialled the later ones). */
   connectedInOrder?: string[]
+  /** Each node's peers, when a whole-network start saw the full mesh and recorded the static peers itself. */
+  meshedAtStart?: Record<string, number>
 }
 
 const stopTimeoutSeconds = 60
@@ -264,7 +266,7 @@ async function applyStep(
         const file = {path: 'config.toml', content: toml, mode: 0o644}
         return engine.putArchive(containerId(name), gethDataDir, createTarArchive([file]))
       }
-      await runStep(
+      const started = await runStep(
         progress,
         'start',
         `Starting ${step.order.join(', ')}, each alone until every sealer seals, then connecting them`,
@@ -285,6 +287,7 @@ async function applyStep(
         (r) => `every sealer sealing ${(r.miningAfterMs / 1000).toFixed(1)} s after the start`,
       )
       result.connectedInOrder = step.order
+      if (started.meshed) result.meshedAtStart = started.peers
       // From now on every node keeps every other as a static peer, for its next start.
       await settleAll(
         nodes.map((n) =>
@@ -346,7 +349,8 @@ async function applyStep(
       return
     }
     case 'await-ready': {
-      const order = result.connectedInOrder
+      // Unless the start recorded them already, with the full mesh.
+      const order = result.meshedAtStart ? undefined : result.connectedInOrder
       // Once every link exists: each node also records the nodes that dialled it as static
       // peers (a connected peer is not dialled), so either side redials a lost link, as after a
       // restart from config.toml.
@@ -359,7 +363,13 @@ async function applyStep(
           }),
         )
       }
-      result.ready = await awaitReady(context, clock(), step.newChain ?? false, recordDialledPeers)
+      result.ready = await awaitReady(
+        context,
+        clock(),
+        step.newChain ?? false,
+        recordDialledPeers,
+        result.meshedAtStart,
+      )
       return
     }
     case 'reissue-votes': {
@@ -390,6 +400,7 @@ async function awaitReady(
   startedAt: number,
   newChain: boolean,
   whenMeshed: () => Promise<void>,
+  knownPeers: Record<string, number> | undefined,
 ): Promise<WaitForNetworkResult> {
   const {progress, nodes} = context
   const {config} = context.network
@@ -405,6 +416,7 @@ async function awaitReady(
     startedAt,
     ...(newChain ? {countFromBlock: 0} : {}),
     whenMeshed,
+    ...(knownPeers ? {knownPeers} : {}),
     ...(context.signal ? {signal: context.signal} : {}),
     stage: (stage) => {
       if (currentStage) progress({type: 'step-done', id: `wait-${currentStage}`})

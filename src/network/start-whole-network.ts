@@ -19,6 +19,8 @@ export type StartWholeNetworkOptions = {
 }
 
 const logPollMs = 150
+/** How long each node's connecting console waits for its full mesh before leaving it to the readiness wait. */
+const meshWaitMs = 5000
 /** Logged by a running miner (miner/worker.go:1198), hence after `StartMining` marked the node synced. */
 const mining = /Commit new sealing work/
 
@@ -53,10 +55,11 @@ const mining = /Commit new sealing work/
  * Each pair is dialled once, by `admin.addPeer` from one side: two nodes that dial each other
  * at the same moment can both lose the link (each keeps the connection it registered first
  * and drops the other as a duplicate, p2p/server.go:824) and neither dials again for 35 s
- * (p2p/dial.go:442 records a dial when it starts). The caller restores the full static lists
- * in config.toml afterwards, for later restarts.
+ * (p2p/dial.go:442 records a dial when it starts). Once connected, each side also holds the
+ * other as a static peer (connectScript). The caller restores the full static lists in
+ * config.toml afterwards, for later restarts.
  */
-export async function startWholeNetwork(options: StartWholeNetworkOptions): Promise<{miningAfterMs: number}> {
+export async function startWholeNetwork(options: StartWholeNetworkOptions): Promise<StartWholeNetworkResult> {
   const began = Date.now()
   await settleAll(options.nodes.map((node) => options.isolate(node)))
   options.signal?.throwIfAborted()
@@ -64,15 +67,49 @@ export async function startWholeNetwork(options: StartWholeNetworkOptions): Prom
   await settleAll(options.nodes.filter((n) => n.role === 'sealer').map((node) => awaitLogLine(options, node)))
   const miningAfterMs = Date.now() - began
   options.signal?.throwIfAborted()
-  await settleAll(
+  const counts = await settleAll(
     options.nodes.map(async (node, index) => {
-      const later = options.nodes.slice(index + 1)
-      if (later.length === 0) return
-      const dials = later.map((n) => `admin.addPeer("${n.enode}")`).join(', ')
-      await gethIpcEval(options.engine, node.containerId, node.name, `[${dials}]`)
+      const script = connectScript(
+        options.nodes.slice(index + 1).map((n) => n.enode),
+        options.nodes.slice(0, index).map((n) => n.enode),
+        options.nodes.length - 1,
+      )
+      return [node.name, await gethIpcEval<number>(options.engine, node.containerId, node.name, script)] as const
     }),
   )
-  return {miningAfterMs}
+  const peers = Object.fromEntries(counts)
+  return {miningAfterMs, peers, meshed: counts.every(([, count]) => count >= options.nodes.length - 1)}
+}
+
+export type StartWholeNetworkResult = {
+  miningAfterMs: number
+  /** Each node's peers when its console returned. */
+  peers: Record<string, number>
+  /**
+   * Every node saw every other as a peer and has recorded those that dialled it as static
+   * peers (so either side redials a lost link); otherwise the readiness wait finishes both.
+   */
+  meshed: boolean
+}
+
+/**
+ * One console session per node, so connecting costs one `geth attach` each rather than three
+ * rounds of them (dial, check the mesh, record the dialled peers): it dials the nodes after it,
+ * waits (up to meshWaitMs) until every other node is its peer, and only then records the
+ * nodes before it, which dialled it, as static peers. Only then: a static peer that is not
+ * connected yet is dialled, and two nodes dialling each other at once can both lose the link.
+ * Returns its peer count.
+ */
+function connectScript(later: string[], earlier: string[], wanted: number): string {
+  const list = (enodes: string[]) => JSON.stringify(enodes)
+  return `(function () {
+    ${list(later)}.forEach(function (e) { admin.addPeer(e) });
+    var deadline = Date.now() + ${meshWaitMs};
+    while (admin.peers.length < ${wanted} && Date.now() < deadline) admin.sleep(0.05);
+    if (admin.peers.length < ${wanted}) return admin.peers.length;
+    ${list(earlier)}.forEach(function (e) { admin.addPeer(e) });
+    return admin.peers.length;
+  })()`
 }
 
 /** Polls a sealer's log (this start's lines only) until it mines, failing fast when it crashes. */

@@ -36,6 +36,8 @@ export type WaitForNetworkOptions = {
   stage?: (stage: 'rpc' | 'sealing' | 'peering') => void
   /** Started once every sealer is connected to every other node, beside the sealing stage; awaited before ready. */
   whenMeshed?: () => Promise<void>
+  /** Peer counts seen a moment ago (by the start): when every sealer has them all, the mesh needs no poll. */
+  knownPeers?: Record<string, number>
 }
 
 export type WaitForNetworkResult = {
@@ -242,6 +244,11 @@ async function awaitEverySignerSealing(context: WaitContext, startBlock: number)
 async function awaitFullMesh(context: WaitContext): Promise<Record<string, number>> {
   const {options} = context
   const wanted = context.allNodes.length - 1
+  const known = options.knownPeers
+  if (known && options.sealers.every((s) => (known[s.name] ?? 0) >= wanted)) {
+    context.update(`${options.sealers.length}/${options.sealers.length} sealers connected to all ${wanted} peers`)
+    return Object.fromEntries(options.sealers.map((s) => [s.name, known[s.name]!]))
+  }
   const peers: Record<string, number> = {}
   context.waitingFor = 'every sealer to connect to its peers'
   return pollStage(context, ipcPollMs, async () => {
