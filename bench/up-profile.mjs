@@ -4,7 +4,8 @@
 // milestones from Docker (container created and started) and from geth's own log lines
 // (process up, key unlocked, mining, first block sealed or imported), all relative to the
 // start of `up`. Writes bench/results/up-profile-<sealers>[-<label>].json and prints a table.
-// Usage: npm run bench:up-profile -- --sealers 3 [--runs 3] [--light-kdf | --profile throwaway] [--label x]
+// With --deploy, also times `medrec contracts deploy` (a separate process, as a user runs it) right after.
+// Usage: npm run bench:up-profile -- --sealers 3 [--runs 3] [--light-kdf | --profile throwaway] [--deploy] [--label x]
 import {mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -25,6 +26,7 @@ const {values} = parseArgs({
     profile: {type: 'string'},
     period: {type: 'string', default: '1'},
     label: {type: 'string', default: ''},
+    deploy: {type: 'boolean', default: false},
   },
 })
 const sealers = Number(values.sealers)
@@ -103,6 +105,18 @@ for (let run = 1; run <= Number(values.runs); run++) {
     for (const node of [...result.sealers.map((s) => s.name), 'rpc'])
       nodes[node] = await nodeTimeline(`medrec-${name}_${node}`, began)
     const sample = {run, readyMs: result.timings.readyMs, allSealedMs: result.timings.allSealedMs, steps, nodes}
+    if (values.deploy) {
+      // What a CI job does next: the MedRec contracts and the Consortium, as a user runs it.
+      const deploy = medrec(['contracts', 'deploy', '--dir', dir])
+      sample.deployWallMs = deploy.wallMs
+      const response = await fetch(result.rpcUrl, {
+        method: 'POST',
+        headers: {'content-type': 'application/json'},
+        body: JSON.stringify({jsonrpc: '2.0', id: 1, method: 'eth_blockNumber', params: []}),
+      })
+      sample.deployBlock = Number((await response.json()).result)
+      process.stderr.write(`  contracts deploy: ${deploy.wallMs} ms, head at block ${sample.deployBlock}\n`)
+    }
     runs.push(sample)
     process.stderr.write(`run ${run}: ready after ${sample.readyMs} ms\n`)
     for (const s of steps)
@@ -144,6 +158,7 @@ const report = {
   failures: failures.length,
   median: {
     readyMs: med((r) => r.readyMs),
+    ...(values.deploy ? {deployWallMs: med((r) => r.deployWallMs)} : {}),
     allSealedMs: med((r) => r.allSealedMs),
     steps: Object.fromEntries(stepIds.map((id) => [id, med((r) => r.steps.find((s) => s.id === id)?.ms)])),
     lastSealer: Object.fromEntries(
