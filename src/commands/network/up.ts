@@ -17,8 +17,14 @@ per node, one container per sealer (no HTTP, unlocked key, static peers) and one
 127.0.0.1, and waits until every signer has sealed a block and every sealer is connected.
 Idempotent: on a running network it changes nothing; on a stopped one it restarts the containers and keeps \
 every block. A first start that fails or is interrupted (Ctrl-C, SIGTERM) removes what it created; an interrupted \
-run exits with 128 + the signal number (130 for Ctrl-C).`
-  static override examples = ['<%= config.bin %> network up', '<%= config.bin %> network up --dir ./consortium --json']
+run exits with 128 + the signal number (130 for Ctrl-C).
+A throwaway network (--profile throwaway) keeps its chain in memory: found stopped, it is created again from genesis \
+(said, and "chainRecreated": true in --json).`
+  static override examples = [
+    '<%= config.bin %> network up',
+    '<%= config.bin %> network up --dir ./consortium --json',
+    '<%= config.bin %> network up --profile throwaway --dir ./ci-chain',
+  ]
 
   static override flags = {
     timeout: Flags.integer({summary: 'Seconds to wait for the network to be ready.', default: 120, min: 1}),
