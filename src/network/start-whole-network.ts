@@ -23,6 +23,12 @@ const logPollMs = 150
 const meshWaitMs = 5000
 /** Logged by a running miner (miner/worker.go:1198), hence after `StartMining` marked the node synced. */
 const mining = /Commit new sealing work/
+/**
+ * Logged once a node's console socket listens (node/node.go startRPC). A sealer logs it before
+ * it unlocks and mines; the keyless node must be awaited for it too before a console dials
+ * from it: a fast sealer can mine before the keyless node's socket exists.
+ */
+const ipcOpen = /IPC endpoint opened/
 
 /**
  * Starts every node of a network so that no sealer is ever connected while it would drop a
@@ -64,7 +70,13 @@ export async function startWholeNetwork(options: StartWholeNetworkOptions): Prom
   await settleAll(options.nodes.map((node) => options.isolate(node)))
   options.signal?.throwIfAborted()
   await settleAll(options.nodes.map((node) => options.start(node)))
-  await settleAll(options.nodes.filter((n) => n.role === 'sealer').map((node) => awaitLogLine(options, node)))
+  await settleAll(
+    options.nodes.map((node) =>
+      node.role === 'sealer'
+        ? awaitLogLine(options, node, mining, `${node.name} to start sealing`)
+        : awaitLogLine(options, node, ipcOpen, `${node.name} to open its console socket`),
+    ),
+  )
   const miningAfterMs = Date.now() - began
   options.signal?.throwIfAborted()
   const counts = await settleAll(
@@ -112,11 +124,10 @@ function connectScript(later: string[], earlier: string[], wanted: number): stri
   })()`
 }
 
-/** Polls a sealer's log (this start's lines only) until it mines, failing fast when it crashes. */
-async function awaitLogLine(opts: StartWholeNetworkOptions, node: WaitNode): Promise<void> {
+/** Polls a node's log (this start's lines only) until `line` shows, failing fast when it crashes. */
+async function awaitLogLine(opts: StartWholeNetworkOptions, node: WaitNode, line: RegExp, what: string): Promise<void> {
   const baseline = new Map<string, number>()
   let logs = ''
-  const what = `${node.name} to start sealing`
   await pollUntil(
     what,
     opts.deadline,
@@ -126,7 +137,7 @@ async function awaitLogLine(opts: StartWholeNetworkOptions, node: WaitNode): Pro
       // sealing work" from its previous run in the log, and would be dialled over an IPC
       // socket nobody listens on yet.
       logs = await opts.engine.logsText(node.containerId, 500, {sinceStart: true}).catch(() => '')
-      return mining.test(logs) ? true : undefined
+      return line.test(logs) ? true : undefined
     },
     {
       interval: logPollMs,
