@@ -7,7 +7,7 @@
 // With --deploy, also times `medrec contracts deploy` (a separate process, as a user runs it) right after.
 // Usage: npm run bench:up-profile -- --sealers 3 [--runs 3] [--light-kdf | --profile throwaway] [--deploy] [--label x]
 import {mkdtempSync, rmSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {loadavg, tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {parseArgs} from 'node:util'
 
@@ -34,7 +34,7 @@ const docker = new Docker()
 
 /** geth's log lines that mark a node's progress, first occurrence each. */
 const milestones = {
-  gethStarted: /Starting Geth/,
+  gethStarted: /Maximum peer count/, // geth's first line
   p2pStarted: /Started P2P networking/,
   unlocked: /Unlocked account/,
   mining: /Commit new sealing work/,
@@ -86,6 +86,7 @@ for (let run = 1; run <= Number(values.runs); run++) {
   const steps = []
   const open = new Map()
   let began
+  const loadAtStart = Math.round(loadavg()[0] * 10) / 10
   try {
     began = Date.now()
     const result = await upNetwork({
@@ -104,7 +105,15 @@ for (let run = 1; run <= Number(values.runs); run++) {
     const nodes = {}
     for (const node of [...result.sealers.map((s) => s.name), 'rpc'])
       nodes[node] = await nodeTimeline(`medrec-${name}_${node}`, began)
-    const sample = {run, readyMs: result.timings.readyMs, allSealedMs: result.timings.allSealedMs, steps, nodes}
+    const sample = {
+      run,
+      readyMs: result.timings.readyMs,
+      allSealedMs: result.timings.allSealedMs,
+      // The machine is shared: its 1-minute load average when the run began (2 cores)
+      loadAverage: loadAtStart,
+      steps,
+      nodes,
+    }
     if (values.deploy) {
       // What a CI job does next: the MedRec contracts and the Consortium, as a user runs it.
       const deploy = medrec(['contracts', 'deploy', '--dir', dir])

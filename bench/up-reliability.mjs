@@ -11,6 +11,7 @@
 // Usage: npm run bench:up-reliability -- --sealers 2 --cycles 20 [--cpu-load-half] [--keep-logs DIR] [--profile P]
 import {spawn, spawnSync} from 'node:child_process'
 import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {loadavg} from 'node:os'
 import {join} from 'node:path'
 import {parseArgs} from 'node:util'
 
@@ -62,6 +63,7 @@ for (let cycle = 1; cycle <= cycles; cycle++) {
   medrec(['network', 'init', '--dir', dir, '--name', name, ...shape])
   const load = loaded ? startCpuLoad() : undefined
   let sample
+  const loadAtStart = Math.round(loadavg()[0] * 10) / 10
   try {
     const up = medrec(['network', 'up', '--dir', dir, '--timeout', values.timeout], {allowFailure: true})
     const logs = nodeLogs(name)
@@ -74,6 +76,8 @@ for (let cycle = 1; cycle <= cycles; cycle++) {
     sample = {
       cycle,
       cpuLoad: loaded,
+      // The machine is shared: its 1-minute load average as `up` began (2 cores; our busy loop adds 1)
+      loadAverage: loadAtStart,
       ok,
       readyMs: ok ? up.json.timings.readyMs : null,
       allSealedMs: ok ? up.json.timings.allSealedMs : null,
@@ -133,6 +137,10 @@ function summarise(group) {
     otherFailures: group.filter((s) => !s.ok && !s.timeout).length,
     restarts: group.reduce((n, s) => n + s.restarts, 0),
     cyclesWithRestarts: group.filter((s) => s.restarts > 0).length,
+    medianLoadAverage: percentile(
+      group.map((s) => s.loadAverage),
+      50,
+    ),
     readyMs: {
       p50: percentile(ready, 50),
       p95: percentile(ready, 95),
