@@ -14,6 +14,7 @@ import type {ContainerEngine} from '../docker/container-engine.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
 import {ensureNodeKeys} from '../workspace/network-keys.js'
+import {profileSettings} from '../config/network-profile.js'
 import {loadNetwork, rpcUrlOf, type LoadedNetwork} from '../workspace/load-network.js'
 import {removeNetworkNodes, upNetwork} from '../network/up-network.js'
 import {runStep, silentProgress, type ProgressListener} from '../progress/progress-events.js'
@@ -115,7 +116,8 @@ export async function addSealer(options: {
     async () => {
       const keys = await ensureNodeKeys(network.paths, options.name, {
         account: true,
-        lightKdf: options.lightKdf ?? false,
+        // A throwaway network's keys are all light (its profile), whatever the flag.
+        lightKdf: (options.lightKdf ?? false) || profileSettings(network.config.profile).lightKdf,
       })
       const p2pPort = Math.max(...network.config.sealers.map((s) => s.p2pPort)) + 1
       await editSealers(options.dir, (sealers, doc) =>
