@@ -68,6 +68,8 @@ export async function applyUp(plan: UpPlan, context: ApplyUpContext): Promise<Ap
   const {network} = context
   const result: ApplyUpResult = {votes: {passed: [], reissued: []}}
   const isolated = new Set<string>()
+  /** Work a step started that later steps need not wait for; all of it is done before applyUp returns. */
+  const background: Promise<unknown>[] = []
   // The readiness timeout counts from the first start: starting a new chain is part of getting ready.
   let readyClock: number | undefined
   const clock = () => (readyClock ??= Date.now())
@@ -78,10 +80,12 @@ export async function applyUp(plan: UpPlan, context: ApplyUpContext): Promise<Ap
       // A network that is ready is kept: the last step only records that.
       if (step.type !== 'mark-first-up') context.signal?.throwIfAborted()
       if (step.type === 'start-whole-network' || step.type === 'start' || step.type === 'await-ready') clock()
-      await applyStep(step, context, result, clock, isolated)
+      await applyStep(step, context, result, clock, isolated, background)
     }
+    await settleAll(background)
     return result
   } catch (error) {
+    await Promise.allSettled(background)
     if (!plan.firstUp) throw error
     const {state} = network
     try {
@@ -111,6 +115,7 @@ async function applyStep(
   clock: () => number,
   /** Nodes whose config.toml was written without static peers in this run (nothing to isolate). */
   isolated: Set<string>,
+  background: Promise<unknown>[],
 ): Promise<void> {
   const {engine, network, progress, nodes, containers, enodes} = context
   const {config, state} = network
@@ -288,8 +293,9 @@ async function applyStep(
       )
       result.connectedInOrder = step.order
       if (started.meshed) result.meshedAtStart = started.peers
-      // From now on every node keeps every other as a static peer, for its next start.
-      await settleAll(
+      // From now on every node keeps every other as a static peer, for its next start. Only a
+      // next start reads it: written while the readiness wait runs, done before `up` returns.
+      const fullPeers = settleAll(
         nodes.map((n) =>
           writePeers(
             n.name,
@@ -297,6 +303,8 @@ async function applyStep(
           ),
         ),
       )
+      fullPeers.catch(() => {}) // handled now, so Node does not call it unhandled; its error is thrown at the end
+      background.push(fullPeers)
       return
     }
     case 'start': {
