@@ -7,9 +7,11 @@
 // --cpu-load-half every other cycle runs with a busy-loop process keeping one core busy.
 // With --warm K each cycle then stops and starts the network K times (`down` + `up`).
 // Writes bench/results/up-reliability-<sealers>.json and prints p50/p95/max.
-// Usage: npm run bench:up-reliability -- --sealers 2 --cycles 20 [--cpu-load-half] [--keep-logs DIR]
+// With --profile throwaway, the networks are throwaway ones (light keys, chain in memory; no --warm).
+// Usage: npm run bench:up-reliability -- --sealers 2 --cycles 20 [--cpu-load-half] [--keep-logs DIR] [--profile P]
 import {spawn, spawnSync} from 'node:child_process'
 import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {loadavg} from 'node:os'
 import {join} from 'node:path'
 import {parseArgs} from 'node:util'
 
@@ -21,6 +23,7 @@ const {values} = parseArgs({
     cycles: {type: 'string', default: '20'},
     'cpu-load-half': {type: 'boolean', default: false},
     'light-kdf': {type: 'boolean', default: false},
+    profile: {type: 'string', default: 'standard'},
     timeout: {type: 'string', default: '120'},
     'keep-logs': {type: 'string'},
     label: {type: 'string', default: ''},
@@ -54,12 +57,13 @@ for (let cycle = 1; cycle <= cycles; cycle++) {
   const loaded = values['cpu-load-half'] && cycle % 2 === 0
   const dir = mkdtempSync('/tmp/startup-rel-')
   const name = `startup-r${sealers}-${cycle}-${process.pid}`
-  const kdf = values['light-kdf'] ? ['--light-kdf'] : []
+  const kdf = [...(values['light-kdf'] ? ['--light-kdf'] : []), '--profile', values.profile]
   const rpcPort = String(await freePort())
   const shape = ['--sealers', String(sealers), '--period', '1', '--rpc-port', rpcPort, ...kdf]
   medrec(['network', 'init', '--dir', dir, '--name', name, ...shape])
   const load = loaded ? startCpuLoad() : undefined
   let sample
+  const loadAtStart = Math.round(loadavg()[0] * 10) / 10
   try {
     const up = medrec(['network', 'up', '--dir', dir, '--timeout', values.timeout], {allowFailure: true})
     const logs = nodeLogs(name)
@@ -72,6 +76,8 @@ for (let cycle = 1; cycle <= cycles; cycle++) {
     sample = {
       cycle,
       cpuLoad: loaded,
+      // The machine is shared: its 1-minute load average as `up` began (2 cores; our busy loop adds 1)
+      loadAverage: loadAtStart,
       ok,
       readyMs: ok ? up.json.timings.readyMs : null,
       allSealedMs: ok ? up.json.timings.allSealedMs : null,
@@ -131,6 +137,10 @@ function summarise(group) {
     otherFailures: group.filter((s) => !s.ok && !s.timeout).length,
     restarts: group.reduce((n, s) => n + s.restarts, 0),
     cyclesWithRestarts: group.filter((s) => s.restarts > 0).length,
+    medianLoadAverage: percentile(
+      group.map((s) => s.loadAverage),
+      50,
+    ),
     readyMs: {
       p50: percentile(ready, 50),
       p95: percentile(ready, 95),
@@ -146,7 +156,9 @@ const report = {
   machine: machineInfo(),
   sealers,
   periodSeconds: 1,
-  keyEncryption: values['light-kdf'] ? 'light scrypt (N=2^12)' : 'standard scrypt (N=2^18)',
+  profile: values.profile,
+  keyEncryption:
+    values['light-kdf'] || values.profile === 'throwaway' ? 'light scrypt (N=2^12)' : 'standard scrypt (N=2^18)',
   cpuLoad: values['cpu-load-half'] ? 'a busy-loop process on every other cycle' : 'none',
   summary: summarise(samples),
   ...(values['cpu-load-half']

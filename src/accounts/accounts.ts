@@ -13,6 +13,7 @@ import {explainContractError} from '../contracts/send-contract-transaction.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
 import {deployerKeyName, ensureAccountKey, readKeystoreAddress, rpcNodeName} from '../workspace/network-keys.js'
+import {profileSettings} from '../config/network-profile.js'
 import type {LoadedNetwork} from '../workspace/load-network.js'
 import type {NetworkPaths} from '../workspace/network-files.js'
 
@@ -97,7 +98,9 @@ export async function createAccount(options: {
       {hint: 'Choose another account name.'},
     )
   }
-  const {address, created} = await ensureAccountKey(network.paths, options.name, options.lightKdf)
+  // A throwaway network's keys are all light (its profile), whatever the flag.
+  const lightKdf = options.lightKdf || profileSettings(network.config.profile).lightKdf
+  const {address, created} = await ensureAccountKey(network.paths, options.name, lightKdf)
   const unfunded = fundWei > 0n && (created || (await publicClient.getBalance({address})) === 0n)
   const fundingTx = unfunded ? await sendFromDeployer(network, chain, publicClient, address, fundWei) : null
   return {name: options.name, address, created, fundedWei: (unfunded ? fundWei : 0n).toString(), fundingTx}

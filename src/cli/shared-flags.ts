@@ -3,6 +3,7 @@ import {resolve} from 'node:path'
 import {parseResourceScope} from '../gatekeeper/resource-scope.js'
 import {Args, Flags} from '@oclif/core'
 
+import {networkProfiles} from '../config/network-profile.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
 import {parseTypes} from '../patient/describe-records.js'
@@ -104,9 +105,14 @@ export const cliqueGenesisFlags = {
 }
 
 /** The options a service takes for a new chain named by {@link chainIdFlag} and {@link cliqueGenesisFlags}. */
-export function chainSettings(flags: {'chain-id'?: number; period: number; epoch: number; 'gas-limit': number}): {
+export function chainSettings<P extends number | undefined>(flags: {
+  'chain-id'?: number
+  period: P
+  epoch: number
+  'gas-limit': number
+}): {
   chainId: number | undefined
-  period: number
+  period: P
   epoch: number
   gasLimit: number
 } {
@@ -194,3 +200,16 @@ export const recoveryPatientArg = Args.string({
   description: 'The patient: its 32-byte identity (0x…), or its current account (a key name or a 0x address).',
   required: true,
 })
+
+/** --profile of `network init` and of a network `up` creates. */
+export const profileFlag = Flags.option({
+  summary:
+    'standard, or throwaway for tests and CI: period 1 s, light keys, chain data in memory, no restarts, ' +
+    'labelled for `network destroy --all-throwaway`.',
+  options: networkProfiles,
+})()
+
+/** Said whenever a throwaway network is created: what it gives up. */
+export const throwawayWarning =
+  '--profile throwaway: keys are encrypted with weak scrypt settings and the chain lives in memory (stopping the ' +
+  'network loses it); use it only for tests and CI.'

@@ -7,6 +7,7 @@ import {describe, expect, it} from 'vitest'
 import {errorCodes} from '../errors/error-codes.js'
 import {loadNetworkConfig, parseNetworkConfig} from './load-network-config.js'
 import {networkConfigJsonSchema} from './network-config.js'
+import {profileSettings} from './network-profile.js'
 
 const valid = `
 version: 1
@@ -151,5 +152,40 @@ describe('medrec.yaml', () => {
     )
     expect(schema.required).toEqual(expect.arrayContaining(['version', 'network', 'sealers']))
     expect(schema.properties.sealers?.description).toMatch(/sealer/)
+  })
+})
+
+describe('medrec.yaml profile', () => {
+  it('is standard when absent, and accepts throwaway', () => {
+    expect(parseNetworkConfig(valid, 'medrec.yaml').profile).toBe('standard')
+    expect(parseNetworkConfig(`profile: throwaway\n${valid}`, 'medrec.yaml').profile).toBe('throwaway')
+  })
+
+  it('refuses any other profile, naming the field', () => {
+    expect(problemsOf(`profile: disposable\n${valid}`)).toEqual([expect.stringMatching(/^profile: /)])
+  })
+})
+
+describe('profileSettings', () => {
+  it('makes a throwaway network fast and traceless: 1 s, light keys, tmpfs, no restarts, no reconciler', () => {
+    expect(profileSettings('throwaway')).toEqual({
+      defaultPeriod: 1,
+      lightKdf: true,
+      chainData: 'tmpfs',
+      restartPolicy: 'no',
+      reconciler: false,
+      labels: {'org.medrec.profile': 'throwaway'},
+    })
+  })
+
+  it('keeps a standard network as it was: 5 s, standard keys, volumes, restarts, reconciler, no extra label', () => {
+    expect(profileSettings('standard')).toEqual({
+      defaultPeriod: 5,
+      lightKdf: false,
+      chainData: 'volume',
+      restartPolicy: 'unless-stopped',
+      reconciler: true,
+      labels: {},
+    })
   })
 })

@@ -4,6 +4,7 @@ import {wellKnownChainIds} from '../chain/well-known-chain-ids.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
 import {explainUnsupportedImageTag, pinnedGethImage} from '../geth/geth-version.js'
+import {networkProfiles} from './network-profile.js'
 
 export const configFileName = 'medrec.yaml'
 export const configSchemaFileName = 'medrec.schema.json'
@@ -89,6 +90,14 @@ export const gasLimitSchema = z
 export const networkConfigSchema = z
   .strictObject({
     version: z.literal(configVersion).describe("Version of this file's format."),
+    profile: z
+      .enum(networkProfiles)
+      .default('standard')
+      .describe(
+        'standard: chain data on volumes that survive down/up, restart policy, vote reconciler. throwaway (tests, ' +
+          'CI): chain data in memory (tmpfs), no restarts, no reconciler, every Docker object labelled ' +
+          'org.medrec.profile=throwaway; `down` is refused (it would lose the chain). Fixed at the first `up`.',
+      ),
     network: z.strictObject({
       name: networkNameSchema,
       chainId: chainIdSchema,

@@ -6,6 +6,7 @@ import type {ContainerEngine} from '../docker/container-engine.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
 import {ensureAccountKey, ensureNodeKeys} from '../workspace/network-keys.js'
+import {profileSettings} from '../config/network-profile.js'
 import {runStep, silentProgress, type ProgressListener} from '../progress/progress-events.js'
 import {currentSigners} from '../clique/signers-at.js'
 import {addSealer} from '../sealers/sealer-membership.js'
@@ -83,7 +84,8 @@ export async function addProvider(options: AddProviderParameters): Promise<AddPr
 
   const keysTitle = `Creating ${options.name}'s keys and funding its account`
   const {account, fundingTx} = await runStep(progress, 'keys', keysTitle, async () => {
-    const lightKdf = options.lightKdf ?? false
+    // A throwaway network's keys are all light (its profile), whatever the flag.
+    const lightKdf = (options.lightKdf ?? false) || profileSettings(network.config.profile).lightKdf
     const keys = options.sealer
       ? await ensureNodeKeys(network.paths, options.name, {account: true, lightKdf})
       : await ensureAccountKey(network.paths, options.name, lightKdf)

@@ -7,6 +7,8 @@ export const labelKeys = {
   networkId: 'org.medrec.network-id',
   role: 'org.medrec.role',
   node: 'org.medrec.node',
+  /** Set on every object of a network whose profile is not the standard one (`throwaway`). */
+  profile: 'org.medrec.profile',
 } as const
 
 export type NodeRole = 'sealer' | 'rpc' | 'init' | 'probe' | 'reconciler'
@@ -49,6 +51,8 @@ export type ContainerSpec = {
   volume?: {name: string; path: string}
   /** Host paths bind-mounted (the reconciler's Docker socket). */
   binds?: {hostPath: string; containerPath: string; readOnly?: boolean}[]
+  /** A tmpfs mounted at a path: in memory, empty at every start of the container. */
+  tmpfs?: {path: string; sizeBytes: number}
   network?: {name: string; ip?: string; aliases?: string[]}
   /** Container port → host binding. Only the keyless RPC node publishes anything. */
   publish?: {containerPort: number; hostIp: string; hostPort: number}[]

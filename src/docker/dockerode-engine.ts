@@ -263,6 +263,16 @@ export class DockerodeEngine implements ContainerEngine {
               Target: b.containerPath,
               ReadOnly: b.readOnly ?? false,
             })),
+            ...(spec.tmpfs
+              ? [
+                  {
+                    Type: 'tmpfs' as const,
+                    Source: '',
+                    Target: spec.tmpfs.path,
+                    TmpfsOptions: {SizeBytes: spec.tmpfs.sizeBytes, Mode: 0o700},
+                  },
+                ]
+              : []),
           ],
           PortBindings: bindings,
           RestartPolicy: {Name: spec.restartPolicy ?? 'no'},

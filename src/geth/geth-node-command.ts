@@ -2,6 +2,8 @@
 export const gethDataDir = '/data'
 export const gethBinaryPath = '/usr/local/bin/geth'
 export const gethIpcPath = `${gethDataDir}/geth.ipc`
+/** geth's instance directory under the datadir: the chain database and the node database, nothing else we write. */
+export const gethChainDir = `${gethDataDir}/geth`
 export const rpcContainerPort = 8545
 /** The keyless RPC node's devp2p port on the Docker network (sealers' ports are in medrec.yaml). */
 export const rpcP2pPort = 30_303
@@ -99,9 +101,13 @@ export function rpcNodeCommand(options: CommonOptions & {vhosts: string[]}): str
  * 10 s. DialRatio 1 lets a node dial every static peer itself; trusted peers may connect
  * inbound beyond MaxPeers.
  */
-export function gethConfigToml(staticNodes: readonly string[], trustedNodes: readonly string[] = staticNodes): string {
+export function gethConfigToml(
+  staticNodes: readonly string[],
+  trustedNodes: readonly string[] = staticNodes,
+  genesisToml?: string,
+): string {
   const list = (enodes: readonly string[]) => enodes.map((enode) => `  "${enode}",`).join('\n')
-  return [
+  const p2p = [
     '[Node.P2P]',
     'NoDiscovery = true',
     `MaxPeers = ${Math.max(1, trustedNodes.length)}`,
@@ -110,4 +116,6 @@ export function gethConfigToml(staticNodes: readonly string[], trustedNodes: rea
     `TrustedNodes = [\n${list(trustedNodes)}\n]`,
     '',
   ].join('\n')
+  // The genesis (gethGenesisToml) for a node that starts on an empty database every time.
+  return genesisToml === undefined ? p2p : `${p2p}\n${genesisToml}`
 }

@@ -1,5 +1,4 @@
 import {access, constants, copyFile, mkdir, readFile} from 'node:fs/promises'
-import {homedir} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
@@ -16,15 +15,14 @@ import {
   pinnedGethVersion,
 } from '../geth/geth-version.js'
 import {runStep, silentProgress, type ProgressListener} from '../progress/progress-events.js'
-import {readGethVersionFromImage} from './geth-image.js'
+import {medrecCacheDir, readGethVersionFromImage} from './geth-image.js'
 
 const dockerfilePath = fileURLToPath(new URL('../../docker/geth.Dockerfile', import.meta.url))
 const gethModule = `github.com/ethereum/go-ethereum/cmd/geth@v${pinnedGethVersion}`
 
 /** Where a geth built from its Go module is kept between runs (outside any repository). */
 export function gethCacheDir(): string {
-  const base = process.env.MEDREC_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'medrec')
-  return join(base, 'geth', `v${pinnedGethVersion}`)
+  return join(medrecCacheDir(), 'geth', `v${pinnedGethVersion}`)
 }
 
 export type BuildGethImageOptions = {

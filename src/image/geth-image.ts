@@ -1,3 +1,7 @@
+import {mkdir, readFile, rename, writeFile} from 'node:fs/promises'
+import {homedir} from 'node:os'
+import {join} from 'node:path'
+
 import {labelKeys, type ContainerEngine} from '../docker/container-engine.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
@@ -98,7 +102,53 @@ export async function ensureGethImage(
       hint: 'Build it with `medrec image build`. Nothing was created.',
     })
   }
-  const known = options.knownVersions?.[image.id]
-  const version = known ?? (await readGethVersionFromImage(engine, reference))
+  const known = options.knownVersions?.[image.id] ?? (await readCheckedVersions())[image.id]
+  if (known !== undefined) return {reference, imageId: image.id, version: known, pulled}
+  const version = await readGethVersionFromImage(engine, reference)
+  await rememberCheckedVersion(image.id, version)
   return {reference, imageId: image.id, version, pulled}
+}
+
+/** The user's MedRec cache: $MEDREC_CACHE_DIR, or medrec under $XDG_CACHE_HOME or ~/.cache. */
+export function medrecCacheDir(): string {
+  return process.env.MEDREC_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'medrec')
+}
+
+/**
+ * geth versions already checked, by image id, shared by every network directory of this user.
+ * An image id is the hash of the image's content, so what ran in it once runs in it always;
+ * without this, every new directory (each CI run) would start a probe container first (~0.25 s).
+ */
+function checkedVersionsFile(): string {
+  return join(medrecCacheDir(), 'checked-geth-images.json')
+}
+
+/** Entries that are not a supported geth version are ignored: the cache can only skip a probe, never allow more. */
+async function readCheckedVersions(): Promise<Record<string, string>> {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(await readFile(checkedVersionsFile(), 'utf8'))
+  } catch {
+    return {}
+  }
+  if (typeof parsed !== 'object' || parsed === null) return {}
+  const versions: Record<string, string> = {}
+  for (const [id, raw] of Object.entries(parsed)) {
+    const version = typeof raw === 'string' ? parseGethVersionOutput(`Version: ${raw}`) : undefined
+    if (version && !explainUnsupportedGeth(version)) versions[id] = raw as string
+  }
+  return versions
+}
+
+/** Best effort: a cache that cannot be written only costs the next run a probe. */
+async function rememberCheckedVersion(imageId: string, version: string): Promise<void> {
+  try {
+    const versions = {...(await readCheckedVersions()), [imageId]: version}
+    await mkdir(medrecCacheDir(), {recursive: true})
+    const temporary = `${checkedVersionsFile()}.${process.pid}.tmp`
+    await writeFile(temporary, `${JSON.stringify(versions, null, 2)}\n`)
+    await rename(temporary, checkedVersionsFile())
+  } catch {
+    // Not needed for correctness.
+  }
 }

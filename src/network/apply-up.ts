@@ -4,12 +4,12 @@ import {createTarArchive} from '../docker/tar-archive.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
 import {gethIpcEval} from '../geth/geth-ipc.js'
-import {gethConfigToml, gethDataDir} from '../geth/geth-node-command.js'
+import {gethDataDir} from '../geth/geth-node-command.js'
 import {runStep, type ProgressListener} from '../progress/progress-events.js'
-import {initNodeVolume, type NodePlan, type NodeSecrets} from './init-node-volume.js'
+import {initNodeVolume, writeNodeFiles, type NodePlan, type NodeSecrets} from './init-node-volume.js'
 import {rpcUrlOf, type LoadedNetwork} from '../workspace/load-network.js'
 import {removeNetworkResources, resourceLabels, resourceNames, settleAll} from '../workspace/network-resources.js'
-import {writeNetworkState} from '../workspace/network-state.js'
+import {forgetChain, writeNetworkState} from '../workspace/network-state.js'
 import type {UpPlan, UpStep} from './plan-up.js'
 import {startWholeNetwork} from './start-whole-network.js'
 import {waitForNetwork, type WaitForNetworkResult, type WaitNode} from './wait-for-network.js'
@@ -32,6 +32,15 @@ export type ApplyUpContext = {
   enodes: Map<string, string>
   subnet: string
   ips: Record<string, string>
+  /**
+   * A node's config.toml: its static and trusted peers, and the genesis when `genesis` says so
+   * (default: only for chain data on tmpfs, which starts empty every time).
+   */
+  configToml: (
+    staticPeers: readonly string[],
+    trustedPeers?: readonly string[],
+    options?: {genesis?: boolean},
+  ) => string
 }
 
 export type ApplyUpResult = {
@@ -40,13 +49,15 @@ export type ApplyUpResult = {
   votes: ReconcileReport
   /** The order a whole-network start connected the nodes in (each dialled the later ones). */
   connectedInOrder?: string[]
+  /** Each node's peers, when a whole-network start saw the full mesh and recorded the static peers itself. */
+  meshedAtStart?: Record<string, number>
 }
 
 const stopTimeoutSeconds = 60
 const stepTitles = {
   rpc: 'Waiting for the RPC node',
-  sealing: 'Waiting for every signer to seal a block',
   peering: 'Waiting for every sealer to connect to its peers',
+  sealing: 'Waiting for every signer to seal a block',
 }
 
 /**
@@ -56,6 +67,9 @@ const stepTitles = {
 export async function applyUp(plan: UpPlan, context: ApplyUpContext): Promise<ApplyUpResult> {
   const {network} = context
   const result: ApplyUpResult = {votes: {passed: [], reissued: []}}
+  const isolated = new Set<string>()
+  /** Work a step started that later steps need not wait for; all of it is done before applyUp returns. */
+  const background: Promise<unknown>[] = []
   // The readiness timeout counts from the first start: starting a new chain is part of getting ready.
   let readyClock: number | undefined
   const clock = () => (readyClock ??= Date.now())
@@ -66,10 +80,12 @@ export async function applyUp(plan: UpPlan, context: ApplyUpContext): Promise<Ap
       // A network that is ready is kept: the last step only records that.
       if (step.type !== 'mark-first-up') context.signal?.throwIfAborted()
       if (step.type === 'start-whole-network' || step.type === 'start' || step.type === 'await-ready') clock()
-      await applyStep(step, context, result, clock)
+      await applyStep(step, context, result, clock, isolated, background)
     }
+    await settleAll(background)
     return result
   } catch (error) {
+    await Promise.allSettled(background)
     if (!plan.firstUp) throw error
     const {state} = network
     try {
@@ -85,6 +101,7 @@ export async function applyUp(plan: UpPlan, context: ApplyUpContext): Promise<Ap
     }
     delete state.subnet
     delete state.genesisSha256
+    delete state.profile
     state.ips = {}
     await writeNetworkState(network.paths, state)
     throw error
@@ -96,6 +113,9 @@ async function applyStep(
   context: ApplyUpContext,
   result: ApplyUpResult,
   clock: () => number,
+  /** Nodes whose config.toml was written without static peers in this run (nothing to isolate). */
+  isolated: Set<string>,
+  background: Promise<unknown>[],
 ): Promise<void> {
   const {engine, network, progress, nodes, containers, enodes} = context
   const {config, state} = network
@@ -105,10 +125,31 @@ async function applyStep(
   const containerId = (name: string) => containers.get(name)!.id
   const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`
   switch (step.type) {
+    case 'discard-lost-chain': {
+      await runStep(
+        progress,
+        'discard',
+        'Removing the stopped throwaway network: its chain was in memory',
+        async () => {
+          await removeNetworkResources(engine, state.networkId)
+          containers.clear()
+          forgetChain(state)
+          await writeNetworkState(network.paths, state)
+        },
+      )
+      progress({
+        type: 'warning',
+        message:
+          'The throwaway network had stopped, and its chain (kept in memory) with it: a new chain starts from ' +
+          'genesis and contracts deployed before are forgotten.',
+      })
+      return
+    }
     case 'record-addresses': {
       state.subnet = context.subnet
       state.ips = context.ips
       state.genesisSha256 = network.genesisSha256
+      state.profile = config.profile
       await writeNetworkState(network.paths, state)
       return
     }
@@ -144,7 +185,24 @@ async function applyStep(
         settleAll(
           step.nodes.map((name) => {
             const peers = nodes.filter((n) => n.name !== name).map((n) => enodes.get(n.name)!)
-            return initNodeVolume(engine, network, node(name), context.secrets.get(name)!, peers)
+            return initNodeVolume(engine, network, node(name), context.secrets.get(name)!, context.configToml(peers))
+          }),
+        ),
+      )
+      return
+    }
+    case 'write-node-files': {
+      const title = `Writing keys and configuration into ${plural(step.nodes.length, 'node container')}`
+      await runStep(progress, 'genesis', title, () =>
+        settleAll(
+          step.nodes.map(async (name) => {
+            const peers = nodes.filter((n) => n.name !== name).map((n) => enodes.get(n.name)!)
+            // Its database is empty: the genesis goes in, whatever the profile.
+            const configToml = context.configToml(step.isolated ? [] : peers, peers, {genesis: true})
+            const secrets = context.secrets.get(name)!
+            const onVolume = context.specs.get(name)!.volume !== undefined
+            await writeNodeFiles(engine, containerId(name), {plan: node(name), secrets, configToml, onVolume})
+            if (step.isolated) isolated.add(name)
           }),
         ),
       )
@@ -164,21 +222,24 @@ async function applyStep(
       return
     }
     case 'create-containers': {
-      await runStep(progress, 'containers', `Creating ${plural(step.nodes.length, 'node container')}`, async () => {
-        for (const name of step.nodes) {
-          const spec = context.specs.get(name)!
-          const id = await engine.createContainer(spec)
-          containers.set(name, {
-            id,
-            name: spec.name,
-            labels: spec.labels,
-            state: 'created',
-            exitCode: undefined,
-            restartCount: 0,
-            ips: {},
-          })
-        }
-      })
+      // All at once: each is labelled as it is made, so a rollback finds whichever were.
+      await runStep(progress, 'containers', `Creating ${plural(step.nodes.length, 'node container')}`, () =>
+        settleAll(
+          step.nodes.map(async (name) => {
+            const spec = context.specs.get(name)!
+            const id = await engine.createContainer(spec)
+            containers.set(name, {
+              id,
+              name: spec.name,
+              labels: spec.labels,
+              state: 'created',
+              exitCode: undefined,
+              restartCount: 0,
+              ips: {},
+            })
+          }),
+        ),
+      )
       return
     }
     case 'introduce': {
@@ -189,7 +250,7 @@ async function applyStep(
           step.members.map(async (member) => {
             const id = containerId(member)
             const peers = nodes.filter((n) => n.name !== member).map((n) => enodes.get(n.name)!)
-            const file = {path: 'config.toml', content: gethConfigToml(peers), mode: 0o644}
+            const file = {path: 'config.toml', content: context.configToml(peers), mode: 0o644}
             await engine.putArchive(id, gethDataDir, createTarArchive([file]))
             for (const name of step.joining)
               await gethIpcEval(engine, id, member, `admin.addTrustedPeer("${enodes.get(name)}")`)
@@ -203,14 +264,14 @@ async function applyStep(
       // mines, then connected, so that no sealer drops a block (start-whole-network.ts).
       const writePeers = (name: string, staticPeers: NodePlan[]) => {
         const trusted = nodes.filter((n) => n.name !== name).map((n) => enodes.get(n.name)!)
-        const toml = gethConfigToml(
+        const toml = context.configToml(
           staticPeers.map((n) => enodes.get(n.name)!),
           trusted,
         )
         const file = {path: 'config.toml', content: toml, mode: 0o644}
         return engine.putArchive(containerId(name), gethDataDir, createTarArchive([file]))
       }
-      await runStep(
+      const started = await runStep(
         progress,
         'start',
         `Starting ${step.order.join(', ')}, each alone until every sealer seals, then connecting them`,
@@ -225,14 +286,16 @@ async function applyStep(
             deadline: clock() + context.timeoutMs,
             timeoutMs: context.timeoutMs,
             ...(context.signal ? {signal: context.signal} : {}),
-            isolate: (n) => writePeers(n.name, []),
+            isolate: async (n) => (isolated.has(n.name) ? undefined : writePeers(n.name, [])),
             start: (n) => engine.startContainer(n.containerId),
           }),
         (r) => `every sealer sealing ${(r.miningAfterMs / 1000).toFixed(1)} s after the start`,
       )
       result.connectedInOrder = step.order
-      // From now on every node keeps every other as a static peer, for its next start.
-      await settleAll(
+      if (started.meshed) result.meshedAtStart = started.peers
+      // From now on every node keeps every other as a static peer, for its next start. Only a
+      // next start reads it: written while the readiness wait runs, done before `up` returns.
+      const fullPeers = settleAll(
         nodes.map((n) =>
           writePeers(
             n.name,
@@ -240,6 +303,8 @@ async function applyStep(
           ),
         ),
       )
+      fullPeers.catch(() => {}) // handled now, so Node does not call it unhandled; its error is thrown at the end
+      background.push(fullPeers)
       return
     }
     case 'start': {
@@ -282,7 +347,7 @@ async function applyStep(
         await engine.putArchive(
           id,
           gethDataDir,
-          createTarArchive([{path: 'config.toml', content: gethConfigToml(peers), mode: 0o644}]),
+          createTarArchive([{path: 'config.toml', content: context.configToml(peers), mode: 0o644}]),
         )
         for (const enode of goneEnodes) {
           await gethIpcEval(engine, id, member, `admin.removeTrustedPeer("${enode}")`)
@@ -292,12 +357,13 @@ async function applyStep(
       return
     }
     case 'await-ready': {
-      result.ready = await awaitReady(context, clock())
-      const order = result.connectedInOrder
-      if (order) {
-        // Every link exists now: each node also records the nodes that dialled it as static
-        // peers (a connected peer is not dialled), so either side redials a lost link, as
-        // after a restart from config.toml.
+      // Unless the start recorded them already, with the full mesh.
+      const order = result.meshedAtStart ? undefined : result.connectedInOrder
+      // Once every link exists: each node also records the nodes that dialled it as static
+      // peers (a connected peer is not dialled), so either side redials a lost link, as after a
+      // restart from config.toml.
+      const recordDialledPeers = async () => {
+        if (!order) return
         await settleAll(
           order.slice(1).map((name, index) => {
             const dials = order.slice(0, index + 1).map((earlier) => `admin.addPeer("${enodes.get(earlier)}")`)
@@ -305,6 +371,13 @@ async function applyStep(
           }),
         )
       }
+      result.ready = await awaitReady(
+        context,
+        clock(),
+        step.newChain ?? false,
+        recordDialledPeers,
+        result.meshedAtStart,
+      )
       return
     }
     case 'reissue-votes': {
@@ -330,7 +403,13 @@ function waitNode(context: ApplyUpContext, n: NodePlan): WaitNode {
 }
 
 /** The readiness wait, its three stages reported as progress steps. */
-async function awaitReady(context: ApplyUpContext, startedAt: number): Promise<WaitForNetworkResult> {
+async function awaitReady(
+  context: ApplyUpContext,
+  startedAt: number,
+  newChain: boolean,
+  whenMeshed: () => Promise<void>,
+  knownPeers: Record<string, number> | undefined,
+): Promise<WaitForNetworkResult> {
   const {progress, nodes} = context
   const {config} = context.network
   let currentStage: keyof typeof stepTitles | undefined
@@ -343,6 +422,9 @@ async function awaitReady(context: ApplyUpContext, startedAt: number): Promise<W
     rpcNode: waitNode(context, nodes.find((n) => n.role === 'rpc')!),
     timeoutMs: context.timeoutMs,
     startedAt,
+    ...(newChain ? {countFromBlock: 0} : {}),
+    whenMeshed,
+    ...(knownPeers ? {knownPeers} : {}),
     ...(context.signal ? {signal: context.signal} : {}),
     stage: (stage) => {
       if (currentStage) progress({type: 'step-done', id: `wait-${currentStage}`})

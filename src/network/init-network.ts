@@ -14,6 +14,7 @@ import {
   type NetworkConfig,
 } from '../config/network-config.js'
 import {formatIssuePath} from '../config/parse-yaml-config.js'
+import {profileSettings, type NetworkProfile} from '../config/network-profile.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
 import {buildCliqueGenesis, genesisFileName} from '../genesis/clique-genesis.js'
@@ -39,6 +40,8 @@ export type InitNetworkOptions = {
   image?: string
   /** Light scrypt (geth's LightScryptN) for throwaway chains; much faster, much weaker. */
   lightKdf?: boolean
+  /** standard (default) or throwaway: period 1 s and light keys unless said otherwise, chain data in memory. */
+  profile?: NetworkProfile
   /** Rewrite medrec.yaml and genesis.json. Existing keys are always kept. */
   force?: boolean
 }
@@ -51,6 +54,7 @@ export type InitNetworkResult = {
   sealers: {name: string; address: Address; keyCreated: boolean}[]
   deployer: Address
   kdf: 'standard' | 'light'
+  profile: NetworkProfile
 }
 
 /** Writes medrec.yaml, its JSON Schema, genesis.json and every node's keys into `dir`. */
@@ -99,15 +103,19 @@ and genesis.json are still here).`,
 
   const name = options.name ?? 'medrec'
   const chainId = options.chainId ?? pickChainId()
-  const lightKdf = options.lightKdf ?? false
+  const profile = options.profile ?? 'standard'
+  const settings = profileSettings(profile)
+  const lightKdf = (options.lightKdf ?? false) || settings.lightKdf
   // Validate everything the user chose before any file is written.
   const draft = {
     version: configVersion,
+    // Written only when it is not the default, so a standard network's file reads as before.
+    ...(profile === 'standard' ? {} : {profile}),
     network: {
       name,
       chainId,
       ...(options.allowWellKnownChainId ? {allowWellKnownChainId: true} : {}),
-      period: options.period ?? 5,
+      period: options.period ?? settings.defaultPeriod,
       epoch: options.epoch ?? 30_000,
       gasLimit: options.gasLimit ?? 30_000_000,
     },
@@ -155,7 +163,16 @@ and genesis.json are still here).`,
   await writeFile(configFile, renderConfigYaml(draft))
   if (!previousState) await writeNetworkState(paths, newNetworkState())
 
-  return {dir: options.dir, configFile, genesisFile, chainId, sealers, deployer, kdf: lightKdf ? 'light' : 'standard'}
+  return {
+    dir: options.dir,
+    configFile,
+    genesisFile,
+    chainId,
+    sealers,
+    deployer,
+    kdf: lightKdf ? 'light' : 'standard',
+    profile,
+  }
 }
 
 function renderConfigYaml(config: unknown): string {

@@ -42,7 +42,7 @@ const nothingExists: UpObserved = {
 }
 
 describe('planUp', () => {
-  it('plans a first start: resources, volumes, containers, then every node alone until every sealer mines', () => {
+  it('plans a first start: resources, volumes, containers, each node alone until all mine, every block counted', () => {
     // Given nothing in Docker and no first start recorded
     const plan = planUp({nodes: desired}, nothingExists)
     // Then everything is created, the keyless node starts first, and the first start is marked at the end
@@ -55,7 +55,8 @@ describe('planUp', () => {
       {type: 'init-volumes', nodes: ['sealer-1', 'sealer-2', 'rpc']},
       {type: 'create-containers', nodes: ['sealer-1', 'sealer-2', 'rpc']},
       {type: 'start-whole-network', order: ['rpc', 'sealer-1', 'sealer-2']},
-      {type: 'await-ready'},
+      // A chain this up creates: its every block was sealed now, so block 1 counts
+      {type: 'await-ready', newChain: true},
       {type: 'mark-first-up'},
     ])
   })
@@ -72,6 +73,8 @@ describe('planUp', () => {
     expect(plan.steps[1]).toEqual({type: 'create-resources', network: false, volumes: ['sealer-2', 'rpc']})
     expect(plan.steps).toContainEqual({type: 'start-whole-network', order: ['rpc', 'sealer-1', 'sealer-2']})
     expect(plan.steps.at(-1)).toEqual({type: 'mark-first-up'})
+    // And only new blocks count: the kept volume may hold blocks of the interrupted attempt
+    expect(plan.steps).toContainEqual({type: 'await-ready'})
     // And nodes are not "joining": there is nothing running to join
     expect(plan.steps.some((s) => s.type === 'introduce' || s.type === 'connect')).toBe(false)
   })
@@ -176,5 +179,122 @@ describe('planUp', () => {
       {type: 'record-addresses'},
       {type: 'remove-nodes', nodes: ['sealer-2'], members: ['rpc']},
     ])
+  })
+
+  describe("with the genesis in config.toml (genesisBy: 'config', no geth init container)", () => {
+    const byConfig = {nodes: desired, genesisBy: 'config' as const}
+
+    it('writes each new node its files, config.toml isolated and with the genesis, into its new volume', () => {
+      expect(planUp(byConfig, nothingExists).steps).toEqual([
+        {type: 'record-addresses'},
+        {type: 'create-resources', network: true, volumes: ['sealer-1', 'sealer-2', 'rpc']},
+        {type: 'create-containers', nodes: ['sealer-1', 'sealer-2', 'rpc']},
+        {type: 'write-node-files', nodes: ['sealer-1', 'sealer-2', 'rpc'], isolated: true},
+        {type: 'start-whole-network', order: ['rpc', 'sealer-1', 'sealer-2']},
+        {type: 'await-ready', newChain: true},
+        {type: 'mark-first-up'},
+      ])
+    })
+
+    it('gives a joining sealer its files with its static peers, before the running members are introduced', () => {
+      const withNew = [...desired.slice(0, 2), {name: 'sealer-3', role: 'sealer' as const, specHash: 'h3'}, desired[2]!]
+      expect(planUp({nodes: withNew, genesisBy: 'config'}, running()).steps).toEqual([
+        {type: 'record-addresses'},
+        {type: 'create-resources', network: false, volumes: ['sealer-3']},
+        {type: 'create-containers', nodes: ['sealer-3']},
+        {type: 'write-node-files', nodes: ['sealer-3']},
+        {type: 'introduce', joining: ['sealer-3'], members: ['sealer-1', 'sealer-2', 'rpc']},
+        {type: 'start', nodes: ['sealer-3']},
+        {type: 'connect', joining: ['sealer-3'], members: ['sealer-1', 'sealer-2', 'rpc']},
+        {type: 'await-ready'},
+      ])
+    })
+
+    it('leaves a replaced container on a volume its files: its volume has them, and its chain', () => {
+      const changed = desired.map((n) => (n.name === 'sealer-2' ? {...n, specHash: 'h2-new'} : n))
+      const steps = planUp({nodes: changed, genesisBy: 'config'}, running()).steps
+      expect(steps.some((s) => s.type === 'write-node-files' || s.type === 'init-volumes')).toBe(false)
+    })
+  })
+
+  describe('with chain data on tmpfs (profile throwaway)', () => {
+    const tmpfs = {nodes: desired, chainData: 'tmpfs' as const}
+
+    it('plans a first start without volumes or geth init: files go into each new container before it starts', () => {
+      const plan = planUp(tmpfs, nothingExists)
+      expect(plan.action).toBe('created')
+      expect(plan.firstUp).toBe(true)
+      expect(plan.chainDiscarded).toBeUndefined()
+      expect(plan.steps).toEqual([
+        {type: 'record-addresses'},
+        {type: 'create-resources', network: true, volumes: []},
+        {type: 'create-containers', nodes: ['sealer-1', 'sealer-2', 'rpc']},
+        // Each node's config.toml isolated from the start: no second copy before it starts
+        {type: 'write-node-files', nodes: ['sealer-1', 'sealer-2', 'rpc'], isolated: true},
+        {type: 'start-whole-network', order: ['rpc', 'sealer-1', 'sealer-2']},
+        {type: 'await-ready', newChain: true},
+        {type: 'mark-first-up'},
+      ])
+    })
+
+    it('discards a stopped network, whose chain was lost with its memory, and creates it again from genesis', () => {
+      // Given every container stopped (Docker restarted, or stopped by hand)
+      const stopped = running({
+        containers: desired.map((n) => ({name: n.name, state: 'exited', specHash: n.specHash})),
+        volumes: [],
+      })
+      const plan = planUp(tmpfs, stopped)
+      // Then everything left is removed first, and the rest is a first start (rolled back if it fails)
+      expect(plan.chainDiscarded).toBe(true)
+      expect(plan.action).toBe('created')
+      expect(plan.firstUp).toBe(true)
+      expect(plan.steps[0]).toEqual({type: 'discard-lost-chain'})
+      expect(plan.steps.slice(1)).toEqual(planUp(tmpfs, nothingExists).steps)
+    })
+
+    it('also starts over when the chain was recorded but its objects are gone (destroyed from elsewhere)', () => {
+      const plan = planUp(tmpfs, {...nothingExists, firstUpCompleted: true})
+      expect(plan.chainDiscarded).toBe(true)
+      expect(plan.steps[0]).toEqual({type: 'discard-lost-chain'})
+    })
+
+    it('never discards a network that still runs: a stopped node starts empty and syncs from the others', () => {
+      const partly = running({
+        containers: desired.map((n) => ({
+          name: n.name,
+          state: n.name === 'sealer-1' ? 'exited' : 'running',
+          specHash: n.specHash,
+        })),
+        volumes: [],
+      })
+      const plan = planUp(tmpfs, partly)
+      expect(plan.chainDiscarded).toBeUndefined()
+      expect(plan.steps).toEqual([
+        {type: 'record-addresses'},
+        {type: 'start', nodes: ['sealer-1']},
+        {type: 'await-ready'},
+      ])
+      expect(planUp(tmpfs, running({volumes: []})).steps).toEqual([{type: 'await-ready'}])
+    })
+
+    it('gives a replaced container its files again, since its new tmpfs is empty', () => {
+      const changed = desired.map((n) => (n.name === 'rpc' ? {...n, specHash: 'hr-new'} : n))
+      const plan = planUp({nodes: changed, chainData: 'tmpfs'}, running({volumes: []}))
+      expect(plan.steps).toEqual([
+        {type: 'record-addresses'},
+        {type: 'remove-containers', nodes: ['rpc']},
+        {type: 'create-containers', nodes: ['rpc']},
+        {type: 'write-node-files', nodes: ['rpc']},
+        {type: 'start', nodes: ['rpc']},
+        {type: 'await-ready'},
+      ])
+    })
+
+    it('leaves a scoped change (sealer add) to the nodes named, even on a stopped network', () => {
+      const stopped = running({containers: desired.map((n) => ({name: n.name, state: 'exited', specHash: n.specHash}))})
+      const plan = planUp({...tmpfs, remove: ['sealer-2'], only: ['sealer-2'], awaitReady: false}, stopped)
+      expect(plan.chainDiscarded).toBeUndefined()
+      expect(plan.steps.some((s) => s.type === 'discard-lost-chain')).toBe(false)
+    })
   })
 })

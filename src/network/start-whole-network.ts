@@ -1,6 +1,4 @@
 import type {ContainerEngine} from '../docker/container-engine.js'
-import {errorCodes} from '../errors/error-codes.js'
-import {MedrecError} from '../errors/medrec-error.js'
 import {gethIpcEval} from '../geth/geth-ipc.js'
 import {pollUntil} from '../wait/poll-until.js'
 import {settleAll} from '../workspace/network-resources.js'
@@ -21,8 +19,16 @@ export type StartWholeNetworkOptions = {
 }
 
 const logPollMs = 150
+/** How long each node's connecting console waits for its full mesh before leaving it to the readiness wait. */
+const meshWaitMs = 5000
 /** Logged by a running miner (miner/worker.go:1198), hence after `StartMining` marked the node synced. */
 const mining = /Commit new sealing work/
+/**
+ * Logged once a node's console socket listens (node/node.go startRPC). A sealer logs it before
+ * it unlocks and mines; the keyless node must be awaited for it too before a console dials
+ * from it: a fast sealer can mine before the keyless node's socket exists.
+ */
+const ipcOpen = /IPC endpoint opened/
 
 /**
  * Starts every node of a network so that no sealer is ever connected while it would drop a
@@ -55,60 +61,73 @@ const mining = /Commit new sealing work/
  * Each pair is dialled once, by `admin.addPeer` from one side: two nodes that dial each other
  * at the same moment can both lose the link (each keeps the connection it registered first
  * and drops the other as a duplicate, p2p/server.go:824) and neither dials again for 35 s
- * (p2p/dial.go:442 records a dial when it starts). The caller restores the full static lists
- * in config.toml afterwards, for later restarts.
+ * (p2p/dial.go:442 records a dial when it starts). Once connected, each side also holds the
+ * other as a static peer (connectScript). The caller restores the full static lists in
+ * config.toml afterwards, for later restarts.
  */
-export async function startWholeNetwork(options: StartWholeNetworkOptions): Promise<{miningAfterMs: number}> {
+export async function startWholeNetwork(options: StartWholeNetworkOptions): Promise<StartWholeNetworkResult> {
   const began = Date.now()
   await settleAll(options.nodes.map((node) => options.isolate(node)))
   options.signal?.throwIfAborted()
   await settleAll(options.nodes.map((node) => options.start(node)))
-  await settleAll(options.nodes.filter((n) => n.role === 'sealer').map((node) => awaitLogLine(options, node)))
+  await settleAll(
+    options.nodes.map((node) =>
+      node.role === 'sealer'
+        ? awaitLogLine(options, node, mining, `${node.name} to start sealing`)
+        : awaitLogLine(options, node, ipcOpen, `${node.name} to open its console socket`),
+    ),
+  )
   const miningAfterMs = Date.now() - began
   options.signal?.throwIfAborted()
-  await settleAll(
+  const counts = await settleAll(
     options.nodes.map(async (node, index) => {
-      const later = options.nodes.slice(index + 1)
-      if (later.length === 0) return
-      // A mining sealer's console answers (geth opens IPC before it mines); the keyless node's
-      // was awaited by nothing, and on a loaded machine it was not open yet ("dial unix
-      // /data/geth.ipc: no such file or directory", seen on a new 2-sealer network).
-      if (node.role !== 'sealer') await awaitConsole(options, node)
-      const dials = later.map((n) => `admin.addPeer("${n.enode}")`).join(', ')
-      await gethIpcEval(options.engine, node.containerId, node.name, `[${dials}]`)
+      const script = connectScript(
+        options.nodes.slice(index + 1).map((n) => n.enode),
+        options.nodes.slice(0, index).map((n) => n.enode),
+        options.nodes.length - 1,
+      )
+      return [node.name, await gethIpcEval<number>(options.engine, node.containerId, node.name, script)] as const
     }),
   )
-  return {miningAfterMs}
+  const peers = Object.fromEntries(counts)
+  return {miningAfterMs, peers, meshed: counts.every(([, count]) => count >= options.nodes.length - 1)}
 }
 
-/** Polls a node's geth console until it answers, failing fast when the node has stopped. */
-async function awaitConsole(opts: StartWholeNetworkOptions, node: WaitNode): Promise<void> {
-  const baseline = new Map<string, number>()
-  await pollUntil(
-    `${node.name} to open its console`,
-    opts.deadline,
-    async () => {
-      await assertNodesRunning(opts.engine, [node], baseline)
-      return (await gethIpcEval<boolean>(opts.engine, node.containerId, node.name, 'true')) ? true : undefined
-    },
-    {
-      interval: logPollMs,
-      retryable: (error) => error instanceof MedrecError && error.code === errorCodes.IPC_FAILED,
-      ...(opts.signal ? {signal: opts.signal} : {}),
-      onTimeout: () => ({
-        message: `The network was not ready after ${Math.round(opts.timeoutMs / 1000)} s: ${node.name}'s console \
-did not answer.`,
-        hint: `Read its log with \`medrec network logs ${node.name}\`, or allow more time with --timeout.`,
-      }),
-    },
-  )
+export type StartWholeNetworkResult = {
+  miningAfterMs: number
+  /** Each node's peers when its console returned. */
+  peers: Record<string, number>
+  /**
+   * Every node saw every other as a peer and has recorded those that dialled it as static
+   * peers (so either side redials a lost link); otherwise the readiness wait finishes both.
+   */
+  meshed: boolean
 }
 
-/** Polls a sealer's log (this start's lines only) until it mines, failing fast when it crashes. */
-async function awaitLogLine(opts: StartWholeNetworkOptions, node: WaitNode): Promise<void> {
+/**
+ * One console session per node, so connecting costs one `geth attach` each rather than three
+ * rounds of them (dial, check the mesh, record the dialled peers): it dials the nodes after it,
+ * waits (up to meshWaitMs) until every other node is its peer, and only then records the
+ * nodes before it, which dialled it, as static peers. Only then: a static peer that is not
+ * connected yet is dialled, and two nodes dialling each other at once can both lose the link.
+ * Returns its peer count.
+ */
+function connectScript(later: string[], earlier: string[], wanted: number): string {
+  const list = (enodes: string[]) => JSON.stringify(enodes)
+  return `(function () {
+    ${list(later)}.forEach(function (e) { admin.addPeer(e) });
+    var deadline = Date.now() + ${meshWaitMs};
+    while (admin.peers.length < ${wanted} && Date.now() < deadline) admin.sleep(0.05);
+    if (admin.peers.length < ${wanted}) return admin.peers.length;
+    ${list(earlier)}.forEach(function (e) { admin.addPeer(e) });
+    return admin.peers.length;
+  })()`
+}
+
+/** Polls a node's log (this start's lines only) until `line` shows, failing fast when it crashes. */
+async function awaitLogLine(opts: StartWholeNetworkOptions, node: WaitNode, line: RegExp, what: string): Promise<void> {
   const baseline = new Map<string, number>()
   let logs = ''
-  const what = `${node.name} to start sealing`
   await pollUntil(
     what,
     opts.deadline,
@@ -118,7 +137,7 @@ async function awaitLogLine(opts: StartWholeNetworkOptions, node: WaitNode): Pro
       // sealing work" from its previous run in the log, and would be dialled over an IPC
       // socket nobody listens on yet.
       logs = await opts.engine.logsText(node.containerId, 500, {sinceStart: true}).catch(() => '')
-      return mining.test(logs) ? true : undefined
+      return line.test(logs) ? true : undefined
     },
     {
       interval: logPollMs,

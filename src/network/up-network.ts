@@ -1,20 +1,13 @@
-import {createHash} from 'node:crypto'
-
 import type {Address} from 'viem'
 
 import type {ReconcileReport} from '../clique/reissue-votes.js'
 import type {NetworkConfig} from '../config/network-config.js'
-import {labelKeys, type ContainerEngine, type ContainerInfo, type ContainerSpec} from '../docker/container-engine.js'
+import {profileSettings, reconcilerEnabled, type NetworkProfile} from '../config/network-profile.js'
+import {labelKeys, type ContainerEngine, type ContainerInfo} from '../docker/container-engine.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
-import {
-  gethDataDir,
-  rpcContainerPort,
-  rpcNodeCommand,
-  rpcP2pPort,
-  sealerCommand,
-  sealerEnvironment,
-} from '../geth/geth-node-command.js'
+import {gethGenesisToml} from '../geth/geth-genesis-toml.js'
+import {gethConfigToml, rpcP2pPort} from '../geth/geth-node-command.js'
 import {pinnedGethImage} from '../geth/geth-version.js'
 import {buildGethImage} from '../image/build-geth-image.js'
 import {ensureGethImage, type CheckedGethImage} from '../image/geth-image.js'
@@ -39,9 +32,9 @@ import {
   findLabelledResources,
   findNetworkResources,
   nodeIp,
-  resourceLabels,
   resourceNames,
 } from '../workspace/network-resources.js'
+import {containerSpecFor, specLabel} from './node-container-spec.js'
 import {planUp, type UpDesired} from './plan-up.js'
 import {assertPortFree} from './port-check.js'
 
@@ -85,13 +78,15 @@ export type UpNetworkResult = {
    * removed or disabled when medrec.yaml turns it off) and its image.
    */
   reconciler: {action: ReconcilerDeployAction | 'removed' | 'disabled'; image: string | null}
+  /** A throwaway network had stopped, losing its chain in memory: this `up` created a new one from genesis. */
+  chainRecreated: boolean
+  /** The network's profile (medrec.yaml `profile`). */
+  profile: NetworkProfile
   sealers: {name: string; address: Address; container: string; ip: string}[]
 }
 
 const rpcHostNumber = 5
 const firstSealerHostNumber = 10
-const stopTimeoutSeconds = 60
-const specLabel = 'org.medrec.spec'
 
 /** Fixed IPs keep every enode URL valid across restarts; assignments live in state.json. */
 function assignIps(loaded: LoadedNetwork, subnet: string): Record<string, string> {
@@ -210,41 +205,6 @@ async function obtainGethImage(
   }
 }
 
-/** The container a node runs as. Its hash (a label) tells `up` when a config change needs a new container. */
-function containerSpecFor(loaded: LoadedNetwork, plan: NodePlan): ContainerSpec {
-  const {config, state} = loaded
-  const names = resourceNames(config.network.name)
-  const cmd =
-    plan.role === 'sealer'
-      ? sealerCommand({
-          chainId: config.network.chainId,
-          ip: plan.ip,
-          p2pPort: plan.p2pPort,
-          signer: plan.address!,
-          gasLimit: config.network.gasLimit,
-        })
-      : rpcNodeCommand({chainId: config.network.chainId, ip: plan.ip, p2pPort: plan.p2pPort, vhosts: config.rpc.vhosts})
-  const spec: ContainerSpec = {
-    name: names.container(plan.name),
-    image: config.image,
-    cmd,
-    labels: resourceLabels(config, state, {role: plan.role, node: plan.name}),
-    volume: {name: names.volume(plan.name), path: gethDataDir},
-    network: {name: names.network, ip: plan.ip, aliases: [plan.name]},
-    publish:
-      plan.role === 'rpc'
-        ? [{containerPort: rpcContainerPort, hostIp: config.rpc.host, hostPort: config.rpc.port}]
-        : [],
-    restartPolicy: 'unless-stopped',
-    stopTimeoutSeconds,
-    ...(plan.role === 'sealer' ? {env: {...sealerEnvironment}} : {}),
-  }
-  // The environment joins the hash only when set, so the RPC node's hash (and container) stays as it was.
-  const hashed = [spec.image, spec.cmd, spec.network, spec.publish, spec.restartPolicy, ...(spec.env ? [spec.env] : [])]
-  const hash = createHash('sha256').update(JSON.stringify(hashed)).digest('hex').slice(0, 16)
-  return {...spec, labels: {...spec.labels, [specLabel]: hash}}
-}
-
 /** Brings the network up: creates it the first time, restarts it when stopped, leaves it when running. */
 export async function upNetwork(options: UpNetworkOptions): Promise<UpNetworkResult> {
   const started = Date.now()
@@ -263,6 +223,8 @@ export async function upNetwork(options: UpNetworkOptions): Promise<UpNetworkRes
     initialised,
     timings: {allSealedMs: ready.allSealedAt - started, readyMs: Date.now() - started},
     restarts: ready.restarts,
+    chainRecreated: plan.chainDiscarded === true,
+    profile: config.profile,
     votes: applied.votes,
     reconciler,
     sealers: context.nodes
@@ -346,6 +308,7 @@ async function reconcileNetwork(
   }
   const network = loaded
   const {config, state} = network
+  const tmpfs = profileSettings(config.profile).chainData === 'tmpfs'
   const names = resourceNames(config.network.name)
 
   const observedAll = await runStep(progress, 'preflight', 'Checking names, ports and keys', async () => {
@@ -368,6 +331,11 @@ async function reconcileNetwork(
       const node = c.labels[labelKeys.node]
       if (node && (c.labels[labelKeys.role] === 'sealer' || c.labels[labelKeys.role] === 'rpc')) containers.set(node, c)
     }
+    // A new node's database is empty: geth takes the genesis from config.toml (no `geth init`
+    // container per node). Translated here, so that chain data on tmpfs, which needs it at every
+    // start, refuses a genesis.json it cannot carry before anything is created; a volume then
+    // gets `geth init` as before.
+    const genesisToml = tmpfs ? gethGenesisToml(network.genesis) : translatableGenesis(network.genesis)
     const rpc = containers.get(rpcNodeName)
     const rpcKeepsPort = rpc?.state === 'running' && rpc.labels[specLabel] === specs.get(rpcNodeName)!.labels[specLabel]
     if (!rpcKeepsPort) await assertPortFree(config.rpc.host, config.rpc.port, 'rpc.port')
@@ -378,19 +346,21 @@ async function reconcileNetwork(
         secrets.get(n.name)?.nodeKey ?? (await readKeyFile(network.paths.node(n.name).nodeKey, n.name)).trim()
       enodes.set(n.name, enodeUrl(nodeKey, n.ip, n.p2pPort))
     }
-    return {existing, subnet, ips, nodes, specs, containers, secrets, enodes}
+    return {existing, subnet, ips, nodes, specs, containers, secrets, enodes, genesisToml}
   })
   options.signal?.throwIfAborted()
   const image = await obtainGethImage(engine, config.image, state.imageVersions, progress, options.buildImage ?? true)
   state.imageVersions[image.imageId] = image.version
   // Built (or found current) before anything is created, like the geth image.
-  const reconcilerImage = config.reconciler.enabled ? await ensureReconcilerImage(engine, {progress}) : undefined
+  const reconcilerImage = reconcilerEnabled(config) ? await ensureReconcilerImage(engine, {progress}) : undefined
 
   const {existing, nodes, specs, containers} = observedAll
   const volumes = new Set(existing.volumes.map((v) => v.name))
   const plan = planUp(
     {
       nodes: nodes.map((n) => ({name: n.name, role: n.role, specHash: specs.get(n.name)!.labels[specLabel]!})),
+      chainData: profileSettings(config.profile).chainData,
+      genesisBy: observedAll.genesisToml === undefined ? 'init' : 'config',
       ...scope,
     },
     {
@@ -415,6 +385,10 @@ async function reconcileNetwork(
     enodes: observedAll.enodes,
     subnet: observedAll.subnet,
     ips: observedAll.ips,
+    // On a volume the database keeps its genesis: later copies of config.toml leave it out, so a
+    // chain made by `geth init` before is never checked against a translation.
+    configToml: (staticPeers, trustedPeers, toml) =>
+      gethConfigToml(staticPeers, trustedPeers, (toml?.genesis ?? tmpfs) ? observedAll.genesisToml : undefined),
   }
   // The reconciler pauses while up changes the nodes: a whole-network start keeps the nodes
   // apart until every sealer mines, and a reconciler re-peering them would undo that.
@@ -454,4 +428,14 @@ async function settleReconciler(
 
 function allNodeNames(config: NetworkConfig): string[] {
   return [...config.sealers.map((s) => s.name), rpcNodeName]
+}
+
+/** The genesis as config.toml carries it, or undefined when it has a field that cannot go there. */
+function translatableGenesis(genesis: unknown): string | undefined {
+  try {
+    return gethGenesisToml(genesis)
+  } catch (error) {
+    if (error instanceof MedrecError && error.code === errorCodes.GENESIS_INVALID) return undefined
+    throw error
+  }
 }

@@ -7,6 +7,7 @@ import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
 import {gethIpcEval} from '../geth/geth-ipc.js'
 import {pollUntil, type PollTimeoutReport} from '../wait/poll-until.js'
+import {settleAll} from '../workspace/network-resources.js'
 
 export type WaitNode = {name: string; containerId: string; address?: string}
 
@@ -21,12 +22,22 @@ export type WaitForNetworkOptions = {
   timeoutMs: number
   /** When the time allowed began (epoch ms; default now): `up` spends part of it before this wait. */
   startedAt?: number
+  /**
+   * Count signers' blocks after this one: 0 for a chain this `up` created, whose every block was
+   * sealed by it. Default: the head the RPC node first reports, so a restarted network is proven
+   * live by new blocks.
+   */
+  countFromBlock?: number
   /** Aborts the wait (Ctrl-C): it throws the signal's reason. */
   signal?: AbortSignal
   /** Called with a short description of what is still awaited. */
   update?: (message: string) => void
   /** Which stage is being awaited, for progress steps. */
   stage?: (stage: 'rpc' | 'sealing' | 'peering') => void
+  /** Started once every sealer is connected to every other node, beside the sealing stage; awaited before ready. */
+  whenMeshed?: () => Promise<void>
+  /** Peer counts seen a moment ago (by the start): when every sealer has them all, the mesh needs no poll. */
+  knownPeers?: Record<string, number>
 }
 
 export type WaitForNetworkResult = {
@@ -41,7 +52,8 @@ export type WaitForNetworkResult = {
 }
 
 const rpcPollMs = 200
-const ipcPollMs = 500
+// Each poll runs `geth attach` in every sealer; the mesh is usually complete at the first or second.
+const ipcPollMs = 300
 
 /**
  * Fails fast, with the node's last log lines, when a container has exited or is crash
@@ -232,6 +244,11 @@ async function awaitEverySignerSealing(context: WaitContext, startBlock: number)
 async function awaitFullMesh(context: WaitContext): Promise<Record<string, number>> {
   const {options} = context
   const wanted = context.allNodes.length - 1
+  const known = options.knownPeers
+  if (known && options.sealers.every((s) => (known[s.name] ?? 0) >= wanted)) {
+    context.update(`${options.sealers.length}/${options.sealers.length} sealers connected to all ${wanted} peers`)
+    return Object.fromEntries(options.sealers.map((s) => [s.name, known[s.name]!]))
+  }
   const peers: Record<string, number> = {}
   context.waitingFor = 'every sealer to connect to its peers'
   return pollStage(context, ipcPollMs, async () => {
@@ -258,8 +275,10 @@ async function awaitFullMesh(context: WaitContext): Promise<Record<string, numbe
 
 /**
  * Waits, polling with an overall deadline (never a fixed sleep), in three stages: the RPC
- * node answers on the right chain, every signer has sealed a block since the wait began,
- * and every sealer is connected to every other node.
+ * node answers on the right chain, every sealer is connected to every other node, and every
+ * signer has sealed a block since the wait began. The connections come first: they are made
+ * before the wait and take a poll or two to confirm, while the blocks take a period each, so
+ * confirming them first costs nothing and lets `whenMeshed` run while the blocks come.
  */
 export async function waitForNetwork(options: WaitForNetworkOptions): Promise<WaitForNetworkResult> {
   const context: WaitContext = {
@@ -271,17 +290,21 @@ export async function waitForNetwork(options: WaitForNetworkOptions): Promise<Wa
     restartBaseline: new Map(),
   }
   options.stage?.('rpc')
-  const startBlock = await awaitRpcNode(context)
-  options.stage?.('sealing')
-  const sealing = await awaitEverySignerSealing(context, startBlock)
+  const rpcHead = await awaitRpcNode(context)
+  const startBlock = Math.min(options.countFromBlock ?? rpcHead, rpcHead)
   options.stage?.('peering')
   const peers = await awaitFullMesh(context)
+  const meshed = Promise.resolve().then(() => options.whenMeshed?.())
+  options.stage?.('sealing')
+  const sealing = awaitEverySignerSealing(context, startBlock)
+  await settleAll<unknown>([sealing, meshed])
+  const sealed = await sealing
   return {
-    blockNumber: sealing.head,
+    blockNumber: sealed.head,
     startBlock,
-    sealedBy: sealing.sealedBy,
+    sealedBy: sealed.sealedBy,
     peers,
-    allSealedAt: sealing.allSealedAt,
-    restarts: sealing.restarts,
+    allSealedAt: sealed.allSealedAt,
+    restarts: sealed.restarts,
   }
 }

@@ -1,3 +1,4 @@
+import {reconcilerEnabled} from '../config/network-profile.js'
 import type {ContainerEngine, ContainerInfo} from '../docker/container-engine.js'
 import type {LoadedNetwork} from '../workspace/load-network.js'
 import {reconcilerDataDir, reconcilerStatusFileName} from '../workspace/reconciler-names.js'
@@ -67,7 +68,7 @@ export async function readReconcilerReport(
     status !== undefined && (startedAt === undefined || Date.parse(status.startedAt) >= startedAt - 1000)
   return {
     status: reconcilerLiveness({
-      enabled: network.config.reconciler.enabled,
+      enabled: reconcilerEnabled(network.config),
       container,
       heartbeatAgeMs: ageMs,
       staleAfterMs: status?.staleAfterMs ?? 60_000,

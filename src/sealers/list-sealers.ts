@@ -5,6 +5,7 @@ import {cliqueStatus} from '../clique/clique-status.js'
 import {runningSealers} from '../clique/running-sealers.js'
 import {currentSigners} from '../clique/signers-at.js'
 import {cliqueVotesNeeded} from '../clique/votes-needed.js'
+import {reconcilerEnabled} from '../config/network-profile.js'
 import type {ContainerEngine} from '../docker/container-engine.js'
 import {loadNetwork, rpcUrlOf} from '../workspace/load-network.js'
 
@@ -54,7 +55,7 @@ export async function listSealers(options: {dir: string; engine: ContainerEngine
       return proposals !== null && proposals !== undefined && proposals[key] !== v.authorize
     }),
   }))
-  const reissuer = network.config.reconciler.enabled
+  const reissuer = reconcilerEnabled(network.config)
     ? 'the vote reconciler casts it again (`medrec network logs reconciler`), as does `medrec network up`'
     : '`medrec network up` re-issues it'
   const configured = new Set(sealers.map((s) => s.address))

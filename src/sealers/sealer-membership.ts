@@ -15,6 +15,7 @@ import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
 import {ensureNodeKeys} from '../workspace/network-keys.js'
 import {pushReconcilerDesired} from '../workspace/save-recorded-votes.js'
+import {profileSettings} from '../config/network-profile.js'
 import {loadNetwork, rpcUrlOf, type LoadedNetwork} from '../workspace/load-network.js'
 import {removeNetworkNodes, upNetwork} from '../network/up-network.js'
 import {runStep, silentProgress, type ProgressListener} from '../progress/progress-events.js'
@@ -116,7 +117,8 @@ export async function addSealer(options: {
     async () => {
       const keys = await ensureNodeKeys(network.paths, options.name, {
         account: true,
-        lightKdf: options.lightKdf ?? false,
+        // A throwaway network's keys are all light (its profile), whatever the flag.
+        lightKdf: (options.lightKdf ?? false) || profileSettings(network.config.profile).lightKdf,
       })
       const p2pPort = Math.max(...network.config.sealers.map((s) => s.p2pPort)) + 1
       await editSealers(options.dir, (sealers, doc) =>

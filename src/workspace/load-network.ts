@@ -61,6 +61,18 @@ export async function loadNetwork(dir: string): Promise<LoadedNetwork> {
         'are lost).',
     })
   }
+  const chainProfile = state?.profile ?? 'standard'
+  if (state?.genesisSha256 && chainProfile !== config.profile) {
+    throw new MedrecError(
+      errorCodes.PROFILE_CHANGED,
+      `medrec.yaml says profile ${config.profile}, but this network's chain was created with profile ${chainProfile}.`,
+      {
+        hint:
+          `Set \`profile: ${chainProfile}\` again in medrec.yaml, or run \`medrec network destroy\` first to start ` +
+          'a new chain with the other profile (its blocks are lost).',
+      },
+    )
+  }
   if (!state) {
     state = newNetworkState()
     await writeNetworkState(paths, state)

@@ -1,4 +1,5 @@
 import type {NetworkConfig} from '../config/network-config.js'
+import {profileSettings} from '../config/network-profile.js'
 import {labelKeys, type ContainerEngine, type ContainerInfo, type NodeRole} from '../docker/container-engine.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
@@ -28,6 +29,8 @@ export function resourceLabels(
     [labelKeys.managed]: 'true',
     [labelKeys.network]: config.network.name,
     [labelKeys.networkId]: state.networkId,
+    // org.medrec.profile=throwaway, so `network destroy --all-throwaway` finds them all.
+    ...profileSettings(config.profile).labels,
     ...(extra.role ? {[labelKeys.role]: extra.role} : {}),
     ...(extra.node ? {[labelKeys.node]: extra.node} : {}),
   }
@@ -74,11 +77,31 @@ export async function removeNetworkResources(
   engine: ContainerEngine,
   networkId: string,
 ): Promise<{containers: number; volumes: number; networks: number}> {
-  const found = await findNetworkResources(engine, networkId)
+  return removeLabelledResources(engine, {[labelKeys.networkId]: networkId})
+}
+
+/**
+ * Removes every container, volume and network that carries these labels (and passes `keep`,
+ * when given), the same way: containers first, everything attempted, leftovers named.
+ */
+export async function removeLabelledResources(
+  engine: ContainerEngine,
+  selector: Record<string, string>,
+  keep: (labels: Record<string, string>) => boolean = () => true,
+): Promise<{containers: number; volumes: number; networks: number}> {
+  const select = async () => {
+    const all = await findLabelledResources(engine, selector)
+    return {
+      containers: all.containers.filter((c) => keep(c.labels)),
+      volumes: all.volumes.filter((v) => keep(v.labels)),
+      networks: all.networks.filter((n) => keep(n.labels)),
+    }
+  }
+  const found = await select()
   await Promise.allSettled(found.containers.map((c) => engine.removeContainer(c.id)))
   await Promise.allSettled(found.volumes.map((v) => engine.removeVolume(v.name)))
   await Promise.allSettled(found.networks.map((n) => engine.removeNetwork(n.id)))
-  const left = await findNetworkResources(engine, networkId)
+  const left = await select()
   const leftNames = [
     ...left.containers.map((c) => `container ${c.name}`),
     ...left.volumes.map((v) => `volume ${v.name}`),
@@ -87,7 +110,7 @@ export async function removeNetworkResources(
   if (leftNames.length > 0) {
     throw new MedrecError(
       errorCodes.DOCKER_OPERATION_FAILED,
-      `Could not remove ${leftNames.length} Docker object(s) of this network.`,
+      `Could not remove ${leftNames.length} Docker object(s).`,
       {
         details: leftNames,
         hint: 'Run `medrec network destroy --force` again; if it still fails, remove them with the docker CLI.',

@@ -2,6 +2,7 @@ import {randomUUID} from 'node:crypto'
 
 import {z} from 'zod'
 
+import {networkProfiles} from '../config/network-profile.js'
 import type {NetworkPaths} from './network-files.js'
 import {readStateFile, writeStateFile} from './state-file.js'
 
@@ -15,6 +16,8 @@ const networkStateSchema = z.object({
   ips: z.record(z.string(), z.string()).default({}),
   /** sha256 of the genesis the chain was created from; a changed genesis.json is refused. */
   genesisSha256: z.string().optional(),
+  /** The profile the chain was created with (absent: standard); a changed medrec.yaml `profile` is refused. */
+  profile: z.enum(networkProfiles).optional(),
   /** Set once a first `up` has completed; until then a failed `up` removes what it made. */
   firstUpCompletedAt: z.string().optional(),
   /** `geth version` results by image id, so an image is run only once to check it. */
@@ -55,4 +58,19 @@ export async function readNetworkState(paths: NetworkPaths): Promise<NetworkStat
 /** Writes state.json atomically (write, then rename), so a crash never leaves half a file. */
 export async function writeNetworkState(paths: NetworkPaths, state: NetworkState): Promise<void> {
   await writeStateFile(paths, paths.stateFile, state)
+}
+
+/**
+ * Forgets everything that described a chain that is gone (destroyed, or a throwaway chain lost
+ * with its memory): its subnet and addresses, genesis hash, first start and deployed contracts.
+ * The network id, checked images and recorded votes stay.
+ */
+export function forgetChain(state: NetworkState): void {
+  delete state.subnet
+  delete state.genesisSha256
+  delete state.firstUpCompletedAt
+  delete state.profile
+  state.ips = {}
+  state.contracts = {}
+  state.pendingDeployments = {}
 }

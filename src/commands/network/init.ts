@@ -6,6 +6,8 @@ import {
   chainSettings,
   cliqueGenesisFlags,
   keysLightKdfWarning,
+  profileFlag,
+  throwawayWarning,
   workspaceLightKdfFlag,
 } from '../../cli/shared-flags.js'
 import {initNetwork, type InitNetworkResult} from '../../network/init-network.js'
@@ -21,6 +23,7 @@ there.`
   static override examples = [
     '<%= config.bin %> network init',
     '<%= config.bin %> network init --sealers 5 --period 2 --dir ./consortium',
+    '<%= config.bin %> network init --profile throwaway --dir ./ci-chain',
   ]
 
   static override flags = {
@@ -31,15 +34,22 @@ there.`
       summary: 'Allow a chain id of a public network or a dev tool (unsafe).',
     }),
     ...cliqueGenesisFlags,
+    // No default: a throwaway network's is 1 s, a standard one's 5 s (initNetwork picks it from the profile).
+    period: Flags.integer({
+      summary: 'Clique block period in seconds [default: 5; 1 with --profile throwaway].',
+      min: 1,
+    }),
     'rpc-port': Flags.integer({summary: 'Host port of the RPC node (published on 127.0.0.1).', default: 8545}),
     'light-kdf': workspaceLightKdfFlag,
+    profile: profileFlag,
     force: Flags.boolean({char: 'f', summary: 'Rewrite medrec.yaml and genesis.json (keys are kept).'}),
   }
 
   async run(): Promise<InitNetworkResult> {
     const {flags} = await this.parse(NetworkInit)
     const dir = this.networkDir(flags)
-    if (flags['light-kdf']) this.warn(keysLightKdfWarning)
+    if (flags.profile === 'throwaway') this.warn(throwawayWarning)
+    else if (flags['light-kdf']) this.warn(keysLightKdfWarning)
     const result = await initNetwork({
       dir,
       name: flags.name,
@@ -48,9 +58,11 @@ there.`
       allowWellKnownChainId: flags['allow-well-known-chain-id'],
       rpcPort: flags['rpc-port'],
       lightKdf: flags['light-kdf'],
+      profile: flags.profile,
       force: flags.force,
     })
-    this.log(`Initialised network in ${result.dir} (chain id ${result.chainId}).`)
+    const profile = result.profile === 'standard' ? '' : `, profile ${result.profile}`
+    this.log(`Initialised network in ${result.dir} (chain id ${result.chainId}${profile}).`)
     for (const s of result.sealers) this.log(`  ${s.name}  ${s.address}${s.keyCreated ? '' : '  (existing key kept)'}`)
     this.log(`  deployer  ${result.deployer}`)
     this.log('Keys and passwords are in .medrec/keys: back them up, never commit them.')

@@ -3,7 +3,7 @@ import {constants} from 'node:os'
 import {Flags} from '@oclif/core'
 
 import {MedrecCommand, type BaseFlags} from '../../base-command.js'
-import {keysLightKdfWarning} from '../../cli/shared-flags.js'
+import {keysLightKdfWarning, profileFlag, throwawayWarning} from '../../cli/shared-flags.js'
 import {errorCodes} from '../../errors/error-codes.js'
 import {MedrecError} from '../../errors/medrec-error.js'
 import {isNetworkInitialised} from '../../network/init-network.js'
@@ -18,8 +18,14 @@ per node, one container per sealer (no HTTP, unlocked key, static peers) and one
 reconciler, which casts recorded Clique votes again after a sealer restarts (reconciler.enabled in medrec.yaml).
 Idempotent: on a running network it changes nothing; on a stopped one it restarts the containers and keeps \
 every block. A first start that fails or is interrupted (Ctrl-C, SIGTERM) removes what it created; an interrupted \
-run exits with 128 + the signal number (130 for Ctrl-C).`
-  static override examples = ['<%= config.bin %> network up', '<%= config.bin %> network up --dir ./consortium --json']
+run exits with 128 + the signal number (130 for Ctrl-C).
+A throwaway network (--profile throwaway) keeps its chain in memory: found stopped, it is created again from genesis \
+(said, and "chainRecreated": true in --json).`
+  static override examples = [
+    '<%= config.bin %> network up',
+    '<%= config.bin %> network up --dir ./consortium --json',
+    '<%= config.bin %> network up --profile throwaway --dir ./ci-chain',
+  ]
 
   static override flags = {
     timeout: Flags.integer({summary: 'Seconds to wait for the network to be ready.', default: 120, min: 1}),
@@ -30,6 +36,7 @@ run exits with 128 + the signal number (130 for Ctrl-C).`
     }),
     period: Flags.integer({summary: 'Block period of a network created now.', min: 1}),
     'light-kdf': Flags.boolean({summary: 'Weak, fast key encryption for a throwaway network created now.'}),
+    profile: profileFlag,
     'build-image': Flags.boolean({
       summary: 'Build the pinned geth image locally if it can be neither found nor pulled.',
       default: true,
@@ -78,7 +85,7 @@ run exits with 128 + the signal number (130 for Ctrl-C).`
 
   private async bringUp(flags: BaseFlags<typeof NetworkUp>, signal: AbortSignal): Promise<UpNetworkResult> {
     const dir = this.networkDir(flags)
-    const creationFlags = (['sealers', 'period', 'light-kdf'] as const).filter(
+    const creationFlags = (['sealers', 'period', 'light-kdf', 'profile'] as const).filter(
       (f) => flags[f] !== undefined && flags[f] !== false,
     )
     if (creationFlags.length > 0 && (await isNetworkInitialised(dir))) {
@@ -86,6 +93,8 @@ run exits with 128 + the signal number (130 for Ctrl-C).`
         `${creationFlags.map((f) => `--${f}`).join(', ')} only apply when up creates the network; ${dir} already \
 has medrec.yaml, which is used as it is.`,
       )
+    } else if (flags.profile === 'throwaway') {
+      this.warn(throwawayWarning)
     } else if (flags['light-kdf']) {
       this.warn(keysLightKdfWarning)
     }
@@ -100,6 +109,7 @@ has medrec.yaml, which is used as it is.`,
           ...(flags.sealers ? {sealers: flags.sealers} : {}),
           ...(flags.period ? {period: flags.period} : {}),
           lightKdf: flags['light-kdf'],
+          ...(flags.profile ? {profile: flags.profile} : {}),
         },
         signal,
       }),
@@ -115,6 +125,8 @@ has medrec.yaml, which is used as it is.`,
 ${result.sealers.length} sealers.`,
     )
     this.log(`JSON-RPC: ${result.rpcUrl}`)
+    if (result.chainRecreated)
+      this.log('Its chain had been lost when the throwaway network stopped: this is a new chain, from genesis.')
     return result
   }
 }
