@@ -4,7 +4,7 @@ import type {NetworkConfig} from '../config/network-config.js'
 import {newNetworkState} from '../workspace/network-state.js'
 import {dockerSocketOnHost, reconcilerContainerSpec} from './deploy-reconciler.js'
 
-const config = {network: {name: 'acme'}} as NetworkConfig
+const config = {profile: 'standard', network: {name: 'acme'}} as NetworkConfig
 const state = {...newNetworkState(), networkId: 'net-id-0001'}
 const image = {tag: 'medrec/reconciler:0.1.0', imageId: 'sha256:aaa'}
 
