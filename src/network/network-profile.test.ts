@@ -5,6 +5,7 @@ import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 
 import {loadNetworkConfig} from '../config/load-network-config.js'
+import {reconcilerEnabled} from '../config/network-profile.js'
 import type {ContainerEngine} from '../docker/container-engine.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {lightScrypt, standardScrypt} from '../keys/keystore-v3.js'
@@ -28,6 +29,21 @@ const untouchableEngine = new Proxy({} as ContainerEngine, {
   get: (_, method) => () => {
     throw new Error(`Docker was asked to ${String(method)}`)
   },
+})
+
+describe('the vote reconciler and the profile', () => {
+  it('runs only when medrec.yaml enables it and the profile is not throwaway', async () => {
+    const throwaway = await freshDir()
+    await initNetwork({dir: throwaway, sealers: 1, profile: 'throwaway'})
+    const throwawayConfig = await loadNetworkConfig(throwaway)
+    expect(throwawayConfig.reconciler.enabled).toBe(true)
+    expect(reconcilerEnabled(throwawayConfig)).toBe(false)
+    const standard = await freshDir()
+    await initNetwork({dir: standard, sealers: 1})
+    const standardConfig = await loadNetworkConfig(standard)
+    expect(reconcilerEnabled(standardConfig)).toBe(true)
+    expect(reconcilerEnabled({...standardConfig, reconciler: {enabled: false}})).toBe(false)
+  })
 })
 
 describe('network init --profile throwaway', () => {

@@ -90,6 +90,8 @@ describe.skipIf(!prerequisites.ok)('a throwaway network (--profile throwaway)', 
     const up = await runMedrec(['network', 'up', '--dir', throwaway.dir, '--json'])
     expect(up.exitCode, `${up.stdout}\n${up.stderr}`).toBe(0)
     expect(up.json).toMatchObject({action: 'created', profile: 'throwaway', chainRecreated: false, restarts: 0})
+    // A throwaway network runs no vote reconciler, although medrec.yaml leaves reconciler.enabled at true
+    expect(up.json.reconciler).toEqual({action: 'disabled', image: null})
     const upOrdinary = await runMedrec(['network', 'up', '--dir', ordinary.dir, '--json'])
     expect(upOrdinary.exitCode, `${upOrdinary.stdout}\n${upOrdinary.stderr}`).toBe(0)
     expect(upOrdinary.json.profile).toBe('standard')
