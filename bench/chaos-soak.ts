@@ -3,12 +3,14 @@
 // SIGKILLed, restarted or cut from the Docker network. The same engine as the end-to-end test
 // (test/helpers/chaos-soak.ts), run longer and with the sealers' standard keys.
 //
-//   npm run bench:chaos-soak -- --minutes 30 [--light-kdf] [--patients 4]
+//   npm run bench:chaos-soak -- --minutes 30 [--light-kdf] [--patients 4] [--partition-seconds 3-8]
+//                               [--result chaos-soak]
 //
-// Prints the figures and writes bench/results/chaos-soak.json: transactions sent, confirmed and
-// lost (goal 0), the longest gap between blocks, the faults applied and how long each sealer
-// took to be back, reorganisations seen, and whether every node ended on one chain with the
-// intended signers. A failed soak writes its error (with every node's state) there instead.
+// Prints the figures and writes bench/results/chaos-soak.json (or RESULT.json): transactions
+// sent, confirmed and lost (goal 0), the longest gap between blocks, the faults applied and how
+// long each sealer took to be back, reorganisations seen, and whether every node ended on one
+// chain with the intended signers. A failed soak writes its error (with every node's state)
+// there instead.
 import {parseArgs} from 'node:util'
 
 import {runChaosSoak} from '../test/helpers/chaos-soak.js'
@@ -19,8 +21,15 @@ const {values} = parseArgs({
     minutes: {type: 'string', default: '30'},
     'light-kdf': {type: 'boolean', default: false},
     patients: {type: 'string', default: '4'},
+    'partition-seconds': {type: 'string', default: '3-8'},
+    /** The results file's name under bench/results (another run keeps the default one). */
+    result: {type: 'string', default: 'chaos-soak'},
   },
 })
+const partition = values['partition-seconds'].split('-').map(Number)
+if (partition.length !== 2 || !partition.every((n) => n > 0) || partition[0]! > partition[1]!)
+  throw new Error(`--partition-seconds must be MIN-MAX in seconds, not ${values['partition-seconds']}`)
+const partitionMs = [partition[0]! * 1000, partition[1]! * 1000] as const
 const minutes = Number(values.minutes)
 if (!(minutes > 0)) throw new Error(`--minutes must be a positive number, not ${values.minutes}`)
 
@@ -34,7 +43,8 @@ const setup = {
     'one flow per patient: propose (steward), accept, grant, revoke, end, round after round; ' +
     'each waits for its receipt',
   faults:
-    'kill (SIGKILL, started again after 3-8 s), restart (docker restart), disconnect (3-8 s off the Docker network)',
+    'kill (SIGKILL, started again after 3-8 s), restart (docker restart), ' +
+    `disconnect (${values['partition-seconds']} s off the Docker network)`,
 }
 try {
   const report = await runChaosSoak({
@@ -42,6 +52,7 @@ try {
     faultMs: minutes * 60_000,
     lightKdf: values['light-kdf'],
     patients: Number(values.patients),
+    partitionMs,
     log,
   })
   const {refusals, ...transactions} = report.transactions
@@ -51,13 +62,14 @@ try {
     lost: report.transactions.lost,
     reincludedAfterReorg: report.transactions.reincludedAfterReorg,
     longestBlockGapSeconds: report.blocks.longestGapSeconds,
+    longestHeadStallSeconds: Number((report.blocks.longestHeadStallMs / 1000).toFixed(1)),
     faults: report.faults.applied,
     longestRecoverySeconds: Number((report.faults.longestRecoveryMs / 1000).toFixed(1)),
     reorgsSeenByRpcNode: report.reorgs.seenByRpcNode,
     headsAgree: report.heads.agree,
     signersIntact: report.signers.matches,
   }
-  writeResult('chaos-soak', {
+  writeResult(values.result, {
     measuredAt: startedAt,
     machine: machineInfo(),
     setup,
@@ -70,7 +82,7 @@ try {
   const ok = summary.lost === 0 && summary.headsAgree && summary.signersIntact
   if (!ok) process.exitCode = 1
 } catch (error) {
-  writeResult('chaos-soak', {
+  writeResult(values.result, {
     measuredAt: startedAt,
     machine: machineInfo(),
     setup,

@@ -132,6 +132,7 @@ export async function startRelationshipLoad(options: RelationshipLoadOptions): P
     const patientId = await identityOf(patient.account.address)
     let relationship: Address | undefined
     let grantedThisRound = false
+    let lastReceiptBlock = 0n
     while (!stopping) {
       let action: Action = 'propose'
       try {
@@ -144,7 +145,12 @@ export async function startRelationshipLoad(options: RelationshipLoadOptions): P
           })
           if (found !== zeroAddress) relationship = getAddress(found)
         }
-        const state = relationship ? await relationshipState(publicClient, relationship) : undefined
+        const state = relationship ? await relationshipState(publicClient, relationship, lastReceiptBlock) : undefined
+        if (relationship && !state) {
+          // The RPC node's head is below the flow's last receipt (it is reorganising): ask again.
+          await delay(receiptPollMs)
+          continue
+        }
         const status = state?.status ?? 'none'
         if (status === 'proposed') action = 'accept'
         else if (status === 'accepted') {
@@ -181,6 +187,7 @@ export async function startRelationshipLoad(options: RelationshipLoadOptions): P
           const data = encodeFunctionData({abi: registrarAbi, functionName: action, args: [rel]})
           tx = await send(flow, action, patient, data)
         }
+        if (tx.receipt) lastReceiptBlock = BigInt(tx.receipt.blockNumber)
         if (tx.receipt?.status === 'reverted') options.log(`${flow}: ${action} ${tx.hash} reverted`)
       } catch (error) {
         refusals.push({flow, action, at: Date.now(), error: (error as Error).message.split('\n')[0]!})
@@ -208,9 +215,13 @@ export async function startRelationshipLoad(options: RelationshipLoadOptions): P
 async function relationshipState(
   publicClient: NetworkPublicClient,
   address: Address,
-): Promise<{status: (typeof relationshipStatuses)[number]; viewers: bigint}> {
+  atLeast: bigint,
+): Promise<{status: (typeof relationshipStatuses)[number]; viewers: bigint} | undefined> {
+  // The head now, not viem's cached number (up to a polling interval old): a number from before
+  // the flow's last receipt would show the state before it, and the flow would repeat itself.
+  const blockNumber = await publicClient.getBlockNumber({cacheTime: 0})
+  if (blockNumber < atLeast) return undefined
   // Both reads at one block, so a transaction mined in between cannot split the answer.
-  const blockNumber = await publicClient.getBlockNumber()
   const rel = {address, abi: relationshipAbi, blockNumber} as const
   const [status, viewers] = await Promise.all([
     publicClient.readContract({...rel, functionName: 'status'}),

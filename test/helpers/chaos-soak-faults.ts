@@ -229,8 +229,10 @@ export async function awaitRecovery(
 export type FaultScheduleOptions = {
   /** Faults keep coming until this long has passed and every kind was applied at least once. */
   durationMs: number
-  /** How long a killed or cut-off sealer stays down, drawn uniformly. */
+  /** How long a killed sealer stays down, drawn uniformly. */
   downMs: readonly [number, number]
+  /** How long a cut-off sealer stays off the Docker network, drawn uniformly. */
+  partitionMs: readonly [number, number]
   /** A healthy pause between one sealer's recovery and the next fault, drawn uniformly. */
   pauseMs: readonly [number, number]
   recoveryTimeoutMs: number
@@ -263,7 +265,8 @@ export async function runFaultSchedule(cluster: SoakCluster, options: FaultSched
     const headAtFault = (await headOf(cluster, rpc)).number
     const at = new Date().toISOString()
     options.log(`fault ${index + 1}: ${target.kind} ${sealer.name} at block ${headAtFault}`)
-    const {downMs, evidence} = await applyFault(cluster, target.kind, sealer, between(options.downMs))
+    const range = target.kind === 'disconnect' ? options.partitionMs : options.downMs
+    const {downMs, evidence} = await applyFault(cluster, target.kind, sealer, between(range))
     const healedHead = (await headOf(cluster, rpc)).number
     const recovery = await awaitRecovery(cluster, sealer, healedHead, options.recoveryTimeoutMs)
     const fault: AppliedFault = {kind: target.kind, sealer: sealer.name, at, headAtFault, downMs, evidence, ...recovery}

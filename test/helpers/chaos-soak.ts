@@ -53,8 +53,13 @@ export type ChaosSoakOptions = {
   lightKdf: boolean
   /** Patients, each with one relationship driven round after round (default 4). */
   patients?: number
-  /** How long a killed or cut-off sealer stays down (default 3–8 s). */
+  /** How long a killed sealer stays down (default 3–8 s). */
   downMs?: readonly [number, number]
+  /**
+   * How long a cut-off sealer stays off the Docker network (default 3–8 s: its peers' TCP
+   * links outlive that; beyond geth's 30 s read time-out they drop and must be dialled again).
+   */
+  partitionMs?: readonly [number, number]
   /** Healthy time between a recovery and the next fault (default 3–10 s). */
   pauseMs?: readonly [number, number]
   /** How long a sealer may take to be back in every respect (default 120 s). */
@@ -87,6 +92,8 @@ export type ChaosSoakReport = {
     count: number
     longestGapSeconds: number
     longestGapBeforeBlock: number | null
+    /** The longest the RPC node's head stayed the same, by the wall clock (polled every 250 ms). */
+    longestHeadStallMs: number
   }
   faults: {
     applied: Record<FaultKind, number>
@@ -159,6 +166,7 @@ export async function runChaosSoak(options: ChaosSoakOptions): Promise<ChaosSoak
     const faults = await runFaultSchedule(cluster, {
       durationMs: options.faultMs,
       downMs: options.downMs ?? [3000, 8000],
+      partitionMs: options.partitionMs ?? [3000, 8000],
       pauseMs: options.pauseMs ?? [3000, 10_000],
       recoveryTimeoutMs: options.recoveryTimeoutMs ?? 120_000,
       log,
@@ -210,6 +218,7 @@ export async function runChaosSoak(options: ChaosSoakOptions): Promise<ChaosSoak
         count: chain.length,
         longestGapSeconds: gap.seconds,
         longestGapBeforeBlock: gap.beforeBlock,
+        longestHeadStallMs: watcher.longestStallMs,
       },
       faults: {
         applied: Object.fromEntries(faultKinds.map((k) => [k, faults.filter((f) => f.kind === k).length])) as Record<
@@ -262,27 +271,37 @@ async function soakCluster(dir: string, engine: DockerodeEngine, docker: Docker)
 }
 
 /**
- * Polls the RPC node's head, keeping every hash it showed at each height, so blocks it later
- * reorganised away can be counted against the final chain.
+ * Polls the RPC node's head every 250 ms, keeping every hash it showed at each height (so
+ * blocks it later reorganised away can be counted against the final chain) and the longest
+ * wall-clock time its head did not change (block timestamps have whole seconds only).
  */
 class HeadWatcher {
   readonly seen = new Map<number, Set<string>>()
+  longestStallMs = 0
   private running = false
   private loop: Promise<void> | undefined
 
   start(rpcUrl: string): void {
     this.running = true
+    let head: string | undefined
+    let changedAt = Date.now()
     this.loop = (async () => {
       while (this.running) {
-        const head = await callJsonRpc<{number: string; hash: string}>(rpcUrl, 'eth_getBlockByNumber', [
+        const block = await callJsonRpc<{number: string; hash: string}>(rpcUrl, 'eth_getBlockByNumber', [
           'latest',
           false,
         ]).catch(() => undefined)
-        if (head) {
-          const height = Number(head.number)
+        const now = Date.now()
+        if (block) {
+          const height = Number(block.number)
           if (!this.seen.has(height)) this.seen.set(height, new Set())
-          this.seen.get(height)!.add(head.hash)
+          this.seen.get(height)!.add(block.hash)
+          if (block.hash !== head) {
+            head = block.hash
+            changedAt = now
+          }
         }
+        this.longestStallMs = Math.max(this.longestStallMs, now - changedAt)
         await delay(250)
       }
     })()
