@@ -3,6 +3,7 @@ import type {Hash} from 'viem'
 
 import {
   assessLedger,
+  blockGaps,
   countLoggedReorgs,
   longestBlockGap,
   reorganisedHeights,
@@ -82,6 +83,12 @@ describe('the chaos soak ledger', () => {
   it('finds the longest gap between consecutive blocks', () => {
     const chain = [block(3, h(3), 107), block(1, h(1), 100), block(2, h(2), 101), block(4, h(4), 108)]
     expect(longestBlockGap(chain)).toEqual({seconds: 6, beforeBlock: 3})
+    expect(longestBlockGap([block(1, h(1), 100)])).toEqual({seconds: 0, beforeBlock: null})
+  })
+
+  it('lists every gap of at least a given length, skipping heights that are missing', () => {
+    const chain = [block(1, h(1), 100), block(2, h(2), 103), block(3, h(3), 104), block(5, h(5), 120)]
+    expect(blockGaps(chain, 3)).toEqual([{beforeBlock: 2, seconds: 3, endedAt: new Date(103_000).toISOString()}])
   })
 
   it('counts heights whose head, as seen, was later replaced', () => {

@@ -102,18 +102,29 @@ export function assessLedger(sent: readonly SoakTransaction[], chain: readonly C
   return verdict
 }
 
-/** The longest time between two consecutive blocks' timestamps, and the block that ended it. */
-export function longestBlockGap(chain: readonly CanonicalBlock[]): {seconds: number; beforeBlock: number | null} {
-  let longest = {seconds: 0, beforeBlock: null as number | null}
+/** Every gap of at least `minSeconds` between consecutive blocks' timestamps, with the block that ended it. */
+export function blockGaps(
+  chain: readonly CanonicalBlock[],
+  minSeconds: number,
+): {beforeBlock: number; seconds: number; endedAt: string}[] {
+  const gaps: {beforeBlock: number; seconds: number; endedAt: string}[] = []
   const sorted = [...chain].sort((a, b) => a.number - b.number)
   for (let i = 1; i < sorted.length; i++) {
     const previous = sorted[i - 1]!
     const block = sorted[i]!
-    if (block.number !== previous.number + 1) continue
     const seconds = block.timestamp - previous.timestamp
-    if (seconds > longest.seconds) longest = {seconds, beforeBlock: block.number}
+    if (block.number === previous.number + 1 && seconds >= minSeconds)
+      gaps.push({beforeBlock: block.number, seconds, endedAt: new Date(block.timestamp * 1000).toISOString()})
   }
-  return longest
+  return gaps
+}
+
+/** The longest time between two consecutive blocks' timestamps, and the block that ended it. */
+export function longestBlockGap(chain: readonly CanonicalBlock[]): {seconds: number; beforeBlock: number | null} {
+  const [longest] = blockGaps(chain, 0).sort((a, b) => b.seconds - a.seconds)
+  return longest && longest.seconds > 0
+    ? {seconds: longest.seconds, beforeBlock: longest.beforeBlock}
+    : {seconds: 0, beforeBlock: null}
 }
 
 /**

@@ -12,6 +12,7 @@ import Docker from 'dockerode'
 import {getAddress, type Address, type Hash} from 'viem'
 
 import {callJsonRpc} from '../../src/chain/json-rpc.js'
+import {signerOfBlock} from '../../src/clique/signer-of-block.js'
 import {cliqueSignersAt} from '../../src/clique/signers-at.js'
 import {findFreePort} from '../../src/contracts/anvil.js'
 import {labelKeys} from '../../src/docker/container-engine.js'
@@ -36,6 +37,7 @@ import {
 } from './chaos-soak-faults.js'
 import {
   assessLedger,
+  blockGaps,
   countLoggedReorgs,
   longestBlockGap,
   reorganisedHeights,
@@ -92,6 +94,11 @@ export type ChaosSoakReport = {
     count: number
     longestGapSeconds: number
     longestGapBeforeBlock: number | null
+    /**
+     * Every gap of 3 s or more (3 periods), to set beside the faults' times, with who sealed
+     * the two blocks before it and the block that ended it.
+     */
+    gapsOf3sOrMore: {beforeBlock: number; seconds: number; endedAt: string; sealedBy: string[]}[]
     /** The longest the RPC node's head stayed the same, by the wall clock (polled every 250 ms). */
     longestHeadStallMs: number
   }
@@ -218,6 +225,7 @@ export async function runChaosSoak(options: ChaosSoakOptions): Promise<ChaosSoak
         count: chain.length,
         longestGapSeconds: gap.seconds,
         longestGapBeforeBlock: gap.beforeBlock,
+        gapsOf3sOrMore: await withSigners(cluster, blockGaps(chain, 3)),
         longestHeadStallMs: watcher.longestStallMs,
       },
       faults: {
@@ -369,6 +377,21 @@ async function canonicalChain(rpcUrl: string, from: number, to: number): Promise
       })
   }
   return blocks
+}
+
+/** Names who sealed the two blocks before each gap and the one that ended it. */
+async function withSigners<T extends {beforeBlock: number}>(
+  cluster: SoakCluster,
+  gaps: T[],
+): Promise<(T & {sealedBy: string[]})[]> {
+  const nameOf = new Map(cluster.nodes.map((n) => [n.address, n.name]))
+  return Promise.all(
+    gaps.map(async (gap) => {
+      const blocks = [gap.beforeBlock - 2, gap.beforeBlock - 1, gap.beforeBlock]
+      const signers = await Promise.all(blocks.map((b) => signerOfBlock(cluster.rpcUrl, b).catch(() => undefined)))
+      return {...gap, sealedBy: signers.map((a, i) => `${blocks[i]}: ${(a && nameOf.get(a)) ?? a ?? '?'}`)}
+    }),
+  )
 }
 
 /** The signer set medrec.yaml intends, beside the one the RPC node and each sealer hold. */
