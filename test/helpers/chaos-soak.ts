@@ -16,7 +16,7 @@ import {signerOfBlock} from '../../src/clique/signer-of-block.js'
 import {cliqueSignersAt} from '../../src/clique/signers-at.js'
 import {findFreePort} from '../../src/contracts/anvil.js'
 import {labelKeys} from '../../src/docker/container-engine.js'
-import {DockerodeEngine} from '../../src/docker/dockerode-engine.js'
+import {DockerodeEngine, demuxDockerBuffer} from '../../src/docker/dockerode-engine.js'
 import {gethIpcEval} from '../../src/geth/geth-ipc.js'
 import {pollUntil} from '../../src/wait/poll-until.js'
 import {loadNetwork} from '../../src/workspace/load-network.js'
@@ -98,7 +98,14 @@ export type ChaosSoakReport = {
      * Every gap of 3 s or more (3 periods), to set beside the faults' times, with who sealed
      * the two blocks before it and the block that ended it.
      */
-    gapsOf3sOrMore: {beforeBlock: number; seconds: number; endedAt: string; sealedBy: string[]}[]
+    gapsOf3sOrMore: {
+      beforeBlock: number
+      seconds: number
+      endedAt: string
+      sealedBy: string[]
+      /** Each node's log lines around a gap of 5 s or more (the first 10 such gaps). */
+      logs?: Record<string, string[]>
+    }[]
     /** The longest the RPC node's head stayed the same, by the wall clock (polled every 250 ms). */
     longestHeadStallMs: number
   }
@@ -225,7 +232,7 @@ export async function runChaosSoak(options: ChaosSoakOptions): Promise<ChaosSoak
         count: chain.length,
         longestGapSeconds: gap.seconds,
         longestGapBeforeBlock: gap.beforeBlock,
-        gapsOf3sOrMore: await withSigners(cluster, blockGaps(chain, 3)),
+        gapsOf3sOrMore: await logsAroundGaps(cluster, await withSigners(cluster, blockGaps(chain, 3))),
         longestHeadStallMs: watcher.longestStallMs,
       },
       faults: {
@@ -413,14 +420,53 @@ async function signerSets(dir: string, cluster: SoakCluster, height: number): Pr
   return {intended, atRpcNode, bySealer, matches: same(atRpcNode) && Object.values(bySealer).every(same)}
 }
 
+/** A node's log (geth writes to stderr), optionally between two times (epoch seconds), with Docker's timestamps. */
+async function nodeLog(
+  cluster: SoakCluster,
+  node: SoakNode,
+  window: {since?: number; until?: number; timestamps?: boolean} = {},
+): Promise<string> {
+  const raw = await cluster.docker.getContainer(node.containerId).logs({
+    stdout: true,
+    stderr: true,
+    follow: false,
+    timestamps: window.timestamps ?? false,
+    ...(window.since === undefined ? {} : {since: window.since}),
+    ...(window.until === undefined ? {} : {until: window.until}),
+  })
+  const {stdout, stderr} = demuxDockerBuffer(raw as unknown as Buffer)
+  return stdout + stderr
+}
+
 /** geth's reorg log lines on each node since the soak began. */
 async function loggedReorgs(cluster: SoakCluster, since: Date): Promise<ChaosSoakReport['reorgs']['loggedByNode']> {
   const result: ChaosSoakReport['reorgs']['loggedByNode'] = {}
-  for (const node of cluster.nodes) {
-    const raw = await cluster.docker
-      .getContainer(node.containerId)
-      .logs({stdout: true, stderr: true, follow: false, since: Math.floor(since.getTime() / 1000)})
-    result[node.name] = countLoggedReorgs(Buffer.from(raw as unknown as Buffer).toString('utf8'))
+  for (const node of cluster.nodes)
+    result[node.name] = countLoggedReorgs(await nodeLog(cluster, node, {since: Math.floor(since.getTime() / 1000)}))
+  return result
+}
+
+/**
+ * Each node's log lines around a long gap (from 3 s before it began to 2 s after it ended),
+ * so a stall can be explained from the report alone. Only the first few gaps of 5 s or more.
+ */
+async function logsAroundGaps<T extends {seconds: number; endedAt: string}>(
+  cluster: SoakCluster,
+  gaps: T[],
+): Promise<(T & {logs?: Record<string, string[]>})[]> {
+  let explained = 0
+  const result: (T & {logs?: Record<string, string[]>})[] = []
+  for (const gap of gaps) {
+    if (gap.seconds < 5 || explained++ >= 10) {
+      result.push(gap)
+      continue
+    }
+    const ended = Math.floor(new Date(gap.endedAt).getTime() / 1000)
+    const window = {since: ended - gap.seconds - 3, until: ended + 2, timestamps: false}
+    const logs: Record<string, string[]> = {}
+    for (const node of cluster.nodes)
+      logs[node.name] = (await nodeLog(cluster, node, window).catch(() => '')).trimEnd().split('\n')
+    result.push({...gap, logs})
   }
   return result
 }
@@ -434,12 +480,8 @@ async function withFullLogs(error: unknown, name: string, cluster: SoakCluster |
   const logDir = join(tmpdir(), `medrec-soak-logs-${name}-${Date.now()}`)
   try {
     await mkdir(logDir, {recursive: true})
-    for (const node of cluster.nodes) {
-      const raw = await cluster.docker
-        .getContainer(node.containerId)
-        .logs({stdout: true, stderr: true, follow: false, timestamps: true})
-      await writeFile(join(logDir, `${node.name}.log`), Buffer.from(raw as unknown as Buffer))
-    }
+    for (const node of cluster.nodes)
+      await writeFile(join(logDir, `${node.name}.log`), await nodeLog(cluster, node, {timestamps: true}))
   } catch {
     return error
   }
