@@ -133,9 +133,25 @@ export async function startRelationshipLoad(options: RelationshipLoadOptions): P
     let relationship: Address | undefined
     let grantedThisRound = false
     let lastReceiptBlock = 0n
+    let last: SoakTransaction | undefined
+    let lastBlockHash: Hex | undefined
     while (!stopping) {
       let action: Action = 'propose'
       try {
+        // A receipt is not final on Clique: when the block holding the flow's last transaction
+        // was reorganised away, wait until it is mined again rather than decide from a state
+        // without it (and send a duplicate that would revert).
+        if (last && lastBlockHash) {
+          const now = await publicClient.getTransactionReceipt({hash: last.hash}).catch(() => undefined)
+          if (now?.blockHash !== lastBlockHash) {
+            last.receiptMoves = (last.receiptMoves ?? 0) + 1
+            const again = now ?? (await awaitReceipt(last))
+            const where = again ? `now in ${again.blockNumber}` : 'not mined again'
+            options.log(`${flow}: ${last.action} ${last.hash} left its block; ${where}`)
+            lastBlockHash = again?.blockHash
+            if (again) lastReceiptBlock = again.blockNumber
+          }
+        }
         if (!relationship) {
           const found = await publicClient.readContract({
             address: registrar,
@@ -188,6 +204,8 @@ export async function startRelationshipLoad(options: RelationshipLoadOptions): P
           tx = await send(flow, action, patient, data)
         }
         if (tx.receipt) lastReceiptBlock = BigInt(tx.receipt.blockNumber)
+        last = tx
+        lastBlockHash = tx.receipt?.blockHash
         if (tx.receipt?.status === 'reverted') options.log(`${flow}: ${action} ${tx.hash} reverted`)
       } catch (error) {
         refusals.push({flow, action, at: Date.now(), error: (error as Error).message.split('\n')[0]!})

@@ -14,8 +14,10 @@ export type SoakTransaction = {
   sentAt: number
   /** The send call failed (e.g. a time-out): the node may or may not hold the transaction. */
   sendError?: string
-  /** The receipt the RPC node gave, when it gave one. */
+  /** The (first) receipt the RPC node gave, when it gave one. */
   receipt?: {blockNumber: number; blockHash: Hash; status: 'success' | 'reverted'; at: number}
+  /** How often the client later found it in another block than its receipt's (or in none). */
+  receiptMoves?: number
 }
 
 /** One block of the final canonical chain, as the RPC node holds it once every node agrees. */

@@ -83,6 +83,8 @@ export type ChaosSoakReport = {
     reincludedHashes: Hash[]
     reverted: number
     revertedHashes: Hash[]
+    /** Transactions the client, about to act on, found in another block than their receipt's, or in none. */
+    receiptsMovedSeenByClient: number
     /** Actions that failed before anything was signed (the node did not answer, a refusal). */
     refusedBeforeSending: number
     refusals: Refusal[]
@@ -222,6 +224,7 @@ export async function runChaosSoak(options: ChaosSoakOptions): Promise<ChaosSoak
         reincludedHashes: reincludedAfterReorg,
         reverted: reverted.length,
         revertedHashes: reverted,
+        receiptsMovedSeenByClient: load.transactions.filter((tx) => (tx.receiptMoves ?? 0) > 0).length,
         refusedBeforeSending: load.refusals.length,
         refusals: load.refusals,
         perAction,
