@@ -31,8 +31,11 @@ export type ContainerSpec = {
   /** Named volume mounted at a path. */
   volume?: {name: string; path: string}
   network?: {name: string; ip?: string; aliases?: string[]}
-  /** Container port → host binding. Only the keyless RPC node publishes anything. */
-  publish?: {containerPort: number; hostIp: string; hostPort: number}[]
+  /**
+   * Container port → host binding (TCP unless said). On one host, only the keyless RPC node
+   * publishes anything; a member's sealer on its own host publishes its devp2p port (TCP and UDP).
+   */
+  publish?: {containerPort: number; hostIp: string; hostPort: number; protocol?: 'tcp' | 'udp'}[]
   restartPolicy?: 'no' | 'unless-stopped'
   stopTimeoutSeconds?: number
   /** Environment variables of the process (no secrets: `docker inspect` shows them). */
