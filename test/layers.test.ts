@@ -20,6 +20,7 @@ const layers: readonly (readonly string[])[] = [
   ['config', 'image'],
   ['workspace'],
   ['clique'],
+  ['member'],
   ['network'],
   ['sealers'],
   ['contracts'],

@@ -7,6 +7,8 @@ export const labelKeys = {
   networkId: 'org.medrec.network-id',
   role: 'org.medrec.role',
   node: 'org.medrec.node',
+  /** The member (provider) a node belongs to, when each member runs its own part on its own host. */
+  member: 'org.medrec.member',
 } as const
 
 export type NodeRole = 'sealer' | 'rpc' | 'init' | 'probe'
@@ -76,7 +78,8 @@ export type ContainerEngine = {
     labels: Record<string, string>,
   ): Promise<{id: string; name: string; subnets: string[]; labels: Record<string, string>}[]>
   listAllSubnets(): Promise<string[]>
-  createNetwork(spec: {name: string; subnet: string; labels: Record<string, string>}): Promise<string>
+  /** Without a subnet, the engine picks a free one. */
+  createNetwork(spec: {name: string; subnet?: string; labels: Record<string, string>}): Promise<string>
   removeNetwork(idOrName: string): Promise<void>
   connectNetwork(network: string, containerId: string, ip?: string): Promise<void>
   disconnectNetwork(network: string, containerId: string): Promise<void>

@@ -417,7 +417,7 @@ export class DockerodeEngine implements ContainerEngine {
     return list.flatMap((n) => (n.IPAM?.Config ?? []).map((c) => c.Subnet ?? '')).filter(Boolean)
   }
 
-  async createNetwork(spec: {name: string; subnet: string; labels: Record<string, string>}): Promise<string> {
+  async createNetwork(spec: {name: string; subnet?: string; labels: Record<string, string>}): Promise<string> {
     const network = await this.call(`create network ${spec.name}`, async () => {
       try {
         return await this.docker.createNetwork({
@@ -425,7 +425,7 @@ export class DockerodeEngine implements ContainerEngine {
           Driver: 'bridge',
           CheckDuplicate: true,
           Labels: spec.labels,
-          IPAM: {Driver: 'default', Config: [{Subnet: spec.subnet}]},
+          IPAM: {Driver: 'default', Config: spec.subnet ? [{Subnet: spec.subnet}] : []},
         })
       } catch (error) {
         // Docker says so only in its message (HTTP 403 "Pool overlaps with other one on this
