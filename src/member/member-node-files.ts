@@ -69,7 +69,8 @@ export async function writeMemberNodeConfig(
   container: Pick<ContainerInfo, 'id'>,
   staticNodes: readonly string[],
   trustedNodes: readonly string[],
+  maxPeers: number = trustedNodes.length,
 ): Promise<void> {
-  const file = {path: 'config.toml', content: gethConfigToml(staticNodes, trustedNodes), mode: 0o644}
+  const file = {path: 'config.toml', content: gethConfigToml(staticNodes, trustedNodes, maxPeers), mode: 0o644}
   await engine.putArchive(container.id, gethDataDir, createTarArchive([file]))
 }

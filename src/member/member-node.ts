@@ -25,6 +25,7 @@ import {
 } from './member-node-spec.js'
 import {
   assessMemberReadiness,
+  loadedHeadFromLog,
   newReadinessMemory,
   stallAfterMs,
   type ReadinessMemory,
@@ -52,6 +53,11 @@ export type StartMemberNodeOptions = {
   signal?: AbortSignal
   /** How long each peer's TCP probe may take. */
   probeTimeoutMs?: number
+  /**
+   * Whether a stuck start-up is remedied (default true). Off only to show what happens
+   * without (bench/multi-host.ts --no-remedies): the evidence for them.
+   */
+  remedies?: boolean
 }
 
 export type MemberPeerReport = PeerProbe & {connected: boolean}
@@ -144,9 +150,12 @@ export async function startMemberNode(options: StartMemberNodeOptions): Promise<
   const enode = memberEnode(spec)
   const peerEnodes = spec.peers.map((p) => p.enode)
   const rpcNodeKey = rpcNodeKeyOf(spec.keys.nodeKey)
-  // The RPC node reaches its sealer by container name on the member's own Docker network.
-  const rpcEnode = enodeUrl(rpcNodeKey, names.rpc, rpcP2pPort)
-  const trusted = [...peerEnodes, ...(spec.rpc ? [rpcEnode] : [])]
+  // Every peer is trusted: with DialRatio 1 (gethConfigToml) a node takes inbound connections
+  // from trusted nodes only. So is its own RPC node, which dials it; geth trusts by node id
+  // alone, so that one is listed at a placeholder address (a container name would have to
+  // resolve when geth starts, and fails while the RPC node is down).
+  const trusted = [...peerEnodes, ...(spec.rpc ? [enodeUrl(rpcNodeKey, '127.0.0.1', rpcP2pPort)] : [])]
+  const maxPeers = trusted.length
   const sealerSpec = sealerContainerSpec(spec, ref)
 
   await ensureMemberNetwork(engine, ref)
@@ -164,7 +173,7 @@ export async function startMemberNode(options: StartMemberNodeOptions): Promise<
   const restartBaseline = new Map<string, number>()
   if (sealer.state !== 'running') {
     const alone = spec.role === 'signer'
-    await writeMemberNodeConfig(engine, sealer, alone ? [] : peerEnodes, trusted)
+    await writeMemberNodeConfig(engine, sealer, alone ? [] : peerEnodes, trusted, maxPeers)
     await runStep(
       progress,
       'start',
@@ -176,11 +185,24 @@ export async function startMemberNode(options: StartMemberNodeOptions): Promise<
     )
     started = true
   }
+  // The head it started from: blocks it seals after that count, even those sealed before the
+  // wait's first look. A node that was running already counts from the wait's first look.
+  const startHead = started
+    ? await pollUntil(
+        `${spec.member.name}'s node to load its chain`,
+        deadline,
+        async () => {
+          await assertRunning(engine, sealer, spec.member.name, restartBaseline)
+          return loadedHeadFromLog(await engine.logsText(sealer.id, 500, {sinceStart: true}).catch(() => ''))
+        },
+        {interval: 200, ...(options.signal ? {signal: options.signal} : {})},
+      )
+    : undefined
   // Its peers: dialled now, and in config.toml for its later starts (Docker's restart policy).
   await runStep(progress, 'connect', `Dialling ${spec.peers.length} peers`, () =>
     dialPeers(engine, sealer, spec.member.name, peerEnodes, trusted),
   )
-  await writeMemberNodeConfig(engine, sealer, peerEnodes, trusted)
+  await writeMemberNodeConfig(engine, sealer, peerEnodes, trusted, maxPeers)
   sealer = (await engine.inspectContainer(sealer.id)) ?? sealer
 
   const remedies: StartMemberNodeResult['remedies'] = []
@@ -197,7 +219,9 @@ export async function startMemberNode(options: StartMemberNodeOptions): Promise<
         deadline,
         timeoutMs: options.timeoutMs,
         restartBaseline,
+        ...(startHead === undefined ? {} : {startHead}),
         remedies,
+        applyRemedies: options.remedies !== false,
         began,
         update,
         warn: (message) => progress({type: 'warning', message}),
@@ -413,7 +437,9 @@ type AwaitReadyOptions = {
   deadline: number
   timeoutMs: number
   restartBaseline: Map<string, number>
+  startHead?: number
   remedies: StartMemberNodeResult['remedies']
+  applyRemedies: boolean
   began: number
   update: (message: string) => void
   warn: (message: string) => void
@@ -450,16 +476,18 @@ async function awaitMemberReady(options: AwaitReadyOptions): Promise<ReadyResult
         const view = await readMemberChainView(engine, sealer.id, name, chainWindow)
         lastView = view
         const now = Date.now()
-        memory ??= newReadinessMemory(now, view)
+        memory ??= newReadinessMemory(now, view, options.startHead)
         const assessed = assessMemberReadiness({now, me, period: spec.network.period, view, peers}, memory)
         memory = assessed.memory
         const step = assessed.step
+        // Without remedies nothing is paused: the decision is only reported.
+        if (!options.applyRemedies) delete memory.miningPausedAt
         if (step.kind === 'ready') {
           return {state: step.state, summary: step.summary, ...(step.votes ? {votes: step.votes} : {}), view}
         }
         waitingFor = `${name}: ${step.waitingFor}`
         options.update(step.waitingFor)
-        if (step.remedy) {
+        if (step.remedy && options.applyRemedies) {
           options.remedies.push({afterMs: now - options.began, kind: step.remedy.kind, reason: step.remedy.reason})
           options.warn(`${name}: ${remedyWords[step.remedy.kind]} (${step.remedy.reason}).`)
           await applyRemedy(

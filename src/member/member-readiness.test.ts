@@ -3,6 +3,7 @@ import {describe, expect, it} from 'vitest'
 import type {MemberChainView} from './member-chain-view.js'
 import {
   assessMemberReadiness,
+  loadedHeadFromLog,
   maxMiningPauseMs,
   newReadinessMemory,
   stallAfterMs,
@@ -11,13 +12,17 @@ import {
   type ReadinessPeer,
 } from './member-readiness.js'
 
-const me = '0x' + 'a'.repeat(40)
-const bob = '0x' + 'b'.repeat(40)
-const carol = '0x' + 'c'.repeat(40)
-const dave = '0x' + 'd'.repeat(40)
+const me = `0x${'a'.repeat(40)}`
+const bob = `0x${'b'.repeat(40)}`
+const carol = `0x${'c'.repeat(40)}`
+const dave = `0x${'d'.repeat(40)}`
 const bobId = 'b'.repeat(128)
 const carolId = 'c'.repeat(128)
 const t0 = 1_700_000_000_000
+const startLog = [
+  'INFO [11-23|22:58:18.358] Loaded most recent local block           number=0 hash=0e1d24..7dad29 td=1 age=57y8mo2w',
+  'INFO [11-23|22:58:18.577] Commit new sealing work                  number=1 sealhash=8aab29..acac87 txs=0',
+].join('\n')
 const period = 1
 
 /** A chain whose blocks 1..n were sealed by these signers (oldest first). */
@@ -66,6 +71,13 @@ describe('assessMemberReadiness for a signer', () => {
     const memory = newReadinessMemory(t0, view([bob]))
     const {step} = assess(view([bob, me], {peers: [bobId]}), memory, t0 + 3000, peers({bob: {reachable: true}}))
     expect(step).toMatchObject({kind: 'ready', state: 'sealing', summary: 'sealed block 2; head at block 2'})
+  })
+
+  it('counts a block sealed between its start and the first look, from the head its start loaded', () => {
+    // Given a node that loaded block 0 and had sealed block 1 before it was first observed
+    const memory = newReadinessMemory(t0, view([me]), loadedHeadFromLog(startLog))
+    // Then block 1 is its own since this start
+    expect(assess(view([me]), memory, t0).step).toMatchObject({kind: 'ready', state: 'sealing-alone'})
   })
 
   it('does not count blocks it sealed before this start', () => {

@@ -71,8 +71,20 @@ export function syncedSlackSeconds(period: number): number {
 /** The longest a node is kept from mining by the rewind remedy. */
 export const maxMiningPauseMs = 30_000
 
-export function newReadinessMemory(now: number, view: MemberChainView): ReadinessMemory {
-  return {startHead: view.head.number, lastHeadHash: view.head.hash, movedAt: now}
+/**
+ * The memory of a wait that begins with this observation. `startHead` is the head the node
+ * loaded when it started (its log says so), so blocks it sealed in the moment before the
+ * first observation count; without it, the head observed now.
+ */
+export function newReadinessMemory(now: number, view: MemberChainView, startHead?: number): ReadinessMemory {
+  return {startHead: startHead ?? view.head.number, lastHeadHash: view.head.hash, movedAt: now}
+}
+
+/** The head a geth start loaded, from that start's log ("Loaded most recent local block number=N"). */
+export function loadedHeadFromLog(log: string): number | undefined {
+  const matches = [...log.matchAll(/Loaded most recent local block\s+number=(\d+)/g)]
+  const last = matches.at(-1)
+  return last ? Number(last[1]) : undefined
 }
 
 /**
@@ -149,7 +161,8 @@ export function assessMemberReadiness(
           ? `a connection to ${names(reachableNotConnected)}, reachable but not connected (${headText})`
           : `another signer's block on its chain (${headText}; connected signers: ${names(connectedSigners)})`
     if (remedyDue && connectedSigners.length > 0) {
-      const stalled = `no new block for ${Math.round((now - next.movedAt) / 1000)} s with ${names(connectedSigners)} connected`
+      const quiet = Math.round((now - next.movedAt) / 1000)
+      const stalled = `no new block for ${quiet} s with ${names(connectedSigners)} connected`
       const ownOnly =
         view.head.number > 0 &&
         view.recent[0]?.number === 1 &&
@@ -172,13 +185,16 @@ export function assessMemberReadiness(
       step: {
         kind: 'ready',
         state: 'waiting-for-votes',
-        summary: `synced at block ${view.head.number}; waiting for votes: ${received} of ${votes.signers} (${votes.needed} needed)`,
+        summary:
+          `synced at block ${view.head.number}; ` +
+          `waiting for votes: ${received} of ${votes.signers} (${votes.needed} needed)`,
         votes,
       },
       memory: next,
     }
   }
-  const waitingFor = `to sync (${headText}, ${headAge} s old; ${view.peers.length} peers${view.syncing ? '; syncing' : ''})`
+  const syncing = view.syncing ? '; syncing' : ''
+  const waitingFor = `to sync (${headText}, ${headAge} s old; ${view.peers.length} peers${syncing})`
   if (remedyDue && view.peers.length > 0)
     return remedy('rehandshake', `no new block for ${Math.round((now - next.movedAt) / 1000)} s`, waitingFor)
   return wait(waitingFor)
