@@ -96,8 +96,8 @@ export function rpcNodeCommand(options: CommonOptions & {vhosts: string[]}): str
  * (static-nodes.json is ignored since geth 1.11), trusted peers (all other nodes; by default
  * the static ones). MaxPeers is the number of other nodes because geth syncs only once it
  * has min(5, MaxPeers) peers, or after a forced 10 s cycle: with the default of 50, a small
- * consortium would sit on a startup fork for 10 s. DialRatio 1 lets a node dial every static peer itself; trusted peers may connect
- * inbound beyond MaxPeers.
+ * consortium would sit on a startup fork for 10 s. DialRatio 1 lets a node dial every static
+ * peer itself; trusted peers may connect inbound beyond MaxPeers.
  */
 export function gethConfigToml(
   staticNodes: readonly string[],
