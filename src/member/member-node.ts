@@ -1,4 +1,4 @@
-import type {ContainerEngine, ContainerInfo, ContainerSpec} from '../docker/container-engine.js'
+import {labelKeys, type ContainerEngine, type ContainerInfo, type ContainerSpec} from '../docker/container-engine.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
 import {gethIpcEval} from '../geth/geth-ipc.js'
@@ -16,6 +16,7 @@ import {runStep, silentProgress, type ProgressListener} from '../progress/progre
 import {pollUntil} from '../wait/poll-until.js'
 import {readMemberChainView, type MemberChainView} from './member-chain-view.js'
 import {initMemberVolume, writeMemberNodeConfig} from './member-node-files.js'
+import {destroyMemberNode} from './member-node-lifecycle.js'
 import {
   assertMemberSpec,
   containerSpecDigest,
@@ -117,11 +118,8 @@ function isIpcError(error: unknown): boolean {
 export async function startMemberNode(options: StartMemberNodeOptions): Promise<StartMemberNodeResult> {
   const {engine, spec} = options
   const progress = options.progress ?? silentProgress
-  const deadline = Date.now() + options.timeoutMs
   assertMemberSpec(spec)
   const ref: MemberRef = {network: spec.network.name, member: spec.member.name}
-  const names = memberResourceNames(ref)
-
   await runStep(
     progress,
     'docker',
@@ -129,6 +127,50 @@ export async function startMemberNode(options: StartMemberNodeOptions): Promise<
     () => engine.ping(),
     () => engine.describeEndpoint(),
   )
+  await assertNamesFree(engine, ref, Boolean(spec.rpc))
+  const before = await findMemberResources(engine, ref)
+  const firstStart = before.containers.length === 0 && before.volumes.length === 0
+  try {
+    return await startMemberNodeOn(options, ref, progress)
+  } catch (error) {
+    // A first start that fails leaves nothing behind, as a first `network up` does; one that
+    // only ran out of time keeps its node, which goes on and may yet connect and seal.
+    const timedOut = error instanceof MedrecError && error.code === errorCodes.READY_TIMEOUT
+    if (firstStart && !timedOut) await destroyMemberNode(engine, ref).catch(() => undefined)
+    throw error
+  }
+}
+
+/** Objects with this member's names that are not this member's: refused before anything is made. */
+async function assertNamesFree(engine: ContainerEngine, ref: MemberRef, rpc: boolean): Promise<void> {
+  const names = memberResourceNames(ref)
+  const ours = (labels: Record<string, string>) =>
+    labels[labelKeys.network] === ref.network && labels[labelKeys.member] === ref.member
+  const foreign: string[] = []
+  for (const name of [names.sealer, ...(rpc ? [names.rpc] : [])]) {
+    const container = await engine.inspectContainer(name)
+    if (container && !ours(container.labels)) foreign.push(`container ${name}`)
+  }
+  for (const name of [names.sealerVolume, ...(rpc ? [names.rpcVolume] : [])]) {
+    const volume = await engine.inspectVolume(name)
+    if (volume && !ours(volume.labels)) foreign.push(`volume ${name}`)
+  }
+  if (foreign.length === 0) return
+  throw new MedrecError(
+    errorCodes.NAME_CONFLICT,
+    `Docker objects named for member ${ref.member} of network ${ref.network} exist and are not its own.`,
+    {details: foreign, hint: 'Remove or rename them, or use another network or member name. Nothing was created.'},
+  )
+}
+
+async function startMemberNodeOn(
+  options: StartMemberNodeOptions,
+  ref: MemberRef,
+  progress: ProgressListener,
+): Promise<StartMemberNodeResult> {
+  const {engine, spec} = options
+  const deadline = Date.now() + options.timeoutMs
+  const names = memberResourceNames(ref)
   await runStep(
     progress,
     'image',

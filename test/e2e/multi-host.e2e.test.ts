@@ -16,7 +16,13 @@ import {sshArguments} from '../../src/docker/ssh-connection.js'
 import {networkPaths} from '../../src/workspace/network-files.js'
 import {eventually, rpc} from '../helpers/e2e-network.js'
 import {createTestHosts, fakeSshClient, multiHostPrerequisites, type TestHost} from '../helpers/hosts.js'
-import {founderSpec, makeTestConsortium, type TestConsortium, type TestFounder} from '../helpers/member-founders.js'
+import {
+  founderSpec,
+  makeTestConsortium,
+  makeTestMember,
+  type TestConsortium,
+  type TestFounder,
+} from '../helpers/member-founders.js'
 
 const prerequisites = await multiHostPrerequisites(pinnedGethImage)
 
@@ -69,6 +75,7 @@ describe.skipIf(!prerequisites.ok)('a consortium whose founders run their nodes 
     'and brings it back to the same head', async () => {
     const testHosts = await createTestHosts(3, {image: pinnedGethImage})
     let consortium: TestConsortium | undefined
+    const dirs: string[] = []
     try {
       const [h1, h2, h3] = testHosts.hosts as [TestHost, TestHost, TestHost]
       // Given three founders, each with a key directory of its own, one per host
@@ -209,8 +216,53 @@ describe.skipIf(!prerequisites.ok)('a consortium whose founders run their nodes 
         120_000,
       )
 
-      // And no founder's directory ever held another founder's keys
-      await assertOwnKeysOnly(founders)
+      // When a provider not in the genesis joins, its node on the first host beside st-anne's, and the
+      // founders' nodes, running, are brought up again with it as a peer (as a refreshed bundle would)
+      const joiner = await makeTestMember({name: 'lakeside', host: h1.ip, port: 30_304})
+      engineOf.set(joiner.name, h1.engine)
+      dirs.push(joiner.dir)
+      for (const f of founders) {
+        const again = await start(f, {joiners: [joiner], ...(f === anne ? {rpc: {hostIp: h1.ip, port: 8545}} : {})})
+        expect(again).toMatchObject({started: false, state: 'sealing'})
+      }
+      const joined = await start(joiner, {role: 'candidate'})
+      // Then it syncs and waits for votes: none yet, of three signers, two needed
+      expect(joined).toMatchObject({
+        state: 'waiting-for-votes',
+        votes: {received: 0, signers: 3, needed: 2},
+      })
+      // When one founder votes for it (Clique, over its own node's IPC), its node sees one vote of three
+      const propose = (f: TestFounder) =>
+        gethIpcEval(engineOf.get(f.name)!, container(f), f.name, `clique.propose("${joiner.address}", true)`)
+      await propose(anne)
+      const status = () =>
+        memberNodeStatus(
+          h1.engine,
+          {network: consortium!.network.name, member: joiner.name},
+          {
+            address: joiner.address,
+            peers: [],
+          },
+        )
+      await eventually('the joiner to see one vote', async () =>
+        (await status()).chain?.votes?.received === 1 ? true : undefined,
+      )
+      // And when a second founder votes, it is a signer and seals
+      await propose(river)
+      await eventually(
+        'the joiner to seal a block',
+        async () => {
+          const view = await viewOf(joiner, 24)
+          return view.signers.includes(joiner.address.toLowerCase()) &&
+            view.recent.some((b) => b.signer === joiner.address.toLowerCase())
+            ? true
+            : undefined
+        },
+        90_000,
+      )
+
+      // And no member's directory ever held another member's keys
+      await assertOwnKeysOnly([...founders, joiner])
 
       // When one founder stops and destroys its node
       expect((await stopMemberNode(h2.engine, {network: consortium.network.name, member: river.name})).stopped).toEqual(
@@ -222,7 +274,8 @@ describe.skipIf(!prerequisites.ok)('a consortium whose founders run their nodes 
       expect((await viewOf(anne)).head.number).toBeGreaterThan(0)
     } finally {
       const left = await testHosts.teardown()
-      for (const f of consortium?.founders ?? []) await rm(f.dir, {recursive: true, force: true})
+      for (const dir of [...dirs, ...(consortium?.founders ?? []).map((f) => f.dir)])
+        await rm(dir, {recursive: true, force: true})
       expect(left).toEqual([])
     }
   }, 600_000)

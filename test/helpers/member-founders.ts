@@ -33,6 +33,15 @@ export type TestConsortium = {
   founders: TestFounder[]
 }
 
+/** A member with a key directory of its own: a founder, or a provider that joins later. */
+export async function makeTestMember(options: {name: string; host: string; port: number}): Promise<TestFounder> {
+  const dir = await mkdtemp(join(tmpdir(), `medrec-member-${options.name}-`))
+  const paths = networkPaths(dir)
+  const {address} = await ensureNodeKeys(paths, options.name, {account: true, lightKdf: true})
+  const nodeKey = (await readFile(paths.node(options.name).nodeKey, 'utf8')).trim()
+  return {...options, dir, address: address!, enode: enodeUrl(nodeKey, options.host, options.port)}
+}
+
 export async function makeTestConsortium(options: {
   name: string
   founders: {name: string; host: string}[]
@@ -41,20 +50,7 @@ export async function makeTestConsortium(options: {
 }): Promise<TestConsortium> {
   const port = options.port ?? 30_303
   const founders: TestFounder[] = []
-  for (const founder of options.founders) {
-    const dir = await mkdtemp(join(tmpdir(), `medrec-member-${founder.name}-`))
-    const paths = networkPaths(dir)
-    const {address} = await ensureNodeKeys(paths, founder.name, {account: true, lightKdf: true})
-    const nodeKey = (await readFile(paths.node(founder.name).nodeKey, 'utf8')).trim()
-    founders.push({
-      name: founder.name,
-      dir,
-      address: address!,
-      host: founder.host,
-      port,
-      enode: enodeUrl(nodeKey, founder.host, port),
-    })
-  }
+  for (const founder of options.founders) founders.push(await makeTestMember({...founder, port}))
   // An own chain id, far from the well-known ones.
   const chainId = 4_100_000 + Math.floor(Math.random() * 800_000)
   const network = {
@@ -75,11 +71,11 @@ export async function makeTestConsortium(options: {
   return {network, genesisText: `${JSON.stringify(genesis, null, 2)}\n`, founders}
 }
 
-/** One founder's node spec, read from its own key directory only. */
+/** One member's node spec, read from its own key directory only; its peers are the others (and the joiners). */
 export async function founderSpec(
   consortium: TestConsortium,
   founder: TestFounder,
-  extra: Partial<Pick<MemberNodeSpec, 'rpc' | 'role'>> = {},
+  extra: Partial<Pick<MemberNodeSpec, 'rpc' | 'role'>> & {joiners?: TestFounder[]} = {},
 ): Promise<MemberNodeSpec> {
   const files = networkPaths(founder.dir).node(founder.name)
   return {
@@ -92,7 +88,7 @@ export async function founderSpec(
       password: await readFile(files.password, 'utf8'),
       nodeKey: (await readFile(files.nodeKey, 'utf8')).trim(),
     },
-    peers: consortium.founders
+    peers: [...consortium.founders, ...(extra.joiners ?? [])]
       .filter((f) => f.name !== founder.name)
       .map((f) => ({name: f.name, enode: f.enode, address: f.address})),
     ...(extra.rpc ? {rpc: extra.rpc} : {}),
