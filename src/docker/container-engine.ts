@@ -11,7 +11,7 @@ export const labelKeys = {
   member: 'org.medrec.member',
 } as const
 
-export type NodeRole = 'sealer' | 'rpc' | 'init' | 'probe'
+export type NodeRole = 'sealer' | 'rpc' | 'init' | 'probe' | 'watchdog'
 
 export type ContainerInfo = {
   id: string

@@ -8,6 +8,9 @@ import {findMemberResources, memberSelector, type MemberRef} from './member-reso
 /** geth flushes its state on SIGTERM; give it time so the next start resumes at the same height. */
 const stopTimeoutSeconds = 60
 
+/** The roles of a member's long-running containers, in the order `down` stops them. */
+const stoppedFirst = ['watchdog', 'rpc', 'sealer']
+
 function nodeOf(labels: Record<string, string>): string {
   return labels[labelKeys.node] ?? '?'
 }
@@ -19,10 +22,11 @@ export async function stopMemberNode(
 ): Promise<{stopped: string[]; alreadyStopped: string[]}> {
   await engine.ping()
   const {containers} = await findMemberResources(engine, ref)
-  const nodes = containers.filter((c) => c.labels[labelKeys.role] === 'sealer' || c.labels[labelKeys.role] === 'rpc')
+  const nodes = containers.filter((c) => stoppedFirst.includes(c.labels[labelKeys.role] ?? ''))
   const running = nodes.filter((c) => c.state === 'running' || c.state === 'restarting' || c.state === 'paused')
-  // The RPC node first: it follows the sealer and would only log its loss.
-  running.sort((a, b) => (a.labels[labelKeys.role] === 'rpc' ? -1 : 0) - (b.labels[labelKeys.role] === 'rpc' ? -1 : 0))
+  // The watchdog and the RPC node first: they use the sealer, and would restart or log its loss.
+  const rank = (c: (typeof nodes)[number]) => stoppedFirst.indexOf(c.labels[labelKeys.role] ?? '')
+  running.sort((a, b) => rank(a) - rank(b))
   for (const c of running) await engine.stopContainer(c.id, stopTimeoutSeconds)
   return {
     stopped: running.map((c) => nodeOf(c.labels)).sort(),
@@ -64,16 +68,16 @@ export async function destroyMemberNode(
   return {containers: found.containers.length, volumes: found.volumes.length, networks: networks.length}
 }
 
-/** The log streams of this member's sealer, its RPC node, or both. */
+/** The log streams of this member's sealer, RPC node or watchdog, or of all of them. */
 export async function openMemberLogs(
   engine: ContainerEngine,
   ref: MemberRef,
-  options: {node?: 'sealer' | 'rpc'; follow: boolean; tail?: number},
+  options: {node?: 'sealer' | 'rpc' | 'watchdog'; follow: boolean; tail?: number},
 ): Promise<{node: string; stream: Readable}[]> {
   await engine.ping()
   const {containers} = await findMemberResources(engine, ref)
   const nodes = containers
-    .filter((c) => c.labels[labelKeys.role] === 'sealer' || c.labels[labelKeys.role] === 'rpc')
+    .filter((c) => stoppedFirst.includes(c.labels[labelKeys.role] ?? ''))
     .filter((c) => options.node === undefined || c.labels[labelKeys.node] === options.node)
     .sort((a, b) => nodeOf(a.labels).localeCompare(nodeOf(b.labels)))
   if (nodes.length === 0) {

@@ -34,7 +34,7 @@ export async function memberNodeStatus(
   await engine.ping()
   const resources = await findMemberResources(engine, ref)
   const nodes = resources.containers
-    .filter((c) => c.labels[labelKeys.role] === 'sealer' || c.labels[labelKeys.role] === 'rpc')
+    .filter((c) => ['sealer', 'rpc', 'watchdog'].includes(c.labels[labelKeys.role] ?? ''))
     .map((c) => ({node: c.labels[labelKeys.node] ?? c.name, state: c.state, restartCount: c.restartCount}))
   const sealer = memberContainer(resources, memberNodeNames.sealer)
   const [probes, view] = await Promise.all([

@@ -17,6 +17,7 @@ import {pollUntil} from '../wait/poll-until.js'
 import {readMemberChainView, type MemberChainView} from './member-chain-view.js'
 import {initMemberVolume, writeMemberNodeConfig} from './member-node-files.js'
 import {destroyMemberNode} from './member-node-lifecycle.js'
+import {specDigestLabel, watchdogContainerSpec} from './member-watchdog.js'
 import {
   assertMemberSpec,
   containerSpecDigest,
@@ -84,8 +85,6 @@ export type StartMemberNodeResult = {
   rpc?: {url: string; blockNumber: number}
 }
 
-/** Label holding containerSpecDigest: a container made from other settings is replaced. */
-const specDigestLabel = 'org.medrec.spec-digest'
 const stopTimeoutSeconds = 60
 const pollMs = 1000
 /** Blocks of the chain each observation reads (who sealed them): enough for the signer sets of a consortium. */
@@ -246,6 +245,7 @@ async function startMemberNodeOn(
   )
   await writeMemberNodeConfig(engine, sealer, peerEnodes, trusted, maxPeers)
   sealer = (await engine.inspectContainer(sealer.id)) ?? sealer
+  if (spec.peers.length > 0) await ensureWatchdog(engine, ref, spec)
 
   const remedies: StartMemberNodeResult['remedies'] = []
   const ready = await runStep(
@@ -337,6 +337,18 @@ function sealerContainerSpec(spec: MemberNodeSpec, ref: MemberRef): ContainerSpe
     stopTimeoutSeconds,
     env: {...sealerEnvironment},
   }
+}
+
+/** The sealer's watchdog (member-watchdog.ts), replaced when its peers or settings changed, and running. */
+async function ensureWatchdog(engine: ContainerEngine, ref: MemberRef, spec: MemberNodeSpec): Promise<void> {
+  const wanted = watchdogContainerSpec(spec, ref)
+  let existing = memberContainer(await findMemberResources(engine, ref), memberNodeNames.watchdog)
+  if (existing && existing.labels[specDigestLabel] !== wanted.labels[specDigestLabel]) {
+    await engine.removeContainer(existing.id)
+    existing = undefined
+  }
+  const id = existing?.id ?? (await engine.createContainer(wanted))
+  if (existing?.state !== 'running') await engine.startContainer(id)
 }
 
 /** The member's own Docker network (its sealer and RPC node), created once. */

@@ -17,11 +17,12 @@ export function memberResourceNames(ref: MemberRef) {
     init: (node: string) => `${base}_${node}_init`,
     rpc: `${base}_rpc`,
     rpcVolume: `${base}_rpc_data`,
+    watchdog: `${base}_watchdog`,
   }
 }
 
 /** The node names a member's containers carry in `org.medrec.node`. */
-export const memberNodeNames = {sealer: 'sealer', rpc: 'rpc'} as const
+export const memberNodeNames = {sealer: 'sealer', rpc: 'rpc', watchdog: 'watchdog'} as const
 
 export function memberLabels(ref: MemberRef, extra: {role?: NodeRole; node?: string} = {}): Record<string, string> {
   return {

@@ -185,6 +185,15 @@ describe.skipIf(!prerequisites.ok)('a consortium whose founders run their nodes 
         },
         90_000,
       )
+      // (What the watchdogs did meanwhile, if anything: reconnecting after a stall is their job.)
+      for (const [f, host] of [
+        [anne, h1],
+        [river, h2],
+      ] as const) {
+        const names = memberResourceNames({network: consortium.network.name, member: f.name})
+        const said = (await host.engine.logsText(names.watchdog, 20)).trim()
+        console.info(`${f.name}'s watchdog:\n${said}`)
+      }
       // And the cut-off one falls behind (it may seal once alone, then must wait for others)
       const cutOff = (await viewOf(north)).head.number
       expect(cutOff).toBeLessThan((await viewOf(anne)).head.number - 4)
@@ -264,14 +273,29 @@ describe.skipIf(!prerequisites.ok)('a consortium whose founders run their nodes 
       // And no member's directory ever held another member's keys
       await assertOwnKeysOnly([...founders, joiner])
 
-      // When one founder stops and destroys its node
-      expect((await stopMemberNode(h2.engine, {network: consortium.network.name, member: river.name})).stopped).toEqual(
-        ['sealer'],
-      )
+      // When one founder stops its node and starts it again (down, then up)
+      const riverRef = {network: consortium.network.name, member: river.name}
+      expect((await stopMemberNode(h2.engine, riverRef)).stopped).toEqual(['sealer', 'watchdog'])
+      const resumed = await start(river, {joiners: [joiner]})
+      // Then it starts from its kept chain, alone until it mines, and seals with the others again
+      expect(resumed).toMatchObject({started: true, state: 'sealing'})
+      expect(resumed.blockNumber).toBeGreaterThan(atRestore)
+
+      // When it stops and destroys its node
+      expect((await stopMemberNode(h2.engine, riverRef)).stopped).toEqual(['sealer', 'watchdog'])
       const removed = await destroyMemberNode(h2.engine, {network: consortium.network.name, member: river.name})
       // Then only its own objects went, on its own engine
-      expect(removed).toEqual({containers: 1, volumes: 1, networks: 1})
+      expect(removed).toEqual({containers: 2, volumes: 1, networks: 1})
       expect((await viewOf(anne)).head.number).toBeGreaterThan(0)
+    } catch (error) {
+      // What each node saw and said when the test failed: a failure seen once can be read from its output.
+      for (const host of testHosts.hosts) {
+        for (const c of await host.docker.listContainers({all: true}).catch(() => [])) {
+          const logs = await host.engine.logsText(c.Id, 40).catch(() => '')
+          console.error(`--- ${host.name} ${c.Names[0]} (${c.State})\n${logs}`)
+        }
+      }
+      throw error
     } finally {
       const left = await testHosts.teardown()
       for (const dir of [...dirs, ...(consortium?.founders ?? []).map((f) => f.dir)])
