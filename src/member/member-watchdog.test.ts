@@ -12,7 +12,7 @@ const peerB = `enode://${'b'.repeat(128)}@10.0.0.2:30303`
  * that `admin.sleep` advances, heads given per look, and the peer calls recorded. It stops
  * when the heads run out.
  */
-function simulate(heads: number[], connected: number) {
+function simulate(heads: number[], connected: string[]) {
   let now = 1_000_000
   let looks = 0
   const calls: string[] = []
@@ -33,7 +33,7 @@ function simulate(heads: number[], connected: number) {
         now += seconds * 1000
       },
       get peers() {
-        return Array.from({length: connected})
+        return connected.map((enode) => ({enode}))
       },
       removePeer: (enode: string) => calls.push(`remove ${enode.slice(8, 9)}`),
       addPeer: (enode: string) => calls.push(`add ${enode.slice(8, 9)}`),
@@ -46,7 +46,7 @@ function simulate(heads: number[], connected: number) {
 describe('the watchdog program', () => {
   it('reconnects every peer once the head has stood still for the stall time with peers connected', () => {
     // Given a head that moves twice, then stands at 7 for 25 s (looks every 5 s)
-    const {calls, logs} = simulate([5, 6, 7, 7, 7, 7, 7, 7], 1)
+    const {calls, logs} = simulate([5, 6, 7, 7, 7, 7, 7, 7], [peerA])
     // Then each peer is dropped and re-added once, after 15 s without a new block
     expect(calls).toEqual(['remove a', 'add a', 'remove b', 'add b'])
     expect(logs.at(-1)).toBe(
@@ -54,8 +54,11 @@ describe('the watchdog program', () => {
     )
   })
 
-  it('does nothing while the head moves, nor while no peer is connected', () => {
-    expect(simulate([1, 2, 3, 4, 5, 6, 7, 8, 9], 2).calls).toEqual([])
-    expect(simulate([7, 7, 7, 7, 7, 7, 7, 7], 0).calls).toEqual([])
+  it('does nothing while the head moves, nor while no peer of its own is connected', () => {
+    expect(simulate([1, 2, 3, 4, 5, 6, 7, 8, 9], [peerA, peerB]).calls).toEqual([])
+    expect(simulate([7, 7, 7, 7, 7, 7, 7, 7], []).calls).toEqual([])
+    // Its own RPC node is connected, but it is not one of the peers
+    const rpcNode = `enode://${'c'.repeat(128)}@127.0.0.1:30303?discport=0`
+    expect(simulate([7, 7, 7, 7, 7, 7, 7, 7], [rpcNode]).calls).toEqual([])
   })
 })

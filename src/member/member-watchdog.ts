@@ -12,9 +12,10 @@ const watchdogPollSeconds = 5
 
 /**
  * The watchdog's program for geth's console (ES5: the console is goja). Every few seconds
- * it reads the head; when the head has not moved for `stallSeconds` while the sealer has
- * peers, it drops and re-adds each peer, so every pair handshakes again with its current
- * total difficulty. It only logs and reconnects; it never touches keys or mining.
+ * it reads the head; when the head has not moved for `stallSeconds` while the sealer is
+ * connected to one of its peers (its own RPC node does not count), it drops and re-adds
+ * each peer, so every pair handshakes again with its current total difficulty. It only
+ * logs and reconnects; it never touches keys or mining.
  *
  * Why a sealer needs it after start-up too: seen in this repository's multi-host test with
  * geth v1.13.15, three signers, one host's link cut just as it sealed a block. Of the two
@@ -27,15 +28,17 @@ const watchdogPollSeconds = 5
  */
 export function watchdogScript(peers: readonly string[], stallSeconds: number): string {
   return `var peers = ${JSON.stringify(peers)};
+var ids = peers.map(function (enode) { return enode.slice(8, 136); });
 var stallMs = ${stallSeconds * 1000};
 var last = eth.blockNumber;
 var movedAt = Date.now();
-console.log('medrec watchdog: watching block ' + last + ', ' + peers.length + ' peers, stall after ' + (stallMs / 1000) + ' s');
+console.log('medrec watchdog: watching block ' + last + ', ' + peers.length + ' peers, stall after ' +
+  (stallMs / 1000) + ' s');
 while (true) {
   admin.sleep(${watchdogPollSeconds});
   var head = eth.blockNumber;
   if (head !== last) { last = head; movedAt = Date.now(); continue; }
-  var connected = admin.peers.length;
+  var connected = admin.peers.filter(function (p) { return ids.indexOf(p.enode.slice(8, 136)) >= 0; }).length;
   if (Date.now() - movedAt < stallMs || connected === 0) continue;
   console.log('medrec watchdog: no new block for ' + Math.round((Date.now() - movedAt) / 1000) + ' s at block ' +
     head + ' with ' + connected + ' peers connected: reconnecting to every peer');
