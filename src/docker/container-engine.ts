@@ -7,9 +7,11 @@ export const labelKeys = {
   networkId: 'org.medrec.network-id',
   role: 'org.medrec.role',
   node: 'org.medrec.node',
+  /** The member (provider) a node belongs to, when each member runs its own part on its own host. */
+  member: 'org.medrec.member',
 } as const
 
-export type NodeRole = 'sealer' | 'rpc' | 'init' | 'probe' | 'reconciler'
+export type NodeRole = 'sealer' | 'rpc' | 'init' | 'probe' | 'reconciler' | 'watchdog'
 
 export type ContainerInfo = {
   id: string
@@ -50,8 +52,11 @@ export type ContainerSpec = {
   /** Host paths bind-mounted (the reconciler's Docker socket). */
   binds?: {hostPath: string; containerPath: string; readOnly?: boolean}[]
   network?: {name: string; ip?: string; aliases?: string[]}
-  /** Container port → host binding. Only the keyless RPC node publishes anything. */
-  publish?: {containerPort: number; hostIp: string; hostPort: number}[]
+  /**
+   * Container port → host binding (TCP unless said). On one host, only the keyless RPC node
+   * publishes anything; a member's sealer on its own host publishes its devp2p port (TCP and UDP).
+   */
+  publish?: {containerPort: number; hostIp: string; hostPort: number; protocol?: 'tcp' | 'udp'}[]
   restartPolicy?: 'no' | 'unless-stopped'
   stopTimeoutSeconds?: number
   /** Environment variables of the process (no secrets: `docker inspect` shows them). */
@@ -101,7 +106,8 @@ export type ContainerEngine = {
     labels: Record<string, string>,
   ): Promise<{id: string; name: string; subnets: string[]; labels: Record<string, string>}[]>
   listAllSubnets(): Promise<string[]>
-  createNetwork(spec: {name: string; subnet: string; labels: Record<string, string>}): Promise<string>
+  /** Without a subnet, the engine picks a free one. */
+  createNetwork(spec: {name: string; subnet?: string; labels: Record<string, string>}): Promise<string>
   removeNetwork(idOrName: string): Promise<void>
   connectNetwork(network: string, containerId: string, ip?: string): Promise<void>
   disconnectNetwork(network: string, containerId: string): Promise<void>

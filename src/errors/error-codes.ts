@@ -34,6 +34,8 @@ export const errorCodes = {
   SUBNET_TAKEN: 'MEDREC_SUBNET_TAKEN',
   /** The vote reconciler's image could not be built here (no Linux Node, a missing library, no dist/). */
   RECONCILER_IMAGE_FAILED: 'MEDREC_RECONCILER_IMAGE_FAILED',
+  DOCKER_CONTEXT_UNKNOWN: 'MEDREC_DOCKER_CONTEXT_UNKNOWN',
+  DOCKER_ENDPOINT_INVALID: 'MEDREC_DOCKER_ENDPOINT_INVALID',
 
   // The running network
   NETWORK_NOT_CREATED: 'MEDREC_NETWORK_NOT_CREATED',

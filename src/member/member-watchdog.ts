@@ -1,0 +1,79 @@
+import type {ContainerSpec} from '../docker/container-engine.js'
+import {gethDataDir, gethIpcPath} from '../geth/geth-node-command.js'
+import {containerSpecDigest, type MemberNodeSpec} from './member-node-spec.js'
+import {stallAfterMs} from './member-readiness.js'
+import {memberLabels, memberNodeNames, memberResourceNames, type MemberRef} from './member-resources.js'
+
+/** Label holding containerSpecDigest: a container made from other settings is replaced. */
+export const specDigestLabel = 'org.medrec.spec-digest'
+
+/** How often the watchdog looks at the head, in seconds. */
+const watchdogPollSeconds = 5
+
+/**
+ * The watchdog's program for geth's console (ES5: the console is goja). Every few seconds
+ * it reads the head; when the head has not moved for `stallSeconds` while the sealer is
+ * connected to one of its peers (its own RPC node does not count), it drops and re-adds
+ * each peer, so every pair handshakes again with its current total difficulty. It only
+ * logs and reconnects; it never touches keys or mining.
+ *
+ * Why a sealer needs it after start-up too: seen in this repository's multi-host test with
+ * geth v1.13.15, three signers, one host's link cut just as it sealed a block. Of the two
+ * left, one took the cut-off signer's last block and sealed the next; the other received
+ * neither (the propagated blocks went to the dead peer, the survivor got announcements only,
+ * and a block whose parent it lacks is dropped), so it never learnt that its live peer's
+ * chain was heavier: a node learns a peer's total difficulty only at the handshake and from
+ * a full propagated block (eth/handler_eth.go:131). Each then waited for the other ("signed
+ * recently") with no block for good. A new handshake tells the one behind to sync.
+ */
+export function watchdogScript(peers: readonly string[], stallSeconds: number): string {
+  return `var peers = ${JSON.stringify(peers)};
+var ids = peers.map(function (enode) { return enode.slice(8, 136); });
+var stallMs = ${stallSeconds * 1000};
+var last = eth.blockNumber;
+var movedAt = Date.now();
+console.log('medrec watchdog: watching block ' + last + ', ' + peers.length + ' peers, stall after ' +
+  (stallMs / 1000) + ' s');
+while (true) {
+  admin.sleep(${watchdogPollSeconds});
+  var head = eth.blockNumber;
+  if (head !== last) { last = head; movedAt = Date.now(); continue; }
+  var connected = admin.peers.filter(function (p) { return ids.indexOf(p.enode.slice(8, 136)) >= 0; }).length;
+  if (Date.now() - movedAt < stallMs || connected === 0) continue;
+  console.log('medrec watchdog: no new block for ' + Math.round((Date.now() - movedAt) / 1000) + ' s at block ' +
+    head + ' with ' + connected + ' peers connected: reconnecting to every peer');
+  for (var i = 0; i < peers.length; i++) { admin.removePeer(peers[i]); admin.addPeer(peers[i]); }
+  movedAt = Date.now();
+}`
+}
+
+/**
+ * The watchdog beside a member's sealer: the pinned geth image running `geth attach` on the
+ * sealer's IPC socket (from its volume), with no network of its own. Docker's restart policy
+ * brings it back when the sealer restarts (its console then fails and exits).
+ */
+export function watchdogContainerSpec(spec: MemberNodeSpec, ref: MemberRef): ContainerSpec {
+  const names = memberResourceNames(ref)
+  const stallSeconds = Math.round(stallAfterMs(spec.network.period) / 1000)
+  const cmd = [
+    'attach',
+    '--exec',
+    watchdogScript(
+      spec.peers.map((p) => p.enode),
+      stallSeconds,
+    ),
+    gethIpcPath,
+  ]
+  return {
+    name: names.watchdog,
+    image: spec.network.image,
+    cmd,
+    labels: {
+      ...memberLabels(ref, {role: 'watchdog', node: memberNodeNames.watchdog}),
+      [specDigestLabel]: containerSpecDigest({image: spec.network.image, cmd}),
+    },
+    volume: {name: names.sealerVolume, path: gethDataDir},
+    restartPolicy: 'unless-stopped',
+    stopTimeoutSeconds: 5,
+  }
+}
