@@ -245,9 +245,11 @@ async function startMemberNodeOn(
   )
   await writeMemberNodeConfig(engine, sealer, peerEnodes, trusted, maxPeers)
   sealer = (await engine.inspectContainer(sealer.id)) ?? sealer
-  if (spec.peers.length > 0) await ensureWatchdog(engine, ref, spec)
 
   const remedies: StartMemberNodeResult['remedies'] = []
+  // The watchdog starts once the wait is over (or has run out of time, the node running on):
+  // its reconnections would blur what the wait observes, and the wait has remedies of its own.
+  const watch = () => (spec.peers.length > 0 ? ensureWatchdog(engine, ref, spec) : Promise.resolve())
   const ready = await runStep(
     progress,
     'wait',
@@ -268,9 +270,14 @@ async function startMemberNodeOn(
         update,
         warn: (message) => progress({type: 'warning', message}),
         ...(options.signal ? {signal: options.signal} : {}),
+      }).catch(async (error: unknown) => {
+        if (error instanceof MedrecError && error.code === errorCodes.READY_TIMEOUT)
+          await watch().catch(() => undefined)
+        throw error
       }),
     (r) => r.summary,
   )
+  await watch()
 
   let rpc: StartMemberNodeResult['rpc']
   if (spec.rpc) {
