@@ -18,7 +18,7 @@ async function memberAlone(net: ConsortiumNetwork, name: string): Promise<OneKey
 }
 
 describe('a member votes on a joiner with its own key alone', () => {
-  it('admits a joiner once two of three members have voted from their own keys, and removes it the same way', async () => {
+  it('admits a joiner once two of three members voted from their own keys, and removes it alike', async () => {
     const net = await ctx.network()
     const joiner = getAddress(privateKeyToAccount(generatePrivateKey()).address)
     const [first, second, third] = await Promise.all(
