@@ -71,6 +71,33 @@ export type OpenMemberChainOptions = {
   engine?: ContainerEngine
 }
 
+/**
+ * Reads deployed code from this member's own node for network `networkName` (used before a bundle
+ * is stored: `consortium import`): its keyless RPC node if it runs one, else its sealer's IPC.
+ */
+export function memberCodeReader(member: LoadedMember, networkName: string, engine: ContainerEngine): CodeReader {
+  const ref: MemberRef = {network: networkName, member: member.config.name}
+  const {rpc} = member.config
+  const host = rpc.host === '0.0.0.0' ? '127.0.0.1' : rpc.host
+  const client = createPublicClient({
+    transport: http(`http://${host.includes(':') ? `[${host}]` : host}:${rpc.port}`, {timeout: 15_000, retryCount: 1}),
+  })
+  return async (address) => {
+    if (rpc.enabled) return client.getCode({address})
+    const sealer = memberContainer(await findMemberResources(engine, ref), memberNodeNames.sealer)
+    if (!sealer || sealer.state !== 'running') {
+      throw new MedrecError(errorCodes.MEMBER_NODE_NOT_RUNNING, `Member ${ref.member}'s sealer is not running.`)
+    }
+    const code = await gethIpcEval<string | null>(
+      engine,
+      sealer.id,
+      ref.member,
+      `eth.getCode(${JSON.stringify(address)})`,
+    )
+    return code === null ? undefined : (code as Hex)
+  }
+}
+
 /** Opens a member workspace that holds an accepted consortium bundle (see MemberChain). */
 export async function openMemberChain(options: OpenMemberChainOptions): Promise<MemberChain> {
   const member = await loadMember(options.dir)
