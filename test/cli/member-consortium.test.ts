@@ -41,6 +41,22 @@ async function expectRefused(args: string[], code: string, watched: string[]) {
 }
 
 describe('medrec member', () => {
+  it('up refuses a workspace that holds no consortium bundle yet: nothing written, no Docker engine asked', async () => {
+    // Given a provider's fresh workspace (not founded, no bundle imported) and no Docker engine at DOCKER_HOST
+    const root = await mkdtemp(join(tmpdir(), 'medrec-cli-member-up-'))
+    const {dir} = await memberWorkspace(root, 'lakeside')
+    const before = await snapshotDir(dir)
+    // When it runs member up
+    const result = await runMedrec(['member', 'up', '--dir', dir, '--json'], {
+      env: {DOCKER_HOST: `unix://${join(root, 'no-docker.sock')}`},
+    })
+    // Then it is refused with what to do next, before Docker is reached, and nothing changed
+    expect(result.exitCode, result.stdout + result.stderr).toBe(1)
+    expect(result.json.error.code).toBe('MEDREC_BUNDLE_MISSING')
+    expect(result.json.error.hint).toContain('medrec consortium import')
+    expect(await snapshotDir(dir)).toEqual(before)
+  })
+
   it('init writes the keys, medrec-member.yaml and a card; card prints it as JSON without any secret', async () => {
     const root = await mkdtemp(join(tmpdir(), 'medrec-cli-member-'))
     const dir = join(root, 'st-anne')
