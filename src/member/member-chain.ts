@@ -85,7 +85,7 @@ export function memberCodeReader(member: LoadedMember, networkName: string, engi
   return async (address) => {
     if (rpc.enabled) return client.getCode({address})
     const sealer = memberContainer(await findMemberResources(engine, ref), memberNodeNames.sealer)
-    if (!sealer || sealer.state !== 'running') {
+    if (sealer?.state !== 'running') {
       throw new MedrecError(errorCodes.MEMBER_NODE_NOT_RUNNING, `Member ${ref.member}'s sealer is not running.`)
     }
     const code = await gethIpcEval<string | null>(
@@ -161,7 +161,7 @@ export async function openMemberChain(options: OpenMemberChainOptions): Promise<
     })
   const sealerContainer = async () => {
     const sealer = memberContainer(await findMemberResources(engine, ref), memberNodeNames.sealer)
-    if (!sealer || sealer.state !== 'running') {
+    if (sealer?.state !== 'running') {
       throw new MedrecError(
         errorCodes.MEMBER_NODE_NOT_RUNNING,
         `Member ${ref.member}'s sealer is not running on ${engine.describeEndpoint()}.`,
