@@ -240,8 +240,18 @@ async function startMemberNodeOn(
       )
     : undefined
   // Its peers: dialled now, and in config.toml for its later starts (Docker's restart policy).
+  // Retried while its IPC socket is not open yet (a node that is not alone is dialled right after its start).
   await runStep(progress, 'connect', `Dialling ${spec.peers.length} peers`, () =>
-    dialPeers(engine, sealer, spec.member.name, peerEnodes, trusted),
+    pollUntil(
+      `${spec.member.name}'s node to open its IPC socket`,
+      deadline,
+      async () => {
+        await assertRunning(engine, sealer, spec.member.name, restartBaseline)
+        await dialPeers(engine, sealer, spec.member.name, peerEnodes, trusted)
+        return true
+      },
+      {interval: 250, retryable: isIpcError, ...(options.signal ? {signal: options.signal} : {})},
+    ),
   )
   await writeMemberNodeConfig(engine, sealer, peerEnodes, trusted, maxPeers)
   sealer = (await engine.inspectContainer(sealer.id)) ?? sealer
