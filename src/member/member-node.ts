@@ -11,13 +11,13 @@ import {
   sealerEnvironment,
 } from '../geth/geth-node-command.js'
 import {ensureGethImage} from '../image/geth-image.js'
-import {enodeUrl} from '../keys/node-key.js'
+import {enodeUrl, nodeIdFromNodeKey} from '../keys/node-key.js'
 import {runStep, silentProgress, type ProgressListener} from '../progress/progress-events.js'
 import {pollUntil} from '../wait/poll-until.js'
 import {readMemberChainView, type MemberChainView} from './member-chain-view.js'
 import {initMemberVolume, writeMemberNodeConfig} from './member-node-files.js'
 import {destroyMemberNode} from './member-node-lifecycle.js'
-import {specDigestLabel, watchdogContainerSpec} from './member-watchdog.js'
+import {peersToRedial, specDigestLabel, watchdogContainerSpec} from './member-watchdog.js'
 import {
   assertMemberSpec,
   containerSpecDigest,
@@ -240,8 +240,18 @@ async function startMemberNodeOn(
       )
     : undefined
   // Its peers: dialled now, and in config.toml for its later starts (Docker's restart policy).
+  // Retried while its IPC socket is not open yet (a node that is not alone is dialled right after its start).
   await runStep(progress, 'connect', `Dialling ${spec.peers.length} peers`, () =>
-    dialPeers(engine, sealer, spec.member.name, peerEnodes, trusted),
+    pollUntil(
+      `${spec.member.name}'s node to open its IPC socket`,
+      deadline,
+      async () => {
+        await assertRunning(engine, sealer, spec.member.name, restartBaseline)
+        await dialPeers(engine, sealer, spec.member.name, peerEnodes, trusted)
+        return true
+      },
+      {interval: 250, retryable: isIpcError, ...(options.signal ? {signal: options.signal} : {})},
+    ),
   )
   await writeMemberNodeConfig(engine, sealer, peerEnodes, trusted, maxPeers)
   sealer = (await engine.inspectContainer(sealer.id)) ?? sealer
@@ -483,10 +493,12 @@ async function applyRemedy(
     `admin.removePeer(${JSON.stringify(e)})`,
     `admin.addPeer(${JSON.stringify(e)})`,
   ])
-  if (kind === 'rehandshake') await gethIpcEval(engine, node.id, name, `[${rehandshake.join(', ')}]`)
-  else if (kind === 'rewind-own-chain') {
-    // Mining stops first: a miner on the genesis would seal a new block 1 before the sync.
-    await gethIpcEval(engine, node.id, name, `[miner.stop(), debug.setHead("0x0"), ${rehandshake.join(', ')}]`)
+  if (kind === 'rehandshake') {
+    if (rehandshake.length > 0) await gethIpcEval(engine, node.id, name, `[${rehandshake.join(', ')}]`)
+  } else if (kind === 'rewind-own-chain') {
+    // Mining stops first: a miner on the genesis would seal a new block 1 before the sync. The
+    // peers' higher total difficulty is known already: the next forced sync cycle (10 s) fetches.
+    await gethIpcEval(engine, node.id, name, '[miner.stop(), debug.setHead("0x0")]')
   } else await gethIpcEval(engine, node.id, name, 'miner.start()')
 }
 
@@ -519,6 +531,7 @@ async function awaitMemberReady(options: AwaitReadyOptions): Promise<ReadyResult
   const {engine, spec, sealer} = options
   const name = spec.member.name
   const me = spec.member.address.toLowerCase()
+  const ownId = nodeIdFromNodeKey(spec.keys.nodeKey)
   const peers = spec.peers.map((p) => ({
     name: p.name,
     id: enodeId(p.enode),
@@ -551,13 +564,12 @@ async function awaitMemberReady(options: AwaitReadyOptions): Promise<ReadyResult
         if (step.remedy && options.applyRemedies) {
           options.remedies.push({afterMs: now - options.began, kind: step.remedy.kind, reason: step.remedy.reason})
           options.warn(`${name}: ${remedyWords[step.remedy.kind]} (${step.remedy.reason}).`)
-          await applyRemedy(
-            engine,
-            sealer,
-            name,
-            step.remedy.kind,
-            spec.peers.map((p) => p.enode),
-          )
+          // A signer redials only the peers it is the one to redial (their watchdogs may act at
+          // the same moment on the others); a member not yet voted in redials all: nobody
+          // else is stalled, so no watchdog races it.
+          const enodes = spec.peers.map((p) => p.enode)
+          const redial = view.signers.includes(me) ? peersToRedial(ownId, enodes) : enodes
+          await applyRemedy(engine, sealer, name, step.remedy.kind, redial)
         }
         return undefined
       },

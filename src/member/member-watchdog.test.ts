@@ -2,7 +2,7 @@ import {createContext, runInContext} from 'node:vm'
 
 import {describe, expect, it} from 'vitest'
 
-import {watchdogScript} from './member-watchdog.js'
+import {peersToRedial, watchdogScript} from './member-watchdog.js'
 
 const peerA = `enode://${'a'.repeat(128)}@10.0.0.1:30303`
 const peerB = `enode://${'b'.repeat(128)}@10.0.0.2:30303`
@@ -12,7 +12,7 @@ const peerB = `enode://${'b'.repeat(128)}@10.0.0.2:30303`
  * that `admin.sleep` advances, heads given per look, and the peer calls recorded. It stops
  * when the heads run out.
  */
-function simulate(heads: number[], connected: string[]) {
+function simulate(heads: number[], connected: string[], self = '0'.repeat(128)) {
   let now = 1_000_000
   let looks = 0
   const calls: string[] = []
@@ -35,6 +35,7 @@ function simulate(heads: number[], connected: string[]) {
       get peers() {
         return connected.map((enode) => ({enode}))
       },
+      nodeInfo: {enode: `enode://${self}@10.0.0.9:30303?discport=0`},
       removePeer: (enode: string) => calls.push(`remove ${enode.slice(8, 9)}`),
       addPeer: (enode: string) => calls.push(`add ${enode.slice(8, 9)}`),
     },
@@ -50,8 +51,18 @@ describe('the watchdog program', () => {
     // Then each peer is dropped and re-added once, after 15 s without a new block
     expect(calls).toEqual(['remove a', 'add a', 'remove b', 'add b'])
     expect(logs.at(-1)).toBe(
-      'medrec watchdog: no new block for 15 s at block 7 with 1 peers connected: reconnecting to every peer',
+      'medrec watchdog: no new block for 15 s at block 7 with 1 peers connected: reconnecting to 2 of them',
     )
+  })
+
+  it('reconnects only to the peers whose node id is greater than its own, as peersToRedial says', () => {
+    // Given a node whose id lies between its two peers'
+    const between = `${'a'.repeat(127)}b`
+    const {calls} = simulate([7, 7, 7, 7, 7], [peerA, peerB], between)
+    // Then it redials b only: a redials it
+    expect(calls).toEqual(['remove b', 'add b'])
+    expect(peersToRedial(between, [peerA, peerB])).toEqual([peerB])
+    expect(peersToRedial('c'.repeat(128), [peerA, peerB])).toEqual([])
   })
 
   it('does nothing while the head moves, nor while no peer of its own is connected', () => {

@@ -13,9 +13,10 @@ const watchdogPollSeconds = 5
 /**
  * The watchdog's program for geth's console (ES5: the console is goja). Every few seconds
  * it reads the head; when the head has not moved for `stallSeconds` while the sealer is
- * connected to one of its peers (its own RPC node does not count), it drops and re-adds
- * each peer, so every pair handshakes again with its current total difficulty. It only
- * logs and reconnects; it never touches keys or mining.
+ * connected to one of its peers (its own RPC node does not count), it drops and re-adds the
+ * peers it is the one to redial (peersToRedial: the same rule, in the console's JavaScript),
+ * so each pair handshakes again with its current total difficulty. It only logs and
+ * reconnects; it never touches keys or mining.
  *
  * Why a sealer needs it after start-up too: seen in this repository's multi-host test with
  * geth v1.13.15, three signers, one host's link cut just as it sealed a block. Of the two
@@ -28,23 +29,38 @@ const watchdogPollSeconds = 5
  */
 export function watchdogScript(peers: readonly string[], stallSeconds: number): string {
   return `var peers = ${JSON.stringify(peers)};
-var ids = peers.map(function (enode) { return enode.slice(8, 136); });
+var idOf = function (enode) { return enode.slice(8, 136).toLowerCase(); };
+var ids = peers.map(idOf);
+var self = idOf(admin.nodeInfo.enode);
+var mine = peers.filter(function (enode) { return idOf(enode) > self; });
 var stallMs = ${stallSeconds * 1000};
 var last = eth.blockNumber;
 var movedAt = Date.now();
-console.log('medrec watchdog: watching block ' + last + ', ' + peers.length + ' peers, stall after ' +
-  (stallMs / 1000) + ' s');
+console.log('medrec watchdog: watching block ' + last + ', ' + peers.length + ' peers (' + mine.length +
+  ' redialled from here), stall after ' + (stallMs / 1000) + ' s');
 while (true) {
   admin.sleep(${watchdogPollSeconds});
   var head = eth.blockNumber;
   if (head !== last) { last = head; movedAt = Date.now(); continue; }
-  var connected = admin.peers.filter(function (p) { return ids.indexOf(p.enode.slice(8, 136)) >= 0; }).length;
+  var connected = admin.peers.filter(function (p) { return ids.indexOf(idOf(p.enode)) >= 0; }).length;
   if (Date.now() - movedAt < stallMs || connected === 0) continue;
   console.log('medrec watchdog: no new block for ' + Math.round((Date.now() - movedAt) / 1000) + ' s at block ' +
-    head + ' with ' + connected + ' peers connected: reconnecting to every peer');
-  for (var i = 0; i < peers.length; i++) { admin.removePeer(peers[i]); admin.addPeer(peers[i]); }
+    head + ' with ' + connected + ' peers connected: reconnecting to ' + mine.length + ' of them');
+  for (var i = 0; i < mine.length; i++) { admin.removePeer(mine[i]); admin.addPeer(mine[i]); }
   movedAt = Date.now();
 }`
+}
+
+/**
+ * Which peers a node reconnects to when it is stalled: those whose node id is greater than
+ * its own. Of each pair exactly one side acts: two nodes that drop and dial each other at
+ * the same moment can both lose the link (each keeps the connection it registered first and
+ * drops the other as a duplicate, p2p/server.go) and then wait 35 s to dial again
+ * (p2p/dial.go), which the multi-host test showed when both survivors' watchdogs fired.
+ */
+export function peersToRedial(ownId: string, peers: readonly string[]): string[] {
+  const own = ownId.toLowerCase()
+  return peers.filter((enode) => enode.slice(8, 136).toLowerCase() > own)
 }
 
 /**

@@ -291,7 +291,7 @@ describe.skipIf(!prerequisites.ok)('a consortium whose founders run their nodes 
       // What each node saw and said when the test failed: a failure seen once can be read from its output.
       for (const host of testHosts.hosts) {
         for (const c of await host.docker.listContainers({all: true}).catch(() => [])) {
-          const logs = await host.engine.logsText(c.Id, 40).catch(() => '')
+          const logs = await host.engine.logsText(c.Id, 120).catch(() => '')
           console.error(`--- ${host.name} ${c.Names[0]} (${c.State})\n${logs}`)
         }
       }
