@@ -24,9 +24,9 @@ type Member = {name: string; dir: string; host: TestHost}
 describe.skipIf(!prerequisites.ok)('a consortium formed through the CLI, each provider on its own host', () => {
   it('founds from cards, starts each member with `member up`, deploys once, verifies the code elsewhere, ' +
     'survives a cut-off host and restores the same head', async () => {
-    const testHosts = await createTestHosts(3, {image: pinnedGethImage})
+    const testHosts = await createTestHosts(4, {image: pinnedGethImage})
     const root = await mkdtemp(join(tmpdir(), 'medrec-member-cli-'))
-    const [h1, h2, h3] = testHosts.hosts as [TestHost, TestHost, TestHost]
+    const [h1, h2, h3, h4] = testHosts.hosts as [TestHost, TestHost, TestHost, TestHost]
     const members: Member[] = [
       {name: 'st-anne', dir: join(root, 'st-anne'), host: h1},
       {name: 'riverside', dir: join(root, 'riverside'), host: h2},
@@ -34,16 +34,16 @@ describe.skipIf(!prerequisites.ok)('a consortium formed through the CLI, each pr
     ]
     const [anne, river, north] = members as [Member, Member, Member]
     // Each member's commands run against its own host's engine, from its own directory only.
+    const run = (m: Member, ...args: string[]) =>
+      runMedrec([...args, '--dir', m.dir, '--json'], {env: {DOCKER_HOST: m.host.endpoint.host}, timeoutMs: 400_000})
     const medrec = async (m: Member, ...args: string[]): Promise<ParsedJson> => {
-      const run = await runMedrec([...args, '--dir', m.dir, '--json'], {
-        env: {DOCKER_HOST: m.host.endpoint.host},
-        timeoutMs: 400_000,
-      })
-      if (run.exitCode !== 0)
-        throw new Error(`[${m.name}] medrec ${args.join(' ')} failed:\n${run.stdout}\n${run.stderr}`)
-      return run.json
+      const result = await run(m, ...args)
+      if (result.exitCode !== 0)
+        throw new Error(`[${m.name}] medrec ${args.join(' ')} failed:\n${result.stdout}\n${result.stderr}`)
+      return result.json
     }
     const network = `mc-${testHosts.runId}`
+    const sealerOf = (m: Member) => memberResourceNames({network, member: m.name}).sealer
     const viewOf = (m: Member, window = 1) =>
       readMemberChainView(m.host.engine, memberResourceNames({network, member: m.name}).sealer, m.name, window)
     const hashAt = (m: Member, height: number) =>
@@ -152,10 +152,70 @@ describe.skipIf(!prerequisites.ok)('a consortium formed through the CLI, each pr
         120_000,
       )
 
+      // Given a fourth provider on a fourth host, with its own workspace, holding the consortium's bundle
+      const joiner: Member = {name: 'lakeside', dir: join(root, 'lakeside'), host: h4}
+      await medrec(joiner, 'member', 'init', joiner.name, '--advertise', h4.ip, '--light-kdf')
+      const joinerCard = join(joiner.dir, 'lakeside.card.json')
+      const joinerSigner = (JSON.parse(await readFile(joinerCard, 'utf8')) as {signer: string}).signer.toLowerCase()
+      expect(await medrec(joiner, 'consortium', 'import', bundle2)).toMatchObject({revision: 2})
+      // When it starts its node before anyone proposed it: refused, and nothing is created on its engine
+      const early = await run(joiner, 'member', 'up', '--timeout', '60')
+      expect([early.exitCode, early.json?.error?.code]).toEqual([1, 'MEDREC_MEMBER_NOT_PROPOSED'])
+      expect(await h4.docker.listContainers({all: true})).toEqual([])
+      expect((await h4.docker.listVolumes()).Volumes ?? []).toEqual([])
+
+      // When st-anne proposes it from its card (st-anne's votes), and it imports the bundle st-anne sent
+      const bundle3 = join(root, 'carenet.rev3.bundle.json')
+      const proposed = await medrec(anne, 'provider', 'propose', '--card', joinerCard, '--out', bundle3)
+      expect(proposed).toMatchObject({action: 'admit', name: 'lakeside', status: 'awaiting-votes', votes: 1})
+      expect(proposed.threshold).toBe(2)
+      expect(await medrec(joiner, 'consortium', 'import', bundle3)).toMatchObject({revision: 3, role: 'joining'})
+      // Then its node syncs and waits for the members' votes
+      const waiting = await medrec(joiner, 'member', 'up', '--timeout', '180')
+      expect(waiting).toMatchObject({state: 'waiting-for-votes', role: 'candidate'})
+      expect(waiting.votes).toMatchObject({signers: 3, needed: 2})
+      expect(waiting.summary).toMatch(/waiting for votes: \d of 3/)
+
+      // When st-anne approves what it proposed: refused, nothing sent (its account's nonce stays)
+      const anneCard = JSON.parse(await readFile(join(anne.dir, 'st-anne.card.json'), 'utf8')) as {signer: string}
+      const nonceOf = `eth.getTransactionCount(${JSON.stringify(anneCard.signer)}, "pending")`
+      const nonce = () => gethIpcEval<number>(anne.host.engine, sealerOf(anne), anne.name, nonceOf)
+      const nonceBefore = await nonce()
+      const twice = await run(anne, 'provider', 'approve', 'lakeside')
+      expect([twice.exitCode, twice.json?.error?.code]).toEqual([1, 'MEDREC_ALREADY_VOTED'])
+      expect(await nonce()).toBe(nonceBefore)
+
+      // When riverside imports the bundle and approves from its own directory: the deciding vote
+      const bundle4 = join(root, 'carenet.rev4.bundle.json')
+      expect(await medrec(river, 'consortium', 'import', bundle3)).toMatchObject({revision: 3})
+      const approvedAt = Date.now()
+      const decided = await medrec(river, 'provider', 'approve', 'lakeside', '--out', bundle4)
+      expect(decided).toMatchObject({status: 'executed', votes: 2, threshold: 2, bundle: {revision: 4}})
+      const rev4 = JSON.parse(await readFile(bundle4, 'utf8')) as {members: {name: string}[]; joining: unknown[]}
+      expect(rev4.members.map((c) => c.name)).toEqual(['st-anne', 'riverside', 'north-clinic', 'lakeside'])
+      expect(rev4.joining).toEqual([])
+      // Then the joiner seals a block: its signer signs one, as every node sees it
+      await eventually(
+        'the joiner to seal a block',
+        async () => {
+          const view = await viewOf(joiner, 24)
+          return view.recent.some((b) => b.signer.toLowerCase() === joinerSigner) ? true : undefined
+        },
+        120_000,
+      )
+      console.info(`deciding approval → joiner's first sealed block seen: ${Date.now() - approvedAt} ms`)
+      const anneView = await viewOf(anne, 24)
+      expect(anneView.signers.map((s) => s.toLowerCase())).toContain(joinerSigner)
+      // And north-clinic, whose vote is no longer needed, is told so; the others import the new bundle
+      const late = await run(north, 'provider', 'approve', 'lakeside')
+      expect([late.exitCode, late.json?.error?.code]).toEqual([1, 'MEDREC_INVALID_ARGUMENT'])
+      for (const m of [anne, north, joiner])
+        expect(await medrec(m, 'consortium', 'import', bundle4)).toMatchObject({revision: 4, role: 'member'})
+
       // And no directory holds another member's keys; no card or bundle holds a secret or the identity key
       const identityHex = (await readFile(join(anne.dir, '.medrec/keys/identity/hmac.key'), 'utf8')).trim()
       const identity = Buffer.from(identityHex, 'hex')
-      await assertNoForeignSecrets(root, members, [identityHex, identity.toString('base64'), identity])
+      await assertNoForeignSecrets(root, [...members, joiner], [identityHex, identity.toString('base64'), identity])
 
       // When one member stops and destroys its node: only its own objects go, on its own engine
       expect((await medrec(river, 'member', 'down')).stopped).toEqual(['rpc', 'sealer', 'watchdog'])
