@@ -1,6 +1,6 @@
 // Founders of a consortium on separate hosts, started one after another: how long from the
 // last founder's start until every founder seals. Each host is a network namespace with its
-// own Docker engine (test/helpers/hosts.ts; needs root). Writes bench/results/multi-host.json.
+// own Docker engine (test/helpers/hosts.ts; needs root). Writes bench/results/multi-host-runtime.json.
 //
 //   node --import ./bench/ts-resolve-hook.mjs bench/multi-host.ts [--runs 3] [--pause 15]
 //     [--order middle-last|middle-first|address] [--no-remedies] [--period 1] [--out FILE]
@@ -30,7 +30,7 @@ const {values: args} = parseArgs({
     order: {type: 'string', default: 'address'},
     'no-remedies': {type: 'boolean', default: false},
     period: {type: 'string', default: '1'},
-    out: {type: 'string', default: 'bench/results/multi-host.json'},
+    out: {type: 'string', default: 'bench/results/multi-host-runtime.json'},
     logs: {type: 'string'},
     timeout: {type: 'string', default: '240'},
   },

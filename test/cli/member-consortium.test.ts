@@ -41,7 +41,7 @@ async function expectRefused(args: string[], code: string, watched: string[]) {
 }
 
 describe('medrec member', () => {
-  it('up refuses a workspace that holds no consortium bundle yet: nothing written, no Docker engine asked', async () => {
+  it('up refuses a workspace that holds no consortium bundle yet: nothing written, no engine asked', async () => {
     // Given a provider's fresh workspace (not founded, no bundle imported) and no Docker engine at DOCKER_HOST
     const root = await mkdtemp(join(tmpdir(), 'medrec-cli-member-up-'))
     const {dir} = await memberWorkspace(root, 'lakeside')

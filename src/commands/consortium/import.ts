@@ -29,10 +29,10 @@ ${result.exportedBy}.`)
     if (result.joining.length > 0) this.log(`  joining  ${result.joining.map((m) => m.name).join(', ')}`)
     this.log(`  you      ${result.role === 'member' ? 'a member' : 'a joiner, not yet admitted'}`)
     if (result.identityKey === 'written') this.log('  identity key decrypted into .medrec/keys/identity/hmac.key')
-    for (const c of result.contracts)
-      this.log(
-        `  ${c.name.padEnd(12)} ${c.address}${c.trusted ? '  (code verified on your own node)' : '  (not yet verified on your own node)'}`,
-      )
+    for (const c of result.contracts) {
+      const checked = c.trusted ? '(code verified on your own node)' : '(not yet verified on your own node)'
+      this.log(`  ${c.name.padEnd(12)} ${c.address}  ${checked}`)
+    }
     if (result.contractsUnchecked)
       this.log(`  contracts not checked: ${result.contractsUnchecked}; import again once \
 your node runs (\`medrec member up\`).`)
