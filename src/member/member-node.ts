@@ -467,6 +467,20 @@ async function awaitMining(
 }
 
 /** Dials every peer from the node (admin.addPeer) and trusts them, so they are let in beyond MaxPeers. */
+/**
+ * Brings a running member node's peers up to date with a newer bundle (a joiner proposed, a member
+ * admitted): trusts and dials every peer now, and writes them into config.toml for its next start.
+ * Without it, members' nodes (which take inbound connections from trusted nodes only) would turn a
+ * joiner's node away until each of them restarted.
+ */
+export async function connectMemberPeers(engine: ContainerEngine, sealer: ContainerInfo, spec: MemberNodeSpec) {
+  const peerEnodes = spec.peers.map((p) => p.enode)
+  const rpcNodeKey = rpcNodeKeyOf(spec.keys.nodeKey)
+  const trusted = [...peerEnodes, ...(spec.rpc ? [enodeUrl(rpcNodeKey, '127.0.0.1', rpcP2pPort)] : [])]
+  await dialPeers(engine, sealer, spec.member.name, peerEnodes, trusted)
+  await writeMemberNodeConfig(engine, sealer, peerEnodes, trusted, trusted.length)
+}
+
 async function dialPeers(
   engine: ContainerEngine,
   node: ContainerInfo,

@@ -12,6 +12,7 @@ import {MedrecError} from '../errors/medrec-error.js'
 import {readIdentityKey} from '../workspace/identity-key.js'
 import {exportBundle} from './export-bundle.js'
 import {openMemberChain, type MemberChain} from './member-chain.js'
+import {refreshMemberPeers} from './member-up.js'
 import {assertWritableFile} from './member-files.js'
 import {readNodeCardFile, type NodeCard} from './node-card.js'
 import {prepareBundleExport, type BundleChange} from './update-bundle.js'
@@ -105,6 +106,8 @@ async function voteBoth(
   const signers = (await chain.ipcEval<string[]>('clique.getSigners()')).map((s) => getAddress(s))
   const changes = await bundleChanges(chain, request, vote.account, vote.status === 'executed', proposedCard)
   const exported = changes.length > 0 ? await exportBundle({dir: options.dir, out: options.out, changes}) : undefined
+  // Its running node trusts and dials a proposed joiner now (members take inbound from trusted nodes only).
+  if (exported) await refreshMemberPeers({dir: options.dir, engine: chain.engine})
   return {
     action: request.action,
     name: request.name,

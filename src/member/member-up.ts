@@ -9,8 +9,8 @@ import {openMemberChain, type MemberChain} from './member-chain.js'
 import {destroyMemberNode, openMemberLogs, stopMemberNode} from './member-node-lifecycle.js'
 import type {MemberNodeSpec} from './member-node-spec.js'
 import {memberNodeStatus, type MemberNodeStatus} from './member-node-status.js'
-import {startMemberNode, type StartMemberNodeResult} from './member-node.js'
-import {findMemberResources} from './member-resources.js'
+import {connectMemberPeers, startMemberNode, type StartMemberNodeResult} from './member-node.js'
+import {findMemberResources, memberContainer, memberNodeNames} from './member-resources.js'
 import type {NodeCard} from './node-card.js'
 import type {MemberPeer} from './probe-peers.js'
 
@@ -75,6 +75,20 @@ export async function memberNodeSpecOf(chain: MemberChain): Promise<MemberNodeSp
     peers: bundlePeers(bundle, member.signer),
     ...(rpc.enabled ? {rpc: {hostIp: rpc.host, port: rpc.port}} : {}),
   }
+}
+
+/**
+ * After this workspace's bundle changed (imported, or exported with a proposal): if its node runs,
+ * it trusts and dials the bundle's members and joiners now. Returns whether a running node was told.
+ */
+export async function refreshMemberPeers(options: {dir: string; engine?: ContainerEngine}): Promise<boolean> {
+  const chain = await openMemberChain(options)
+  const sealer = memberContainer(await findMemberResources(chain.engine, chain.ref), memberNodeNames.sealer)
+  if (sealer?.state !== 'running') return false
+  const info = await chain.engine.inspectContainer(sealer.id)
+  if (!info) return false
+  await connectMemberPeers(chain.engine, info, await memberNodeSpecOf(chain))
+  return true
 }
 
 export type MemberUpOptions = {
