@@ -209,7 +209,8 @@ describe.skipIf(!prerequisites.ok)('a consortium formed through the CLI, each pr
       console.info(`deciding approval → joiner's first sealed block seen: ${Date.now() - approvedAt} ms`)
       const anneView = await viewOf(anne, 24)
       expect(anneView.signers.map((s) => s.toLowerCase())).toContain(joinerSigner)
-      // And north-clinic, whose vote is no longer needed, is told so; the others import the new bundle
+      // And north-clinic, approving from the proposal's bundle after the decision, is told it is done: nothing sent
+      expect(await medrec(north, 'consortium', 'import', bundle3)).toMatchObject({revision: 3})
       const late = await run(north, 'provider', 'approve', 'lakeside')
       expect([late.exitCode, late.json?.error?.code]).toEqual([1, 'MEDREC_INVALID_ARGUMENT'])
       for (const m of [anne, north, joiner])
