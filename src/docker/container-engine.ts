@@ -9,9 +9,11 @@ export const labelKeys = {
   node: 'org.medrec.node',
   /** Set on every object of a network whose profile is not the standard one (`throwaway`). */
   profile: 'org.medrec.profile',
+  /** The member (provider) a node belongs to, when each member runs its own part on its own host. */
+  member: 'org.medrec.member',
 } as const
 
-export type NodeRole = 'sealer' | 'rpc' | 'init' | 'probe' | 'reconciler'
+export type NodeRole = 'sealer' | 'rpc' | 'init' | 'probe' | 'reconciler' | 'watchdog'
 
 export type ContainerInfo = {
   id: string
@@ -54,8 +56,11 @@ export type ContainerSpec = {
   /** A tmpfs mounted at a path: in memory, empty at every start of the container. */
   tmpfs?: {path: string; sizeBytes: number}
   network?: {name: string; ip?: string; aliases?: string[]}
-  /** Container port → host binding. Only the keyless RPC node publishes anything. */
-  publish?: {containerPort: number; hostIp: string; hostPort: number}[]
+  /**
+   * Container port → host binding (TCP unless said). On one host, only the keyless RPC node
+   * publishes anything; a member's sealer on its own host publishes its devp2p port (TCP and UDP).
+   */
+  publish?: {containerPort: number; hostIp: string; hostPort: number; protocol?: 'tcp' | 'udp'}[]
   restartPolicy?: 'no' | 'unless-stopped'
   stopTimeoutSeconds?: number
   /** Environment variables of the process (no secrets: `docker inspect` shows them). */
@@ -105,7 +110,8 @@ export type ContainerEngine = {
     labels: Record<string, string>,
   ): Promise<{id: string; name: string; subnets: string[]; labels: Record<string, string>}[]>
   listAllSubnets(): Promise<string[]>
-  createNetwork(spec: {name: string; subnet: string; labels: Record<string, string>}): Promise<string>
+  /** Without a subnet, the engine picks a free one. */
+  createNetwork(spec: {name: string; subnet?: string; labels: Record<string, string>}): Promise<string>
   removeNetwork(idOrName: string): Promise<void>
   connectNetwork(network: string, containerId: string, ip?: string): Promise<void>
   disconnectNetwork(network: string, containerId: string): Promise<void>

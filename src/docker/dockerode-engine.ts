@@ -1,3 +1,4 @@
+import {readFileSync} from 'node:fs'
 import {PassThrough, type Readable} from 'node:stream'
 
 import Docker from 'dockerode'
@@ -13,6 +14,8 @@ import type {
   ContainerSpec,
   ExecResult,
 } from './container-engine.js'
+import {describeDockerEndpoint, resolveDockerEndpoint, type DockerEndpoint} from './docker-endpoint.js'
+import {sshConnectionAgent, sshFailedCode} from './ssh-connection.js'
 
 const connectionErrorCodes = new Set([
   'ECONNREFUSED',
@@ -24,14 +27,11 @@ const connectionErrorCodes = new Set([
   'ECONNRESET',
   'ENOTFOUND',
   'EPIPE',
+  sshFailedCode,
 ])
 const pingTimeoutMs = 5000
 
-function endpointFromEnvironment(): string {
-  return process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock'
-}
-
-function unreachable(endpoint: string, cause: unknown): MedrecError {
+function unreachable(endpoint: DockerEndpoint, cause: unknown): MedrecError {
   const code = (cause as NodeJS.ErrnoException | undefined)?.code
   const why =
     code === 'EACCES' || code === 'EPERM'
@@ -40,15 +40,55 @@ function unreachable(endpoint: string, cause: unknown): MedrecError {
         ? 'its socket does not exist'
         : code === 'ETIMEDOUT' || code === 'PING_TIMEOUT'
           ? 'it did not answer in time'
-          : `the connection failed (${code ?? (cause as Error | undefined)?.message ?? 'unknown error'})`
-  return new MedrecError(errorCodes.DOCKER_UNREACHABLE, `Cannot reach the Docker engine at ${endpoint}: ${why}.`, {
-    hint:
-      code === 'EACCES' || code === 'EPERM'
-        ? 'Add your user to the "docker" group (then log in again), or run with access to the socket.'
-        : 'Start Docker (e.g. `sudo systemctl start docker`), or point DOCKER_HOST at a running engine. Nothing was ' +
-          'created.',
-    cause,
-  })
+          : code === sshFailedCode
+            ? (cause as Error).message
+            : `the connection failed (${code ?? (cause as Error | undefined)?.message ?? 'unknown error'})`
+  const chosenBy = endpoint.from === 'the default socket' ? 'the default socket' : `set by ${endpoint.from}`
+  const next =
+    endpoint.context === undefined
+      ? 'Start Docker (e.g. `sudo systemctl start docker`), or point DOCKER_HOST at a running engine.'
+      : `Check the engine of context "${endpoint.context}" (\`docker context inspect ${endpoint.context}\`), ` +
+        'or choose another context with DOCKER_CONTEXT or `docker context use`.'
+  return new MedrecError(
+    errorCodes.DOCKER_UNREACHABLE,
+    `Cannot reach the Docker engine at ${endpoint.host}: ${why} (${chosenBy}).`,
+    {
+      hint:
+        code === 'EACCES' || code === 'EPERM'
+          ? 'Add your user to the "docker" group (then log in again), or run with access to the socket.'
+          : `${next} Nothing was created.`,
+      cause,
+    },
+  )
+}
+
+/** dockerode's options for an endpoint. Every key is given, so DOCKER_HOST (read by docker-modem) cannot leak in. */
+export function dockerodeOptions(endpoint: DockerEndpoint, sshCommand?: string): Docker.DockerOptions {
+  const none = {socketPath: undefined, host: undefined, port: undefined, protocol: undefined, agent: undefined}
+  if (endpoint.host.startsWith('unix://')) return {...none, socketPath: endpoint.host.slice('unix://'.length)}
+  const url = new URL(endpoint.host)
+  if (url.protocol === 'ssh:') {
+    // Plain HTTP over the ssh client's stdio; the host name is only a placeholder in the URL.
+    // docker-modem passes `agent` to Node's HTTP client; its type declarations omit it.
+    const agent = sshConnectionAgent(endpoint.host, sshCommand)
+    return {...none, host: 'docker.invalid', protocol: 'http', agent} as Docker.DockerOptions
+  }
+  const tls = endpoint.tls
+  const read = (file: string | undefined) => (file ? readFileSync(file) : undefined)
+  return {
+    ...none,
+    host: url.hostname.replace(/^\[(.*)\]$/, '$1'),
+    port: url.port || (tls ? '2376' : '2375'),
+    protocol: tls || url.port === '2376' ? 'https' : 'http',
+    ...(tls
+      ? {
+          ca: read(tls.caFile),
+          cert: read(tls.certFile),
+          key: read(tls.keyFile),
+          ...(tls.verify ? {} : {checkServerIdentity: () => undefined}),
+        }
+      : {}),
+  } as Docker.DockerOptions
 }
 
 /** Runs a removal; one that finds nothing to remove (404: removed already) counts as done. */
@@ -104,29 +144,22 @@ function toContainerInfo(summary: Docker.ContainerInfo): ContainerInfo {
   }
 }
 
-/** The ContainerEngine backed by the Docker Engine API (DOCKER_HOST, or the local socket). */
+/**
+ * The ContainerEngine backed by the Docker Engine API: the engine the docker CLI would use
+ * (DOCKER_HOST, the current Docker context, or the local socket), or the one given.
+ */
 export class DockerodeEngine implements ContainerEngine {
   private readonly docker: Docker
-  private readonly endpoint: string
+  readonly endpoint: DockerEndpoint
 
-  constructor() {
-    this.endpoint = endpointFromEnvironment()
-    try {
-      this.docker = new Docker()
-    } catch (error) {
-      throw new MedrecError(
-        errorCodes.DOCKER_UNREACHABLE,
-        `DOCKER_HOST="${process.env.DOCKER_HOST}" is not an address the Docker client understands.`,
-        {
-          hint: 'Use unix:///path/to/docker.sock or tcp://host:port, or unset DOCKER_HOST to use the local engine.',
-          cause: error,
-        },
-      )
-    }
+  /** `sshCommand`: the ssh client for ssh:// engines (tests give a stand-in). */
+  constructor(endpoint: DockerEndpoint = resolveDockerEndpoint(), options: {sshCommand?: string} = {}) {
+    this.endpoint = endpoint
+    this.docker = new Docker(dockerodeOptions(endpoint, options.sshCommand))
   }
 
   describeEndpoint(): string {
-    return this.endpoint
+    return describeDockerEndpoint(this.endpoint)
   }
 
   /**
@@ -242,8 +275,9 @@ export class DockerodeEngine implements ContainerEngine {
     const exposed: Record<string, object> = {}
     const bindings: Record<string, {HostIp: string; HostPort: string}[]> = {}
     for (const p of spec.publish ?? []) {
-      exposed[`${p.containerPort}/tcp`] = {}
-      bindings[`${p.containerPort}/tcp`] = [{HostIp: p.hostIp, HostPort: String(p.hostPort)}]
+      const key = `${p.containerPort}/${p.protocol ?? 'tcp'}`
+      exposed[key] = {}
+      bindings[key] = [...(bindings[key] ?? []), {HostIp: p.hostIp, HostPort: String(p.hostPort)}]
     }
     const container = await this.call(`create container ${spec.name}`, () =>
       this.docker.createContainer({
@@ -498,7 +532,7 @@ export class DockerodeEngine implements ContainerEngine {
     return list.flatMap((n) => (n.IPAM?.Config ?? []).map((c) => c.Subnet ?? '')).filter(Boolean)
   }
 
-  async createNetwork(spec: {name: string; subnet: string; labels: Record<string, string>}): Promise<string> {
+  async createNetwork(spec: {name: string; subnet?: string; labels: Record<string, string>}): Promise<string> {
     const network = await this.call(`create network ${spec.name}`, async () => {
       try {
         return await this.docker.createNetwork({
@@ -506,7 +540,7 @@ export class DockerodeEngine implements ContainerEngine {
           Driver: 'bridge',
           CheckDuplicate: true,
           Labels: spec.labels,
-          IPAM: {Driver: 'default', Config: [{Subnet: spec.subnet}]},
+          IPAM: {Driver: 'default', Config: spec.subnet ? [{Subnet: spec.subnet}] : []},
         })
       } catch (error) {
         // Docker says so only in its message (HTTP 403 "Pool overlaps with other one on this

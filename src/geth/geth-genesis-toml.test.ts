@@ -94,7 +94,7 @@ describe('gethConfigToml', () => {
   it('appends the genesis section only when given, after the peer lists', () => {
     const plain = gethConfigToml(['enode://a@1.2.3.4:30303'])
     expect(plain).not.toContain('Eth.Genesis')
-    const withGenesis = gethConfigToml(['enode://a@1.2.3.4:30303'], undefined, gethGenesisToml(genesis))
+    const withGenesis = gethConfigToml(['enode://a@1.2.3.4:30303'], undefined, {genesisToml: gethGenesisToml(genesis)})
     expect(withGenesis.startsWith(plain)).toBe(true)
     expect(withGenesis).toContain('\n[Eth.Genesis]\n')
   })

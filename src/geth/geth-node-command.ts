@@ -94,23 +94,24 @@ export function rpcNodeCommand(options: CommonOptions & {vhosts: string[]}): str
 }
 
 /**
- * The node's config.toml: static peers (static-nodes.json is ignored since geth 1.11),
- * trusted peers (all other nodes; by default the static ones). MaxPeers is the number of
- * other nodes because geth syncs only once it has min(5, MaxPeers) peers, or after a forced
- * 10 s cycle: with the default of 50, a small consortium would sit on a startup fork for
- * 10 s. DialRatio 1 lets a node dial every static peer itself; trusted peers may connect
- * inbound beyond MaxPeers.
+ * The node's config.toml (`maxPeers`: by default the trusted nodes' count): static peers
+ * (static-nodes.json is ignored since geth 1.11), trusted peers (all other nodes; by default
+ * the static ones). MaxPeers is the number of other nodes because geth syncs only once it
+ * has min(5, MaxPeers) peers, or after a forced 10 s cycle: with the default of 50, a small
+ * consortium would sit on a startup fork for 10 s. DialRatio 1 lets a node dial every static
+ * peer itself; trusted peers may connect inbound beyond MaxPeers.
  */
 export function gethConfigToml(
   staticNodes: readonly string[],
   trustedNodes: readonly string[] = staticNodes,
-  genesisToml?: string,
+  options: {genesisToml?: string; maxPeers?: number} = {},
 ): string {
+  const {genesisToml, maxPeers = trustedNodes.length} = options
   const list = (enodes: readonly string[]) => enodes.map((enode) => `  "${enode}",`).join('\n')
   const p2p = [
     '[Node.P2P]',
     'NoDiscovery = true',
-    `MaxPeers = ${Math.max(1, trustedNodes.length)}`,
+    `MaxPeers = ${Math.max(1, maxPeers)}`,
     'DialRatio = 1',
     `StaticNodes = [\n${list(staticNodes)}\n]`,
     `TrustedNodes = [\n${list(trustedNodes)}\n]`,

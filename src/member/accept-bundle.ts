@@ -9,6 +9,7 @@ import {bundleContentHash, renderBundle, type ConsortiumBundle} from './consorti
 import {decryptIdentityKey} from './identity-key-secret.js'
 import {readStoredBundle, unlockMemberKey, type LoadedMember} from './load-member.js'
 import {writeMemberState} from './member-state.js'
+import type {VerifiedContract} from './verify-bundle-contracts.js'
 
 export type AcceptBundleResult = {
   succession: BundleSuccession
@@ -31,7 +32,13 @@ export async function acceptBundle(
   member: LoadedMember,
   incoming: ConsortiumBundle,
   source: string,
-  options: {privateKey?: Hex; chainSigners?: readonly Address[]; now?: Date} = {},
+  options: {
+    privateKey?: Hex
+    chainSigners?: readonly Address[]
+    now?: Date
+    /** Contracts of this bundle whose code this member has just checked on its own node. */
+    verifiedContracts?: readonly VerifiedContract[]
+  } = {},
 ): Promise<AcceptBundleResult> {
   const stored = await readStoredBundle(member)
   const succession = checkBundleSuccession(stored, incoming, source)
@@ -100,6 +107,13 @@ node key is ${member.enode.slice(0, 16)}…`,
     const before = previouslyTrusted[name]
     if (before && before.address === entry.address && before.codeHash === entry.codeHash)
       trustedContracts[name] = before
+    const checked = options.verifiedContracts?.find((c) => c.name === name)
+    if (checked && checked.address === entry.address && checked.codeHash === entry.codeHash)
+      trustedContracts[name] = {
+        address: entry.address,
+        codeHash: entry.codeHash,
+        verifiedAt: (options.now ?? new Date()).toISOString(),
+      }
   }
   member.state = {
     ...member.state,

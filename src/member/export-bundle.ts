@@ -8,6 +8,7 @@ import {renderBundle, signBundle, verifyBundle} from './consortium-bundle.js'
 import {loadMember, readStoredBundle, unlockMemberKey} from './load-member.js'
 import {assertWritableFile} from './member-files.js'
 import {prepareBundleExport, type BundleChange} from './update-bundle.js'
+import type {VerifiedContract} from './verify-bundle-contracts.js'
 
 export type ExportBundleOptions = {
   dir: string
@@ -15,6 +16,8 @@ export type ExportBundleOptions = {
   out?: string
   /** Changes to make in this revision (later steps: contracts, joiners); none just re-signs. */
   changes?: readonly BundleChange[]
+  /** Contracts of the new revision whose code this member checked on its own node (its own deploy). */
+  verifiedContracts?: readonly VerifiedContract[]
   now?: Date
 }
 
@@ -46,7 +49,11 @@ export async function exportBundle(options: ExportBundleOptions): Promise<Export
   const privateKey = await unlockMemberKey(member)
   const signed = await signBundle(unsigned, privateKey)
   const bundle = await verifyBundle(JSON.parse(renderBundle(signed)), 'the exported bundle')
-  await acceptBundle(member, bundle, 'the exported bundle', {privateKey, now})
+  await acceptBundle(member, bundle, 'the exported bundle', {
+    privateKey,
+    now,
+    ...(options.verifiedContracts ? {verifiedContracts: options.verifiedContracts} : {}),
+  })
   if (options.out) await writeFileAtomically(options.out, renderBundle(bundle))
   return {
     network: bundle.network.name,

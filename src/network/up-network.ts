@@ -388,7 +388,9 @@ async function reconcileNetwork(
     // On a volume the database keeps its genesis: later copies of config.toml leave it out, so a
     // chain made by `geth init` before is never checked against a translation.
     configToml: (staticPeers, trustedPeers, toml) =>
-      gethConfigToml(staticPeers, trustedPeers, (toml?.genesis ?? tmpfs) ? observedAll.genesisToml : undefined),
+      gethConfigToml(staticPeers, trustedPeers, {
+        genesisToml: (toml?.genesis ?? tmpfs) ? observedAll.genesisToml : undefined,
+      }),
   }
   // The reconciler pauses while up changes the nodes: a whole-network start keeps the nodes
   // apart until every sealer mines, and a reconciler re-peering them would undo that.

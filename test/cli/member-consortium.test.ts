@@ -5,13 +5,13 @@ import {join} from 'node:path'
 import {generatePrivateKey, privateKeyToAccount} from 'viem/accounts'
 import {describe, expect, it} from 'vitest'
 
-import {decryptKeystoreV3} from '../../src/keys/keystore-v3.js'
 import {generateNodeKey} from '../../src/keys/node-key.js'
 import {genesisDigest, signBundle, type ConsortiumBundle} from '../../src/member/consortium-bundle.js'
 import {foundConsortium} from '../../src/member/found-consortium.js'
 import {initMember} from '../../src/member/init-member.js'
 import {buildNodeCard, nodeCardTypedData, type NodeCard} from '../../src/member/node-card.js'
 import {readAllFiles, snapshotDir} from '../../src/member/testing/dir-snapshot.js'
+import {assertNoForeignSecrets} from '../helpers/member-secrets.js'
 import {networkPaths, unlockNodeKey} from '../../src/workspace/network-files.js'
 import {runMedrec} from '../helpers/run-medrec.js'
 
@@ -41,6 +41,22 @@ async function expectRefused(args: string[], code: string, watched: string[]) {
 }
 
 describe('medrec member', () => {
+  it('up refuses a workspace that holds no consortium bundle yet: nothing written, no engine asked', async () => {
+    // Given a provider's fresh workspace (not founded, no bundle imported) and no Docker engine at DOCKER_HOST
+    const root = await mkdtemp(join(tmpdir(), 'medrec-cli-member-up-'))
+    const {dir} = await memberWorkspace(root, 'lakeside')
+    const before = await snapshotDir(dir)
+    // When it runs member up
+    const result = await runMedrec(['member', 'up', '--dir', dir, '--json'], {
+      env: {DOCKER_HOST: `unix://${join(root, 'no-docker.sock')}`},
+    })
+    // Then it is refused with what to do next, before Docker is reached, and nothing changed
+    expect(result.exitCode, result.stdout + result.stderr).toBe(1)
+    expect(result.json.error.code).toBe('MEDREC_BUNDLE_MISSING')
+    expect(result.json.error.hint).toContain('medrec consortium import')
+    expect(await snapshotDir(dir)).toEqual(before)
+  })
+
   it('init writes the keys, medrec-member.yaml and a card; card prints it as JSON without any secret', async () => {
     const root = await mkdtemp(join(tmpdir(), 'medrec-cli-member-'))
     const dir = join(root, 'st-anne')
@@ -340,51 +356,18 @@ describe("three providers founding from each other's cards", () => {
     ])
     expect(exported.exitCode, exported.stderr).toBe(0)
 
-    // The secrets of each provider: keystore, password, node key and the private key inside the keystore
-    const secretsOf = async (dir: string, name: string) => {
-      const keys = join(dir, '.medrec/keys', name)
-      const keystore = await readFile(join(keys, 'keystore.json'), 'utf8')
-      const password = (await readFile(join(keys, 'password'), 'utf8')).trim()
-      const nodeKey = (await readFile(join(keys, 'nodekey'), 'utf8')).trim()
-      const {privateKey} = await decryptKeystoreV3(JSON.parse(keystore), password)
-      const ciphertext = (JSON.parse(keystore) as {crypto: {ciphertext: string}}).crypto.ciphertext
-      return {name, keystore, ciphertext, password, nodeKey, privateKey: privateKey.slice(2)}
-    }
-    const secrets = await Promise.all(names.map((name, i) => secretsOf(dirs[i]!, name)))
     const identityHex = (await readFile(join(dirs[0]!, '.medrec/keys/identity/hmac.key'), 'utf8')).trim()
     const identity = Buffer.from(identityHex, 'hex')
     for (const dir of dirs)
       expect((await readFile(join(dir, '.medrec/keys/identity/hmac.key'), 'utf8')).trim()).toBe(identityHex)
-
-    // Raw bytes as they are; text in any letter case (hex may be written either way)
-    const contains = (bytes: Buffer, needle: string | Buffer) =>
-      typeof needle === 'string'
-        ? bytes.toString('latin1').toLowerCase().includes(needle.toLowerCase())
-        : bytes.includes(needle)
-    // Then no workspace holds any byte of another provider's secrets
-    for (const [i, dir] of dirs.entries()) {
-      const files = await readAllFiles(dir)
-      // (the scan does find a provider's own secrets in its own workspace)
-      for (const secret of [secrets[i]!.ciphertext, secrets[i]!.password, secrets[i]!.nodeKey])
-        expect(files.some((f) => contains(f.bytes, secret))).toBe(true)
-      for (const other of secrets.filter((_, j) => j !== i)) {
-        expect(files.map((f) => f.path).filter((p) => p.includes(`/keys/${other.name}/`))).toEqual([])
-        for (const {path, bytes} of files) {
-          for (const secret of [other.ciphertext, other.password, other.nodeKey, other.privateKey])
-            expect(contains(bytes, secret), `${path} holds a secret of ${other.name}`).toBe(false)
-        }
-      }
-    }
-    // And no card or bundle, anywhere, holds any provider's secret or the identity key
-    const everything = [...(await readAllFiles(root))]
-    const published = everything.filter((f) => /\.(card|bundle)\.json$/.test(f.path))
+    const published = (await readAllFiles(root)).filter((f) => /\.(card|bundle)\.json$/.test(f.path))
     expect(published.length).toBe(3 + 3 + 2) // three cards, three stored bundles, two exported files
-    for (const {path, bytes} of published) {
-      for (const s of secrets)
-        for (const secret of [s.ciphertext, s.password, s.nodeKey, s.privateKey])
-          expect(contains(bytes, secret), `${path} holds a secret of ${s.name}`).toBe(false)
-      for (const form of [identityHex, identity.toString('base64'), identity])
-        expect(contains(bytes, form), `${path} holds the identity key`).toBe(false)
-    }
+    // Then no workspace holds any byte of another provider's secrets (keystore, password, node key, private
+    // key), and no card or bundle, anywhere, holds any provider's secret or the identity key
+    await assertNoForeignSecrets(
+      root,
+      names.map((name, i) => ({name, dir: dirs[i]!})),
+      [identityHex, identity.toString('base64'), identity],
+    )
   })
 })

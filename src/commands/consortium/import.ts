@@ -4,6 +4,7 @@ import {Args} from '@oclif/core'
 
 import {MemberCommand} from '../../cli/member-command.js'
 import {importBundle, type ImportBundleResult} from '../../member/import-bundle.js'
+import {refreshMemberPeers} from '../../member/member-up.js'
 
 export default class ConsortiumImport extends MemberCommand {
   static override summary = "Verify a consortium bundle and take it into this provider's member workspace."
@@ -22,6 +23,9 @@ that it is the same network, chain id and genesis and not an older revision. Onl
   async run(): Promise<ImportBundleResult> {
     const {args, flags} = await this.parse(ConsortiumImport)
     const result = await importBundle({dir: this.networkDir(flags), file: resolve(args.file)})
+    // A running node takes the bundle's new members and joiners as peers now; no engine, no node: nothing to do.
+    const peersRefreshed = await refreshMemberPeers({dir: this.networkDir(flags)}).catch(() => false)
+    if (peersRefreshed) this.log('  peers    your running node now trusts and dials every member and joiner')
     const what = {first: 'Imported', newer: 'Updated to', same: 'Already held'}[result.succession]
     this.log(`${what} ${result.network} revision ${result.revision} (chain id ${result.chainId}), exported by \
 ${result.exportedBy}.`)
@@ -29,8 +33,13 @@ ${result.exportedBy}.`)
     if (result.joining.length > 0) this.log(`  joining  ${result.joining.map((m) => m.name).join(', ')}`)
     this.log(`  you      ${result.role === 'member' ? 'a member' : 'a joiner, not yet admitted'}`)
     if (result.identityKey === 'written') this.log('  identity key decrypted into .medrec/keys/identity/hmac.key')
-    for (const c of result.contracts)
-      this.log(`  ${c.name.padEnd(12)} ${c.address}${c.trusted ? '' : '  (not yet verified on your own node)'}`)
+    for (const c of result.contracts) {
+      const checked = c.trusted ? '(code verified on your own node)' : '(not yet verified on your own node)'
+      this.log(`  ${c.name.padEnd(12)} ${c.address}  ${checked}`)
+    }
+    if (result.contractsUnchecked)
+      this.log(`  contracts not checked: ${result.contractsUnchecked}; import again once \
+your node runs (\`medrec member up\`).`)
     return result
   }
 }

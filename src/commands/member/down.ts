@@ -1,0 +1,18 @@
+import {MemberCommand} from '../../cli/member-command.js'
+import {memberDown} from '../../member/member-up.js'
+
+export default class MemberDown extends MemberCommand {
+  static override summary = "Stop this provider's node containers; its chain data is kept for the next `member up`."
+  static override examples = ['<%= config.bin %> member down']
+
+  async run(): Promise<Awaited<ReturnType<typeof memberDown>>> {
+    const {flags} = await this.parse(MemberDown)
+    const result = await memberDown({dir: this.networkDir(flags)})
+    this.log(
+      result.stopped.length > 0
+        ? `Stopped ${result.stopped.join(', ')} of ${result.member}.`
+        : `Nothing of ${result.member} was running.`,
+    )
+    return result
+  }
+}

@@ -1,0 +1,46 @@
+import {createInterface} from 'node:readline'
+
+import {Args, Flags} from '@oclif/core'
+
+import {MemberCommand} from '../../cli/member-command.js'
+import {memberLogs} from '../../member/member-up.js'
+
+export default class MemberLogs extends MemberCommand {
+  static override summary = "Show the logs of this provider's sealer, RPC node or watchdog, or of all of them."
+  static override enableJsonFlag = false
+  static override examples = ['<%= config.bin %> member logs', '<%= config.bin %> member logs sealer -f --tail 50']
+
+  static override args = {
+    node: Args.string({description: 'Which node; all of them when omitted.', options: ['sealer', 'rpc', 'watchdog']}),
+  }
+
+  static override flags = {
+    follow: Flags.boolean({char: 'f', summary: 'Keep printing new lines.'}),
+    tail: Flags.integer({char: 'n', summary: 'Only the last N lines of each node.', min: 0}),
+  }
+
+  async run(): Promise<void> {
+    const {args, flags} = await this.parse(MemberLogs)
+    const streams = await memberLogs({
+      dir: this.networkDir(flags),
+      ...(args.node ? {node: args.node as 'sealer' | 'rpc' | 'watchdog'} : {}),
+      follow: flags.follow,
+      ...(flags.tail === undefined ? {} : {tail: flags.tail}),
+    })
+    const prefixed = streams.length > 1
+    const width = Math.max(...streams.map((s) => s.node.length))
+    await Promise.all(
+      streams.map(
+        ({node, stream}) =>
+          new Promise<void>((resolve, reject) => {
+            const lines = createInterface({input: stream, crlfDelay: Infinity})
+            lines.on('line', (line) =>
+              process.stdout.write(prefixed ? `${node.padEnd(width)} | ${line}\n` : `${line}\n`),
+            )
+            lines.on('close', resolve)
+            stream.on('error', reject)
+          }),
+      ),
+    )
+  }
+}

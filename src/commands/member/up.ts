@@ -1,0 +1,43 @@
+import {Flags} from '@oclif/core'
+
+import {MemberCommand} from '../../cli/member-command.js'
+import {memberUp} from '../../member/member-up.js'
+import type {StartMemberNodeResult} from '../../member/member-node.js'
+
+export default class MemberUp extends MemberCommand {
+  static override summary = "Start this provider's node from its workspace and consortium bundle, on its own engine."
+  static override description =
+    `Runs the member's sealer (and its keyless RPC node, if medrec-member.yaml enables one) on the Docker engine \
+DOCKER_HOST or the current Docker context names, publishes devp2p on the advertised port, and peers with the \
+bundle's other members and joiners. A member waits until its node seals; a joiner (proposed, not yet admitted) until \
+it is synced, then reports the votes it has ("waiting for votes: k of n"). A member the bundle does not list is \
+refused before anything is created. Peers whose advertised address cannot be reached from here are named.`
+  static override examples = [
+    '<%= config.bin %> member up --dir ./st-anne',
+    'DOCKER_HOST=ssh://admin@node.st-anne.example <%= config.bin %> member up',
+  ]
+
+  static override flags = {
+    timeout: Flags.integer({summary: 'Seconds to wait for the node to seal (or sync).', default: 300, min: 1}),
+  }
+
+  async run(): Promise<StartMemberNodeResult & {role: string}> {
+    const {flags} = await this.parse(MemberUp)
+    const result = await this.withProgress((progress) =>
+      memberUp({dir: this.networkDir(flags), timeoutMs: flags.timeout * 1000, progress}),
+    )
+    this.log(`${result.member} of ${result.network} on ${result.engine}: ${result.summary}`)
+    if (result.votes) {
+      this.log(
+        `  waiting for votes: ${result.votes.received} of ${result.votes.signers} (${result.votes.needed} needed)`,
+      )
+    }
+    this.log(`  block    ${result.blockNumber} ${result.headHash}`)
+    for (const peer of result.peers) {
+      const how = peer.reachable ? (peer.connected ? 'connected' : 'reachable') : `NOT reachable (${peer.error})`
+      this.log(`  peer     ${peer.name.padEnd(16)} ${peer.address.padEnd(22)} ${how}`)
+    }
+    if (result.rpc) this.log(`  rpc      ${result.rpc.url}`)
+    return result
+  }
+}

@@ -1,0 +1,176 @@
+import {describe, expect, it} from 'vitest'
+
+import type {MemberChainView} from './member-chain-view.js'
+import {
+  assessMemberReadiness,
+  loadedHeadFromLog,
+  maxMiningPauseMs,
+  newReadinessMemory,
+  stallAfterMs,
+  type ReadinessInput,
+  type ReadinessMemory,
+  type ReadinessPeer,
+} from './member-readiness.js'
+
+const me = `0x${'a'.repeat(40)}`
+const bob = `0x${'b'.repeat(40)}`
+const carol = `0x${'c'.repeat(40)}`
+const dave = `0x${'d'.repeat(40)}`
+const bobId = 'b'.repeat(128)
+const carolId = 'c'.repeat(128)
+const t0 = 1_700_000_000_000
+const startLog = [
+  'INFO [11-23|22:58:18.358] Loaded most recent local block           number=0 hash=0e1d24..7dad29 td=1 age=57y8mo2w',
+  'INFO [11-23|22:58:18.577] Commit new sealing work                  number=1 sealhash=8aab29..acac87 txs=0',
+].join('\n')
+const period = 1
+
+/** A chain whose blocks 1..n were sealed by these signers (oldest first). */
+function view(sealers: string[], extra: Partial<MemberChainView> = {}, headTime = t0 / 1000): MemberChainView {
+  const recent = sealers.map((signer, i) => ({number: i + 1, hash: `0x${i + 1}`, signer, transactions: 0}))
+  return {
+    head: {number: sealers.length, hash: `0x${sealers.length}`, timestamp: headTime},
+    recent,
+    signers: [me, bob, carol],
+    peers: [],
+    syncing: false,
+    mining: true,
+    tally: {},
+    ...extra,
+  }
+}
+
+const peers = (overrides: Partial<Record<'bob' | 'carol', Partial<ReadinessPeer>>> = {}): ReadinessPeer[] => [
+  {name: 'bob', id: bobId, address: bob, reachable: false, ...overrides.bob},
+  {name: 'carol', id: carolId, address: carol, reachable: false, ...overrides.carol},
+]
+
+function assess(v: MemberChainView, memory: ReadinessMemory, now: number, p = peers(), who = me) {
+  const input: ReadinessInput = {now, me: who, period, view: v, peers: p}
+  return assessMemberReadiness(input, memory)
+}
+
+describe('assessMemberReadiness for a signer', () => {
+  it('calls the first founder ready once it sealed a block and no other signer is reachable', () => {
+    // Given a node started on the genesis that has sealed block 1, with both peers down
+    const memory = newReadinessMemory(t0, view([]))
+    // When it is observed
+    const {step} = assess(view([me]), memory, t0 + 2000)
+    // Then it is sealing alone
+    expect(step).toMatchObject({kind: 'ready', state: 'sealing-alone', summary: expect.stringContaining('block 1')})
+  })
+
+  it('waits for a reachable signer to connect before calling a lone block ready', () => {
+    const memory = newReadinessMemory(t0, view([]))
+    const {step} = assess(view([me]), memory, t0 + 2000, peers({bob: {reachable: true}}))
+    expect(step).toMatchObject({kind: 'wait', waitingFor: expect.stringContaining('a connection to bob')})
+  })
+
+  it('is ready once its block and another signer’s are on its chain', () => {
+    // Given a late founder on a chain where bob sealed block 1 and it sealed block 2
+    const memory = newReadinessMemory(t0, view([bob]))
+    const {step} = assess(view([bob, me], {peers: [bobId]}), memory, t0 + 3000, peers({bob: {reachable: true}}))
+    expect(step).toMatchObject({kind: 'ready', state: 'sealing', summary: 'sealed block 2; head at block 2'})
+  })
+
+  it('counts a block sealed between its start and the first look, from the head its start loaded', () => {
+    // Given a node that loaded block 0 and had sealed block 1 before it was first observed
+    const memory = newReadinessMemory(t0, view([me]), loadedHeadFromLog(startLog))
+    // Then block 1 is its own since this start
+    expect(assess(view([me]), memory, t0).step).toMatchObject({kind: 'ready', state: 'sealing-alone'})
+  })
+
+  it('does not count blocks it sealed before this start', () => {
+    // Given a restarted node whose chain already holds its block 1, head at 3
+    const memory = newReadinessMemory(t0, view([me, bob, carol]))
+    const {step} = assess(view([me, bob, carol], {peers: [bobId, carolId]}), memory, t0 + 1000)
+    expect(step).toMatchObject({kind: 'wait', waitingFor: expect.stringContaining('its turn to seal')})
+  })
+
+  it('drops its lone first block when it and a connected founder sit on equal blocks 1', () => {
+    // Given it sealed block 1 alone, then connected to bob, who has his own block 1 of equal weight
+    let memory = newReadinessMemory(t0, view([]))
+    const tie = view([me], {peers: [bobId]})
+    const connected = peers({bob: {reachable: true}})
+    // When the head has not moved for less than the stall time: it only waits
+    ;({memory} = assess(tie, memory, t0 + 1000, connected))
+    const early = assess(tie, memory, t0 + 1000 + stallAfterMs(period) - 1, connected)
+    expect(early.step).toMatchObject({kind: 'wait'})
+    expect(early.step.kind === 'wait' && early.step.remedy).toBeFalsy()
+    // Then, past it, it rewinds its own chain
+    const late = assess(tie, early.memory, t0 + 2000 + stallAfterMs(period), connected)
+    expect(late.step).toMatchObject({kind: 'wait', remedy: {kind: 'rewind-own-chain'}})
+    expect(late.memory.miningPausedAt).toBe(t0 + 2000 + stallAfterMs(period))
+  })
+
+  it('resumes mining after a rewind once another signer’s block arrived, or after a bound', () => {
+    const paused: ReadinessMemory = {startHead: 0, lastHeadHash: '0x0', movedAt: t0, miningPausedAt: t0}
+    // While it has nothing but the genesis, it keeps waiting
+    const genesisOnly = {...view([]), head: {number: 0, hash: '0x0', timestamp: 0}}
+    expect(assess(genesisOnly, paused, t0 + 5000).step).toMatchObject({kind: 'wait'})
+    expect((assess(genesisOnly, paused, t0 + 5000).step as {remedy?: unknown}).remedy).toBeUndefined()
+    // Once bob's block 1 is its head, mining resumes
+    const synced = assess(view([bob], {peers: [bobId]}), paused, t0 + 6000)
+    expect(synced.step).toMatchObject({kind: 'wait', remedy: {kind: 'resume-mining'}})
+    expect(synced.memory.miningPausedAt).toBeUndefined()
+    // And it never stays paused longer than the bound
+    const bounded = assess(genesisOnly, paused, t0 + maxMiningPauseMs + 1)
+    expect(bounded.step).toMatchObject({kind: 'wait', remedy: {kind: 'resume-mining'}})
+  })
+
+  it('reconnects to its peers when a shared chain stops, at most once per stall time', () => {
+    // Given a chain with bob's and carol's blocks, its own turn never coming, the head still
+    let memory = newReadinessMemory(t0, view([bob, carol]))
+    const stuck = view([bob, carol], {peers: [bobId]})
+    const first = assess(stuck, memory, t0 + stallAfterMs(period) + 1, peers({bob: {reachable: true}}))
+    expect(first.step).toMatchObject({kind: 'wait', remedy: {kind: 'rehandshake'}})
+    memory = first.memory
+    const soon = assess(stuck, memory, t0 + stallAfterMs(period) + 2000, peers({bob: {reachable: true}}))
+    expect((soon.step as {remedy?: unknown}).remedy).toBeUndefined()
+    const later = assess(stuck, soon.memory, t0 + 2 * stallAfterMs(period) + 2, peers({bob: {reachable: true}}))
+    expect(later.step).toMatchObject({remedy: {kind: 'rehandshake'}})
+  })
+
+  it('tries no remedy while no other signer is connected (nothing could help)', () => {
+    const memory = newReadinessMemory(t0, view([bob]))
+    const {step} = assess(view([bob]), memory, t0 + 10 * stallAfterMs(period))
+    expect(step.kind === 'wait' && step.remedy).toBeFalsy()
+  })
+})
+
+describe('assessMemberReadiness for a member not yet voted in', () => {
+  const joinerView = (extra: Partial<MemberChainView>, headTime: number) =>
+    view([bob, carol, me === dave ? bob : carol], extra, headTime)
+
+  it('is ready once synced to a live head, and reports the votes it has: k of n', () => {
+    // Given a joiner (dave) connected to bob, its head 2 s old, bob having voted for it
+    const memory = newReadinessMemory(t0, view([]))
+    const v = joinerView({peers: [bobId], tally: {[dave]: {authorize: true, votes: 1}}}, t0 / 1000 - 2)
+    const {step} = assess(v, memory, t0, peers({bob: {reachable: true}}), dave)
+    // Then it waits for votes: 1 of 3 signers, 2 needed
+    expect(step).toEqual({
+      kind: 'ready',
+      state: 'waiting-for-votes',
+      summary: 'synced at block 3; waiting for votes: 1 of 3 (2 needed)',
+      votes: {received: 1, signers: 3, needed: 2},
+    })
+  })
+
+  it('is not synced while its head is old, and reconnects when it stays so', () => {
+    const memory = newReadinessMemory(t0, joinerView({peers: [bobId]}, t0 / 1000 - 600))
+    const old = joinerView({peers: [bobId]}, t0 / 1000 - 600)
+    expect(assess(old, memory, t0 + 1000, peers(), dave).step).toMatchObject({
+      kind: 'wait',
+      waitingFor: expect.stringContaining('to sync'),
+    })
+    expect(assess(old, memory, t0 + stallAfterMs(period) + 1, peers(), dave).step).toMatchObject({
+      remedy: {kind: 'rehandshake'},
+    })
+  })
+
+  it('counts a vote against it as none for it', () => {
+    const memory = newReadinessMemory(t0, view([]))
+    const v = joinerView({peers: [bobId], tally: {[dave]: {authorize: false, votes: 2}}}, t0 / 1000)
+    expect(assess(v, memory, t0, peers(), dave).step).toMatchObject({votes: {received: 0}})
+  })
+})

@@ -1,0 +1,75 @@
+import {createContext, runInContext} from 'node:vm'
+
+import {describe, expect, it} from 'vitest'
+
+import {peersToRedial, watchdogScript} from './member-watchdog.js'
+
+const peerA = `enode://${'a'.repeat(128)}@10.0.0.1:30303`
+const peerB = `enode://${'b'.repeat(128)}@10.0.0.2:30303`
+
+/**
+ * Runs the watchdog's console program against stand-ins for geth's console objects: a clock
+ * that `admin.sleep` advances, heads given per look, and the peer calls recorded. It stops
+ * when the heads run out.
+ */
+function simulate(heads: number[], connected: string[], self = '0'.repeat(128)) {
+  let now = 1_000_000
+  let looks = 0
+  const calls: string[] = []
+  const logs: string[] = []
+  const context = createContext({
+    Date: {now: () => now},
+    Math,
+    JSON,
+    console: {log: (line: string) => logs.push(line)},
+    eth: {
+      get blockNumber() {
+        if (looks >= heads.length) throw new Error('done')
+        return heads[looks++]
+      },
+    },
+    admin: {
+      sleep: (seconds: number) => {
+        now += seconds * 1000
+      },
+      get peers() {
+        return connected.map((enode) => ({enode}))
+      },
+      nodeInfo: {enode: `enode://${self}@10.0.0.9:30303?discport=0`},
+      removePeer: (enode: string) => calls.push(`remove ${enode.slice(8, 9)}`),
+      addPeer: (enode: string) => calls.push(`add ${enode.slice(8, 9)}`),
+    },
+  })
+  expect(() => runInContext(watchdogScript([peerA, peerB], 15), context)).toThrow('done')
+  return {calls, logs}
+}
+
+describe('the watchdog program', () => {
+  it('reconnects every peer once the head has stood still for the stall time with peers connected', () => {
+    // Given a head that moves twice, then stands at 7 for 25 s (looks every 5 s)
+    const {calls, logs} = simulate([5, 6, 7, 7, 7, 7, 7, 7], [peerA])
+    // Then each peer is dropped and re-added once, after 15 s without a new block
+    expect(calls).toEqual(['remove a', 'add a', 'remove b', 'add b'])
+    expect(logs.at(-1)).toBe(
+      'medrec watchdog: no new block for 15 s at block 7 with 1 peers connected: reconnecting to 2 of them',
+    )
+  })
+
+  it('reconnects only to the peers whose node id is greater than its own, as peersToRedial says', () => {
+    // Given a node whose id lies between its two peers'
+    const between = `${'a'.repeat(127)}b`
+    const {calls} = simulate([7, 7, 7, 7, 7], [peerA, peerB], between)
+    // Then it redials b only: a redials it
+    expect(calls).toEqual(['remove b', 'add b'])
+    expect(peersToRedial(between, [peerA, peerB])).toEqual([peerB])
+    expect(peersToRedial('c'.repeat(128), [peerA, peerB])).toEqual([])
+  })
+
+  it('does nothing while the head moves, nor while no peer of its own is connected', () => {
+    expect(simulate([1, 2, 3, 4, 5, 6, 7, 8, 9], [peerA, peerB]).calls).toEqual([])
+    expect(simulate([7, 7, 7, 7, 7, 7, 7, 7], []).calls).toEqual([])
+    // Its own RPC node is connected, but it is not one of the peers
+    const rpcNode = `enode://${'c'.repeat(128)}@127.0.0.1:30303?discport=0`
+    expect(simulate([7, 7, 7, 7, 7, 7, 7, 7], [rpcNode]).calls).toEqual([])
+  })
+})

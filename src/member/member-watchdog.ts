@@ -1,0 +1,95 @@
+import type {ContainerSpec} from '../docker/container-engine.js'
+import {gethDataDir, gethIpcPath} from '../geth/geth-node-command.js'
+import {containerSpecDigest, type MemberNodeSpec} from './member-node-spec.js'
+import {stallAfterMs} from './member-readiness.js'
+import {memberLabels, memberNodeNames, memberResourceNames, type MemberRef} from './member-resources.js'
+
+/** Label holding containerSpecDigest: a container made from other settings is replaced. */
+export const specDigestLabel = 'org.medrec.spec-digest'
+
+/** How often the watchdog looks at the head, in seconds. */
+const watchdogPollSeconds = 5
+
+/**
+ * The watchdog's program for geth's console (ES5: the console is goja). Every few seconds
+ * it reads the head; when the head has not moved for `stallSeconds` while the sealer is
+ * connected to one of its peers (its own RPC node does not count), it drops and re-adds the
+ * peers it is the one to redial (peersToRedial: the same rule, in the console's JavaScript),
+ * so each pair handshakes again with its current total difficulty. It only logs and
+ * reconnects; it never touches keys or mining.
+ *
+ * Why a sealer needs it after start-up too: seen in this repository's multi-host test with
+ * geth v1.13.15, three signers, one host's link cut just as it sealed a block. Of the two
+ * left, one took the cut-off signer's last block and sealed the next; the other received
+ * neither (the propagated blocks went to the dead peer, the survivor got announcements only,
+ * and a block whose parent it lacks is dropped), so it never learnt that its live peer's
+ * chain was heavier: a node learns a peer's total difficulty only at the handshake and from
+ * a full propagated block (eth/handler_eth.go:131). Each then waited for the other ("signed
+ * recently") with no block for good. A new handshake tells the one behind to sync.
+ */
+export function watchdogScript(peers: readonly string[], stallSeconds: number): string {
+  return `var peers = ${JSON.stringify(peers)};
+var idOf = function (enode) { return enode.slice(8, 136).toLowerCase(); };
+var ids = peers.map(idOf);
+var self = idOf(admin.nodeInfo.enode);
+var mine = peers.filter(function (enode) { return idOf(enode) > self; });
+var stallMs = ${stallSeconds * 1000};
+var last = eth.blockNumber;
+var movedAt = Date.now();
+console.log('medrec watchdog: watching block ' + last + ', ' + peers.length + ' peers (' + mine.length +
+  ' redialled from here), stall after ' + (stallMs / 1000) + ' s');
+while (true) {
+  admin.sleep(${watchdogPollSeconds});
+  var head = eth.blockNumber;
+  if (head !== last) { last = head; movedAt = Date.now(); continue; }
+  var connected = admin.peers.filter(function (p) { return ids.indexOf(idOf(p.enode)) >= 0; }).length;
+  if (Date.now() - movedAt < stallMs || connected === 0) continue;
+  console.log('medrec watchdog: no new block for ' + Math.round((Date.now() - movedAt) / 1000) + ' s at block ' +
+    head + ' with ' + connected + ' peers connected: reconnecting to ' + mine.length + ' of them');
+  for (var i = 0; i < mine.length; i++) { admin.removePeer(mine[i]); admin.addPeer(mine[i]); }
+  movedAt = Date.now();
+}`
+}
+
+/**
+ * Which peers a node reconnects to when it is stalled: those whose node id is greater than
+ * its own. Of each pair exactly one side acts: two nodes that drop and dial each other at
+ * the same moment can both lose the link (each keeps the connection it registered first and
+ * drops the other as a duplicate, p2p/server.go) and then wait 35 s to dial again
+ * (p2p/dial.go), which the multi-host test showed when both survivors' watchdogs fired.
+ */
+export function peersToRedial(ownId: string, peers: readonly string[]): string[] {
+  const own = ownId.toLowerCase()
+  return peers.filter((enode) => enode.slice(8, 136).toLowerCase() > own)
+}
+
+/**
+ * The watchdog beside a member's sealer: the pinned geth image running `geth attach` on the
+ * sealer's IPC socket (from its volume), with no network of its own. Docker's restart policy
+ * brings it back when the sealer restarts (its console then fails and exits).
+ */
+export function watchdogContainerSpec(spec: MemberNodeSpec, ref: MemberRef): ContainerSpec {
+  const names = memberResourceNames(ref)
+  const stallSeconds = Math.round(stallAfterMs(spec.network.period) / 1000)
+  const cmd = [
+    'attach',
+    '--exec',
+    watchdogScript(
+      spec.peers.map((p) => p.enode),
+      stallSeconds,
+    ),
+    gethIpcPath,
+  ]
+  return {
+    name: names.watchdog,
+    image: spec.network.image,
+    cmd,
+    labels: {
+      ...memberLabels(ref, {role: 'watchdog', node: memberNodeNames.watchdog}),
+      [specDigestLabel]: containerSpecDigest({image: spec.network.image, cmd}),
+    },
+    volume: {name: names.sealerVolume, path: gethDataDir},
+    restartPolicy: 'unless-stopped',
+    stopTimeoutSeconds: 5,
+  }
+}
