@@ -511,8 +511,10 @@ async function applyRemedy(
     if (rehandshake.length > 0) await gethIpcEval(engine, node.id, name, `[${rehandshake.join(', ')}]`)
   } else if (kind === 'rewind-own-chain') {
     // Mining stops first: a miner on the genesis would seal a new block 1 before the sync. The
-    // peers' higher total difficulty is known already: the next forced sync cycle (10 s) fetches.
-    await gethIpcEval(engine, node.id, name, '[miner.stop(), debug.setHead("0x0")]')
+    // peers' higher total difficulty is known, but geth weighs it only on a peer event (its
+    // forced sync timer fires once, eth/sync.go), hence the reconnection; the peers this node
+    // does not redial redial it from their watchdogs, stalled as they are.
+    await gethIpcEval(engine, node.id, name, `[miner.stop(), debug.setHead("0x0"), ${rehandshake.join(', ')}]`)
   } else await gethIpcEval(engine, node.id, name, 'miner.start()')
 }
 

@@ -40,7 +40,8 @@ export type ReadinessMemory = {
  *   their total difficulties are equal: neither node syncs to the other, and neither may seal
  *   block 2 (each sealed the last block, clique.go:644), so both wait for a third signer.
  *   The node whose chain holds only its own empty blocks stops mining, goes back to the
- *   genesis (debug.setHead) and so syncs the other's block; nothing is lost.
+ *   genesis (debug.setHead) and, at the next peer event (a reconnection), syncs the other's
+ *   block; nothing is lost.
  * - `resume-mining`: the end of a rewind, once the node holds another signer's block (or
  *   after a bound, so a node is never left idle).
  */
