@@ -36,11 +36,21 @@ function headNumber(network: LoadedNetwork): Promise<number> {
 }
 
 /** The first block after `after` that `signer` sealed, polling the chain until the deadline. */
+/**
+ * Blocks that must stand on a new signer's first block before it counts: its block is often out of turn
+ * (difficulty 1), and an in-turn block of the same height (difficulty 2) arriving a moment later replaces it.
+ */
+const firstSealConfirmations = 2
+
+/** The first block the signer sealed that is still in the chain once `firstSealConfirmations` blocks build on it. */
 function firstBlockSealedBy(network: LoadedNetwork, signer: Address, after: number, deadline: number): Promise<number> {
   const scan = new BlockSignerScan(rpcUrlOf(network.config), after)
-  return until(`${signer} to seal a block`, deadline, async () =>
-    scan.scanTo(await headNumber(network), (_, sealer) => sealer.toLowerCase() === signer.toLowerCase()),
-  )
+  return until(`${signer} to seal a block that stays in the chain`, deadline, async () => {
+    const head = await headNumber(network)
+    // A block the scan stops at is read again on the next call: one replaced by a reorg is passed over then.
+    const found = await scan.scanTo(head, (_, sealer) => sealer.toLowerCase() === signer.toLowerCase())
+    return found !== undefined && head >= found + firstSealConfirmations ? found : undefined
+  })
 }
 
 /** Rewrites medrec.yaml's sealers with the yaml Document API, so comments and layout stay. */
