@@ -1,8 +1,7 @@
-import {createInterface} from 'node:readline'
-
 import {Args, Flags} from '@oclif/core'
 
 import {MemberCommand} from '../../cli/member-command.js'
+import {printLogStreams} from '../../cli/print-log-streams.js'
 import {memberLogs} from '../../member/member-up.js'
 
 export default class MemberLogs extends MemberCommand {
@@ -27,20 +26,6 @@ export default class MemberLogs extends MemberCommand {
       follow: flags.follow,
       ...(flags.tail === undefined ? {} : {tail: flags.tail}),
     })
-    const prefixed = streams.length > 1
-    const width = Math.max(...streams.map((s) => s.node.length))
-    await Promise.all(
-      streams.map(
-        ({node, stream}) =>
-          new Promise<void>((resolve, reject) => {
-            const lines = createInterface({input: stream, crlfDelay: Infinity})
-            lines.on('line', (line) =>
-              process.stdout.write(prefixed ? `${node.padEnd(width)} | ${line}\n` : `${line}\n`),
-            )
-            lines.on('close', resolve)
-            stream.on('error', reject)
-          }),
-      ),
-    )
+    await printLogStreams(streams)
   }
 }

@@ -1,8 +1,7 @@
-import {createInterface} from 'node:readline'
-
 import {Args, Flags} from '@oclif/core'
 
 import {MedrecCommand} from '../../base-command.js'
+import {printLogStreams} from '../../cli/print-log-streams.js'
 import {openNetworkLogs} from '../../network/network-logs.js'
 
 export default class NetworkLogs extends MedrecCommand {
@@ -32,20 +31,6 @@ export default class NetworkLogs extends MedrecCommand {
       follow: flags.follow,
       tail: flags.tail,
     })
-    const prefixed = streams.length > 1
-    const width = Math.max(...streams.map((s) => s.node.length))
-    await Promise.all(
-      streams.map(
-        ({node, stream}) =>
-          new Promise<void>((resolve, reject) => {
-            const lines = createInterface({input: stream, crlfDelay: Infinity})
-            lines.on('line', (line) =>
-              process.stdout.write(prefixed ? `${node.padEnd(width)} | ${line}\n` : `${line}\n`),
-            )
-            lines.on('close', resolve)
-            stream.on('error', reject)
-          }),
-      ),
-    )
+    await printLogStreams(streams)
   }
 }
