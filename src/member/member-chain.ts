@@ -1,19 +1,14 @@
-import {
-  createPublicClient,
-  createWalletClient,
-  defineChain,
-  getAddress,
-  http,
-  type Account,
-  type Address,
-  type Chain,
-  type Hex,
-  type PublicClient,
-  type Transport,
-  type WalletClient,
-} from 'viem'
+import {createPublicClient, getAddress, type Address, type Chain, type Hex} from 'viem'
 import {privateKeyToAccount, type PrivateKeyAccount} from 'viem/accounts'
 
+import {
+  medrecChain,
+  rpcPublicClient,
+  rpcTransport,
+  rpcWalletClient,
+  type MedrecPublicClient,
+  type MedrecWalletClient,
+} from '../chain/viem-clients.js'
 import type {ContainerEngine} from '../docker/container-engine.js'
 import {DockerodeEngine} from '../docker/dockerode-engine.js'
 import {errorCodes} from '../errors/error-codes.js'
@@ -24,10 +19,15 @@ import {loadMember, readStoredBundle, unlockMemberKey, type LoadedMember} from '
 import {findMemberResources, memberContainer, memberNodeNames, type MemberRef} from './member-resources.js'
 import type {CodeReader} from './verify-bundle-contracts.js'
 
-const receiptPollingMs = 250
+export type MemberPublicClient = MedrecPublicClient
+export type MemberWalletClient = MedrecWalletClient
 
-export type MemberPublicClient = PublicClient<Transport, Chain>
-export type MemberWalletClient = WalletClient<Transport, Chain, Account>
+/** The URL of this member's own keyless RPC node, as published on its host. */
+function memberRpcUrl(member: LoadedMember): string {
+  const {rpc} = member.config
+  const host = rpc.host === '0.0.0.0' ? '127.0.0.1' : rpc.host
+  return `http://${host.includes(':') ? `[${host}]` : host}:${rpc.port}`
+}
 
 /**
  * One member workspace opened for work on its chain: its config and keys, the bundle it
@@ -78,10 +78,7 @@ export type OpenMemberChainOptions = {
 export function memberCodeReader(member: LoadedMember, networkName: string, engine: ContainerEngine): CodeReader {
   const ref: MemberRef = {network: networkName, member: member.config.name}
   const {rpc} = member.config
-  const host = rpc.host === '0.0.0.0' ? '127.0.0.1' : rpc.host
-  const client = createPublicClient({
-    transport: http(`http://${host.includes(':') ? `[${host}]` : host}:${rpc.port}`, {timeout: 15_000, retryCount: 1}),
-  })
+  const client = createPublicClient({transport: rpcTransport(memberRpcUrl(member))})
   return async (address) => {
     if (rpc.enabled) return client.getCode({address})
     const sealer = memberContainer(await findMemberResources(engine, ref), memberNodeNames.sealer)
@@ -112,14 +109,8 @@ export async function openMemberChain(options: OpenMemberChainOptions): Promise<
   const engine = options.engine ?? new DockerodeEngine()
   const ref: MemberRef = {network: bundle.network.name, member: member.config.name}
   const {rpc} = member.config
-  const rpcHost = rpc.host === '0.0.0.0' ? '127.0.0.1' : rpc.host
-  const url = `http://${rpcHost.includes(':') ? `[${rpcHost}]` : rpcHost}:${rpc.port}`
-  const chain = defineChain({
-    id: bundle.network.chainId,
-    name: `MedRec ${bundle.network.name}`,
-    nativeCurrency: {name: 'Ether', symbol: 'ETH', decimals: 18},
-    rpcUrls: {default: {http: [url]}},
-  })
+  const url = memberRpcUrl(member)
+  const chain = medrecChain({chainId: bundle.network.chainId, name: bundle.network.name, rpcUrl: url})
   const role = bundle.members.some((card) => card.signer === member.signer) ? 'member' : 'joining'
 
   const rpcUrl = (action = 'This command') => {
@@ -139,12 +130,7 @@ export async function openMemberChain(options: OpenMemberChainOptions): Promise<
   }
   let client: MemberPublicClient | undefined
   const publicClient = (action?: string) => {
-    // viem polls receipts every 4 s by default: slower than the chain's blocks. The RPC node is ours.
-    client ??= createPublicClient({
-      chain,
-      pollingInterval: receiptPollingMs,
-      transport: http(rpcUrl(action), {timeout: 15_000, retryCount: 1}),
-    }) as MemberPublicClient
+    client ??= rpcPublicClient(chain, rpcUrl(action))
     return client
   }
   let ownAccount: PrivateKeyAccount | undefined
@@ -153,12 +139,7 @@ export async function openMemberChain(options: OpenMemberChainOptions): Promise<
     return ownAccount
   }
   const walletClient = async (action?: string): Promise<MemberWalletClient> =>
-    createWalletClient({
-      account: await account(),
-      chain,
-      pollingInterval: receiptPollingMs,
-      transport: http(rpcUrl(action), {timeout: 15_000, retryCount: 1}),
-    })
+    rpcWalletClient(chain, rpcUrl(action), await account())
   const sealerContainer = async () => {
     const sealer = memberContainer(await findMemberResources(engine, ref), memberNodeNames.sealer)
     if (sealer?.state !== 'running') {

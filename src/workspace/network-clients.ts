@@ -1,23 +1,18 @@
-import {
-  createPublicClient,
-  createWalletClient,
-  defineChain,
-  http,
-  type Account,
-  type Chain,
-  type PublicClient,
-  type Transport,
-  type WalletClient,
-} from 'viem'
+import type {Chain} from 'viem'
 import {privateKeyToAccount} from 'viem/accounts'
 
+import {
+  medrecChain,
+  rpcPublicClient,
+  rpcWalletClient,
+  type MedrecPublicClient,
+  type MedrecWalletClient,
+} from '../chain/viem-clients.js'
 import {loadNetwork, rpcUrlOf, type LoadedNetwork} from './load-network.js'
 import {unlockNodeKey} from './network-files.js'
 
-const receiptPollingMs = 250
-
-export type NetworkPublicClient = PublicClient<Transport, Chain>
-export type NetworkWalletClient = WalletClient<Transport, Chain, Account>
+export type NetworkPublicClient = MedrecPublicClient
+export type NetworkWalletClient = MedrecWalletClient
 
 /** viem clients for a network directory's chain, through its keyless RPC node. */
 export async function networkClients(
@@ -25,18 +20,8 @@ export async function networkClients(
 ): Promise<{network: LoadedNetwork; chain: Chain; publicClient: NetworkPublicClient}> {
   const network = await loadNetwork(dir)
   const rpcUrl = rpcUrlOf(network.config)
-  const chain = defineChain({
-    id: network.config.network.chainId,
-    name: `MedRec ${network.config.network.name}`,
-    nativeCurrency: {name: 'Ether', symbol: 'ETH', decimals: 18},
-    rpcUrls: {default: {http: [rpcUrl]}},
-  })
-  // viem polls receipts every 4 s by default: slower than the chain's blocks. The RPC node is ours.
-  const publicClient = createPublicClient({
-    chain,
-    pollingInterval: receiptPollingMs,
-    transport: http(rpcUrl, {timeout: 15_000, retryCount: 1}),
-  }) as NetworkPublicClient
+  const chain = medrecChain({chainId: network.config.network.chainId, name: network.config.network.name, rpcUrl})
+  const publicClient = rpcPublicClient(chain, rpcUrl)
   return {network, chain, publicClient}
 }
 
@@ -47,10 +32,5 @@ export async function networkWalletClient(
   keyName: string,
 ): Promise<NetworkWalletClient> {
   const {privateKey} = await unlockNodeKey(network.paths, keyName)
-  return createWalletClient({
-    account: privateKeyToAccount(privateKey),
-    chain,
-    pollingInterval: receiptPollingMs,
-    transport: http(rpcUrlOf(network.config), {timeout: 15_000, retryCount: 1}),
-  })
+  return rpcWalletClient(chain, rpcUrlOf(network.config), privateKeyToAccount(privateKey))
 }
