@@ -33,6 +33,7 @@ import {
   type ReadinessMemory,
   type ReadyState,
   type Remedy,
+  type SignersOnline,
 } from './member-readiness.js'
 import {
   ensureMemberVolume,
@@ -75,6 +76,8 @@ export type StartMemberNodeResult = {
   blockNumber: number
   headHash: string
   votes?: {received: number; signers: number; needed: number}
+  /** A signer: signers online as its node saw them, and how many the chain needs to move. */
+  signersOnline?: SignersOnline
   peers: MemberPeerReport[]
   /** Remedies applied to get the start-up moving, in order (ms after the node started). */
   remedies: {afterMs: number; kind: Remedy; reason: string}[]
@@ -311,6 +314,7 @@ async function startMemberNodeOn(
     blockNumber: ready.view.head.number,
     headHash: ready.view.head.hash,
     ...(ready.votes ? {votes: ready.votes} : {}),
+    ...(ready.signersOnline ? {signersOnline: ready.signersOnline} : {}),
     peers: probes.map((probe) => ({
       ...probe,
       connected: connected.has(enodeId(spec.peers.find((p) => p.name === probe.name)!.enode)),
@@ -539,6 +543,7 @@ type ReadyResult = {
   state: ReadyState
   summary: string
   votes?: {received: number; signers: number; needed: number}
+  signersOnline?: SignersOnline
   view: MemberChainView
 }
 
@@ -573,7 +578,13 @@ async function awaitMemberReady(options: AwaitReadyOptions): Promise<ReadyResult
         // Without remedies nothing is paused: the decision is only reported.
         if (!options.applyRemedies) delete memory.miningPausedAt
         if (step.kind === 'ready') {
-          return {state: step.state, summary: step.summary, ...(step.votes ? {votes: step.votes} : {}), view}
+          return {
+            state: step.state,
+            summary: step.summary,
+            ...(step.votes ? {votes: step.votes} : {}),
+            ...(step.signersOnline ? {signersOnline: step.signersOnline} : {}),
+            view,
+          }
         }
         waitingFor = `${name}: ${step.waitingFor}`
         options.update(step.waitingFor)

@@ -56,8 +56,12 @@ describe('assessMemberReadiness for a signer', () => {
     const memory = newReadinessMemory(t0, view([]))
     // When it is observed
     const {step} = assess(view([me]), memory, t0 + 2000)
-    // Then it is sealing alone
+    // Then it is sealing alone, and says that the chain waits for a majority of the signers
     expect(step).toMatchObject({kind: 'ready', state: 'sealing-alone', summary: expect.stringContaining('block 1')})
+    expect(step).toMatchObject({
+      summary: expect.stringContaining('1 of 3 signers online, 2 needed for the chain to move'),
+      signersOnline: {online: 1, signers: 3, needed: 2},
+    })
   })
 
   it('waits for a reachable signer to connect before calling a lone block ready', () => {
@@ -70,7 +74,12 @@ describe('assessMemberReadiness for a signer', () => {
     // Given a late founder on a chain where bob sealed block 1 and it sealed block 2
     const memory = newReadinessMemory(t0, view([bob]))
     const {step} = assess(view([bob, me], {peers: [bobId]}), memory, t0 + 3000, peers({bob: {reachable: true}}))
-    expect(step).toMatchObject({kind: 'ready', state: 'sealing', summary: 'sealed block 2; head at block 2'})
+    expect(step).toMatchObject({
+      kind: 'ready',
+      state: 'sealing',
+      summary: 'sealed block 2; head at block 2; 2 of 3 signers online',
+      signersOnline: {online: 2, signers: 3, needed: 2},
+    })
   })
 
   it('counts a block sealed between its start and the first look, from the head its start loaded', () => {
@@ -129,6 +138,54 @@ describe('assessMemberReadiness for a signer', () => {
     expect((soon.step as {remedy?: unknown}).remedy).toBeUndefined()
     const later = assess(stuck, soon.memory, t0 + 2 * stallAfterMs(period) + 2, peers({bob: {reachable: true}}))
     expect(later.step).toMatchObject({remedy: {kind: 'rehandshake'}})
+  })
+
+  // Recorded in bench/multi-host-cli.ts (governance-bench-2-keep.log, see
+  // bench/results/multi-host-founder-stall.md): riverside sealed its own out-of-turn block 1 while
+  // st-anne sat on its own; st-anne answered the probe, north-clinic did not; no remedy in 240 s.
+  it('drops its lone block 1 when another founder is online though not connected at its looks', () => {
+    // Given riverside's view: its own block 1, st-anne (bob) reachable, the link down at each look
+    const lone = view([me])
+    const recorded = peers({bob: {reachable: true}})
+    let memory = newReadinessMemory(t0, view([]))
+    let rewoundAt: number | undefined
+    // When it is looked at every 2 s for the 240 s of `member up --timeout 240`
+    for (let at = t0; at <= t0 + 240_000 && rewoundAt === undefined; at += 2000) {
+      const result = assess(lone, memory, at, recorded)
+      memory = result.memory
+      if (result.step.kind === 'wait' && result.step.remedy?.kind === 'rewind-own-chain') rewoundAt = at
+    }
+    // Then it rewinds at the first look past the stall time (the old rule waited for a connected look)
+    expect(rewoundAt).toBe(t0 + 16_000)
+    expect(memory.miningPausedAt).toBe(rewoundAt)
+  })
+
+  // Recorded in governance-bench-run1-failure.log: riverside rewound to block 0 with st-anne connected;
+  // 30 s later mining resumed on the genesis ("Commit new sealing work number=1").
+  it('does not mine again on the genesis after a rewind while another founder is online: it re-handshakes', () => {
+    // Given it rewound at t0 and sits on the genesis, st-anne (bob) connected, north-clinic (carol) down
+    const genesisOnly = {...view([], {peers: [bobId]}), head: {number: 0, hash: '0x0', timestamp: 0}}
+    const recorded = peers({bob: {reachable: true}})
+    const paused: ReadinessMemory = {
+      startHead: 0,
+      lastHeadHash: '0x0',
+      movedAt: t0,
+      lastRemedyAt: t0,
+      miningPausedAt: t0,
+    }
+    // When the pause bound has passed without st-anne's block 1
+    const late = assess(genesisOnly, paused, t0 + maxMiningPauseMs + 1000, recorded)
+    // Then it stays paused and handshakes again (a node behind syncs only at a peer event)
+    expect(late.step).toMatchObject({kind: 'wait', remedy: {kind: 'rehandshake'}})
+    expect(late.memory.miningPausedAt).toBe(t0)
+    // And not again before the stall time
+    const soon = assess(genesisOnly, late.memory, t0 + maxMiningPauseMs + 3000, recorded)
+    expect(soon.step).toMatchObject({kind: 'wait'})
+    expect((soon.step as {remedy?: unknown}).remedy).toBeUndefined()
+    // Once st-anne's block 1 is its head, mining resumes
+    const synced = assess(view([bob], {peers: [bobId]}), soon.memory, t0 + maxMiningPauseMs + 5000, recorded)
+    expect(synced.step).toMatchObject({kind: 'wait', remedy: {kind: 'resume-mining'}})
+    expect(synced.memory.miningPausedAt).toBeUndefined()
   })
 
   it('tries no remedy while no other signer is connected (nothing could help)', () => {

@@ -41,13 +41,23 @@ export type ReadinessMemory = {
  *   block 2 (each sealed the last block, clique.go:644), so both wait for a third signer.
  *   The node whose chain holds only its own empty blocks stops mining, goes back to the
  *   genesis (debug.setHead) and, at the next peer event (a reconnection), syncs the other's
- *   block; nothing is lost.
- * - `resume-mining`: the end of a rewind, once the node holds another signer's block (or
- *   after a bound, so a node is never left idle).
+ *   block; nothing is lost. It needs another signer online, not connected at the moment of
+ *   the look: a stalled peer's watchdog drops and redials the link, so it may be up only
+ *   between two looks (bench/results/multi-host-founder-stall.md).
+ * - `resume-mining`: the end of a rewind, once the node holds another signer's block, or
+ *   after a bound when no other signer is online. While one is, a node back on the genesis
+ *   that mined again would seal a new lone block 1 and tie once more; it re-handshakes instead.
  */
 export type Remedy = 'rehandshake' | 'rewind-own-chain' | 'resume-mining'
 
 export type ReadyState = 'sealing' | 'sealing-alone' | 'waiting-for-votes'
+
+/**
+ * Signers online as this node sees them (itself, those connected and those its probe reached), of
+ * how many, and how many must be online for the chain to move: a signer seals at most one block in
+ * any floor(N/2)+1 (EIP-225).
+ */
+export type SignersOnline = {online: number; signers: number; needed: number}
 
 export type ReadinessStep =
   | {
@@ -56,6 +66,8 @@ export type ReadinessStep =
       summary: string
       /** A member not (yet) in the signer set: the votes to admit it it has seen, of how many signers. */
       votes?: {received: number; signers: number; needed: number}
+      /** A signer: how many signers are online, so a founder started before a majority says so. */
+      signersOnline?: SignersOnline
     }
   | {kind: 'wait'; waitingFor: string; remedy?: {kind: Remedy; reason: string}}
 
@@ -124,53 +136,71 @@ export function assessMemberReadiness(
   const signerPeers = input.peers.filter((p) => p.address !== undefined && signers.has(p.address))
   const connectedSigners = signerPeers.filter((p) => connected.has(p.id))
   const reachableNotConnected = signerPeers.filter((p) => p.reachable && !connected.has(p.id))
+  // Another signer is online when it is connected now or answered the probe: a stalled peer's
+  // watchdog drops and redials the link, so "connected" at one look says little.
+  const onlineSigners = signerPeers.filter((p) => p.reachable || connected.has(p.id))
   const othersSealed = view.recent.some((b) => b.signer !== me)
   const headText = `head at block ${view.head.number}`
+  const names = (peers: readonly ReadinessPeer[]) => peers.map((p) => p.name).join(', ') || 'none'
+  const quietText = () => `no new block for ${Math.round((now - next.movedAt) / 1000)} s`
 
   if (next.miningPausedAt !== undefined) {
     if (view.head.number > 0 && othersSealed)
       return remedy('resume-mining', `it now holds another signer's block (${headText})`, 'its next block')
-    if (now - next.miningPausedAt > maxMiningPauseMs)
-      return remedy('resume-mining', `no other signer's block arrived within ${maxMiningPauseMs / 1000} s`, 'a block')
-    return wait(`its peers' blocks after dropping its lone ones (${headText})`)
+    const waitingFor = `its peers' blocks after dropping its lone ones (${headText})`
+    if (now - next.miningPausedAt > maxMiningPauseMs) {
+      if (onlineSigners.length === 0)
+        return remedy('resume-mining', `no other signer's block arrived within ${maxMiningPauseMs / 1000} s`, 'a block')
+      // Mining again on the genesis would seal a new lone block 1: the tie once more. A node that
+      // is behind syncs only at a peer event (eth/sync.go), so it handshakes again instead.
+      if (remedyDue && connectedSigners.length > 0)
+        return remedy('rehandshake', `${quietText()} back on the genesis; ${names(onlineSigners)} online`, waitingFor)
+    }
+    return wait(waitingFor)
   }
 
   if (signers.has(me)) {
+    const online: SignersOnline = {
+      online: 1 + onlineSigners.length,
+      signers: signers.size,
+      needed: cliqueVotesNeeded(signers.size),
+    }
+    const onlineText =
+      online.online >= online.needed
+        ? `${online.online} of ${online.signers} signers online`
+        : `${online.online} of ${online.signers} signers online, ${online.needed} needed for the chain to move`
     const own = view.recent.filter((b) => b.number > memory.startHead && b.signer === me)
     const latestOwn = own.at(-1)?.number
-    if (latestOwn !== undefined && othersSealed) {
-      return {
-        step: {kind: 'ready', state: 'sealing', summary: `sealed block ${latestOwn}; ${headText}`},
-        memory: next,
-      }
-    }
+    const ready = (state: ReadyState, summary: string) => ({
+      step: {kind: 'ready', state, summary, signersOnline: online} as ReadinessStep,
+      memory: next,
+    })
+    if (latestOwn !== undefined && othersSealed)
+      return ready('sealing', `sealed block ${latestOwn}; ${headText}; ${onlineText}`)
     if (latestOwn !== undefined && connectedSigners.length === 0 && reachableNotConnected.length === 0) {
-      return {
-        step: {
-          kind: 'ready',
-          state: 'sealing-alone',
-          summary: `sealed block ${latestOwn}; no other signer is reachable yet (${headText})`,
-        },
-        memory: next,
-      }
+      return ready(
+        'sealing-alone',
+        `sealed block ${latestOwn}; no other signer is reachable yet (${headText}; ${onlineText})`,
+      )
     }
-    const names = (peers: readonly ReadinessPeer[]) => peers.map((p) => p.name).join(', ') || 'none'
     const waitingFor =
       latestOwn === undefined
-        ? `its turn to seal (${headText}; connected signers: ${names(connectedSigners)})`
+        ? `its turn to seal (${headText}; connected signers: ${names(connectedSigners)}; ${onlineText})`
         : reachableNotConnected.length > 0
-          ? `a connection to ${names(reachableNotConnected)}, reachable but not connected (${headText})`
+          ? `a connection to ${names(reachableNotConnected)}, reachable but not connected (${headText}; ${onlineText})`
           : `another signer's block on its chain (${headText}; connected signers: ${names(connectedSigners)})`
-    if (remedyDue && connectedSigners.length > 0) {
-      const quiet = Math.round((now - next.movedAt) / 1000)
-      const stalled = `no new block for ${quiet} s with ${names(connectedSigners)} connected`
+    if (remedyDue) {
       const ownOnly =
         view.head.number > 0 &&
         view.recent[0]?.number === 1 &&
         view.recent.every((b) => b.signer === me && b.transactions === 0)
-      return ownOnly
-        ? remedy('rewind-own-chain', `${stalled}, and its chain holds only its own empty blocks`, waitingFor)
-        : remedy('rehandshake', stalled, waitingFor)
+      // A lone own chain is dropped once another signer is online, connected at this look or not.
+      if (ownOnly && onlineSigners.length > 0) {
+        const reason = `${quietText()} with ${names(onlineSigners)} online`
+        return remedy('rewind-own-chain', `${reason}, and its chain holds only its own empty blocks`, waitingFor)
+      }
+      if (connectedSigners.length > 0)
+        return remedy('rehandshake', `${quietText()} with ${names(connectedSigners)} connected`, waitingFor)
     }
     return wait(waitingFor)
   }

@@ -32,6 +32,14 @@ refused before anything is created. Peers whose advertised address cannot be rea
         `  waiting for votes: ${result.votes.received} of ${result.votes.signers} (${result.votes.needed} needed)`,
       )
     }
+    const online = result.signersOnline
+    if (online && online.online < online.needed) {
+      // A founder started before a majority: ready, but the chain moves only once more founders run.
+      this.log(
+        `  signers  ${online.online} of ${online.signers} online; the chain moves once ${online.needed} are: ` +
+          'start the other founders',
+      )
+    }
     this.log(`  block    ${result.blockNumber} ${result.headHash}`)
     for (const peer of result.peers) {
       const how = peer.reachable ? (peer.connected ? 'connected' : 'reachable') : `NOT reachable (${peer.error})`
