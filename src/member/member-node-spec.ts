@@ -6,6 +6,7 @@ import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
 import {enodeUrl, nodeIdFromNodeKey} from '../keys/node-key.js'
 import {enodeId, type MemberPeer} from './probe-peers.js'
+import type {RecordedVote} from './member-votes.js'
 
 /**
  * Everything needed to run one member's node on one engine, as plain values: the formats
@@ -34,6 +35,8 @@ export type MemberNodeSpec = {
   peers: MemberPeer[]
   /** A keyless JSON-RPC node on the same engine, published on hostIp:port of that engine's host. */
   rpc?: {hostIp: string; port: number}
+  /** This member's own Clique votes still open: its watchdog casts each again when its sealer lost it. */
+  votes?: RecordedVote[]
 }
 
 /** This member's enode URL: its node key's public key at its advertised address. */

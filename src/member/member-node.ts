@@ -470,20 +470,28 @@ async function awaitMining(
   )
 }
 
-/** Dials every peer from the node (admin.addPeer) and trusts them, so they are let in beyond MaxPeers. */
 /**
- * Brings a running member node's peers up to date with a newer bundle (a joiner proposed, a member
- * admitted): trusts and dials every peer now, and writes them into config.toml for its next start.
- * Without it, members' nodes (which take inbound connections from trusted nodes only) would turn a
- * joiner's node away until each of them restarted.
+ * Brings a running member node up to date with a newer bundle or a vote of its own: trusts and
+ * dials every peer now (a joiner proposed, a member admitted), writes them into config.toml for
+ * its next start, and replaces its watchdog when the peers or the votes it keeps changed. Without
+ * it, members' nodes (which take inbound connections from trusted nodes only) would turn a
+ * joiner's node away until each of them restarted, and a vote lost in a restart would stay lost.
  */
-export async function connectMemberPeers(engine: ContainerEngine, sealer: ContainerInfo, spec: MemberNodeSpec) {
+export async function refreshRunningMemberNode(
+  engine: ContainerEngine,
+  ref: MemberRef,
+  sealer: ContainerInfo,
+  spec: MemberNodeSpec,
+): Promise<void> {
   const peerEnodes = spec.peers.map((p) => p.enode)
   const rpcNodeKey = rpcNodeKeyOf(spec.keys.nodeKey)
   const trusted = [...peerEnodes, ...(spec.rpc ? [enodeUrl(rpcNodeKey, '127.0.0.1', rpcP2pPort)] : [])]
   await dialPeers(engine, sealer, spec.member.name, peerEnodes, trusted)
   await writeMemberNodeConfig(engine, sealer, peerEnodes, trusted, trusted.length)
+  if (spec.peers.length > 0) await ensureWatchdog(engine, ref, spec)
 }
+
+/** Dials every peer from the node (admin.addPeer) and trusts them, so they are let in beyond MaxPeers. */
 
 async function dialPeers(
   engine: ContainerEngine,

@@ -12,7 +12,8 @@ import {MedrecError} from '../errors/medrec-error.js'
 import {readIdentityKey} from '../workspace/identity-key.js'
 import {exportBundle} from './export-bundle.js'
 import {openMemberChain, type MemberChain} from './member-chain.js'
-import {refreshMemberPeers} from './member-up.js'
+import {refreshMemberNode} from './member-up.js'
+import {recordMemberVote} from './member-votes.js'
 import {assertWritableFile} from './member-files.js'
 import {readNodeCardFile, type NodeCard} from './node-card.js'
 import {prepareBundleExport, type BundleChange} from './update-bundle.js'
@@ -102,12 +103,15 @@ async function voteBoth(
   await chain.sealerContainer()
   const vote = await castOneKeyProviderVote(voter, request)
   const authorize = request.action === 'admit'
+  // Recorded before it is cast: should the sealer restart before the change passes, its watchdog casts it again.
+  await recordMemberVote(chain.member.paths, vote.account, authorize)
   await chain.ipcEval(`clique.propose(${JSON.stringify(vote.account)}, ${authorize})`)
   const signers = (await chain.ipcEval<string[]>('clique.getSigners()')).map((s) => getAddress(s))
   const changes = await bundleChanges(chain, request, vote.account, vote.status === 'executed', proposedCard)
   const exported = changes.length > 0 ? await exportBundle({dir: options.dir, out: options.out, changes}) : undefined
-  // Its running node trusts and dials a proposed joiner now (members take inbound from trusted nodes only).
-  if (exported) await refreshMemberPeers({dir: options.dir, engine: chain.engine})
+  // Its running node trusts and dials a proposed joiner now (members take inbound from trusted nodes only),
+  // and its watchdog keeps the vote.
+  await refreshMemberNode({dir: options.dir, engine: chain.engine})
   return {
     action: request.action,
     name: request.name,

@@ -22,13 +22,20 @@ const memberStateSchema = z.looseObject({
   trustedContracts: z
     .record(z.string(), z.strictObject({address: z.string(), codeHash: z.string(), verifiedAt: z.string()}))
     .default({}),
+  /**
+   * This member's own Clique votes, by the lowercase address voted on: written before each is cast
+   * over IPC, so its watchdog can cast one again after the sealer restarted (geth keeps proposals
+   * in memory only). The latest vote on an address replaces the earlier one; a vote whose change
+   * the signer set shows is dropped (recordedVotesAfter).
+   */
+  cliqueVotes: z.record(z.string(), z.strictObject({authorize: z.boolean(), castAt: z.string()})).default({}),
 })
 
 export type MemberState = z.output<typeof memberStateSchema>
 
 /** A new state for a freshly made member workspace. */
 export function newMemberState(): MemberState {
-  return {version: 1, memberId: randomUUID(), trustedContracts: {}}
+  return {version: 1, memberId: randomUUID(), trustedContracts: {}, cliqueVotes: {}}
 }
 
 /** Reads .medrec/member-state.json; undefined when there is none yet. */

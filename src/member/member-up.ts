@@ -9,8 +9,10 @@ import {openMemberChain, type MemberChain} from './member-chain.js'
 import {destroyMemberNode, openMemberLogs, stopMemberNode} from './member-node-lifecycle.js'
 import type {MemberNodeSpec} from './member-node-spec.js'
 import {memberNodeStatus, type MemberNodeStatus} from './member-node-status.js'
-import {connectMemberPeers, startMemberNode, type StartMemberNodeResult} from './member-node.js'
+import {refreshRunningMemberNode, startMemberNode, type StartMemberNodeResult} from './member-node.js'
 import {findMemberResources, memberContainer, memberNodeNames} from './member-resources.js'
+import {readMemberState} from './member-state.js'
+import {pruneMemberVotes, recordedVoteList} from './member-votes.js'
 import type {NodeCard} from './node-card.js'
 import type {MemberPeer} from './probe-peers.js'
 
@@ -73,21 +75,26 @@ export async function memberNodeSpecOf(chain: MemberChain): Promise<MemberNodeSp
       nodeKey: (await readFile(files.nodeKey, 'utf8')).trim(),
     },
     peers: bundlePeers(bundle, member.signer),
+    // Read again: a vote may have been recorded since the workspace was opened.
+    votes: recordedVoteList((await readMemberState(member.paths))?.cliqueVotes ?? member.state.cliqueVotes),
     ...(rpc.enabled ? {rpc: {hostIp: rpc.host, port: rpc.port}} : {}),
   }
 }
 
 /**
- * After this workspace's bundle changed (imported, or exported with a proposal): if its node runs,
- * it trusts and dials the bundle's members and joiners now. Returns whether a running node was told.
+ * After this workspace's bundle or its own votes changed (a bundle imported or exported, a vote
+ * cast): if its node runs, it trusts and dials the bundle's members and joiners now, and its
+ * watchdog keeps the current votes. Returns whether a running node was told.
  */
-export async function refreshMemberPeers(options: {dir: string; engine?: ContainerEngine}): Promise<boolean> {
+export async function refreshMemberNode(options: {dir: string; engine?: ContainerEngine}): Promise<boolean> {
   const chain = await openMemberChain(options)
   const sealer = memberContainer(await findMemberResources(chain.engine, chain.ref), memberNodeNames.sealer)
   if (sealer?.state !== 'running') return false
   const info = await chain.engine.inspectContainer(sealer.id)
   if (!info) return false
-  await connectMemberPeers(chain.engine, info, await memberNodeSpecOf(chain))
+  // Votes whose change has passed are dropped first: the watchdog must not keep them.
+  await pruneMemberVotes(chain.member.paths, await chain.ipcEval<string[]>('clique.getSigners()'))
+  await refreshRunningMemberNode(chain.engine, chain.ref, info, await memberNodeSpecOf(chain))
   return true
 }
 
@@ -110,6 +117,8 @@ export async function memberUp(options: MemberUpOptions): Promise<StartMemberNod
     ...(options.progress ? {progress: options.progress} : {}),
     ...(options.probeTimeoutMs ? {probeTimeoutMs: options.probeTimeoutMs} : {}),
   })
+  // Its votes whose change has passed while the node was down are dropped, and the watchdog told.
+  if ((spec.votes ?? []).length > 0) await refreshMemberNode({dir: options.dir, engine: chain.engine})
   return {...result, role: spec.role}
 }
 

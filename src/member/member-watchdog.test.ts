@@ -3,6 +3,7 @@ import {createContext, runInContext} from 'node:vm'
 import {describe, expect, it} from 'vitest'
 
 import {peersToRedial, watchdogScript} from './member-watchdog.js'
+import type {RecordedVote} from './member-votes.js'
 
 const peerA = `enode://${'a'.repeat(128)}@10.0.0.1:30303`
 const peerB = `enode://${'b'.repeat(128)}@10.0.0.2:30303`
@@ -71,5 +72,71 @@ describe('the watchdog program', () => {
     // Its own RPC node is connected, but it is not one of the peers
     const rpcNode = `enode://${'c'.repeat(128)}@127.0.0.1:30303?discport=0`
     expect(simulate([7, 7, 7, 7, 7, 7, 7, 7], [rpcNode]).calls).toEqual([])
+  })
+})
+
+/**
+ * Runs the watchdog with a stand-in for geth's clique console API: the signer set per look (the
+ * last one stays), the proposals the sealer holds (changed by propose and discard).
+ */
+function simulateVotes(votes: RecordedVote[], signersPerLook: string[][], held: Record<string, boolean> = {}) {
+  let looks = 0
+  const proposals = {...held}
+  const calls: string[] = []
+  const context = createContext({
+    Date: {now: () => 0},
+    Math,
+    JSON,
+    console: {log: () => undefined},
+    eth: {
+      get blockNumber() {
+        if (looks > signersPerLook.length) throw new Error('done')
+        return looks
+      },
+    },
+    clique: {
+      getSigners: () => signersPerLook[Math.min(looks++, signersPerLook.length - 1)],
+      get proposals() {
+        return {...proposals}
+      },
+      propose: (address: string, authorize: boolean) => {
+        proposals[address] = authorize
+        calls.push(`propose ${address} ${authorize}`)
+      },
+      discard: (address: string) => {
+        delete proposals[address]
+        calls.push(`discard ${address}`)
+      },
+    },
+    admin: {sleep: () => undefined, peers: [], nodeInfo: {enode: `enode://${'0'.repeat(128)}@10.0.0.9:30303`}},
+  })
+  expect(() => runInContext(watchdogScript([peerA], 15, votes), context)).toThrow('done')
+  return {calls, proposals}
+}
+
+describe("the watchdog keeping the member's own Clique votes", () => {
+  const joiner = '0x00000000000000000000000000000000000000aa'
+  const member = '0x00000000000000000000000000000000000000bb'
+
+  it('casts a vote again when the sealer lost it (a restart), once, and discards it when the change shows', () => {
+    // Given a vote to add the joiner that the restarted sealer no longer holds
+    const {calls, proposals} = simulateVotes(
+      [{address: joiner, authorize: true}],
+      [[member], [member], [member], [member, joiner], [member, joiner], [member]],
+    )
+    // Then it is proposed again at the first look only, discarded once the joiner signs, and never cast again,
+    // not even when the others later remove the joiner
+    expect(calls).toEqual([`propose ${joiner} true`, `discard ${joiner}`])
+    expect(proposals).toEqual({})
+  })
+
+  it('leaves a vote the sealer still holds, and a removal already done, alone', () => {
+    expect(simulateVotes([{address: joiner, authorize: true}], [[member]], {[joiner]: true}).calls).toEqual([])
+    expect(simulateVotes([{address: joiner, authorize: false}], [[member]]).calls).toEqual([])
+  })
+
+  it('casts a removal again while the signer set still holds the member voted out', () => {
+    const {calls} = simulateVotes([{address: joiner, authorize: false}], [[member, joiner], [member, joiner], [member]])
+    expect(calls).toEqual([`propose ${joiner} false`, `discard ${joiner}`])
   })
 })

@@ -2,6 +2,7 @@ import type {ContainerSpec} from '../docker/container-engine.js'
 import {gethDataDir, gethIpcPath} from '../geth/geth-node-command.js'
 import {containerSpecDigest, type MemberNodeSpec} from './member-node-spec.js'
 import {stallAfterMs} from './member-readiness.js'
+import type {RecordedVote} from './member-votes.js'
 import {memberLabels, memberNodeNames, memberResourceNames, type MemberRef} from './member-resources.js'
 
 /** Label holding containerSpecDigest: a container made from other settings is replaced. */
@@ -26,9 +27,38 @@ const watchdogPollSeconds = 5
  * chain was heavier: a node learns a peer's total difficulty only at the handshake and from
  * a full propagated block (eth/handler_eth.go:131). Each then waited for the other ("signed
  * recently") with no block for good. A new handshake tells the one behind to sync.
+ *
+ * It also keeps this member's own Clique votes (`votes`, recorded in its workspace before each was
+ * cast): geth holds proposals in memory only, so a sealer that restarted before the vote passed has
+ * lost it, and the member cannot vote again on chain (its on-chain vote stands). At every look, a
+ * vote that the signer set does not show yet and that the sealer does not hold is proposed again.
+ * Once the signer set shows a vote's change, the proposal is discarded (geth would otherwise cast
+ * it again should the others ever reverse the change) and the vote is never cast again by this run.
  */
-export function watchdogScript(peers: readonly string[], stallSeconds: number): string {
+export function watchdogScript(peers: readonly string[], stallSeconds: number, votes: readonly RecordedVote[] = []) {
   return `var peers = ${JSON.stringify(peers)};
+var votes = ${JSON.stringify(votes.map((v) => ({address: v.address.toLowerCase(), authorize: v.authorize})))};
+var passed = {};
+var keepVotes = function () {
+  if (votes.length === 0) return;
+  var signers = clique.getSigners().map(function (s) { return s.toLowerCase(); });
+  var held = {};
+  var proposals = clique.proposals;
+  for (var key in proposals) held[key.toLowerCase()] = proposals[key];
+  for (var i = 0; i < votes.length; i++) {
+    var v = votes[i];
+    if (passed[v.address]) continue;
+    if ((signers.indexOf(v.address) >= 0) === v.authorize) {
+      passed[v.address] = true;
+      if (held[v.address] !== undefined) clique.discard(v.address);
+      continue;
+    }
+    if (held[v.address] === v.authorize) continue;
+    clique.propose(v.address, v.authorize);
+    console.log('medrec watchdog: its sealer had lost its vote to ' + (v.authorize ? 'add ' : 'remove ') +
+      v.address + ': cast it again');
+  }
+};
 var idOf = function (enode) { return enode.slice(8, 136).toLowerCase(); };
 var ids = peers.map(idOf);
 var self = idOf(admin.nodeInfo.enode);
@@ -37,9 +67,11 @@ var stallMs = ${stallSeconds * 1000};
 var last = eth.blockNumber;
 var movedAt = Date.now();
 console.log('medrec watchdog: watching block ' + last + ', ' + peers.length + ' peers (' + mine.length +
-  ' redialled from here), stall after ' + (stallMs / 1000) + ' s');
+  ' redialled from here), stall after ' + (stallMs / 1000) + ' s, keeping ' + votes.length + ' votes');
+keepVotes();
 while (true) {
   admin.sleep(${watchdogPollSeconds});
+  keepVotes();
   var head = eth.blockNumber;
   if (head !== last) { last = head; movedAt = Date.now(); continue; }
   var connected = admin.peers.filter(function (p) { return ids.indexOf(idOf(p.enode)) >= 0; }).length;
@@ -77,6 +109,7 @@ export function watchdogContainerSpec(spec: MemberNodeSpec, ref: MemberRef): Con
     watchdogScript(
       spec.peers.map((p) => p.enode),
       stallSeconds,
+      spec.votes ?? [],
     ),
     gethIpcPath,
   ]

@@ -187,6 +187,24 @@ describe.skipIf(!prerequisites.ok)('a consortium formed through the CLI, each pr
       const twice = await run(anne, 'provider', 'approve', 'lakeside')
       expect([twice.exitCode, twice.json?.error?.code]).toEqual([1, 'MEDREC_ALREADY_VOTED'])
       expect(await nonce()).toBe(nonceBefore)
+      // When st-anne's sealer restarts before the decision (geth keeps Clique votes in memory only)
+      await h1.docker.getContainer(sealerOf(anne)).restart()
+      // Then its watchdog casts st-anne's recorded Clique vote again: it cannot vote again on chain
+      await eventually(
+        "st-anne's restarted sealer to hold its vote for the joiner again",
+        async () => {
+          const held = await gethIpcEval<Record<string, boolean>>(
+            h1.engine,
+            sealerOf(anne),
+            anne.name,
+            'clique.proposals',
+          )
+          return Object.entries(held).some(([address, add]) => address.toLowerCase() === joinerSigner && add)
+            ? true
+            : undefined
+        },
+        90_000,
+      )
 
       // When riverside imports the bundle and approves from its own directory: the deciding vote
       const bundle4 = join(root, 'carenet.rev4.bundle.json')
@@ -220,6 +238,33 @@ describe.skipIf(!prerequisites.ok)('a consortium formed through the CLI, each pr
       const identityHex = (await readFile(join(anne.dir, '.medrec/keys/identity/hmac.key'), 'utf8')).trim()
       const identity = Buffer.from(identityHex, 'hex')
       await assertNoForeignSecrets(root, [...members, joiner], [identityHex, identity.toString('base64'), identity])
+
+      // When st-anne proposes to remove the joiner again, and the two others approve from their own directories
+      const bundle5 = join(root, 'carenet.rev5.bundle.json')
+      const removal = await medrec(anne, 'provider', 'remove', 'lakeside')
+      expect(removal).toMatchObject({action: 'remove', status: 'awaiting-votes', votes: 1, threshold: 3})
+      expect(await medrec(river, 'provider', 'approve', 'lakeside')).toMatchObject({votes: 2, status: 'awaiting-votes'})
+      const removed = await medrec(north, 'provider', 'approve', 'lakeside', '--out', bundle5)
+      expect(removed).toMatchObject({action: 'remove', status: 'executed', votes: 3, bundle: {revision: 5}})
+      const rev5 = JSON.parse(await readFile(bundle5, 'utf8')) as {members: {name: string}[]}
+      expect(rev5.members.map((c) => c.name)).toEqual(['st-anne', 'riverside', 'north-clinic'])
+      // Then Clique drops it too, on every remaining member's node, and the three seal on without it
+      await eventually(
+        'the removed member to leave the signers on every remaining node',
+        async () => {
+          const views = await Promise.all(members.map((m) => viewOf(m)))
+          return views.every((v) => v.signers.length === 3 && !v.signers.some((s) => s.toLowerCase() === joinerSigner))
+            ? true
+            : undefined
+        },
+        120_000,
+      )
+      const atRemoval = (await viewOf(anne)).head.number
+      await eventually(
+        'the three remaining members to seal on',
+        async () => ((await viewOf(anne)).head.number >= atRemoval + 4 ? true : undefined),
+        60_000,
+      )
 
       // When one member stops and destroys its node: only its own objects go, on its own engine
       expect((await medrec(river, 'member', 'down')).stopped).toEqual(['rpc', 'sealer', 'watchdog'])

@@ -4,7 +4,7 @@ import {Args} from '@oclif/core'
 
 import {MemberCommand} from '../../cli/member-command.js'
 import {importBundle, type ImportBundleResult} from '../../member/import-bundle.js'
-import {refreshMemberPeers} from '../../member/member-up.js'
+import {refreshMemberNode} from '../../member/member-up.js'
 
 export default class ConsortiumImport extends MemberCommand {
   static override summary = "Verify a consortium bundle and take it into this provider's member workspace."
@@ -24,7 +24,7 @@ that it is the same network, chain id and genesis and not an older revision. Onl
     const {args, flags} = await this.parse(ConsortiumImport)
     const result = await importBundle({dir: this.networkDir(flags), file: resolve(args.file)})
     // A running node takes the bundle's new members and joiners as peers now; no engine, no node: nothing to do.
-    const peersRefreshed = await refreshMemberPeers({dir: this.networkDir(flags)}).catch(() => false)
+    const peersRefreshed = await refreshMemberNode({dir: this.networkDir(flags)}).catch(() => false)
     if (peersRefreshed) this.log('  peers    your running node now trusts and dials every member and joiner')
     const what = {first: 'Imported', newer: 'Updated to', same: 'Already held'}[result.succession]
     this.log(`${what} ${result.network} revision ${result.revision} (chain id ${result.chainId}), exported by \

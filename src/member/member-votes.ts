@@ -1,0 +1,46 @@
+import type {MemberPaths} from './member-files.js'
+import {readMemberState, writeMemberState, type MemberState} from './member-state.js'
+
+/** One of this member's own Clique votes, as its watchdog casts it again: address in lowercase. */
+export type RecordedVote = {address: string; authorize: boolean}
+
+type RecordedVotes = MemberState['cliqueVotes']
+
+/** Whether the signer set already shows the change a vote asks for. */
+function passed(address: string, authorize: boolean, signers: ReadonlySet<string>): boolean {
+  return signers.has(address) === authorize
+}
+
+/**
+ * The recorded votes after the signer set `signers` was read: those whose change it shows are
+ * dropped. A passed vote must not outlive its change: were the others to reverse it later, a
+ * vote cast again would undo their decision.
+ */
+export function recordedVotesAfter(votes: RecordedVotes, signers: readonly string[]): RecordedVotes {
+  const current = new Set(signers.map((s) => s.toLowerCase()))
+  return Object.fromEntries(Object.entries(votes).filter(([address, v]) => !passed(address, v.authorize, current)))
+}
+
+/** The recorded votes as a list for the node spec (and the watchdog), in address order. */
+export function recordedVoteList(votes: RecordedVotes): RecordedVote[] {
+  return Object.entries(votes)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([address, v]) => ({address, authorize: v.authorize}))
+}
+
+/** Records this member's vote on `address` (replacing an earlier one) before it is cast. */
+export async function recordMemberVote(paths: MemberPaths, address: string, authorize: boolean): Promise<void> {
+  const state = await readMemberState(paths)
+  if (!state) return
+  const cliqueVotes = {...state.cliqueVotes, [address.toLowerCase()]: {authorize, castAt: new Date().toISOString()}}
+  await writeMemberState(paths, {...state, cliqueVotes})
+}
+
+/** Drops the recorded votes whose change the signer set `signers` shows. */
+export async function pruneMemberVotes(paths: MemberPaths, signers: readonly string[]): Promise<void> {
+  const state = await readMemberState(paths)
+  if (!state) return
+  const cliqueVotes = recordedVotesAfter(state.cliqueVotes, signers)
+  if (Object.keys(cliqueVotes).length === Object.keys(state.cliqueVotes).length) return
+  await writeMemberState(paths, {...state, cliqueVotes})
+}
