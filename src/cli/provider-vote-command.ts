@@ -11,12 +11,18 @@ import {
   type MemberProviderChangeResult,
 } from '../member/member-provider-change.js'
 import {MembershipChangeCommand} from './membership-change-command.js'
-import {outFile} from './shared-flags.js'
+import {membershipTimeoutFlag, outFile} from './shared-flags.js'
 
-/** --out of a provider vote: where a member workspace also writes the bundle its vote refreshes. */
-export const refreshedBundleOutFlag = Flags.string({
-  summary: 'Member workspace: also write the refreshed bundle to this file.',
-})
+/**
+ * --out and --timeout of a provider vote, one for each way it is cast: where a member workspace also writes the
+ * bundle its vote refreshes, and how long a network workspace waits for the change (`timeoutSummary` says what).
+ */
+export function providerVoteFlags(timeoutSummary: string) {
+  return {
+    out: Flags.string({summary: 'Member workspace: also write the refreshed bundle to this file.'}),
+    timeout: membershipTimeoutFlag(timeoutSummary),
+  }
+}
 
 /** A vote on one provider: how each kind of workspace casts it. */
 export type ProviderVote<R extends ProviderChangeResult> = {

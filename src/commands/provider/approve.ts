@@ -1,7 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 
-import {ProviderVoteCommand, refreshedBundleOutFlag} from '../../cli/provider-vote-command.js'
-import {membershipTimeoutFlag} from '../../cli/shared-flags.js'
+import {providerVoteFlags, ProviderVoteCommand} from '../../cli/provider-vote-command.js'
 import {approveProvider, type ApproveProviderReturnType} from '../../consortium/approve-provider.js'
 import {UsageError} from '../../errors/usage-error.js'
 import {approveAsMember, type MemberProviderChangeResult} from '../../member/member-provider-change.js'
@@ -22,8 +21,7 @@ export default class ProviderApprove extends ProviderVoteCommand {
   static override args = {name: Args.string({description: 'The provider the proposal is about.', required: true})}
   static override flags = {
     as: Flags.string({summary: 'Your sealing provider (its key must be in this network directory).'}),
-    out: refreshedBundleOutFlag,
-    timeout: membershipTimeoutFlag('Seconds to wait for the change to take effect.'),
+    ...providerVoteFlags('Seconds to wait for the change to take effect.'),
   }
 
   async run(): Promise<ApproveProviderReturnType | MemberProviderChangeResult> {

@@ -1,7 +1,7 @@
 import {Args} from '@oclif/core'
 
-import {ProviderVoteCommand, refreshedBundleOutFlag} from '../../cli/provider-vote-command.js'
-import {membershipTimeoutFlag, voteAsFlag} from '../../cli/shared-flags.js'
+import {providerVoteFlags, ProviderVoteCommand} from '../../cli/provider-vote-command.js'
+import {voteAsFlag} from '../../cli/shared-flags.js'
 import {removeProvider, type RemoveProviderReturnType} from '../../consortium/remove-provider.js'
 import {removeAsMember, type MemberProviderChangeResult} from '../../member/member-provider-change.js'
 
@@ -21,8 +21,7 @@ export default class ProviderRemove extends ProviderVoteCommand {
   static override args = {name: Args.string({description: 'The provider to remove.', required: true})}
   static override flags = {
     'vote-as': voteAsFlag,
-    out: refreshedBundleOutFlag,
-    timeout: membershipTimeoutFlag('Seconds to wait for it to leave.'),
+    ...providerVoteFlags('Seconds to wait for it to leave.'),
   }
 
   async run(): Promise<RemoveProviderReturnType | MemberProviderChangeResult> {
