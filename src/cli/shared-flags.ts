@@ -195,6 +195,12 @@ export function parseDuration(text: string): number {
   return seconds
 }
 
+/** --follow and --tail of a command that prints its nodes' logs (network logs, member logs). */
+export const nodeLogsFlags = {
+  follow: Flags.boolean({char: 'f', summary: 'Keep printing new lines.'}),
+  tail: Flags.integer({char: 'n', summary: 'Only the last N lines of each node.', min: 0}),
+}
+
 /** The PATIENT argument of the recovery commands. */
 export const recoveryPatientArg = Args.string({
   description: 'The patient: its 32-byte identity (0x…), or its current account (a key name or a 0x address).',

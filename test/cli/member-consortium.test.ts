@@ -306,6 +306,52 @@ describe('a member workspace and a network workspace never share a directory', (
   })
 })
 
+describe('provider approve and remove vote as the workspace at --dir votes', () => {
+  it("refuse in a member workspace the flags that name a network workspace's keys, and write nothing", async () => {
+    // Given a provider's member workspace
+    const root = await mkdtemp(join(tmpdir(), 'medrec-cli-vote-'))
+    const anne = await memberWorkspace(root, 'st-anne')
+    for (const [args, flag] of [
+      [['provider', 'approve', 'riverside', '--as', 'sealer-1'], '--as'],
+      [['provider', 'remove', 'riverside', '--vote-as', 'sealer-1'], '--vote-as'],
+    ] as const) {
+      // When a vote is given --as (approve) or --vote-as (remove) there
+      // Then it is refused before anything is read or voted, saying to leave the flag out
+      const error = await expectRefused([...args, '--dir', anne.dir], 'MEDREC_INVALID_ARGUMENT', [anne.dir])
+      expect(error.hint).toContain(`leave out ${flag}`)
+    }
+  })
+
+  it("vote in a member workspace with the member's own chain: refused while it holds no bundle", async () => {
+    // Given a provider's member workspace that has neither founded nor imported a consortium
+    const root = await mkdtemp(join(tmpdir(), 'medrec-cli-vote-'))
+    const anne = await memberWorkspace(root, 'st-anne')
+    // When it approves or removes a provider
+    for (const args of [
+      ['provider', 'approve', 'riverside'],
+      ['provider', 'remove', 'riverside', '--out', join(root, 'out.bundle.json')],
+    ]) {
+      // Then the member's vote is what is refused (not the workspace kind), and nothing is written
+      await expectRefused([...args, '--dir', anne.dir], 'MEDREC_BUNDLE_MISSING', [anne.dir, root])
+    }
+  })
+
+  it('take provider approve without --as in a network workspace as wrong usage (exit 2), writing nothing', async () => {
+    // Given a network workspace
+    const root = await mkdtemp(join(tmpdir(), 'medrec-cli-vote-'))
+    const network = join(root, 'net')
+    const init = await runMedrec(['network', 'init', '--sealers', '1', '--light-kdf', '--dir', network])
+    expect(init.exitCode, init.stderr).toBe(0)
+    const before = await snapshotDir(network)
+    // When provider approve names no sealing provider to vote as
+    const result = await runMedrec(['provider', 'approve', 'st-anne', '--dir', network, '--json'])
+    // Then it is a usage error, as when oclif required --as, and nothing changed
+    expect(result.exitCode, result.stdout + result.stderr).toBe(2)
+    expect(result.json.error).toMatchObject({code: 'MEDREC_USAGE', message: 'Missing required flag as'})
+    expect(await snapshotDir(network)).toEqual(before)
+  })
+})
+
 describe("three providers founding from each other's cards", () => {
   it("never hold another provider's keys; no card or bundle holds a key, a password or the identity key", async () => {
     // Given three member workspaces made with the CLI, cards exchanged as files

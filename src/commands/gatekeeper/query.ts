@@ -1,7 +1,7 @@
-import {Args, Flags} from '@oclif/core'
+import {Flags} from '@oclif/core'
 
 import {MedrecCommand} from '../../base-command.js'
-import {asFlag, recordsRequest} from '../../cli/shared-flags.js'
+import {asFlag, recordsRequest, relationshipArg} from '../../cli/shared-flags.js'
 import {describeRecords, typesFlag} from '../../patient/describe-records.js'
 import {queryRelationship, type RecordsReport} from '../../patient/patient-records.js'
 
@@ -12,7 +12,7 @@ export default class GatekeeperQuery extends MedrecCommand {
     "Signs the request with --as, sends it to the gatekeeper named in the relationship's pointer, " +
     'and decrypts the answer. A viewer asks for the resource types its grant covers (--types).'
   static override examples = ['<%= config.bin %> gatekeeper query 0x… --as st-anne --types Observation']
-  static override args = {relationship: Args.string({description: 'Address of the relationship.', required: true})}
+  static override args = {relationship: relationshipArg}
   static override flags = {
     as: asFlag,
     types: typesFlag,

@@ -1,10 +1,5 @@
-import {createInterface} from 'node:readline/promises'
-
-import {Flags} from '@oclif/core'
-
+import {confirmDestroy, destroyForceFlag} from '../../cli/confirm-destroy.js'
 import {MemberCommand} from '../../cli/member-command.js'
-import {errorCodes} from '../../errors/error-codes.js'
-import {MedrecError} from '../../errors/medrec-error.js'
 import {memberDestroy, memberNodeExists} from '../../member/member-up.js'
 
 export default class MemberDestroy extends MemberCommand {
@@ -15,28 +10,18 @@ stay, so `medrec member up` starts its node again and syncs from its peers. Asks
   static override examples = ['<%= config.bin %> member destroy', '<%= config.bin %> member destroy --force']
 
   static override flags = {
-    force: Flags.boolean({char: 'f', summary: 'Do not ask for confirmation.'}),
+    force: destroyForceFlag,
   }
 
   async run(): Promise<Awaited<ReturnType<typeof memberDestroy>>> {
     const {flags} = await this.parse(MemberDestroy)
     const dir = this.networkDir(flags)
     if (!flags.force && (await memberNodeExists({dir}))) {
-      if (!process.stdin.isTTY || this.jsonEnabled()) {
-        throw new MedrecError(
-          errorCodes.CONFIRMATION_REQUIRED,
-          "Destroying this member's node deletes its copy of the chain, and there is no terminal to confirm on.",
-          {hint: 'Pass --force to confirm.'},
-        )
-      }
-      const rl = createInterface({input: process.stdin, output: process.stderr})
-      const answer = await rl.question(
-        'This deletes this member\'s copy of the chain (keys are kept). Type "destroy" to confirm: ',
-      )
-      rl.close()
-      if (answer.trim() !== 'destroy') {
-        throw new MedrecError(errorCodes.CONFIRMATION_REQUIRED, 'Not confirmed; nothing was removed.')
-      }
+      await confirmDestroy({
+        consequence: "Destroying this member's node deletes its copy of the chain",
+        loss: "this member's copy of the chain",
+        json: this.jsonEnabled(),
+      })
     }
     const result = await memberDestroy({dir})
     const r = result.removed

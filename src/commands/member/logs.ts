@@ -1,7 +1,8 @@
-import {Args, Flags} from '@oclif/core'
+import {Args} from '@oclif/core'
 
 import {MemberCommand} from '../../cli/member-command.js'
 import {printLogStreams} from '../../cli/print-log-streams.js'
+import {nodeLogsFlags} from '../../cli/shared-flags.js'
 import {memberLogs} from '../../member/member-up.js'
 
 export default class MemberLogs extends MemberCommand {
@@ -13,10 +14,7 @@ export default class MemberLogs extends MemberCommand {
     node: Args.string({description: 'Which node; all of them when omitted.', options: ['sealer', 'rpc', 'watchdog']}),
   }
 
-  static override flags = {
-    follow: Flags.boolean({char: 'f', summary: 'Keep printing new lines.'}),
-    tail: Flags.integer({char: 'n', summary: 'Only the last N lines of each node.', min: 0}),
-  }
+  static override flags = nodeLogsFlags
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(MemberLogs)

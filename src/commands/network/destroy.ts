@@ -1,10 +1,7 @@
-import {createInterface} from 'node:readline/promises'
-
 import {Flags} from '@oclif/core'
 
 import {MedrecCommand} from '../../base-command.js'
-import {errorCodes} from '../../errors/error-codes.js'
-import {MedrecError} from '../../errors/medrec-error.js'
+import {confirmDestroy, destroyForceFlag} from '../../cli/confirm-destroy.js'
 import {
   destroyNetwork,
   destroyThrowawayNetworks,
@@ -29,7 +26,7 @@ export default class NetworkDestroy extends MedrecCommand {
   ]
 
   static override flags = {
-    force: Flags.boolean({char: 'f', summary: 'Do not ask for confirmation.'}),
+    force: destroyForceFlag,
     'all-throwaway': Flags.boolean({
       summary: 'Remove every throwaway network on this Docker engine (not only --dir), without asking.',
     }),
@@ -57,23 +54,11 @@ export default class NetworkDestroy extends MedrecCommand {
       return result
     }
     if (!flags.force && (await networkExists(network))) {
-      if (!process.stdin.isTTY || this.jsonEnabled()) {
-        throw new MedrecError(
-          errorCodes.CONFIRMATION_REQUIRED,
-          'Destroying the network deletes its chain, and there is no terminal to confirm on.',
-          {
-            hint: 'Pass --force to confirm.',
-          },
-        )
-      }
-      const rl = createInterface({input: process.stdin, output: process.stderr})
-      const answer = await rl.question(
-        'This deletes every block of the chain (keys are kept). Type "destroy" to confirm: ',
-      )
-      rl.close()
-      if (answer.trim() !== 'destroy') {
-        throw new MedrecError(errorCodes.CONFIRMATION_REQUIRED, 'Not confirmed; nothing was removed.')
-      }
+      await confirmDestroy({
+        consequence: 'Destroying the network deletes its chain',
+        loss: 'every block of the chain',
+        json: this.jsonEnabled(),
+      })
     }
     const result = await destroyNetwork(network)
     const r = result.removed

@@ -1,7 +1,8 @@
-import {Args, Flags} from '@oclif/core'
+import {Args} from '@oclif/core'
 
 import {MedrecCommand} from '../../base-command.js'
 import {printLogStreams} from '../../cli/print-log-streams.js'
+import {nodeLogsFlags} from '../../cli/shared-flags.js'
 import {openNetworkLogs} from '../../network/network-logs.js'
 
 export default class NetworkLogs extends MedrecCommand {
@@ -18,10 +19,7 @@ export default class NetworkLogs extends MedrecCommand {
     node: Args.string({description: 'A sealer\'s name, "rpc", or "reconciler". All of them when omitted.'}),
   }
 
-  static override flags = {
-    follow: Flags.boolean({char: 'f', summary: 'Keep printing new lines.'}),
-    tail: Flags.integer({char: 'n', summary: 'Only the last N lines of each node.', min: 0}),
-  }
+  static override flags = nodeLogsFlags
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(NetworkLogs)
