@@ -1,4 +1,5 @@
 import {labelKeys, type ContainerEngine, type ContainerInfo, type ContainerSpec} from '../docker/container-engine.js'
+import {connectToDocker} from '../docker/connect-docker.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
 import {gethIpcEval} from '../geth/geth-ipc.js'
@@ -122,13 +123,7 @@ export async function startMemberNode(options: StartMemberNodeOptions): Promise<
   const progress = options.progress ?? silentProgress
   assertMemberSpec(spec)
   const ref: MemberRef = {network: spec.network.name, member: spec.member.name}
-  await runStep(
-    progress,
-    'docker',
-    'Connecting to Docker',
-    () => engine.ping(),
-    () => engine.describeEndpoint(),
-  )
+  await connectToDocker(engine, progress)
   await assertNamesFree(engine, ref, Boolean(spec.rpc))
   const before = await findMemberResources(engine, ref)
   const firstStart = before.containers.length === 0 && before.volumes.length === 0
