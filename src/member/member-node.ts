@@ -3,6 +3,7 @@ import {connectToDocker} from '../docker/connect-docker.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
 import {gethIpcEval} from '../geth/geth-ipc.js'
+import {gethCrashLines} from '../geth/geth-node-crash.js'
 import {
   gethDataDir,
   rpcContainerPort,
@@ -417,17 +418,10 @@ async function assertRunning(
 ): Promise<void> {
   const info = await engine.inspectContainer(container.id)
   if (!info) throw new MedrecError(errorCodes.NODE_FAILED, `${name}'s container was removed while it started.`)
-  if (!baseline.has(info.id)) baseline.set(info.id, info.restartCount)
-  const crashed =
-    info.state === 'exited' ||
-    info.state === 'dead' ||
-    info.state === 'restarting' ||
-    info.restartCount > baseline.get(info.id)!
-  if (!crashed) return
-  const logs = await engine.logsText(info.id, 30)
-  const fatal = [...new Set(logs.split('\n').filter((line) => /Fatal|could not decrypt|panic/i.test(line)))]
+  const details = await gethCrashLines(engine, info.id, info, baseline)
+  if (!details) return
   throw new MedrecError(errorCodes.NODE_FAILED, `${name} stopped while starting (exit code ${info.exitCode ?? '?'}).`, {
-    details: (fatal.length > 0 ? fatal : logs.trim().split('\n')).slice(-5),
+    details,
     hint: 'Read its log with `medrec member logs`.',
   })
 }
