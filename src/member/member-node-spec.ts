@@ -2,6 +2,7 @@ import {createHash} from 'node:crypto'
 
 import {getAddress, keccak256, type Address, type Hex} from 'viem'
 
+import type {ContainerSpec} from '../docker/container-engine.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
 import {enodeUrl, nodeIdFromNodeKey} from '../keys/node-key.js'
@@ -105,10 +106,18 @@ export function assertMemberSpec(spec: MemberNodeSpec): void {
   })
 }
 
+/** Label holding a member container's spec digest (withSpecDigest). */
+export const specDigestLabel = 'org.medrec.spec-digest'
+
 /**
- * A digest of what a container is made from (image, command, ports, peers aside): a
- * container whose label differs is replaced, as docker compose does with its config hash.
+ * The spec, labelled with a digest of what its container is made from (image, command,
+ * published ports and environment when set; peers aside): a container whose label differs is
+ * replaced, as docker compose does with its config hash.
  */
-export function containerSpecDigest(parts: unknown): string {
-  return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 16)
+export function withSpecDigest(spec: ContainerSpec): ContainerSpec {
+  // Unset parts drop out of the JSON, so a container without ports or environment keeps the
+  // digest it had when only image and command were hashed.
+  const parts = {image: spec.image, cmd: spec.cmd, publish: spec.publish, env: spec.env}
+  const digest = createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 16)
+  return {...spec, labels: {...spec.labels, [specDigestLabel]: digest}}
 }

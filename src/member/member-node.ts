@@ -19,12 +19,13 @@ import {pollUntil} from '../wait/poll-until.js'
 import {readMemberChainView, type MemberChainView} from './member-chain-view.js'
 import {initMemberVolume, writeMemberNodeConfig} from './member-node-files.js'
 import {destroyMemberNode} from './member-node-lifecycle.js'
-import {peersToRedial, specDigestLabel, watchdogContainerSpec} from './member-watchdog.js'
+import {peersToRedial, watchdogContainerSpec} from './member-watchdog.js'
 import {
   assertMemberSpec,
-  containerSpecDigest,
   memberEnode,
   rpcNodeKeyOf,
+  specDigestLabel,
+  withSpecDigest,
   type MemberNodeSpec,
 } from './member-node-spec.js'
 import {
@@ -339,21 +340,18 @@ function sealerContainerSpec(spec: MemberNodeSpec, ref: MemberRef): ContainerSpe
     hostPort: port,
     protocol,
   }))
-  return {
+  return withSpecDigest({
     name: names.sealer,
     image: spec.network.image,
     cmd,
-    labels: {
-      ...memberLabels(ref, {role: 'sealer', node: memberNodeNames.sealer}),
-      [specDigestLabel]: containerSpecDigest({image: spec.network.image, cmd, publish, env: sealerEnvironment}),
-    },
+    labels: memberLabels(ref, {role: 'sealer', node: memberNodeNames.sealer}),
     volume: {name: names.sealerVolume, path: gethDataDir},
     network: {name: names.sealer, aliases: [names.sealer]},
     publish,
     restartPolicy: 'unless-stopped',
     stopTimeoutSeconds,
     env: {...sealerEnvironment},
-  }
+  })
 }
 
 /** The sealer's watchdog (member-watchdog.ts), replaced when its peers or settings changed, and running. */
@@ -661,20 +659,17 @@ async function startRpcNode(
     vhosts: ['localhost', '127.0.0.1', rpc.hostIp].filter((h, i, all) => all.indexOf(h) === i),
   })
   const publish = [{containerPort: rpcContainerPort, hostIp: rpc.hostIp, hostPort: rpc.port}]
-  const containerSpec: ContainerSpec = {
+  const containerSpec = withSpecDigest({
     name: names.rpc,
     image: spec.network.image,
     cmd,
-    labels: {
-      ...memberLabels(ref, {role: 'rpc', node: memberNodeNames.rpc}),
-      [specDigestLabel]: containerSpecDigest({image: spec.network.image, cmd, publish}),
-    },
+    labels: memberLabels(ref, {role: 'rpc', node: memberNodeNames.rpc}),
     volume: {name: names.rpcVolume, path: gethDataDir},
     network: {name: names.sealer, aliases: [names.rpc]},
     publish,
     restartPolicy: 'unless-stopped',
     stopTimeoutSeconds,
-  }
+  })
   const container = await ensureNodeContainer(
     engine,
     ref,

@@ -1,11 +1,8 @@
 import type {ContainerSpec} from '../docker/container-engine.js'
 import {gethDataDir, gethIpcPath} from '../geth/geth-node-command.js'
-import {containerSpecDigest, type MemberNodeSpec} from './member-node-spec.js'
+import {withSpecDigest, type MemberNodeSpec} from './member-node-spec.js'
 import {stallAfterMs} from './member-readiness.js'
 import {memberLabels, memberNodeNames, memberResourceNames, type MemberRef} from './member-resources.js'
-
-/** Label holding containerSpecDigest: a container made from other settings is replaced. */
-export const specDigestLabel = 'org.medrec.spec-digest'
 
 /** How often the watchdog looks at the head, in seconds. */
 const watchdogPollSeconds = 5
@@ -80,16 +77,13 @@ export function watchdogContainerSpec(spec: MemberNodeSpec, ref: MemberRef): Con
     ),
     gethIpcPath,
   ]
-  return {
+  return withSpecDigest({
     name: names.watchdog,
     image: spec.network.image,
     cmd,
-    labels: {
-      ...memberLabels(ref, {role: 'watchdog', node: memberNodeNames.watchdog}),
-      [specDigestLabel]: containerSpecDigest({image: spec.network.image, cmd}),
-    },
+    labels: memberLabels(ref, {role: 'watchdog', node: memberNodeNames.watchdog}),
     volume: {name: names.sealerVolume, path: gethDataDir},
     restartPolicy: 'unless-stopped',
     stopTimeoutSeconds: 5,
-  }
+  })
 }
