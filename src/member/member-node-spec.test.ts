@@ -84,8 +84,8 @@ describe('withSpecDigest', () => {
   // The digests running containers carry: a changed value would replace every member's containers on upgrade.
   it.each([
     ['image and command (the watchdog)', {}, '4f498e54ec66c82a'],
-    ['and published ports (the RPC node)', {publish}, '1cea900c40109c96'],
-    ['and environment (the sealer)', {publish, env: {GETH_X: '1'}}, 'a937e99272d9c61b'],
+    ['image, command and published ports (the RPC node)', {publish}, '1cea900c40109c96'],
+    ['image, command, ports and environment (the sealer)', {publish, env: {GETH_X: '1'}}, 'a937e99272d9c61b'],
   ])('labels a spec of %s with the digest it always had', (_what, extra, digest) => {
     const labelled = withSpecDigest({...base, ...extra})
     expect(labelled.labels).toEqual({'org.medrec.role': 'watchdog', [specDigestLabel]: digest})
