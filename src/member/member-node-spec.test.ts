@@ -6,6 +6,7 @@ import {encryptKeystoreV3, lightScrypt} from '../keys/keystore-v3.js'
 import {enodeUrl, generateNodeKey} from '../keys/node-key.js'
 import {
   findMemberSpecProblems,
+  memberContainerSpec,
   rpcNodeKeyOf,
   specDigestLabel,
   withSpecDigest,
@@ -95,5 +96,31 @@ describe('withSpecDigest', () => {
     const moved = withSpecDigest({...base, name: 'other', network: {name: 'n2'}, volume: {name: 'v2', path: '/data'}})
     expect(moved.labels[specDigestLabel]).toBe(withSpecDigest(base).labels[specDigestLabel])
     expect(withSpecDigest({...base, cmd: ['--datadir', '/other']}).labels[specDigestLabel]).not.toBe('4f498e54ec66c82a')
+  })
+})
+
+describe('memberContainerSpec', () => {
+  it("builds a member's container on its image, under its node's name and labels, restarted unless stopped", () => {
+    const spec = memberContainerSpec({network: 'acme', member: 'st-anne'}, 'ethereum/client-go:v1.13.15', 'watchdog', {
+      cmd: ['--datadir', '/data'],
+      volume: 'medrec-acme_st-anne_data',
+      stopTimeoutSeconds: 5,
+    })
+    expect(spec).toStrictEqual({
+      name: 'medrec-acme_st-anne_watchdog',
+      image: 'ethereum/client-go:v1.13.15',
+      cmd: ['--datadir', '/data'],
+      labels: {
+        'org.medrec.managed': 'true',
+        'org.medrec.network': 'acme',
+        'org.medrec.member': 'st-anne',
+        'org.medrec.role': 'watchdog',
+        'org.medrec.node': 'watchdog',
+        'org.medrec.spec-digest': '4f498e54ec66c82a',
+      },
+      volume: {name: 'medrec-acme_st-anne_data', path: '/data'},
+      restartPolicy: 'unless-stopped',
+      stopTimeoutSeconds: 5,
+    })
   })
 })

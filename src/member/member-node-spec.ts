@@ -5,7 +5,9 @@ import {getAddress, keccak256, type Address, type Hex} from 'viem'
 import type {ContainerSpec} from '../docker/container-engine.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
+import {gethDataDir} from '../geth/geth-node-command.js'
 import {enodeUrl, nodeIdFromNodeKey} from '../keys/node-key.js'
+import {memberLabels, memberNodeNames, memberResourceNames, type MemberRef} from './member-resources.js'
 import {enodeId, type MemberPeer} from './probe-peers.js'
 
 /**
@@ -120,4 +122,32 @@ export function withSpecDigest(spec: ContainerSpec): ContainerSpec {
   const parts = {image: spec.image, cmd: spec.cmd, publish: spec.publish, env: spec.env}
   const digest = createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 16)
   return {...spec, labels: {...spec.labels, [specDigestLabel]: digest}}
+}
+
+/** What sets one of a member's containers apart; memberContainerSpec adds what they all share. */
+export type MemberContainerParts = Pick<ContainerSpec, 'cmd' | 'network' | 'publish' | 'env' | 'stopTimeoutSeconds'> & {
+  /** The named volume mounted at geth's datadir. */
+  volume: string
+}
+
+/**
+ * A container of a member's node (its sealer, RPC node or watchdog): the network's geth image
+ * under the node's name and labels, its volume at geth's datadir, restarted by Docker unless
+ * stopped, and labelled with its spec digest.
+ */
+export function memberContainerSpec(
+  ref: MemberRef,
+  image: string,
+  node: keyof typeof memberNodeNames,
+  parts: MemberContainerParts,
+): ContainerSpec {
+  const {volume, ...rest} = parts
+  return withSpecDigest({
+    name: memberResourceNames(ref)[node],
+    image,
+    labels: memberLabels(ref, {role: node, node: memberNodeNames[node]}),
+    volume: {name: volume, path: gethDataDir},
+    restartPolicy: 'unless-stopped',
+    ...rest,
+  })
 }

@@ -5,7 +5,6 @@ import {MedrecError} from '../errors/medrec-error.js'
 import {gethIpcEval} from '../geth/geth-ipc.js'
 import {gethCrashLines} from '../geth/geth-node-crash.js'
 import {
-  gethDataDir,
   rpcContainerPort,
   rpcNodeCommand,
   rpcP2pPort,
@@ -24,8 +23,8 @@ import {
   assertMemberSpec,
   memberEnode,
   rpcNodeKeyOf,
+  memberContainerSpec,
   specDigestLabel,
-  withSpecDigest,
   type MemberNodeSpec,
 } from './member-node-spec.js'
 import {
@@ -340,15 +339,11 @@ function sealerContainerSpec(spec: MemberNodeSpec, ref: MemberRef): ContainerSpe
     hostPort: port,
     protocol,
   }))
-  return withSpecDigest({
-    name: names.sealer,
-    image: spec.network.image,
+  return memberContainerSpec(ref, spec.network.image, 'sealer', {
     cmd,
-    labels: memberLabels(ref, {role: 'sealer', node: memberNodeNames.sealer}),
-    volume: {name: names.sealerVolume, path: gethDataDir},
+    volume: names.sealerVolume,
     network: {name: names.sealer, aliases: [names.sealer]},
     publish,
-    restartPolicy: 'unless-stopped',
     stopTimeoutSeconds,
     env: {...sealerEnvironment},
   })
@@ -659,15 +654,11 @@ async function startRpcNode(
     vhosts: ['localhost', '127.0.0.1', rpc.hostIp].filter((h, i, all) => all.indexOf(h) === i),
   })
   const publish = [{containerPort: rpcContainerPort, hostIp: rpc.hostIp, hostPort: rpc.port}]
-  const containerSpec = withSpecDigest({
-    name: names.rpc,
-    image: spec.network.image,
+  const containerSpec = memberContainerSpec(ref, spec.network.image, 'rpc', {
     cmd,
-    labels: memberLabels(ref, {role: 'rpc', node: memberNodeNames.rpc}),
-    volume: {name: names.rpcVolume, path: gethDataDir},
+    volume: names.rpcVolume,
     network: {name: names.sealer, aliases: [names.rpc]},
     publish,
-    restartPolicy: 'unless-stopped',
     stopTimeoutSeconds,
   })
   const container = await ensureNodeContainer(

@@ -1,8 +1,8 @@
 import type {ContainerSpec} from '../docker/container-engine.js'
-import {gethDataDir, gethIpcPath} from '../geth/geth-node-command.js'
-import {withSpecDigest, type MemberNodeSpec} from './member-node-spec.js'
+import {gethIpcPath} from '../geth/geth-node-command.js'
+import {memberContainerSpec, type MemberNodeSpec} from './member-node-spec.js'
 import {stallAfterMs} from './member-readiness.js'
-import {memberLabels, memberNodeNames, memberResourceNames, type MemberRef} from './member-resources.js'
+import {memberResourceNames, type MemberRef} from './member-resources.js'
 
 /** How often the watchdog looks at the head, in seconds. */
 const watchdogPollSeconds = 5
@@ -66,7 +66,6 @@ export function peersToRedial(ownId: string, peers: readonly string[]): string[]
  * brings it back when the sealer restarts (its console then fails and exits).
  */
 export function watchdogContainerSpec(spec: MemberNodeSpec, ref: MemberRef): ContainerSpec {
-  const names = memberResourceNames(ref)
   const stallSeconds = Math.round(stallAfterMs(spec.network.period) / 1000)
   const cmd = [
     'attach',
@@ -77,13 +76,9 @@ export function watchdogContainerSpec(spec: MemberNodeSpec, ref: MemberRef): Con
     ),
     gethIpcPath,
   ]
-  return withSpecDigest({
-    name: names.watchdog,
-    image: spec.network.image,
+  return memberContainerSpec(ref, spec.network.image, 'watchdog', {
     cmd,
-    labels: memberLabels(ref, {role: 'watchdog', node: memberNodeNames.watchdog}),
-    volume: {name: names.sealerVolume, path: gethDataDir},
-    restartPolicy: 'unless-stopped',
+    volume: memberResourceNames(ref).sealerVolume,
     stopTimeoutSeconds: 5,
   })
 }
