@@ -5,6 +5,7 @@ import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 
 import {errorCodes} from '../errors/error-codes.js'
+import {thrownRefusal} from '../errors/testing/refusal.js'
 import {loadNetworkConfig, parseNetworkConfig} from './load-network-config.js'
 import {networkConfigJsonSchema} from './network-config.js'
 import {profileSettings} from './network-profile.js'
@@ -29,13 +30,9 @@ sealers:
 `
 
 function problemsOf(text: string): string[] {
-  try {
-    parseNetworkConfig(text, 'medrec.yaml')
-  } catch (error) {
-    expect(error).toMatchObject({code: errorCodes.CONFIG_INVALID})
-    return (error as {details: string[]}).details
-  }
-  throw new Error('expected the config to be refused')
+  const error = thrownRefusal(() => parseNetworkConfig(text, 'medrec.yaml'))
+  expect(error.code).toBe(errorCodes.CONFIG_INVALID)
+  return error.details
 }
 
 describe('medrec.yaml', () => {
@@ -167,25 +164,32 @@ describe('medrec.yaml profile', () => {
 })
 
 describe('profileSettings', () => {
-  it('makes a throwaway network fast and traceless: 1 s, light keys, tmpfs, no restarts, no reconciler', () => {
-    expect(profileSettings('throwaway')).toEqual({
-      defaultPeriod: 1,
-      lightKdf: true,
-      chainData: 'tmpfs',
-      restartPolicy: 'no',
-      reconciler: false,
-      labels: {'org.medrec.profile': 'throwaway'},
-    })
-  })
-
-  it('keeps a standard network as it was: 5 s, standard keys, volumes, restarts, reconciler, no extra label', () => {
-    expect(profileSettings('standard')).toEqual({
-      defaultPeriod: 5,
-      lightKdf: false,
-      chainData: 'volume',
-      restartPolicy: 'unless-stopped',
-      reconciler: true,
-      labels: {},
-    })
+  it.each([
+    {
+      profile: 'throwaway',
+      meaning: 'fast and traceless: 1 s, light keys, tmpfs, no restarts, no reconciler',
+      settings: {
+        defaultPeriod: 1,
+        lightKdf: true,
+        chainData: 'tmpfs',
+        restartPolicy: 'no',
+        reconciler: false,
+        labels: {'org.medrec.profile': 'throwaway'},
+      },
+    },
+    {
+      profile: 'standard',
+      meaning: 'as it was: 5 s, standard keys, volumes, restarts, reconciler, no extra label',
+      settings: {
+        defaultPeriod: 5,
+        lightKdf: false,
+        chainData: 'volume',
+        restartPolicy: 'unless-stopped',
+        reconciler: true,
+        labels: {},
+      },
+    },
+  ] as const)('makes a $profile network $meaning', ({profile, settings}) => {
+    expect(profileSettings(profile)).toEqual(settings)
   })
 })

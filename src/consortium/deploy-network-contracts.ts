@@ -2,7 +2,7 @@ import {getAddress, parseEther, type Address, type Hash, type Hex} from 'viem'
 
 import {sendEther} from '../accounts/accounts.js'
 import {registrarAbi} from '../contracts/abi/registrar.js'
-import {compileMedrecContracts, packagedContractsDir} from '../contracts/compile-contracts.js'
+import {compilePackagedContracts} from '../contracts/compile-contracts.js'
 import {deployAuditAnchors} from '../contracts/deploy-audit-anchors.js'
 import {deployMedrecContracts, type MedrecContractName} from '../contracts/deploy-contracts.js'
 import {errorCodes} from '../errors/error-codes.js'
@@ -46,13 +46,7 @@ export async function deployNetworkContracts(options: {
 }): Promise<DeployNetworkContractsResult> {
   const progress = options.progress ?? silentProgress
   const {network, chain, publicClient} = await networkClients(options.dir)
-  const compiled = await runStep(
-    progress,
-    'compile',
-    'Compiling the contracts (solc, evmVersion london)',
-    () => compileMedrecContracts({contractsDir: packagedContractsDir}),
-    (c) => `solc ${c.solcVersion}`,
-  )
+  const compiled = await compilePackagedContracts(progress)
   const wallet = await networkWalletClient(network, chain, deployerKeyName)
   const existing = await adoptPendingDeployments(publicClient, network.state)
   // Progress callbacks are not awaited by the deploy loop: chain the state writes.

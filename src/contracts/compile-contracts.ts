@@ -6,6 +6,7 @@ import {keccak256, stringToBytes, type Abi, type Hex} from 'viem'
 
 import {MedrecError} from '../errors/medrec-error.js'
 import {errorCodes} from '../errors/error-codes.js'
+import {runStep, type ProgressListener} from '../progress/progress-events.js'
 import {buildSolcInput, compileSolidity, solcVersion, type SolcSettings} from './solc-standard-json.js'
 
 /** A deployable contract, ready for viem. */
@@ -64,6 +65,17 @@ export async function compileMedrecContracts(options: {contractsDir: string}): P
     }
   }
   return {artifacts, solcVersion: solcVersion(), settings: medrecSolcSettings}
+}
+
+/** Compiles the packaged contracts as the `compile` step every deploy starts with. */
+export function compilePackagedContracts(progress: ProgressListener): Promise<MedrecCompileResult> {
+  return runStep(
+    progress,
+    'compile',
+    `Compiling the contracts (solc, evmVersion ${medrecSolcSettings.evmVersion})`,
+    () => compileMedrecContracts({contractsDir: packagedContractsDir}),
+    (c) => `solc ${c.solcVersion}`,
+  )
 }
 
 /** Writes `<Name>.json` artifacts and the `abi/<name>.ts` modules viem types from. */

@@ -8,6 +8,7 @@ import {afterEach, describe, expect, it} from 'vitest'
 
 import {errorCodes} from '../errors/error-codes.js'
 import type {MedrecError} from '../errors/medrec-error.js'
+import {thrownRefusal} from '../errors/testing/refusal.js'
 import {contextDirectoryName, resolveDockerEndpoint} from './docker-endpoint.js'
 import {DockerodeEngine} from './dockerode-engine.js'
 import {sshArguments} from './ssh-connection.js'
@@ -52,15 +53,6 @@ async function homeWith(contexts: Record<string, string>, currentContext?: strin
   const home = await tempDir('medrec-home-')
   await dockerConfig(contexts, currentContext, {}, join(home, '.docker'))
   return home
-}
-
-function thrown(fn: () => unknown): MedrecError {
-  try {
-    fn()
-  } catch (error) {
-    return error as MedrecError
-  }
-  throw new Error('expected an error')
 }
 
 /** A stand-in Docker engine on a unix socket: answers /_ping like the real one. */
@@ -137,7 +129,7 @@ describe('resolveDockerEndpoint', () => {
     // Given a config whose currentContext names a context that was never created
     const home = await homeWith({a: 'tcp://10.0.0.1:2375'}, 'gone')
     // When the engine is resolved
-    const error = thrown(() => resolveDockerEndpoint({}, home))
+    const error = thrownRefusal(() => resolveDockerEndpoint({}, home))
     // Then the error says which context, chosen by what, and the file it looked for
     expect(error.code).toBe(errorCodes.DOCKER_CONTEXT_UNKNOWN)
     expect(error.message).toContain('"gone"')
@@ -145,7 +137,7 @@ describe('resolveDockerEndpoint', () => {
     expect(error.details.join('\n')).toContain(metaPath)
     expect(error.details.join('\n')).toContain('currentContext')
     // And the same for DOCKER_CONTEXT
-    const viaVariable = thrown(() => resolveDockerEndpoint({DOCKER_CONTEXT: 'nope'}, home))
+    const viaVariable = thrownRefusal(() => resolveDockerEndpoint({DOCKER_CONTEXT: 'nope'}, home))
     expect(viaVariable.code).toBe(errorCodes.DOCKER_CONTEXT_UNKNOWN)
     expect(viaVariable.details[0]).toBe('chosen by context "nope" (DOCKER_CONTEXT)')
   })
@@ -154,14 +146,14 @@ describe('resolveDockerEndpoint', () => {
     const home = await tempDir('medrec-home-')
     await mkdir(join(home, '.docker'))
     await writeFile(join(home, '.docker', 'config.json'), '{not json')
-    expect(thrown(() => resolveDockerEndpoint({}, home)).code).toBe(errorCodes.DOCKER_ENDPOINT_INVALID)
+    expect(thrownRefusal(() => resolveDockerEndpoint({}, home)).code).toBe(errorCodes.DOCKER_ENDPOINT_INVALID)
 
     const config = await dockerConfig({empty: ''}, 'empty')
-    const noHost = thrown(() => resolveDockerEndpoint({DOCKER_CONFIG: config}, home))
+    const noHost = thrownRefusal(() => resolveDockerEndpoint({DOCKER_CONFIG: config}, home))
     expect(noHost.code).toBe(errorCodes.DOCKER_ENDPOINT_INVALID)
     expect(noHost.message).toContain('"empty"')
 
-    const pipe = thrown(() => resolveDockerEndpoint({DOCKER_HOST: 'npipe:////./pipe/docker_engine'}, home))
+    const pipe = thrownRefusal(() => resolveDockerEndpoint({DOCKER_HOST: 'npipe:////./pipe/docker_engine'}, home))
     expect(pipe.code).toBe(errorCodes.DOCKER_ENDPOINT_INVALID)
     expect(pipe.details).toEqual(['set by DOCKER_HOST'])
   })

@@ -5,7 +5,7 @@ import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 
 import {errorCodes} from '../errors/error-codes.js'
-import type {MedrecError} from '../errors/medrec-error.js'
+import {refusal, thrownRefusal} from '../errors/testing/refusal.js'
 import {fhirImportLimits, locateJsonSyntaxError, parseFhirBundle, readFhirBundleFile} from './fhir-bundle.js'
 
 function bundle(resources: unknown[]): Record<string, unknown> {
@@ -14,15 +14,6 @@ function bundle(resources: unknown[]): Record<string, unknown> {
     type: 'collection',
     entry: resources.map((resource) => ({fullUrl: 'urn:uuid:x', resource})),
   }
-}
-
-function refusal(run: () => unknown): MedrecError {
-  try {
-    run()
-  } catch (error) {
-    return error as MedrecError
-  }
-  throw new Error('expected the input to be refused')
 }
 
 /** An object nested `depth` levels deep, counting the outer object as level 1. */
@@ -76,7 +67,7 @@ describe('parseFhirBundle', () => {
     }
 
     // When it is parsed
-    const error = refusal(() => parseFhirBundle(input, 'export.json'))
+    const error = thrownRefusal(() => parseFhirBundle(input, 'export.json'))
 
     // Then one error lists them all
     expect(error).toMatchObject({
@@ -104,28 +95,28 @@ describe('parseFhirBundle', () => {
     const resource = {resourceType: 'Observation', id: 'o', value: nested(fhirImportLimits.maxDepth - 1)}
     expect(parseFhirBundle(resource, 'o.json')).toEqual([resource])
     expect(
-      refusal(() => parseFhirBundle({...resource, value: nested(fhirImportLimits.maxDepth)}, 'o.json')).details,
+      thrownRefusal(() => parseFhirBundle({...resource, value: nested(fhirImportLimits.maxDepth)}, 'o.json')).details,
     ).toEqual([`(root): nested more than ${fhirImportLimits.maxDepth} levels deep`])
   })
 
   it('refuses JSON that is not an object, and an object without resourceType and id', () => {
     for (const input of [[], 'Patient', null, 3]) {
-      expect(refusal(() => parseFhirBundle(input, 'x.json')).details, JSON.stringify(input)).toEqual([
+      expect(thrownRefusal(() => parseFhirBundle(input, 'x.json')).details, JSON.stringify(input)).toEqual([
         expect.stringMatching(/^\(root\): expected a FHIR Bundle or resource/),
       ])
     }
-    expect(refusal(() => parseFhirBundle({name: 'Jane'}, 'x.json')).details).toEqual([
+    expect(thrownRefusal(() => parseFhirBundle({name: 'Jane'}, 'x.json')).details).toEqual([
       'resourceType: missing',
       'id: missing; every imported resource needs an id',
     ])
-    expect(refusal(() => parseFhirBundle({resourceType: 'Bundle', entry: {}}, 'x.json')).details).toEqual([
+    expect(thrownRefusal(() => parseFhirBundle({resourceType: 'Bundle', entry: {}}, 'x.json')).details).toEqual([
       'entry: expected an array of entries, got an object',
     ])
   })
 
   it(`refuses a Bundle of more than ${fhirImportLimits.maxEntries} entries without checking each`, () => {
     const entries = Array.from({length: fhirImportLimits.maxEntries + 1}, () => ({resource: {}}))
-    expect(refusal(() => parseFhirBundle({resourceType: 'Bundle', entry: entries}, 'big.json')).details).toEqual([
+    expect(thrownRefusal(() => parseFhirBundle({resourceType: 'Bundle', entry: entries}, 'big.json')).details).toEqual([
       `entry: ${fhirImportLimits.maxEntries + 1} entries; at most ` +
         `${fhirImportLimits.maxEntries} can be imported at once (split the Bundle)`,
     ])
@@ -140,7 +131,7 @@ describe('parseFhirBundle', () => {
   })
 
   it('lists the first 100 problems and counts the rest', () => {
-    const error = refusal(() =>
+    const error = thrownRefusal(() =>
       parseFhirBundle(bundle(Array.from({length: 250}, () => ({resourceType: 'Observation'}))), 'b.json'),
     )
     expect(error.message).toMatch(/250 problems/)
@@ -181,12 +172,12 @@ describe('readFhirBundleFile', () => {
     await writeFile(path, '{\n  "resourceType": "Patient",\n  "name": "Jane Doe" "id": "p"\n}\n')
 
     // Then the error points there, and the name is nowhere in it
-    const error = await readFhirBundleFile(path).catch((e: unknown) => e as MedrecError)
+    const error = await refusal(readFhirBundleFile(path))
     expect(error).toMatchObject({
       code: errorCodes.FHIR_NOT_JSON,
       message: `${path} is not valid JSON (line 3, column 22: expected ',' or '}').`,
     })
-    expect(JSON.stringify((error as MedrecError).toJSON())).not.toContain('Jane')
+    expect(JSON.stringify(error.toJSON())).not.toContain('Jane')
   })
 
   it('refuses a file that is not UTF-8', async () => {

@@ -1,6 +1,7 @@
 import {describe, expect, it} from 'vitest'
 
 import {errorCodes} from '../errors/error-codes.js'
+import {thrownRefusal} from '../errors/testing/refusal.js'
 import {gethGenesisToml} from './geth-genesis-toml.js'
 import {gethConfigToml} from './geth-node-command.js'
 
@@ -30,13 +31,9 @@ const genesis = {
   alloc: {abcdefabcdefabcdefabcdefabcdefabcdefabcd: {balance: '0xd3c21bcecceda1000000'}},
 }
 
-function refusal(bad: unknown): {code: string; message: string} {
-  try {
-    gethGenesisToml(bad)
-  } catch (error) {
-    return error as {code: string; message: string}
-  }
-  throw new Error('expected the genesis to be refused')
+/** The error gethGenesisToml refuses `bad` with. */
+function refusal(bad: unknown) {
+  return thrownRefusal(() => gethGenesisToml(bad))
 }
 
 describe('gethGenesisToml', () => {

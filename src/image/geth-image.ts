@@ -2,7 +2,8 @@ import {mkdir, readFile, rename, writeFile} from 'node:fs/promises'
 import {homedir} from 'node:os'
 import {join} from 'node:path'
 
-import {labelKeys, type ContainerEngine} from '../docker/container-engine.js'
+import type {ContainerEngine} from '../docker/container-engine.js'
+import {runProbeContainer} from '../docker/run-probe-container.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
 import {
@@ -19,39 +20,27 @@ export type CheckedGethImage = {reference: string; imageId: string; version: str
  * this is how the tool knows what it is about to run.
  */
 export async function readGethVersionFromImage(engine: ContainerEngine, reference: string): Promise<string> {
-  const id = await engine.createContainer({
-    name: `medrec-probe-${process.pid}-${Date.now()}`,
-    image: reference,
-    cmd: ['version'],
-    labels: {[labelKeys.managed]: 'true', [labelKeys.role]: 'probe'},
-  })
-  try {
-    await engine.startContainer(id)
-    const exitCode = await engine.waitContainer(id)
-    const output = await engine.logsText(id, 50)
-    const version = parseGethVersionOutput(output)
-    if (exitCode !== 0 || !version) {
-      throw new MedrecError(
-        errorCodes.IMAGE_WRONG_VERSION,
-        `Image ${reference} does not run \`geth version\` (exit code ${exitCode}).`,
-        {
-          details: output.trim().split('\n').slice(-5),
-          hint: `Use ${pinnedGethImage}, or build it with \`medrec image build\`.`,
-        },
-      )
-    }
-    const problem = explainUnsupportedGeth(version)
-    if (problem) {
-      throw new MedrecError(errorCodes.IMAGE_WRONG_VERSION, `Image ${reference} runs ${problem}`, {
-        hint:
-          `Set \`image: ${pinnedGethImage}\` in medrec.yaml ` +
-          `(\`medrec image build\` makes it where no registry is reachable).`,
-      })
-    }
-    return version.raw
-  } finally {
-    await engine.removeContainer(id)
+  const {exitCode, output} = await runProbeContainer(engine, reference, ['version'])
+  const version = parseGethVersionOutput(output)
+  if (exitCode !== 0 || !version) {
+    throw new MedrecError(
+      errorCodes.IMAGE_WRONG_VERSION,
+      `Image ${reference} does not run \`geth version\` (exit code ${exitCode}).`,
+      {
+        details: output.trim().split('\n').slice(-5),
+        hint: `Use ${pinnedGethImage}, or build it with \`medrec image build\`.`,
+      },
+    )
   }
+  const problem = explainUnsupportedGeth(version)
+  if (problem) {
+    throw new MedrecError(errorCodes.IMAGE_WRONG_VERSION, `Image ${reference} runs ${problem}`, {
+      hint:
+        `Set \`image: ${pinnedGethImage}\` in medrec.yaml ` +
+        `(\`medrec image build\` makes it where no registry is reachable).`,
+    })
+  }
+  return version.raw
 }
 
 export type EnsureGethImageOptions = {

@@ -2,7 +2,7 @@ import type {Address} from 'viem'
 
 import {establishConsortium} from '../consortium/deploy-consortium.js'
 import {providerIdentity} from '../consortium/provider-identity.js'
-import {compileMedrecContracts, packagedContractsDir} from '../contracts/compile-contracts.js'
+import {compilePackagedContracts} from '../contracts/compile-contracts.js'
 import {deployAuditAnchors} from '../contracts/deploy-audit-anchors.js'
 import {deployMedrecContracts, type MedrecContractName} from '../contracts/deploy-contracts.js'
 import {errorCodes} from '../errors/error-codes.js'
@@ -62,13 +62,7 @@ export async function deployMemberContracts(options: {
   }
   const publicClient = chain.publicClient('Deploying contracts')
   const walletClient = await chain.walletClient('Deploying contracts')
-  const compiled = await runStep(
-    progress,
-    'compile',
-    'Compiling the contracts (solc, evmVersion london)',
-    () => compileMedrecContracts({contractsDir: packagedContractsDir}),
-    (c) => `solc ${c.solcVersion}`,
-  )
+  const compiled = await compilePackagedContracts(progress)
   const state = (await readMemberState(chain.member.paths)) ?? chain.member.state
   const pending = {...((state as Record<string, unknown>)[pendingKey] as Record<string, Address> | undefined)}
   // Each address is recorded as soon as it is mined, so a deploy that stops half-way resumes.

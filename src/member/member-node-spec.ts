@@ -2,9 +2,12 @@ import {createHash} from 'node:crypto'
 
 import {getAddress, keccak256, type Address, type Hex} from 'viem'
 
+import type {ContainerSpec} from '../docker/container-engine.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
+import {gethDataDir} from '../geth/geth-node-command.js'
 import {enodeUrl, nodeIdFromNodeKey} from '../keys/node-key.js'
+import {memberLabels, memberNodeNames, memberResourceNames, type MemberRef} from './member-resources.js'
 import {enodeId, type MemberPeer} from './probe-peers.js'
 import type {RecordedVote} from './member-votes.js'
 
@@ -108,10 +111,46 @@ export function assertMemberSpec(spec: MemberNodeSpec): void {
   })
 }
 
+/** Label holding a member container's spec digest (withSpecDigest). */
+export const specDigestLabel = 'org.medrec.spec-digest'
+
 /**
- * A digest of what a container is made from (image, command, ports, peers aside): a
- * container whose label differs is replaced, as docker compose does with its config hash.
+ * The spec, labelled with a digest of what its container is made from (image, command,
+ * published ports and environment when set; peers aside): a container whose label differs is
+ * replaced, as docker compose does with its config hash.
  */
-export function containerSpecDigest(parts: unknown): string {
-  return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 16)
+export function withSpecDigest(spec: ContainerSpec): ContainerSpec {
+  // Unset parts drop out of the JSON, so a container without ports or environment keeps the
+  // digest it had when only image and command were hashed.
+  const parts = {image: spec.image, cmd: spec.cmd, publish: spec.publish, env: spec.env}
+  const digest = createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 16)
+  return {...spec, labels: {...spec.labels, [specDigestLabel]: digest}}
+}
+
+/** What sets one of a member's containers apart; memberContainerSpec adds what they all share. */
+export type MemberContainerParts = Pick<ContainerSpec, 'cmd' | 'network' | 'publish' | 'env' | 'stopTimeoutSeconds'> & {
+  /** The named volume mounted at geth's datadir. */
+  volume: string
+}
+
+/**
+ * A container of a member's node (its sealer, RPC node or watchdog): the network's geth image
+ * under the node's name and labels, its volume at geth's datadir, restarted by Docker unless
+ * stopped, and labelled with its spec digest.
+ */
+export function memberContainerSpec(
+  ref: MemberRef,
+  image: string,
+  node: keyof typeof memberNodeNames,
+  parts: MemberContainerParts,
+): ContainerSpec {
+  const {volume, ...rest} = parts
+  return withSpecDigest({
+    name: memberResourceNames(ref)[node],
+    image,
+    labels: memberLabels(ref, {role: node, node: memberNodeNames[node]}),
+    volume: {name: volume, path: gethDataDir},
+    restartPolicy: 'unless-stopped',
+    ...rest,
+  })
 }

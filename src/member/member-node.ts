@@ -1,9 +1,10 @@
 import {labelKeys, type ContainerEngine, type ContainerInfo, type ContainerSpec} from '../docker/container-engine.js'
+import {connectToDocker} from '../docker/connect-docker.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
 import {gethIpcEval} from '../geth/geth-ipc.js'
+import {gethCrashLines} from '../geth/geth-node-crash.js'
 import {
-  gethDataDir,
   rpcContainerPort,
   rpcNodeCommand,
   rpcP2pPort,
@@ -17,12 +18,13 @@ import {pollUntil} from '../wait/poll-until.js'
 import {readMemberChainView, type MemberChainView} from './member-chain-view.js'
 import {initMemberVolume, writeMemberNodeConfig} from './member-node-files.js'
 import {destroyMemberNode} from './member-node-lifecycle.js'
-import {peersToRedial, specDigestLabel, watchdogContainerSpec} from './member-watchdog.js'
+import {peersToRedial, watchdogContainerSpec} from './member-watchdog.js'
 import {
   assertMemberSpec,
-  containerSpecDigest,
   memberEnode,
   rpcNodeKeyOf,
+  memberContainerSpec,
+  specDigestLabel,
   type MemberNodeSpec,
 } from './member-node-spec.js'
 import {
@@ -122,13 +124,7 @@ export async function startMemberNode(options: StartMemberNodeOptions): Promise<
   const progress = options.progress ?? silentProgress
   assertMemberSpec(spec)
   const ref: MemberRef = {network: spec.network.name, member: spec.member.name}
-  await runStep(
-    progress,
-    'docker',
-    'Connecting to Docker',
-    () => engine.ping(),
-    () => engine.describeEndpoint(),
-  )
+  await connectToDocker(engine, progress)
   await assertNamesFree(engine, ref, Boolean(spec.rpc))
   const before = await findMemberResources(engine, ref)
   const firstStart = before.containers.length === 0 && before.volumes.length === 0
@@ -343,21 +339,14 @@ function sealerContainerSpec(spec: MemberNodeSpec, ref: MemberRef): ContainerSpe
     hostPort: port,
     protocol,
   }))
-  return {
-    name: names.sealer,
-    image: spec.network.image,
+  return memberContainerSpec(ref, spec.network.image, 'sealer', {
     cmd,
-    labels: {
-      ...memberLabels(ref, {role: 'sealer', node: memberNodeNames.sealer}),
-      [specDigestLabel]: containerSpecDigest({image: spec.network.image, cmd, publish, env: sealerEnvironment}),
-    },
-    volume: {name: names.sealerVolume, path: gethDataDir},
+    volume: names.sealerVolume,
     network: {name: names.sealer, aliases: [names.sealer]},
     publish,
-    restartPolicy: 'unless-stopped',
     stopTimeoutSeconds,
     env: {...sealerEnvironment},
-  }
+  })
 }
 
 /** The sealer's watchdog (member-watchdog.ts), replaced when its peers or settings changed, and running. */
@@ -422,17 +411,10 @@ async function assertRunning(
 ): Promise<void> {
   const info = await engine.inspectContainer(container.id)
   if (!info) throw new MedrecError(errorCodes.NODE_FAILED, `${name}'s container was removed while it started.`)
-  if (!baseline.has(info.id)) baseline.set(info.id, info.restartCount)
-  const crashed =
-    info.state === 'exited' ||
-    info.state === 'dead' ||
-    info.state === 'restarting' ||
-    info.restartCount > baseline.get(info.id)!
-  if (!crashed) return
-  const logs = await engine.logsText(info.id, 30)
-  const fatal = [...new Set(logs.split('\n').filter((line) => /Fatal|could not decrypt|panic/i.test(line)))]
+  const details = await gethCrashLines(engine, info.id, info, baseline)
+  if (!details) return
   throw new MedrecError(errorCodes.NODE_FAILED, `${name} stopped while starting (exit code ${info.exitCode ?? '?'}).`, {
-    details: (fatal.length > 0 ? fatal : logs.trim().split('\n')).slice(-5),
+    details,
     hint: 'Read its log with `medrec member logs`.',
   })
 }
@@ -680,20 +662,13 @@ async function startRpcNode(
     vhosts: ['localhost', '127.0.0.1', rpc.hostIp].filter((h, i, all) => all.indexOf(h) === i),
   })
   const publish = [{containerPort: rpcContainerPort, hostIp: rpc.hostIp, hostPort: rpc.port}]
-  const containerSpec: ContainerSpec = {
-    name: names.rpc,
-    image: spec.network.image,
+  const containerSpec = memberContainerSpec(ref, spec.network.image, 'rpc', {
     cmd,
-    labels: {
-      ...memberLabels(ref, {role: 'rpc', node: memberNodeNames.rpc}),
-      [specDigestLabel]: containerSpecDigest({image: spec.network.image, cmd, publish}),
-    },
-    volume: {name: names.rpcVolume, path: gethDataDir},
+    volume: names.rpcVolume,
     network: {name: names.sealer, aliases: [names.rpc]},
     publish,
-    restartPolicy: 'unless-stopped',
     stopTimeoutSeconds,
-  }
+  })
   const container = await ensureNodeContainer(
     engine,
     ref,

@@ -1,12 +1,9 @@
 import type {ContainerSpec} from '../docker/container-engine.js'
-import {gethDataDir, gethIpcPath} from '../geth/geth-node-command.js'
-import {containerSpecDigest, type MemberNodeSpec} from './member-node-spec.js'
+import {gethIpcPath} from '../geth/geth-node-command.js'
+import {memberContainerSpec, type MemberNodeSpec} from './member-node-spec.js'
 import {stallAfterMs} from './member-readiness.js'
 import type {RecordedVote} from './member-votes.js'
-import {memberLabels, memberNodeNames, memberResourceNames, type MemberRef} from './member-resources.js'
-
-/** Label holding containerSpecDigest: a container made from other settings is replaced. */
-export const specDigestLabel = 'org.medrec.spec-digest'
+import {memberResourceNames, type MemberRef} from './member-resources.js'
 
 /** How often the watchdog looks at the head, in seconds. */
 const watchdogPollSeconds = 5
@@ -101,7 +98,6 @@ export function peersToRedial(ownId: string, peers: readonly string[]): string[]
  * brings it back when the sealer restarts (its console then fails and exits).
  */
 export function watchdogContainerSpec(spec: MemberNodeSpec, ref: MemberRef): ContainerSpec {
-  const names = memberResourceNames(ref)
   const stallSeconds = Math.round(stallAfterMs(spec.network.period) / 1000)
   const cmd = [
     'attach',
@@ -113,16 +109,9 @@ export function watchdogContainerSpec(spec: MemberNodeSpec, ref: MemberRef): Con
     ),
     gethIpcPath,
   ]
-  return {
-    name: names.watchdog,
-    image: spec.network.image,
+  return memberContainerSpec(ref, spec.network.image, 'watchdog', {
     cmd,
-    labels: {
-      ...memberLabels(ref, {role: 'watchdog', node: memberNodeNames.watchdog}),
-      [specDigestLabel]: containerSpecDigest({image: spec.network.image, cmd}),
-    },
-    volume: {name: names.sealerVolume, path: gethDataDir},
-    restartPolicy: 'unless-stopped',
+    volume: memberResourceNames(ref).sealerVolume,
     stopTimeoutSeconds: 5,
-  }
+  })
 }

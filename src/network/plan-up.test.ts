@@ -8,6 +8,11 @@ const desired: DesiredNode[] = [
   {name: 'rpc', role: 'rpc', specHash: 'hr'},
 ]
 
+/** A third sealer added to the configuration. */
+const newSealer: DesiredNode = {name: 'sealer-3', role: 'sealer', specHash: 'h3'}
+/** The configuration with the new sealer among the sealers, before the RPC node. */
+const withNewSealer = [...desired.slice(0, 2), newSealer, desired[2]!]
+
 /** A network whose every node runs with its current configuration, after its first start. */
 function running(overrides: Partial<UpObserved> = {}): UpObserved {
   return {
@@ -112,8 +117,7 @@ describe('planUp', () => {
 
   it('lets a new sealer join a running network: introduced before it starts, dialled after', () => {
     // Given a third sealer added to the configuration
-    const withNew = [...desired.slice(0, 2), {name: 'sealer-3', role: 'sealer' as const, specHash: 'h3'}, desired[2]!]
-    const plan = planUp({nodes: withNew}, running())
+    const plan = planUp({nodes: withNewSealer}, running())
     // Then it joins: a volume and container of its own, the running members trust it, it starts, they dial it
     expect(plan.action).toBe('updated')
     expect(plan.nodes['sealer-3']).toBe('join')
@@ -154,12 +158,7 @@ describe('planUp', () => {
 
   it('does not introduce a recreated or stopped node as a member to a joining one', () => {
     // Given sealer-1 changed and sealer-2 stopped while sealer-3 joins
-    const nodes = [
-      {...desired[0]!, specHash: 'h1-new'},
-      desired[1]!,
-      {name: 'sealer-3', role: 'sealer' as const, specHash: 'h3'},
-      desired[2]!,
-    ]
+    const nodes = [{...desired[0]!, specHash: 'h1-new'}, desired[1]!, newSealer, desired[2]!]
     const observed = withStopped('sealer-2')
     const plan = planUp({nodes}, observed)
     // Then only the RPC node, which keeps running, introduces and dials it
@@ -197,8 +196,7 @@ describe('planUp', () => {
     })
 
     it('gives a joining sealer its files with its static peers, before the running members are introduced', () => {
-      const withNew = [...desired.slice(0, 2), {name: 'sealer-3', role: 'sealer' as const, specHash: 'h3'}, desired[2]!]
-      expect(planUp({nodes: withNew, genesisBy: 'config'}, running()).steps).toEqual([
+      expect(planUp({nodes: withNewSealer, genesisBy: 'config'}, running()).steps).toEqual([
         {type: 'record-addresses'},
         {type: 'create-resources', network: false, volumes: ['sealer-3']},
         {type: 'create-containers', nodes: ['sealer-3']},

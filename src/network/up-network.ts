@@ -4,6 +4,7 @@ import type {ReconcileReport} from '../clique/reissue-votes.js'
 import type {NetworkConfig} from '../config/network-config.js'
 import {profileSettings, reconcilerEnabled, type NetworkProfile} from '../config/network-profile.js'
 import {labelKeys, type ContainerEngine, type ContainerInfo} from '../docker/container-engine.js'
+import {connectToDocker} from '../docker/connect-docker.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
 import {gethGenesisToml} from '../geth/geth-genesis-toml.js'
@@ -288,13 +289,7 @@ async function reconcileNetwork(
   // port before an image build that may take minutes.
   const exists = await isNetworkInitialised(options.dir)
   let loaded = exists ? await loadNetwork(options.dir) : undefined
-  await runStep(
-    progress,
-    'docker',
-    'Connecting to Docker',
-    () => engine.ping(),
-    () => engine.describeEndpoint(),
-  )
+  await connectToDocker(engine, progress)
   const initialised = !exists
   if (!loaded) {
     await runStep(

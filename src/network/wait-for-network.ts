@@ -6,6 +6,7 @@ import type {ContainerEngine} from '../docker/container-engine.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
 import {gethIpcEval} from '../geth/geth-ipc.js'
+import {gethCrashLines} from '../geth/geth-node-crash.js'
 import {pollUntil, type PollTimeoutReport} from '../wait/poll-until.js'
 import {settleAll} from '../workspace/network-resources.js'
 
@@ -55,11 +56,7 @@ const rpcPollMs = 200
 // Each poll runs `geth attach` in every sealer; the mesh is usually complete at the first or second.
 const ipcPollMs = 300
 
-/**
- * Fails fast, with the node's last log lines, when a container has exited or is crash
- * looping: under the restart policy a failing geth is restarted again and again, so a
- * rising restart count is the sign, not an exited state.
- */
+/** Fails fast, with the node's last log lines, when a container has exited or is crash looping (gethCrashLines). */
 export async function assertNodesRunning(
   engine: ContainerEngine,
   nodes: WaitNode[],
@@ -68,21 +65,14 @@ export async function assertNodesRunning(
   for (const node of nodes) {
     const info = await engine.inspectContainer(node.containerId)
     if (!info) continue
-    if (!baseline.has(node.containerId)) baseline.set(node.containerId, info.restartCount)
-    const crashed =
-      info.state === 'exited' ||
-      info.state === 'dead' ||
-      info.state === 'restarting' ||
-      info.restartCount > baseline.get(node.containerId)!
-    if (!crashed) continue
-    const logs = await engine.logsText(node.containerId, 30)
-    const fatal = [...new Set(logs.split('\n').filter((line) => /Fatal|could not decrypt|panic/i.test(line)))]
+    const details = await gethCrashLines(engine, node.containerId, info, baseline)
+    if (!details) continue
     const how =
       info.state === 'exited' || info.state === 'dead'
         ? `stopped (exit code ${info.exitCode ?? '?'})`
         : `keeps crashing (exit code ${info.exitCode ?? '?'}, restarted ${info.restartCount} times)`
     throw new MedrecError(errorCodes.NODE_FAILED, `${node.name} ${how} before the network was ready.`, {
-      details: (fatal.length > 0 ? fatal : logs.trim().split('\n')).slice(-5),
+      details,
       hint: `Read its full log with \`medrec network logs ${node.name}\`.`,
     })
   }

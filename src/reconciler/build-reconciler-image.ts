@@ -3,6 +3,7 @@ import {fileURLToPath} from 'node:url'
 
 import {labelKeys, type ContainerEngine} from '../docker/container-engine.js'
 import {createTarArchive} from '../docker/tar-archive.js'
+import {runProbeContainer} from '../docker/run-probe-container.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
 import {runStep, silentProgress, type ProgressListener} from '../progress/progress-events.js'
@@ -91,29 +92,17 @@ export async function ensureReconcilerImage(
 
 /** Runs `check` in a throwaway container of the image: Node starts and loads every module the loop needs. */
 async function checkReconcilerImage(engine: ContainerEngine, tag: string): Promise<void> {
-  const id = await engine.createContainer({
-    name: `medrec-probe-${process.pid}-${Date.now()}`,
-    image: tag,
-    cmd: ['check'],
-    labels: {[labelKeys.managed]: 'true', [labelKeys.role]: 'probe'},
-  })
-  try {
-    await engine.startContainer(id)
-    const exitCode = await engine.waitContainer(id)
-    const output = await engine.logsText(id, 50)
-    if (exitCode !== 0 || !output.includes('"ok":true')) {
-      throw new MedrecError(
-        errorCodes.RECONCILER_IMAGE_FAILED,
-        `The reconciler image ${tag} does not start (exit code ${exitCode}).`,
-        {
-          details: output.trim().split('\n').slice(-5),
-          hint:
-            "The image holds this machine's Node binary, which must match the Docker engine's platform; " +
-            'else set reconciler.enabled: false in medrec.yaml.',
-        },
-      )
-    }
-  } finally {
-    await engine.removeContainer(id)
+  const {exitCode, output} = await runProbeContainer(engine, tag, ['check'])
+  if (exitCode !== 0 || !output.includes('"ok":true')) {
+    throw new MedrecError(
+      errorCodes.RECONCILER_IMAGE_FAILED,
+      `The reconciler image ${tag} does not start (exit code ${exitCode}).`,
+      {
+        details: output.trim().split('\n').slice(-5),
+        hint:
+          "The image holds this machine's Node binary, which must match the Docker engine's platform; " +
+          'else set reconciler.enabled: false in medrec.yaml.',
+      },
+    )
   }
 }
