@@ -225,8 +225,15 @@ describe.skipIf(!prerequisites.ok)('a consortium formed through the CLI, each pr
         120_000,
       )
       console.info(`deciding approval → joiner's first sealed block seen: ${Date.now() - approvedAt} ms`)
-      const anneView = await viewOf(anne, 24)
-      expect(anneView.signers.map((s) => s.toLowerCase())).toContain(joinerSigner)
+      // And every member's node counts it among the signers (st-anne's, restarted shortly before, once it caught up)
+      await eventually(
+        "every member's node to count the joiner among the signers",
+        async () => {
+          const views = await Promise.all(members.map((m) => viewOf(m)))
+          return views.every((v) => v.signers.some((s) => s.toLowerCase() === joinerSigner)) ? true : undefined
+        },
+        60_000,
+      )
       // And north-clinic, approving from the proposal's bundle after the decision, is told it is done: nothing sent
       expect(await medrec(north, 'consortium', 'import', bundle3)).toMatchObject({revision: 3})
       const late = await run(north, 'provider', 'approve', 'lakeside')
