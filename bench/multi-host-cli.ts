@@ -46,7 +46,11 @@ async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T 
   throw new Error(`timed out waiting for ${what}`)
 }
 
-type RunResult = {lastFounderUpToAllSealingMs: number; decidingApproveToJoinerSealedMs: number}
+type RunResult = {
+  lastFounderUpToAllSealingMs: number
+  decidingApproveToJoinerSealedMs: number
+  remedies: Record<string, string[]>
+}
 
 async function oneRun(index: number): Promise<RunResult> {
   const testHosts = await createTestHosts(4, {image: pinnedGethImage})
@@ -83,11 +87,15 @@ async function oneRun(index: number): Promise<RunResult> {
     for (const m of [river, north]) await medrec(m, 'consortium', 'import', bundle1)
 
     // (a) founders started one after another; the clock starts with the last one's `member up`.
+    // Each founder's `member up` reports the remedies its wait applied (a rewind of a lone block 1,
+    // a re-handshake): how often the start-up tie arose and was repaired, not only how long it took.
     let lastStart = 0
+    const remedies: Record<string, string[]> = {}
     for (const [i, m] of founders.entries()) {
       if (i > 0) await delay(pauseMs)
       lastStart = Date.now()
-      await medrec(m, 'member', 'up', '--timeout', '240')
+      const up = (await medrec(m, 'member', 'up', '--timeout', '240')) as {remedies?: {kind: string}[]}
+      remedies[m.name] = (up.remedies ?? []).map((r) => r.kind)
     }
     const signers = await Promise.all(founders.map(signerOf))
     const headAtLastStart = (await view(anne)).head.number
@@ -112,7 +120,7 @@ async function oneRun(index: number): Promise<RunResult> {
     await until('the joiner to seal', 240_000, async () =>
       (await view(joiner)).recent.some((b) => b.signer === joinerSigner) ? true : undefined,
     )
-    return {lastFounderUpToAllSealingMs, decidingApproveToJoinerSealedMs: Date.now() - approvedAt}
+    return {lastFounderUpToAllSealingMs, decidingApproveToJoinerSealedMs: Date.now() - approvedAt, remedies}
   } finally {
     const left = await testHosts.teardown()
     if (left.length > 0) console.error(`left behind: ${left.join(', ')}`)
