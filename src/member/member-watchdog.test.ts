@@ -140,3 +140,49 @@ describe("the watchdog keeping the member's own Clique votes", () => {
     expect(calls).toEqual([`propose ${joiner} false`, `discard ${joiner}`])
   })
 })
+
+describe('the watchdog keeping its RPC node connected', () => {
+  const follower = `enode://${'f'.repeat(128)}@medrec-carenet_st-anne_rpc:30303`
+
+  function simulateFollower(linkedPerLook: boolean[]) {
+    let looks = 0
+    const calls: string[] = []
+    const logs: string[] = []
+    const context = createContext({
+      Date: {now: () => 0},
+      Math,
+      JSON,
+      console: {log: (line: string) => logs.push(line)},
+      eth: {
+        get blockNumber() {
+          if (looks >= linkedPerLook.length) throw new Error('done')
+          return looks
+        },
+      },
+      admin: {
+        sleep: () => undefined,
+        get peers() {
+          return linkedPerLook[looks++] ? [{enode: follower.replace('medrec-carenet_st-anne_rpc', '172.18.0.3')}] : []
+        },
+        nodeInfo: {enode: `enode://${'0'.repeat(128)}@10.0.0.9:30303`},
+        addPeer: (enode: string) => calls.push(`add ${enode}`),
+        removePeer: (enode: string) => calls.push(`remove ${enode}`),
+      },
+    })
+    expect(() => runInContext(watchdogScript([peerA], 15, [], follower), context)).toThrow('done')
+    return {calls, logs}
+  }
+
+  it('dials it by name at every look it is not connected (a restarted sealer got another address), says so once', () => {
+    const {calls, logs} = simulateFollower([true, false, false, true])
+    expect(calls).toEqual([`add ${follower}`, `add ${follower}`])
+    expect(logs.slice(1)).toEqual([
+      'medrec watchdog: its RPC node is not connected: dialling it by name',
+      'medrec watchdog: its RPC node is connected again',
+    ])
+  })
+
+  it('leaves it alone while it is connected', () => {
+    expect(simulateFollower([true, true, true]).calls).toEqual([])
+  })
+})

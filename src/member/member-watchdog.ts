@@ -1,6 +1,7 @@
 import type {ContainerSpec} from '../docker/container-engine.js'
-import {gethIpcPath} from '../geth/geth-node-command.js'
-import {memberContainerSpec, type MemberNodeSpec} from './member-node-spec.js'
+import {gethIpcPath, rpcP2pPort} from '../geth/geth-node-command.js'
+import {enodeUrl} from '../keys/node-key.js'
+import {memberContainerSpec, rpcNodeKeyOf, type MemberNodeSpec} from './member-node-spec.js'
 import {stallAfterMs} from './member-readiness.js'
 import type {RecordedVote} from './member-votes.js'
 import {memberResourceNames, type MemberRef} from './member-resources.js'
@@ -31,9 +32,30 @@ const watchdogPollSeconds = 5
  * vote that the signer set does not show yet and that the sealer does not hold is proposed again.
  * Once the signer set shows a vote's change, the proposal is discarded (geth would otherwise cast
  * it again should the others ever reverse the change) and the vote is never cast again by this run.
+ *
+ * And it keeps the member's keyless RPC node (`follower`, its enode by container name) connected:
+ * that node dials the sealer by name, but geth resolves a name once, when it parses the URL, and a
+ * restarted sealer may get another address on the member's Docker network; the RPC node then
+ * serves a head that no longer moves (seen in member-cli.e2e after a sealer restart). Dialled from
+ * the sealer, the name is resolved anew.
  */
-export function watchdogScript(peers: readonly string[], stallSeconds: number, votes: readonly RecordedVote[] = []) {
+export function watchdogScript(
+  peers: readonly string[],
+  stallSeconds: number,
+  votes: readonly RecordedVote[] = [],
+  follower?: string,
+) {
   return `var peers = ${JSON.stringify(peers)};
+var follower = ${JSON.stringify(follower ?? null)};
+var followerLinked = true;
+var keepFollower = function () {
+  if (!follower) return;
+  var linked = admin.peers.some(function (p) { return idOf(p.enode) === idOf(follower); });
+  if (!linked) admin.addPeer(follower);
+  if (linked !== followerLinked) console.log('medrec watchdog: its RPC node is ' + (linked ? 'connected again' :
+    'not connected: dialling it by name'));
+  followerLinked = linked;
+};
 var votes = ${JSON.stringify(votes.map((v) => ({address: v.address.toLowerCase(), authorize: v.authorize})))};
 var passed = {};
 var keepVotes = function () {
@@ -69,6 +91,7 @@ keepVotes();
 while (true) {
   admin.sleep(${watchdogPollSeconds});
   keepVotes();
+  keepFollower();
   var head = eth.blockNumber;
   if (head !== last) { last = head; movedAt = Date.now(); continue; }
   var connected = admin.peers.filter(function (p) { return ids.indexOf(idOf(p.enode)) >= 0; }).length;
@@ -106,6 +129,7 @@ export function watchdogContainerSpec(spec: MemberNodeSpec, ref: MemberRef): Con
       spec.peers.map((p) => p.enode),
       stallSeconds,
       spec.votes ?? [],
+      spec.rpc ? enodeUrl(rpcNodeKeyOf(spec.keys.nodeKey), memberResourceNames(ref).rpc, rpcP2pPort) : undefined,
     ),
     gethIpcPath,
   ]
