@@ -173,7 +173,7 @@ describe('the watchdog keeping its RPC node connected', () => {
     return {calls, logs}
   }
 
-  it('dials it by name at every look it is not connected (a restarted sealer got another address), says so once', () => {
+  it('dials it by name at every look it is not connected (a restarted sealer moved), says so once', () => {
     const {calls, logs} = simulateFollower([true, false, false, true])
     expect(calls).toEqual([`add ${follower}`, `add ${follower}`])
     expect(logs.slice(1)).toEqual([
