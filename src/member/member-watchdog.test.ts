@@ -9,6 +9,23 @@ const peerA = `enode://${'a'.repeat(128)}@10.0.0.1:30303`
 const peerB = `enode://${'b'.repeat(128)}@10.0.0.2:30303`
 
 /**
+ * Runs a watchdog program against stand-ins for geth's console objects (`eth`, `admin`, `clique`)
+ * until a stand-in throws 'done' (its looks ran out), with a clock from `now` and logs collected.
+ */
+function runWatchdog(script: string, consoleObjects: Record<string, unknown>, now: () => number = () => 0) {
+  const logs: string[] = []
+  const context = createContext({
+    Date: {now},
+    Math,
+    JSON,
+    console: {log: (line: string) => logs.push(line)},
+    ...consoleObjects,
+  })
+  expect(() => runInContext(script, context)).toThrow('done')
+  return logs
+}
+
+/**
  * Runs the watchdog's console program against stand-ins for geth's console objects: a clock
  * that `admin.sleep` advances, heads given per look, and the peer calls recorded. It stops
  * when the heads run out.
@@ -17,31 +34,29 @@ function simulate(heads: number[], connected: string[], self = '0'.repeat(128)) 
   let now = 1_000_000
   let looks = 0
   const calls: string[] = []
-  const logs: string[] = []
-  const context = createContext({
-    Date: {now: () => now},
-    Math,
-    JSON,
-    console: {log: (line: string) => logs.push(line)},
-    eth: {
-      get blockNumber() {
-        if (looks >= heads.length) throw new Error('done')
-        return heads[looks++]
+  const logs = runWatchdog(
+    watchdogScript([peerA, peerB], 15),
+    {
+      eth: {
+        get blockNumber() {
+          if (looks >= heads.length) throw new Error('done')
+          return heads[looks++]
+        },
+      },
+      admin: {
+        sleep: (seconds: number) => {
+          now += seconds * 1000
+        },
+        get peers() {
+          return connected.map((enode) => ({enode}))
+        },
+        nodeInfo: {enode: `enode://${self}@10.0.0.9:30303?discport=0`},
+        removePeer: (enode: string) => calls.push(`remove ${enode.slice(8, 9)}`),
+        addPeer: (enode: string) => calls.push(`add ${enode.slice(8, 9)}`),
       },
     },
-    admin: {
-      sleep: (seconds: number) => {
-        now += seconds * 1000
-      },
-      get peers() {
-        return connected.map((enode) => ({enode}))
-      },
-      nodeInfo: {enode: `enode://${self}@10.0.0.9:30303?discport=0`},
-      removePeer: (enode: string) => calls.push(`remove ${enode.slice(8, 9)}`),
-      addPeer: (enode: string) => calls.push(`add ${enode.slice(8, 9)}`),
-    },
-  })
-  expect(() => runInContext(watchdogScript([peerA, peerB], 15), context)).toThrow('done')
+    () => now,
+  )
   return {calls, logs}
 }
 
@@ -83,11 +98,7 @@ function simulateVotes(votes: RecordedVote[], signersPerLook: string[][], held: 
   let looks = 0
   const proposals = {...held}
   const calls: string[] = []
-  const context = createContext({
-    Date: {now: () => 0},
-    Math,
-    JSON,
-    console: {log: () => undefined},
+  runWatchdog(watchdogScript([peerA], 15, votes), {
     eth: {
       get blockNumber() {
         if (looks > signersPerLook.length) throw new Error('done')
@@ -110,7 +121,6 @@ function simulateVotes(votes: RecordedVote[], signersPerLook: string[][], held: 
     },
     admin: {sleep: () => undefined, peers: [], nodeInfo: {enode: `enode://${'0'.repeat(128)}@10.0.0.9:30303`}},
   })
-  expect(() => runInContext(watchdogScript([peerA], 15, votes), context)).toThrow('done')
   return {calls, proposals}
 }
 
@@ -147,12 +157,7 @@ describe('the watchdog keeping its RPC node connected', () => {
   function simulateFollower(linkedPerLook: boolean[]) {
     let looks = 0
     const calls: string[] = []
-    const logs: string[] = []
-    const context = createContext({
-      Date: {now: () => 0},
-      Math,
-      JSON,
-      console: {log: (line: string) => logs.push(line)},
+    const logs = runWatchdog(watchdogScript([peerA], 15, [], follower), {
       eth: {
         get blockNumber() {
           if (looks >= linkedPerLook.length) throw new Error('done')
@@ -169,7 +174,6 @@ describe('the watchdog keeping its RPC node connected', () => {
         removePeer: (enode: string) => calls.push(`remove ${enode}`),
       },
     })
-    expect(() => runInContext(watchdogScript([peerA], 15, [], follower), context)).toThrow('done')
     return {calls, logs}
   }
 
