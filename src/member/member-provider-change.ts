@@ -110,8 +110,9 @@ async function voteBoth(
   const changes = await bundleChanges(chain, request, vote.account, vote.status === 'executed', proposedCard)
   const exported = changes.length > 0 ? await exportBundle({dir: options.dir, out: options.out, changes}) : undefined
   // Its running node trusts and dials a proposed joiner now (members take inbound from trusted nodes only),
-  // and its watchdog keeps the vote.
-  await refreshMemberNode({dir: options.dir, engine: chain.engine})
+  // and its watchdog keeps the vote. Both votes are cast by now: a failure here must not turn them into a
+  // failed command (it could not be run again: the on-chain vote stands); `member up` refreshes the node too.
+  await refreshMemberNode({dir: options.dir, engine: chain.engine}).catch(() => false)
   return {
     action: request.action,
     name: request.name,

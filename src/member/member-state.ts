@@ -28,7 +28,7 @@ const memberStateSchema = z.looseObject({
    * in memory only). The latest vote on an address replaces the earlier one; a vote whose change
    * the signer set shows is dropped (recordedVotesAfter).
    */
-  cliqueVotes: z.record(z.string(), z.strictObject({authorize: z.boolean(), castAt: z.string()})).default({}),
+  cliqueVotes: z.record(z.string(), z.looseObject({authorize: z.boolean(), castAt: z.string()})).default({}),
 })
 
 export type MemberState = z.output<typeof memberStateSchema>

@@ -154,7 +154,7 @@ describe("the watchdog keeping the member's own Clique votes", () => {
 describe('the watchdog keeping its RPC node connected', () => {
   const follower = `enode://${'f'.repeat(128)}@medrec-carenet_st-anne_rpc:30303`
 
-  function simulateFollower(linkedPerLook: boolean[]) {
+  function simulateFollower(linkedPerLook: boolean[], addPeerThrows = false) {
     let looks = 0
     const calls: string[] = []
     const logs = runWatchdog(watchdogScript([peerA], 15, [], follower), {
@@ -170,19 +170,32 @@ describe('the watchdog keeping its RPC node connected', () => {
           return linkedPerLook[looks++] ? [{enode: follower.replace('medrec-carenet_st-anne_rpc', '172.18.0.3')}] : []
         },
         nodeInfo: {enode: `enode://${'0'.repeat(128)}@10.0.0.9:30303`},
-        addPeer: (enode: string) => calls.push(`add ${enode}`),
+        addPeer: (enode: string) => {
+          if (addPeerThrows) throw new Error('invalid enode: lookup medrec-carenet_st-anne_rpc: no such host')
+          calls.push(`add ${enode}`)
+        },
         removePeer: (enode: string) => calls.push(`remove ${enode}`),
       },
     })
-    return {calls, logs}
+    return {calls, logs, looks}
   }
 
   it('dials it by name at every look it is not connected (a restarted sealer moved), says so once', () => {
     const {calls, logs} = simulateFollower([true, false, false, true])
-    expect(calls).toEqual([`add ${follower}`, `add ${follower}`])
+    expect(calls).toEqual([`remove ${follower}`, `add ${follower}`, `remove ${follower}`, `add ${follower}`])
     expect(logs.slice(1)).toEqual([
       'medrec watchdog: its RPC node is not connected: dialling it by name',
       'medrec watchdog: its RPC node is connected again',
+    ])
+  })
+
+  it('goes on looking when its RPC node cannot be dialled (its name does not resolve), says so once', () => {
+    const {logs, looks} = simulateFollower([false, false, false, false], true)
+    // Then every look ran (the loop did not end at the first failure), and the error was logged once
+    expect(looks).toBe(4)
+    expect(logs.filter((l) => l.includes('could not reach its RPC node'))).toEqual([
+      'medrec watchdog: could not reach its RPC node: Error: invalid enode: lookup medrec-carenet_st-anne_rpc: ' +
+        'no such host',
     ])
   })
 

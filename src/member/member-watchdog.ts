@@ -51,10 +51,20 @@ var followerLinked = true;
 var keepFollower = function () {
   if (!follower) return;
   var linked = admin.peers.some(function (p) { return idOf(p.enode) === idOf(follower); });
-  if (!linked) admin.addPeer(follower);
+  // geth keeps one static dial per node id: the entry with the old address goes first.
+  if (!linked) { admin.removePeer(follower); admin.addPeer(follower); }
   if (linked !== followerLinked) console.log('medrec watchdog: its RPC node is ' + (linked ? 'connected again' :
     'not connected: dialling it by name'));
   followerLinked = linked;
+};
+var lastTrouble = {};
+// A duty that fails (the RPC node not running: its name does not resolve; the sealer restarting) is
+// logged when its error changes and tried again at the next look; it never ends the loop.
+var guard = function (name, duty) {
+  try { duty(); lastTrouble[name] = undefined; } catch (e) {
+    if (String(e) !== lastTrouble[name]) console.log('medrec watchdog: could not ' + name + ': ' + e);
+    lastTrouble[name] = String(e);
+  }
 };
 var votes = ${JSON.stringify(votes.map((v) => ({address: v.address.toLowerCase(), authorize: v.authorize})))};
 var passed = {};
@@ -87,11 +97,11 @@ var last = eth.blockNumber;
 var movedAt = Date.now();
 console.log('medrec watchdog: watching block ' + last + ', ' + peers.length + ' peers (' + mine.length +
   ' redialled from here), stall after ' + (stallMs / 1000) + ' s, keeping ' + votes.length + ' votes');
-keepVotes();
+guard('keep its votes', keepVotes);
 while (true) {
   admin.sleep(${watchdogPollSeconds});
-  keepVotes();
-  keepFollower();
+  guard('keep its votes', keepVotes);
+  guard('reach its RPC node', keepFollower);
   var head = eth.blockNumber;
   if (head !== last) { last = head; movedAt = Date.now(); continue; }
   var connected = admin.peers.filter(function (p) { return ids.indexOf(idOf(p.enode)) >= 0; }).length;

@@ -246,6 +246,19 @@ describe.skipIf(!prerequisites.ok)('a consortium formed through the CLI, each pr
       const identity = Buffer.from(identityHex, 'hex')
       await assertNoForeignSecrets(root, [...members, joiner], [identityHex, identity.toString('base64'), identity])
 
+      // (st-anne's keyless RPC node, which its commands read, follows its restarted sealer: its watchdog redials it)
+      await eventually(
+        "st-anne's RPC node to follow its restarted sealer",
+        async () => {
+          const rpc = memberResourceNames({network, member: anne.name}).rpc
+          const [own, sealer] = await Promise.all([
+            gethIpcEval<number>(h1.engine, rpc, anne.name, 'eth.blockNumber'),
+            viewOf(anne),
+          ])
+          return own >= sealer.head.number - 1 ? true : undefined
+        },
+        60_000,
+      )
       // When st-anne proposes to remove the joiner again, and the two others approve from their own directories
       const bundle5 = join(root, 'carenet.rev5.bundle.json')
       const removal = await medrec(anne, 'provider', 'remove', 'lakeside')
