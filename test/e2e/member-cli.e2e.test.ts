@@ -9,7 +9,7 @@ import {gethIpcEval} from '../../src/geth/geth-ipc.js'
 import {pinnedGethImage} from '../../src/geth/geth-version.js'
 import {readMemberChainView} from '../../src/member/member-chain-view.js'
 import {memberResourceNames} from '../../src/member/member-resources.js'
-import {eventually} from '../helpers/e2e-network.js'
+import {eventually, sameBlockOnEvery} from '../helpers/e2e-network.js'
 import {createTestHosts, multiHostPrerequisites, type TestHost} from '../helpers/hosts.js'
 import {assertNoForeignSecrets} from '../helpers/member-secrets.js'
 import {runMedrec, type ParsedJson} from '../helpers/run-medrec.js'
@@ -140,15 +140,11 @@ describe.skipIf(!prerequisites.ok)('a consortium formed through the CLI, each pr
       // When it is restored, it catches up: at a height past the restore, all three hold the same block
       await testHosts.restoreLink(h3)
       const atRestore = (await viewOf(anne)).head.number
-      await eventually(
+      await sameBlockOnEvery(
         'the cut-off founder to hold the same chain as the others',
-        async () => {
-          const heads = await Promise.all(members.map((m) => viewOf(m)))
-          const height = Math.min(...heads.map((h) => h.head.number))
-          if (height < atRestore + 3) return undefined
-          const hashes = await Promise.all(members.map((m) => hashAt(m, height)))
-          return new Set(hashes).size === 1 ? hashes[0] : undefined
-        },
+        members,
+        {head: async (m) => (await viewOf(m)).head.number, hashAt},
+        atRestore + 3,
         120_000,
       )
 

@@ -7,46 +7,22 @@ import {errorCodes} from '../../src/errors/error-codes.js'
 import type {MedrecError} from '../../src/errors/medrec-error.js'
 import {startMemberNode} from '../../src/member/member-node.js'
 import {memberResourceNames} from '../../src/member/member-resources.js'
-import {docker, freePort} from '../helpers/e2e-network.js'
+import {docker, dockerObjectsOf, forceRemoveNetwork, freePort} from '../helpers/e2e-network.js'
 import {e2ePrerequisites} from '../helpers/e2e-prerequisites.js'
 import {founderSpec, makeTestConsortium, type TestConsortium} from '../helpers/member-founders.js'
 
 const prerequisites = await e2ePrerequisites()
 const engine = new DockerodeEngine()
 
-/** Every Docker object carrying this member's labels. */
-async function objectsOf(network: string, member: string): Promise<string[]> {
-  const filters = {label: [`org.medrec.network=${network}`, `org.medrec.member=${member}`]}
-  const [containers, volumes, networks] = await Promise.all([
-    docker.listContainers({all: true, filters}),
-    docker.listVolumes({filters}),
-    docker.listNetworks({filters}),
-  ])
-  return [
-    ...containers.map((c) => `container ${c.Names[0]}`),
-    ...(volumes.Volumes ?? []).map((v) => `volume ${v.Name}`),
-    ...networks.map((n) => `network ${n.Name}`),
-  ]
-}
+const nothing = {containers: [], volumes: [], networks: []}
 
 const made: {consortium: TestConsortium; extra: string[]}[] = []
 afterEach(async () => {
   for (const {consortium, extra} of made.splice(0)) {
-    const network = consortium.network.name
-    const filters = {label: [`org.medrec.network=${network}`]}
-    for (const c of await docker.listContainers({all: true, filters}))
-      await docker
-        .getContainer(c.Id)
-        .remove({force: true})
-        .catch(() => {})
-    for (const v of [...((await docker.listVolumes({filters})).Volumes ?? []).map((v) => v.Name), ...extra])
+    await forceRemoveNetwork(consortium.network.name)
+    for (const v of extra)
       await docker
         .getVolume(v)
-        .remove()
-        .catch(() => {})
-    for (const n of await docker.listNetworks({filters}))
-      await docker
-        .getNetwork(n.Id)
         .remove()
         .catch(() => {})
     for (const f of consortium.founders) await rm(f.dir, {recursive: true, force: true})
@@ -84,7 +60,7 @@ describe.skipIf(!prerequisites.ok)("a member's node refuses to start on bad inpu
     expect(error?.message).toContain('st-anne')
     expect(error?.details.join('\n')).toMatch(/could not decrypt key with given password/)
     // And nothing of it is left on the engine
-    expect(await objectsOf(consortium.network.name, founder.name)).toEqual([])
+    expect(await dockerObjectsOf(consortium.network.name, founder.name)).toEqual(nothing)
   })
 
   it('refuses a volume of its name that is not its own, and creates nothing', async () => {
@@ -102,7 +78,7 @@ describe.skipIf(!prerequisites.ok)("a member's node refuses to start on bad inpu
     // Then the conflict is named, and the tool made nothing (the foreign volume is untouched)
     expect(error?.code).toBe(errorCodes.NAME_CONFLICT)
     expect(error?.details).toEqual([`volume ${volume}`])
-    expect(await objectsOf(consortium.network.name, founder.name)).toEqual([])
+    expect(await dockerObjectsOf(consortium.network.name, founder.name)).toEqual(nothing)
     expect((await docker.getVolume(volume).inspect()).Labels ?? {}).toEqual({})
   })
 })

@@ -14,7 +14,7 @@ import {startMemberNode, type StartMemberNodeResult} from '../../src/member/memb
 import {memberResourceNames} from '../../src/member/member-resources.js'
 import {sshArguments} from '../../src/docker/ssh-connection.js'
 import {networkPaths} from '../../src/workspace/network-files.js'
-import {eventually, rpc} from '../helpers/e2e-network.js'
+import {eventually, rpc, sameBlockOnEvery} from '../helpers/e2e-network.js'
 import {createTestHosts, fakeSshClient, multiHostPrerequisites, type TestHost} from '../helpers/hosts.js'
 import {
   founderSpec,
@@ -213,15 +213,11 @@ describe.skipIf(!prerequisites.ok)('a consortium whose founders run their nodes 
       await testHosts.restoreLink(h3)
       const atRestore = (await viewOf(anne)).head.number
       // Then it catches up: at a height past the restore, all three hold the same block
-      await eventually(
+      await sameBlockOnEvery(
         'the cut-off founder to hold the same chain as the others',
-        async () => {
-          const heads = await Promise.all(founders.map((f) => viewOf(f)))
-          const height = Math.min(...heads.map((h) => h.head.number))
-          if (height < atRestore + 3) return undefined
-          const hashes = await Promise.all(founders.map((f) => hashAt(f, height)))
-          return new Set(hashes).size === 1 ? hashes[0] : undefined
-        },
+        founders,
+        {head: async (f) => (await viewOf(f)).head.number, hashAt},
+        atRestore + 3,
         120_000,
       )
 

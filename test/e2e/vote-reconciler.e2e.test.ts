@@ -2,22 +2,21 @@ import {describe, expect, it} from 'vitest'
 
 import {DockerodeEngine} from '../../src/docker/dockerode-engine.js'
 import {gethIpcEval} from '../../src/geth/geth-ipc.js'
-import {docker, eventually, initE2eNetwork, rpc, type E2eNetwork, throwawayNetworks} from '../helpers/e2e-network.js'
+import {
+  containerOf,
+  docker,
+  eventually,
+  initE2eNetwork,
+  rpc,
+  type E2eNetwork,
+  throwawayNetworks,
+} from '../helpers/e2e-network.js'
 import {e2ePrerequisites} from '../helpers/e2e-prerequisites.js'
 import {medrecIn, runMedrec} from '../helpers/run-medrec.js'
 
 const prerequisites = await e2ePrerequisites()
 const engine = new DockerodeEngine()
 const created = throwawayNetworks()
-
-async function containerOf(net: E2eNetwork, node: string): Promise<string> {
-  const [c] = await docker.listContainers({
-    all: true,
-    filters: {label: [`org.medrec.network=${net.name}`, `org.medrec.node=${node}`]},
-  })
-  if (!c) throw new Error(`${net.name} has no container for ${node}`)
-  return c.Id
-}
 
 /** A sealer's in-memory Clique proposals, asked over its own IPC (what geth forgets on restart). */
 async function proposalsOf(net: E2eNetwork, sealer: string): Promise<Record<string, boolean>> {

@@ -48,11 +48,12 @@ export async function initE2eNetwork(
   return {dir, name, rpcPort, rpcUrl: `http://127.0.0.1:${rpcPort}`}
 }
 
-/** Every Docker object labelled with this network's name (containers, volumes, networks). */
+/** The Docker objects labelled with this network (and member, if given): containers, volumes, networks. */
 export async function dockerObjectsOf(
   name: string,
+  member?: string,
 ): Promise<{containers: string[]; volumes: string[]; networks: string[]}> {
-  const filters = {label: [`org.medrec.network=${name}`]}
+  const filters = {label: [`org.medrec.network=${name}`, ...(member ? [`org.medrec.member=${member}`] : [])]}
   const [containers, volumes, networks] = await Promise.all([
     docker.listContainers({all: true, filters}),
     docker.listVolumes({filters}),
@@ -63,6 +64,16 @@ export async function dockerObjectsOf(
     volumes: (volumes.Volumes ?? []).map((v) => v.Name),
     networks: networks.map((n) => n.Name),
   }
+}
+
+/** The id of a network's container for `node` (sealer-1, rpc, reconciler, ...); throws if there is none. */
+export async function containerOf(net: {name: string}, node: string): Promise<string> {
+  const [c] = await docker.listContainers({
+    all: true,
+    filters: {label: [`org.medrec.network=${net.name}`, `org.medrec.node=${node}`]},
+  })
+  if (!c) throw new Error(`${net.name} has no container for ${node}`)
+  return c.Id
 }
 
 /** Removes whatever a test left behind, whatever state it is in. */
@@ -117,6 +128,29 @@ export async function eventually<T>(what: string, check: () => Promise<T | undef
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
     await new Promise((resolve) => setTimeout(resolve, 250))
   }
+}
+
+/**
+ * Waits until every node holds one and the same block at the lowest of their heads, once that
+ * height has reached `minHeight` (a node cut off and restored has caught up); resolves to its hash.
+ */
+export function sameBlockOnEvery<N>(
+  what: string,
+  nodes: readonly N[],
+  node: {head: (n: N) => Promise<number>; hashAt: (n: N, height: number) => Promise<string | null>},
+  minHeight: number,
+  timeoutMs: number,
+): Promise<string | null> {
+  return eventually(
+    what,
+    async () => {
+      const height = Math.min(...(await Promise.all(nodes.map(node.head))))
+      if (height < minHeight) return undefined
+      const hashes = await Promise.all(nodes.map((n) => node.hashAt(n, height)))
+      return new Set(hashes).size === 1 ? hashes[0] : undefined
+    },
+    timeoutMs,
+  )
 }
 
 /** A JSON-RPC POST with a chosen Host header (fetch silently drops it); resolves to the HTTP status. */
