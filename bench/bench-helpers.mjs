@@ -1,7 +1,7 @@
 // Pieces shared by the benchmarks: running the built CLI, free ports, container memory,
 // percentiles and the results file. Plain JavaScript so every bench runs without a build step.
 import {execFileSync, spawnSync} from 'node:child_process'
-import {mkdirSync, writeFileSync} from 'node:fs'
+import {mkdirSync, mkdtempSync, writeFileSync} from 'node:fs'
 import {createServer} from 'node:net'
 import {cpus, totalmem} from 'node:os'
 import {fileURLToPath} from 'node:url'
@@ -29,6 +29,17 @@ export function medrec(args, {allowFailure = false} = {}) {
     json = undefined
   }
   return {status: result.status, json, wallMs, stdout: result.stdout, stderr: result.stderr}
+}
+
+/**
+ * `medrec network init` of a network named `name` in a new directory made from `dirPrefix`, its
+ * RPC node on a free port; `args` add the network's shape (--sealers, --period, --profile, ...).
+ */
+export async function initBenchNetwork(dirPrefix, name, args) {
+  const dir = mkdtempSync(dirPrefix)
+  const rpcPort = await freePort()
+  medrec(['network', 'init', '--dir', dir, '--name', name, '--rpc-port', String(rpcPort), ...args])
+  return {dir, name, rpcPort}
 }
 
 /** A free TCP port on 127.0.0.1, found by binding port 0. */

@@ -4,14 +4,13 @@
 // Runs the built CLI as a user would (image present). Writes bench/results/network-up.json
 // (network-up-light-kdf.json with --light-kdf)
 // and prints a table. Usage: npm run bench:up [-- --runs 3 --settle 60 --light-kdf]
-import {mkdtempSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {parseArgs} from 'node:util'
 
 import Docker from 'dockerode'
 
-import {freePort, machineInfo, median, medrec, residentMemory, writeResult} from './bench-helpers.mjs'
+import {initBenchNetwork, machineInfo, median, medrec, residentMemory, writeResult} from './bench-helpers.mjs'
 
 const {values} = parseArgs({
   options: {
@@ -29,23 +28,11 @@ const results = []
 for (const sealers of values.sealers.split(',').map(Number)) {
   const samples = []
   for (let run = 1; run <= runs; run++) {
-    const dir = mkdtempSync(join(tmpdir(), `medrec-bench-${sealers}-`))
-    const name = `bench-${sealers}-${run}-${process.pid}`
-    medrec([
-      'network',
-      'init',
-      '--dir',
-      dir,
-      '--name',
-      name,
-      '--sealers',
-      String(sealers),
-      '--period',
-      '1',
-      '--rpc-port',
-      String(await freePort()),
-      ...(values['light-kdf'] ? ['--light-kdf'] : []),
-    ])
+    const {dir} = await initBenchNetwork(
+      join(tmpdir(), `medrec-bench-${sealers}-`),
+      `bench-${sealers}-${run}-${process.pid}`,
+      ['--sealers', String(sealers), '--period', '1', ...(values['light-kdf'] ? ['--light-kdf'] : [])],
+    )
     try {
       const up = medrec(['network', 'up', '--dir', dir])
       const sample = {

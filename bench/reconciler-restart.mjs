@@ -9,14 +9,21 @@
 // bench/results/reconciler-restart[-light-kdf].json and prints the figures.
 // Usage: npm run bench:reconciler-restart [-- --restarts 5 --light-kdf]
 import {execFileSync} from 'node:child_process'
-import {mkdtempSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {parseArgs} from 'node:util'
 
 import Docker from 'dockerode'
 
-import {freePort, machineInfo, median, medrec, percentile, residentMemory, writeResult} from './bench-helpers.mjs'
+import {
+  initBenchNetwork,
+  machineInfo,
+  median,
+  medrec,
+  percentile,
+  residentMemory,
+  writeResult,
+} from './bench-helpers.mjs'
 
 const {values} = parseArgs({
   options: {restarts: {type: 'string', default: '5'}, 'light-kdf': {type: 'boolean', default: false}},
@@ -36,10 +43,11 @@ function ipc(container, expression) {
   return typeof decoded === 'string' ? JSON.parse(decoded) : decoded
 }
 
-const dir = mkdtempSync(join(tmpdir(), 'medrec-bench-reconciler-'))
-const name = `bench-recon-${process.pid}`
-const rpcPort = await freePort()
-medrec(['network', 'init', '--dir', dir, '--name', name, '--period', '1', '--rpc-port', String(rpcPort), ...kdf])
+const {dir, name} = await initBenchNetwork(join(tmpdir(), 'medrec-bench-reconciler-'), `bench-recon-${process.pid}`, [
+  '--period',
+  '1',
+  ...kdf,
+])
 const sealer1 = `medrec-${name}_sealer-1`
 const samples = []
 try {

@@ -6,12 +6,11 @@
 // bench/results/{sealer,provider}-add[-light-kdf].json and prints the figures.
 // Usage: npm run bench:sealer-add [-- --runs 3 --light-kdf]
 //        npm run bench:provider-add [-- --runs 3 --light-kdf]
-import {mkdtempSync} from 'node:fs'
 import {cpus, tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {parseArgs} from 'node:util'
 
-import {freePort, median, medrec, writeResult} from './bench-helpers.mjs'
+import {initBenchNetwork, median, medrec, writeResult} from './bench-helpers.mjs'
 
 const {values} = parseArgs({
   options: {
@@ -25,18 +24,9 @@ const kdf = values['light-kdf'] ? ['--light-kdf'] : []
 
 const runs = []
 for (let run = 1; run <= Number(values.runs); run++) {
-  const dir = mkdtempSync(join(tmpdir(), 'medrec-bench-add-'))
-  medrec([
-    'network',
-    'init',
-    '--dir',
-    dir,
-    '--name',
-    `bench-add-${run}-${process.pid}`,
+  const {dir} = await initBenchNetwork(join(tmpdir(), 'medrec-bench-add-'), `bench-add-${run}-${process.pid}`, [
     '--period',
     '1',
-    '--rpc-port',
-    String(await freePort()),
     ...kdf,
   ])
   try {

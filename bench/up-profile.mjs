@@ -6,14 +6,14 @@
 // start of `up`. Writes bench/results/up-profile-<sealers>[-<label>].json and prints a table.
 // With --deploy, also times `medrec contracts deploy` (a separate process, as a user runs it) right after.
 // Usage: npm run bench:up-profile -- --sealers 3 [--runs 3] [--light-kdf | --profile throwaway] [--deploy] [--label x]
-import {mkdtempSync, rmSync} from 'node:fs'
+import {rmSync} from 'node:fs'
 import {loadavg, tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {parseArgs} from 'node:util'
 
 import Docker from 'dockerode'
 
-import {freePort, machineInfo, median, medrec, writeResult} from './bench-helpers.mjs'
+import {initBenchNetwork, machineInfo, median, medrec, writeResult} from './bench-helpers.mjs'
 
 const {upNetwork} = await import('../dist/network/up-network.js')
 const {DockerodeEngine} = await import('../dist/docker/dockerode-engine.js')
@@ -65,24 +65,14 @@ async function nodeTimeline(containerName, began) {
 const runs = []
 const failures = []
 for (let run = 1; run <= Number(values.runs); run++) {
-  const dir = mkdtempSync(join(tmpdir(), 'medrec-up-profile-'))
-  const name = `profile-up-${sealers}-${run}-${process.pid}`
   const creation = values.profile
     ? ['--profile', values.profile]
     : ['--period', values.period, ...(values['light-kdf'] ? ['--light-kdf'] : [])]
-  medrec([
-    'network',
-    'init',
-    '--dir',
-    dir,
-    '--name',
-    name,
-    '--sealers',
-    String(sealers),
-    '--rpc-port',
-    String(await freePort()),
-    ...creation,
-  ])
+  const {dir, name} = await initBenchNetwork(
+    join(tmpdir(), 'medrec-up-profile-'),
+    `profile-up-${sealers}-${run}-${process.pid}`,
+    ['--sealers', String(sealers), ...creation],
+  )
   const steps = []
   const open = new Map()
   let began

@@ -10,12 +10,12 @@
 // With --profile throwaway, the networks are throwaway ones (light keys, chain in memory; no --warm).
 // Usage: npm run bench:up-reliability -- --sealers 2 --cycles 20 [--cpu-load-half] [--keep-logs DIR] [--profile P]
 import {spawn, spawnSync} from 'node:child_process'
-import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {mkdirSync, rmSync, writeFileSync} from 'node:fs'
 import {loadavg} from 'node:os'
 import {join} from 'node:path'
 import {parseArgs} from 'node:util'
 
-import {freePort, machineInfo, medrec, percentile, writeResult} from './bench-helpers.mjs'
+import {initBenchNetwork, machineInfo, medrec, percentile, writeResult} from './bench-helpers.mjs'
 
 const {values} = parseArgs({
   options: {
@@ -55,12 +55,14 @@ const count = (text, pattern) => text.split('\n').filter((line) => line.includes
 const samples = []
 for (let cycle = 1; cycle <= cycles; cycle++) {
   const loaded = values['cpu-load-half'] && cycle % 2 === 0
-  const dir = mkdtempSync('/tmp/startup-rel-')
-  const name = `startup-r${sealers}-${cycle}-${process.pid}`
   const kdf = [...(values['light-kdf'] ? ['--light-kdf'] : []), '--profile', values.profile]
-  const rpcPort = String(await freePort())
-  const shape = ['--sealers', String(sealers), '--period', '1', '--rpc-port', rpcPort, ...kdf]
-  medrec(['network', 'init', '--dir', dir, '--name', name, ...shape])
+  const {dir, name} = await initBenchNetwork('/tmp/startup-rel-', `startup-r${sealers}-${cycle}-${process.pid}`, [
+    '--sealers',
+    String(sealers),
+    '--period',
+    '1',
+    ...kdf,
+  ])
   const load = loaded ? startCpuLoad() : undefined
   let sample
   const loadAtStart = Math.round(loadavg()[0] * 10) / 10
