@@ -10,6 +10,8 @@ const created = throwawayNetworks()
 /** About three minutes of faults; setup, the last recovery and the settling come on top. */
 const faultMs = 180_000
 
+// Skipped only outside CI, with its reason printed, when a prerequisite (Docker, the geth image) is missing;
+// under CI the check throws instead (test/helpers/e2e-prerequisites.ts, hosts.ts): nothing is skipped there.
 describe.skipIf(!prerequisites.ok)('chaos soak on a real Clique network', () => {
   it(
     'loses no transaction that got a receipt while one sealer at a time is killed, restarted or cut off, and \

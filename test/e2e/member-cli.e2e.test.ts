@@ -21,6 +21,8 @@ const pauseBetweenFounders = 15_000
 
 type Member = {name: string; dir: string; host: TestHost}
 
+// Skipped only outside CI, with its reason printed, when a prerequisite (Docker, the geth image) is missing;
+// under CI the check throws instead (test/helpers/e2e-prerequisites.ts, hosts.ts): nothing is skipped there.
 describe.skipIf(!prerequisites.ok)('a consortium formed through the CLI, each provider on its own host', () => {
   it('founds from cards, starts each member with `member up`, deploys once, verifies the code elsewhere, ' +
     'survives a cut-off host and restores the same head', async () => {

@@ -43,6 +43,8 @@ async function consortiumOnThisEngine(): Promise<TestConsortium> {
   return consortium
 }
 
+// Skipped only outside CI, with its reason printed, when a prerequisite (Docker, the geth image) is missing;
+// under CI the check throws instead (test/helpers/e2e-prerequisites.ts, hosts.ts): nothing is skipped there.
 describe.skipIf(!prerequisites.ok)("a member's node refuses to start on bad input and leaves nothing", () => {
   it('names the member whose key does not unlock, and removes what its first start made', async () => {
     // Given a founder whose password file does not open its keystore

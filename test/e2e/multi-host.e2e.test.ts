@@ -70,6 +70,8 @@ async function assertOwnKeysOnly(founders: TestFounder[]): Promise<void> {
   }
 }
 
+// Skipped only outside CI, with its reason printed, when a prerequisite (Docker, the geth image) is missing;
+// under CI the check throws instead (test/helpers/e2e-prerequisites.ts, hosts.ts): nothing is skipped there.
 describe.skipIf(!prerequisites.ok)('a consortium whose founders run their nodes on three separate hosts', () => {
   it('seals once every founder started on its own engine minutes apart, keeps sealing without a cut-off host, ' +
     'and brings it back to the same head', async () => {

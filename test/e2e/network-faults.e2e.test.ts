@@ -36,6 +36,8 @@ async function statusOf(net: E2eNetwork) {
   return (await runMedrec(['network', 'status', '--dir', net.dir, '--json'])).json
 }
 
+// Skipped only outside CI, with its reason printed, when a prerequisite (Docker, the geth image) is missing;
+// under CI the check throws instead (test/helpers/e2e-prerequisites.ts, hosts.ts): nothing is skipped there.
 describe.skipIf(!prerequisites.ok)('sealer faults on a real Clique network', () => {
   it('keeps sealing with one of three sealers killed, reports a stall with two, and resumes with every head \
 matching', async () => {

@@ -38,6 +38,8 @@ function firstBlockSigner(signers: Address[]): string {
   return signers.map((s) => s.toLowerCase()).sort()[1 % signers.length]!
 }
 
+// Skipped only outside CI, with its reason printed, when a prerequisite (Docker, the geth image) is missing;
+// under CI the check throws instead (test/helpers/e2e-prerequisites.ts, hosts.ts): nothing is skipped there.
 describe.skipIf(!prerequisites.ok)('network lifecycle on real geth sealers', () => {
   it('brings up 3 sealers that all seal, keeps the chain across down and up, and destroy leaves nothing', async () => {
     // Given an initialised 3-sealer network

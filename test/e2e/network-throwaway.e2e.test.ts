@@ -50,6 +50,8 @@ async function gethInitHash(genesisJson: string): Promise<string> {
   }
 }
 
+// Skipped only outside CI, with its reason printed, when a prerequisite (Docker, the geth image) is missing;
+// under CI the check throws instead (test/helpers/e2e-prerequisites.ts, hosts.ts): nothing is skipped there.
 describe.skipIf(!prerequisites.ok)('a throwaway network (--profile throwaway)', () => {
   it('keeps its chain in memory, labelled, not restarted; destroy --all-throwaway removes it alone', async () => {
     // Given a throwaway network, and an ordinary network made from a copy of its directory

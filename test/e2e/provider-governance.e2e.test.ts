@@ -14,6 +14,8 @@ const snapshotAt = async (
 ): Promise<{votes: unknown[] | null; tally: Record<string, unknown>}> =>
   (await rpc(rpcUrl, 'clique_getSnapshot', [`0x${block.toString(16)}`])).body.result
 
+// Skipped only outside CI, with its reason printed, when a prerequisite (Docker, the geth image) is missing;
+// under CI the check throws instead (test/helpers/e2e-prerequisites.ts, hosts.ts): nothing is skipped there.
 describe.skipIf(!prerequisites.ok)(
   'the provider whitelist and the Clique signers, governed by the sealing providers',
   () => {

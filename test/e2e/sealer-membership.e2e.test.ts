@@ -10,6 +10,8 @@ import {medrecIn, runMedrec} from '../helpers/run-medrec.js'
 const prerequisites = await e2ePrerequisites()
 const created = throwawayNetworks()
 
+// Skipped only outside CI, with its reason printed, when a prerequisite (Docker, the geth image) is missing;
+// under CI the check throws instead (test/helpers/e2e-prerequisites.ts, hosts.ts): nothing is skipped there.
 describe.skipIf(!prerequisites.ok)('adding and removing a sealer on a running network', () => {
   it('adds a 4th sealer that joins the signers and seals, keeps it across down and up, \
 and removes it while the others seal on', async () => {

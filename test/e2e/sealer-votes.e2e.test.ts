@@ -13,6 +13,8 @@ async function signersOf(rpcUrl: string): Promise<string[]> {
     .sort()
 }
 
+// Skipped only outside CI, with its reason printed, when a prerequisite (Docker, the geth image) is missing;
+// under CI the check throws instead (test/helpers/e2e-prerequisites.ts, hosts.ts): nothing is skipped there.
 describe.skipIf(!prerequisites.ok)('Clique votes cast by the sealers, kept by the tool', () => {
   it('changes nothing below the threshold, re-issues a vote a restart wiped, \
 and applies it once a majority votes', async () => {

@@ -54,6 +54,8 @@ async function crashReconciler(net: E2eNetwork): Promise<void> {
   }
 }
 
+// Skipped only outside CI, with its reason printed, when a prerequisite (Docker, the geth image) is missing;
+// under CI the check throws instead (test/helpers/e2e-prerequisites.ts, hosts.ts): nothing is skipped there.
 describe.skipIf(!prerequisites.ok)('the vote reconciler, with nobody running the tool', () => {
   it('casts again the vote a docker restart wiped from a sealer, and comes back after a crash', async () => {
     // Given a running network of 3 sealers, its reconciler alive
