@@ -10,7 +10,7 @@ import {pinnedGethImage} from '../../src/geth/geth-version.js'
 import {readMemberChainView} from '../../src/member/member-chain-view.js'
 import {memberResourceNames} from '../../src/member/member-resources.js'
 import {eventually, sameBlockOnEvery} from '../helpers/e2e-network.js'
-import {createTestHosts, multiHostPrerequisites, type TestHost} from '../helpers/hosts.js'
+import {createTestHosts, multiHostPrerequisites, printHostLogs, type TestHost} from '../helpers/hosts.js'
 import {assertNoForeignSecrets} from '../helpers/member-secrets.js'
 import {runMedrec, type ParsedJson} from '../helpers/run-medrec.js'
 
@@ -290,12 +290,7 @@ describe.skipIf(!prerequisites.ok)('a consortium formed through the CLI, each pr
       expect(destroyed.removed).toMatchObject({containers: 3, volumes: 2})
       expect((await viewOf(anne)).head.number).toBeGreaterThan(atRestore)
     } catch (error) {
-      for (const host of testHosts.hosts) {
-        for (const c of await host.docker.listContainers({all: true}).catch(() => [])) {
-          const logs = await host.engine.logsText(c.Id, 40).catch(() => '')
-          console.error(`--- ${host.name} ${c.Names[0]} (${c.State})\n${logs}`)
-        }
-      }
+      await printHostLogs(testHosts.hosts, 40)
       throw error
     } finally {
       const left = await testHosts.teardown()

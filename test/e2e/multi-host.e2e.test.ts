@@ -15,7 +15,7 @@ import {memberResourceNames} from '../../src/member/member-resources.js'
 import {sshArguments} from '../../src/docker/ssh-connection.js'
 import {networkPaths} from '../../src/workspace/network-files.js'
 import {eventually, rpc, sameBlockOnEvery} from '../helpers/e2e-network.js'
-import {createTestHosts, fakeSshClient, multiHostPrerequisites, type TestHost} from '../helpers/hosts.js'
+import {createTestHosts, fakeSshClient, multiHostPrerequisites, printHostLogs, type TestHost} from '../helpers/hosts.js'
 import {
   founderSpec,
   makeTestConsortium,
@@ -286,13 +286,7 @@ describe.skipIf(!prerequisites.ok)('a consortium whose founders run their nodes 
       expect(removed).toEqual({containers: 2, volumes: 1, networks: 1})
       expect((await viewOf(anne)).head.number).toBeGreaterThan(0)
     } catch (error) {
-      // What each node saw and said when the test failed: a failure seen once can be read from its output.
-      for (const host of testHosts.hosts) {
-        for (const c of await host.docker.listContainers({all: true}).catch(() => [])) {
-          const logs = await host.engine.logsText(c.Id, 120).catch(() => '')
-          console.error(`--- ${host.name} ${c.Names[0]} (${c.State})\n${logs}`)
-        }
-      }
+      await printHostLogs(testHosts.hosts, 120)
       throw error
     } finally {
       const left = await testHosts.teardown()

@@ -288,6 +288,19 @@ async function startHost(runId: string, octet: number, index: number, chain: str
   return host
 }
 
+/**
+ * Prints every container of every host with its last `lines` log lines: what each node saw and
+ * said when a test failed, so a failure seen once can be read from the test's output.
+ */
+export async function printHostLogs(hosts: readonly TestHost[], lines: number): Promise<void> {
+  for (const host of hosts) {
+    for (const c of await host.docker.listContainers({all: true}).catch(() => [])) {
+      const logs = await host.engine.logsText(c.Id, lines).catch(() => '')
+      console.error(`--- ${host.name} ${c.Names[0]} (${c.State})\n${logs}`)
+    }
+  }
+}
+
 /** Copies an image from the machine's engine into a host's (docker save | docker load). */
 async function loadImage(host: TestHost, image: string): Promise<void> {
   const machine = new Docker()
