@@ -3,7 +3,7 @@ import {createHash} from 'node:crypto'
 import {labelKeys, type ContainerEngine, type ContainerSpec} from '../docker/container-engine.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
-import type {LoadedNetwork} from '../workspace/load-network.js'
+import type {LoadedNetwork, NetworkIdentity} from '../workspace/load-network.js'
 import {resourceLabels, resourceNames} from '../workspace/network-resources.js'
 import {reconcilerDataDir, reconcilerNodeName} from '../workspace/reconciler-names.js'
 import {pushReconcilerDesired} from '../workspace/save-recorded-votes.js'
@@ -32,7 +32,7 @@ export function dockerSocketOnHost(dockerHost: string | undefined = process.env.
  * image or setting needs a new container.
  */
 export function reconcilerContainerSpec(
-  network: Pick<LoadedNetwork, 'config' | 'state'>,
+  network: NetworkIdentity,
   image: Pick<ReconcilerImage, 'tag' | 'imageId'>,
   dockerSocket: string,
 ): ContainerSpec {
@@ -105,7 +105,7 @@ export async function ensureReconcilerRunning(
 /** Stops the reconciler (`network down`, and `up` while it changes the nodes); Docker will not restart it. */
 export async function stopReconciler(
   engine: ContainerEngine,
-  network: Pick<LoadedNetwork, 'config' | 'state'>,
+  network: NetworkIdentity,
 ): Promise<'stopped' | 'already-stopped' | 'missing'> {
   const container = await findReconcilerContainer(engine, network)
   if (!container) return 'missing'
@@ -115,10 +115,7 @@ export async function stopReconciler(
 }
 
 /** Removes the reconciler's container and volume (turned off in medrec.yaml); true if there was one. */
-export async function removeReconciler(
-  engine: ContainerEngine,
-  network: Pick<LoadedNetwork, 'config' | 'state'>,
-): Promise<boolean> {
+export async function removeReconciler(engine: ContainerEngine, network: NetworkIdentity): Promise<boolean> {
   const container = await findReconcilerContainer(engine, network)
   if (container) await engine.removeContainer(container.id)
   const volumeName = resourceNames(network.config.network.name).volume(reconcilerNodeName)
@@ -128,10 +125,7 @@ export async function removeReconciler(
 }
 
 /** The network's reconciler container, if it has one. */
-export async function findReconcilerContainer(
-  engine: ContainerEngine,
-  network: Pick<LoadedNetwork, 'config' | 'state'>,
-) {
+export async function findReconcilerContainer(engine: ContainerEngine, network: NetworkIdentity) {
   const container = await engine.inspectContainer(
     resourceNames(network.config.network.name).container(reconcilerNodeName),
   )

@@ -1,6 +1,6 @@
 import {reconcilerEnabled} from '../config/network-profile.js'
 import type {ContainerEngine, ContainerInfo} from '../docker/container-engine.js'
-import type {LoadedNetwork} from '../workspace/load-network.js'
+import type {NetworkIdentity} from '../workspace/load-network.js'
 import {reconcilerDataDir, reconcilerStatusFileName} from '../workspace/reconciler-names.js'
 import {findReconcilerContainer} from './deploy-reconciler.js'
 import {parseReconcilerStatus, type ReconcilerStatus} from './reconciler-loop.js'
@@ -49,7 +49,7 @@ export function reconcilerLiveness(input: {
 /** The reconciler as `network status` shows it: Docker's view and its own heartbeat. Never changes anything. */
 export async function readReconcilerReport(
   engine: ContainerEngine,
-  network: Pick<LoadedNetwork, 'config' | 'state'>,
+  network: NetworkIdentity,
 ): Promise<ReconcilerReport> {
   const container = await findReconcilerContainer(engine, network)
   let status: ReconcilerStatus | undefined

@@ -20,6 +20,9 @@ export type LoadedNetwork = {
   paths: NetworkPaths
 }
 
+/** What names a network's Docker objects and labels them as its own: medrec.yaml's name and state.json's id. */
+export type NetworkIdentity = Pick<LoadedNetwork, 'config' | 'state'>
+
 /** Reads medrec.yaml, genesis.json and state.json, and checks that they describe the same chain. */
 export async function loadNetwork(dir: string): Promise<LoadedNetwork> {
   const paths = networkPaths(dir)

@@ -2,7 +2,7 @@ import {z} from 'zod'
 
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
-import type {LoadedNetwork} from './load-network.js'
+import type {NetworkIdentity} from './load-network.js'
 import {reconcilerDesiredFileName} from './reconciler-names.js'
 
 // What the vote reconciler (a container of its own, src/reconciler) is told to keep: a copy
@@ -31,7 +31,7 @@ const reconcilerDesiredSchema = z.object({
 export type ReconcilerDesired = z.output<typeof reconcilerDesiredSchema>
 
 /** The reconciler's desired state for a network, from its configuration and state.json. */
-export function reconcilerDesiredOf(network: Pick<LoadedNetwork, 'config' | 'state'>): ReconcilerDesired {
+export function reconcilerDesiredOf(network: NetworkIdentity): ReconcilerDesired {
   const {config, state} = network
   return {
     version: 1,

@@ -1,6 +1,6 @@
 import {labelKeys, type ContainerEngine} from '../docker/container-engine.js'
 import {createTarArchive} from '../docker/tar-archive.js'
-import type {LoadedNetwork} from './load-network.js'
+import type {LoadedNetwork, NetworkIdentity} from './load-network.js'
 import {resourceNames} from './network-resources.js'
 import {writeNetworkState} from './network-state.js'
 import {reconcilerDesiredOf} from './reconciler-desired.js'
@@ -11,10 +11,7 @@ import {reconcilerDataDir, reconcilerDesiredFileName, reconcilerNodeName} from '
  * recorded votes and the sealers, as desired.json in its volume, through the archive API.
  * Returns false when the network has no reconciler container.
  */
-export async function pushReconcilerDesired(
-  engine: ContainerEngine,
-  network: Pick<LoadedNetwork, 'config' | 'state'>,
-): Promise<boolean> {
+export async function pushReconcilerDesired(engine: ContainerEngine, network: NetworkIdentity): Promise<boolean> {
   const name = resourceNames(network.config.network.name).container(reconcilerNodeName)
   const container = await engine.inspectContainer(name)
   if (!container || container.labels[labelKeys.networkId] !== network.state.networkId) return false
