@@ -9,15 +9,19 @@ export type BlockRef = {number: bigint; hash: Hex}
 /** Why access was refused; goes to the audit log, never to the requester. */
 export type AccessDenialReason = 'not-permitted' | 'other-steward' | 'not-patient' | 'grant-expired'
 
-export type AccessDecision =
-  | {allowed: true; block: BlockRef; patient: Hex}
-  | {
-      allowed: false
-      block: BlockRef
-      reason: AccessDenialReason
-      /** The requester is a registered participant or holds a grant: its refusal is audit-worthy on its own. */
-      requesterKnown: boolean
-    }
+/** Access granted at `block`, to records of `patient`. */
+export type AccessGranted = {allowed: true; block: BlockRef; patient: Hex}
+
+/** Access refused at `block`. */
+export type AccessRefused = {
+  allowed: false
+  block: BlockRef
+  reason: AccessDenialReason
+  /** The requester is a registered participant or holds a grant: its refusal is audit-worthy on its own. */
+  requesterKnown: boolean
+}
+
+export type AccessDecision = AccessGranted | AccessRefused
 
 /** Why the chain cannot be asked: the RPC node does not answer, or it answers with an old head. */
 export type ChainUnavailableReason = 'rpc-unreachable' | 'head-stale' | 'read-failed'
@@ -74,9 +78,8 @@ export function chainHeadAgeBoundMs(cliquePeriodSeconds: number): number {
 
 type AccessRequest = {relationship: Address; requester: Address; scope: bigint; patientOnly?: boolean}
 type Head = BlockRef & {timestampMs: number; seenAt: number; providerAccount: Address | undefined}
-type CachedDecision =
-  | {allowed: true; block: BlockRef; patient: Hex; viewerExpiryMs?: number}
-  | {allowed: false; block: BlockRef; reason: AccessDenialReason; requesterKnown: boolean}
+/** A viewer's grant may expire before the head moves: the cache keeps when, so an expired grant is refused. */
+type CachedDecision = (AccessGranted & {viewerExpiryMs?: number}) | AccessRefused
 
 /**
  * The gatekeeper's view of the chain: the latest block, read every `pollMs`, and access
