@@ -5,6 +5,7 @@ import {join} from 'node:path'
 
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
+import {parseJson} from '../errors/parse-json.js'
 
 /** Which Docker engine to talk to, and which setting chose it (for every message about it). */
 export type DockerEndpoint = {
@@ -66,15 +67,14 @@ export function describeDockerEndpoint(endpoint: DockerEndpoint): string {
 function currentContextOf(configDir: string): string | undefined {
   const path = join(configDir, 'config.json')
   if (!existsSync(path)) return undefined
-  let config: unknown
-  try {
-    config = JSON.parse(readFileSync(path, 'utf8'))
-  } catch (error) {
-    throw new MedrecError(errorCodes.DOCKER_ENDPOINT_INVALID, `The Docker config file ${path} is not valid JSON.`, {
-      hint: 'Fix or remove it, or set DOCKER_HOST to choose an engine directly.',
-      cause: error,
-    })
-  }
+  const config = parseJson(
+    readFileSync(path, 'utf8'),
+    (cause) =>
+      new MedrecError(errorCodes.DOCKER_ENDPOINT_INVALID, `The Docker config file ${path} is not valid JSON.`, {
+        hint: 'Fix or remove it, or set DOCKER_HOST to choose an engine directly.',
+        cause,
+      }),
+  )
   const current = (config as {currentContext?: unknown} | null)?.currentContext
   return typeof current === 'string' && current.trim() !== '' ? current.trim() : undefined
 }
@@ -103,11 +103,8 @@ function readContext(configDir: string, name: string, from: string): DockerEndpo
       hint: 'Inspect it with `docker context inspect`, or recreate it with `docker context create`.',
       ...(cause === undefined ? {} : {cause}),
     })
-  let meta: {Endpoints?: {docker?: {Host?: unknown; SkipTLSVerify?: unknown}}}
-  try {
-    meta = JSON.parse(text) as typeof meta
-  } catch (error) {
-    throw invalid('has a meta.json that is not valid JSON', error)
+  const meta = parseJson(text, (cause) => invalid('has a meta.json that is not valid JSON', cause)) as {
+    Endpoints?: {docker?: {Host?: unknown; SkipTLSVerify?: unknown}}
   }
   const docker = meta?.Endpoints?.docker
   if (typeof docker?.Host !== 'string' || docker.Host.trim() === '') throw invalid('has no Docker endpoint (Host)')

@@ -2,6 +2,7 @@ import {type FileHandle, open} from 'node:fs/promises'
 
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
+import {parseJson} from '../errors/parse-json.js'
 import type {FhirResource} from './record-store.js'
 
 /**
@@ -61,19 +62,16 @@ export async function readFhirBundleFile(path: string): Promise<FhirResource[]> 
       cause: error,
     })
   }
-  let json: unknown
-  try {
-    json = JSON.parse(text)
-  } catch (error) {
+  const json = parseJson(text, (cause) => {
     // JSON.parse's message may quote the text around the error, i.e. patient data; the
     // location comes from our own scan instead, and the message never shows content.
     const location = locateJsonSyntaxError(text)
     const where = location ? ` (line ${location.line}, column ${location.column}: ${location.problem})` : ''
-    throw new MedrecError(errorCodes.FHIR_NOT_JSON, `${path} is not valid JSON${where}.`, {
+    return new MedrecError(errorCodes.FHIR_NOT_JSON, `${path} is not valid JSON${where}.`, {
       hint: 'Fix the JSON syntax at that place, or export the file again; FHIR input must be JSON.',
-      cause: error,
+      cause,
     })
-  }
+  })
   return parseFhirBundle(json, path)
 }
 

@@ -5,6 +5,7 @@ import {privateKeyToAccount} from 'viem/accounts'
 
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
+import {parseJson} from '../errors/parse-json.js'
 import {decodeEncryptedResponse} from './payload-encryption.js'
 import {recordsContentHash} from './records-content-hash.js'
 import {scopeForResourceTypes} from './resource-scope.js'
@@ -316,16 +317,15 @@ async function* readEventStream(
 
 /** The parser's event as the caller sees it: its data must be a JSON object. */
 function notificationOf(message: EventSourceMessage, origin: string): NotificationEvent {
-  let data: unknown
-  try {
-    data = JSON.parse(message.data)
-  } catch {
-    throw new MedrecError(
-      errorCodes.GATEKEEPER_ANSWER_INVALID,
-      `${origin} sent a notification whose data is not JSON; the subscription was closed.`,
-      {hint: 'The gatekeeper is misbehaving; tell its provider.'},
-    )
-  }
+  const data = parseJson(
+    message.data,
+    () =>
+      new MedrecError(
+        errorCodes.GATEKEEPER_ANSWER_INVALID,
+        `${origin} sent a notification whose data is not JSON; the subscription was closed.`,
+        {hint: 'The gatekeeper is misbehaving; tell its provider.'},
+      ),
+  )
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
     throw new MedrecError(
       errorCodes.GATEKEEPER_ANSWER_INVALID,

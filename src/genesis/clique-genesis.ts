@@ -7,6 +7,7 @@ import {getAddress, toHex, type Address, type Hex} from 'viem'
 import {wellKnownChainIds} from '../chain/well-known-chain-ids.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
+import {parseJson} from '../errors/parse-json.js'
 import {buildCliqueExtraData, parseCliqueExtraData} from './clique-extra-data.js'
 
 export const genesisFileName = 'genesis.json'
@@ -120,15 +121,14 @@ export async function loadCliqueGenesis(
       cause: error,
     })
   }
-  let genesis: unknown
-  try {
-    genesis = JSON.parse(text)
-  } catch (error) {
-    throw new MedrecError(errorCodes.GENESIS_INVALID, `${path} is not valid JSON.`, {
-      hint: 'Regenerate it with `medrec network init --force`.',
-      cause: error,
-    })
-  }
+  const genesis = parseJson(
+    text,
+    (cause) =>
+      new MedrecError(errorCodes.GENESIS_INVALID, `${path} is not valid JSON.`, {
+        hint: 'Regenerate it with `medrec network init --force`.',
+        cause,
+      }),
+  )
   const problems = findGenesisProblems(genesis)
   if (problems.length > 0) {
     throw new MedrecError(errorCodes.GENESIS_INVALID, `${path} is not a genesis geth 1.13 can seal as intended.`, {

@@ -2,6 +2,7 @@ import {readFile} from 'node:fs/promises'
 
 import type {ErrorCode} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
+import {parseJson} from '../errors/parse-json.js'
 
 /** How a document is refused: its code, what is wrong with it, and what to do. */
 export type DocumentRefusal = {code: ErrorCode; message: string; hint: string}
@@ -23,13 +24,10 @@ export async function parseReceivedDocument<T>(
   text: string,
   source: string,
 ): Promise<T> {
-  let json: unknown
-  try {
-    json = JSON.parse(text)
-  } catch (error) {
+  const json = parseJson(text, (cause) => {
     const {code, message, hint} = document.notJson(source)
-    throw new MedrecError(code, message, {hint, cause: error})
-  }
+    return new MedrecError(code, message, {hint, cause})
+  })
   return document.verify(json, source)
 }
 

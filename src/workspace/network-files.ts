@@ -7,6 +7,7 @@ import type {Address} from 'viem'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
 import {decryptKeystoreV3} from '../keys/keystore-v3.js'
+import {parseJson} from '../errors/parse-json.js'
 
 /** Everything secret or machine-written lives under `.medrec/` in the network directory. */
 export const stateDirName = '.medrec'
@@ -97,14 +98,13 @@ export async function unlockNodeKey(
   const files = paths.node(nodeName)
   const keystoreText = await readKeyFile(files.keystore, nodeName)
   const password = (await readKeyFile(files.password, nodeName)).trimEnd()
-  let keystore: unknown
-  try {
-    keystore = JSON.parse(keystoreText)
-  } catch (error) {
-    throw new MedrecError(errorCodes.KEYSTORE_INVALID, `${nodeName}: ${files.keystore} is not JSON.`, {
-      hint: 'Restore it from your backup.',
-      cause: error,
-    })
-  }
+  const keystore = parseJson(
+    keystoreText,
+    (cause) =>
+      new MedrecError(errorCodes.KEYSTORE_INVALID, `${nodeName}: ${files.keystore} is not JSON.`, {
+        hint: 'Restore it from your backup.',
+        cause,
+      }),
+  )
   return decryptKeystoreV3(keystore, password, `${nodeName}'s keystore (${files.keystore})`)
 }

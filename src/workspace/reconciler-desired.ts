@@ -2,6 +2,7 @@ import {z} from 'zod'
 
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
+import {parseJson} from '../errors/parse-json.js'
 import type {NetworkIdentity} from './load-network.js'
 import {reconcilerDesiredFileName} from './reconciler-names.js'
 
@@ -47,12 +48,10 @@ export function reconcilerDesiredOf(network: NetworkIdentity): ReconcilerDesired
 
 /** Parses desired.json; an invalid file (e.g. read while being written) is MEDREC_STATE_INVALID. */
 export function parseReconcilerDesired(text: string): ReconcilerDesired {
-  let json: unknown
-  try {
-    json = JSON.parse(text)
-  } catch (error) {
-    throw new MedrecError(errorCodes.STATE_INVALID, `${reconcilerDesiredFileName} is not JSON.`, {cause: error})
-  }
+  const json = parseJson(
+    text,
+    (cause) => new MedrecError(errorCodes.STATE_INVALID, `${reconcilerDesiredFileName} is not JSON.`, {cause}),
+  )
   const parsed = reconcilerDesiredSchema.safeParse(json)
   if (!parsed.success) {
     throw new MedrecError(errorCodes.STATE_INVALID, `${reconcilerDesiredFileName} is not a desired state it reads.`, {

@@ -5,6 +5,7 @@ import type {z} from 'zod'
 import {formatIssuePath} from '../config/parse-yaml-config.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
+import {parseJson} from '../errors/parse-json.js'
 import {ensureStateDir, writeFileAtomically, type NetworkPaths} from './network-files.js'
 
 /**
@@ -19,15 +20,14 @@ export async function readStateFile<S extends z.ZodType>(file: string, schema: S
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
     throw error
   }
-  let json: unknown
-  try {
-    json = JSON.parse(text)
-  } catch (error) {
-    throw new MedrecError(errorCodes.STATE_INVALID, `${file} is not JSON.`, {
-      hint: 'The tool writes this file atomically, so it was edited or damaged; restore it from backup.',
-      cause: error,
-    })
-  }
+  const json = parseJson(
+    text,
+    (cause) =>
+      new MedrecError(errorCodes.STATE_INVALID, `${file} is not JSON.`, {
+        hint: 'The tool writes this file atomically, so it was edited or damaged; restore it from backup.',
+        cause,
+      }),
+  )
   const parsed = schema.safeParse(json)
   if (!parsed.success) {
     throw new MedrecError(errorCodes.STATE_INVALID, `${file} is not a state file this version understands.`, {
