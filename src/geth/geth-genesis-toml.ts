@@ -12,23 +12,14 @@ import {MedrecError} from '../errors/medrec-error.js'
  * change the chain.
  */
 export function gethGenesisToml(genesis: unknown): string {
-  const g = asObject(genesis, 'genesis')
-  const lines: string[] = ['[Eth.Genesis]']
-  const tables: string[][] = []
-  for (const [key, value] of Object.entries(g)) {
-    if (key === 'config') {
-      tables.push(chainConfigTables(asObject(value, 'config')))
-      continue
-    }
-    if (key === 'alloc') {
-      tables.push(...allocTables(asObject(value, 'alloc')))
-      continue
-    }
-    const field = genesisFields[key]
-    if (!field) throw untranslatable(key)
-    lines.push(`${field.name} = ${field.encode(value, key)}`)
-  }
-  return [lines.join('\n'), ...tables.map((t) => t.join('\n'))].join('\n\n').concat('\n')
+  const {config, alloc, ...fields} = asObject(genesis, 'genesis')
+  const tables: string[][] = [['[Eth.Genesis]', ...encodeFields(fields, genesisFields, '')]]
+  if (config !== undefined) tables.push(chainConfigTables(asObject(config, 'config')))
+  if (alloc !== undefined) tables.push(...allocTables(asObject(alloc, 'alloc')))
+  return tables
+    .map((t) => t.join('\n'))
+    .join('\n\n')
+    .concat('\n')
 }
 
 type Encoder = (value: unknown, path: string) => string
@@ -126,21 +117,11 @@ const accountFields: Record<string, Field> = {
 }
 
 function chainConfigTables(config: Record<string, unknown>): string[] {
-  const lines = ['[Eth.Genesis.Config]']
-  let clique: string[] | undefined
-  for (const [key, value] of Object.entries(config)) {
-    if (key === 'clique') {
-      clique = [
-        '[Eth.Genesis.Config.Clique]',
-        ...encodeFields(asObject(value, 'config.clique'), cliqueFields, 'config.clique'),
-      ]
-      continue
-    }
-    const field = chainConfigFields[key]
-    if (!field) throw untranslatable(`config.${key}`)
-    lines.push(`${field.name} = ${field.encode(value, `config.${key}`)}`)
-  }
-  return clique ? [...lines, '', ...clique] : lines
+  const {clique, ...fields} = config
+  const lines = ['[Eth.Genesis.Config]', ...encodeFields(fields, chainConfigFields, 'config')]
+  if (clique === undefined) return lines
+  const cliqueLines = encodeFields(asObject(clique, 'config.clique'), cliqueFields, 'config.clique')
+  return [...lines, '', '[Eth.Genesis.Config.Clique]', ...cliqueLines]
 }
 
 function allocTables(alloc: Record<string, unknown>): string[][] {
@@ -158,11 +139,13 @@ function allocTables(alloc: Record<string, unknown>): string[][] {
   })
 }
 
+/** One TOML line per field, under its Go name; `path` ('' at the top level) names a field in messages. */
 function encodeFields(object: Record<string, unknown>, fields: Record<string, Field>, path: string): string[] {
   return Object.entries(object).map(([key, value]) => {
+    const at = path === '' ? key : `${path}.${key}`
     const field = fields[key]
-    if (!field) throw untranslatable(`${path}.${key}`)
-    return `${field.name} = ${field.encode(value, `${path}.${key}`)}`
+    if (!field) throw untranslatable(at)
+    return `${field.name} = ${field.encode(value, at)}`
   })
 }
 
