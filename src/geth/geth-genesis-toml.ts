@@ -82,25 +82,30 @@ const genesisFields: Record<string, Field> = {
   baseFeePerGas: {name: 'BaseFee', encode: bigInt},
 }
 
-/** params.ChainConfig's JSON names up to London (later forks are refused by the genesis checks). */
+/** params.ChainConfig's fork blocks up to London (later forks are refused by the genesis checks): all *big.Int. */
+const forkBlockGoNames = {
+  homesteadBlock: 'HomesteadBlock',
+  daoForkBlock: 'DAOForkBlock',
+  eip150Block: 'EIP150Block',
+  eip155Block: 'EIP155Block',
+  eip158Block: 'EIP158Block',
+  byzantiumBlock: 'ByzantiumBlock',
+  constantinopleBlock: 'ConstantinopleBlock',
+  petersburgBlock: 'PetersburgBlock',
+  istanbulBlock: 'IstanbulBlock',
+  muirGlacierBlock: 'MuirGlacierBlock',
+  berlinBlock: 'BerlinBlock',
+  londonBlock: 'LondonBlock',
+  arrowGlacierBlock: 'ArrowGlacierBlock',
+  grayGlacierBlock: 'GrayGlacierBlock',
+  mergeNetsplitBlock: 'MergeNetsplitBlock',
+}
+
+/** params.ChainConfig's JSON names: the chain id, the fork blocks and the two flags. */
 const chainConfigFields: Record<string, Field> = {
   chainId: {name: 'ChainID', encode: bigInt},
-  homesteadBlock: {name: 'HomesteadBlock', encode: bigInt},
-  daoForkBlock: {name: 'DAOForkBlock', encode: bigInt},
+  ...Object.fromEntries(Object.entries(forkBlockGoNames).map(([key, name]) => [key, {name, encode: bigInt}])),
   daoForkSupport: {name: 'DAOForkSupport', encode: bool},
-  eip150Block: {name: 'EIP150Block', encode: bigInt},
-  eip155Block: {name: 'EIP155Block', encode: bigInt},
-  eip158Block: {name: 'EIP158Block', encode: bigInt},
-  byzantiumBlock: {name: 'ByzantiumBlock', encode: bigInt},
-  constantinopleBlock: {name: 'ConstantinopleBlock', encode: bigInt},
-  petersburgBlock: {name: 'PetersburgBlock', encode: bigInt},
-  istanbulBlock: {name: 'IstanbulBlock', encode: bigInt},
-  muirGlacierBlock: {name: 'MuirGlacierBlock', encode: bigInt},
-  berlinBlock: {name: 'BerlinBlock', encode: bigInt},
-  londonBlock: {name: 'LondonBlock', encode: bigInt},
-  arrowGlacierBlock: {name: 'ArrowGlacierBlock', encode: bigInt},
-  grayGlacierBlock: {name: 'GrayGlacierBlock', encode: bigInt},
-  mergeNetsplitBlock: {name: 'MergeNetsplitBlock', encode: bigInt},
   // Only false gets this far: the genesis checks refuse true (it silently stops Clique sealing).
   terminalTotalDifficultyPassed: {name: 'TerminalTotalDifficultyPassed', encode: bool},
 }
