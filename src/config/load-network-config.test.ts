@@ -8,7 +8,6 @@ import {errorCodes} from '../errors/error-codes.js'
 import {thrownRefusal} from '../errors/testing/refusal.js'
 import {loadNetworkConfig, parseNetworkConfig} from './load-network-config.js'
 import {networkConfigJsonSchema} from './network-config.js'
-import {profileSettings} from './network-profile.js'
 
 const valid = `
 version: 1
@@ -160,36 +159,5 @@ describe('medrec.yaml profile', () => {
 
   it('refuses any other profile, naming the field', () => {
     expect(problemsOf(`profile: disposable\n${valid}`)).toEqual([expect.stringMatching(/^profile: /)])
-  })
-})
-
-describe('profileSettings', () => {
-  it.each([
-    {
-      profile: 'throwaway',
-      meaning: 'fast and traceless: 1 s, light keys, tmpfs, no restarts, no reconciler',
-      settings: {
-        defaultPeriod: 1,
-        lightKdf: true,
-        chainData: 'tmpfs',
-        restartPolicy: 'no',
-        reconciler: false,
-        labels: {'org.medrec.profile': 'throwaway'},
-      },
-    },
-    {
-      profile: 'standard',
-      meaning: 'as it was: 5 s, standard keys, volumes, restarts, reconciler, no extra label',
-      settings: {
-        defaultPeriod: 5,
-        lightKdf: false,
-        chainData: 'volume',
-        restartPolicy: 'unless-stopped',
-        reconciler: true,
-        labels: {},
-      },
-    },
-  ] as const)('makes a $profile network $meaning', ({profile, settings}) => {
-    expect(profileSettings(profile)).toEqual(settings)
   })
 })
