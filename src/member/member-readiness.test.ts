@@ -50,36 +50,66 @@ function assess(v: MemberChainView, memory: ReadinessMemory, now: number, p = pe
   return assessMemberReadiness(input, memory)
 }
 
-describe('assessMemberReadiness for a signer', () => {
-  it('calls the first founder ready once it sealed a block and no other signer is reachable', () => {
-    // Given a node started on the genesis that has sealed block 1, with both peers down
-    const memory = newReadinessMemory(t0, view([]))
-    // When it is observed
-    const {step} = assess(view([me]), memory, t0 + 2000)
-    // Then it is sealing alone, and says that the chain waits for a majority of the signers
-    expect(step).toMatchObject({kind: 'ready', state: 'sealing-alone', summary: expect.stringContaining('block 1')})
-    expect(step).toMatchObject({
-      summary: expect.stringContaining('1 of 3 signers online, 2 needed for the chain to move'),
-      signersOnline: {online: 1, signers: 3, needed: 2},
-    })
-  })
+/** A chain of three blocks as a joiner (dave) sees it: sealed by bob and carol, the head `headTime` old. */
+const joinerView = (extra: Partial<MemberChainView>, headTime: number) =>
+  view([bob, carol, me === dave ? bob : carol], extra, headTime)
 
+/**
+ * Each state a node is ready in, and the step it reports, whole: a node (`who`) started on `startedOn`
+ * and is first looked at `at`, seeing `seen` and its peers as `peerList` says.
+ */
+const readyCases = [
+  {
+    given: 'the first founder once it sealed a block and no other signer is reachable',
+    startedOn: view([]),
+    seen: view([me]),
+    peerList: peers(),
+    who: me,
+    at: t0 + 2000,
+    state: 'sealing-alone',
+    summary:
+      'sealed block 1; no other signer is reachable yet ' +
+      '(head at block 1; 1 of 3 signers online, 2 needed for the chain to move)',
+    counts: {signersOnline: {online: 1, signers: 3, needed: 2}},
+  },
+  {
+    given: 'a late founder once its block 2 and bob’s block 1 are on its chain',
+    startedOn: view([bob]),
+    seen: view([bob, me], {peers: [bobId]}),
+    peerList: peers({bob: {reachable: true}}),
+    who: me,
+    at: t0 + 3000,
+    state: 'sealing',
+    summary: 'sealed block 2; head at block 2; 2 of 3 signers online',
+    counts: {signersOnline: {online: 2, signers: 3, needed: 2}},
+  },
+  {
+    given: 'a joiner (dave) synced to a live head 2 s old, reporting the votes it has (bob’s): k of n',
+    startedOn: view([]),
+    seen: joinerView({peers: [bobId], tally: {[dave]: {authorize: true, votes: 1}}}, t0 / 1000 - 2),
+    peerList: peers({bob: {reachable: true}}),
+    who: dave,
+    at: t0,
+    state: 'waiting-for-votes',
+    summary: 'synced at block 3; waiting for votes: 1 of 3 (2 needed)',
+    counts: {votes: {received: 1, signers: 3, needed: 2}},
+  },
+] as const
+
+describe('assessMemberReadiness when ready', () => {
+  it.each(readyCases)('calls $given ready ($state)', ({startedOn, seen, peerList, who, at, state, summary, counts}) => {
+    // Given a node started on `startedOn`; when it is first looked at
+    const {step} = assess(seen, newReadinessMemory(t0, startedOn), at, [...peerList], who)
+    // Then it is ready in that state, and says exactly this (with signers online for a signer, votes for a joiner)
+    expect(step).toEqual({kind: 'ready', state, summary, ...counts})
+  })
+})
+
+describe('assessMemberReadiness for a signer', () => {
   it('waits for a reachable signer to connect before calling a lone block ready', () => {
     const memory = newReadinessMemory(t0, view([]))
     const {step} = assess(view([me]), memory, t0 + 2000, peers({bob: {reachable: true}}))
     expect(step).toMatchObject({kind: 'wait', waitingFor: expect.stringContaining('a connection to bob')})
-  })
-
-  it('is ready once its block and another signer’s are on its chain', () => {
-    // Given a late founder on a chain where bob sealed block 1 and it sealed block 2
-    const memory = newReadinessMemory(t0, view([bob]))
-    const {step} = assess(view([bob, me], {peers: [bobId]}), memory, t0 + 3000, peers({bob: {reachable: true}}))
-    expect(step).toMatchObject({
-      kind: 'ready',
-      state: 'sealing',
-      summary: 'sealed block 2; head at block 2; 2 of 3 signers online',
-      signersOnline: {online: 2, signers: 3, needed: 2},
-    })
   })
 
   it('counts a block sealed between its start and the first look, from the head its start loaded', () => {
@@ -196,23 +226,6 @@ describe('assessMemberReadiness for a signer', () => {
 })
 
 describe('assessMemberReadiness for a member not yet voted in', () => {
-  const joinerView = (extra: Partial<MemberChainView>, headTime: number) =>
-    view([bob, carol, me === dave ? bob : carol], extra, headTime)
-
-  it('is ready once synced to a live head, and reports the votes it has: k of n', () => {
-    // Given a joiner (dave) connected to bob, its head 2 s old, bob having voted for it
-    const memory = newReadinessMemory(t0, view([]))
-    const v = joinerView({peers: [bobId], tally: {[dave]: {authorize: true, votes: 1}}}, t0 / 1000 - 2)
-    const {step} = assess(v, memory, t0, peers({bob: {reachable: true}}), dave)
-    // Then it waits for votes: 1 of 3 signers, 2 needed
-    expect(step).toEqual({
-      kind: 'ready',
-      state: 'waiting-for-votes',
-      summary: 'synced at block 3; waiting for votes: 1 of 3 (2 needed)',
-      votes: {received: 1, signers: 3, needed: 2},
-    })
-  })
-
   it('is not synced while its head is old, and reconnects when it stays so', () => {
     const memory = newReadinessMemory(t0, joinerView({peers: [bobId]}, t0 / 1000 - 600))
     const old = joinerView({peers: [bobId]}, t0 / 1000 - 600)
