@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 
-import {planUp, type DesiredNode, type UpObserved} from './plan-up.js'
+import {planUp, type DesiredNode, type UpDesired, type UpObserved, type UpStep} from './plan-up.js'
 
 const desired: DesiredNode[] = [
   {name: 'sealer-1', role: 'sealer', specHash: 'h1'},
@@ -46,26 +46,54 @@ const nothingExists: UpObserved = {
   recordedVotes: false,
 }
 
-describe('planUp', () => {
-  it('plans a first start: resources, volumes, containers, each node alone until all mine, every block counted', () => {
-    // Given nothing in Docker and no first start recorded
-    const plan = planUp({nodes: desired}, nothingExists)
-    // Then everything is created, the keyless node starts first, and the first start is marked at the end
-    expect(plan.action).toBe('created')
-    expect(plan.firstUp).toBe(true)
-    expect(plan.nodes).toEqual({'sealer-1': 'create', 'sealer-2': 'create', rpc: 'create'})
-    expect(plan.steps).toEqual([
-      {type: 'record-addresses'},
-      {type: 'create-resources', network: true, volumes: ['sealer-1', 'sealer-2', 'rpc']},
-      {type: 'init-volumes', nodes: ['sealer-1', 'sealer-2', 'rpc']},
-      {type: 'create-containers', nodes: ['sealer-1', 'sealer-2', 'rpc']},
-      {type: 'start-whole-network', order: ['rpc', 'sealer-1', 'sealer-2']},
-      // A chain this up creates: its every block was sealed now, so block 1 counts
-      {type: 'await-ready', newChain: true},
-      {type: 'mark-first-up'},
-    ])
-  })
+/**
+ * A new node's files go into its new container, config.toml with the genesis (geth commits it to the empty
+ * database at start): before a whole-network start isolated (no static peers), so no second copy is written;
+ * a node joining a running network gets its static peers at once.
+ */
+const filesIntoContainer = (nodes: string[], wholeNetwork: boolean): UpStep[] => [
+  {type: 'create-containers', nodes},
+  {type: 'write-node-files', nodes, ...(wholeNetwork ? {isolated: true as const} : {})},
+]
 
+/**
+ * Each way a new node gets its chain, and what that changes in a plan: which volumes are made, and
+ * the steps that prepare new nodes between their resources and their start.
+ */
+const genesisWays: {
+  way: string
+  options: Omit<UpDesired, 'nodes'>
+  running: UpObserved
+  volumesFor: (nodes: string[]) => string[]
+  prepare: (nodes: string[], wholeNetwork: boolean) => UpStep[]
+}[] = [
+  {
+    way: "geth init on each new volume (genesisBy: 'init', the default)",
+    options: {},
+    running: running(),
+    volumesFor: (nodes) => nodes,
+    prepare: (nodes) => [
+      {type: 'init-volumes', nodes},
+      {type: 'create-containers', nodes},
+    ],
+  },
+  {
+    way: "the genesis in config.toml (genesisBy: 'config', no geth init container)",
+    options: {genesisBy: 'config'},
+    running: running(),
+    volumesFor: (nodes) => nodes,
+    prepare: filesIntoContainer,
+  },
+  {
+    way: 'chain data on tmpfs (profile throwaway): no volumes, no geth init',
+    options: {chainData: 'tmpfs'},
+    running: running({volumes: []}),
+    volumesFor: () => [],
+    prepare: filesIntoContainer,
+  },
+]
+
+describe('planUp', () => {
   it('resumes an interrupted first start, keeping the network and volumes it made', () => {
     // Given a first up that made the Docker network, one volume and a leftover init container
     const plan = planUp(
@@ -111,24 +139,6 @@ describe('planUp', () => {
       {type: 'remove-containers', nodes: ['sealer-2']},
       {type: 'create-containers', nodes: ['sealer-2']},
       {type: 'start', nodes: ['sealer-2']},
-      {type: 'await-ready'},
-    ])
-  })
-
-  it('lets a new sealer join a running network: introduced before it starts, dialled after', () => {
-    // Given a third sealer added to the configuration
-    const plan = planUp({nodes: withNewSealer}, running())
-    // Then it joins: a volume and container of its own, the running members trust it, it starts, they dial it
-    expect(plan.action).toBe('updated')
-    expect(plan.nodes['sealer-3']).toBe('join')
-    expect(plan.steps).toEqual([
-      {type: 'record-addresses'},
-      {type: 'create-resources', network: false, volumes: ['sealer-3']},
-      {type: 'init-volumes', nodes: ['sealer-3']},
-      {type: 'create-containers', nodes: ['sealer-3']},
-      {type: 'introduce', joining: ['sealer-3'], members: ['sealer-1', 'sealer-2', 'rpc']},
-      {type: 'start', nodes: ['sealer-3']},
-      {type: 'connect', joining: ['sealer-3'], members: ['sealer-1', 'sealer-2', 'rpc']},
       {type: 'await-ready'},
     ])
   })
@@ -180,34 +190,48 @@ describe('planUp', () => {
     ])
   })
 
-  describe("with the genesis in config.toml (genesisBy: 'config', no geth init container)", () => {
-    const byConfig = {nodes: desired, genesisBy: 'config' as const}
+  describe.each(genesisWays)('with $way', ({options, running: runningNetwork, volumesFor, prepare}) => {
+    const all = ['sealer-1', 'sealer-2', 'rpc']
 
-    it('writes each new node its files, config.toml isolated and with the genesis, into its new volume', () => {
-      expect(planUp(byConfig, nothingExists).steps).toEqual([
+    it('plans a first start: resources, new nodes prepared, each alone until all mine, every block counted', () => {
+      // Given nothing in Docker and no first start recorded
+      const plan = planUp({nodes: desired, ...options}, nothingExists)
+      // Then everything is created, the keyless node starts first, and the first start is marked at the end
+      expect(plan.action).toBe('created')
+      expect(plan.firstUp).toBe(true)
+      expect(plan.chainDiscarded).toBeUndefined()
+      expect(plan.nodes).toEqual({'sealer-1': 'create', 'sealer-2': 'create', rpc: 'create'})
+      expect(plan.steps).toEqual([
         {type: 'record-addresses'},
-        {type: 'create-resources', network: true, volumes: ['sealer-1', 'sealer-2', 'rpc']},
-        {type: 'create-containers', nodes: ['sealer-1', 'sealer-2', 'rpc']},
-        {type: 'write-node-files', nodes: ['sealer-1', 'sealer-2', 'rpc'], isolated: true},
+        {type: 'create-resources', network: true, volumes: volumesFor(all)},
+        ...prepare(all, true),
         {type: 'start-whole-network', order: ['rpc', 'sealer-1', 'sealer-2']},
+        // A chain this up creates: its every block was sealed now, so block 1 counts
         {type: 'await-ready', newChain: true},
         {type: 'mark-first-up'},
       ])
     })
 
-    it('gives a joining sealer its files with its static peers, before the running members are introduced', () => {
-      expect(planUp({nodes: withNewSealer, genesisBy: 'config'}, running()).steps).toEqual([
+    it('lets a new sealer join a running network: prepared, introduced before it starts, dialled after', () => {
+      // Given a third sealer added to the configuration
+      const plan = planUp({nodes: withNewSealer, ...options}, runningNetwork)
+      // Then it joins: prepared on its own, the running members trust it, it starts, they dial it
+      expect(plan.action).toBe('updated')
+      expect(plan.nodes['sealer-3']).toBe('join')
+      const members = ['sealer-1', 'sealer-2', 'rpc']
+      expect(plan.steps).toEqual([
         {type: 'record-addresses'},
-        {type: 'create-resources', network: false, volumes: ['sealer-3']},
-        {type: 'create-containers', nodes: ['sealer-3']},
-        {type: 'write-node-files', nodes: ['sealer-3']},
-        {type: 'introduce', joining: ['sealer-3'], members: ['sealer-1', 'sealer-2', 'rpc']},
+        {type: 'create-resources', network: false, volumes: volumesFor(['sealer-3'])},
+        ...prepare(['sealer-3'], false),
+        {type: 'introduce', joining: ['sealer-3'], members},
         {type: 'start', nodes: ['sealer-3']},
-        {type: 'connect', joining: ['sealer-3'], members: ['sealer-1', 'sealer-2', 'rpc']},
+        {type: 'connect', joining: ['sealer-3'], members},
         {type: 'await-ready'},
       ])
     })
+  })
 
+  describe("with the genesis in config.toml (genesisBy: 'config', no geth init container)", () => {
     it('leaves a replaced container on a volume its files: its volume has them, and its chain', () => {
       const changed = desired.map((n) => (n.name === 'sealer-2' ? {...n, specHash: 'h2-new'} : n))
       const steps = planUp({nodes: changed, genesisBy: 'config'}, running()).steps
@@ -217,23 +241,6 @@ describe('planUp', () => {
 
   describe('with chain data on tmpfs (profile throwaway)', () => {
     const tmpfs = {nodes: desired, chainData: 'tmpfs' as const}
-
-    it('plans a first start without volumes or geth init: files go into each new container before it starts', () => {
-      const plan = planUp(tmpfs, nothingExists)
-      expect(plan.action).toBe('created')
-      expect(plan.firstUp).toBe(true)
-      expect(plan.chainDiscarded).toBeUndefined()
-      expect(plan.steps).toEqual([
-        {type: 'record-addresses'},
-        {type: 'create-resources', network: true, volumes: []},
-        {type: 'create-containers', nodes: ['sealer-1', 'sealer-2', 'rpc']},
-        // Each node's config.toml isolated from the start: no second copy before it starts
-        {type: 'write-node-files', nodes: ['sealer-1', 'sealer-2', 'rpc'], isolated: true},
-        {type: 'start-whole-network', order: ['rpc', 'sealer-1', 'sealer-2']},
-        {type: 'await-ready', newChain: true},
-        {type: 'mark-first-up'},
-      ])
-    })
 
     it('discards a stopped network, whose chain was lost with its memory, and creates it again from genesis', () => {
       // Given every container stopped (Docker restarted, or stopped by hand)
