@@ -164,31 +164,16 @@ describe('resolveDockerEndpoint', () => {
 })
 
 describe('sshArguments', () => {
-  it('passes user, port and host to the ssh client, and runs the engine stdio bridge there', () => {
-    expect(sshArguments('ssh://ops@clinic-b.example:2222')).toEqual([
-      '-o',
-      'ConnectTimeout=30',
-      '-T',
-      '-l',
-      'ops',
-      '-p',
-      '2222',
-      '--',
-      'clinic-b.example',
-      'docker',
-      'system',
-      'dial-stdio',
-    ])
-    expect(sshArguments('ssh://[fd00::5]')).toEqual([
-      '-o',
-      'ConnectTimeout=30',
-      '-T',
-      '--',
-      'fd00::5',
-      'docker',
-      'system',
-      'dial-stdio',
-    ])
+  // The ssh client's own options first (user and port only when the address has them), then `--`, so that
+  // no host is ever read as an option, then the host and the engine's stdio bridge to run there.
+  it.each([
+    {url: 'ssh://ops@clinic-b.example:2222', login: ['-l', 'ops', '-p', '2222'], host: 'clinic-b.example'},
+    {url: 'ssh://[fd00::5]', login: [], host: 'fd00::5'},
+    {url: 'ssh://clinic%20ops@clinic-b.example', login: ['-l', 'clinic ops'], host: 'clinic-b.example'},
+    {url: 'ssh://-oProxyCommand=x', login: [], host: '-oProxyCommand=x'},
+  ])('passes user, port and host of $url to the ssh client, and runs the engine stdio bridge there', (row) => {
+    const bridge = ['docker', 'system', 'dial-stdio']
+    expect(sshArguments(row.url)).toEqual(['-o', 'ConnectTimeout=30', '-T', ...row.login, '--', row.host, ...bridge])
   })
 })
 
