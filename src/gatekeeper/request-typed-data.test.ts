@@ -1,4 +1,4 @@
-import {encodeAbiParameters, hashTypedData, keccak256, stringToBytes, toHex} from 'viem'
+import {encodeAbiParameters, hashStruct, hashTypedData, keccak256, stringToBytes, toHex} from 'viem'
 import {describe, expect, it} from 'vitest'
 
 import {errorCodes} from '../errors/error-codes.js'
@@ -53,6 +53,12 @@ describe('gatekeeperRequestDigest', () => {
             'bytes32 nonce,uint64 expiry,address audience,bytes32 requestHash)',
         ),
       ),
+    )
+  })
+
+  it('keeps the struct hash that requests were signed over so far', () => {
+    expect(hashStruct({types: gatekeeperRequestTypes, primaryType: 'GatekeeperRequest', data: message})).toBe(
+      '0x0b8861c553c872f09679aede89a57d00feac40da4d1bd83ba17126babe535510',
     )
   })
 

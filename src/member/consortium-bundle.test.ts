@@ -2,7 +2,7 @@ import {mkdtemp, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
-import {keccak256, stringToBytes} from 'viem'
+import {hashStruct, keccak256, stringToBytes} from 'viem'
 import {generatePrivateKey, privateKeyToAccount} from 'viem/accounts'
 import {describe, expect, it} from 'vitest'
 
@@ -12,6 +12,7 @@ import {parseCliqueExtraData, sortSigners} from '../genesis/clique-extra-data.js
 import {
   bundleContentHash,
   bundleTypedData,
+  bundleTypes,
   genesisDigest,
   parseBundle,
   readBundleFile,
@@ -215,5 +216,19 @@ recovered ${stranger.address}.`,
         code: field === 'exportedAt' ? errorCodes.BUNDLE_INVALID : errorCodes.BUNDLE_SIGNATURE,
       })
     }
+  })
+
+  it('keeps the signed struct of bundles already exported: its EIP-712 struct hash is pinned', () => {
+    // Given the signed fields of a bundle
+    const data = {
+      network: 'medrec-test',
+      revision: 3n,
+      exportedBy: '0x70997970C51812dc3A010C7d01b50e0d17dc79C8',
+      contentHash: `0x${'ab'.repeat(32)}`,
+    } as const
+    // When its struct is hashed, Then the hash is the one bundle signatures were made over so far
+    expect(hashStruct({types: bundleTypes, primaryType: 'ConsortiumBundle', data})).toBe(
+      '0x237448a5c9f5f426a1babfb163caaabd2e085118c371206d1e74d406602f8239',
+    )
   })
 })

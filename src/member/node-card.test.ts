@@ -2,6 +2,7 @@ import {mkdtemp, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
+import {hashStruct} from 'viem'
 import {generatePrivateKey, privateKeyToAccount} from 'viem/accounts'
 import {describe, expect, it} from 'vitest'
 
@@ -64,6 +65,24 @@ describe('node cards', () => {
     expect(first.signature).toBe(second.signature)
     const later = await buildNodeCard({...fixed, issuedAt: new Date('2025-01-01T00:00:01.000Z')})
     expect(later.signature).not.toBe(first.signature)
+  })
+
+  it('keeps the signed struct of cards already issued: its EIP-712 struct hash is pinned', () => {
+    // Given a card's fields (their values need not form a valid card here)
+    const {types, primaryType, message} = nodeCardTypedData({
+      medrecNodeCard: 1,
+      name: 'st-anne',
+      signer: '0x70997970C51812dc3A010C7d01b50e0d17dc79C8',
+      publicKey: `0x04${'ab'.repeat(64)}`,
+      enode: 'cd'.repeat(64),
+      host: '203.0.113.7',
+      port: 30_311,
+      issuedAt: '2025-01-01T00:00:00.000Z',
+    })
+    // When its struct is hashed, Then the hash is the one NodeCard signatures were made over so far
+    expect(hashStruct({types, primaryType, data: message})).toBe(
+      '0x37ca8da8cc9aa2cbb27af60fe933c2713930b4805404ed95bfaa8c774d692ecb',
+    )
   })
 
   it.each([
