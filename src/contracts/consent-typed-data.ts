@@ -1,28 +1,17 @@
-import type {Address, TypedDataDomain} from 'viem'
+import {parseAbiParameters, type Address, type TypedDataDomain} from 'viem'
 
-/** EIP-712 types the Registrar verifies; field order must match its *_TYPEHASH constants. */
+/**
+ * EIP-712 types the Registrar verifies, each written as the parameter list its *_TYPEHASH
+ * constant hashes (Registrar.sol), so the two read alike and field order cannot drift.
+ */
 export const medrecConsentTypes = {
   /** The patient consents to enrolment at `provider` under `enrolmentRef`. */
-  PatientRegistration: [
-    {name: 'provider', type: 'bytes32'},
-    {name: 'enrolmentRef', type: 'bytes32'},
-    {name: 'account', type: 'address'},
-    {name: 'nonce', type: 'uint256'},
-    {name: 'deadline', type: 'uint256'},
-  ],
-  RelationshipAcceptance: [
-    {name: 'relationship', type: 'address'},
-    {name: 'round', type: 'uint32'},
-    {name: 'nonce', type: 'uint256'},
-    {name: 'deadline', type: 'uint256'},
-  ],
+  PatientRegistration: parseAbiParameters(
+    'bytes32 provider, bytes32 enrolmentRef, address account, uint256 nonce, uint256 deadline',
+  ),
+  RelationshipAcceptance: parseAbiParameters('address relationship, uint32 round, uint256 nonce, uint256 deadline'),
   /** The new key completes a pending recovery of patient `id` to itself. */
-  PatientRecovery: [
-    {name: 'id', type: 'bytes32'},
-    {name: 'newAccount', type: 'address'},
-    {name: 'nonce', type: 'uint256'},
-    {name: 'deadline', type: 'uint256'},
-  ],
+  PatientRecovery: parseAbiParameters('bytes32 id, address newAccount, uint256 nonce, uint256 deadline'),
 } as const
 
 /** The Registrar's EIP-712 domain on a given chain. */

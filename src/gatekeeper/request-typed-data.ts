@@ -3,6 +3,7 @@ import {
   hexToBytes,
   isAddress,
   keccak256,
+  parseAbiParameters,
   stringToBytes,
   type Address,
   type Hash,
@@ -32,16 +33,10 @@ export type GatekeeperAction = (typeof gatekeeperActions)[number]
 
 /** EIP-712 types: the signed message, field by field in its signed order. */
 export const gatekeeperRequestTypes = {
-  GatekeeperRequest: [
-    {name: 'requester', type: 'address'},
-    {name: 'relationship', type: 'address'},
-    {name: 'action', type: 'string'},
-    {name: 'scope', type: 'uint256'},
-    {name: 'nonce', type: 'bytes32'},
-    {name: 'expiry', type: 'uint64'},
-    {name: 'audience', type: 'address'},
-    {name: 'requestHash', type: 'bytes32'},
-  ],
+  GatekeeperRequest: parseAbiParameters([
+    'address requester, address relationship, string action, uint256 scope',
+    'bytes32 nonce, uint64 expiry, address audience, bytes32 requestHash',
+  ]),
 } as const
 
 /** EIP-712 encodeType of the message, derived from gatekeeperRequestTypes so the two cannot differ. */

@@ -1,4 +1,13 @@
-import {getAddress, keccak256, recoverTypedDataAddress, stringToBytes, toHex, type Address, type Hex} from 'viem'
+import {
+  getAddress,
+  keccak256,
+  parseAbiParameters,
+  recoverTypedDataAddress,
+  stringToBytes,
+  toHex,
+  type Address,
+  type Hex,
+} from 'viem'
 import {privateKeyToAccount} from 'viem/accounts'
 import {z} from 'zod'
 
@@ -136,12 +145,7 @@ export function bundleDomain(chainId: number) {
 }
 
 export const bundleTypes = {
-  ConsortiumBundle: [
-    {name: 'network', type: 'string'},
-    {name: 'revision', type: 'uint256'},
-    {name: 'exportedBy', type: 'address'},
-    {name: 'contentHash', type: 'bytes32'},
-  ],
+  ConsortiumBundle: parseAbiParameters('string network, uint256 revision, address exportedBy, bytes32 contentHash'),
 } as const
 
 /** The EIP-712 typed data a bundle's signature is over. */

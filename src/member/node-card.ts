@@ -1,5 +1,5 @@
 import secp256k1 from 'secp256k1'
-import {getAddress, hexToBytes, recoverTypedDataAddress, type Address, type Hex} from 'viem'
+import {getAddress, hexToBytes, parseAbiParameters, recoverTypedDataAddress, type Address, type Hex} from 'viem'
 import {privateKeyToAccount, publicKeyToAddress} from 'viem/accounts'
 import {z} from 'zod'
 
@@ -62,16 +62,10 @@ export const nodeCardDomain = {name: 'MedRec node card', version: '1'} as const
 
 /** Every field but the signature is signed. */
 export const nodeCardTypes = {
-  NodeCard: [
-    {name: 'medrecNodeCard', type: 'uint8'},
-    {name: 'name', type: 'string'},
-    {name: 'signer', type: 'address'},
-    {name: 'publicKey', type: 'bytes'},
-    {name: 'enode', type: 'bytes'},
-    {name: 'host', type: 'string'},
-    {name: 'port', type: 'uint16'},
-    {name: 'issuedAt', type: 'string'},
-  ],
+  NodeCard: parseAbiParameters([
+    'uint8 medrecNodeCard, string name, address signer, bytes publicKey',
+    'bytes enode, string host, uint16 port, string issuedAt',
+  ]),
 } as const
 
 /** The EIP-712 typed data a card's signature is over. */
