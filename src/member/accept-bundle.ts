@@ -5,7 +5,7 @@ import {MedrecError} from '../errors/medrec-error.js'
 import {findIdentityKey, writeIdentityKey} from '../workspace/identity-key.js'
 import {writeFileAtomically} from '../workspace/network-files.js'
 import {checkBundleExporter, checkBundleSuccession, type BundleSuccession} from './bundle-succession.js'
-import {bundleContentHash, renderBundle, type ConsortiumBundle} from './consortium-bundle.js'
+import {bundleContentHash, bundleFiles, type ConsortiumBundle} from './consortium-bundle.js'
 import {decryptIdentityKey} from './identity-key-secret.js'
 import {readStoredBundle, unlockMemberKey, type LoadedMember} from './load-member.js'
 import {writeMemberState} from './member-state.js'
@@ -100,7 +100,7 @@ node key is ${member.enode.slice(0, 16)}…`,
   // Everything is checked; now write: the key first, so a bundle on disk always has its key beside it.
   if (decrypted && identityKey === 'written') await writeIdentityKey(member.paths, decrypted)
   const accepted = succession === 'same' && stored ? stored : incoming
-  if (accepted === incoming) await writeFileAtomically(member.paths.bundleFile, renderBundle(incoming))
+  if (accepted === incoming) await writeFileAtomically(member.paths.bundleFile, bundleFiles.render(incoming))
   const previouslyTrusted = member.state.trustedContracts
   const trustedContracts: typeof previouslyTrusted = {}
   for (const [name, entry] of Object.entries(accepted.contracts ?? {})) {

@@ -11,12 +11,10 @@ import {errorCodes} from '../errors/error-codes.js'
 import {parseCliqueExtraData, sortSigners} from '../genesis/clique-extra-data.js'
 import {
   bundleContentHash,
+  bundleFiles,
   bundleTypedData,
   bundleTypes,
   genesisDigest,
-  parseBundle,
-  readBundleFile,
-  renderBundle,
   verifyBundle,
   type UnsignedBundle,
 } from './consortium-bundle.js'
@@ -29,7 +27,7 @@ describe('consortium bundles', () => {
     // Given a founding bundle of three members' cards
     const {bundle, members, identityKey} = await foundTestConsortium()
     // When a member reads it from its file
-    const read = await parseBundle(renderBundle(bundle), 'carenet.bundle.json')
+    const read = await bundleFiles.parse(bundleFiles.render(bundle), 'carenet.bundle.json')
     // Then the genesis signers are exactly the founders' signers, in Clique's order
     const signers = members.map((m) => m.card.signer)
     expect(parseCliqueExtraData(read.genesis.extraData).signers).toEqual(sortSigners(signers))
@@ -184,22 +182,22 @@ recovered ${stranger.address}.`,
         expect.stringMatching(/^\(top level\): /),
       ]),
     )
-    await expect(parseBundle('not json', 'b.json')).rejects.toMatchObject({code: errorCodes.BUNDLE_INVALID})
+    await expect(bundleFiles.parse('not json', 'b.json')).rejects.toMatchObject({code: errorCodes.BUNDLE_INVALID})
   })
 
   it('reads a bundle file as exported, and refuses a file that is not there or not JSON', async () => {
     // Given a bundle written to a file, a half-written one, and a path with no file
     const {bundle} = await foundTestConsortium()
     const dir = await mkdtemp(join(tmpdir(), 'medrec-bundle-'))
-    await writeFile(join(dir, 'carenet.bundle.json'), renderBundle(bundle))
-    await writeFile(join(dir, 'half.bundle.json'), renderBundle(bundle).slice(0, 100))
+    await writeFile(join(dir, 'carenet.bundle.json'), bundleFiles.render(bundle))
+    await writeFile(join(dir, 'half.bundle.json'), bundleFiles.render(bundle).slice(0, 100))
     // Then the file reads back as the bundle, and the others are refused, each with its own code
-    expect(await readBundleFile(join(dir, 'carenet.bundle.json'))).toEqual(bundle)
-    await expect(readBundleFile(join(dir, 'half.bundle.json'))).rejects.toMatchObject({
+    expect(await bundleFiles.read(join(dir, 'carenet.bundle.json'))).toEqual(bundle)
+    await expect(bundleFiles.read(join(dir, 'half.bundle.json'))).rejects.toMatchObject({
       code: errorCodes.BUNDLE_INVALID,
       message: `${join(dir, 'half.bundle.json')} is not JSON, so not a consortium bundle.`,
     })
-    await expect(readBundleFile(join(dir, 'none.bundle.json'))).rejects.toMatchObject({
+    await expect(bundleFiles.read(join(dir, 'none.bundle.json'))).rejects.toMatchObject({
       code: errorCodes.BUNDLE_MISSING,
       message: `There is no bundle at ${join(dir, 'none.bundle.json')}.`,
     })

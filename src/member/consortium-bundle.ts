@@ -20,7 +20,7 @@ import {parseCliqueExtraData} from '../genesis/clique-extra-data.js'
 import {findGenesisProblems, type CliqueGenesis} from '../genesis/clique-genesis.js'
 import {explainUnsupportedImageTag} from '../geth/geth-version.js'
 import {verifyNodeCard, type NodeCard} from './node-card.js'
-import {parseReceivedDocument, readReceivedDocument, type ReceivedDocument} from './received-document.js'
+import {documentSignatureSchema, receivedDocumentFile} from './received-document.js'
 
 /**
  * A consortium bundle: everything a member needs to run its part of the consortium and to
@@ -84,10 +84,7 @@ const consortiumBundleSchema = z.strictObject({
   }),
   exportedBy: addressSchema,
   exportedAt: z.iso.datetime({offset: true}),
-  signature: z
-    .string()
-    .regex(/^0x[0-9a-fA-F]{130}$/, 'must be a 65-byte hex signature')
-    .transform((value) => value as Hex),
+  signature: documentSignatureSchema,
 })
 
 /** A verified bundle. */
@@ -308,31 +305,14 @@ export function* findDuplicateCards(cards: readonly {card: NodeCard; where: stri
   }
 }
 
-const receivedBundle: ReceivedDocument<ConsortiumBundle> = {
+/** Bundle files: `bundleFiles.read(path)`, `.parse(text, source)`, `.render(bundle)`. */
+export const bundleFiles = receivedDocumentFile({
+  kind: 'consortium bundle',
   verify: verifyBundle,
-  notJson: (source) => ({
-    code: errorCodes.BUNDLE_INVALID,
-    message: `${source} is not JSON, so not a consortium bundle.`,
-    hint: 'Pass the bundle file a member exported, unchanged.',
-  }),
-  missing: (path) => ({
+  notJson: {code: errorCodes.BUNDLE_INVALID, hint: 'Pass the bundle file a member exported, unchanged.'},
+  missing: {
     code: errorCodes.BUNDLE_MISSING,
-    message: `There is no bundle at ${path}.`,
+    noun: 'bundle',
     hint: 'Check the path of the bundle file a member sent you.',
-  }),
-}
-
-/** Parses a bundle's JSON text and verifies it; `source` names it in messages. */
-export function parseBundle(text: string, source: string): Promise<ConsortiumBundle> {
-  return parseReceivedDocument(receivedBundle, text, source)
-}
-
-/** Reads and verifies a bundle file. */
-export function readBundleFile(path: string): Promise<ConsortiumBundle> {
-  return readReceivedDocument(receivedBundle, path)
-}
-
-/** The bundle as a file's text: indented JSON (the signature covers its canonical form, not the layout). */
-export function renderBundle(bundle: ConsortiumBundle): string {
-  return `${JSON.stringify(bundle, null, 2)}\n`
-}
+  },
+})

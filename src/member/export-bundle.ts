@@ -4,7 +4,7 @@ import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
 import {writeFileAtomically} from '../workspace/network-files.js'
 import {acceptBundle} from './accept-bundle.js'
-import {renderBundle, signBundle, verifyBundle} from './consortium-bundle.js'
+import {bundleFiles, signBundle, verifyBundle} from './consortium-bundle.js'
 import {loadMember, readStoredBundle, unlockMemberKey} from './load-member.js'
 import {assertWritableFile} from './member-files.js'
 import {prepareBundleExport, type BundleChange} from './update-bundle.js'
@@ -48,13 +48,13 @@ export async function exportBundle(options: ExportBundleOptions): Promise<Export
   const unsigned = prepareBundleExport(stored, {changes: options.changes, exportedBy: member.signer, exportedAt: now})
   const privateKey = await unlockMemberKey(member)
   const signed = await signBundle(unsigned, privateKey)
-  const bundle = await verifyBundle(JSON.parse(renderBundle(signed)), 'the exported bundle')
+  const bundle = await verifyBundle(JSON.parse(bundleFiles.render(signed)), 'the exported bundle')
   await acceptBundle(member, bundle, 'the exported bundle', {
     privateKey,
     now,
     ...(options.verifiedContracts ? {verifiedContracts: options.verifiedContracts} : {}),
   })
-  if (options.out) await writeFileAtomically(options.out, renderBundle(bundle))
+  if (options.out) await writeFileAtomically(options.out, bundleFiles.render(bundle))
   return {
     network: bundle.network.name,
     revision: bundle.revision,

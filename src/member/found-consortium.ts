@@ -9,13 +9,13 @@ import {pinnedGethImage} from '../geth/geth-version.js'
 import {findIdentityKey} from '../workspace/identity-key.js'
 import {pathExists, writeFileAtomically} from '../workspace/network-files.js'
 import {acceptBundle} from './accept-bundle.js'
-import {renderBundle, signBundle, verifyBundle} from './consortium-bundle.js'
+import {bundleFiles, signBundle, verifyBundle} from './consortium-bundle.js'
 import {buildFoundingBundle, checkFoundingCards, checkFoundingNetwork, type FoundingCard} from './founding-bundle.js'
 import {identityKeyBytes} from './identity-key-secret.js'
 import {loadMember, unlockMemberKey} from './load-member.js'
 import {currentMemberCard, sameNodeCard, writeMemberCard} from './member-card.js'
 import {assertWritableFile} from './member-files.js'
-import {readNodeCardFile} from './node-card.js'
+import {nodeCardFiles} from './node-card.js'
 
 export type FoundConsortiumOptions = {
   /** The convener's own member workspace. */
@@ -86,7 +86,7 @@ export async function foundConsortium(options: FoundConsortiumOptions): Promise<
   const ownFile = member.paths.cardFile(member.config.name)
   const founders: FoundingCard[] = [{card: own.card, source: `${ownFile} (yours)`}]
   for (const file of options.cardFiles) {
-    const card = await readNodeCardFile(file)
+    const card = await nodeCardFiles.read(file)
     // The convener's own card among --card is the same founder, not a second one.
     if (!sameNodeCard(card, own.card)) founders.push({card, source: file})
   }
@@ -103,11 +103,11 @@ export async function foundConsortium(options: FoundConsortiumOptions): Promise<
   })
   // Signed, then verified as any member will verify it, then taken in like any import.
   const signed = await signBundle(unsigned, await unlock())
-  const bundle = await verifyBundle(JSON.parse(renderBundle(signed)), 'the founding bundle')
+  const bundle = await verifyBundle(JSON.parse(bundleFiles.render(signed)), 'the founding bundle')
   identityKey.fill(0)
   await acceptBundle(member, bundle, 'the founding bundle', {privateKey: await unlock(), now})
   if (own.fresh) await writeMemberCard(member, own.card)
-  if (options.out) await writeFileAtomically(options.out, renderBundle(bundle))
+  if (options.out) await writeFileAtomically(options.out, bundleFiles.render(bundle))
   return {
     network: network.name,
     chainId: network.chainId,

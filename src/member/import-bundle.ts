@@ -4,7 +4,7 @@ import {compileMedrecContracts, packagedContractsDir} from '../contracts/compile
 import type {ContainerEngine} from '../docker/container-engine.js'
 import {DockerodeEngine} from '../docker/dockerode-engine.js'
 import {acceptBundle, type AcceptBundleResult} from './accept-bundle.js'
-import {readBundleFile, type ConsortiumBundle} from './consortium-bundle.js'
+import {bundleFiles, type ConsortiumBundle} from './consortium-bundle.js'
 import {loadMember, type LoadedMember} from './load-member.js'
 import {memberCodeReader} from './member-chain.js'
 import {verifyBundleContracts, type CodeReader, type VerifiedContract} from './verify-bundle-contracts.js'
@@ -40,7 +40,7 @@ export type ImportBundleResult = AcceptBundleResult & {
  */
 export async function importBundle(options: ImportBundleOptions): Promise<ImportBundleResult> {
   const member = await loadMember(options.dir)
-  const bundle = await readBundleFile(options.file)
+  const bundle = await bundleFiles.read(options.file)
   const {verified, unchecked} = await checkListedContracts(member, bundle, options.engine)
   const accepted = await acceptBundle(member, bundle, options.file, {
     chainSigners: options.chainSigners,

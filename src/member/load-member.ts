@@ -7,7 +7,7 @@ import {MedrecError} from '../errors/medrec-error.js'
 import {nodeIdFromNodeKey} from '../keys/node-key.js'
 import {pathExists, readKeyFile, unlockNodeKey} from '../workspace/network-files.js'
 import {readKeystoreAddress} from '../workspace/network-keys.js'
-import {bundleContentHash, readBundleFile, type ConsortiumBundle} from './consortium-bundle.js'
+import {bundleContentHash, bundleFiles, type ConsortiumBundle} from './consortium-bundle.js'
 import {memberPaths, type MemberPaths} from './member-files.js'
 import {newMemberState, readMemberState, type MemberState} from './member-state.js'
 
@@ -66,7 +66,7 @@ consortium's bundle.`,
       },
     )
   }
-  const bundle = await readBundleFile(member.paths.bundleFile)
+  const bundle = await bundleFiles.read(member.paths.bundleFile)
   if (recorded?.contentHash !== bundleContentHash(bundle)) {
     throw new MedrecError(
       errorCodes.BUNDLE_INVALID,

@@ -4,7 +4,7 @@ import {canonicalJson} from '../encoding/canonical-json.js'
 import {pathExists, readKeyFile, writeFileAtomically} from '../workspace/network-files.js'
 import {loadMember, unlockMemberKey, type LoadedMember} from './load-member.js'
 import {assertWritableFile} from './member-files.js'
-import {buildNodeCard, readNodeCardFile, renderNodeCard, type NodeCard} from './node-card.js'
+import {buildNodeCard, nodeCardFiles, type NodeCard} from './node-card.js'
 
 /** True when a card says what this workspace is now: its name, keys and advertised address. */
 export function cardDescribesMember(card: NodeCard, member: LoadedMember): boolean {
@@ -27,7 +27,7 @@ export async function currentMemberCard(
 ): Promise<{card: NodeCard; fresh: boolean}> {
   const file = member.paths.cardFile(member.config.name)
   if (await pathExists(file)) {
-    const existing = await readNodeCardFile(file).catch(() => undefined)
+    const existing = await nodeCardFiles.read(file).catch(() => undefined)
     if (existing && cardDescribesMember(existing, member)) return {card: existing, fresh: false}
   }
   const card = await buildNodeCard({
@@ -44,7 +44,7 @@ export async function currentMemberCard(
 /** Writes this member's card to NAME.card.json (public: it is meant to be sent around). */
 export async function writeMemberCard(member: LoadedMember, card: NodeCard): Promise<string> {
   const file = member.paths.cardFile(member.config.name)
-  await writeFileAtomically(file, renderNodeCard(card))
+  await writeFileAtomically(file, nodeCardFiles.render(card))
   return file
 }
 
@@ -70,6 +70,6 @@ export async function showMemberCard(options: {dir: string; out?: string; now?: 
   if (options.out) await assertWritableFile(options.out)
   const {card, fresh} = await currentMemberCard(member, {privateKey: () => unlockMemberKey(member), now: options.now})
   const file = fresh ? await writeMemberCard(member, card) : member.paths.cardFile(member.config.name)
-  if (options.out) await writeFileAtomically(options.out, renderNodeCard(card))
+  if (options.out) await writeFileAtomically(options.out, nodeCardFiles.render(card))
   return {file, written: fresh, ...(options.out ? {out: options.out} : {}), card}
 }

@@ -15,7 +15,7 @@ import {openMemberChain, type MemberChain} from './member-chain.js'
 import {refreshMemberNode} from './member-up.js'
 import {recordMemberVote} from './member-votes.js'
 import {assertWritableFile} from './member-files.js'
-import {readNodeCardFile, type NodeCard} from './node-card.js'
+import {nodeCardFiles, type NodeCard} from './node-card.js'
 import {prepareBundleExport, type BundleChange} from './update-bundle.js'
 
 export type MemberProviderChangeOptions = {
@@ -139,7 +139,7 @@ export async function proposeJoiner(
   options: MemberProviderChangeOptions & {cardFile: string},
 ): Promise<MemberProviderChangeResult> {
   const chain = await openMemberChain(options)
-  const card = await readNodeCardFile(options.cardFile)
+  const card = await nodeCardFiles.read(options.cardFile)
   if (options.out) await assertWritableFile(options.out)
   const voter = await ownVoter(chain, 'provider propose')
   // Refused here (duplicate card, not a member) before any vote is sent.

@@ -10,7 +10,7 @@ import {foundConsortium} from './found-consortium.js'
 import {importBundle} from './import-bundle.js'
 import {initMember} from './init-member.js'
 import {showMemberCard} from './member-card.js'
-import {readNodeCardFile} from './node-card.js'
+import {nodeCardFiles} from './node-card.js'
 import {snapshotDir} from './testing/dir-snapshot.js'
 
 async function tempDir(): Promise<string> {
@@ -43,7 +43,7 @@ describe('a member workspace', () => {
         'st-anne.card.json',
       ]),
     )
-    const card = await readNodeCardFile(anne.cardFile)
+    const card = await nodeCardFiles.read(anne.cardFile)
     expect(card).toMatchObject({name: 'st-anne', signer: anne.signer, enode: anne.enode, host: '10.231.7.1'})
     // And showing the card again changes nothing
     const before = await snapshotDir(anne.dir)
@@ -72,7 +72,7 @@ describe('a member workspace', () => {
     const again = await initMember({dir: anne.dir, name: 'st-anne', advertise: {host: '10.0.0.9'}, force: true})
     expect(again).toMatchObject({signer: anne.signer, keyCreated: false, advertise: {host: '10.0.0.9', port: 30_303}})
     expect(await readFile(join(anne.dir, '.medrec/keys/st-anne/keystore.json'), 'utf8')).toBe(keystore)
-    expect((await readNodeCardFile(anne.cardFile)).host).toBe('10.0.0.9')
+    expect((await nodeCardFiles.read(anne.cardFile)).host).toBe('10.0.0.9')
   })
 
   it('founds, imports and exports: every member ends with the same bundle and identity key', async () => {
@@ -142,7 +142,7 @@ describe('a member workspace', () => {
     const dora = await newWorkspace(root, 'st-dora')
     await foundConsortium({dir: anne.dir, name: 'carenet', cardFiles: [], chainId: 4_242_014})
     const proposed = join(root, 'rev2.bundle.json')
-    const card = await readNodeCardFile(dora.cardFile)
+    const card = await nodeCardFiles.read(dora.cardFile)
     await exportBundle({dir: anne.dir, out: proposed, changes: [{type: 'propose', card}]})
     // When st-dora imports it
     const result = await importBundle({dir: dora.dir, file: proposed})

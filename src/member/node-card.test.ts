@@ -11,10 +11,8 @@ import {nodeIdFromNodeKey} from '../keys/node-key.js'
 import {
   buildNodeCard,
   nodeCardEnodeUrl,
+  nodeCardFiles,
   nodeCardTypedData,
-  parseNodeCard,
-  readNodeCardFile,
-  renderNodeCard,
   verifyNodeCard,
   type NodeCard,
 } from './node-card.js'
@@ -22,7 +20,7 @@ import {newTestMember} from './testing/member-fixtures.js'
 
 /** The card as another member reads it from its file: plain JSON, for a test to alter. */
 function cardJson(card: NodeCard): Record<string, unknown> {
-  return JSON.parse(renderNodeCard(card))
+  return JSON.parse(nodeCardFiles.render(card))
 }
 
 describe('node cards', () => {
@@ -31,7 +29,7 @@ describe('node cards', () => {
     const member = await newTestMember('st-anne', {host: '203.0.113.7', port: 30_311})
     const account = privateKeyToAccount(member.privateKey)
     // When its card is read back from its file
-    const card = await parseNodeCard(renderNodeCard(member.card), 'st-anne.card.json')
+    const card = await nodeCardFiles.parse(nodeCardFiles.render(member.card), 'st-anne.card.json')
     // Then it names the member, its signer, the signer's public key and the node's id and address
     expect(card).toMatchObject({
       medrecNodeCard: 1,
@@ -44,7 +42,7 @@ describe('node cards', () => {
     })
     expect(nodeCardEnodeUrl(card)).toBe(`enode://${card.enode}@203.0.113.7:30311`)
     // And it holds neither the signer key nor the node key
-    const text = renderNodeCard(card)
+    const text = nodeCardFiles.render(card)
     expect(text).not.toContain(member.privateKey.slice(2))
     expect(text).not.toContain(member.nodeKey)
   })
@@ -165,17 +163,17 @@ recovered ${mallory.address}.`,
       code: errorCodes.CARD_INVALID,
       details: [expect.stringMatching(/^name: must not be one of the tool's own key names/)],
     })
-    await expect(parseNodeCard('{"medrecNodeCard": 1,', 'half.card.json')).rejects.toMatchObject({
+    await expect(nodeCardFiles.parse('{"medrecNodeCard": 1,', 'half.card.json')).rejects.toMatchObject({
       code: errorCodes.CARD_INVALID,
       message: expect.stringContaining('half.card.json is not JSON'),
     })
     const dir = await mkdtemp(join(tmpdir(), 'medrec-card-'))
-    await expect(readNodeCardFile(join(dir, 'none.card.json'))).rejects.toMatchObject({
+    await expect(nodeCardFiles.read(join(dir, 'none.card.json'))).rejects.toMatchObject({
       code: errorCodes.CARD_INVALID,
       message: expect.stringContaining('There is no card at'),
     })
-    await writeFile(join(dir, 'ok.card.json'), renderNodeCard(member.card))
-    expect(await readNodeCardFile(join(dir, 'ok.card.json'))).toEqual(member.card)
+    await writeFile(join(dir, 'ok.card.json'), nodeCardFiles.render(member.card))
+    expect(await nodeCardFiles.read(join(dir, 'ok.card.json'))).toEqual(member.card)
   })
 
   it('accepts a DNS name or an IPv6 address as the host, and writes the enode URL each needs', async () => {

@@ -9,7 +9,7 @@ import {describeIssue, formatIssuePath} from '../config/parse-yaml-config.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
 import {nodeIdFromNodeKey} from '../keys/node-key.js'
-import {parseReceivedDocument, readReceivedDocument, type ReceivedDocument} from './received-document.js'
+import {documentSignatureSchema, receivedDocumentFile} from './received-document.js'
 
 /**
  * A node card: the public, signed description of one provider's node that it sends to the
@@ -48,10 +48,7 @@ export const nodeCardSchema = z.strictObject({
   host: hostSchema,
   port: portSchema,
   issuedAt: z.iso.datetime({offset: true}),
-  signature: z
-    .string()
-    .regex(/^0x[0-9a-fA-F]{130}$/, 'must be a 65-byte hex signature')
-    .transform((signature) => signature as Hex),
+  signature: documentSignatureSchema,
 })
 
 export type NodeCard = z.output<typeof nodeCardSchema>
@@ -161,34 +158,17 @@ export async function verifyNodeCard(value: unknown, source: string): Promise<No
   return card
 }
 
-const receivedNodeCard: ReceivedDocument<NodeCard> = {
+/** Card files: `nodeCardFiles.read(path)`, `.parse(text, source)`, `.render(card)`. */
+export const nodeCardFiles = receivedDocumentFile({
+  kind: 'node card',
   verify: verifyNodeCard,
-  notJson: (source) => ({
+  notJson: {code: errorCodes.CARD_INVALID, hint: 'Pass the NAME.card.json file its provider sent, unchanged.'},
+  missing: {
     code: errorCodes.CARD_INVALID,
-    message: `${source} is not JSON, so not a node card.`,
-    hint: 'Pass the NAME.card.json file its provider sent, unchanged.',
-  }),
-  missing: (path) => ({
-    code: errorCodes.CARD_INVALID,
-    message: `There is no card at ${path}.`,
+    noun: 'card',
     hint: "Check the path; a card is the NAME.card.json file `medrec member init` wrote in its provider's workspace.",
-  }),
-}
-
-/** Parses a card's JSON text and verifies it; `source` names it in messages. */
-export function parseNodeCard(text: string, source: string): Promise<NodeCard> {
-  return parseReceivedDocument(receivedNodeCard, text, source)
-}
-
-/** Reads and verifies a card file. */
-export function readNodeCardFile(path: string): Promise<NodeCard> {
-  return readReceivedDocument(receivedNodeCard, path)
-}
-
-/** The card as a file's text: indented JSON (the signature covers the fields, not their layout). */
-export function renderNodeCard(card: NodeCard): string {
-  return `${JSON.stringify(card, null, 2)}\n`
-}
+  },
+})
 
 /** The URL other nodes dial this card's node at. */
 export function nodeCardEnodeUrl(card: Pick<NodeCard, 'enode' | 'host' | 'port'>): string {

@@ -1,45 +1,65 @@
 import {readFile} from 'node:fs/promises'
 
+import type {Hex} from 'viem'
+import {z} from 'zod'
+
 import type {ErrorCode} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
 import {parseJson} from '../errors/parse-json.js'
 
-/** How a document is refused: its code, what is wrong with it, and what to do. */
-export type DocumentRefusal = {code: ErrorCode; message: string; hint: string}
+/** A received document's `signature`: 65 bytes (r ‖ s ‖ v) as 0x and 130 hex digits. */
+export const documentSignatureSchema = z
+  .string()
+  .regex(/^0x[0-9a-fA-F]{130}$/, 'must be a 65-byte hex signature')
+  .transform((signature) => signature as Hex)
 
 /**
  * A JSON document one provider sends another (a node card, a consortium bundle): how its parsed
- * value is verified, and how a file that is missing or not JSON is refused. `source` (a file, or
- * a place in another document) names it in messages.
+ * value is verified, and how text that is not JSON or a path with no file is refused.
  */
 export type ReceivedDocument<T> = {
+  /** What the document is, in "SOURCE is not JSON, so not a KIND.": "node card". */
+  kind: string
   verify: (value: unknown, source: string) => Promise<T>
-  notJson: (source: string) => DocumentRefusal
-  missing: (path: string) => DocumentRefusal
+  notJson: {code: ErrorCode; hint: string}
+  /** `noun` as in "There is no NOUN at PATH.": "card". */
+  missing: {code: ErrorCode; noun: string; hint: string}
 }
 
-/** Parses a received document's JSON text and verifies it. */
-export async function parseReceivedDocument<T>(
-  document: ReceivedDocument<T>,
-  text: string,
-  source: string,
-): Promise<T> {
-  const json = parseJson(text, (cause) => {
-    const {code, message, hint} = document.notJson(source)
-    return new MedrecError(code, message, {hint, cause})
-  })
-  return document.verify(json, source)
+/** Reading and writing one kind of received document; `source` (a file, or a place in another document) names it. */
+export type ReceivedDocumentFile<T> = {
+  /** Parses the document's JSON text and verifies it. */
+  parse: (text: string, source: string) => Promise<T>
+  /** Reads the document's file, then parses and verifies it with the path as its source. */
+  read: (path: string) => Promise<T>
+  /** The document as a file's text: indented JSON (its signature covers the content, not the layout). */
+  render: (document: T) => string
 }
 
-/** Reads a received document's file, then parses and verifies it with the path as its source. */
-export async function readReceivedDocument<T>(document: ReceivedDocument<T>, path: string): Promise<T> {
-  let text: string
-  try {
-    text = await readFile(path, 'utf8')
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
-    const {code, message, hint} = document.missing(path)
-    throw new MedrecError(code, message, {hint, cause: error})
+/** The parse, read and render of one kind of received document. */
+export function receivedDocumentFile<T>(document: ReceivedDocument<T>): ReceivedDocumentFile<T> {
+  const parse = async (text: string, source: string): Promise<T> => {
+    const json = parseJson(
+      text,
+      (cause) =>
+        new MedrecError(document.notJson.code, `${source} is not JSON, so not a ${document.kind}.`, {
+          hint: document.notJson.hint,
+          cause,
+        }),
+    )
+    return document.verify(json, source)
   }
-  return parseReceivedDocument(document, text, path)
+  const read = async (path: string): Promise<T> => {
+    let text: string
+    try {
+      text = await readFile(path, 'utf8')
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+      const {code, noun, hint} = document.missing
+      throw new MedrecError(code, `There is no ${noun} at ${path}.`, {hint, cause: error})
+    }
+    return parse(text, path)
+  }
+  const render = (value: T): string => `${JSON.stringify(value, null, 2)}\n`
+  return {parse, read, render}
 }
