@@ -21,6 +21,8 @@ export const errorCodes = {
   INVALID_ARGUMENT: 'MEDREC_INVALID_ARGUMENT',
   FILE_ACCESS: 'MEDREC_FILE_ACCESS',
   PROFILE_CHANGED: 'MEDREC_PROFILE_CHANGED',
+  /** A state file under .medrec/ stayed locked by another process for longer than a writer waits. */
+  STATE_LOCKED: 'MEDREC_STATE_LOCKED',
 
   // Docker and images
   DOCKER_UNREACHABLE: 'MEDREC_DOCKER_UNREACHABLE',
