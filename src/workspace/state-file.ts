@@ -6,6 +6,7 @@ import {formatIssuePath} from '../config/parse-yaml-config.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
 import {parseJson} from '../errors/parse-json.js'
+import {withLockFile} from './file-lock.js'
 import {ensureStateDir, writeFileAtomically, type NetworkPaths} from './network-files.js'
 
 /**
@@ -42,4 +43,35 @@ export async function readStateFile<S extends z.ZodType>(file: string, schema: S
 export async function writeStateFile(paths: NetworkPaths, file: string, state: unknown): Promise<void> {
   await ensureStateDir(paths)
   await writeFileAtomically(file, `${JSON.stringify(state, null, 2)}\n`, 0o600)
+}
+
+export type UpdateStateFileOptions = {
+  /** How long to wait for another process's lock on the file (ms); default defaultLockTimeoutMs. */
+  lockTimeoutMs?: number
+}
+
+/**
+ * Reads a state file, applies `mutate` to what it holds now and writes the result, under the
+ * lock file `<file>.lock`, so two commands changing one workspace at once never lose each
+ * other's changes. `mutate` gets undefined when there is no state yet, and returns the new
+ * state, or undefined to leave the file as it is; it must change only the fields its caller
+ * owns. The lock is held for this read and write only; a writer waits for it (STATE_LOCKED
+ * when the wait runs out). Returns the state as the file now holds it.
+ */
+export async function updateStateFile<S extends z.ZodType>(
+  paths: NetworkPaths,
+  file: string,
+  schema: S,
+  mutate: (current: z.output<S> | undefined) => z.output<S> | undefined,
+  options: UpdateStateFileOptions = {},
+): Promise<z.output<S> | undefined> {
+  await ensureStateDir(paths)
+  const lock = {what: file, ...(options.lockTimeoutMs === undefined ? {} : {timeoutMs: options.lockTimeoutMs})}
+  return withLockFile(`${file}.lock`, lock, async () => {
+    const current = await readStateFile(file, schema)
+    const next = mutate(current)
+    if (next === undefined) return current
+    await writeStateFile(paths, file, next)
+    return next
+  })
 }
