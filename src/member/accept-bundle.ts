@@ -8,7 +8,7 @@ import {checkBundleExporter, checkBundleSuccession, type BundleSuccession} from 
 import {bundleContentHash, bundleFiles, type ConsortiumBundle} from './consortium-bundle.js'
 import {decryptIdentityKey} from './identity-key-secret.js'
 import {readStoredBundle, unlockMemberKey, type LoadedMember} from './load-member.js'
-import {writeMemberState} from './member-state.js'
+import {updateMemberState, type MemberState} from './member-state.js'
 import type {VerifiedContract} from './verify-bundle-contracts.js'
 
 export type AcceptBundleResult = {
@@ -101,30 +101,17 @@ node key is ${member.enode.slice(0, 16)}…`,
   if (decrypted && identityKey === 'written') await writeIdentityKey(member.paths, decrypted)
   const accepted = succession === 'same' && stored ? stored : incoming
   if (accepted === incoming) await writeFileAtomically(member.paths.bundleFile, bundleFiles.render(incoming))
-  const previouslyTrusted = member.state.trustedContracts
-  const trustedContracts: typeof previouslyTrusted = {}
-  for (const [name, entry] of Object.entries(accepted.contracts ?? {})) {
-    const before = previouslyTrusted[name]
-    if (before && before.address === entry.address && before.codeHash === entry.codeHash)
-      trustedContracts[name] = before
-    const checked = options.verifiedContracts?.find((c) => c.name === name)
-    if (checked && checked.address === entry.address && checked.codeHash === entry.codeHash)
-      trustedContracts[name] = {
-        address: entry.address,
-        codeHash: entry.codeHash,
-        verifiedAt: (options.now ?? new Date()).toISOString(),
-      }
-  }
-  member.state = {
-    ...member.state,
-    bundle: {
-      revision: accepted.revision,
-      contentHash: bundleContentHash(accepted),
-      importedAt: (options.now ?? new Date()).toISOString(),
-    },
-    trustedContracts,
-  }
-  await writeMemberState(member.paths, member.state)
+  const at = (options.now ?? new Date()).toISOString()
+  const bundle = {revision: accepted.revision, contentHash: bundleContentHash(accepted), importedAt: at}
+  // Only the bundle's fields change, on the state as the file holds it now: a vote recorded by
+  // another command since this one loaded the workspace stays.
+  let trustedContracts: MemberState['trustedContracts'] = {}
+  await updateMemberState(member.paths, (current) => {
+    const base = current ?? member.state
+    trustedContracts = trustedAfter(base.trustedContracts, accepted, options.verifiedContracts ?? [], at)
+    member.state = {...base, bundle, trustedContracts}
+    return member.state
+  })
   return {
     succession,
     role: asMember ? 'member' : 'joining',
@@ -135,4 +122,26 @@ node key is ${member.enode.slice(0, 16)}…`,
       trusted: trustedContracts[name] !== undefined,
     })),
   }
+}
+
+/**
+ * The bundle's contracts this member trusts after accepting it: those trusted before at the same
+ * address and code, and those just checked on its own node (`at` is when).
+ */
+function trustedAfter(
+  previouslyTrusted: MemberState['trustedContracts'],
+  accepted: ConsortiumBundle,
+  verified: readonly VerifiedContract[],
+  at: string,
+): MemberState['trustedContracts'] {
+  const trustedContracts: MemberState['trustedContracts'] = {}
+  for (const [name, entry] of Object.entries(accepted.contracts ?? {})) {
+    const before = previouslyTrusted[name]
+    if (before && before.address === entry.address && before.codeHash === entry.codeHash)
+      trustedContracts[name] = before
+    const checked = verified.find((c) => c.name === name)
+    if (checked && checked.address === entry.address && checked.codeHash === entry.codeHash)
+      trustedContracts[name] = {address: entry.address, codeHash: entry.codeHash, verifiedAt: at}
+  }
+  return trustedContracts
 }

@@ -10,7 +10,7 @@ import {MedrecError} from '../errors/medrec-error.js'
 import {runStep, silentProgress, type ProgressListener} from '../progress/progress-events.js'
 import {exportBundle} from './export-bundle.js'
 import {openMemberChain} from './member-chain.js'
-import {readMemberState, writeMemberState} from './member-state.js'
+import {readMemberState, updateMemberState, type MemberState} from './member-state.js'
 import {describeDeployedContracts, verifyBundleContracts} from './verify-bundle-contracts.js'
 
 export type DeployMemberContractsResult = {
@@ -64,12 +64,16 @@ export async function deployMemberContracts(options: {
   const walletClient = await chain.walletClient('Deploying contracts')
   const compiled = await compilePackagedContracts(progress)
   const state = (await readMemberState(chain.member.paths)) ?? chain.member.state
-  const pending = {...((state as Record<string, unknown>)[pendingKey] as Record<string, Address> | undefined)}
+  const pending = {...(state[pendingKey] as Record<string, Address> | undefined)}
   // Each address is recorded as soon as it is mined, so a deploy that stops half-way resumes.
+  // Only the pending key changes, on the state as it is then: other commands may write it meanwhile.
   let saving = Promise.resolve()
   const record = (name: string, address: Address) => {
     pending[name] = address
-    saving = saving.then(() => writeMemberState(chain.member.paths, {...state, [pendingKey]: {...pending}}))
+    const snapshot = {...pending}
+    saving = saving
+      .then(() => updateMemberState(chain.member.paths, (current) => ({...(current ?? state), [pendingKey]: snapshot})))
+      .then(() => undefined)
   }
   const core = await runStep(
     progress,
@@ -138,9 +142,11 @@ export async function deployMemberContracts(options: {
       ...(options.out ? {out: options.out} : {}),
     }),
   )
-  const after = (await readMemberState(chain.member.paths)) ?? state
-  const {[pendingKey]: _done, ...rest} = after as Record<string, unknown>
-  await writeMemberState(chain.member.paths, rest as typeof after)
+  await updateMemberState(chain.member.paths, (current) => {
+    if (!current || !(pendingKey in current)) return undefined
+    const {[pendingKey]: _done, ...rest} = current
+    return rest as MemberState
+  })
   return {
     chainId: chain.chain.id,
     addresses,

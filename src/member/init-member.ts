@@ -20,7 +20,7 @@ import {ensureNodeKeys, rpcNodeName} from '../workspace/network-keys.js'
 import {loadMember, unlockMemberKey} from './load-member.js'
 import {currentMemberCard, writeMemberCard} from './member-card.js'
 import {memberPaths} from './member-files.js'
-import {newMemberState, readMemberState, writeMemberState} from './member-state.js'
+import {newMemberState, updateMemberState} from './member-state.js'
 
 export type InitMemberOptions = {
   dir: string
@@ -116,7 +116,7 @@ provider's keys.`,
   if (checked.data.rpc.enabled) await ensureNodeKeys(paths, rpcNodeName, {account: false, lightKdf})
   await writeFile(paths.configSchemaFile, `${JSON.stringify(memberConfigJsonSchema(), null, 2)}\n`)
   await writeFile(paths.configFile, renderMemberConfigYaml(draft))
-  if (!(await readMemberState(paths))) await writeMemberState(paths, newMemberState())
+  await updateMemberState(paths, (current) => (current ? undefined : newMemberState()))
 
   const member = await loadMember(dir)
   const {card, fresh} = await currentMemberCard(member, {privateKey: () => unlockMemberKey(member), now: options.now})

@@ -2,7 +2,7 @@ import {randomUUID} from 'node:crypto'
 
 import {z} from 'zod'
 
-import {readStateFile, writeStateFile} from '../workspace/state-file.js'
+import {readStateFile, updateStateFile, type UpdateStateFileOptions} from '../workspace/state-file.js'
 import type {MemberPaths} from './member-files.js'
 
 // Loose: fields that other parts of the tool add (the node's runtime) survive a rewrite by this version.
@@ -43,7 +43,16 @@ export async function readMemberState(paths: MemberPaths): Promise<MemberState |
   return readStateFile(paths.memberStateFile, memberStateSchema)
 }
 
-/** Writes member-state.json atomically, private to the user. */
-export async function writeMemberState(paths: MemberPaths, state: MemberState): Promise<void> {
-  await writeStateFile(paths, paths.memberStateFile, state)
+/**
+ * Changes member-state.json under its lock: `mutate` gets the state as the file holds it now
+ * (undefined: none yet) and returns the next one (undefined: leave it), changing only the
+ * fields its caller owns, so commands run at once in one workspace keep each other's changes.
+ * Returns the state the file holds afterwards.
+ */
+export async function updateMemberState(
+  paths: MemberPaths,
+  mutate: (current: MemberState | undefined) => MemberState | undefined,
+  options: UpdateStateFileOptions = {},
+): Promise<MemberState | undefined> {
+  return updateStateFile(paths, paths.memberStateFile, memberStateSchema, mutate, options)
 }

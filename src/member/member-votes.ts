@@ -1,5 +1,5 @@
 import type {MemberPaths} from './member-files.js'
-import {readMemberState, writeMemberState, type MemberState} from './member-state.js'
+import {updateMemberState, type MemberState} from './member-state.js'
 
 /** One of this member's own Clique votes, as its watchdog casts it again: address in lowercase. */
 export type RecordedVote = {address: string; authorize: boolean}
@@ -28,19 +28,24 @@ export function recordedVoteList(votes: RecordedVotes): RecordedVote[] {
     .map(([address, v]) => ({address, authorize: v.authorize}))
 }
 
-/** Records this member's vote on `address` (replacing an earlier one) before it is cast. */
+/**
+ * Records this member's vote on `address` (replacing an earlier one) before it is cast. Only
+ * cliqueVotes changes, on the state as the file holds it now: a vote must not be lost to another
+ * command writing member-state.json at the same time, or the watchdog never casts it again.
+ */
 export async function recordMemberVote(paths: MemberPaths, address: string, authorize: boolean): Promise<void> {
-  const state = await readMemberState(paths)
-  if (!state) return
-  const cliqueVotes = {...state.cliqueVotes, [address.toLowerCase()]: {authorize, castAt: new Date().toISOString()}}
-  await writeMemberState(paths, {...state, cliqueVotes})
+  const vote = {authorize, castAt: new Date().toISOString()}
+  await updateMemberState(paths, (state) =>
+    state ? {...state, cliqueVotes: {...state.cliqueVotes, [address.toLowerCase()]: vote}} : undefined,
+  )
 }
 
 /** Drops the recorded votes whose change the signer set `signers` shows. */
 export async function pruneMemberVotes(paths: MemberPaths, signers: readonly string[]): Promise<void> {
-  const state = await readMemberState(paths)
-  if (!state) return
-  const cliqueVotes = recordedVotesAfter(state.cliqueVotes, signers)
-  if (Object.keys(cliqueVotes).length === Object.keys(state.cliqueVotes).length) return
-  await writeMemberState(paths, {...state, cliqueVotes})
+  await updateMemberState(paths, (state) => {
+    if (!state) return undefined
+    const cliqueVotes = recordedVotesAfter(state.cliqueVotes, signers)
+    if (Object.keys(cliqueVotes).length === Object.keys(state.cliqueVotes).length) return undefined
+    return {...state, cliqueVotes}
+  })
 }
