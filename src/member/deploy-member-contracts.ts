@@ -9,6 +9,7 @@ import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
 import {runStep, silentProgress, type ProgressListener} from '../progress/progress-events.js'
 import {exportBundle} from './export-bundle.js'
+import type {MemberPaths} from './member-files.js'
 import {openMemberChain} from './member-chain.js'
 import {readMemberState, updateMemberState, type MemberState} from './member-state.js'
 import {describeDeployedContracts, verifyBundleContracts} from './verify-bundle-contracts.js'
@@ -28,6 +29,28 @@ export type DeployMemberContractsResult = {
 
 /** Where a deploy that stopped half-way left its contracts (member-state.json, loose), to resume. */
 const pendingKey = 'deployingContracts'
+
+/**
+ * Records the contracts a deploy has mined so far (by name), to resume from. Only the pending
+ * key changes, on the state as the file holds it now: other commands may write it meanwhile.
+ * `fallback` is the state to start from if there is no file.
+ */
+export async function savePendingContracts(
+  paths: MemberPaths,
+  pending: Record<string, Address>,
+  fallback: MemberState,
+): Promise<void> {
+  await updateMemberState(paths, (current) => ({...(current ?? fallback), [pendingKey]: {...pending}}))
+}
+
+/** Forgets the contracts of a deploy that has finished (they are in the bundle now), and only them. */
+export async function clearPendingContracts(paths: MemberPaths): Promise<void> {
+  await updateMemberState(paths, (current) => {
+    if (!current || !(pendingKey in current)) return undefined
+    const {[pendingKey]: _done, ...rest} = current
+    return rest as MemberState
+  })
+}
 
 /**
  * `contracts deploy` in a member workspace: deploys the MedRec contracts with this member's
@@ -66,14 +89,11 @@ export async function deployMemberContracts(options: {
   const state = (await readMemberState(chain.member.paths)) ?? chain.member.state
   const pending = {...(state[pendingKey] as Record<string, Address> | undefined)}
   // Each address is recorded as soon as it is mined, so a deploy that stops half-way resumes.
-  // Only the pending key changes, on the state as it is then: other commands may write it meanwhile.
   let saving = Promise.resolve()
   const record = (name: string, address: Address) => {
     pending[name] = address
     const snapshot = {...pending}
-    saving = saving
-      .then(() => updateMemberState(chain.member.paths, (current) => ({...(current ?? state), [pendingKey]: snapshot})))
-      .then(() => undefined)
+    saving = saving.then(() => savePendingContracts(chain.member.paths, snapshot, state))
   }
   const core = await runStep(
     progress,
@@ -142,11 +162,7 @@ export async function deployMemberContracts(options: {
       ...(options.out ? {out: options.out} : {}),
     }),
   )
-  await updateMemberState(chain.member.paths, (current) => {
-    if (!current || !(pendingKey in current)) return undefined
-    const {[pendingKey]: _done, ...rest} = current
-    return rest as MemberState
-  })
+  await clearPendingContracts(chain.member.paths)
   return {
     chainId: chain.chain.id,
     addresses,

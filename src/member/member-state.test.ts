@@ -7,6 +7,7 @@ import {describe, expect, it} from 'vitest'
 import {awaitLine, sourceModuleUrl, startSourceProcess} from '../workspace/testing/source-process.js'
 import {acceptBundle} from './accept-bundle.js'
 import {readBundleFile} from './consortium-bundle.js'
+import {clearPendingContracts, savePendingContracts} from './deploy-member-contracts.js'
 import {foundConsortium} from './found-consortium.js'
 import {initMember} from './init-member.js'
 import {loadMember} from './load-member.js'
@@ -72,5 +73,23 @@ describe("a member workspace's state changed by several commands at once", () =>
     expect(state?.bundle).toMatchObject({revision: 1})
     expect(state?.cliqueVotes).toEqual({[address(7)]: {authorize: true, castAt: expect.any(String)}})
     expect(importing.state.cliqueVotes).toEqual(state?.cliqueVotes)
+  })
+
+  it('keeps a vote recorded during a deploy when the deploy saves and clears its pending contracts', async () => {
+    // Given a member workspace whose deploy loaded the state before a vote was recorded
+    const paths = memberPaths(await tempDir())
+    const loaded = (await updateMemberState(paths, () => newMemberState()))!
+    await recordMemberVote(paths, address(7), true)
+    // When the deploy records a mined contract, and later finishes
+    await savePendingContracts(paths, {Registrar: address(1) as `0x${string}`}, loaded)
+    // Then the state holds the vote and the pending contract, and once finished only the vote
+    expect(await readMemberState(paths)).toMatchObject({
+      cliqueVotes: {[address(7)]: {authorize: true}},
+      deployingContracts: {Registrar: address(1)},
+    })
+    await clearPendingContracts(paths)
+    const after = await readMemberState(paths)
+    expect(after).not.toHaveProperty('deployingContracts')
+    expect(after?.cliqueVotes).toEqual({[address(7)]: {authorize: true, castAt: expect.any(String)}})
   })
 })
