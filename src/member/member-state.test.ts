@@ -6,7 +6,7 @@ import {describe, expect, it} from 'vitest'
 
 import {awaitLine, sourceModuleUrl, startSourceProcess} from '../workspace/testing/source-process.js'
 import {acceptBundle} from './accept-bundle.js'
-import {readBundleFile} from './consortium-bundle.js'
+import {bundleFiles} from './consortium-bundle.js'
 import {clearPendingContracts, savePendingContracts} from './deploy-member-contracts.js'
 import {foundConsortium} from './found-consortium.js'
 import {initMember} from './init-member.js'
@@ -67,7 +67,7 @@ describe("a member workspace's state changed by several commands at once", () =>
     const importing = await loadMember(bart.dir)
     // When another command records a vote of st-bart's meanwhile, and then the import accepts the bundle
     await recordMemberVote(importing.paths, address(7), true)
-    await acceptBundle(importing, await readBundleFile(out), out)
+    await acceptBundle(importing, await bundleFiles.read(out), out)
     // Then the state holds both the bundle and the vote
     const state = await readMemberState(importing.paths)
     expect(state?.bundle).toMatchObject({revision: 1})
