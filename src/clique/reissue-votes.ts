@@ -27,10 +27,18 @@ export async function reconcileSealerVotes(engine: ContainerEngine, network: Loa
     intents: {...network.state.votes},
     signers,
     sealers: new Map([...running].map(([name, container]) => [name, container.id])),
-    // Forgotten (and the reconciler told) before they are discarded on the sealers.
+    // Forgotten (and the reconciler told) before they are discarded on the sealers; only a vote
+    // whose change the signer set still shows: one recorded the other way meanwhile stays.
     beforeApply: async (plan) => {
-      for (const {address} of plan.passed) delete network.state.votes[address]
-      if (plan.passed.length > 0) await saveRecordedVotes(engine, network)
+      if (plan.passed.length === 0) return
+      const signerSet = new Set(signers.map((s) => s.toLowerCase()))
+      await saveRecordedVotes(engine, network, (votes) =>
+        Object.fromEntries(
+          plan.passed
+            .filter(({address}) => votes[address] !== undefined && votes[address].authorize === signerSet.has(address))
+            .map(({address}) => [address, undefined]),
+        ),
+      )
     },
   })
   // A sealer that runs but cannot be asked is an error here, as before: the caller waited for it.

@@ -11,7 +11,8 @@ import {runStep, silentProgress, type ProgressListener} from '../progress/progre
 import {currentSigners} from '../clique/signers-at.js'
 import {networkClients, networkWalletClient, type NetworkPublicClient} from '../workspace/network-clients.js'
 import {deployerKeyName} from '../workspace/network-keys.js'
-import {writeNetworkState, type NetworkState} from '../workspace/network-state.js'
+import type {NetworkPaths} from '../workspace/network-files.js'
+import {changeNetworkState, type NetworkState} from '../workspace/network-state.js'
 import {establishConsortium} from './deploy-consortium.js'
 import {providerIdentity} from './provider-identity.js'
 
@@ -51,21 +52,23 @@ export async function deployNetworkContracts(options: {
   const existing = await adoptPendingDeployments(publicClient, network.state)
   // Progress callbacks are not awaited by the deploy loop: chain the state writes.
   let saving = Promise.resolve()
-  const save = () => {
-    saving = saving.then(() => writeNetworkState(network.paths, network.state))
+  const save = (change: (state: NetworkState) => void) => {
+    saving = saving.then(async () => {
+      await changeNetworkState(network, change)
+    })
   }
   // A sent deployment is recorded at once: if the tool stops before it is mined, the next
   // run adopts that contract instead of deploying a second one.
   const recordDeployment = (name: string) => ({
-    onSent: (txHash: Hex) => {
-      network.state.pendingDeployments[name] = txHash
-      save()
-    },
-    onDeployed: (address: Address) => {
-      network.state.contracts[name] = address
-      delete network.state.pendingDeployments[name]
-      save()
-    },
+    onSent: (txHash: Hex) =>
+      save((state) => {
+        state.pendingDeployments[name] = txHash
+      }),
+    onDeployed: (address: Address) =>
+      save((state) => {
+        state.contracts[name] = address
+        delete state.pendingDeployments[name]
+      }),
   })
   const result = await runStep(
     progress,
@@ -86,9 +89,11 @@ export async function deployNetworkContracts(options: {
     (r) => (r.deployed.length === 0 ? 'already deployed' : `deployed ${r.deployed.join(', ')}`),
   )
   await saving
-  network.state.contracts = {...network.state.contracts, ...result.addresses}
-  network.state.pendingDeployments = {}
-  await writeNetworkState(network.paths, network.state)
+  // Every pending deployment was adopted into `existing` above (or was dropped): forgotten now.
+  await changeNetworkState(network, (state) => {
+    state.contracts = {...state.contracts, ...result.addresses}
+    state.pendingDeployments = {}
+  })
 
   const signers = await currentSigners(network)
   const founders = network.config.sealers
@@ -126,8 +131,7 @@ export async function deployNetworkContracts(options: {
       },
       (d) => (d.deployed ? `${name} ${d.address}` : step.reusedSummary),
     )
-    network.state.contracts[name] = done.address
-    await writeNetworkState(network.paths, network.state)
+    await saveDeployedContract(network, name, done.address)
     return done
   }
   const consortium = await deployRecorded(
@@ -183,6 +187,20 @@ export async function deployNetworkContracts(options: {
     founders,
     solcVersion: compiled.solcVersion,
   }
+}
+
+/**
+ * Records one deployed contract's address in state.json, on the state as the file holds it now:
+ * votes or addresses that other commands recorded meanwhile (a `network up` at the same time) stay.
+ */
+export async function saveDeployedContract(
+  network: {paths: NetworkPaths; state: NetworkState},
+  name: string,
+  address: Address,
+): Promise<void> {
+  await changeNetworkState(network, (state) => {
+    state.contracts[name] = address
+  })
 }
 
 /**

@@ -9,7 +9,7 @@ import {runStep, type ProgressListener} from '../progress/progress-events.js'
 import {initNodeVolume, writeNodeFiles, type NodePlan, type NodeSecrets} from './init-node-volume.js'
 import {rpcUrlOf, type LoadedNetwork} from '../workspace/load-network.js'
 import {removeNetworkResources, resourceLabels, resourceNames, settleAll} from '../workspace/network-resources.js'
-import {forgetChain, writeNetworkState} from '../workspace/network-state.js'
+import {changeNetworkState, forgetChain} from '../workspace/network-state.js'
 import type {UpPlan, UpStep} from './plan-up.js'
 import {startWholeNetwork} from './start-whole-network.js'
 import {waitForNetwork, type WaitForNetworkResult, type WaitNode} from './wait-for-network.js'
@@ -87,9 +87,8 @@ export async function applyUp(plan: UpPlan, context: ApplyUpContext): Promise<Ap
   } catch (error) {
     await Promise.allSettled(background)
     if (!plan.firstUp) throw error
-    const {state} = network
     try {
-      await removeNetworkResources(context.engine, state.networkId)
+      await removeNetworkResources(context.engine, network.state.networkId)
     } catch (cleanupError) {
       // State keeps the subnet and addresses, so running up again resumes with them.
       const message = `${error instanceof Error ? error.message : String(error)} Cleaning up after it also failed.`
@@ -99,11 +98,12 @@ export async function applyUp(plan: UpPlan, context: ApplyUpContext): Promise<Ap
         cause: error,
       })
     }
-    delete state.subnet
-    delete state.genesisSha256
-    delete state.profile
-    state.ips = {}
-    await writeNetworkState(network.paths, state)
+    await changeNetworkState(network, (current) => {
+      delete current.subnet
+      delete current.genesisSha256
+      delete current.profile
+      current.ips = {}
+    })
     throw error
   }
 }
@@ -133,8 +133,7 @@ async function applyStep(
         async () => {
           await removeNetworkResources(engine, state.networkId)
           containers.clear()
-          forgetChain(state)
-          await writeNetworkState(network.paths, state)
+          await changeNetworkState(network, forgetChain)
         },
       )
       progress({
@@ -146,11 +145,7 @@ async function applyStep(
       return
     }
     case 'record-addresses': {
-      state.subnet = context.subnet
-      state.ips = context.ips
-      state.genesisSha256 = network.genesisSha256
-      state.profile = config.profile
-      await writeNetworkState(network.paths, state)
+      await recordNetworkAddresses(network, context)
       return
     }
     case 'create-resources': {
@@ -334,9 +329,10 @@ async function applyStep(
           containers.delete(name)
         }
         await engine.removeVolume(names.volume(name))
-        delete state.ips[name]
       }
-      await writeNetworkState(network.paths, state)
+      await changeNetworkState(network, (current) => {
+        for (const name of step.nodes) delete current.ips[name]
+      })
       // The others forget them: now in memory, and in config.toml for their next start.
       const goneEnodes = step.nodes.map((name) => enodes.get(name)).filter((e) => e !== undefined)
       for (const member of step.members) {
@@ -391,11 +387,29 @@ async function applyStep(
       return
     }
     case 'mark-first-up': {
-      state.firstUpCompletedAt = new Date().toISOString()
-      await writeNetworkState(network.paths, state)
+      const completedAt = new Date().toISOString()
+      await changeNetworkState(network, (current) => {
+        current.firstUpCompletedAt = completedAt
+      })
       return
     }
   }
+}
+
+/**
+ * Records the chain's subnet, node addresses, genesis hash and profile before anything is made
+ * with them, on state.json as it is now: a vote or a contract recorded meanwhile stays.
+ */
+export async function recordNetworkAddresses(
+  network: LoadedNetwork,
+  addresses: Pick<ApplyUpContext, 'subnet' | 'ips'>,
+): Promise<void> {
+  await changeNetworkState(network, (current) => {
+    current.subnet = addresses.subnet
+    current.ips = {...addresses.ips}
+    current.genesisSha256 = network.genesisSha256
+    current.profile = network.config.profile
+  })
 }
 
 function waitNode(context: ApplyUpContext, n: NodePlan): WaitNode {

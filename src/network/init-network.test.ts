@@ -72,9 +72,8 @@ describe('initNetwork', () => {
     const dir = await freshDir()
     await initNetwork({dir, sealers: 1, lightKdf: true})
     const paths = networkPaths(dir)
-    const {readNetworkState, writeNetworkState} = await import('../workspace/network-state.js')
-    const state = (await readNetworkState(paths))!
-    await writeNetworkState(paths, {...state, genesisSha256: 'ab'.repeat(32)})
+    const {updateNetworkState} = await import('../workspace/network-state.js')
+    await updateNetworkState(paths, (state) => state && {...state, genesisSha256: 'ab'.repeat(32)})
     const genesisBefore = await readFile(join(dir, 'genesis.json'), 'utf8')
     // When init is forced, or medrec.yaml went missing and init runs again
     await expect(initNetwork({dir, force: true, lightKdf: true})).rejects.toMatchObject({

@@ -11,7 +11,7 @@ import {errorCodes} from '../errors/error-codes.js'
 import {lightScrypt, standardScrypt} from '../keys/keystore-v3.js'
 import {loadNetwork} from '../workspace/load-network.js'
 import {networkPaths} from '../workspace/network-files.js'
-import {readNetworkState, writeNetworkState} from '../workspace/network-state.js'
+import {updateNetworkState} from '../workspace/network-state.js'
 import {initNetwork} from './init-network.js'
 import {downNetwork} from './stop-network.js'
 
@@ -92,9 +92,11 @@ describe('a throwaway network', () => {
       const dir = await freshDir()
       await initNetwork({dir, sealers: 1, lightKdf: true, profile: from})
       const paths = networkPaths(dir)
-      const state = (await readNetworkState(paths))!
       const network = await loadNetwork(dir)
-      await writeNetworkState(paths, {...state, genesisSha256: network.genesisSha256, profile: from})
+      await updateNetworkState(
+        paths,
+        (state) => state && {...state, genesisSha256: network.genesisSha256, profile: from},
+      )
       // When medrec.yaml says the other
       const text = await readFile(join(dir, 'medrec.yaml'), 'utf8')
       const edited = from === 'throwaway' ? text.replace('profile: throwaway\n', '') : `profile: ${to}\n${text}`
@@ -109,7 +111,7 @@ describe('a throwaway network', () => {
     await initNetwork({dir, sealers: 1, lightKdf: true})
     const paths = networkPaths(dir)
     const network = await loadNetwork(dir)
-    await writeNetworkState(paths, {...network.state, genesisSha256: network.genesisSha256})
+    await updateNetworkState(paths, (state) => state && {...state, genesisSha256: network.genesisSha256})
     await expect(loadNetwork(dir)).resolves.toMatchObject({config: {profile: 'standard'}})
   })
 })

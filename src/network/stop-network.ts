@@ -11,7 +11,7 @@ import {
   removeNetworkResources,
   settleAll,
 } from '../workspace/network-resources.js'
-import {forgetChain, writeNetworkState} from '../workspace/network-state.js'
+import {changeNetworkState, forgetChain} from '../workspace/network-state.js'
 
 /** geth flushes its in-memory state on SIGTERM; give it time so `up` resumes at the same height. */
 const stopTimeoutSeconds = 60
@@ -66,12 +66,12 @@ export type DestroyNetworkResult = {name: string; removed: {containers: number; 
  * Keys and medrec.yaml stay, so `up` starts a new chain with the same sealers.
  */
 export async function destroyNetwork(options: {dir: string; engine: ContainerEngine}): Promise<DestroyNetworkResult> {
-  const {config, state, paths} = await loadNetwork(options.dir)
+  const network = await loadNetwork(options.dir)
+  const {config, state} = network
   await options.engine.ping()
   const removed = await removeNetworkResources(options.engine, state.networkId)
-  // Everything that described the old chain goes with it.
-  forgetChain(state)
-  await writeNetworkState(paths, state)
+  // Everything that described the old chain goes with it; votes recorded meanwhile stay.
+  await changeNetworkState(network, forgetChain)
   return {name: config.network.name, removed}
 }
 

@@ -28,6 +28,7 @@ import {reconcilerNodeName} from '../workspace/reconciler-names.js'
 import type {NodePlan, NodeSecrets} from './init-node-volume.js'
 import {loadNetwork, rpcUrlOf, type LoadedNetwork} from '../workspace/load-network.js'
 import {readKeyFile} from '../workspace/network-files.js'
+import {changeNetworkState} from '../workspace/network-state.js'
 import {
   chooseFreeSubnet,
   findLabelledResources,
@@ -345,7 +346,12 @@ async function reconcileNetwork(
   })
   options.signal?.throwIfAborted()
   const image = await obtainGethImage(engine, config.image, state.imageVersions, progress, options.buildImage ?? true)
-  state.imageVersions[image.imageId] = image.version
+  // Recorded now, on state.json as it is (only this field): nothing else writes the whole state back.
+  if (state.imageVersions[image.imageId] !== image.version) {
+    await changeNetworkState(network, (current) => {
+      current.imageVersions[image.imageId] = image.version
+    })
+  }
   // Built (or found current) before anything is created, like the geth image.
   const reconcilerImage = reconcilerEnabled(config) ? await ensureReconcilerImage(engine, {progress}) : undefined
 
@@ -363,8 +369,8 @@ async function reconcileNetwork(
       anyContainer: existing.containers.some((c) => c.labels[labelKeys.role] !== 'reconciler'),
       networkExists: existing.networks.some((n) => n.name === names.network),
       volumes: [...allNodeNames(config)].filter((name) => volumes.has(names.volume(name))),
-      firstUpCompleted: state.firstUpCompletedAt !== undefined,
-      recordedVotes: Object.keys(state.votes).length > 0,
+      firstUpCompleted: network.state.firstUpCompletedAt !== undefined,
+      recordedVotes: Object.keys(network.state.votes).length > 0,
     },
   )
   const context: ApplyUpContext = {

@@ -67,11 +67,15 @@ export async function proposeSealerVote(options: {
   }
   const running = await runningSealers(options.engine, network)
   const key = address.toLowerCase()
-  const previous = network.state.votes[key]
-  const castBy = [...new Set([...(previous?.authorize === options.authorize ? previous.sealers : []), ...from])].sort()
-  network.state.votes[key] = {authorize: options.authorize, sealers: castBy, proposedAt: new Date().toISOString()}
-  // Intent first: if a vote cannot be cast now, the reconciler (or the next `up`) casts it.
-  await saveRecordedVotes(options.engine, network)
+  const proposedAt = new Date().toISOString()
+  // Intent first: if a vote cannot be cast now, the reconciler (or the next `up`) casts it. The
+  // sealers that cast it before are those state.json records now, not when this command loaded it.
+  await saveRecordedVotes(options.engine, network, (votes) => {
+    const previous = votes[key]
+    const sealers = [...new Set([...(previous?.authorize === options.authorize ? previous.sealers : []), ...from])]
+    return {[key]: {authorize: options.authorize, sealers: sealers.sort(), proposedAt}}
+  })
+  const castBy = network.state.votes[key]!.sealers
   for (const name of from) {
     const container = running.get(name)
     if (container) await proposeOnSealer(options.engine, container.id, name, address, options.authorize)
@@ -96,10 +100,13 @@ export async function discardSealerVote(options: {
   const address = parseTarget(options.address)
   const network = await loadNetwork(options.dir)
   await options.engine.ping()
-  const hadIntent = network.state.votes[address.toLowerCase()] !== undefined
-  delete network.state.votes[address.toLowerCase()]
+  const key = address.toLowerCase()
+  let hadIntent = false
   // Forgotten before it is withdrawn, so the reconciler does not cast it again afterwards.
-  await saveRecordedVotes(options.engine, network)
+  await saveRecordedVotes(options.engine, network, (votes) => {
+    hadIntent = votes[key] !== undefined
+    return {[key]: undefined}
+  })
   const running = await runningSealers(options.engine, network)
   for (const [name, container] of running) await discardOnSealer(options.engine, container.id, name, address)
   return {address, discardedOn: [...running.keys()].sort(), hadIntent}

@@ -4,7 +4,7 @@ import {z} from 'zod'
 
 import {networkProfiles} from '../config/network-profile.js'
 import type {NetworkPaths} from './network-files.js'
-import {readStateFile, writeStateFile} from './state-file.js'
+import {readStateFile, updateStateFile, type UpdateStateFileOptions} from './state-file.js'
 
 const networkStateSchema = z.object({
   version: z.literal(1),
@@ -55,9 +55,37 @@ export async function readNetworkState(paths: NetworkPaths): Promise<NetworkStat
   return readStateFile(paths.stateFile, networkStateSchema)
 }
 
-/** Writes state.json atomically (write, then rename), so a crash never leaves half a file. */
-export async function writeNetworkState(paths: NetworkPaths, state: NetworkState): Promise<void> {
-  await writeStateFile(paths, paths.stateFile, state)
+/**
+ * Changes state.json under its lock: `mutate` gets the state as the file holds it now
+ * (undefined: none yet) and returns the next one (undefined: leave it), changing only the
+ * fields its caller owns, so commands run at once in one network directory (a `network up`,
+ * a `sealer propose`, a `contracts deploy`) keep each other's changes. Returns the state the
+ * file holds afterwards. Hold no lock across long work: call it once per change.
+ */
+export async function updateNetworkState(
+  paths: NetworkPaths,
+  mutate: (current: NetworkState | undefined) => NetworkState | undefined,
+  options: UpdateStateFileOptions = {},
+): Promise<NetworkState | undefined> {
+  return updateStateFile(paths, paths.stateFile, networkStateSchema, mutate, options)
+}
+
+/**
+ * Applies `change` to state.json as the file holds it now (a copy of the loaded state when the
+ * file is gone), and sets `network.state` to what was written, so a command that goes on using
+ * it sees the changes others made meanwhile. `change` edits only the fields its caller owns.
+ */
+export async function changeNetworkState(
+  network: {paths: NetworkPaths; state: NetworkState},
+  change: (state: NetworkState) => void,
+): Promise<NetworkState> {
+  const written = await updateNetworkState(network.paths, (current) => {
+    const next = current ?? structuredClone(network.state)
+    change(next)
+    return next
+  })
+  network.state = written!
+  return network.state
 }
 
 /**

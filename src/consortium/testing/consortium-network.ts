@@ -21,7 +21,7 @@ import {refusal} from '../../errors/testing/refusal.js'
 import {initNetwork} from '../../network/init-network.js'
 import {deployerKeyName, ensureAccountKey} from '../../workspace/network-keys.js'
 import {networkPaths, unlockNodeKey} from '../../workspace/network-files.js'
-import {readNetworkState, writeNetworkState} from '../../workspace/network-state.js'
+import {updateNetworkState} from '../../workspace/network-state.js'
 import {addProvider, type AddProviderReturnType} from '../add-provider.js'
 import {establishConsortium} from '../deploy-consortium.js'
 import {providerIdentity} from '../provider-identity.js'
@@ -101,10 +101,9 @@ export async function consortiumNetwork(
     artifact: artifacts.Consortium!,
     founders: sealers.map((s) => ({id: s.id, account: s.address})),
   })
-  const state = await readNetworkState(paths)
+  const contracts = {...addresses, Consortium: consortium}
+  const state = await updateNetworkState(paths, (current) => current && {...current, contracts})
   if (!state) throw new Error(`${dir} has no state.json after init`)
-  state.contracts = {...addresses, Consortium: consortium}
-  await writeNetworkState(paths, state)
 
   return {
     dir,

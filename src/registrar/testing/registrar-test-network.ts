@@ -14,7 +14,7 @@ import {useMedrecChain} from '../../contracts/testing/test-context.js'
 import {initNetwork} from '../../network/init-network.js'
 import {ensureAccountKey} from '../../workspace/network-keys.js'
 import {networkPaths, unlockNodeKey} from '../../workspace/network-files.js'
-import {readNetworkState, writeNetworkState} from '../../workspace/network-state.js'
+import {updateNetworkState} from '../../workspace/network-state.js'
 
 /** Not a well-known chain id (network init refuses anvil's 31337), set on anvil to match medrec.yaml. */
 export const testNetworkChainId = 7_357_001
@@ -47,14 +47,13 @@ export async function registrarTestNetwork(
   await initNetwork({dir, sealers: 1, lightKdf: true, chainId: testNetworkChainId, rpcPort})
   const world = await deployMedrecWorld(chain, test.compiled().artifacts)
   const paths = networkPaths(dir)
-  const state = await readNetworkState(paths)
-  if (!state) throw new Error(`${dir} has no state after network init`)
-  state.contracts = {
+  const contracts = {
     Registrar: world.registrar,
     Relationship: world.relationshipImplementation,
     Summary: world.summaryImplementation,
   }
-  await writeNetworkState(paths, state)
+  const state = await updateNetworkState(paths, (current) => current && {...current, contracts})
+  if (!state) throw new Error(`${dir} has no state after network init`)
   const keys: Record<string, LocalAccount> = {}
   for (const name of keyNames) {
     await ensureAccountKey(paths, name, true)
