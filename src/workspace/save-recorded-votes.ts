@@ -30,6 +30,22 @@ export type RecordedVoteChanges = (
 ) => Record<string, NetworkState['votes'][string] | undefined>
 
 /**
+ * The state.json half of saveRecordedVotes: only the addresses `changes` names change, on the
+ * votes as the file holds them now; `network.state` becomes the state written.
+ */
+export async function changeRecordedVotes(
+  network: Pick<LoadedNetwork, 'paths' | 'state'>,
+  changes: RecordedVoteChanges,
+): Promise<NetworkState> {
+  return changeNetworkState(network, (state) => {
+    for (const [address, vote] of Object.entries(changes(state.votes))) {
+      if (vote) state.votes[address] = vote
+      else delete state.votes[address]
+    }
+  })
+}
+
+/**
  * The one place recorded votes are saved: state.json, then the reconciler's copy. Call it
  * before casting or withdrawing a vote on the sealers, so that a reconciler that cast a
  * vote a moment before it was withdrawn reads the change afterwards and withdraws it too.
@@ -42,12 +58,7 @@ export async function saveRecordedVotes(
   network: LoadedNetwork,
   changes: RecordedVoteChanges,
 ): Promise<void> {
-  await changeNetworkState(network, (state) => {
-    for (const [address, vote] of Object.entries(changes(state.votes))) {
-      if (vote) state.votes[address] = vote
-      else delete state.votes[address]
-    }
-  })
+  await changeRecordedVotes(network, changes)
   // Another command may push its copy between this write and this push: pushed again until the
   // reconciler was last given the votes state.json holds, so neither command's vote is lost there.
   for (let pushed = network.state; await pushReconcilerDesired(engine, network); pushed = network.state) {
