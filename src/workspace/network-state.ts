@@ -4,7 +4,7 @@ import {z} from 'zod'
 
 import {networkProfiles} from '../config/network-profile.js'
 import type {NetworkPaths} from './network-files.js'
-import {readStateFile, updateStateFile, type UpdateStateFileOptions} from './state-file.js'
+import {readStateFile, updateStateFile} from './state-file.js'
 
 const networkStateSchema = z.object({
   version: z.literal(1),
@@ -65,9 +65,8 @@ export async function readNetworkState(paths: NetworkPaths): Promise<NetworkStat
 export async function updateNetworkState(
   paths: NetworkPaths,
   mutate: (current: NetworkState | undefined) => NetworkState | undefined,
-  options: UpdateStateFileOptions = {},
 ): Promise<NetworkState | undefined> {
-  return updateStateFile(paths, paths.stateFile, networkStateSchema, mutate, options)
+  return updateStateFile(paths, paths.stateFile, networkStateSchema, mutate)
 }
 
 /**
