@@ -37,7 +37,8 @@ function voterProcess(dir: string, addresses: readonly string[]) {
     console.log('ready')
     ${awaitLine('go')}
     const vote = {authorize: true, sealers: ['sealer-1'], proposedAt: new Date().toISOString()}
-    await Promise.all(${JSON.stringify(addresses)}.map((address) => changeRecordedVotes(network, () => ({[address]: vote}))))
+    const record = (address) => changeRecordedVotes(network, () => ({[address]: vote}))
+    await Promise.all(${JSON.stringify(addresses)}.map(record))
     process.exit(0)
   `)
 }
