@@ -4,6 +4,8 @@ import {fileURLToPath} from 'node:url'
 
 import {describe, expect, it} from 'vitest'
 
+import {moduleSpecifiers} from '../src/reconciler/reconciler-image-context.js'
+
 const root = dirname(dirname(fileURLToPath(import.meta.url)))
 const srcDir = join(root, 'src')
 
@@ -42,18 +44,12 @@ const layers: readonly (readonly string[])[] = [
  */
 const pendingBackEdges: readonly {from: string; to: string; why: string}[] = []
 
-/** The relative module paths a TypeScript source imports: static, re-exported, side-effect and dynamic. */
+/**
+ * The relative module paths a TypeScript source imports: static, re-exported, side-effect and dynamic.
+ * Read by moduleSpecifiers, the reader the reconciler image uses to find the modules its loop needs.
+ */
 function relativeImports(source: string): string[] {
-  const found: string[] = []
-  // Anchored at a line start, so `import … from` in a doc comment (` * …`) is not counted.
-  const statement = /^(?:(?:import|export)\b[^'";]*?\bfrom|import)\s*['"](\.{1,2}\/[^'"]+)['"]/gm
-  for (const match of source.matchAll(statement)) found.push(match[1]!)
-  const code = source
-    .split('\n')
-    .filter((line) => !/^\s*(\/\/|\/\*|\*)/.test(line))
-    .join('\n')
-  for (const match of code.matchAll(/\bimport\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)/g)) found.push(match[1]!)
-  return found
+  return moduleSpecifiers(source).filter((specifier) => /^\.{1,2}\//.test(specifier))
 }
 
 /** The layer of a path relative to src/: its top folder, or a top-level file's name. */

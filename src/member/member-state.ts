@@ -2,7 +2,7 @@ import {randomUUID} from 'node:crypto'
 
 import {z} from 'zod'
 
-import {readStateFile, updateStateFile, type UpdateStateFileOptions} from '../workspace/state-file.js'
+import {readStateFile, updateStateFile} from '../workspace/state-file.js'
 import type {MemberPaths} from './member-files.js'
 
 // Loose: fields that other parts of the tool add (the node's runtime) survive a rewrite by this version.
@@ -52,7 +52,6 @@ export async function readMemberState(paths: MemberPaths): Promise<MemberState |
 export async function updateMemberState(
   paths: MemberPaths,
   mutate: (current: MemberState | undefined) => MemberState | undefined,
-  options: UpdateStateFileOptions = {},
 ): Promise<MemberState | undefined> {
-  return updateStateFile(paths, paths.memberStateFile, memberStateSchema, mutate, options)
+  return updateStateFile(paths, paths.memberStateFile, memberStateSchema, mutate)
 }
