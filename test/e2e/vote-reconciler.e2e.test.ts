@@ -70,6 +70,16 @@ describe.skipIf(!prerequisites.ok)('the vote reconciler, with nobody running the
 
     // And a vote below the threshold: only sealer-1 votes to add a new signer (2 of 3 are needed)
     const target = `0x${'5e'.repeat(20)}`
+    // Until sealer-1, just restarted (its IPC may not answer yet), holds the vote to add `target` again.
+    const sealer1HoldsVote = (what: string) =>
+      eventually(
+        what,
+        async () =>
+          (await proposalsOf(net, 'sealer-1').catch(() => ({}) as Record<string, boolean>))[target] === true
+            ? true
+            : undefined,
+        60_000,
+      )
     const vote = await medrec('sealer', 'propose', target, '--add', '--from', 'sealer-1')
     expect(vote).toMatchObject({castBy: ['sealer-1'], votesNeeded: 2, passed: false})
     expect(await proposalsOf(net, 'sealer-1')).toEqual({[target]: true})
@@ -87,14 +97,7 @@ describe.skipIf(!prerequisites.ok)('the vote reconciler, with nobody running the
 
     // Then, without any medrec command, sealer-1 holds the vote again (how many blocks that takes
     // is measured by bench/reconciler-restart.mjs; the log below shows the restart triggered it)
-    await eventually(
-      'sealer-1 to hold the vote again',
-      async () =>
-        (await proposalsOf(net, 'sealer-1').catch(() => ({}) as Record<string, boolean>))[target] === true
-          ? true
-          : undefined,
-      60_000,
-    )
+    await sealer1HoldsVote('sealer-1 to hold the vote again')
     // And the vote has not passed (one vote of three), so it is still recorded, and nobody else cast it
     const signers = (await rpc(net.rpcUrl, 'clique_getSigners', ['latest'])).body.result as string[]
     expect(signers.map((s) => s.toLowerCase())).not.toContain(target)
@@ -122,14 +125,7 @@ describe.skipIf(!prerequisites.ok)('the vote reconciler, with nobody running the
 
     // And it still keeps the vote: sealer-1 restarted again gets it back
     await docker.getContainer(await containerOf(net, 'sealer-1')).restart({t: 30})
-    await eventually(
-      'sealer-1 to hold the vote again after the reconciler restarted',
-      async () =>
-        (await proposalsOf(net, 'sealer-1').catch(() => ({}) as Record<string, boolean>))[target] === true
-          ? true
-          : undefined,
-      60_000,
-    )
+    await sealer1HoldsVote('sealer-1 to hold the vote again after the reconciler restarted')
 
     // When the vote is withdrawn with the tool, the reconciler stops casting it
     await medrec('sealer', 'discard', target)
