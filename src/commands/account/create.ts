@@ -2,17 +2,10 @@ import {Args, Flags} from '@oclif/core'
 
 import {createAccount, type CreateAccountResult} from '../../accounts/accounts.js'
 import {MedrecCommand} from '../../base-command.js'
+import {describeCommand} from '../../cli/command-help.js'
 import {lightKdfFlag, lightKdfWarning} from '../../cli/shared-flags.js'
 
 export default class AccountCreate extends MedrecCommand {
-  static override summary = 'Create a named account (keystore and password in .medrec/keys) and fund it for gas.'
-  static override description =
-    'For participants that act through this tool: providers, patients, viewers. The key never leaves the ' +
-    'directory; the deployer sends it --fund ether so it can pay for gas. An existing account is kept as it is.'
-  static override examples = [
-    '<%= config.bin %> account create mercy',
-    '<%= config.bin %> account create alice --fund 0.5',
-  ]
   static override args = {
     name: Args.string({description: 'Account name (lowercase letters, digits, dashes).', required: true}),
   }
@@ -34,3 +27,5 @@ export default class AccountCreate extends MedrecCommand {
     return result
   }
 }
+
+describeCommand(AccountCreate, import.meta.url)

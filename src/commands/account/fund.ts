@@ -2,13 +2,9 @@ import {Args, Flags} from '@oclif/core'
 
 import {fundAccount} from '../../accounts/accounts.js'
 import {MedrecCommand} from '../../base-command.js'
+import {describeCommand} from '../../cli/command-help.js'
 
 export default class AccountFund extends MedrecCommand {
-  static override summary = "Send ether from the consortium's deployer to an account, for gas."
-  static override examples = [
-    '<%= config.bin %> account fund alice',
-    '<%= config.bin %> account fund 0x… --amount 0.25',
-  ]
   static override args = {
     account: Args.string({description: 'A key name of this directory, or a 0x address.', required: true}),
   }
@@ -21,3 +17,5 @@ export default class AccountFund extends MedrecCommand {
     return result
   }
 }
+
+describeCommand(AccountFund, import.meta.url)

@@ -2,11 +2,10 @@ import type {Address} from 'viem'
 
 import {listAccounts} from '../../accounts/accounts.js'
 import {MedrecCommand} from '../../base-command.js'
+import {describeCommand} from '../../cli/command-help.js'
 import {networkPaths} from '../../workspace/network-files.js'
 
 export default class AccountList extends MedrecCommand {
-  static override summary = 'List the keys of this network directory (sealers, deployer, accounts).'
-
   async run(): Promise<{accounts: {name: string; address: Address}[]}> {
     const {flags} = await this.parse(AccountList)
     const accounts = await listAccounts(networkPaths(this.networkDir(flags)))
@@ -14,3 +13,5 @@ export default class AccountList extends MedrecCommand {
     return {accounts}
   }
 }
+
+describeCommand(AccountList, import.meta.url)

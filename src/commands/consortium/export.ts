@@ -1,16 +1,11 @@
 import {Flags} from '@oclif/core'
 
+import {describeCommand} from '../../cli/command-help.js'
 import {MemberCommand} from '../../cli/member-command.js'
 import {outFile} from '../../cli/shared-flags.js'
 import {exportBundle, type ExportBundleResult} from '../../member/export-bundle.js'
 
 export default class ConsortiumExport extends MemberCommand {
-  static override summary = "Export the consortium bundle as its next revision, signed with this member's key."
-  static override description =
-    `Re-signs the bundle this member workspace holds with this member's key, as the next revision, stores it, and \
-writes it to --out for the other members (and joiners) to import. Only a member may export.`
-  static override examples = ['<%= config.bin %> consortium export --out carenet.bundle.json']
-
   static override flags = {
     out: Flags.string({summary: 'Also write the bundle to this file, to send to the others.'}),
   }
@@ -22,3 +17,5 @@ writes it to --out for the other members (and joiners) to import. Only a member 
     return result
   }
 }
+
+describeCommand(ConsortiumExport, import.meta.url)

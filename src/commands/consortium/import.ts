@@ -2,20 +2,12 @@ import {resolve} from 'node:path'
 
 import {Args} from '@oclif/core'
 
+import {describeCommand} from '../../cli/command-help.js'
 import {MemberCommand} from '../../cli/member-command.js'
 import {importBundle, type ImportBundleResult} from '../../member/import-bundle.js'
 import {refreshMemberNode} from '../../member/member-up.js'
 
 export default class ConsortiumImport extends MemberCommand {
-  static override summary = "Verify a consortium bundle and take it into this provider's member workspace."
-  static override description =
-    `Checks the bundle's signature and that a member this workspace trusts exported it, every node card in it, that \
-its genesis is the one its digest names and seals with the founders' signers, and, against the bundle already held, \
-that it is the same network, chain id and genesis and not an older revision. Only then is it stored \
-(consortium.bundle.json) and the consortium's identity key decrypted with this member's key into \
-.medrec/keys/identity/hmac.key. A refused bundle changes nothing.`
-  static override examples = ['<%= config.bin %> consortium import ./carenet.bundle.json']
-
   static override args = {
     file: Args.string({description: 'The bundle file a member exported.', required: true}),
   }
@@ -43,3 +35,5 @@ your node runs (\`medrec member up\`).`)
     return result
   }
 }
+
+describeCommand(ConsortiumImport, import.meta.url)

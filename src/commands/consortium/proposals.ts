@@ -1,13 +1,8 @@
 import {MedrecCommand} from '../../base-command.js'
+import {describeCommand} from '../../cli/command-help.js'
 import {listProposals, type ListProposalsReturnType} from '../../consortium/list-proposals.js'
 
 export default class ConsortiumProposals extends MedrecCommand {
-  static override summary = 'Open proposals of every kind before the consortium, with their tallies.'
-  static override description =
-    'Admissions, removals, steward and patient recoveries and governance handovers that have votes and have not ' +
-    'passed or lapsed (a change of members makes pending votes lapse), newest first, with who has voted.'
-  static override examples = ['<%= config.bin %> consortium proposals', '<%= config.bin %> consortium proposals --json']
-
   async run(): Promise<ListProposalsReturnType> {
     const {flags} = await this.parse(ConsortiumProposals)
     const listing = await listProposals({dir: this.networkDir(flags)})
@@ -23,3 +18,5 @@ export default class ConsortiumProposals extends MedrecCommand {
     return listing
   }
 }
+
+describeCommand(ConsortiumProposals, import.meta.url)

@@ -3,6 +3,7 @@ import {join} from 'node:path'
 import {Flags} from '@oclif/core'
 
 import {MedrecCommand} from '../../base-command.js'
+import {describeCommand} from '../../cli/command-help.js'
 import type {WorkspaceKind} from '../../config/workspace-kind.js'
 import {
   compileMedrecContracts,
@@ -13,15 +14,6 @@ import {assertNoPush0} from '../../contracts/push0.js'
 
 export default class ContractsCompile extends MedrecCommand {
   static override workspaceKind: WorkspaceKind = 'any'
-  static override summary = 'Compile the MedRec contracts (solc, evmVersion london) and write artifacts.'
-  static override description =
-    'Writes one JSON artifact per contract (ABI, bytecode, deployed bytecode, immutable ranges, ' +
-    'source hash, solc version and settings) and a TypeScript ABI module per contract that viem ' +
-    'can type from. Bytecode containing PUSH0 (which a London chain rejects) is refused.'
-  static override examples = [
-    '<%= config.bin %> contracts compile',
-    '<%= config.bin %> contracts compile --out ./build/contracts',
-  ]
 
   static override flags = {
     out: Flags.string({summary: 'Directory for the artifacts (ABI modules go to OUT/abi).', default: 'artifacts'}),
@@ -56,3 +48,5 @@ export default class ContractsCompile extends MedrecCommand {
     return {solcVersion: result.solcVersion, contracts, files}
   }
 }
+
+describeCommand(ContractsCompile, import.meta.url)

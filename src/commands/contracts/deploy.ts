@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {MedrecCommand} from '../../base-command.js'
+import {describeCommand} from '../../cli/command-help.js'
 import type {WorkspaceKind} from '../../config/workspace-kind.js'
 import {findWorkspaceFiles} from '../../config/workspace-kind.js'
 import {deployNetworkContracts, type DeployNetworkContractsResult} from '../../consortium/deploy-network-contracts.js'
@@ -8,20 +9,6 @@ import {deployMemberContracts, type DeployMemberContractsResult} from '../../mem
 import {outFile} from '../../cli/shared-flags.js'
 
 export default class ContractsDeploy extends MedrecCommand {
-  static override summary = 'Deploy the MedRec contracts to the running network (idempotent).'
-  static override description =
-    'Compiles the packaged contracts, refuses PUSH0 bytecode, and deploys Relationship, ' +
-    "Summary and Registrar from the consortium's deployer key through the RPC node. Addresses " +
-    "are recorded in the network's state; running it again finds them and leaves them.\n" +
-    "In a member workspace (medrec-member.yaml) it deploys with the member's own account through its own keyless " +
-    "RPC node, founds the Consortium with the bundle's members, lists the addresses and code hashes in the " +
-    'consortium bundle and exports it (next revision, signed; --out writes a copy to send to the others).'
-  static override examples = [
-    '<%= config.bin %> contracts deploy',
-    '<%= config.bin %> contracts deploy --json',
-    '<%= config.bin %> contracts deploy --dir ./st-anne --out ./carenet.bundle.json',
-  ]
-
   // Either kind: a network workspace deploys with its deployer key, a member workspace with its own.
   static override workspaceKind: WorkspaceKind = 'any'
 
@@ -55,3 +42,5 @@ other members (\`medrec consortium import FILE\`).`)
     return result
   }
 }
+
+describeCommand(ContractsDeploy, import.meta.url)

@@ -1,18 +1,11 @@
 import {Args, Flags} from '@oclif/core'
 
 import {MedrecCommand} from '../../base-command.js'
+import {describeCommand} from '../../cli/command-help.js'
 import {identity, identityFlags, sqliteFileFlag} from '../../cli/shared-flags.js'
 import {importRecords, type ImportRecordsResult} from '../../gatekeeper/import-records.js'
 
 export default class GatekeeperImport extends MedrecCommand {
-  static override summary =
-    "Load a FHIR R4 bundle (or one resource) into a provider's gatekeeper store, for one patient."
-  static override description =
-    "Every resource in the file is stored under the patient's opaque identity (from --id, or " +
-    "--local-id through the consortium's keyed hash). Resources already there with the same " +
-    'content keep their version; changed ones get the next version, and subscribed patients ' +
-    'are notified. The whole file is checked first: one problem anywhere and nothing is stored.'
-  static override examples = ['<%= config.bin %> gatekeeper import bundle.json --provider mercy --local-id MRN-0042']
   static override args = {file: Args.string({description: 'The FHIR JSON file.', required: true})}
   static override flags = {
     ...identityFlags,
@@ -42,3 +35,5 @@ export default class GatekeeperImport extends MedrecCommand {
     return result
   }
 }
+
+describeCommand(GatekeeperImport, import.meta.url)

@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {MedrecCommand} from '../../base-command.js'
+import {describeCommand} from '../../cli/command-help.js'
 import {sqliteFileFlag} from '../../cli/shared-flags.js'
 import {gatekeeperStoreSpec} from '../../gatekeeper/gatekeeper-files.js'
 import {defaultGatekeeperLimits} from '../../gatekeeper/gatekeeper-server.js'
@@ -8,29 +9,6 @@ import {startGatekeeper} from '../../gatekeeper/start-gatekeeper.js'
 import {networkPaths} from '../../workspace/network-files.js'
 
 export default class GatekeeperStart extends MedrecCommand {
-  static override summary =
-    "Run a provider's Database Gatekeeper: signed record queries answered only where the chain allows."
-  static override description =
-    `Serves the provider's records (FHIR R4, keyed by the patient's opaque identity) to requesters who sign each \
-request with their key (EIP-712, bound to this chain, the Registrar and this gatekeeper). Each request is checked \
-against Registrar.canAccess at the latest block, logged to a hash-chained, MACed audit log (its head anchored on chain \
-every --anchor-every seconds when the provider's key is here) before it is answered, and answered encrypted to the \
-requester's key. Binds to 127.0.0.1 unless --host says otherwise; serves HTTPS when given --tls-cert and --tls-key.
-
-Refuses every request (503, and /v1/health says why) while the chain's newest block is older than 5 Clique periods \
-of the network (at least 30 s): a node that stopped receiving blocks must not keep answering from an old state. \
-Requests are limited per source address and per requester (429 beyond); refusals of unauthenticated requests are \
-counted in summary lines of the audit log rather than logged one by one. Only one gatekeeper may run per provider \
-and audit log.
-
-The store is SQLite in .medrec/gatekeeper/PROVIDER/records.sqlite by default; with --store postgres it is the \
-PostgreSQL database named by the environment variable MEDREC_POSTGRES_URL (never a flag: a command line is visible to \
-every user of the machine). Runs until interrupted (Ctrl-C).`
-  static override examples = [
-    '<%= config.bin %> gatekeeper start --provider mercy',
-    'MEDREC_POSTGRES_URL=postgres://gk@db/records <%= config.bin %> gatekeeper start ' +
-      '--provider mercy --store postgres --host 0.0.0.0 --tls-cert cert.pem --tls-key key.pem',
-  ]
   static override flags = {
     provider: Flags.string({summary: 'The provider this gatekeeper answers for.', required: true}),
     host: Flags.string({summary: 'Address to listen on.', default: '127.0.0.1'}),
@@ -134,3 +112,5 @@ every user of the machine). Runs until interrupted (Ctrl-C).`
     process.exit(0)
   }
 }
+
+describeCommand(GatekeeperStart, import.meta.url)

@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {MedrecCommand} from '../../base-command.js'
+import {describeCommand} from '../../cli/command-help.js'
 import type {WorkspaceKind} from '../../config/workspace-kind.js'
 import {pinnedGethImage} from '../../geth/geth-version.js'
 import {buildGethImage, type BuildGethImageResult} from '../../image/build-geth-image.js'
@@ -8,16 +9,6 @@ import {ensureReconcilerImage, type ReconcilerImage} from '../../reconciler/buil
 
 export default class ImageBuild extends MedrecCommand {
   static override workspaceKind: WorkspaceKind = 'any'
-  static override summary = `Build the pinned geth image (${pinnedGethImage}) and the vote reconciler's image locally.`
-  static override description =
-    `For machines that cannot pull from a registry. Packages a geth 1.13.x linux binary into a ` +
-    `minimal image (FROM scratch). The binary comes from --geth-binary, MEDREC_GETH_BINARY or the ` +
-    `cache (~/.cache/medrec/geth); with none found and Go installed, geth is built from its Go module ` +
-    `first and cached. Any geth other than 1.13.x is refused: later releases cannot seal Clique.\n` +
-    `Then makes sure the vote reconciler's image (medrec/reconciler:VERSION, FROM scratch: this machine's ` +
-    `Node, its libraries and the tool's modules the reconciler loads) holds this tool as it is now; ` +
-    `it is rebuilt only when the tool changed.`
-  static override examples = ['<%= config.bin %> image build', '<%= config.bin %> image build --geth-binary ./geth']
 
   static override flags = {
     'geth-binary': Flags.file({summary: 'A geth 1.13.x linux binary to package.', exists: false}),
@@ -48,3 +39,5 @@ export default class ImageBuild extends MedrecCommand {
     return {...result, reconciler}
   }
 }
+
+describeCommand(ImageBuild, import.meta.url)

@@ -1,20 +1,11 @@
 import {Flags} from '@oclif/core'
 
+import {describeCommand} from '../../cli/command-help.js'
 import {MemberCommand} from '../../cli/member-command.js'
 import {outFile} from '../../cli/shared-flags.js'
 import {showMemberCard, type ShowMemberCardResult} from '../../member/member-card.js'
 
 export default class MemberCard extends MemberCommand {
-  static override summary = "Show this provider's node card, re-signing it if the workspace changed."
-  static override description =
-    `The card (NAME.card.json) is public: send it to the consortium's convener, or to a member who proposes this \
-provider. It is re-signed and rewritten only when medrec-member.yaml (the advertised address) or the keys no longer \
-match it.`
-  static override examples = [
-    '<%= config.bin %> member card',
-    '<%= config.bin %> member card --out /tmp/st-anne.card.json',
-  ]
-
   static override flags = {
     out: Flags.string({summary: 'Also write the card to this file.'}),
   }
@@ -31,3 +22,5 @@ match it.`
     return result
   }
 }
+
+describeCommand(MemberCard, import.meta.url)

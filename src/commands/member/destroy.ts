@@ -1,14 +1,9 @@
+import {describeCommand} from '../../cli/command-help.js'
 import {confirmDestroy, destroyForceFlag} from '../../cli/confirm-destroy.js'
 import {MemberCommand} from '../../cli/member-command.js'
 import {memberDestroy, memberNodeExists} from '../../member/member-up.js'
 
 export default class MemberDestroy extends MemberCommand {
-  static override summary = "Remove this provider's containers, volumes and Docker network: its copy of the chain."
-  static override description =
-    "Only this member's objects on its engine are removed. Its keys, medrec-member.yaml and the consortium bundle \
-stay, so `medrec member up` starts its node again and syncs from its peers. Asks first unless --force."
-  static override examples = ['<%= config.bin %> member destroy', '<%= config.bin %> member destroy --force']
-
   static override flags = {
     force: destroyForceFlag,
   }
@@ -30,3 +25,5 @@ ${result.member}.`)
     return result
   }
 }
+
+describeCommand(MemberDestroy, import.meta.url)

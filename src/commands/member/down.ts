@@ -1,10 +1,8 @@
+import {describeCommand} from '../../cli/command-help.js'
 import {MemberCommand} from '../../cli/member-command.js'
 import {memberDown} from '../../member/member-up.js'
 
 export default class MemberDown extends MemberCommand {
-  static override summary = "Stop this provider's node containers; its chain data is kept for the next `member up`."
-  static override examples = ['<%= config.bin %> member down']
-
   async run(): Promise<Awaited<ReturnType<typeof memberDown>>> {
     const {flags} = await this.parse(MemberDown)
     const result = await memberDown({dir: this.networkDir(flags)})
@@ -16,3 +14,5 @@ export default class MemberDown extends MemberCommand {
     return result
   }
 }
+
+describeCommand(MemberDown, import.meta.url)

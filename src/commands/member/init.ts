@@ -1,24 +1,12 @@
 import {Args, Flags} from '@oclif/core'
 
+import {describeCommand} from '../../cli/command-help.js'
 import {MemberCommand} from '../../cli/member-command.js'
 import {keysLightKdfWarning, workspaceLightKdfFlag} from '../../cli/shared-flags.js'
 import {parseAdvertisedAddress} from '../../config/member-config.js'
 import {initMember, type InitMemberResult} from '../../member/init-member.js'
 
 export default class MemberInit extends MemberCommand {
-  static override summary = "Make this provider's member workspace: its own keys, medrec-member.yaml and its node card."
-  static override description =
-    `For a consortium whose providers each run their own node on their own host. Creates in --dir the provider's \
-signer keystore (its Clique signer and provider account), a random password file (mode 0600) and a node key under \
-.medrec/keys/NAME (and a node key for its keyless RPC node), medrec-member.yaml, and NAME.card.json: the public card, \
-signed with the signer key, that the provider sends to the consortium's convener or to a member who proposes it.
-No other provider's key ever enters this directory, and the card holds no secret. Existing keys are never \
-overwritten: with --force medrec-member.yaml and the card are rewritten around the keys already there.`
-  static override examples = [
-    '<%= config.bin %> member init st-anne --advertise 203.0.113.10 --dir ./st-anne',
-    '<%= config.bin %> member init st-anne --advertise node.st-anne.example:30303 --rpc-port 8546',
-  ]
-
   static override args = {
     name: Args.string({
       description: "The provider's name in the consortium (2-32 lowercase letters, digits, dashes).",
@@ -61,3 +49,5 @@ overwritten: with --force medrec-member.yaml and the card are rewritten around t
     return result
   }
 }
+
+describeCommand(MemberInit, import.meta.url)

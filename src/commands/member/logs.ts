@@ -1,14 +1,13 @@
 import {Args} from '@oclif/core'
 
+import {describeCommand} from '../../cli/command-help.js'
 import {MemberCommand} from '../../cli/member-command.js'
 import {printLogStreams} from '../../cli/print-log-streams.js'
 import {nodeLogsFlags} from '../../cli/shared-flags.js'
 import {memberLogs} from '../../member/member-up.js'
 
 export default class MemberLogs extends MemberCommand {
-  static override summary = "Show the logs of this provider's sealer, RPC node or watchdog, or of all of them."
   static override enableJsonFlag = false
-  static override examples = ['<%= config.bin %> member logs', '<%= config.bin %> member logs sealer -f --tail 50']
 
   static override args = {
     node: Args.string({description: 'Which node; all of them when omitted.', options: ['sealer', 'rpc', 'watchdog']}),
@@ -27,3 +26,5 @@ export default class MemberLogs extends MemberCommand {
     await printLogStreams(streams)
   }
 }
+
+describeCommand(MemberLogs, import.meta.url)

@@ -1,13 +1,11 @@
 import {Flags} from '@oclif/core'
 
+import {describeCommand} from '../../cli/command-help.js'
 import {MemberCommand} from '../../cli/member-command.js'
 import type {MemberNodeStatus} from '../../member/member-node-status.js'
 import {memberStatus} from '../../member/member-up.js'
 
 export default class MemberStatus extends MemberCommand {
-  static override summary = "Show this provider's nodes, what its sealer sees of the chain, and its peers."
-  static override examples = ['<%= config.bin %> member status', '<%= config.bin %> member status --json']
-
   static override flags = {
     'probe-timeout': Flags.integer({summary: "Milliseconds to wait for each peer's TCP probe.", default: 3000, min: 1}),
   }
@@ -32,3 +30,5 @@ export default class MemberStatus extends MemberCommand {
     return status
   }
 }
+
+describeCommand(MemberStatus, import.meta.url)

@@ -1,22 +1,11 @@
 import {Flags} from '@oclif/core'
 
+import {describeCommand} from '../../cli/command-help.js'
 import {MemberCommand} from '../../cli/member-command.js'
 import {memberUp} from '../../member/member-up.js'
 import type {StartMemberNodeResult} from '../../member/member-node.js'
 
 export default class MemberUp extends MemberCommand {
-  static override summary = "Start this provider's node from its workspace and consortium bundle, on its own engine."
-  static override description =
-    `Runs the member's sealer (and its keyless RPC node, if medrec-member.yaml enables one) on the Docker engine \
-DOCKER_HOST or the current Docker context names, publishes devp2p on the advertised port, and peers with the \
-bundle's other members and joiners. A member waits until its node seals; a joiner (proposed, not yet admitted) until \
-it is synced, then reports the votes it has ("waiting for votes: k of n"). A member the bundle does not list is \
-refused before anything is created. Peers whose advertised address cannot be reached from here are named.`
-  static override examples = [
-    '<%= config.bin %> member up --dir ./st-anne',
-    'DOCKER_HOST=ssh://admin@node.st-anne.example <%= config.bin %> member up',
-  ]
-
   static override flags = {
     timeout: Flags.integer({summary: 'Seconds to wait for the node to seal (or sync).', default: 300, min: 1}),
   }
@@ -49,3 +38,5 @@ refused before anything is created. Peers whose advertised address cannot be rea
     return result
   }
 }
+
+describeCommand(MemberUp, import.meta.url)

@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {MedrecCommand} from '../../base-command.js'
+import {describeCommand} from '../../cli/command-help.js'
 import {confirmDestroy, destroyForceFlag} from '../../cli/confirm-destroy.js'
 import {
   destroyNetwork,
@@ -11,20 +12,6 @@ import {
 } from '../../network/stop-network.js'
 
 export default class NetworkDestroy extends MedrecCommand {
-  static override summary = "Remove the network's containers, volumes and Docker network: the chain is lost."
-  static override description =
-    'Keys, medrec.yaml and genesis.json stay, so `medrec network up` ' +
-    'starts a new chain with the same sealers. Asks first unless --force.\n' +
-    'With --all-throwaway: removes every object of every throwaway network on this Docker engine (labelled ' +
-    'org.medrec.profile=throwaway), whatever directory made it, without asking; --prefix narrows it to networks ' +
-    'whose name starts with it. Nothing of a standard network is ever touched.'
-  static override examples = [
-    '<%= config.bin %> network destroy',
-    '<%= config.bin %> network destroy --force',
-    '<%= config.bin %> network destroy --all-throwaway',
-    '<%= config.bin %> network destroy --all-throwaway --prefix ci-4711-',
-  ]
-
   static override flags = {
     force: destroyForceFlag,
     'all-throwaway': Flags.boolean({
@@ -68,3 +55,5 @@ export default class NetworkDestroy extends MedrecCommand {
     return result
   }
 }
+
+describeCommand(NetworkDestroy, import.meta.url)

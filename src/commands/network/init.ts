@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {MedrecCommand} from '../../base-command.js'
+import {describeCommand} from '../../cli/command-help.js'
 import {
   chainIdFlag,
   chainSettings,
@@ -13,19 +14,6 @@ import {
 import {initNetwork, type InitNetworkResult} from '../../network/init-network.js'
 
 export default class NetworkInit extends MedrecCommand {
-  static override summary = 'Write medrec.yaml, genesis.json and a key for every sealer.'
-  static override description =
-    `Creates the files of a new Clique network in --dir: medrec.yaml (the configuration you own, with a JSON Schema \
-beside it), genesis.json, and under .medrec/keys a keystore v3 file, a random password file (mode 0600) and a node key \
-for each sealer, the keyless RPC node and the consortium's deployer account.
-Existing keys are never overwritten: with --force the configuration and genesis are rewritten around the keys already \
-there.`
-  static override examples = [
-    '<%= config.bin %> network init',
-    '<%= config.bin %> network init --sealers 5 --period 2 --dir ./consortium',
-    '<%= config.bin %> network init --profile throwaway --dir ./ci-chain',
-  ]
-
   static override flags = {
     name: Flags.string({summary: 'Network name (prefixes every Docker object).', default: 'medrec'}),
     sealers: Flags.integer({summary: 'Number of sealers.', default: 3, min: 1, max: 64}),
@@ -69,3 +57,5 @@ there.`
     return result
   }
 }
+
+describeCommand(NetworkInit, import.meta.url)

@@ -1,19 +1,13 @@
 import {Args} from '@oclif/core'
 
 import {MedrecCommand} from '../../base-command.js'
+import {describeCommand} from '../../cli/command-help.js'
 import {printLogStreams} from '../../cli/print-log-streams.js'
 import {nodeLogsFlags} from '../../cli/shared-flags.js'
 import {openNetworkLogs} from '../../network/network-logs.js'
 
 export default class NetworkLogs extends MedrecCommand {
-  static override summary = 'Show the logs of one node, or of all of them.'
   static override enableJsonFlag = false
-  static override examples = [
-    '<%= config.bin %> network logs',
-    '<%= config.bin %> network logs sealer-1 -f',
-    '<%= config.bin %> network logs rpc --tail 50',
-    '<%= config.bin %> network logs reconciler',
-  ]
 
   static override args = {
     node: Args.string({description: 'A sealer\'s name, "rpc", or "reconciler". All of them when omitted.'}),
@@ -32,3 +26,5 @@ export default class NetworkLogs extends MedrecCommand {
     await printLogStreams(streams)
   }
 }
+
+describeCommand(NetworkLogs, import.meta.url)

@@ -1,4 +1,5 @@
 import {MedrecCommand} from '../../base-command.js'
+import {describeCommand} from '../../cli/command-help.js'
 import type {ReconcilerReport} from '../../reconciler/reconciler-status.js'
 import {readNetworkStatus, type NetworkStatus} from '../../status/network-status.js'
 
@@ -15,13 +16,6 @@ function describeReconciler(r: ReconcilerReport): string {
 }
 
 export default class NetworkStatusCommand extends MedrecCommand {
-  static override summary = 'Show the network: chain head, signers, liveness, each sealer and the vote reconciler.'
-  static override description =
-    `Reads Docker, the RPC node and each sealer (over IPC). Liveness compares the signers online with the ` +
-    `floor(N/2)+1 that Clique needs, and reports a stalled chain with the reason. The vote reconciler is alive, ` +
-    `starting, unhealthy, restarting, stopped, missing or disabled, with its last action. Never changes anything.`
-  static override examples = ['<%= config.bin %> network status', '<%= config.bin %> network status --json']
-
   async run(): Promise<NetworkStatus> {
     const {flags} = await this.parse(NetworkStatusCommand)
     const status = await readNetworkStatus(this.dockerNetwork(flags))
@@ -59,3 +53,5 @@ export default class NetworkStatusCommand extends MedrecCommand {
     return status
   }
 }
+
+describeCommand(NetworkStatusCommand, import.meta.url)

@@ -3,6 +3,7 @@ import {constants} from 'node:os'
 import {Flags} from '@oclif/core'
 
 import {MedrecCommand, type BaseFlags} from '../../base-command.js'
+import {describeCommand} from '../../cli/command-help.js'
 import {keysLightKdfWarning, profileFlag, throwawayWarning} from '../../cli/shared-flags.js'
 import {errorCodes} from '../../errors/error-codes.js'
 import {MedrecError} from '../../errors/medrec-error.js'
@@ -10,23 +11,6 @@ import {isNetworkInitialised} from '../../network/init-network.js'
 import {upNetwork, type UpNetworkResult} from '../../network/up-network.js'
 
 export default class NetworkUp extends MedrecCommand {
-  static override summary = 'Start the network (creating a default 3-sealer one if none exists).'
-  static override description =
-    `Checks Docker, the geth image and the RPC port first; then creates a labelled Docker network, a volume \
-per node, one container per sealer (no HTTP, unlocked key, static peers) and one keyless RPC node published on \
-127.0.0.1, and waits until every signer has sealed a block and every sealer is connected. Then it runs the vote \
-reconciler, which casts recorded Clique votes again after a sealer restarts (reconciler.enabled in medrec.yaml).
-Idempotent: on a running network it changes nothing; on a stopped one it restarts the containers and keeps \
-every block. A first start that fails or is interrupted (Ctrl-C, SIGTERM) removes what it created; an interrupted \
-run exits with 128 + the signal number (130 for Ctrl-C).
-A throwaway network (--profile throwaway) keeps its chain in memory: found stopped, it is created again from genesis \
-(said, and "chainRecreated": true in --json).`
-  static override examples = [
-    '<%= config.bin %> network up',
-    '<%= config.bin %> network up --dir ./consortium --json',
-    '<%= config.bin %> network up --profile throwaway --dir ./ci-chain',
-  ]
-
   static override flags = {
     timeout: Flags.integer({summary: 'Seconds to wait for the network to be ready.', default: 120, min: 1}),
     sealers: Flags.integer({
@@ -130,3 +114,5 @@ ${result.sealers.length} sealers.`,
     return result
   }
 }
+
+describeCommand(NetworkUp, import.meta.url)

@@ -1,20 +1,11 @@
 import {Flags} from '@oclif/core'
 
 import {MedrecCommand} from '../../base-command.js'
+import {describeCommand} from '../../cli/command-help.js'
 import {asFlag, gatekeepersCaFlag} from '../../cli/shared-flags.js'
 import {syncPatientRecords, type SyncReport} from '../../patient/patient-records.js'
 
 export default class PatientSync extends MedrecCommand {
-  static override summary = "Keep a local copy of your records, updated from the gatekeepers' change notifications."
-  static override description =
-    "Fetches your records from every accepted relationship's gatekeeper into " +
-    '.medrec/patients/NAME/records.sqlite. With --follow it then subscribes to each ' +
-    "gatekeeper's notifications (a signed request, then a server-sent event stream) and " +
-    'fetches what changed, until the time is up or Ctrl-C. Updates never touch the chain.'
-  static override examples = [
-    '<%= config.bin %> patient sync --as alice',
-    '<%= config.bin %> patient sync --as alice --follow 3600',
-  ]
   static override flags = {
     as: asFlag,
     follow: Flags.integer({summary: 'Seconds to keep following notifications after the first fetch.', min: 1}),
@@ -54,3 +45,5 @@ export default class PatientSync extends MedrecCommand {
     return report
   }
 }
+
+describeCommand(PatientSync, import.meta.url)

@@ -1,14 +1,8 @@
 import {MedrecCommand} from '../../base-command.js'
+import {describeCommand} from '../../cli/command-help.js'
 import {listProviders, type ListProvidersReturnType} from '../../consortium/list-providers.js'
 
 export default class ProviderList extends MedrecCommand {
-  static override summary =
-    'The provider whitelist beside the Clique signer set, open proposals, and any drift between them.'
-  static override description =
-    "Reads the Registrar's certified providers and the Consortium's sealing members " +
-    'from the chain and the signer set from clique_getSigners. Drift is any provider ' +
-    'that seals without being a sealing provider on the whitelist, or the reverse.'
-
   async run(): Promise<ListProvidersReturnType> {
     const {flags} = await this.parse(ProviderList)
     const listing = await listProviders({dir: this.networkDir(flags)})
@@ -29,3 +23,5 @@ export default class ProviderList extends MedrecCommand {
     return listing
   }
 }
+
+describeCommand(ProviderList, import.meta.url)

@@ -1,17 +1,11 @@
 import {Args} from '@oclif/core'
 
 import {MedrecCommand} from '../../base-command.js'
+import {describeCommand} from '../../cli/command-help.js'
 import {asFlag, recoveryPatientArg} from '../../cli/shared-flags.js'
 import {approveRecovery, type ApproveRecoveryResult} from '../../registrar/approve-recovery.js'
 
 export default class RecoveryApprove extends MedrecCommand {
-  static override summary = "As a guardian, approve moving a patient's identity to a new account."
-  static override description = [
-    "When the patient's threshold of guardians has approved the same NEW_ACCOUNT, the recovery starts; the new key",
-    "completes it after the patient's delay (`medrec recovery complete`), unless the patient's current key cancels",
-    'it first.',
-  ].join(' ')
-  static override examples = ['<%= config.bin %> recovery approve 0x…(patient identity) alice-new --as bob']
   static override args = {
     patient: recoveryPatientArg,
     // Shown as NEW_ACCOUNT in help and messages.
@@ -38,3 +32,5 @@ export default class RecoveryApprove extends MedrecCommand {
     return r
   }
 }
+
+describeCommand(RecoveryApprove, import.meta.url)

@@ -1,10 +1,9 @@
 import {MedrecCommand} from '../../base-command.js'
+import {describeCommand} from '../../cli/command-help.js'
 import {asFlag} from '../../cli/shared-flags.js'
 import {cancelRecovery, type CancelRecoveryResult} from '../../registrar/cancel-recovery.js'
 
 export default class RecoveryCancel extends MedrecCommand {
-  static override summary = 'As the patient, with your current key, cancel a pending recovery and void every approval.'
-  static override examples = ['<%= config.bin %> recovery cancel --as alice']
   static override flags = {as: asFlag}
 
   async run(): Promise<CancelRecoveryResult> {
@@ -18,3 +17,5 @@ export default class RecoveryCancel extends MedrecCommand {
     return r
   }
 }
+
+describeCommand(RecoveryCancel, import.meta.url)

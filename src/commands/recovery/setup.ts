@@ -1,27 +1,12 @@
 import {Flags} from '@oclif/core'
 
 import {MedrecCommand} from '../../base-command.js'
+import {describeCommand} from '../../cli/command-help.js'
 import {describeRecoverySetup} from '../../cli/describe-recovery-setup.js'
 import {asFlag, parseDurationSeconds} from '../../cli/shared-flags.js'
 import {setUpRecovery, type SetUpRecoveryResult} from '../../registrar/set-up-recovery.js'
 
 export default class RecoverySetup extends MedrecCommand {
-  static override summary = 'As the patient, choose who can move your identity to a new key if you lose yours.'
-  static override description = [
-    'Guardians (at most 8: people or services you trust, by key name or address) approve moving your identity to a',
-    'new account; when --threshold of them agree, a recovery starts and can complete after --delay (1d to 90d,',
-    'default 7d), completed by the new key itself. Until then your current key can cancel it',
-    '(`medrec recovery cancel`).\nEvery set-up names the whole guardian list again; it voids approvals given so far',
-    'and cancels a pending recovery.\n--consortium refuse opts out of recovery started by a majority of the',
-    "consortium's providers (which completes after at least 7 days, and which you can also cancel); allow opts back",
-    'in. It is allowed until you refuse it.',
-  ].join(' ')
-  static override examples = [
-    '<%= config.bin %> recovery setup --guardian bob --guardian carol --guardian 0x… --threshold 2 --delay 7d ' +
-      '--as alice',
-    '<%= config.bin %> recovery setup --consortium refuse --as alice',
-    '<%= config.bin %> recovery setup --remove-guardians --as alice',
-  ]
   static override flags = {
     guardian: Flags.string({
       summary: 'A guardian: a key name or a 0x address. Repeat for each guardian (at most 8).',
@@ -60,3 +45,5 @@ export default class RecoverySetup extends MedrecCommand {
     return result
   }
 }
+
+describeCommand(RecoverySetup, import.meta.url)

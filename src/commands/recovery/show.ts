@@ -1,14 +1,10 @@
 import {MedrecCommand} from '../../base-command.js'
+import {describeCommand} from '../../cli/command-help.js'
 import {describeRecoverySetup} from '../../cli/describe-recovery-setup.js'
 import {recoveryPatientArg} from '../../cli/shared-flags.js'
 import {showRecovery, type ShowRecoveryResult} from '../../registrar/show-recovery.js'
 
 export default class RecoveryShow extends MedrecCommand {
-  static override summary = "Show a patient's recovery set-up, any pending recovery, and the guardians' approvals."
-  static override examples = [
-    '<%= config.bin %> recovery show alice',
-    '<%= config.bin %> recovery show 0x…(patient identity)',
-  ]
   static override args = {patient: recoveryPatientArg}
 
   async run(): Promise<ShowRecoveryResult> {
@@ -33,3 +29,5 @@ export default class RecoveryShow extends MedrecCommand {
     return r
   }
 }
+
+describeCommand(RecoveryShow, import.meta.url)

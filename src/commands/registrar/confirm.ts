@@ -1,16 +1,9 @@
 import {MedrecCommand} from '../../base-command.js'
+import {describeCommand} from '../../cli/command-help.js'
 import {asFlag, participantIdentity, participantIdentityFlags} from '../../cli/shared-flags.js'
 import {confirmRegistration} from '../../registrar/register-participant.js'
 
 export default class RegistrarConfirm extends MedrecCommand {
-  static override summary = 'As a patient, confirm the registration a provider offered you.'
-  static override description =
-    'Find the offer by the identity the provider gave you (--id), or by your record number there ' +
-    '(--local-id, with --provider when several providers offered the same one).'
-  static override examples = [
-    '<%= config.bin %> registrar confirm --id 0x… --as alice',
-    '<%= config.bin %> registrar confirm --local-id MRN-0043 --provider mercy --as bob',
-  ]
   static override flags = {...participantIdentityFlags, as: asFlag}
 
   async run(): Promise<Awaited<ReturnType<typeof confirmRegistration>>> {
@@ -24,3 +17,5 @@ export default class RegistrarConfirm extends MedrecCommand {
     return result
   }
 }
+
+describeCommand(RegistrarConfirm, import.meta.url)

@@ -1,15 +1,11 @@
 import {Flags} from '@oclif/core'
 
 import {MedrecCommand} from '../../base-command.js'
+import {describeCommand} from '../../cli/command-help.js'
 import {participantLookup, participantLookupFlags} from '../../cli/shared-flags.js'
 import {listRelationships} from '../../registrar/read-registrar.js'
 
 export default class RegistrarRelationships extends MedrecCommand {
-  static override summary = "List a participant's relationships, current and past, page by page."
-  static override examples = [
-    '<%= config.bin %> registrar relationships --account alice',
-    '<%= config.bin %> registrar relationships --local-id MRN-0042 --provider mercy --offset 50 --limit 50 --json',
-  ]
   static override flags = {
     ...participantLookupFlags("The participant's account (key name or 0x address)."),
     offset: Flags.integer({summary: 'First entry to show.', default: 0, min: 0}),
@@ -32,3 +28,5 @@ export default class RegistrarRelationships extends MedrecCommand {
     return result
   }
 }
+
+describeCommand(RegistrarRelationships, import.meta.url)

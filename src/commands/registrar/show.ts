@@ -1,13 +1,9 @@
 import {MedrecCommand} from '../../base-command.js'
+import {describeCommand} from '../../cli/command-help.js'
 import {participantLookup, participantLookupFlags} from '../../cli/shared-flags.js'
 import {showParticipant, type ParticipantInfo} from '../../registrar/read-registrar.js'
 
 export default class RegistrarShow extends MedrecCommand {
-  static override summary = 'Look a participant up, by identity or by account.'
-  static override examples = [
-    '<%= config.bin %> registrar show --local-id MRN-0042 --provider mercy',
-    '<%= config.bin %> registrar show --account mercy --json',
-  ]
   static override flags = participantLookupFlags('Look up by account (key name or 0x address).')
 
   async run(): Promise<ParticipantInfo> {
@@ -18,3 +14,5 @@ export default class RegistrarShow extends MedrecCommand {
     return p
   }
 }
+
+describeCommand(RegistrarShow, import.meta.url)

@@ -1,12 +1,11 @@
 import {Flags} from '@oclif/core'
 
 import {MedrecCommand} from '../../base-command.js'
+import {describeCommand} from '../../cli/command-help.js'
 import {parseScope, relationshipArg, scopeFlag} from '../../cli/shared-flags.js'
 import {canAccess} from '../../registrar/read-registrar.js'
 
 export default class RelationshipCanAccess extends MedrecCommand {
-  static override summary =
-    "Ask the chain whether someone may read a relationship's records now (what a gatekeeper asks)."
   static override args = {relationship: relationshipArg}
   static override flags = {
     requester: Flags.string({summary: 'Who asks: a key name or a 0x address.', required: true}),
@@ -26,3 +25,5 @@ export default class RelationshipCanAccess extends MedrecCommand {
     return result
   }
 }
+
+describeCommand(RelationshipCanAccess, import.meta.url)

@@ -1,14 +1,11 @@
 import {Flags} from '@oclif/core'
 
+import {describeCommand} from '../../cli/command-help.js'
 import {RelationshipActionCommand} from '../../cli/relationship-action-command.js'
 import {asFlag, parseDuration, parseScope, relationshipArg, scopeFlag} from '../../cli/shared-flags.js'
 import {grantViewer} from '../../registrar/relationship-actions.js'
 
 export default class RelationshipGrant extends RelationshipActionCommand {
-  static override summary = "As the patient, let someone else view this relationship's records, for a scope and a time."
-  static override examples = [
-    '<%= config.bin %> relationship grant 0x… --viewer st-anne --scope 1 --expires-in 30d --as alice',
-  ]
   static override args = {relationship: relationshipArg}
   static override flags = {
     viewer: Flags.string({summary: 'Who may view: a key name or a 0x address.', required: true}),
@@ -30,3 +27,5 @@ export default class RelationshipGrant extends RelationshipActionCommand {
     return result
   }
 }
+
+describeCommand(RelationshipGrant, import.meta.url)

@@ -1,14 +1,11 @@
 import {Flags} from '@oclif/core'
 
 import {MedrecCommand} from '../../base-command.js'
+import {describeCommand} from '../../cli/command-help.js'
 import {asFlag} from '../../cli/shared-flags.js'
 import {proposeRelationship, type ProposeResult} from '../../registrar/relationship-actions.js'
 
 export default class RelationshipPropose extends MedrecCommand {
-  static override summary = 'As a steward, propose a relationship to a patient, pointing at your gatekeeper.'
-  static override examples = [
-    '<%= config.bin %> relationship propose --patient-local-id MRN-0042 --endpoint https://gk.mercy.example --as mercy',
-  ]
   static override flags = {
     patient: Flags.string({summary: "The patient's identity (0x…).", exclusive: ['patient-local-id']}),
     'patient-local-id': Flags.string({
@@ -37,3 +34,5 @@ export default class RelationshipPropose extends MedrecCommand {
     return result
   }
 }
+
+describeCommand(RelationshipPropose, import.meta.url)

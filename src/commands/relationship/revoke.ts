@@ -1,12 +1,11 @@
 import {Flags} from '@oclif/core'
 
+import {describeCommand} from '../../cli/command-help.js'
 import {RelationshipActionCommand} from '../../cli/relationship-action-command.js'
 import {asFlag, relationshipArg} from '../../cli/shared-flags.js'
 import {revokeViewer} from '../../registrar/relationship-actions.js'
 
 export default class RelationshipRevoke extends RelationshipActionCommand {
-  static override summary = "As the patient, withdraw a viewer's access."
-  static override examples = ['<%= config.bin %> relationship revoke 0x… --viewer st-anne --as alice']
   static override args = {relationship: relationshipArg}
   static override flags = {
     viewer: Flags.string({summary: 'The viewer: a key name or a 0x address.', required: true}),
@@ -20,3 +19,5 @@ export default class RelationshipRevoke extends RelationshipActionCommand {
     return result
   }
 }
+
+describeCommand(RelationshipRevoke, import.meta.url)

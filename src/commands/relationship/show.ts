@@ -1,9 +1,9 @@
 import {MedrecCommand} from '../../base-command.js'
+import {describeCommand} from '../../cli/command-help.js'
 import {relationshipArg} from '../../cli/shared-flags.js'
 import {showRelationship, type RelationshipInfo} from '../../registrar/read-registrar.js'
 
 export default class RelationshipShow extends MedrecCommand {
-  static override summary = 'Show a relationship: its parties, status, pointer and viewers.'
   static override args = {relationship: relationshipArg}
 
   async run(): Promise<RelationshipInfo> {
@@ -18,3 +18,5 @@ export default class RelationshipShow extends MedrecCommand {
     return r
   }
 }
+
+describeCommand(RelationshipShow, import.meta.url)

@@ -1,17 +1,10 @@
 import {Args} from '@oclif/core'
 
+import {describeCommand} from '../../cli/command-help.js'
 import {joinFlags, MembershipChangeCommand} from '../../cli/membership-change-command.js'
 import {addSealer, type AddSealerResult} from '../../sealers/sealer-membership.js'
 
 export default class SealerAdd extends MembershipChangeCommand {
-  static override summary = 'Add a sealer node to the running network and vote it into the signer set.'
-  static override description =
-    'For a provider joining the consortium use `medrec provider add NAME --sealer`, which also puts it on the ' +
-    'whitelist; this command changes the signer set only. Creates its keys, adds it to medrec.yaml, starts its ' +
-    'node and introduces it to the running nodes, has every current signer vote it in (votes are recorded and ' +
-    're-issued after restarts), and waits until it is a signer and has sealed a block. Where each provider ' +
-    'holds only its own keys, run `medrec sealer propose ADDRESS --add --from YOUR_SEALER` on each instead.'
-  static override examples = ['<%= config.bin %> sealer add st-anne']
   static override args = {name: Args.string({description: "The new sealer's name.", required: true})}
   static override flags = joinFlags
 
@@ -32,3 +25,5 @@ export default class SealerAdd extends MembershipChangeCommand {
     return result
   }
 }
+
+describeCommand(SealerAdd, import.meta.url)

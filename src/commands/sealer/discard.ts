@@ -1,10 +1,10 @@
 import {Args} from '@oclif/core'
 
 import {MedrecCommand} from '../../base-command.js'
+import {describeCommand} from '../../cli/command-help.js'
 import {discardSealerVote} from '../../sealers/clique-votes.js'
 
 export default class SealerDiscard extends MedrecCommand {
-  static override summary = 'Withdraw a Clique vote from every sealer and forget it.'
   static override args = {address: Args.string({description: 'The address voted on.', required: true})}
 
   async run(): Promise<Awaited<ReturnType<typeof discardSealerVote>>> {
@@ -14,3 +14,5 @@ export default class SealerDiscard extends MedrecCommand {
     return result
   }
 }
+
+describeCommand(SealerDiscard, import.meta.url)

@@ -1,14 +1,8 @@
 import {MedrecCommand} from '../../base-command.js'
+import {describeCommand} from '../../cli/command-help.js'
 import {listSealers, type SealerListing} from '../../sealers/list-sealers.js'
 
 export default class SealerList extends MedrecCommand {
-  static override summary =
-    'The Clique signer set beside the configured sealers, their pending proposals and the recorded votes.'
-  static override description =
-    'Proposals are read from each sealer over IPC. A vote a sealer has lost (geth forgets ' +
-    'proposals on restart) is reported as drift; the vote reconciler casts it again within a few ' +
-    'blocks, and `medrec network up` re-issues it too.'
-
   async run(): Promise<SealerListing> {
     const {flags} = await this.parse(SealerList)
     const listing = await listSealers(this.dockerNetwork(flags))
@@ -29,3 +23,5 @@ export default class SealerList extends MedrecCommand {
     return listing
   }
 }
+
+describeCommand(SealerList, import.meta.url)

@@ -1,18 +1,10 @@
 import {Args, Flags} from '@oclif/core'
 
 import {MedrecCommand} from '../../base-command.js'
+import {describeCommand} from '../../cli/command-help.js'
 import {proposeSealerVote, type VoteReport} from '../../sealers/clique-votes.js'
 
 export default class SealerPropose extends MedrecCommand {
-  static override summary = 'Cast a Clique vote to add or remove a signer, from the sealers (over IPC).'
-  static override description =
-    "The vote is recorded in the network's state: geth keeps proposals in memory only, " +
-    'so the vote reconciler (and `medrec network up`) casts it again after a sealer restarts, until the ' +
-    "signer set shows the change. A change passes with more than half of the current signers' votes."
-  static override examples = [
-    '<%= config.bin %> sealer propose 0x… --add',
-    '<%= config.bin %> sealer propose 0x… --remove --from sealer-1 --from sealer-2',
-  ]
   static override args = {address: Args.string({description: 'The signer to add or remove.', required: true})}
   static override flags = {
     add: Flags.boolean({summary: 'Vote to add the address to the signers.', exactlyOne: ['add', 'remove']}),
@@ -37,3 +29,5 @@ export default class SealerPropose extends MedrecCommand {
     return report
   }
 }
+
+describeCommand(SealerPropose, import.meta.url)

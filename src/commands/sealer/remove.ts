@@ -1,15 +1,11 @@
 import {Args} from '@oclif/core'
 
+import {describeCommand} from '../../cli/command-help.js'
 import {MembershipChangeCommand} from '../../cli/membership-change-command.js'
 import {membershipTimeoutFlag} from '../../cli/shared-flags.js'
 import {removeSealer, type RemoveSealerResult} from '../../sealers/sealer-membership.js'
 
 export default class SealerRemove extends MembershipChangeCommand {
-  static override summary = 'Vote a sealer out of the signer set, then stop and remove its node.'
-  static override description =
-    'The other signers vote it out; once it has left and they have sealed on without it, its node and volume ' +
-    'are removed, the other nodes forget it, and it leaves medrec.yaml. Its keys stay in .medrec/keys.'
-  static override examples = ['<%= config.bin %> sealer remove st-anne']
   static override args = {name: Args.string({description: 'The sealer to remove.', required: true})}
   static override flags = {timeout: membershipTimeoutFlag('Seconds to wait for it to leave.')}
 
@@ -26,3 +22,5 @@ export default class SealerRemove extends MembershipChangeCommand {
     return result
   }
 }
+
+describeCommand(SealerRemove, import.meta.url)

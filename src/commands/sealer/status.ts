@@ -1,9 +1,8 @@
 import {MedrecCommand} from '../../base-command.js'
+import {describeCommand} from '../../cli/command-help.js'
 import {sealerActivity, type SealerActivity} from '../../sealers/list-sealers.js'
 
 export default class SealerStatus extends MedrecCommand {
-  static override summary = "Each signer's sealing over the last 64 blocks (clique_status)."
-
   async run(): Promise<SealerActivity> {
     const {flags} = await this.parse(SealerStatus)
     const activity = await sealerActivity({dir: this.networkDir(flags)})
@@ -13,3 +12,5 @@ export default class SealerStatus extends MedrecCommand {
     return activity
   }
 }
+
+describeCommand(SealerStatus, import.meta.url)

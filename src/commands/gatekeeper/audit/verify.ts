@@ -1,29 +1,13 @@
 import {Flags} from '@oclif/core'
 
 import {MedrecCommand} from '../../../base-command.js'
+import {describeCommand} from '../../../cli/command-help.js'
 import {auditLogFileFlags, auditLogLocation} from '../../../cli/shared-flags.js'
 import {errorCodes} from '../../../errors/error-codes.js'
 import {MedrecError} from '../../../errors/medrec-error.js'
 import {checkAuditLog, type CheckAuditLogResult} from '../../../gatekeeper/check-audit-log.js'
 
 export default class GatekeeperAuditVerify extends MedrecCommand {
-  static override summary =
-    "Check a gatekeeper's audit log: every line intact, chained, MACed, and held against the provider's anchors."
-  static override description = [
-    "Recomputes each line's hash and its link to the previous line, checks each line's MAC with the audit key (by",
-    "default the provider's, .medrec/keys/PROVIDER/audit-mac.key), and, with --provider, reads every head the provider",
-    "anchored on chain (AuditAnchors) through the network's RPC node: the log must still have that many lines, and the",
-    'line at that count that hash. The first problem is reported with its line number (and the anchor it breaks), and',
-    'the command exits 1.\n\nWhat passes: lines up to the last matched anchor are as they were when anchored, whoever',
-    'holds the key. Lines after it are protected by their MACs only: a holder of the audit key could rewrite them, and',
-    'whoever can write the file could cut them off the end unnoticed.',
-  ].join(' ')
-  static override examples = [
-    '<%= config.bin %> gatekeeper audit verify --provider mercy',
-    '<%= config.bin %> gatekeeper audit verify --provider mercy --file /var/log/medrec/audit.log',
-    '<%= config.bin %> gatekeeper audit verify --file audit.log --key-file audit-mac.key',
-    '<%= config.bin %> gatekeeper audit verify --provider mercy --file audit.log --skip-mac',
-  ]
   static override flags = {
     provider: Flags.string({
       summary: 'The provider whose log it is: its default log and key, and its anchors on chain.',
@@ -72,3 +56,5 @@ export default class GatekeeperAuditVerify extends MedrecCommand {
     return result
   }
 }
+
+describeCommand(GatekeeperAuditVerify, import.meta.url)
