@@ -2,7 +2,7 @@ import {randomUUID} from 'node:crypto'
 
 import {z} from 'zod'
 
-import {readStateFile, updateStateFile} from '../workspace/state-file.js'
+import {stateFile} from '../workspace/state-file.js'
 import type {MemberPaths} from './member-files.js'
 
 // Loose: fields that other parts of the tool add (the node's runtime) survive a rewrite by this version.
@@ -38,20 +38,14 @@ export function newMemberState(): MemberState {
   return {version: 1, memberId: randomUUID(), trustedContracts: {}, cliqueVotes: {}}
 }
 
-/** Reads .medrec/member-state.json; undefined when there is none yet. */
-export async function readMemberState(paths: MemberPaths): Promise<MemberState | undefined> {
-  return readStateFile(paths.memberStateFile, memberStateSchema)
-}
-
 /**
- * Changes member-state.json under its lock: `mutate` gets the state as the file holds it now
- * (undefined: none yet) and returns the next one (undefined: leave it), changing only the
- * fields its caller owns, so commands run at once in one workspace keep each other's changes.
- * Returns the state the file holds afterwards.
+ * .medrec/member-state.json. Commands run at once in one workspace change it with `update`, each
+ * changing only the fields it owns, so they keep each other's changes.
  */
-export async function updateMemberState(
-  paths: MemberPaths,
-  mutate: (current: MemberState | undefined) => MemberState | undefined,
-): Promise<MemberState | undefined> {
-  return updateStateFile(paths, paths.memberStateFile, memberStateSchema, mutate)
-}
+const memberStateFile = stateFile((paths: MemberPaths) => paths.memberStateFile, memberStateSchema)
+
+/** Reads .medrec/member-state.json; undefined when there is none yet. */
+export const readMemberState = memberStateFile.read
+
+/** Changes member-state.json under its lock; returns the state the file holds afterwards. */
+export const updateMemberState = memberStateFile.update

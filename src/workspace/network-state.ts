@@ -4,7 +4,7 @@ import {z} from 'zod'
 
 import {networkProfiles} from '../config/network-profile.js'
 import type {NetworkPaths} from './network-files.js'
-import {readStateFile, updateStateFile} from './state-file.js'
+import {stateFile} from './state-file.js'
 
 const networkStateSchema = z.object({
   version: z.literal(1),
@@ -50,24 +50,18 @@ export function newNetworkState(): NetworkState {
   }
 }
 
-/** Reads .medrec/state.json; undefined when the directory was never initialised. */
-export async function readNetworkState(paths: NetworkPaths): Promise<NetworkState | undefined> {
-  return readStateFile(paths.stateFile, networkStateSchema)
-}
-
 /**
- * Changes state.json under its lock: `mutate` gets the state as the file holds it now
- * (undefined: none yet) and returns the next one (undefined: leave it), changing only the
- * fields its caller owns, so commands run at once in one network directory (a `network up`,
- * a `sealer propose`, a `contracts deploy`) keep each other's changes. Returns the state the
- * file holds afterwards. Hold no lock across long work: call it once per change.
+ * .medrec/state.json. Commands run at once in one network directory (a `network up`, a `sealer
+ * propose`, a `contracts deploy`) change it with `update`, each changing only the fields it owns,
+ * so they keep each other's changes.
  */
-export async function updateNetworkState(
-  paths: NetworkPaths,
-  mutate: (current: NetworkState | undefined) => NetworkState | undefined,
-): Promise<NetworkState | undefined> {
-  return updateStateFile(paths, paths.stateFile, networkStateSchema, mutate)
-}
+const networkStateFile = stateFile((paths: NetworkPaths) => paths.stateFile, networkStateSchema)
+
+/** Reads .medrec/state.json; undefined when the directory was never initialised. */
+export const readNetworkState = networkStateFile.read
+
+/** Changes state.json under its lock; returns the state the file holds afterwards. */
+export const updateNetworkState = networkStateFile.update
 
 /**
  * Applies `change` to state.json as the file holds it now (a copy of the loaded state when the

@@ -75,3 +75,22 @@ export async function updateStateFile<S extends z.ZodType>(
     return next
   })
 }
+
+/** One kind of state file: where a workspace keeps it, its schema, and its two ways in. */
+export interface StateFile<P extends NetworkPaths, T> {
+  /** Reads the file against its schema; undefined when there is none yet. */
+  read(paths: P): Promise<T | undefined>
+  /** Changes it under its lock (updateStateFile): call once per change, never across long work. */
+  update(paths: P, mutate: (current: T | undefined) => T | undefined): Promise<T | undefined>
+}
+
+/** Binds a state file's place in a workspace (`fileOf`) and its schema, once. */
+export function stateFile<P extends NetworkPaths, S extends z.ZodType>(
+  fileOf: (paths: P) => string,
+  schema: S,
+): StateFile<P, z.output<S>> {
+  return {
+    read: (paths) => readStateFile(fileOf(paths), schema),
+    update: (paths, mutate) => updateStateFile(paths, fileOf(paths), schema, mutate),
+  }
+}
