@@ -11,7 +11,7 @@ import {
   type MemberProviderChangeResult,
 } from '../member/member-provider-change.js'
 import {MembershipChangeCommand} from './membership-change-command.js'
-import {membershipTimeoutFlag, outFile} from './shared-flags.js'
+import {memberBundleOutFlag, membershipTimeoutFlag, outFile} from './shared-flags.js'
 
 /**
  * --out and --timeout of a provider vote, one for each way it is cast: where a member workspace also writes the
@@ -19,7 +19,7 @@ import {membershipTimeoutFlag, outFile} from './shared-flags.js'
  */
 export function providerVoteFlags(timeoutSummary: string) {
   return {
-    out: Flags.string({summary: 'Member workspace: also write the refreshed bundle to this file.'}),
+    out: memberBundleOutFlag,
     timeout: membershipTimeoutFlag(timeoutSummary),
   }
 }

@@ -119,6 +119,18 @@ export function chainSettings<P extends number | undefined>(flags: {
   return {chainId: flags['chain-id'], period: flags.period, epoch: flags.epoch, gasLimit: flags['gas-limit']}
 }
 
+/** --out of a command that exports the consortium bundle (read it with outFile). */
+export const bundleOutFlag = Flags.string({
+  char: 'o',
+  summary: 'Also write the bundle to this file, to send to the other members.',
+})
+
+/** The same on a command that runs in either kind of workspace and exports a bundle only in a member's. */
+export const memberBundleOutFlag = Flags.string({
+  char: 'o',
+  summary: 'Member workspace: also write the refreshed bundle to this file, to send to the other members.',
+})
+
 /** The option of an --out flag: the file, absolute, when one was given. */
 export function outFile(flags: {out?: string}): {out?: string} {
   return flags.out ? {out: resolve(flags.out)} : {}

@@ -1,14 +1,10 @@
-import {Flags} from '@oclif/core'
-
 import {describeCommand} from '../../cli/command-help.js'
 import {MemberCommand} from '../../cli/member-command.js'
-import {outFile} from '../../cli/shared-flags.js'
+import {bundleOutFlag, outFile} from '../../cli/shared-flags.js'
 import {exportBundle, type ExportBundleResult} from '../../member/export-bundle.js'
 
 export default class ConsortiumExport extends MemberCommand {
-  static override flags = {
-    out: Flags.string({summary: 'Also write the bundle to this file, to send to the others.'}),
-  }
+  static override flags = {out: bundleOutFlag}
 
   async run(): Promise<ExportBundleResult> {
     const {flags} = await this.parse(ConsortiumExport)

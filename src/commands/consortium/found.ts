@@ -4,7 +4,7 @@ import {Flags} from '@oclif/core'
 
 import {describeCommand} from '../../cli/command-help.js'
 import {MemberCommand} from '../../cli/member-command.js'
-import {chainIdFlag, chainSettings, cliqueGenesisFlags, outFile} from '../../cli/shared-flags.js'
+import {bundleOutFlag, chainIdFlag, chainSettings, cliqueGenesisFlags, outFile} from '../../cli/shared-flags.js'
 import {foundConsortium, type FoundConsortiumResult} from '../../member/found-consortium.js'
 
 export default class ConsortiumFound extends MemberCommand {
@@ -13,7 +13,7 @@ export default class ConsortiumFound extends MemberCommand {
     card: Flags.string({summary: "Another founder's card file (repeat for each; yours is included).", multiple: true}),
     'chain-id': chainIdFlag,
     ...cliqueGenesisFlags,
-    out: Flags.string({summary: 'Also write the bundle to this file, to send to the other founders.'}),
+    out: bundleOutFlag,
   }
 
   async run(): Promise<FoundConsortiumResult> {

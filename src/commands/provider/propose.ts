@@ -2,7 +2,7 @@ import {Flags} from '@oclif/core'
 
 import {describeCommand} from '../../cli/command-help.js'
 import {MemberCommand} from '../../cli/member-command.js'
-import {outFile} from '../../cli/shared-flags.js'
+import {bundleOutFlag, outFile} from '../../cli/shared-flags.js'
 import {
   describeMemberProviderChange,
   proposeJoiner,
@@ -13,7 +13,7 @@ export default class ProviderPropose extends MemberCommand {
   static override enableJsonFlag = true
   static override flags = {
     card: Flags.string({summary: "The joiner's node card (NAME.card.json).", required: true}),
-    out: Flags.string({summary: 'Also write the refreshed bundle to this file, to send to the others.'}),
+    out: bundleOutFlag,
   }
 
   async run(): Promise<MemberProviderChangeResult> {
