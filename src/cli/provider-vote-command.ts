@@ -1,5 +1,3 @@
-import {Flags} from '@oclif/core'
-
 import {assertWorkspaceKind, findWorkspaceFiles, type WorkspaceKind} from '../config/workspace-kind.js'
 import {describeProviderChange} from '../consortium/describe-provider-change.js'
 import type {ProviderChangeResult} from '../consortium/provider-change-result.js'
