@@ -20,6 +20,8 @@ export default class ContractsCompile extends MedrecCommand {
     contracts: Flags.directory({
       summary: 'Directory of the Solidity sources.',
       default: packagedContractsDir,
+      // Help and the README show this, not the absolute path of wherever the package is installed.
+      defaultHelp: async () => "the package's contracts/",
       exists: true,
     }),
   }
