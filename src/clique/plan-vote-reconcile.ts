@@ -20,16 +20,26 @@ export type VoteReconcilePlan = {
   reissue: {address: string; authorize: boolean; sealers: string[]}[]
 }
 
+/** The signer set as the vote decisions compare it: lowercase addresses. */
+export function signerSetOf(signers: readonly string[]): ReadonlySet<string> {
+  return new Set(signers.map((s) => s.toLowerCase()))
+}
+
+/** Whether the signer set (signerSetOf) already shows the change a vote on `address` (lowercase) asks for. */
+export function votePassed(signers: ReadonlySet<string>, address: string, authorize: boolean): boolean {
+  return signers.has(address) === authorize
+}
+
 /**
  * Decides, from plain data, which recorded votes to cast again and where, and which have
  * passed. The one copy of this decision: `network up` and the reconciler both apply it.
  */
 export function planVoteReconcile(input: VoteReconcileInput): VoteReconcilePlan {
-  const signers = new Set(input.signers.map((s) => s.toLowerCase()))
+  const signers = signerSetOf(input.signers)
   const plan: VoteReconcilePlan = {passed: [], reissue: []}
   for (const [key, intent] of Object.entries(input.intents)) {
     const address = key.toLowerCase()
-    if (signers.has(address) === intent.authorize) {
+    if (votePassed(signers, address, intent.authorize)) {
       const discardOn = [...input.proposals].filter(([, held]) => address in held).map(([name]) => name)
       plan.passed.push({address, discardOn})
       continue

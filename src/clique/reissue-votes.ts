@@ -3,6 +3,7 @@ import {getAddress, type Address} from 'viem'
 import type {ContainerEngine} from '../docker/container-engine.js'
 import type {LoadedNetwork} from '../workspace/load-network.js'
 import {saveRecordedVotes} from '../workspace/save-recorded-votes.js'
+import {signerSetOf, votePassed} from './plan-vote-reconcile.js'
 import {reconcileVotesOnSealers} from './reconcile-votes-on-sealers.js'
 import {runningSealers} from './running-sealers.js'
 import {currentSigners} from './signers-at.js'
@@ -31,11 +32,13 @@ export async function reconcileSealerVotes(engine: ContainerEngine, network: Loa
     // whose change the signer set still shows: one recorded the other way meanwhile stays.
     beforeApply: async (plan) => {
       if (plan.passed.length === 0) return
-      const signerSet = new Set(signers.map((s) => s.toLowerCase()))
+      const signerSet = signerSetOf(signers)
       await saveRecordedVotes(engine, network, (votes) =>
         Object.fromEntries(
           plan.passed
-            .filter(({address}) => votes[address] !== undefined && votes[address].authorize === signerSet.has(address))
+            .filter(
+              ({address}) => votes[address] !== undefined && votePassed(signerSet, address, votes[address].authorize),
+            )
             .map(({address}) => [address, undefined]),
         ),
       )

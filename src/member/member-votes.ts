@@ -1,3 +1,4 @@
+import {signerSetOf, votePassed} from '../clique/plan-vote-reconcile.js'
 import type {MemberPaths} from './member-files.js'
 import {updateMemberState, type MemberState} from './member-state.js'
 
@@ -6,19 +7,14 @@ export type RecordedVote = {address: string; authorize: boolean}
 
 type RecordedVotes = MemberState['cliqueVotes']
 
-/** Whether the signer set already shows the change a vote asks for. */
-function passed(address: string, authorize: boolean, signers: ReadonlySet<string>): boolean {
-  return signers.has(address) === authorize
-}
-
 /**
  * The recorded votes after the signer set `signers` was read: those whose change it shows are
  * dropped. A passed vote must not outlive its change: were the others to reverse it later, a
  * vote cast again would undo their decision.
  */
 export function recordedVotesAfter(votes: RecordedVotes, signers: readonly string[]): RecordedVotes {
-  const current = new Set(signers.map((s) => s.toLowerCase()))
-  return Object.fromEntries(Object.entries(votes).filter(([address, v]) => !passed(address, v.authorize, current)))
+  const current = signerSetOf(signers)
+  return Object.fromEntries(Object.entries(votes).filter(([address, v]) => !votePassed(current, address, v.authorize)))
 }
 
 /** The recorded votes as a list for the node spec (and the watchdog), in address order. */
