@@ -138,9 +138,9 @@ async function removeStale(
     throw fileProblem(error)
   }
   const what = await readOwner(moved, fileProblem)
-  const sameOwner = what !== 'missing' && what !== 'unreadable' && stale !== 'unreadable' && what.token === stale.token
-  const same = what === 'unreadable' ? stale === 'unreadable' : sameOwner
-  if (!same && what !== 'missing' && what !== 'unreadable') {
+  // Another taker's lock, not the stale one read before: it goes back, and it holds the lock.
+  const another = what !== 'missing' && what !== 'unreadable' && (stale === 'unreadable' || what.token !== stale.token)
+  if (another) {
     await link(moved, path).catch(() => undefined)
     await unlink(moved).catch(() => undefined)
     return what
