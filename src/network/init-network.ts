@@ -22,7 +22,7 @@ import {pinnedGethImage} from '../geth/geth-version.js'
 import {ensureIdentityKey} from '../workspace/identity-key.js'
 import {ensureStateDir, networkPaths, pathExists} from '../workspace/network-files.js'
 import {deployerKeyName, ensureNodeKeys, rpcNodeName} from '../workspace/network-keys.js'
-import {newNetworkState, readNetworkState, updateNetworkState} from '../workspace/network-state.js'
+import {ensureNetworkState, readNetworkState} from '../workspace/network-state.js'
 
 /** What the deployer holds at genesis: enough to deploy and fund participants for years. */
 export const deployerGenesisBalance = parseEther('1000000')
@@ -161,7 +161,7 @@ and genesis.json are still here).`,
   await writeFile(genesisFile, `${JSON.stringify(genesis, null, 2)}\n`)
   // The config is written last: its presence means "initialised".
   await writeFile(configFile, renderConfigYaml(draft))
-  if (!previousState) await updateNetworkState(paths, (current) => (current ? undefined : newNetworkState()))
+  if (!previousState) await ensureNetworkState(paths)
 
   return {
     dir: options.dir,

@@ -8,7 +8,7 @@ import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
 import {loadCliqueGenesis, type CliqueGenesis} from '../genesis/clique-genesis.js'
 import {networkPaths, type NetworkPaths} from './network-files.js'
-import {newNetworkState, readNetworkState, updateNetworkState, type NetworkState} from './network-state.js'
+import {ensureNetworkState, readNetworkState, type NetworkState} from './network-state.js'
 
 export type LoadedNetwork = {
   config: NetworkConfig
@@ -76,8 +76,7 @@ export async function loadNetwork(dir: string): Promise<LoadedNetwork> {
       },
     )
   }
-  // Created under the lock unless another command created it first: one network id, not two.
-  state ??= (await updateNetworkState(paths, (current) => (current ? undefined : newNetworkState())))!
+  state ??= await ensureNetworkState(paths)
   return {config, genesis, genesisSha256, genesisText: text, signers, state, paths}
 }
 

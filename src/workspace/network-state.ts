@@ -63,6 +63,12 @@ export const readNetworkState = networkStateFile.read
 /** Changes state.json under its lock; returns the state the file holds afterwards. */
 export const updateNetworkState = networkStateFile.update
 
+/** state.json as it is, created (with a new network id) under its lock when there is none yet. */
+export async function ensureNetworkState(paths: NetworkPaths): Promise<NetworkState> {
+  // Created unless another command created it first: one network id, not two.
+  return (await updateNetworkState(paths, (current) => (current ? undefined : newNetworkState())))!
+}
+
 /**
  * Applies `change` to state.json as the file holds it now (a copy of the loaded state when the
  * file is gone), and sets `network.state` to what was written, so a command that goes on using

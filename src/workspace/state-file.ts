@@ -42,6 +42,11 @@ export async function readStateFile<S extends z.ZodType>(file: string, schema: S
 /** Writes a state file whole or not at all (so a crash never leaves half a file), private to the user. */
 export async function writeStateFile(paths: NetworkPaths, file: string, state: unknown): Promise<void> {
   await ensureStateDir(paths)
+  await writeStateText(file, state)
+}
+
+/** writeStateFile once `.medrec/` is known to exist. */
+async function writeStateText(file: string, state: unknown): Promise<void> {
   await writeFileAtomically(file, `${JSON.stringify(state, null, 2)}\n`, 0o600)
 }
 
@@ -71,7 +76,7 @@ export async function updateStateFile<S extends z.ZodType>(
     const current = await readStateFile(file, schema)
     const next = mutate(current)
     if (next === undefined) return current
-    await writeStateFile(paths, file, next)
+    await writeStateText(file, next)
     return next
   })
 }
