@@ -105,15 +105,12 @@ node key is ${member.enode.slice(0, 16)}…`,
   const bundle = {revision: accepted.revision, contentHash: bundleContentHash(accepted), importedAt: at}
   // Only the bundle's fields change, on the state as the file holds it now: a vote recorded by
   // another command since this one loaded the workspace stays.
-  let written = member.state
-  await updateMemberState(member.paths, (current) => {
+  member.state = (await updateMemberState(member.paths, (current) => {
     const base = current ?? member.state
     const trusted = trustedAfter(base.trustedContracts, accepted, options.verifiedContracts ?? [], at)
-    written = {...base, bundle, trustedContracts: trusted}
-    return written
-  })
-  member.state = written
-  const {trustedContracts} = written
+    return {...base, bundle, trustedContracts: trusted}
+  }))!
+  const {trustedContracts} = member.state
   return {
     succession,
     role: asMember ? 'member' : 'joining',

@@ -474,7 +474,6 @@ export async function refreshRunningMemberNode(
 }
 
 /** Dials every peer from the node (admin.addPeer) and trusts them, so they are let in beyond MaxPeers. */
-
 async function dialPeers(
   engine: ContainerEngine,
   node: ContainerInfo,

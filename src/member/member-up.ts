@@ -87,7 +87,11 @@ export async function memberNodeSpecOf(chain: MemberChain): Promise<MemberNodeSp
  * watchdog keeps the current votes. Returns whether a running node was told.
  */
 export async function refreshMemberNode(options: {dir: string; engine?: ContainerEngine}): Promise<boolean> {
-  const chain = await openMemberChain(options)
+  return refreshOpenMemberNode(await openMemberChain(options))
+}
+
+/** refreshMemberNode on a workspace already open. */
+async function refreshOpenMemberNode(chain: MemberChain): Promise<boolean> {
   const sealer = memberContainer(await findMemberResources(chain.engine, chain.ref), memberNodeNames.sealer)
   if (sealer?.state !== 'running') return false
   const info = await chain.engine.inspectContainer(sealer.id)
@@ -118,7 +122,7 @@ export async function memberUp(options: MemberUpOptions): Promise<StartMemberNod
     ...(options.probeTimeoutMs ? {probeTimeoutMs: options.probeTimeoutMs} : {}),
   })
   // Its votes whose change has passed while the node was down are dropped, and the watchdog told.
-  if ((spec.votes ?? []).length > 0) await refreshMemberNode({dir: options.dir, engine: chain.engine})
+  if ((spec.votes ?? []).length > 0) await refreshOpenMemberNode(chain)
   return {...result, role: spec.role}
 }
 
