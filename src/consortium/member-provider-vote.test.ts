@@ -4,7 +4,12 @@ import {describe, expect, it} from 'vitest'
 
 import {clientsFor} from '../contracts/testing/medrec-test-world.js'
 import {errorCodes} from '../errors/error-codes.js'
-import {castOneKeyProviderVote, openProviderProposal, type OneKeyVoter} from './member-provider-vote.js'
+import {
+  castOneKeyProviderVote,
+  openProviderProposal,
+  withdrawOneKeyProviderVote,
+  type OneKeyVoter,
+} from './member-provider-vote.js'
 import {providerIdentity} from './provider-identity.js'
 import {refusalSendingNothing, useConsortiumChain, type ConsortiumNetwork} from './testing/consortium-network.js'
 import {consortiumRead} from '../contracts/testing/medrec-test-world.js'
@@ -71,5 +76,85 @@ describe('a member votes on a joiner with its own key alone', () => {
     const request = {action: 'admit', name: 'st-anne', account: net.sealers[0]!.address} as const
     const error = await refusalSendingNothing(net, () => castOneKeyProviderVote(outsider, request))
     expect(error.code).toBe(errorCodes.NOT_CONSORTIUM_MEMBER)
+  })
+})
+
+describe('a member takes back its own vote on a provider', () => {
+  it('withdraws its vote: the proposal counts one vote less, and the member may vote again', async () => {
+    const net = await ctx.network()
+    const joiner = getAddress(privateKeyToAccount(generatePrivateKey()).address)
+    const [first, second] = await Promise.all(['sealer-1', 'sealer-2'].map((n) => memberAlone(net, n)))
+    const request = {action: 'admit', name: 'st-anne', account: joiner} as const
+    await castOneKeyProviderVote(first!, request)
+
+    // When sealer-1 withdraws the vote it proposed with
+    const withdrawn = await withdrawOneKeyProviderVote(first!, 'st-anne')
+    // Then the proposal has no votes left, and the withdrawal names the joiner's account (its Clique vote's target)
+    expect(withdrawn).toMatchObject({action: 'admit', name: 'st-anne', account: joiner, votes: 0, threshold: 2})
+    expect(withdrawn.transaction).toMatch(/^0x[0-9a-f]{64}$/)
+    expect(withdrawn.block).toBe(Number(await net.head()))
+    // And sealer-2's vote alone does not pass it; sealer-1 voting again does
+    expect(await castOneKeyProviderVote(second!, request)).toMatchObject({status: 'awaiting-votes', votes: 1})
+    expect(await castOneKeyProviderVote(first!, request)).toMatchObject({status: 'executed', votes: 2})
+  })
+
+  it('withdraws a removal vote, naming the registered account', async () => {
+    const net = await ctx.network()
+    const first = await memberAlone(net, 'sealer-1')
+    await castOneKeyProviderVote(first, {action: 'remove', name: 'sealer-3'})
+    expect(await withdrawOneKeyProviderVote(first, 'sealer-3')).toMatchObject({
+      action: 'remove',
+      account: net.sealers[2]!.address,
+      votes: 0,
+      threshold: 2,
+    })
+  })
+
+  it('sends nothing for a vote that no longer counts: withdrawn, or lapsed with a change of members', async () => {
+    const net = await ctx.network()
+    const [first, second, third] = await Promise.all(
+      ['sealer-1', 'sealer-2', 'sealer-3'].map((n) => memberAlone(net, n)),
+    )
+    const joiner = getAddress(privateKeyToAccount(generatePrivateKey()).address)
+    await castOneKeyProviderVote(first!, {action: 'admit', name: 'st-anne', account: joiner})
+    await withdrawOneKeyProviderVote(first!, 'st-anne')
+    const head = await net.head()
+    expect(await withdrawOneKeyProviderVote(first!, 'st-anne')).toMatchObject({transaction: null, block: null})
+    expect(await net.head()).toBe(head)
+
+    // When sealer-1 votes for st-anne again, and the others admit another provider meanwhile (the member set changes)
+    await castOneKeyProviderVote(first!, {action: 'admit', name: 'st-anne', account: joiner})
+    const other = {action: 'admit', name: 'lakeside', account: await net.newKey('lakeside')} as const
+    await castOneKeyProviderVote(second!, other)
+    expect(await castOneKeyProviderVote(third!, other)).toMatchObject({status: 'executed'})
+    // Then sealer-1's vote for st-anne has lapsed: nothing to withdraw on chain, and nothing is sent
+    const atLapse = await net.head()
+    expect(await withdrawOneKeyProviderVote(first!, 'st-anne')).toMatchObject({
+      transaction: null,
+      votes: 0,
+      threshold: 3,
+    })
+    expect(await net.head()).toBe(atLapse)
+  })
+
+  it('refuses, sending nothing: a member that never voted, a passed vote, a key that is not a member', async () => {
+    const net = await ctx.network()
+    const [first, second] = await Promise.all(['sealer-1', 'sealer-2'].map((n) => memberAlone(net, n)))
+    const never = await refusalSendingNothing(net, () => withdrawOneKeyProviderVote(first!, 'st-anne'))
+    expect(never.code).toBe(errorCodes.NOT_VOTED)
+
+    const request = {action: 'admit', name: 'st-anne', account: await net.newKey('st-anne')} as const
+    await castOneKeyProviderVote(first!, request)
+    const passed = await castOneKeyProviderVote(second!, request)
+    const decided = await refusalSendingNothing(net, () => withdrawOneKeyProviderVote(first!, 'st-anne'))
+    expect(decided.code).toBe(errorCodes.INVALID_ARGUMENT)
+    expect(decided.message).toContain(`passed at block ${passed.block}`)
+    expect(decided.hint).toContain('medrec provider remove st-anne')
+
+    await net.newKey('clinic')
+    const outsider = await refusalSendingNothing(net, async () =>
+      withdrawOneKeyProviderVote(await memberAlone(net, 'clinic'), 'st-anne'),
+    )
+    expect(outsider.code).toBe(errorCodes.NOT_CONSORTIUM_MEMBER)
   })
 })

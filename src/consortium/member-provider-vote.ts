@@ -6,6 +6,7 @@ import {explainContractError} from '../contracts/send-contract-transaction.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
 import type {NetworkPublicClient, NetworkWalletClient} from '../workspace/network-clients.js'
+import type {ConsortiumWriter} from './consortium-contracts.js'
 import {proposalActionNumber} from './consortium-votes.js'
 import {providerIdentity} from './provider-identity.js'
 
@@ -85,6 +86,40 @@ async function inEffect(voter: OneKeyVoter, request: ProviderVoteRequest): Promi
   return !participant.certified && !(await consortium.read.isMember([id]))
 }
 
+/** This member's identity in the Consortium; a key that is not a voting member is refused (nothing sent). */
+async function voterIdentity(voter: OneKeyVoter): Promise<Hex> {
+  const me = voter.walletClient.account.address
+  const voterId = await contracts(voter).consortium.read.memberProvider([me])
+  if (voterId === zeroHash) {
+    throw new MedrecError(errorCodes.NOT_CONSORTIUM_MEMBER, `${me} is not a voting member of the consortium.`, {
+      hint: 'Only sealing providers vote; a joiner votes once it has been admitted.',
+    })
+  }
+  return voterId
+}
+
+/** Mines one vote transaction of this member's; a revert or failure names `what` was tried. */
+async function sendOwnVote(voter: OneKeyVoter, what: string, send: (write: ConsortiumWriter) => Promise<Hash>) {
+  const write = getContract({
+    address: voter.consortium,
+    abi: consortiumAbi,
+    client: {public: voter.publicClient, wallet: voter.walletClient},
+  })
+  let transaction: Hash
+  try {
+    transaction = await send(write)
+  } catch (error) {
+    throw explainContractError(error, what, voter.walletClient.account.address)
+  }
+  const receipt = await voter.publicClient.waitForTransactionReceipt({hash: transaction, timeout: 120_000})
+  if (receipt.status !== 'success') {
+    throw new MedrecError(errorCodes.CONTRACT_REVERTED, `Could not ${what}: transaction ${transaction} reverted.`, {
+      hint: 'Run the command again to see the reason.',
+    })
+  }
+  return {transaction, receipt}
+}
+
 /**
  * This member's one on-chain vote, signed with its own key: to admit `name` as a sealing provider
  * at `account`, or to remove it. A second vote by the same member is refused before anything is
@@ -96,13 +131,7 @@ export async function castOneKeyProviderVote(
   request: ProviderVoteRequest,
 ): Promise<OneKeyVoteResult> {
   const {consortium, registrar} = contracts(voter)
-  const me = voter.walletClient.account.address
-  const voterId = await consortium.read.memberProvider([me])
-  if (voterId === zeroHash) {
-    throw new MedrecError(errorCodes.NOT_CONSORTIUM_MEMBER, `${me} is not a voting member of the consortium.`, {
-      hint: 'Only sealing providers vote; a joiner votes once it has been admitted.',
-    })
-  }
+  const voterId = await voterIdentity(voter)
   const id = providerIdentity(request.name)
   const account =
     request.action === 'admit'
@@ -126,25 +155,9 @@ export async function castOneKeyProviderVote(
       hint: 'See `medrec provider list`.',
     })
   }
-  const write = getContract({
-    address: voter.consortium,
-    abi: consortiumAbi,
-    client: {public: voter.publicClient, wallet: voter.walletClient},
-  })
-  const what = `vote to ${request.action} ${request.name}`
-  let transaction: Hash
-  try {
-    transaction =
-      request.action === 'admit' ? await write.write.voteAdmit([id, account, true]) : await write.write.voteRemove([id])
-  } catch (error) {
-    throw explainContractError(error, what, me)
-  }
-  const receipt = await voter.publicClient.waitForTransactionReceipt({hash: transaction, timeout: 120_000})
-  if (receipt.status !== 'success') {
-    throw new MedrecError(errorCodes.CONTRACT_REVERTED, `Could not ${what}: transaction ${transaction} reverted.`, {
-      hint: 'Run the command again to see the reason.',
-    })
-  }
+  const {transaction, receipt} = await sendOwnVote(voter, `vote to ${request.action} ${request.name}`, (write) =>
+    request.action === 'admit' ? write.write.voteAdmit([id, account, true]) : write.write.voteRemove([id]),
+  )
   // The tally as this vote left it (read from its own event: after an admission the threshold grows).
   const cast = parseEventLogs({abi: consortiumAbi, logs: receipt.logs, eventName: 'VoteCast'}).at(-1)?.args
   const executed = await inEffect(voter, request)
@@ -158,5 +171,82 @@ export async function castOneKeyProviderVote(
     threshold: Number(cast?.threshold ?? (await consortium.read.threshold())),
     transaction,
     block: receipt.blockNumber,
+  }
+}
+
+/** Where taking back this member's vote on the proposal about a provider left it. */
+export type OneKeyWithdrawal = {
+  action: 'admit' | 'remove'
+  name: string
+  id: Hex
+  /** The account the proposal names (for a removal: the one registered): its Clique vote is about this signer. */
+  account: Address
+  /** The withdrawal's transaction and block; null when this member's vote no longer counted (nothing was sent). */
+  transaction: Hash | null
+  block: number | null
+  /** Votes left for the proposal, and how many pass it. */
+  votes: number
+  threshold: number
+}
+
+/**
+ * Takes back this member's on-chain vote on the admission or removal of provider `name`
+ * (Consortium.withdrawVote), signed with its own key. The proposal is the one this member last
+ * voted on. Nothing is sent, and `transaction` is null, when that vote no longer counts: it was
+ * withdrawn already, or it lapsed when the member set changed (its key is not the proposal's
+ * key any more). Refused, sending nothing: a member that never voted on `name`
+ * (MEDREC_NOT_VOTED), and a vote whose proposal passed (a decided change is reversed by the
+ * opposite proposal, not by a withdrawal).
+ */
+export async function withdrawOneKeyProviderVote(voter: OneKeyVoter, name: string): Promise<OneKeyWithdrawal> {
+  const {consortium, registrar} = contracts(voter)
+  const voterId = await voterIdentity(voter)
+  const id = providerIdentity(name)
+  const admit = proposalActionNumber('admit')
+  const remove = proposalActionNumber('remove')
+  const mine = (await consortium.getEvents.VoteCast({voter: voterId, subject: id}, {fromBlock: 0n}))
+    .filter((l) => l.args.action === admit || l.args.action === remove)
+    .at(-1)
+  if (!mine) {
+    throw new MedrecError(
+      errorCodes.NOT_VOTED,
+      `You have not voted on a change to provider ${name}; nothing was sent.`,
+      {
+        hint: 'Only your own vote can be withdrawn: one cast with `medrec provider propose`, `approve` or `remove`.',
+      },
+    )
+  }
+  const {key, action: actionNumber, account: named, sealer} = mine.args as Required<typeof mine.args>
+  const action = actionNumber === admit ? 'admit' : 'remove'
+  const executed = (await consortium.getEvents.ProposalExecuted({key}, {fromBlock: 0n})).at(0)
+  if (executed) {
+    throw new MedrecError(
+      errorCodes.INVALID_ARGUMENT,
+      `Your vote to ${action} ${name} passed at block ${executed.blockNumber}: a decided change cannot be \
+withdrawn; nothing was sent.`,
+      {
+        hint:
+          action === 'admit'
+            ? `To reverse it, propose its removal: \`medrec provider remove ${name}\`.`
+            : 'To reverse it, propose its admission again from its card: `medrec provider propose --card FILE`.',
+      },
+    )
+  }
+  const account = action === 'admit' ? getAddress(named) : getAddress((await registrar.read.participant([id])).account)
+  const current = await consortium.read.proposalKey([actionNumber, id, named, sealer])
+  const counts = current === key && (await consortium.read.hasVoted([key, voterId]))
+  const withdrawal = counts
+    ? await sendOwnVote(voter, `withdraw your vote to ${action} ${name}`, (write) => write.write.withdrawVote([key]))
+    : undefined
+  const [votes, threshold] = await Promise.all([consortium.read.votes([current]), consortium.read.threshold()])
+  return {
+    action,
+    name,
+    id,
+    account,
+    transaction: withdrawal?.transaction ?? null,
+    block: withdrawal ? Number(withdrawal.receipt.blockNumber) : null,
+    votes: Number(votes),
+    threshold: Number(threshold),
   }
 }

@@ -98,6 +98,7 @@ const revertCodes: Record<string, ErrorCode> = {
   RecoveryPending: errorCodes.RECOVERY_ALREADY_PENDING,
   NotGuardian: errorCodes.RECOVERY_NOT_GUARDIAN,
   AlreadyApproved: errorCodes.RECOVERY_ALREADY_APPROVED,
+  NotVoted: errorCodes.NOT_VOTED,
   NotRecoveryAccount: errorCodes.RECOVERY_WRONG_ACCOUNT,
 }
 
