@@ -3,9 +3,11 @@ import {getAddress, type Address, type Hash} from 'viem'
 import {
   castOneKeyProviderVote,
   openProviderProposal,
+  withdrawOneKeyProviderVote,
   type OneKeyVoter,
   type ProviderVoteRequest,
 } from '../consortium/member-provider-vote.js'
+import {withdrawalReport, type ProviderVoteWithdrawal} from '../consortium/provider-vote-withdrawal.js'
 import type {ContainerEngine} from '../docker/container-engine.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
@@ -13,7 +15,7 @@ import {readIdentityKey} from '../workspace/identity-key.js'
 import {exportBundle} from './export-bundle.js'
 import {openMemberChain, type MemberChain} from './member-chain.js'
 import {refreshMemberNode} from './member-up.js'
-import {recordMemberVote} from './member-votes.js'
+import {forgetMemberVote, recordMemberVote} from './member-votes.js'
 import {assertWritableFile} from './member-files.js'
 import {nodeCardFiles, type NodeCard} from './node-card.js'
 import {prepareBundleExport, type BundleChange} from './update-bundle.js'
@@ -197,6 +199,40 @@ export async function removeAsMember(
   }
   const voter = await ownVoter(chain, 'provider remove')
   return voteBoth(chain, voter, {action: 'remove', name: options.name}, options)
+}
+
+/**
+ * `provider withdraw NAME` in a member workspace: takes back this member's votes on the open
+ * admission or removal of NAME, on chain (its own key) and in Clique (its own sealer, whose
+ * watchdog stops casting it again). Its sealer must run, so that both go or neither. A re-run
+ * after the on-chain vote was withdrawn finishes the Clique half; with neither left to withdraw,
+ * it is refused (MEDREC_NOT_VOTED).
+ */
+export async function withdrawAsMember(options: {
+  dir: string
+  engine?: ContainerEngine
+  name: string
+}): Promise<ProviderVoteWithdrawal> {
+  const chain = await openMemberChain(options)
+  const voter = await ownVoter(chain, 'provider withdraw')
+  await chain.sealerContainer()
+  const withdrawal = await withdrawOneKeyProviderVote(voter, options.name)
+  // Forgotten before it is discarded: the watchdog must not cast it again afterwards.
+  const recorded = await forgetMemberVote(chain.member.paths, withdrawal.account)
+  const held = Object.keys(await chain.ipcEval<Record<string, boolean>>('clique.proposals')).some(
+    (address) => address.toLowerCase() === withdrawal.account.toLowerCase(),
+  )
+  if (held) await chain.ipcEval(`clique.discard(${JSON.stringify(withdrawal.account)})`)
+  const name = chain.member.config.name
+  const report = withdrawalReport(
+    withdrawal,
+    name,
+    {discarded: recorded || held},
+    `medrec provider approve ${options.name}`,
+  )
+  // Its watchdog gets the votes without this one (also done by the next `member up`).
+  await refreshMemberNode({dir: options.dir, engine: chain.engine}).catch(() => false)
+  return report
 }
 
 /** Human lines for a member's vote: the tally, its Clique vote, the exported bundle, what is next. */

@@ -13,7 +13,7 @@ import {initMember} from './init-member.js'
 import {loadMember} from './load-member.js'
 import {memberPaths} from './member-files.js'
 import {newMemberState, readMemberState, updateMemberState} from './member-state.js'
-import {pruneMemberVotes, recordMemberVote} from './member-votes.js'
+import {forgetMemberVote, pruneMemberVotes, recordMemberVote} from './member-votes.js'
 
 async function tempDir(): Promise<string> {
   return mkdtemp(join(tmpdir(), 'medrec-member-state-'))
@@ -91,5 +91,21 @@ describe("a member workspace's state changed by several commands at once", () =>
     const after = await readMemberState(paths)
     expect(after).not.toHaveProperty('deployingContracts')
     expect(after?.cliqueVotes).toEqual({[address(7)]: {authorize: true, castAt: expect.any(String)}})
+  })
+})
+
+describe("a member's withdrawn vote", () => {
+  it('is forgotten, in any case of its address, keeping the others and the rest of the state', async () => {
+    const paths = memberPaths(await tempDir())
+    await updateMemberState(paths, () => newMemberState())
+    await recordMemberVote(paths, address(1), true)
+    await recordMemberVote(paths, address(2), false)
+    const before = await readMemberState(paths)
+    expect(await forgetMemberVote(paths, address(1).toUpperCase().replace('0X', '0x'))).toBe(true)
+    const after = await readMemberState(paths)
+    expect(after).toEqual({...before, cliqueVotes: {[address(2)]: before?.cliqueVotes[address(2)]}})
+    // A second withdrawal has nothing to forget, and writes nothing
+    expect(await forgetMemberVote(paths, address(1))).toBe(false)
+    expect(await readMemberState(paths)).toEqual(after)
   })
 })

@@ -45,3 +45,19 @@ export async function pruneMemberVotes(paths: MemberPaths, signers: readonly str
     return {...state, cliqueVotes}
   })
 }
+
+/**
+ * Forgets this member's recorded vote on `address`, before it is withdrawn from its sealer: its
+ * watchdog must not cast it again. Returns whether there was one.
+ */
+export async function forgetMemberVote(paths: MemberPaths, address: string): Promise<boolean> {
+  const key = address.toLowerCase()
+  let recorded = false
+  await updateMemberState(paths, (state) => {
+    recorded = state?.cliqueVotes[key] !== undefined
+    if (!state || !recorded) return undefined
+    const {[key]: _forgotten, ...cliqueVotes} = state.cliqueVotes
+    return {...state, cliqueVotes}
+  })
+  return recorded
+}

@@ -1,6 +1,6 @@
 import {getAddress, isAddress, type Address} from 'viem'
 
-import {discardOnSealer, proposeOnSealer} from '../clique/clique-proposals.js'
+import {discardOnSealer, proposeOnSealer, sealerProposals} from '../clique/clique-proposals.js'
 import {runningSealers} from '../clique/running-sealers.js'
 import {currentSigners} from '../clique/signers-at.js'
 import {cliqueVotesNeeded} from '../clique/votes-needed.js'
@@ -110,4 +110,31 @@ export async function discardSealerVote(options: {
   const running = await runningSealers(options.engine, network)
   for (const [name, container] of running) await discardOnSealer(options.engine, container.id, name, address)
   return {address, discardedOn: [...running.keys()].sort(), hadIntent}
+}
+
+/**
+ * Withdraws one sealer's vote on `address`: it leaves the recorded intent (so neither the
+ * reconciler nor `up` casts it again), then its running sealer's memory (clique.discard). The
+ * other sealers' votes stay. Returns whether the sealer had a vote there to withdraw.
+ */
+export async function withdrawOneSealerVote(options: {
+  dir: string
+  engine: ContainerEngine
+  address: Address
+  sealer: string
+}): Promise<{discarded: boolean}> {
+  const network = await loadNetwork(options.dir)
+  const key = options.address.toLowerCase()
+  let recorded = false
+  await saveRecordedVotes(options.engine, network, (votes) => {
+    const vote = votes[key]
+    recorded = vote?.sealers.includes(options.sealer) ?? false
+    if (!vote || !recorded) return {}
+    const sealers = vote.sealers.filter((s) => s !== options.sealer)
+    return {[key]: sealers.length > 0 ? {...vote, sealers} : undefined}
+  })
+  const container = (await runningSealers(options.engine, network)).get(options.sealer)
+  const held = container ? key in (await sealerProposals(options.engine, container.id, options.sealer)) : false
+  if (container && held) await discardOnSealer(options.engine, container.id, options.sealer, options.address)
+  return {discarded: recorded || held}
 }
