@@ -1,8 +1,11 @@
+import {Flags} from '@oclif/core'
+
 import {assertWorkspaceKind, findWorkspaceFiles, type WorkspaceKind} from '../config/workspace-kind.js'
 import {describeProviderChange} from '../consortium/describe-provider-change.js'
 import type {ProviderChangeResult} from '../consortium/provider-change-result.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
+import {UsageError} from '../errors/usage-error.js'
 import {
   describeMemberProviderChange,
   type MemberProviderChangeOptions,
@@ -34,35 +37,74 @@ export type ProviderVote<R extends ProviderChangeResult> = {
   asNetwork: () => Promise<R>
 }
 
+/** A provider command that runs in either kind of workspace: how each runs it and prints its result. */
+export type EitherWorkspace<M, N> = {
+  flags: {dir: string}
+  /** The flag (e.g. `--as`) that names keys of a network workspace, and whether it was given. */
+  networkOnlyFlag: {name: string; given: boolean}
+  /** As this member alone (a member workspace at `dir`). */
+  asMember: (dir: string) => Promise<M>
+  describeMember: (result: M) => string[]
+  /** With the keys this directory holds (a network workspace). */
+  asNetwork: () => Promise<N>
+  describeNetwork: (result: N) => string[]
+}
+
 /**
- * provider approve and remove: a vote on one provider, cast the way the workspace at --dir votes. A member workspace
- * votes as its own provider, with its own key and node; a network workspace with the sealers' keys it holds.
+ * The value of a flag that only a network workspace takes and needs (oclif cannot require it: a member
+ * workspace leaves it out). Missing there, it is wrong usage, as when oclif required it.
+ */
+export function requiredInNetwork(value: string | undefined, flag: string): string {
+  if (!value) throw new UsageError(`Missing required flag ${flag}`)
+  return value
+}
+
+/** --as of a vote that a network workspace casts as one of its sealing providers. */
+export const networkVoterFlag = Flags.string({
+  summary: 'Your sealing provider (its key must be in this network directory).',
+})
+
+/**
+ * provider approve, remove and withdraw: a vote on one provider, cast the way the workspace at --dir votes. A member
+ * workspace votes as its own provider, with its own key and node; a network workspace with the sealers' keys it holds.
  */
 export abstract class ProviderVoteCommand extends MembershipChangeCommand {
-  // Either kind, told apart in voteOnProvider.
+  // Either kind, told apart in inEitherWorkspace.
   static override workspaceKind: WorkspaceKind = 'any'
 
-  /** Casts the vote as this workspace votes, prints what it did, and returns it. */
-  protected async voteOnProvider<R extends ProviderChangeResult>(
-    vote: ProviderVote<R>,
-  ): Promise<R | MemberProviderChangeResult> {
-    const dir = this.networkDir(vote.flags)
+  /** Runs the command as the workspace at --dir does, prints what it did, and returns it. */
+  protected async inEitherWorkspace<M, N>(run: EitherWorkspace<M, N>): Promise<M | N> {
+    const dir = this.networkDir(run.flags)
     const command = this.id?.replaceAll(':', ' ')
     if ((await findWorkspaceFiles(dir)).member) {
       await assertWorkspaceKind(dir, 'member', command)
-      const flag = vote.networkOnlyFlag.name
-      if (vote.networkOnlyFlag.given) {
+      const flag = run.networkOnlyFlag.name
+      if (run.networkOnlyFlag.given) {
         throw new MedrecError(errorCodes.INVALID_ARGUMENT, `${flag} is for network workspaces only.`, {
           hint: `A member workspace votes as its own provider, with its own key: leave out ${flag}.`,
         })
       }
-      const result = await vote.asMember({dir, name: vote.name, engine: this.dockerEngine(), ...outFile(vote.flags)})
-      this.logLines(describeMemberProviderChange(result))
+      const result = await run.asMember(dir)
+      this.logLines(run.describeMember(result))
       return result
     }
     await assertWorkspaceKind(dir, 'network', command)
-    const result = await vote.asNetwork()
-    this.logLines(describeProviderChange(result))
+    const result = await run.asNetwork()
+    this.logLines(run.describeNetwork(result))
     return result
+  }
+
+  /** Casts the vote as this workspace votes, prints what it did, and returns it. */
+  protected voteOnProvider<R extends ProviderChangeResult>(
+    vote: ProviderVote<R>,
+  ): Promise<R | MemberProviderChangeResult> {
+    return this.inEitherWorkspace({
+      flags: vote.flags,
+      networkOnlyFlag: vote.networkOnlyFlag,
+      asMember: (dir) => vote.asMember({dir, name: vote.name, engine: this.dockerEngine(), ...outFile(vote.flags)}),
+      describeMember: describeMemberProviderChange,
+      asNetwork: vote.asNetwork,
+      describeNetwork: describeProviderChange,
+    })
   }
 }

@@ -8,6 +8,7 @@ import {describe, expect, it} from 'vitest'
 import {gethIpcEval} from '../../src/geth/geth-ipc.js'
 import {pinnedGethImage} from '../../src/geth/geth-version.js'
 import {readMemberChainView} from '../../src/member/member-chain-view.js'
+import {memberPaths} from '../../src/member/member-files.js'
 import {memberResourceNames} from '../../src/member/member-resources.js'
 import {eventually, sameBlockOnEvery} from '../helpers/e2e-network.js'
 import {createTestHosts, multiHostPrerequisites, printHostLogs, type TestHost} from '../helpers/hosts.js'
@@ -262,6 +263,24 @@ describe.skipIf(!prerequisites.ok)('a consortium formed through the CLI, each pr
       const removal = await medrec(anne, 'provider', 'remove', 'lakeside')
       expect(removal).toMatchObject({action: 'remove', status: 'awaiting-votes', votes: 1, threshold: 3})
       expect(await medrec(river, 'provider', 'approve', 'lakeside')).toMatchObject({votes: 2, status: 'awaiting-votes'})
+      // When riverside takes its votes back: one vote less on chain, and its sealer neither holds nor records its own
+      const riverHolds = async () =>
+        Object.keys(
+          await gethIpcEval<Record<string, boolean>>(h2.engine, sealerOf(river), river.name, 'clique.proposals'),
+        ).map((address) => address.toLowerCase())
+      expect(await riverHolds()).toContain(joinerSigner)
+      const withdrawn = await medrec(river, 'provider', 'withdraw', 'lakeside')
+      expect(withdrawn).toMatchObject({action: 'remove', voter: 'riverside', whitelist: {votes: 1, threshold: 3}})
+      expect(withdrawn.clique).toEqual({discarded: true})
+      expect(await riverHolds()).not.toContain(joinerSigner)
+      const riverState = JSON.parse(await readFile(memberPaths(river.dir).memberStateFile, 'utf8'))
+      expect(Object.keys(riverState.cliqueVotes)).not.toContain(joinerSigner)
+      // And a second withdrawal has nothing left to take back
+      const again = await run(river, 'provider', 'withdraw', 'lakeside')
+      expect([again.exitCode, again.json?.error?.code]).toEqual([1, 'MEDREC_NOT_VOTED'])
+      // When it approves again, the removal goes on
+      expect(await medrec(river, 'provider', 'approve', 'lakeside')).toMatchObject({votes: 2, status: 'awaiting-votes'})
+      expect(await riverHolds()).toContain(joinerSigner)
       const removed = await medrec(north, 'provider', 'approve', 'lakeside', '--out', bundle5)
       expect(removed).toMatchObject({action: 'remove', status: 'executed', votes: 3, bundle: {revision: 5}})
       const rev5 = JSON.parse(await readFile(bundle5, 'utf8')) as {members: {name: string}[]}

@@ -116,6 +116,18 @@ and removes it while the others seal on', async () => {
         expect.objectContaining({name: 'st-anne', action: 'admit', sealer: true, votes: 1, threshold: 2}),
       ])
       expect(waiting.drift).toEqual([])
+      // When sealer-1 takes its votes back: no vote is left on chain, and its sealer no longer votes in Clique
+      const withdrawn = await medrec('provider', 'withdraw', 'st-anne', '--as', 'sealer-1')
+      expect(withdrawn).toMatchObject({action: 'admit', voter: 'sealer-1', whitelist: {votes: 0, threshold: 2}})
+      expect(withdrawn.clique).toEqual({discarded: true})
+      expect((await medrec('provider', 'list')).pending).toEqual([])
+      const proposalsOf = async (name: string) =>
+        (await medrec('sealer', 'list')).sealers.find((s: {name: string}) => s.name === name).proposals
+      expect(await proposalsOf('sealer-1')).toEqual({})
+      // When it votes again, the proposal is back where it was
+      const again = await medrec('provider', 'approve', 'st-anne', '--as', 'sealer-1')
+      expect(again).toMatchObject({status: 'awaiting-votes', whitelist: {votes: 1, passed: false}})
+      expect(await proposalsOf('sealer-1')).toEqual({[proposed.account.toLowerCase()]: true})
 
       // When sealer-2 approves with its own key, both votes pass and st-anne seals
       const approved = await medrec('provider', 'approve', 'st-anne', '--as', 'sealer-2')

@@ -1,15 +1,19 @@
-import {Args, Flags} from '@oclif/core'
+import {Args} from '@oclif/core'
 
 import {describeCommand} from '../../cli/command-help.js'
-import {providerVoteFlags, ProviderVoteCommand} from '../../cli/provider-vote-command.js'
+import {
+  networkVoterFlag,
+  providerVoteFlags,
+  ProviderVoteCommand,
+  requiredInNetwork,
+} from '../../cli/provider-vote-command.js'
 import {approveProvider, type ApproveProviderReturnType} from '../../consortium/approve-provider.js'
-import {UsageError} from '../../errors/usage-error.js'
 import {approveAsMember, type MemberProviderChangeResult} from '../../member/member-provider-change.js'
 
 export default class ProviderApprove extends ProviderVoteCommand {
   static override args = {name: Args.string({description: 'The provider the proposal is about.', required: true})}
   static override flags = {
-    as: Flags.string({summary: 'Your sealing provider (its key must be in this network directory).'}),
+    as: networkVoterFlag,
     ...providerVoteFlags('Seconds to wait for the change to take effect.'),
   }
 
@@ -22,9 +26,7 @@ export default class ProviderApprove extends ProviderVoteCommand {
       networkOnlyFlag: {name: '--as', given: Boolean(flags.as)},
       asMember: approveAsMember,
       asNetwork: () => {
-        const as = flags.as
-        // As when oclif required it: wrong usage in a network workspace.
-        if (!as) throw new UsageError('Missing required flag as')
+        const as = requiredInNetwork(flags.as, 'as')
         return this.changeMembership(args.name, flags, (change) => approveProvider({...change, as}))
       },
     })
