@@ -137,6 +137,21 @@ describe('a member takes back its own vote on a provider', () => {
     expect(await net.head()).toBe(atLapse)
   })
 
+  it('sends nothing, and does not call it passed, for a vote withdrawn before the others passed it', async () => {
+    const net = await ctx.network()
+    const [first, second, third] = await Promise.all(
+      ['sealer-1', 'sealer-2', 'sealer-3'].map((n) => memberAlone(net, n)),
+    )
+    const request = {action: 'admit', name: 'st-anne', account: await net.newKey('st-anne')} as const
+    await castOneKeyProviderVote(first!, request)
+    await withdrawOneKeyProviderVote(first!, 'st-anne')
+    await castOneKeyProviderVote(second!, request)
+    expect(await castOneKeyProviderVote(third!, request)).toMatchObject({status: 'executed'})
+    const head = await net.head()
+    expect(await withdrawOneKeyProviderVote(first!, 'st-anne')).toMatchObject({transaction: null, block: null})
+    expect(await net.head()).toBe(head)
+  })
+
   it('refuses, sending nothing: a member that never voted, a passed vote, a key that is not a member', async () => {
     const net = await ctx.network()
     const [first, second] = await Promise.all(['sealer-1', 'sealer-2'].map((n) => memberAlone(net, n)))

@@ -194,9 +194,9 @@ export type OneKeyWithdrawal = {
  * (Consortium.withdrawVote), signed with its own key. The proposal is the one this member last
  * voted on. Nothing is sent, and `transaction` is null, when that vote no longer counts: it was
  * withdrawn already, or it lapsed when the member set changed (its key is not the proposal's
- * key any more). Refused, sending nothing: a member that never voted on `name`
- * (MEDREC_NOT_VOTED), and a vote whose proposal passed (a decided change is reversed by the
- * opposite proposal, not by a withdrawal).
+ * key any more), or the others passed the proposal after it was withdrawn. Refused, sending
+ * nothing: a member that never voted on `name` (MEDREC_NOT_VOTED), and a vote whose proposal
+ * passed (a decided change is reversed by the opposite proposal, not by a withdrawal).
  */
 export async function withdrawOneKeyProviderVote(voter: OneKeyVoter, name: string): Promise<OneKeyWithdrawal> {
   const {consortium, registrar} = contracts(voter)
@@ -218,8 +218,10 @@ export async function withdrawOneKeyProviderVote(voter: OneKeyVoter, name: strin
   }
   const {key, action: actionNumber, account: named, sealer} = mine.args as Required<typeof mine.args>
   const action = actionNumber === admit ? 'admit' : 'remove'
+  const voted = await consortium.read.hasVoted([key, voterId])
   const executed = (await consortium.getEvents.ProposalExecuted({key}, {fromBlock: 0n})).at(0)
-  if (executed) {
+  // A vote withdrawn before the others passed the proposal is not theirs to refuse: it no longer counted.
+  if (executed && voted) {
     throw new MedrecError(
       errorCodes.INVALID_ARGUMENT,
       `Your vote to ${action} ${name} passed at block ${executed.blockNumber}: a decided change cannot be \
@@ -234,7 +236,7 @@ withdrawn; nothing was sent.`,
   }
   const account = action === 'admit' ? getAddress(named) : getAddress((await registrar.read.participant([id])).account)
   const current = await consortium.read.proposalKey([actionNumber, id, named, sealer])
-  const counts = current === key && (await consortium.read.hasVoted([key, voterId]))
+  const counts = current === key && voted
   const withdrawal = counts
     ? await sendOwnVote(voter, `withdraw your vote to ${action} ${name}`, (write) => write.write.withdrawVote([key]))
     : undefined
