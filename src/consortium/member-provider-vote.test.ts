@@ -1,6 +1,6 @@
 import {getAddress} from 'viem'
 import {privateKeyToAccount, generatePrivateKey} from 'viem/accounts'
-import {describe, expect, it} from 'vitest'
+import {describe, expect, it, vi} from 'vitest'
 
 import {clientsFor} from '../contracts/testing/medrec-test-world.js'
 import {errorCodes} from '../errors/error-codes.js'
@@ -150,6 +150,46 @@ describe('a member takes back its own vote on a provider', () => {
     const head = await net.head()
     expect(await withdrawOneKeyProviderVote(first!, 'st-anne')).toMatchObject({transaction: null, block: null})
     expect(await net.head()).toBe(head)
+  })
+
+  it('does not call a vote passed when a later proposal reversed the change it voted for', async () => {
+    const net = await ctx.network()
+    const [first, second, third] = await Promise.all(
+      ['sealer-1', 'sealer-2', 'sealer-3'].map((n) => memberAlone(net, n)),
+    )
+    const request = {action: 'admit', name: 'st-anne', account: await net.newKey('st-anne')} as const
+    await castOneKeyProviderVote(first!, request)
+    await castOneKeyProviderVote(second!, request)
+    // When the others remove st-anne again without sealer-1 (3 of the 4 members)
+    const stAnne = await memberAlone(net, 'st-anne')
+    for (const member of [second!, third!, stAnne])
+      await castOneKeyProviderVote(member, {action: 'remove', name: 'st-anne'})
+    // Then sealer-1's admission vote is old history: nothing to withdraw, not "passed"
+    expect(await withdrawOneKeyProviderVote(first!, 'st-anne')).toMatchObject({action: 'admit', transaction: null})
+  })
+
+  it('says the change stands when the deciding vote is mined before the withdrawal', async () => {
+    const net = await ctx.network()
+    const [first, second] = await Promise.all(['sealer-1', 'sealer-2'].map((n) => memberAlone(net, n)))
+    const request = {action: 'admit', name: 'st-anne', account: await net.newKey('st-anne')} as const
+    await castOneKeyProviderVote(first!, request)
+    // When sealer-2's deciding vote and sealer-1's withdrawal wait in one block, the deciding vote first
+    const {testClient} = net.chain
+    await testClient.setAutomine(false)
+    try {
+      const deciding = castOneKeyProviderVote(second!, request)
+      await vi.waitFor(async () => expect((await testClient.getTxpoolStatus()).pending).toBe(1), {timeout: 10_000})
+      const withdrawal = withdrawOneKeyProviderVote(first!, 'st-anne').catch((e: unknown) => e)
+      await vi.waitFor(async () => expect((await testClient.getTxpoolStatus()).pending).toBe(2), {timeout: 10_000})
+      await testClient.mine({blocks: 1})
+      expect(await deciding).toMatchObject({status: 'executed'})
+      // Then the withdrawal took back nothing that counted: refused, naming the block the change passed in
+      const refused = await withdrawal
+      expect(refused).toMatchObject({code: errorCodes.INVALID_ARGUMENT})
+      expect((refused as Error).message).toContain('before your withdrawal was mined')
+    } finally {
+      await testClient.setAutomine(true)
+    }
   })
 
   it('refuses, sending nothing: a member that never voted, a passed vote, a key that is not a member', async () => {

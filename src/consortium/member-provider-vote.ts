@@ -219,27 +219,21 @@ export async function withdrawOneKeyProviderVote(voter: OneKeyVoter, name: strin
   const {key, action: actionNumber, account: named, sealer} = mine.args as Required<typeof mine.args>
   const action = actionNumber === admit ? 'admit' : 'remove'
   const voted = await consortium.read.hasVoted([key, voterId])
-  const executed = (await consortium.getEvents.ProposalExecuted({key}, {fromBlock: 0n})).at(0)
-  // A vote withdrawn before the others passed the proposal is not theirs to refuse: it no longer counted.
-  if (executed && voted) {
-    throw new MedrecError(
-      errorCodes.INVALID_ARGUMENT,
-      `Your vote to ${action} ${name} passed at block ${executed.blockNumber}: a decided change cannot be \
-withdrawn; nothing was sent.`,
-      {
-        hint:
-          action === 'admit'
-            ? `To reverse it, propose its removal: \`medrec provider remove ${name}\`.`
-            : 'To reverse it, propose its admission again from its card: `medrec provider propose --card FILE`.',
-      },
-    )
-  }
+  // A vote withdrawn before the others passed the proposal no longer counted: it is not refused as passed; nor is
+  // one whose passed change a later proposal reversed.
+  const latest = (await consortium.getEvents.ProposalExecuted({subject: id}, {fromBlock: 0n})).at(-1)
+  const decided = voted && latest?.args.key === key ? latest : undefined
+  if (decided) throw passedRefusal(action, name, decided.blockNumber, 'nothing was sent')
   const account = action === 'admit' ? getAddress(named) : getAddress((await registrar.read.participant([id])).account)
   const current = await consortium.read.proposalKey([actionNumber, id, named, sealer])
   const counts = current === key && voted
   const withdrawal = counts
     ? await sendOwnVote(voter, `withdraw your vote to ${action} ${name}`, (write) => write.write.withdrawVote([key]))
     : undefined
+  // The others' deciding vote may have been mined first: the withdrawal then took back a vote that no longer
+  // counted, and the member's Clique vote must stay for Clique to follow the change.
+  const overtaken = withdrawal ? (await consortium.getEvents.ProposalExecuted({key}, {fromBlock: 0n})).at(0) : undefined
+  if (overtaken) throw passedRefusal(action, name, overtaken.blockNumber, 'before your withdrawal was mined')
   const [votes, threshold] = await Promise.all([consortium.read.votes([current]), consortium.read.threshold()])
   return {
     action,
@@ -251,4 +245,19 @@ withdrawn; nothing was sent.`,
     votes: Number(votes),
     threshold: Number(threshold),
   }
+}
+
+/** A vote whose proposal passed: the change stands, and is reversed by the opposite proposal. */
+function passedRefusal(action: 'admit' | 'remove', name: string, block: bigint, when: string): MedrecError {
+  return new MedrecError(
+    errorCodes.INVALID_ARGUMENT,
+    `Your vote to ${action} ${name} passed at block ${block} (${when}): a decided change is not withdrawn, and \
+your Clique vote stays.`,
+    {
+      hint:
+        action === 'admit'
+          ? `To reverse it, propose its removal: \`medrec provider remove ${name}\`.`
+          : 'To reverse it, propose its admission again from its card: `medrec provider propose --card FILE`.',
+    },
+  )
 }

@@ -14,7 +14,7 @@ import {MedrecError} from '../errors/medrec-error.js'
 import {readIdentityKey} from '../workspace/identity-key.js'
 import {exportBundle} from './export-bundle.js'
 import {openMemberChain, type MemberChain} from './member-chain.js'
-import {refreshMemberNode} from './member-up.js'
+import {refreshMemberNode, refreshOpenMemberNode} from './member-up.js'
 import {forgetMemberVote, recordMemberVote} from './member-votes.js'
 import {assertWritableFile} from './member-files.js'
 import {nodeCardFiles, type NodeCard} from './node-card.js'
@@ -217,22 +217,20 @@ export async function withdrawAsMember(options: {
   const voter = await ownVoter(chain, 'provider withdraw')
   await chain.sealerContainer()
   const withdrawal = await withdrawOneKeyProviderVote(voter, options.name)
-  // Forgotten before it is discarded: the watchdog must not cast it again afterwards.
+  const name = chain.member.config.name
   const recorded = await forgetMemberVote(chain.member.paths, withdrawal.account)
+  // The watchdog keeps the votes it was started with and casts a missing one again at its next look:
+  // it is replaced by one without this vote before the sealer drops it.
+  if (!(await refreshOpenMemberNode(chain))) {
+    throw new MedrecError(errorCodes.NODE_FAILED, `${name}'s sealer stopped before its Clique vote was withdrawn.`, {
+      hint: `Start it (\`medrec member up\`), then run \`medrec provider withdraw ${options.name}\` again to finish.`,
+    })
+  }
   const held = Object.keys(await chain.ipcEval<Record<string, boolean>>('clique.proposals')).some(
     (address) => address.toLowerCase() === withdrawal.account.toLowerCase(),
   )
   if (held) await chain.ipcEval(`clique.discard(${JSON.stringify(withdrawal.account)})`)
-  const name = chain.member.config.name
-  const report = withdrawalReport(
-    withdrawal,
-    name,
-    {discarded: recorded || held},
-    `medrec provider approve ${options.name}`,
-  )
-  // Its watchdog gets the votes without this one (also done by the next `member up`).
-  await refreshMemberNode({dir: options.dir, engine: chain.engine}).catch(() => false)
-  return report
+  return withdrawalReport(withdrawal, name, {discarded: recorded || held}, `medrec provider approve ${options.name}`)
 }
 
 /** Human lines for a member's vote: the tally, its Clique vote, the exported bundle, what is next. */

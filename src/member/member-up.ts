@@ -91,7 +91,7 @@ export async function refreshMemberNode(options: {dir: string; engine?: Containe
 }
 
 /** refreshMemberNode on a workspace already open. */
-async function refreshOpenMemberNode(chain: MemberChain): Promise<boolean> {
+export async function refreshOpenMemberNode(chain: MemberChain): Promise<boolean> {
   const sealer = memberContainer(await findMemberResources(chain.engine, chain.ref), memberNodeNames.sealer)
   if (sealer?.state !== 'running') return false
   const info = await chain.engine.inspectContainer(sealer.id)

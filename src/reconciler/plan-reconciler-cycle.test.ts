@@ -80,6 +80,10 @@ describe('the reconciler cycle', () => {
     ])
     expect(withdrawnSinceCast(cast, {[x]: {authorize: false, sealers: ['sealer-1']}})[0]!.address).toBe(x)
     expect(withdrawnSinceCast(cast, {[x]: cast[0]!, [y]: cast[1]!})).toEqual([])
+    // One sealer's withdrawal (provider withdraw --as): only its vote is discarded, the other sealer's stays
+    expect(withdrawnSinceCast(cast, {[x]: cast[0]!, [y]: {...cast[1]!, sealers: ['sealer-2']}})).toEqual([
+      {address: y, sealers: ['sealer-1']},
+    ])
   })
 })
 

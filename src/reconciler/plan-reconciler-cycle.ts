@@ -86,14 +86,20 @@ export function pruneSettled(
   return new Set([...settled].filter((key) => recorded.has(key)))
 }
 
-/** Votes cast a moment ago that the tool has withdrawn since (read again afterwards): to discard at once. */
+/**
+ * Votes cast a moment ago that the tool has withdrawn since (read again afterwards), with the sealers to discard
+ * them on at once: all that cast one the tool no longer intends, and those one sealer's withdrawal took out of one
+ * it still intends.
+ */
 export function withdrawnSinceCast(
   cast: readonly {address: string; authorize: boolean; sealers: readonly string[]}[],
   votesNow: Readonly<Record<string, VoteIntent>>,
 ): {address: string; sealers: string[]}[] {
-  return cast
-    .filter((c) => votesNow[c.address]?.authorize !== c.authorize)
-    .map((c) => ({address: c.address, sealers: [...c.sealers]}))
+  return cast.flatMap((c) => {
+    const now = votesNow[c.address]
+    const sealers = now?.authorize === c.authorize ? c.sealers.filter((s) => !now.sealers.includes(s)) : [...c.sealers]
+    return sealers.length > 0 ? [{address: c.address, sealers}] : []
+  })
 }
 
 /** A sealer that (re)started, watched until it has caught up with the chain. */
