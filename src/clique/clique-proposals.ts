@@ -36,3 +36,15 @@ export async function discardOnSealer(
 ): Promise<void> {
   await gethIpcEval(engine, containerId, name, `clique.discard("${address}")`)
 }
+
+/** Drops one sealer's proposal about `address` if it holds one; returns whether it did. */
+export async function discardHeldProposal(
+  engine: ContainerEngine,
+  containerId: string,
+  name: string,
+  address: Address,
+): Promise<boolean> {
+  const held = address.toLowerCase() in (await sealerProposals(engine, containerId, name))
+  if (held) await discardOnSealer(engine, containerId, name, address)
+  return held
+}

@@ -11,7 +11,7 @@ import {proposeSealerVote} from '../sealers/clique-votes.js'
 import {awaitSignerAndFirstSeal, removeSealer} from '../sealers/sealer-membership.js'
 import {voteAdmitAs} from './add-provider.js'
 import {openConsortium, type ConsortiumContext} from './consortium-contracts.js'
-import {castVotes, localMembers, pickVoters, proposalActionNumber} from './consortium-votes.js'
+import {castVotes, localMembers, newestProviderVote, pickVoters, proposalActionNumber} from './consortium-votes.js'
 import type {ProviderChangeResult} from './provider-change-result.js'
 import {providerIdentity} from './provider-identity.js'
 import {voteRemoveAs} from './remove-provider.js'
@@ -34,12 +34,10 @@ async function openProposal(
   context: ConsortiumContext,
   id: Hex,
 ): Promise<{action: 'admit' | 'remove'; account: Address; sealer: boolean} | undefined> {
-  const admit = proposalActionNumber('admit')
-  const remove = proposalActionNumber('remove')
-  const logs = await context.contracts.consortium.getEvents.VoteCast({subject: id}, {fromBlock: 0n})
-  const last = logs.filter((l) => l.args.action === admit || l.args.action === remove).at(-1)?.args
+  const last = (await newestProviderVote(context.contracts.consortium, {subject: id}))?.args
   if (!last) return undefined
-  if (last.action === admit) return {action: 'admit', account: getAddress(last.account!), sealer: last.sealer!}
+  if (last.action === proposalActionNumber('admit'))
+    return {action: 'admit', account: getAddress(last.account!), sealer: last.sealer!}
   return {action: 'remove', account: getAddress(last.account!), sealer: false}
 }
 

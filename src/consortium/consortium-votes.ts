@@ -5,7 +5,12 @@ import {explainContractError} from '../contracts/send-contract-transaction.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
 import {deployerKeyName, rpcNodeName} from '../workspace/network-keys.js'
-import {consortiumWriter, type ConsortiumContext, type ConsortiumWriter} from './consortium-contracts.js'
+import {
+  consortiumWriter,
+  type ConsortiumContext,
+  type ConsortiumReader,
+  type ConsortiumWriter,
+} from './consortium-contracts.js'
 import {providerIdentity} from './provider-identity.js'
 
 /** The CLI's names of Consortium.Action values, in the contract's order (None, 0, has no name). */
@@ -27,6 +32,14 @@ export function proposalActionNumber(action: ProposalAction): number {
 /** The CLI's name of a Consortium.Action number (undefined for None or a number this tool does not know). */
 export function proposalActionName(action: number): ProposalAction | undefined {
   return proposalActionNames[action - 1]
+}
+
+/** The newest admission or removal vote cast about provider `subject` (by `voter`, when named): a VoteCast event. */
+export async function newestProviderVote(consortium: ConsortiumReader, filter: {subject: Hex; voter?: Hex}) {
+  const admit = proposalActionNumber('admit')
+  const remove = proposalActionNumber('remove')
+  const logs = await consortium.getEvents.VoteCast(filter, {fromBlock: 0n})
+  return logs.filter((l) => l.args.action === admit || l.args.action === remove).at(-1)
 }
 
 /** A member of the Consortium whose key is in this directory, with the provider identity it votes as. */

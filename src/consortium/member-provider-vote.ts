@@ -7,7 +7,7 @@ import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
 import type {NetworkPublicClient, NetworkWalletClient} from '../workspace/network-clients.js'
 import type {ConsortiumWriter} from './consortium-contracts.js'
-import {proposalActionNumber} from './consortium-votes.js'
+import {newestProviderVote, proposalActionNumber} from './consortium-votes.js'
 import {providerIdentity} from './provider-identity.js'
 
 /**
@@ -47,13 +47,11 @@ function contracts(voter: OneKeyVoter) {
 
 /** The open (newest) admission or removal proposal about provider `name`, from its VoteCast events. */
 export async function openProviderProposal(voter: OneKeyVoter, name: string): Promise<ProviderVoteRequest | undefined> {
-  const {consortium} = contracts(voter)
-  const admit = proposalActionNumber('admit')
-  const remove = proposalActionNumber('remove')
-  const logs = await consortium.getEvents.VoteCast({subject: providerIdentity(name)}, {fromBlock: 0n})
-  const last = logs.filter((l) => l.args.action === admit || l.args.action === remove).at(-1)?.args
+  const last = (await newestProviderVote(contracts(voter).consortium, {subject: providerIdentity(name)}))?.args
   if (!last) return undefined
-  return last.action === admit ? {action: 'admit', name, account: getAddress(last.account!)} : {action: 'remove', name}
+  return last.action === proposalActionNumber('admit')
+    ? {action: 'admit', name, account: getAddress(last.account!)}
+    : {action: 'remove', name}
 }
 
 /**
@@ -202,11 +200,7 @@ export async function withdrawOneKeyProviderVote(voter: OneKeyVoter, name: strin
   const {consortium, registrar} = contracts(voter)
   const voterId = await voterIdentity(voter)
   const id = providerIdentity(name)
-  const admit = proposalActionNumber('admit')
-  const remove = proposalActionNumber('remove')
-  const mine = (await consortium.getEvents.VoteCast({voter: voterId, subject: id}, {fromBlock: 0n}))
-    .filter((l) => l.args.action === admit || l.args.action === remove)
-    .at(-1)
+  const mine = await newestProviderVote(consortium, {voter: voterId, subject: id})
   if (!mine) {
     throw new MedrecError(
       errorCodes.NOT_VOTED,
@@ -217,7 +211,7 @@ export async function withdrawOneKeyProviderVote(voter: OneKeyVoter, name: strin
     )
   }
   const {key, action: actionNumber, account: named, sealer} = mine.args as Required<typeof mine.args>
-  const action = actionNumber === admit ? 'admit' : 'remove'
+  const action = actionNumber === proposalActionNumber('admit') ? 'admit' : 'remove'
   const voted = await consortium.read.hasVoted([key, voterId])
   // A vote withdrawn before the others passed the proposal no longer counted: it is not refused as passed; nor is
   // one whose passed change a later proposal reversed.

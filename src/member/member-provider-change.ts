@@ -1,5 +1,6 @@
 import {getAddress, type Address, type Hash} from 'viem'
 
+import {discardHeldProposal} from '../clique/clique-proposals.js'
 import {
   castOneKeyProviderVote,
   openProviderProposal,
@@ -226,10 +227,12 @@ export async function withdrawAsMember(options: {
       hint: `Start it (\`medrec member up\`), then run \`medrec provider withdraw ${options.name}\` again to finish.`,
     })
   }
-  const held = Object.keys(await chain.ipcEval<Record<string, boolean>>('clique.proposals')).some(
-    (address) => address.toLowerCase() === withdrawal.account.toLowerCase(),
+  const held = await discardHeldProposal(
+    chain.engine,
+    await chain.sealerContainer(),
+    chain.ref.member,
+    withdrawal.account,
   )
-  if (held) await chain.ipcEval(`clique.discard(${JSON.stringify(withdrawal.account)})`)
   return withdrawalReport(withdrawal, name, {discarded: recorded || held}, `medrec provider approve ${options.name}`)
 }
 

@@ -1,6 +1,6 @@
 import {getAddress, isAddress, type Address} from 'viem'
 
-import {discardOnSealer, proposeOnSealer, sealerProposals} from '../clique/clique-proposals.js'
+import {discardHeldProposal, discardOnSealer, proposeOnSealer} from '../clique/clique-proposals.js'
 import {runningSealers} from '../clique/running-sealers.js'
 import {currentSigners} from '../clique/signers-at.js'
 import {cliqueVotesNeeded} from '../clique/votes-needed.js'
@@ -134,7 +134,8 @@ export async function withdrawOneSealerVote(options: {
     return {[key]: sealers.length > 0 ? {...vote, sealers} : undefined}
   })
   const container = (await runningSealers(options.engine, network)).get(options.sealer)
-  const held = container ? key in (await sealerProposals(options.engine, container.id, options.sealer)) : false
-  if (container && held) await discardOnSealer(options.engine, container.id, options.sealer, options.address)
+  const held = container
+    ? await discardHeldProposal(options.engine, container.id, options.sealer, options.address)
+    : false
   return {discarded: recorded || held}
 }
