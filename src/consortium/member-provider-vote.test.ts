@@ -22,13 +22,16 @@ async function memberAlone(net: ConsortiumNetwork, name: string): Promise<OneKey
   return {publicClient, walletClient, registrar: net.registrar, consortium: net.consortium}
 }
 
+/** The three founding members sealer-1…3, each acting alone. */
+function foundersAlone(net: ConsortiumNetwork): Promise<OneKeyVoter[]> {
+  return Promise.all(['sealer-1', 'sealer-2', 'sealer-3'].map((n) => memberAlone(net, n)))
+}
+
 describe('a member votes on a joiner with its own key alone', () => {
   it('admits a joiner once two of three members voted from their own keys, and removes it alike', async () => {
     const net = await ctx.network()
     const joiner = getAddress(privateKeyToAccount(generatePrivateKey()).address)
-    const [first, second, third] = await Promise.all(
-      ['sealer-1', 'sealer-2', 'sealer-3'].map((n) => memberAlone(net, n)),
-    )
+    const [first, second, third] = await foundersAlone(net)
 
     // When sealer-1 proposes st-anne, the proposal waits for more votes and is readable by the others
     const proposed = await castOneKeyProviderVote(first!, {action: 'admit', name: 'st-anne', account: joiner})
@@ -83,7 +86,7 @@ describe('a member takes back its own vote on a provider', () => {
   it('withdraws its vote: the proposal counts one vote less, and the member may vote again', async () => {
     const net = await ctx.network()
     const joiner = getAddress(privateKeyToAccount(generatePrivateKey()).address)
-    const [first, second] = await Promise.all(['sealer-1', 'sealer-2'].map((n) => memberAlone(net, n)))
+    const [first, second] = await foundersAlone(net)
     const request = {action: 'admit', name: 'st-anne', account: joiner} as const
     await castOneKeyProviderVote(first!, request)
 
@@ -112,9 +115,7 @@ describe('a member takes back its own vote on a provider', () => {
 
   it('sends nothing for a vote that no longer counts: withdrawn, or lapsed with a change of members', async () => {
     const net = await ctx.network()
-    const [first, second, third] = await Promise.all(
-      ['sealer-1', 'sealer-2', 'sealer-3'].map((n) => memberAlone(net, n)),
-    )
+    const [first, second, third] = await foundersAlone(net)
     const joiner = getAddress(privateKeyToAccount(generatePrivateKey()).address)
     await castOneKeyProviderVote(first!, {action: 'admit', name: 'st-anne', account: joiner})
     await withdrawOneKeyProviderVote(first!, 'st-anne')
@@ -139,9 +140,7 @@ describe('a member takes back its own vote on a provider', () => {
 
   it('sends nothing, and does not call it passed, for a vote withdrawn before the others passed it', async () => {
     const net = await ctx.network()
-    const [first, second, third] = await Promise.all(
-      ['sealer-1', 'sealer-2', 'sealer-3'].map((n) => memberAlone(net, n)),
-    )
+    const [first, second, third] = await foundersAlone(net)
     const request = {action: 'admit', name: 'st-anne', account: await net.newKey('st-anne')} as const
     await castOneKeyProviderVote(first!, request)
     await withdrawOneKeyProviderVote(first!, 'st-anne')
@@ -154,9 +153,7 @@ describe('a member takes back its own vote on a provider', () => {
 
   it('does not call a vote passed when a later proposal reversed the change it voted for', async () => {
     const net = await ctx.network()
-    const [first, second, third] = await Promise.all(
-      ['sealer-1', 'sealer-2', 'sealer-3'].map((n) => memberAlone(net, n)),
-    )
+    const [first, second, third] = await foundersAlone(net)
     const request = {action: 'admit', name: 'st-anne', account: await net.newKey('st-anne')} as const
     await castOneKeyProviderVote(first!, request)
     await castOneKeyProviderVote(second!, request)
@@ -170,7 +167,7 @@ describe('a member takes back its own vote on a provider', () => {
 
   it('says the change stands when the deciding vote is mined before the withdrawal', async () => {
     const net = await ctx.network()
-    const [first, second] = await Promise.all(['sealer-1', 'sealer-2'].map((n) => memberAlone(net, n)))
+    const [first, second] = await foundersAlone(net)
     const request = {action: 'admit', name: 'st-anne', account: await net.newKey('st-anne')} as const
     await castOneKeyProviderVote(first!, request)
     // When sealer-2's deciding vote and sealer-1's withdrawal wait in one block, the deciding vote first
@@ -194,7 +191,7 @@ describe('a member takes back its own vote on a provider', () => {
 
   it('refuses, sending nothing: a member that never voted, a passed vote, a key that is not a member', async () => {
     const net = await ctx.network()
-    const [first, second] = await Promise.all(['sealer-1', 'sealer-2'].map((n) => memberAlone(net, n)))
+    const [first, second] = await foundersAlone(net)
     const never = await refusalSendingNothing(net, () => withdrawOneKeyProviderVote(first!, 'st-anne'))
     expect(never.code).toBe(errorCodes.NOT_VOTED)
 
