@@ -19,6 +19,63 @@ export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<
 >
 
 /**
+ * How an argument or a flag is named among its service's options: `sqlite-file` → `sqliteFile`,
+ * `new_account` → `newAccount` (the names commander and yargs give their options too).
+ */
+export type OptionName<Name extends string> = Name extends `${infer Head}-${infer Tail}`
+  ? `${Head}${Capitalize<OptionName<Tail>>}`
+  : Name extends `${infer Head}_${infer Tail}`
+    ? `${Head}${Capitalize<OptionName<Tail>>}`
+    : Name
+
+/**
+ * The options a command passes its service: `dir` resolved, the other arguments and flags by option name, no --json.
+ * (A command without arguments has oclif's index signature for them, which names no option.)
+ */
+export type ServiceOptions<Parsed> = {dir: string} & {
+  [Name in keyof Parsed as string extends Name
+    ? never
+    : Name extends 'dir' | 'json'
+      ? never
+      : OptionName<Name & string>]: Parsed[Name]
+}
+
+/**
+ * What a command's service must also be when its options do not fit it: nothing more when they fit, otherwise a
+ * property named after the misfit, so that the compiler's message names it. Both ways count: every option the service
+ * needs must come from an argument or flag of the right type, and every argument and flag must be an option the service
+ * takes, so that none is parsed and then quietly dropped.
+ */
+export type OptionsFit<Options, Takes> = [Options] extends [Takes]
+  ? [Exclude<keyof Options, keyof Takes>] extends [never]
+    ? unknown
+    : {flagsTheServiceDoesNotTake: Exclude<keyof Options, keyof Takes>}
+  : {optionsThatDoNotFit: {[Name in keyof Takes]: Name extends keyof Options ? Options[Name] : 'no such flag'}}
+
+export function optionName(name: string): string {
+  return name.replaceAll(/[-_]([a-z0-9])/g, (_, letter: string) => letter.toUpperCase())
+}
+
+/** The parsed arguments and flags of a command as {@link ServiceOptions}. */
+export function serviceOptions<Args extends object, Flags extends {dir: string}>(
+  args: Args,
+  flags: Flags,
+): ServiceOptions<Args & Flags> {
+  const options: Record<string, unknown> = {}
+  const from = new Map<string, string>()
+  for (const [name, value] of [...Object.entries(args), ...Object.entries(flags)]) {
+    if (name === 'dir' || name === 'json') continue
+    const option = optionName(name)
+    // Two names for one option would lose a value; a command declaring them is a bug.
+    if (from.has(option)) throw new Error(`Both ${from.get(option)} and ${name} would be the service option ${option}.`)
+    from.set(option, name)
+    options[option] = value
+  }
+  options.dir = resolve(flags.dir)
+  return options as ServiceOptions<Args & Flags>
+}
+
+/**
  * The base of every medrec command: `--dir`, `--json`, and the one place where errors
  * are rendered and exit codes set.
  */
@@ -46,6 +103,27 @@ export abstract class MedrecCommand extends Command {
   /** The network directory from --dir, absolute. */
   protected networkDir(flags: {dir: string}): string {
     return resolve(flags.dir)
+  }
+
+  /**
+   * Parses the command line and calls `service` with the options it names: --dir resolved as `dir`, every other
+   * argument and flag under its camelCase name. For a command whose arguments and flags are its service's options;
+   * the compiler refuses a flag the service does not take, and an option it needs that no flag gives. A command that
+   * converts a value on the way maps its options by hand.
+   */
+  protected async serve<
+    F extends Record<string, unknown>,
+    B extends Record<string, unknown>,
+    A extends Record<string, unknown>,
+    Takes,
+    Result,
+  >(
+    command: Input<F, B, A>,
+    service: ((options: Takes) => Promise<Result>) & OptionsFit<ServiceOptions<A & F & B>, Takes>,
+  ): Promise<Result> {
+    const {args, flags} = await this.parse(command)
+    // --dir is a base flag of every command.
+    return service(serviceOptions(args, flags as typeof flags & {dir: string}) as Takes)
   }
 
   /** A progress renderer suited to where output goes (terminal, pipe, --json). */

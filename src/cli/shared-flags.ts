@@ -19,14 +19,6 @@ export const identityFlags = {
   }),
 }
 
-/** The options a service takes for the identity named by {@link identityFlags}. */
-export function identity(flags: {id?: string; 'local-id'?: string}): {
-  id: string | undefined
-  localId: string | undefined
-} {
-  return {id: flags.id, localId: flags['local-id']}
-}
-
 /** --provider: whose patient a --local-id is (patient identities are namespaced by the enrolling provider). */
 export const patientProviderFlag = Flags.string({
   summary: "The provider where --local-id is the patient's record: a key name in this directory or its 0x identity.",
@@ -45,17 +37,12 @@ export function participantIdentity(flags: {id?: string; 'local-id'?: string; pr
   localId: string | undefined
   provider: string | undefined
 } {
-  return {...identity(flags), provider: flags.provider}
+  return {id: flags.id, localId: flags['local-id'], provider: flags.provider}
 }
 
 /** {@link participantIdentityFlags}, or --account (`accountSummary` says how it is read) instead. */
 export function participantLookupFlags(accountSummary: string) {
   return {...participantIdentityFlags, account: Flags.string({summary: accountSummary, exclusive: ['id', 'local-id']})}
-}
-
-/** The options a service takes for a participant named by {@link participantLookupFlags}. */
-export function participantLookup(flags: {id?: string; 'local-id'?: string; provider?: string; account?: string}) {
-  return {...participantIdentity(flags), account: flags.account}
 }
 
 /** --as: which key of this directory signs. */

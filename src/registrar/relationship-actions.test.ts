@@ -20,7 +20,7 @@ describe('relationship services', () => {
     // When the provider proposes and the patient accepts
     const proposed = await proposeRelationship({
       dir: net.dir,
-      patientId: alice,
+      patient: alice,
       endpoint: 'https://gatekeeper.mercy.example',
       as: 'mercy',
     })

@@ -74,7 +74,9 @@ export type ProposeResult = {
  */
 export async function proposeRelationship(options: {
   dir: string
-  patientId?: string
+  /** The patient's 32-byte identity (0x…); or, instead: */
+  patient?: string
+  /** The patient's record number at the steward, turned into its identity in the steward's namespace. */
   patientLocalId?: string
   endpoint: string
   queryRef?: string
@@ -90,7 +92,7 @@ export async function proposeRelationship(options: {
   const stewardId = await identityOfAccount(context, steward.account.address)
   const patient = await resolvePatientIdentity(
     context.network.paths,
-    {id: options.patientId, localId: options.patientLocalId},
+    {id: options.patient, localId: options.patientLocalId},
     stewardId,
     '--patient',
   )

@@ -4,8 +4,7 @@ import {listProposals, type ListProposalsReturnType} from '../../consortium/list
 
 export default class ConsortiumProposals extends MedrecCommand {
   async run(): Promise<ListProposalsReturnType> {
-    const {flags} = await this.parse(ConsortiumProposals)
-    const listing = await listProposals({dir: this.networkDir(flags)})
+    const listing = await this.serve(ConsortiumProposals, listProposals)
     const {consortium, members, threshold} = listing
     this.log(`Consortium ${consortium}: ${members} sealing providers; a proposal passes with ${threshold}.`)
     if (listing.proposals.length === 0) this.log('No open proposals.')

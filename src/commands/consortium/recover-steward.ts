@@ -19,9 +19,7 @@ export default class ConsortiumRecoverSteward extends MedrecCommand {
   }
 
   async run(): Promise<RecoverStewardReturnType> {
-    const {args, flags} = await this.parse(ConsortiumRecoverSteward)
-    const dir = this.networkDir(flags)
-    const result = await recoverSteward({dir, steward: args.steward, to: flags.to, as: flags.as})
+    const result = await this.serve(ConsortiumRecoverSteward, recoverSteward)
     this.logLines(describeConsortiumVote(result))
     return result
   }

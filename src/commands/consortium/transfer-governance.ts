@@ -11,8 +11,7 @@ export default class ConsortiumTransferGovernance extends MedrecCommand {
   static override flags = {as: sealingProviderAsFlag}
 
   async run(): Promise<TransferGovernanceReturnType> {
-    const {args, flags} = await this.parse(ConsortiumTransferGovernance)
-    const result = await transferGovernance({dir: this.networkDir(flags), next: args.next, as: flags.as})
+    const result = await this.serve(ConsortiumTransferGovernance, transferGovernance)
     this.logLines(describeConsortiumVote(result))
     return result
   }

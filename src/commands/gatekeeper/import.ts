@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core'
 
 import {MedrecCommand} from '../../base-command.js'
 import {describeCommand} from '../../cli/command-help.js'
-import {identity, identityFlags, sqliteFileFlag} from '../../cli/shared-flags.js'
+import {identityFlags, sqliteFileFlag} from '../../cli/shared-flags.js'
 import {importRecords, type ImportRecordsResult} from '../../gatekeeper/import-records.js'
 
 export default class GatekeeperImport extends MedrecCommand {
@@ -10,24 +10,16 @@ export default class GatekeeperImport extends MedrecCommand {
   static override flags = {
     ...identityFlags,
     provider: Flags.string({summary: 'The provider whose store receives the records.', required: true}),
-    store: Flags.string({
+    store: Flags.option({
       summary: 'Where the records are (postgres reads MEDREC_POSTGRES_URL).',
-      options: ['sqlite', 'postgres'],
+      options: ['sqlite', 'postgres'] as const,
       default: 'sqlite',
-    }),
+    })(),
     'sqlite-file': sqliteFileFlag,
   }
 
   async run(): Promise<ImportRecordsResult> {
-    const {args, flags} = await this.parse(GatekeeperImport)
-    const result = await importRecords({
-      dir: this.networkDir(flags),
-      provider: flags.provider,
-      file: args.file,
-      ...identity(flags),
-      store: flags.store as 'sqlite' | 'postgres',
-      sqliteFile: flags['sqlite-file'],
-    })
+    const result = await this.serve(GatekeeperImport, importRecords)
     this.log(
       `${result.resources} resources for patient ${result.patient}: ${result.changed} ` +
         `new or changed, ${result.unchanged} unchanged (${result.store} store).`,

@@ -4,8 +4,7 @@ import {memberDown} from '../../member/member-up.js'
 
 export default class MemberDown extends MemberCommand {
   async run(): Promise<Awaited<ReturnType<typeof memberDown>>> {
-    const {flags} = await this.parse(MemberDown)
-    const result = await memberDown({dir: this.networkDir(flags)})
+    const result = await this.serve(MemberDown, memberDown)
     this.log(
       result.stopped.length > 0
         ? `Stopped ${result.stopped.join(', ')} of ${result.member}.`

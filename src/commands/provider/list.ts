@@ -4,8 +4,7 @@ import {listProviders, type ListProvidersReturnType} from '../../consortium/list
 
 export default class ProviderList extends MedrecCommand {
   async run(): Promise<ListProvidersReturnType> {
-    const {flags} = await this.parse(ProviderList)
-    const listing = await listProviders({dir: this.networkDir(flags)})
+    const listing = await this.serve(ProviderList, listProviders)
     this.log(
       `Consortium ${listing.consortium}: ${listing.members} sealing ` +
         `providers; a change passes with ${listing.threshold}.`,

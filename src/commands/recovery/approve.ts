@@ -17,13 +17,7 @@ export default class RecoveryApprove extends MedrecCommand {
   static override flags = {as: asFlag}
 
   async run(): Promise<ApproveRecoveryResult> {
-    const {args, flags} = await this.parse(RecoveryApprove)
-    const r = await approveRecovery({
-      dir: this.networkDir(flags),
-      patient: args.patient,
-      newAccount: args.new_account,
-      as: flags.as,
-    })
+    const r = await this.serve(RecoveryApprove, approveRecovery)
     this.log(`Approved moving ${r.patient} to ${r.newAccount} (${r.approvals} of ${r.threshold}).`)
     if (r.replaced) this.log(`This replaced the pending recovery to ${r.replaced}.`)
     if (r.started) {

@@ -13,13 +13,7 @@ export default class RecoveryComplete extends MedrecCommand {
   }
 
   async run(): Promise<CompleteRecoveryResult> {
-    const {args, flags} = await this.parse(RecoveryComplete)
-    const r = await completeRecovery({
-      dir: this.networkDir(flags),
-      patient: args.patient,
-      as: flags.as,
-      relayer: flags.relayer,
-    })
+    const r = await this.serve(RecoveryComplete, completeRecovery)
     const relayed = r.relayedBy ? `, relayed by ${r.relayedBy}` : ''
     this.log(`Patient ${r.patient} now answers to ${r.account} (was ${r.previousAccount}${relayed}).`)
     return r

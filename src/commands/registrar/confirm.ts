@@ -1,18 +1,13 @@
 import {MedrecCommand} from '../../base-command.js'
 import {describeCommand} from '../../cli/command-help.js'
-import {asFlag, participantIdentity, participantIdentityFlags} from '../../cli/shared-flags.js'
+import {asFlag, participantIdentityFlags} from '../../cli/shared-flags.js'
 import {confirmRegistration} from '../../registrar/register-participant.js'
 
 export default class RegistrarConfirm extends MedrecCommand {
   static override flags = {...participantIdentityFlags, as: asFlag}
 
   async run(): Promise<Awaited<ReturnType<typeof confirmRegistration>>> {
-    const {flags} = await this.parse(RegistrarConfirm)
-    const result = await confirmRegistration({
-      dir: this.networkDir(flags),
-      ...participantIdentity(flags),
-      as: flags.as,
-    })
+    const result = await this.serve(RegistrarConfirm, confirmRegistration)
     this.log(`Registered patient ${result.id} (${result.account}).`)
     return result
   }

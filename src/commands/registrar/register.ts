@@ -2,17 +2,13 @@ import {Args, Flags} from '@oclif/core'
 
 import {MedrecCommand} from '../../base-command.js'
 import {describeCommand} from '../../cli/command-help.js'
-import {asFlag, identity, identityFlags} from '../../cli/shared-flags.js'
-import {participantKinds, type ParticipantKindName} from '../../registrar/participant-kinds.js'
+import {asFlag, identityFlags} from '../../cli/shared-flags.js'
+import {participantKindNames} from '../../registrar/participant-kinds.js'
 import {registerParticipant, type RegisterParticipantResult} from '../../registrar/register-participant.js'
 
 export default class RegistrarRegister extends MedrecCommand {
   static override args = {
-    kind: Args.string({
-      description: 'Kind of participant.',
-      required: true,
-      options: participantKinds.filter((k) => k !== 'none'),
-    }),
+    kind: Args.option({description: 'Kind of participant.', options: participantKindNames})({required: true}),
   }
   static override flags = {
     ...identityFlags,
@@ -28,16 +24,7 @@ export default class RegistrarRegister extends MedrecCommand {
   }
 
   async run(): Promise<RegisterParticipantResult> {
-    const {args, flags} = await this.parse(RegistrarRegister)
-    const result = await registerParticipant({
-      dir: this.networkDir(flags),
-      kind: args.kind as ParticipantKindName,
-      ...identity(flags),
-      enrolmentRef: flags['enrolment-ref'],
-      account: flags.account,
-      as: flags.as,
-      consent: flags.consent,
-    })
+    const result = await this.serve(RegistrarRegister, registerParticipant)
     this.log(
       `${result.outcome === 'registered' ? 'Registered' : 'Offered registration to'} ` +
         `${result.kind} ${result.id} (${result.account}).`,

@@ -2,7 +2,7 @@ import {Flags} from '@oclif/core'
 
 import {MedrecCommand} from '../../base-command.js'
 import {describeCommand} from '../../cli/command-help.js'
-import {participantLookup, participantLookupFlags} from '../../cli/shared-flags.js'
+import {participantLookupFlags} from '../../cli/shared-flags.js'
 import {listRelationships} from '../../registrar/read-registrar.js'
 
 export default class RegistrarRelationships extends MedrecCommand {
@@ -13,13 +13,7 @@ export default class RegistrarRelationships extends MedrecCommand {
   }
 
   async run(): Promise<Awaited<ReturnType<typeof listRelationships>>> {
-    const {flags} = await this.parse(RegistrarRelationships)
-    const result = await listRelationships({
-      dir: this.networkDir(flags),
-      ...participantLookup(flags),
-      offset: flags.offset,
-      limit: flags.limit,
-    })
+    const result = await this.serve(RegistrarRelationships, listRelationships)
     this.log(`${result.participant.kind} ${result.participant.id}: ${result.total} relationship(s)`)
     for (const r of result.relationships)
       this.log(`  ${r.relationship}  ${r.status.padEnd(8)} round ${r.round}  since ${r.changedAt ?? '-'}`)

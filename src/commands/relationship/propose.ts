@@ -20,16 +20,7 @@ export default class RelationshipPropose extends MedrecCommand {
   }
 
   async run(): Promise<ProposeResult> {
-    const {flags} = await this.parse(RelationshipPropose)
-    const result = await proposeRelationship({
-      dir: this.networkDir(flags),
-      patientId: flags.patient,
-      patientLocalId: flags['patient-local-id'],
-      endpoint: flags.endpoint,
-      queryRef: flags['query-ref'],
-      contentHash: flags['content-hash'],
-      as: flags.as,
-    })
+    const result = await this.serve(RelationshipPropose, proposeRelationship)
     this.log(`Proposed relationship ${result.relationship} to patient ${result.patient}.`)
     return result
   }

@@ -4,8 +4,7 @@ import {sealerActivity, type SealerActivity} from '../../sealers/list-sealers.js
 
 export default class SealerStatus extends MedrecCommand {
   async run(): Promise<SealerActivity> {
-    const {flags} = await this.parse(SealerStatus)
-    const activity = await sealerActivity({dir: this.networkDir(flags)})
+    const activity = await this.serve(SealerStatus, sealerActivity)
     this.log(`Last ${activity.numBlocks} blocks, ${activity.inturnPercent.toFixed(0)}% sealed in turn.`)
     for (const s of activity.signers)
       this.log(`  ${(s.name ?? '(not in medrec.yaml)').padEnd(20)} ${s.address}  ${s.sealed} blocks`)

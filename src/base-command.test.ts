@@ -1,0 +1,76 @@
+import {mkdtemp, rm} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import {join, resolve} from 'node:path'
+
+import {Args, Flags} from '@oclif/core'
+import {afterEach, describe, expect, it} from 'vitest'
+
+import {MedrecCommand, optionName, serviceOptions} from './base-command.js'
+
+describe('optionName', () => {
+  it('camel-cases flag and argument names, and leaves one-word names', () => {
+    expect(optionName('sqlite-file')).toBe('sqliteFile')
+    expect(optionName('allow-well-known-chain-id')).toBe('allowWellKnownChainId')
+    expect(optionName('new_account')).toBe('newAccount')
+    expect(optionName('as')).toBe('as')
+  })
+})
+
+describe('serviceOptions', () => {
+  it('resolves --dir, leaves --json out and names arguments and flags as options', () => {
+    const options = serviceOptions(
+      {new_account: '0xabc', patient: 'p'},
+      {dir: 'net', json: true, as: 'alice', 'sqlite-file': undefined},
+    )
+    expect(options).toStrictEqual({
+      dir: resolve('net'),
+      newAccount: '0xabc',
+      patient: 'p',
+      as: 'alice',
+      sqliteFile: undefined,
+    })
+  })
+
+  it('refuses two names that would be the same option, rather than lose one', () => {
+    expect(() => serviceOptions({'local-id': 'a'}, {dir: '.', localId: 'b'})).toThrow(
+      'Both local-id and localId would be the service option localId.',
+    )
+    expect(() => serviceOptions({as: 'a'}, {dir: '.', as: 'b'})).toThrow('Both as and as')
+  })
+})
+
+class Probe extends MedrecCommand {
+  static override workspaceKind = 'any' as const
+  static override args = {new_account: Args.string({required: true})}
+  static override flags = {as: Flags.string({required: true}), 'sqlite-file': Flags.string()}
+
+  async run(): Promise<unknown> {
+    return this.serve(Probe, async (options: {dir: string; newAccount: string; as: string; sqliteFile?: string}) => ({
+      ...options,
+    }))
+  }
+
+  // Never run: the compiler checks these calls (`npm run typecheck`); each must be refused.
+  protected async misfits(): Promise<void> {
+    // @ts-expect-error --sqlite-file is a flag the service does not take
+    await this.serve(Probe, async (options: {dir: string; newAccount: string; as: string}) => options)
+    // @ts-expect-error the service needs `store`, which no argument or flag gives
+    await this.serve(Probe, async (options: {dir: string; newAccount: string; as: string; store: string}) => options)
+    type WantsNumber = {dir: string; newAccount: string; as: number; sqliteFile?: string}
+    // @ts-expect-error --as is a string, the service wants a number
+    await this.serve(Probe, async (options: WantsNumber) => options)
+  }
+}
+
+describe('MedrecCommand.serve', () => {
+  let dir: string | undefined
+  afterEach(async () => {
+    if (dir) await rm(dir, {recursive: true, force: true})
+  })
+
+  it("calls the service with the command line's options", async () => {
+    dir = await mkdtemp(join(tmpdir(), 'medrec-serve-'))
+    const options = await Probe.run(['0xabc', '--as', 'alice', '--dir', dir], import.meta.url)
+    expect(options).toStrictEqual({dir: resolve(dir), newAccount: '0xabc', as: 'alice'})
+  })
+})
