@@ -3,9 +3,9 @@ import {tmpdir} from 'node:os'
 import {join, resolve} from 'node:path'
 
 import {Args, Flags} from '@oclif/core'
-import {afterEach, describe, expect, it} from 'vitest'
+import {afterEach, describe, expect, it, vi} from 'vitest'
 
-import {MedrecCommand, optionName, serviceOptions} from './base-command.js'
+import {MedrecCommand, optionName, serviceOptions, warnsWhenGiven} from './base-command.js'
 
 describe('optionName', () => {
   it('camel-cases flag and argument names, and leaves one-word names', () => {
@@ -72,5 +72,43 @@ describe('MedrecCommand.serve', () => {
     dir = await mkdtemp(join(tmpdir(), 'medrec-serve-'))
     const options = await Probe.run(['0xabc', '--as', 'alice', '--dir', dir], import.meta.url)
     expect(options).toStrictEqual({dir: resolve(dir), newAccount: '0xabc', as: 'alice'})
+  })
+})
+
+class Weakening extends MedrecCommand {
+  static override workspaceKind = 'any' as const
+  static override flags = {
+    weak: warnsWhenGiven(Flags.boolean({allowNo: true}), '--weak: this is weaker.'),
+    name: warnsWhenGiven(Flags.string(), '--name: named.'),
+  }
+
+  async run(): Promise<void> {
+    await this.parse(Weakening)
+  }
+}
+
+describe('warnsWhenGiven', () => {
+  let dir: string | undefined
+  afterEach(async () => {
+    vi.restoreAllMocks()
+    if (dir) await rm(dir, {recursive: true, force: true})
+  })
+
+  async function warnings(argv: string[]): Promise<string> {
+    dir ??= await mkdtemp(join(tmpdir(), 'medrec-warns-'))
+    // oclif writes a command's warnings with console.error.
+    const stderr = vi.spyOn(console, 'error').mockImplementation(() => undefined)
+    await Weakening.run([...argv, '--dir', dir], import.meta.url)
+    const written = stderr.mock.calls.map((call) => call.map(String).join(' ')).join('\n')
+    stderr.mockRestore()
+    return written
+  }
+
+  it("says a flag's warning whenever the flag is given, and only then", async () => {
+    expect(await warnings(['--weak'])).toContain('--weak: this is weaker.')
+    expect(await warnings(['--name', 'x'])).toContain('--name: named.')
+    const none = await warnings(['--no-weak'])
+    expect(none).not.toContain('--weak')
+    expect(none).not.toContain('--name')
   })
 })

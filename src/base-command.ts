@@ -75,6 +75,18 @@ export function serviceOptions<Args extends object, Flags extends {dir: string}>
   return options as ServiceOptions<Args & Flags>
 }
 
+/** What a flag says whenever a command is given it: see {@link warnsWhenGiven}. */
+const flagWarnings = new WeakMap<object, string>()
+
+/**
+ * Makes `flag` say `warning` on stderr whenever a command is given it (a flag that weakens something), as oclif says a
+ * deprecated flag's warning: MedrecCommand.parse says it, so no command that takes the flag can forget to.
+ */
+export function warnsWhenGiven<Flag extends object>(flag: Flag, warning: string): Flag {
+  flagWarnings.set(flag, warning)
+  return flag
+}
+
 /**
  * The base of every medrec command: `--dir`, `--json`, and the one place where errors
  * are rendered and exit codes set.
@@ -176,6 +188,11 @@ export abstract class MedrecCommand extends Command {
     const dir = (parsed.flags as {dir?: unknown}).dir
     const kind = (this.constructor as typeof MedrecCommand).workspaceKind
     if (typeof dir === 'string') await assertWorkspaceKind(resolve(dir), kind, this.id?.replaceAll(':', ' '))
+    for (const [name, flag] of Object.entries(options?.flags ?? {})) {
+      const warning = flagWarnings.get(flag)
+      const value = (parsed.flags as Record<string, unknown>)[name]
+      if (warning !== undefined && value !== undefined && value !== false) this.warn(warning)
+    }
     return parsed
   }
 

@@ -1,7 +1,7 @@
 import {MedrecCommand} from '../base-command.js'
 import type {ContainerEngine} from '../docker/container-engine.js'
 import type {ProgressListener} from '../progress/progress-events.js'
-import {lightKdfFlag, lightKdfWarning, membershipTimeoutFlag} from './shared-flags.js'
+import {lightKdfFlag, membershipTimeoutFlag} from './shared-flags.js'
 
 /** The options every change of the signer set or of the provider whitelist takes from its command. */
 export type MembershipChange = {
@@ -37,13 +37,12 @@ export abstract class MembershipChangeCommand extends MedrecCommand {
     )
   }
 
-  /** Adds the participant `name` with the {@link joinFlags}: warns of weak keys, then changes as above. */
+  /** Adds the participant `name` with the {@link joinFlags} (--light-kdf warns by itself), then changes as above. */
   protected joinMembership<R>(
     name: string,
     flags: {dir: string; timeout: number; 'light-kdf'?: boolean},
     join: (common: MembershipChange & {lightKdf: boolean | undefined}) => Promise<R>,
   ): Promise<R> {
-    if (flags['light-kdf']) this.warn(lightKdfWarning)
     return this.changeMembership(name, flags, (change) => join({...change, lightKdf: flags['light-kdf']}))
   }
 }

@@ -3,6 +3,7 @@ import {resolve} from 'node:path'
 import {parseResourceScope} from '../gatekeeper/resource-scope.js'
 import {Args, Flags} from '@oclif/core'
 
+import {warnsWhenGiven} from '../base-command.js'
 import {networkProfiles} from '../config/network-profile.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
@@ -66,11 +67,10 @@ export function membershipTimeoutFlag(summary: string) {
 }
 
 /** --light-kdf for a command that creates one key. */
-export const lightKdfFlag = Flags.boolean({summary: 'Weak, fast key encryption (throwaway chains only).'})
-
-/** The warning of a command given {@link lightKdfFlag}. */
-export const lightKdfWarning =
-  '--light-kdf: this key is encrypted with weak scrypt settings; use it only on throwaway chains.'
+export const lightKdfFlag = warnsWhenGiven(
+  Flags.boolean({summary: 'Weak, fast key encryption (throwaway chains only).'}),
+  '--light-kdf: this key is encrypted with weak scrypt settings; use it only on throwaway chains.',
+)
 
 /** --light-kdf for a command that creates a workspace's keys (network init, member init). */
 export const workspaceLightKdfFlag = Flags.boolean({

@@ -3,7 +3,7 @@ import {Args, Flags} from '@oclif/core'
 import {createAccount, type CreateAccountResult} from '../../accounts/accounts.js'
 import {MedrecCommand} from '../../base-command.js'
 import {describeCommand} from '../../cli/command-help.js'
-import {lightKdfFlag, lightKdfWarning} from '../../cli/shared-flags.js'
+import {lightKdfFlag} from '../../cli/shared-flags.js'
 
 export default class AccountCreate extends MedrecCommand {
   static override args = {
@@ -16,7 +16,6 @@ export default class AccountCreate extends MedrecCommand {
 
   async run(): Promise<CreateAccountResult> {
     const {args, flags} = await this.parse(AccountCreate)
-    if (flags['light-kdf']) this.warn(lightKdfWarning)
     const result = await createAccount({
       dir: this.networkDir(flags),
       name: args.name,
