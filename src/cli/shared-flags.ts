@@ -46,6 +46,12 @@ export function participantLookupFlags(accountSummary: string) {
   return {...participantIdentityFlags, account: Flags.string({summary: accountSummary, exclusive: ['id', 'local-id']})}
 }
 
+/** NAME of a command that brings a new provider into the consortium (`member init`, `provider add`). */
+export const newProviderNameArg = Args.string({
+  description: "The provider's name in the consortium (2-32 lowercase letters, digits, dashes).",
+  required: true,
+})
+
 /** --as: which key of this directory signs. */
 export const asFlag = Flags.string({summary: 'Name of the key that signs (see `medrec account list`).', required: true})
 

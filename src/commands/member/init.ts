@@ -1,18 +1,13 @@
-import {Args, Flags} from '@oclif/core'
+import {Flags} from '@oclif/core'
 
 import {describeCommand} from '../../cli/command-help.js'
 import {MemberCommand} from '../../cli/member-command.js'
-import {keysLightKdfWarning, workspaceLightKdfFlag} from '../../cli/shared-flags.js'
+import {keysLightKdfWarning, newProviderNameArg, workspaceLightKdfFlag} from '../../cli/shared-flags.js'
 import {parseAdvertisedAddress} from '../../config/member-config.js'
 import {initMember, type InitMemberResult} from '../../member/init-member.js'
 
 export default class MemberInit extends MemberCommand {
-  static override args = {
-    name: Args.string({
-      description: "The provider's name in the consortium (2-32 lowercase letters, digits, dashes).",
-      required: true,
-    }),
-  }
+  static override args = {name: newProviderNameArg}
 
   static override flags = {
     advertise: Flags.string({

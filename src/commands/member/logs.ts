@@ -10,7 +10,10 @@ export default class MemberLogs extends MemberCommand {
   static override enableJsonFlag = false
 
   static override args = {
-    node: Args.string({description: 'Which node; all of them when omitted.', options: ['sealer', 'rpc', 'watchdog']}),
+    node: Args.option({
+      description: 'Which node; all of them when omitted.',
+      options: ['sealer', 'rpc', 'watchdog'] as const,
+    })(),
   }
 
   static override flags = nodeLogsFlags
@@ -19,7 +22,7 @@ export default class MemberLogs extends MemberCommand {
     const {args, flags} = await this.parse(MemberLogs)
     const streams = await memberLogs({
       dir: this.networkDir(flags),
-      ...(args.node ? {node: args.node as 'sealer' | 'rpc' | 'watchdog'} : {}),
+      ...(args.node ? {node: args.node} : {}),
       follow: flags.follow,
       ...(flags.tail === undefined ? {} : {tail: flags.tail}),
     })

@@ -1,13 +1,13 @@
-import {Args, Flags} from '@oclif/core'
+import {Flags} from '@oclif/core'
 
 import {describeCommand} from '../../cli/command-help.js'
 import {joinFlags, MembershipChangeCommand} from '../../cli/membership-change-command.js'
-import {voteAsFlag} from '../../cli/shared-flags.js'
+import {newProviderNameArg, voteAsFlag} from '../../cli/shared-flags.js'
 import {addProvider, type AddProviderReturnType} from '../../consortium/add-provider.js'
 import {describeProviderChange} from '../../consortium/describe-provider-change.js'
 
 export default class ProviderAdd extends MembershipChangeCommand {
-  static override args = {name: Args.string({description: "The provider's name in the consortium.", required: true})}
+  static override args = {name: newProviderNameArg}
   static override flags = {
     sealer: Flags.boolean({summary: 'Also run its sealer node and vote it into the Clique signer set.'}),
     'vote-as': voteAsFlag,
