@@ -27,6 +27,14 @@ function foundersAlone(net: ConsortiumNetwork): Promise<OneKeyVoter[]> {
   return Promise.all(['sealer-1', 'sealer-2', 'sealer-3'].map((n) => memberAlone(net, n)))
 }
 
+/** A fresh chain, its founders each acting alone, and a request to admit the new provider st-anne with its own key. */
+async function stAnneAdmission() {
+  const net = await ctx.network()
+  const [first, second, third] = await foundersAlone(net)
+  const request = {action: 'admit', name: 'st-anne', account: await net.newKey('st-anne')} as const
+  return {net, request, first: first!, second: second!, third: third!}
+}
+
 describe('a member votes on a joiner with its own key alone', () => {
   it('admits a joiner once two of three members voted from their own keys, and removes it alike', async () => {
     const net = await ctx.network()
@@ -139,44 +147,38 @@ describe('a member takes back its own vote on a provider', () => {
   })
 
   it('sends nothing, and does not call it passed, for a vote withdrawn before the others passed it', async () => {
-    const net = await ctx.network()
-    const [first, second, third] = await foundersAlone(net)
-    const request = {action: 'admit', name: 'st-anne', account: await net.newKey('st-anne')} as const
-    await castOneKeyProviderVote(first!, request)
-    await withdrawOneKeyProviderVote(first!, 'st-anne')
-    await castOneKeyProviderVote(second!, request)
-    expect(await castOneKeyProviderVote(third!, request)).toMatchObject({status: 'executed'})
+    const {net, request, first, second, third} = await stAnneAdmission()
+    await castOneKeyProviderVote(first, request)
+    await withdrawOneKeyProviderVote(first, 'st-anne')
+    await castOneKeyProviderVote(second, request)
+    expect(await castOneKeyProviderVote(third, request)).toMatchObject({status: 'executed'})
     const head = await net.head()
-    expect(await withdrawOneKeyProviderVote(first!, 'st-anne')).toMatchObject({transaction: null, block: null})
+    expect(await withdrawOneKeyProviderVote(first, 'st-anne')).toMatchObject({transaction: null, block: null})
     expect(await net.head()).toBe(head)
   })
 
   it('does not call a vote passed when a later proposal reversed the change it voted for', async () => {
-    const net = await ctx.network()
-    const [first, second, third] = await foundersAlone(net)
-    const request = {action: 'admit', name: 'st-anne', account: await net.newKey('st-anne')} as const
-    await castOneKeyProviderVote(first!, request)
-    await castOneKeyProviderVote(second!, request)
+    const {net, request, first, second, third} = await stAnneAdmission()
+    await castOneKeyProviderVote(first, request)
+    await castOneKeyProviderVote(second, request)
     // When the others remove st-anne again without sealer-1 (3 of the 4 members)
     const stAnne = await memberAlone(net, 'st-anne')
-    for (const member of [second!, third!, stAnne])
+    for (const member of [second, third, stAnne])
       await castOneKeyProviderVote(member, {action: 'remove', name: 'st-anne'})
     // Then sealer-1's admission vote is old history: nothing to withdraw, not "passed"
-    expect(await withdrawOneKeyProviderVote(first!, 'st-anne')).toMatchObject({action: 'admit', transaction: null})
+    expect(await withdrawOneKeyProviderVote(first, 'st-anne')).toMatchObject({action: 'admit', transaction: null})
   })
 
   it('says the change stands when the deciding vote is mined before the withdrawal', async () => {
-    const net = await ctx.network()
-    const [first, second] = await foundersAlone(net)
-    const request = {action: 'admit', name: 'st-anne', account: await net.newKey('st-anne')} as const
-    await castOneKeyProviderVote(first!, request)
+    const {net, request, first, second} = await stAnneAdmission()
+    await castOneKeyProviderVote(first, request)
     // When sealer-2's deciding vote and sealer-1's withdrawal wait in one block, the deciding vote first
     const {testClient} = net.chain
     await testClient.setAutomine(false)
     try {
-      const deciding = castOneKeyProviderVote(second!, request)
+      const deciding = castOneKeyProviderVote(second, request)
       await vi.waitFor(async () => expect((await testClient.getTxpoolStatus()).pending).toBe(1), {timeout: 10_000})
-      const withdrawal = withdrawOneKeyProviderVote(first!, 'st-anne').catch((e: unknown) => e)
+      const withdrawal = withdrawOneKeyProviderVote(first, 'st-anne').catch((e: unknown) => e)
       await vi.waitFor(async () => expect((await testClient.getTxpoolStatus()).pending).toBe(2), {timeout: 10_000})
       await testClient.mine({blocks: 1})
       expect(await deciding).toMatchObject({status: 'executed'})
