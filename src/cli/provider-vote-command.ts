@@ -1,4 +1,5 @@
 import {Flags} from '@oclif/core'
+import type {Input} from '@oclif/core/interfaces'
 
 import {assertWorkspaceKind, findWorkspaceFiles, type WorkspaceKind} from '../config/workspace-kind.js'
 import {describeProviderChange} from '../consortium/describe-provider-change.js'
@@ -11,7 +12,7 @@ import {
   type MemberProviderChangeOptions,
   type MemberProviderChangeResult,
 } from '../member/member-provider-change.js'
-import {MembershipChangeCommand} from './membership-change-command.js'
+import {type MembershipChange, MembershipChangeCommand} from './membership-change-command.js'
 import {memberBundleOutFlag, membershipTimeoutFlag, outFile} from './shared-flags.js'
 
 /**
@@ -25,23 +26,16 @@ export function providerVoteFlags(timeoutSummary: string) {
   }
 }
 
-/** A vote on one provider: how each kind of workspace casts it. */
-export type ProviderVote<R extends ProviderChangeResult> = {
-  name: string
-  flags: {dir: string; out?: string}
-  /** The flag (e.g. `--as`) that names keys of a network workspace, and whether it was given. */
-  networkOnlyFlag: {name: string; given: boolean}
+/** A vote on one provider (NAME): how each kind of workspace casts it, given the command's parsed flags. */
+export type ProviderVote<Parsed, R extends ProviderChangeResult> = {
   /** Casts this member's own votes (a member workspace). */
   asMember: (options: MemberProviderChangeOptions & {name: string}) => Promise<MemberProviderChangeResult>
-  /** Casts the votes of the keys this directory holds (a network workspace). */
-  asNetwork: () => Promise<R>
+  /** Casts the votes of the keys this directory holds (a network workspace), as a change of its membership. */
+  asNetwork: (change: MembershipChange, flags: Parsed) => Promise<R>
 }
 
 /** A provider command that runs in either kind of workspace: how each runs it and prints its result. */
 export type EitherWorkspace<M, N> = {
-  flags: {dir: string}
-  /** The flag (e.g. `--as`) that names keys of a network workspace, and whether it was given. */
-  networkOnlyFlag: {name: string; given: boolean}
   /** As this member alone (a member workspace at `dir`). */
   asMember: (dir: string) => Promise<M>
   describeMember: (result: M) => string[]
@@ -72,14 +66,18 @@ export abstract class ProviderVoteCommand extends MembershipChangeCommand {
   // Either kind, told apart in inEitherWorkspace.
   static override workspaceKind: WorkspaceKind = 'any'
 
+  /** The flag that names keys of a network workspace; a member workspace votes with its own key and refuses it. */
+  static networkOnlyFlag = 'as'
+
   /** Runs the command as the workspace at --dir does, prints what it did, and returns it. */
-  protected async inEitherWorkspace<M, N>(run: EitherWorkspace<M, N>): Promise<M | N> {
-    const dir = this.networkDir(run.flags)
+  protected async inEitherWorkspace<M, N>(flags: {dir: string}, run: EitherWorkspace<M, N>): Promise<M | N> {
+    const dir = this.networkDir(flags)
     const command = this.id?.replaceAll(':', ' ')
     if ((await findWorkspaceFiles(dir)).member) {
       await assertWorkspaceKind(dir, 'member', command)
-      const flag = run.networkOnlyFlag.name
-      if (run.networkOnlyFlag.given) {
+      const name = (this.constructor as typeof ProviderVoteCommand).networkOnlyFlag
+      const flag = `--${name}`
+      if ((flags as Record<string, unknown>)[name] !== undefined) {
         throw new MedrecError(errorCodes.INVALID_ARGUMENT, `${flag} is for network workspaces only.`, {
           hint: `A member workspace votes as its own provider, with its own key: leave out ${flag}.`,
         })
@@ -94,16 +92,18 @@ export abstract class ProviderVoteCommand extends MembershipChangeCommand {
     return result
   }
 
-  /** Casts the vote as this workspace votes, prints what it did, and returns it. */
-  protected voteOnProvider<R extends ProviderChangeResult>(
-    vote: ProviderVote<R>,
-  ): Promise<R | MemberProviderChangeResult> {
-    return this.inEitherWorkspace({
-      flags: vote.flags,
-      networkOnlyFlag: vote.networkOnlyFlag,
-      asMember: (dir) => vote.asMember({dir, name: vote.name, engine: this.dockerEngine(), ...outFile(vote.flags)}),
+  /** Parses `command`'s NAME and flags, casts the vote as this workspace votes, prints what it did, and returns it. */
+  protected async voteOnProvider<
+    F extends {out?: string; timeout: number},
+    B extends {dir: string},
+    A extends {name: string},
+    R extends ProviderChangeResult,
+  >(command: Input<F, B, A>, vote: ProviderVote<F & B, R>): Promise<R | MemberProviderChangeResult> {
+    const {args, flags} = await this.parse(command)
+    return this.inEitherWorkspace(flags, {
+      asMember: (dir) => vote.asMember({dir, name: args.name, engine: this.dockerEngine(), ...outFile(flags)}),
       describeMember: describeMemberProviderChange,
-      asNetwork: vote.asNetwork,
+      asNetwork: () => this.changeMembership(args.name, flags, (change) => vote.asNetwork(change, flags)),
       describeNetwork: describeProviderChange,
     })
   }

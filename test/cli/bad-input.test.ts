@@ -497,3 +497,27 @@ describe('consortium commands on bad input', () => {
     })
   })
 })
+
+describe('provider votes in a member workspace on bad input', () => {
+  it('refuses the flag that names keys of a network workspace, before touching Docker or the chain', async () => {
+    // Given a member workspace, and no Docker engine at all
+    const dir = await mkdtemp(join(tmpdir(), 'medrec-member-'))
+    const noDocker = {env: {DOCKER_HOST: 'tcp://127.0.0.1:1'}}
+    const init = ['member', 'init', 'st-anne', '--advertise', '10.0.0.1', '--light-kdf', '--dir', dir, '--json']
+    expect((await runMedrec(init, noDocker)).exitCode).toBe(0)
+    // When a vote names keys the way a network workspace does, then each command refuses that flag by its name
+    for (const [command, flag] of [
+      ['approve', '--as'],
+      ['remove', '--vote-as'],
+      ['withdraw', '--as'],
+    ] as const) {
+      const result = await runMedrec(['provider', command, 'mercy', flag, 'sealer-1', '--dir', dir, '--json'], noDocker)
+      expect(result.exitCode).toBe(1)
+      expect(result.json.error).toMatchObject({
+        code: 'MEDREC_INVALID_ARGUMENT',
+        message: `${flag} is for network workspaces only.`,
+        hint: expect.stringContaining(`leave out ${flag}`),
+      })
+    }
+  })
+})

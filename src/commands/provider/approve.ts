@@ -18,17 +18,10 @@ export default class ProviderApprove extends ProviderVoteCommand {
   }
 
   async run(): Promise<ApproveProviderReturnType | MemberProviderChangeResult> {
-    const {args, flags} = await this.parse(ProviderApprove)
-    return this.voteOnProvider({
-      name: args.name,
-      flags,
-      // A member workspace votes as its own provider; a network workspace as --as.
-      networkOnlyFlag: {name: '--as', given: Boolean(flags.as)},
+    // A member workspace votes as its own provider; a network workspace as --as.
+    return this.voteOnProvider(ProviderApprove, {
       asMember: approveAsMember,
-      asNetwork: () => {
-        const as = requiredInNetwork(flags.as, 'as')
-        return this.changeMembership(args.name, flags, (change) => approveProvider({...change, as}))
-      },
+      asNetwork: (change, flags) => approveProvider({...change, as: requiredInNetwork(flags.as, 'as')}),
     })
   }
 }

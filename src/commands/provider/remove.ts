@@ -8,21 +8,17 @@ import {removeAsMember, type MemberProviderChangeResult} from '../../member/memb
 
 export default class ProviderRemove extends ProviderVoteCommand {
   static override args = {name: Args.string({description: 'The provider to remove.', required: true})}
+  static override networkOnlyFlag = 'vote-as'
   static override flags = {
     'vote-as': voteAsFlag,
     ...providerVoteFlags('Seconds to wait for it to leave.'),
   }
 
   async run(): Promise<RemoveProviderReturnType | MemberProviderChangeResult> {
-    const {args, flags} = await this.parse(ProviderRemove)
-    return this.voteOnProvider({
-      name: args.name,
-      flags,
-      // A member workspace votes with its own key; a network workspace with the keys it holds, or --vote-as.
-      networkOnlyFlag: {name: '--vote-as', given: Boolean(flags['vote-as'])},
+    // A member workspace votes with its own key; a network workspace with the keys it holds, or --vote-as.
+    return this.voteOnProvider(ProviderRemove, {
       asMember: removeAsMember,
-      asNetwork: () =>
-        this.changeMembership(args.name, flags, (change) => removeProvider({...change, voteAs: flags['vote-as']})),
+      asNetwork: (change, flags) => removeProvider({...change, voteAs: flags['vote-as']}),
     })
   }
 }

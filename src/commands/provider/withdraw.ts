@@ -12,10 +12,8 @@ export default class ProviderWithdraw extends ProviderVoteCommand {
 
   async run(): Promise<ProviderVoteWithdrawal> {
     const {args, flags} = await this.parse(ProviderWithdraw)
-    return this.inEitherWorkspace({
-      flags,
-      // A member workspace withdraws its own votes; a network workspace those of --as.
-      networkOnlyFlag: {name: '--as', given: Boolean(flags.as)},
+    // A member workspace withdraws its own votes; a network workspace those of --as.
+    return this.inEitherWorkspace(flags, {
       asMember: (dir) => withdrawAsMember({dir, engine: this.dockerEngine(), name: args.name}),
       describeMember: describeProviderVoteWithdrawal,
       asNetwork: () =>
