@@ -30,15 +30,27 @@ export type OptionName<Name extends string> = Name extends `${infer Head}-${infe
 
 /**
  * The options a command passes its service: `dir` resolved, the other arguments and flags by option name, no --json.
+ * `Renamed` gives some a service's own name (`{guardian: 'guardians'}`).
  * (A command without arguments has oclif's index signature for them, which names no option.)
  */
-export type ServiceOptions<Parsed> = {dir: string} & {
+export type ServiceOptions<Parsed, Renamed extends Renames = NoRenames> = {dir: string} & {
   [Name in keyof Parsed as string extends Name
     ? never
     : Name extends 'dir' | 'json'
       ? never
-      : OptionName<Name & string>]: Parsed[Name]
+      : Name extends keyof Renamed
+        ? Renamed[Name] & string
+        : OptionName<Name & string>]: Parsed[Name]
 }
+
+/** The keys a type names, without an index signature's. */
+type NamedKeys<T> = keyof {[Key in keyof T as string extends Key ? never : Key]: T[Key]}
+
+/** Arguments and flags a command gives its service under another name than their own: flag name → option name. */
+export type Renames = Readonly<Record<string, string>>
+
+/** No argument or flag renamed. */
+type NoRenames = Record<never, string>
 
 /**
  * What a command's service must also be when its options do not fit it: nothing more when they fit, otherwise a
@@ -57,22 +69,23 @@ export function optionName(name: string): string {
 }
 
 /** The parsed arguments and flags of a command as {@link ServiceOptions}. */
-export function serviceOptions<Args extends object, Flags extends {dir: string}>(
+export function serviceOptions<Args extends object, Flags extends {dir: string}, Renamed extends Renames = NoRenames>(
   args: Args,
   flags: Flags,
-): ServiceOptions<Args & Flags> {
+  renamed?: Renamed,
+): ServiceOptions<Args & Flags, Renamed> {
   const options: Record<string, unknown> = {}
   const from = new Map<string, string>()
   for (const [name, value] of [...Object.entries(args), ...Object.entries(flags)]) {
     if (name === 'dir' || name === 'json') continue
-    const option = optionName(name)
+    const option = renamed && Object.hasOwn(renamed, name) ? renamed[name]! : optionName(name)
     // Two names for one option would lose a value; a command declaring them is a bug.
     if (from.has(option)) throw new Error(`Both ${from.get(option)} and ${name} would be the service option ${option}.`)
     from.set(option, name)
     options[option] = value
   }
   options.dir = resolve(flags.dir)
-  return options as ServiceOptions<Args & Flags>
+  return options as ServiceOptions<Args & Flags, Renamed>
 }
 
 /** What a flag says whenever a command is given it: see {@link warnsWhenGiven}. */
@@ -85,6 +98,28 @@ const flagWarnings = new WeakMap<object, string>()
 export function warnsWhenGiven<Flag extends object>(flag: Flag, warning: string): Flag {
   flagWarnings.set(flag, warning)
   return flag
+}
+
+/** What the MedrecErrors of flag conversions said before oclif's parser prefixed them with "Parsing --flag". */
+const conversionMessages = new WeakMap<Error, string>()
+
+/**
+ * The `parse` of a flag whose text is converted as it is parsed (`Flags.custom<number>({parse: converting(…)})`: "12h"
+ * to 43200 seconds, a path made absolute), so that the command hands its service the value the service takes.
+ * `convert` gets the text and the flag as the user wrote it (`--delay`), for its messages; a MedrecError it throws is
+ * the command's error in its own words, not prefixed by oclif's "Parsing --delay".
+ */
+export function converting<T>(
+  convert: (text: string, flag: string) => T | Promise<T>,
+): (text: string, context: unknown, definition: {name: string}) => Promise<T> {
+  return async (text, _context, definition) => {
+    try {
+      return await convert(text, `--${definition.name}`)
+    } catch (error) {
+      if (isMedrecError(error)) conversionMessages.set(error, error.message)
+      throw error
+    }
+  }
 }
 
 /**
@@ -119,9 +154,10 @@ export abstract class MedrecCommand extends Command {
 
   /**
    * Parses the command line and calls `service` with the options it names: --dir resolved as `dir`, every other
-   * argument and flag under its camelCase name. For a command whose arguments and flags are its service's options;
-   * the compiler refuses a flag the service does not take, and an option it needs that no flag gives. A command that
-   * converts a value on the way maps its options by hand.
+   * argument and flag under its camelCase name, or under the name `renamed` gives it (`{guardian: 'guardians'}`). For
+   * a command whose arguments and flags are its service's options; the compiler refuses a flag the service does not
+   * take, an option it needs that no flag gives, and a rename of no flag. A flag that converts its text (a duration to
+   * seconds, a path made absolute) does so as it is parsed: see {@link converting}.
    */
   protected async serve<
     F extends Record<string, unknown>,
@@ -129,13 +165,15 @@ export abstract class MedrecCommand extends Command {
     A extends Record<string, unknown>,
     Takes,
     Result,
+    const Renamed extends Renames = NoRenames,
   >(
     command: Input<F, B, A>,
-    service: ((options: Takes) => Promise<Result>) & OptionsFit<ServiceOptions<A & F & B>, Takes>,
+    service: ((options: Takes) => Promise<Result>) & OptionsFit<ServiceOptions<A & F & B, Renamed>, Takes>,
+    renamed?: Renamed & {[Name in Exclude<keyof Renamed, NamedKeys<A & F & B>>]: 'no such argument or flag'},
   ): Promise<Result> {
     const {args, flags} = await this.parse(command)
     // --dir is a base flag of every command.
-    return service(serviceOptions(args, flags as typeof flags & {dir: string}) as Takes)
+    return service(serviceOptions(args, flags as typeof flags & {dir: string}, renamed) as Takes)
   }
 
   /** A progress renderer suited to where output goes (terminal, pipe, --json). */
@@ -181,8 +219,11 @@ export abstract class MedrecCommand extends Command {
     try {
       parsed = await super.parse(options, argv)
     } catch (error) {
-      // A flag's own parser may already have explained the problem the user can fix.
-      if (isMedrecError(error)) throw error
+      // A flag's conversion explained a problem the user can fix: say it as it was written.
+      if (isMedrecError(error)) {
+        error.message = conversionMessages.get(error) ?? error.message
+        throw error
+      }
       throw new UsageError((error as Error).message.replace(/\nSee more help with --help$/, ''), {cause: error})
     }
     const dir = (parsed.flags as {dir?: unknown}).dir
