@@ -13,7 +13,7 @@ import {
   type MemberProviderChangeResult,
 } from '../member/member-provider-change.js'
 import {type MembershipChange, MembershipChangeCommand} from './membership-change-command.js'
-import {memberBundleOutFlag, membershipTimeoutFlag, outFile} from './shared-flags.js'
+import {memberBundleOutFlag, membershipTimeoutFlag} from './shared-flags.js'
 
 /**
  * --out and --timeout of a provider vote, one for each way it is cast: where a member workspace also writes the
@@ -101,7 +101,7 @@ export abstract class ProviderVoteCommand extends MembershipChangeCommand {
   >(command: Input<F, B, A>, vote: ProviderVote<F & B, R>): Promise<R | MemberProviderChangeResult> {
     const {args, flags} = await this.parse(command)
     return this.inEitherWorkspace(flags, {
-      asMember: (dir) => vote.asMember({dir, name: args.name, engine: this.dockerEngine(), ...outFile(flags)}),
+      asMember: (dir) => vote.asMember({dir, name: args.name, engine: this.dockerEngine(), out: flags.out}),
       describeMember: describeMemberProviderChange,
       asNetwork: () => this.changeMembership(args.name, flags, (change) => vote.asNetwork(change, flags)),
       describeNetwork: describeProviderChange,

@@ -1,10 +1,10 @@
 import {resolve} from 'node:path'
 
-import {parseResourceScope} from '../gatekeeper/resource-scope.js'
 import {Args, Flags} from '@oclif/core'
 
-import {warnsWhenGiven} from '../base-command.js'
+import {converting, warnsWhenGiven} from '../base-command.js'
 import {networkProfiles} from '../config/network-profile.js'
+import {allResourcesScope, parseResourceScope} from '../gatekeeper/resource-scope.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
 import {parseTypes} from '../patient/describe-records.js'
@@ -112,22 +112,28 @@ export function chainSettings<P extends number | undefined>(flags: {
   return {chainId: flags['chain-id'], period: flags.period, epoch: flags.epoch, gasLimit: flags['gas-limit']}
 }
 
-/** --out of a command that exports the consortium bundle (read it with outFile). */
-export const bundleOutFlag = Flags.string({
+/** The absolute path of a flag's file; an empty path, which would name the working directory, is refused. */
+function absolutePath(text: string, flag: string): string {
+  if (text.trim() === '') {
+    throw new MedrecError(errorCodes.INVALID_ARGUMENT, `${flag} is empty.`, {hint: `Give ${flag} the path of a file.`})
+  }
+  return resolve(text)
+}
+
+/** A flag that names a file: its path, made absolute against the working directory as it is parsed. */
+export const pathFlag = Flags.custom<string>({parse: converting(absolutePath), helpValue: '<path>'})
+
+/** --out of a command that exports the consortium bundle. */
+export const bundleOutFlag = pathFlag({
   char: 'o',
   summary: 'Also write the bundle to this file, to send to the other members.',
 })
 
 /** The same on a command that runs in either kind of workspace and exports a bundle only in a member's. */
-export const memberBundleOutFlag = Flags.string({
+export const memberBundleOutFlag = pathFlag({
   char: 'o',
   summary: 'Member workspace: also write the refreshed bundle to this file, to send to the other members.',
 })
-
-/** The option of an --out flag: the file, absolute, when one was given. */
-export function outFile(flags: {out?: string}): {out?: string} {
-  return flags.out ? {out: resolve(flags.out)} : {}
-}
 
 /** --file and --key-file: an audit log and the key it was MACed with, each the provider's by default. */
 export const auditLogFileFlags = {
@@ -163,23 +169,22 @@ export function recordsRequest(flags: {as: string; types?: string; ca?: string})
   return {as: flags.as, resourceTypes: parseTypes(flags.types), caFile: flags.ca}
 }
 
-/** --scope: FHIR resource types, `all` (the default) or a bitmask; `summary` says whose access it is. */
-export function scopeFlag(summary: string) {
-  return Flags.string({summary, default: 'all'})
-}
-
 /** The relationship argument of every relationship command. */
 export const relationshipArg = Args.string({description: 'Address of the relationship.', required: true})
 
-/** The value of a --scope flag: `all`, resource types such as `Observation,Condition`, or a bitmask. */
-export function parseScope(text: string): bigint {
-  return parseResourceScope(text)
+/** --scope: FHIR resource types, `all` (the default) or a bitmask, as the scope's bits; `summary` says whose access. */
+export function scopeFlag(summary: string) {
+  return Flags.custom<bigint>({parse: converting(parseResourceScope)})({
+    summary,
+    default: allResourcesScope,
+    defaultHelp: async () => 'all',
+  })
 }
 
 const durationUnits: Record<string, number> = {s: 1, m: 60, h: 3600, d: 86_400}
 
 /** "90s", "15m", "12h", "30d" → seconds; `flag` names the flag in the message. */
-export function parseDurationSeconds(text: string, flag: string): number {
+function parseDurationSeconds(text: string, flag: string): number {
   const match = /^(\d{1,9})([smhd])$/.exec(text.trim())
   if (!match) {
     throw new MedrecError(errorCodes.INVALID_ARGUMENT, `${flag} "${text}" is not a duration.`, {
@@ -189,16 +194,27 @@ export function parseDurationSeconds(text: string, flag: string): number {
   return Number(match[1]) * durationUnits[match[2]!]!
 }
 
+/** A flag that takes a duration (90s, 15m, 12h, 30d) and gives its seconds. */
+export const durationFlag = Flags.custom<number>({parse: converting(parseDurationSeconds), helpValue: '<duration>'})
+
 /** "90s", "15m", "12h", "30d" → seconds, within the grant limits. */
-export function parseDuration(text: string): number {
-  const seconds = parseDurationSeconds(text, '--expires-in')
+function grantDurationSeconds(text: string, flag: string): number {
+  const seconds = parseDurationSeconds(text, flag)
   if (seconds < grantDurationLimits.minSeconds || seconds > grantDurationLimits.maxSeconds) {
-    throw new MedrecError(errorCodes.INVALID_ARGUMENT, `--expires-in ${text} is outside 1 minute to 10 years.`, {
+    throw new MedrecError(errorCodes.INVALID_ARGUMENT, `${flag} ${text} is outside 1 minute to 10 years.`, {
       hint: 'Grant for as long as the viewer needs; grant again to extend.',
     })
   }
   return seconds
 }
+
+/** --expires-in of a grant, in seconds: 30 days unless given. */
+export const grantExpiresInFlag = Flags.custom<number>({parse: converting(grantDurationSeconds)})({
+  summary: 'How long the grant lasts: 90s, 15m, 12h, 30d.',
+  default: 30 * durationUnits.d!,
+  defaultHelp: async () => '30d',
+  helpValue: '<duration>',
+})
 
 /** --follow and --tail of a command that prints its nodes' logs (network logs, member logs). */
 export const nodeLogsFlags = {

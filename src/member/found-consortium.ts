@@ -22,8 +22,8 @@ export type FoundConsortiumOptions = {
   dir: string
   /** The consortium's network name. */
   name: string
-  /** The other founders' card files (the convener's own card is always included). */
-  cardFiles: readonly string[]
+  /** The other founders' card files (the convener's own card is always included); none founds it alone. */
+  cardFiles?: readonly string[]
   chainId?: number
   period?: number
   epoch?: number
@@ -85,7 +85,7 @@ export async function foundConsortium(options: FoundConsortiumOptions): Promise<
   const own = await currentMemberCard(member, {privateKey: unlock, now: options.now})
   const ownFile = member.paths.cardFile(member.config.name)
   const founders: FoundingCard[] = [{card: own.card, source: `${ownFile} (yours)`}]
-  for (const file of options.cardFiles) {
+  for (const file of options.cardFiles ?? []) {
     const card = await nodeCardFiles.read(file)
     // The convener's own card among --card is the same founder, not a second one.
     if (!sameNodeCard(card, own.card)) founders.push({card, source: file})

@@ -94,6 +94,19 @@ with exit 1 and a stable --json shape', async () => {
     expect(await readdir(dir)).toEqual([])
   })
 
+  it('refuses an empty file path rather than take the working directory for it, and writes nothing', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'medrec-cli-'))
+    const result = await runMedrec(['member', 'card', '--out', '', '--dir', dir, '--json'])
+    expect(result.exitCode).toBe(1)
+    expect(result.json.error).toEqual({
+      code: 'MEDREC_INVALID_ARGUMENT',
+      message: '--out is empty.',
+      hint: 'Give --out the path of a file.',
+      details: [],
+    })
+    expect(await readdir(dir)).toEqual([])
+  })
+
   it('initialises a network and prints its result as JSON on stdout only', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'medrec-cli-'))
     const result = await runMedrec(['network', 'init', '--dir', dir, '--sealers', '2', '--light-kdf', '--json'])
@@ -133,7 +146,7 @@ describe('contract commands on bad input', () => {
         '--expires-in',
         'forever',
       ],
-      /--expires-in "forever" is not a duration/,
+      /^--expires-in "forever" is not a duration\.$/,
     ],
     [
       [
@@ -147,7 +160,7 @@ describe('contract commands on bad input', () => {
         '--scope',
         'Observations',
       ],
-      /--scope names resource types MedRec has no scope for: Observations/,
+      /^--scope names resource types MedRec has no scope for: Observations\.$/,
     ],
     [['account', 'create', 'Bad Name'], /not a valid account name/],
     [['account', 'create', 'carol', '--fund', '-1'], /--fund cannot be negative/],
@@ -163,7 +176,7 @@ describe('contract commands on bad input', () => {
         '--expires-in',
         '100000000d',
       ],
-      /outside 1 minute to 10 years/,
+      /^--expires-in 100000000d is outside 1 minute to 10 years\.$/,
     ],
     [
       [
@@ -177,7 +190,7 @@ describe('contract commands on bad input', () => {
         '--scope',
         '0',
       ],
-      /--scope "0" is not a scope/,
+      /^--scope "0" is not a scope\.$/,
     ],
     [
       [
@@ -356,7 +369,7 @@ describe('recovery commands on bad input', () => {
     [['setup', ...nineGuardians, '--threshold', '5'], /9 guardians named; at most 8/],
     [['setup', '--guardian', 'bob', '--threshold', '1', '--delay', '12h'], /--delay 12h is outside 1 day to 90 days/],
     [['setup', '--guardian', 'bob', '--threshold', '1', '--delay', '91d'], /--delay 91d is outside 1 day to 90 days/],
-    [['setup', '--guardian', 'bob', '--threshold', '1', '--delay', 'soon'], /--delay "soon" is not a duration/],
+    [['setup', '--guardian', 'bob', '--threshold', '1', '--delay', 'soon'], /^--delay "soon" is not a duration\.$/],
     [
       ['setup', '--guardian', 'bob', '--guardian', '0x12345', '--threshold', '1'],
       /--guardian "0x12345" is not an address/,

@@ -1,6 +1,6 @@
 import {MedrecCommand} from '../../base-command.js'
 import {describeCommand} from '../../cli/command-help.js'
-import {memberBundleOutFlag, outFile} from '../../cli/shared-flags.js'
+import {memberBundleOutFlag} from '../../cli/shared-flags.js'
 import {findWorkspaceFiles, type WorkspaceKind} from '../../config/workspace-kind.js'
 import {deployNetworkContracts, type DeployNetworkContractsResult} from '../../consortium/deploy-network-contracts.js'
 import {deployMemberContracts, type DeployMemberContractsResult} from '../../member/deploy-member-contracts.js'
@@ -15,7 +15,7 @@ export default class ContractsDeploy extends MedrecCommand {
     const {flags} = await this.parse(ContractsDeploy)
     const dir = this.networkDir(flags)
     if ((await findWorkspaceFiles(dir)).member) {
-      const result = await this.withProgress((progress) => deployMemberContracts({dir, progress, ...outFile(flags)}))
+      const result = await this.withProgress((progress) => deployMemberContracts({dir, progress, out: flags.out}))
       this.logAddresses(result)
       this.log(`Founders: ${result.founders.map((f) => f.name).join(', ')}`)
       this.log(`Bundle revision ${result.revision} exported${result.out ? ` to ${result.out}` : ''}: send it to the \

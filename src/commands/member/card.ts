@@ -1,18 +1,15 @@
-import {Flags} from '@oclif/core'
-
 import {describeCommand} from '../../cli/command-help.js'
 import {MemberCommand} from '../../cli/member-command.js'
-import {outFile} from '../../cli/shared-flags.js'
+import {pathFlag} from '../../cli/shared-flags.js'
 import {showMemberCard, type ShowMemberCardResult} from '../../member/member-card.js'
 
 export default class MemberCard extends MemberCommand {
   static override flags = {
-    out: Flags.string({summary: 'Also write the card to this file.'}),
+    out: pathFlag({summary: 'Also write the card to this file.'}),
   }
 
   async run(): Promise<ShowMemberCardResult> {
-    const {flags} = await this.parse(MemberCard)
-    const result = await showMemberCard({dir: this.networkDir(flags), ...outFile(flags)})
+    const result = await this.serve(MemberCard, showMemberCard)
     const {card} = result
     this.log(`Card of ${card.name}${result.written ? ' (signed now)' : ''}: ${result.file}`)
     this.log(`  signer   ${card.signer}`)

@@ -3,7 +3,7 @@ import {Flags} from '@oclif/core'
 import {MedrecCommand} from '../../base-command.js'
 import {describeCommand} from '../../cli/command-help.js'
 import {describeRecoverySetup} from '../../cli/describe-recovery-setup.js'
-import {asFlag, parseDurationSeconds} from '../../cli/shared-flags.js'
+import {asFlag, durationFlag} from '../../cli/shared-flags.js'
 import {setUpRecovery, type SetUpRecoveryResult} from '../../registrar/set-up-recovery.js'
 
 export default class RecoverySetup extends MedrecCommand {
@@ -13,31 +13,22 @@ export default class RecoverySetup extends MedrecCommand {
       multiple: true,
     }),
     threshold: Flags.integer({summary: 'How many guardians must approve the same new account.'}),
-    delay: Flags.string({
+    delay: durationFlag({
       summary: 'How long after the guardians agree the recovery may complete (1d to 90d; default 7d).',
     }),
     'remove-guardians': Flags.boolean({
       summary: 'Remove every guardian: no guardian recovery until you name new ones.',
       exclusive: ['guardian', 'threshold', 'delay'],
     }),
-    consortium: Flags.string({
+    consortium: Flags.option({
       summary: 'Allow or refuse recovery started by a consortium majority.',
-      options: ['allow', 'refuse'],
-    }),
+      options: ['allow', 'refuse'] as const,
+    })(),
     as: asFlag,
   }
 
   async run(): Promise<SetUpRecoveryResult> {
-    const {flags} = await this.parse(RecoverySetup)
-    const result = await setUpRecovery({
-      dir: this.networkDir(flags),
-      as: flags.as,
-      guardians: flags.guardian,
-      threshold: flags.threshold,
-      delaySeconds: flags.delay === undefined ? undefined : parseDurationSeconds(flags.delay, '--delay'),
-      removeGuardians: flags['remove-guardians'],
-      consortium: flags.consortium as 'allow' | 'refuse' | undefined,
-    })
+    const result = await this.serve(RecoverySetup, setUpRecovery, {guardian: 'guardians', delay: 'delaySeconds'})
     const {setup} = result
     this.log(`Recovery of patient ${result.patient} (${result.account}):`)
     this.logLines(describeRecoverySetup(setup))

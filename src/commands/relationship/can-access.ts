@@ -2,7 +2,7 @@ import {Flags} from '@oclif/core'
 
 import {MedrecCommand} from '../../base-command.js'
 import {describeCommand} from '../../cli/command-help.js'
-import {parseScope, relationshipArg, scopeFlag} from '../../cli/shared-flags.js'
+import {relationshipArg, scopeFlag} from '../../cli/shared-flags.js'
 import {canAccess} from '../../registrar/read-registrar.js'
 
 export default class RelationshipCanAccess extends MedrecCommand {
@@ -13,14 +13,7 @@ export default class RelationshipCanAccess extends MedrecCommand {
   }
 
   async run(): Promise<Awaited<ReturnType<typeof canAccess>>> {
-    const {args, flags} = await this.parse(RelationshipCanAccess)
-    const scope = parseScope(flags.scope)
-    const result = await canAccess({
-      dir: this.networkDir(flags),
-      relationship: args.relationship,
-      requester: flags.requester,
-      scope,
-    })
+    const result = await this.serve(RelationshipCanAccess, canAccess)
     this.log(result.allowed ? 'allowed' : 'denied')
     return result
   }
