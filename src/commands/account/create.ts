@@ -15,13 +15,7 @@ export default class AccountCreate extends MedrecCommand {
   }
 
   async run(): Promise<CreateAccountResult> {
-    const {args, flags} = await this.parse(AccountCreate)
-    const result = await createAccount({
-      dir: this.networkDir(flags),
-      name: args.name,
-      fundEther: flags.fund,
-      lightKdf: flags['light-kdf'],
-    })
+    const result = await this.serve(AccountCreate, createAccount, {fund: 'fundEther'})
     this.log(`${result.name}  ${result.address}${result.created ? '' : '  (existing account kept)'}`)
     return result
   }

@@ -11,8 +11,7 @@ export default class MemberStatus extends MemberCommand {
   }
 
   async run(): Promise<MemberNodeStatus> {
-    const {flags} = await this.parse(MemberStatus)
-    const status = await memberStatus({dir: this.networkDir(flags), probeTimeoutMs: flags['probe-timeout']})
+    const status = await this.serve(MemberStatus, memberStatus, {'probe-timeout': 'probeTimeoutMs'})
     this.log(`${status.member} of ${status.network} on ${status.engine}`)
     if (status.nodes.length === 0) this.log('  no node on this engine (run `medrec member up`)')
     for (const node of status.nodes) this.log(`  ${node.node.padEnd(9)} ${node.state}`)

@@ -7,8 +7,7 @@ export default class RecoveryCancel extends MedrecCommand {
   static override flags = {as: asFlag}
 
   async run(): Promise<CancelRecoveryResult> {
-    const {flags} = await this.parse(RecoveryCancel)
-    const r = await cancelRecovery({dir: this.networkDir(flags), as: flags.as})
+    const r = await this.serve(RecoveryCancel, cancelRecovery)
     this.log(
       r.cancelled
         ? `Cancelled the recovery of ${r.patient} to ${r.cancelled}; every approval lapsed.`

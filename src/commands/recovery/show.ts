@@ -8,8 +8,7 @@ export default class RecoveryShow extends MedrecCommand {
   static override args = {patient: recoveryPatientArg}
 
   async run(): Promise<ShowRecoveryResult> {
-    const {args, flags} = await this.parse(RecoveryShow)
-    const r = await showRecovery({dir: this.networkDir(flags), patient: args.patient})
+    const r = await this.serve(RecoveryShow, showRecovery)
     const {setup} = r
     this.log(`Patient      ${r.patient}\nAccount      ${r.account}`)
     this.logLines(describeRecoverySetup(setup))

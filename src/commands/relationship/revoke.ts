@@ -1,11 +1,11 @@
 import {Flags} from '@oclif/core'
 
+import {MedrecCommand} from '../../base-command.js'
 import {describeCommand} from '../../cli/command-help.js'
-import {RelationshipActionCommand} from '../../cli/relationship-action-command.js'
 import {asFlag, relationshipArg} from '../../cli/shared-flags.js'
 import {revokeViewer} from '../../registrar/relationship-actions.js'
 
-export default class RelationshipRevoke extends RelationshipActionCommand {
+export default class RelationshipRevoke extends MedrecCommand {
   static override args = {relationship: relationshipArg}
   static override flags = {
     viewer: Flags.string({summary: 'The viewer: a key name or a 0x address.', required: true}),
@@ -13,8 +13,7 @@ export default class RelationshipRevoke extends RelationshipActionCommand {
   }
 
   async run(): Promise<Awaited<ReturnType<typeof revokeViewer>>> {
-    const {args, flags} = await this.parse(RelationshipRevoke)
-    const result = await revokeViewer({...this.relationshipAction(args, flags), viewer: flags.viewer})
+    const result = await this.serve(RelationshipRevoke, revokeViewer)
     this.log(`Revoked ${result.viewer} on ${result.relationship}.`)
     return result
   }

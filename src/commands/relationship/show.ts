@@ -7,8 +7,7 @@ export default class RelationshipShow extends MedrecCommand {
   static override args = {relationship: relationshipArg}
 
   async run(): Promise<RelationshipInfo> {
-    const {args, flags} = await this.parse(RelationshipShow)
-    const r = await showRelationship({dir: this.networkDir(flags), relationship: args.relationship})
+    const r = await this.serve(RelationshipShow, showRelationship)
     this.log(
       `Relationship ${r.relationship}\nPatient      ${r.patient}\nSteward      ${r.steward}\n` +
         `Status       ${r.status} (round ${r.round}, since ${r.changedAt ?? '-'})\n` +

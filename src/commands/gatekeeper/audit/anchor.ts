@@ -2,7 +2,7 @@ import {Flags} from '@oclif/core'
 
 import {MedrecCommand} from '../../../base-command.js'
 import {describeCommand} from '../../../cli/command-help.js'
-import {auditLogFileFlags, auditLogLocation} from '../../../cli/shared-flags.js'
+import {auditLogFileFlags} from '../../../cli/shared-flags.js'
 import {anchorAuditLog, type AnchorAuditLogResult} from '../../../gatekeeper/anchor-audit-log.js'
 
 export default class GatekeeperAuditAnchor extends MedrecCommand {
@@ -15,8 +15,7 @@ export default class GatekeeperAuditAnchor extends MedrecCommand {
   }
 
   async run(): Promise<AnchorAuditLogResult> {
-    const {flags} = await this.parse(GatekeeperAuditAnchor)
-    const result = await anchorAuditLog({dir: this.networkDir(flags), ...auditLogLocation(flags)})
+    const result = await this.serve(GatekeeperAuditAnchor, anchorAuditLog)
     this.log(
       result.anchored
         ? `Anchored ${result.file} at entry ${result.entries} (${result.head}) ` +
