@@ -2,13 +2,9 @@
 export const participantKinds = ['none', 'patient', 'provider', 'insurer', 'lab', 'other'] as const
 export type ParticipantKindName = Exclude<(typeof participantKinds)[number], 'none'>
 /** The kinds a participant can be registered as: every kind but `none`. */
-export const participantKindNames = [
-  'patient',
-  'provider',
-  'insurer',
-  'lab',
-  'other',
-] as const satisfies ParticipantKindName[]
+export const participantKindNames: readonly ParticipantKindName[] = participantKinds.filter(
+  (kind): kind is ParticipantKindName => kind !== 'none',
+)
 
 /** Relationship statuses as the contracts number them. */
 export const relationshipStatuses = ['none', 'proposed', 'accepted', 'rejected', 'ended'] as const
