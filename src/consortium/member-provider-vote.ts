@@ -176,7 +176,6 @@ export async function castOneKeyProviderVote(
 export type OneKeyWithdrawal = {
   action: 'admit' | 'remove'
   name: string
-  id: Hex
   /** The account the proposal names (for a removal: the one registered): its Clique vote is about this signer. */
   account: Address
   /** The withdrawal's transaction and block; null when this member's vote no longer counted (nothing was sent). */
@@ -232,7 +231,6 @@ export async function withdrawOneKeyProviderVote(voter: OneKeyVoter, name: strin
   return {
     action,
     name,
-    id,
     account,
     transaction: withdrawal?.transaction ?? null,
     block: withdrawal ? Number(withdrawal.receipt.blockNumber) : null,
