@@ -106,6 +106,8 @@ export const errorCodes = {
   MEMBER_NOT_PROPOSED: 'MEDREC_MEMBER_NOT_PROPOSED',
   MEMBER_NODE_NOT_RUNNING: 'MEDREC_MEMBER_NODE_NOT_RUNNING',
   CONTRACTS_NOT_VERIFIED: 'MEDREC_CONTRACTS_NOT_VERIFIED',
+  /** A node card's path names no file (a card that is there but not valid is CARD_INVALID). */
+  CARD_MISSING: 'MEDREC_CARD_MISSING',
 } as const
 
 export type ErrorCode = (typeof errorCodes)[keyof typeof errorCodes]

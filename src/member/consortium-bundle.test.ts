@@ -196,12 +196,12 @@ recovered ${stranger.address}.`,
     await expect(bundleFiles.read(join(dir, 'half.bundle.json'))).rejects.toMatchObject({
       code: errorCodes.BUNDLE_INVALID,
       message: `${join(dir, 'half.bundle.json')} is not JSON, so not a consortium bundle.`,
-      hint: 'Pass the bundle file a member exported, unchanged.',
+      hint: "Pass the bundle file a member's `medrec consortium export` wrote, unchanged.",
     })
     await expect(bundleFiles.read(join(dir, 'none.bundle.json'))).rejects.toMatchObject({
       code: errorCodes.BUNDLE_MISSING,
-      message: `There is no bundle at ${join(dir, 'none.bundle.json')}.`,
-      hint: 'Check the path of the bundle file a member sent you.',
+      message: `There is no consortium bundle at ${join(dir, 'none.bundle.json')}.`,
+      hint: "Check the path: a consortium bundle is the bundle file a member's `medrec consortium export` wrote.",
     })
   })
 

@@ -309,10 +309,6 @@ export function* findDuplicateCards(cards: readonly {card: NodeCard; where: stri
 export const bundleFiles = receivedDocumentFile({
   kind: 'consortium bundle',
   verify: verifyBundle,
-  notJson: {code: errorCodes.BUNDLE_INVALID, hint: 'Pass the bundle file a member exported, unchanged.'},
-  missing: {
-    code: errorCodes.BUNDLE_MISSING,
-    noun: 'bundle',
-    hint: 'Check the path of the bundle file a member sent you.',
-  },
+  codes: {invalid: errorCodes.BUNDLE_INVALID, missing: errorCodes.BUNDLE_MISSING},
+  origin: "the bundle file a member's `medrec consortium export` wrote",
 })

@@ -170,16 +170,13 @@ recovered ${mallory.address}.`,
     // (the whole refusal, as a user reads it)
     await expect(nodeCardFiles.parse('', 'half.card.json')).rejects.toMatchObject({
       message: 'half.card.json is not JSON, so not a node card.',
-      hint: 'Pass the NAME.card.json file its provider sent, unchanged.',
+      hint: "Pass the NAME.card.json file its provider's `medrec member init` wrote, unchanged.",
     })
     const dir = await mkdtemp(join(tmpdir(), 'medrec-card-'))
     await expect(nodeCardFiles.read(join(dir, 'none.card.json'))).rejects.toMatchObject({
-      code: errorCodes.CARD_INVALID,
-      message: expect.stringContaining('There is no card at'),
-    })
-    await expect(nodeCardFiles.read(join(dir, 'none.card.json'))).rejects.toMatchObject({
-      message: `There is no card at ${join(dir, 'none.card.json')}.`,
-      hint: "Check the path; a card is the NAME.card.json file `medrec member init` wrote in its provider's workspace.",
+      code: errorCodes.CARD_MISSING,
+      message: `There is no node card at ${join(dir, 'none.card.json')}.`,
+      hint: "Check the path: a node card is the NAME.card.json file its provider's `medrec member init` wrote.",
     })
     await writeFile(join(dir, 'ok.card.json'), nodeCardFiles.render(member.card))
     expect(await nodeCardFiles.read(join(dir, 'ok.card.json'))).toEqual(member.card)

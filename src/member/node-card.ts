@@ -162,12 +162,8 @@ export async function verifyNodeCard(value: unknown, source: string): Promise<No
 export const nodeCardFiles = receivedDocumentFile({
   kind: 'node card',
   verify: verifyNodeCard,
-  notJson: {code: errorCodes.CARD_INVALID, hint: 'Pass the NAME.card.json file its provider sent, unchanged.'},
-  missing: {
-    code: errorCodes.CARD_INVALID,
-    noun: 'card',
-    hint: "Check the path; a card is the NAME.card.json file `medrec member init` wrote in its provider's workspace.",
-  },
+  codes: {invalid: errorCodes.CARD_INVALID, missing: errorCodes.CARD_MISSING},
+  origin: "the NAME.card.json file its provider's `medrec member init` wrote",
 })
 
 /** The URL other nodes dial this card's node at. */

@@ -15,15 +15,20 @@ export const documentSignatureSchema = z
 
 /**
  * A JSON document one provider sends another (a node card, a consortium bundle): how its parsed
- * value is verified, and how text that is not JSON or a path with no file is refused.
+ * value is verified, and the words of the refusals every received document shares: a path with
+ * no file, and text that is not JSON.
  */
 export type ReceivedDocument<T> = {
-  /** What the document is, in "SOURCE is not JSON, so not a KIND.": "node card". */
+  /** What the document is, in "There is no KIND at PATH." and "SOURCE is not JSON, so not a KIND.": "node card". */
   kind: string
   verify: (value: unknown, source: string) => Promise<T>
-  notJson: {code: ErrorCode; hint: string}
-  /** `noun` as in "There is no NOUN at PATH.": "card". */
-  missing: {code: ErrorCode; noun: string; hint: string}
+  /** `invalid` refuses text that is not JSON, as `verify` refuses JSON that is not the document; `missing`, no file. */
+  codes: {invalid: ErrorCode; missing: ErrorCode}
+  /**
+   * Where a good copy comes from, in "Pass ORIGIN, unchanged." and "Check the path: a KIND is ORIGIN.":
+   * "the bundle file a member's `medrec consortium export` wrote".
+   */
+  origin: string
 }
 
 /** Reading and writing one kind of received document; `source` (a file, or a place in another document) names it. */
@@ -42,8 +47,8 @@ export function receivedDocumentFile<T>(document: ReceivedDocument<T>): Received
     const json = parseJson(
       text,
       (cause) =>
-        new MedrecError(document.notJson.code, `${source} is not JSON, so not a ${document.kind}.`, {
-          hint: document.notJson.hint,
+        new MedrecError(document.codes.invalid, `${source} is not JSON, so not a ${document.kind}.`, {
+          hint: `Pass ${document.origin}, unchanged.`,
           cause,
         }),
     )
@@ -55,8 +60,10 @@ export function receivedDocumentFile<T>(document: ReceivedDocument<T>): Received
       text = await readFile(path, 'utf8')
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
-      const {code, noun, hint} = document.missing
-      throw new MedrecError(code, `There is no ${noun} at ${path}.`, {hint, cause: error})
+      throw new MedrecError(document.codes.missing, `There is no ${document.kind} at ${path}.`, {
+        hint: `Check the path: a ${document.kind} is ${document.origin}.`,
+        cause: error,
+      })
     }
     return parse(text, path)
   }

@@ -170,6 +170,13 @@ describe('medrec consortium found on bad cards', () => {
       'MEDREC_CARD_INVALID',
       [anne.dir],
     )
+    // A path with no file is a missing card, not an invalid one: a typo, not a forgery
+    const missing = await expectRefused(
+      ['consortium', 'found', '--name', 'carenet', '--card', join(root, 'st-bart.card.json'), '--dir', anne.dir],
+      'MEDREC_CARD_MISSING',
+      [anne.dir],
+    )
+    expect(missing.message).toBe(`There is no node card at ${join(root, 'st-bart.card.json')}.`)
   })
 })
 
