@@ -2,7 +2,7 @@ import {mkdtemp, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
-import {hashStruct, keccak256, stringToBytes} from 'viem'
+import {type Address, hashStruct, keccak256, stringToBytes} from 'viem'
 import {generatePrivateKey, privateKeyToAccount} from 'viem/accounts'
 import {describe, expect, it} from 'vitest'
 
@@ -135,7 +135,7 @@ recovered ${stranger.address}.`,
       'a member without its identity key',
       (b: UnsignedBundle) => {
         const [first, ...rest] = Object.entries(b.secrets.identityHmacKey)
-        return {...b, secrets: {identityHmacKey: Object.fromEntries(rest)}, exportedBy: first![0] as never}
+        return {...b, secrets: {identityHmacKey: Object.fromEntries(rest)}, exportedBy: first![0] as Address}
       },
     ],
     ['a card listed twice', (b: UnsignedBundle) => ({...b, joining: [b.members[1]!]})],
