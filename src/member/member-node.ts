@@ -14,7 +14,7 @@ import {
 import {ensureGethImage} from '../image/geth-image.js'
 import {enodeUrl, nodeIdFromNodeKey} from '../keys/node-key.js'
 import {runStep, silentProgress, type ProgressListener} from '../progress/progress-events.js'
-import {pollUntil} from '../wait/poll-until.js'
+import {isPollTimeout, pollUntil} from '../wait/poll-until.js'
 import {readMemberChainView, type MemberChainView} from './member-chain-view.js'
 import {initMemberVolume, writeMemberNodeConfig} from './member-node-files.js'
 import {destroyMemberNode} from './member-node-lifecycle.js'
@@ -133,7 +133,7 @@ export async function startMemberNode(options: StartMemberNodeOptions): Promise<
   } catch (error) {
     // A first start that fails leaves nothing behind, as a first `network up` does; one that
     // only ran out of time keeps its node, which goes on and may yet connect and seal.
-    const timedOut = error instanceof MedrecError && error.code === errorCodes.READY_TIMEOUT
+    const timedOut = isPollTimeout(error)
     if (firstStart && !timedOut) await destroyMemberNode(engine, ref).catch(() => undefined)
     throw error
   }
@@ -280,8 +280,7 @@ async function startMemberNodeOn(
         warn: (message) => progress({type: 'warning', message}),
         ...(options.signal ? {signal: options.signal} : {}),
       }).catch(async (error: unknown) => {
-        if (error instanceof MedrecError && error.code === errorCodes.READY_TIMEOUT)
-          await watch().catch(() => undefined)
+        if (isPollTimeout(error)) await watch().catch(() => undefined)
         throw error
       }),
     (r) => r.summary,

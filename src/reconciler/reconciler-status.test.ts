@@ -1,6 +1,7 @@
 import {describe, expect, it} from 'vitest'
 
-import {reconcilerLiveness} from './reconciler-status.js'
+import type {ContainerEngine} from '../docker/container-engine.js'
+import {reconcilerLiveness, readReconcilerStatusFile} from './reconciler-status.js'
 
 const fresh = {heartbeatAgeMs: 3_000, staleAfterMs: 60_000, fromCurrentRun: true}
 
@@ -38,5 +39,40 @@ describe("the reconciler's liveness", () => {
     expect(reconcilerLiveness({enabled: true, container: {state: 'exited'}, ...fresh})).toBe('stopped')
     expect(reconcilerLiveness({enabled: true, container: undefined, ...fresh})).toBe('missing')
     expect(reconcilerLiveness({enabled: false, container: undefined, ...fresh})).toBe('disabled')
+  })
+})
+
+describe("reading the reconciler's status file", () => {
+  const whole = JSON.stringify({version: 1, startedAt: '2026-11-24T10:00:00Z', heartbeatAt: '2026-11-24T10:00:05Z'})
+
+  /** The container's file as successive reads find it: text, or undefined where the read fails. */
+  function reads(...files: (string | undefined)[]) {
+    const paths: string[] = []
+    const engine: Pick<ContainerEngine, 'readFile'> = {
+      readFile: async (_id, path) => {
+        paths.push(path)
+        const file = files[Math.min(paths.length, files.length) - 1]
+        if (file === undefined) throw new Error('the archive ended early')
+        return Buffer.from(file)
+      },
+    }
+    return {engine, paths}
+  }
+
+  it('reads again when a read crosses the loop replacing the file, and returns the whole file', async () => {
+    // Given a read that fails, then one cut short, then the whole file
+    const {engine, paths} = reads(undefined, whole.slice(0, 20), whole)
+    // When network status reads it
+    const status = await readReconcilerStatusFile(engine, 'c1')
+    // Then it is the third read's, from the reconciler's data directory
+    expect(status).toMatchObject({version: 1, heartbeatAt: '2026-11-24T10:00:05Z'})
+    expect(paths).toEqual(Array(3).fill('/var/lib/medrec-reconciler/status.json'))
+  })
+
+  it('gives up after about 300 ms on a file that never reads whole: no status yet, not an error', async () => {
+    const {engine, paths} = reads('{"version": 1')
+    expect(await readReconcilerStatusFile(engine, 'c1')).toBeUndefined()
+    // (read again before giving up; how often depends on the machine's timers)
+    expect(paths.length).toBeGreaterThan(1)
   })
 })

@@ -1,5 +1,6 @@
 import {reconcilerEnabled} from '../config/network-profile.js'
 import type {ContainerEngine, ContainerInfo} from '../docker/container-engine.js'
+import {isPollTimeout, pollUntil} from '../wait/poll-until.js'
 import type {NetworkIdentity} from '../workspace/load-network.js'
 import {reconcilerDataDir, reconcilerStatusFileName} from '../workspace/reconciler-names.js'
 import {findReconcilerContainer} from './deploy-reconciler.js'
@@ -52,16 +53,7 @@ export async function readReconcilerReport(
   network: NetworkIdentity,
 ): Promise<ReconcilerReport> {
   const container = await findReconcilerContainer(engine, network)
-  let status: ReconcilerStatus | undefined
-  if (container) {
-    const path = `${reconcilerDataDir}/${reconcilerStatusFileName}`
-    // The loop replaces the file every cycle; a read that crosses a replacement is cut short: read again.
-    for (let attempt = 0; attempt < 3 && status === undefined; attempt++) {
-      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 150))
-      const file = await engine.readFile(container.id, path).catch(() => undefined)
-      status = file ? parseReconcilerStatus(file.toString('utf8')) : undefined
-    }
-  }
+  const status = container ? await readReconcilerStatusFile(engine, container.id) : undefined
   const ageMs = status ? Math.max(0, Date.now() - Date.parse(status.heartbeatAt)) : undefined
   const startedAt = container?.startedAt ? Date.parse(container.startedAt) : undefined
   const fromCurrentRun =
@@ -82,4 +74,28 @@ export async function readReconcilerReport(
     lastAction: status?.lastAction?.line ?? null,
     lastError: status?.lastError ?? null,
   }
+}
+
+/**
+ * The status file in the reconciler's container, or undefined while it has none it can read.
+ * The loop replaces the file every cycle, and a read that crosses a replacement is cut short,
+ * so a file that does not read whole is read again, 150 ms later, for about 300 ms.
+ */
+export async function readReconcilerStatusFile(
+  engine: Pick<ContainerEngine, 'readFile'>,
+  containerId: string,
+): Promise<ReconcilerStatus | undefined> {
+  const path = `${reconcilerDataDir}/${reconcilerStatusFileName}`
+  return pollUntil(
+    `a whole ${path}`,
+    Date.now() + 300,
+    async () => {
+      const file = await engine.readFile(containerId, path).catch(() => undefined)
+      return file ? parseReconcilerStatus(file.toString('utf8')) : undefined
+    },
+    {interval: 150},
+  ).catch((error: unknown) => {
+    if (isPollTimeout(error)) return undefined
+    throw error
+  })
 }

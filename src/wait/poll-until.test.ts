@@ -2,7 +2,7 @@ import {describe, expect, it} from 'vitest'
 
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
-import {pollUntil} from './poll-until.js'
+import {isPollTimeout, pollUntil} from './poll-until.js'
 
 describe('pollUntil', () => {
   it('returns the first value the check yields', async () => {
@@ -75,11 +75,16 @@ describe('pollUntil', () => {
   })
 
   it('treats every error as fatal by default', async () => {
-    await expect(
-      pollUntil('x', Date.now() + 5000, async () => {
-        throw new Error('boom')
-      }),
-    ).rejects.toThrow('boom')
+    const boom = await pollUntil('x', Date.now() + 5000, async () => {
+      throw new Error('boom')
+    }).catch((e: unknown) => e)
+    expect(boom).toEqual(new Error('boom'))
+    // (a failure of the check is not the wait's timeout)
+    expect(isPollTimeout(boom)).toBe(false)
+    expect(isPollTimeout(await pollUntil('y', Date.now() - 1, async () => undefined).catch((e: unknown) => e))).toBe(
+      true,
+    )
+    expect(isPollTimeout(new MedrecError(errorCodes.IPC_FAILED, 'no answer'))).toBe(false)
   })
 
   it('puts what each party was doing, from onTimeout, into the timeout error', async () => {

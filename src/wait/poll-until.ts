@@ -59,6 +59,11 @@ export async function pollUntil<T>(
   }
 }
 
+/** Whether `error` is a wait's timeout (its deadline passed) rather than a failure of what it checked. */
+export function isPollTimeout(error: unknown): error is MedrecError {
+  return error instanceof MedrecError && error.code === errorCodes.READY_TIMEOUT
+}
+
 async function pollTimeoutError(what: string, options: PollUntilOptions): Promise<MedrecError> {
   // A report that cannot be gathered must not hide the timeout itself.
   const report =

@@ -6,7 +6,7 @@ import {resolve} from 'node:path'
 
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
-import {pollUntil} from '../wait/poll-until.js'
+import {isPollTimeout, pollUntil} from '../wait/poll-until.js'
 
 /** What a lock file holds: who took it. */
 export type LockFileOwner = {pid: number; hostname: string; startedAt: string; token: string}
@@ -207,7 +207,7 @@ async function waitForLockFile(path: string, what: string, deadline: number): Pr
       {interval: (attempt) => Math.min(5 * 2 ** attempt, 100)},
     )
   } catch (error) {
-    if (!(error instanceof MedrecError && error.code === errorCodes.READY_TIMEOUT)) throw error
+    if (!isPollTimeout(error)) throw error
     throw stateLocked(path, what, holder, error)
   }
 }
