@@ -3,11 +3,7 @@ import type {z} from 'zod'
 
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
-
-/** Formats a zod issue path the way users read it: `sealers.1.p2pPort`. */
-export function formatIssuePath(path: readonly PropertyKey[]): string {
-  return path.length === 0 ? '(top level)' : path.map(String).join('.')
-}
+import {describeIssues} from '../errors/zod-issues.js'
 
 /**
  * Parses a YAML configuration file's text against a schema, reporting every problem at once
@@ -28,7 +24,7 @@ export function parseYamlConfig<S extends z.ZodType>(
   }
   const result = schema.safeParse(document.toJS())
   if (!result.success) {
-    const details = result.error.issues.map((issue) => `${formatIssuePath(issue.path)}: ${describeIssue(issue)}`)
+    const details = describeIssues(result.error)
     throw new MedrecError(
       errorCodes.CONFIG_INVALID,
       `${path} has ${details.length} problem${details.length === 1 ? '' : 's'}.`,
@@ -36,11 +32,4 @@ export function parseYamlConfig<S extends z.ZodType>(
     )
   }
   return result.data
-}
-
-/** A zod issue as users read it: unknown keys are named (`keyWord` is what the document calls its keys). */
-export function describeIssue(issue: {code: string; message: string; keys?: string[]}, keyWord = 'key'): string {
-  if (issue.code === 'unrecognized_keys' && issue.keys)
-    return `unknown ${keyWord}${issue.keys.length === 1 ? '' : 's'} ${issue.keys.map((k) => `"${k}"`).join(', ')}`
-  return issue.message
 }

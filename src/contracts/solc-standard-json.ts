@@ -2,6 +2,7 @@ import {createRequire} from 'node:module'
 import {z} from 'zod'
 
 import {MedrecError} from '../errors/medrec-error.js'
+import {describeIssues} from '../errors/zod-issues.js'
 import {errorCodes} from '../errors/error-codes.js'
 
 /** The EVM versions MedRec compiles for; `london` is what geth 1.13 Clique runs. */
@@ -109,7 +110,7 @@ export function compileSolidity(
   const parsed = solcOutputSchema.safeParse(JSON.parse(raw))
   if (!parsed.success) {
     throw new MedrecError(errorCodes.COMPILE_FAILED, 'solc returned output MedRec cannot read.', {
-      details: parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`),
+      details: describeIssues(parsed.error),
       hint: `Check that the installed solc (${solcVersion()}) is a 0.8.x release.`,
     })
   }

@@ -26,7 +26,7 @@ export async function gethIpcEval<T>(
   if (result.exitCode !== 0 || output === '' || /^(Fatal|Error|GoError)/.test(output)) {
     throw new MedrecError(errorCodes.IPC_FAILED, `${nodeName}: the geth console did not answer \`${expression}\`.`, {
       details: [output || result.stderr.trim() || `exit code ${result.exitCode}`].filter(Boolean),
-      hint: 'Check that the node is running: `medrec network logs ' + nodeName + '`.',
+      hint: `Check that the node is running: \`medrec network logs ${nodeName}\`.`,
     })
   }
   // The console prints a string result as a quoted JS string: decode it, then the JSON inside.

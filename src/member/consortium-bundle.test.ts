@@ -179,7 +179,7 @@ recovered ${stranger.address}.`,
       expect.arrayContaining([
         expect.stringMatching(/^members: a consortium has at least one member/),
         expect.stringMatching(/^revision: /),
-        expect.stringMatching(/^\(top level\): /),
+        '(top level): unknown field "extra"',
       ]),
     )
     await expect(bundleFiles.parse('not json', 'b.json')).rejects.toMatchObject({code: errorCodes.BUNDLE_INVALID})

@@ -12,10 +12,10 @@ import {privateKeyToAccount} from 'viem/accounts'
 import {z} from 'zod'
 
 import {chainIdSchema, epochSchema, gasLimitSchema, networkNameSchema, periodSchema} from '../config/network-config.js'
-import {formatIssuePath} from '../config/parse-yaml-config.js'
 import {canonicalJson} from '../encoding/canonical-json.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
+import {describeIssues} from '../errors/zod-issues.js'
 import {parseCliqueExtraData} from '../genesis/clique-extra-data.js'
 import {findGenesisProblems, type CliqueGenesis} from '../genesis/clique-genesis.js'
 import {explainUnsupportedImageTag} from '../geth/geth-version.js'
@@ -179,7 +179,7 @@ export async function verifyBundle(value: unknown, source: string): Promise<Cons
   const parsed = consortiumBundleSchema.safeParse(value)
   if (!parsed.success) {
     throw new MedrecError(errorCodes.BUNDLE_INVALID, `${source} is not a valid consortium bundle.`, {
-      details: parsed.error.issues.map((issue) => `${formatIssuePath(issue.path)}: ${issue.message}`),
+      details: describeIssues(parsed.error, 'field'),
       hint:
         'Ask a member for the bundle file as `medrec consortium export` wrote it; a bundle is never edited ' +
         'by hand.',

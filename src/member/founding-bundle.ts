@@ -1,9 +1,9 @@
 import {parseEther, type Address} from 'viem'
 
 import {wellKnownChainIds} from '../chain/well-known-chain-ids.js'
-import {formatIssuePath} from '../config/parse-yaml-config.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
+import {describeIssues} from '../errors/zod-issues.js'
 import {buildCliqueGenesis} from '../genesis/clique-genesis.js'
 import {explainUnsupportedImageTag} from '../geth/geth-version.js'
 import {
@@ -48,7 +48,7 @@ export function checkFoundingCards(founders: readonly FoundingCard[]): void {
 /** Checks the settings of a new consortium's network, reporting every problem at once. */
 export function checkFoundingNetwork(network: BundleNetwork): BundleNetwork {
   const parsed = bundleNetworkSchema.safeParse(network)
-  const details = parsed.success ? [] : parsed.error.issues.map((i) => `${formatIssuePath(i.path)}: ${i.message}`)
+  const details = parsed.success ? [] : describeIssues(parsed.error, 'field')
   const known = wellKnownChainIds.get(network.chainId)
   if (known !== undefined)
     details.push(`chainId: ${network.chainId} is the chain id of ${known}; choose the network's own`)

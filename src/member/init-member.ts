@@ -11,10 +11,10 @@ import {
   memberConfigSchemaFileName,
   memberConfigVersion,
 } from '../config/member-config.js'
-import {formatIssuePath} from '../config/parse-yaml-config.js'
 import {assertWorkspaceKind} from '../config/workspace-kind.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
+import {describeIssues} from '../errors/zod-issues.js'
 import {ensureStateDir, pathExists} from '../workspace/network-files.js'
 import {ensureNodeKeys, rpcNodeName} from '../workspace/network-keys.js'
 import {loadMember, unlockMemberKey} from './load-member.js'
@@ -71,7 +71,7 @@ export async function initMember(options: InitMemberOptions): Promise<InitMember
   const checked = memberConfigSchema.safeParse(draft)
   if (!checked.success) {
     throw new MedrecError(errorCodes.INVALID_ARGUMENT, 'The options given would make an invalid member workspace.', {
-      details: checked.error.issues.map((i) => `${formatIssuePath(i.path)}: ${i.message}`),
+      details: describeIssues(checked.error),
       hint: 'Correct the arguments and flags named.',
     })
   }

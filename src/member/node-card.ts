@@ -5,9 +5,9 @@ import {z} from 'zod'
 
 import {hostSchema, memberNameSchema} from '../config/member-config.js'
 import {portSchema} from '../config/network-config.js'
-import {describeIssue, formatIssuePath} from '../config/parse-yaml-config.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
+import {describeIssues} from '../errors/zod-issues.js'
 import {nodeIdFromNodeKey} from '../keys/node-key.js'
 import {documentSignatureSchema, receivedDocumentFile} from './received-document.js'
 
@@ -120,11 +120,8 @@ export async function buildNodeCard(parameters: BuildNodeCardParameters): Promis
 export async function verifyNodeCard(value: unknown, source: string): Promise<NodeCard> {
   const parsed = nodeCardSchema.safeParse(value)
   if (!parsed.success) {
-    const details = parsed.error.issues.map(
-      (issue) => `${formatIssuePath(issue.path)}: ${describeIssue(issue, 'field')}`,
-    )
     throw new MedrecError(errorCodes.CARD_INVALID, `${source} is not a valid node card.`, {
-      details,
+      details: describeIssues(parsed.error, 'field'),
       hint: 'Ask its provider for a fresh card (`medrec member card` writes one); a card is never edited by hand.',
     })
   }

@@ -13,10 +13,10 @@ import {
   networkConfigSchema,
   type NetworkConfig,
 } from '../config/network-config.js'
-import {formatIssuePath} from '../config/parse-yaml-config.js'
 import {profileSettings, type NetworkProfile} from '../config/network-profile.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
+import {describeIssues} from '../errors/zod-issues.js'
 import {buildCliqueGenesis, genesisFileName} from '../genesis/clique-genesis.js'
 import {pinnedGethImage} from '../geth/geth-version.js'
 import {ensureIdentityKey} from '../workspace/identity-key.js'
@@ -131,7 +131,7 @@ and genesis.json are still here).`,
   const checked = networkConfigSchema.safeParse(draft)
   if (!checked.success) {
     throw new MedrecError(errorCodes.INVALID_ARGUMENT, 'The options given would make an invalid network.', {
-      details: checked.error.issues.map((i) => `${formatIssuePath(i.path)}: ${i.message}`),
+      details: describeIssues(checked.error),
       hint: 'Correct the flags named.',
     })
   }

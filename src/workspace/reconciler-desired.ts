@@ -2,6 +2,7 @@ import {z} from 'zod'
 
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
+import {describeIssues} from '../errors/zod-issues.js'
 import {parseJson} from '../errors/parse-json.js'
 import type {NetworkIdentity} from './load-network.js'
 import {reconcilerDesiredFileName} from './reconciler-names.js'
@@ -55,7 +56,7 @@ export function parseReconcilerDesired(text: string): ReconcilerDesired {
   const parsed = reconcilerDesiredSchema.safeParse(json)
   if (!parsed.success) {
     throw new MedrecError(errorCodes.STATE_INVALID, `${reconcilerDesiredFileName} is not a desired state it reads.`, {
-      details: parsed.error.issues.map((i) => `${i.path.join('.') || '(top level)'}: ${i.message}`),
+      details: describeIssues(parsed.error),
     })
   }
   return parsed.data

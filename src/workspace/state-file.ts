@@ -2,9 +2,9 @@ import {readFile} from 'node:fs/promises'
 
 import type {z} from 'zod'
 
-import {formatIssuePath} from '../config/parse-yaml-config.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
+import {describeIssues} from '../errors/zod-issues.js'
 import {parseJson} from '../errors/parse-json.js'
 import {withLockFile} from './file-lock.js'
 import {ensureStateDir, writeFileAtomically, type NetworkPaths} from './network-files.js'
@@ -32,7 +32,7 @@ export async function readStateFile<S extends z.ZodType>(file: string, schema: S
   const parsed = schema.safeParse(json)
   if (!parsed.success) {
     throw new MedrecError(errorCodes.STATE_INVALID, `${file} is not a state file this version understands.`, {
-      details: parsed.error.issues.map((issue) => `${formatIssuePath(issue.path)}: ${issue.message}`),
+      details: describeIssues(parsed.error),
       hint: 'Restore it from backup.',
     })
   }

@@ -60,7 +60,7 @@ describe.skipIf(!prerequisites.ok)('network lifecycle on real geth sealers', () 
 
     // And blocks advance, each signer sealing its share
     const start = Number((await rpc(net.rpcUrl, 'eth_blockNumber')).body.result)
-    const activity = await eventually('every signer to seal after block ' + start, async () => {
+    const activity = await eventually(`every signer to seal after block ${start}`, async () => {
       const head = Number((await rpc(net.rpcUrl, 'eth_blockNumber')).body.result)
       if (head < start + 6) return undefined
       const status = (await rpc(net.rpcUrl, 'clique_status')).body.result as {sealerActivity: Record<string, number>}
