@@ -13,7 +13,7 @@ import {parseArgs} from 'node:util'
 import {setTimeout as delay} from 'node:timers/promises'
 
 import {pinnedGethImage} from '../src/geth/geth-version.js'
-import {readMemberChainView} from '../src/member/member-chain-view.js'
+import {readNodeChainView} from '../src/clique/node-chain-view.js'
 import {memberResourceNames} from '../src/member/member-resources.js'
 import {createTestHosts, multiHostPrerequisites, type TestHost} from '../test/helpers/hosts.js'
 import {runMedrec} from '../test/helpers/run-medrec.js'
@@ -74,7 +74,7 @@ async function oneRun(index: number): Promise<RunResult> {
       return r.json
     }
     const view = (m: Member) =>
-      readMemberChainView(m.host.engine, memberResourceNames({network, member: m.name}).sealer, m.name, 24)
+      readNodeChainView(m.host.engine, memberResourceNames({network, member: m.name}).sealer, m.name, 24)
     const signerOf = async (m: Member) =>
       (JSON.parse(await readFile(join(m.dir, `${m.name}.card.json`), 'utf8')) as {signer: string}).signer.toLowerCase()
 

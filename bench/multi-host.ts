@@ -16,7 +16,7 @@ import {parseArgs} from 'node:util'
 import {setTimeout as delay} from 'node:timers/promises'
 
 import {gethIpcEval} from '../src/geth/geth-ipc.js'
-import {readMemberChainView} from '../src/member/member-chain-view.js'
+import {readNodeChainView} from '../src/clique/node-chain-view.js'
 import {startMemberNode, type StartMemberNodeResult} from '../src/member/member-node.js'
 import {memberResourceNames} from '../src/member/member-resources.js'
 import {pinnedGethImage} from '../src/geth/geth-version.js'
@@ -124,11 +124,11 @@ async function oneRun(index: number): Promise<RunResult> {
     const firstEngine = hostOf.get(first.name)!.engine
     const firstContainer = memberResourceNames({network: consortium.network.name, member: first.name}).sealer
     const lastStart = starts.at(-1)!.at
-    const headAtLastStart = (await readMemberChainView(firstEngine, firstContainer, first.name, 1)).head.number
+    const headAtLastStart = (await readNodeChainView(firstEngine, firstContainer, first.name, 1)).head.number
     let allSealingAt: number | null = null
     const signers = new Set(consortium.founders.map((f) => f.address.toLowerCase()))
     while (Date.now() - lastStart < timeoutMs) {
-      const view = await readMemberChainView(firstEngine, firstContainer, first.name, 24).catch(() => undefined)
+      const view = await readNodeChainView(firstEngine, firstContainer, first.name, 24).catch(() => undefined)
       const sealed = new Set(view?.recent.filter((b) => b.number > headAtLastStart).map((b) => b.signer))
       if ([...signers].every((s) => sealed.has(s))) {
         allSealingAt = Date.now()
@@ -140,7 +140,7 @@ async function oneRun(index: number): Promise<RunResult> {
     const heads = await Promise.all(
       consortium.founders.map(async (f) => {
         const container = memberResourceNames({network: consortium.network.name, member: f.name}).sealer
-        const view = await readMemberChainView(hostOf.get(f.name)!.engine, container, f.name, 1)
+        const view = await readNodeChainView(hostOf.get(f.name)!.engine, container, f.name, 1)
         return view.head
       }),
     )

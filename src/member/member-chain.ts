@@ -53,8 +53,6 @@ export type MemberChain = {
   walletClient(action?: string): Promise<MemberWalletClient>
   /** The id of its running sealer container; throws MEMBER_NODE_NOT_RUNNING if none runs. */
   sealerContainer(): Promise<string>
-  /** Evaluates a geth console expression on its own sealer (IPC through the Docker exec API). */
-  ipcEval<T>(expression: string): Promise<T>
   /** Reads deployed code from its own node: the RPC node if it runs one, else the sealer's IPC. */
   readCode: CodeReader
   /**
@@ -155,11 +153,14 @@ export async function openMemberChain(options: OpenMemberChainOptions): Promise<
     }
     return sealer.id
   }
-  const ipcEval = async <T>(expression: string) =>
-    gethIpcEval<T>(engine, await sealerContainer(), ref.member, expression)
   const readCode: CodeReader = async (address) => {
     if (rpc.enabled) return publicClient().getCode({address})
-    const code = await ipcEval<string | null>(`eth.getCode(${JSON.stringify(address)})`)
+    const code = await gethIpcEval<string | null>(
+      engine,
+      await sealerContainer(),
+      ref.member,
+      `eth.getCode(${JSON.stringify(address)})`,
+    )
     return code === null ? undefined : (code as Hex)
   }
   const trustedContracts = () => {
@@ -200,7 +201,6 @@ export async function openMemberChain(options: OpenMemberChainOptions): Promise<
     account,
     walletClient,
     sealerContainer,
-    ipcEval,
     readCode,
     trustedContracts,
   }

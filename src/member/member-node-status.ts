@@ -2,7 +2,7 @@ import {cliqueVotesNeeded} from '../clique/votes-needed.js'
 import {labelKeys, type ContainerEngine} from '../docker/container-engine.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
-import {readMemberChainView} from './member-chain-view.js'
+import {readNodeChainView} from '../clique/node-chain-view.js'
 import {findMemberResources, memberContainer, memberNodeNames, type MemberRef} from './member-resources.js'
 import {enodeId, probePeers, type MemberPeer} from './probe-peers.js'
 
@@ -40,7 +40,7 @@ export async function memberNodeStatus(
   const [probes, view] = await Promise.all([
     probePeers(options.peers, options.probeTimeoutMs),
     sealer?.state === 'running'
-      ? readMemberChainView(engine, sealer.id, ref.member, 1).catch((error: unknown) => {
+      ? readNodeChainView(engine, sealer.id, ref.member, 1).catch((error: unknown) => {
           if (error instanceof MedrecError && error.code === errorCodes.IPC_FAILED) return undefined
           throw error
         })

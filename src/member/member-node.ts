@@ -15,7 +15,7 @@ import {ensureGethImage} from '../image/geth-image.js'
 import {enodeUrl, nodeIdFromNodeKey} from '../keys/node-key.js'
 import {runStep, silentProgress, type ProgressListener} from '../progress/progress-events.js'
 import {isPollTimeout, pollUntil} from '../wait/poll-until.js'
-import {readMemberChainView, type MemberChainView} from './member-chain-view.js'
+import {readNodeChainView, type NodeChainView} from '../clique/node-chain-view.js'
 import {initMemberVolume, writeMemberNodeConfig} from './member-node-files.js'
 import {destroyMemberNode} from './member-node-lifecycle.js'
 import {peersToRedial, watchdogContainerSpec} from './member-watchdog.js'
@@ -532,7 +532,7 @@ type ReadyResult = {
   summary: string
   votes?: {received: number; signers: number; needed: number}
   signersOnline?: SignersOnline
-  view: MemberChainView
+  view: NodeChainView
 }
 
 /** Observes the node every second and applies the readiness decision, remedies included. */
@@ -549,14 +549,14 @@ async function awaitMemberReady(options: AwaitReadyOptions): Promise<ReadyResult
   }))
   let memory: ReadinessMemory | undefined
   let waitingFor = `${name}'s node to answer over IPC`
-  let lastView: MemberChainView | undefined
+  let lastView: NodeChainView | undefined
   try {
     return await pollUntil(
       () => waitingFor,
       options.deadline,
       async () => {
         await assertRunning(engine, sealer, name, options.restartBaseline)
-        const view = await readMemberChainView(engine, sealer.id, name, chainWindow)
+        const view = await readNodeChainView(engine, sealer.id, name, chainWindow)
         lastView = view
         const now = Date.now()
         memory ??= newReadinessMemory(now, view, options.startHead)
@@ -619,7 +619,7 @@ async function timeoutDetails(
   engine: ContainerEngine,
   sealer: ContainerInfo,
   probes: PeerProbe[],
-  view: MemberChainView | undefined,
+  view: NodeChainView | undefined,
 ): Promise<string[]> {
   const logs = await engine.logsText(sealer.id, 5).catch(() => '')
   return [

@@ -1,6 +1,7 @@
 import {getAddress, type Address, type Hash} from 'viem'
 
-import {discardHeldProposal} from '../clique/clique-proposals.js'
+import {discardHeldProposal, proposeOnSealer} from '../clique/clique-proposals.js'
+import {readNodeSigners} from '../clique/node-chain-view.js'
 import {
   castOneKeyProviderVote,
   openProviderProposal,
@@ -103,13 +104,13 @@ async function voteBoth(
   proposedCard?: NodeCard,
 ): Promise<MemberProviderChangeResult> {
   // The sealer must run (its Clique vote) before the on-chain vote is sent: both or neither.
-  await chain.sealerContainer()
+  const sealer = await chain.sealerContainer()
   const vote = await castOneKeyProviderVote(voter, request)
   const authorize = request.action === 'admit'
   // Recorded before it is cast: should the sealer restart before the change passes, its watchdog casts it again.
   await recordMemberVote(chain.member.paths, vote.account, authorize)
-  await chain.ipcEval(`clique.propose(${JSON.stringify(vote.account)}, ${authorize})`)
-  const signers = (await chain.ipcEval<string[]>('clique.getSigners()')).map((s) => getAddress(s))
+  await proposeOnSealer(chain.engine, sealer, chain.ref.member, vote.account, authorize)
+  const signers = (await readNodeSigners(chain.engine, sealer, chain.ref.member)).map((s) => getAddress(s))
   const changes = await bundleChanges(chain, request, vote.account, vote.status === 'executed', proposedCard)
   const exported = changes.length > 0 ? await exportBundle({dir: options.dir, out: options.out, changes}) : undefined
   // Its running node trusts and dials a proposed joiner now (members take inbound from trusted nodes only),

@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 
-import type {MemberChainView} from './member-chain-view.js'
+import type {NodeChainView} from '../clique/node-chain-view.js'
 import {
   assessMemberReadiness,
   loadedHeadFromLog,
@@ -26,7 +26,7 @@ const startLog = [
 const period = 1
 
 /** A chain whose blocks 1..n were sealed by these signers (oldest first). */
-function view(sealers: string[], extra: Partial<MemberChainView> = {}, headTime = t0 / 1000): MemberChainView {
+function view(sealers: string[], extra: Partial<NodeChainView> = {}, headTime = t0 / 1000): NodeChainView {
   const recent = sealers.map((signer, i) => ({number: i + 1, hash: `0x${i + 1}`, signer, transactions: 0}))
   return {
     head: {number: sealers.length, hash: `0x${sealers.length}`, timestamp: headTime},
@@ -45,13 +45,13 @@ const peers = (overrides: Partial<Record<'bob' | 'carol', Partial<ReadinessPeer>
   {name: 'carol', id: carolId, address: carol, reachable: false, ...overrides.carol},
 ]
 
-function assess(v: MemberChainView, memory: ReadinessMemory, now: number, p = peers(), who = me) {
+function assess(v: NodeChainView, memory: ReadinessMemory, now: number, p = peers(), who = me) {
   const input: ReadinessInput = {now, me: who, period, view: v, peers: p}
   return assessMemberReadiness(input, memory)
 }
 
 /** A chain of three blocks as a joiner (dave) sees it: sealed by bob and carol, the head `headTime` old. */
-const joinerView = (extra: Partial<MemberChainView>, headTime: number) =>
+const joinerView = (extra: Partial<NodeChainView>, headTime: number) =>
   view([bob, carol, me === dave ? bob : carol], extra, headTime)
 
 /**

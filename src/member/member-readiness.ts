@@ -1,5 +1,5 @@
 import {cliqueVotesNeeded} from '../clique/votes-needed.js'
-import type {MemberChainView} from './member-chain-view.js'
+import type {NodeChainView} from '../clique/node-chain-view.js'
 
 /** A peer as the wait sees it: its node id, signer address (lowercase) if any, and the TCP probe's answer. */
 export type ReadinessPeer = {name: string; id: string; address?: string; reachable: boolean}
@@ -11,7 +11,7 @@ export type ReadinessInput = {
   me: string
   /** The Clique period in seconds. */
   period: number
-  view: MemberChainView
+  view: NodeChainView
   peers: readonly ReadinessPeer[]
 }
 
@@ -89,7 +89,7 @@ export const maxMiningPauseMs = 30_000
  * loaded when it started (its log says so), so blocks it sealed in the moment before the
  * first observation count; without it, the head observed now.
  */
-export function newReadinessMemory(now: number, view: MemberChainView, startHead?: number): ReadinessMemory {
+export function newReadinessMemory(now: number, view: NodeChainView, startHead?: number): ReadinessMemory {
   return {startHead: startHead ?? view.head.number, lastHeadHash: view.head.hash, movedAt: now}
 }
 

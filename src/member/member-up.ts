@@ -1,5 +1,6 @@
 import {readFile} from 'node:fs/promises'
 
+import {readNodeSigners} from '../clique/node-chain-view.js'
 import type {ContainerEngine} from '../docker/container-engine.js'
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
@@ -97,7 +98,7 @@ export async function refreshOpenMemberNode(chain: MemberChain): Promise<boolean
   const info = await chain.engine.inspectContainer(sealer.id)
   if (!info) return false
   // Votes whose change has passed are dropped first: the watchdog must not keep them.
-  await pruneMemberVotes(chain.member.paths, await chain.ipcEval<string[]>('clique.getSigners()'))
+  await pruneMemberVotes(chain.member.paths, await readNodeSigners(chain.engine, sealer.id, chain.ref.member))
   await refreshRunningMemberNode(chain.engine, chain.ref, info, await memberNodeSpecOf(chain))
   return true
 }

@@ -1,25 +1,10 @@
 import type {ContainerEngine} from '../docker/container-engine.js'
 import {gethIpcEval} from '../geth/geth-ipc.js'
 
-// The reconciler reads the chain over the nodes' IPC (geth attach through the Docker exec
-// API), like every other conversation with a sealer: it needs nothing but the Docker socket,
-// neither the RPC node nor a network of its own. Each call starts a `geth attach` (~80 ms of
-// CPU), so one call asks for everything needed at that moment.
-
-/** The head and the signer set (lowercase), as one node sees them. */
-export async function chainViewOf(
-  engine: ContainerEngine,
-  containerId: string,
-  name: string,
-): Promise<{head: number; signers: string[]}> {
-  const view = await gethIpcEval<{head: number; signers: string[]}>(
-    engine,
-    containerId,
-    name,
-    '{head: eth.blockNumber, signers: clique.getSigners()}',
-  )
-  return {head: view.head, signers: view.signers.map((s) => s.toLowerCase())}
-}
+// The reconciler talks to the nodes over their IPC (geth attach through the Docker exec API),
+// like every other conversation with a sealer: it needs nothing but the Docker socket, neither
+// the RPC node nor a network of its own. Each call starts a `geth attach` (~80 ms of CPU), so
+// one call asks for everything needed at that moment. Its Clique reads are in clique/.
 
 /** A restarted node's progress: its head, peer count, and whether it mines (only then is it deemed synced). */
 export function syncLookOf(

@@ -3,6 +3,7 @@ import {join} from 'node:path'
 import {setTimeout as delay} from 'node:timers/promises'
 
 import {discardOnSealer} from '../clique/clique-proposals.js'
+import {readNodeHeadAndSigners} from '../clique/node-chain-view.js'
 import {reconcileVotesOnSealers, type VotesOnSealersReport} from '../clique/reconcile-votes-on-sealers.js'
 import {
   labelKeys,
@@ -13,7 +14,7 @@ import {
 } from '../docker/container-engine.js'
 import {parseReconcilerDesired, type ReconcilerDesired} from '../workspace/reconciler-desired.js'
 import {reconcilerDesiredFileName, reconcilerStatusFileName} from '../workspace/reconciler-names.js'
-import {chainViewOf, enodeOf, reHandshake, syncLookOf} from './node-ipc.js'
+import {enodeOf, reHandshake, syncLookOf} from './node-ipc.js'
 import {
   activeVotes,
   checkpointsCrossed,
@@ -376,7 +377,7 @@ async function readChainView(
   const order = [...sealers].sort(([a], [b]) => Number(catchingUp.has(a)) - Number(catchingUp.has(b)))
   for (const [name, id] of order) {
     try {
-      return await chainViewOf(engine, id, name)
+      return await readNodeHeadAndSigners(engine, id, name)
     } catch {
       // Try the next one; a node that is starting does not answer yet.
     }

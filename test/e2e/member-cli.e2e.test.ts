@@ -7,7 +7,7 @@ import {describe, expect, it} from 'vitest'
 
 import {gethIpcEval} from '../../src/geth/geth-ipc.js'
 import {pinnedGethImage} from '../../src/geth/geth-version.js'
-import {readMemberChainView} from '../../src/member/member-chain-view.js'
+import {readNodeChainView} from '../../src/clique/node-chain-view.js'
 import {memberPaths} from '../../src/member/member-files.js'
 import {memberResourceNames} from '../../src/member/member-resources.js'
 import {eventually, sameBlockOnEvery} from '../helpers/e2e-network.js'
@@ -48,7 +48,7 @@ describe.skipIf(!prerequisites.ok)('a consortium formed through the CLI, each pr
     const network = `mc-${testHosts.runId}`
     const sealerOf = (m: Member) => memberResourceNames({network, member: m.name}).sealer
     const viewOf = (m: Member, window = 1) =>
-      readMemberChainView(m.host.engine, memberResourceNames({network, member: m.name}).sealer, m.name, window)
+      readNodeChainView(m.host.engine, memberResourceNames({network, member: m.name}).sealer, m.name, window)
     const hashAt = (m: Member, height: number) =>
       gethIpcEval<string | null>(
         m.host.engine,

@@ -7,7 +7,7 @@ import {describe, expect, it} from 'vitest'
 import {DockerodeEngine} from '../../src/docker/dockerode-engine.js'
 import {gethIpcEval} from '../../src/geth/geth-ipc.js'
 import {pinnedGethImage} from '../../src/geth/geth-version.js'
-import {readMemberChainView} from '../../src/member/member-chain-view.js'
+import {readNodeChainView} from '../../src/clique/node-chain-view.js'
 import {destroyMemberNode, stopMemberNode} from '../../src/member/member-node-lifecycle.js'
 import {memberNodeStatus} from '../../src/member/member-node-status.js'
 import {startMemberNode, type StartMemberNodeResult} from '../../src/member/member-node.js'
@@ -108,7 +108,7 @@ describe.skipIf(!prerequisites.ok)('a consortium whose founders run their nodes 
       const container = (f: TestFounder) =>
         memberResourceNames({network: consortium!.network.name, member: f.name}).sealer
       const viewOf = (f: TestFounder, window = 1) =>
-        readMemberChainView(engineOf.get(f.name)!, container(f), f.name, window)
+        readNodeChainView(engineOf.get(f.name)!, container(f), f.name, window)
       const hashAt = (f: TestFounder, height: number) =>
         gethIpcEval<string | null>(
           engineOf.get(f.name)!,

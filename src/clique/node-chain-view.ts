@@ -1,8 +1,14 @@
 import type {ContainerEngine} from '../docker/container-engine.js'
 import {gethIpcEval} from '../geth/geth-ipc.js'
 
+// A node's Clique chain as the node itself sees it, over its IPC (`geth attach` through the
+// Docker exec API): what a member reads of its own sealer, which serves no HTTP, and what the
+// reconciler reads of each sealer. Each read is one console call (~80 ms of CPU), so each asks
+// for everything its caller needs at that moment. Over HTTP RPC: signers-at, signer-of-block.
+// Addresses are lowercase, and viem is not imported: the reconciler's image leaves it out.
+
 /** What one node sees of the chain and its peers, read in one console call over its IPC. */
-export type MemberChainView = {
+export type NodeChainView = {
   head: {number: number; hash: string; timestamp: number}
   /** The last blocks of its canonical chain (at most `window`), oldest first, with who sealed each. */
   recent: {number: number; hash: string; signer: string; transactions: number}[]
@@ -16,17 +22,17 @@ export type MemberChainView = {
   tally: Record<string, {authorize: boolean; votes: number}>
 }
 
-type RawView = Omit<MemberChainView, 'signers' | 'peers' | 'tally'> & {
+type RawView = Omit<NodeChainView, 'signers' | 'peers' | 'tally'> & {
   signers: string[]
   peers: string[]
   tally: Record<string, {authorize: boolean; votes: number}> | null
 }
 
 /**
- * The console expression behind readMemberChainView. Plain ES5: geth's console is goja.
+ * The console expression behind readNodeChainView. Plain ES5: geth's console is goja.
  * Signers come from clique.getSigner per block (hex numbers: the API takes no JS numbers).
  */
-export function memberChainViewExpression(window: number): string {
+export function nodeChainViewExpression(window: number): string {
   return `(function () {
     var head = eth.getBlock('latest');
     var from = Math.max(1, head.number - ${window} + 1);
@@ -42,15 +48,15 @@ export function memberChainViewExpression(window: number): string {
   })()`
 }
 
-/** Reads a node's view of the chain through `geth attach` in its container. */
-export async function readMemberChainView(
+/** Reads a node's whole view of the chain (head, recent sealers, signers, peers, votes) in one call. */
+export async function readNodeChainView(
   engine: ContainerEngine,
   containerId: string,
   nodeName: string,
   window: number,
-): Promise<MemberChainView> {
-  const raw = await gethIpcEval<RawView>(engine, containerId, nodeName, memberChainViewExpression(window))
-  const tally: MemberChainView['tally'] = {}
+): Promise<NodeChainView> {
+  const raw = await gethIpcEval<RawView>(engine, containerId, nodeName, nodeChainViewExpression(window))
+  const tally: NodeChainView['tally'] = {}
   for (const [address, entry] of Object.entries(raw.tally ?? {})) tally[address.toLowerCase()] = entry
   return {
     ...raw,
@@ -59,4 +65,24 @@ export async function readMemberChainView(
     peers: raw.peers.map((enode) => /^enode:\/\/([0-9a-f]{128})/i.exec(enode)?.[1]?.toLowerCase() ?? enode),
     tally,
   }
+}
+
+/** The signer set at a node's head (clique.getSigners), lowercase. */
+export async function readNodeSigners(engine: ContainerEngine, containerId: string, name: string): Promise<string[]> {
+  return (await gethIpcEval<string[]>(engine, containerId, name, 'clique.getSigners()')).map((s) => s.toLowerCase())
+}
+
+/** A node's head and its signer set (lowercase), read together. */
+export async function readNodeHeadAndSigners(
+  engine: ContainerEngine,
+  containerId: string,
+  name: string,
+): Promise<{head: number; signers: string[]}> {
+  const view = await gethIpcEval<{head: number; signers: string[]}>(
+    engine,
+    containerId,
+    name,
+    '{head: eth.blockNumber, signers: clique.getSigners()}',
+  )
+  return {head: view.head, signers: view.signers.map((s) => s.toLowerCase())}
 }
