@@ -2,13 +2,11 @@ import {resolve} from 'node:path'
 
 import {Command, Flags, type Interfaces} from '@oclif/core'
 import type {Input, ParserOutput} from '@oclif/core/interfaces'
-import {BaseError} from 'viem'
 
 import {assertWorkspaceKind, type WorkspaceKind} from './config/workspace-kind.js'
-import {explainContractError} from './contracts/send-contract-transaction.js'
 import {DockerodeEngine} from './docker/dockerode-engine.js'
 import type {ContainerEngine} from './docker/container-engine.js'
-import {classifyError} from './errors/classify-error.js'
+import {classifyCommandError} from './contracts/classify-command-error.js'
 import {isMedrecError} from './errors/medrec-error.js'
 import {UsageError} from './errors/usage-error.js'
 import type {ProgressListener} from './progress/progress-events.js'
@@ -238,10 +236,8 @@ export abstract class MedrecCommand extends Command {
   }
 
   protected override async catch(thrown: Error): Promise<unknown> {
-    // A chain read that failed (node down, a call reverted) is explained like a failed send.
-    const error = thrown instanceof BaseError ? explainContractError(thrown, 'read from the chain') : thrown
-    await this.renderer?.fail(error as Error)
-    const {exitCode, body, trace} = classifyError(error, this.id)
+    const {exitCode, body, trace} = classifyCommandError(thrown, this.id)
+    await this.renderer?.fail(new Error(body.message))
     process.exitCode = exitCode
     if (this.jsonEnabled()) {
       process.stdout.write(`${JSON.stringify({error: body}, null, 2)}\n`)
