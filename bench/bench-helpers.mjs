@@ -1,10 +1,12 @@
 // Pieces shared by the benchmarks: running the built CLI, free ports, container memory,
-// percentiles and the results file. Plain JavaScript so every bench runs without a build step.
+// percentiles and the results file. Plain JavaScript over the built tool (each bench script
+// builds first): what the tool already has, such as finding a free port, is imported from dist/.
 import {execFileSync, spawnSync} from 'node:child_process'
 import {mkdirSync, mkdtempSync, writeFileSync} from 'node:fs'
-import {createServer} from 'node:net'
 import {cpus, totalmem} from 'node:os'
 import {fileURLToPath} from 'node:url'
+
+import {findFreePort} from '../dist/contracts/anvil.js'
 
 const bin = fileURLToPath(new URL('../bin/run.js', import.meta.url))
 
@@ -42,17 +44,8 @@ export async function initBenchNetwork(dirPrefix, name, args) {
   return {dir, name, rpcPort}
 }
 
-/** A free TCP port on 127.0.0.1, found by binding port 0. */
-export async function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const {port} = server.address()
-      server.close(() => resolve(port))
-    })
-  })
-}
+/** A free TCP port on 127.0.0.1 (the tool's own, as the tests use it). */
+export const freePort = findFreePort
 
 /** A container's resident memory in bytes, as `docker stats` counts it (page cache excluded). */
 export async function residentMemory(docker, containerName) {

@@ -13,6 +13,7 @@ import {parseArgs} from 'node:util'
 import {setTimeout as delay} from 'node:timers/promises'
 
 import {pinnedGethImage} from '../src/geth/geth-version.js'
+import {pollUntil} from '../src/wait/poll-until.js'
 import {readNodeChainView} from '../src/clique/node-chain-view.js'
 import {memberResourceNames} from '../src/member/member-resources.js'
 import {createTestHosts, multiHostPrerequisites, type TestHost} from '../test/helpers/hosts.js'
@@ -36,15 +37,9 @@ if (!prerequisites.ok) {
 
 type Member = {name: string; dir: string; host: TestHost}
 
-async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    const value = await probe().catch(() => undefined)
-    if (value !== undefined) return value
-    await delay(250)
-  }
-  throw new Error(`timed out waiting for ${what}`)
-}
+/** Waits as the tool does; a node still starting (its console not answering yet) is "not yet". */
+const until = <T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> =>
+  pollUntil(what, Date.now() + timeoutMs, probe, {retryable: () => true})
 
 type RunResult = {
   lastFounderUpToAllSealingMs: number
