@@ -110,7 +110,8 @@ export type StartWholeNetworkResult = {
  * waits (up to meshWaitMs) until every other node is its peer, and only then records the
  * nodes before it, which dialled it, as static peers. Only then: a static peer that is not
  * connected yet is dialled, and two nodes dialling each other at once can both lose the link.
- * Returns its peer count.
+ * Returns its peer count. Its wait for the peers is the one in the tool not through pollUntil:
+ * it runs inside the node's console.
  */
 function connectScript(later: string[], earlier: string[], wanted: number): string {
   const list = (enodes: string[]) => JSON.stringify(enodes)

@@ -31,7 +31,9 @@ export type PollUntilOptions = {
  * pausing `interval` between attempts, until `deadline` (epoch ms). `check` always runs at
  * least once, so a wait that starts late still notices a condition that already holds.
  * `what` (or a function giving it as the wait goes on) names what is awaited in the
- * READY_TIMEOUT error.
+ * READY_TIMEOUT error. The one wait written elsewhere runs where this code cannot: inside a
+ * node's geth console (network/start-whole-network.ts, waiting for its peers in the same
+ * console session that dialled them, so a start costs one `geth attach` a node).
  */
 export async function pollUntil<T>(
   what: string | (() => string),
