@@ -104,13 +104,16 @@ async function voteBoth(
   proposedCard?: NodeCard,
 ): Promise<MemberProviderChangeResult> {
   // The sealer must run (its Clique vote) before the on-chain vote is sent: both or neither.
-  const sealer = await chain.sealerContainer()
+  await chain.sealerContainer()
   const vote = await castOneKeyProviderVote(voter, request)
   const authorize = request.action === 'admit'
   // Recorded before it is cast: should the sealer restart before the change passes, its watchdog casts it again.
   await recordMemberVote(chain.member.paths, vote.account, authorize)
-  await proposeOnSealer(chain.engine, sealer, chain.ref.member, vote.account, authorize)
-  const signers = (await readNodeSigners(chain.engine, sealer, chain.ref.member)).map((s) => getAddress(s))
+  // (its container asked again: a sealer that stopped meanwhile is refused as not running, with what to do)
+  await proposeOnSealer(chain.engine, await chain.sealerContainer(), chain.ref.member, vote.account, authorize)
+  const signers = (await readNodeSigners(chain.engine, await chain.sealerContainer(), chain.ref.member)).map((s) =>
+    getAddress(s),
+  )
   const changes = await bundleChanges(chain, request, vote.account, vote.status === 'executed', proposedCard)
   const exported = changes.length > 0 ? await exportBundle({dir: options.dir, out: options.out, changes}) : undefined
   // Its running node trusts and dials a proposed joiner now (members take inbound from trusted nodes only),

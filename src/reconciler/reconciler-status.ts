@@ -1,6 +1,6 @@
 import {reconcilerEnabled} from '../config/network-profile.js'
 import type {ContainerEngine, ContainerInfo} from '../docker/container-engine.js'
-import {isPollTimeout, pollUntil} from '../wait/poll-until.js'
+import {pollUntil} from '../wait/poll-until.js'
 import type {NetworkIdentity} from '../workspace/load-network.js'
 import {reconcilerDataDir, reconcilerStatusFileName} from '../workspace/reconciler-names.js'
 import {findReconcilerContainer} from './deploy-reconciler.js'
@@ -79,23 +79,23 @@ export async function readReconcilerReport(
 /**
  * The status file in the reconciler's container, or undefined while it has none it can read.
  * The loop replaces the file every cycle, and a read that crosses a replacement is cut short,
- * so a file that does not read whole is read again, 150 ms later, for about 300 ms.
+ * so a file that does not read whole is read again, 150 ms later: three reads at most, however
+ * long each takes (a remote engine's reads are slow; a deadline would cut them to fewer).
  */
 export async function readReconcilerStatusFile(
   engine: Pick<ContainerEngine, 'readFile'>,
   containerId: string,
 ): Promise<ReconcilerStatus | undefined> {
   const path = `${reconcilerDataDir}/${reconcilerStatusFileName}`
-  return pollUntil(
+  const read = await pollUntil(
     `a whole ${path}`,
-    Date.now() + 300,
-    async () => {
+    Number.POSITIVE_INFINITY,
+    async (attempt) => {
       const file = await engine.readFile(containerId, path).catch(() => undefined)
-      return file ? parseReconcilerStatus(file.toString('utf8')) : undefined
+      const status = file ? parseReconcilerStatus(file.toString('utf8')) : undefined
+      return status !== undefined || attempt >= 2 ? {status} : undefined
     },
     {interval: 150},
-  ).catch((error: unknown) => {
-    if (isPollTimeout(error)) return undefined
-    throw error
-  })
+  )
+  return read.status
 }
