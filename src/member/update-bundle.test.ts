@@ -74,6 +74,11 @@ describe('updateBundle', () => {
     expect(() => updateBundle(bundle, {type: 'contracts', contracts: {}})).toThrow(
       expect.objectContaining({code: errorCodes.INVALID_ARGUMENT}),
     )
+    // (a contract listed wrongly is named, with what is wrong in it)
+    const badHash = {Registrar: {address: dora.card.signer, codeHash: '0x12' as const}}
+    expect(() => updateBundle(bundle, {type: 'contracts', contracts: badHash})).toThrow(
+      expect.objectContaining({details: [expect.stringMatching(/^Registrar\.codeHash: /)]}),
+    )
     expect(bundle.members).toHaveLength(1)
   })
 

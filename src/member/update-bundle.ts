@@ -2,6 +2,7 @@ import type {Address} from 'viem'
 
 import {errorCodes} from '../errors/error-codes.js'
 import {MedrecError} from '../errors/medrec-error.js'
+import {describeIssues} from '../errors/zod-issues.js'
 import {
   bundleContractsSchema,
   findDuplicateCards,
@@ -37,7 +38,7 @@ export function updateBundle<B extends BundleContent>(bundle: B, change: BundleC
       const parsed = bundleContractsSchema.safeParse(change.contracts)
       if (!parsed.success || Object.keys(change.contracts).length === 0) {
         throw new MedrecError(errorCodes.INVALID_ARGUMENT, 'The contracts to list in the bundle are not valid.', {
-          details: parsed.success ? ['no contract given'] : parsed.error.issues.map((i) => i.message),
+          details: parsed.success ? ['no contract given'] : describeIssues(parsed.error),
         })
       }
       return {...bundle, contracts: parsed.data}
