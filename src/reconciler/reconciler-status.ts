@@ -93,6 +93,7 @@ export async function readReconcilerStatusFile(
     async (attempt) => {
       const file = await engine.readFile(containerId, path).catch(() => undefined)
       const status = file ? parseReconcilerStatus(file.toString('utf8')) : undefined
+      // Wrapped, so that the third read ends the wait with what it found, a status or none.
       return status !== undefined || attempt >= 2 ? {status} : undefined
     },
     {interval: 150},
